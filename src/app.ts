@@ -1,0 +1,107 @@
+// Composition root as a function, so `npm start` and the tests build the same bot:
+// config → store → azure gateway → workflow → channels → one HTTP server.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import express from 'express';
+import type { Config } from './config';
+import type { ArmGateway } from './azure/port';
+import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
+import { createTeamsChannel } from './chat/teams/channel';
+import { createLog, type Log } from './log';
+import { startSimulator, type Simulator } from './simulator';
+import { Store } from './store/store';
+import { JobRunner } from './workflow/jobs';
+import { loadPolicy, type Policy } from './workflow/policy';
+import { Workflow } from './workflow/service';
+
+export interface AppOptions {
+  config: Config;
+  now?: () => Date;
+  /** Use this simulator instead of starting one (tests share one per file). */
+  simulator?: Simulator;
+  store?: Store;
+  policy?: Policy;
+  log?: Log;
+  /** Gateway options for tests (fast polls, few retries). */
+  armTuning?: { maxRetries?: number; retryDelayMs?: number; defaultPollMs?: number };
+}
+
+export interface App {
+  url: string;
+  server: Server;
+  store: Store;
+  arm: ArmGateway;
+  workflow: Workflow;
+  jobs: JobRunner;
+  simulator?: Simulator;
+  close(): Promise<void>;
+}
+
+export async function createApp(opts: AppOptions): Promise<App> {
+  const { config } = opts;
+  const log = opts.log ?? createLog(config.logLevel);
+  const policy = opts.policy ?? loadPolicy(config.policyFile);
+
+  let simulator = opts.simulator;
+  const ownsSimulator = !simulator && config.azure.mode === 'simulator';
+  if (!simulator && config.azure.mode === 'simulator') {
+    simulator = await startSimulator({ port: config.azure.simulatorPort, tlsDir: `${config.dataDir}/simulator-tls` });
+  }
+  const arm = new SdkArmGateway(
+    simulator
+      ? { endpoint: simulator.endpoint, ca: simulator.ca, credential: staticTokenCredential(), timeoutMs: config.armTimeoutMs, ...opts.armTuning }
+      : {
+          endpoint: config.azure.mode === 'azure' ? config.azure.endpoint : '',
+          ca: config.azure.mode === 'azure' && config.azure.caFile ? readFileSync(config.azure.caFile, 'utf8') : undefined,
+          credential: defaultAzureCredential(),
+          timeoutMs: config.armTimeoutMs,
+          ...opts.armTuning,
+        },
+  );
+
+  const store =
+    opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
+  const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }));
+
+  const teams = createTeamsChannel(config.teams, { arm, jobs, log });
+  const workflow = new Workflow({ store, arm, policy, jobs, notifiers: { teams: teams.notifier }, now: opts.now, expiryWarningDays: config.keyExpiryWarningDays, log });
+  teams.attach(workflow);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '256kb' }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  teams.mount(app);
+  // Malformed or oversized bodies: a clear 4xx, never a stack trace.
+  app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) log('error', 'request failed', { error: err.stack ?? String(err) });
+    res.status(status).json({ error: status === 413 ? 'Request body too large.' : status === 400 ? 'Request body is not valid JSON.' : 'Internal error.' });
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  return {
+    url,
+    server,
+    store,
+    arm,
+    workflow,
+    jobs,
+    simulator,
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      await jobs.drain();
+      if (!opts.store) await store.close();
+      if (ownsSimulator) await simulator?.close();
+    },
+  };
+}

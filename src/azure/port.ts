@@ -1,0 +1,90 @@
+// The ArmGateway port: the narrow surface of Azure Resource Manager the bot uses. Pure types and
+// error classes — no SDK import — so targets/ and checks/ can depend on it and tests can fake it.
+
+export interface ArmResource {
+  id: string;
+  name?: string;
+  type?: string;
+  location?: string;
+  tags?: Record<string, string>;
+  identity?: {
+    type?: string;
+    principalId?: string;
+    tenantId?: string;
+    userAssignedIdentities?: Record<string, { principalId?: string; clientId?: string }>;
+  };
+  // ARM `properties` bags are provider-specific; callers parse what they rely on with zod.
+  properties?: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+export interface ArmCallRecord {
+  method: string;
+  path: string;
+  apiVersion: string;
+  status: number;
+  correlationId?: string;
+  requestId?: string;
+  durationMs: number;
+  errorCode?: string;
+}
+
+export interface ArmWriteResult<T = ArmResource> {
+  status: number;
+  body: T;
+  correlationId?: string;
+  requestId?: string;
+  /** Set when the write was long-running: the URL that was polled to completion. */
+  operationUrl?: string;
+}
+
+export interface ArmGateway {
+  /** GET a resource (or any ARM path returning one object). Throws ArmError; 404 → code NotFound-ish with status 404. */
+  get<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T>;
+  /** GET a collection, following nextLink. */
+  list<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T[]>;
+  /** PUT, following a long-running operation to its end. */
+  put<T = ArmResource>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>>;
+  /** PATCH, following a long-running operation to its end. */
+  patch<T = ArmResource>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>>;
+  /** Every call made, for the audit log (correlation ids) and metrics. */
+  onCall(listener: (call: ArmCallRecord) => void): () => void;
+}
+
+/** An ARM failure carrying what a person needs to chase it: code, message, status, correlation id. */
+export class ArmError extends Error {
+  readonly isArmError = true;
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly correlationId?: string,
+    readonly requestId?: string,
+    readonly target?: string,
+  ) {
+    super(message);
+    this.name = 'ArmError';
+  }
+
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+
+  get isForbidden(): boolean {
+    return this.status === 403;
+  }
+
+  get isThrottled(): boolean {
+    return this.status === 429;
+  }
+
+  /** One line for cards and logs: what failed and how to look it up. */
+  describe(): string {
+    const ids = this.correlationId ? ` (correlation id ${this.correlationId})` : '';
+    return `${this.code}: ${this.message}${ids}`;
+  }
+}
+
+export function isArmError(e: unknown): e is ArmError {
+  return typeof e === 'object' && e !== null && (e as { isArmError?: unknown }).isArmError === true;
+}

@@ -1,0 +1,193 @@
+// ArmGateway on the real Azure SDK: @azure/arm-resources' ResourceManagementClient pipeline
+// (bearer-token policy, retries, TLS, user agent) carries every call. We send exact JSON bodies
+// through client.sendRequest so the payload approvers signed off is byte-for-byte what ARM gets,
+// and follow long-running operations ourselves so the operation URL can be stored and resumed.
+import { ResourceManagementClient } from '@azure/arm-resources';
+import type { TokenCredential } from '@azure/core-auth';
+import { createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
+import { DefaultAzureCredential } from '@azure/identity';
+import { randomUUID } from 'node:crypto';
+import { ArmError, type ArmCallRecord, type ArmGateway, type ArmWriteResult } from './port';
+
+export interface SdkGatewayOptions {
+  endpoint: string;
+  credential: TokenCredential;
+  /** PEM of a CA to trust for this client only (the local simulator). Never process-wide. */
+  ca?: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+  retryDelayMs?: number;
+  /** Poll interval when a long-running operation gives no Retry-After. ARM's SDK default is 2 s. */
+  defaultPollMs?: number;
+  maxPollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A credential for the local simulator, which accepts any bearer token. */
+export function staticTokenCredential(token = 'local-simulator-token'): TokenCredential {
+  return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) };
+}
+
+export function defaultAzureCredential(): TokenCredential {
+  return new DefaultAzureCredential();
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'cancelled']);
+
+export class SdkArmGateway implements ArmGateway {
+  private readonly client: ResourceManagementClient;
+  private readonly listeners = new Set<(c: ArmCallRecord) => void>();
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly opts: SdkGatewayOptions) {
+    const endpoint = opts.endpoint.replace(/\/+$/, '');
+    this.client = new ResourceManagementClient(opts.credential, {
+      endpoint,
+      $host: endpoint,
+      tlsOptions: opts.ca ? { ca: opts.ca } : undefined,
+      retryOptions: { maxRetries: opts.maxRetries ?? 3, retryDelayInMs: opts.retryDelayMs ?? 800, maxRetryDelayInMs: 30_000 },
+      userAgentOptions: { userAgentPrefix: 'cmk-chatops' },
+    });
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** The underlying SDK client, for typed operations (resource lists for pickers). */
+  get sdk(): ResourceManagementClient {
+    return this.client;
+  }
+
+  onCall(listener: (call: ArmCallRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async get<T>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T> {
+    const res = await this.call('GET', path, apiVersion, undefined, query);
+    return res.body as T;
+  }
+
+  async list<T>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T[]> {
+    const out: T[] = [];
+    let page = await this.call('GET', path, apiVersion, undefined, query);
+    for (let i = 0; i < 100; i++) {
+      const body = page.body as { value?: T[]; nextLink?: string };
+      out.push(...(body.value ?? []));
+      if (!body.nextLink) break;
+      page = await this.callUrl('GET', body.nextLink, apiVersion);
+    }
+    return out;
+  }
+
+  put<T>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>> {
+    return this.write<T>('PUT', path, apiVersion, body);
+  }
+
+  patch<T>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>> {
+    return this.write<T>('PATCH', path, apiVersion, body);
+  }
+
+  private async write<T>(method: 'PUT' | 'PATCH', path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>> {
+    const first = await this.call(method, path, apiVersion, body);
+    const asyncOp = first.headers.get('azure-asyncoperation');
+    const location = first.headers.get('location');
+    if ((first.status !== 201 && first.status !== 202) || (!asyncOp && !location)) {
+      return { status: first.status, body: first.body as T, correlationId: first.correlationId, requestId: first.requestId };
+    }
+    const operationUrl = asyncOp ?? location!;
+    const final = await this.followOperation(operationUrl, asyncOp ? 'azure-async-operation' : 'location', first.headers.get('retry-after'), apiVersion);
+    // final-state-via azure-async-operation for PUT: the resource itself is the result.
+    const result = method === 'PUT' || final === undefined ? await this.call('GET', path, apiVersion) : final;
+    return { status: result.status, body: result.body as T, correlationId: first.correlationId, requestId: first.requestId, operationUrl };
+  }
+
+  /** Poll an operation URL to a terminal state; throws ArmError when it ends Failed/Canceled. */
+  async followOperation(url: string, kind: 'azure-async-operation' | 'location', retryAfter: string | undefined | null, apiVersion: string) {
+    let wait = this.pollDelay(retryAfter);
+    for (;;) {
+      await this.sleep(wait);
+      const res = await this.callUrl('GET', url, apiVersion);
+      wait = this.pollDelay(res.headers.get('retry-after'));
+      if (kind === 'location') {
+        if (res.status === 202) continue;
+        return res;
+      }
+      const status = String((res.body as { status?: string })?.status ?? '').toLowerCase();
+      if (!TERMINAL.has(status)) continue;
+      if (status === 'succeeded') return undefined;
+      const err = (res.body as { error?: { code?: string; message?: string } }).error;
+      throw new ArmError(err?.code ?? 'OperationFailed', err?.message ?? `The operation ended ${status}.`, 200, res.correlationId, res.requestId);
+    }
+  }
+
+  private pollDelay(retryAfter: string | undefined | null): number {
+    const max = this.opts.maxPollMs ?? 60_000;
+    const seconds = retryAfter !== undefined && retryAfter !== null && retryAfter !== '' ? Number(retryAfter) : NaN;
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, max);
+    return this.opts.defaultPollMs ?? 2000;
+  }
+
+  private call(method: string, path: string, apiVersion: string, body?: unknown, query?: Record<string, string>) {
+    const url = new URL(this.client.$host + (path.startsWith('/') ? path : `/${path}`));
+    url.searchParams.set('api-version', apiVersion);
+    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    return this.callUrl(method, url.toString(), apiVersion, body, path);
+  }
+
+  private async callUrl(method: string, url: string, apiVersion: string, body?: unknown, pathForLog?: string) {
+    const started = Date.now();
+    const request = createPipelineRequest({
+      url,
+      method: method as 'GET',
+      timeout: this.opts.timeoutMs ?? 30_000,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    request.headers.set('accept', 'application/json');
+    if (body !== undefined) request.headers.set('content-type', 'application/json; charset=utf-8');
+    request.headers.set('x-ms-correlation-request-id', randomUUID());
+    const logPath = pathForLog ?? new URL(url).pathname;
+    let response: PipelineResponse;
+    try {
+      response = await this.client.sendRequest(request);
+    } catch (e) {
+      const code = e instanceof RestError ? (e.code ?? 'RequestFailed') : 'RequestFailed';
+      const err = new ArmError(code, `Could not reach Azure Resource Manager: ${(e as Error).message}`, 0, request.headers.get('x-ms-correlation-request-id'));
+      this.emit({ method, path: logPath, apiVersion, status: 0, correlationId: err.correlationId, durationMs: Date.now() - started, errorCode: code });
+      throw err;
+    }
+    const correlationId = response.headers.get('x-ms-correlation-request-id') ?? request.headers.get('x-ms-correlation-request-id');
+    const requestId = response.headers.get('x-ms-request-id');
+    let parsed: unknown = undefined;
+    if (response.bodyAsText) {
+      try {
+        parsed = JSON.parse(response.bodyAsText);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (response.status >= 400) {
+      const err = (parsed as { error?: { code?: string; message?: string; target?: string } } | undefined)?.error;
+      const armErr = new ArmError(
+        err?.code || `Http${response.status}`,
+        err?.message || `Azure Resource Manager answered ${response.status}.`,
+        response.status,
+        correlationId,
+        requestId,
+        err?.target,
+      );
+      this.emit({ method, path: logPath, apiVersion, status: response.status, correlationId, requestId, durationMs: Date.now() - started, errorCode: armErr.code });
+      throw armErr;
+    }
+    this.emit({ method, path: logPath, apiVersion, status: response.status, correlationId, requestId, durationMs: Date.now() - started });
+    return { status: response.status, body: parsed, headers: response.headers, correlationId, requestId };
+  }
+
+  private emit(call: ArmCallRecord) {
+    for (const l of this.listeners) {
+      try {
+        l(call);
+      } catch {
+        // a listener's failure must never break an ARM call
+      }
+    }
+  }
+}

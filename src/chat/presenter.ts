@@ -1,0 +1,120 @@
+// What the bot says about a request, as a channel-neutral view model. Teams binds it into
+// cards/request.json; Slack will render it as Block Kit. No channel types here.
+import { blocks, type ChangeRequest, type CheckResult } from '../domain/types';
+import { findTarget } from '../targets';
+import { approvalsFor, stateWords } from '../workflow/service';
+
+export interface CheckLine {
+  id: string;
+  icon: string;
+  title: string;
+  finding: string;
+  evidence: string;
+  remedy: string;
+}
+
+export interface RequestView {
+  id: string;
+  title: string;
+  state: ChangeRequest['state'];
+  stateLine: string;
+  stateColor: 'good' | 'warning' | 'attention' | 'accent' | 'default';
+  facts: Array<{ title: string; value: string }>;
+  irreversible: string[];
+  failing: CheckLine[];
+  warnings: CheckLine[];
+  passing: CheckLine[];
+  checksSummary: string;
+  payload: string;
+  approvals: string[];
+  approvalsLine: string;
+  result: string;
+  verification: CheckLine[];
+  canDecide: boolean;
+  digestShort: string;
+}
+
+const ICON: Record<CheckResult['status'], string> = { pass: '✅', warn: '⚠️', info: 'ℹ️', fail: '❌', error: '⛔' };
+
+/** Cards have a size budget (Teams ~28 KB per card, Slack 3000 chars per section): keep each value short. */
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+function line(c: CheckResult): CheckLine {
+  const evidence = Object.entries(c.evidence)
+    .filter(([, v]) => v !== null && v !== '')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' · ');
+  return { id: c.id, icon: ICON[c.status], title: c.title, finding: clip(c.finding, 400), evidence: clip(evidence, 400), remedy: clip(c.remedy ?? '', 500) };
+}
+
+export function checksSummary(checks: CheckResult[]): string {
+  const n = (s: CheckResult['status']) => checks.filter((c) => c.status === s).length;
+  const parts = [`${n('pass')} passed`];
+  if (n('warn')) parts.push(`${n('warn')} warning${n('warn') > 1 ? 's' : ''}`);
+  if (n('fail')) parts.push(`${n('fail')} failed`);
+  if (n('error')) parts.push(`${n('error')} could not be evaluated`);
+  return parts.join(', ');
+}
+
+export function requestView(req: ChangeRequest): RequestView {
+  const target = findTarget(req.targetType);
+  const p = req.params as Record<string, string>;
+  const counted = approvalsFor(req);
+  const name = req.resourceId.split('/').pop() ?? req.resourceId;
+  const stateColor: RequestView['stateColor'] =
+    req.state === 'succeeded' ? 'good' : ['failed', 'rejected', 'expired', 'cancelled'].includes(req.state) ? 'attention' : req.state === 'checked' ? 'attention' : req.state === 'pending_approval' ? 'warning' : 'accent';
+  const blocked = req.checks.some(blocks);
+  const stateLine =
+    req.state === 'checked' && blocked
+      ? 'Blocked: fix the failing checks below, then submit a new request.'
+      : req.state === 'pending_approval'
+        ? `Waiting for ${req.requiredApprovals - counted.length} more approval${req.requiredApprovals - counted.length === 1 ? '' : 's'}.`
+        : `This request is ${stateWords(req)}.`;
+  const keyUrl = ((req.plan.body.properties as Record<string, unknown> | undefined)?.encryption as { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } | undefined)?.customerManagedKeyEncryption?.keyEncryptionKeyUrl;
+  const failing = req.checks.filter(blocks).map(line);
+  return {
+    id: req.id,
+    title: `${target?.displayName ?? req.targetType} with a customer-managed key`,
+    state: req.state,
+    stateLine,
+    stateColor,
+    facts: [
+      { title: 'Request', value: req.id },
+      { title: 'Requested by', value: req.requester.name },
+      { title: 'Resource', value: name },
+      { title: 'Resource group', value: p.resourceGroup ?? '' },
+      { title: 'Subscription', value: p.subscriptionId ?? '' },
+      { title: 'Region', value: p.location ?? '' },
+      { title: 'Key', value: keyUrl ?? p.keyUrl ?? '' },
+      { title: 'Identity', value: (p.identityId ?? '').split('/').pop() ?? '' },
+      { title: 'Operation', value: `${req.plan.method} ${req.plan.apiVersion}` },
+      { title: 'Expires', value: req.expiresAt.replace('T', ' ').slice(0, 16) + ' UTC' },
+    ].filter((f) => f.value),
+    irreversible: target ? target.irreversible(req.params as never) : [],
+    failing,
+    warnings: req.checks.filter((c) => c.status === 'warn' || c.status === 'info').map(line),
+    passing: req.checks.filter((c) => c.status === 'pass').map(line),
+    checksSummary: checksSummary(req.checks),
+    payload: clip(JSON.stringify(req.plan.body, null, 2), 6000),
+    approvals: req.approvals.map(
+      (a) => `${a.decision === 'approved' ? '👍' : '👎'} ${a.approver.name} ${a.decision}${a.digest !== req.digest ? ' (an earlier version — no longer counts)' : ''}${a.reason ? `: ${a.reason}` : ''}`,
+    ),
+    approvalsLine: `${counted.length} of ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'} · approvers: ${req.approvers.join(', ')}`,
+    result: req.result ? `${req.result.status === 'succeeded' ? '🔐' : '❌'} ${req.result.message}${req.result.correlationId ? ` (correlation id ${req.result.correlationId})` : ''}` : '',
+    verification: (req.result?.verification ?? []).map(line),
+    canDecide: req.state === 'pending_approval',
+    digestShort: req.digest.slice(0, 12),
+  };
+}
+
+/** Plain-text rendering (status replies, logs, tests): the same content as the card. */
+export function requestText(req: ChangeRequest): string {
+  const v = requestView(req);
+  const out = [`${v.title} — ${v.id}`, v.stateLine, ...v.facts.map((f) => `${f.title}: ${f.value}`), `Checks: ${v.checksSummary}`];
+  for (const c of [...v.failing, ...v.warnings]) out.push(`${c.icon} ${c.id}: ${c.finding}${c.remedy ? ` → ${c.remedy}` : ''}`);
+  out.push(v.approvalsLine);
+  if (v.result) out.push(v.result);
+  return out.join('\n');
+}

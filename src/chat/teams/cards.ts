@@ -1,0 +1,58 @@
+// Adaptive Card templates from cards/, bound with adaptivecards-templating. Text lives in the
+// templates and the presenter, not in handlers.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ACData from 'adaptivecards-templating';
+import type { Attachment } from 'botbuilder';
+import { CardFactory } from 'botbuilder';
+import type { ChangeRequest } from '../../domain/types';
+import type { FormChoices } from '../../workflow/catalog';
+import { requestView } from '../presenter';
+
+const CARDS_DIR = join(__dirname, '..', '..', '..', 'cards');
+const cache = new Map<string, ACData.Template>();
+
+function template(name: string): ACData.Template {
+  let t = cache.get(name);
+  if (!t) {
+    t = new ACData.Template(JSON.parse(readFileSync(join(CARDS_DIR, `${name}.json`), 'utf8')));
+    cache.set(name, t);
+  }
+  return t;
+}
+
+export function expandCard(name: string, data: unknown): Record<string, unknown> {
+  return template(name).expand({ $root: data }) as Record<string, unknown>;
+}
+
+export function asAttachment(card: Record<string, unknown>): Attachment {
+  return CardFactory.adaptiveCard(card);
+}
+
+export function requestCard(req: ChangeRequest): Record<string, unknown> {
+  return expandCard('request', requestView(req));
+}
+
+export function formCard(
+  target: string,
+  choices: FormChoices,
+  values: Record<string, unknown> = {},
+  errors: Array<{ label: string; message: string }> = [],
+): Record<string, unknown> {
+  const defaults = {
+    subscriptionId: choices.subscriptionId,
+    resourceGroup: choices.resourceGroups[0]?.value ?? '',
+    name: '',
+    location: '',
+    identityId: '',
+    keyUrl: '',
+    keyVersion: 'latest',
+    storagesku: 'basic',
+  };
+  const merged = Object.fromEntries(Object.entries({ ...defaults, ...values }).map(([k, v]) => [k, v === undefined || v === null ? '' : String(v)]));
+  return expandCard(`${target}-form`, { choices, values: merged, errors });
+}
+
+export function noticeCard(title: string, text: string, color: 'default' | 'good' | 'warning' | 'attention' | 'accent' = 'default'): Record<string, unknown> {
+  return expandCard('notice', { title, text, color });
+}

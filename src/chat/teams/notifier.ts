@@ -1,0 +1,44 @@
+// Posts and updates the request card in its Teams conversation, proactively, from a stored
+// conversation reference.
+import { ActivityTypes, type CloudAdapter, type ConversationReference, MessageFactory } from 'botbuilder';
+import type { ChangeRequest } from '../../domain/types';
+import type { ChatNotifier } from '../../workflow/service';
+import { asAttachment, requestCard } from './cards';
+
+export class TeamsNotifier implements ChatNotifier {
+  constructor(
+    private readonly adapter: CloudAdapter,
+    private readonly appId: string,
+  ) {}
+
+  async showRequest(req: ChangeRequest): Promise<string | undefined> {
+    const ref = req.conversation.ref as Partial<ConversationReference>;
+    const attachment = asAttachment(requestCard(req));
+    let id: string | undefined;
+    await this.adapter.continueConversationAsync(this.appId, ref, async (ctx) => {
+      if (req.cardMessageId) {
+        await ctx.updateActivity({ type: ActivityTypes.Message, id: req.cardMessageId, attachments: [attachment], conversation: ctx.activity.conversation });
+        id = req.cardMessageId;
+      } else {
+        const sent = await ctx.sendActivity(MessageFactory.attachment(attachment));
+        id = sent?.id;
+      }
+    });
+    return id;
+  }
+
+  /** Replace a card (or post it, when there is no message id) outside a turn. */
+  async replaceCard(ref: Partial<ConversationReference>, messageId: string | undefined, card: Record<string, unknown>): Promise<void> {
+    await this.adapter.continueConversationAsync(this.appId, ref, async (ctx) => {
+      if (messageId) await ctx.updateActivity({ type: ActivityTypes.Message, id: messageId, attachments: [asAttachment(card)], conversation: ctx.activity.conversation });
+      else await ctx.sendActivity(MessageFactory.attachment(asAttachment(card)));
+    });
+  }
+
+  async post(req: ChangeRequest, text: string): Promise<void> {
+    const ref = req.conversation.ref as Partial<ConversationReference>;
+    await this.adapter.continueConversationAsync(this.appId, ref, async (ctx) => {
+      await ctx.sendActivity(MessageFactory.text(text));
+    });
+  }
+}

@@ -1,0 +1,171 @@
+// Teams turns → channel-neutral commands and card verbs. One handler per verb; verbs are the
+// strings in cards/*.json. Card actions never throw into the channel.
+import {
+  ActivityHandler,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  MessageFactory,
+  TurnContext,
+} from 'botbuilder';
+import { z } from 'zod';
+import type { Actor } from '../../domain/types';
+import { loadFormChoices } from '../../workflow/catalog';
+import { Refusal, type Workflow } from '../../workflow/service';
+import type { JobRunner } from '../../workflow/jobs';
+import type { ArmGateway } from '../../azure/port';
+import { isArmError } from '../../azure/port';
+import { helpText, parseCommand, usageText } from '../commands';
+import { asAttachment, formCard, noticeCard, requestCard } from './cards';
+import { parseForm } from '../../targets/types';
+import type { TeamsNotifier } from './notifier';
+
+export const VERBS = {
+  formSubmit: 'form.submit',
+  formReload: 'form.reload',
+  approve: 'request.approve',
+  reject: 'request.reject',
+  refresh: 'request.refresh',
+} as const;
+
+const actionData = z
+  .object({
+    verb: z.string().optional(),
+    targetType: z.string().optional(),
+    requestId: z.string().optional(),
+    reason: z.string().optional(),
+  })
+  .passthrough();
+
+type Reply = { card: Record<string, unknown> } | { text: string };
+
+export interface TeamsBotDeps {
+  workflow: Workflow;
+  arm: ArmGateway;
+  jobs: JobRunner;
+  notifier: TeamsNotifier;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+}
+
+export function actorOf(ctx: TurnContext): Actor {
+  const from = ctx.activity.from ?? { id: 'unknown', name: 'unknown' };
+  return { platform: 'teams', id: from.aadObjectId || from.id, name: from.name || from.id };
+}
+
+export function commandText(ctx: TurnContext): string {
+  // Strip the bot's own @mention (channels and group chats), and any leftover <at> tags.
+  const text = TurnContext.removeRecipientMention(ctx.activity) ?? ctx.activity.text ?? '';
+  return text.replace(/<at>[^<]*<\/at>/g, '').replace(/&nbsp;/g, ' ').trim();
+}
+
+export class TeamsBot extends ActivityHandler {
+  constructor(private readonly deps: TeamsBotDeps) {
+    super();
+    this.onMessage(async (ctx, next) => {
+      await this.handleMessage(ctx);
+      await next();
+    });
+  }
+
+  private log(level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
+    this.deps.log?.(level, msg, data);
+  }
+
+  private async handleMessage(ctx: TurnContext): Promise<void> {
+    // Action.Submit fallback: a message whose value carries the verb.
+    const value = ctx.activity.value as unknown;
+    if (value && typeof value === 'object' && typeof (value as { verb?: unknown }).verb === 'string') {
+      const reply = await this.safely(() => this.handleAction(ctx, (value as { verb: string }).verb, value));
+      if ('card' in reply && ctx.activity.replyToId) {
+        await ctx.updateActivity({ type: 'message', id: ctx.activity.replyToId, attachments: [asAttachment(reply.card)] });
+      } else if ('card' in reply) {
+        await ctx.sendActivity(MessageFactory.attachment(asAttachment(reply.card)));
+      } else {
+        await ctx.sendActivity(MessageFactory.text(reply.text));
+      }
+      return;
+    }
+    const reply = await this.safely(() => this.handleCommand(ctx, commandText(ctx)));
+    await ctx.sendActivity('card' in reply ? MessageFactory.attachment(asAttachment(reply.card)) : MessageFactory.text(reply.text));
+  }
+
+  protected override async onAdaptiveCardInvoke(ctx: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    const verb = invokeValue?.action?.verb ?? '';
+    const reply = await this.safely(() => this.handleAction(ctx, verb, invokeValue?.action?.data ?? {}));
+    return 'card' in reply
+      ? { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: reply.card }
+      : { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: reply.text as unknown as Record<string, unknown> };
+  }
+
+  /** Refusals are shown verbatim; faults are logged and the user gets a short message. */
+  private async safely(fn: () => Promise<Reply>): Promise<Reply> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof Refusal) return { text: e.message };
+      if (isArmError(e)) {
+        this.log('warn', 'ARM call failed during a turn', { code: e.code, correlationId: e.correlationId });
+        return { text: `Azure answered with an error: ${e.describe()}` };
+      }
+      const ref = Math.random().toString(36).slice(2, 10);
+      this.log('error', 'unexpected failure in a Teams turn', { ref, error: (e as Error).stack ?? String(e) });
+      return { text: `Something went wrong on my side (reference ${ref}). Nothing was changed in Azure. Please try again.` };
+    }
+  }
+
+  private async handleCommand(ctx: TurnContext, text: string): Promise<Reply> {
+    const cmd = parseCommand(text);
+    switch (cmd.kind) {
+      case 'help':
+        return { text: helpText() };
+      case 'usage':
+        return { text: usageText(cmd.problem) };
+      case 'status':
+        return { card: requestCard(await this.deps.workflow.get(cmd.id)) };
+      case 'new': {
+        const choices = await loadFormChoices(this.deps.arm);
+        return { card: formCard(cmd.target, choices) };
+      }
+    }
+  }
+
+  private async handleAction(ctx: TurnContext, verb: string, raw: unknown): Promise<Reply> {
+    const data = actionData.safeParse(raw);
+    if (!data.success) return { text: 'That card action was not understood. Send `help` to start again.' };
+    const actor = actorOf(ctx);
+    switch (verb) {
+      case VERBS.formReload: {
+        const target = this.deps.workflow.target(data.data.targetType ?? '');
+        const choices = await loadFormChoices(this.deps.arm, String(data.data.subscriptionId ?? ''));
+        return { card: formCard(target.type, choices, data.data) };
+      }
+      case VERBS.formSubmit: {
+        const target = this.deps.workflow.target(data.data.targetType ?? '');
+        const parsed = parseForm(target, data.data);
+        if (!parsed.ok) {
+          const choices = await loadFormChoices(this.deps.arm, String(data.data.subscriptionId ?? ''));
+          return { card: formCard(target.type, choices, data.data, parsed.errors) };
+        }
+        // Checks take several ARM round trips: answer now, update this card when they are done.
+        const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
+        const cardMessageId = ctx.activity.replyToId;
+        this.deps.jobs.enqueue(`submit:${conversation.ref.conversation?.id}:${cardMessageId ?? Math.random()}`, async () => {
+          const out = await this.deps.workflow.submit(actor, conversation, target.type, data.data, cardMessageId);
+          if (!out.ok) await this.deps.notifier.replaceCard(conversation.ref, cardMessageId, noticeCard('Request refused', out.refusal.message, 'attention'));
+        });
+        return { card: noticeCard(`⏳ Running ${target.checks.length} prerequisite checks…`, `Checking key, identity and region for ${target.displayName} ${String(data.data.name ?? '')}. This card updates when they finish.`, 'accent') };
+      }
+      case VERBS.approve:
+      case VERBS.reject: {
+        const id = data.data.requestId ?? '';
+        const reason = (data.data.reason ?? '').trim();
+        if (verb === VERBS.reject && !reason) throw new Refusal('Please give a reason in the box on the card to reject this request.');
+        const req = await this.deps.workflow.decide(id, actor, verb === VERBS.approve ? 'approved' : 'rejected', reason || undefined);
+        return { card: requestCard(req) };
+      }
+      case VERBS.refresh:
+        return { card: requestCard(await this.deps.workflow.get(data.data.requestId ?? '')) };
+      default:
+        return { text: `Unknown card action "${verb}". Send \`help\` to start again.` };
+    }
+  }
+}

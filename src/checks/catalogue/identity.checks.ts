@@ -1,0 +1,75 @@
+// Identity and access checks (prerequisites.md "Identity and access").
+import { defineCheck, fail, pass } from '../types';
+import { grants, KEY_DATA_ACTIONS } from '../rbac';
+
+/** Microsoft.KeyVault/vaults/keys/wrap/action → wrap */
+const actionWord = (a: string) => a.replace(/^Microsoft\.KeyVault\/vaults\/keys\//, '').replace(/\/action$/, '');
+
+const REQUIRED_POLICY_PERMS = ['get', 'wrapKey', 'unwrapKey'] as const;
+
+export const identityExists = defineCheck({
+  id: 'identity.exists',
+  title: 'User-assigned identity exists',
+  needs: ['identity'],
+  evaluate: ({ identity }, { subject }) =>
+    identity
+      ? pass(`Identity ${identity.name} exists (principal ${identity.properties.principalId}).`, {
+          principalId: identity.properties.principalId,
+          clientId: identity.properties.clientId ?? null,
+          tenantId: identity.properties.tenantId,
+          location: identity.location,
+        })
+      : fail(
+          `The user-assigned identity ${subject.identityId} was not found.`,
+          'Create it (az identity create --resource-group <rg> --name <name> --location <region>) or pick an existing one.',
+          { identityId: subject.identityId },
+        ),
+});
+
+export const identityKeyPermissions = defineCheck({
+  id: 'identity.key-permissions',
+  title: 'Identity can get, wrap and unwrap with the key',
+  needs: ['identity', 'vault', 'keyRef', 'roleGrants'],
+  evaluate: ({ identity, vault, keyRef, roleGrants }) => {
+    if (!identity) return fail('Cannot check access: the identity was not found.', 'Fix identity.exists first.');
+    if (!vault || !keyRef) return fail('Cannot check access: the key vault was not found.', 'Fix the key URL or vault first.');
+    const principalId = identity.properties.principalId;
+    if (vault.properties.enableRbacAuthorization) {
+      const needed = [KEY_DATA_ACTIONS.read, KEY_DATA_ACTIONS.wrap, KEY_DATA_ACTIONS.unwrap];
+      const full = roleGrants.find((g) => needed.every((a) => grants(g.permissions, a, 'data')));
+      // Rights may also add up across several assignments.
+      const union = needed.every((a) => roleGrants.some((g) => grants(g.permissions, a, 'data')));
+      if (full || union) {
+        const via = full ? [full] : roleGrants;
+        return pass(
+          `Granted by role ${via.map((g) => `"${g.roleName}" at ${g.assignment.properties.scope ?? 'inherited scope'}`).join(' and ')}.`,
+          { model: 'rbac', principalId, roleAssignment: via.map((g) => g.assignment.id).join(', ') },
+        );
+      }
+      const missing = needed.filter((a) => !roleGrants.some((g) => grants(g.permissions, a, 'data')));
+      return fail(
+        `Identity ${identity.name} lacks the ${missing.map(actionWord).join(', ')} data action(s) on key ${keyRef.keyName} (vault ${vault.name} uses Azure RBAC).`,
+        `Assign "Key Vault Crypto Service Encryption User": az role assignment create --assignee-object-id ${principalId} --assignee-principal-type ServicePrincipal --role "Key Vault Crypto Service Encryption User" --scope ${vault.id}/keys/${keyRef.keyName}`,
+        { model: 'rbac', principalId, rolesFound: roleGrants.map((g) => g.roleName).join(', ') || 'none' },
+      );
+    }
+    const policies = (vault.properties.accessPolicies ?? []).filter(
+      (p) => p.objectId.toLowerCase() === principalId.toLowerCase() && !p.applicationId,
+    );
+    const perms = new Set(policies.flatMap((p) => (p.permissions.keys ?? []).map((k) => k.toLowerCase())));
+    const missing = REQUIRED_POLICY_PERMS.filter((p) => !perms.has(p.toLowerCase()) && !perms.has('all'));
+    if (policies.length && missing.length === 0) {
+      return pass(`Granted by the vault access policy for principal ${principalId} (keys: ${[...perms].join(', ')}).`, {
+        model: 'accessPolicy',
+        principalId,
+      });
+    }
+    return fail(
+      policies.length
+        ? `The access policy for ${identity.name} lacks key permission(s) ${missing.join(', ')}.`
+        : `Vault ${vault.name} has no access policy for identity ${identity.name} (principal ${principalId}).`,
+      `Grant them: az keyvault set-policy --name ${vault.name} --object-id ${principalId} --key-permissions get wrapKey unwrapKey`,
+      { model: 'accessPolicy', principalId, keyPermissions: [...perms].join(', ') || 'none' },
+    );
+  },
+});

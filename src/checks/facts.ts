@@ -1,0 +1,270 @@
+// The ARM reads checks depend on. Each fact is loaded at most once per run (memoised promise),
+// and a fact waits only for the facts it needs, so a run costs the depth of this graph in round
+// trips: subject → {vault lookup, identity} → {vault, key, key version} → role assignments → role definitions.
+import { z } from 'zod';
+import { type ArmGateway, isArmError } from '../azure/port';
+import { parseKeyUrl, type KeyRef } from './key-url';
+import type { RolePermission } from './rbac';
+
+export const API = {
+  resources: '2021-04-01',
+  keyVault: '2024-11-01',
+  managedIdentity: '2024-11-30',
+  authorization: '2022-04-01',
+} as const;
+
+/** What the checks are about: a CMK configuration for one resource. */
+export interface CmkSubject {
+  targetType: string;
+  resourceId: string;
+  subscriptionId: string;
+  location: string;
+  keyUrl: string;
+  identityId: string;
+}
+
+const attributes = z
+  .object({
+    enabled: z.boolean().optional(),
+    nbf: z.number().optional(),
+    exp: z.number().optional(),
+    created: z.number().optional(),
+    updated: z.number().optional(),
+  })
+  .partial();
+
+export const keySchema = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  location: z.string().optional(),
+  properties: z.object({
+    attributes: attributes.optional(),
+    kty: z.string().optional(),
+    keyOps: z.array(z.string()).optional(),
+    keySize: z.number().optional(),
+    curveName: z.string().optional(),
+    keyUri: z.string().optional(),
+    keyUriWithVersion: z.string().optional(),
+    rotationPolicy: z.unknown().optional(),
+  }),
+});
+export type KeyFact = z.infer<typeof keySchema>;
+
+export const vaultSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  location: z.string(),
+  properties: z.object({
+    tenantId: z.string(),
+    enableRbacAuthorization: z.boolean().optional(),
+    enableSoftDelete: z.boolean().optional(),
+    enablePurgeProtection: z.boolean().optional(),
+    accessPolicies: z
+      .array(
+        z.object({
+          tenantId: z.string(),
+          objectId: z.string(),
+          applicationId: z.string().nullish(),
+          permissions: z.object({ keys: z.array(z.string()).optional() }).partial(),
+        }),
+      )
+      .optional(),
+    networkAcls: z.object({ bypass: z.string().optional(), defaultAction: z.string().optional() }).partial().optional(),
+  }),
+});
+export type VaultFact = z.infer<typeof vaultSchema>;
+
+export const identitySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.string().optional(),
+  location: z.string(),
+  properties: z.object({ principalId: z.string(), clientId: z.string().optional(), tenantId: z.string() }),
+});
+export type IdentityFact = z.infer<typeof identitySchema>;
+
+export const roleAssignmentSchema = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  properties: z.object({
+    roleDefinitionId: z.string(),
+    principalId: z.string(),
+    scope: z.string().optional(),
+    condition: z.string().nullish(),
+  }),
+});
+export type RoleAssignmentFact = z.infer<typeof roleAssignmentSchema>;
+
+export const roleDefinitionSchema = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  properties: z.object({
+    roleName: z.string().optional(),
+    permissions: z.array(
+      z.object({
+        actions: z.array(z.string()).optional(),
+        notActions: z.array(z.string()).optional(),
+        dataActions: z.array(z.string()).optional(),
+        notDataActions: z.array(z.string()).optional(),
+      }),
+    ),
+  }),
+});
+export type RoleDefinitionFact = z.infer<typeof roleDefinitionSchema>;
+
+export interface RoleGrant {
+  assignment: RoleAssignmentFact;
+  roleName: string;
+  permissions: RolePermission[];
+}
+
+export interface Facts {
+  keyRef: KeyRef | null;
+  keyRefProblem: string | null;
+  /** Resource id of the vault named by the key URL, or null when no readable subscription has it. */
+  vaultId: string | null;
+  vault: VaultFact | null;
+  key: KeyFact | null;
+  /** The pinned version when the URL names one (null when not pinned or not found). */
+  keyVersion: KeyFact | null;
+  identity: IdentityFact | null;
+  /** RBAC grants for the identity's principal at or above the key (RBAC vaults only). */
+  roleGrants: RoleGrant[];
+}
+
+export type FactName = keyof Facts;
+
+/** A read that failed for a reason other than "not there": the check becomes `error`. */
+export class FactUnavailable extends Error {
+  constructor(
+    readonly fact: FactName,
+    readonly code: string,
+    message: string,
+    readonly correlationId?: string,
+  ) {
+    super(message);
+  }
+}
+
+async function orNull<T>(fact: FactName, p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (e) {
+    if (isArmError(e) && e.isNotFound) return null;
+    if (isArmError(e)) throw new FactUnavailable(fact, e.code, e.message, e.correlationId);
+    if (e instanceof z.ZodError) throw new FactUnavailable(fact, 'UnexpectedShape', `ARM answered with a shape the bot does not understand: ${e.issues[0]?.message ?? ''}`);
+    throw e;
+  }
+}
+
+/** Per-run fact loader: each fact (and each ARM path) is requested once. */
+export class FactLoader {
+  private readonly memo = new Map<FactName, Promise<unknown>>();
+  private readonly reads = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly arm: ArmGateway,
+    private readonly subject: CmkSubject,
+  ) {}
+
+  /** GET once per (path, api-version) per run. */
+  private read<T>(path: string, apiVersion: string, query?: Record<string, string>, list = false): Promise<T> {
+    const key = `${list ? 'LIST' : 'GET'} ${path.toLowerCase()}?${apiVersion}&${JSON.stringify(query ?? {})}`;
+    let p = this.reads.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = (list ? this.arm.list(path, apiVersion, query) : this.arm.get(path, apiVersion, query)) as Promise<T>;
+      this.reads.set(key, p);
+    }
+    return p;
+  }
+
+  get<K extends FactName>(name: K): Promise<Facts[K]> {
+    let p = this.memo.get(name) as Promise<Facts[K]> | undefined;
+    if (!p) {
+      p = this.load(name);
+      this.memo.set(name, p);
+    }
+    return p;
+  }
+
+  private async load<K extends FactName>(name: K): Promise<Facts[K]> {
+    const f = await this.loadAny(name);
+    return f as Facts[K];
+  }
+
+  private async loadAny(name: FactName): Promise<unknown> {
+    switch (name) {
+      case 'keyRef': {
+        const r = parseKeyUrl(this.subject.keyUrl);
+        return r.ok ? r.ref : null;
+      }
+      case 'keyRefProblem': {
+        const r = parseKeyUrl(this.subject.keyUrl);
+        return r.ok ? null : r.reason;
+      }
+      case 'vaultId': {
+        const ref = await this.get('keyRef');
+        if (!ref || ref.kind !== 'vault') return null;
+        const filter = `resourceType eq 'Microsoft.KeyVault/vaults' and name eq '${ref.vaultName}'`;
+        const found = await orNull(
+          'vaultId',
+          this.read<Array<{ id: string }>>(`/subscriptions/${this.subject.subscriptionId}/resources`, API.resources, { $filter: filter }, true),
+        );
+        return found?.[0]?.id ?? null;
+      }
+      case 'vault': {
+        const id = await this.get('vaultId');
+        if (!id) return null;
+        return orNull('vault', this.read<unknown>(id, API.keyVault).then((v) => vaultSchema.parse(v)));
+      }
+      case 'key': {
+        const [id, ref] = await Promise.all([this.get('vaultId'), this.get('keyRef')]);
+        if (!id || !ref) return null;
+        return orNull('key', this.read<unknown>(`${id}/keys/${ref.keyName}`, API.keyVault).then((k) => keySchema.parse(k)));
+      }
+      case 'keyVersion': {
+        const [id, ref] = await Promise.all([this.get('vaultId'), this.get('keyRef')]);
+        if (!id || !ref?.version) return null;
+        return orNull(
+          'keyVersion',
+          this.read<unknown>(`${id}/keys/${ref.keyName}/versions/${ref.version}`, API.keyVault).then((k) => keySchema.parse(k)),
+        );
+      }
+      case 'identity':
+        return orNull('identity', this.read<unknown>(this.subject.identityId, API.managedIdentity).then((i) => identitySchema.parse(i)));
+      case 'roleGrants': {
+        const [vault, identity, ref] = await Promise.all([this.get('vault'), this.get('identity'), this.get('keyRef')]);
+        if (!vault || !identity || !ref || !vault.properties.enableRbacAuthorization) return [];
+        // At the key's scope, a principal filter returns assignments at the key and every scope above it.
+        const scope = `${vault.id}/keys/${ref.keyName}`;
+        const assignments = await orNull(
+          'roleGrants',
+          this.read<unknown[]>(`${scope}/providers/Microsoft.Authorization/roleAssignments`, API.authorization, {
+            $filter: `principalId eq '${identity.properties.principalId}'`,
+          }, true).then((list) => list.map((a) => roleAssignmentSchema.parse(a))),
+        );
+        const mine = (assignments ?? []).filter(
+          (a) => a.properties.principalId.toLowerCase() === identity.properties.principalId.toLowerCase() && coversScope(a.properties.scope, scope),
+        );
+        const grants = await Promise.all(
+          mine.map(async (a) => {
+            const def = await orNull(
+              'roleGrants',
+              this.read<unknown>(a.properties.roleDefinitionId, API.authorization).then((d) => roleDefinitionSchema.parse(d)),
+            );
+            return def ? { assignment: a, roleName: def.properties.roleName ?? def.name ?? 'custom role', permissions: def.properties.permissions } : null;
+          }),
+        );
+        return grants.filter((g): g is RoleGrant => g !== null);
+      }
+    }
+  }
+}
+
+/** An assignment applies to `target` when its scope is the target or an ancestor of it. */
+export function coversScope(assignmentScope: string | undefined, target: string): boolean {
+  if (!assignmentScope) return true;
+  const a = assignmentScope.toLowerCase().replace(/\/+$/, '');
+  const t = target.toLowerCase();
+  return a === '' || a === '/' || t === a || t.startsWith(`${a}/`) || a.startsWith('/providers/microsoft.management/managementgroups/');
+}

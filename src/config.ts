@@ -1,0 +1,124 @@
+// The only reader of process.env. Parsed once at start; a bad value stops start-up with the
+// variable's name, so a typo never turns into a half-configured bot.
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const intIn = (min: number, max: number, dflt: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return dflt;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+export const envSchema = z.object({
+  PORT: intIn(0, 65535, 3978),
+  HOST: z.string().optional().default('127.0.0.1'),
+  PUBLIC_BASE_URL: optionalString,
+  MicrosoftAppId: optionalString,
+  MicrosoftAppPassword: optionalString,
+  MicrosoftAppType: z
+    .enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI'])
+    .optional()
+    .default('MultiTenant'),
+  MicrosoftAppTenantId: optionalString,
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
+  DATA_DIR: z.string().optional().default('.data'),
+  AZURE_MODE: z.enum(['auto', 'simulator', 'azure']).optional().default('auto'),
+  ARM_ENDPOINT: optionalString.refine((v) => v === undefined || /^https:\/\//.test(v), {
+    message: 'must be an https:// URL (the Azure SDK refuses plain http)',
+  }),
+  ARM_CA_FILE: optionalString,
+  AZURE_CLIENT_ID: optionalString,
+  AZURE_TENANT_ID: optionalString,
+  AZURE_FEDERATED_TOKEN_FILE: optionalString,
+  IDENTITY_ENDPOINT: optionalString,
+  SIMULATOR_PORT: intIn(0, 65535, 0),
+  POLICY_FILE: z.string().optional().default('policy/local.policy.yaml'),
+  KEY_EXPIRY_WARNING_DAYS: intIn(0, 3650, 30),
+  ARM_TIMEOUT_MS: intIn(1000, 300000, 30000),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  publicBaseUrl?: string;
+  teams: {
+    appId?: string;
+    appPassword?: string;
+    appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+    appTenantId?: string;
+  };
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
+  dataDir: string;
+  azure:
+    | { mode: 'simulator'; simulatorPort: number }
+    | { mode: 'azure'; endpoint: string; caFile?: string };
+  policyFile: string;
+  keyExpiryWarningDays: number;
+  armTimeoutMs: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(readonly problems: string[]) {
+    super(`Configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.MicrosoftAppId && !e.MicrosoftAppPassword && e.MicrosoftAppType !== 'UserAssignedMSI') {
+    problems.push('MicrosoftAppPassword: required when MicrosoftAppId is set (unless MicrosoftAppType=UserAssignedMSI)');
+  }
+  if (e.MicrosoftAppType === 'SingleTenant' && !e.MicrosoftAppTenantId) {
+    problems.push('MicrosoftAppTenantId: required when MicrosoftAppType=SingleTenant');
+  }
+  // "auto": any sign of real Azure credentials or an explicit endpoint means Azure; otherwise
+  // the embedded simulator, so `npm start` works on a fresh machine.
+  const azureHint = e.ARM_ENDPOINT || e.AZURE_CLIENT_ID || e.AZURE_TENANT_ID || e.AZURE_FEDERATED_TOKEN_FILE || e.IDENTITY_ENDPOINT;
+  const mode = e.AZURE_MODE === 'auto' ? (azureHint ? 'azure' : 'simulator') : e.AZURE_MODE;
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
+    teams: {
+      appId: e.MicrosoftAppId,
+      appPassword: e.MicrosoftAppPassword,
+      appType: e.MicrosoftAppType,
+      appTenantId: e.MicrosoftAppTenantId,
+    },
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dataDir: `${e.DATA_DIR}/pglite` },
+    dataDir: e.DATA_DIR,
+    azure:
+      mode === 'simulator'
+        ? { mode: 'simulator', simulatorPort: e.SIMULATOR_PORT }
+        : { mode: 'azure', endpoint: e.ARM_ENDPOINT ?? 'https://management.azure.com', caFile: e.ARM_CA_FILE },
+    policyFile: e.POLICY_FILE,
+    keyExpiryWarningDays: e.KEY_EXPIRY_WARNING_DAYS,
+    armTimeoutMs: e.ARM_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

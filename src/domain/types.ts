@@ -1,0 +1,83 @@
+// Channel-neutral domain types shared by workflow, targets, checks, store and chat.
+
+export type Platform = 'teams' | 'slack';
+
+export interface Actor {
+  platform: Platform;
+  /** Stable user id: AAD object id in Teams (falls back to the channel user id), Slack user id. */
+  id: string;
+  name: string;
+}
+
+export type RequestState =
+  | 'draft'
+  | 'checked'
+  | 'pending_approval'
+  | 'approved'
+  | 'executing'
+  | 'verifying'
+  | 'succeeded'
+  | 'failed'
+  | 'rejected'
+  | 'cancelled'
+  | 'expired';
+
+export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(['succeeded', 'failed', 'rejected', 'cancelled', 'expired']);
+
+export type CheckStatus = 'pass' | 'warn' | 'info' | 'fail' | 'error';
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  /** One line in plain words. */
+  finding: string;
+  /** The ARM values the check looked at. */
+  evidence: Record<string, string | number | boolean | null>;
+  /** What a person can do about it (portal step or az command); empty when passing. */
+  remedy?: string;
+}
+
+export function blocks(r: CheckResult): boolean {
+  return r.status === 'fail' || r.status === 'error';
+}
+
+export interface Approval {
+  approver: Actor;
+  decision: 'approved' | 'rejected';
+  digest: string;
+  reason?: string;
+  at: string;
+}
+
+export interface ArmWritePlan {
+  method: 'PUT' | 'PATCH';
+  resourceId: string;
+  apiVersion: string;
+  body: Record<string, unknown>;
+}
+
+export interface ChangeRequest {
+  id: string;
+  targetType: string;
+  resourceId: string;
+  /** The validated form input, as the target's schema produced it. */
+  params: Record<string, unknown>;
+  plan: ArmWritePlan;
+  requester: Actor;
+  /** Opaque, channel-owned reference so the bot can post later. */
+  conversation: { platform: Platform; ref: unknown };
+  cardMessageId?: string;
+  digest: string;
+  state: RequestState;
+  checks: CheckResult[];
+  approvals: Approval[];
+  requiredApprovals: number;
+  approvers: string[];
+  policyRule: string;
+  result?: { status: 'succeeded' | 'failed'; message: string; correlationId?: string; verification?: CheckResult[] };
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+  version: number;
+}

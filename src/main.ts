@@ -1,0 +1,53 @@
+// `npm start`: the bot on embedded defaults (local Azure simulator + PGlite) unless configured otherwise.
+import { ConfigError, loadConfig } from './config';
+import { createApp } from './app';
+import { PolicyError } from './workflow/policy';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\nSee .env.example for every variable.\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  let app;
+  try {
+    app = await createApp({ config });
+  } catch (e) {
+    if (e instanceof PolicyError) {
+      process.stderr.write(`Policy file problem — ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const lines = [
+    `cmk-chatops is listening on ${app.url}`,
+    `  Teams endpoint:   ${app.url}/api/messages${config.teams.appId ? '' : '  (no MicrosoftAppId: unauthenticated, loopback only)'}`,
+    `  Health:           ${app.url}/healthz`,
+    `  Azure:            ${app.simulator ? `local simulator at ${app.simulator.endpoint} (CA ${app.simulator.caPath ?? 'in memory'})` : config.azure.mode === 'azure' ? config.azure.endpoint : ''}`,
+    `  Database:         ${config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`}`,
+    `  Policy:           ${config.policyFile}`,
+    '',
+    'Try it: in another terminal run `npm run playground`, then type `help` or `new fluid-relay`.',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: finishing in-flight work and closing…\n`);
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((e) => {
+  process.stderr.write(`cmk-chatops failed to start: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+// Forward-only migrations, applied in order inside one transaction under an advisory lock so
+// several replicas starting together migrate once.
+import type { Database } from './db';
+
+export const MIGRATIONS: Array<{ id: string; sql: string }> = [
+  {
+    id: '001_initial',
+    sql: `
+      CREATE TABLE change_requests (
+        id text PRIMARY KEY,
+        target_type text NOT NULL,
+        resource_id text NOT NULL,
+        state text NOT NULL,
+        digest text NOT NULL,
+        requester_platform text NOT NULL,
+        requester_id text NOT NULL,
+        doc jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        version integer NOT NULL
+      );
+      CREATE INDEX change_requests_state ON change_requests (state);
+      CREATE INDEX change_requests_requester ON change_requests (requester_platform, requester_id);
+
+      CREATE TABLE approvals (
+        request_id text NOT NULL REFERENCES change_requests(id),
+        approver_platform text NOT NULL,
+        approver_id text NOT NULL,
+        approver_name text NOT NULL,
+        decision text NOT NULL CHECK (decision IN ('approved', 'rejected')),
+        digest text NOT NULL,
+        reason text,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (request_id, approver_platform, approver_id, digest)
+      );
+
+      CREATE TABLE audit_log (
+        seq bigserial PRIMARY KEY,
+        request_id text,
+        at timestamptz NOT NULL,
+        actor jsonb,
+        event text NOT NULL,
+        data jsonb NOT NULL,
+        prev_hash text NOT NULL,
+        hash text NOT NULL
+      );
+      CREATE INDEX audit_log_request ON audit_log (request_id, seq);
+
+      -- Append-only: the database itself refuses to change or delete audit rows.
+      CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$
+      BEGIN
+        RAISE EXCEPTION 'audit_log is append-only';
+      END;
+      $$ LANGUAGE plpgsql;
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+
+      CREATE TABLE conversations (
+        key text PRIMARY KEY,
+        platform text NOT NULL,
+        ref jsonb NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+    `,
+  },
+];
+
+export async function migrate(db: Database): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(727274)`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set((await tx.query<{ id: string }>(`SELECT id FROM schema_migrations`)).map((r) => r.id));
+    const applied: string[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.id)) continue;
+      await tx.exec(m.sql);
+      await tx.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [m.id]);
+      applied.push(m.id);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,234 @@
+// Repositories over the database. Every state change and its audit entries commit in one
+// transaction; the audit log is append-only and hash-chained (each row's hash covers the previous
+// row's hash), so a changed or deleted row is detectable.
+import type { Actor, Approval, ChangeRequest } from '../domain/types';
+import { canonicalJson, sha256 } from '../domain/canonical';
+import type { Database, Sql } from './db';
+import { openPglite, openPostgres } from './db';
+import { migrate } from './migrations';
+
+export interface AuditEntry {
+  requestId?: string;
+  actor?: Actor | { system: string };
+  event: string;
+  data?: Record<string, unknown>;
+}
+
+export interface AuditRow {
+  seq: number;
+  requestId: string | null;
+  at: string;
+  actor: AuditEntry['actor'] | null;
+  event: string;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface Mutation {
+  next: ChangeRequest;
+  audit: AuditEntry[];
+}
+
+/** Thrown inside a mutation to refuse it: nothing is written, the message goes to the user. */
+export class StoreConflict extends Error {
+  readonly code = 'store_conflict';
+}
+
+const GENESIS = '0'.repeat(64);
+
+type RequestRow = { doc: ChangeRequest; version: number; state: string; digest: string };
+type ApprovalRow = {
+  approver_platform: string;
+  approver_id: string;
+  approver_name: string;
+  decision: 'approved' | 'rejected';
+  digest: string;
+  reason: string | null;
+  created_at: Date | string;
+};
+
+const toIso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
+
+export class Store {
+  constructor(
+    readonly db: Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  static async open(opts: { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string }, now?: () => Date): Promise<Store> {
+    const db = opts.kind === 'postgres' ? await openPostgres(opts.url) : await openPglite(opts.dataDir);
+    await migrate(db);
+    return new Store(db, now);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async createRequest(req: ChangeRequest, audit: AuditEntry[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO change_requests (id, target_type, resource_id, state, digest, requester_platform, requester_id, doc, created_at, updated_at, expires_at, version)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12)`,
+        [req.id, req.targetType, req.resourceId, req.state, req.digest, req.requester.platform, req.requester.id, JSON.stringify({ ...req, approvals: [] }), req.createdAt, req.updatedAt, req.expiresAt, req.version],
+      );
+      for (const a of audit) await this.append(tx, { requestId: req.id, ...a });
+    });
+  }
+
+  async getRequest(id: string): Promise<ChangeRequest | null> {
+    return this.load(this.db, id, false);
+  }
+
+  private async load(sql: Sql, id: string, forUpdate: boolean): Promise<ChangeRequest | null> {
+    const rows = await sql.query<RequestRow>(`SELECT doc, version, state, digest FROM change_requests WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+    const row = rows[0];
+    if (!row) return null;
+    const approvals = await sql.query<ApprovalRow>(
+      `SELECT approver_platform, approver_id, approver_name, decision, digest, reason, created_at FROM approvals WHERE request_id = $1 ORDER BY created_at, approver_id`,
+      [id],
+    );
+    return {
+      ...row.doc,
+      state: row.state as ChangeRequest['state'],
+      digest: row.digest,
+      version: row.version,
+      approvals: approvals.map((a) => ({
+        approver: { platform: a.approver_platform as Actor['platform'], id: a.approver_id, name: a.approver_name },
+        decision: a.decision,
+        digest: a.digest,
+        reason: a.reason ?? undefined,
+        at: toIso(a.created_at),
+      })),
+    };
+  }
+
+  /**
+   * Change a request under a row lock. `fn` sees the current state and returns the next state and
+   * its audit entries, or throws StoreConflict to refuse. New approvals in `next.approvals` are inserted.
+   */
+  async mutate(id: string, fn: (current: ChangeRequest) => Mutation | Promise<Mutation>): Promise<ChangeRequest> {
+    return this.db.transaction(async (tx) => {
+      const current = await this.load(tx, id, true);
+      if (!current) throw new StoreConflict(`Request ${id} does not exist.`);
+      const { next, audit } = await fn(current);
+      const updated: ChangeRequest = { ...next, version: current.version + 1, updatedAt: this.now().toISOString() };
+      await tx.query(
+        `UPDATE change_requests SET state=$2, digest=$3, doc=$4::jsonb, updated_at=$5, expires_at=$6, version=$7, resource_id=$8 WHERE id=$1 AND version=$9`,
+        [id, updated.state, updated.digest, JSON.stringify({ ...updated, approvals: [] }), updated.updatedAt, updated.expiresAt, updated.version, updated.resourceId, current.version],
+      );
+      const known = new Set(current.approvals.map(approvalKey));
+      for (const a of updated.approvals.filter((x) => !known.has(approvalKey(x)))) {
+        await tx.query(
+          `INSERT INTO approvals (request_id, approver_platform, approver_id, approver_name, decision, digest, reason, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+          [id, a.approver.platform, a.approver.id, a.approver.name, a.decision, a.digest, a.reason ?? null, a.at],
+        );
+      }
+      for (const a of audit) await this.append(tx, { requestId: id, ...a });
+      return updated;
+    });
+  }
+
+  async listRequests(filter: { states?: string[]; requester?: Pick<Actor, 'platform' | 'id'>; limit?: number } = {}): Promise<ChangeRequest[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.states?.length) {
+      params.push(filter.states);
+      where.push(`state = ANY($${params.length})`);
+    }
+    if (filter.requester) {
+      params.push(filter.requester.platform, filter.requester.id);
+      where.push(`requester_platform = $${params.length - 1} AND requester_id = $${params.length}`);
+    }
+    params.push(filter.limit ?? 20);
+    const ids = await this.db.query<{ id: string }>(
+      `SELECT id FROM change_requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT $${params.length}`,
+      params,
+    );
+    const out: ChangeRequest[] = [];
+    for (const { id } of ids) {
+      const r = await this.getRequest(id);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  // ---- audit log -------------------------------------------------------------------------------
+
+  async audit(entry: AuditEntry): Promise<void> {
+    await this.db.transaction((tx) => this.append(tx, entry));
+  }
+
+  private async append(tx: Sql, entry: AuditEntry): Promise<void> {
+    // Serialise appends so the chain has one head even with several replicas.
+    await tx.query(`SELECT pg_advisory_xact_lock(727275)`);
+    const last = await tx.query<{ hash: string; seq: string | number }>(`SELECT hash, seq FROM audit_log ORDER BY seq DESC LIMIT 1`);
+    const prevHash = last[0]?.hash ?? GENESIS;
+    const at = this.now().toISOString();
+    const body = { requestId: entry.requestId ?? null, at, actor: entry.actor ?? null, event: entry.event, data: entry.data ?? {} };
+    const hash = sha256(prevHash + canonicalJson(body));
+    await tx.query(`INSERT INTO audit_log (request_id, at, actor, event, data, prev_hash, hash) VALUES ($1,$2,$3::jsonb,$4,$5::jsonb,$6,$7)`, [
+      body.requestId,
+      at,
+      JSON.stringify(body.actor),
+      body.event,
+      JSON.stringify(body.data),
+      prevHash,
+      hash,
+    ]);
+  }
+
+  async auditTrail(requestId: string): Promise<AuditRow[]> {
+    const rows = await this.db.query<Record<string, unknown>>(`SELECT * FROM audit_log WHERE request_id = $1 ORDER BY seq`, [requestId]);
+    return rows.map(toAuditRow);
+  }
+
+  /** Walks the whole chain; reports the first row whose hash or link does not hold. */
+  async verifyAuditChain(): Promise<{ ok: true; rows: number } | { ok: false; rows: number; brokenAt: number; reason: string }> {
+    const rows = (await this.db.query<Record<string, unknown>>(`SELECT * FROM audit_log ORDER BY seq`)).map(toAuditRow);
+    let prev = GENESIS;
+    let expectedSeq: number | undefined;
+    for (const r of rows) {
+      if (expectedSeq !== undefined && r.seq !== expectedSeq) return { ok: false, rows: rows.length, brokenAt: expectedSeq, reason: `row ${expectedSeq} is missing` };
+      if (r.prevHash !== prev) return { ok: false, rows: rows.length, brokenAt: r.seq, reason: 'link to the previous row is broken' };
+      const body = { requestId: r.requestId, at: r.at, actor: r.actor, event: r.event, data: r.data };
+      if (sha256(prev + canonicalJson(body)) !== r.hash) return { ok: false, rows: rows.length, brokenAt: r.seq, reason: 'row content does not match its hash' };
+      prev = r.hash;
+      expectedSeq = r.seq + 1;
+    }
+    return { ok: true, rows: rows.length };
+  }
+
+  // ---- conversation references ------------------------------------------------------------------
+
+  async saveConversation(key: string, platform: string, ref: unknown): Promise<void> {
+    await this.db.query(
+      `INSERT INTO conversations (key, platform, ref, updated_at) VALUES ($1,$2,$3::jsonb,$4)
+       ON CONFLICT (key) DO UPDATE SET ref = EXCLUDED.ref, updated_at = EXCLUDED.updated_at`,
+      [key, platform, JSON.stringify(ref), this.now().toISOString()],
+    );
+  }
+
+  async getConversation<T = unknown>(key: string): Promise<T | null> {
+    const rows = await this.db.query<{ ref: T }>(`SELECT ref FROM conversations WHERE key = $1`, [key]);
+    return rows[0]?.ref ?? null;
+  }
+}
+
+function approvalKey(a: Approval): string {
+  return `${a.approver.platform}|${a.approver.id}|${a.digest}`;
+}
+
+function toAuditRow(r: Record<string, unknown>): AuditRow {
+  return {
+    seq: Number(r.seq),
+    requestId: (r.request_id as string | null) ?? null,
+    at: toIso(r.at as Date | string),
+    actor: (r.actor as AuditRow['actor']) ?? null,
+    event: r.event as string,
+    data: (r.data as Record<string, unknown>) ?? {},
+    prevHash: r.prev_hash as string,
+    hash: r.hash as string,
+  };
+}

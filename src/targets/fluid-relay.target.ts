@@ -1,0 +1,127 @@
+// Azure Fluid Relay server with a customer-managed key (seed doc: fluid-relay-customer-managed-keys.md).
+// CMK can only be set when the server is created and can never be turned off afterwards.
+import { z } from 'zod';
+import type { ArmResource } from '../azure/port';
+import { CMK_CHECKS } from '../checks/catalogue';
+import type { ArmWritePlan, CheckResult } from '../domain/types';
+import type { Target } from './types';
+
+export const FLUID_RELAY_API_VERSION = '2022-06-01';
+
+const guid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const identityIdPattern = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i;
+
+const trimmed = (label: string) => z.string({ error: `${label} is required` }).trim().min(1, `${label} is required`);
+
+export const fluidRelaySchema = z.object({
+  subscriptionId: trimmed('Subscription').regex(guid, 'Subscription must be a subscription id (a GUID)'),
+  resourceGroup: trimmed('Resource group').regex(/^[-\w.()]{1,90}$/, 'Resource group may use letters, digits, -, _, ., ( ) and be at most 90 characters').refine((v) => !v.endsWith('.'), 'Resource group cannot end with a period'),
+  name: trimmed('Server name').regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{1,48}[a-zA-Z0-9]$/, 'Server name must be 3-50 letters, digits or hyphens, starting and ending with a letter or digit'),
+  location: trimmed('Region').regex(/^[a-zA-Z0-9 -]{2,40}$/, 'Region must be a region name such as eastus'),
+  identityId: trimmed('Identity').regex(identityIdPattern, 'Identity must be the resource id of a user-assigned managed identity'),
+  keyUrl: trimmed('Key').regex(/^https:\/\//, 'Key must be a key identifier starting with https://'),
+  keyVersion: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? 'latest' : v))
+    .refine((v) => v === 'latest' || /^[a-fA-F0-9]{32}$/.test(v), 'Key version must be "latest" or a 32-character hexadecimal version'),
+  storagesku: z.enum(['basic', 'standard'], { error: 'Storage SKU must be basic or standard' }).optional().default('basic'),
+});
+
+export type FluidRelayParams = z.infer<typeof fluidRelaySchema>;
+
+/** The key URL the server will use: versionless for auto-rotation, else pinned to the chosen version. */
+export function effectiveKeyUrl(p: Pick<FluidRelayParams, 'keyUrl' | 'keyVersion'>): string {
+  const base = p.keyUrl.trim().replace(/\/+$/, '');
+  if (p.keyVersion === 'latest') return base;
+  // A URL that already names a version is replaced, not appended to.
+  const m = base.match(/^(https:\/\/[^/]+\/keys\/[^/]+)(\/[a-fA-F0-9]{32})?$/);
+  return `${m ? m[1] : base}/${p.keyVersion}`;
+}
+
+function resourceId(p: FluidRelayParams): string {
+  return `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.FluidRelay/fluidRelayServers/${p.name}`;
+}
+
+const cmkBlock = z.object({
+  keyEncryptionKeyIdentity: z.object({ identityType: z.string().optional(), userAssignedIdentityResourceId: z.string().optional() }).partial().optional(),
+  keyEncryptionKeyUrl: z.string().optional(),
+});
+
+export const fluidRelayTarget: Target<FluidRelayParams> = {
+  type: 'fluid-relay',
+  displayName: 'Fluid Relay server',
+  apiVersion: FLUID_RELAY_API_VERSION,
+  schema: fluidRelaySchema as unknown as z.ZodType<FluidRelayParams>,
+  fields: [
+    { name: 'subscriptionId', label: 'Subscription' },
+    { name: 'resourceGroup', label: 'Resource group' },
+    { name: 'name', label: 'Server name' },
+    { name: 'location', label: 'Region' },
+    { name: 'identityId', label: 'Identity' },
+    { name: 'keyUrl', label: 'Key' },
+    { name: 'keyVersion', label: 'Key version' },
+    { name: 'storagesku', label: 'Storage SKU' },
+  ],
+  resourceId,
+  // Exactly the shape of the reference example FluidRelayServers_CreateWithCmk.json (2022-06-01).
+  plan: (p): ArmWritePlan => ({
+    method: 'PUT',
+    resourceId: resourceId(p),
+    apiVersion: FLUID_RELAY_API_VERSION,
+    body: {
+      location: p.location,
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } },
+      properties: {
+        storagesku: p.storagesku,
+        encryption: {
+          customerManagedKeyEncryption: {
+            keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: p.identityId },
+            keyEncryptionKeyUrl: effectiveKeyUrl(p),
+          },
+        },
+      },
+    },
+  }),
+  subject: (p) => ({
+    targetType: 'fluid-relay',
+    resourceId: resourceId(p),
+    subscriptionId: p.subscriptionId,
+    location: p.location,
+    keyUrl: effectiveKeyUrl(p),
+    identityId: p.identityId,
+  }),
+  checks: CMK_CHECKS,
+  irreversible: () => [
+    'Customer-managed key encryption can never be turned off on this server once it is created.',
+    'The key vault and key must stay enabled for the server’s whole life; deleting or disabling them makes the server unusable.',
+  ],
+  verify: (plan, actual: ArmResource): CheckResult => {
+    const want = (plan.body.properties as { encryption: { customerManagedKeyEncryption: z.infer<typeof cmkBlock> } }).encryption.customerManagedKeyEncryption;
+    const props = (actual.properties ?? {}) as { provisioningState?: string; encryption?: { customerManagedKeyEncryption?: unknown } };
+    const got = cmkBlock.safeParse(props.encryption?.customerManagedKeyEncryption ?? null);
+    const evidence = {
+      provisioningState: props.provisioningState ?? null,
+      keyEncryptionKeyUrl: got.success ? (got.data.keyEncryptionKeyUrl ?? null) : null,
+      identity: got.success ? (got.data.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId ?? null) : null,
+    };
+    const base = { id: 'fluidrelay.verify', title: 'Server reports the approved customer-managed key' };
+    const problems: string[] = [];
+    if (props.provisioningState !== 'Succeeded') problems.push(`provisioningState is ${props.provisioningState ?? 'missing'}`);
+    if (!got.success || !got.data.keyEncryptionKeyUrl) problems.push('encryption.customerManagedKeyEncryption is empty');
+    else {
+      if (got.data.keyEncryptionKeyUrl !== want.keyEncryptionKeyUrl) problems.push(`key URL is ${got.data.keyEncryptionKeyUrl}`);
+      const gotId = got.data.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId ?? '';
+      if (gotId.toLowerCase() !== (want.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId ?? '').toLowerCase()) problems.push(`CMK identity is ${gotId || 'missing'}`);
+      if (got.data.keyEncryptionKeyIdentity?.identityType !== 'UserAssigned') problems.push('CMK identity type is not UserAssigned');
+    }
+    return problems.length
+      ? { ...base, status: 'fail', finding: `Verification failed: ${problems.join('; ')}.`, evidence, remedy: 'Open the server in the portal (JSON view) and compare with the request; contact the platform team before retrying.' }
+      : { ...base, status: 'pass', finding: 'GET shows the approved key and identity; provisioning Succeeded.', evidence };
+  },
+  digestEvidence: (checks) => {
+    const pick = (id: string) => checks.find((c) => c.id === id)?.evidence ?? {};
+    return { principalId: pick('identity.exists').principalId ?? null, keyVersion: pick('key.url-format').version ?? null };
+  },
+};

@@ -1,0 +1,10 @@
+import { fluidRelayTarget } from './fluid-relay.target';
+import type { Target } from './types';
+
+export const TARGETS: Record<string, Target> = {
+  'fluid-relay': fluidRelayTarget as unknown as Target,
+};
+
+export function findTarget(type: string): Target | undefined {
+  return TARGETS[type];
+}

@@ -1,0 +1,46 @@
+// A CMK-capable resource type. Adding a service means adding one target module.
+import type { z } from 'zod';
+import type { ArmResource } from '../azure/port';
+import type { Check } from '../checks/types';
+import type { CmkSubject } from '../checks/facts';
+import type { ArmWritePlan, CheckResult } from '../domain/types';
+
+export interface FormField {
+  /** Key in the submitted data. */
+  name: string;
+  label: string;
+}
+
+export interface Target<P extends Record<string, unknown> = Record<string, unknown>> {
+  type: string;
+  displayName: string;
+  apiVersion: string;
+  /** Parses a form submission; issues name fields by `FormField.name`. */
+  schema: z.ZodType<P>;
+  fields: readonly FormField[];
+  resourceId(params: P): string;
+  plan(params: P): ArmWritePlan;
+  subject(params: P): CmkSubject;
+  checks: readonly Check[];
+  /** Plain statements of what can never be undone once this change lands. */
+  irreversible(params: P): string[];
+  /** Compares what ARM reports after the write with what was approved. */
+  verify(plan: ArmWritePlan, actual: ArmResource): CheckResult;
+  /** Evidence from check results that the approval is bound to (key version, principal id…). */
+  digestEvidence(checks: CheckResult[]): Record<string, unknown>;
+}
+
+export type ParseOutcome<P> = { ok: true; params: P } | { ok: false; errors: Array<{ field: string; label: string; message: string }> };
+
+export function parseForm<P extends Record<string, unknown>>(target: Target<P>, data: unknown): ParseOutcome<P> {
+  const r = target.schema.safeParse(data);
+  if (r.success) return { ok: true, params: r.data };
+  const labels = new Map(target.fields.map((f) => [f.name, f.label]));
+  return {
+    ok: false,
+    errors: r.error.issues.map((i) => {
+      const field = String(i.path[0] ?? '');
+      return { field, label: labels.get(field) ?? (field || 'form'), message: i.message };
+    }),
+  };
+}

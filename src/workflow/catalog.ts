@@ -1,0 +1,72 @@
+// Picker contents for the request forms, read from ARM with the bot's own identity.
+import type { ArmGateway } from '../azure/port';
+import { API } from '../checks/facts';
+
+export interface Choice {
+  title: string;
+  value: string;
+}
+
+export interface FormChoices {
+  subscriptionId: string;
+  subscriptions: Choice[];
+  resourceGroups: Choice[];
+  locations: Choice[];
+  identities: Choice[];
+  keys: Choice[];
+  keyVersions: Choice[];
+}
+
+type Sub = { subscriptionId: string; displayName?: string; state?: string };
+type Named = { id: string; name: string; location?: string; displayName?: string };
+type KeyItem = { id: string; name: string; properties?: { kty?: string; keySize?: number; keyUri?: string; keyUriWithVersion?: string; attributes?: { enabled?: boolean; created?: number } } };
+
+/** Key Vault reports key URIs with an explicit :443; the identifiers services expect have none. */
+export function stripDefaultPort(uri: string): string {
+  return uri.replace(/^(https:\/\/[^/:]+):443\//i, '$1/');
+}
+
+export async function loadFormChoices(arm: ArmGateway, preferredSubscription?: string): Promise<FormChoices> {
+  const subs = (await arm.list<Sub>('/subscriptions', '2022-12-01')).filter((s) => !s.state || s.state === 'Enabled');
+  if (!subs.length) throw new Error('The bot cannot see any enabled subscription. Give its identity Reader on the subscriptions it should manage.');
+  const sub = subs.find((s) => s.subscriptionId.toLowerCase() === preferredSubscription?.toLowerCase()) ?? subs[0]!;
+  const base = `/subscriptions/${sub.subscriptionId}`;
+  const [groups, locations, identities, vaults] = await Promise.all([
+    arm.list<Named>(`${base}/resourcegroups`, API.resources),
+    arm.list<Named>(`${base}/locations`, '2022-12-01'),
+    arm.list<Named>(`${base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`, API.managedIdentity),
+    arm.list<Named>(`${base}/resources`, API.resources, { $filter: "resourceType eq 'Microsoft.KeyVault/vaults'" }),
+  ]);
+  const keysByVault = await Promise.all(vaults.map(async (v) => ({ vault: v, keys: await arm.list<KeyItem>(`${v.id}/keys`, API.keyVault) })));
+  const keys = keysByVault.flatMap(({ vault, keys }) =>
+    keys.map((k) => ({ vault, key: k })),
+  );
+  const versions = await Promise.all(
+    keys.map(async ({ vault, key }) => ({ vault, key, versions: await arm.list<KeyItem>(`${key.id}/versions`, API.keyVault) })),
+  );
+  const byName = (a: Choice, b: Choice) => a.title.localeCompare(b.title);
+  return {
+    subscriptionId: sub.subscriptionId,
+    subscriptions: subs.map((s) => ({ title: `${s.displayName ?? s.subscriptionId} (${s.subscriptionId})`, value: s.subscriptionId })),
+    resourceGroups: groups.map((g) => ({ title: `${g.name} (${g.location ?? '?'})`, value: g.name })).sort(byName),
+    locations: locations.map((l) => ({ title: l.displayName ? `${l.displayName} (${l.name})` : l.name, value: l.name })),
+    identities: identities.map((i) => ({ title: `${i.name} (${i.location ?? '?'})`, value: i.id })).sort(byName),
+    keys: keys
+      .map(({ vault, key }) => ({
+        title: `${vault.name} / ${key.name}${key.properties?.kty ? ` (${key.properties.kty}${key.properties.keySize ? ` ${key.properties.keySize}` : ''})` : ''}`,
+        value: stripDefaultPort(key.properties?.keyUri ?? `https://${vault.name}.vault.azure.net/keys/${key.name}`),
+      }))
+      .sort(byName),
+    keyVersions: [
+      { title: 'latest (versionless: auto-rotation)', value: 'latest' },
+      ...versions.flatMap(({ vault, key, versions }) =>
+        versions
+          .sort((a, b) => (b.properties?.attributes?.created ?? 0) - (a.properties?.attributes?.created ?? 0))
+          .map((v) => ({
+            title: `${vault.name} / ${key.name} · ${v.name}${v.properties?.attributes?.created ? ` (${new Date(v.properties.attributes.created * 1000).toISOString().slice(0, 10)})` : ''}${v.properties?.attributes?.enabled === false ? ' — disabled' : ''}`,
+            value: v.name,
+          })),
+      ),
+    ],
+  };
+}

@@ -1,0 +1,109 @@
+// The approval policy file: who may request and who may approve what. Validated at start-up;
+// a bad file stops start-up naming the path and the offending key.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Actor } from '../domain/types';
+
+const principal = z
+  .string()
+  .regex(/^(\*|(teams|slack):[^\s]+|group:[\w.-]+)$/, 'a principal is "*", "teams:<aad object id>", "slack:<user id>" or "group:<name>"');
+
+const ruleSchema = z.object({
+  name: z.string().min(1),
+  match: z
+    .object({
+      subscriptions: z.array(z.string()).default(['*']),
+      resourceGroups: z.array(z.string()).default(['*']),
+      targets: z.array(z.string()).default(['*']),
+    })
+    .default({ subscriptions: ['*'], resourceGroups: ['*'], targets: ['*'] }),
+  requesters: z.array(principal).min(1),
+  approvers: z.array(principal).min(1),
+  approvalsRequired: z.number().int().min(1).max(10).default(1),
+  pendingHours: z.number().positive().max(24 * 30).default(24),
+});
+
+export const policySchema = z.object({
+  version: z.literal(1),
+  groups: z.record(z.string(), z.array(principal)).default({}),
+  rules: z.array(ruleSchema).min(1),
+});
+
+export type PolicyDoc = z.infer<typeof policySchema>;
+export type PolicyRule = z.infer<typeof ruleSchema>;
+
+export class PolicyError extends Error {
+  readonly code = 'policy_invalid';
+}
+
+export function parsePolicy(text: string, source: string): Policy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new PolicyError(`${source}: not valid YAML or JSON: ${(e as Error).message}`);
+  }
+  const r = policySchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new PolicyError(`${source}: ${i.path.join('.') || '(top level)'}: ${i.message}`);
+  }
+  for (const [gi, rule] of r.data.rules.entries()) {
+    for (const p of [...rule.requesters, ...rule.approvers]) {
+      if (p.startsWith('group:') && !r.data.groups[p.slice(6)]) {
+        throw new PolicyError(`${source}: rules.${gi}: group "${p.slice(6)}" is not defined under groups`);
+      }
+    }
+  }
+  return new Policy(r.data);
+}
+
+export function loadPolicy(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new PolicyError(`${path}: cannot read the policy file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Set POLICY_FILE to a policy file; see policy/sample.policy.yaml.`);
+  }
+  return parsePolicy(text, path);
+}
+
+function glob(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+  return re.test(value);
+}
+
+export interface Scope {
+  subscriptionId: string;
+  resourceGroup: string;
+  targetType: string;
+}
+
+export class Policy {
+  constructor(readonly doc: PolicyDoc) {}
+
+  ruleFor(scope: Scope): PolicyRule | undefined {
+    return this.doc.rules.find(
+      (r) =>
+        r.match.subscriptions.some((p) => glob(p, scope.subscriptionId)) &&
+        r.match.resourceGroups.some((p) => glob(p, scope.resourceGroup)) &&
+        r.match.targets.some((p) => glob(p, scope.targetType)),
+    );
+  }
+
+  private expand(principals: string[]): string[] {
+    return principals.flatMap((p) => (p.startsWith('group:') ? (this.doc.groups[p.slice(6)] ?? []) : [p]));
+  }
+
+  /** Does this list of principals include the actor? */
+  includes(principals: string[], actor: Pick<Actor, 'platform' | 'id'>): boolean {
+    const me = `${actor.platform}:${actor.id}`.toLowerCase();
+    return this.expand(principals).some((p) => p === '*' || p.toLowerCase() === me);
+  }
+
+  /** Named approvers (for the card), groups expanded; "*" shown as "anyone else". */
+  describeApprovers(rule: PolicyRule): string[] {
+    return this.expand(rule.approvers).map((p) => (p === '*' ? 'anyone else in the conversation' : p));
+  }
+}

@@ -1,0 +1,334 @@
+// The channel-neutral workflow: submission → checks → approvals → execution → verification.
+// Teams and Slack call these methods and render what they return; nothing here knows a channel.
+import type { ArmGateway } from '../azure/port';
+import { isArmError } from '../azure/port';
+import { runChecks } from '../checks/runner';
+import { canonicalJson, newRequestId, sha256 } from '../domain/canonical';
+import { type Actor, type ChangeRequest, type CheckResult, blocks, type Platform } from '../domain/types';
+import type { AuditEntry, Store } from '../store/store';
+import { StoreConflict } from '../store/store';
+import { findTarget } from '../targets';
+import { parseForm, type Target } from '../targets/types';
+import type { JobRunner } from './jobs';
+import type { Policy } from './policy';
+
+/** What a channel must do for the workflow: show the request card and post progress. */
+export interface ChatNotifier {
+  /** Update the request card in place (or post it when it has no message yet); returns its message id. */
+  showRequest(req: ChangeRequest): Promise<string | undefined>;
+  /** Post a message in the request's conversation (or thread). */
+  post(req: ChangeRequest, text: string): Promise<void>;
+}
+
+/** A refusal the user can fix: shown verbatim, nothing was changed. */
+export class Refusal extends Error {
+  readonly code = 'refusal';
+  constructor(
+    message: string,
+    readonly fieldErrors: Array<{ field: string; label: string; message: string }> = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface WorkflowDeps {
+  store: Store;
+  arm: ArmGateway;
+  policy: Policy;
+  jobs: JobRunner;
+  notifiers: Partial<Record<Platform, ChatNotifier>>;
+  now?: () => Date;
+  expiryWarningDays?: number;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+}
+
+export type SubmitOutcome = { ok: true; request: ChangeRequest } | { ok: false; refusal: Refusal };
+
+export function computeDigest(target: Target, req: Pick<ChangeRequest, 'targetType' | 'resourceId' | 'plan'>, checks: CheckResult[]): string {
+  return sha256(
+    canonicalJson({
+      targetType: req.targetType,
+      resourceId: req.resourceId.toLowerCase(),
+      apiVersion: req.plan.apiVersion,
+      method: req.plan.method,
+      payload: req.plan.body,
+      evidence: target.digestEvidence(checks),
+    }),
+  );
+}
+
+export function approvalsFor(req: ChangeRequest) {
+  return req.approvals.filter((a) => a.decision === 'approved' && a.digest === req.digest);
+}
+
+export class Workflow {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: WorkflowDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private log(level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
+    this.deps.log?.(level, msg, data);
+  }
+
+  target(type: string): Target {
+    const t = findTarget(type);
+    if (!t) throw new Refusal(`Unknown target "${type}". Supported: fluid-relay.`);
+    return t;
+  }
+
+  async submit(actor: Actor, conversation: ChangeRequest['conversation'], targetType: string, data: unknown, cardMessageId?: string): Promise<SubmitOutcome> {
+    const target = this.target(targetType);
+    const parsed = parseForm(target, data);
+    if (!parsed.ok) {
+      return { ok: false, refusal: new Refusal(`Please fix: ${parsed.errors.map((e) => `${e.label} — ${e.message}`).join('; ')}.`, parsed.errors) };
+    }
+    const params = parsed.params;
+    const plan = target.plan(params);
+    const subject = target.subject(params);
+    const rg = plan.resourceId.split('/')[4] ?? '';
+    const rule = this.deps.policy.ruleFor({ subscriptionId: subject.subscriptionId, resourceGroup: rg, targetType });
+    if (!rule) {
+      return { ok: false, refusal: new Refusal(`No approval policy rule covers ${target.displayName} requests in resource group ${rg} of subscription ${subject.subscriptionId}, so the bot cannot take it. Ask the platform team to add a rule to the policy file.`) };
+    }
+    if (!this.deps.policy.includes(rule.requesters, actor)) {
+      return { ok: false, refusal: new Refusal(`Policy rule "${rule.name}" does not list you (${actor.platform}:${actor.id}) as a requester. Ask the platform team to add you, or ask a listed requester.`) };
+    }
+    const checks = await runChecks(this.deps.arm, subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const now = this.now();
+    const base = { targetType, resourceId: plan.resourceId, plan };
+    const blocked = checks.some(blocks);
+    const req: ChangeRequest = {
+      id: newRequestId(),
+      ...base,
+      params,
+      requester: actor,
+      conversation,
+      cardMessageId,
+      digest: computeDigest(target, base, checks),
+      state: blocked ? 'checked' : 'pending_approval',
+      checks,
+      approvals: [],
+      requiredApprovals: rule.approvalsRequired,
+      approvers: this.deps.policy.describeApprovers(rule),
+      policyRule: rule.name,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + rule.pendingHours * 3600_000).toISOString(),
+      version: 1,
+    };
+    await this.deps.store.createRequest(req, [
+      { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRule: rule.name } },
+      { actor: { system: 'checks' }, event: 'checked', data: { moment: 'submission', summary: summarize(checks), blocked } },
+      ...(blocked ? [] : [{ actor: { system: 'workflow' }, event: 'approval_requested', data: { approvers: req.approvers, required: req.requiredApprovals } }]),
+    ]);
+    const shown = await this.show(req);
+    return { ok: true, request: shown };
+  }
+
+  async get(id: string): Promise<ChangeRequest> {
+    const req = await this.deps.store.getRequest(id.toUpperCase());
+    if (!req) throw new Refusal(`There is no request ${id}. Request ids look like CR-7KQ2MX; \`list\` is coming — check the request card.`);
+    return this.expireIfDue(req);
+  }
+
+  /** Approve or reject. Throws Refusal (nothing changed) when the actor may not decide now. */
+  async decide(id: string, actor: Actor, decision: 'approved' | 'rejected', reason?: string): Promise<ChangeRequest> {
+    await this.get(id); // expiry is applied (and announced) before a decision is considered
+    let refusal: Refusal | undefined;
+    let next: ChangeRequest;
+    try {
+      next = await this.deps.store.mutate(id.toUpperCase(), (cur) => {
+        if (cur.state !== 'pending_approval') throw new Refusal(`Request ${cur.id} is ${stateWords(cur)}; it cannot be ${decision} now.`);
+        if (cur.requester.platform === actor.platform && cur.requester.id === actor.id) {
+          throw new Refusal(`You requested ${cur.id}, so you cannot ${decision === 'approved' ? 'approve' : 'reject'} it. One of the approvers must decide: ${cur.approvers.join(', ')}.`);
+        }
+        const rule = this.deps.policy.doc.rules.find((r) => r.name === cur.policyRule);
+        if (!rule || !this.deps.policy.includes(rule.approvers, actor)) {
+          throw new Refusal(`You are not an approver for ${cur.id} under policy rule "${cur.policyRule}". Approvers: ${cur.approvers.join(', ')}.`);
+        }
+        if (cur.approvals.some((a) => a.approver.platform === actor.platform && a.approver.id === actor.id && a.digest === cur.digest)) {
+          throw new Refusal(`You have already decided on ${cur.id}; each approver counts once.`);
+        }
+        const at = this.now().toISOString();
+        const approvals = [...cur.approvals, { approver: actor, decision, digest: cur.digest, reason, at }];
+        const counted = approvals.filter((a) => a.decision === 'approved' && a.digest === cur.digest).length;
+        const state = decision === 'rejected' ? 'rejected' : counted >= cur.requiredApprovals ? 'approved' : 'pending_approval';
+        const audit: AuditEntry[] = [{ actor, event: decision, data: { digest: cur.digest, reason: reason ?? null, counted, required: cur.requiredApprovals } }];
+        return { next: { ...cur, approvals, state }, audit };
+      });
+    } catch (e) {
+      if (e instanceof Refusal || e instanceof StoreConflict) {
+        refusal = e instanceof Refusal ? e : new Refusal(e.message);
+        await this.deps.store.audit({ requestId: id.toUpperCase(), actor, event: 'decision_refused', data: { decision, reason: refusal.message } }).catch(() => undefined);
+        throw refusal;
+      }
+      throw e;
+    }
+    await this.show(next);
+    if (next.state === 'rejected') await this.post(next, `❌ ${next.id} was rejected by ${actor.name}${reason ? `: ${reason}` : ''}.`);
+    else if (next.state === 'approved') {
+      await this.post(next, `✅ ${next.id} approved by ${approvalsFor(next).map((a) => a.approver.name).join(', ')}. Executing now.`);
+      this.deps.jobs.enqueue(`execute:${next.id}`, () => this.execute(next.id));
+    } else await this.post(next, `👍 ${actor.name} approved ${next.id} (${approvalsFor(next).length} of ${next.requiredApprovals}).`);
+    return next;
+  }
+
+  /** Runs once per request: approved → executing is taken under a row lock. */
+  async execute(id: string): Promise<ChangeRequest | undefined> {
+    let req: ChangeRequest;
+    try {
+      req = await this.deps.store.mutate(id, (cur) => {
+        if (cur.state !== 'approved') throw new StoreConflict(`not approved (${cur.state})`);
+        return { next: { ...cur, state: 'executing' }, audit: [{ actor: { system: 'executor' }, event: 'executing', data: { digest: cur.digest } }] };
+      });
+    } catch (e) {
+      if (e instanceof StoreConflict) return undefined; // another worker has it, or it was decided otherwise
+      throw e;
+    }
+    await this.show(req);
+    const target = this.target(req.targetType);
+
+    // Moment two: the checks again, immediately before the write.
+    const checks = await runChecks(this.deps.arm, target.subject(req.params as never), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const digest = computeDigest(target, req, checks);
+    const turned = checks.filter(blocks);
+    if (turned.length || digest !== req.digest) {
+      const why = turned.length
+        ? `checks now fail: ${turned.map((c) => `${c.id} (${c.finding})`).join('; ')}`
+        : 'the evidence the approvals were bound to changed (key version or identity)';
+      req = await this.transition(req.id, turned.length ? 'failed' : 'pending_approval', { checks, digest, result: turned.length ? { status: 'failed', message: `Stopped before the write: ${why}.` } : undefined }, {
+        actor: { system: 'executor' },
+        event: 'voided',
+        data: { reason: why, oldDigest: req.digest, newDigest: digest },
+      });
+      await this.show(req);
+      await this.post(req, `⛔ ${req.id}: nothing was changed in Azure — ${why}. Earlier approvals no longer count.`);
+      return req;
+    }
+
+    let written;
+    try {
+      written = req.plan.method === 'PUT' ? await this.deps.arm.put(req.plan.resourceId, req.plan.apiVersion, req.plan.body) : await this.deps.arm.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body);
+    } catch (e) {
+      const message = isArmError(e) ? `Azure refused the change: ${e.describe()}` : `The change could not be sent: ${(e as Error).message}`;
+      req = await this.transition(req.id, 'failed', { checks, result: { status: 'failed', message, correlationId: isArmError(e) ? e.correlationId : undefined } }, {
+        actor: { system: 'executor' },
+        event: 'arm_call',
+        data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: false, code: isArmError(e) ? e.code : 'unknown', status: isArmError(e) ? e.status : null, correlationId: isArmError(e) ? (e.correlationId ?? null) : null },
+      });
+      await this.show(req);
+      await this.post(req, `❌ ${req.id} failed: ${message}`);
+      return req;
+    }
+    req = await this.transition(req.id, 'verifying', { checks }, {
+      actor: { system: 'executor' },
+      event: 'arm_call',
+      data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: true, status: written.status, correlationId: written.correlationId ?? null, operationUrl: written.operationUrl ?? null },
+    });
+    await this.show(req);
+
+    // Moment three: verification from a fresh GET, not from the write's echo.
+    let verification: CheckResult;
+    try {
+      const actual = await this.deps.arm.get(req.plan.resourceId, req.plan.apiVersion);
+      verification = target.verify(req.plan, actual);
+    } catch (e) {
+      verification = {
+        id: `${req.targetType.replace('-', '')}.verify`,
+        title: 'Verification read',
+        status: 'error',
+        finding: `Could not read the resource back: ${isArmError(e) ? e.describe() : (e as Error).message}`,
+        evidence: {},
+        remedy: 'Run `status` again shortly; if it persists, open the resource in the portal.',
+      };
+    }
+    const ok = verification.status === 'pass';
+    req = await this.transition(
+      req.id,
+      ok ? 'succeeded' : 'failed',
+      { result: { status: ok ? 'succeeded' : 'failed', message: ok ? 'Created and verified.' : verification.finding, correlationId: written.correlationId, verification: [verification] } },
+      { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence } },
+    );
+    await this.show(req);
+    await this.post(req, ok ? `🔐 ${req.id} done: ${target.displayName} ${req.resourceId.split('/').pop()} created with a customer-managed key and verified.` : `⚠️ ${req.id}: the write landed but verification failed — ${verification.finding}`);
+    return req;
+  }
+
+  private async transition(id: string, state: ChangeRequest['state'], patch: Partial<ChangeRequest>, audit: AuditEntry): Promise<ChangeRequest> {
+    return this.deps.store.mutate(id, (cur) => ({ next: { ...cur, ...patch, state }, audit: [audit] }));
+  }
+
+  private async expireIfDue(req: ChangeRequest): Promise<ChangeRequest> {
+    if (!['pending_approval', 'checked'].includes(req.state) || new Date(req.expiresAt) > this.now()) return req;
+    let expired: ChangeRequest;
+    try {
+      expired = await this.deps.store.mutate(req.id, (cur) => {
+        if (!['pending_approval', 'checked'].includes(cur.state)) throw new StoreConflict('already moved on');
+        return { next: { ...cur, state: 'expired' }, audit: [{ actor: { system: 'workflow' }, event: 'expired', data: { expiresAt: cur.expiresAt } }] };
+      });
+    } catch (e) {
+      if (e instanceof StoreConflict) return (await this.deps.store.getRequest(req.id)) ?? req;
+      throw e;
+    }
+    await this.show(expired);
+    await this.post(expired, `⌛ ${expired.id} expired at ${expired.expiresAt} without enough approvals. Submit a new request if it is still needed.`);
+    return expired;
+  }
+
+  /** Update (or post) the request card; remember its message id. Chat failures never undo state. */
+  private async show(req: ChangeRequest): Promise<ChangeRequest> {
+    const n = this.deps.notifiers[req.conversation.platform];
+    if (!n) return req;
+    try {
+      const messageId = await n.showRequest(req);
+      if (messageId && messageId !== req.cardMessageId) {
+        return await this.deps.store.mutate(req.id, (cur) => ({ next: { ...cur, cardMessageId: messageId }, audit: [] }));
+      }
+    } catch (e) {
+      this.log('warn', 'could not update the request card', { requestId: req.id, error: (e as Error).message });
+    }
+    return req;
+  }
+
+  private async post(req: ChangeRequest, text: string): Promise<void> {
+    try {
+      await this.deps.notifiers[req.conversation.platform]?.post(req, text);
+    } catch (e) {
+      this.log('warn', 'could not post to the conversation', { requestId: req.id, error: (e as Error).message });
+    }
+  }
+}
+
+export function summarize(checks: CheckResult[]) {
+  const count = (s: CheckResult['status']) => checks.filter((c) => c.status === s).length;
+  return { pass: count('pass'), warn: count('warn'), info: count('info'), fail: count('fail'), error: count('error'), failing: checks.filter(blocks).map((c) => c.id) };
+}
+
+export function stateWords(req: Pick<ChangeRequest, 'state'>): string {
+  switch (req.state) {
+    case 'draft':
+      return 'a draft';
+    case 'checked':
+      return 'blocked by failing checks';
+    case 'pending_approval':
+      return 'waiting for approval';
+    case 'approved':
+      return 'approved and about to run';
+    case 'executing':
+      return 'being applied in Azure';
+    case 'verifying':
+      return 'being verified';
+    case 'succeeded':
+      return 'done';
+    case 'failed':
+      return 'failed';
+    case 'rejected':
+      return 'rejected';
+    case 'cancelled':
+      return 'cancelled';
+    case 'expired':
+      return 'expired';
+  }
+}
