@@ -98,7 +98,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     jobs,
     simulator,
     async close() {
-      await new Promise<void>((r) => server.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await closed;
       await jobs.drain();
       if (!opts.store) await store.close();
       if (ownsSimulator) await simulator?.close();

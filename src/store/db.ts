@@ -1,6 +1,8 @@
 // One SQL dialect (PostgreSQL) on two engines: embedded PGlite by default, a PostgreSQL server
 // via DATABASE_URL for several replicas.
 import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Pool } from 'pg';
 
 export interface Sql {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
@@ -15,7 +17,6 @@ export interface Database extends Sql {
 }
 
 export async function openPglite(dataDir?: string): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
   return {
@@ -45,7 +46,6 @@ export async function openPglite(dataDir?: string): Promise<Database> {
 }
 
 export async function openPostgres(url: string): Promise<Database> {
-  const { Pool } = await import('pg');
   const pool = new Pool({ connectionString: url, max: 10 });
   // Fail fast with a clear message when the server is not there.
   const probe = await pool.connect();

@@ -1,0 +1,217 @@
+// The whole Teams flow over HTTP: a message to /api/messages, the form, a card submission, an
+// approval by a second user, the ARM write in the simulator and the verified result — through the
+// real botbuilder CloudAdapter, the real Azure SDK pipeline and embedded PGlite.
+import { createApp, type App } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import {
+  SIM_DISABLED_KEY,
+  SIM_EC_KEY,
+  SIM_IDENTITY,
+  SIM_IDENTITY_NO_ACCESS,
+  SIM_KEY,
+  SIM_KEY_VERSION_CURRENT,
+  SIM_LOCATION,
+  SIM_RBAC_VAULT,
+  SIM_RG,
+  SIM_SUBSCRIPTION_ID,
+  simIdentityId,
+  simKeyUrl,
+  startSimulator,
+  type Simulator,
+} from '../../src/simulator';
+import { Store } from '../../src/store/store';
+import { parsePolicy } from '../../src/workflow/policy';
+import { cardText, firstCard, startConnector, type FakeConnector } from '../helpers/connector';
+import { ALICE, BOB, MALLORY, cardAction, message, post } from '../helpers/teams';
+
+const POLICY = parsePolicy(
+  `
+version: 1
+groups:
+  approvers: ["teams:${BOB.aadObjectId}", "teams:${ALICE.aadObjectId}"]
+rules:
+  - name: demo
+    requesters: ["teams:${ALICE.aadObjectId}"]
+    approvers: ["group:approvers"]
+    approvalsRequired: 1
+`,
+  'test-policy',
+);
+
+let sim: Simulator;
+let store: Store;
+let connector: FakeConnector;
+let app: App;
+
+beforeAll(async () => {
+  [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }), startConnector()]);
+  app = await createApp({
+    config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent' }),
+    simulator: sim,
+    store,
+    policy: POLICY,
+    armTuning: { maxRetries: 0, defaultPollMs: 50 },
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await Promise.all([sim?.close(), store?.close(), connector?.close()]);
+});
+
+beforeEach(() => sim.reset());
+
+const formData = (over: Record<string, string> = {}) => ({
+  targetType: 'fluid-relay',
+  subscriptionId: SIM_SUBSCRIPTION_ID,
+  resourceGroup: SIM_RG,
+  name: `fr-e2e-${Math.random().toString(36).slice(2, 8)}`,
+  location: SIM_LOCATION,
+  identityId: simIdentityId(SIM_IDENTITY),
+  keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
+  keyVersion: SIM_KEY_VERSION_CURRENT,
+  storagesku: 'basic',
+  ...over,
+});
+
+/** Submit the form card and wait until the card it replaced shows the request. */
+async function submit(data: Record<string, string>, conversationId = 'conv-general') {
+  const formMsg = `form-${Math.random().toString(36).slice(2)}`;
+  const res = await post(app.url, cardAction(connector.url, ALICE, 'form.submit', data, formMsg, conversationId));
+  expect(res.status).toBe(200);
+  expect(cardText(res.body?.value as never)).toMatch(/Running 7 prerequisite checks/);
+  const update = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:/.test(cardText(a.activity)), 15000, 'request card');
+  const requestId = /Request: (CR-[A-Z0-9]{6})/.exec(cardText(update.activity))?.[1];
+  expect(requestId).toBeDefined();
+  return { formMsg, requestId: requestId!, card: update.activity };
+}
+
+describe('Teams: Fluid Relay with CMK, end to end', () => {
+  it('answers help and unknown commands with usage text, @mention stripped', async () => {
+    const r1 = await post(app.url, { ...message(connector.url, ALICE, '<at>cmk-bot</at> help'), entities: [{ type: 'mention', text: '<at>cmk-bot</at>', mentioned: { id: '28:cmk-bot', name: 'cmk-bot' } }] });
+    expect(r1.status).toBe(200);
+    const help = await connector.waitFor((a) => /new fluid-relay/.test(a.activity.text ?? ''), 5000, 'help');
+    expect(help.activity.text).toMatch(/status <request id>/);
+    await post(app.url, message(connector.url, ALICE, 'launch rockets'));
+    const usage = await connector.waitFor((a) => /I don't know "launch"/.test(a.activity.text ?? ''), 5000, 'usage');
+    expect(usage.activity.text).toMatch(/new fluid-relay/);
+  });
+
+  it('creates, approves, writes and verifies a CMK server', async () => {
+    // 1. `new fluid-relay` → a form whose pickers come from ARM.
+    await post(app.url, message(connector.url, ALICE, 'new fluid-relay'));
+    const form = await connector.waitFor((a) => /New Azure Fluid Relay server/.test(cardText(a.activity)), 10000, 'form');
+    const formJson = JSON.stringify(firstCard(form.activity));
+    expect(formJson).toContain(simIdentityId(SIM_IDENTITY));
+    expect(formJson).toContain(simKeyUrl(SIM_RBAC_VAULT, SIM_KEY));
+    expect(formJson).toContain(SIM_KEY_VERSION_CURRENT);
+    expect(formJson).toContain('"version":"1.5"');
+
+    // 2. Submission → checks → request card in place of the form.
+    const data = formData();
+    const { formMsg, requestId, card } = await submit(data);
+    const text = cardText(card);
+    expect(text).toMatch(/Waiting for 1 more approval/);
+    expect(text).toMatch(/7 passed/);
+    expect(text).toMatch(/can never be turned off/);
+    expect(text).toMatch(/\[Approve\]/);
+
+    // 3. The requester cannot approve their own request, even though the policy lists them.
+    const self = await post(app.url, cardAction(connector.url, ALICE, 'request.approve', { requestId }, formMsg));
+    expect(self.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
+    expect(String(self.body?.value)).toMatch(/You requested .* so you cannot approve it/);
+    expect((await store.getRequest(requestId))?.state).toBe('pending_approval');
+
+    // 4. Someone outside the policy cannot approve either.
+    const outsider = await post(app.url, cardAction(connector.url, MALLORY, 'request.approve', { requestId }, formMsg));
+    expect(String(outsider.body?.value)).toMatch(/not an approver/);
+    expect(sim.writes()).toHaveLength(0);
+
+    // 5. Bob approves → the bot writes, verifies and updates the card in place.
+    const approve = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    expect(approve.body?.type).toBe('application/vnd.microsoft.card.adaptive');
+    const done = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Created and verified/.test(cardText(a.activity)), 15000, 'final card');
+    const finalText = cardText(done.activity);
+    expect(finalText).toMatch(/This request is done/);
+    expect(finalText).toMatch(/✅ \*\*fluidrelay.verify\*\* — GET shows the approved key and identity/);
+    expect(finalText).not.toMatch(/\[Approve\]/);
+    await connector.waitFor((a) => /done: Fluid Relay server .* created with a customer-managed key and verified/.test(a.activity.text ?? ''), 5000, 'result post');
+
+    // The exact body ARM received: the reference example's shape (FluidRelayServers_CreateWithCmk.json).
+    const writes = sim.writes();
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.method).toBe('PUT');
+    expect(writes[0]!.path).toBe(`/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/${SIM_RG}/providers/Microsoft.FluidRelay/fluidRelayServers/${data.name}`);
+    expect(writes[0]!.query['api-version']).toBe('2022-06-01');
+    expect(writes[0]!.body).toEqual({
+      location: SIM_LOCATION,
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } },
+      properties: {
+        storagesku: 'basic',
+        encryption: {
+          customerManagedKeyEncryption: {
+            keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: simIdentityId(SIM_IDENTITY) },
+            keyEncryptionKeyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, SIM_KEY_VERSION_CURRENT),
+          },
+        },
+      },
+    });
+
+    // Every step is in the audit trail, with the write's correlation id; the chain verifies.
+    const trail = await store.auditTrail(requestId);
+    expect(trail.map((r) => r.event)).toEqual(['requested', 'checked', 'approval_requested', 'decision_refused', 'decision_refused', 'approved', 'executing', 'arm_call', 'verified']);
+    const armCall = trail.find((r) => r.event === 'arm_call')!;
+    expect(armCall.data).toMatchObject({ ok: true, status: 200, correlationId: writes[0]!.headers['x-ms-correlation-request-id'] });
+    expect(await store.verifyAuditChain()).toMatchObject({ ok: true });
+
+    // A second click after execution changes nothing.
+    const again = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    expect(String(again.body?.value)).toMatch(/is done; it cannot be approved now/);
+    await app.jobs.drain();
+    expect(sim.writes()).toHaveLength(1);
+
+    // `status` shows the same request.
+    await post(app.url, message(connector.url, BOB, `status ${requestId.toLowerCase()}`));
+    await connector.waitFor((a) => a.kind !== 'update' && cardText(a.activity).includes(`Request: ${requestId}`) && /This request is done/.test(cardText(a.activity)), 5000, 'status card');
+  });
+
+  it.each([
+    ['an EC key', { keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_EC_KEY), keyVersion: 'latest' }, 'key.type', /is EC; customer-managed keys need RSA/, /az keyvault key create .* --kty RSA/],
+    ['a disabled key', { keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_DISABLED_KEY), keyVersion: 'latest' }, 'key.enabled', /is disabled/, /az keyvault key set-attributes .* --enabled true/],
+    ['an identity without access', { identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS) }, 'identity.key-permissions', /lacks the read, wrap, unwrap data action/, /az role assignment create .* "Key Vault Crypto Service Encryption User"/],
+  ])('%s stops the request at the checks with the remedy shown', async (_name, over, checkId, finding, remedy) => {
+    const { requestId, card, formMsg } = await submit(formData(over as Record<string, string>));
+    const text = cardText(card);
+    expect(text).toMatch(/Blocked: fix the failing checks/);
+    expect(text).toContain(`**${checkId}**`);
+    expect(text).toMatch(finding);
+    expect(text).toMatch(remedy);
+    expect(text).not.toMatch(/\[Approve\]/);
+    // Even a forged Approve click cannot move it.
+    const forced = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    expect(String(forced.body?.value)).toMatch(/blocked by failing checks; it cannot be approved now/);
+    expect((await store.getRequest(requestId))?.state).toBe('checked');
+    expect(sim.writes()).toHaveLength(0);
+  });
+
+  it('a bad form value comes back on the card with the field named, and nothing is stored', async () => {
+    const before = (await store.listRequests()).length;
+    const formMsg = 'form-bad';
+    const res = await post(app.url, cardAction(connector.url, ALICE, 'form.submit', formData({ name: 'x', keyVersion: 'v1' }), formMsg));
+    const text = cardText(res.body?.value as never);
+    expect(text).toMatch(/Please fix the highlighted fields/);
+    expect(text).toMatch(/Server name: Server name must be 3-50 letters/);
+    expect(text).toMatch(/Key version: Key version must be "latest" or a 32-character/);
+    expect((await store.listRequests()).length).toBe(before);
+  });
+
+  it('rejection needs a reason and ends the request', async () => {
+    const { requestId, formMsg } = await submit(formData());
+    const noReason = await post(app.url, cardAction(connector.url, BOB, 'request.reject', { requestId }, formMsg));
+    expect(String(noReason.body?.value)).toMatch(/give a reason/);
+    const r = await post(app.url, cardAction(connector.url, BOB, 'request.reject', { requestId, reason: 'Use the prod vault' }, formMsg));
+    expect(cardText(r.body?.value as never)).toMatch(/This request is rejected/);
+    await connector.waitFor((a) => /rejected by Bob Approver: Use the prod vault/.test(a.activity.text ?? ''), 5000, 'rejection post');
+    expect(sim.writes()).toHaveLength(0);
+  });
+});

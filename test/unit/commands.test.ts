@@ -1,0 +1,27 @@
+// Conversation table: what the user types → what the bot understands.
+import { parseCommand } from '../../src/chat/commands';
+
+describe('command parser', () => {
+  it.each([
+    ['help', { kind: 'help' }],
+    ['', { kind: 'help' }],
+    ['  HELP  ', { kind: 'help' }],
+    ['new fluid-relay', { kind: 'new', target: 'fluid-relay' }],
+    ['New Fluid-Relay', { kind: 'new', target: 'fluid-relay' }],
+    ['status cr-7kq2mx', { kind: 'status', id: 'CR-7KQ2MX' }],
+  ])('%j → %j', (text, cmd) => {
+    expect(parseCommand(text)).toEqual(cmd);
+  });
+
+  it.each([
+    ['new', /needs a target/],
+    ['new cosmos-db', /can't create "cosmos-db"/],
+    ['status', /needs a request id/],
+    ['status 42', /not a request id/],
+    ['deploy everything', /I don't know "deploy"/],
+  ])('%j gets usage text: %s', (text, problem) => {
+    const c = parseCommand(text);
+    expect(c.kind).toBe('usage');
+    expect((c as { problem: string }).problem).toMatch(problem);
+  });
+});

@@ -1,0 +1,30 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('config', () => {
+  it('runs on embedded defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3978);
+    expect(c.azure.mode).toBe('simulator');
+    expect(c.database).toEqual({ kind: 'pglite', dataDir: '.data/pglite' });
+    expect(c.teams.appId).toBeUndefined();
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set and Azure when credentials are present', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://localhost/test', AZURE_CLIENT_ID: 'abc' });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://localhost/test' });
+    expect(c.azure).toEqual({ mode: 'azure', endpoint: 'https://management.azure.com', caFile: undefined });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT: must be a whole number/],
+    [{ PORT: '70000' }, /PORT: must be a whole number from 0 to 65535/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must be a postgres/],
+    [{ ARM_ENDPOINT: 'http://localhost:1' }, /ARM_ENDPOINT: must be an https/],
+    [{ MicrosoftAppType: 'Weird' }, /MicrosoftAppType/],
+    [{ MicrosoftAppId: 'id-only' }, /MicrosoftAppPassword: required/],
+    [{ MicrosoftAppId: 'a', MicrosoftAppPassword: 'b', MicrosoftAppType: 'SingleTenant' }, /MicrosoftAppTenantId: required/],
+  ])('refuses %j naming the variable', (env, message) => {
+    expect(() => loadConfig(env as Record<string, string>)).toThrow(ConfigError);
+    expect(() => loadConfig(env as Record<string, string>)).toThrow(message);
+  });
+});
