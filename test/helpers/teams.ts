@@ -44,7 +44,7 @@ export async function post(appUrl: string, activity: unknown, headers: Record<st
     body: JSON.stringify(activity),
   });
   const text = await res.text();
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {

@@ -1,0 +1,73 @@
+// Who may talk to /api/messages: with a Microsoft app id configured, only requests carrying a
+// valid Bot Framework JWT; without one (local use), only loopback callers.
+import { createApp, type App } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { isLoopback } from '../../src/chat/teams/channel';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { Store } from '../../src/store/store';
+import { parsePolicy } from '../../src/workflow/policy';
+import { startConnector, type FakeConnector } from '../helpers/connector';
+import { ALICE, message, post } from '../helpers/teams';
+
+const POLICY = parsePolicy('version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n', 'inline');
+
+let sim: Simulator;
+let store: Store;
+let connector: FakeConnector;
+let app: App;
+
+beforeAll(async () => {
+  [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }), startConnector()]);
+  app = await createApp({
+    config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', MicrosoftAppId: '00000000-0000-0000-0000-00000000b07a', MicrosoftAppPassword: 'not-a-real-secret' }),
+    simulator: sim,
+    store,
+    policy: POLICY,
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await Promise.all([sim?.close(), store?.close(), connector?.close()]);
+});
+
+describe('Teams endpoint authentication', () => {
+  it.each([
+    ['no Authorization header', {}],
+    ['a token that is not a JWT', { authorization: 'Bearer not-a-jwt' }],
+    ['a non-bearer scheme', { authorization: 'Basic dXNlcjpwYXNz' }],
+  ])('with an app id configured, %s gets 401 and changes nothing', async (_name, headers) => {
+    const res = await post(app.url, message(connector.url, ALICE, 'new fluid-relay'), headers as Record<string, string>);
+    expect(res.status).toBe(401);
+    expect(connector.log).toHaveLength(0);
+    expect(sim.requests).toHaveLength(0);
+    expect(await store.listRequests()).toHaveLength(0);
+  });
+
+  it('health stays open', async () => {
+    const res = await fetch(`${app.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('a malformed body is a clear 400, not a stack trace', async () => {
+    const res = await fetch(`${app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toBe('{"error":"Request body is not valid JSON."}');
+  });
+});
+
+describe('anonymous mode is loopback-only', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.0.0.53', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['10.0.0.4', false],
+    ['::ffff:192.168.1.10', false],
+    ['fe80::1', false],
+    [undefined, false],
+  ])('%s → %s', (addr, ok) => {
+    expect(isLoopback(addr)).toBe(ok);
+  });
+});
