@@ -214,4 +214,14 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     await connector.waitFor((a) => /rejected by Bob Approver: Use the prod vault/.test(a.activity.text ?? ''), 5000, 'rejection post');
     expect(sim.writes()).toHaveLength(0);
   });
+
+  it('the Action.Submit fallback (older clients) approves through the same rules and updates the card', async () => {
+    const { requestId, formMsg } = await submit(formData());
+    const submitApprove = (user: typeof ALICE) => ({ ...message(connector.url, user, ''), text: undefined, replyToId: formMsg, value: { verb: 'request.approve', requestId } });
+    await post(app.url, submitApprove(ALICE));
+    await connector.waitFor((a) => /You requested .* so you cannot approve it/.test(a.activity.text ?? ''), 5000, 'self-approval refusal');
+    await post(app.url, submitApprove(BOB));
+    await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Created and verified/.test(cardText(a.activity)), 15000, 'final card');
+    expect(sim.writes()).toHaveLength(1);
+  });
 });
