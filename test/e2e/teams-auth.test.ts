@@ -17,6 +17,8 @@ let connector: FakeConnector;
 let app: App;
 
 beforeAll(async () => {
+  // botbuilder's CloudAdapter logs every refused request with console.error; the 401 is what we assert.
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
   [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }), startConnector()]);
   app = await createApp({
     config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', MicrosoftAppId: '00000000-0000-0000-0000-00000000b07a', MicrosoftAppPassword: 'not-a-real-secret' }),

@@ -1,0 +1,107 @@
+// Local Azure: ARM REST over HTTPS on loopback, seeded with a small tenant, that the real
+// Azure SDK clients talk to exactly as to management.azure.com (endpoint + tlsOptions.ca).
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { SeedContext } from './provider';
+import { providers } from './providers';
+import { Router } from './router';
+import { ArmFrontDoor, WRITE_METHODS, type FaultSpec, type RecordedRequest } from './server';
+import { SimState } from './state';
+import { generateTlsMaterial, loadOrCreateTls, type TlsMaterial } from './tls';
+
+export type { RecordedRequest, FaultSpec } from './server';
+export type { SimResource } from './state';
+export { SimState } from './state';
+export * from './seed-ids';
+/** For tests that grant a role through `state.put(roleAssignmentResource({...}))`. */
+export { roleAssignmentResource, type RoleAssignmentSpec } from './providers/authorization';
+/** The error code of every refused Fluid Relay CMK configuration (reason in error.details[0].code). */
+export { CMK_ERROR_CODE } from './providers/fluid-relay';
+
+export interface SimulatorOptions {
+  /** 0 = random free port (default). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Where the generated CA + server certificate are cached; reused if present and valid, else generated. Without it, generated in memory. */
+  tlsDir?: string;
+  latencyMs?: number;
+}
+
+export interface Simulator {
+  /** e.g. https://127.0.0.1:45123 */
+  endpoint: string;
+  /** PEM of the certificate clients must trust (the simulator's root CA). */
+  ca: string;
+  /** File path of `ca` when tlsDir was given. */
+  caPath?: string;
+  /** The in-memory resources (get/put/patch/delete by id). */
+  state: SimState;
+  /** Every request, in arrival order. */
+  requests: RecordedRequest[];
+  /** PUT/PATCH/DELETE/POST only. */
+  writes(): RecordedRequest[];
+  setLatency(ms: number): void;
+  injectFault(f: FaultSpec): void;
+  /** Back to the seeded state; journal, faults and latency cleared. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+function seed(state: SimState, ctx: SeedContext): void {
+  state.clear();
+  for (const p of providers) p.seed?.(state, ctx);
+}
+
+function formatEndpoint(host: string, port: number): string {
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const tls: TlsMaterial & { caPath?: string } = opts.tlsDir ? await loadOrCreateTls(opts.tlsDir) : await generateTlsMaterial();
+  const state = new SimState();
+  // One seed time for the simulator's life, so reset() restores an identical tenant.
+  const seedCtx: SeedContext = { nowSeconds: Math.floor(Date.now() / 1000) };
+  seed(state, seedCtx);
+
+  const door = new ArmFrontDoor(state, new Router(providers));
+  const initialLatency = opts.latencyMs ?? 0;
+  door.latencyMs = initialLatency;
+  const server = https.createServer({ key: tls.key, cert: tls.cert }, door.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const endpoint = formatEndpoint(host, (server.address() as AddressInfo).port);
+  door.endpoint = endpoint;
+
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint,
+    ca: tls.ca,
+    ...(tls.caPath ? { caPath: tls.caPath } : {}),
+    state,
+    requests: door.requests,
+    writes: () => door.requests.filter((r) => WRITE_METHODS.has(r.method)),
+    setLatency: (ms) => {
+      door.latencyMs = Math.max(0, ms);
+    },
+    injectFault: (f) => door.injectFault(f),
+    reset: () => {
+      seed(state, seedCtx);
+      door.clear();
+      door.latencyMs = initialLatency;
+    },
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}

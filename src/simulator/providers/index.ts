@@ -1,0 +1,9 @@
+// The providers the simulator serves. A new provider (chaos, storage) is one module plus one line here.
+import type { SimProvider } from '../provider';
+import { authorizationProvider } from './authorization';
+import { fluidRelayProvider } from './fluid-relay';
+import { keyVaultProvider } from './keyvault';
+import { managedIdentityProvider } from './managed-identity';
+import { resourcesProvider } from './resources';
+
+export const providers: readonly SimProvider[] = [resourcesProvider, keyVaultProvider, managedIdentityProvider, authorizationProvider, fluidRelayProvider];

@@ -1,0 +1,150 @@
+// Microsoft.ManagedIdentity/userAssignedIdentities: get, create/update, delete, list.
+import { bodyObject, page, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, stableGuid } from '../arm';
+import { resourceNotFound } from '../errors';
+import type { SimProvider } from '../provider';
+import { requireAction } from '../rbac';
+import * as ids from '../seed-ids';
+import type { SimResource, SimState } from '../state';
+
+export const IDENTITY_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
+
+export interface IdentitySpec {
+  name: string;
+  resourceGroup: string;
+  subscriptionId?: string;
+  location: string;
+  principalId: string;
+  clientId: string;
+  tenantId?: string;
+  tags?: Record<string, string>;
+}
+
+export function identityResource(spec: IdentitySpec): SimResource {
+  return {
+    id: `/subscriptions/${spec.subscriptionId ?? ids.SIM_SUBSCRIPTION_ID}/resourceGroups/${spec.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${spec.name}`,
+    name: spec.name,
+    type: IDENTITY_TYPE,
+    location: spec.location,
+    tags: spec.tags ?? {},
+    properties: {
+      clientId: spec.clientId,
+      isolationScope: 'None',
+      principalId: spec.principalId,
+      tenantId: spec.tenantId ?? ids.SIM_TENANT_ID,
+    },
+  };
+}
+
+/** The identity a user-assigned identity id names, if it is well-formed and exists. */
+export function findIdentity(state: SimState, identityId: string): SimResource | undefined {
+  const parsed = parseResourceId(identityId);
+  if (!parsed || parsed.type?.toLowerCase() !== IDENTITY_TYPE.toLowerCase() || parsed.names.length !== 1) return undefined;
+  return state.get(identityId);
+}
+
+const IDENTITY = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}';
+
+export const managedIdentityProvider: SimProvider = {
+  namespace: 'Microsoft.ManagedIdentity',
+  apiVersions: ['2024-11-30', '2023-01-31'],
+  seed(state) {
+    const tags = { purpose: 'cmk-chatops simulator' };
+    state.put(
+      identityResource({
+        name: ids.SIM_IDENTITY,
+        resourceGroup: ids.SIM_RG,
+        location: ids.SIM_LOCATION,
+        principalId: ids.SIM_IDENTITY_PRINCIPAL_ID,
+        clientId: ids.SIM_IDENTITY_CLIENT_ID,
+        tags,
+      }),
+    );
+    state.put(
+      identityResource({
+        name: ids.SIM_IDENTITY_NO_ACCESS,
+        resourceGroup: ids.SIM_RG,
+        location: ids.SIM_LOCATION,
+        principalId: ids.SIM_IDENTITY_NO_ACCESS_PRINCIPAL_ID,
+        clientId: ids.SIM_IDENTITY_NO_ACCESS_CLIENT_ID,
+        tags,
+      }),
+    );
+    state.put(
+      identityResource({
+        name: ids.SIM_IDENTITY_WEST,
+        resourceGroup: ids.SIM_RG_WEST,
+        location: ids.SIM_LOCATION_WEST,
+        principalId: ids.SIM_IDENTITY_WEST_PRINCIPAL_ID,
+        clientId: ids.SIM_IDENTITY_WEST_CLIENT_ID,
+        tags,
+      }),
+    );
+  },
+  routes: [
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities',
+      resourceType: 'userAssignedIdentities',
+      handler: (req, ctx) => {
+        const sub = requireSubscription(ctx.state, req.params['sub']!);
+        return { status: 200, body: page(ctx.state.ofType(IDENTITY_TYPE, sub.id), req, ctx, 100) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities',
+      resourceType: 'userAssignedIdentities',
+      handler: (req, ctx) => {
+        const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
+        return { status: 200, body: page(ctx.state.ofType(IDENTITY_TYPE, rg.id), req, ctx, 100) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: IDENTITY,
+      resourceType: 'userAssignedIdentities',
+      handler: (req, ctx) => {
+        const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
+        const found = ctx.state.get(`${rg.id}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${req.params['name']}`);
+        if (!found) throw resourceNotFound(`${IDENTITY_TYPE}/${req.params['name']}`, rg.name);
+        return { status: 200, body: found };
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: IDENTITY,
+      resourceType: 'userAssignedIdentities',
+      handler: (req, ctx) => {
+        const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
+        const id = `${rg.id}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${req.params['name']}`;
+        requireAction(ctx.state, ctx.caller, id, `${IDENTITY_TYPE}/write`);
+        const body = bodyObject(req);
+        const location = requiredLocation(body);
+        const existing = ctx.state.get(id);
+        const props = existing?.properties as { principalId: string; clientId: string } | undefined;
+        const created = identityResource({
+          name: existing?.name ?? req.params['name']!,
+          resourceGroup: rg.name,
+          subscriptionId: rg.id.split('/')[2],
+          location,
+          principalId: props?.principalId ?? stableGuid(`principal:${id.toLowerCase()}`),
+          clientId: props?.clientId ?? stableGuid(`client:${id.toLowerCase()}`),
+          tags: (body['tags'] as Record<string, string> | undefined) ?? {},
+        });
+        ctx.state.put(created);
+        return { status: existing ? 200 : 201, body: created };
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: IDENTITY,
+      resourceType: 'userAssignedIdentities',
+      handler: (req, ctx) => {
+        const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
+        const id = `${rg.id}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${req.params['name']}`;
+        requireAction(ctx.state, ctx.caller, id, `${IDENTITY_TYPE}/delete`);
+        return { status: ctx.state.delete(id) ? 200 : 204 };
+      },
+    },
+  ],
+};

@@ -1,0 +1,213 @@
+// Microsoft.Resources: subscriptions, locations, resource groups and the generic resource lists.
+import { bodyObject, normalizeLocation, page, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, subscriptionResourceId } from '../arm';
+import { ArmError } from '../errors';
+import type { SimContext, SimProvider, SimRequest } from '../provider';
+import { requireAction } from '../rbac';
+import {
+  SIM_LOCATION,
+  SIM_LOCATION_WEST,
+  SIM_RG,
+  SIM_RG_WEST,
+  SIM_SUBSCRIPTION2_ID,
+  SIM_SUBSCRIPTION2_NAME,
+  SIM_SUBSCRIPTION_ID,
+  SIM_SUBSCRIPTION_NAME,
+  SIM_TENANT_ID,
+} from '../seed-ids';
+import type { SimResource, SimState } from '../state';
+
+export const SUBSCRIPTION_TYPE = 'Microsoft.Resources/subscriptions';
+export const RESOURCE_GROUP_TYPE = 'Microsoft.Resources/resourceGroups';
+
+const REGIONS: Record<string, { displayName: string; regional: string; geo: string; physical: string; lat: string; lon: string; pair: string }> = {
+  eastus: { displayName: 'East US', regional: '(US) East US', geo: 'US', physical: 'Virginia', lat: '37.3719', lon: '-79.8164', pair: 'westus' },
+  westus: { displayName: 'West US', regional: '(US) West US', geo: 'US', physical: 'California', lat: '37.783', lon: '-122.417', pair: 'eastus' },
+  westeurope: {
+    displayName: 'West Europe',
+    regional: '(Europe) West Europe',
+    geo: 'Europe',
+    physical: 'Netherlands',
+    lat: '52.3667',
+    lon: '4.9',
+    pair: 'northeurope',
+  },
+};
+
+// Extension resources (role assignments…) and containers (subscriptions, groups) are not
+// listed by GET …/resources, nor are child resources (keys, key versions).
+function isTopLevelResource(r: SimResource): boolean {
+  const parsed = parseResourceId(r.id);
+  return !!parsed?.namespace && parsed.names.length === 1 && parsed.namespace.toLowerCase() !== 'microsoft.authorization';
+}
+
+function genericShape(r: SimResource): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: r.id, name: r.name, type: r.type };
+  for (const k of ['kind', 'sku', 'location', 'tags', 'identity', 'managedBy'] as const) {
+    if (r[k] !== undefined) out[k] = r[k];
+  }
+  return out;
+}
+
+type Clause = { field: 'resourcetype' | 'name' | 'location'; value: string };
+
+/** `$filter` of the resource list: `resourceType eq '…'`, `name eq '…'`, `location eq '…'` joined by `and`. */
+function parseResourceFilter(filter: string | undefined): Clause[] {
+  if (filter === undefined || filter.trim() === '') return [];
+  return filter.split(/\s+and\s+/i).map((clause) => {
+    const m = /^\s*(resourceType|name|location)\s+eq\s+'([^']*)'\s*$/i.exec(clause);
+    if (!m) {
+      throw new ArmError(
+        400,
+        'InvalidFilterInQueryString',
+        `Invalid $filter '${filter}' specified in the query string. The simulator supports resourceType eq '…', name eq '…' and location eq '…' joined by 'and'.`,
+      );
+    }
+    return { field: m[1]!.toLowerCase() as Clause['field'], value: m[2]!.toLowerCase() };
+  });
+}
+
+function listResources(state: SimState, under: string, req: SimRequest, ctx: SimContext) {
+  const clauses = parseResourceFilter(req.query['$filter']);
+  const prefix = `${under.toLowerCase()}/`;
+  const items = state
+    .all()
+    .filter((r) => r.id.toLowerCase().startsWith(prefix) && isTopLevelResource(r))
+    .filter((r) =>
+      clauses.every((c) => {
+        if (c.field === 'resourcetype') return r.type.toLowerCase() === c.value;
+        if (c.field === 'name') return r.name.toLowerCase() === c.value;
+        return normalizeLocation(r.location ?? '') === normalizeLocation(c.value);
+      }),
+    )
+    .map(genericShape);
+  return { status: 200, body: page(items, req, ctx, 1000, true) };
+}
+
+function subscriptionShape(r: SimResource): Record<string, unknown> {
+  const { name: _name, type: _type, ...rest } = r;
+  return rest;
+}
+
+function locationShape(sub: string, name: string) {
+  const r = REGIONS[name]!;
+  return {
+    id: `/subscriptions/${sub}/locations/${name}`,
+    name,
+    type: 'Region',
+    displayName: r.displayName,
+    regionalDisplayName: r.regional,
+    metadata: {
+      regionType: 'Physical',
+      regionCategory: 'Recommended',
+      geographyGroup: r.geo,
+      longitude: r.lon,
+      latitude: r.lat,
+      physicalLocation: r.physical,
+      pairedRegion: [{ name: r.pair, id: `/subscriptions/${sub}/locations/${r.pair}` }],
+    },
+  };
+}
+
+export function resourceGroupResource(sub: string, name: string, location: string, tags?: Record<string, string>): SimResource {
+  return {
+    id: `/subscriptions/${sub}/resourceGroups/${name}`,
+    name,
+    type: RESOURCE_GROUP_TYPE,
+    location,
+    ...(tags ? { tags } : {}),
+    properties: { provisioningState: 'Succeeded' },
+  };
+}
+
+function subscriptionResource(sub: string, displayName: string): SimResource {
+  return {
+    id: subscriptionResourceId(sub),
+    name: sub,
+    type: SUBSCRIPTION_TYPE,
+    authorizationSource: 'RoleBased',
+    managedByTenants: [],
+    subscriptionId: sub,
+    tenantId: SIM_TENANT_ID,
+    displayName,
+    state: 'Enabled',
+    subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
+  };
+}
+
+export const resourcesProvider: SimProvider = {
+  namespace: 'Microsoft.Resources',
+  // The Resources API accepts every api-version the SDKs send (2022-12-01 for subscriptions,
+  // 2025-04-01 from @azure/arm-resources 7, 2015-11-01 from older Key Vault SDKs' vaults.list).
+  apiVersions: 'any',
+  seed(state) {
+    state.put(subscriptionResource(SIM_SUBSCRIPTION_ID, SIM_SUBSCRIPTION_NAME));
+    state.put(subscriptionResource(SIM_SUBSCRIPTION2_ID, SIM_SUBSCRIPTION2_NAME));
+    state.put(resourceGroupResource(SIM_SUBSCRIPTION_ID, SIM_RG, SIM_LOCATION, { purpose: 'cmk-chatops simulator' }));
+    state.put(resourceGroupResource(SIM_SUBSCRIPTION_ID, SIM_RG_WEST, SIM_LOCATION_WEST, { purpose: 'cmk-chatops simulator' }));
+  },
+  routes: [
+    {
+      method: 'GET',
+      pattern: '/subscriptions',
+      handler: (req, ctx) => ({ status: 200, body: page(ctx.state.ofType(SUBSCRIPTION_TYPE).map(subscriptionShape), req, ctx, 100) }),
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{sub}',
+      handler: (req, ctx) => ({ status: 200, body: subscriptionShape(requireSubscription(ctx.state, req.params['sub']!)) }),
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{sub}/locations',
+      handler: (req, ctx) => {
+        const sub = requireSubscription(ctx.state, req.params['sub']!).subscriptionId as string;
+        return { status: 200, body: { value: Object.keys(REGIONS).map((n) => locationShape(sub, n)) } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{sub}/resourcegroups',
+      handler: (req, ctx) => {
+        const sub = requireSubscription(ctx.state, req.params['sub']!);
+        return { status: 200, body: page(ctx.state.ofType(RESOURCE_GROUP_TYPE, sub.id), req, ctx, 1000, true) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{sub}/resourcegroups/{rg}',
+      handler: (req, ctx) => ({ status: 200, body: requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!) }),
+    },
+    {
+      method: 'PUT',
+      pattern: '/subscriptions/{sub}/resourcegroups/{rg}',
+      handler: (req, ctx) => {
+        const sub = requireSubscription(ctx.state, req.params['sub']!);
+        requireAction(ctx.state, ctx.caller, sub.id, 'Microsoft.Resources/subscriptions/resourceGroups/write');
+        const body = bodyObject(req);
+        const location = requiredLocation(body);
+        const existing = ctx.state.get(`${sub.id}/resourceGroups/${req.params['rg']}`);
+        if (existing && existing.location !== location) {
+          throw new ArmError(
+            400,
+            'InvalidResourceGroupLocation',
+            `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`,
+          );
+        }
+        const tags = (body['tags'] as Record<string, string> | undefined) ?? existing?.tags;
+        const rg = resourceGroupResource(sub.subscriptionId as string, existing?.name ?? req.params['rg']!, location, tags);
+        ctx.state.put(rg);
+        return { status: existing ? 200 : 201, body: rg };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{sub}/resources',
+      handler: (req, ctx) => listResources(ctx.state, requireSubscription(ctx.state, req.params['sub']!).id, req, ctx),
+    },
+    {
+      method: 'GET',
+      pattern: '/subscriptions/{sub}/resourceGroups/{rg}/resources',
+      handler: (req, ctx) => listResources(ctx.state, requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!).id, req, ctx),
+    },
+  ],
+};

@@ -1,0 +1,137 @@
+// Names and ids of everything the simulator seeds. Other modules' tests rely on these exact
+// values; docs/simulator.md lists what each resource is for.
+
+export const SIM_TENANT_ID = '11111111-1111-4111-8111-111111111111';
+export const SIM_OTHER_TENANT_ID = '22222222-2222-4222-8222-222222222222';
+export const SIM_SUBSCRIPTION_ID = '0b1f6471-1bf0-4dda-aec3-111111111111'; // "Contoso Platform (sim)"
+export const SIM_SUBSCRIPTION2_ID = '0b1f6471-1bf0-4dda-aec3-222222222222'; // "Contoso Sandbox (sim)"
+export const SIM_SUBSCRIPTION_NAME = 'Contoso Platform (sim)';
+export const SIM_SUBSCRIPTION2_NAME = 'Contoso Sandbox (sim)';
+export const SIM_RG = 'rg-cmk-demo'; // eastus, in SIM_SUBSCRIPTION_ID
+export const SIM_RG_WEST = 'rg-cmk-west'; // westus, in SIM_SUBSCRIPTION_ID
+export const SIM_LOCATION = 'eastus';
+export const SIM_LOCATION_WEST = 'westus';
+/** Regions the simulator knows (subscription locations, Fluid Relay's supported regions). */
+export const SIM_LOCATIONS = ['eastus', 'westus', 'westeurope'] as const;
+
+// Key vaults
+export const SIM_RBAC_VAULT = 'kv-cmk-rbac'; // eastus, RBAC model, soft delete 90 d, purge protection on
+export const SIM_POLICY_VAULT = 'kv-cmk-policy'; // eastus, access-policy model, soft delete + purge protection on
+export const SIM_FIREWALL_VAULT = 'kv-cmk-firewall'; // eastus, RBAC, networkAcls Deny with bypass None (blocks trusted services)
+export const SIM_WEST_VAULT = 'kv-cmk-west'; // westus in rg-cmk-west, RBAC, purge protection off, firewall Deny + bypass AzureServices
+export const SIM_OTHER_TENANT_VAULT = 'kv-other-tenant'; // eastus, access-policy model, tenantId SIM_OTHER_TENANT_ID
+
+// Keys
+export const SIM_KEY = 'fluid-cmk'; // kv-cmk-rbac: RSA 3072, two versions, exp ~2 years ahead, rotation policy
+export const SIM_KEY_VERSION_OLD = '3f0c1a9b2d4e4f6a8b7c9d0e1f2a3b4c';
+export const SIM_KEY_VERSION_CURRENT = '9a8b7c6d5e4f40312a1b2c3d4e5f6a7b';
+export const SIM_EC_KEY = 'ec-key'; // kv-cmk-rbac: EC P-256, sign/verify
+export const SIM_EC_KEY_VERSION = 'e0c0e0c0e0c04e0c8e0c0e0c0e0c0e01';
+export const SIM_DISABLED_KEY = 'disabled-key'; // kv-cmk-rbac: RSA 2048, enabled false
+export const SIM_DISABLED_KEY_VERSION = 'd15ab1edd15a4b1e8d15ab1edd15ab1e';
+export const SIM_EXPIRED_KEY = 'expired-key'; // kv-cmk-rbac: RSA 2048, exp in the past
+export const SIM_EXPIRED_KEY_VERSION = 'e4a12edee4a14ede8e4a12edee4a12ed';
+export const SIM_EXPIRING_KEY = 'expiring-key'; // kv-cmk-rbac: RSA 2048, exp in 10 days (warn window)
+export const SIM_EXPIRING_KEY_VERSION = 'e4b12eaae4b14eaa8e4b12eaae4b12ea';
+export const SIM_NOT_YET_VALID_KEY = 'future-key'; // kv-cmk-rbac: RSA 2048, nbf 30 days ahead
+export const SIM_NOT_YET_VALID_KEY_VERSION = 'f0f0f0f0f0f04f0f8f0f0f0f0f0f0f01';
+export const SIM_NO_WRAP_KEY = 'no-wrap-key'; // kv-cmk-rbac: RSA 2048, keyOps without wrapKey/unwrapKey
+export const SIM_NO_WRAP_KEY_VERSION = 'a0a0a0a0a0a04a0a8a0a0a0a0a0a0a01';
+export const SIM_POLICY_KEY = 'policy-cmk'; // kv-cmk-policy: RSA 2048, one version
+export const SIM_POLICY_KEY_VERSION = 'b0b0b0b0b0b04b0b8b0b0b0b0b0b0b01';
+export const SIM_FIREWALL_KEY = 'fw-cmk'; // kv-cmk-firewall: RSA 2048
+export const SIM_FIREWALL_KEY_VERSION = 'c0c0c0c0c0c04c0c8c0c0c0c0c0c0c01';
+export const SIM_WEST_KEY = 'west-cmk'; // kv-cmk-west: RSA 2048
+export const SIM_WEST_KEY_VERSION = 'c1c1c1c1c1c14c1c8c1c1c1c1c1c1c01';
+export const SIM_OTHER_TENANT_KEY = 'other-cmk'; // kv-other-tenant: RSA 2048
+export const SIM_OTHER_TENANT_KEY_VERSION = 'c2c2c2c2c2c24c2c8c2c2c2c2c2c2c01';
+
+// User-assigned identities
+export const SIM_IDENTITY = 'id-fluid-cmk'; // eastus, rg-cmk-demo
+export const SIM_IDENTITY_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444401';
+export const SIM_IDENTITY_CLIENT_ID = '55555555-5555-4555-8555-555555555501';
+export const SIM_IDENTITY_NO_ACCESS = 'id-no-access'; // eastus, rg-cmk-demo; no key access anywhere
+export const SIM_IDENTITY_NO_ACCESS_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444402';
+export const SIM_IDENTITY_NO_ACCESS_CLIENT_ID = '55555555-5555-4555-8555-555555555502';
+export const SIM_IDENTITY_WEST = 'id-west'; // westus, rg-cmk-west
+export const SIM_IDENTITY_WEST_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444403';
+export const SIM_IDENTITY_WEST_CLIENT_ID = '55555555-5555-4555-8555-555555555503';
+
+// Fluid Relay
+export const SIM_FLUID_EXISTING = 'fr-existing-nocmk'; // rg-cmk-demo, eastus, no CMK
+
+/** The bot's own identity: the caller of every request (Contributor + Managed Identity Operator on SIM_SUBSCRIPTION_ID). */
+export const SIM_BOT_PRINCIPAL_ID = '33333333-3333-4333-8333-333333333333';
+
+/**
+ * Names (GUIDs) of the seeded role assignments, e.g. to delete the bot's Contributor in a test:
+ * `${simSubscriptionId()}/providers/Microsoft.Authorization/roleAssignments/${SIM_ROLE_ASSIGNMENT_NAMES.botContributor}`.
+ */
+export const SIM_ROLE_ASSIGNMENT_NAMES = {
+  botContributor: '66666666-6666-4666-8666-000000000001', // Contributor, SIM_SUBSCRIPTION_ID
+  botManagedIdentityOperator: '66666666-6666-4666-8666-000000000002', // Managed Identity Operator, SIM_SUBSCRIPTION_ID
+  botReaderSandbox: '66666666-6666-4666-8666-000000000003', // Reader, SIM_SUBSCRIPTION2_ID
+  identityCryptoOnRbacVault: '66666666-6666-4666-8666-000000000011', // id-fluid-cmk: Crypto Service Encryption User on kv-cmk-rbac
+  westIdentityCryptoOnRbacVault: '66666666-6666-4666-8666-000000000012', // id-west: same role on kv-cmk-rbac
+  identityCryptoOnFirewallVault: '66666666-6666-4666-8666-000000000013', // id-fluid-cmk: same role on kv-cmk-firewall
+  westIdentityCryptoOnWestRg: '66666666-6666-4666-8666-000000000014', // id-west: same role on rg-cmk-west
+} as const;
+
+/** Built-in role definition GUIDs the simulator knows. */
+export const BUILTIN_ROLE_IDS = {
+  keyVaultCryptoServiceEncryptionUser: 'e147488a-f6f5-4113-8e2d-b22465e65bf6',
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424',
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+  reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
+  contributor: 'b24988ac-6180-49ab-bb5e-ce4bb4b23aad',
+  managedIdentityOperator: 'f1a07417-d97a-45cb-824c-7a7467783830',
+  userAccessAdministrator: '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9',
+} as const;
+
+// Resource groups other than SIM_RG where seeded resources live, so the id helpers below
+// give the right id for a seeded name without the caller repeating where it is.
+const SEEDED_RG: Record<string, string> = {
+  [SIM_IDENTITY_WEST]: SIM_RG_WEST,
+  [SIM_WEST_VAULT]: SIM_RG_WEST,
+};
+
+export function simSubscriptionId(sub: string = SIM_SUBSCRIPTION_ID): string {
+  return `/subscriptions/${sub}`;
+}
+
+export function simRgId(rg: string = SIM_RG, sub: string = SIM_SUBSCRIPTION_ID): string {
+  return `/subscriptions/${sub}/resourceGroups/${rg}`;
+}
+
+/** ARM id of a user-assigned identity; `rg` defaults to where the seeded identity lives (SIM_RG otherwise). */
+export function simIdentityId(name: string, rg: string = SEEDED_RG[name] ?? SIM_RG): string {
+  return `${simRgId(rg)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+}
+
+/** ARM id of a key vault; `rg` defaults to where the seeded vault lives (SIM_RG otherwise). */
+export function simVaultId(name: string, rg: string = SEEDED_RG[name] ?? SIM_RG): string {
+  return `${simRgId(rg)}/providers/Microsoft.KeyVault/vaults/${name}`;
+}
+
+/** ARM id of a key (the management-plane child resource `vaults/keys`). */
+export function simKeyId(vault: string, key: string, rg?: string): string {
+  return `${simVaultId(vault, rg)}/keys/${key}`;
+}
+
+/** Data-plane key URL, as a CMK configuration names the key: `https://{vault}.vault.azure.net/keys/{key}[/{version}]`. */
+export function simKeyUrl(vault: string, key: string, version?: string): string {
+  return `https://${vault}.vault.azure.net/keys/${key}${version ? `/${version}` : ''}`;
+}
+
+export function simFluidRelayId(name: string, rg: string = SIM_RG): string {
+  return `${simRgId(rg)}/providers/Microsoft.FluidRelay/fluidRelayServers/${name}`;
+}
+
+export function simRoleAssignmentId(scope: string, name: string): string {
+  return `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
+}
+
+/** Role definition id in the subscription-scoped form role assignments carry. */
+export function simRoleDefinitionId(roleGuid: string, sub: string = SIM_SUBSCRIPTION_ID): string {
+  return `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`;
+}

@@ -1,0 +1,267 @@
+// The ARM front door: authentication, api-version, routing, injected faults and latency,
+// the standard response headers, and the request journal. Providers only see SimRequest.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ArmError, defaultFaultCode, isArmError } from './errors';
+import type { SimContext, SimRequest, SimResponse } from './provider';
+import type { Router } from './router';
+import { SIM_BOT_PRINCIPAL_ID, SIM_TENANT_ID } from './seed-ids';
+import type { SimState } from './state';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | undefined>;
+  body: unknown;
+  status: number;
+  at: number;
+}
+
+export interface FaultSpec {
+  method?: string;
+  pathIncludes?: string;
+  /** HTTP status to answer with; 0 drops the connection without an answer. */
+  status: number;
+  code?: string;
+  message?: string;
+  retryAfterSeconds?: number;
+  /** How many matching requests fail (default 1; Infinity for all). */
+  times?: number;
+}
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024; // ARM's request size limit
+export const WRITE_METHODS: ReadonlySet<string> = new Set(['PUT', 'PATCH', 'DELETE', 'POST']);
+const API_VERSION_FORMAT = /^\d{4}-\d{2}-\d{2}(-(preview|privatepreview|alpha|beta))?$/;
+// Legacy per-hour ARM budgets; the headers count down from these and start over when spent.
+const BUDGETS = { reads: 12000, writes: 1200, deletes: 15000 } as const;
+
+type Outcome = SimResponse | 'drop';
+
+function headerRecord(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  // The journal is for asserting on requests, not for keeping credentials around.
+  if (out['authorization']) out['authorization'] = out['authorization'].replace(/^(\S+)\s+.*$/, '$1 <redacted>');
+  return out;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export class ArmFrontDoor {
+  readonly requests: RecordedRequest[] = [];
+  latencyMs = 0;
+  endpoint = '';
+  private faults: Array<FaultSpec & { remaining: number }> = [];
+  private readonly spent = new Map<string, number>();
+
+  constructor(
+    private readonly state: SimState,
+    private readonly router: Router,
+  ) {}
+
+  injectFault(f: FaultSpec): void {
+    this.faults.push({ ...f, remaining: f.times ?? 1 });
+  }
+
+  /** Clears the journal, pending faults and rate-limit counters. */
+  clear(): void {
+    this.requests.length = 0;
+    this.faults = [];
+    this.spent.clear();
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.serve(req, res).catch((e: unknown) => {
+      console.error('[simulator] request failed', e);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  };
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Not new URL(): a doubled leading slash (SDKs' getById with an id starting with '/') would parse as a host.
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      path = rawPath;
+    }
+    const query: Record<string, string> = {};
+    new URLSearchParams(q < 0 ? '' : target.slice(q + 1)).forEach((v, k) => (query[k] = v));
+    const method = (req.method ?? 'GET').toUpperCase();
+    const headers = headerRecord(req);
+    const raw = await readBody(req);
+
+    let body: unknown;
+    let bodyError: string | undefined;
+    if (raw !== 'too-large' && raw.length > 0) {
+      const text = raw.toString('utf8');
+      try {
+        body = JSON.parse(text);
+      } catch (e) {
+        body = text;
+        bodyError = (e as Error).message;
+      }
+    }
+    const record: RecordedRequest = { method, path, query, headers, body, status: 0, at: Date.now() };
+    this.requests.push(record);
+
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+
+    let outcome: Outcome;
+    try {
+      outcome =
+        raw === 'too-large'
+          ? { status: 413, body: new ArmError(413, 'RequestEntityTooLarge', 'The request content exceeds the maximum size of 4 MB.').toBody() }
+          : this.respond(method, path, query, headers, body, bodyError);
+    } catch (e) {
+      if (isArmError(e)) outcome = { status: e.status, body: e.toBody(), headers: e.headers };
+      else {
+        console.error('[simulator] unexpected error', e);
+        outcome = { status: 500, body: new ArmError(500, 'InternalServerError', `The simulator failed: ${(e as Error).message}`).toBody() };
+      }
+    }
+
+    if (outcome === 'drop') {
+      record.status = 0;
+      req.socket.destroy();
+      return;
+    }
+    record.status = outcome.status;
+    this.write(res, method, path, headers, outcome);
+  }
+
+  private respond(
+    method: string,
+    path: string,
+    query: Record<string, string>,
+    headers: Record<string, string | undefined>,
+    body: unknown,
+    bodyError: string | undefined,
+  ): Outcome {
+    const auth = headers['authorization'];
+    if (!auth || !/^Bearer\s+\S+/i.test(auth)) {
+      const missing = !auth;
+      throw new ArmError(
+        401,
+        missing ? 'AuthenticationFailed' : 'InvalidAuthenticationToken',
+        missing ? "Authentication failed. The 'Authorization' header is missing." : "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+        {
+          headers: {
+            'www-authenticate': `Bearer authorization_uri="https://login.microsoftonline.com/${SIM_TENANT_ID}", error="invalid_token", error_description="The authentication failed because of ${missing ? 'missing' : 'malformed'} 'Authorization' header."`,
+          },
+        },
+      );
+    }
+
+    const fault = this.takeFault(method, path);
+    if (fault) {
+      if (fault.status === 0) return 'drop';
+      const d = defaultFaultCode(fault.status);
+      throw new ArmError(fault.status, fault.code ?? d.code, fault.message ?? d.message, {
+        headers: fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : undefined,
+      });
+    }
+
+    const apiVersion = query['api-version'];
+    if (apiVersion === undefined || apiVersion === '') {
+      throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+    }
+
+    const segments = path.split('/').filter(Boolean);
+    const routeMethod = method === 'HEAD' ? 'GET' : method;
+    const match = this.router.resolve(routeMethod, segments, apiVersion);
+    const accepted = match.route.apiVersions ?? match.provider.apiVersions;
+    const supported = accepted === 'any' ? 'any yyyy-mm-dd[-preview] version' : accepted.join(', ');
+    if (!API_VERSION_FORMAT.test(apiVersion)) {
+      throw new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${apiVersion}' is invalid. The supported versions are '${supported}'.`);
+    }
+    if (accepted !== 'any' && !accepted.includes(apiVersion)) {
+      const type = match.route.resourceType ?? segments[segments.length - 1] ?? '';
+      const location = method === 'PUT' && typeof (body as { location?: unknown } | undefined)?.location === 'string' ? (body as { location: string }).location : undefined;
+      throw location !== undefined
+        ? new ArmError(
+            400,
+            'NoRegisteredProviderFound',
+            `No registered resource provider found for location '${location}' and API version '${apiVersion}' for type '${type}'. The supported api-versions are '${supported}'.`,
+          )
+        : new ArmError(
+            400,
+            'InvalidResourceType',
+            `The resource type '${type}' could not be found in the namespace '${match.provider.namespace}' for api version '${apiVersion}'. The supported api-versions are '${supported}'.`,
+          );
+    }
+    if (bodyError !== undefined && WRITE_METHODS.has(method)) {
+      throw new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${bodyError}'.`);
+    }
+
+    const simReq: SimRequest = { method: routeMethod, path, segments, params: match.params, query, headers, body, apiVersion };
+    const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID };
+    const out = match.route.handler(simReq, ctx);
+    if (method === 'HEAD') return { status: out.status >= 200 && out.status < 300 ? 204 : out.status, headers: out.headers };
+    return out;
+  }
+
+  private takeFault(method: string, path: string): FaultSpec | undefined {
+    const lowerPath = path.toLowerCase();
+    const fault = this.faults.find(
+      (f) => f.remaining > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.pathIncludes || lowerPath.includes(f.pathIncludes.toLowerCase())),
+    );
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
+    return fault;
+  }
+
+  private remaining(bucket: string, kind: keyof typeof BUDGETS): number {
+    const k = `${bucket}:${kind}`;
+    const spent = ((this.spent.get(k) ?? 0) % BUDGETS[kind]) + 1;
+    this.spent.set(k, spent);
+    return BUDGETS[kind] - spent;
+  }
+
+  private write(res: ServerResponse, method: string, path: string, reqHeaders: Record<string, string | undefined>, out: SimResponse): void {
+    const correlation = reqHeaders['x-ms-correlation-request-id'] ?? randomUUID();
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const headers: Record<string, string> = {
+      'cache-control': 'no-cache',
+      pragma: 'no-cache',
+      expires: '-1',
+      'x-ms-request-id': randomUUID(),
+      'x-ms-correlation-request-id': correlation,
+      'x-ms-routing-request-id': `EASTUS:${stamp}:${correlation}`,
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+    };
+    const segs = path.split('/').filter(Boolean);
+    const sub = segs[0]?.toLowerCase() === 'subscriptions' && segs[1] ? segs[1].toLowerCase() : undefined;
+    const scope = sub ? 'subscription' : 'tenant';
+    const bucket = sub ?? 'tenant';
+    if (WRITE_METHODS.has(method)) {
+      headers[`x-ms-ratelimit-remaining-${scope}-writes`] = String(this.remaining(bucket, 'writes'));
+      if (method === 'DELETE') headers[`x-ms-ratelimit-remaining-${scope}-deletes`] = String(this.remaining(bucket, 'deletes'));
+    } else {
+      headers[`x-ms-ratelimit-remaining-${scope}-reads`] = String(this.remaining(bucket, 'reads'));
+    }
+    Object.assign(headers, out.headers);
+    const payload = out.body === undefined || method === 'HEAD' ? undefined : Buffer.from(JSON.stringify(out.body), 'utf8');
+    if (payload) headers['content-type'] = 'application/json; charset=utf-8';
+    headers['content-length'] = String(payload?.length ?? 0);
+    res.writeHead(out.status, headers);
+    res.end(payload);
+  }
+}
