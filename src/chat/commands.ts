@@ -5,7 +5,11 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'new'; target: string }
   | { kind: 'status'; id: string }
+  | { kind: 'check-request'; id: string }
+  | { kind: 'check-resource'; resourceId: string }
   | { kind: 'usage'; problem: string };
+
+const RESOURCE_ID_PATTERN = /^\/subscriptions\/[^/\s]+\/resourceGroups\/[^/\s]+\/providers\/[^/\s]+\/[^/\s]+\/[^/\s]+\/?$/i;
 
 export const SUPPORTED_TARGETS = ['fluid-relay'] as const;
 
@@ -31,6 +35,13 @@ export function parseCommand(text: string): Command {
       if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', problem: `"${words[1]}" is not a request id; they look like CR-7KQ2MX.` };
       return { kind: 'status', id };
     }
+    case 'check': {
+      const arg = words[1] ?? '';
+      if (!arg) return { kind: 'usage', problem: '`check` needs a request id (`check CR-7KQ2MX`) or a resource id (`check /subscriptions/…/fluidRelayServers/name`).' };
+      if (REQUEST_ID_PATTERN.test(arg.toUpperCase())) return { kind: 'check-request', id: arg.toUpperCase() };
+      if (RESOURCE_ID_PATTERN.test(arg)) return { kind: 'check-resource', resourceId: arg.replace(/\/+$/, '') };
+      return { kind: 'usage', problem: `"${arg}" is neither a request id (CR-7KQ2MX) nor an Azure resource id (/subscriptions/…).` };
+    }
     default:
       return { kind: 'usage', problem: `I don't know "${words[0]}".` };
   }
@@ -41,9 +52,11 @@ export const HELP_LINES = [
   '',
   '- `new fluid-relay` — request a new Azure Fluid Relay server encrypted with your key (a form opens)',
   '- `status <request id>` — show a request and where it stands',
+  '- `check <request id>` — run the prerequisite checks of a waiting request again (read-only)',
+  '- `check <resource id>` — review an existing Fluid Relay server: is CMK on, is its key healthy, will it keep working (read-only)',
   '- `help` — this text',
   '',
-  'Every request runs the CMK prerequisite checks (key type and state, identity access, region), then waits for an approver named by the policy — never the requester — before anything changes in Azure.',
+  'Every request runs the CMK prerequisite checks (key type, state and operations, vault recovery and firewall, identity access and tenant, region, the bot’s own rights), then waits for an approver named by the policy — never the requester — before anything changes in Azure.',
 ];
 
 export function helpText(): string {

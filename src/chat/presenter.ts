@@ -24,6 +24,8 @@ export interface RequestView {
   failing: CheckLine[];
   warnings: CheckLine[];
   passing: CheckLine[];
+  /** Set instead of `passing` when the card would be too large: just the ids. */
+  passingSummary: string;
   checksSummary: string;
   payload: string;
   approvals: string[];
@@ -94,8 +96,9 @@ export function requestView(req: ChangeRequest): RequestView {
     ].filter((f) => f.value),
     irreversible: target ? target.irreversible(req.params as never) : [],
     failing,
-    warnings: req.checks.filter((c) => c.status === 'warn' || c.status === 'info').map(line),
-    passing: req.checks.filter((c) => c.status === 'pass').map(line),
+    warnings: req.checks.filter((c) => c.status === 'warn').map(line),
+    passing: req.checks.filter((c) => c.status === 'pass' || c.status === 'info').map(line),
+    passingSummary: '',
     checksSummary: checksSummary(req.checks),
     payload: clip(JSON.stringify(req.plan.body, null, 2), 6000),
     approvals: req.approvals.map(
@@ -106,6 +109,46 @@ export function requestView(req: ChangeRequest): RequestView {
     verification: (req.result?.verification ?? []).map(line),
     canDecide: req.state === 'pending_approval',
     digestShort: req.digest.slice(0, 12),
+  };
+}
+
+/** The same view with passing checks reduced to their ids, for when a card would be too large. */
+export function compactView(v: RequestView): RequestView {
+  return { ...v, passing: [], passingSummary: v.passing.map((p) => p.id).join(', '), payload: v.payload.length > 2000 ? `${v.payload.slice(0, 1999)}…` : v.payload };
+}
+
+/** A read-only review of an existing resource (`check <resource id>`), shaped like a request card without approvals. */
+export function reviewView(displayName: string, resourceId: string, location: string | undefined, keyUrl: string, checks: CheckResult[]): RequestView {
+  const failing = checks.filter(blocks).map(line);
+  const warnings = checks.filter((c) => c.status === 'warn').map(line);
+  return {
+    id: '',
+    title: `Review of ${displayName} ${resourceId.split('/').pop()}`,
+    state: 'checked',
+    stateLine: failing.length
+      ? `${failing.length} problem${failing.length > 1 ? 's' : ''} found — see the fixes below.`
+      : warnings.length
+        ? 'Customer-managed key is on and working, with warnings below.'
+        : 'Customer-managed key is on and healthy.',
+    stateColor: failing.length ? 'attention' : warnings.length ? 'warning' : 'good',
+    facts: [
+      { title: 'Resource', value: resourceId },
+      { title: 'Region', value: location ?? '' },
+      { title: 'Key', value: keyUrl || '(no customer-managed key)' },
+    ].filter((f) => f.value),
+    irreversible: [],
+    failing,
+    warnings,
+    passing: checks.filter((c) => c.status === 'pass' || c.status === 'info').map(line),
+    passingSummary: '',
+    checksSummary: checksSummary(checks),
+    payload: '',
+    approvals: [],
+    approvalsLine: '',
+    result: '',
+    verification: [],
+    canDecide: false,
+    digestShort: '',
   };
 }
 

@@ -2,7 +2,7 @@
 // and a fact waits only for the facts it needs, so a run costs the depth of this graph in round
 // trips: subject → {vault lookup, identity} → {vault, key, key version} → role assignments → role definitions.
 import { z } from 'zod';
-import { type ArmGateway, isArmError } from '../azure/port';
+import { type ArmGateway, type ArmResource, isArmError } from '../azure/port';
 import { parseKeyUrl, type KeyRef } from './key-url';
 import type { RolePermission } from './rbac';
 
@@ -21,6 +21,22 @@ export interface CmkSubject {
   location: string;
   keyUrl: string;
   identityId: string;
+  /** create: a new resource; update: change CMK settings of an existing one; review: read-only look. */
+  mode?: 'create' | 'update' | 'review';
+  /** api-version to read the resource itself with (create-only / no-disable / previous key). */
+  resourceApiVersion?: string;
+  /** The identity type the payload names for CMK (UserAssigned expected). */
+  cmkIdentityType?: string;
+  /** Identities the resource will carry (payload identity.userAssignedIdentities keys); for review, read from the resource. */
+  assignedIdentityIds?: string[];
+  /** The ARM action the bot needs at the resource's resource group, e.g. Microsoft.FluidRelay/fluidRelayServers/write. */
+  writeAction?: string;
+  /** Whether the payload would leave the resource without CMK (update requests). */
+  removesCmk?: boolean;
+  /** Targets whose data sits in Azure Storage make purge protection a hard requirement. */
+  storageBacked?: boolean;
+  /** Reads the key URL currently configured on an existing resource of this type. */
+  currentKeyUrlOf?: (resource: ArmResource) => string | undefined;
 }
 
 const attributes = z
@@ -110,12 +126,25 @@ export const roleDefinitionSchema = z.object({
     ),
   }),
 });
+const permissionSchema = z.object({
+  actions: z.array(z.string()).optional(),
+  notActions: z.array(z.string()).optional(),
+  dataActions: z.array(z.string()).optional(),
+  notDataActions: z.array(z.string()).optional(),
+});
+
 export type RoleDefinitionFact = z.infer<typeof roleDefinitionSchema>;
 
 export interface RoleGrant {
   assignment: RoleAssignmentFact;
   roleName: string;
   permissions: RolePermission[];
+}
+
+export interface KeyState {
+  ref: KeyRef;
+  key: KeyFact | null;
+  version: KeyFact | null;
 }
 
 export interface Facts {
@@ -130,6 +159,14 @@ export interface Facts {
   identity: IdentityFact | null;
   /** RBAC grants for the identity's principal at or above the key (RBAC vaults only). */
   roleGrants: RoleGrant[];
+  /** The resource as it exists now (null: it does not exist yet). */
+  existing: ArmResource | null;
+  /** The key the existing resource uses now (null: none configured or not readable by URL). */
+  currentKey: KeyState | null;
+  /** The bot's own effective rights at the target's resource group (ARM permissions API). */
+  botRightsAtTarget: RolePermission[];
+  /** The bot's own effective rights at the CMK identity (assign/action lives there). */
+  botRightsAtIdentity: RolePermission[];
 }
 
 export type FactName = keyof Facts;
@@ -178,6 +215,18 @@ export class FactLoader {
     return p;
   }
 
+  /** Finds a vault by name in the request's subscription (vault names are globally unique). */
+  private async vaultIdFor(vaultName: string, fact: FactName): Promise<string | null> {
+    const filter = `resourceType eq 'Microsoft.KeyVault/vaults' and name eq '${vaultName}'`;
+    const found = await orNull(fact, this.read<Array<{ id: string }>>(`/subscriptions/${this.subject.subscriptionId}/resources`, API.resources, { $filter: filter }, true));
+    return found?.[0]?.id ?? null;
+  }
+
+  private async permissions(fact: FactName, scope: string): Promise<RolePermission[]> {
+    const list = await orNull(fact, this.read<unknown[]>(`${scope}/providers/Microsoft.Authorization/permissions`, API.authorization, undefined, true));
+    return (list ?? []).map((p) => permissionSchema.parse(p));
+  }
+
   get<K extends FactName>(name: K): Promise<Facts[K]> {
     let p = this.memo.get(name) as Promise<Facts[K]> | undefined;
     if (!p) {
@@ -205,12 +254,7 @@ export class FactLoader {
       case 'vaultId': {
         const ref = await this.get('keyRef');
         if (!ref || ref.kind !== 'vault') return null;
-        const filter = `resourceType eq 'Microsoft.KeyVault/vaults' and name eq '${ref.vaultName}'`;
-        const found = await orNull(
-          'vaultId',
-          this.read<Array<{ id: string }>>(`/subscriptions/${this.subject.subscriptionId}/resources`, API.resources, { $filter: filter }, true),
-        );
-        return found?.[0]?.id ?? null;
+        return this.vaultIdFor(ref.vaultName, 'vaultId');
       }
       case 'vault': {
         const id = await this.get('vaultId');
@@ -230,6 +274,28 @@ export class FactLoader {
           this.read<unknown>(`${id}/keys/${ref.keyName}/versions/${ref.version}`, API.keyVault).then((k) => keySchema.parse(k)),
         );
       }
+      case 'existing':
+        return orNull('existing', this.read<ArmResource>(this.subject.resourceId, this.subject.resourceApiVersion ?? API.resources));
+      case 'currentKey': {
+        const existing = await this.get('existing');
+        const url = existing ? this.subject.currentKeyUrlOf?.(existing) : undefined;
+        const parsed = url ? parseKeyUrl(url) : undefined;
+        if (!parsed?.ok || parsed.ref.kind !== 'vault') return null;
+        const ref = parsed.ref;
+        const vaultId = await this.vaultIdFor(ref.vaultName, 'currentKey');
+        if (!vaultId) return { ref, key: null, version: null };
+        const [key, version] = await Promise.all([
+          orNull('currentKey', this.read<unknown>(`${vaultId}/keys/${ref.keyName}`, API.keyVault).then((k) => keySchema.parse(k))),
+          ref.version ? orNull('currentKey', this.read<unknown>(`${vaultId}/keys/${ref.keyName}/versions/${ref.version}`, API.keyVault).then((k) => keySchema.parse(k))) : Promise.resolve(null),
+        ]);
+        return { ref, key, version };
+      }
+      case 'botRightsAtTarget': {
+        const rg = this.subject.resourceId.split('/').slice(0, 5).join('/');
+        return this.permissions('botRightsAtTarget', rg);
+      }
+      case 'botRightsAtIdentity':
+        return this.permissions('botRightsAtIdentity', this.subject.identityId);
       case 'identity':
         return orNull('identity', this.read<unknown>(this.subject.identityId, API.managedIdentity).then((i) => identitySchema.parse(i)));
       case 'roleGrants': {

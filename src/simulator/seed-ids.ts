@@ -9,6 +9,10 @@ export const SIM_SUBSCRIPTION_NAME = 'Contoso Platform (sim)';
 export const SIM_SUBSCRIPTION2_NAME = 'Contoso Sandbox (sim)';
 export const SIM_RG = 'rg-cmk-demo'; // eastus, in SIM_SUBSCRIPTION_ID
 export const SIM_RG_WEST = 'rg-cmk-west'; // westus, in SIM_SUBSCRIPTION_ID
+/** eastus, in SIM_SUBSCRIPTION_ID, empty; the bot holds only Reader here (inherited from the subscription) → bot.can-write fails. */
+export const SIM_RG_LOCKED = 'rg-locked';
+/** eastus, in SIM_SUBSCRIPTION_ID; holds SIM_IDENTITY_NO_ASSIGN; the bot holds only Reader here, so it may not assign that identity. */
+export const SIM_RG_IDENTITIES_LOCKED = 'rg-identities-locked';
 export const SIM_LOCATION = 'eastus';
 export const SIM_LOCATION_WEST = 'westus';
 /** Regions the simulator knows (subscription locations, Fluid Relay's supported regions). */
@@ -20,6 +24,8 @@ export const SIM_POLICY_VAULT = 'kv-cmk-policy'; // eastus, access-policy model,
 export const SIM_FIREWALL_VAULT = 'kv-cmk-firewall'; // eastus, RBAC, networkAcls Deny with bypass None (blocks trusted services)
 export const SIM_WEST_VAULT = 'kv-cmk-west'; // westus in rg-cmk-west, RBAC, purge protection off, firewall Deny + bypass AzureServices
 export const SIM_OTHER_TENANT_VAULT = 'kv-other-tenant'; // eastus, access-policy model, tenantId SIM_OTHER_TENANT_ID
+export const SIM_NOPURGE_VAULT = 'kv-no-purge'; // eastus, access-policy model, soft delete on, purge protection off
+export const SIM_NOSOFTDELETE_VAULT = 'kv-no-softdelete'; // eastus, access-policy model, soft delete off, purge protection off
 
 // Keys
 export const SIM_KEY = 'fluid-cmk'; // kv-cmk-rbac: RSA 3072, two versions, exp ~2 years ahead, rotation policy
@@ -45,6 +51,14 @@ export const SIM_WEST_KEY = 'west-cmk'; // kv-cmk-west: RSA 2048
 export const SIM_WEST_KEY_VERSION = 'c1c1c1c1c1c14c1c8c1c1c1c1c1c1c01';
 export const SIM_OTHER_TENANT_KEY = 'other-cmk'; // kv-other-tenant: RSA 2048
 export const SIM_OTHER_TENANT_KEY_VERSION = 'c2c2c2c2c2c24c2c8c2c2c2c2c2c2c01';
+/** kv-cmk-rbac: RSA 2048, healthy, rotated: the old version is enabled but expired, the current one valid ~2 years. */
+export const SIM_ROTATED_KEY = 'rotated-cmk';
+export const SIM_ROTATED_KEY_VERSION_OLD = 'a1d00000000000000000000000000e01'; // enabled, exp in the past (fr-stale-cmk is pinned to it)
+export const SIM_ROTATED_KEY_VERSION_CURRENT = 'a1d00000000000000000000000000c02'; // enabled, exp ~2 years ahead
+export const SIM_NOPURGE_KEY = 'nopurge-cmk'; // kv-no-purge: RSA 2048, healthy, one version
+export const SIM_NOPURGE_KEY_VERSION = 'b1d00000000000000000000000000001';
+export const SIM_NOSOFTDELETE_KEY = 'nosd-cmk'; // kv-no-softdelete: RSA 2048, healthy, one version
+export const SIM_NOSOFTDELETE_KEY_VERSION = 'b2d00000000000000000000000000001';
 
 // User-assigned identities
 export const SIM_IDENTITY = 'id-fluid-cmk'; // eastus, rg-cmk-demo
@@ -56,26 +70,67 @@ export const SIM_IDENTITY_NO_ACCESS_CLIENT_ID = '55555555-5555-4555-8555-5555555
 export const SIM_IDENTITY_WEST = 'id-west'; // westus, rg-cmk-west
 export const SIM_IDENTITY_WEST_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444403';
 export const SIM_IDENTITY_WEST_CLIENT_ID = '55555555-5555-4555-8555-555555555503';
+/** eastus, rg-cmk-demo, properties.tenantId = SIM_OTHER_TENANT_ID; Crypto Service Encryption User on kv-cmk-rbac → only identity.same-tenant fails. */
+export const SIM_IDENTITY_OTHER_TENANT = 'id-other-tenant';
+export const SIM_IDENTITY_OTHER_TENANT_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444404';
+export const SIM_IDENTITY_OTHER_TENANT_CLIENT_ID = '55555555-5555-4555-8555-555555555504';
+/** eastus, rg-cmk-demo; custom role SIM_ROLE_WRAP_ONLY (keys/read + wrap, no unwrap) on kv-cmk-rbac → identity.key-permissions fails. */
+export const SIM_IDENTITY_WRAP_ONLY = 'id-wrap-only';
+export const SIM_IDENTITY_WRAP_ONLY_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444405';
+export const SIM_IDENTITY_WRAP_ONLY_CLIENT_ID = '55555555-5555-4555-8555-555555555505';
+/** eastus, rg-cmk-demo; its only assignment is Crypto Service Encryption User at rg-cmk-demo scope (covers kv-cmk-rbac by inheritance) → passes. */
+export const SIM_IDENTITY_INHERITED = 'id-inherited';
+export const SIM_IDENTITY_INHERITED_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444406';
+export const SIM_IDENTITY_INHERITED_CLIENT_ID = '55555555-5555-4555-8555-555555555506';
+/** eastus, rg-cmk-demo; custom role SIM_ROLE_KEYS_WILDCARD (dataActions keys/*) on kv-cmk-rbac → passes. */
+export const SIM_IDENTITY_CUSTOM_ROLE = 'id-custom-role';
+export const SIM_IDENTITY_CUSTOM_ROLE_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444407';
+export const SIM_IDENTITY_CUSTOM_ROLE_CLIENT_ID = '55555555-5555-4555-8555-555555555507';
+/** eastus, in SIM_RG_IDENTITIES_LOCKED; Crypto Service Encryption User on kv-cmk-rbac, but the bot may not assign it → bot.can-write fails. */
+export const SIM_IDENTITY_NO_ASSIGN = 'id-no-assign';
+export const SIM_IDENTITY_NO_ASSIGN_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444408';
+export const SIM_IDENTITY_NO_ASSIGN_CLIENT_ID = '55555555-5555-4555-8555-555555555508';
 
 // Fluid Relay
 export const SIM_FLUID_EXISTING = 'fr-existing-nocmk'; // rg-cmk-demo, eastus, no CMK
+/** rg-cmk-demo, eastus, identity id-fluid-cmk, CMK pinned to kv-cmk-rbac/fluid-cmk/SIM_KEY_VERSION_CURRENT. */
+export const SIM_FLUID_CMK = 'fr-existing-cmk';
+/** rg-cmk-demo, eastus, identity id-fluid-cmk, CMK pinned to kv-cmk-rbac/rotated-cmk/SIM_ROTATED_KEY_VERSION_OLD (expired): a key change is refused. */
+export const SIM_FLUID_STALE = 'fr-stale-cmk';
 
-/** The bot's own identity: the caller of every request (Contributor + Managed Identity Operator on SIM_SUBSCRIPTION_ID). */
+/**
+ * The bot's own identity: the caller of every request. Reader on SIM_SUBSCRIPTION_ID and
+ * SIM_SUBSCRIPTION2_ID; Contributor + Managed Identity Operator on SIM_RG and SIM_RG_WEST only.
+ */
 export const SIM_BOT_PRINCIPAL_ID = '33333333-3333-4333-8333-333333333333';
 
 /**
- * Names (GUIDs) of the seeded role assignments, e.g. to delete the bot's Contributor in a test:
- * `${simSubscriptionId()}/providers/Microsoft.Authorization/roleAssignments/${SIM_ROLE_ASSIGNMENT_NAMES.botContributor}`.
+ * Names (GUIDs) of the seeded role assignments, e.g. to delete the bot's Contributor on rg-cmk-demo in a test:
+ * `simRoleAssignmentId(simRgId(), SIM_ROLE_ASSIGNMENT_NAMES.botContributor)`.
+ * Where each one lives: SIM_ROLE_ASSIGNMENT_SCOPES.
  */
 export const SIM_ROLE_ASSIGNMENT_NAMES = {
-  botContributor: '66666666-6666-4666-8666-000000000001', // Contributor, SIM_SUBSCRIPTION_ID
-  botManagedIdentityOperator: '66666666-6666-4666-8666-000000000002', // Managed Identity Operator, SIM_SUBSCRIPTION_ID
+  botContributor: '66666666-6666-4666-8666-000000000001', // Contributor, rg-cmk-demo
+  botManagedIdentityOperator: '66666666-6666-4666-8666-000000000002', // Managed Identity Operator, rg-cmk-demo
   botReaderSandbox: '66666666-6666-4666-8666-000000000003', // Reader, SIM_SUBSCRIPTION2_ID
+  botContributorWest: '66666666-6666-4666-8666-000000000004', // Contributor, rg-cmk-west
+  botManagedIdentityOperatorWest: '66666666-6666-4666-8666-000000000005', // Managed Identity Operator, rg-cmk-west
+  botReader: '66666666-6666-4666-8666-000000000006', // Reader, SIM_SUBSCRIPTION_ID
   identityCryptoOnRbacVault: '66666666-6666-4666-8666-000000000011', // id-fluid-cmk: Crypto Service Encryption User on kv-cmk-rbac
   westIdentityCryptoOnRbacVault: '66666666-6666-4666-8666-000000000012', // id-west: same role on kv-cmk-rbac
   identityCryptoOnFirewallVault: '66666666-6666-4666-8666-000000000013', // id-fluid-cmk: same role on kv-cmk-firewall
   westIdentityCryptoOnWestRg: '66666666-6666-4666-8666-000000000014', // id-west: same role on rg-cmk-west
+  otherTenantIdentityCryptoOnRbacVault: '66666666-6666-4666-8666-000000000015', // id-other-tenant: Crypto Service Encryption User on kv-cmk-rbac
+  wrapOnlyIdentityOnRbacVault: '66666666-6666-4666-8666-000000000016', // id-wrap-only: SIM_ROLE_WRAP_ONLY on kv-cmk-rbac
+  inheritedIdentityCryptoOnRg: '66666666-6666-4666-8666-000000000017', // id-inherited: Crypto Service Encryption User on rg-cmk-demo
+  customRoleIdentityOnRbacVault: '66666666-6666-4666-8666-000000000018', // id-custom-role: SIM_ROLE_KEYS_WILDCARD on kv-cmk-rbac
+  noAssignIdentityCryptoOnRbacVault: '66666666-6666-4666-8666-000000000019', // id-no-assign: Crypto Service Encryption User on kv-cmk-rbac
 } as const;
+
+/** Custom role (type CustomRole, assignable in SIM_SUBSCRIPTION_ID) 'Key Wrap Only (custom)': dataActions keys/read and keys/wrap/action, no unwrap. */
+export const SIM_ROLE_WRAP_ONLY = '7a7a7a7a-0000-4000-8000-000000000001';
+/** Custom role (type CustomRole, assignable in SIM_SUBSCRIPTION_ID) 'Key Vault Keys Operator (custom)': dataActions Microsoft.KeyVault/vaults/keys/*. */
+export const SIM_ROLE_KEYS_WILDCARD = '7a7a7a7a-0000-4000-8000-000000000002';
 
 /** Built-in role definition GUIDs the simulator knows. */
 export const BUILTIN_ROLE_IDS = {
@@ -93,6 +148,7 @@ export const BUILTIN_ROLE_IDS = {
 const SEEDED_RG: Record<string, string> = {
   [SIM_IDENTITY_WEST]: SIM_RG_WEST,
   [SIM_WEST_VAULT]: SIM_RG_WEST,
+  [SIM_IDENTITY_NO_ASSIGN]: SIM_RG_IDENTITIES_LOCKED,
 };
 
 export function simSubscriptionId(sub: string = SIM_SUBSCRIPTION_ID): string {
@@ -134,4 +190,28 @@ export function simRoleAssignmentId(scope: string, name: string): string {
 /** Role definition id in the subscription-scoped form role assignments carry. */
 export function simRoleDefinitionId(roleGuid: string, sub: string = SIM_SUBSCRIPTION_ID): string {
   return `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`;
+}
+
+/** The scope of each seeded role assignment (same keys as SIM_ROLE_ASSIGNMENT_NAMES). */
+export const SIM_ROLE_ASSIGNMENT_SCOPES: Record<keyof typeof SIM_ROLE_ASSIGNMENT_NAMES, string> = {
+  botContributor: simRgId(SIM_RG),
+  botManagedIdentityOperator: simRgId(SIM_RG),
+  botReaderSandbox: simSubscriptionId(SIM_SUBSCRIPTION2_ID),
+  botContributorWest: simRgId(SIM_RG_WEST),
+  botManagedIdentityOperatorWest: simRgId(SIM_RG_WEST),
+  botReader: simSubscriptionId(SIM_SUBSCRIPTION_ID),
+  identityCryptoOnRbacVault: simVaultId(SIM_RBAC_VAULT),
+  westIdentityCryptoOnRbacVault: simVaultId(SIM_RBAC_VAULT),
+  identityCryptoOnFirewallVault: simVaultId(SIM_FIREWALL_VAULT),
+  westIdentityCryptoOnWestRg: simRgId(SIM_RG_WEST),
+  otherTenantIdentityCryptoOnRbacVault: simVaultId(SIM_RBAC_VAULT),
+  wrapOnlyIdentityOnRbacVault: simVaultId(SIM_RBAC_VAULT),
+  inheritedIdentityCryptoOnRg: simRgId(SIM_RG),
+  customRoleIdentityOnRbacVault: simVaultId(SIM_RBAC_VAULT),
+  noAssignIdentityCryptoOnRbacVault: simVaultId(SIM_RBAC_VAULT),
+};
+
+/** Full id of a seeded role assignment, e.g. to delete it: `sim.state.delete(simSeededRoleAssignmentId('botContributor'))`. */
+export function simSeededRoleAssignmentId(name: keyof typeof SIM_ROLE_ASSIGNMENT_NAMES): string {
+  return simRoleAssignmentId(SIM_ROLE_ASSIGNMENT_SCOPES[name], SIM_ROLE_ASSIGNMENT_NAMES[name]);
 }

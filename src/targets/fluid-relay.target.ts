@@ -2,7 +2,8 @@
 // CMK can only be set when the server is created and can never be turned off afterwards.
 import { z } from 'zod';
 import type { ArmResource } from '../azure/port';
-import { CMK_CHECKS } from '../checks/catalogue';
+import { FLUID_RELAY_CHECKS } from '../checks/catalogue';
+import type { CmkSubject } from '../checks/facts';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import type { Target } from './types';
 
@@ -49,9 +50,19 @@ const cmkBlock = z.object({
   keyEncryptionKeyUrl: z.string().optional(),
 });
 
+const COMMON_SUBJECT = {
+  targetType: 'fluid-relay',
+  resourceApiVersion: FLUID_RELAY_API_VERSION,
+  writeAction: 'Microsoft.FluidRelay/fluidRelayServers/write',
+  storageBacked: false,
+  currentKeyUrlOf: (r: ArmResource) =>
+    (r.properties as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } } | undefined)?.encryption?.customerManagedKeyEncryption?.keyEncryptionKeyUrl || undefined,
+};
+
 export const fluidRelayTarget: Target<FluidRelayParams> = {
   type: 'fluid-relay',
   displayName: 'Fluid Relay server',
+  resourceType: 'Microsoft.FluidRelay/fluidRelayServers',
   apiVersion: FLUID_RELAY_API_VERSION,
   schema: fluidRelaySchema as unknown as z.ZodType<FluidRelayParams>,
   fields: [
@@ -84,15 +95,31 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
       },
     },
   }),
-  subject: (p) => ({
-    targetType: 'fluid-relay',
+  subject: (p): CmkSubject => ({
+    ...COMMON_SUBJECT,
+    mode: 'create',
     resourceId: resourceId(p),
     subscriptionId: p.subscriptionId,
     location: p.location,
     keyUrl: effectiveKeyUrl(p),
     identityId: p.identityId,
+    cmkIdentityType: 'UserAssigned',
+    assignedIdentityIds: [p.identityId],
   }),
-  checks: CMK_CHECKS,
+  reviewSubject: (r: ArmResource): CmkSubject => {
+    const cmk = cmkBlock.safeParse((r.properties as { encryption?: { customerManagedKeyEncryption?: unknown } } | undefined)?.encryption?.customerManagedKeyEncryption ?? {});
+    return {
+      ...COMMON_SUBJECT,
+      mode: 'review',
+      resourceId: r.id,
+      subscriptionId: r.id.split('/')[2] ?? '',
+      location: r.location ?? '',
+      keyUrl: (cmk.success && cmk.data.keyEncryptionKeyUrl) || '',
+      identityId: (cmk.success && cmk.data.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId) || '',
+      cmkIdentityType: cmk.success ? cmk.data.keyEncryptionKeyIdentity?.identityType : undefined,
+    };
+  },
+  checks: FLUID_RELAY_CHECKS,
   irreversible: () => [
     'Customer-managed key encryption can never be turned off on this server once it is created.',
     'The key vault and key must stay enabled for the server’s whole life; deleting or disabling them makes the server unusable.',

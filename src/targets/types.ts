@@ -14,6 +14,8 @@ export interface FormField {
 export interface Target<P extends Record<string, unknown> = Record<string, unknown>> {
   type: string;
   displayName: string;
+  /** ARM resource type, e.g. Microsoft.FluidRelay/fluidRelayServers. */
+  resourceType: string;
   apiVersion: string;
   /** Parses a form submission; issues name fields by `FormField.name`. */
   schema: z.ZodType<P>;
@@ -21,6 +23,8 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   resourceId(params: P): string;
   plan(params: P): ArmWritePlan;
   subject(params: P): CmkSubject;
+  /** The subject of a read-only review of an existing resource (`check <resource id>`). */
+  reviewSubject(resource: ArmResource): CmkSubject;
   checks: readonly Check[];
   /** Plain statements of what can never be undone once this change lands. */
   irreversible(params: P): string[];

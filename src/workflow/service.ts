@@ -1,13 +1,13 @@
 // The channel-neutral workflow: submission → checks → approvals → execution → verification.
 // Teams and Slack call these methods and render what they return; nothing here knows a channel.
-import type { ArmGateway } from '../azure/port';
+import type { ArmGateway, ArmResource } from '../azure/port';
 import { isArmError } from '../azure/port';
 import { runChecks } from '../checks/runner';
 import { canonicalJson, newRequestId, sha256 } from '../domain/canonical';
 import { type Actor, type ChangeRequest, type CheckResult, blocks, type Platform } from '../domain/types';
 import type { AuditEntry, Store } from '../store/store';
 import { StoreConflict } from '../store/store';
-import { findTarget } from '../targets';
+import { findTarget, TARGETS } from '../targets';
 import { parseForm, type Target } from '../targets/types';
 import type { JobRunner } from './jobs';
 import type { Policy } from './policy';
@@ -131,6 +131,41 @@ export class Workflow {
     const req = await this.deps.store.getRequest(id.toUpperCase());
     if (!req) throw new Refusal(`There is no request ${id}. Request ids look like CR-7KQ2MX; \`list\` is coming — check the request card.`);
     return this.expireIfDue(req);
+  }
+
+  /** `check <request id>`: run the checks of a waiting request again; changed evidence voids approvals. */
+  async recheck(id: string, actor: Actor): Promise<ChangeRequest> {
+    const cur0 = await this.get(id);
+    if (!['checked', 'pending_approval'].includes(cur0.state)) throw new Refusal(`Request ${cur0.id} is ${stateWords(cur0)}; only waiting requests can be checked again.`);
+    const target = this.target(cur0.targetType);
+    const checks = await runChecks(this.deps.arm, target.subject(cur0.params as never), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const digest = computeDigest(target, cur0, checks);
+    const blocked = checks.some(blocks);
+    const next = await this.deps.store.mutate(cur0.id, (cur) => {
+      if (!['checked', 'pending_approval'].includes(cur.state)) throw new Refusal(`Request ${cur.id} is ${stateWords(cur)}; only waiting requests can be checked again.`);
+      const audit: AuditEntry[] = [{ actor, event: 'checked', data: { moment: 'recheck', summary: summarize(checks), blocked, digest } }];
+      if (digest !== cur.digest && approvalsFor(cur).length) audit.push({ actor: { system: 'workflow' }, event: 'voided', data: { reason: 'the checks’ evidence changed', oldDigest: cur.digest, newDigest: digest } });
+      return { next: { ...cur, checks, digest, state: blocked ? 'checked' : 'pending_approval' }, audit };
+    });
+    await this.show(next);
+    return next;
+  }
+
+  /** `check <resource id>`: a read-only review of an existing resource. Nothing is stored but the audit entry. */
+  async review(resourceId: string, actor: Actor): Promise<{ target: Target; resource: ArmResource; checks: CheckResult[] }> {
+    const type = resourceId.split('/').slice(6, 8).join('/').toLowerCase();
+    const target = Object.values(TARGETS).find((t) => t.resourceType.toLowerCase() === type);
+    if (!target) throw new Refusal(`I can review ${Object.values(TARGETS).map((t) => t.resourceType).join(', ')} resources; ${resourceId.split('/').slice(6, 8).join('/') || 'this'} is not one of them.`);
+    let resource: ArmResource;
+    try {
+      resource = await this.deps.arm.get<ArmResource>(resourceId, target.apiVersion);
+    } catch (e) {
+      if (isArmError(e) && e.isNotFound) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
+      throw e;
+    }
+    const checks = await runChecks(this.deps.arm, target.reviewSubject(resource), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    await this.deps.store.audit({ actor, event: 'reviewed', data: { resourceId, summary: summarize(checks) } });
+    return { target, resource, checks };
   }
 
   /** Approve or reject. Throws Refusal (nothing changed) when the actor may not decide now. */

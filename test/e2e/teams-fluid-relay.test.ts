@@ -79,7 +79,7 @@ async function submit(data: Record<string, string>, conversationId = 'conv-gener
   const formMsg = `form-${Math.random().toString(36).slice(2)}`;
   const res = await post(app.url, cardAction(connector.url, ALICE, 'form.submit', data, formMsg, conversationId));
   expect(res.status).toBe(200);
-  expect(cardText(res.body?.value as never)).toMatch(/Running 7 prerequisite checks/);
+  expect(cardText(res.body?.value as never)).toMatch(/Running 21 prerequisite checks/);
   const update = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:/.test(cardText(a.activity)), 15000, 'request card');
   const requestId = /Request: (CR-[A-Z0-9]{6})/.exec(cardText(update.activity))?.[1];
   expect(requestId).toBeDefined();
@@ -112,7 +112,8 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     const { formMsg, requestId, card } = await submit(data);
     const text = cardText(card);
     expect(text).toMatch(/Waiting for 1 more approval/);
-    expect(text).toMatch(/7 passed/);
+    expect(text).toMatch(/Prerequisite checks: \d+ passed, 1 warning$/m);
+    expect(text).toMatch(/⚠️ \*\*key.version-policy\*\* — Pinned to version/);
     expect(text).toMatch(/can never be turned off/);
     expect(text).toMatch(/\[Approve\]/);
 

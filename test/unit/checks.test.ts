@@ -1,6 +1,6 @@
-// Table-driven: for every first-cut check id, a passing and a failing (or warning) world built
+// Table-driven: for every check id, a passing and a failing (or warning) world built
 // from the reference examples' shapes; asserts status and the finding a user would read.
-import { CMK_CHECKS } from '../../src/checks/catalogue';
+import { FLUID_RELAY_CHECKS } from '../../src/checks/catalogue';
 import type { CmkSubject } from '../../src/checks/facts';
 import { runChecks } from '../../src/checks/runner';
 import type { CheckResult } from '../../src/domain/types';
@@ -11,14 +11,35 @@ const LOOKUP = `/subscriptions/${SUB}/resources?$filter=resourceType eq 'Microso
 const RA_LIST = `${KEY_PATH}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '${PRINCIPAL}'`;
 const CSEU = 'e147488a-f6f5-4113-8e2d-b22465e65bf6';
 
+const RG = `/subscriptions/${SUB}/resourceGroups/sample-group`;
+const SERVER = `${RG}/providers/Microsoft.FluidRelay/fluidRelayServers/fr1`;
+const CONTRIBUTOR = { actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/*/Delete'] };
+const MI_OPERATOR = { actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/*/read', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action'] };
+const READER = { actions: ['*/read'] };
+
 const subject = (over: Partial<CmkSubject> = {}): CmkSubject => ({
   targetType: 'fluid-relay',
-  resourceId: `/subscriptions/${SUB}/resourceGroups/sample-group/providers/Microsoft.FluidRelay/fluidRelayServers/fr1`,
+  resourceId: SERVER,
   subscriptionId: SUB,
   location: 'westus',
   keyUrl: 'https://sample-vault.vault.azure.net/keys/sample-key-name',
   identityId: IDENTITY_ID,
+  mode: 'create',
+  resourceApiVersion: '2022-06-01',
+  cmkIdentityType: 'UserAssigned',
+  assignedIdentityIds: [IDENTITY_ID],
+  writeAction: 'Microsoft.FluidRelay/fluidRelayServers/write',
+  storageBacked: false,
+  currentKeyUrlOf: (r) => (r.properties as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } }).encryption?.customerManagedKeyEncryption?.keyEncryptionKeyUrl,
   ...over,
+});
+
+const serverWithKey = (keyUrl?: string) => ({
+  id: SERVER,
+  name: 'fr1',
+  location: 'westus',
+  identity: { type: 'UserAssigned', userAssignedIdentities: { [IDENTITY_ID]: {} } },
+  properties: { provisioningState: 'Succeeded', ...(keyUrl ? { encryption: { customerManagedKeyEncryption: { keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: IDENTITY_ID }, keyEncryptionKeyUrl: keyUrl } } } : {}) },
 });
 
 function world(mod: (arm: FakeArm) => void = () => undefined): FakeArm {
@@ -27,7 +48,9 @@ function world(mod: (arm: FakeArm) => void = () => undefined): FakeArm {
     .on(VAULT_ID, vault())
     .on(KEY_PATH, key())
     .on(`${KEY_PATH}/versions/${VERSION}`, key({ id: `${KEY_PATH}/versions/${VERSION}`, name: VERSION }))
-    .on(IDENTITY_ID, identity());
+    .on(IDENTITY_ID, identity())
+    .on(`${RG}/providers/Microsoft.Authorization/permissions`, [CONTRIBUTOR])
+    .on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [CONTRIBUTOR, MI_OPERATOR]);
   mod(arm);
   return arm;
 }
@@ -41,7 +64,7 @@ function rbacWorld(roleGuid: string, roleName: string, perms: Parameters<typeof 
 }
 
 async function run(arm: FakeArm, s: CmkSubject = subject()): Promise<Map<string, CheckResult>> {
-  const results = await runChecks(arm, s, CMK_CHECKS, { now: NOW, expiryWarningDays: 30 });
+  const results = await runChecks(arm, s, FLUID_RELAY_CHECKS, { now: NOW, expiryWarningDays: 30 });
   return new Map(results.map((r) => [r.id, r]));
 }
 
@@ -126,17 +149,80 @@ const cases: Case[] = [
     },
   ],
   ['same region passes', 'placement.same-region', 'pass', /All in westus/],
+  ['vault found passes', 'key.vault-found', 'pass', /Vault sample-vault \(westus\)/],
+  ['vault missing fails', 'key.vault-found', 'fail', /was not found in subscription/, (a) => a.on(LOOKUP, [])],
+  ['managed HSM key warns that ARM cannot verify it', 'key.vault-found', 'warn', /is a Managed HSM/, undefined, { keyUrl: 'https://contoso-hsm.managedhsm.azure.net/keys/hsm-key' }],
+  ['wrap and unwrap allowed passes', 'key.ops', 'pass', /wrapKey and unwrapKey allowed/],
+  ['key ops without unwrap fail', 'key.ops', 'fail', /does not allow unwrapKey/, (a) => a.on(KEY_PATH, key({ properties: { keyOps: ['wrapKey', 'sign'] } }))],
+  ['pinned version warns about manual rotation', 'key.version-policy', 'warn', /Pinned to version .* new key versions are not picked up/, undefined, { keyUrl: `https://sample-vault.vault.azure.net/keys/sample-key-name/${VERSION}` }],
+  ['versionless URL informs about daily auto-rotation', 'key.version-policy', 'info', /checks the vault daily/],
+  ['soft delete on passes', 'vault.soft-delete', 'pass', /Soft delete is on/],
+  ['soft delete off fails', 'vault.soft-delete', 'fail', /soft delete off/, (a) => a.on(VAULT_ID, vault({ properties: { enableSoftDelete: false } }))],
+  ['purge protection on passes', 'vault.purge-protection', 'pass', /Purge protection is on/],
+  ['purge protection off warns for Fluid Relay', 'vault.purge-protection', 'warn', /purge protection off/, (a) => a.on(VAULT_ID, vault({ properties: { enablePurgeProtection: false } }))],
+  ['purge protection off fails for storage-backed targets', 'vault.purge-protection', 'fail', /purge protection off/, (a) => a.on(VAULT_ID, vault({ properties: { enablePurgeProtection: false } })), { storageBacked: true }],
+  ['firewall with trusted services passes', 'vault.firewall', 'pass', /trusted Azure services allowed/, (a) => a.on(VAULT_ID, vault({ properties: { networkAcls: { defaultAction: 'Deny', bypass: 'AzureServices' } } as never }))],
+  ['firewall without bypass fails', 'vault.firewall', 'fail', /without the trusted-services exception/, (a) => a.on(VAULT_ID, vault({ properties: { networkAcls: { defaultAction: 'Deny', bypass: 'None' } } as never }))],
+  ['expiry without rotation is info', 'vault.rotation-policy', 'info', /expiry date but no automatic rotation/],
+  ['no rotation policy and no expiry is said plainly', 'vault.rotation-policy', 'info', /neither a rotation policy nor an expiry/, (a) => a.on(KEY_PATH, key({ properties: { attributes: { exp: undefined } } }))],
+  ['a rotation policy is recognised', 'vault.rotation-policy', 'info', /rotation policy that rotates it/, (a) => a.on(KEY_PATH, { ...key(), properties: { ...key().properties, rotationPolicy: { lifetimeActions: [{ trigger: { timeBeforeExpiry: 'P30D' }, action: { type: 'rotate' } }] } } })],
+  ['user-assigned identity passes', 'identity.user-assigned', 'pass', /User-assigned identity/],
+  ['system-assigned CMK identity fails', 'identity.user-assigned', 'fail', /must use a user-assigned identity/, undefined, { cmkIdentityType: 'SystemAssigned' }],
+  ['identity in payload passes', 'identity.assigned-to-resource', 'pass', /carries identityName/],
+  ['identity missing from payload fails', 'identity.assigned-to-resource', 'fail', /is not among the resource's user-assigned identities/, undefined, { assignedIdentityIds: [] }],
+  ['same tenant passes', 'identity.same-tenant', 'pass', /Both in tenant/],
+  ['other tenant fails', 'identity.same-tenant', 'fail', /cross-tenant CMK is not supported/, (a) => a.on(IDENTITY_ID, identity({ properties: { tenantId: '99999999-9999-4999-8999-999999999999' } }))],
+  ['bot with rights passes', 'bot.can-write', 'pass', /may write the resource and assign the identity/],
+  ['bot with read only fails before approval', 'bot.can-write', 'fail', /lacks Microsoft.FluidRelay\/fluidRelayServers\/write/, (a) => a.on(`${RG}/providers/Microsoft.Authorization/permissions`, [READER])],
+  ['bot without assign on the identity fails', 'bot.can-write', 'fail', /lacks Microsoft.ManagedIdentity\/userAssignedIdentities\/assign\/action/, (a) => a.on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [READER])],
+  ['new server name passes create-only', 'fluidrelay.create-only', 'pass', /does not exist yet/],
+  ['existing server without CMK is refused', 'fluidrelay.create-only', 'fail', /already exists without CMK/, (a) => a.on(SERVER, serverWithKey())],
+  ['review of a server with CMK passes', 'fluidrelay.create-only', 'pass', /has CMK/, (a) => a.on(SERVER, serverWithKey('https://sample-vault.vault.azure.net/keys/sample-key-name')), { mode: 'review' }],
+  ['removing CMK is refused', 'fluidrelay.no-disable', 'fail', /cannot be disabled once enabled/, (a) => a.on(SERVER, serverWithKey('https://sample-vault.vault.azure.net/keys/sample-key-name')), { mode: 'update', removesCmk: true }],
+  ['a create is not a disable', 'fluidrelay.no-disable', 'info', /Not a change to an existing server/],
+  [
+    'key change while the configured version works passes',
+    'fluidrelay.previous-key-alive',
+    'pass',
+    /is enabled and not expired/,
+    (a) => a.on(SERVER, serverWithKey(`https://sample-vault.vault.azure.net/keys/sample-key-name/${VERSION}`)),
+    { mode: 'update' },
+  ],
+  [
+    'key change while the configured version is expired fails',
+    'fluidrelay.previous-key-alive',
+    'fail',
+    /is expired .* refuses key changes/,
+    (a) => {
+      a.on(SERVER, serverWithKey(`https://sample-vault.vault.azure.net/keys/sample-key-name/${VERSION}`));
+      a.on(`${KEY_PATH}/versions/${VERSION}`, key({ properties: { attributes: { exp: nowS - 10 } } }));
+    },
+    { mode: 'update' },
+  ],
   ['identity elsewhere fails', 'placement.same-region', 'fail', /identity identityName is in eastus/, (a) => a.on(IDENTITY_ID, identity({ location: 'eastus' }))],
   ['region spelling differences are the same region', 'placement.same-region', 'pass', /All in West US/, undefined, { location: 'West US' }],
 ];
 
-describe('first-cut CMK checks', () => {
+describe('CMK prerequisite checks (Fluid Relay catalogue)', () => {
   it.each(cases.map(([name, id, status, finding, setup, subj]) => ({ name, id, status, finding, setup, subj })))('$name → $id $status', async ({ id, status, finding, setup, subj }) => {
     const results = await run(world(setup), subject(subj));
     const r = results.get(id)!;
     expect(r).toBeDefined();
     expect({ status: r.status, finding: r.finding }).toEqual({ status, finding: expect.stringMatching(finding) });
     if (status === 'fail') expect(r.remedy).toBeTruthy();
+  });
+
+  it('covers every check id of the catalogue with a passing and a non-passing row', () => {
+    const INFO_ONLY = new Set(['vault.rotation-policy']); // severity info by design: needs distinct findings instead
+    for (const c of FLUID_RELAY_CHECKS) {
+      const rows = cases.filter((r) => r[1] === c.id).map((r) => r[2]);
+      if (INFO_ONLY.has(c.id)) {
+        expect(new Set(cases.filter((r) => r[1] === c.id).map((r) => String(r[3]))).size).toBeGreaterThanOrEqual(3);
+        continue;
+      }
+      expect({ id: c.id, passing: rows.some((s) => s === 'pass' || s === 'info') }).toEqual({ id: c.id, passing: true });
+      expect({ id: c.id, failing: rows.some((s) => s === 'fail' || s === 'warn') }).toEqual({ id: c.id, failing: true });
+    }
   });
 
   it('an unreadable vault yields error with the ARM code and correlation id, never a throw', async () => {
@@ -152,7 +238,8 @@ describe('first-cut CMK checks', () => {
     await run(arm, subject({ keyUrl: `https://sample-vault.vault.azure.net/keys/sample-key-name/${VERSION}` }));
     const counts = arm.calls.reduce<Record<string, number>>((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {});
     expect(Object.values(counts).every((n) => n === 1)).toBe(true);
-    expect(arm.calls).toHaveLength(7); // lookup, vault, key, version, identity, role assignments, role definition
+    // lookup, vault, key, version, identity, role assignments, role definition, the server (404), bot rights ×2
+    expect(arm.calls).toHaveLength(10);
   });
 
   it('runs independent reads concurrently: wall time is the dependency depth, not the sum', async () => {
@@ -161,8 +248,8 @@ describe('first-cut CMK checks', () => {
     const started = Date.now();
     await run(arm);
     const elapsed = Date.now() - started;
-    // depth: lookup → vault → role assignments → role definition = 4 round trips; sequential would be 6.
-    expect(arm.calls.length).toBe(6);
-    expect(elapsed).toBeLessThan(6 * 40);
+    // depth: lookup → vault → role assignments → role definition = 4 round trips; sequential would be 9.
+    expect(arm.calls.length).toBe(9);
+    expect(elapsed).toBeLessThan(7 * 40);
   });
 });

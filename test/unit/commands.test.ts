@@ -25,3 +25,14 @@ describe('command parser', () => {
     expect((c as { problem: string }).problem).toMatch(problem);
   });
 });
+
+describe('check command', () => {
+  it('takes a request id or a resource id', () => {
+    expect(parseCommand('check cr-7kq2mx')).toEqual({ kind: 'check-request', id: 'CR-7KQ2MX' });
+    const id = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/fr1';
+    expect(parseCommand(`check ${id}/`)).toEqual({ kind: 'check-resource', resourceId: id });
+  });
+  it.each(['check', 'check fr1', 'check /subscriptions/s'])('%j gets usage text', (t) => {
+    expect(parseCommand(t).kind).toBe('usage');
+  });
+});

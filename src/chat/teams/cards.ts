@@ -7,7 +7,7 @@ import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import type { ChangeRequest } from '../../domain/types';
 import type { FormChoices } from '../../workflow/catalog';
-import { requestView } from '../presenter';
+import { compactView, requestView, type RequestView } from '../presenter';
 
 const CARDS_DIR = join(__dirname, '..', '..', '..', 'cards');
 const cache = new Map<string, ACData.Template>();
@@ -29,8 +29,17 @@ export function asAttachment(card: Record<string, unknown>): Attachment {
   return CardFactory.adaptiveCard(card);
 }
 
+/** Teams refuses messages over ~100 KB and renders cards over ~28 KB badly; stay well inside. */
+export const CARD_BUDGET_BYTES = 24_000;
+
+export function fitCard(view: RequestView): Record<string, unknown> {
+  const full = expandCard('request', view);
+  if (Buffer.byteLength(JSON.stringify(full)) <= CARD_BUDGET_BYTES) return full;
+  return expandCard('request', compactView(view));
+}
+
 export function requestCard(req: ChangeRequest): Record<string, unknown> {
-  return expandCard('request', requestView(req));
+  return fitCard(requestView(req));
 }
 
 export function formCard(

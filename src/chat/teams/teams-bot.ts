@@ -15,7 +15,8 @@ import type { JobRunner } from '../../workflow/jobs';
 import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import { helpText, parseCommand, usageText } from '../commands';
-import { asAttachment, formCard, noticeCard, requestCard } from './cards';
+import { reviewView } from '../presenter';
+import { asAttachment, fitCard, formCard, noticeCard, requestCard } from './cards';
 import { parseForm } from '../../targets/types';
 import type { TeamsNotifier } from './notifier';
 
@@ -121,6 +122,13 @@ export class TeamsBot extends ActivityHandler {
         return { text: usageText(cmd.problem) };
       case 'status':
         return { card: requestCard(await this.deps.workflow.get(cmd.id)) };
+      case 'check-request':
+        return { card: requestCard(await this.deps.workflow.recheck(cmd.id, actorOf(ctx))) };
+      case 'check-resource': {
+        const { target, resource, checks } = await this.deps.workflow.review(cmd.resourceId, actorOf(ctx));
+        const keyUrl = target.reviewSubject(resource).keyUrl;
+        return { card: fitCard(reviewView(target.displayName, resource.id, resource.location, keyUrl, checks)) };
+      }
       case 'new': {
         const choices = await loadFormChoices(this.deps.arm);
         return { card: formCard(cmd.target, choices) };

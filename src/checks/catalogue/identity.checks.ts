@@ -73,3 +73,55 @@ export const identityKeyPermissions = defineCheck({
     );
   },
 });
+
+export const identityUserAssigned = defineCheck({
+  id: 'identity.user-assigned',
+  title: 'CMK uses a user-assigned identity',
+  needs: ['identity'],
+  evaluate: ({ identity }, { subject }) => {
+    const isUami = /\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i.test(subject.identityId);
+    const type = subject.cmkIdentityType ?? 'UserAssigned';
+    if (!isUami || type !== 'UserAssigned' || (identity?.type && identity.type.toLowerCase() !== 'microsoft.managedidentity/userassignedidentities')) {
+      return fail(
+        `CMK must use a user-assigned identity; this request names ${type} ${subject.identityId}. A system-assigned identity is not supported for ${subject.targetType} CMK.`,
+        'Create a user-assigned identity (az identity create …), grant it access to the key, and pick it in the form.',
+        { identityType: type, identityId: subject.identityId },
+      );
+    }
+    return pass('User-assigned identity.', { identityType: 'UserAssigned' });
+  },
+});
+
+export const identityAssignedToResource = defineCheck({
+  id: 'identity.assigned-to-resource',
+  title: 'The CMK identity is assigned to the resource',
+  needs: ['existing'],
+  evaluate: ({ existing }, { subject }) => {
+    const ids = subject.mode === 'review' ? Object.keys(existing?.identity?.userAssignedIdentities ?? {}) : (subject.assignedIdentityIds ?? []);
+    const found = ids.some((i) => i.toLowerCase() === subject.identityId.toLowerCase());
+    return found
+      ? pass(`The resource carries ${subject.identityId.split('/').pop()} in identity.userAssignedIdentities.`, { assigned: ids.length })
+      : fail(
+          `The CMK identity ${subject.identityId.split('/').pop()} is not among the resource's user-assigned identities, so the service could not use it to reach the key.`,
+          'Add the identity to the resource’s identity.userAssignedIdentities in the same request.',
+          { assignedIdentities: ids.map((i) => i.split('/').pop()).join(', ') || 'none' },
+        );
+  },
+});
+
+export const identitySameTenant = defineCheck({
+  id: 'identity.same-tenant',
+  title: 'Vault and identity are in the same Entra tenant',
+  needs: ['vault', 'identity'],
+  evaluate: ({ vault, identity }) => {
+    if (!vault || !identity) return fail('Cannot compare tenants: the vault or the identity was not found.', 'Fix the vault and identity checks first.');
+    const evidence = { vaultTenant: vault.properties.tenantId, identityTenant: identity.properties.tenantId };
+    return vault.properties.tenantId.toLowerCase() === identity.properties.tenantId.toLowerCase()
+      ? pass(`Both in tenant ${vault.properties.tenantId}.`, evidence)
+      : fail(
+          `Vault ${vault.name} is in tenant ${vault.properties.tenantId} but identity ${identity.name} is in ${identity.properties.tenantId}; cross-tenant CMK is not supported here.`,
+          'Use an identity and a vault from the same tenant as the resource.',
+          evidence,
+        );
+  },
+});

@@ -1,15 +1,31 @@
 import type { Check } from '../types';
-import { identityExists, identityKeyPermissions } from './identity.checks';
-import { keyEnabled, keyNotExpired, keyType, keyUrlFormat } from './key.checks';
+import { botCanWrite } from './bot.checks';
+import { fluidRelayCreateOnly, fluidRelayNoDisable, fluidRelayPreviousKeyAlive } from './fluid-relay.checks';
+import { identityAssignedToResource, identityExists, identityKeyPermissions, identitySameTenant, identityUserAssigned } from './identity.checks';
+import { keyEnabled, keyNotExpired, keyOps, keyType, keyUrlFormat, keyVaultFound, keyVersionPolicy } from './key.checks';
 import { placementSameRegion } from './placement.checks';
+import { vaultFirewall, vaultPurgeProtection, vaultRotationPolicy, vaultSoftDelete } from './vault.checks';
 
-/** The checks every CMK target shares (key, identity, placement). */
+/** The checks every CMK target shares (key, vault, identity, placement, the bot's rights). */
 export const CMK_CHECKS: readonly Check[] = [
   keyUrlFormat,
+  keyVaultFound,
   keyType,
   keyEnabled,
   keyNotExpired,
+  keyOps,
+  keyVersionPolicy,
+  vaultSoftDelete,
+  vaultPurgeProtection,
+  vaultFirewall,
+  vaultRotationPolicy,
   identityExists,
+  identityUserAssigned,
+  identityAssignedToResource,
   identityKeyPermissions,
+  identitySameTenant,
   placementSameRegion,
+  botCanWrite,
 ] as readonly Check[];
+
+export const FLUID_RELAY_CHECKS: readonly Check[] = [...CMK_CHECKS, fluidRelayCreateOnly, fluidRelayNoDisable, fluidRelayPreviousKeyAlive] as readonly Check[];

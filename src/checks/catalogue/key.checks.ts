@@ -1,5 +1,5 @@
 // Key checks (prerequisites.md "Key"): the URL, the key's type, state and lifetime.
-import { defineCheck, fail, pass, warn } from '../types';
+import { defineCheck, fail, info, pass, warn } from '../types';
 import type { KeyFact } from '../facts';
 
 const DAY = 86_400;
@@ -129,5 +129,66 @@ export const keyNotExpired = defineCheck({
       );
     }
     return pass(`Expires on ${iso(exp)}.`, evidence);
+  },
+});
+
+export const keyVaultFound = defineCheck({
+  id: 'key.vault-found',
+  title: 'The key’s vault exists and the bot can read it',
+  needs: ['keyRef', 'vaultId', 'vault'],
+  evaluate: ({ keyRef, vaultId, vault }, { subject }) => {
+    if (!keyRef) return fail('No vault to look for: the key URL is not usable.', 'Fix the key URL first (see key.url-format).');
+    if (keyRef.kind === 'managedHsm') {
+      return warn(
+        `${keyRef.host} is a Managed HSM: its keys and role assignments live in the HSM's own data plane, which ARM cannot read, so the bot cannot verify the key's type, state or the identity's access.`,
+        `Check them yourself: az keyvault key show --hsm-name ${keyRef.vaultName} --name ${keyRef.keyName}; az keyvault role assignment list --hsm-name ${keyRef.vaultName}`,
+        { hsm: keyRef.vaultName },
+      );
+    }
+    if (!vaultId || !vault) {
+      return fail(
+        `Vault ${keyRef.vaultName} was not found in subscription ${subject.subscriptionId} (or the bot cannot read it).`,
+        `Check the name (az keyvault show --name ${keyRef.vaultName}), that it is in this subscription, and give the bot Reader on it.`,
+        { vault: keyRef.vaultName, subscription: subject.subscriptionId },
+      );
+    }
+    return pass(`Vault ${vault.name} (${vault.location}).`, { vaultId: vault.id, location: vault.location });
+  },
+});
+
+export const keyOps = defineCheck({
+  id: 'key.ops',
+  title: 'Key allows wrapKey and unwrapKey',
+  needs: ['keyRef', 'vaultId', 'key', 'keyVersion'],
+  evaluate: ({ keyRef, vaultId, key, keyVersion }) => {
+    const k = effective(key, keyVersion);
+    if (!k || (keyRef?.version && !keyVersion)) return keyMissing(keyRef, vaultId);
+    const ops = k.properties.keyOps ?? key?.properties.keyOps;
+    if (!ops) return pass('Key operations are not restricted.', { keyOps: 'all' });
+    const missing = ['wrapKey', 'unwrapKey'].filter((o) => !ops.includes(o));
+    if (missing.length) {
+      return fail(
+        `Key ${keyRef!.keyName} does not allow ${missing.join(' and ')}; the service wraps its data key with it.`,
+        `Allow them: az keyvault key set-attributes --vault-name ${keyRef!.vaultName} --name ${keyRef!.keyName} --ops wrapKey unwrapKey encrypt decrypt`,
+        { keyOps: ops.join(', ') },
+      );
+    }
+    return pass('wrapKey and unwrapKey allowed.', { keyOps: ops.join(', ') });
+  },
+});
+
+export const keyVersionPolicy = defineCheck({
+  id: 'key.version-policy',
+  title: 'Pinned version or automatic rotation',
+  needs: ['keyRef'],
+  evaluate: ({ keyRef }) => {
+    if (!keyRef) return info('No key URL to judge.');
+    return keyRef.version
+      ? warn(
+          `Pinned to version ${keyRef.version}: new key versions are not picked up; after rotating the key you must update the resource to the new version, and the old version must stay enabled until then.`,
+          'Plan key rotation with a `rotate` request, or choose "latest" for automatic rotation.',
+          { version: keyRef.version },
+        )
+      : info('Versionless key URL: the service checks the vault daily and moves to the newest key version by itself. Switching an existing resource to auto-rotation can fail; if it does, pin a version instead.', { version: 'latest' });
   },
 });

@@ -260,6 +260,21 @@ export const authorizationProvider: SimProvider = {
 // ---------------------------------------------------------------------------------------------
 // Seed
 
+const CUSTOM_ROLES: readonly { name: string; roleName: string; description: string; dataActions: string[] }[] = [
+  {
+    name: ids.SIM_ROLE_WRAP_ONLY,
+    roleName: 'Key Wrap Only (custom)',
+    description: 'Read key metadata and wrap with keys (no unwrap).',
+    dataActions: ['Microsoft.KeyVault/vaults/keys/read', 'Microsoft.KeyVault/vaults/keys/wrap/action'],
+  },
+  {
+    name: ids.SIM_ROLE_KEYS_WILDCARD,
+    roleName: 'Key Vault Keys Operator (custom)',
+    description: 'Every data action on keys.',
+    dataActions: ['Microsoft.KeyVault/vaults/keys/*'],
+  },
+];
+
 function seedAuthorization(state: SimState, { nowSeconds }: { nowSeconds: number }): void {
   const createdAt = new Date((nowSeconds - 300 * 24 * 3600) * 1000).toISOString();
   for (const role of BUILTIN_ROLES) {
@@ -280,41 +295,51 @@ function seedAuthorization(state: SimState, { nowSeconds }: { nowSeconds: number
       },
     });
   }
+  // Custom roles, defined in (and assignable only within) the main subscription.
+  for (const custom of CUSTOM_ROLES) {
+    state.put({
+      id: roleDefinitionStoreId(custom.name),
+      name: custom.name,
+      type: ROLE_DEFINITION_TYPE,
+      properties: {
+        roleName: custom.roleName,
+        type: 'CustomRole',
+        description: custom.description,
+        assignableScopes: [ids.simSubscriptionId()],
+        permissions: [{ actions: [], notActions: [], dataActions: custom.dataActions, notDataActions: [] }],
+        createdOn: createdAt,
+        updatedOn: createdAt,
+        createdBy: 'platform-admin@contoso.example',
+        updatedBy: 'platform-admin@contoso.example',
+      },
+    });
+  }
   const r = ids.BUILTIN_ROLE_IDS;
-  const n = ids.SIM_ROLE_ASSIGNMENT_NAMES;
-  const sub1 = ids.simSubscriptionId();
-  const seeds: RoleAssignmentSpec[] = [
-    { name: n.botContributor, scope: sub1, roleGuid: r.contributor, principalId: ids.SIM_BOT_PRINCIPAL_ID, createdOn: createdAt },
-    { name: n.botManagedIdentityOperator, scope: sub1, roleGuid: r.managedIdentityOperator, principalId: ids.SIM_BOT_PRINCIPAL_ID, createdOn: createdAt },
-    { name: n.botReaderSandbox, scope: ids.simSubscriptionId(ids.SIM_SUBSCRIPTION2_ID), roleGuid: r.reader, principalId: ids.SIM_BOT_PRINCIPAL_ID, createdOn: createdAt },
-    {
-      name: n.identityCryptoOnRbacVault,
-      scope: ids.simVaultId(ids.SIM_RBAC_VAULT),
-      roleGuid: r.keyVaultCryptoServiceEncryptionUser,
-      principalId: ids.SIM_IDENTITY_PRINCIPAL_ID,
-      createdOn: createdAt,
-    },
-    {
-      name: n.westIdentityCryptoOnRbacVault,
-      scope: ids.simVaultId(ids.SIM_RBAC_VAULT),
-      roleGuid: r.keyVaultCryptoServiceEncryptionUser,
-      principalId: ids.SIM_IDENTITY_WEST_PRINCIPAL_ID,
-      createdOn: createdAt,
-    },
-    {
-      name: n.identityCryptoOnFirewallVault,
-      scope: ids.simVaultId(ids.SIM_FIREWALL_VAULT),
-      roleGuid: r.keyVaultCryptoServiceEncryptionUser,
-      principalId: ids.SIM_IDENTITY_PRINCIPAL_ID,
-      createdOn: createdAt,
-    },
-    {
-      name: n.westIdentityCryptoOnWestRg,
-      scope: ids.simRgId(ids.SIM_RG_WEST),
-      roleGuid: r.keyVaultCryptoServiceEncryptionUser,
-      principalId: ids.SIM_IDENTITY_WEST_PRINCIPAL_ID,
-      createdOn: createdAt,
-    },
-  ];
+  // The bot: Reader on both subscriptions; Contributor + Managed Identity Operator only on the
+  // two working groups, so rg-locked and rg-identities-locked are read-only to it.
+  const seeded: Record<keyof typeof ids.SIM_ROLE_ASSIGNMENT_NAMES, [roleGuid: string, principalId: string]> = {
+    botContributor: [r.contributor, ids.SIM_BOT_PRINCIPAL_ID],
+    botManagedIdentityOperator: [r.managedIdentityOperator, ids.SIM_BOT_PRINCIPAL_ID],
+    botReaderSandbox: [r.reader, ids.SIM_BOT_PRINCIPAL_ID],
+    botContributorWest: [r.contributor, ids.SIM_BOT_PRINCIPAL_ID],
+    botManagedIdentityOperatorWest: [r.managedIdentityOperator, ids.SIM_BOT_PRINCIPAL_ID],
+    botReader: [r.reader, ids.SIM_BOT_PRINCIPAL_ID],
+    identityCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_PRINCIPAL_ID],
+    westIdentityCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_WEST_PRINCIPAL_ID],
+    identityCryptoOnFirewallVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_PRINCIPAL_ID],
+    westIdentityCryptoOnWestRg: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_WEST_PRINCIPAL_ID],
+    otherTenantIdentityCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_OTHER_TENANT_PRINCIPAL_ID],
+    wrapOnlyIdentityOnRbacVault: [ids.SIM_ROLE_WRAP_ONLY, ids.SIM_IDENTITY_WRAP_ONLY_PRINCIPAL_ID],
+    inheritedIdentityCryptoOnRg: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_INHERITED_PRINCIPAL_ID],
+    customRoleIdentityOnRbacVault: [ids.SIM_ROLE_KEYS_WILDCARD, ids.SIM_IDENTITY_CUSTOM_ROLE_PRINCIPAL_ID],
+    noAssignIdentityCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_NO_ASSIGN_PRINCIPAL_ID],
+  };
+  const seeds: RoleAssignmentSpec[] = Object.entries(seeded).map(([key, [roleGuid, principalId]]) => ({
+    name: ids.SIM_ROLE_ASSIGNMENT_NAMES[key as keyof typeof seeded],
+    scope: ids.SIM_ROLE_ASSIGNMENT_SCOPES[key as keyof typeof seeded],
+    roleGuid,
+    principalId,
+    createdOn: createdAt,
+  }));
   for (const spec of seeds) state.put(roleAssignmentResource(spec));
 }

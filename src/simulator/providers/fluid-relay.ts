@@ -369,6 +369,30 @@ function patch(req: SimRequest, ctx: SimContext) {
   return { status: 200, body: render(updated, req.apiVersion) };
 }
 
+/** A seeded server in rg-cmk-demo created with CMK: identity id-fluid-cmk, key pinned to `keyUrl`. */
+function cmkServer(name: string, keyUrl: string): SimResource {
+  const base = fluidRelayResource({ name, resourceGroup: ids.SIM_RG, location: ids.SIM_LOCATION, storagesku: 'standard' });
+  const identityId = ids.simIdentityId(ids.SIM_IDENTITY);
+  return {
+    ...base,
+    identity: {
+      type: 'UserAssigned',
+      principalId: EMPTY_GUID,
+      tenantId: EMPTY_GUID,
+      userAssignedIdentities: { [identityId]: { principalId: ids.SIM_IDENTITY_PRINCIPAL_ID, clientId: ids.SIM_IDENTITY_CLIENT_ID } },
+    },
+    properties: {
+      ...base.properties,
+      encryption: {
+        customerManagedKeyEncryption: {
+          keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: identityId },
+          keyEncryptionKeyUrl: keyUrl,
+        },
+      },
+    },
+  };
+}
+
 const SERVER = `/subscriptions/{sub}/resourceGroups/{rg}/providers/${FLUID_RELAY_TYPE}/{name}`;
 
 export const fluidRelayProvider: SimProvider = {
@@ -376,6 +400,8 @@ export const fluidRelayProvider: SimProvider = {
   apiVersions: API_VERSIONS,
   seed(state) {
     state.put(fluidRelayResource({ name: ids.SIM_FLUID_EXISTING, resourceGroup: ids.SIM_RG, location: ids.SIM_LOCATION, storagesku: 'standard' }));
+    state.put(cmkServer(ids.SIM_FLUID_CMK, ids.simKeyUrl(ids.SIM_RBAC_VAULT, ids.SIM_KEY, ids.SIM_KEY_VERSION_CURRENT)));
+    state.put(cmkServer(ids.SIM_FLUID_STALE, ids.simKeyUrl(ids.SIM_RBAC_VAULT, ids.SIM_ROTATED_KEY, ids.SIM_ROTATED_KEY_VERSION_OLD)));
   },
   routes: [
     {

@@ -32,6 +32,8 @@ export interface VaultSpec {
   tenantId?: string;
   enableRbacAuthorization: boolean;
   enablePurgeProtection: boolean;
+  /** Default true. A vault without soft delete (only legacy vaults can be) has no retention period either. */
+  enableSoftDelete?: boolean;
   softDeleteRetentionInDays?: number;
   accessPolicies?: AccessPolicy[];
   networkAcls?: { defaultAction: 'Allow' | 'Deny'; bypass: 'AzureServices' | 'None'; ipRules: { value: string }[]; virtualNetworkRules: { id: string }[] };
@@ -47,8 +49,8 @@ export function vaultResource(spec: VaultSpec): SimResource {
     enabledForDeployment: false,
     enabledForDiskEncryption: false,
     enabledForTemplateDeployment: false,
-    enableSoftDelete: true,
-    softDeleteRetentionInDays: spec.softDeleteRetentionInDays ?? 90,
+    enableSoftDelete: spec.enableSoftDelete ?? true,
+    ...(spec.enableSoftDelete === false ? {} : { softDeleteRetentionInDays: spec.softDeleteRetentionInDays ?? 90 }),
     enableRbacAuthorization: spec.enableRbacAuthorization,
     // Purge protection cannot be turned off, so a vault without it simply omits the property.
     ...(spec.enablePurgeProtection ? { enablePurgeProtection: true } : {}),
@@ -475,6 +477,29 @@ function seedKeyVault(state: SimState, { nowSeconds: now }: { nowSeconds: number
       createdAt,
     }),
   );
+  const noPurge = put(
+    vaultResource({
+      name: ids.SIM_NOPURGE_VAULT,
+      resourceGroup: ids.SIM_RG,
+      location: ids.SIM_LOCATION,
+      enableRbacAuthorization: false,
+      enablePurgeProtection: false,
+      accessPolicies: [policy(ids.SIM_IDENTITY_PRINCIPAL_ID, CMK_POLICY_KEYS)],
+      createdAt,
+    }),
+  );
+  const noSoftDelete = put(
+    vaultResource({
+      name: ids.SIM_NOSOFTDELETE_VAULT,
+      resourceGroup: ids.SIM_RG,
+      location: ids.SIM_LOCATION,
+      enableRbacAuthorization: false,
+      enablePurgeProtection: false,
+      enableSoftDelete: false,
+      accessPolicies: [policy(ids.SIM_IDENTITY_PRINCIPAL_ID, CMK_POLICY_KEYS)],
+      createdAt,
+    }),
+  );
 
   const rsa = (vault: SimResource, name: string, version: string, v: Omit<KeyVersionSpec, 'version'>, keySize = 2048): SimResource[] =>
     keyResources({ vault, name, kty: 'RSA', keySize, keyOps: ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'], versions: [{ version, ...v }] });
@@ -522,6 +547,21 @@ function seedKeyVault(state: SimState, { nowSeconds: now }: { nowSeconds: number
     ...rsa(firewall, ids.SIM_FIREWALL_KEY, ids.SIM_FIREWALL_KEY_VERSION, { created: now - 60 * DAY, exp: now + 670 * DAY }),
     ...rsa(west, ids.SIM_WEST_KEY, ids.SIM_WEST_KEY_VERSION, { created: now - 60 * DAY, exp: now + 670 * DAY }),
     ...rsa(otherTenant, ids.SIM_OTHER_TENANT_KEY, ids.SIM_OTHER_TENANT_KEY_VERSION, { created: now - 60 * DAY, exp: now + 670 * DAY }),
+    // A healthy key rotated by hand (no rotation policy): the old version is still enabled but
+    // expired (what a server pinned to it keeps using), the current one is valid for ~2 years.
+    ...keyResources({
+      vault: rbac,
+      name: ids.SIM_ROTATED_KEY,
+      kty: 'RSA',
+      keySize: 2048,
+      keyOps: ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'],
+      versions: [
+        { version: ids.SIM_ROTATED_KEY_VERSION_OLD, created: now - 760 * DAY, exp: now - 30 * DAY },
+        { version: ids.SIM_ROTATED_KEY_VERSION_CURRENT, created: now - 30 * DAY, exp: now + 700 * DAY },
+      ],
+    }),
+    ...rsa(noPurge, ids.SIM_NOPURGE_KEY, ids.SIM_NOPURGE_KEY_VERSION, { created: now - 60 * DAY, exp: now + 670 * DAY }),
+    ...rsa(noSoftDelete, ids.SIM_NOSOFTDELETE_KEY, ids.SIM_NOSOFTDELETE_KEY_VERSION, { created: now - 60 * DAY, exp: now + 670 * DAY }),
   ];
   keys.forEach(put);
 }

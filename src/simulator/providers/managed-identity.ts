@@ -79,6 +79,14 @@ export const managedIdentityProvider: SimProvider = {
         tags,
       }),
     );
+    // The unusual cases (their role assignments are in the authorization seed).
+    const eastus = (name: string, principalId: string, clientId: string, extra: Partial<IdentitySpec> = {}) =>
+      state.put(identityResource({ name, resourceGroup: ids.SIM_RG, location: ids.SIM_LOCATION, principalId, clientId, tags, ...extra }));
+    eastus(ids.SIM_IDENTITY_OTHER_TENANT, ids.SIM_IDENTITY_OTHER_TENANT_PRINCIPAL_ID, ids.SIM_IDENTITY_OTHER_TENANT_CLIENT_ID, { tenantId: ids.SIM_OTHER_TENANT_ID });
+    eastus(ids.SIM_IDENTITY_WRAP_ONLY, ids.SIM_IDENTITY_WRAP_ONLY_PRINCIPAL_ID, ids.SIM_IDENTITY_WRAP_ONLY_CLIENT_ID);
+    eastus(ids.SIM_IDENTITY_INHERITED, ids.SIM_IDENTITY_INHERITED_PRINCIPAL_ID, ids.SIM_IDENTITY_INHERITED_CLIENT_ID);
+    eastus(ids.SIM_IDENTITY_CUSTOM_ROLE, ids.SIM_IDENTITY_CUSTOM_ROLE_PRINCIPAL_ID, ids.SIM_IDENTITY_CUSTOM_ROLE_CLIENT_ID);
+    eastus(ids.SIM_IDENTITY_NO_ASSIGN, ids.SIM_IDENTITY_NO_ASSIGN_PRINCIPAL_ID, ids.SIM_IDENTITY_NO_ASSIGN_CLIENT_ID, { resourceGroup: ids.SIM_RG_IDENTITIES_LOCKED });
   },
   routes: [
     {

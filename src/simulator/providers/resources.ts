@@ -7,6 +7,8 @@ import {
   SIM_LOCATION,
   SIM_LOCATION_WEST,
   SIM_RG,
+  SIM_RG_IDENTITIES_LOCKED,
+  SIM_RG_LOCKED,
   SIM_RG_WEST,
   SIM_SUBSCRIPTION2_ID,
   SIM_SUBSCRIPTION2_NAME,
@@ -144,6 +146,9 @@ export const resourcesProvider: SimProvider = {
     state.put(subscriptionResource(SIM_SUBSCRIPTION2_ID, SIM_SUBSCRIPTION2_NAME));
     state.put(resourceGroupResource(SIM_SUBSCRIPTION_ID, SIM_RG, SIM_LOCATION, { purpose: 'cmk-chatops simulator' }));
     state.put(resourceGroupResource(SIM_SUBSCRIPTION_ID, SIM_RG_WEST, SIM_LOCATION_WEST, { purpose: 'cmk-chatops simulator' }));
+    // The bot holds only the subscription's Reader in these two (see the authorization seed).
+    state.put(resourceGroupResource(SIM_SUBSCRIPTION_ID, SIM_RG_LOCKED, SIM_LOCATION, { purpose: 'cmk-chatops simulator: bot is read-only' }));
+    state.put(resourceGroupResource(SIM_SUBSCRIPTION_ID, SIM_RG_IDENTITIES_LOCKED, SIM_LOCATION, { purpose: 'cmk-chatops simulator: bot may not assign these identities' }));
   },
   routes: [
     {
