@@ -112,9 +112,24 @@ export function requestView(req: ChangeRequest): RequestView {
   };
 }
 
-/** The same view with passing checks reduced to their ids, for when a card would be too large. */
-export function compactView(v: RequestView): RequestView {
-  return { ...v, passing: [], passingSummary: v.passing.map((p) => p.id).join(', '), payload: v.payload.length > 2000 ? `${v.payload.slice(0, 1999)}…` : v.payload };
+/**
+ * Smaller renderings of the same view for when a card would be too large, from gentle to severe:
+ * 1 passing checks as ids only; 2 no evidence lines; 3 at most `keep` problems listed, the rest counted.
+ */
+export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): RequestView {
+  let out: RequestView = { ...v, passing: [], passingSummary: v.passing.map((p) => p.id).join(', '), payload: clip(v.payload, 2000) };
+  if (level >= 2) out = { ...out, failing: out.failing.map((c) => ({ ...c, evidence: '' })), warnings: out.warnings.map((c) => ({ ...c, evidence: '', remedy: '' })) };
+  if (level >= 3) {
+    const hidden = Math.max(0, out.failing.length - keep) + Math.max(0, out.warnings.length - keep);
+    out = {
+      ...out,
+      failing: out.failing.slice(0, keep),
+      warnings: out.warnings.slice(0, keep),
+      passingSummary: `${out.passingSummary}${hidden ? ` — and ${hidden} more problem${hidden > 1 ? 's' : ''} not shown: use \`check ${v.id || '<resource id>'}\`` : ''}`,
+      payload: clip(out.payload, 500),
+    };
+  }
+  return out;
 }
 
 /** A read-only review of an existing resource (`check <resource id>`), shaped like a request card without approvals. */

@@ -33,9 +33,12 @@ export function asAttachment(card: Record<string, unknown>): Attachment {
 export const CARD_BUDGET_BYTES = 24_000;
 
 export function fitCard(view: RequestView): Record<string, unknown> {
-  const full = expandCard('request', view);
-  if (Buffer.byteLength(JSON.stringify(full)) <= CARD_BUDGET_BYTES) return full;
-  return expandCard('request', compactView(view));
+  let card = expandCard('request', view);
+  for (const level of [1, 2, 3] as const) {
+    if (Buffer.byteLength(JSON.stringify(card)) <= CARD_BUDGET_BYTES) return card;
+    card = expandCard('request', compactView(view, level));
+  }
+  return card;
 }
 
 export function requestCard(req: ChangeRequest): Record<string, unknown> {

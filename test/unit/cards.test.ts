@@ -1,0 +1,56 @@
+// Card size: Teams refuses large messages, so however many findings there are the request card
+// stays inside the budget, and the failing checks stay visible first.
+import { CARD_BUDGET_BYTES, fitCard, requestCard } from '../../src/chat/teams/cards';
+import { requestView } from '../../src/chat/presenter';
+import type { ChangeRequest, CheckResult } from '../../src/domain/types';
+import { cardText } from '../helpers/connector';
+
+function req(checks: CheckResult[]): ChangeRequest {
+  const now = new Date().toISOString();
+  return {
+    id: 'CR-ABCDEF',
+    targetType: 'fluid-relay',
+    resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/fr1',
+    params: { subscriptionId: 's', resourceGroup: 'rg', location: 'eastus', identityId: '/x/id1', keyUrl: 'https://v.vault.azure.net/keys/k' },
+    plan: { method: 'PUT', resourceId: '/x', apiVersion: '2022-06-01', body: { location: 'eastus', properties: { note: 'x'.repeat(5000) } } },
+    requester: { platform: 'teams', id: 'a', name: 'Alice' },
+    conversation: { platform: 'teams', ref: {} },
+    digest: 'f'.repeat(64),
+    state: 'checked',
+    checks,
+    approvals: [],
+    requiredApprovals: 1,
+    approvers: ['*'],
+    policyRule: 'r',
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: now,
+    version: 1,
+  };
+}
+
+const check = (i: number, status: CheckResult['status']): CheckResult => ({
+  id: `demo.check-${i}`,
+  title: 'A check',
+  status,
+  finding: `Finding ${i}: ${'word '.repeat(70)}`,
+  evidence: { a: 'e'.repeat(150), b: 'f'.repeat(150) },
+  remedy: `Remedy ${i}: ${'az something '.repeat(30)}`,
+});
+
+describe('request card size', () => {
+  it('a normal request renders in full', () => {
+    const card = requestCard(req([check(1, 'fail'), check(2, 'pass')]));
+    expect(cardText(card)).toContain('Finding 2');
+    expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThan(CARD_BUDGET_BYTES);
+  });
+
+  it.each([30, 120, 600])('%i findings still fit, failing ones first', (n) => {
+    const checks = Array.from({ length: n }, (_, i) => check(i, i % 3 === 0 ? 'fail' : i % 3 === 1 ? 'warn' : 'pass'));
+    const card = fitCard(requestView(req(checks)));
+    expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
+    const text = cardText(card);
+    expect(text).toContain('**demo.check-0** — Finding 0');
+    if (n > 100) expect(text).toMatch(/more problems not shown: use `check CR-ABCDEF`/);
+  });
+});
