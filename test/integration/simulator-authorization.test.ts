@@ -2,6 +2,17 @@
 import {
   BUILTIN_ROLE_IDS,
   SIM_BOT_PRINCIPAL_ID,
+  SIM_IDENTITY,
+  SIM_IDENTITY_CUSTOM_ROLE_PRINCIPAL_ID,
+  SIM_IDENTITY_INHERITED_PRINCIPAL_ID,
+  SIM_IDENTITY_NO_ASSIGN,
+  SIM_IDENTITY_WEST,
+  SIM_IDENTITY_WRAP_ONLY_PRINCIPAL_ID,
+  SIM_RG_IDENTITIES_LOCKED,
+  SIM_RG_LOCKED,
+  SIM_ROLE_ASSIGNMENT_SCOPES,
+  SIM_ROLE_KEYS_WILDCARD,
+  SIM_ROLE_WRAP_ONLY,
   SIM_IDENTITY_NO_ACCESS_PRINCIPAL_ID,
   SIM_IDENTITY_PRINCIPAL_ID,
   SIM_IDENTITY_WEST_PRINCIPAL_ID,
@@ -10,8 +21,11 @@ import {
   SIM_RG,
   SIM_RG_WEST,
   SIM_SUBSCRIPTION2_ID,
+  simFluidRelayId,
+  simIdentityId,
   simKeyId,
   simRgId,
+  simSeededRoleAssignmentId,
   simRoleDefinitionId,
   simSubscriptionId,
   simVaultId,
@@ -63,24 +77,43 @@ describe('role assignments', () => {
 
   it('without a filter: at, above and below the scope', async () => {
     const atSub = await assignments(SUB);
-    expect(atSub).toHaveLength(6); // bot ×2 at the subscription, four below it; not the sandbox subscription's
+    // every seeded assignment but the sandbox subscription's
+    expect(names(atSub)).toEqual(Object.values(SIM_ROLE_ASSIGNMENT_NAMES).filter((n) => n !== SIM_ROLE_ASSIGNMENT_NAMES.botReaderSandbox).sort());
     const atRgWest = await assignments(simRgId(SIM_RG_WEST));
     expect(names(atRgWest)).toEqual(
-      [SIM_ROLE_ASSIGNMENT_NAMES.botContributor, SIM_ROLE_ASSIGNMENT_NAMES.botManagedIdentityOperator, SIM_ROLE_ASSIGNMENT_NAMES.westIdentityCryptoOnWestRg].sort(),
+      [
+        SIM_ROLE_ASSIGNMENT_NAMES.botReader,
+        SIM_ROLE_ASSIGNMENT_NAMES.botContributorWest,
+        SIM_ROLE_ASSIGNMENT_NAMES.botManagedIdentityOperatorWest,
+        SIM_ROLE_ASSIGNMENT_NAMES.westIdentityCryptoOnWestRg,
+      ].sort(),
     );
+  });
+
+  it('every seeded assignment lives at the scope SIM_ROLE_ASSIGNMENT_SCOPES names', async () => {
+    for (const key of Object.keys(SIM_ROLE_ASSIGNMENT_NAMES) as (keyof typeof SIM_ROLE_ASSIGNMENT_NAMES)[]) {
+      const res = await call(sim, 'GET', simSeededRoleAssignmentId(key), { apiVersion: V });
+      expect([key, res.status, res.body.properties.scope]).toEqual([key, 200, SIM_ROLE_ASSIGNMENT_SCOPES[key]]);
+    }
   });
 
   it('atScope(): at or above only', async () => {
     const atKey = await assignments(KEY, 'atScope()');
     expect(names(atKey)).toEqual(
       [
+        SIM_ROLE_ASSIGNMENT_NAMES.botReader,
         SIM_ROLE_ASSIGNMENT_NAMES.botContributor,
         SIM_ROLE_ASSIGNMENT_NAMES.botManagedIdentityOperator,
+        SIM_ROLE_ASSIGNMENT_NAMES.inheritedIdentityCryptoOnRg,
         SIM_ROLE_ASSIGNMENT_NAMES.identityCryptoOnRbacVault,
         SIM_ROLE_ASSIGNMENT_NAMES.westIdentityCryptoOnRbacVault,
+        SIM_ROLE_ASSIGNMENT_NAMES.otherTenantIdentityCryptoOnRbacVault,
+        SIM_ROLE_ASSIGNMENT_NAMES.wrapOnlyIdentityOnRbacVault,
+        SIM_ROLE_ASSIGNMENT_NAMES.customRoleIdentityOnRbacVault,
+        SIM_ROLE_ASSIGNMENT_NAMES.noAssignIdentityCryptoOnRbacVault,
       ].sort(),
     );
-    expect(await assignments(SUB, 'atScope()')).toHaveLength(2);
+    expect(names(await assignments(SUB, 'atScope()'))).toEqual([SIM_ROLE_ASSIGNMENT_NAMES.botReader]);
   });
 
   it("principalId eq '…': that principal at, above and below", async () => {
@@ -105,11 +138,35 @@ describe('role assignments', () => {
 
   it("assignedTo('…') alone and with atScope()", async () => {
     const bot = await assignments(simRgId(SIM_RG), `assignedTo('${SIM_BOT_PRINCIPAL_ID}')`);
-    expect(names(bot)).toEqual([SIM_ROLE_ASSIGNMENT_NAMES.botContributor, SIM_ROLE_ASSIGNMENT_NAMES.botManagedIdentityOperator].sort());
+    expect(names(bot)).toEqual([SIM_ROLE_ASSIGNMENT_NAMES.botReader, SIM_ROLE_ASSIGNMENT_NAMES.botContributor, SIM_ROLE_ASSIGNMENT_NAMES.botManagedIdentityOperator].sort());
+    const locked = await assignments(simRgId(SIM_RG_LOCKED), `atScope() and assignedTo('${SIM_BOT_PRINCIPAL_ID}')`);
+    expect(names(locked)).toEqual([SIM_ROLE_ASSIGNMENT_NAMES.botReader]);
     const westAtSub = await assignments(SUB, `atScope() and assignedTo('${SIM_IDENTITY_WEST_PRINCIPAL_ID}')`);
     expect(westAtSub).toEqual([]);
     const westBelowSub = await assignments(SUB, `assignedTo('${SIM_IDENTITY_WEST_PRINCIPAL_ID}')`);
     expect(westBelowSub).toHaveLength(2);
+  });
+
+  it('id-inherited holds its role only at the resource group, which covers kv-cmk-rbac and its keys', async () => {
+    const all = await assignments(SUB, `principalId eq '${SIM_IDENTITY_INHERITED_PRINCIPAL_ID}'`);
+    expect(all.map((a) => [a.name, a.properties.scope, a.properties.roleDefinitionId])).toEqual([
+      [SIM_ROLE_ASSIGNMENT_NAMES.inheritedIdentityCryptoOnRg, simRgId(SIM_RG), simRoleDefinitionId(BUILTIN_ROLE_IDS.keyVaultCryptoServiceEncryptionUser)],
+    ]);
+    // what a check reading role assignments at the key's scope sees
+    const atKey = await assignments(KEY, `atScope() and assignedTo('${SIM_IDENTITY_INHERITED_PRINCIPAL_ID}')`);
+    expect(names(atKey)).toEqual([SIM_ROLE_ASSIGNMENT_NAMES.inheritedIdentityCryptoOnRg]);
+    expect(await assignments(KEY, `atScope() and assignedTo('${SIM_IDENTITY_NO_ACCESS_PRINCIPAL_ID}')`)).toEqual([]);
+  });
+
+  it('id-wrap-only and id-custom-role hold custom roles at the vault', async () => {
+    const wrapOnly = await assignments(KEY, `atScope() and assignedTo('${SIM_IDENTITY_WRAP_ONLY_PRINCIPAL_ID}')`);
+    expect(wrapOnly.map((a) => [a.name, a.properties.scope, a.properties.roleDefinitionId])).toEqual([
+      [SIM_ROLE_ASSIGNMENT_NAMES.wrapOnlyIdentityOnRbacVault, simVaultId(SIM_RBAC_VAULT), simRoleDefinitionId(SIM_ROLE_WRAP_ONLY)],
+    ]);
+    const custom = await assignments(KEY, `atScope() and assignedTo('${SIM_IDENTITY_CUSTOM_ROLE_PRINCIPAL_ID}')`);
+    expect(custom.map((a) => [a.name, a.properties.scope, a.properties.roleDefinitionId])).toEqual([
+      [SIM_ROLE_ASSIGNMENT_NAMES.customRoleIdentityOnRbacVault, simVaultId(SIM_RBAC_VAULT), simRoleDefinitionId(SIM_ROLE_KEYS_WILDCARD)],
+    ]);
   });
 
   it('rejects other filters with 400 UnsupportedQuery', async () => {
@@ -195,6 +252,32 @@ describe('role definitions', () => {
     }
   });
 
+  it('seeds the two custom roles, readable by the subscription-scoped id assignments carry', async () => {
+    const wrapOnly = await call(sim, 'GET', simRoleDefinitionId(SIM_ROLE_WRAP_ONLY), { apiVersion: V });
+    expect(wrapOnly.status).toBe(200);
+    const example = loadExample('Microsoft.Authorization/2022-04-01/GetRoleDefinitionById.json').responses['200'].body;
+    expect(shapeDiff(example, wrapOnly.body)).toEqual([]);
+    expect(wrapOnly.body).toMatchObject({
+      id: simRoleDefinitionId(SIM_ROLE_WRAP_ONLY),
+      name: SIM_ROLE_WRAP_ONLY,
+      type: 'Microsoft.Authorization/roleDefinitions',
+      properties: {
+        roleName: 'Key Wrap Only (custom)',
+        type: 'CustomRole',
+        assignableScopes: [SUB],
+        permissions: [{ actions: [], notActions: [], dataActions: ['Microsoft.KeyVault/vaults/keys/read', 'Microsoft.KeyVault/vaults/keys/wrap/action'], notDataActions: [] }],
+      },
+    });
+    const wildcard = await call(sim, 'GET', `/providers/Microsoft.Authorization/roleDefinitions/${SIM_ROLE_KEYS_WILDCARD}`, { apiVersion: '2022-05-01-preview' });
+    expect(wildcard.body.properties).toMatchObject({
+      roleName: 'Key Vault Keys Operator (custom)',
+      type: 'CustomRole',
+      permissions: [{ actions: [], notActions: [], dataActions: ['Microsoft.KeyVault/vaults/keys/*'], notDataActions: [] }],
+    });
+    const customs = await call(sim, 'GET', `${SUB}/providers/Microsoft.Authorization/roleDefinitions?$filter=${encodeURIComponent("type eq 'CustomRole'")}`, { apiVersion: V });
+    expect(customs.body.value.map((r: Json) => r.name).sort()).toEqual([SIM_ROLE_WRAP_ONLY, SIM_ROLE_KEYS_WILDCARD].sort());
+  });
+
   it("lists with $filter=roleName eq '…'", async () => {
     const res = await call(sim, 'GET', `${SUB}/providers/Microsoft.Authorization/roleDefinitions?$filter=${encodeURIComponent("roleName eq 'Key Vault Crypto Service Encryption User'")}`, {
       apiVersion: V,
@@ -210,21 +293,50 @@ describe('permissions (the caller is the bot)', () => {
     return res.body.value as Json[];
   };
 
+  const READER = { actions: ['*/read'], notActions: [], dataActions: [], notDataActions: [] };
+  const FLUID_WRITE = 'Microsoft.FluidRelay/fluidRelayServers/write';
+  const ASSIGN = 'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action';
+  /** Whether some entry's actions name the operation literally or through '*' (what a check reading this API would see). */
+  const grants = (list: Json[], op: string) => list.some((p) => (p.actions as string[]).some((a) => a === '*' || a === op));
+
   it('one entry per role assigned at or above the scope', async () => {
     const atSub = await perms(SUB);
-    expect(atSub).toHaveLength(2);
-    expect(Object.keys(atSub[0]).sort()).toEqual(['actions', 'dataActions', 'notActions', 'notDataActions']);
-    expect(atSub.map((p) => p.actions[0])).toEqual(['*', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/read']);
-    expect(await perms(KEY, '2015-07-01')).toEqual(atSub);
+    expect(atSub).toEqual([READER]);
+    const atRg = await perms(simRgId(SIM_RG));
+    expect(Object.keys(atRg[0]).sort()).toEqual(['actions', 'dataActions', 'notActions', 'notDataActions']);
+    expect(atRg.map((p) => p.actions[0])).toEqual(['*', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/read', '*/read']);
+    expect(await perms(KEY, '2015-07-01')).toEqual(atRg);
+    expect(await perms(simFluidRelayId('fr-not-yet'))).toEqual(atRg); // a resource that does not exist yet
+    expect(await perms(simIdentityId(SIM_IDENTITY))).toEqual(atRg);
+    expect((await perms(simRgId(SIM_RG_WEST))).map((p) => p.actions[0])).toEqual(['*', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/read', '*/read']);
     const sandbox = await perms(simSubscriptionId(SIM_SUBSCRIPTION2_ID));
-    expect(sandbox).toEqual([{ actions: ['*/read'], notActions: [], dataActions: [], notDataActions: [] }]);
+    expect(sandbox).toEqual([READER]);
+  });
+
+  it('the bot can write Fluid Relay and assign identities in rg-cmk-demo and rg-cmk-west only', async () => {
+    for (const rg of [SIM_RG, SIM_RG_WEST]) expect(grants(await perms(simRgId(rg)), FLUID_WRITE)).toBe(true);
+    expect(grants(await perms(simIdentityId(SIM_IDENTITY)), ASSIGN)).toBe(true);
+    expect(grants(await perms(simIdentityId(SIM_IDENTITY_WEST)), ASSIGN)).toBe(true);
+
+    // rg-locked: Reader only, inherited from the subscription → bot.can-write fails there.
+    expect(await perms(simRgId(SIM_RG_LOCKED))).toEqual([READER]);
+    expect(await perms(simFluidRelayId('fr-x', SIM_RG_LOCKED))).toEqual([READER]);
+    const denied = await call(sim, 'PUT', simFluidRelayId('fr-x', SIM_RG_LOCKED), { apiVersion: '2022-06-01', body: { location: 'eastus' } });
+    expect([denied.status, denied.body.error.code]).toEqual([403, 'AuthorizationFailed']);
+    expect(denied.body.error.message).toContain(FLUID_WRITE);
+
+    // id-no-assign: the identity's own scope grants only Reader, so no assign/action on it.
+    expect(simIdentityId(SIM_IDENTITY_NO_ASSIGN)).toBe(`${simRgId(SIM_RG_IDENTITIES_LOCKED)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${SIM_IDENTITY_NO_ASSIGN}`);
+    const atIdentity = await perms(simIdentityId(SIM_IDENTITY_NO_ASSIGN));
+    expect(atIdentity).toEqual([READER]);
+    expect(grants(atIdentity, ASSIGN)).toBe(false);
   });
 
   it('follows changes to the bot’s role assignments, and ARM enforces them on writes', async () => {
-    sim.state.delete(`${SUB}${RA}/${SIM_ROLE_ASSIGNMENT_NAMES.botContributor}`);
+    sim.state.delete(simSeededRoleAssignmentId('botContributor'));
     const left = await perms(simRgId(SIM_RG));
-    expect(left).toHaveLength(1);
-    expect(left[0].actions).not.toContain('*');
+    expect(left).toHaveLength(2);
+    expect(left.flatMap((p) => p.actions)).not.toContain('*');
     const put = await call(sim, 'PUT', `${simRgId(SIM_RG)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x`, {
       apiVersion: '2024-11-30',
       body: { location: 'eastus' },

@@ -9,9 +9,16 @@ import {
   SIM_EXPIRED_KEY,
   SIM_FIREWALL_KEY,
   SIM_FIREWALL_VAULT,
+  SIM_FLUID_CMK,
   SIM_FLUID_EXISTING,
+  SIM_FLUID_STALE,
   SIM_IDENTITY,
   SIM_IDENTITY_CLIENT_ID,
+  SIM_IDENTITY_CUSTOM_ROLE,
+  SIM_IDENTITY_INHERITED,
+  SIM_IDENTITY_NO_ASSIGN,
+  SIM_IDENTITY_OTHER_TENANT,
+  SIM_IDENTITY_WRAP_ONLY,
   SIM_IDENTITY_NO_ACCESS,
   SIM_IDENTITY_NO_ACCESS_PRINCIPAL_ID,
   SIM_IDENTITY_PRINCIPAL_ID,
@@ -21,13 +28,23 @@ import {
   SIM_KEY_VERSION_OLD,
   SIM_NOT_YET_VALID_KEY,
   SIM_NO_WRAP_KEY,
+  SIM_NOPURGE_KEY,
+  SIM_NOPURGE_KEY_VERSION,
+  SIM_NOPURGE_VAULT,
+  SIM_NOSOFTDELETE_KEY,
+  SIM_NOSOFTDELETE_VAULT,
   SIM_OTHER_TENANT_KEY,
   SIM_OTHER_TENANT_VAULT,
   SIM_POLICY_KEY,
   SIM_POLICY_VAULT,
   SIM_RBAC_VAULT,
   SIM_RG,
+  SIM_RG_IDENTITIES_LOCKED,
+  SIM_RG_LOCKED,
   SIM_RG_WEST,
+  SIM_ROTATED_KEY,
+  SIM_ROTATED_KEY_VERSION_CURRENT,
+  SIM_ROTATED_KEY_VERSION_OLD,
   SIM_SUBSCRIPTION_ID,
   SIM_TENANT_ID,
   SIM_WEST_KEY,
@@ -36,11 +53,12 @@ import {
   simIdentityId,
   simKeyId,
   simKeyUrl,
-  simRoleAssignmentId,
+  simRgId,
+  simSeededRoleAssignmentId,
   simSubscriptionId,
+  simVaultId,
   startSimulator,
   roleAssignmentResource,
-  SIM_ROLE_ASSIGNMENT_NAMES,
   type Simulator,
 } from '../../src/simulator';
 import { call, loadExample, shapeDiff, simCredential, type Json } from '../fixtures/azure-rest/helpers';
@@ -214,6 +232,96 @@ describe('CMK validation answers 400 with ARM’s error body', () => {
   });
 });
 
+describe('the seeded unusual cases: exactly one problem each, or none', () => {
+  const url = (key: string, vault = SIM_RBAC_VAULT, version?: string) => simKeyUrl(vault, key, version);
+
+  it.each<[string, CmkBodyOptions]>([
+    ['an identity whose role is inherited from the resource group (id-inherited)', { cmkIdentity: SIM_IDENTITY_INHERITED }],
+    ['an identity with a custom keys/* role (id-custom-role)', { cmkIdentity: SIM_IDENTITY_CUSTOM_ROLE }],
+    ['a rotated key, versionless', { keyUrl: url(SIM_ROTATED_KEY) }],
+    ['a rotated key pinned to its current version', { keyUrl: url(SIM_ROTATED_KEY, SIM_RBAC_VAULT, SIM_ROTATED_KEY_VERSION_CURRENT) }],
+    // The service does not check these vault settings; the bot's vault.* checks do.
+    ['a vault without purge protection (kv-no-purge)', { keyUrl: url(SIM_NOPURGE_KEY, SIM_NOPURGE_VAULT) }],
+    ['a vault without soft delete (kv-no-softdelete)', { keyUrl: url(SIM_NOSOFTDELETE_KEY, SIM_NOSOFTDELETE_VAULT) }],
+    ['a pinned key version in the access-policy vault without purge protection', { keyUrl: url(SIM_NOPURGE_KEY, SIM_NOPURGE_VAULT, SIM_NOPURGE_KEY_VERSION) }],
+  ])('accepts %s', async (_label, options) => {
+    const res = await put('fr-unusual', cmkBody(options));
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses the expired old version of the rotated key (KeyExpired)', async () => {
+    expectCmkFailure(await put('fr-old', cmkBody({ keyUrl: url(SIM_ROTATED_KEY, SIM_RBAC_VAULT, SIM_ROTATED_KEY_VERSION_OLD) })), 'KeyExpired');
+  });
+
+  it('refuses id-wrap-only for the missing unwrap data action alone (KeyAccessDenied)', async () => {
+    const res = await put('fr-wrap', cmkBody({ cmkIdentity: SIM_IDENTITY_WRAP_ONLY }));
+    expectCmkFailure(res, 'KeyAccessDenied');
+    expect(res.body.error.details[0].message).toContain(`lacks Microsoft.KeyVault/vaults/keys/unwrap/action on key '${SIM_KEY}'`);
+  });
+
+  it('refuses id-other-tenant only for its tenant (TenantMismatch; accepted once the tenant matches)', async () => {
+    expectCmkFailure(await put('fr-tenant', cmkBody({ cmkIdentity: SIM_IDENTITY_OTHER_TENANT })), 'TenantMismatch');
+    sim.state.patch(simIdentityId(SIM_IDENTITY_OTHER_TENANT), { properties: { tenantId: SIM_TENANT_ID } });
+    expect((await put('fr-tenant', cmkBody({ cmkIdentity: SIM_IDENTITY_OTHER_TENANT }))).status).toBe(200);
+  });
+
+  it('refuses kv-cmk-firewall only for its firewall (accepted once trusted services may bypass it)', async () => {
+    const body = () => cmkBody({ keyUrl: url(SIM_FIREWALL_KEY, SIM_FIREWALL_VAULT) });
+    expectCmkFailure(await put('fr-fw', body()), 'VaultFirewallBlocksTrustedServices');
+    sim.state.patch(simVaultId(SIM_FIREWALL_VAULT), { properties: { networkAcls: { bypass: 'AzureServices' } } });
+    expect((await put('fr-fw', body())).status).toBe(200);
+  });
+});
+
+describe('the seeded CMK servers', () => {
+  const cmkOf = (keyUrl: string) => ({
+    keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: simIdentityId(SIM_IDENTITY) },
+    keyEncryptionKeyUrl: keyUrl,
+  });
+  const changeKey = (name: string, keyUrl: string) => patch(name, { properties: { encryption: { customerManagedKeyEncryption: { keyEncryptionKeyUrl: keyUrl } } } });
+
+  it('fr-existing-cmk and fr-stale-cmk read like FluidRelayServers_Get.json with their CMK and identity', async () => {
+    const example = loadExample('Microsoft.FluidRelay/2022-06-01/FluidRelayServers_Get.json').responses['200'].body;
+    for (const [name, keyUrl] of [
+      [SIM_FLUID_CMK, simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, SIM_KEY_VERSION_CURRENT)],
+      [SIM_FLUID_STALE, simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY, SIM_ROTATED_KEY_VERSION_OLD)],
+    ] as const) {
+      const res = await get(name);
+      expect(res.status).toBe(200);
+      expect(shapeDiff(example, res.body)).toEqual([]);
+      expect(res.body).toMatchObject({
+        id: simFluidRelayId(name),
+        name,
+        location: 'eastus',
+        identity: {
+          type: 'UserAssigned',
+          principalId: '00000000-0000-0000-0000-000000000000',
+          userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: { principalId: SIM_IDENTITY_PRINCIPAL_ID, clientId: SIM_IDENTITY_CLIENT_ID } },
+        },
+        properties: { provisioningState: 'Succeeded', encryption: { customerManagedKeyEncryption: cmkOf(keyUrl) } },
+      });
+    }
+  });
+
+  it('fr-existing-cmk: a key change is accepted (the current key is alive), removing CMK is refused', async () => {
+    expectCmkFailure(await patch(SIM_FLUID_CMK, { properties: { encryption: null } }), 'CmkCannotBeDisabled');
+    expectCmkFailure(await put(SIM_FLUID_CMK, { location: 'eastus', identity: cmkBody().identity, properties: { storagesku: 'standard' } }), 'CmkCannotBeDisabled');
+    const moved = await changeKey(SIM_FLUID_CMK, simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY));
+    expect(moved.status).toBe(200);
+    expect(moved.body.properties.encryption.customerManagedKeyEncryption).toEqual(cmkOf(simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY)));
+  });
+
+  it('fr-stale-cmk: a key change is refused with PreviousKeyUnavailable (its pinned version expired); other updates work', async () => {
+    const stuck = await changeKey(SIM_FLUID_STALE, simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY, SIM_ROTATED_KEY_VERSION_CURRENT));
+    expectCmkFailure(stuck, 'PreviousKeyUnavailable');
+    expect(stuck.body.error.details[0].message).toContain(SIM_ROTATED_KEY_VERSION_OLD);
+    expectCmkFailure(await put(SIM_FLUID_STALE, cmkBody({ keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY) })), 'PreviousKeyUnavailable');
+    expect((await get(SIM_FLUID_STALE)).body.properties.encryption.customerManagedKeyEncryption).toEqual(cmkOf(simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY, SIM_ROTATED_KEY_VERSION_OLD)));
+    const tagged = await patch(SIM_FLUID_STALE, { tags: { owner: 'platform' } });
+    expect([tagged.status, tagged.body.tags]).toEqual([200, { owner: 'platform' }]);
+  });
+});
+
 describe('other PUT validation', () => {
   it('refuses unknown regions, including the example’s own "west-us"', async () => {
     const res = await put('fr-region', CMK_EXAMPLE.parameters.resource);
@@ -236,8 +344,8 @@ describe('other PUT validation', () => {
 
   it('needs the caller to hold userAssignedIdentities/assign/action on the identity (LinkedAuthorizationFailed)', async () => {
     // Contributor's '*' includes assign/action, so swap the bot's roles for one that can only write Fluid Relay.
-    sim.state.delete(simRoleAssignmentId(simSubscriptionId(), SIM_ROLE_ASSIGNMENT_NAMES.botContributor));
-    sim.state.delete(simRoleAssignmentId(simSubscriptionId(), SIM_ROLE_ASSIGNMENT_NAMES.botManagedIdentityOperator));
+    sim.state.delete(simSeededRoleAssignmentId('botContributor'));
+    sim.state.delete(simSeededRoleAssignmentId('botManagedIdentityOperator'));
     const customRole = '13131313-1313-4313-8313-131313131313';
     sim.state.put({
       id: `/providers/Microsoft.Authorization/roleDefinitions/${customRole}`,
@@ -250,6 +358,31 @@ describe('other PUT validation', () => {
     const res = await put('fr-linked', cmkBody());
     expect([res.status, res.body.error.code]).toEqual([403, 'LinkedAuthorizationFailed']);
     expect(res.body.error.message).toContain('Microsoft.ManagedIdentity/userAssignedIdentities/assign/action');
+  });
+
+  it('id-no-assign: the seeded bot may not assign it (LinkedAuthorizationFailed), and that is the only problem', async () => {
+    const res = await put('fr-no-assign', cmkBody({ cmkIdentity: SIM_IDENTITY_NO_ASSIGN }));
+    expect([res.status, res.body.error.code]).toEqual([403, 'LinkedAuthorizationFailed']);
+    expect(res.body.error.message).toContain('Microsoft.ManagedIdentity/userAssignedIdentities/assign/action');
+    expect(res.body.error.message).toContain(simIdentityId(SIM_IDENTITY_NO_ASSIGN));
+    expect(sim.state.get(simFluidRelayId('fr-no-assign'))).toBeUndefined();
+    sim.state.put(
+      roleAssignmentResource({
+        name: '14141414-1414-4414-8414-141414141414',
+        scope: simRgId(SIM_RG_IDENTITIES_LOCKED),
+        roleGuid: BUILTIN_ROLE_IDS.managedIdentityOperator,
+        principalId: SIM_BOT_PRINCIPAL_ID,
+        createdOn: new Date().toISOString(),
+      }),
+    );
+    expect((await put('fr-no-assign', cmkBody({ cmkIdentity: SIM_IDENTITY_NO_ASSIGN }))).status).toBe(200);
+  });
+
+  it('rg-locked: the bot may not write there (AuthorizationFailed)', async () => {
+    const res = await put('fr-locked', cmkBody(), V, SIM_RG_LOCKED);
+    expect([res.status, res.body.error.code]).toEqual([403, 'AuthorizationFailed']);
+    expect(res.body.error.message).toContain('Microsoft.FluidRelay/fluidRelayServers/write');
+    expect(res.body.error.message).toContain(simRgId(SIM_RG_LOCKED));
   });
 });
 
@@ -304,9 +437,9 @@ describe('GET, list, DELETE', () => {
   it('lists by resource group and subscription, deletes with 200 then 204, and answers ResourceNotFound afterwards', async () => {
     await put('fr-list', cmkBody());
     const byRg = await call(sim, 'GET', `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/${SIM_RG}/providers/Microsoft.FluidRelay/fluidRelayServers`, { apiVersion: V });
-    expect(byRg.body.value.map((s: Json) => s.name)).toEqual([SIM_FLUID_EXISTING, 'fr-list']);
+    expect(byRg.body.value.map((s: Json) => s.name)).toEqual([SIM_FLUID_EXISTING, SIM_FLUID_CMK, SIM_FLUID_STALE, 'fr-list']);
     const bySub = await call(sim, 'GET', `/subscriptions/${SIM_SUBSCRIPTION_ID}/providers/Microsoft.FluidRelay/fluidRelayServers`, { apiVersion: V });
-    expect(bySub.body.value).toHaveLength(2);
+    expect(bySub.body.value).toHaveLength(4);
 
     expect((await call(sim, 'DELETE', simFluidRelayId('fr-list'), { apiVersion: V })).status).toBe(200);
     expect((await call(sim, 'DELETE', simFluidRelayId('fr-list'), { apiVersion: V })).status).toBe(204);

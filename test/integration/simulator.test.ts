@@ -4,10 +4,14 @@ import { createPipelineRequest, createDefaultHttpClient } from '@azure/core-rest
 import { ServiceClient } from '@azure/core-client';
 import https from 'node:https';
 import {
+  BUILTIN_ROLE_IDS,
+  SIM_BOT_PRINCIPAL_ID,
   SIM_FLUID_EXISTING,
   SIM_IDENTITY,
   SIM_RBAC_VAULT,
   SIM_RG,
+  SIM_RG_IDENTITIES_LOCKED,
+  SIM_RG_LOCKED,
   SIM_RG_WEST,
   SIM_SUBSCRIPTION2_ID,
   SIM_SUBSCRIPTION_ID,
@@ -15,6 +19,7 @@ import {
   simFluidRelayId,
   simIdentityId,
   simVaultId,
+  roleAssignmentResource,
   startSimulator,
   type Simulator,
 } from '../../src/simulator';
@@ -146,14 +151,15 @@ describe('ARM front door', () => {
     const readsB = Number(b.headers['x-ms-ratelimit-remaining-subscription-reads']);
     expect(readsA).toBeGreaterThan(0);
     expect(readsB).toBe(readsA - 1);
-    const w = await call(sim, 'PUT', `${SUB}/resourcegroups/rg-new`, { apiVersion: '2022-12-01', body: { location: 'westeurope' } });
+    const w = await call(sim, 'PUT', simIdentityId('id-new'), { apiVersion: '2024-11-30', body: { location: 'westeurope' } });
+    expect(w.status).toBe(201);
     expect(Number(w.headers['x-ms-ratelimit-remaining-subscription-writes'])).toBeGreaterThan(0);
     expect(w.headers['x-ms-ratelimit-remaining-subscription-reads']).toBeUndefined();
   });
 
   it('journals every request in order and lists the writes', async () => {
     await call(sim, 'GET', `${SUB}/resourcegroups`, { apiVersion: '2022-12-01' });
-    await call(sim, 'PUT', `${SUB}/resourcegroups/rg-journal`, { apiVersion: '2022-12-01', body: { location: 'eastus' } });
+    await call(sim, 'PUT', simIdentityId('id-journal'), { apiVersion: '2024-11-30', body: { location: 'eastus' } });
     await call(sim, 'GET', '/subscriptions', { token: false, apiVersion: '2022-12-01' });
     expect(sim.requests.map((r) => [r.method, r.status])).toEqual([
       ['GET', 200],
@@ -161,17 +167,17 @@ describe('ARM front door', () => {
       ['GET', 401],
     ]);
     const [write] = sim.writes();
-    expect(write).toMatchObject({ method: 'PUT', path: `${SUB}/resourcegroups/rg-journal`, query: { 'api-version': '2022-12-01' }, body: { location: 'eastus' } });
+    expect(write).toMatchObject({ method: 'PUT', path: simIdentityId('id-journal'), query: { 'api-version': '2024-11-30' }, body: { location: 'eastus' } });
     expect(write!.headers['authorization']).toBe('Bearer <redacted>');
     expect(typeof write!.at).toBe('number');
   });
 
   it('reset() restores the seeded state and clears the journal', async () => {
-    await call(sim, 'PUT', `${SUB}/resourcegroups/rg-temp`, { apiVersion: '2022-12-01', body: { location: 'eastus' } });
+    expect((await call(sim, 'PUT', simIdentityId('id-temp'), { apiVersion: '2024-11-30', body: { location: 'eastus' } })).status).toBe(201);
     sim.state.delete(simIdentityId(SIM_IDENTITY));
     sim.reset();
     expect(sim.requests).toHaveLength(0);
-    expect(sim.state.get(`${SUB}/resourceGroups/rg-temp`)).toBeUndefined();
+    expect(sim.state.get(simIdentityId('id-temp'))).toBeUndefined();
     expect(sim.state.get(simIdentityId(SIM_IDENTITY))?.name).toBe(SIM_IDENTITY);
   });
 });
@@ -251,12 +257,19 @@ describe('Microsoft.Resources', () => {
     expect(groups.map((g) => [g.name, g.location])).toEqual([
       [SIM_RG, 'eastus'],
       [SIM_RG_WEST, 'westus'],
+      [SIM_RG_LOCKED, 'eastus'],
+      [SIM_RG_IDENTITIES_LOCKED, 'eastus'],
     ]);
     const rg = await client.resourceGroups.get(SIM_RG);
     expect(rg.properties?.provisioningState).toBe('Succeeded');
     expect(await client.resourceGroups.checkExistence(SIM_RG)).toEqual({ body: true });
     expect(await client.resourceGroups.checkExistence('rg-nope')).toEqual({ body: false });
     await expect(client.resourceGroups.get('rg-nope')).rejects.toMatchObject({ statusCode: 404, code: 'ResourceGroupNotFound' });
+    // The bot is only Reader at the subscription: creating a group needs a write right there.
+    await expect(client.resourceGroups.createOrUpdate('rg-sdk', { location: 'westeurope' })).rejects.toMatchObject({ statusCode: 403, code: 'AuthorizationFailed' });
+    sim.state.put(
+      roleAssignmentResource({ name: '10101010-1010-4010-8010-101010101010', scope: SUB, roleGuid: BUILTIN_ROLE_IDS.contributor, principalId: SIM_BOT_PRINCIPAL_ID, createdOn: new Date().toISOString() }),
+    );
     const created = await client.resourceGroups.createOrUpdate('rg-sdk', { location: 'westeurope', tags: { a: 'b' } });
     expect(created).toMatchObject({ name: 'rg-sdk', location: 'westeurope', tags: { a: 'b' } });
   });
