@@ -1,8 +1,7 @@
 // The whole Teams flow over HTTP: a message to /api/messages, the form, a card submission, an
 // approval by a second user, the ARM write in the simulator and the verified result — through the
 // real botbuilder CloudAdapter, the real Azure SDK pipeline and embedded PGlite.
-import { createApp, type App } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import type { App } from '../../src/app';
 import {
   SIM_DISABLED_KEY,
   SIM_EC_KEY,
@@ -16,12 +15,12 @@ import {
   SIM_SUBSCRIPTION_ID,
   simIdentityId,
   simKeyUrl,
-  startSimulator,
   type Simulator,
 } from '../../src/simulator';
-import { Store } from '../../src/store/store';
+import type { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
-import { cardText, firstCard, startConnector, type FakeConnector } from '../helpers/connector';
+import { startBot, submitForm, type TestBot } from '../helpers/bot';
+import { cardText, firstCard, type FakeConnector } from '../helpers/connector';
 import { ALICE, BOB, MALLORY, cardAction, message, post } from '../helpers/teams';
 
 const POLICY = parsePolicy(
@@ -38,26 +37,18 @@ rules:
   'test-policy',
 );
 
+let bot: TestBot;
 let sim: Simulator;
 let store: Store;
 let connector: FakeConnector;
 let app: App;
 
 beforeAll(async () => {
-  [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }), startConnector()]);
-  app = await createApp({
-    config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent' }),
-    simulator: sim,
-    store,
-    policy: POLICY,
-    armTuning: { maxRetries: 0, defaultPollMs: 50 },
-  });
+  bot = await startBot(POLICY);
+  ({ sim, store, connector, app } = bot);
 });
 
-afterAll(async () => {
-  await app?.close();
-  await Promise.all([sim?.close(), store?.close(), connector?.close()]);
-});
+afterAll(() => bot?.close());
 
 beforeEach(() => sim.reset());
 
@@ -74,16 +65,12 @@ const formData = (over: Record<string, string> = {}) => ({
   ...over,
 });
 
-/** Submit the form card and wait until the card it replaced shows the request. */
-async function submit(data: Record<string, string>, conversationId = 'conv-general') {
-  const formMsg = `form-${Math.random().toString(36).slice(2)}`;
-  const res = await post(app.url, cardAction(connector.url, ALICE, 'form.submit', data, formMsg, conversationId));
-  expect(res.status).toBe(200);
-  expect(cardText(res.body?.value as never)).toMatch(/Running 21 prerequisite checks/);
-  const update = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:/.test(cardText(a.activity)), 15000, 'request card');
-  const requestId = /Request: (CR-[A-Z0-9]{6})/.exec(cardText(update.activity))?.[1];
-  expect(requestId).toBeDefined();
-  return { formMsg, requestId: requestId!, card: update.activity };
+/** Submit the form card as Alice and wait until the card it replaced shows the request. */
+async function submit(data: Record<string, string>) {
+  const r = await submitForm(bot, data);
+  expect(cardText(r.submitResponse.body?.value as never)).toMatch(/Running 21 prerequisite checks/);
+  expect(r.requestId).toBeDefined();
+  return { formMsg: r.formMsg, requestId: r.requestId!, card: r.card };
 }
 
 describe('Teams: Fluid Relay with CMK, end to end', () => {
