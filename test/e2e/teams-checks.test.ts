@@ -107,6 +107,18 @@ describe('each seeded failure is named by the right check', () => {
     expect(text).toMatch(/Waiting for 1 more approval/);
     expect(text).not.toContain('❌');
   });
+  it('a vault the bot cannot read makes the affected checks `error` with the ARM code and correlation id, and blocks', async () => {
+    bot.sim.injectFault({ method: 'GET', pathIncludes: `/vaults/${SIM_RBAC_VAULT}`, status: 403, code: 'AuthorizationFailed', message: 'The client does not have authorization', times: Infinity });
+    try {
+      const { text } = await submitForm(bot, base());
+      expect(text).toMatch(/⛔ \*\*key.type\*\* — Could not read key: AuthorizationFailed/);
+      expect(text).toMatch(/Evidence: armCode=AuthorizationFailed · correlationId=[0-9a-f-]{36}/);
+      expect(text).toMatch(/Blocked: fix the failing checks/);
+    } finally {
+      bot.sim.reset();
+    }
+  });
+
   afterAll(() => expect(bot.sim.writes()).toHaveLength(0));
 });
 

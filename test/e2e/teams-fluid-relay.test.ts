@@ -15,6 +15,7 @@ import {
   SIM_SUBSCRIPTION_ID,
   simIdentityId,
   simKeyUrl,
+  simVaultId,
   type Simulator,
 } from '../../src/simulator';
 import type { Store } from '../../src/store/store';
@@ -211,5 +212,19 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     await post(app.url, submitApprove(BOB));
     await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Created and verified/.test(cardText(a.activity)), 15000, 'final card');
     expect(sim.writes()).toHaveLength(1);
+  });
+
+  it('a check that turns from pass to fail between approval and write stops the write, says why, and voids the approvals', async () => {
+    const { requestId, formMsg } = await submit(formData({ keyVersion: 'latest' }));
+    // After the request was checked, someone disables the key in the vault.
+    sim.state.patch(`${simVaultId(SIM_RBAC_VAULT)}/keys/${SIM_KEY}`, { properties: { attributes: { enabled: false } } });
+    await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    const stopped = await connector.waitFor((a) => /nothing was changed in Azure — checks now fail: key.enabled/.test(a.activity.text ?? ''), 15000, 'stop notice');
+    expect(stopped.activity.text).toMatch(/Earlier approvals no longer count/);
+    const card = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Stopped before the write/.test(cardText(a.activity)), 5000, 'failed card');
+    expect(cardText(card.activity)).toContain('❌ **key.enabled**');
+    expect(sim.writes()).toHaveLength(0);
+    const trail = await store.auditTrail(requestId);
+    expect(trail.map((r) => r.event).slice(-3)).toEqual(['approved', 'executing', 'voided']);
   });
 });

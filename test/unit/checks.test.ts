@@ -225,6 +225,15 @@ describe('CMK prerequisite checks (Fluid Relay catalogue)', () => {
     }
   });
 
+  it('a Managed HSM key is never passed silently: what ARM cannot see is a warning with the reason', async () => {
+    const results = await run(world(), subject({ keyUrl: 'https://contoso-hsm.managedhsm.azure.net/keys/hsm-key' }));
+    for (const id of ['key.vault-found', 'key.type', 'key.enabled', 'key.not-expired', 'key.ops', 'identity.key-permissions', 'identity.same-tenant', 'placement.same-region']) {
+      expect({ id, status: results.get(id)!.status }).toEqual({ id, status: 'warn' });
+    }
+    expect(results.get('key.type')!.finding).toMatch(/Cannot verify the key type for Managed HSM contoso-hsm/);
+    expect([...results.values()].filter((r) => r.status === 'fail').map((r) => r.id)).toEqual([]);
+  });
+
   it('an unreadable vault yields error with the ARM code and correlation id, never a throw', async () => {
     const results = await run(world((a) => a.fail(VAULT_ID, 403, 'AuthorizationFailed')));
     const r = results.get('identity.key-permissions')!;

@@ -1,5 +1,5 @@
 // Identity and access checks (prerequisites.md "Identity and access").
-import { defineCheck, fail, pass } from '../types';
+import { defineCheck, fail, hsmUnverifiable, pass } from '../types';
 import { grants, KEY_DATA_ACTIONS } from '../rbac';
 
 /** Microsoft.KeyVault/vaults/keys/wrap/action → wrap */
@@ -31,6 +31,8 @@ export const identityKeyPermissions = defineCheck({
   title: 'Identity can get, wrap and unwrap with the key',
   needs: ['identity', 'vault', 'keyRef', 'roleGrants'],
   evaluate: ({ identity, vault, keyRef, roleGrants }) => {
+    const hsm = hsmUnverifiable(keyRef, 'the identity’s access to the key');
+    if (hsm) return hsm;
     if (!identity) return fail('Cannot check access: the identity was not found.', 'Fix identity.exists first.');
     if (!vault || !keyRef) return fail('Cannot check access: the key vault was not found.', 'Fix the key URL or vault first.');
     const principalId = identity.properties.principalId;
@@ -112,8 +114,10 @@ export const identityAssignedToResource = defineCheck({
 export const identitySameTenant = defineCheck({
   id: 'identity.same-tenant',
   title: 'Vault and identity are in the same Entra tenant',
-  needs: ['vault', 'identity'],
-  evaluate: ({ vault, identity }) => {
+  needs: ['vault', 'identity', 'keyRef'],
+  evaluate: ({ vault, identity, keyRef }) => {
+    const hsm = hsmUnverifiable(keyRef, 'the HSM’s tenant');
+    if (hsm) return hsm;
     if (!vault || !identity) return fail('Cannot compare tenants: the vault or the identity was not found.', 'Fix the vault and identity checks first.');
     const evidence = { vaultTenant: vault.properties.tenantId, identityTenant: identity.properties.tenantId };
     return vault.properties.tenantId.toLowerCase() === identity.properties.tenantId.toLowerCase()

@@ -1,5 +1,5 @@
 // Key checks (prerequisites.md "Key"): the URL, the key's type, state and lifetime.
-import { defineCheck, fail, info, pass, warn } from '../types';
+import { defineCheck, fail, hsmUnverifiable, info, pass, warn } from '../types';
 import type { KeyFact } from '../facts';
 
 const DAY = 86_400;
@@ -51,6 +51,8 @@ export const keyType = defineCheck({
   title: 'Key is RSA (2048, 3072 or 4096 bits)',
   needs: ['keyRef', 'vaultId', 'key', 'keyVersion'],
   evaluate: ({ keyRef, vaultId, key, keyVersion }) => {
+    const hsm = hsmUnverifiable(keyRef, 'the key type');
+    if (hsm) return hsm;
     const k = effective(key, keyVersion);
     if (!k || (keyRef?.version && !keyVersion)) return keyMissing(keyRef, vaultId);
     const kty = k.properties.kty ?? key?.properties.kty ?? 'unknown';
@@ -75,6 +77,8 @@ export const keyEnabled = defineCheck({
   title: 'Key is enabled and already active',
   needs: ['keyRef', 'vaultId', 'key', 'keyVersion'],
   evaluate: ({ keyRef, vaultId, key, keyVersion }, { now }) => {
+    const hsm = hsmUnverifiable(keyRef, 'that the key is enabled');
+    if (hsm) return hsm;
     if (!key || (keyRef?.version && !keyVersion)) return keyMissing(keyRef, vaultId);
     const nowS = Math.floor(now.getTime() / 1000);
     const candidates: Array<[string, KeyFact]> = [['key', key]];
@@ -106,6 +110,8 @@ export const keyNotExpired = defineCheck({
   title: 'Key has not expired and is not about to',
   needs: ['keyRef', 'vaultId', 'key', 'keyVersion'],
   evaluate: ({ keyRef, vaultId, key, keyVersion }, { now, expiryWarningDays }) => {
+    const hsm = hsmUnverifiable(keyRef, 'the key’s expiry');
+    if (hsm) return hsm;
     const k = effective(key, keyVersion);
     if (!k || (keyRef?.version && !keyVersion)) return keyMissing(keyRef, vaultId);
     const exp = k.properties.attributes?.exp;
@@ -161,6 +167,8 @@ export const keyOps = defineCheck({
   title: 'Key allows wrapKey and unwrapKey',
   needs: ['keyRef', 'vaultId', 'key', 'keyVersion'],
   evaluate: ({ keyRef, vaultId, key, keyVersion }) => {
+    const hsm = hsmUnverifiable(keyRef, 'the key’s operations');
+    if (hsm) return hsm;
     const k = effective(key, keyVersion);
     if (!k || (keyRef?.version && !keyVersion)) return keyMissing(keyRef, vaultId);
     const ops = k.properties.keyOps ?? key?.properties.keyOps;

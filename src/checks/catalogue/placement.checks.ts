@@ -1,4 +1,4 @@
-import { defineCheck, fail, pass } from '../types';
+import { defineCheck, fail, hsmUnverifiable, pass } from '../types';
 
 /** ARM location names: "East US", "eastus" and "east-us" are the same region. */
 export function normalizeRegion(r: string | undefined): string {
@@ -8,8 +8,10 @@ export function normalizeRegion(r: string | undefined): string {
 export const placementSameRegion = defineCheck({
   id: 'placement.same-region',
   title: 'Vault, identity and resource are in the same region',
-  needs: ['vault', 'identity'],
-  evaluate: ({ vault, identity }, { subject }) => {
+  needs: ['vault', 'identity', 'keyRef'],
+  evaluate: ({ vault, identity, keyRef }, { subject }) => {
+    const hsm = hsmUnverifiable(keyRef, 'the HSM’s region');
+    if (hsm) return hsm;
     const evidence = { resource: subject.location, vault: vault?.location ?? null, identity: identity?.location ?? null };
     if (!vault || !identity) return fail('Cannot compare regions: the vault or the identity was not found.', 'Fix the vault and identity checks first.', evidence);
     const want = normalizeRegion(subject.location);
