@@ -10,7 +10,7 @@ const sdk = (except) => [
 ].filter((p) => !except.includes(p.group[0]));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'devTools/**', 'jest.config.js'] },
+  { ignores: ['test/summary-reporter.js', 'node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'devTools/**', 'jest.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,4 +10,5 @@ module.exports = {
   // PGlite and the HTTPS simulator take a few seconds to start on 2 cores.
   testTimeout: 30000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
