@@ -66,6 +66,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const teams = createTeamsChannel(config.teams, { arm, jobs, log });
   const workflow = new Workflow({ store, arm, policy, jobs, notifiers: { teams: teams.notifier }, now: opts.now, expiryWarningDays: config.keyExpiryWarningDays, log });
   teams.attach(workflow);
+  // Waiting requests end when their time is up, and say so, even if nobody touches them.
+  const sweep = setInterval(() => {
+    workflow.expireDue().catch((e) => log('warn', 'expiry sweep failed', { error: (e as Error).message }));
+  }, 60_000);
+  sweep.unref();
 
   const app = express();
   app.disable('x-powered-by');
@@ -98,6 +103,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     jobs,
     simulator,
     async close() {
+      clearInterval(sweep);
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await closed;

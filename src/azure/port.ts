@@ -47,8 +47,10 @@ export interface ArmGateway {
   put<T = ArmResource>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>>;
   /** PATCH, following a long-running operation to its end. */
   patch<T = ArmResource>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>>;
-  /** Every call made, for the audit log (correlation ids) and metrics. */
+  /** Every call made, for metrics. */
   onCall(listener: (call: ArmCallRecord) => void): () => void;
+  /** A view of this gateway whose calls are also reported to `listener` — one request's audit trail. */
+  scoped(listener: (call: ArmCallRecord) => void): ArmGateway;
 }
 
 /** An ARM failure carrying what a person needs to chase it: code, message, status, correlation id. */

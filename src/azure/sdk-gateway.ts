@@ -36,10 +36,24 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'cancelled']);
 
 export class SdkArmGateway implements ArmGateway {
   private readonly client: ResourceManagementClient;
-  private readonly listeners = new Set<(c: ArmCallRecord) => void>();
   private readonly sleep: (ms: number) => Promise<void>;
+  /** Shared by this gateway and its scoped views. */
+  private readonly listeners: Set<(c: ArmCallRecord) => void>;
+  /** Set on a scoped view: its own extra listener. */
+  private readonly own?: (c: ArmCallRecord) => void;
 
-  constructor(private readonly opts: SdkGatewayOptions) {
+  constructor(
+    private readonly opts: SdkGatewayOptions,
+    shared?: { client: ResourceManagementClient; listeners: Set<(c: ArmCallRecord) => void>; own: (c: ArmCallRecord) => void },
+  ) {
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    if (shared) {
+      this.client = shared.client;
+      this.listeners = shared.listeners;
+      this.own = shared.own;
+      return;
+    }
+    this.listeners = new Set();
     const endpoint = opts.endpoint.replace(/\/+$/, '');
     this.client = new ResourceManagementClient(opts.credential, {
       endpoint,
@@ -48,7 +62,10 @@ export class SdkArmGateway implements ArmGateway {
       retryOptions: { maxRetries: opts.maxRetries ?? 3, retryDelayInMs: opts.retryDelayMs ?? 800, maxRetryDelayInMs: 30_000 },
       userAgentOptions: { userAgentPrefix: 'cmk-chatops' },
     });
-    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  scoped(listener: (call: ArmCallRecord) => void): ArmGateway {
+    return new SdkArmGateway(this.opts, { client: this.client, listeners: this.listeners, own: listener });
   }
 
   /** The underlying SDK client, for typed operations (resource lists for pickers). */
@@ -182,7 +199,7 @@ export class SdkArmGateway implements ArmGateway {
   }
 
   private emit(call: ArmCallRecord) {
-    for (const l of this.listeners) {
+    for (const l of this.own ? [...this.listeners, this.own] : this.listeners) {
       try {
         l(call);
       } catch {

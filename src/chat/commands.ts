@@ -7,6 +7,9 @@ export type Command =
   | { kind: 'status'; id: string }
   | { kind: 'check-request'; id: string }
   | { kind: 'check-resource'; resourceId: string }
+  | { kind: 'list'; which: 'pending' | 'mine' }
+  | { kind: 'cancel'; id: string }
+  | { kind: 'audit'; id: string }
   | { kind: 'usage'; problem: string };
 
 const RESOURCE_ID_PATTERN = /^\/subscriptions\/[^/\s]+\/resourceGroups\/[^/\s]+\/providers\/[^/\s]+\/[^/\s]+\/[^/\s]+\/?$/i;
@@ -35,6 +38,17 @@ export function parseCommand(text: string): Command {
       if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', problem: `"${words[1]}" is not a request id; they look like CR-7KQ2MX.` };
       return { kind: 'status', id };
     }
+    case 'list': {
+      const which = (words[1] ?? 'pending').toLowerCase();
+      if (which !== 'pending' && which !== 'mine') return { kind: 'usage', problem: '`list` takes `pending` (waiting for approval) or `mine` (your requests).' };
+      return { kind: 'list', which };
+    }
+    case 'cancel':
+    case 'audit': {
+      const id = (words[1] ?? '').toUpperCase();
+      if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', problem: `\`${verb}\` needs a request id, e.g. \`${verb} CR-7KQ2MX\`.` };
+      return { kind: verb, id };
+    }
     case 'check': {
       const arg = words[1] ?? '';
       if (!arg) return { kind: 'usage', problem: '`check` needs a request id (`check CR-7KQ2MX`) or a resource id (`check /subscriptions/…/fluidRelayServers/name`).' };
@@ -54,6 +68,9 @@ export const HELP_LINES = [
   '- `status <request id>` — show a request and where it stands',
   '- `check <request id>` — run the prerequisite checks of a waiting request again (read-only)',
   '- `check <resource id>` — review an existing Fluid Relay server: is CMK on, is its key healthy, will it keep working (read-only)',
+  '- `list pending` / `list mine` — requests waiting for approval / your requests',
+  '- `cancel <request id>` — cancel your own request before it runs',
+  '- `audit <request id>` — the request’s audit trail (who did what, ARM correlation ids)',
   '- `help` — this text',
   '',
   'Every request runs the CMK prerequisite checks (key type, state and operations, vault recovery and firewall, identity access and tenant, region, the bot’s own rights), then waits for an approver named by the policy — never the requester — before anything changes in Azure.',

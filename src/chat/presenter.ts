@@ -1,6 +1,6 @@
 // What the bot says about a request, as a channel-neutral view model. Teams binds it into
 // cards/request.json; Slack will render it as Block Kit. No channel types here.
-import { blocks, type ChangeRequest, type CheckResult } from '../domain/types';
+import { blocks, type ChangeRequest, type CheckResult, TERMINAL_STATES } from '../domain/types';
 import { findTarget } from '../targets';
 import { approvalsFor, stateWords } from '../workflow/service';
 
@@ -33,8 +33,17 @@ export interface RequestView {
   result: string;
   verification: CheckLine[];
   canDecide: boolean;
+  canCancel: boolean;
+  digest: string;
   digestShort: string;
+  /** Channel user ids whose clients should fetch their own view of the card (Teams: ≤ 60). */
+  refreshUserIds: string[];
 }
+
+/** Whose card this is: approvers get Approve/Reject, the requester Cancel, others the status; 'all' is the shared fallback. */
+export type Viewer = 'all' | 'approver' | 'requester' | 'other';
+
+export const MAX_REFRESH_USERS = 60;
 
 const ICON: Record<CheckResult['status'], string> = { pass: '✅', warn: '⚠️', info: 'ℹ️', fail: '❌', error: '⛔' };
 
@@ -60,7 +69,7 @@ export function checksSummary(checks: CheckResult[]): string {
   return parts.join(', ');
 }
 
-export function requestView(req: ChangeRequest): RequestView {
+export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): RequestView {
   const target = findTarget(req.targetType);
   const p = req.params as Record<string, string>;
   const counted = approvalsFor(req);
@@ -69,7 +78,9 @@ export function requestView(req: ChangeRequest): RequestView {
     req.state === 'succeeded' ? 'good' : ['failed', 'rejected', 'expired', 'cancelled'].includes(req.state) ? 'attention' : req.state === 'checked' ? 'attention' : req.state === 'pending_approval' ? 'warning' : 'accent';
   const blocked = req.checks.some(blocks);
   const stateLine =
-    req.state === 'checked' && blocked
+    viewer === 'approver' && req.state === 'pending_approval'
+      ? `Your approval is requested: ${req.requiredApprovals - counted.length} more needed.`
+      : req.state === 'checked' && blocked
       ? 'Blocked: fix the failing checks below, then submit a new request.'
       : req.state === 'pending_approval'
         ? `Waiting for ${req.requiredApprovals - counted.length} more approval${req.requiredApprovals - counted.length === 1 ? '' : 's'}.`
@@ -107,8 +118,13 @@ export function requestView(req: ChangeRequest): RequestView {
     approvalsLine: `${counted.length} of ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'} · approvers: ${req.approvers.join(', ')}`,
     result: req.result ? `${req.result.status === 'succeeded' ? '🔐' : '❌'} ${req.result.message}${req.result.correlationId ? ` (correlation id ${req.result.correlationId})` : ''}` : '',
     verification: (req.result?.verification ?? []).map(line),
-    canDecide: req.state === 'pending_approval',
+    canDecide: req.state === 'pending_approval' && (viewer === 'all' || viewer === 'approver'),
+    canCancel: ['checked', 'pending_approval', 'approved'].includes(req.state) && (viewer === 'all' || viewer === 'requester'),
+    digest: req.digest,
     digestShort: req.digest.slice(0, 12),
+    refreshUserIds: TERMINAL_STATES.has(req.state)
+      ? []
+      : [...new Set([req.requester, ...req.approvals.map((a) => a.approver)].map((a) => a.channelUserId).filter((x): x is string => !!x))].slice(0, MAX_REFRESH_USERS),
   };
 }
 
@@ -163,7 +179,10 @@ export function reviewView(displayName: string, resourceId: string, location: st
     result: '',
     verification: [],
     canDecide: false,
+    canCancel: false,
+    digest: '',
     digestShort: '',
+    refreshUserIds: [],
   };
 }
 
@@ -175,4 +194,25 @@ export function requestText(req: ChangeRequest): string {
   out.push(v.approvalsLine);
   if (v.result) out.push(v.result);
   return out.join('\n');
+}
+
+/** One line per request for `list`. */
+export function listLine(req: ChangeRequest): string {
+  const counted = approvalsFor(req).length;
+  return `- ${req.id} · ${findTarget(req.targetType)?.displayName ?? req.targetType} ${req.resourceId.split('/').pop()} · ${stateWords(req)}${req.state === 'pending_approval' ? ` (${counted}/${req.requiredApprovals} approvals)` : ''} · by ${req.requester.name}`;
+}
+
+/** `audit <id>`: the trail as text, oldest first. */
+export function auditText(req: ChangeRequest, rows: Array<{ seq: number; at: string; actor: unknown; event: string; data: Record<string, unknown> }>): string {
+  const who = (a: unknown) => (a && typeof a === 'object' ? ((a as { name?: string; system?: string }).name ?? `bot (${(a as { system?: string }).system ?? 'system'})`) : 'bot');
+  const detail = (r: { event: string; data: Record<string, unknown> }) => {
+    const d = r.data;
+    if (r.event === 'arm_call') return `${d.method} → ${d.ok ? d.status : `failed ${d.code}`} · correlation ${d.correlationId ?? 'n/a'}`;
+    if (r.event === 'checked') return `${(d.moment as string) ?? ''}: ${JSON.stringify((d.summary as Record<string, unknown>) ?? {})} · ${Array.isArray(d.armCalls) ? d.armCalls.length : 0} ARM reads`;
+    if (r.event === 'approved' || r.event === 'rejected') return `digest ${String(d.digest ?? '').slice(0, 12)}…${d.reason ? ` · “${d.reason}”` : ''}`;
+    if (r.event === 'decision_refused' || r.event === 'voided') return String(d.reason ?? '');
+    if (r.event === 'verified') return String(d.finding ?? '');
+    return '';
+  };
+  return [`**Audit trail of ${req.id}** (${rows.length} entries, hash-chained)`, ...rows.map((r) => `${r.seq}. ${r.at.replace('T', ' ').slice(0, 19)} · ${r.event} · ${who(r.actor)}${detail(r) ? ` · ${detail(r)}` : ''}`)].join('\n');
 }

@@ -7,6 +7,8 @@ export interface Actor {
   /** Stable user id: AAD object id in Teams (falls back to the channel user id), Slack user id. */
   id: string;
   name: string;
+  /** The channel's own user id when it differs from `id` (Teams: the 29:… id that card refresh needs). */
+  channelUserId?: string;
 }
 
 export type RequestState =

@@ -21,7 +21,11 @@ const ruleSchema = z.object({
   requesters: z.array(principal).min(1),
   approvers: z.array(principal).min(1),
   approvalsRequired: z.number().int().min(1).max(10).default(1),
+  /** Extra approvals when the change can never be undone (enabling CMK at creation). */
+  irreversibleExtraApprovals: z.number().int().min(0).max(10).default(1),
   pendingHours: z.number().positive().max(24 * 30).default(24),
+  /** Conversations that may host requests: "teams:<conversation id>", "slack:<channel id>" or "*". */
+  conversations: z.array(z.string().regex(/^(\*|(teams|slack):\S+)$/, 'a conversation is "*", "teams:<conversation id>" or "slack:<channel id>"')).default(['*']),
 });
 
 export const policySchema = z.object({
@@ -100,6 +104,17 @@ export class Policy {
   includes(principals: string[], actor: Pick<Actor, 'platform' | 'id'>): boolean {
     const me = `${actor.platform}:${actor.id}`.toLowerCase();
     return this.expand(principals).some((p) => p === '*' || p.toLowerCase() === me);
+  }
+
+  /** May this conversation host requests under the rule? Teams ids are compared without the ;messageid= suffix. */
+  allowsConversation(rule: PolicyRule, platform: string, conversationId: string): boolean {
+    const me = `${platform}:${conversationId.split(';')[0]}`.toLowerCase();
+    return rule.conversations.some((c) => c === '*' || c.toLowerCase() === me);
+  }
+
+  /** Approvals a change needs under the rule. */
+  approvalsNeeded(rule: PolicyRule, irreversible: boolean): number {
+    return rule.approvalsRequired + (irreversible ? rule.irreversibleExtraApprovals : 0);
   }
 
   /** Named approvers (for the card), groups expanded; "*" shown as "anyone else". */

@@ -1,6 +1,6 @@
 // The channel-neutral workflow: submission → checks → approvals → execution → verification.
 // Teams and Slack call these methods and render what they return; nothing here knows a channel.
-import type { ArmGateway, ArmResource } from '../azure/port';
+import type { ArmCallRecord, ArmGateway, ArmResource } from '../azure/port';
 import { isArmError } from '../azure/port';
 import { runChecks } from '../checks/runner';
 import { canonicalJson, newRequestId, sha256 } from '../domain/canonical';
@@ -95,7 +95,16 @@ export class Workflow {
     if (!this.deps.policy.includes(rule.requesters, actor)) {
       return { ok: false, refusal: new Refusal(`Policy rule "${rule.name}" does not list you (${actor.platform}:${actor.id}) as a requester. Ask the platform team to add you, or ask a listed requester.`) };
     }
-    const checks = await runChecks(this.deps.arm, subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const conversationId = conversationIdOf(conversation);
+    if (!this.deps.policy.allowsConversation(rule, conversation.platform, conversationId)) {
+      return {
+        ok: false,
+        refusal: new Refusal(`Policy rule "${rule.name}" does not allow requests from this conversation (${conversation.platform}:${conversationId}). Make the request in one of: ${rule.conversations.join(', ')}.`),
+      };
+    }
+    const calls: ArmCallRecord[] = [];
+    const checks = await runChecks(recording(this.deps.arm, calls), subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const irreversible = target.irreversible(params);
     const now = this.now();
     const base = { targetType, resourceId: plan.resourceId, plan };
     const blocked = checks.some(blocks);
@@ -110,7 +119,7 @@ export class Workflow {
       state: blocked ? 'checked' : 'pending_approval',
       checks,
       approvals: [],
-      requiredApprovals: rule.approvalsRequired,
+      requiredApprovals: this.deps.policy.approvalsNeeded(rule, irreversible.length > 0),
       approvers: this.deps.policy.describeApprovers(rule),
       policyRule: rule.name,
       createdAt: now.toISOString(),
@@ -120,10 +129,16 @@ export class Workflow {
     };
     await this.deps.store.createRequest(req, [
       { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRule: rule.name } },
-      { actor: { system: 'checks' }, event: 'checked', data: { moment: 'submission', summary: summarize(checks), blocked } },
+      { actor: { system: 'checks' }, event: 'checked', data: { moment: 'submission', summary: summarize(checks), blocked, armCalls: calls } },
       ...(blocked ? [] : [{ actor: { system: 'workflow' }, event: 'approval_requested', data: { approvers: req.approvers, required: req.requiredApprovals } }]),
     ]);
     const shown = await this.show(req);
+    if (!blocked) {
+      await this.post(
+        shown,
+        `🔔 ${shown.id} needs ${shown.requiredApprovals} approval${shown.requiredApprovals > 1 ? 's' : ''}${irreversible.length ? ' (one more than usual: it can never be undone)' : ''} from: ${shown.approvers.join(', ')}. ${actor.name} cannot approve their own request.`,
+      );
+    }
     return { ok: true, request: shown };
   }
 
@@ -138,12 +153,13 @@ export class Workflow {
     const cur0 = await this.get(id);
     if (!['checked', 'pending_approval'].includes(cur0.state)) throw new Refusal(`Request ${cur0.id} is ${stateWords(cur0)}; only waiting requests can be checked again.`);
     const target = this.target(cur0.targetType);
-    const checks = await runChecks(this.deps.arm, target.subject(cur0.params as never), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const calls: ArmCallRecord[] = [];
+    const checks = await runChecks(recording(this.deps.arm, calls), target.subject(cur0.params as never), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
     const digest = computeDigest(target, cur0, checks);
     const blocked = checks.some(blocks);
     const next = await this.deps.store.mutate(cur0.id, (cur) => {
       if (!['checked', 'pending_approval'].includes(cur.state)) throw new Refusal(`Request ${cur.id} is ${stateWords(cur)}; only waiting requests can be checked again.`);
-      const audit: AuditEntry[] = [{ actor, event: 'checked', data: { moment: 'recheck', summary: summarize(checks), blocked, digest } }];
+      const audit: AuditEntry[] = [{ actor, event: 'checked', data: { moment: 'recheck', summary: summarize(checks), blocked, digest, armCalls: calls } }];
       if (digest !== cur.digest && approvalsFor(cur).length) audit.push({ actor: { system: 'workflow' }, event: 'voided', data: { reason: 'the checks’ evidence changed', oldDigest: cur.digest, newDigest: digest } });
       return { next: { ...cur, checks, digest, state: blocked ? 'checked' : 'pending_approval' }, audit };
     });
@@ -169,7 +185,7 @@ export class Workflow {
   }
 
   /** Approve or reject. Throws Refusal (nothing changed) when the actor may not decide now. */
-  async decide(id: string, actor: Actor, decision: 'approved' | 'rejected', reason?: string): Promise<ChangeRequest> {
+  async decide(id: string, actor: Actor, decision: 'approved' | 'rejected', reason?: string, seenDigest?: string): Promise<ChangeRequest> {
     await this.get(id); // expiry is applied (and announced) before a decision is considered
     let refusal: Refusal | undefined;
     let next: ChangeRequest;
@@ -182,6 +198,9 @@ export class Workflow {
         const rule = this.deps.policy.doc.rules.find((r) => r.name === cur.policyRule);
         if (!rule || !this.deps.policy.includes(rule.approvers, actor)) {
           throw new Refusal(`You are not an approver for ${cur.id} under policy rule "${cur.policyRule}". Approvers: ${cur.approvers.join(', ')}.`);
+        }
+        if (seenDigest && seenDigest !== cur.digest) {
+          throw new Refusal(`${cur.id} changed after you looked at it (the payload or the evidence it was checked against is different now). Review the updated card, then decide again.`);
         }
         if (cur.approvals.some((a) => a.approver.platform === actor.platform && a.approver.id === actor.id && a.digest === cur.digest)) {
           throw new Refusal(`You have already decided on ${cur.id}; each approver counts once.`);
@@ -210,6 +229,50 @@ export class Workflow {
     return next;
   }
 
+  /** How the actor relates to the request: decides which card view they get. */
+  roleOf(req: ChangeRequest, actor: Pick<Actor, 'platform' | 'id'>): 'requester' | 'approver' | 'other' {
+    if (req.requester.platform === actor.platform && req.requester.id === actor.id) return 'requester';
+    const rule = this.deps.policy.doc.rules.find((r) => r.name === req.policyRule);
+    const decided = req.approvals.some((a) => a.approver.platform === actor.platform && a.approver.id === actor.id && a.digest === req.digest);
+    return rule && !decided && this.deps.policy.includes(rule.approvers, actor) ? 'approver' : 'other';
+  }
+
+  /** The requester may cancel until execution starts. */
+  async cancel(id: string, actor: Actor): Promise<ChangeRequest> {
+    let next: ChangeRequest;
+    try {
+      next = await this.deps.store.mutate(id.toUpperCase(), (cur) => {
+        if (cur.requester.platform !== actor.platform || cur.requester.id !== actor.id) throw new Refusal(`Only the requester (${cur.requester.name}) can cancel ${cur.id}; approvers can reject it instead.`);
+        if (!['checked', 'pending_approval', 'approved'].includes(cur.state)) throw new Refusal(`${cur.id} is ${stateWords(cur)}; it can no longer be cancelled.`);
+        return { next: { ...cur, state: 'cancelled' }, audit: [{ actor, event: 'cancelled', data: { from: cur.state } }] };
+      });
+    } catch (e) {
+      if (e instanceof StoreConflict) throw new Refusal(e.message);
+      throw e;
+    }
+    await this.show(next);
+    await this.post(next, `🚫 ${next.id} was cancelled by ${actor.name}. Nothing was changed in Azure.`);
+    return next;
+  }
+
+  /** End every waiting request whose time is up (run periodically; each expiry is announced once). */
+  async expireDue(): Promise<number> {
+    const due = (await this.deps.store.listRequests({ states: ['checked', 'pending_approval'], limit: 500 })).filter((r) => new Date(r.expiresAt) <= this.now());
+    for (const r of due) await this.expireIfDue(r);
+    return due.length;
+  }
+
+  async list(actor: Actor, which: 'pending' | 'mine'): Promise<ChangeRequest[]> {
+    return which === 'pending'
+      ? this.deps.store.listRequests({ states: ['pending_approval'], limit: 20 })
+      : this.deps.store.listRequests({ requester: actor, limit: 20 });
+  }
+
+  async trail(id: string) {
+    const req = await this.get(id);
+    return { request: req, rows: await this.deps.store.auditTrail(req.id) };
+  }
+
   /** Runs once per request: approved → executing is taken under a row lock. */
   async execute(id: string): Promise<ChangeRequest | undefined> {
     let req: ChangeRequest;
@@ -226,7 +289,9 @@ export class Workflow {
     const target = this.target(req.targetType);
 
     // Moment two: the checks again, immediately before the write.
-    const checks = await runChecks(this.deps.arm, target.subject(req.params as never), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const calls: ArmCallRecord[] = [];
+    const checks = await runChecks(recording(this.deps.arm, calls), target.subject(req.params as never), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    await this.deps.store.audit({ requestId: req.id, actor: { system: 'checks' }, event: 'checked', data: { moment: 'before-write', summary: summarize(checks), armCalls: calls } });
     const digest = computeDigest(target, req, checks);
     const turned = checks.filter(blocks);
     if (turned.length || digest !== req.digest) {
@@ -243,9 +308,11 @@ export class Workflow {
       return req;
     }
 
+    const writeCalls: ArmCallRecord[] = [];
+    const armW = recording(this.deps.arm, writeCalls);
     let written;
     try {
-      written = req.plan.method === 'PUT' ? await this.deps.arm.put(req.plan.resourceId, req.plan.apiVersion, req.plan.body) : await this.deps.arm.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body);
+      written = req.plan.method === 'PUT' ? await armW.put(req.plan.resourceId, req.plan.apiVersion, req.plan.body) : await armW.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body);
     } catch (e) {
       const message = isArmError(e) ? `Azure refused the change: ${e.describe()}` : `The change could not be sent: ${(e as Error).message}`;
       req = await this.transition(req.id, 'failed', { checks, result: { status: 'failed', message, correlationId: isArmError(e) ? e.correlationId : undefined } }, {
@@ -267,7 +334,7 @@ export class Workflow {
     // Moment three: verification from a fresh GET, not from the write's echo.
     let verification: CheckResult;
     try {
-      const actual = await this.deps.arm.get(req.plan.resourceId, req.plan.apiVersion);
+      const actual = await armW.get(req.plan.resourceId, req.plan.apiVersion);
       verification = target.verify(req.plan, actual);
     } catch (e) {
       verification = {
@@ -284,7 +351,7 @@ export class Workflow {
       req.id,
       ok ? 'succeeded' : 'failed',
       { result: { status: ok ? 'succeeded' : 'failed', message: ok ? 'Created and verified.' : verification.finding, correlationId: written.correlationId, verification: [verification] } },
-      { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence } },
+      { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence, armCalls: writeCalls.filter((c) => c.method === 'GET') } },
     );
     await this.show(req);
     await this.post(req, ok ? `🔐 ${req.id} done: ${target.displayName} ${req.resourceId.split('/').pop()} created with a customer-managed key and verified.` : `⚠️ ${req.id}: the write landed but verification failed — ${verification.finding}`);
@@ -334,6 +401,17 @@ export class Workflow {
       this.log('warn', 'could not post to the conversation', { requestId: req.id, error: (e as Error).message });
     }
   }
+}
+
+/** The conversation id a request was made in, for policy and listing. */
+export function conversationIdOf(c: ChangeRequest['conversation']): string {
+  const ref = c.ref as { conversation?: { id?: string }; channel?: string } | undefined;
+  return ref?.conversation?.id ?? ref?.channel ?? '';
+}
+
+/** A view of the gateway that also records every call it makes (for the request's audit trail). */
+export function recording(arm: ArmGateway, into: ArmCallRecord[]): ArmGateway {
+  return arm.scoped((c) => into.push(c));
 }
 
 export function summarize(checks: CheckResult[]) {

@@ -22,13 +22,13 @@ import type { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, firstCard, type FakeConnector } from '../helpers/connector';
-import { ALICE, BOB, MALLORY, cardAction, message, post } from '../helpers/teams';
+import { ALICE, BOB, CAROL, MALLORY, cardAction, message, post } from '../helpers/teams';
 
 const POLICY = parsePolicy(
   `
 version: 1
 groups:
-  approvers: ["teams:${BOB.aadObjectId}", "teams:${ALICE.aadObjectId}"]
+  approvers: ["teams:${BOB.aadObjectId}", "teams:${CAROL.aadObjectId}", "teams:${ALICE.aadObjectId}"]
 rules:
   - name: demo
     requesters: ["teams:${ALICE.aadObjectId}"]
@@ -99,7 +99,8 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     const data = formData();
     const { formMsg, requestId, card } = await submit(data);
     const text = cardText(card);
-    expect(text).toMatch(/Waiting for 1 more approval/);
+    // Enabling CMK can never be undone: the policy's one approval plus one more.
+    expect(text).toMatch(/Waiting for 2 more approvals/);
     expect(text).toMatch(/Prerequisite checks: \d+ passed, 1 warning$/m);
     expect(text).toMatch(/⚠️ \*\*key.version-policy\*\* — Pinned to version/);
     expect(text).toMatch(/can never be turned off/);
@@ -116,9 +117,12 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     expect(String(outsider.body?.value)).toMatch(/not an approver/);
     expect(sim.writes()).toHaveLength(0);
 
-    // 5. Bob approves → the bot writes, verifies and updates the card in place.
+    // 5. Bob approves (1 of 2), then Carol → the bot writes, verifies and updates the card in place.
     const approve = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
     expect(approve.body?.type).toBe('application/vnd.microsoft.card.adaptive');
+    expect(cardText(approve.body?.value as never)).toMatch(/Waiting for 1 more approval/);
+    expect(sim.writes()).toHaveLength(0);
+    await post(app.url, cardAction(connector.url, CAROL, 'request.approve', { requestId }, formMsg));
     const done = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Created and verified/.test(cardText(a.activity)), 15000, 'final card');
     const finalText = cardText(done.activity);
     expect(finalText).toMatch(/This request is done/);
@@ -148,7 +152,7 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
 
     // Every step is in the audit trail, with the write's correlation id; the chain verifies.
     const trail = await store.auditTrail(requestId);
-    expect(trail.map((r) => r.event)).toEqual(['requested', 'checked', 'approval_requested', 'decision_refused', 'decision_refused', 'approved', 'executing', 'arm_call', 'verified']);
+    expect(trail.map((r) => r.event)).toEqual(['requested', 'checked', 'approval_requested', 'decision_refused', 'decision_refused', 'approved', 'approved', 'executing', 'checked', 'arm_call', 'verified']);
     const armCall = trail.find((r) => r.event === 'arm_call')!;
     expect(armCall.data).toMatchObject({ ok: true, status: 200, correlationId: writes[0]!.headers['x-ms-correlation-request-id'] });
     expect(await store.verifyAuditChain()).toMatchObject({ ok: true });
@@ -210,6 +214,7 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     await post(app.url, submitApprove(ALICE));
     await connector.waitFor((a) => /You requested .* so you cannot approve it/.test(a.activity.text ?? ''), 5000, 'self-approval refusal');
     await post(app.url, submitApprove(BOB));
+    await post(app.url, submitApprove(CAROL));
     await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Created and verified/.test(cardText(a.activity)), 15000, 'final card');
     expect(sim.writes()).toHaveLength(1);
   });
@@ -219,12 +224,13 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     // After the request was checked, someone disables the key in the vault.
     sim.state.patch(`${simVaultId(SIM_RBAC_VAULT)}/keys/${SIM_KEY}`, { properties: { attributes: { enabled: false } } });
     await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    await post(app.url, cardAction(connector.url, CAROL, 'request.approve', { requestId }, formMsg));
     const stopped = await connector.waitFor((a) => /nothing was changed in Azure — checks now fail: key.enabled/.test(a.activity.text ?? ''), 15000, 'stop notice');
     expect(stopped.activity.text).toMatch(/Earlier approvals no longer count/);
     const card = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Stopped before the write/.test(cardText(a.activity)), 5000, 'failed card');
     expect(cardText(card.activity)).toContain('❌ **key.enabled**');
     expect(sim.writes()).toHaveLength(0);
     const trail = await store.auditTrail(requestId);
-    expect(trail.map((r) => r.event).slice(-3)).toEqual(['approved', 'executing', 'voided']);
+    expect(trail.map((r) => r.event).slice(-4)).toEqual(['approved', 'executing', 'checked', 'voided']);
   });
 });

@@ -95,7 +95,8 @@ export function cardText(activity: ConnectorActivity['activity'] | Record<string
       if (o.type === 'TextBlock' && typeof o.text === 'string') out.push(o.text);
       if (typeof o.title === 'string' && typeof o.value === 'string') out.push(`${o.title}: ${o.value}`);
       if ((o.type === 'Action.Execute' || o.type === 'Action.Submit') && typeof o.title === 'string') out.push(`[${o.title}]`);
-      Object.values(o).forEach(walk);
+      // The refresh action is not something a person sees.
+      Object.entries(o).forEach(([k, v]) => k !== 'refresh' && walk(v));
     }
   };
   if (typeof activity.text === 'string') out.push(activity.text);

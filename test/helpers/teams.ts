@@ -7,6 +7,7 @@ export interface TestUser {
 
 export const ALICE: TestUser = { id: '29:alice', aadObjectId: 'aad-alice-0001', name: 'Alice Requester' };
 export const BOB: TestUser = { id: '29:bob', aadObjectId: 'aad-bob-0002', name: 'Bob Approver' };
+export const CAROL: TestUser = { id: '29:carol', aadObjectId: 'aad-carol-0004', name: 'Carol Approver' };
 export const MALLORY: TestUser = { id: '29:mallory', aadObjectId: 'aad-mallory-0003', name: 'Mallory Outsider' };
 
 let seq = 0;

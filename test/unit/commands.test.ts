@@ -36,3 +36,13 @@ describe('check command', () => {
     expect(parseCommand(t).kind).toBe('usage');
   });
 });
+
+describe('approval commands', () => {
+  it.each([
+    ['list', { kind: 'list', which: 'pending' }],
+    ['list mine', { kind: 'list', which: 'mine' }],
+    ['cancel cr-7kq2mx', { kind: 'cancel', id: 'CR-7KQ2MX' }],
+    ['audit CR-7KQ2MX', { kind: 'audit', id: 'CR-7KQ2MX' }],
+  ])('%j → %j', (t, c) => expect(parseCommand(t)).toEqual(c));
+  it.each(['list all', 'cancel', 'audit 12'])('%j gets usage text', (t) => expect(parseCommand(t).kind).toBe('usage'));
+});

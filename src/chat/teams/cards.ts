@@ -7,7 +7,7 @@ import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import type { ChangeRequest } from '../../domain/types';
 import type { FormChoices } from '../../workflow/catalog';
-import { compactView, requestView, type RequestView } from '../presenter';
+import { compactView, requestView, type RequestView, type Viewer } from '../presenter';
 
 const CARDS_DIR = join(__dirname, '..', '..', '..', 'cards');
 const cache = new Map<string, ACData.Template>();
@@ -41,8 +41,8 @@ export function fitCard(view: RequestView): Record<string, unknown> {
   return card;
 }
 
-export function requestCard(req: ChangeRequest): Record<string, unknown> {
-  return fitCard(requestView(req));
+export function requestCard(req: ChangeRequest, viewer: Viewer = 'all'): Record<string, unknown> {
+  return fitCard(requestView(req, viewer));
 }
 
 export function formCard(

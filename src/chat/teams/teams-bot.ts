@@ -15,7 +15,7 @@ import type { JobRunner } from '../../workflow/jobs';
 import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import { helpText, parseCommand, usageText } from '../commands';
-import { reviewView } from '../presenter';
+import { auditText, listLine, reviewView } from '../presenter';
 import { asAttachment, fitCard, formCard, noticeCard, requestCard } from './cards';
 import { parseForm } from '../../targets/types';
 import type { TeamsNotifier } from './notifier';
@@ -26,6 +26,7 @@ export const VERBS = {
   approve: 'request.approve',
   reject: 'request.reject',
   refresh: 'request.refresh',
+  cancel: 'request.cancel',
 } as const;
 
 const actionData = z
@@ -34,6 +35,7 @@ const actionData = z
     targetType: z.string().optional(),
     requestId: z.string().optional(),
     reason: z.string().optional(),
+    digest: z.string().optional(),
   })
   .passthrough();
 
@@ -49,7 +51,7 @@ export interface TeamsBotDeps {
 
 export function actorOf(ctx: TurnContext): Actor {
   const from = ctx.activity.from ?? { id: 'unknown', name: 'unknown' };
-  return { platform: 'teams', id: from.aadObjectId || from.id, name: from.name || from.id };
+  return { platform: 'teams', id: from.aadObjectId || from.id, name: from.name || from.id, channelUserId: from.id };
 }
 
 export function commandText(ctx: TurnContext): string {
@@ -122,6 +124,17 @@ export class TeamsBot extends ActivityHandler {
         return { text: usageText(cmd.problem) };
       case 'status':
         return { card: requestCard(await this.deps.workflow.get(cmd.id)) };
+      case 'list': {
+        const reqs = await this.deps.workflow.list(actorOf(ctx), cmd.which);
+        if (!reqs.length) return { text: cmd.which === 'pending' ? 'No request is waiting for approval.' : 'You have no requests yet. Start one with `new fluid-relay`.' };
+        return { text: [`**${cmd.which === 'pending' ? 'Waiting for approval' : 'Your requests'}**`, ...reqs.map(listLine)].join('\n') };
+      }
+      case 'cancel':
+        return { card: requestCard(await this.deps.workflow.cancel(cmd.id, actorOf(ctx)), 'requester') };
+      case 'audit': {
+        const { request, rows } = await this.deps.workflow.trail(cmd.id);
+        return { text: auditText(request, rows) };
+      }
       case 'check-request':
         return { card: requestCard(await this.deps.workflow.recheck(cmd.id, actorOf(ctx))) };
       case 'check-resource': {
@@ -167,11 +180,18 @@ export class TeamsBot extends ActivityHandler {
         const id = data.data.requestId ?? '';
         const reason = (data.data.reason ?? '').trim();
         if (verb === VERBS.reject && !reason) throw new Refusal('Please give a reason in the box on the card to reject this request.');
-        const req = await this.deps.workflow.decide(id, actor, verb === VERBS.approve ? 'approved' : 'rejected', reason || undefined);
-        return { card: requestCard(req) };
+        const req = await this.deps.workflow.decide(id, actor, verb === VERBS.approve ? 'approved' : 'rejected', reason || undefined, data.data.digest);
+        return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
       }
-      case VERBS.refresh:
-        return { card: requestCard(await this.deps.workflow.get(data.data.requestId ?? '')) };
+      case VERBS.cancel: {
+        const req = await this.deps.workflow.cancel(data.data.requestId ?? '', actor);
+        return { card: requestCard(req, 'requester') };
+      }
+      case VERBS.refresh: {
+        // Universal Actions refresh: each user gets their own view of the same request.
+        const req = await this.deps.workflow.get(data.data.requestId ?? '');
+        return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
+      }
       default:
         return { text: `Unknown card action "${verb}". Send \`help\` to start again.` };
     }
