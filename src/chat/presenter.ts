@@ -208,7 +208,11 @@ export function auditText(req: ChangeRequest, rows: Array<{ seq: number; at: str
   const detail = (r: { event: string; data: Record<string, unknown> }) => {
     const d = r.data;
     if (r.event === 'arm_call') return `${d.method} → ${d.ok ? d.status : `failed ${d.code}`} · correlation ${d.correlationId ?? 'n/a'}`;
-    if (r.event === 'checked') return `${(d.moment as string) ?? ''}: ${JSON.stringify((d.summary as Record<string, unknown>) ?? {})} · ${Array.isArray(d.armCalls) ? d.armCalls.length : 0} ARM reads`;
+    if (r.event === 'checked') {
+      const sum = (d.summary ?? {}) as Record<string, number | string[]>;
+      const failing = Array.isArray(sum.failing) && sum.failing.length ? ` (${sum.failing.join(', ')})` : '';
+      return `${(d.moment as string) ?? ''}: ${sum.pass ?? 0} passed, ${sum.warn ?? 0} warnings, ${sum.fail ?? 0} failed${failing}, ${sum.error ?? 0} errors · ${Array.isArray(d.armCalls) ? d.armCalls.length : 0} ARM reads`;
+    }
     if (r.event === 'approved' || r.event === 'rejected') return `digest ${String(d.digest ?? '').slice(0, 12)}…${d.reason ? ` · “${d.reason}”` : ''}`;
     if (r.event === 'decision_refused' || r.event === 'voided') return String(d.reason ?? '');
     if (r.event === 'verified') return String(d.finding ?? '');

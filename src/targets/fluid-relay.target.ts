@@ -149,6 +149,6 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
   },
   digestEvidence: (checks) => {
     const pick = (id: string) => checks.find((c) => c.id === id)?.evidence ?? {};
-    return { principalId: pick('identity.exists').principalId ?? null, keyVersion: pick('key.url-format').version ?? null };
+    return { principalId: pick('identity.exists').principalId ?? null, keyVersion: pick('key.enabled').keyVersion ?? pick('key.url-format').version ?? null };
   },
 };

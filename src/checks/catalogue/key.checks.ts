@@ -101,7 +101,9 @@ export const keyEnabled = defineCheck({
         );
       }
     }
-    return pass(`Enabled${keyVersion ? ' (key and pinned version)' : ''}.`, { enabled: true });
+    // The version the service will actually use: the pinned one, else the current one. Approvals bind to it.
+    const inUse = keyRef!.version ?? (key.properties.keyUriWithVersion ?? '').split('/').pop() ?? null;
+    return pass(`Enabled${keyVersion ? ' (key and pinned version)' : ''}.`, { enabled: true, keyVersion: inUse });
   },
 });
 

@@ -1,0 +1,22 @@
+// `npm run policy:check -- <file>`: validates a policy file offline, exactly as start-up does.
+import { loadPolicy, PolicyError } from '../src/workflow/policy';
+
+const file = process.argv[2];
+if (!file) {
+  process.stderr.write('usage: npm run policy:check -- <policy file>\n');
+  process.exit(2);
+}
+try {
+  const policy = loadPolicy(file);
+  const lines = policy.doc.rules.map(
+    (r) =>
+      `  - ${r.name}: ${r.approvalsRequired} approval(s) (+${r.irreversibleExtraApprovals} when irreversible), expires after ${r.pendingHours} h; requesters ${r.requesters.join(', ')}; approvers ${policy.describeApprovers(r).join(', ')}`,
+  );
+  process.stdout.write(`${file}: valid, ${policy.doc.rules.length} rule(s), first match wins:\n${lines.join('\n')}\n`);
+} catch (e) {
+  if (e instanceof PolicyError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
