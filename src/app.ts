@@ -6,6 +6,7 @@ import express from 'express';
 import type { Config } from './config';
 import type { ArmGateway } from './azure/port';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
+import { createSlackChannel } from './chat/slack/channel';
 import { createTeamsChannel } from './chat/teams/channel';
 import { createLog, type Log } from './log';
 import { startSimulator, type Simulator } from './simulator';
@@ -63,9 +64,20 @@ export async function createApp(opts: AppOptions): Promise<App> {
     opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
   const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }));
 
-  const teams = createTeamsChannel(config.teams, { arm, jobs, log });
-  const workflow = new Workflow({ store, arm, policy, jobs, notifiers: { teams: teams.notifier }, now: opts.now, expiryWarningDays: config.keyExpiryWarningDays, log });
-  teams.attach(workflow);
+  const teams = config.teamsEnabled ? createTeamsChannel(config.teams, { arm, jobs, log }) : undefined;
+  const slack = config.slack ? createSlackChannel(config.slack, { arm, jobs, log, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
+  const workflow = new Workflow({
+    store,
+    arm,
+    policy,
+    jobs,
+    notifiers: { ...(teams ? { teams: teams.notifier } : {}), ...(slack ? { slack: slack.notifier } : {}) },
+    now: opts.now,
+    expiryWarningDays: config.keyExpiryWarningDays,
+    log,
+  });
+  teams?.attach(workflow);
+  slack?.attach(workflow);
   // Waiting requests end when their time is up, and say so, even if nobody touches them.
   const sweep = setInterval(() => {
     workflow.expireDue().catch((e) => log('warn', 'expiry sweep failed', { error: (e as Error).message }));
@@ -74,11 +86,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '256kb' }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  teams.mount(app);
+  teams?.mount(app);
+  slack?.mount(app);
   // Malformed or oversized bodies: a clear 4xx, never a stack trace.
   app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;

@@ -49,6 +49,14 @@ export const envSchema = z.object({
   POLICY_FILE: z.string().optional().default('policy/local.policy.yaml'),
   KEY_EXPIRY_WARNING_DAYS: intIn(0, 3650, 30),
   ARM_TIMEOUT_MS: intIn(1000, 300000, 30000),
+  TEAMS_ENABLED: z.enum(['true', 'false']).optional().default('true'),
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_BOT_TOKEN: optionalString.refine((v) => v === undefined || /^xox[bp]-/.test(v), { message: 'must be a bot token (xoxb-…)' }),
+  SLACK_API_URL: z
+    .string()
+    .optional()
+    .default('https://slack.com/api/')
+    .refine((v) => /^https?:\/\/.+\/$/.test(v), { message: 'must be a URL ending in / (e.g. https://slack.com/api/)' }),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
 });
 
@@ -69,6 +77,8 @@ export interface Config {
   azure:
     | { mode: 'simulator'; simulatorPort: number }
     | { mode: 'azure'; endpoint: string; caFile?: string };
+  slack?: { signingSecret: string; botToken: string; apiUrl: string };
+  teamsEnabled: boolean;
   policyFile: string;
   keyExpiryWarningDays: number;
   armTimeoutMs: number;
@@ -99,6 +109,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // the embedded simulator, so `npm start` works on a fresh machine.
   const azureHint = e.ARM_ENDPOINT || e.AZURE_CLIENT_ID || e.AZURE_TENANT_ID || e.AZURE_FEDERATED_TOKEN_FILE || e.IDENTITY_ENDPOINT;
   const mode = e.AZURE_MODE === 'auto' ? (azureHint ? 'azure' : 'simulator') : e.AZURE_MODE;
+  if (Boolean(e.SLACK_SIGNING_SECRET) !== Boolean(e.SLACK_BOT_TOKEN)) {
+    problems.push(e.SLACK_SIGNING_SECRET ? 'SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET is set' : 'SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -116,6 +129,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       mode === 'simulator'
         ? { mode: 'simulator', simulatorPort: e.SIMULATOR_PORT }
         : { mode: 'azure', endpoint: e.ARM_ENDPOINT ?? 'https://management.azure.com', caFile: e.ARM_CA_FILE },
+    slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL } : undefined,
+    teamsEnabled: e.TEAMS_ENABLED === 'true',
     policyFile: e.POLICY_FILE,
     keyExpiryWarningDays: e.KEY_EXPIRY_WARNING_DAYS,
     armTimeoutMs: e.ARM_TIMEOUT_MS,

@@ -26,7 +26,8 @@ async function main() {
   }
   const lines = [
     `cmk-chatops is listening on ${app.url}`,
-    `  Teams endpoint:   ${app.url}/api/messages${config.teams.appId ? '' : '  (no MicrosoftAppId: unauthenticated, loopback only)'}`,
+    config.teamsEnabled ? `  Teams endpoint:   ${app.url}/api/messages${config.teams.appId ? '' : '  (no MicrosoftAppId: unauthenticated, loopback only)'}` : '  Teams:            off (TEAMS_ENABLED=false)',
+    config.slack ? `  Slack endpoint:   ${app.url}/slack/events  (Web API ${config.slack.apiUrl})` : '  Slack:            off (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)',
     `  Health:           ${app.url}/healthz`,
     `  Azure:            ${app.simulator ? `local simulator at ${app.simulator.endpoint} (CA ${app.simulator.caPath ?? 'in memory'})` : config.azure.mode === 'azure' ? config.azure.endpoint : ''}`,
     `  Database:         ${config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`}`,

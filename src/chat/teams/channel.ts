@@ -7,7 +7,7 @@ import {
   ConfigurationBotFrameworkAuthentication,
   type ConfigurationBotFrameworkAuthenticationOptions,
 } from 'botbuilder';
-import type { Express, Request, Response } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import type { Config } from '../../config';
 import type { ArmGateway } from '../../azure/port';
 import type { JobRunner } from '../../workflow/jobs';
@@ -49,7 +49,7 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
       bot = new TeamsBot({ workflow, arm: deps.arm, jobs: deps.jobs, notifier, log: deps.log });
     },
     mount(app) {
-      app.post('/api/messages', async (req: Request, res: Response) => {
+      app.post('/api/messages', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {
         if (!config.appId && !isLoopback(req.socket.remoteAddress)) {
           res.status(401).json({ error: 'Unauthenticated requests are accepted only on loopback while no MicrosoftAppId is configured.' });
           return;

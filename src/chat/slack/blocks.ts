@@ -1,0 +1,191 @@
+// Block Kit renderings of the channel-neutral views, inside Slack's limits (50 blocks per message,
+// 100 per modal, 3000 characters per section, modal title 24, option value 150). Every string that
+// can carry user input is escaped for mrkdwn so a name cannot become a mention or a link.
+import type { FormChoices, Choice } from '../../workflow/catalog';
+import type { CheckLine, RequestView } from '../presenter';
+
+export const LIMITS = { messageBlocks: 50, modalBlocks: 100, sectionText: 3000, modalTitle: 24, optionText: 75, optionValue: 150, options: 100, privateMetadata: 3000 } as const;
+
+type Block = Record<string, unknown>;
+
+/** mrkdwn control characters: `<!channel>` or `<https://evil|bank>` must show as text. */
+export function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } });
+
+function checkText(c: CheckLine, withFix: boolean): string {
+  const lines = [`${c.icon} *${esc(c.id)}* — ${esc(c.finding)}`];
+  if (c.evidence) lines.push(`_Evidence:_ ${esc(c.evidence)}`);
+  if (withFix && c.remedy) lines.push(`*Fix:* ${esc(c.remedy)}`);
+  return lines.join('\n');
+}
+
+/** Request message blocks. Action button values carry the request id and the digest the viewer saw. */
+export function requestBlocks(v: RequestView): Block[] {
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(`🔐 ${v.title}`, 150) } },
+    section(`*${esc(v.stateLine)}*`),
+  ];
+  const facts = v.facts.map((f) => ({ type: 'mrkdwn', text: clip(`*${esc(f.title)}*\n${esc(f.value)}`, 2000) }));
+  for (let i = 0; i < facts.length; i += 10) blocks.push({ type: 'section', fields: facts.slice(i, i + 10) });
+  if (v.result) blocks.push(section(`*${esc(v.result)}*`));
+  for (const c of v.verification) blocks.push(section(checkText(c, false)));
+  if (v.irreversible.length) blocks.push(section(`:warning: *Cannot be undone*\n${v.irreversible.map((i) => `• ${esc(i)}`).join('\n')}`));
+  blocks.push({ type: 'divider' }, section(`*Prerequisite checks:* ${esc(v.checksSummary)}`));
+  // Problems first, each with its fix; keep room for the rest of the message.
+  const problems = [...v.failing.map((c) => checkText(c, true)), ...v.warnings.map((c) => checkText(c, true))];
+  const room = LIMITS.messageBlocks - blocks.length - 8;
+  for (const p of problems.slice(0, room)) blocks.push(section(p));
+  if (problems.length > room) blocks.push(section(`…and ${problems.length - room} more problems: use \`/cmk check ${esc(v.id)}\`.`));
+  if (v.passing.length || v.passingSummary) {
+    const passed = v.passing.length ? v.passing.map((c) => `${c.icon} ${esc(c.id)}`).join('  ') : `✅ ${esc(v.passingSummary)}`;
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(passed, LIMITS.sectionText) }] });
+  }
+  if (v.approvalsLine) {
+    blocks.push(section([`*Approvals:* ${esc(v.approvalsLine)}`, ...v.approvals.map(esc)].join('\n')));
+  }
+  if (v.payload) blocks.push(section(`*ARM payload* (digest \`${esc(v.digestShort)}…\`)\n\`\`\`${clip(v.payload, LIMITS.sectionText - 120)}\`\`\``));
+  const value = (extra: Record<string, string> = {}) => JSON.stringify({ requestId: v.id, digest: v.digest, ...extra });
+  const buttons: Block[] = [];
+  if (v.canDecide) {
+    buttons.push(
+      {
+        type: 'button',
+        action_id: 'request.approve',
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value: value(),
+        confirm: {
+          title: { type: 'plain_text', text: 'Approve this change?' },
+          text: { type: 'mrkdwn', text: clip(`The bot will apply exactly the payload shown.${v.irreversible.length ? ' It cannot be undone.' : ''}`, 300) },
+          confirm: { type: 'plain_text', text: 'Approve' },
+          deny: { type: 'plain_text', text: 'Back' },
+        },
+      },
+      { type: 'button', action_id: 'request.reject', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: value() },
+    );
+  }
+  if (v.canCancel) buttons.push({ type: 'button', action_id: 'request.cancel', text: { type: 'plain_text', text: 'Cancel request' }, value: value() });
+  if (v.id) buttons.push({ type: 'button', action_id: 'request.refresh', text: { type: 'plain_text', text: 'Refresh' }, value: value() });
+  if (buttons.length) blocks.push({ type: 'actions', block_id: 'request_actions', elements: buttons });
+  return blocks.slice(0, LIMITS.messageBlocks);
+}
+
+/** Notification text that goes with the blocks (shown in notifications and by screen readers). */
+export function requestFallbackText(v: RequestView): string {
+  return clip(`${v.title} — ${v.id}: ${v.stateLine}`, 3000);
+}
+
+/** A modal that opens at once (trigger ids live 3 s) and is filled when the ARM reads are back. */
+export function loadingModal(callbackId: string, title: string): Block {
+  return {
+    type: 'modal',
+    callback_id: callbackId,
+    title: { type: 'plain_text', text: clip(title, LIMITS.modalTitle) },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [section('⏳ Reading your subscriptions, identities and keys from Azure…')],
+  };
+}
+
+export const FORM_CALLBACK = 'cmk_new_fluid_relay';
+export const REJECT_CALLBACK = 'cmk_reject';
+
+/**
+ * Option values are capped at 150 characters and resource ids are longer, so options carry an
+ * index into the choice list kept server-side under the form id in private_metadata.
+ */
+function select(blockId: string, label: string, choices: Choice[], current: string | undefined, optional = false): Block {
+  const options = choices.slice(0, LIMITS.options).map((c, i) => ({ text: { type: 'plain_text', text: clip(c.title, LIMITS.optionText) }, value: String(i) }));
+  const initial = options.find((_o, i) => choices[i]!.value === current);
+  return {
+    type: 'input',
+    block_id: blockId,
+    optional,
+    label: { type: 'plain_text', text: label },
+    element: { type: 'static_select', action_id: 'value', options, ...(initial ? { initial_option: initial } : {}) },
+  };
+}
+
+export type FormValues = Partial<Record<'subscriptionId' | 'resourceGroup' | 'name' | 'location' | 'identityId' | 'keyUrl' | 'keyVersion' | 'storagesku', string>>;
+
+export const SKU_CHOICES: Choice[] = [
+  { title: 'basic', value: 'basic' },
+  { title: 'standard', value: 'standard' },
+];
+
+export function formModal(formId: string, choices: FormChoices, values: FormValues = {}): Block {
+  return {
+    type: 'modal',
+    callback_id: FORM_CALLBACK,
+    private_metadata: JSON.stringify({ formId }),
+    title: { type: 'plain_text', text: 'Fluid Relay with CMK' },
+    submit: { type: 'plain_text', text: 'Run checks' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      section('*New Azure Fluid Relay server with a customer-managed key.* CMK can only be enabled at creation and can never be turned off. The bot checks key, vault, identity, region and its own rights before anyone approves.'),
+      select('subscriptionId', 'Subscription', choices.subscriptions, values.subscriptionId ?? choices.subscriptionId),
+      select('resourceGroup', 'Resource group', choices.resourceGroups, values.resourceGroup),
+      {
+        type: 'input',
+        block_id: 'name',
+        label: { type: 'plain_text', text: 'Server name' },
+        hint: { type: 'plain_text', text: '3-50 letters, digits or hyphens' },
+        element: { type: 'plain_text_input', action_id: 'value', min_length: 3, max_length: 50, ...(values.name ? { initial_value: values.name } : {}) },
+      },
+      select('location', 'Region (vault, identity and server must share it)', choices.locations, values.location),
+      select('identityId', 'User-assigned identity', choices.identities, values.identityId),
+      select('keyUrl', 'Key (RSA)', choices.keys, values.keyUrl),
+      select('keyVersion', 'Key version', choices.keyVersions, values.keyVersion ?? 'latest', true),
+      select('storagesku', 'Storage SKU', SKU_CHOICES, values.storagesku ?? 'basic', true),
+    ],
+  };
+}
+
+/** Reads a view_submission back into form data through the stored choice lists. */
+export function readForm(stateValues: Record<string, Record<string, { type?: string; value?: string | null; selected_option?: { value?: string } | null }>>, choices: FormChoices): Record<string, string> {
+  const lists: Record<string, Choice[]> = {
+    subscriptionId: choices.subscriptions,
+    resourceGroup: choices.resourceGroups,
+    location: choices.locations,
+    identityId: choices.identities,
+    keyUrl: choices.keys,
+    keyVersion: choices.keyVersions,
+    storagesku: SKU_CHOICES,
+  };
+  const out: Record<string, string> = {};
+  for (const [blockId, actions] of Object.entries(stateValues)) {
+    const v = actions.value;
+    if (!v) continue;
+    if (v.selected_option?.value !== undefined) {
+      const idx = Number(v.selected_option.value);
+      const choice = lists[blockId]?.[idx];
+      if (choice) out[blockId] = choice.value;
+    } else if (typeof v.value === 'string') out[blockId] = v.value;
+  }
+  return out;
+}
+
+export function rejectModal(requestId: string, digest: string, channel: string, messageTs: string): Block {
+  return {
+    type: 'modal',
+    callback_id: REJECT_CALLBACK,
+    private_metadata: JSON.stringify({ requestId, digest, channel, messageTs }),
+    title: { type: 'plain_text', text: `Reject ${requestId}` },
+    submit: { type: 'plain_text', text: 'Reject' },
+    close: { type: 'plain_text', text: 'Back' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'reason',
+        label: { type: 'plain_text', text: 'Why? (the requester sees this)' },
+        element: { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: 500 },
+      },
+    ],
+  };
+}

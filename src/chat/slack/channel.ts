@@ -1,0 +1,290 @@
+// Slack: the same product through /cmk, modals and channel approvals, on the same workflow.
+// Every request is acknowledged first; checks, ARM calls and message updates run after the ack.
+import { App, LogLevel, type BlockAction, type ButtonAction, type SlashCommand } from '@slack/bolt';
+import type { Express } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { ArmGateway } from '../../azure/port';
+import { isArmError } from '../../azure/port';
+import type { Actor, ChangeRequest } from '../../domain/types';
+import { parseForm } from '../../targets/types';
+import { type FormChoices, loadFormChoices } from '../../workflow/catalog';
+import type { JobRunner } from '../../workflow/jobs';
+import { type ChatNotifier, Refusal, type Workflow } from '../../workflow/service';
+import { helpText, parseCommand, usageText } from '../commands';
+import { auditText, checksSummary, listLine, requestView, reviewView, type Viewer } from '../presenter';
+import { esc, FORM_CALLBACK, formModal, loadingModal, readForm, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText } from './blocks';
+import { SlackReceiver } from './receiver';
+
+type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+
+export interface SlackSettings {
+  signingSecret: string;
+  botToken: string;
+  apiUrl: string;
+}
+
+interface SlackRef {
+  channel: string;
+  team?: string;
+}
+
+interface FormSession {
+  channel: string;
+  choices: FormChoices;
+  at: number;
+}
+
+const FORM_TTL_MS = 30 * 60_000;
+
+export interface SlackChannel {
+  notifier: ChatNotifier;
+  attach(workflow: Workflow): void;
+  mount(server: Express): void;
+}
+
+export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGateway; jobs: JobRunner; log?: Log; now?: () => number }): SlackChannel {
+  const receiver = new SlackReceiver({ signingSecret: settings.signingSecret, log: deps.log, now: deps.now });
+  const app = new App({
+    token: settings.botToken,
+    receiver,
+    logLevel: LogLevel.ERROR,
+    // Answer auth.test lazily (first event), not while the server starts.
+    tokenVerificationEnabled: false,
+    clientOptions: {
+      slackApiUrl: settings.apiUrl,
+      // The Web API client's defaults retry for ~30 minutes with no timeout: wrong for a chat bot.
+      timeout: 5000,
+      retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5000, maxRetryTime: 20_000 },
+      rejectRateLimitedCalls: false, // 429 → wait Retry-After, within the retries above
+    },
+  });
+  const client = app.client;
+  const forms = new Map<string, FormSession>();
+  let workflow: Workflow | undefined;
+  const wf = () => {
+    if (!workflow) throw new Error('Slack channel used before the workflow was attached');
+    return workflow;
+  };
+
+  const log: Log = deps.log ?? (() => undefined);
+  const actorOf = (user: { id: string; name?: string; username?: string }): Actor => ({ platform: 'slack', id: user.id, name: user.name ?? user.username ?? user.id, channelUserId: user.id });
+
+  const notifier: ChatNotifier = {
+    async showRequest(req: ChangeRequest) {
+      const ref = req.conversation.ref as SlackRef;
+      const view = requestView(req);
+      if (req.cardMessageId) {
+        await client.chat.update({ channel: ref.channel, ts: req.cardMessageId, text: requestFallbackText(view), blocks: requestBlocks(view) as never });
+        return req.cardMessageId;
+      }
+      const posted = await client.chat.postMessage({ channel: ref.channel, text: requestFallbackText(view), blocks: requestBlocks(view) as never, unfurl_links: false });
+      return posted.ts;
+    },
+    async post(req: ChangeRequest, text: string) {
+      const ref = req.conversation.ref as SlackRef;
+      await client.chat.postMessage({ channel: ref.channel, thread_ts: req.cardMessageId, text: esc(text), unfurl_links: false });
+    },
+  };
+
+  /** Refusals go to the user privately; faults are logged and summarised. */
+  const tell = async (channel: string, user: string, e: unknown) => {
+    let text: string;
+    if (e instanceof Refusal) text = e.message;
+    else if (isArmError(e)) text = `Azure answered with an error: ${e.describe()}`;
+    else {
+      const ref = randomUUID().slice(0, 8);
+      log('error', 'unexpected failure in a Slack handler', { ref, error: (e as Error).stack ?? String(e) });
+      text = `Something went wrong on my side (reference ${ref}). Nothing was changed in Azure. Please try again.`;
+    }
+    await client.chat.postEphemeral({ channel, user, text: esc(text) }).catch((err) => log('warn', 'could not post an ephemeral message', { error: (err as Error).message }));
+  };
+
+  const later = (key: string, fn: () => Promise<void>) => deps.jobs.enqueue(key, fn);
+
+  app.command('/cmk', async ({ command, ack, respond }) => {
+    const cmd = parseCommand(command.text ?? '');
+    const actor = actorOf({ id: command.user_id, name: command.user_name });
+    if (cmd.kind === 'new') {
+      await ack();
+      // The trigger id lives 3 s: open a loading modal now, fill it when ARM has answered.
+      const opened = await client.views.open({ trigger_id: command.trigger_id, view: loadingModal(FORM_CALLBACK, 'Fluid Relay with CMK') as never });
+      later(`slack-form:${opened.view?.id}`, async () => {
+        try {
+          const choices = await loadFormChoices(deps.arm);
+          const formId = randomUUID();
+          forms.set(formId, { channel: command.channel_id, choices, at: Date.now() });
+          await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModal(formId, choices) as never });
+        } catch (e) {
+          await tell(command.channel_id, command.user_id, e);
+        }
+      });
+      return;
+    }
+    await ack();
+    later(`slack-cmd:${command.trigger_id}`, async () => {
+      try {
+        await respond({ response_type: 'ephemeral', ...(await commandReply(cmd, actor, command)) });
+      } catch (e) {
+        await tell(command.channel_id, command.user_id, e);
+      }
+    });
+  });
+
+  async function commandReply(cmd: ReturnType<typeof parseCommand>, actor: Actor, command: SlashCommand): Promise<{ text: string; blocks?: unknown[] }> {
+    switch (cmd.kind) {
+      case 'help':
+        return { text: helpText().replace(/`(new|status|check|list|cancel|audit|help)/g, '`/cmk $1') };
+      case 'usage':
+        return { text: esc(usageText(cmd.problem)) };
+      case 'status': {
+        const req = await wf().get(cmd.id);
+        const v = requestView(req, viewerFor(req, actor));
+        return { text: requestFallbackText(v), blocks: requestBlocks(v) };
+      }
+      case 'check-request': {
+        const req = await wf().recheck(cmd.id, actor);
+        return { text: `${req.id}: checks run again — ${checksSummary(req.checks)}. The request message is updated.` };
+      }
+      case 'check-resource': {
+        const { target, resource, checks } = await wf().review(cmd.resourceId, actor);
+        const v = reviewView(target.displayName, resource.id, resource.location, target.reviewSubject(resource).keyUrl, checks);
+        return { text: requestFallbackText(v), blocks: requestBlocks(v) };
+      }
+      case 'list': {
+        const reqs = await wf().list(actor, cmd.which);
+        return { text: reqs.length ? esc([cmd.which === 'pending' ? '*Waiting for approval*' : '*Your requests*', ...reqs.map(listLine)].join('\n')) : cmd.which === 'pending' ? 'No request is waiting for approval.' : 'You have no requests yet. Start one with `/cmk new fluid-relay`.' };
+      }
+      case 'cancel': {
+        const req = await wf().cancel(cmd.id, actor);
+        return { text: `${req.id} is cancelled.` };
+      }
+      case 'audit': {
+        const { request, rows } = await wf().trail(cmd.id);
+        return { text: esc(auditText(request, rows)) };
+      }
+      case 'new':
+        return { text: '' };
+    }
+    void command;
+  }
+
+  function viewerFor(req: ChangeRequest, actor: Actor): Viewer {
+    return wf().roleOf(req, actor);
+  }
+
+  app.view(FORM_CALLBACK, async ({ ack, body, view }) => {
+    const meta = safeJson<{ formId?: string }>(view.private_metadata);
+    const session = meta?.formId ? forms.get(meta.formId) : undefined;
+    if (!session || Date.now() - session.at > FORM_TTL_MS) {
+      await ack({ response_action: 'errors', errors: { name: 'This form has expired. Close it and run /cmk new fluid-relay again.' } } as never);
+      return;
+    }
+    const data = { targetType: 'fluid-relay', ...readForm(view.state.values as never, session.choices) };
+    const target = wf().target('fluid-relay');
+    const parsed = parseForm(target, data);
+    if (!parsed.ok) {
+      // Modal validation comes back on the named field, within the ack.
+      const errors = Object.fromEntries(parsed.errors.map((e) => [target.fields.some((f) => f.name === e.field) ? e.field : 'name', e.message]));
+      await ack({ response_action: 'errors', errors } as never);
+      return;
+    }
+    await ack();
+    forms.delete(meta!.formId!);
+    const actor = actorOf(body.user);
+    later(`slack-submit:${view.id}`, async () => {
+      try {
+        const out = await wf().submit(actor, { platform: 'slack', ref: { channel: session.channel, team: body.team?.id } satisfies SlackRef }, 'fluid-relay', data);
+        if (!out.ok) await tell(session.channel, actor.id, out.refusal);
+      } catch (e) {
+        await tell(session.channel, actor.id, e);
+      }
+    });
+  });
+
+  const buttonValue = (body: BlockAction) => safeJson<{ requestId?: string; digest?: string }>(((body.actions[0] as ButtonAction | undefined)?.value) ?? '') ?? {};
+
+  app.action<BlockAction>('request.approve', async ({ ack, body }) => {
+    await ack();
+    const { requestId, digest } = buttonValue(body);
+    later(`slack-approve:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`, async () => {
+      try {
+        await wf().decide(requestId ?? '', actorOf(body.user), 'approved', undefined, digest);
+      } catch (e) {
+        await tell(body.channel?.id ?? '', body.user.id, e);
+      }
+    });
+  });
+
+  app.action<BlockAction>('request.reject', async ({ ack, body }) => {
+    await ack();
+    const { requestId, digest } = buttonValue(body);
+    // Rejection asks for a reason.
+    await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(requestId ?? '', digest ?? '', body.channel?.id ?? '', body.message?.ts ?? '') as never });
+  });
+
+  app.view(REJECT_CALLBACK, async ({ ack, body, view }) => {
+    const meta = safeJson<{ requestId: string; digest: string; channel: string }>(view.private_metadata);
+    const reason = ((view.state.values as Record<string, Record<string, { value?: string }>>).reason?.value?.value ?? '').trim();
+    if (reason.length < 3) {
+      await ack({ response_action: 'errors', errors: { reason: 'Give the requester a reason (at least 3 characters).' } } as never);
+      return;
+    }
+    await ack();
+    later(`slack-reject:${meta?.requestId}:${body.user.id}`, async () => {
+      try {
+        await wf().decide(meta?.requestId ?? '', actorOf(body.user), 'rejected', reason, meta?.digest);
+      } catch (e) {
+        await tell(meta?.channel ?? '', body.user.id, e);
+      }
+    });
+  });
+
+  app.action<BlockAction>('request.cancel', async ({ ack, body }) => {
+    await ack();
+    const { requestId } = buttonValue(body);
+    later(`slack-cancel:${requestId}:${body.user.id}`, async () => {
+      try {
+        await wf().cancel(requestId ?? '', actorOf(body.user));
+      } catch (e) {
+        await tell(body.channel?.id ?? '', body.user.id, e);
+      }
+    });
+  });
+
+  app.action<BlockAction>('request.refresh', async ({ ack, body }) => {
+    await ack();
+    const { requestId } = buttonValue(body);
+    later(`slack-refresh:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`, async () => {
+      try {
+        const req = await wf().get(requestId ?? '');
+        const v = requestView(req, viewerFor(req, actorOf(body.user)));
+        // Each user's own view (their buttons) privately; the shared message keeps the status.
+        await client.chat.postEphemeral({ channel: body.channel?.id ?? '', user: body.user.id, text: requestFallbackText(v), blocks: requestBlocks(v) as never });
+      } catch (e) {
+        await tell(body.channel?.id ?? '', body.user.id, e);
+      }
+    });
+  });
+
+  app.error(async (e) => {
+    log('error', 'Slack handler error', { error: (e as Error).stack ?? String(e) });
+  });
+
+  return {
+    notifier,
+    attach(w) {
+      workflow = w;
+    },
+    mount(server) {
+      receiver.mount(server);
+    },
+  };
+}
+
+function safeJson<T>(s: string | undefined): T | undefined {
+  try {
+    return s ? (JSON.parse(s) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}

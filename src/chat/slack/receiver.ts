@@ -1,0 +1,140 @@
+// Our own Bolt receiver on the shared HTTP server (POST /slack/events). We verify the signature on
+// the raw body ourselves because Bolt's check lets future timestamps through; we reject anything
+// more than 5 minutes old *or* ahead, deduplicate retries, and acknowledge exactly once.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import express, { type Express, type Request, type Response } from 'express';
+
+export const MAX_SKEW_SECONDS = 5 * 60;
+const DEDUPE_MS = 10 * 60_000;
+
+export interface SlackReceiverOptions {
+  signingSecret: string;
+  now?: () => number;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+  /** How long Bolt may take before we answer 200 ourselves (Slack gives 3 s). */
+  ackTimeoutMs?: number;
+}
+
+export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
+/** Slack's v0 signature over `v0:{timestamp}:{raw body}`, compared in constant time, timestamp within ±5 minutes. */
+export function verifySlackSignature(secret: string, headers: Record<string, string | string[] | undefined>, rawBody: string, nowMs: number): VerifyResult {
+  const ts = String(headers['x-slack-request-timestamp'] ?? '');
+  const sig = String(headers['x-slack-signature'] ?? '');
+  if (!/^\d{1,12}$/.test(ts)) return { ok: false, reason: 'missing or malformed X-Slack-Request-Timestamp' };
+  if (!/^v0=[0-9a-f]{64}$/.test(sig)) return { ok: false, reason: 'missing or malformed X-Slack-Signature' };
+  const skew = Math.floor(nowMs / 1000) - Number(ts);
+  if (skew > MAX_SKEW_SECONDS) return { ok: false, reason: 'timestamp more than 5 minutes old' };
+  if (skew < -MAX_SKEW_SECONDS) return { ok: false, reason: 'timestamp more than 5 minutes in the future' };
+  const expected = Buffer.from(`v0=${createHmac('sha256', secret).update(`v0:${ts}:${rawBody}`).digest('hex')}`);
+  const given = Buffer.from(sig);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? { ok: true } : { ok: false, reason: 'signature does not match' };
+}
+
+/** Slack sends JSON (Events API), form fields (slash commands) or a form field `payload` with JSON (interactivity). */
+export function parseSlackBody(rawBody: string, contentType: string | undefined): Record<string, unknown> {
+  if ((contentType ?? '').includes('application/json')) return JSON.parse(rawBody) as Record<string, unknown>;
+  const form = Object.fromEntries(new URLSearchParams(rawBody));
+  if (typeof form.payload === 'string') return JSON.parse(form.payload) as Record<string, unknown>;
+  return form;
+}
+
+/** The key under which a delivery counts as "the same" for deduplication, if any. */
+export function dedupeKey(body: Record<string, unknown>): string | undefined {
+  if (body.type === 'event_callback' && typeof body.event_id === 'string') return `event:${body.event_id}`;
+  if (body.type === 'block_actions') {
+    const action = (body.actions as Array<{ action_id?: string; action_ts?: string; value?: string }> | undefined)?.[0];
+    const msg = (body.message as { ts?: string } | undefined)?.ts ?? (body.container as { message_ts?: string } | undefined)?.message_ts;
+    const user = (body.user as { id?: string } | undefined)?.id;
+    // One user pressing one button on one message: a redelivery, or a double click.
+    return `action:${action?.action_id}:${msg}:${user}:${action?.value ?? ''}`;
+  }
+  if (body.type === 'view_submission') {
+    const view = body.view as { id?: string; hash?: string } | undefined;
+    return `view:${view?.id}:${view?.hash}`;
+  }
+  return undefined;
+}
+
+export class SlackReceiver implements Receiver {
+  private app?: App;
+  private readonly seen = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SlackReceiverOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {}
+
+  mount(server: Express): void {
+    server.post('/slack/events', express.raw({ type: () => true, limit: '1mb' }), (req, res) => void this.handle(req, res));
+  }
+
+  private remember(key: string): boolean {
+    const now = this.now();
+    for (const [k, at] of this.seen) if (now - at > DEDUPE_MS) this.seen.delete(k);
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, now);
+    return true;
+  }
+
+  async handle(req: Request, res: Response): Promise<void> {
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    const verdict = verifySlackSignature(this.opts.signingSecret, req.headers, raw, this.now());
+    if (!verdict.ok) {
+      this.opts.log?.('warn', 'refused a Slack request', { reason: verdict.reason });
+      res.status(401).json({ error: 'invalid request signature or timestamp' });
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = parseSlackBody(raw, req.headers['content-type']);
+    } catch {
+      res.status(400).json({ error: 'unreadable body' });
+      return;
+    }
+    if (body.type === 'url_verification') {
+      res.json({ challenge: body.challenge });
+      return;
+    }
+    const key = dedupeKey(body);
+    if (key && !this.remember(key)) {
+      // Already handled (Slack retry or a double click): acknowledge, do nothing twice.
+      res.status(200).send('');
+      return;
+    }
+    let acked = false;
+    const answer = (response?: unknown) => {
+      if (acked) return;
+      acked = true;
+      if (response === undefined || response === '') res.status(200).send('');
+      else if (typeof response === 'string') res.status(200).type('text/plain').send(response);
+      else res.status(200).json(response);
+    };
+    // Slack shows an error after 3 s: if a handler forgets to ack, answer anyway.
+    const timer = setTimeout(() => answer(), this.opts.ackTimeoutMs ?? 2500);
+    const event: ReceiverEvent = {
+      body,
+      retryNum: req.headers['x-slack-retry-num'] ? Number(req.headers['x-slack-retry-num']) : undefined,
+      retryReason: req.headers['x-slack-retry-reason'] as string | undefined,
+      ack: async (response?: unknown) => answer(response),
+    };
+    try {
+      await this.app?.processEvent(event);
+    } catch (e) {
+      this.opts.log?.('error', 'unhandled error in a Slack handler', { error: (e as Error).stack ?? String(e) });
+      answer();
+    } finally {
+      clearTimeout(timer);
+      answer();
+    }
+  }
+}
