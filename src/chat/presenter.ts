@@ -63,6 +63,7 @@ function line(c: CheckResult): CheckLine {
 export function checksSummary(checks: CheckResult[]): string {
   const n = (s: CheckResult['status']) => checks.filter((c) => c.status === s).length;
   const parts = [`${n('pass')} passed`];
+  if (n('info')) parts.push(`${n('info')} for information`);
   if (n('warn')) parts.push(`${n('warn')} warning${n('warn') > 1 ? 's' : ''}`);
   if (n('fail')) parts.push(`${n('fail')} failed`);
   if (n('error')) parts.push(`${n('error')} could not be evaluated`);
@@ -103,7 +104,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
       { title: 'Key', value: keyUrl ?? p.keyUrl ?? '' },
       { title: 'Identity', value: (p.identityId ?? '').split('/').pop() ?? '' },
       { title: 'Operation', value: `${req.plan.method} ${req.plan.apiVersion}` },
-      { title: 'Expires', value: req.expiresAt.replace('T', ' ').slice(0, 16) + ' UTC' },
+      { title: 'Expires', value: ['pending_approval', 'checked'].includes(req.state) ? `${req.expiresAt.replace('T', ' ').slice(0, 16)} UTC` : '' },
     ].filter((f) => f.value),
     irreversible: target ? target.irreversible(req.params as never) : [],
     failing,
@@ -115,7 +116,11 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
     approvals: req.approvals.map(
       (a) => `${a.decision === 'approved' ? '👍' : '👎'} ${a.approver.name} ${a.decision}${a.digest !== req.digest ? ' (an earlier version — no longer counts)' : ''}${a.reason ? `: ${a.reason}` : ''}`,
     ),
-    approvalsLine: `${counted.length} of ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'} · approvers: ${req.approvers.join(', ')}`,
+    // A blocked request cannot be approved: do not suggest that anyone could.
+    approvalsLine:
+      req.state === 'checked' && blocked && !req.approvals.length
+        ? ''
+        : `${counted.length} of ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'} · approvers: ${req.approvers.join(', ')}`,
     result: req.result ? `${req.result.status === 'succeeded' ? '🔐' : '❌'} ${req.result.message}${req.result.correlationId ? ` (correlation id ${req.result.correlationId})` : ''}` : '',
     verification: (req.result?.verification ?? []).map(line),
     canDecide: req.state === 'pending_approval' && (viewer === 'all' || viewer === 'approver'),

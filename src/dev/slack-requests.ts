@@ -3,6 +3,7 @@
 // Shapes mirror @slack/bolt's SlashCommand, BlockAction, ViewSubmitAction and EnvelopedEvent, and
 // what Slack really puts on the wire. No @slack/* import here (see eslint.config.mjs).
 import { createHmac, randomBytes } from 'node:crypto';
+import type { SlackMessage } from './slack-stand-in';
 
 /** Identities shared by the stand-in and the request builders, so payloads and API answers agree. */
 export const LOCAL_SLACK = {
@@ -100,7 +101,7 @@ export function interactionBody(payload: Record<string, unknown>): string {
   return new URLSearchParams([['payload', JSON.stringify(payload)]]).toString();
 }
 
-function team(teamId = LOCAL_SLACK.teamId): Json {
+function team(teamId: string = LOCAL_SLACK.teamId): Json {
   return { id: teamId, domain: LOCAL_SLACK.teamDomain };
 }
 
@@ -166,17 +167,18 @@ export function blockActionPayload(p: {
   blockId?: string;
   triggerId: string;
   responseUrl?: string;
-  message?: Record<string, unknown>;
+  message?: Record<string, unknown> | SlackMessage;
   teamId?: string;
 }): Record<string, unknown> {
   const ts = actionTs();
+  const message = p.message as Json | undefined;
   let action: Json;
-  if (p.message) {
-    const found = elementsOf(p.message.blocks).find(
+  if (message) {
+    const found = elementsOf(message.blocks).find(
       (e) => e.element.action_id === p.actionId && (p.blockId === undefined || e.blockId === p.blockId),
     );
     if (!found) {
-      const have = elementsOf(p.message.blocks).map((e) => `${e.blockId ?? '?'}/${String(e.element.action_id)}`);
+      const have = elementsOf(message.blocks).map((e) => `${e.blockId ?? '?'}/${String(e.element.action_id)}`);
       throw new Error(`blockActionPayload: no element with action_id '${p.actionId}'${p.blockId ? ` in block '${p.blockId}'` : ''}; the message has: ${have.join(', ') || '(none)'}`);
     }
     const el = found.element;
@@ -206,8 +208,8 @@ export function blockActionPayload(p: {
     };
     if (p.value !== undefined) action.value = p.value;
   }
-  const ephemeral = p.message !== undefined && typeof p.message.ephemeralFor === 'string';
-  const threadTs = p.message && typeof p.message.thread_ts === 'string' ? p.message.thread_ts : undefined;
+  const ephemeral = message !== undefined && typeof message.ephemeralFor === 'string';
+  const threadTs = message && typeof message.thread_ts === 'string' ? message.thread_ts : undefined;
   const container: Json = { type: 'message', message_ts: p.messageTs, channel_id: p.channel, is_ephemeral: ephemeral };
   if (threadTs) container.thread_ts = threadTs;
   const payload: Json = {
@@ -222,7 +224,7 @@ export function blockActionPayload(p: {
     is_enterprise_install: false,
     channel: { id: p.channel, name: channelName(p.channel) },
   };
-  if (p.message && !ephemeral) payload.message = slackMessageOf(p.message);
+  if (message && !ephemeral) payload.message = slackMessageOf(message);
   payload.state = { values: {} };
   if (p.responseUrl !== undefined) payload.response_url = p.responseUrl;
   payload.actions = [action];

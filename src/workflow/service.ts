@@ -144,7 +144,7 @@ export class Workflow {
 
   async get(id: string): Promise<ChangeRequest> {
     const req = await this.deps.store.getRequest(id.toUpperCase());
-    if (!req) throw new Refusal(`There is no request ${id}. Request ids look like CR-7KQ2MX; \`list\` is coming — check the request card.`);
+    if (!req) throw new Refusal(`There is no request ${id}. Request ids look like CR-7KQ2MX; \`list mine\` and \`list pending\` show yours and those waiting.`);
     return this.expireIfDue(req);
   }
 

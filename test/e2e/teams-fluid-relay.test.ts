@@ -101,7 +101,7 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     const text = cardText(card);
     // Enabling CMK can never be undone: the policy's one approval plus one more.
     expect(text).toMatch(/Waiting for 2 more approvals/);
-    expect(text).toMatch(/Prerequisite checks: \d+ passed, 1 warning$/m);
+    expect(text).toMatch(/Prerequisite checks: 17 passed, 3 for information, 1 warning$/m);
     expect(text).toMatch(/⚠️ \*\*key.version-policy\*\* — Pinned to version/);
     expect(text).toMatch(/can never be turned off/);
     expect(text).toMatch(/\[Approve\]/);

@@ -174,6 +174,11 @@ export const keyOps = defineCheck({
     const k = effective(key, keyVersion);
     if (!k || (keyRef?.version && !keyVersion)) return keyMissing(keyRef, vaultId);
     const ops = k.properties.keyOps ?? key?.properties.keyOps;
+    const kty = k.properties.kty ?? key?.properties.kty ?? '';
+    if (kty && !kty.startsWith('RSA')) {
+      // Allowing wrapKey cannot help: the key type itself is the problem (key.type says what to do).
+      return fail(`${kty} keys cannot wrap or unwrap at all, whatever operations are allowed.`, 'Use an RSA key instead (see key.type).', { kty, keyOps: (ops ?? []).join(', ') });
+    }
     if (!ops) return pass('Key operations are not restricted.', { keyOps: 'all' });
     const missing = ['wrapKey', 'unwrapKey'].filter((o) => !ops.includes(o));
     if (missing.length) {
