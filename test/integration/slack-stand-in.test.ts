@@ -321,7 +321,7 @@ describe('slack requests', () => {
     }
   });
 
-  it('drives a real Bolt App end to end: slash command → ack → views.open with the trigger', async () => {
+  it('drives a real Bolt App: slash command → views.open with the trigger, a button click, a view submission', async () => {
     const s = await startSlackStandIn();
     const app = new App({
       token: s.botToken,
@@ -334,6 +334,15 @@ describe('slack requests', () => {
       await c.views.open({ trigger_id: body.trigger_id, view: modal() });
       await respond({ text: `got ${body.text}` });
     });
+    const seen: string[] = [];
+    app.action('approve', async ({ ack, body }) => {
+      await ack();
+      seen.push(`action ${(body as { actions: Array<{ value: string }> }).actions[0]!.value}`);
+    });
+    app.view('cmk_enable', async ({ ack, view }) => {
+      await ack();
+      seen.push(`submit ${view.private_metadata} ${view.state.values.why!.v!.value}`);
+    });
     const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;
     try {
       const port = (server.address() as { port: number }).port;
@@ -344,6 +353,14 @@ describe('slack requests', () => {
       expect(s.callsTo('views.open').map((c) => c.error ?? 'ok')).toEqual(['ok']);
       expect([...s.views.values()][0]).toMatchObject({ user: 'U0ALICE' });
       expect(s.responses[0]!.body).toEqual({ text: 'got enable kv-prod' });
+      const click = blockActionPayload({ user: { id: 'U0ALICE' }, channel: 'C0OPS', messageTs: '1.000100', actionId: 'approve', value: 'req-9', triggerId: s.triggerId(), responseUrl: s.responseUrl() });
+      const clickBody = interactionBody(click);
+      expect((await postToBot(`http://127.0.0.1:${port}/slack/events`, clickBody, signedHeaders('shh', clickBody))).status).toBe(200);
+      const held = [...s.views.values()][0]!.view;
+      const withInput = { ...held, private_metadata: 'req-9', blocks: [{ type: 'input', block_id: 'why', label: { type: 'plain_text', text: 'Why?' }, element: { type: 'plain_text_input', action_id: 'v' } }] };
+      const submitBody = interactionBody(viewSubmissionPayload({ user: { id: 'U0ALICE' }, view: withInput, values: { why: { v: 'rotation policy' } } }));
+      expect((await postToBot(`http://127.0.0.1:${port}/slack/events`, submitBody, signedHeaders('shh', submitBody))).status).toBe(200);
+      expect(seen).toEqual(['action req-9', 'submit req-9 rotation policy']);
       const forged = await postToBot(`http://127.0.0.1:${port}/slack/events`, body, signedHeaders('wrong', body));
       expect(forged.status).toBe(401);
     } finally {
