@@ -232,13 +232,14 @@ export function blockActionPayload(p: {
 }
 
 /** The state value Slack reports for an input element nobody filled in. */
+/** What Slack reports for an input the user did not touch: its initial value, if it has one. */
 function emptyValue(element: Json): Json {
   const type = String(element.type);
   switch (type) {
     case 'static_select':
     case 'external_select':
     case 'radio_buttons':
-      return { type, selected_option: null };
+      return { type, selected_option: isRecord(element.initial_option) ? element.initial_option : null };
     case 'multi_static_select':
     case 'multi_external_select':
     case 'checkboxes':
@@ -252,7 +253,7 @@ function emptyValue(element: Json): Json {
     case 'datepicker':
       return { type, selected_date: null };
     default:
-      return { type, value: null };
+      return { type, value: typeof element.initial_value === 'string' ? element.initial_value : null };
   }
 }
 

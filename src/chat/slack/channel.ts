@@ -133,9 +133,9 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
   async function commandReply(cmd: ReturnType<typeof parseCommand>, actor: Actor, command: SlashCommand): Promise<{ text: string; blocks?: unknown[] }> {
     switch (cmd.kind) {
       case 'help':
-        return { text: helpText().replace(/`(new|status|check|list|cancel|audit|help)/g, '`/cmk $1') };
+        return { text: slackify(helpText()) };
       case 'usage':
-        return { text: esc(usageText(cmd.problem)) };
+        return { text: slackify(usageText(cmd.problem)) };
       case 'status': {
         const req = await wf().get(cmd.id);
         const v = requestView(req, viewerFor(req, actor));
@@ -266,6 +266,11 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     });
   });
 
+  // Mentioning the bot in a channel gets the usage text in a thread (Events API; retries are deduplicated).
+  app.event('app_mention', async ({ event }) => {
+    await client.chat.postMessage({ channel: event.channel, thread_ts: event.ts, text: slackify(helpText()), unfurl_links: false });
+  });
+
   app.error(async (e) => {
     log('error', 'Slack handler error', { error: (e as Error).stack ?? String(e) });
   });
@@ -279,6 +284,13 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       receiver.mount(server);
     },
   };
+}
+
+/** The shared help text in Slack's terms: escaped, `*bold*`, and verbs as /cmk commands. */
+export function slackify(text: string): string {
+  return esc(text)
+    .replace(/\*\*([^*]+)\*\*/g, '*$1*')
+    .replace(/`(new|status|check|list|cancel|audit|help)\b/g, '`/cmk $1');
 }
 
 function safeJson<T>(s: string | undefined): T | undefined {

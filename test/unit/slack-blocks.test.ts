@@ -1,0 +1,75 @@
+// Block Kit output stays inside Slack's limits for the largest request, checked with the same
+// rules the local stand-in enforces (blocks per message, section text, modal title, options,
+// private_metadata).
+import { slackBlockErrors, slackViewErrors } from '../../src/dev';
+import { esc, formModal, requestBlocks } from '../../src/chat/slack/blocks';
+import { requestView } from '../../src/chat/presenter';
+import type { ChangeRequest, CheckResult } from '../../src/domain/types';
+import type { FormChoices } from '../../src/workflow/catalog';
+
+const big = (i: number, status: CheckResult['status']): CheckResult => ({
+  id: `demo.check-${i}`,
+  title: 't',
+  status,
+  finding: `Finding <!channel> ${i} ${'x'.repeat(900)}`,
+  evidence: { a: 'e'.repeat(800) },
+  remedy: `az fix ${'y'.repeat(900)}`,
+});
+
+function largest(): ChangeRequest {
+  const now = new Date().toISOString();
+  return {
+    id: 'CR-ABCDEF',
+    targetType: 'fluid-relay',
+    resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/${'n'.repeat(50)}`,
+    params: { subscriptionId: 's', resourceGroup: 'r'.repeat(90), location: 'eastus', identityId: `/x/${'i'.repeat(128)}`, keyUrl: 'https://v.vault.azure.net/keys/k' },
+    plan: { method: 'PUT', resourceId: '/x', apiVersion: '2022-06-01', body: { properties: { blob: 'p'.repeat(20000) } } },
+    requester: { platform: 'slack', id: 'U1', name: '<!channel> Alex' },
+    conversation: { platform: 'slack', ref: { channel: 'C1' } },
+    digest: 'f'.repeat(64),
+    state: 'pending_approval',
+    checks: Array.from({ length: 120 }, (_, i) => big(i, i % 3 === 0 ? 'fail' : i % 3 === 1 ? 'warn' : 'pass')),
+    approvals: Array.from({ length: 10 }, (_, i) => ({ approver: { platform: 'slack' as const, id: `U${i}`, name: `user ${i}` }, decision: 'approved' as const, digest: 'f'.repeat(64), reason: 'r'.repeat(400), at: now })),
+    requiredApprovals: 12,
+    approvers: Array.from({ length: 30 }, (_, i) => `slack:U${i}`),
+    policyRule: 'r',
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: now,
+    version: 1,
+  };
+}
+
+describe('Slack Block Kit limits', () => {
+  it('the largest request message is valid Block Kit within 50 blocks and 3000-character sections', () => {
+    const blocks = requestBlocks(requestView(largest()));
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    expect(slackBlockErrors(blocks, 'message')).toEqual([]);
+    expect(JSON.stringify(blocks)).toContain('more problems');
+  });
+
+  it('user text is escaped everywhere in the message', () => {
+    const json = JSON.stringify(requestBlocks(requestView(largest())));
+    expect(json).not.toContain('<!channel>');
+    expect(json).toContain('&lt;!channel&gt;');
+  });
+
+  it('the form modal stays valid with 200 choices per picker and long resource ids', () => {
+    const many = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => ({ title: f(i), value: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${'i'.repeat(120)}${i}` }));
+    const choices: FormChoices = {
+      subscriptionId: 's',
+      subscriptions: many(3, (i) => `sub ${i}`),
+      resourceGroups: many(200, (i) => `rg-${i} ${'x'.repeat(100)}`),
+      locations: many(60, (i) => `region ${i}`),
+      identities: many(200, (i) => `identity ${i}`),
+      keys: many(200, (i) => `vault / key ${i}`),
+      keyVersions: many(200, (i) => `version ${i}`),
+    };
+    const view = formModal('form-id', choices);
+    expect(slackViewErrors(view)).toEqual([]);
+  });
+
+  it('escapes the three mrkdwn control characters', () => {
+    expect(esc('<@U123> & <https://x|y>')).toBe('&lt;@U123&gt; &amp; &lt;https://x|y&gt;');
+  });
+});
