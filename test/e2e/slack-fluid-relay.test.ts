@@ -179,4 +179,15 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     expect(JSON.stringify(r.body)).not.toContain('<!here>');
     expect(JSON.stringify(r.body)).toContain('/cmk new fluid-relay');
   });
+
+  it('a 429 from the Web API is retried after Retry-After, not dropped', async () => {
+    const calls = slack.callsTo('chat.postMessage').length;
+    slack.rateLimit('chat.postMessage', 1);
+    const raw = eventBody({ type: 'app_mention', user: ALEX.id, text: 'help', channel: CHANNEL, ts: '1732280000.000950' }, { event_id: 'Ev0RATE1' });
+    await send(raw, 'application/json');
+    await slack.waitFor(() => slack.callsTo('chat.postMessage').slice(calls).find((c) => c.status === 200), 8000, 'retried post');
+    const tries = slack.callsTo('chat.postMessage').slice(calls);
+    expect(tries.map((c) => c.status)).toEqual([429, 200]);
+    expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(900);
+  });
 });
