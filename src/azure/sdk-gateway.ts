@@ -68,11 +68,6 @@ export class SdkArmGateway implements ArmGateway {
     return new SdkArmGateway(this.opts, { client: this.client, listeners: this.listeners, own: listener });
   }
 
-  /** The underlying SDK client, for typed operations (resource lists for pickers). */
-  get sdk(): ResourceManagementClient {
-    return this.client;
-  }
-
   onCall(listener: (call: ArmCallRecord) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -1,6 +1,6 @@
 // Slack: the same product through /cmk, modals and channel approvals, on the same workflow.
 // Every request is acknowledged first; checks, ARM calls and message updates run after the ack.
-import { App, LogLevel, type BlockAction, type ButtonAction, type SlashCommand } from '@slack/bolt';
+import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { ArmGateway } from '../../azure/port';
@@ -123,14 +123,14 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     await ack();
     later(`slack-cmd:${command.trigger_id}`, async () => {
       try {
-        await respond({ response_type: 'ephemeral', ...(await commandReply(cmd, actor, command)) });
+        await respond({ response_type: 'ephemeral', ...(await commandReply(cmd, actor)) });
       } catch (e) {
         await tell(command.channel_id, command.user_id, e);
       }
     });
   });
 
-  async function commandReply(cmd: ReturnType<typeof parseCommand>, actor: Actor, command: SlashCommand): Promise<{ text: string; blocks?: unknown[] }> {
+  async function commandReply(cmd: ReturnType<typeof parseCommand>, actor: Actor): Promise<{ text: string; blocks?: unknown[] }> {
     switch (cmd.kind) {
       case 'help':
         return { text: slackify(helpText()) };
@@ -163,9 +163,8 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
         return { text: esc(auditText(request, rows)) };
       }
       case 'new':
-        return { text: '' };
+        return { text: '' }; // handled above: it opens a modal
     }
-    void command;
   }
 
   function viewerFor(req: ChangeRequest, actor: Actor): Viewer {
