@@ -78,6 +78,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   teams?.attach(workflow);
   slack?.attach(workflow);
+  // Work a previous process left half-done is finished (never written twice).
+  const recovered = await workflow.recover();
+  if (recovered) log('info', 'resuming interrupted executions', { count: recovered });
   // Waiting requests end when their time is up, and say so, even if nobody touches them.
   const sweep = setInterval(() => {
     workflow.expireDue().catch((e) => log('warn', 'expiry sweep failed', { error: (e as Error).message }));

@@ -38,15 +38,32 @@ export interface ArmWriteResult<T = ArmResource> {
   operationUrl?: string;
 }
 
+/** A long-running operation as ARM announced it: enough to follow it from another process. */
+export interface StartedOperation {
+  method: 'PUT' | 'PATCH';
+  url: string;
+  kind: 'azure-async-operation' | 'location';
+  correlationId?: string;
+}
+
+export interface WriteOptions {
+  /** Called once when ARM answers 201/202 with an operation to follow, before any polling — store it. */
+  onOperation?: (op: StartedOperation) => Promise<void> | void;
+  /** Called after each poll that is still running (progress on the card). */
+  onProgress?: (status: string, polls: number) => Promise<void> | void;
+}
+
 export interface ArmGateway {
   /** GET a resource (or any ARM path returning one object). Throws ArmError; 404 → code NotFound-ish with status 404. */
   get<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T>;
   /** GET a collection, following nextLink. */
   list<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T[]>;
   /** PUT, following a long-running operation to its end. */
-  put<T = ArmResource>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>>;
+  put<T = ArmResource>(path: string, apiVersion: string, body: unknown, opts?: WriteOptions): Promise<ArmWriteResult<T>>;
   /** PATCH, following a long-running operation to its end. */
-  patch<T = ArmResource>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>>;
+  patch<T = ArmResource>(path: string, apiVersion: string, body: unknown, opts?: WriteOptions): Promise<ArmWriteResult<T>>;
+  /** Resume following an operation started earlier (e.g. before a restart), then read the result. */
+  resume<T = ArmResource>(op: StartedOperation, path: string, apiVersion: string, opts?: WriteOptions): Promise<ArmWriteResult<T>>;
   /** Every call made, for metrics. */
   onCall(listener: (call: ArmCallRecord) => void): () => void;
   /** A view of this gateway whose calls are also reported to `listener` — one request's audit trail. */

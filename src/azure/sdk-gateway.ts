@@ -7,7 +7,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
-import { ArmError, type ArmCallRecord, type ArmGateway, type ArmWriteResult } from './port';
+import { ArmError, type ArmCallRecord, type ArmGateway, type ArmWriteResult, type StartedOperation, type WriteOptions } from './port';
 
 export interface SdkGatewayOptions {
   endpoint: string;
@@ -90,41 +90,57 @@ export class SdkArmGateway implements ArmGateway {
     return out;
   }
 
-  put<T>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>> {
-    return this.write<T>('PUT', path, apiVersion, body);
+  put<T>(path: string, apiVersion: string, body: unknown, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
+    return this.write<T>('PUT', path, apiVersion, body, opts);
   }
 
-  patch<T>(path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>> {
-    return this.write<T>('PATCH', path, apiVersion, body);
+  patch<T>(path: string, apiVersion: string, body: unknown, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
+    return this.write<T>('PATCH', path, apiVersion, body, opts);
   }
 
-  private async write<T>(method: 'PUT' | 'PATCH', path: string, apiVersion: string, body: unknown): Promise<ArmWriteResult<T>> {
+  private async write<T>(method: 'PUT' | 'PATCH', path: string, apiVersion: string, body: unknown, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
     const first = await this.call(method, path, apiVersion, body);
     const asyncOp = first.headers.get('azure-asyncoperation');
     const location = first.headers.get('location');
     if ((first.status !== 201 && first.status !== 202) || (!asyncOp && !location)) {
       return { status: first.status, body: first.body as T, correlationId: first.correlationId, requestId: first.requestId };
     }
-    const operationUrl = asyncOp ?? location!;
-    const final = await this.followOperation(operationUrl, asyncOp ? 'azure-async-operation' : 'location', first.headers.get('retry-after'), apiVersion);
-    // final-state-via azure-async-operation for PUT: the resource itself is the result.
-    const result = method === 'PUT' || final === undefined ? await this.call('GET', path, apiVersion) : final;
-    return { status: result.status, body: result.body as T, correlationId: first.correlationId, requestId: first.requestId, operationUrl };
+    const op: StartedOperation = { method, url: asyncOp ?? location!, kind: asyncOp ? 'azure-async-operation' : 'location', correlationId: first.correlationId };
+    await opts?.onOperation?.(op);
+    return this.finish<T>(op, path, apiVersion, first.headers.get('retry-after'), opts);
+  }
+
+  resume<T>(op: StartedOperation, path: string, apiVersion: string, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
+    return this.finish<T>(op, path, apiVersion, '0', opts);
+  }
+
+  private async finish<T>(op: StartedOperation, path: string, apiVersion: string, retryAfter: string | null | undefined, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
+    const final = await this.followOperation(op.url, op.kind, retryAfter, apiVersion, opts);
+    // final-state-via azure-async-operation (PUT): the resource itself is the result.
+    const result = op.method === 'PUT' || final === undefined ? await this.call('GET', path, apiVersion) : final;
+    return { status: result.status, body: result.body as T, correlationId: op.correlationId, requestId: result.requestId ?? undefined, operationUrl: op.url };
   }
 
   /** Poll an operation URL to a terminal state; throws ArmError when it ends Failed/Canceled. */
-  async followOperation(url: string, kind: 'azure-async-operation' | 'location', retryAfter: string | undefined | null, apiVersion: string) {
+  async followOperation(url: string, kind: 'azure-async-operation' | 'location', retryAfter: string | undefined | null, apiVersion: string, opts?: WriteOptions) {
     let wait = this.pollDelay(retryAfter);
-    for (;;) {
+    for (let polls = 1; ; polls++) {
       await this.sleep(wait);
       const res = await this.callUrl('GET', url, apiVersion);
       wait = this.pollDelay(res.headers.get('retry-after'));
       if (kind === 'location') {
-        if (res.status === 202) continue;
+        if (res.status === 202) {
+          await opts?.onProgress?.('InProgress', polls);
+          continue;
+        }
         return res;
       }
-      const status = String((res.body as { status?: string })?.status ?? '').toLowerCase();
-      if (!TERMINAL.has(status)) continue;
+      const raw = String((res.body as { status?: string })?.status ?? '');
+      const status = raw.toLowerCase();
+      if (!TERMINAL.has(status)) {
+        await opts?.onProgress?.(raw || 'InProgress', polls);
+        continue;
+      }
       if (status === 'succeeded') return undefined;
       const err = (res.body as { error?: { code?: string; message?: string } }).error;
       throw new ArmError(err?.code ?? 'OperationFailed', err?.message ?? `The operation ended ${status}.`, 200, res.correlationId, res.requestId);

@@ -147,6 +147,8 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
       ? { ...base, status: 'fail', finding: `Verification failed: ${problems.join('; ')}.`, evidence, remedy: 'Open the server in the portal (JSON view) and compare with the request; contact the platform team before retrying.' }
       : { ...base, status: 'pass', finding: 'GET shows the approved key and identity; provisioning Succeeded.', evidence };
   },
+  verifyCheckId: 'fluidrelay.verify',
+  doneMessage: () => 'Created and verified.',
   digestEvidence: (checks) => {
     const pick = (id: string) => checks.find((c) => c.id === id)?.evidence ?? {};
     return { principalId: pick('identity.exists').principalId ?? null, keyVersion: pick('key.enabled').keyVersion ?? pick('key.url-format').version ?? null };

@@ -30,6 +30,10 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   irreversible(params: P): string[];
   /** Compares what ARM reports after the write with what was approved. */
   verify(plan: ArmWritePlan, actual: ArmResource): CheckResult;
+  /** The id of the verification check (e.g. fluidrelay.verify). */
+  verifyCheckId: string;
+  /** What "done" means for this change, in one sentence. */
+  doneMessage(plan: ArmWritePlan): string;
   /** Evidence from check results that the approval is bound to (key version, principal id…). */
   digestEvidence(checks: CheckResult[]): Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 // The channel-neutral workflow: submission → checks → approvals → execution → verification.
 // Teams and Slack call these methods and render what they return; nothing here knows a channel.
-import type { ArmCallRecord, ArmGateway, ArmResource } from '../azure/port';
+import type { ArmCallRecord, ArmGateway, ArmResource, StartedOperation, WriteOptions } from '../azure/port';
 import { isArmError } from '../azure/port';
 import { runChecks } from '../checks/runner';
 import { canonicalJson, newRequestId, sha256 } from '../domain/canonical';
@@ -308,37 +308,70 @@ export class Workflow {
       return req;
     }
 
+    req = await this.deps.store.mutate(req.id, (cur) => ({ next: { ...cur, checks }, audit: [] }));
+    return this.write(req, target);
+  }
+
+  /**
+   * The ARM write, or — after a restart — the rest of it: a stored long-running operation is
+   * followed again rather than sent twice.
+   */
+  private async write(req: ChangeRequest, target: Target, resumeFrom?: StartedOperation): Promise<ChangeRequest> {
     const writeCalls: ArmCallRecord[] = [];
     const armW = recording(this.deps.arm, writeCalls);
+    let lastProgress = 0;
+    const opts: WriteOptions = {
+      onOperation: async (op) => {
+        // Stored before the first poll, so another process can pick it up.
+        req = await this.deps.store.mutate(req.id, (cur) => ({
+          next: { ...cur, operation: op },
+          audit: [{ actor: { system: 'executor' }, event: 'operation_started', data: { method: op.method, operationUrl: op.url, kind: op.kind, correlationId: op.correlationId ?? null } }],
+        }));
+        await this.post(req, `⏳ ${req.id}: Azure accepted the change and is applying it (long-running operation); this card updates when it is done.`);
+      },
+      onProgress: async (status, polls) => {
+        if (polls - lastProgress < 5) return; // the card, not a stream of messages
+        lastProgress = polls;
+        await this.show({ ...req, result: { status: 'failed', message: `Azure reports ${status} (check ${polls})…` } }).catch(() => undefined);
+      },
+    };
     let written;
     try {
-      written = req.plan.method === 'PUT' ? await armW.put(req.plan.resourceId, req.plan.apiVersion, req.plan.body) : await armW.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body);
+      written = resumeFrom
+        ? await armW.resume(resumeFrom, req.plan.resourceId, req.plan.apiVersion, opts)
+        : req.plan.method === 'PUT'
+          ? await armW.put(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts)
+          : await armW.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts);
     } catch (e) {
       const message = isArmError(e) ? `Azure refused the change: ${e.describe()}` : `The change could not be sent: ${(e as Error).message}`;
-      req = await this.transition(req.id, 'failed', { checks, result: { status: 'failed', message, correlationId: isArmError(e) ? e.correlationId : undefined } }, {
+      req = await this.transition(req.id, 'failed', { result: { status: 'failed', message, correlationId: isArmError(e) ? e.correlationId : undefined } }, {
         actor: { system: 'executor' },
         event: 'arm_call',
-        data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: false, code: isArmError(e) ? e.code : 'unknown', status: isArmError(e) ? e.status : null, correlationId: isArmError(e) ? (e.correlationId ?? null) : null },
+        data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: false, code: isArmError(e) ? e.code : 'unknown', status: isArmError(e) ? e.status : null, correlationId: isArmError(e) ? (e.correlationId ?? null) : null, calls: writeCalls },
       });
       await this.show(req);
       await this.post(req, `❌ ${req.id} failed: ${message}`);
       return req;
     }
-    req = await this.transition(req.id, 'verifying', { checks }, {
+    req = await this.transition(req.id, 'verifying', {}, {
       actor: { system: 'executor' },
       event: 'arm_call',
-      data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: true, status: written.status, correlationId: written.correlationId ?? null, operationUrl: written.operationUrl ?? null },
+      data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: true, status: written.status, correlationId: written.correlationId ?? null, operationUrl: written.operationUrl ?? null, resumed: Boolean(resumeFrom) },
     });
     await this.show(req);
+    return this.verify(req, target, written.correlationId);
+  }
 
-    // Moment three: verification from a fresh GET, not from the write's echo.
+  /** Moment three: verification from a fresh GET, not from the write's echo. */
+  private async verify(req: ChangeRequest, target: Target, correlationId?: string): Promise<ChangeRequest> {
+    const calls: ArmCallRecord[] = [];
     let verification: CheckResult;
     try {
-      const actual = await armW.get(req.plan.resourceId, req.plan.apiVersion);
+      const actual = await recording(this.deps.arm, calls).get<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
       verification = target.verify(req.plan, actual);
     } catch (e) {
       verification = {
-        id: `${req.targetType.replace('-', '')}.verify`,
+        id: `${target.verifyCheckId}`,
         title: 'Verification read',
         status: 'error',
         finding: `Could not read the resource back: ${isArmError(e) ? e.describe() : (e as Error).message}`,
@@ -350,12 +383,44 @@ export class Workflow {
     req = await this.transition(
       req.id,
       ok ? 'succeeded' : 'failed',
-      { result: { status: ok ? 'succeeded' : 'failed', message: ok ? 'Created and verified.' : verification.finding, correlationId: written.correlationId, verification: [verification] } },
-      { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence, armCalls: writeCalls.filter((c) => c.method === 'GET') } },
+      { result: { status: ok ? 'succeeded' : 'failed', message: ok ? target.doneMessage(req.plan) : verification.finding, correlationId, verification: [verification] } },
+      { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence, armCalls: calls } },
     );
     await this.show(req);
-    await this.post(req, ok ? `🔐 ${req.id} done: ${target.displayName} ${req.resourceId.split('/').pop()} created with a customer-managed key and verified.` : `⚠️ ${req.id}: the write landed but verification failed — ${verification.finding}`);
+    await this.post(
+      req,
+      ok
+        ? `🔐 ${req.id} done: ${target.displayName} ${req.resourceId.split('/').pop()} — ${target.doneMessage(req.plan)}`
+        : `⚠️ ${req.id}: the write landed but verification failed — ${verification.finding}`,
+    );
     return req;
+  }
+
+  /**
+   * After a restart: requests left `executing` are finished, never written twice. With a stored
+   * operation, follow it; without one, GET the resource first and write only if it is not there.
+   */
+  async recover(): Promise<number> {
+    const stuck = await this.deps.store.listRequests({ states: ['executing', 'verifying'], limit: 500 });
+    for (const req of stuck) {
+      const target = this.target(req.targetType);
+      this.deps.jobs.enqueue(`execute:${req.id}`, async () => {
+        await this.deps.store.audit({ requestId: req.id, actor: { system: 'executor' }, event: 'recovering', data: { state: req.state, operation: req.operation?.url ?? null } });
+        if (req.state === 'verifying') return void (await this.verify(req, target));
+        if (req.operation) return void (await this.write(req, target, req.operation));
+        let landed = false;
+        try {
+          landed = target.verify(req.plan, await this.deps.arm.get<ArmResource>(req.plan.resourceId, req.plan.apiVersion)).status === 'pass';
+        } catch (e) {
+          if (!(isArmError(e) && e.isNotFound)) throw e;
+        }
+        if (landed) {
+          const v = await this.transition(req.id, 'verifying', {}, { actor: { system: 'executor' }, event: 'arm_call', data: { method: 'GET', ok: true, note: 'the write had landed before the restart; not sent again' } });
+          await this.verify(v, target);
+        } else await this.write(req, target);
+      });
+    }
+    return stuck.length;
   }
 
   private async transition(id: string, state: ChangeRequest['state'], patch: Partial<ChangeRequest>, audit: AuditEntry): Promise<ChangeRequest> {

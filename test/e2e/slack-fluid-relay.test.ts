@@ -103,7 +103,7 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     await slack.waitFor(() => /Waiting for 1 more approval/.test(text(slack.message(CHANNEL, posted.ts)?.blocks)), 5000, '1 of 2');
     await press(SAM, 'request.approve');
     await slack.waitFor(() => /Created and verified/.test(text(slack.message(CHANNEL, posted.ts)?.blocks)), 15000, 'done');
-    await slack.waitFor(() => slack.thread(CHANNEL, posted.ts).find((m) => /created with a customer-managed key and verified/.test(m.text ?? '')), 5000, 'result in thread');
+    await slack.waitFor(() => slack.thread(CHANNEL, posted.ts).find((m) => /done: .* — Created and verified/.test(m.text ?? '')), 5000, 'result in thread');
 
     const writes = bot.sim.writes();
     expect(writes).toHaveLength(1);

@@ -128,7 +128,7 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     expect(finalText).toMatch(/This request is done/);
     expect(finalText).toMatch(/✅ \*\*fluidrelay.verify\*\* — GET shows the approved key and identity/);
     expect(finalText).not.toMatch(/\[Approve\]/);
-    await connector.waitFor((a) => /done: Fluid Relay server .* created with a customer-managed key and verified/.test(a.activity.text ?? ''), 5000, 'result post');
+    await connector.waitFor((a) => /done: Fluid Relay server .* — Created and verified/.test(a.activity.text ?? ''), 5000, 'result post');
 
     // The exact body ARM received: the reference example's shape (FluidRelayServers_CreateWithCmk.json).
     const writes = sim.writes();
