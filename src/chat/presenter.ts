@@ -47,6 +47,14 @@ export const MAX_REFRESH_USERS = 60;
 
 const ICON: Record<CheckResult['status'], string> = { pass: '✅', warn: '⚠️', info: 'ℹ️', fail: '❌', error: '⛔' };
 
+function safeSummary(target: NonNullable<ReturnType<typeof findTarget>>, params: Record<string, unknown>): Array<{ title: string; value: string }> {
+  try {
+    return target.summary(params as never);
+  } catch {
+    return [];
+  }
+}
+
 /** Cards have a size budget (Teams ~28 KB per card, Slack 3000 chars per section): keep each value short. */
 function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
@@ -86,7 +94,6 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
       : req.state === 'pending_approval'
         ? `Waiting for ${req.requiredApprovals - counted.length} more approval${req.requiredApprovals - counted.length === 1 ? '' : 's'}.`
         : `This request is ${stateWords(req)}.`;
-  const keyUrl = ((req.plan.body.properties as Record<string, unknown> | undefined)?.encryption as { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } | undefined)?.customerManagedKeyEncryption?.keyEncryptionKeyUrl;
   const failing = req.checks.filter(blocks).map(line);
   return {
     id: req.id,
@@ -100,9 +107,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
       { title: 'Resource', value: name },
       { title: 'Resource group', value: p.resourceGroup ?? '' },
       { title: 'Subscription', value: p.subscriptionId ?? '' },
-      { title: 'Region', value: p.location ?? '' },
-      { title: 'Key', value: keyUrl ?? p.keyUrl ?? '' },
-      { title: 'Identity', value: (p.identityId ?? '').split('/').pop() ?? '' },
+      ...(target ? safeSummary(target, req.params) : []),
       { title: 'Operation', value: `${req.plan.method} ${req.plan.apiVersion}` },
       { title: 'Expires', value: ['pending_approval', 'checked'].includes(req.state) ? `${req.expiresAt.replace('T', ' ').slice(0, 16)} UTC` : '' },
     ].filter((f) => f.value),

@@ -37,6 +37,46 @@ export interface CmkSubject {
   storageBacked?: boolean;
   /** Reads the key URL currently configured on an existing resource of this type. */
   currentKeyUrlOf?: (resource: ArmResource) => string | undefined;
+  /** Chaos: the storage account that holds the experiment's data, and its container. */
+  storageAccountId?: string;
+  blobContainerName?: string;
+  /** The key to check is the storage account's own CMK (Chaos), not a URL in the request. */
+  keyFromStorage?: boolean;
+  /** The write's api-version and whether its payload carries customer data storage (chaos.api-version). */
+  writeApiVersion?: string;
+  payloadHasCustomerDataStorage?: boolean;
+}
+
+export const STORAGE_API = '2025-01-01';
+
+const storageSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  location: z.string().optional(),
+  identity: z.object({ type: z.string().optional(), userAssignedIdentities: z.record(z.string(), z.unknown()).optional() }).partial().optional(),
+  properties: z
+    .object({
+      publicNetworkAccess: z.string().optional(),
+      networkAcls: z.object({ defaultAction: z.string().optional(), bypass: z.string().optional() }).partial().optional(),
+      encryption: z
+        .object({
+          keySource: z.string().optional(),
+          keyvaultproperties: z.object({ keyname: z.string().optional(), keyversion: z.string().nullish(), keyvaulturi: z.string().optional() }).partial().optional(),
+          identity: z.object({ userAssignedIdentity: z.string().nullish() }).partial().optional(),
+        })
+        .partial()
+        .optional(),
+    })
+    .partial()
+    .optional(),
+});
+export type StorageFact = z.infer<typeof storageSchema>;
+
+/** The key URL a storage account's CMK settings name (keyversion "" = the current version). */
+export function storageKeyUrl(a: StorageFact | null): string | undefined {
+  const kv = a?.properties?.encryption?.keyvaultproperties;
+  if (!kv?.keyvaulturi || !kv.keyname) return undefined;
+  return `${kv.keyvaulturi.replace(/\/+$/, '').replace(/:443$/, '')}/keys/${kv.keyname}${kv.keyversion ? `/${kv.keyversion}` : ''}`;
 }
 
 const attributes = z
@@ -167,6 +207,10 @@ export interface Facts {
   botRightsAtTarget: RolePermission[];
   /** The bot's own effective rights at the CMK identity (assign/action lives there). */
   botRightsAtIdentity: RolePermission[];
+  /** Chaos: the storage account for customer data, its container, and the identity's rights on it. */
+  storageAccount: StorageFact | null;
+  container: { id: string } | null;
+  blobGrants: RoleGrant[];
 }
 
 export type FactName = keyof Facts;
@@ -215,6 +259,29 @@ export class FactLoader {
     return p;
   }
 
+  private async keyUrl(): Promise<string> {
+    if (!this.subject.keyFromStorage) return this.subject.keyUrl;
+    return storageKeyUrl(await this.get('storageAccount')) ?? '';
+  }
+
+  /** Role assignments of a principal at or above `scope`, with their role definitions resolved. */
+  private async grantsFor(fact: FactName, scope: string, principalId: string): Promise<RoleGrant[]> {
+    const assignments = await orNull(
+      fact,
+      this.read<unknown[]>(`${scope}/providers/Microsoft.Authorization/roleAssignments`, API.authorization, { $filter: `principalId eq '${principalId}'` }, true).then((list) =>
+        list.map((a) => roleAssignmentSchema.parse(a)),
+      ),
+    );
+    const mine = (assignments ?? []).filter((a) => a.properties.principalId.toLowerCase() === principalId.toLowerCase() && coversScope(a.properties.scope, scope));
+    const grants = await Promise.all(
+      mine.map(async (a) => {
+        const def = await orNull(fact, this.read<unknown>(a.properties.roleDefinitionId, API.authorization).then((d) => roleDefinitionSchema.parse(d)));
+        return def ? { assignment: a, roleName: def.properties.roleName ?? def.name ?? 'custom role', permissions: def.properties.permissions } : null;
+      }),
+    );
+    return grants.filter((g): g is RoleGrant => g !== null);
+  }
+
   /** Finds a vault by name in the request's subscription (vault names are globally unique). */
   private async vaultIdFor(vaultName: string, fact: FactName): Promise<string | null> {
     const filter = `resourceType eq 'Microsoft.KeyVault/vaults' and name eq '${vaultName}'`;
@@ -244,12 +311,24 @@ export class FactLoader {
   private async loadAny(name: FactName): Promise<unknown> {
     switch (name) {
       case 'keyRef': {
-        const r = parseKeyUrl(this.subject.keyUrl);
+        const r = parseKeyUrl(await this.keyUrl());
         return r.ok ? r.ref : null;
       }
       case 'keyRefProblem': {
-        const r = parseKeyUrl(this.subject.keyUrl);
+        const r = parseKeyUrl(await this.keyUrl());
         return r.ok ? null : r.reason;
+      }
+      case 'storageAccount':
+        if (!this.subject.storageAccountId) return null;
+        return orNull('storageAccount', this.read<unknown>(this.subject.storageAccountId, STORAGE_API).then((a) => storageSchema.parse(a)));
+      case 'container':
+        if (!this.subject.storageAccountId || !this.subject.blobContainerName) return null;
+        return orNull('container', this.read<{ id: string }>(`${this.subject.storageAccountId}/blobServices/default/containers/${this.subject.blobContainerName}`, STORAGE_API));
+      case 'blobGrants': {
+        const identity = await this.get('identity');
+        if (!identity || !this.subject.storageAccountId) return [];
+        const scope = `${this.subject.storageAccountId}/blobServices/default/containers/${this.subject.blobContainerName ?? 'default'}`;
+        return this.grantsFor('blobGrants', scope, identity.properties.principalId);
       }
       case 'vaultId': {
         const ref = await this.get('keyRef');
@@ -302,26 +381,7 @@ export class FactLoader {
         const [vault, identity, ref] = await Promise.all([this.get('vault'), this.get('identity'), this.get('keyRef')]);
         if (!vault || !identity || !ref || !vault.properties.enableRbacAuthorization) return [];
         // At the key's scope, a principal filter returns assignments at the key and every scope above it.
-        const scope = `${vault.id}/keys/${ref.keyName}`;
-        const assignments = await orNull(
-          'roleGrants',
-          this.read<unknown[]>(`${scope}/providers/Microsoft.Authorization/roleAssignments`, API.authorization, {
-            $filter: `principalId eq '${identity.properties.principalId}'`,
-          }, true).then((list) => list.map((a) => roleAssignmentSchema.parse(a))),
-        );
-        const mine = (assignments ?? []).filter(
-          (a) => a.properties.principalId.toLowerCase() === identity.properties.principalId.toLowerCase() && coversScope(a.properties.scope, scope),
-        );
-        const grants = await Promise.all(
-          mine.map(async (a) => {
-            const def = await orNull(
-              'roleGrants',
-              this.read<unknown>(a.properties.roleDefinitionId, API.authorization).then((d) => roleDefinitionSchema.parse(d)),
-            );
-            return def ? { assignment: a, roleName: def.properties.roleName ?? def.name ?? 'custom role', permissions: def.properties.permissions } : null;
-          }),
-        );
-        return grants.filter((g): g is RoleGrant => g !== null);
+        return this.grantsFor('roleGrants', `${vault.id}/keys/${ref.keyName}`, identity.properties.principalId);
       }
     }
   }

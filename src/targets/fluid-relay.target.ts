@@ -120,6 +120,11 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
     };
   },
   checks: FLUID_RELAY_CHECKS,
+  summary: (p) => [
+    { title: 'Region', value: p.location },
+    { title: 'Key', value: effectiveKeyUrl(p) },
+    { title: 'Identity', value: p.identityId.split('/').pop() ?? '' },
+  ],
   irreversible: () => [
     'Customer-managed key encryption can never be turned off on this server once it is created.',
     'The key vault and key must stay enabled for the server’s whole life; deleting or disabling them makes the server unusable.',

@@ -15,6 +15,7 @@ export interface FormChoices {
   identities: Choice[];
   keys: Choice[];
   keyVersions: Choice[];
+  storageAccounts: Choice[];
 }
 
 type Sub = { subscriptionId: string; displayName?: string; state?: string };
@@ -31,11 +32,12 @@ export async function loadFormChoices(arm: ArmGateway, preferredSubscription?: s
   if (!subs.length) throw new Error('The bot cannot see any enabled subscription. Give its identity Reader on the subscriptions it should manage.');
   const sub = subs.find((s) => s.subscriptionId.toLowerCase() === preferredSubscription?.toLowerCase()) ?? subs[0]!;
   const base = `/subscriptions/${sub.subscriptionId}`;
-  const [groups, locations, identities, vaults] = await Promise.all([
+  const [groups, locations, identities, vaults, storage] = await Promise.all([
     arm.list<Named>(`${base}/resourcegroups`, API.resources),
     arm.list<Named>(`${base}/locations`, '2022-12-01'),
     arm.list<Named>(`${base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`, API.managedIdentity),
     arm.list<Named>(`${base}/resources`, API.resources, { $filter: "resourceType eq 'Microsoft.KeyVault/vaults'" }),
+    arm.list<Named>(`${base}/resources`, API.resources, { $filter: "resourceType eq 'Microsoft.Storage/storageAccounts'" }),
   ]);
   const keysByVault = await Promise.all(vaults.map(async (v) => ({ vault: v, keys: await arm.list<KeyItem>(`${v.id}/keys`, API.keyVault) })));
   const keys = keysByVault.flatMap(({ vault, keys }) =>
@@ -57,6 +59,7 @@ export async function loadFormChoices(arm: ArmGateway, preferredSubscription?: s
         value: stripDefaultPort(key.properties?.keyUri ?? `https://${vault.name}.vault.azure.net/keys/${key.name}`),
       }))
       .sort(byName),
+    storageAccounts: storage.map((a) => ({ title: `${a.name} (${a.location ?? '?'})`, value: a.id })).sort(byName),
     keyVersions: [
       { title: 'latest (versionless: auto-rotation)', value: 'latest' },
       ...versions.flatMap(({ vault, key, versions }) =>

@@ -74,7 +74,7 @@ export class Workflow {
 
   target(type: string): Target {
     const t = findTarget(type);
-    if (!t) throw new Refusal(`Unknown target "${type}". Supported: fluid-relay.`);
+    if (!t) throw new Refusal(`Unknown target "${type}". Supported: ${Object.keys(TARGETS).join(', ')}.`);
     return t;
   }
 
@@ -227,6 +227,26 @@ export class Workflow {
       this.deps.jobs.enqueue(`execute:${next.id}`, () => this.execute(next.id));
     } else await this.post(next, `👍 ${actor.name} approved ${next.id} (${approvalsFor(next).length} of ${next.requiredApprovals}).`);
     return next;
+  }
+
+  /** Form values copied from an existing resource (`new chaos-experiment --from <id>`). */
+  async readExisting(resourceId: string, targetType: string): Promise<Record<string, string>> {
+    const target = this.target(targetType);
+    let r: ArmResource;
+    try {
+      r = await this.deps.arm.get<ArmResource>(resourceId, target.apiVersion);
+    } catch (e) {
+      if (isArmError(e) && e.isNotFound) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
+      throw e;
+    }
+    const props = (r.properties ?? {}) as { steps?: unknown; selectors?: unknown };
+    if (!props.steps || !props.selectors) throw new Refusal(`${resourceId} has no steps and selectors to copy.`);
+    return {
+      location: r.location ?? '',
+      identityId: Object.keys(r.identity?.userAssignedIdentities ?? {})[0] ?? '',
+      template: '',
+      definition: JSON.stringify({ steps: props.steps, selectors: props.selectors }, null, 2),
+    };
   }
 
   /** How the actor relates to the request: decides which card view they get. */

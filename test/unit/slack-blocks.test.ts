@@ -64,6 +64,7 @@ describe('Slack Block Kit limits', () => {
       identities: many(200, (i) => `identity ${i}`),
       keys: many(200, (i) => `vault / key ${i}`),
       keyVersions: many(200, (i) => `version ${i}`),
+      storageAccounts: many(10, (i) => `st${i}`),
     };
     const view = formModal('form-id', choices);
     expect(slackViewErrors(view)).toEqual([]);

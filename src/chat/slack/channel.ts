@@ -104,6 +104,10 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
   app.command('/cmk', async ({ command, ack, respond }) => {
     const cmd = parseCommand(command.text ?? '');
     const actor = actorOf({ id: command.user_id, name: command.user_name });
+    if (cmd.kind === 'new' && cmd.target !== 'fluid-relay') {
+      await ack({ response_type: 'ephemeral', text: `\`${cmd.target}\` requests have a form in Teams only for now; in Slack, \`/cmk new fluid-relay\` is available. Everything else (approvals, status, check, audit) works here.` });
+      return;
+    }
     if (cmd.kind === 'new') {
       await ack();
       // The trigger id lives 3 s: open a loading modal now, fill it when ARM has answered.

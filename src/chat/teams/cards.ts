@@ -45,24 +45,20 @@ export function requestCard(req: ChangeRequest, viewer: Viewer = 'all'): Record<
   return fitCard(requestView(req, viewer));
 }
 
+const FORM_DEFAULTS: Record<string, Record<string, string>> = {
+  'fluid-relay': { name: '', location: '', identityId: '', keyUrl: '', keyVersion: 'latest', storagesku: 'basic' },
+  'chaos-experiment': { name: '', location: '', identityId: '', storageAccountId: '', blobContainerName: 'chaosdata', template: 'vm-shutdown', targetResourceId: '', definition: '' },
+};
+
 export function formCard(
   target: string,
   choices: FormChoices,
   values: Record<string, unknown> = {},
   errors: Array<{ label: string; message: string }> = [],
 ): Record<string, unknown> {
-  const defaults = {
-    subscriptionId: choices.subscriptionId,
-    resourceGroup: choices.resourceGroups[0]?.value ?? '',
-    name: '',
-    location: '',
-    identityId: '',
-    keyUrl: '',
-    keyVersion: 'latest',
-    storagesku: 'basic',
-  };
+  const defaults = { subscriptionId: choices.subscriptionId, resourceGroup: choices.resourceGroups[0]?.value ?? '', ...FORM_DEFAULTS[target] };
   const merged = Object.fromEntries(Object.entries({ ...defaults, ...values }).map(([k, v]) => [k, v === undefined || v === null ? '' : String(v)]));
-  return expandCard(`${target}-form`, { choices, values: merged, errors });
+  return expandCard(`${target}-form`, { choices, values: merged, errors, from: String(values.from ?? '') });
 }
 
 export function noticeCard(title: string, text: string, color: 'default' | 'good' | 'warning' | 'attention' | 'accent' = 'default'): Record<string, unknown> {

@@ -143,6 +143,13 @@ export class TeamsBot extends ActivityHandler {
         return { card: fitCard(reviewView(target.displayName, resource.id, resource.location, keyUrl, checks)) };
       }
       case 'new': {
+        if (cmd.from) {
+          // CMK can only be set at creation: copy the experiment's steps and selectors into a new one.
+          const source = await this.deps.workflow.readExisting(cmd.from, cmd.target);
+          const choices = await loadFormChoices(this.deps.arm, cmd.from.split('/')[2]);
+          const rg = cmd.from.split('/')[4];
+          return { card: formCard(cmd.target, choices, { ...source, resourceGroup: rg, name: `${cmd.from.split('/').pop()}-cmk`, from: cmd.from }) };
+        }
         const choices = await loadFormChoices(this.deps.arm);
         return { card: formCard(cmd.target, choices) };
       }

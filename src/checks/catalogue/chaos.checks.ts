@@ -1,0 +1,139 @@
+// Chaos Studio experiment CMK (seed doc: chaos-studio-customer-managed-keys.md) and the storage
+// account that holds the experiment's data.
+import { grants } from '../rbac';
+import { defineCheck, fail, info, pass, warn } from '../types';
+
+export const CHAOS_PREVIEW_API = '2023-10-27-preview';
+const BLOB_WRITE = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write';
+const CONTAINER_NAME = /^[a-z0-9]([a-z0-9]|(-(?!-))){1,61}[a-z0-9]$/;
+
+const nameOf = (id: string | undefined) => (id ?? '').split('/').pop() ?? '';
+
+export const chaosApiVersion = defineCheck({
+  id: 'chaos.api-version',
+  title: 'The write uses an api-version that has customer data storage',
+  needs: [],
+  evaluate: (_f, { subject }) =>
+    subject.writeApiVersion === CHAOS_PREVIEW_API && subject.payloadHasCustomerDataStorage
+      ? pass(`Writes and verifies with ${CHAOS_PREVIEW_API}: the GA versions (2024-01-01, 2025-01-01) have no customerDataStorage, and 2024-01-01 rejects it.`, { apiVersion: CHAOS_PREVIEW_API })
+      : fail(
+          `The write would use ${subject.writeApiVersion ?? '?'}${subject.payloadHasCustomerDataStorage ? '' : ' without customerDataStorage'}; CMK for experiments exists only in ${CHAOS_PREVIEW_API}.`,
+          `Use api-version ${CHAOS_PREVIEW_API} with properties.customerDataStorage.`,
+          { apiVersion: subject.writeApiVersion ?? null },
+        ),
+});
+
+export const chaosCreateOnly = defineCheck({
+  id: 'chaos.create-only',
+  title: 'CMK is set when the experiment is created',
+  needs: ['existing'],
+  evaluate: ({ existing }, { subject }) => {
+    const name = nameOf(subject.resourceId);
+    if (!existing) return pass(`Experiment ${name} does not exist yet; CMK will be set at creation.`, { exists: false });
+    const cds = (existing.properties as { customerDataStorage?: unknown } | undefined)?.customerDataStorage;
+    return fail(
+      cds ? `Experiment ${name} already exists with CMK.` : `Experiment ${name} already exists without CMK; Chaos Studio sets CMK only when an experiment is created (PATCH can change only its identity).`,
+      cds ? 'Choose a new name.' : `Create a CMK-enabled copy under a new name: \`new chaos-experiment --from ${subject.resourceId}\`.`,
+      { exists: true, cmk: Boolean(cds) },
+    );
+  },
+});
+
+export const chaosIdentityMatch = defineCheck({
+  id: 'chaos.identity-match',
+  title: 'The experiment uses the user-assigned identity that reads the key and writes the blobs',
+  needs: ['storageAccount'],
+  evaluate: ({ storageAccount }, { subject }) => {
+    const note = 'The Chaos Studio doc’s own sample uses a SystemAssigned identity, but its text requires a user-assigned identity that matches the one with key and blob access; the bot always uses the user-assigned identity.';
+    if ((subject.cmkIdentityType ?? 'UserAssigned') !== 'UserAssigned') return fail(`The experiment identity is ${subject.cmkIdentityType}. ${note}`, 'Pick a user-assigned identity.', { identityType: subject.cmkIdentityType ?? null });
+    const enc = storageAccount?.properties?.encryption?.identity?.userAssignedIdentity ?? '';
+    if (storageAccount && enc && enc.toLowerCase() !== subject.identityId.toLowerCase()) {
+      return warn(
+        `The storage account encrypts with identity ${nameOf(enc)}, but the experiment will use ${nameOf(subject.identityId)}. ${note}`,
+        `Use ${nameOf(enc)} for the experiment, or make sure ${nameOf(subject.identityId)} also has key and blob access (the checks below say whether it has).`,
+        { experimentIdentity: nameOf(subject.identityId), storageEncryptionIdentity: nameOf(enc) },
+      );
+    }
+    return pass(`User-assigned identity ${nameOf(subject.identityId)}, the same one the storage account encrypts with. ${note}`, { experimentIdentity: nameOf(subject.identityId) });
+  },
+});
+
+export const storageExists = defineCheck({
+  id: 'storage.exists',
+  title: 'The storage account for experiment data exists',
+  needs: ['storageAccount'],
+  evaluate: ({ storageAccount }, { subject }) =>
+    storageAccount
+      ? pass(`Storage account ${storageAccount.name}.`, { storageAccountId: storageAccount.id })
+      : fail(`Storage account ${subject.storageAccountId} was not found in this subscription (or the bot cannot read it).`, 'Pick an existing storage account; it needs CMK and public network access.', { storageAccountId: subject.storageAccountId ?? null }),
+});
+
+export const storagePublicAccess = defineCheck({
+  id: 'storage.public-access',
+  title: 'The storage account allows public access from all networks',
+  needs: ['storageAccount'],
+  evaluate: ({ storageAccount }) => {
+    if (!storageAccount) return fail('Cannot check network access: the storage account was not found.', 'Fix storage.exists first.');
+    const pna = storageAccount.properties?.publicNetworkAccess ?? 'Enabled';
+    const action = storageAccount.properties?.networkAcls?.defaultAction ?? 'Allow';
+    const evidence = { publicNetworkAccess: pna, defaultAction: action };
+    return pna.toLowerCase() === 'enabled' && action.toLowerCase() === 'allow'
+      ? pass('Public network access from all networks.', evidence)
+      : fail(
+          `Chaos Studio CMK needs the storage account to allow public access from all networks; ${storageAccount.name} has publicNetworkAccess ${pna} and default action ${action}.`,
+          `az storage account update --name ${storageAccount.name} --public-network-access Enabled --default-action Allow`,
+          evidence,
+        );
+  },
+});
+
+export const storageCmkEnabled = defineCheck({
+  id: 'storage.cmk-enabled',
+  title: 'The storage account itself uses a customer-managed key',
+  needs: ['storageAccount'],
+  evaluate: ({ storageAccount }) => {
+    if (!storageAccount) return fail('Cannot check encryption: the storage account was not found.', 'Fix storage.exists first.');
+    const source = storageAccount.properties?.encryption?.keySource ?? 'Microsoft.Storage';
+    return source.toLowerCase() === 'microsoft.keyvault'
+      ? pass(`Encrypted with a customer-managed key (${source}); the key.* and vault.* checks above are about that key.`, { keySource: source })
+      : fail(
+          `Storage account ${storageAccount.name} uses Microsoft-managed keys (${source}); Chaos Studio requires its Encryption type to be a customer-managed key.`,
+          `Switch it to CMK first: \`new storage-cmk ${storageAccount.id}\` (the bot checks and applies it with approval).`,
+          { keySource: source },
+        );
+  },
+});
+
+export const storageBlobWrite = defineCheck({
+  id: 'storage.blob-write',
+  title: 'The identity can write blobs to the container',
+  needs: ['blobGrants', 'identity'],
+  evaluate: ({ blobGrants, identity }, { subject }) => {
+    if (!identity) return fail('Cannot check blob access: the identity was not found.', 'Fix identity.exists first.');
+    const granting = blobGrants.find((g) => grants(g.permissions, BLOB_WRITE, 'data'));
+    return granting
+      ? pass(`Granted by role "${granting.roleName}" at ${granting.assignment.properties.scope ?? 'an inherited scope'}.`, { roleAssignment: granting.assignment.id })
+      : fail(
+          `Identity ${identity.name} cannot write blobs to ${nameOf(subject.storageAccountId)}/${subject.blobContainerName ?? ''}.`,
+          `az role assignment create --assignee-object-id ${identity.properties.principalId} --assignee-principal-type ServicePrincipal --role "Storage Blob Data Contributor" --scope ${subject.storageAccountId}`,
+          { principalId: identity.properties.principalId, rolesFound: blobGrants.map((g) => g.roleName).join(', ') || 'none' },
+        );
+  },
+});
+
+export const storageContainerName = defineCheck({
+  id: 'storage.container-name',
+  title: 'The blob container name is valid and the container exists',
+  needs: ['container'],
+  evaluate: ({ container }, { subject }) => {
+    const name = subject.blobContainerName ?? '';
+    if (!CONTAINER_NAME.test(name)) {
+      return fail(`"${name}" is not a valid container name: 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.`, 'Choose a name such as chaosdata.', { blobContainerName: name });
+    }
+    return container
+      ? pass(`Container ${name} exists.`, { blobContainerName: name })
+      : fail(`Container ${name} does not exist in ${nameOf(subject.storageAccountId)}.`, `az storage container create --account-name ${nameOf(subject.storageAccountId)} --name ${name} --auth-mode login`, { blobContainerName: name });
+  },
+});
+
+export const notApplicable = (id: string, title: string, why: string) => defineCheck({ id, title, needs: [], evaluate: () => info(why) });
