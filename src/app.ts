@@ -44,20 +44,24 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const policy = opts.policy ?? loadPolicy(config.policyFile);
 
   let simulator = opts.simulator;
-  const ownsSimulator = !simulator && config.azure.mode === 'simulator';
-  if (!simulator && config.azure.mode === 'simulator') {
-    simulator = await startSimulator({ port: config.azure.simulatorPort, tlsDir: `${config.dataDir}/simulator-tls` });
+  const external = config.azure.mode === 'simulator' ? config.azure.external : undefined;
+  const ownsSimulator = !simulator && config.azure.mode === 'simulator' && !external;
+  if (ownsSimulator) {
+    simulator = await startSimulator({ port: config.azure.mode === 'simulator' ? config.azure.simulatorPort : 0, tlsDir: `${config.dataDir}/simulator-tls` });
   }
+  const tuning = { timeoutMs: config.armTimeoutMs, ...opts.armTuning };
   const arm = new SdkArmGateway(
     simulator
-      ? { endpoint: simulator.endpoint, ca: simulator.ca, credential: staticTokenCredential(), timeoutMs: config.armTimeoutMs, ...opts.armTuning }
-      : {
-          endpoint: config.azure.mode === 'azure' ? config.azure.endpoint : '',
-          ca: config.azure.mode === 'azure' && config.azure.caFile ? readFileSync(config.azure.caFile, 'utf8') : undefined,
-          credential: defaultAzureCredential(),
-          timeoutMs: config.armTimeoutMs,
-          ...opts.armTuning,
-        },
+      ? { endpoint: simulator.endpoint, ca: simulator.ca, credential: staticTokenCredential(), ...tuning }
+      : external
+        ? // A simulator in another process (it accepts any bearer token): survives bot restarts.
+          { endpoint: external.endpoint, ca: external.caFile ? readFileSync(external.caFile, 'utf8') : undefined, credential: staticTokenCredential(), ...tuning }
+        : {
+            endpoint: config.azure.mode === 'azure' ? config.azure.endpoint : '',
+            ca: config.azure.mode === 'azure' && config.azure.caFile ? readFileSync(config.azure.caFile, 'utf8') : undefined,
+            credential: defaultAzureCredential(),
+            ...tuning,
+          },
   );
 
   const store =

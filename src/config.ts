@@ -75,7 +75,7 @@ export interface Config {
   database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
   dataDir: string;
   azure:
-    | { mode: 'simulator'; simulatorPort: number }
+    | { mode: 'simulator'; simulatorPort: number; /** A simulator running elsewhere (npm run simulator), not embedded. */ external?: { endpoint: string; caFile?: string } }
     | { mode: 'azure'; endpoint: string; caFile?: string };
   slack?: { signingSecret: string; botToken: string; apiUrl: string };
   teamsEnabled: boolean;
@@ -127,7 +127,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR,
     azure:
       mode === 'simulator'
-        ? { mode: 'simulator', simulatorPort: e.SIMULATOR_PORT }
+        ? { mode: 'simulator', simulatorPort: e.SIMULATOR_PORT, external: e.ARM_ENDPOINT ? { endpoint: e.ARM_ENDPOINT, caFile: e.ARM_CA_FILE } : undefined }
         : { mode: 'azure', endpoint: e.ARM_ENDPOINT ?? 'https://management.azure.com', caFile: e.ARM_CA_FILE },
     slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL } : undefined,
     teamsEnabled: e.TEAMS_ENABLED === 'true',

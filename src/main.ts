@@ -29,7 +29,7 @@ async function main() {
     config.teamsEnabled ? `  Teams endpoint:   ${app.url}/api/messages${config.teams.appId ? '' : '  (no MicrosoftAppId: unauthenticated, loopback only)'}` : '  Teams:            off (TEAMS_ENABLED=false)',
     config.slack ? `  Slack endpoint:   ${app.url}/slack/events  (Web API ${config.slack.apiUrl})` : '  Slack:            off (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)',
     `  Health:           ${app.url}/healthz`,
-    `  Azure:            ${app.simulator ? `local simulator at ${app.simulator.endpoint} (CA ${app.simulator.caPath ?? 'in memory'})` : config.azure.mode === 'azure' ? config.azure.endpoint : ''}`,
+    `  Azure:            ${app.simulator ? `local simulator at ${app.simulator.endpoint} (CA ${app.simulator.caPath ?? 'in memory'})` : config.azure.mode === 'azure' ? config.azure.endpoint : `external simulator at ${config.azure.external?.endpoint}`}`,
     `  Database:         ${config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`}`,
     `  Policy:           ${config.policyFile}`,
     '',

@@ -318,11 +318,13 @@ export class Workflow {
       const why = turned.length
         ? `checks now fail: ${turned.map((c) => `${c.id} (${c.finding})`).join('; ')}`
         : 'the evidence the approvals were bound to changed (key version or identity)';
-      req = await this.transition(req.id, turned.length ? 'failed' : 'pending_approval', { checks, digest, result: turned.length ? { status: 'failed', message: `Stopped before the write: ${why}.` } : undefined }, {
+      const moved = await this.transition(req.id, ['executing'], turned.length ? 'failed' : 'pending_approval', { checks, digest, result: turned.length ? { status: 'failed', message: `Stopped before the write: ${why}.` } : undefined }, {
         actor: { system: 'executor' },
         event: 'voided',
         data: { reason: why, oldDigest: req.digest, newDigest: digest },
       });
+      if (!moved) return undefined;
+      req = moved;
       await this.show(req);
       await this.post(req, `⛔ ${req.id}: nothing was changed in Azure — ${why}. Earlier approvals no longer count.`);
       return req;
@@ -364,20 +366,24 @@ export class Workflow {
           : await armW.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts);
     } catch (e) {
       const message = isArmError(e) ? `Azure refused the change: ${e.describe()}` : `The change could not be sent: ${(e as Error).message}`;
-      req = await this.transition(req.id, 'failed', { result: { status: 'failed', message, correlationId: isArmError(e) ? e.correlationId : undefined } }, {
+      const failed = await this.transition(req.id, ['executing'], 'failed', { result: { status: 'failed', message, correlationId: isArmError(e) ? e.correlationId : undefined } }, {
         actor: { system: 'executor' },
         event: 'arm_call',
         data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: false, code: isArmError(e) ? e.code : 'unknown', status: isArmError(e) ? e.status : null, correlationId: isArmError(e) ? (e.correlationId ?? null) : null, calls: writeCalls },
       });
+      if (!failed) return (await this.deps.store.getRequest(req.id)) ?? req;
+      req = failed;
       await this.show(req);
       await this.post(req, `❌ ${req.id} failed: ${message}`);
       return req;
     }
-    req = await this.transition(req.id, 'verifying', {}, {
+    const verifying = await this.transition(req.id, ['executing'], 'verifying', {}, {
       actor: { system: 'executor' },
       event: 'arm_call',
       data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: true, status: written.status, correlationId: written.correlationId ?? null, operationUrl: written.operationUrl ?? null, resumed: Boolean(resumeFrom) },
     });
+    if (!verifying) return (await this.deps.store.getRequest(req.id)) ?? req;
+    req = verifying;
     await this.show(req);
     return this.verify(req, target, written.correlationId);
   }
@@ -400,12 +406,15 @@ export class Workflow {
       };
     }
     const ok = verification.status === 'pass';
-    req = await this.transition(
+    const done = await this.transition(
       req.id,
+      ['verifying'],
       ok ? 'succeeded' : 'failed',
       { result: { status: ok ? 'succeeded' : 'failed', message: ok ? target.doneMessage(req.plan) : verification.finding, correlationId, verification: [verification] } },
       { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence, armCalls: calls } },
     );
+    if (!done) return (await this.deps.store.getRequest(req.id)) ?? req;
+    req = done;
     await this.show(req);
     await this.post(
       req,
@@ -435,16 +444,31 @@ export class Workflow {
           if (!(isArmError(e) && e.isNotFound)) throw e;
         }
         if (landed) {
-          const v = await this.transition(req.id, 'verifying', {}, { actor: { system: 'executor' }, event: 'arm_call', data: { method: 'GET', ok: true, note: 'the write had landed before the restart; not sent again' } });
-          await this.verify(v, target);
+          const v = await this.transition(req.id, ['executing'], 'verifying', {}, { actor: { system: 'executor' }, event: 'arm_call', data: { method: 'GET', ok: true, note: 'the write had landed before the restart; not sent again' } });
+          if (v) await this.verify(v, target);
         } else await this.write(req, target);
       });
     }
     return stuck.length;
   }
 
-  private async transition(id: string, state: ChangeRequest['state'], patch: Partial<ChangeRequest>, audit: AuditEntry): Promise<ChangeRequest> {
-    return this.deps.store.mutate(id, (cur) => ({ next: { ...cur, ...patch, state }, audit: [audit] }));
+  /**
+   * Move a request from one of `from` to `state`. Returns undefined when it is no longer in `from`:
+   * another worker (or the process before a restart) got there first, and this one stops.
+   */
+  private async transition(id: string, from: ChangeRequest['state'][], state: ChangeRequest['state'], patch: Partial<ChangeRequest>, audit: AuditEntry): Promise<ChangeRequest | undefined> {
+    try {
+      return await this.deps.store.mutate(id, (cur) => {
+        if (!from.includes(cur.state)) throw new StoreConflict(`${cur.id} is ${cur.state}, not ${from.join('/')}`);
+        return { next: { ...cur, ...patch, state }, audit: [audit] };
+      });
+    } catch (e) {
+      if (e instanceof StoreConflict) {
+        this.log('info', 'state moved on elsewhere; stopping this worker', { requestId: id, to: state, reason: e.message });
+        return undefined;
+      }
+      throw e;
+    }
   }
 
   private async expireIfDue(req: ChangeRequest): Promise<ChangeRequest> {

@@ -28,3 +28,10 @@ describe('config', () => {
     expect(() => loadConfig(env as Record<string, string>)).toThrow(message);
   });
 });
+
+describe('external simulator', () => {
+  it('AZURE_MODE=simulator with ARM_ENDPOINT talks to a simulator in another process', () => {
+    const c = loadConfig({ AZURE_MODE: 'simulator', ARM_ENDPOINT: 'https://127.0.0.1:8443', ARM_CA_FILE: '.data/simulator-tls/ca.pem' });
+    expect(c.azure).toEqual({ mode: 'simulator', simulatorPort: 0, external: { endpoint: 'https://127.0.0.1:8443', caFile: '.data/simulator-tls/ca.pem' } });
+  });
+});
