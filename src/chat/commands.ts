@@ -3,7 +3,7 @@ import { REQUEST_ID_PATTERN } from '../domain/canonical';
 
 export type Command =
   | { kind: 'help' }
-  | { kind: 'new'; target: string; from?: string }
+  | { kind: 'new'; target: string; from?: string; resourceId?: string }
   | { kind: 'status'; id: string }
   | { kind: 'check-request'; id: string }
   | { kind: 'check-resource'; resourceId: string }
@@ -14,7 +14,7 @@ export type Command =
 
 const RESOURCE_ID_PATTERN = /^\/subscriptions\/[^/\s]+\/resourceGroups\/[^/\s]+\/providers\/[^/\s]+\/[^/\s]+\/[^/\s]+\/?$/i;
 
-export const SUPPORTED_TARGETS = ['fluid-relay', 'chaos-experiment'] as const;
+export const SUPPORTED_TARGETS = ['fluid-relay', 'chaos-experiment', 'storage-cmk'] as const;
 
 export function parseCommand(text: string): Command {
   const words = text.trim().split(/\s+/).filter(Boolean);
@@ -35,6 +35,10 @@ export function parseCommand(text: string): Command {
         if (target !== 'chaos-experiment') return { kind: 'usage', problem: '`--from` copies an existing Chaos Studio experiment: `new chaos-experiment --from <experiment id>`.' };
         if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Chaos\/experiments\/[^/\s]+$/i.test(from)) return { kind: 'usage', problem: '`--from` needs the resource id of an existing experiment (/subscriptions/…/providers/Microsoft.Chaos/experiments/<name>).' };
         return { kind: 'new', target, from };
+      }
+      if (target === 'storage-cmk' && words[2]) {
+        if (!RESOURCE_ID_PATTERN.test(words[2]) || !/\/providers\/Microsoft\.Storage\/storageAccounts\//i.test(words[2])) return { kind: 'usage', problem: '`new storage-cmk` takes the resource id of a storage account (or nothing, to pick one).' };
+        return { kind: 'new', target, resourceId: words[2] };
       }
       return { kind: 'new', target };
     }
@@ -71,6 +75,7 @@ export const HELP_LINES = [
   '**cmk-chatops** turns on customer-managed keys (CMK) on Azure resources, with checks and approvals.',
   '',
   '- `new fluid-relay` — request a new Azure Fluid Relay server encrypted with your key (a form opens)',
+  '- `new storage-cmk [<storage account id>]` — switch an existing storage account to a customer-managed key',
   '- `new chaos-experiment` — request a Chaos Studio experiment whose data is kept in your CMK storage account (from a template or pasted JSON); `new chaos-experiment --from <experiment id>` makes a CMK copy of an existing one',
   '- `status <request id>` — show a request and where it stands',
   '- `check <request id>` — run the prerequisite checks of a waiting request again (read-only)',

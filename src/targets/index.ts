@@ -1,10 +1,12 @@
 import { chaosTarget } from './chaos-experiment.target';
 import { fluidRelayTarget } from './fluid-relay.target';
+import { storageTarget } from './storage-account.target';
 import type { Target } from './types';
 
 export const TARGETS: Record<string, Target> = {
   'fluid-relay': fluidRelayTarget as unknown as Target,
   'chaos-experiment': chaosTarget as unknown as Target,
+  'storage-cmk': storageTarget as unknown as Target,
 };
 
 export function findTarget(type: string): Target | undefined {

@@ -1,6 +1,6 @@
 // A CMK-capable resource type. Adding a service means adding one target module.
 import type { z } from 'zod';
-import type { ArmResource } from '../azure/port';
+import type { ArmGateway, ArmResource } from '../azure/port';
 import type { Check } from '../checks/types';
 import type { CmkSubject } from '../checks/facts';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
@@ -21,6 +21,8 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   schema: z.ZodType<P>;
   fields: readonly FormField[];
   resourceId(params: P): string;
+  /** Reads what the plan depends on from ARM (e.g. the account's current identity) before planning. */
+  prepare?(params: P, arm: ArmGateway): Promise<P>;
   plan(params: P): ArmWritePlan;
   subject(params: P): CmkSubject;
   /** The subject of a read-only review of an existing resource (`check <resource id>`). */

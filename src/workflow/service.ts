@@ -84,7 +84,7 @@ export class Workflow {
     if (!parsed.ok) {
       return { ok: false, refusal: new Refusal(`Please fix: ${parsed.errors.map((e) => `${e.label} — ${e.message}`).join('; ')}.`, parsed.errors) };
     }
-    const params = parsed.params;
+    const params = target.prepare ? await target.prepare(parsed.params, this.deps.arm) : parsed.params;
     const plan = target.plan(params);
     const subject = target.subject(params);
     const rg = plan.resourceId.split('/')[4] ?? '';

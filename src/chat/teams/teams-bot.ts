@@ -150,8 +150,8 @@ export class TeamsBot extends ActivityHandler {
           const rg = cmd.from.split('/')[4];
           return { card: formCard(cmd.target, choices, { ...source, resourceGroup: rg, name: `${cmd.from.split('/').pop()}-cmk`, from: cmd.from }) };
         }
-        const choices = await loadFormChoices(this.deps.arm);
-        return { card: formCard(cmd.target, choices) };
+        const choices = await loadFormChoices(this.deps.arm, cmd.resourceId?.split('/')[2]);
+        return { card: formCard(cmd.target, choices, cmd.resourceId ? { storageAccountId: cmd.resourceId } : {}) };
       }
     }
   }

@@ -1,0 +1,162 @@
+// Switch an existing storage account to a customer-managed key (the remedy for Chaos Studio's
+// storage.cmk-enabled). PATCH StorageAccounts_Update (2025-01-01), synchronous, shaped like
+// StorageAccountUpdateUserAssignedEncryptionIdentityWithCMK.json.
+import { z } from 'zod';
+import type { ArmGateway, ArmResource } from '../azure/port';
+import { CMK_CHECKS } from '../checks/catalogue';
+import { storageExists } from '../checks/catalogue/chaos.checks';
+import { identityKeyPermissions } from '../checks/catalogue/identity.checks';
+import { type CmkSubject, STORAGE_API } from '../checks/facts';
+import { parseKeyUrl } from '../checks/key-url';
+import { defineCheck, fail, pass, type Check } from '../checks/types';
+import type { ArmWritePlan, CheckResult } from '../domain/types';
+import { effectiveKeyUrl } from './fluid-relay.target';
+import type { Target } from './types';
+
+const storageIdPattern = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]{3,24}$/i;
+
+export const storageSchema = z.object({
+  storageAccountId: z.string({ error: 'Storage account is required' }).trim().regex(storageIdPattern, 'Storage account must be the resource id of a storage account'),
+  identityId: z
+    .string({ error: 'Identity is required' })
+    .trim()
+    .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i, 'Identity must be the resource id of a user-assigned managed identity'),
+  keyUrl: z.string({ error: 'Key is required' }).trim().regex(/^https:\/\//, 'Key must be a key identifier starting with https://'),
+  keyVersion: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? 'latest' : v))
+    .refine((v) => v === 'latest' || /^[a-fA-F0-9]{32}$/.test(v), 'Key version must be "latest" or a 32-character hexadecimal version'),
+  /** Read from the account before planning: a system-assigned identity must be kept. */
+  currentIdentityType: z.string().optional(),
+});
+export type StorageParams = z.infer<typeof storageSchema>;
+
+const subscriptionOf = (id: string) => storageIdPattern.exec(id)?.[1] ?? '';
+
+const storageIdentity = defineCheck({
+  id: 'storage.identity',
+  title: 'The account carries the encryption identity',
+  needs: ['storageAccount'],
+  evaluate: ({ storageAccount }, { subject }) => {
+    if (!storageAccount) return fail('Cannot inspect the account: it was not found.', 'Fix storage.exists first.');
+    const current = Object.keys(storageAccount.identity?.userAssignedIdentities ?? {});
+    const other = current.find((i) => i.toLowerCase() !== subject.identityId.toLowerCase());
+    if (other) {
+      return fail(
+        `${storageAccount.name} already has user-assigned identity ${other.split('/').pop()}, and a storage account may carry only one; this change would replace it.`,
+        `Use ${other.split('/').pop()} as the encryption identity instead (grant it key access), or remove it from the account first if nothing uses it.`,
+        { currentIdentity: other.split('/').pop() ?? '' },
+      );
+    }
+    return pass(current.length ? 'The account already carries the identity.' : 'The identity is added to the account in the same PATCH.', { identity: subject.identityId.split('/').pop() ?? '' });
+  },
+});
+
+/** storage.key-access: the catalogue's name for identity.key-permissions on the storage account's identity. */
+const storageKeyAccess: Check = { ...identityKeyPermissions, id: 'storage.key-access', title: 'The encryption identity can get, wrap and unwrap with the key' } as Check;
+
+const CHECKS: readonly Check[] = [
+  ...CMK_CHECKS.filter((c) => !['placement.same-region', 'identity.key-permissions'].includes(c.id)),
+  storageExists,
+  storageIdentity,
+  storageKeyAccess,
+] as readonly Check[];
+
+const kvp = z.object({ keyname: z.string().optional(), keyversion: z.string().nullish(), keyvaulturi: z.string().optional() }).partial();
+
+export const storageTarget: Target<StorageParams> = {
+  type: 'storage-cmk',
+  displayName: 'Storage account',
+  resourceType: 'Microsoft.Storage/storageAccounts',
+  apiVersion: STORAGE_API,
+  schema: storageSchema as unknown as z.ZodType<StorageParams>,
+  fields: [
+    { name: 'storageAccountId', label: 'Storage account' },
+    { name: 'identityId', label: 'Identity' },
+    { name: 'keyUrl', label: 'Key' },
+    { name: 'keyVersion', label: 'Key version' },
+  ],
+  resourceId: (p) => p.storageAccountId,
+  async prepare(p: StorageParams, arm: ArmGateway): Promise<StorageParams> {
+    const account = await arm.get<ArmResource>(p.storageAccountId, STORAGE_API).catch(() => undefined);
+    return { ...p, currentIdentityType: account?.identity?.type ?? 'None' };
+  },
+  plan: (p): ArmWritePlan => {
+    const ref = parseKeyUrl(effectiveKeyUrl(p));
+    const keyvaulturi = ref.ok ? `https://${ref.ref.host}` : p.keyUrl.replace(/\/keys\/.*$/, '');
+    const keepSystem = /systemassigned/i.test(p.currentIdentityType ?? '');
+    return {
+      method: 'PATCH',
+      resourceId: p.storageAccountId,
+      apiVersion: STORAGE_API,
+      body: {
+        // Storage spells the combined type without a space; a system-assigned identity is kept.
+        identity: { type: keepSystem ? 'SystemAssigned,UserAssigned' : 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } },
+        properties: {
+          encryption: {
+            keySource: 'Microsoft.Keyvault',
+            keyvaultproperties: { keyvaulturi, keyname: ref.ok ? ref.ref.keyName : '', keyversion: p.keyVersion === 'latest' ? '' : p.keyVersion },
+            identity: { userAssignedIdentity: p.identityId },
+          },
+        },
+      },
+    };
+  },
+  subject: (p): CmkSubject => ({
+    targetType: 'storage-cmk',
+    mode: 'update',
+    resourceId: p.storageAccountId,
+    subscriptionId: subscriptionOf(p.storageAccountId),
+    location: '',
+    keyUrl: effectiveKeyUrl(p),
+    identityId: p.identityId,
+    cmkIdentityType: 'UserAssigned',
+    assignedIdentityIds: [p.identityId],
+    resourceApiVersion: STORAGE_API,
+    writeAction: 'Microsoft.Storage/storageAccounts/write',
+    storageBacked: true,
+    storageAccountId: p.storageAccountId,
+  }),
+  reviewSubject: (r: ArmResource): CmkSubject => ({
+    targetType: 'storage-cmk',
+    mode: 'review',
+    resourceId: r.id,
+    subscriptionId: subscriptionOf(r.id),
+    location: r.location ?? '',
+    keyUrl: '',
+    keyFromStorage: true,
+    identityId: ((r.properties as { encryption?: { identity?: { userAssignedIdentity?: string } } } | undefined)?.encryption?.identity?.userAssignedIdentity) ?? '',
+    storageBacked: true,
+    storageAccountId: r.id,
+  }),
+  checks: CHECKS,
+  summary: (p) => [
+    { title: 'Storage account', value: p.storageAccountId.split('/').pop() ?? '' },
+    { title: 'Key', value: effectiveKeyUrl(p) },
+    { title: 'Identity', value: p.identityId.split('/').pop() ?? '' },
+  ],
+  irreversible: () => [],
+  verify: (plan, actual): CheckResult => {
+    const want = kvp.parse(((plan.body.properties as { encryption: { keyvaultproperties: unknown } }).encryption.keyvaultproperties));
+    const enc = ((actual.properties ?? {}) as { encryption?: { keySource?: string; keyvaultproperties?: unknown } }).encryption ?? {};
+    const got = kvp.safeParse(enc.keyvaultproperties ?? {});
+    const problems: string[] = [];
+    if ((enc.keySource ?? '').toLowerCase() !== 'microsoft.keyvault') problems.push(`keySource is ${enc.keySource ?? 'missing'}`);
+    if (!got.success || (got.data.keyname ?? '') !== want.keyname) problems.push(`key name is ${got.success ? got.data.keyname : '?'}`);
+    if (got.success && (got.data.keyvaulturi ?? '').replace(/\/+$/, '').toLowerCase() !== (want.keyvaulturi ?? '').toLowerCase()) problems.push(`vault is ${got.data.keyvaulturi}`);
+    if (got.success && (got.data.keyversion ?? '') !== (want.keyversion ?? '')) problems.push(`key version is ${got.data.keyversion || 'latest'}`);
+    const evidence = { keySource: enc.keySource ?? null, keyname: got.success ? (got.data.keyname ?? null) : null, keyversion: got.success ? (got.data.keyversion ?? null) : null };
+    const base = { id: 'storage.verify', title: 'Account reports the approved key' };
+    return problems.length
+      ? { ...base, status: 'fail', finding: `Verification failed: ${problems.join('; ')}.`, evidence, remedy: 'Open the account’s Encryption blade and compare with the request.' }
+      : { ...base, status: 'pass', finding: 'GET shows keySource Microsoft.Keyvault with the approved key.', evidence };
+  },
+  verifyCheckId: 'storage.verify',
+  doneMessage: () => 'Switched to the customer-managed key and verified.',
+  digestEvidence: (checks) => {
+    const pick = (id: string) => checks.find((c) => c.id === id)?.evidence ?? {};
+    return { principalId: pick('identity.exists').principalId ?? null, keyVersion: pick('key.enabled').keyVersion ?? null };
+  },
+};
