@@ -133,3 +133,13 @@ export function requiredLocation(body: Record<string, unknown>): string {
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** A member of a JSON object matched case-insensitively (ARM services' JSON deserializers ignore member-name case). */
+export function getMember(obj: Record<string, unknown>, name: string): unknown {
+  const k = Object.keys(obj).find((x) => x.toLowerCase() === name.toLowerCase());
+  return k === undefined ? undefined : obj[k];
+}
+
+export function hasMember(obj: Record<string, unknown>, name: string): boolean {
+  return Object.keys(obj).some((x) => x.toLowerCase() === name.toLowerCase());
+}

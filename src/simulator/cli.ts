@@ -1,5 +1,5 @@
 // `npm run simulator`: the local Azure on its own, until Ctrl+C. A standalone tool, so it
-// reads its two settings from the environment directly.
+// reads its settings from the environment directly.
 import path from 'node:path';
 import { SIM_SUBSCRIPTION_ID, startSimulator } from './index';
 
@@ -13,14 +13,34 @@ function port(): number {
   return n;
 }
 
+/** SIMULATOR_LRO_RETRY_AFTER / SIMULATOR_LRO_POLLS: the long-running-operation settings (defaults 1 s and 2 polls). */
+function lroSetting(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`${name} must be a non-negative integer, got '${raw}'.`);
+    process.exit(2);
+  }
+  return n;
+}
+
 async function main(): Promise<void> {
   const tlsDir = path.join('.data', 'simulator-tls');
-  const sim = await startSimulator({ port: port(), host: process.env['SIMULATOR_HOST'] ?? '127.0.0.1', tlsDir });
+  const retryAfterSeconds = lroSetting('SIMULATOR_LRO_RETRY_AFTER');
+  const pollsToComplete = lroSetting('SIMULATOR_LRO_POLLS');
+  const sim = await startSimulator({
+    port: port(),
+    host: process.env['SIMULATOR_HOST'] ?? '127.0.0.1',
+    tlsDir,
+    lro: { ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}), ...(pollsToComplete !== undefined ? { pollsToComplete } : {}) },
+  });
   const caPath = sim.caPath ?? path.join(tlsDir, 'ca.pem');
   const url = `${sim.endpoint}/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups?api-version=2022-12-01`;
   console.log(`Azure simulator listening on ${sim.endpoint}`);
   console.log(`CA certificate (trust this, per client): ${caPath}`);
   console.log('Any non-empty bearer token is accepted; every call acts as the bot principal.');
+  console.log(`Long-running operations: Retry-After ${sim.lro.retryAfterSeconds} s, finished after ${sim.lro.pollsToComplete} polls.`);
   console.log('');
   console.log('Try:');
   console.log(`  curl --cacert ${caPath} -H "Authorization: Bearer sim" "${url}"`);

@@ -5,18 +5,24 @@ import type { AddressInfo } from 'node:net';
 import type { SeedContext } from './provider';
 import { providers } from './providers';
 import { Router } from './router';
+import { DEFAULT_LRO_SETTINGS, type LroSettings, type OperationFailureSpec } from './lro';
 import { ArmFrontDoor, WRITE_METHODS, type FaultSpec, type RecordedRequest } from './server';
 import { SimState } from './state';
 import { generateTlsMaterial, loadOrCreateTls, type TlsMaterial } from './tls';
 
 export type { RecordedRequest, FaultSpec } from './server';
 export type { SimResource } from './state';
+export type { LroSettings, OperationFailureSpec } from './lro';
+export { DEFAULT_LRO_SETTINGS } from './lro';
 export { SimState } from './state';
 export * from './seed-ids';
 /** For tests that grant a role through `state.put(roleAssignmentResource({...}))`. */
 export { roleAssignmentResource, type RoleAssignmentSpec } from './providers/authorization';
 /** The error code of every refused Fluid Relay CMK configuration (reason in error.details[0].code). */
 export { CMK_ERROR_CODE } from './providers/fluid-relay';
+/** Error codes of refused Chaos Studio experiment writes and Storage account writes. */
+export { CHAOS_ERROR_CODES } from './providers/chaos';
+export { STORAGE_ERROR_CODES } from './providers/storage';
 
 export interface SimulatorOptions {
   /** 0 = random free port (default). */
@@ -26,6 +32,8 @@ export interface SimulatorOptions {
   /** Where the generated CA + server certificate are cached; reused if present and valid, else generated. Without it, generated in memory. */
   tlsDir?: string;
   latencyMs?: number;
+  /** Long-running operations (Chaos Studio writes): Retry-After seconds (default 1) and polls to complete (default 2). */
+  lro?: Partial<LroSettings>;
 }
 
 export interface Simulator {
@@ -43,7 +51,13 @@ export interface Simulator {
   writes(): RecordedRequest[];
   setLatency(ms: number): void;
   injectFault(f: FaultSpec): void;
-  /** Back to the seeded state; journal, faults and latency cleared. */
+  /** The current long-running-operation settings (a copy). */
+  readonly lro: LroSettings;
+  /** Changes Retry-After / polls-to-complete for operations started from now on (reset() restores the starting values). */
+  setLro(settings: Partial<LroSettings>): void;
+  /** Makes the next matching long-running operation end `Failed` with the given error. */
+  injectOperationFailure(f?: OperationFailureSpec): void;
+  /** Back to the seeded state; journal, faults, LRO settings and latency cleared. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -68,6 +82,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const door = new ArmFrontDoor(state, new Router(providers));
   const initialLatency = opts.latencyMs ?? 0;
   door.latencyMs = initialLatency;
+  const initialLro: LroSettings = { ...DEFAULT_LRO_SETTINGS, ...opts.lro };
+  door.lroSettings = { ...initialLro };
   const server = https.createServer({ key: tls.key, cert: tls.cert }, door.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -91,10 +107,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       door.latencyMs = Math.max(0, ms);
     },
     injectFault: (f) => door.injectFault(f),
+    get lro() {
+      return { ...door.lroSettings };
+    },
+    setLro: (settings) => {
+      door.lroSettings = { ...door.lroSettings, ...settings };
+    },
+    injectOperationFailure: (f = {}) => door.injectOperationFailure(f),
     reset: () => {
       seed(state, seedCtx);
       door.clear();
       door.latencyMs = initialLatency;
+      door.lroSettings = { ...initialLro };
     },
     close: () => {
       closed ??= new Promise<void>((resolve) => {

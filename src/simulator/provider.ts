@@ -1,4 +1,5 @@
 // What a provider module contributes: its namespace, accepted api-versions, routes and seed.
+import type { LroControl } from './lro';
 import type { SimState } from './state';
 
 export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
@@ -27,6 +28,8 @@ export interface SimContext {
   endpoint: string;
   /** Object id of the calling principal (always the bot's: SIM_BOT_PRINCIPAL_ID). */
   caller: string;
+  /** Long-running operation settings (Retry-After, polls to complete) and injected operation failures. */
+  lro: LroControl;
 }
 
 export interface SimResponse {

@@ -98,6 +98,28 @@ export const SIM_FLUID_CMK = 'fr-existing-cmk';
 /** rg-cmk-demo, eastus, identity id-fluid-cmk, CMK pinned to kv-cmk-rbac/rotated-cmk/SIM_ROTATED_KEY_VERSION_OLD (expired): a key change is refused. */
 export const SIM_FLUID_STALE = 'fr-stale-cmk';
 
+// Storage accounts (Microsoft.Storage/storageAccounts), all in rg-cmk-demo, eastus, StorageV2 Standard_LRS
+/** CMK on (kv-cmk-rbac/fluid-cmk, keyversion '' = auto-rotation, encryption identity id-fluid-cmk), public (Enabled + Allow), container SIM_CHAOS_CONTAINER; id-fluid-cmk holds Storage Blob Data Contributor on it → every storage.* check passes. */
+export const SIM_STORAGE_CMK = 'stcmkchaos';
+/** Microsoft-managed keys (keySource Microsoft.Storage), public; id-fluid-cmk holds Storage Blob Data Contributor on it → only storage.cmk-enabled fails (the bot may PATCH it to CMK). */
+export const SIM_STORAGE_NO_CMK = 'stnocmk';
+/** CMK on like stcmkchaos, publicNetworkAccess Enabled but networkAcls.defaultAction Deny → only storage.public-access fails. */
+export const SIM_STORAGE_PRIVATE = 'stprivate';
+/** CMK on, public, but id-fluid-cmk holds no blob role on it → only storage.blob-write fails. */
+export const SIM_STORAGE_NO_BLOB_ROLE = 'stnoblobrole';
+/** keySource Microsoft.Keyvault pointing at kv-cmk-rbac/expired-key (seeded directly, as PATCH would refuse it) → storage.cmk-enabled fails on its key. */
+export const SIM_STORAGE_BAD_KEY = 'stbadkey';
+/** The blob container that exists in stcmkchaos (the CMK experiment's customerDataStorage.blobContainerName). */
+export const SIM_CHAOS_CONTAINER = 'chaosdata';
+
+// Chaos Studio experiments (Microsoft.Chaos/experiments), rg-cmk-demo, eastus, identity UserAssigned id-fluid-cmk
+/** A VM-shutdown experiment without customerDataStorage, Succeeded → chaos.create-only fails (a PUT adding CMK → 400 CustomerDataStorageOnlyAtCreation). */
+export const SIM_CHAOS_EXISTING = 'chaos-existing-nocmk';
+/** The same experiment with customerDataStorage on stcmkchaos / chaosdata, Succeeded. */
+export const SIM_CHAOS_CMK = 'chaos-existing-cmk';
+/** The (not simulated) VM the seeded experiments' selector targets, in rg-cmk-demo. */
+export const SIM_CHAOS_TARGET_VM = 'vm-chaos-target';
+
 /**
  * The bot's own identity: the caller of every request. Reader on SIM_SUBSCRIPTION_ID and
  * SIM_SUBSCRIPTION2_ID; Contributor + Managed Identity Operator on SIM_RG and SIM_RG_WEST only.
@@ -125,6 +147,10 @@ export const SIM_ROLE_ASSIGNMENT_NAMES = {
   inheritedIdentityCryptoOnRg: '66666666-6666-4666-8666-000000000017', // id-inherited: Crypto Service Encryption User on rg-cmk-demo
   customRoleIdentityOnRbacVault: '66666666-6666-4666-8666-000000000018', // id-custom-role: SIM_ROLE_KEYS_WILDCARD on kv-cmk-rbac
   noAssignIdentityCryptoOnRbacVault: '66666666-6666-4666-8666-000000000019', // id-no-assign: Crypto Service Encryption User on kv-cmk-rbac
+  identityBlobOnCmkStorage: '66666666-6666-4666-8666-000000000021', // id-fluid-cmk: Storage Blob Data Contributor on stcmkchaos
+  identityBlobOnNoCmkStorage: '66666666-6666-4666-8666-000000000022', // id-fluid-cmk: Storage Blob Data Contributor on stnocmk
+  identityBlobOnPrivateStorage: '66666666-6666-4666-8666-000000000023', // id-fluid-cmk: Storage Blob Data Contributor on stprivate
+  identityBlobOnBadKeyStorage: '66666666-6666-4666-8666-000000000024', // id-fluid-cmk: Storage Blob Data Contributor on stbadkey
 } as const;
 
 /** Custom role (type CustomRole, assignable in SIM_SUBSCRIPTION_ID) 'Key Wrap Only (custom)': dataActions keys/read and keys/wrap/action, no unwrap. */
@@ -183,6 +209,26 @@ export function simFluidRelayId(name: string, rg: string = SIM_RG): string {
   return `${simRgId(rg)}/providers/Microsoft.FluidRelay/fluidRelayServers/${name}`;
 }
 
+/** ARM id of a storage account (all seeded ones are in SIM_RG). */
+export function simStorageId(name: string, rg: string = SIM_RG): string {
+  return `${simRgId(rg)}/providers/Microsoft.Storage/storageAccounts/${name}`;
+}
+
+/** ARM id of a blob container: `{account}/blobServices/default/containers/{container}`. */
+export function simStorageContainerId(account: string, container: string, rg: string = SIM_RG): string {
+  return `${simStorageId(account, rg)}/blobServices/default/containers/${container}`;
+}
+
+/** ARM id of a Chaos Studio experiment. */
+export function simChaosId(name: string, rg: string = SIM_RG): string {
+  return `${simRgId(rg)}/providers/Microsoft.Chaos/experiments/${name}`;
+}
+
+/** Chaos target id of a (not simulated) virtual machine, as an experiment's List selector names it. */
+export function simChaosVmTargetId(vm: string = SIM_CHAOS_TARGET_VM, rg: string = SIM_RG): string {
+  return `${simRgId(rg)}/providers/Microsoft.Compute/virtualMachines/${vm}/providers/Microsoft.Chaos/targets/Microsoft-VirtualMachine`;
+}
+
 export function simRoleAssignmentId(scope: string, name: string): string {
   return `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
 }
@@ -209,6 +255,10 @@ export const SIM_ROLE_ASSIGNMENT_SCOPES: Record<keyof typeof SIM_ROLE_ASSIGNMENT
   inheritedIdentityCryptoOnRg: simRgId(SIM_RG),
   customRoleIdentityOnRbacVault: simVaultId(SIM_RBAC_VAULT),
   noAssignIdentityCryptoOnRbacVault: simVaultId(SIM_RBAC_VAULT),
+  identityBlobOnCmkStorage: simStorageId(SIM_STORAGE_CMK),
+  identityBlobOnNoCmkStorage: simStorageId(SIM_STORAGE_NO_CMK),
+  identityBlobOnPrivateStorage: simStorageId(SIM_STORAGE_PRIVATE),
+  identityBlobOnBadKeyStorage: simStorageId(SIM_STORAGE_BAD_KEY),
 };
 
 /** Full id of a seeded role assignment, e.g. to delete it: `sim.state.delete(simSeededRoleAssignmentId('botContributor'))`. */

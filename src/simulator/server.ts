@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ArmError, defaultFaultCode, isArmError } from './errors';
+import { DEFAULT_LRO_SETTINGS, type LroControl, type LroSettings, type OperationAction, type OperationFailure, type OperationFailureSpec } from './lro';
 import type { SimContext, SimRequest, SimResponse } from './provider';
 import type { Router } from './router';
 import { SIM_BOT_PRINCIPAL_ID, SIM_TENANT_ID } from './seed-ids';
@@ -63,7 +64,15 @@ export class ArmFrontDoor {
   readonly requests: RecordedRequest[] = [];
   latencyMs = 0;
   endpoint = '';
+  lroSettings: LroSettings = { ...DEFAULT_LRO_SETTINGS };
   private faults: Array<FaultSpec & { remaining: number }> = [];
+  private operationFailures: Array<OperationFailureSpec & { remaining: number }> = [];
+  private readonly lro: LroControl = ((door: ArmFrontDoor): LroControl => ({
+    get settings() {
+      return door.lroSettings;
+    },
+    takeFailure: (resourceId, action) => door.takeOperationFailure(resourceId, action),
+  }))(this);
   private readonly spent = new Map<string, number>();
 
   constructor(
@@ -75,11 +84,27 @@ export class ArmFrontDoor {
     this.faults.push({ ...f, remaining: f.times ?? 1 });
   }
 
-  /** Clears the journal, pending faults and rate-limit counters. */
+  injectOperationFailure(f: OperationFailureSpec): void {
+    this.operationFailures.push({ ...f, remaining: f.times ?? 1 });
+  }
+
+  /** Clears the journal, pending faults (request and operation ones) and rate-limit counters. */
   clear(): void {
     this.requests.length = 0;
     this.faults = [];
+    this.operationFailures = [];
     this.spent.clear();
+  }
+
+  private takeOperationFailure(resourceId: string, action: OperationAction): OperationFailure | undefined {
+    const id = resourceId.toLowerCase();
+    const f = this.operationFailures.find(
+      (x) => x.remaining > 0 && (!x.action || x.action === action) && (!x.resourceIdIncludes || id.includes(x.resourceIdIncludes.toLowerCase())),
+    );
+    if (!f) return undefined;
+    f.remaining -= 1;
+    if (f.remaining <= 0) this.operationFailures = this.operationFailures.filter((x) => x !== f);
+    return { code: f.code ?? 'InternalServerError', message: f.message ?? 'The operation failed (injected failure).', status: f.status ?? 500 };
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -210,7 +235,7 @@ export class ArmFrontDoor {
     }
 
     const simReq: SimRequest = { method: routeMethod, path, segments, params: match.params, query, headers, body, apiVersion };
-    const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID };
+    const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID, lro: this.lro };
     const out = match.route.handler(simReq, ctx);
     if (method === 'HEAD') return { status: out.status >= 200 && out.status < 300 ? 204 : out.status, headers: out.headers };
     return out;

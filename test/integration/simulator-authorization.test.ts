@@ -118,7 +118,15 @@ describe('role assignments', () => {
 
   it("principalId eq '…': that principal at, above and below", async () => {
     expect(names(await assignments(SUB, `principalId eq '${SIM_IDENTITY_PRINCIPAL_ID}'`))).toEqual(
-      [SIM_ROLE_ASSIGNMENT_NAMES.identityCryptoOnRbacVault, SIM_ROLE_ASSIGNMENT_NAMES.identityCryptoOnFirewallVault].sort(),
+      [
+        SIM_ROLE_ASSIGNMENT_NAMES.identityCryptoOnRbacVault,
+        SIM_ROLE_ASSIGNMENT_NAMES.identityCryptoOnFirewallVault,
+        // Storage Blob Data Contributor on the storage accounts Chaos Studio experiments use
+        SIM_ROLE_ASSIGNMENT_NAMES.identityBlobOnCmkStorage,
+        SIM_ROLE_ASSIGNMENT_NAMES.identityBlobOnNoCmkStorage,
+        SIM_ROLE_ASSIGNMENT_NAMES.identityBlobOnPrivateStorage,
+        SIM_ROLE_ASSIGNMENT_NAMES.identityBlobOnBadKeyStorage,
+      ].sort(),
     );
     // above: the vault-scope assignment seen from the key
     expect((await assignments(KEY, `principalId eq '${SIM_IDENTITY_PRINCIPAL_ID}'`)).map((a) => a.name)).toEqual([SIM_ROLE_ASSIGNMENT_NAMES.identityCryptoOnRbacVault]);

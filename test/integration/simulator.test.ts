@@ -279,7 +279,13 @@ describe('Microsoft.Resources', () => {
     for await (const r of client.resources.list()) all.push(r);
     const types = new Set(all.map((r) => r.type));
     expect(types).toEqual(
-      new Set(['Microsoft.KeyVault/vaults', 'Microsoft.ManagedIdentity/userAssignedIdentities', 'Microsoft.FluidRelay/fluidRelayServers']),
+      new Set([
+        'Microsoft.KeyVault/vaults',
+        'Microsoft.ManagedIdentity/userAssignedIdentities',
+        'Microsoft.FluidRelay/fluidRelayServers',
+        'Microsoft.Storage/storageAccounts',
+        'Microsoft.Chaos/experiments',
+      ]),
     );
 
     const vaults = [];

@@ -333,6 +333,11 @@ function seedAuthorization(state: SimState, { nowSeconds }: { nowSeconds: number
     inheritedIdentityCryptoOnRg: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_INHERITED_PRINCIPAL_ID],
     customRoleIdentityOnRbacVault: [ids.SIM_ROLE_KEYS_WILDCARD, ids.SIM_IDENTITY_CUSTOM_ROLE_PRINCIPAL_ID],
     noAssignIdentityCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_NO_ASSIGN_PRINCIPAL_ID],
+    // The Chaos Studio UMI may write blobs on every seeded storage account but stnoblobrole.
+    identityBlobOnCmkStorage: [r.storageBlobDataContributor, ids.SIM_IDENTITY_PRINCIPAL_ID],
+    identityBlobOnNoCmkStorage: [r.storageBlobDataContributor, ids.SIM_IDENTITY_PRINCIPAL_ID],
+    identityBlobOnPrivateStorage: [r.storageBlobDataContributor, ids.SIM_IDENTITY_PRINCIPAL_ID],
+    identityBlobOnBadKeyStorage: [r.storageBlobDataContributor, ids.SIM_IDENTITY_PRINCIPAL_ID],
   };
   const seeds: RoleAssignmentSpec[] = Object.entries(seeded).map(([key, [roleGuid, principalId]]) => ({
     name: ids.SIM_ROLE_ASSIGNMENT_NAMES[key as keyof typeof seeded],

@@ -1,20 +1,19 @@
 // Microsoft.FluidRelay/fluidRelayServers: synchronous PUT / PATCH / GET / DELETE / list with
 // the validation the service applies to identities and customer-managed keys.
 import { bodyObject, isObject, normalizeLocation, page, requiredLocation, requireResourceGroup, requireSubscription, stableGuid } from '../arm';
-import { ArmError, invalidRequestContent, linkedAuthorizationFailed, resourceNotFound } from '../errors';
+import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
 import type { SimContext, SimProvider, SimRequest } from '../provider';
-import { principalCan, requireAction } from '../rbac';
+import { requireAction } from '../rbac';
 import * as ids from '../seed-ids';
 import type { SimResource, SimState } from '../state';
 import { checkCmkKey, findVaultByName, isCmkKeyProblem, parseKeyUrl, type CmkKeyReason } from './keyvault';
-import { findIdentity } from './managed-identity';
+import { findIdentity, resolveUserAssignedIdentities } from './managed-identity';
 
 export const FLUID_RELAY_TYPE = 'Microsoft.FluidRelay/fluidRelayServers';
 const API_VERSIONS = ['2022-06-01', '2025-06-20-preview'] as const;
 const IDENTITY_TYPES = ['SystemAssigned', 'UserAssigned', 'SystemAssigned, UserAssigned', 'None'] as const;
 const STORAGE_SKUS = ['standard', 'basic'];
 const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
-const ASSIGN_ACTION = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action';
 
 /** The one error code for every refused customer-managed-key configuration (the reason is in `details[0].code`). */
 export const CMK_ERROR_CODE = 'CustomerManagedKeyConfigurationFailed';
@@ -123,21 +122,7 @@ function resolveIdentity(state: SimState, ctx: SimContext, serverId: string, typ
       target: 'identity.userAssignedIdentities',
     });
   }
-  const previousIds = new Set(Object.keys(previous?.userAssignedIdentities ?? {}).map((k) => k.toLowerCase()));
-  const userAssignedIdentities: Record<string, { principalId: string; clientId: string }> = {};
-  for (const uaiId of uaiIds) {
-    const found = findIdentity(state, uaiId);
-    if (!found) {
-      throw new ArmError(400, 'InvalidUserAssignedIdentity', `The user-assigned identity '${uaiId}' was not found or is not a valid user-assigned identity resource id.`, {
-        target: 'identity.userAssignedIdentities',
-      });
-    }
-    if (!previousIds.has(found.id.toLowerCase()) && !principalCan(state, ctx.caller, found.id, ASSIGN_ACTION)) {
-      throw linkedAuthorizationFailed(ctx.caller, `${FLUID_RELAY_TYPE}/write`, serverId, ASSIGN_ACTION, found.id);
-    }
-    const p = found.properties as { principalId: string; clientId: string };
-    userAssignedIdentities[found.id] = { principalId: p.principalId, clientId: p.clientId };
-  }
+  const userAssignedIdentities = resolveUserAssignedIdentities(state, ctx, serverId, FLUID_RELAY_TYPE, uaiIds, Object.keys(previous?.userAssignedIdentities ?? {}));
   const system = type.startsWith('SystemAssigned');
   const identity: Identity = {
     type,

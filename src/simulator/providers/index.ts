@@ -1,9 +1,11 @@
-// The providers the simulator serves. A new provider (chaos, storage) is one module plus one line here.
+// The providers the simulator serves. A new provider is one module plus one line here.
 import type { SimProvider } from '../provider';
 import { authorizationProvider } from './authorization';
+import { chaosProvider } from './chaos';
 import { fluidRelayProvider } from './fluid-relay';
 import { keyVaultProvider } from './keyvault';
 import { managedIdentityProvider } from './managed-identity';
 import { resourcesProvider } from './resources';
+import { storageProvider } from './storage';
 
-export const providers: readonly SimProvider[] = [resourcesProvider, keyVaultProvider, managedIdentityProvider, authorizationProvider, fluidRelayProvider];
+export const providers: readonly SimProvider[] = [resourcesProvider, keyVaultProvider, managedIdentityProvider, authorizationProvider, fluidRelayProvider, storageProvider, chaosProvider];

@@ -1,8 +1,8 @@
 // Microsoft.ManagedIdentity/userAssignedIdentities: get, create/update, delete, list.
 import { bodyObject, page, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, stableGuid } from '../arm';
-import { resourceNotFound } from '../errors';
-import type { SimProvider } from '../provider';
-import { requireAction } from '../rbac';
+import { ArmError, linkedAuthorizationFailed, resourceNotFound } from '../errors';
+import type { SimContext, SimProvider } from '../provider';
+import { principalCan, requireAction } from '../rbac';
 import * as ids from '../seed-ids';
 import type { SimResource, SimState } from '../state';
 
@@ -40,6 +40,43 @@ export function findIdentity(state: SimState, identityId: string): SimResource |
   const parsed = parseResourceId(identityId);
   if (!parsed || parsed.type?.toLowerCase() !== IDENTITY_TYPE.toLowerCase() || parsed.names.length !== 1) return undefined;
   return state.get(identityId);
+}
+
+export const ASSIGN_ACTION = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action';
+
+export type UserAssignedIdentityMap = Record<string, { principalId: string; clientId: string }>;
+
+/**
+ * What every resource provider does with `identity.userAssignedIdentities` on a write: each
+ * id must name an existing identity (400 InvalidUserAssignedIdentity), and ARM's linked
+ * authorization requires the caller to hold `…/assign/action` on each identity newly assigned
+ * (403 LinkedAuthorizationFailed naming `{resourceType}/write`). Returns the map keyed by the
+ * identities' canonical ids, valued with their principal and client ids.
+ */
+export function resolveUserAssignedIdentities(
+  state: SimState,
+  ctx: SimContext,
+  resourceId: string,
+  resourceType: string,
+  uaiIds: string[],
+  previouslyAssigned: Iterable<string> = [],
+): UserAssignedIdentityMap {
+  const previousIds = new Set([...previouslyAssigned].map((k) => k.toLowerCase()));
+  const out: UserAssignedIdentityMap = {};
+  for (const uaiId of uaiIds) {
+    const found = findIdentity(state, uaiId);
+    if (!found) {
+      throw new ArmError(400, 'InvalidUserAssignedIdentity', `The user-assigned identity '${uaiId}' was not found or is not a valid user-assigned identity resource id.`, {
+        target: 'identity.userAssignedIdentities',
+      });
+    }
+    if (!previousIds.has(found.id.toLowerCase()) && !principalCan(state, ctx.caller, found.id, ASSIGN_ACTION)) {
+      throw linkedAuthorizationFailed(ctx.caller, `${resourceType}/write`, resourceId, ASSIGN_ACTION, found.id);
+    }
+    const p = found.properties as { principalId: string; clientId: string };
+    out[found.id] = { principalId: p.principalId, clientId: p.clientId };
+  }
+  return out;
 }
 
 const IDENTITY = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}';
