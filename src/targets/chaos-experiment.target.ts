@@ -34,9 +34,10 @@ export type ExperimentDefinition = z.infer<typeof definitionSchema>;
 export const TEMPLATES: Record<string, { title: string; build: (targetId: string) => ExperimentDefinition }> = {
   'vm-shutdown': {
     title: 'Shut down a virtual machine for 10 minutes',
-    build: (vmId) => ({
+    build: (target) => ({
       steps: [{ name: 'step1', branches: [{ name: 'branch1', actions: [{ type: 'continuous', name: 'urn:csci:microsoft:virtualMachine:shutdown/1.0', selectorId: 'selector1', duration: 'PT10M', parameters: [{ key: 'abruptShutdown', value: 'false' }] }] }] }],
-      selectors: [{ type: 'List', id: 'selector1', targets: [{ type: 'ChaosTarget', id: `${vmId}/providers/Microsoft.Chaos/targets/Microsoft-VirtualMachine` }] }],
+      // A VM id, or the VM's Chaos target id (…/providers/Microsoft.Chaos/targets/Microsoft-VirtualMachine).
+      selectors: [{ type: 'List', id: 'selector1', targets: [{ type: 'ChaosTarget', id: /\/providers\/Microsoft\.Chaos\/targets\//i.test(target) ? target : `${target}/providers/Microsoft.Chaos/targets/Microsoft-VirtualMachine` }] }],
     }),
   },
 };
@@ -67,7 +68,7 @@ export const chaosSchema = z
       if (!r.success) ctx.addIssue({ code: 'custom', path: ['definition'], message: `Definition is not an experiment definition: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}` });
     } else if (!v.template || !TEMPLATES[v.template]) {
       ctx.addIssue({ code: 'custom', path: ['template'], message: `Choose a template (${Object.keys(TEMPLATES).join(', ')}) or paste a definition` });
-    } else if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+$/i.test(v.targetResourceId ?? '')) {
+    } else if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachines\/[^/]+(\/providers\/Microsoft\.Chaos\/targets\/Microsoft-VirtualMachine)?$/i.test(v.targetResourceId ?? '')) {
       ctx.addIssue({ code: 'custom', path: ['targetResourceId'], message: 'Target must be the resource id of the virtual machine to shut down' });
     }
   });

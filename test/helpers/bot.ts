@@ -42,6 +42,8 @@ export async function submitForm(bot: TestBot, data: Record<string, string>, use
   const formMsg = `form-${Math.random().toString(36).slice(2)}`;
   const res = await post(bot.app.url, cardAction(bot.connector.url, user, 'form.submit', data, formMsg, conversationId));
   if (res.status !== 200) throw new Error(`submit answered ${res.status}`);
+  const answer = cardText(res.body?.value as never);
+  if (/Please fix the highlighted fields/.test(answer)) throw new Error(`the form was refused:\n${answer.split('\n').filter((l) => l.startsWith('•')).join('\n')}`);
   const update = await bot.connector.waitFor(
     (a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:|Request refused/.test(cardText(a.activity)),
     15000,
