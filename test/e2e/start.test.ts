@@ -24,7 +24,8 @@ afterAll(async () => {
 
 function start(env: Record<string, string>): Promise<{ url: string; output: () => string }> {
   let out = '';
-  child = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/main.ts'], {
+  // tsx as a loader in this very process, so SIGKILL reaches the bot itself (the tsx CLI runs it in a child).
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
