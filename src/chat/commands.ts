@@ -10,6 +10,7 @@ export type Command =
   | { kind: 'list'; which: 'pending' | 'mine' }
   | { kind: 'cancel'; id: string }
   | { kind: 'audit'; id: string }
+  | { kind: 'rotate'; resourceId: string }
   | { kind: 'usage'; problem: string };
 
 const RESOURCE_ID_PATTERN = /^\/subscriptions\/[^/\s]+\/resourceGroups\/[^/\s]+\/providers\/[^/\s]+\/[^/\s]+\/[^/\s]+\/?$/i;
@@ -59,6 +60,11 @@ export function parseCommand(text: string): Command {
       if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', problem: `\`${verb}\` needs a request id, e.g. \`${verb} CR-7KQ2MX\`.` };
       return { kind: verb, id };
     }
+    case 'rotate': {
+      const arg = words[1] ?? '';
+      if (!RESOURCE_ID_PATTERN.test(arg)) return { kind: 'usage', problem: '`rotate` needs the resource id of the resource whose key should change (a Fluid Relay server, a storage account or a Chaos experiment).' };
+      return { kind: 'rotate', resourceId: arg.replace(/\/+$/, '') };
+    }
     case 'check': {
       const arg = words[1] ?? '';
       if (!arg) return { kind: 'usage', problem: '`check` needs a request id (`check CR-7KQ2MX`) or a resource id (`check /subscriptions/…/fluidRelayServers/name`).' };
@@ -77,6 +83,7 @@ export const HELP_LINES = [
   '- `new fluid-relay` — request a new Azure Fluid Relay server encrypted with your key (a form opens)',
   '- `new storage-cmk [<storage account id>]` — switch an existing storage account to a customer-managed key',
   '- `new chaos-experiment` — request a Chaos Studio experiment whose data is kept in your CMK storage account (from a template or pasted JSON); `new chaos-experiment --from <experiment id>` makes a CMK copy of an existing one',
+  '- `rotate <resource id>` — change the key, key version or CMK identity of a resource (never removes CMK)',
   '- `status <request id>` — show a request and where it stands',
   '- `check <request id>` — run the prerequisite checks of a waiting request again (read-only)',
   '- `check <resource id>` — review an existing Fluid Relay server: is CMK on, is its key healthy, will it keep working (read-only)',

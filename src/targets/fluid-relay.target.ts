@@ -130,7 +130,7 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
     'The key vault and key must stay enabled for the server’s whole life; deleting or disabling them makes the server unusable.',
   ],
   verify: (plan, actual: ArmResource): CheckResult => {
-    const want = (plan.body.properties as { encryption: { customerManagedKeyEncryption: z.infer<typeof cmkBlock> } }).encryption.customerManagedKeyEncryption;
+    const want = (plan.body.properties as { encryption?: { customerManagedKeyEncryption?: z.infer<typeof cmkBlock> } }).encryption?.customerManagedKeyEncryption ?? {};
     const props = (actual.properties ?? {}) as { provisioningState?: string; encryption?: { customerManagedKeyEncryption?: unknown } };
     const got = cmkBlock.safeParse(props.encryption?.customerManagedKeyEncryption ?? null);
     const evidence = {

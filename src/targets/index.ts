@@ -1,4 +1,5 @@
 import { chaosTarget } from './chaos-experiment.target';
+import { fluidRelayRotateTarget } from './fluid-relay-rotate.target';
 import { fluidRelayTarget } from './fluid-relay.target';
 import { storageTarget } from './storage-account.target';
 import type { Target } from './types';
@@ -7,6 +8,7 @@ export const TARGETS: Record<string, Target> = {
   'fluid-relay': fluidRelayTarget as unknown as Target,
   'chaos-experiment': chaosTarget as unknown as Target,
   'storage-cmk': storageTarget as unknown as Target,
+  'fluid-relay-rotate': fluidRelayRotateTarget as unknown as Target,
 };
 
 export function findTarget(type: string): Target | undefined {

@@ -239,6 +239,12 @@ export class Workflow {
       if (isArmError(e) && e.isNotFound) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
       throw e;
     }
+    if (targetType === 'fluid-relay-rotate') {
+      const cmk = ((r.properties ?? {}) as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string; keyEncryptionKeyIdentity?: { userAssignedIdentityResourceId?: string } } } }).encryption?.customerManagedKeyEncryption;
+      if (!cmk?.keyEncryptionKeyUrl) throw new Refusal(`${r.name ?? resourceId} has no customer-managed key, and Fluid Relay can only enable CMK when a server is created: use \`new fluid-relay\` for a new server.`);
+      const m = /^(https:\/\/[^/]+\/keys\/[^/]+)(?:\/([0-9a-fA-F]{32}))?$/.exec(cmk.keyEncryptionKeyUrl);
+      return { resourceId, serverName: r.name ?? '', currentKeyUrl: cmk.keyEncryptionKeyUrl, keyUrl: m?.[1] ?? '', keyVersion: m?.[2] ?? 'latest', identityId: cmk.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId ?? '' };
+    }
     const props = (r.properties ?? {}) as { steps?: unknown; selectors?: unknown };
     if (!props.steps || !props.selectors) throw new Refusal(`${resourceId} has no steps and selectors to copy.`);
     return {

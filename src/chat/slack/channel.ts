@@ -168,6 +168,8 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       }
       case 'new':
         return { text: '' }; // handled above: it opens a modal
+      case 'rotate':
+        return { text: 'Key changes have a form in Teams only for now: `rotate <resource id>` there. Approvals, status, check and audit work here.' };
     }
   }
 

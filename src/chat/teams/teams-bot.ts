@@ -135,6 +135,20 @@ export class TeamsBot extends ActivityHandler {
         const { request, rows } = await this.deps.workflow.trail(cmd.id);
         return { text: auditText(request, rows) };
       }
+      case 'rotate': {
+        const type = cmd.resourceId.split('/').slice(6, 8).join('/').toLowerCase();
+        if (type === 'microsoft.storage/storageaccounts') {
+          const choices = await loadFormChoices(this.deps.arm, cmd.resourceId.split('/')[2]);
+          return { card: formCard('storage-cmk', choices, { storageAccountId: cmd.resourceId }) };
+        }
+        if (type === 'microsoft.chaos/experiments') {
+          return { text: 'A Chaos Studio experiment’s data is encrypted with the key of its storage account, so key rotation happens there: `rotate <storage account id>` (see `check` on the experiment for which account). The experiment itself keeps pointing at the same account.' };
+        }
+        if (type !== 'microsoft.fluidrelay/fluidrelayservers') throw new Refusal(`I can rotate keys of Fluid Relay servers and storage accounts; ${cmd.resourceId.split('/').slice(6, 8).join('/')} is neither.`);
+        const server = await this.deps.workflow.readExisting(cmd.resourceId, 'fluid-relay-rotate');
+        const choices = await loadFormChoices(this.deps.arm, cmd.resourceId.split('/')[2]);
+        return { card: formCard('fluid-relay-rotate', choices, server) };
+      }
       case 'check-request':
         return { card: requestCard(await this.deps.workflow.recheck(cmd.id, actorOf(ctx))) };
       case 'check-resource': {

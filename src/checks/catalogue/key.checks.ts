@@ -195,9 +195,16 @@ export const keyOps = defineCheck({
 export const keyVersionPolicy = defineCheck({
   id: 'key.version-policy',
   title: 'Pinned version or automatic rotation',
-  needs: ['keyRef'],
-  evaluate: ({ keyRef }) => {
+  needs: ['keyRef', 'currentKey'],
+  evaluate: ({ keyRef, currentKey }, { subject }) => {
     if (!keyRef) return info('No key URL to judge.');
+    if (subject.mode === 'update' && !keyRef.version && currentKey?.ref.version) {
+      return warn(
+        `Switching from pinned version ${currentKey.ref.version} to the versionless URL (auto-rotation). The service then checks the vault daily for new versions — but due to resource limitations this switch may fail.`,
+        'If the change fails, pin the current key version explicitly instead and rotate manually with `rotate`.',
+        { from: currentKey.ref.version, to: 'latest' },
+      );
+    }
     return keyRef.version
       ? warn(
           `Pinned to version ${keyRef.version}: new key versions are not picked up; after rotating the key you must update the resource to the new version, and the old version must stay enabled until then.`,

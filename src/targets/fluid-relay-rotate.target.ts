@@ -1,0 +1,104 @@
+// Changing the key of an existing Fluid Relay server (seed doc: "Update CMK settings"): PATCH the
+// key URL, version or CMK identity; never remove CMK, and only while the configured key works.
+import { z } from 'zod';
+import type { ArmGateway, ArmResource } from '../azure/port';
+import { FLUID_RELAY_CHECKS } from '../checks/catalogue';
+import type { CmkSubject } from '../checks/facts';
+import type { ArmWritePlan } from '../domain/types';
+import { effectiveKeyUrl, FLUID_RELAY_API_VERSION, fluidRelayTarget } from './fluid-relay.target';
+import type { Target } from './types';
+
+const serverId = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.FluidRelay\/fluidRelayServers\/[^/]+$/i;
+
+export const rotateSchema = z.object({
+  resourceId: z.string({ error: 'Server is required' }).trim().regex(serverId, 'Server must be the resource id of a Fluid Relay server'),
+  identityId: z
+    .string({ error: 'Identity is required' })
+    .trim()
+    .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i, 'Identity must be the resource id of a user-assigned managed identity'),
+  keyUrl: z.string({ error: 'Key is required' }).trim().regex(/^https:\/\//, 'Key must be a key identifier starting with https://'),
+  keyVersion: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? 'latest' : v))
+    .refine((v) => v === 'latest' || /^[a-fA-F0-9]{32}$/.test(v), 'Key version must be "latest" or a 32-character hexadecimal version'),
+  /** A request to turn CMK off. Fluid Relay does not allow it; the checks refuse it with the reason. */
+  disableCmk: z.enum(['true', 'false']).optional().default('false'),
+  // Read from the server before planning:
+  location: z.string().optional(),
+  currentKeyUrl: z.string().optional(),
+  currentIdentityIds: z.array(z.string()).optional(),
+});
+export type RotateParams = z.infer<typeof rotateSchema>;
+
+const currentKeyUrlOf = (r: ArmResource) =>
+  (r.properties as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } } | undefined)?.encryption?.customerManagedKeyEncryption?.keyEncryptionKeyUrl || undefined;
+
+export const fluidRelayRotateTarget: Target<RotateParams> = {
+  type: 'fluid-relay-rotate',
+  displayName: 'Fluid Relay server key change',
+  resourceType: 'Microsoft.FluidRelay/fluidRelayServers',
+  apiVersion: FLUID_RELAY_API_VERSION,
+  schema: rotateSchema as unknown as z.ZodType<RotateParams>,
+  fields: [
+    { name: 'resourceId', label: 'Server' },
+    { name: 'identityId', label: 'Identity' },
+    { name: 'keyUrl', label: 'Key' },
+    { name: 'keyVersion', label: 'Key version' },
+  ],
+  resourceId: (p) => p.resourceId,
+  async prepare(p: RotateParams, arm: ArmGateway): Promise<RotateParams> {
+    const server = await arm.get<ArmResource>(p.resourceId, FLUID_RELAY_API_VERSION).catch(() => undefined);
+    return { ...p, location: server?.location ?? '', currentKeyUrl: server ? currentKeyUrlOf(server) : undefined, currentIdentityIds: Object.keys(server?.identity?.userAssignedIdentities ?? {}) };
+  },
+  // PATCH FluidRelayServerUpdate: properties.encryption and identity only (FluidRelayServers_Update).
+  plan: (p): ArmWritePlan => ({
+    method: 'PATCH',
+    resourceId: p.resourceId,
+    apiVersion: FLUID_RELAY_API_VERSION,
+    body:
+      p.disableCmk === 'true'
+        ? { properties: { encryption: {} } }
+        : {
+            identity: { type: 'UserAssigned', userAssignedIdentities: Object.fromEntries([...new Set([...(p.currentIdentityIds ?? []), p.identityId])].map((i) => [i, {}])) },
+            properties: {
+              encryption: {
+                customerManagedKeyEncryption: {
+                  keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: p.identityId },
+                  keyEncryptionKeyUrl: effectiveKeyUrl(p),
+                },
+              },
+            },
+          },
+  }),
+  subject: (p): CmkSubject => ({
+    targetType: 'fluid-relay-rotate',
+    mode: 'update',
+    resourceId: p.resourceId,
+    subscriptionId: serverId.exec(p.resourceId)?.[1] ?? '',
+    location: p.location ?? '',
+    keyUrl: effectiveKeyUrl(p),
+    identityId: p.identityId,
+    cmkIdentityType: 'UserAssigned',
+    assignedIdentityIds: [...(p.currentIdentityIds ?? []), p.identityId],
+    removesCmk: p.disableCmk === 'true',
+    resourceApiVersion: FLUID_RELAY_API_VERSION,
+    writeAction: 'Microsoft.FluidRelay/fluidRelayServers/write',
+    storageBacked: false,
+    currentKeyUrlOf,
+  }),
+  reviewSubject: (r) => fluidRelayTarget.reviewSubject(r),
+  checks: FLUID_RELAY_CHECKS,
+  summary: (p) => [
+    { title: 'Server', value: p.resourceId.split('/').pop() ?? '' },
+    { title: 'Key now', value: p.currentKeyUrl ?? '(none)' },
+    { title: 'Key after', value: p.disableCmk === 'true' ? '(CMK removed — not allowed)' : effectiveKeyUrl(p) },
+    { title: 'Identity', value: p.identityId.split('/').pop() ?? '' },
+  ],
+  irreversible: () => [],
+  verify: (plan, actual) => ({ ...fluidRelayTarget.verify(plan, actual), title: 'Server reports the new key' }),
+  verifyCheckId: 'fluidrelay.verify',
+  doneMessage: () => 'Key changed and verified.',
+  digestEvidence: (checks) => fluidRelayTarget.digestEvidence(checks),
+};

@@ -1,0 +1,75 @@
+// Changing keys later: a Fluid Relay server moved from a pinned version to versionless
+// auto-rotation (PATCH, with its warning), a refused CMK removal, a server whose configured key
+// version has expired, and what rotate says for storage accounts and Chaos experiments.
+import { SIM_CHAOS_CMK, SIM_FLUID_CMK, SIM_FLUID_STALE, SIM_IDENTITY, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, SIM_ROTATED_KEY, simChaosId, simFluidRelayId, simIdentityId, simKeyUrl } from '../../src/simulator';
+import { parsePolicy } from '../../src/workflow/policy';
+import { startBot, submitForm, type TestBot } from '../helpers/bot';
+import { cardText, firstCard } from '../helpers/connector';
+import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
+
+let bot: TestBot;
+beforeAll(async () => {
+  bot = await startBot(parsePolicy(`version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline'));
+});
+afterAll(() => bot?.close());
+beforeEach(() => bot.sim.reset());
+
+const rotate = (server: string, over: Record<string, string> = {}) => ({
+  targetType: 'fluid-relay-rotate',
+  resourceId: simFluidRelayId(server),
+  keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
+  keyVersion: 'latest',
+  identityId: simIdentityId(SIM_IDENTITY),
+  ...over,
+});
+
+describe('rotate', () => {
+  it('shows the current key and prefills the form', async () => {
+    await post(bot.app.url, message(bot.connector.url, ALICE, `rotate ${simFluidRelayId(SIM_FLUID_CMK)}`));
+    const form = await bot.connector.waitFor((a) => /Change the customer-managed key of fr-existing-cmk/.test(cardText(a.activity)), 10000, 'rotate form');
+    expect(cardText(form.activity)).toContain(`Key now: ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, SIM_KEY_VERSION_CURRENT)}`);
+    const inputs = (firstCard(form.activity)!.body as Array<{ id?: string; value?: string }>).filter((b) => b.id);
+    expect(Object.fromEntries(inputs.map((i) => [i.id, i.value]))).toMatchObject({ keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), keyVersion: SIM_KEY_VERSION_CURRENT, identityId: simIdentityId(SIM_IDENTITY) });
+  });
+
+  it('from a pinned version to versionless: warns, PATCHes only encryption and identity, verifies', async () => {
+    const { requestId, formMsg, text } = await submitForm(bot, rotate(SIM_FLUID_CMK));
+    expect(text).toMatch(/⚠️ \*\*key.version-policy\*\* — Switching from pinned version .* this switch may fail/);
+    expect(text).toContain('✅ **fluidrelay.previous-key-alive**');
+    expect(text).toContain('✅ **fluidrelay.create-only** — The server has CMK');
+    expect(text).toMatch(/Waiting for 1 more approval/); // reversible: no extra approval
+    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Key changed and verified/.test(cardText(a.activity)), 15000, 'done');
+    const writes = bot.sim.writes();
+    expect(writes.map((w) => w.method)).toEqual(['PATCH']);
+    expect(writes[0]!.body).toEqual({
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } },
+      properties: {
+        encryption: {
+          customerManagedKeyEncryption: {
+            keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: simIdentityId(SIM_IDENTITY) },
+            keyEncryptionKeyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
+          },
+        },
+      },
+    });
+  });
+
+  it('a request to remove CMK is refused by fluidrelay.no-disable and never sent', async () => {
+    const { text } = await submitForm(bot, rotate(SIM_FLUID_CMK, { disableCmk: 'true' }));
+    expect(text).toMatch(/❌ \*\*fluidrelay.no-disable\*\* — This change would remove the customer-managed key; Fluid Relay CMK cannot be disabled/);
+    expect(text).toMatch(/Blocked: fix the failing checks/);
+    expect(bot.sim.writes()).toHaveLength(0);
+  });
+
+  it('a server whose configured key version has expired cannot change keys until it works again', async () => {
+    const { text } = await submitForm(bot, rotate(SIM_FLUID_STALE, { keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY) }));
+    expect(text).toMatch(/❌ \*\*fluidrelay.previous-key-alive\*\* — The configured key rotated-cmk version .* is expired/);
+    expect(bot.sim.writes()).toHaveLength(0);
+  });
+
+  it('says plainly that a Chaos experiment’s key rotation happens on its storage account', async () => {
+    await post(bot.app.url, message(bot.connector.url, ALICE, `rotate ${simChaosId(SIM_CHAOS_CMK)}`));
+    await bot.connector.waitFor((a) => /key rotation happens there: `rotate <storage account id>`/.test(a.activity.text ?? ''), 5000, 'chaos rotate answer');
+  });
+});
