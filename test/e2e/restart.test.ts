@@ -59,7 +59,7 @@ function startBot(): Promise<string> {
 }
 
 it('resumes polling after SIGKILL and completes the request exactly once', async () => {
-  let url = await startBot();
+  const url = await startBot();
   const formMsg = 'form-restart';
   await post(
     url,
@@ -87,7 +87,7 @@ it('resumes polling after SIGKILL and completes the request exactly once', async
   await died;
   expect(sim.writes().filter((w) => w.method === 'PUT')).toHaveLength(1);
 
-  url = await startBot();
+  await startBot(); // same data folder: it must pick the request up by itself
   await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Created with customer data storage and verified/.test(cardText(a.activity)), 40_000, 'finished after restart');
   expect(sim.writes().filter((w) => w.method === 'PUT')).toHaveLength(1);
   const stopped = new Promise((r) => child!.once('exit', r));
