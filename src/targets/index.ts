@@ -1,4 +1,5 @@
 import { chaosTarget } from './chaos-experiment.target';
+import { chaosIdentityTarget } from './chaos-identity.target';
 import { fluidRelayRotateTarget } from './fluid-relay-rotate.target';
 import { fluidRelayTarget } from './fluid-relay.target';
 import { storageTarget } from './storage-account.target';
@@ -9,6 +10,7 @@ export const TARGETS: Record<string, Target> = {
   'chaos-experiment': chaosTarget as unknown as Target,
   'storage-cmk': storageTarget as unknown as Target,
   'fluid-relay-rotate': fluidRelayRotateTarget as unknown as Target,
+  'chaos-identity': chaosIdentityTarget as unknown as Target,
 };
 
 export function findTarget(type: string): Target | undefined {

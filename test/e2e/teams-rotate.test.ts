@@ -1,7 +1,7 @@
 // Changing keys later: a Fluid Relay server moved from a pinned version to versionless
 // auto-rotation (PATCH, with its warning), a refused CMK removal, a server whose configured key
 // version has expired, and what rotate says for storage accounts and Chaos experiments.
-import { SIM_CHAOS_CMK, SIM_FLUID_CMK, SIM_FLUID_STALE, SIM_IDENTITY, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, SIM_ROTATED_KEY, simChaosId, simFluidRelayId, simIdentityId, simKeyUrl } from '../../src/simulator';
+import { SIM_CHAOS_CMK, SIM_FLUID_CMK, SIM_FLUID_STALE, SIM_IDENTITY, SIM_IDENTITY_INHERITED, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, SIM_ROTATED_KEY, simChaosId, simFluidRelayId, simIdentityId, simKeyUrl } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, firstCard } from '../helpers/connector';
@@ -68,8 +68,19 @@ describe('rotate', () => {
     expect(bot.sim.writes()).toHaveLength(0);
   });
 
-  it('says plainly that a Chaos experiment’s key rotation happens on its storage account', async () => {
+  it('for a Chaos experiment: says the key rotates on the storage account, and changes the identity by PATCH', async () => {
     await post(bot.app.url, message(bot.connector.url, ALICE, `rotate ${simChaosId(SIM_CHAOS_CMK)}`));
-    await bot.connector.waitFor((a) => /key rotation happens there: `rotate <storage account id>`/.test(a.activity.text ?? ''), 5000, 'chaos rotate answer');
+    await bot.connector.waitFor((a) => /key rotation happens on the storage account/.test(cardText(a.activity)), 5000, 'chaos rotate form');
+    bot.sim.setLro({ retryAfterSeconds: 0, pollsToComplete: 1 });
+    const { text } = await submitForm(bot, { targetType: 'chaos-identity', resourceId: simChaosId(SIM_CHAOS_CMK), identityId: simIdentityId(SIM_IDENTITY_INHERITED) });
+    expect(text).toContain('✅ **identity.key-permissions**');
+    expect(text).toMatch(/❌ \*\*storage.blob-write\*\* — Identity id-inherited cannot write blobs/);
+    // With the identity it already uses, everything passes and the PATCH carries only the identity.
+    const ok = await submitForm(bot, { targetType: 'chaos-identity', resourceId: simChaosId(SIM_CHAOS_CMK), identityId: simIdentityId(SIM_IDENTITY) });
+    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', { requestId: ok.requestId }, ok.formMsg));
+    await bot.connector.waitFor((a) => a.kind === 'update' && a.id === ok.formMsg && /Identity changed and verified/.test(cardText(a.activity)), 15000, 'done');
+    const patch = bot.sim.writes().find((w) => w.method === 'PATCH')!;
+    expect(patch.query['api-version']).toBe('2023-10-27-preview');
+    expect(patch.body).toEqual({ identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } } });
   });
 });

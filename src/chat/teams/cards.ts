@@ -48,6 +48,7 @@ export function requestCard(req: ChangeRequest, viewer: Viewer = 'all'): Record<
 const FORM_DEFAULTS: Record<string, Record<string, string>> = {
   'fluid-relay': { name: '', location: '', identityId: '', keyUrl: '', keyVersion: 'latest', storagesku: 'basic' },
   'fluid-relay-rotate': { resourceId: '', serverName: '', currentKeyUrl: '', keyUrl: '', keyVersion: 'latest', identityId: '' },
+  'chaos-identity': { resourceId: '', experimentName: '', identityId: '' },
   'storage-cmk': { storageAccountId: '', identityId: '', keyUrl: '', keyVersion: 'latest' },
   'chaos-experiment': { name: '', location: '', identityId: '', storageAccountId: '', blobContainerName: 'chaosdata', template: 'vm-shutdown', targetResourceId: '', definition: '' },
 };

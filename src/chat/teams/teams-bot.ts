@@ -142,7 +142,9 @@ export class TeamsBot extends ActivityHandler {
           return { card: formCard('storage-cmk', choices, { storageAccountId: cmd.resourceId }) };
         }
         if (type === 'microsoft.chaos/experiments') {
-          return { text: 'A Chaos Studio experiment’s data is encrypted with the key of its storage account, so key rotation happens there: `rotate <storage account id>` (see `check` on the experiment for which account). The experiment itself keeps pointing at the same account.' };
+          // The key lives on the storage account; the experiment's only CMK property PATCH may change is its identity.
+          const choices = await loadFormChoices(this.deps.arm, cmd.resourceId.split('/')[2]);
+          return { card: formCard('chaos-identity', choices, { resourceId: cmd.resourceId, experimentName: cmd.resourceId.split('/').pop() }) };
         }
         if (type !== 'microsoft.fluidrelay/fluidrelayservers') throw new Refusal(`I can rotate keys of Fluid Relay servers and storage accounts; ${cmd.resourceId.split('/').slice(6, 8).join('/')} is neither.`);
         const server = await this.deps.workflow.readExisting(cmd.resourceId, 'fluid-relay-rotate');

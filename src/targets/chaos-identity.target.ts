@@ -1,0 +1,91 @@
+// Rotating a Chaos Studio experiment's CMK side: the only CMK property PATCH may change is the
+// experiment's identity (experimentUpdate = {identity}); the key itself lives on the storage account.
+import { z } from 'zod';
+import type { ArmGateway, ArmResource } from '../azure/port';
+import { CMK_CHECKS } from '../checks/catalogue';
+import { CHAOS_PREVIEW_API, chaosIdentityMatch, storageBlobWrite, storageExists } from '../checks/catalogue/chaos.checks';
+import type { CmkSubject } from '../checks/facts';
+import type { Check } from '../checks/types';
+import type { ArmWritePlan, CheckResult } from '../domain/types';
+import type { Target } from './types';
+
+const experimentId = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.Chaos\/experiments\/[^/]+$/i;
+
+export const chaosIdentitySchema = z.object({
+  resourceId: z.string({ error: 'Experiment is required' }).trim().regex(experimentId, 'Experiment must be the resource id of a Chaos Studio experiment'),
+  identityId: z
+    .string({ error: 'Identity is required' })
+    .trim()
+    .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i, 'Identity must be the resource id of a user-assigned managed identity'),
+  storageAccountId: z.string().optional(),
+  blobContainerName: z.string().optional(),
+});
+export type ChaosIdentityParams = z.infer<typeof chaosIdentitySchema>;
+
+const CHECKS: readonly Check[] = [
+  ...CMK_CHECKS.filter((c) => ['key.vault-found', 'key.type', 'key.enabled', 'key.not-expired', 'key.ops', 'identity.exists', 'identity.user-assigned', 'identity.key-permissions', 'identity.same-tenant', 'bot.can-write'].includes(c.id)),
+  chaosIdentityMatch,
+  storageExists,
+  storageBlobWrite,
+] as readonly Check[];
+
+export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
+  type: 'chaos-identity',
+  displayName: 'Chaos Studio experiment identity change',
+  resourceType: 'Microsoft.Chaos/experiments',
+  apiVersion: CHAOS_PREVIEW_API,
+  schema: chaosIdentitySchema as unknown as z.ZodType<ChaosIdentityParams>,
+  fields: [
+    { name: 'resourceId', label: 'Experiment' },
+    { name: 'identityId', label: 'Identity' },
+  ],
+  resourceId: (p) => p.resourceId,
+  async prepare(p: ChaosIdentityParams, arm: ArmGateway): Promise<ChaosIdentityParams> {
+    const exp = await arm.get<ArmResource>(p.resourceId, CHAOS_PREVIEW_API).catch(() => undefined);
+    const cds = (exp?.properties as { customerDataStorage?: { storageAccountResourceId?: string; blobContainerName?: string } } | undefined)?.customerDataStorage;
+    return { ...p, storageAccountId: cds?.storageAccountResourceId, blobContainerName: cds?.blobContainerName };
+  },
+  // experimentUpdate (2023-10-27-preview): identity only; long-running (202 + Location).
+  plan: (p): ArmWritePlan => ({ method: 'PATCH', resourceId: p.resourceId, apiVersion: CHAOS_PREVIEW_API, body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } } } }),
+  subject: (p): CmkSubject => ({
+    targetType: 'chaos-identity',
+    mode: 'update',
+    resourceId: p.resourceId,
+    subscriptionId: experimentId.exec(p.resourceId)?.[1] ?? '',
+    location: '',
+    keyUrl: '',
+    keyFromStorage: true,
+    identityId: p.identityId,
+    cmkIdentityType: 'UserAssigned',
+    resourceApiVersion: CHAOS_PREVIEW_API,
+    writeAction: 'Microsoft.Chaos/experiments/write',
+    storageBacked: true,
+    storageAccountId: p.storageAccountId,
+    blobContainerName: p.blobContainerName,
+  }),
+  reviewSubject: () => {
+    throw new Error('use chaos-experiment for reviews');
+  },
+  checks: CHECKS,
+  summary: (p) => [
+    { title: 'Experiment', value: p.resourceId.split('/').pop() ?? '' },
+    { title: 'New identity', value: p.identityId.split('/').pop() ?? '' },
+    { title: 'Customer data', value: `${(p.storageAccountId ?? '?').split('/').pop()} / ${p.blobContainerName ?? '?'}` },
+  ],
+  irreversible: () => [],
+  verify: (plan, actual): CheckResult => {
+    const want = Object.keys((plan.body.identity as { userAssignedIdentities: Record<string, unknown> }).userAssignedIdentities)[0]!.toLowerCase();
+    const got = Object.keys(actual.identity?.userAssignedIdentities ?? {}).map((k) => k.toLowerCase());
+    const ok = got.includes(want) && actual.identity?.type === 'UserAssigned';
+    const base = { id: 'chaos.verify', title: 'Experiment reports the new identity' };
+    return ok
+      ? { ...base, status: 'pass', finding: 'GET shows the experiment with the new user-assigned identity.', evidence: { identity: want.split('/').pop() ?? '' } }
+      : { ...base, status: 'fail', finding: `The experiment reports identity ${actual.identity?.type ?? 'none'} ${got.join(', ')}.`, evidence: {}, remedy: 'Compare the experiment’s identity in the portal with the request.' };
+  },
+  verifyCheckId: 'chaos.verify',
+  doneMessage: () => 'Identity changed and verified.',
+  digestEvidence: (checks) => {
+    const pick = (id: string) => checks.find((c) => c.id === id)?.evidence ?? {};
+    return { principalId: pick('identity.exists').principalId ?? null };
+  },
+};
