@@ -18,10 +18,9 @@ import {
 import type { CmkSubject } from '../checks/facts';
 import type { Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
+import { identityField, regionField, required, resourceGroupField, subscriptionField } from './fields';
 import type { Target } from './types';
 
-const guid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const trimmed = (label: string) => z.string({ error: `${label} is required` }).trim().min(1, `${label} is required`);
 
 const action = z.object({ type: z.enum(['delay', 'discrete', 'continuous']), name: z.string().min(1).max(2048) }).passthrough();
 const definitionSchema = z.object({
@@ -44,13 +43,13 @@ export const TEMPLATES: Record<string, { title: string; build: (targetId: string
 
 export const chaosSchema = z
   .object({
-    subscriptionId: trimmed('Subscription').regex(guid, 'Subscription must be a subscription id (a GUID)'),
-    resourceGroup: trimmed('Resource group').regex(/^[-\w.()]{1,90}$/, 'Resource group may use letters, digits, -, _, ., ( ) and be at most 90 characters'),
-    name: trimmed('Experiment name').regex(/^[^<>%&:?#/\\\s]{1,63}$/, 'Experiment name must be 1-63 characters without spaces or < > % & : ? # / \\'),
-    location: trimmed('Region').regex(/^[a-zA-Z0-9 -]{2,40}$/, 'Region must be a region name such as eastus'),
-    identityId: trimmed('Identity').regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i, 'Identity must be the resource id of a user-assigned managed identity'),
-    storageAccountId: trimmed('Storage account').regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]{3,24}$/i, 'Storage account must be the resource id of a storage account'),
-    blobContainerName: trimmed('Blob container'),
+    subscriptionId: subscriptionField(),
+    resourceGroup: resourceGroupField(),
+    name: required('Experiment name').regex(/^[^<>%&:?#/\\\s]{1,63}$/, 'Experiment name must be 1-63 characters without spaces or < > % & : ? # / \\'),
+    location: regionField(),
+    identityId: identityField(),
+    storageAccountId: required('Storage account').regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]{3,24}$/i, 'Storage account must be the resource id of a storage account'),
+    blobContainerName: required('Blob container'),
     template: z.string().trim().optional(),
     targetResourceId: z.string().trim().optional(),
     definition: z.string().trim().optional(),

@@ -7,16 +7,14 @@ import { CHAOS_PREVIEW_API, chaosIdentityMatch, storageBlobWrite, storageExists 
 import type { CmkSubject } from '../checks/facts';
 import type { Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
+import { identityField } from './fields';
 import type { Target } from './types';
 
 const experimentId = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.Chaos\/experiments\/[^/]+$/i;
 
 export const chaosIdentitySchema = z.object({
   resourceId: z.string({ error: 'Experiment is required' }).trim().regex(experimentId, 'Experiment must be the resource id of a Chaos Studio experiment'),
-  identityId: z
-    .string({ error: 'Identity is required' })
-    .trim()
-    .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i, 'Identity must be the resource id of a user-assigned managed identity'),
+  identityId: identityField(),
   storageAccountId: z.string().optional(),
   blobContainerName: z.string().optional(),
 });

@@ -6,23 +6,16 @@ import { FLUID_RELAY_CHECKS } from '../checks/catalogue';
 import type { CmkSubject } from '../checks/facts';
 import type { ArmWritePlan } from '../domain/types';
 import { effectiveKeyUrl, FLUID_RELAY_API_VERSION, fluidRelayTarget } from './fluid-relay.target';
+import { identityField, keyUrlField, keyVersionField } from './fields';
 import type { Target } from './types';
 
 const serverId = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.FluidRelay\/fluidRelayServers\/[^/]+$/i;
 
 export const rotateSchema = z.object({
   resourceId: z.string({ error: 'Server is required' }).trim().regex(serverId, 'Server must be the resource id of a Fluid Relay server'),
-  identityId: z
-    .string({ error: 'Identity is required' })
-    .trim()
-    .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i, 'Identity must be the resource id of a user-assigned managed identity'),
-  keyUrl: z.string({ error: 'Key is required' }).trim().regex(/^https:\/\//, 'Key must be a key identifier starting with https://'),
-  keyVersion: z
-    .string()
-    .trim()
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? 'latest' : v))
-    .refine((v) => v === 'latest' || /^[a-fA-F0-9]{32}$/.test(v), 'Key version must be "latest" or a 32-character hexadecimal version'),
+  identityId: identityField(),
+  keyUrl: keyUrlField(),
+  keyVersion: keyVersionField(),
   /** A request to turn CMK off. Fluid Relay does not allow it; the checks refuse it with the reason. */
   disableCmk: z.enum(['true', 'false']).optional().default('false'),
   // Read from the server before planning:

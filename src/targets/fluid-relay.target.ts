@@ -5,28 +5,19 @@ import type { ArmResource } from '../azure/port';
 import { FLUID_RELAY_CHECKS } from '../checks/catalogue';
 import type { CmkSubject } from '../checks/facts';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
+import { identityField, keyUrlField, keyVersionField, regionField, required, resourceGroupField, subscriptionField } from './fields';
 import type { Target } from './types';
 
 export const FLUID_RELAY_API_VERSION = '2022-06-01';
 
-const guid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const identityIdPattern = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i;
-
-const trimmed = (label: string) => z.string({ error: `${label} is required` }).trim().min(1, `${label} is required`);
-
 export const fluidRelaySchema = z.object({
-  subscriptionId: trimmed('Subscription').regex(guid, 'Subscription must be a subscription id (a GUID)'),
-  resourceGroup: trimmed('Resource group').regex(/^[-\w.()]{1,90}$/, 'Resource group may use letters, digits, -, _, ., ( ) and be at most 90 characters').refine((v) => !v.endsWith('.'), 'Resource group cannot end with a period'),
-  name: trimmed('Server name').regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{1,48}[a-zA-Z0-9]$/, 'Server name must be 3-50 letters, digits or hyphens, starting and ending with a letter or digit'),
-  location: trimmed('Region').regex(/^[a-zA-Z0-9 -]{2,40}$/, 'Region must be a region name such as eastus'),
-  identityId: trimmed('Identity').regex(identityIdPattern, 'Identity must be the resource id of a user-assigned managed identity'),
-  keyUrl: trimmed('Key').regex(/^https:\/\//, 'Key must be a key identifier starting with https://'),
-  keyVersion: z
-    .string()
-    .trim()
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? 'latest' : v))
-    .refine((v) => v === 'latest' || /^[a-fA-F0-9]{32}$/.test(v), 'Key version must be "latest" or a 32-character hexadecimal version'),
+  subscriptionId: subscriptionField(),
+  resourceGroup: resourceGroupField(),
+  name: required('Server name').regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{1,48}[a-zA-Z0-9]$/, 'Server name must be 3-50 letters, digits or hyphens, starting and ending with a letter or digit'),
+  location: regionField(),
+  identityId: identityField(),
+  keyUrl: keyUrlField(),
+  keyVersion: keyVersionField(),
   storagesku: z.enum(['basic', 'standard'], { error: 'Storage SKU must be basic or standard' }).optional().default('basic'),
 });
 

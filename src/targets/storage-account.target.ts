@@ -11,23 +11,16 @@ import { parseKeyUrl } from '../checks/key-url';
 import { defineCheck, fail, pass, type Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { effectiveKeyUrl } from './fluid-relay.target';
+import { identityField, keyUrlField, keyVersionField } from './fields';
 import type { Target } from './types';
 
 const storageIdPattern = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]{3,24}$/i;
 
 export const storageSchema = z.object({
   storageAccountId: z.string({ error: 'Storage account is required' }).trim().regex(storageIdPattern, 'Storage account must be the resource id of a storage account'),
-  identityId: z
-    .string({ error: 'Identity is required' })
-    .trim()
-    .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i, 'Identity must be the resource id of a user-assigned managed identity'),
-  keyUrl: z.string({ error: 'Key is required' }).trim().regex(/^https:\/\//, 'Key must be a key identifier starting with https://'),
-  keyVersion: z
-    .string()
-    .trim()
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? 'latest' : v))
-    .refine((v) => v === 'latest' || /^[a-fA-F0-9]{32}$/.test(v), 'Key version must be "latest" or a 32-character hexadecimal version'),
+  identityId: identityField(),
+  keyUrl: keyUrlField(),
+  keyVersion: keyVersionField(),
   /** Read from the account before planning: a system-assigned identity must be kept. */
   currentIdentityType: z.string().optional(),
 });
