@@ -21,6 +21,8 @@ export interface RequestView {
   stateColor: 'good' | 'warning' | 'attention' | 'accent' | 'default';
   facts: Array<{ title: string; value: string }>;
   irreversible: string[];
+  /** For updates: "path: from → to" per changed property. */
+  changes: string[];
   failing: CheckLine[];
   warnings: CheckLine[];
   passing: CheckLine[];
@@ -112,6 +114,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
       { title: 'Expires', value: ['pending_approval', 'checked'].includes(req.state) ? `${req.expiresAt.replace('T', ' ').slice(0, 16)} UTC` : '' },
     ].filter((f) => f.value),
     irreversible: target ? target.irreversible(req.params as never) : [],
+    changes: (req.changes ?? []).map((c) => clip(`${c.path}: ${c.from} → ${c.to}`, 400)),
     failing,
     warnings: req.checks.filter((c) => c.status === 'warn').map(line),
     passing: req.checks.filter((c) => c.status === 'pass' || c.status === 'info').map(line),
@@ -178,6 +181,7 @@ export function reviewView(displayName: string, resourceId: string, location: st
       { title: 'Key', value: keyUrl || '(no customer-managed key)' },
     ].filter((f) => f.value),
     irreversible: [],
+    changes: [],
     failing,
     warnings,
     passing: checks.filter((c) => c.status === 'pass' || c.status === 'info').map(line),

@@ -78,6 +78,8 @@ export interface ChangeRequest {
   approvers: string[];
   policyRule: string;
   result?: { status: 'succeeded' | 'failed'; message: string; correlationId?: string; verification?: CheckResult[] };
+  /** For updates: each property the payload changes, from its current value. */
+  changes?: Array<{ path: string; from: string; to: string }>;
   /** A long-running ARM operation in flight, stored before the first poll so a restart can follow it. */
   operation?: { method: 'PUT' | 'PATCH'; url: string; kind: 'azure-async-operation' | 'location'; correlationId?: string };
   createdAt: string;

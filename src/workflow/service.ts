@@ -4,6 +4,7 @@ import type { ArmCallRecord, ArmGateway, ArmResource, StartedOperation, WriteOpt
 import { isArmError } from '../azure/port';
 import { runChecks } from '../checks/runner';
 import { canonicalJson, newRequestId, sha256 } from '../domain/canonical';
+import { diffPayload } from '../domain/diff';
 import { type Actor, type ChangeRequest, type CheckResult, blocks, type Platform } from '../domain/types';
 import type { AuditEntry, Store } from '../store/store';
 import { StoreConflict } from '../store/store';
@@ -103,7 +104,13 @@ export class Workflow {
       };
     }
     const calls: ArmCallRecord[] = [];
-    const checks = await runChecks(recording(this.deps.arm, calls), subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const armR = recording(this.deps.arm, calls);
+    const [checks, current] = await Promise.all([
+      runChecks(armR, subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays }),
+      // An update shows approvers what changes, property by property.
+      plan.method === 'PATCH' ? armR.get<ArmResource>(plan.resourceId, plan.apiVersion).catch(() => undefined) : Promise.resolve(undefined),
+    ]);
+    const changes = current ? diffPayload(current, plan.body) : undefined;
     const irreversible = target.irreversible(params);
     const now = this.now();
     const base = { targetType, resourceId: plan.resourceId, plan };
@@ -115,6 +122,7 @@ export class Workflow {
       requester: actor,
       conversation,
       cardMessageId,
+      changes,
       digest: computeDigest(target, base, checks),
       state: blocked ? 'checked' : 'pending_approval',
       checks,

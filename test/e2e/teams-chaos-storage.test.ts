@@ -130,6 +130,7 @@ describe('storage account CMK', () => {
     expect(text).toContain('✅ **storage.identity**');
     expect(text).toContain('✅ **storage.key-access**');
     expect(text).toContain('✅ **vault.purge-protection**');
+    expect(text).toContain('• properties.encryption.keySource: Microsoft.Storage → Microsoft.Keyvault');
     await approveAndWait(requestId!, formMsg, /Switched to the customer-managed key and verified/);
     const patches = bot.sim.writes().filter((w) => w.method === 'PATCH');
     expect(patches).toHaveLength(1);

@@ -38,6 +38,9 @@ describe('rotate', () => {
     expect(text).toContain('✅ **fluidrelay.previous-key-alive**');
     expect(text).toContain('✅ **fluidrelay.create-only** — The server has CMK');
     expect(text).toMatch(/Waiting for 1 more approval/); // reversible: no extra approval
+    // Property by property, what the PATCH changes.
+    expect(text).toContain(`What changes\n• properties.encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl: ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, SIM_KEY_VERSION_CURRENT)} → ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)}`);
+    expect(text).not.toMatch(/• identity\./); // the identity stays as it is
     await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', { requestId }, formMsg));
     await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Key changed and verified/.test(cardText(a.activity)), 15000, 'done');
     const writes = bot.sim.writes();

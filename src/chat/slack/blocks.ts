@@ -36,6 +36,7 @@ export function requestBlocks(v: RequestView): Block[] {
   for (let i = 0; i < facts.length; i += 10) blocks.push({ type: 'section', fields: facts.slice(i, i + 10) });
   if (v.result) blocks.push(section(`*${esc(v.result)}*`));
   for (const c of v.verification) blocks.push(section(checkText(c, false)));
+  if (v.changes.length) blocks.push(section(`*What changes*\n${v.changes.map((c) => `• \`${esc(c)}\``).join('\n')}`));
   if (v.irreversible.length) blocks.push(section(`:warning: *Cannot be undone*\n${v.irreversible.map((i) => `• ${esc(i)}`).join('\n')}`));
   blocks.push({ type: 'divider' }, section(`*Prerequisite checks:* ${esc(v.checksSummary)}`));
   // Problems first, each with its fix; keep room for the rest of the message.
