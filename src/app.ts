@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Config } from './config';
-import type { ArmGateway } from './azure/port';
+import { type ArmGateway, isArmError } from './azure/port';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
 import { createSlackChannel } from './chat/slack/channel';
 import { createTeamsChannel } from './chat/teams/channel';
@@ -95,6 +95,20 @@ export async function createApp(opts: AppOptions): Promise<App> {
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  // Ready = the database answers and ARM answers (any HTTP answer, even 401/404, means reachable).
+  app.get('/readyz', async (_req, res) => {
+    const probe = async (fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+        return 'ok';
+      } catch (e) {
+        return isArmError(e) && e.status > 0 ? 'ok' : `unavailable: ${(e as Error).message.slice(0, 200)}`;
+      }
+    };
+    const [database, arm_] = await Promise.all([probe(() => store.db.query('SELECT 1')), probe(() => arm.list('/subscriptions', '2022-12-01'))]);
+    const ok = database === 'ok' && arm_ === 'ok';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database, arm: arm_ });
   });
   teams?.mount(app);
   slack?.mount(app);

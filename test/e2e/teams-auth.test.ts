@@ -52,6 +52,20 @@ describe('Teams endpoint authentication', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
+  it('is ready while the database and ARM answer, and says which one is not', async () => {
+    const ok = await fetch(`${app.url}/readyz`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: 'ready', database: 'ok', arm: 'ok' });
+    sim.injectFault({ pathIncludes: '/subscriptions', status: 0, times: Infinity }); // connections dropped, retries too
+    try {
+      const down = await fetch(`${app.url}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: 'not ready', database: 'ok', arm: expect.stringMatching(/^unavailable/) });
+    } finally {
+      sim.reset();
+    }
+  });
+
   it('a malformed body is a clear 400, not a stack trace', async () => {
     const res = await fetch(`${app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":' });
     expect(res.status).toBe(400);
