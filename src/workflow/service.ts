@@ -85,13 +85,13 @@ export class Workflow {
     if (!parsed.ok) {
       return { ok: false, refusal: new Refusal(`Please fix: ${parsed.errors.map((e) => `${e.label} — ${e.message}`).join('; ')}.`, parsed.errors) };
     }
-    const params = target.prepare ? await target.prepare(parsed.params, this.deps.arm) : parsed.params;
-    const plan = target.plan(params);
-    const subject = target.subject(params);
-    const rg = plan.resourceId.split('/')[4] ?? '';
-    const rule = this.deps.policy.ruleFor({ subscriptionId: subject.subscriptionId, resourceGroup: rg, targetType });
+    // Policy first: nothing is read from Azure for a request the policy does not allow.
+    const resourceId = target.resourceId(parsed.params);
+    const subscriptionId = resourceId.split('/')[2] ?? '';
+    const rg = resourceId.split('/')[4] ?? '';
+    const rule = this.deps.policy.ruleFor({ subscriptionId, resourceGroup: rg, targetType });
     if (!rule) {
-      return { ok: false, refusal: new Refusal(`No approval policy rule covers ${target.displayName} requests in resource group ${rg} of subscription ${subject.subscriptionId}, so the bot cannot take it. Ask the platform team to add a rule to the policy file.`) };
+      return { ok: false, refusal: new Refusal(`No approval policy rule covers ${target.displayName} requests in resource group ${rg} of subscription ${subscriptionId}, so the bot cannot take it. Ask the platform team to add a rule to the policy file.`) };
     }
     if (!this.deps.policy.includes(rule.requesters, actor)) {
       return { ok: false, refusal: new Refusal(`Policy rule "${rule.name}" does not list you (${actor.platform}:${actor.id}) as a requester. Ask the platform team to add you, or ask a listed requester.`) };
@@ -103,6 +103,9 @@ export class Workflow {
         refusal: new Refusal(`Policy rule "${rule.name}" does not allow requests from this conversation (${conversation.platform}:${conversationId}). Make the request in one of: ${rule.conversations.join(', ')}.`),
       };
     }
+    const params = target.prepare ? await target.prepare(parsed.params, this.deps.arm) : parsed.params;
+    const plan = target.plan(params);
+    const subject = target.subject(params);
     const calls: ArmCallRecord[] = [];
     const armR = recording(this.deps.arm, calls);
     const [checks, current] = await Promise.all([
