@@ -9,6 +9,7 @@ import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './
 import { createSlackChannel } from './chat/slack/channel';
 import { createTeamsChannel } from './chat/teams/channel';
 import { createLog, type Log } from './log';
+import { Metrics } from './metrics';
 import { startSimulator, type Simulator } from './simulator';
 import { Store } from './store/store';
 import { JobRunner } from './workflow/jobs';
@@ -91,8 +92,23 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }, 60_000);
   sweep.unref();
 
+  const metrics = new Metrics({ cmk_jobs_running: { help: 'Background jobs (checks, ARM writes, polling) running now.', read: () => jobs.size } });
+  arm.onCall((c) => {
+    metrics.armCalls.inc({ method: c.method, status: String(c.status) });
+    metrics.armLatency.observe({ method: c.method }, c.durationMs / 1000);
+  });
+  workflow.onChecks((results) => results.forEach((r) => metrics.checkOutcomes.inc({ check: r.id, status: r.status })));
+
   const app = express();
   app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    // Route, not URL: request ids and resource ids would make unbounded label sets.
+    res.on('finish', () => metrics.httpRequests.inc({ route: req.route?.path ?? 'unmatched', method: req.method, status: String(res.statusCode) }));
+    next();
+  });
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(metrics.render());
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -69,6 +69,18 @@ export class Workflow {
     this.now = deps.now ?? (() => new Date());
   }
 
+  private readonly checkListeners = new Set<(results: CheckResult[]) => void>();
+
+  /** Every completed check run (metrics). */
+  onChecks(listener: (results: CheckResult[]) => void): void {
+    this.checkListeners.add(listener);
+  }
+
+  private checked(results: CheckResult[]): CheckResult[] {
+    for (const l of this.checkListeners) l(results);
+    return results;
+  }
+
   private log(level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
     this.deps.log?.(level, msg, data);
   }
@@ -109,7 +121,7 @@ export class Workflow {
     const calls: ArmCallRecord[] = [];
     const armR = recording(this.deps.arm, calls);
     const [checks, current] = await Promise.all([
-      runChecks(armR, subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays }),
+      runChecks(armR, subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays }).then((r) => this.checked(r)),
       // An update shows approvers what changes, property by property.
       plan.method === 'PATCH' ? armR.get<ArmResource>(plan.resourceId, plan.apiVersion).catch(() => undefined) : Promise.resolve(undefined),
     ]);

@@ -66,6 +66,19 @@ describe('Teams endpoint authentication', () => {
     }
   });
 
+  it('exposes Prometheus metrics: requests by route, ARM calls and latency, running jobs', async () => {
+    await fetch(`${app.url}/healthz`);
+    await fetch(`${app.url}/readyz`);
+    const res = await fetch(`${app.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/^cmk_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+$/m);
+    expect(text).toMatch(/^cmk_http_requests_total\{method="POST",route="\/api\/messages",status="401"\} 3$/m);
+    expect(text).toMatch(/^cmk_arm_calls_total\{method="GET",status="200"\} \d+$/m);
+    expect(text).toMatch(/^cmk_arm_call_duration_seconds_bucket\{method="GET",le="\+Inf"\} \d+$/m);
+    expect(text).toMatch(/^cmk_jobs_running 0$/m);
+  });
+
   it('a malformed body is a clear 400, not a stack trace', async () => {
     const res = await fetch(`${app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":' });
     expect(res.status).toBe(400);

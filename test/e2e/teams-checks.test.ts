@@ -119,6 +119,12 @@ describe('each seeded failure is named by the right check', () => {
     }
   });
 
+  it('counts check outcomes in /metrics', async () => {
+    const text = await (await fetch(`${bot.app.url}/metrics`)).text();
+    expect(text).toMatch(/^cmk_check_results_total\{check="key.type",status="fail"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^cmk_check_results_total\{check="bot.can-write",status="fail"\} [2-9]\d*$/m);
+  });
+
   afterAll(() => expect(bot.sim.writes()).toHaveLength(0));
 });
 
