@@ -75,6 +75,17 @@ describe('approval rules', () => {
     expect(req?.approvals).toHaveLength(1);
   });
 
+  it('a redelivered Approve (same activity id) is answered once, with the first answer again', async () => {
+    const { requestId, formMsg, digest } = await request();
+    const activity = cardAction(bot.connector.url, BOB, 'request.approve', { requestId, digest }, formMsg);
+    const [first, again] = await Promise.all([post(bot.app.url, activity), post(bot.app.url, activity)]);
+    expect(again.body).toEqual(first.body);
+    expect(cardText(first.body?.value as never)).toMatch(/Waiting for 1 more approval/);
+    const trail = await bot.store.auditTrail(requestId);
+    expect(trail.filter((r) => r.event === 'approved')).toHaveLength(1);
+    expect(trail.filter((r) => r.event === 'decision_refused')).toHaveLength(0);
+  });
+
   it('two approvers racing, each clicking twice at once: both count once and ARM is written exactly once', async () => {
     const { requestId, formMsg, digest } = await request();
     const clicks = [BOB, CAROL, BOB, CAROL].map((u) => act(u, 'request.approve', { requestId, digest }, formMsg));

@@ -15,6 +15,8 @@ import type { Workflow } from '../../workflow/service';
 import { TeamsNotifier } from './notifier';
 import { TeamsBot } from './teams-bot';
 
+const DEDUPE_MS = 10 * 60_000;
+
 type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
 export function isLoopback(address: string | undefined): boolean {
@@ -41,6 +43,7 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
     await ctx.sendActivity('Something went wrong on my side. Nothing was changed in Azure. Please try again.').catch(() => undefined);
   };
   const notifier = new TeamsNotifier(adapter, config.appId ?? '');
+  const recent = new Map<string, Promise<{ status: number; body: string }>>();
   let bot: TeamsBot | undefined;
 
   return {
@@ -58,8 +61,34 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
           res.status(503).json({ error: 'starting' });
           return;
         }
+        // Teams redelivers slow turns: the same activity id is answered once, and a repeat gets
+        // the first answer again rather than a second decision ("you have already decided").
+        const activityId = typeof req.body?.id === 'string' ? `${req.body.conversation?.id ?? ''}|${req.body.id}` : undefined;
+        const seen = activityId ? recent.get(activityId) : undefined;
+        if (seen) {
+          const answer = await seen;
+          res.status(answer.status).type('application/json').send(answer.body);
+          return;
+        }
+        let settle: (a: { status: number; body: string }) => void = () => undefined;
+        if (activityId) {
+          recent.set(activityId, new Promise((r) => (settle = r)));
+          setTimeout(() => recent.delete(activityId), DEDUPE_MS).unref();
+        }
+        const send = res.send.bind(res);
+        let captured = '';
+        res.send = ((body?: unknown) => {
+          captured = typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body);
+          return send(body as never);
+        }) as typeof res.send;
         const b = bot;
-        await adapter.process(req, res, (ctx) => b.run(ctx));
+        try {
+          await adapter.process(req, res, (ctx) => b.run(ctx));
+        } finally {
+          // A refused (401) or failed delivery is not remembered: a correct retry must get through.
+          if (activityId && res.statusCode >= 400) recent.delete(activityId);
+          settle({ status: res.statusCode, body: captured });
+        }
       });
     },
   };
