@@ -1,7 +1,7 @@
 // Small ARM helpers shared by providers: id parsing, scope checks, paging, stable GUIDs.
 import { createHash } from 'node:crypto';
 import { ArmError, resourceGroupNotFound, subscriptionNotFound } from './errors';
-import type { SimContext, SimRequest } from './provider';
+import type { SimContext, SimRequest, SimRoute } from './provider';
 import type { SimResource, SimState } from './state';
 
 export interface ParsedResourceId {
@@ -110,6 +110,35 @@ export function page<T>(items: T[], req: SimRequest, ctx: SimContext, pageSize: 
   if (skip + size >= items.length) return { value };
   const query = new URLSearchParams({ ...req.query, $skiptoken: String(skip + size) });
   return { value, nextLink: `${ctx.endpoint}${req.path}?${query.toString()}` };
+}
+
+/**
+ * The two list operations every tracked resource type has: by subscription and by resource group
+ * (`/providers/{type}` under each), paged, each item rendered as GET renders it.
+ */
+export function collectionRoutes(
+  type: string,
+  resourceType: string,
+  opts: { render?: (r: SimResource, req: SimRequest, ctx: SimContext) => unknown; pageSize?: number; honourTop?: boolean } = {},
+): SimRoute[] {
+  const list = (scopeId: string, req: SimRequest, ctx: SimContext) => {
+    const items = ctx.state.ofType(type, scopeId);
+    return { status: 200, body: page(opts.render ? items.map((r) => opts.render!(r, req, ctx)) : items, req, ctx, opts.pageSize ?? 100, opts.honourTop ?? false) };
+  };
+  return [
+    {
+      method: 'GET',
+      pattern: `/subscriptions/{sub}/providers/${type}`,
+      resourceType,
+      handler: (req, ctx) => list(requireSubscription(ctx.state, req.params['sub']!).id, req, ctx),
+    },
+    {
+      method: 'GET',
+      pattern: `/subscriptions/{sub}/resourceGroups/{rg}/providers/${type}`,
+      resourceType,
+      handler: (req, ctx) => list(requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!).id, req, ctx),
+    },
+  ];
 }
 
 /** The body as an object, or 400 InvalidRequestContent. */

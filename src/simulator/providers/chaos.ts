@@ -1,7 +1,7 @@
 // Microsoft.Chaos/experiments: long-running PUT / PATCH / DELETE (Azure-AsyncOperation and
 // Location polling), GET and lists, with the validation Chaos Studio applies to identities and
 // to customer-managed-key storage (customerDataStorage, preview api-versions only).
-import { bodyObject, getMember, hasMember, isObject, normalizeLocation, page, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, stableGuid } from '../arm';
+import { bodyObject, getMember, hasMember, isObject, normalizeLocation, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, stableGuid, collectionRoutes } from '../arm';
 import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
 import {
   completeOperation,
@@ -624,24 +624,7 @@ export const chaosProvider: SimProvider = {
     { method: 'PUT', pattern: EXPERIMENT, resourceType: 'experiments', handler: put },
     { method: 'PATCH', pattern: EXPERIMENT, resourceType: 'experiments', handler: patch },
     { method: 'DELETE', pattern: EXPERIMENT, resourceType: 'experiments', handler: remove },
-    {
-      method: 'GET',
-      pattern: `/subscriptions/{sub}/resourceGroups/{rg}/providers/${CHAOS_TYPE}`,
-      resourceType: 'experiments',
-      handler: (req, ctx) => {
-        const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
-        return { status: 200, body: page(ctx.state.ofType(CHAOS_TYPE, rg.id).map((r) => render(r, req.apiVersion)), req, ctx, 100) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: `/subscriptions/{sub}/providers/${CHAOS_TYPE}`,
-      resourceType: 'experiments',
-      handler: (req, ctx) => {
-        const sub = requireSubscription(ctx.state, req.params['sub']!);
-        return { status: 200, body: page(ctx.state.ofType(CHAOS_TYPE, sub.id).map((r) => render(r, req.apiVersion)), req, ctx, 100) };
-      },
-    },
+    ...collectionRoutes(CHAOS_TYPE, 'experiments', { render: (r, req) => render(r, req.apiVersion) }),
     { method: 'GET', pattern: `${LOCATIONS}/operationStatuses/{operationId}`, resourceType: 'locations/operationStatuses', handler: operationStatus },
     // The examples' URLs use the singular form.
     { method: 'GET', pattern: `${LOCATIONS}/operationStatus/{operationId}`, resourceType: 'locations/operationStatuses', handler: operationStatus },

@@ -1,6 +1,6 @@
 // Microsoft.FluidRelay/fluidRelayServers: synchronous PUT / PATCH / GET / DELETE / list with
 // the validation the service applies to identities and customer-managed keys.
-import { bodyObject, isObject, normalizeLocation, page, requiredLocation, requireResourceGroup, requireSubscription, stableGuid } from '../arm';
+import { bodyObject, isObject, normalizeLocation, requiredLocation, requireResourceGroup, stableGuid, collectionRoutes } from '../arm';
 import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
 import type { SimContext, SimProvider, SimRequest } from '../provider';
 import { requireAction } from '../rbac';
@@ -413,23 +413,6 @@ export const fluidRelayProvider: SimProvider = {
         return { status: ctx.state.delete(id) ? 200 : 204 };
       },
     },
-    {
-      method: 'GET',
-      pattern: `/subscriptions/{sub}/resourceGroups/{rg}/providers/${FLUID_RELAY_TYPE}`,
-      resourceType: 'fluidRelayServers',
-      handler: (req, ctx) => {
-        const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
-        return { status: 200, body: page(ctx.state.ofType(FLUID_RELAY_TYPE, rg.id).map((r) => render(r, req.apiVersion)), req, ctx, 100) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: `/subscriptions/{sub}/providers/${FLUID_RELAY_TYPE}`,
-      resourceType: 'fluidRelayServers',
-      handler: (req, ctx) => {
-        const sub = requireSubscription(ctx.state, req.params['sub']!);
-        return { status: 200, body: page(ctx.state.ofType(FLUID_RELAY_TYPE, sub.id).map((r) => render(r, req.apiVersion)), req, ctx, 100) };
-      },
-    },
+    ...collectionRoutes(FLUID_RELAY_TYPE, 'fluidRelayServers', { render: (r, req) => render(r, req.apiVersion) }),
   ],
 };

@@ -1,7 +1,7 @@
 // Microsoft.KeyVault (management plane): vaults, keys, key versions; plus the key checks a
 // resource provider makes before it accepts a customer-managed key (used by fluid-relay and
 // later by storage / chaos).
-import { page, requireResourceGroup, requireSubscription } from '../arm';
+import { page, requireResourceGroup, collectionRoutes } from '../arm';
 import { resourceNotFound } from '../errors';
 import type { SimProvider, SimRequest, SimContext } from '../provider';
 import { assignmentsCovering, assignmentProps, permits, roleDefinition, rolePermissions } from '../rbac';
@@ -200,24 +200,7 @@ export const keyVaultProvider: SimProvider = {
   apiVersions: KEYVAULT_API_VERSIONS,
   seed: seedKeyVault,
   routes: [
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{sub}/providers/Microsoft.KeyVault/vaults',
-      resourceType: 'vaults',
-      handler: (req, ctx) => {
-        const sub = requireSubscription(ctx.state, req.params['sub']!);
-        return { status: 200, body: page(ctx.state.ofType(VAULT_TYPE, sub.id), req, ctx, 25, true) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults',
-      resourceType: 'vaults',
-      handler: (req, ctx) => {
-        const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
-        return { status: 200, body: page(ctx.state.ofType(VAULT_TYPE, rg.id), req, ctx, 25, true) };
-      },
-    },
+    ...collectionRoutes(VAULT_TYPE, 'vaults', { pageSize: 25, honourTop: true }),
     { method: 'GET', pattern: VAULT, resourceType: 'vaults', handler: (req, ctx) => ({ status: 200, body: requireVault(req, ctx) }) },
     {
       method: 'GET',

@@ -1,5 +1,5 @@
 // Microsoft.ManagedIdentity/userAssignedIdentities: get, create/update, delete, list.
-import { bodyObject, page, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, stableGuid } from '../arm';
+import { bodyObject, parseResourceId, requiredLocation, requireResourceGroup, stableGuid, collectionRoutes } from '../arm';
 import { ArmError, linkedAuthorizationFailed, resourceNotFound } from '../errors';
 import type { SimContext, SimProvider } from '../provider';
 import { principalCan, requireAction } from '../rbac';
@@ -126,24 +126,7 @@ export const managedIdentityProvider: SimProvider = {
     eastus(ids.SIM_IDENTITY_NO_ASSIGN, ids.SIM_IDENTITY_NO_ASSIGN_PRINCIPAL_ID, ids.SIM_IDENTITY_NO_ASSIGN_CLIENT_ID, { resourceGroup: ids.SIM_RG_IDENTITIES_LOCKED });
   },
   routes: [
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities',
-      resourceType: 'userAssignedIdentities',
-      handler: (req, ctx) => {
-        const sub = requireSubscription(ctx.state, req.params['sub']!);
-        return { status: 200, body: page(ctx.state.ofType(IDENTITY_TYPE, sub.id), req, ctx, 100) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities',
-      resourceType: 'userAssignedIdentities',
-      handler: (req, ctx) => {
-        const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
-        return { status: 200, body: page(ctx.state.ofType(IDENTITY_TYPE, rg.id), req, ctx, 100) };
-      },
-    },
+    ...collectionRoutes(IDENTITY_TYPE, 'userAssignedIdentities'),
     {
       method: 'GET',
       pattern: IDENTITY,

@@ -1,7 +1,7 @@
 // Microsoft.Storage/storageAccounts: GET / list / synchronous PATCH (StorageAccounts_Update) with
 // the checks Azure Storage makes before it accepts a customer-managed key, and blob containers
 // (BlobContainers_Create / Get / List / Delete).
-import { bodyObject, getMember, hasMember, isObject, page, parseResourceId, requireResourceGroup, requireSubscription, stableGuid } from '../arm';
+import { bodyObject, getMember, hasMember, isObject, page, parseResourceId, requireResourceGroup, stableGuid, collectionRoutes } from '../arm';
 import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
 import type { SimContext, SimProvider, SimRequest } from '../provider';
 import { requireAction } from '../rbac';
@@ -610,24 +610,7 @@ export const storageProvider: SimProvider = {
       handler: (req, ctx) => ({ status: 200, body: renderStorageAccount(ctx.state, requireAccount(req, ctx)) }),
     },
     { method: 'PATCH', pattern: ACCOUNT, resourceType: 'storageAccounts', handler: patchAccount },
-    {
-      method: 'GET',
-      pattern: `/subscriptions/{sub}/resourceGroups/{rg}/providers/${STORAGE_TYPE}`,
-      resourceType: 'storageAccounts',
-      handler: (req, ctx) => {
-        const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
-        return { status: 200, body: page(ctx.state.ofType(STORAGE_TYPE, rg.id).map((r) => renderStorageAccount(ctx.state, r)), req, ctx, 100) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: `/subscriptions/{sub}/providers/${STORAGE_TYPE}`,
-      resourceType: 'storageAccounts',
-      handler: (req, ctx) => {
-        const sub = requireSubscription(ctx.state, req.params['sub']!);
-        return { status: 200, body: page(ctx.state.ofType(STORAGE_TYPE, sub.id).map((r) => renderStorageAccount(ctx.state, r)), req, ctx, 100) };
-      },
-    },
+    ...collectionRoutes(STORAGE_TYPE, 'storageAccounts', { render: (r, _req, ctx) => renderStorageAccount(ctx.state, r) }),
     {
       method: 'GET',
       pattern: CONTAINERS,
