@@ -200,16 +200,6 @@ export function reviewView(displayName: string, resourceId: string, location: st
   };
 }
 
-/** Plain-text rendering (status replies, logs, tests): the same content as the card. */
-export function requestText(req: ChangeRequest): string {
-  const v = requestView(req);
-  const out = [`${v.title} — ${v.id}`, v.stateLine, ...v.facts.map((f) => `${f.title}: ${f.value}`), `Checks: ${v.checksSummary}`];
-  for (const c of [...v.failing, ...v.warnings]) out.push(`${c.icon} ${c.id}: ${c.finding}${c.remedy ? ` → ${c.remedy}` : ''}`);
-  out.push(v.approvalsLine);
-  if (v.result) out.push(v.result);
-  return out.join('\n');
-}
-
 /** One line per request for `list`. */
 export function listLine(req: ChangeRequest): string {
   const counted = approvalsFor(req).length;

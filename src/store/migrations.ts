@@ -56,12 +56,6 @@ export const MIGRATIONS: Array<{ id: string; sql: string }> = [
       CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
         FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 
-      CREATE TABLE conversations (
-        key text PRIMARY KEY,
-        platform text NOT NULL,
-        ref jsonb NOT NULL,
-        updated_at timestamptz NOT NULL
-      );
     `,
   },
 ];

@@ -199,21 +199,6 @@ export class Store {
     }
     return { ok: true, rows: rows.length };
   }
-
-  // ---- conversation references ------------------------------------------------------------------
-
-  async saveConversation(key: string, platform: string, ref: unknown): Promise<void> {
-    await this.db.query(
-      `INSERT INTO conversations (key, platform, ref, updated_at) VALUES ($1,$2,$3::jsonb,$4)
-       ON CONFLICT (key) DO UPDATE SET ref = EXCLUDED.ref, updated_at = EXCLUDED.updated_at`,
-      [key, platform, JSON.stringify(ref), this.now().toISOString()],
-    );
-  }
-
-  async getConversation<T = unknown>(key: string): Promise<T | null> {
-    const rows = await this.db.query<{ ref: T }>(`SELECT ref FROM conversations WHERE key = $1`, [key]);
-    return rows[0]?.ref ?? null;
-  }
 }
 
 function approvalKey(a: Approval): string {

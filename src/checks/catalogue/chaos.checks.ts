@@ -1,7 +1,7 @@
 // Chaos Studio experiment CMK (seed doc: chaos-studio-customer-managed-keys.md) and the storage
 // account that holds the experiment's data.
 import { grants } from '../rbac';
-import { defineCheck, fail, info, pass, warn } from '../types';
+import { defineCheck, fail, pass, warn } from '../types';
 
 export const CHAOS_PREVIEW_API = '2023-10-27-preview';
 const BLOB_WRITE = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write';
@@ -135,5 +135,3 @@ export const storageContainerName = defineCheck({
       : fail(`Container ${name} does not exist in ${nameOf(subject.storageAccountId)}.`, `az storage container create --account-name ${nameOf(subject.storageAccountId)} --name ${name} --auth-mode login`, { blobContainerName: name });
   },
 });
-
-export const notApplicable = (id: string, title: string, why: string) => defineCheck({ id, title, needs: [], evaluate: () => info(why) });
