@@ -1,6 +1,7 @@
 // The channel-neutral workflow: submission → checks → approvals → execution → verification.
 // Teams and Slack call these methods and render what they return; nothing here knows a channel.
 import type { ArmCallRecord, ArmGateway, ArmResource, StartedOperation, WriteOptions } from '../azure/port';
+import { withReadCache } from '../azure/read-cache';
 import { isArmError } from '../azure/port';
 import { runChecks } from '../checks/runner';
 import { canonicalJson, newRequestId, sha256 } from '../domain/canonical';
@@ -115,11 +116,12 @@ export class Workflow {
         refusal: new Refusal(`Policy rule "${rule.name}" does not allow requests from this conversation (${conversation.platform}:${conversationId}). Make the request in one of: ${rule.conversations.join(', ')}.`),
       };
     }
-    const params = target.prepare ? await target.prepare(parsed.params, this.deps.arm) : parsed.params;
+    // One read cache for the whole submission: prepare(), the checks and the diff share reads.
+    const calls: ArmCallRecord[] = [];
+    const armR = withReadCache(recording(this.deps.arm, calls));
+    const params = target.prepare ? await target.prepare(parsed.params, armR) : parsed.params;
     const plan = target.plan(params);
     const subject = target.subject(params);
-    const calls: ArmCallRecord[] = [];
-    const armR = recording(this.deps.arm, calls);
     const [checks, current] = await Promise.all([
       runChecks(armR, subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays }).then((r) => this.checked(r)),
       // An update shows approvers what changes, property by property.

@@ -131,6 +131,8 @@ describe('storage account CMK', () => {
     expect(text).toContain('✅ **storage.key-access**');
     expect(text).toContain('✅ **vault.purge-protection**');
     expect(text).toContain('• properties.encryption.keySource: Microsoft.Storage → Microsoft.Keyvault');
+    // prepare(), the checks and the diff all needed the account: it was read once.
+    expect(bot.sim.requests.filter((r) => r.method === 'GET' && r.path.toLowerCase() === account.toLowerCase())).toHaveLength(1);
     await approveAndWait(requestId!, formMsg, /Switched to the customer-managed key and verified/);
     const patches = bot.sim.writes().filter((w) => w.method === 'PATCH');
     expect(patches).toHaveLength(1);

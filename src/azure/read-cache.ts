@@ -1,0 +1,25 @@
+// A view of the gateway that makes each distinct GET once: for one submission, the target's
+// prepare(), the checks and the update diff all read the same resource, and ARM reads are budgeted.
+import type { ArmGateway } from './port';
+
+export function withReadCache(arm: ArmGateway): ArmGateway {
+  const cache = new Map<string, Promise<unknown>>();
+  const once = <T>(k: string, fn: () => Promise<T>): Promise<T> => {
+    let p = cache.get(k) as Promise<T> | undefined;
+    if (!p) {
+      p = fn();
+      cache.set(k, p);
+    }
+    return p;
+  };
+  const key = (kind: string, path: string, apiVersion: string, query?: Record<string, string>) => `${kind} ${path.toLowerCase()}?${apiVersion}&${JSON.stringify(query ?? {})}`;
+  return {
+    get: (p, v, q) => once(key('GET', p, v, q), () => arm.get(p, v, q)),
+    list: (p, v, q) => once(key('LIST', p, v, q), () => arm.list(p, v, q)),
+    put: (p, v, b, o) => arm.put(p, v, b, o),
+    patch: (p, v, b, o) => arm.patch(p, v, b, o),
+    resume: (op, p, v, o) => arm.resume(op, p, v, o),
+    onCall: (l) => arm.onCall(l),
+    scoped: (l) => withReadCache(arm.scoped(l)),
+  };
+}
