@@ -116,6 +116,42 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     expect(slack.calls.filter((c) => c.error)).toEqual([]);
   });
 
+  it('acknowledges before any Azure work: with slow ARM the ack comes back before the form or the request is ready', async () => {
+    bot.sim.setLatency(1000);
+    try {
+      const updates = slack.callsTo('views.update').length;
+      const res = await slash(ALEX, 'new fluid-relay');
+      expect(res.status).toBe(200);
+      // Loading the pickers takes several ARM round trips: none had finished when Slack got its answer.
+      expect(slack.callsTo('views.update').length).toBe(updates);
+      await slack.waitFor(() => slack.callsTo('views.update').length > updates, 20000, 'form filled in later');
+
+      const form = [...slack.views.values()].at(-1)!;
+      const posts = slack.callsTo('chat.postMessage').length;
+      const name = `fr-slow-${Math.random().toString(36).slice(2, 7)}`;
+      const sel = (block: string, re: RegExp) => ({ value: { type: 'static_select', selected_option: { value: option(form.view, block, re) } } });
+      const ack = await interact(
+        viewSubmissionPayload({
+          user: ALEX,
+          view: { ...form.view, id: form.id, hash: form.hash },
+          values: {
+            resourceGroup: sel('resourceGroup', new RegExp(`^${SIM_RG} `)),
+            name: { value: { type: 'plain_text_input', value: name } },
+            location: sel('location', /\(eastus\)/),
+            identityId: sel('identityId', new RegExp(`^${SIM_IDENTITY} `)),
+            keyUrl: sel('keyUrl', new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `)),
+          },
+        }),
+      );
+      expect(ack.status).toBe(200);
+      // The checks need at least four dependent ARM reads: the request message comes after the ack.
+      expect(slack.callsTo('chat.postMessage').length).toBe(posts);
+      await slack.waitFor(() => slack.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(name)), 30000, 'request message later');
+    } finally {
+      bot.sim.setLatency(0);
+    }
+  }, 60_000);
+
   it('modal validation errors come back on the named field within the ack, and nothing is stored', async () => {
     const before = (await bot.store.listRequests({ limit: 500 })).length;
     const ack = await submitForm('x');

@@ -106,6 +106,9 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     expect(text).toMatch(/can never be turned off/);
     expect(text).toMatch(/\[Approve\]/);
 
+    // The approvers are told in the conversation.
+    await connector.waitFor((a) => new RegExp(`🔔 ${requestId} needs 2 approvals \\(one more than usual: it can never be undone\\) from: teams:aad-bob-0002`).test(a.activity.text ?? ''), 5000, 'approver notice');
+
     // 3. The requester cannot approve their own request, even though the policy lists them.
     const self = await post(app.url, cardAction(connector.url, ALICE, 'request.approve', { requestId }, formMsg));
     expect(self.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
