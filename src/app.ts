@@ -8,10 +8,12 @@ import { type ArmGateway, isArmError } from './azure/port';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
 import { createSlackChannel } from './chat/slack/channel';
 import { createTeamsChannel } from './chat/teams/channel';
-import { createLog, type Log } from './log';
+import { randomUUID } from 'node:crypto';
+import { createLog, type Log, withLogContext } from './log';
 import { Metrics } from './metrics';
 import { startSimulator, type Simulator } from './simulator';
 import { Store } from './store/store';
+import { DurableQueue, type DurableQueueOptions } from './workflow/durable';
 import { JobRunner } from './workflow/jobs';
 import { loadPolicy, type Policy } from './workflow/policy';
 import { Workflow } from './workflow/service';
@@ -26,6 +28,10 @@ export interface AppOptions {
   log?: Log;
   /** Gateway options for tests (fast polls, few retries). */
   armTuning?: { maxRetries?: number; retryDelayMs?: number; defaultPollMs?: number };
+  /** Durable queue options for tests (lane limits, retry base). */
+  queueTuning?: Partial<DurableQueueOptions>;
+  /** Resume: how often a resource still provisioning is read again. */
+  resumePollMs?: number;
 }
 
 export interface App {
@@ -34,8 +40,12 @@ export interface App {
   store: Store;
   arm: ArmGateway;
   workflow: Workflow;
+  /** In-process chat work that needs no durability (loading modals, ephemeral replies). */
   jobs: JobRunner;
+  /** Durable work in the database, shared by every replica. */
+  queue: DurableQueue;
   simulator?: Simulator;
+  /** Graceful shutdown: stop taking work, finish or hand back in-flight jobs, close the store. */
   close(): Promise<void>;
 }
 
@@ -50,7 +60,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (ownsSimulator) {
     simulator = await startSimulator({ port: config.azure.mode === 'simulator' ? config.azure.simulatorPort : 0, tlsDir: `${config.dataDir}/simulator-tls` });
   }
-  const tuning = { timeoutMs: config.armTimeoutMs, ...opts.armTuning };
+  const tuning = { timeoutMs: config.armTimeoutMs, maxRetries: config.armRetries.max, retryDelayMs: config.armRetries.delayMs, ...opts.armTuning };
   const arm = new SdkArmGateway(
     simulator
       ? { endpoint: simulator.endpoint, ca: simulator.ca, credential: staticTokenCredential(), ...tuning }
@@ -68,45 +78,80 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const store =
     opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
   const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }));
+  const queue = new DurableQueue(store.db, { leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs, log, ...opts.queueTuning });
 
-  const teams = config.teamsEnabled ? createTeamsChannel(config.teams, { arm, jobs, log }) : undefined;
-  const slack = config.slack ? createSlackChannel(config.slack, { arm, jobs, log, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
+  const channelDeps = { arm, jobs, queue, store, log };
+  const teams = config.teamsEnabled ? createTeamsChannel(config.teams, channelDeps) : undefined;
+  const slack = config.slack ? createSlackChannel(config.slack, { ...channelDeps, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
   const workflow = new Workflow({
     store,
     arm,
     policy,
-    jobs,
+    queue,
     notifiers: { ...(teams ? { teams: teams.notifier } : {}), ...(slack ? { slack: slack.notifier } : {}) },
     now: opts.now,
     expiryWarningDays: config.keyExpiryWarningDays,
+    resumePollMs: opts.resumePollMs,
     log,
   });
   teams?.attach(workflow);
   slack?.attach(workflow);
-  // Work a previous process left half-done is finished (never written twice).
-  const recovered = await workflow.recover();
-  if (recovered) log('info', 'resuming interrupted executions', { count: recovered });
-  // Waiting requests end when their time is up, and say so, even if nobody touches them.
+  // Work a previous process left half-done is in the job table and resumes from its stored state
+  // (never written twice); a request between approval and its end without a job gets one.
+  const repaired = await workflow.recover();
+  if (repaired) log('info', 'execution jobs restored for interrupted requests', { count: repaired });
+  await queue.start();
+  // Waiting requests end when their time is up, and say so once, even if nobody touches them;
+  // deliveries seen more than 10 minutes ago are forgotten (Slack retries within 5).
   const sweep = setInterval(() => {
     workflow.expireDue().catch((e) => log('warn', 'expiry sweep failed', { error: (e as Error).message }));
+    store.pruneDeliveries(15 * 60_000).catch(() => undefined);
   }, 60_000);
   sweep.unref();
 
-  const metrics = new Metrics({ cmk_jobs_running: { help: 'Background jobs (checks, ARM writes, polling) running now.', read: () => jobs.size } });
+  let depth = { queued: 0, running: 0, failed: 0 };
+  const metrics = new Metrics({
+    cmk_jobs_running: { help: 'Durable jobs (execution, card updates, posts) this process is running now.', read: () => queue.size + jobs.size },
+    cmk_job_queue_depth: { help: 'Durable jobs queued (due or waiting), all replicas.', read: () => depth.queued },
+    cmk_job_queue_running: { help: 'Durable jobs claimed and running, all replicas.', read: () => depth.running },
+    cmk_job_queue_failed: { help: 'Durable jobs that gave up in the last hour, all replicas.', read: () => depth.failed },
+  });
   arm.onCall((c) => {
     metrics.armCalls.inc({ method: c.method, status: String(c.status) });
     metrics.armLatency.observe({ method: c.method }, c.durationMs / 1000);
+    if (c.status === 0 || c.status >= 400) log('warn', 'ARM call failed', { method: c.method, path: c.path, status: c.status, code: c.errorCode, correlationId: c.correlationId, armRequestId: c.requestId });
+    else log('debug', 'ARM call', { method: c.method, path: c.path, status: c.status, ms: c.durationMs, correlationId: c.correlationId });
   });
   workflow.onChecks((results) => results.forEach((r) => metrics.checkOutcomes.inc({ check: r.id, status: r.status })));
 
+  let stopping = false;
   const app = express();
   app.disable('x-powered-by');
+  // Every request gets an id (the caller's X-Request-Id when it is sane), on its answer and on
+  // every log line written while it is handled.
+  app.use((req, res, next) => {
+    const given = req.get('x-request-id');
+    const requestId = given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    withLogContext({ requestId }, () => next());
+  });
+  // Shutting down: refuse new work so the platform retries it elsewhere; in-flight requests finish.
+  app.use((req, res, next) => {
+    if (stopping && req.method === 'POST') {
+      res.setHeader('connection', 'close');
+      res.setHeader('retry-after', '1');
+      res.status(503).json({ error: 'This replica is shutting down; retry the request.' });
+      return;
+    }
+    next();
+  });
   app.use((req, res, next) => {
     // Route, not URL: request ids and resource ids would make unbounded label sets.
     res.on('finish', () => metrics.httpRequests.inc({ route: req.route?.path ?? 'unmatched', method: req.method, status: String(res.statusCode) }));
     next();
   });
-  app.get('/metrics', (_req, res) => {
+  app.get('/metrics', async (_req, res) => {
+    depth = await queue.depth().catch(() => depth);
     res.type('text/plain; version=0.0.4').send(metrics.render());
   });
   app.get('/healthz', (_req, res) => {
@@ -124,7 +169,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     };
     const [database, arm_] = await Promise.all([probe(() => store.db.query('SELECT 1')), probe(() => arm.list('/subscriptions', '2022-12-01'))]);
     const ok = database === 'ok' && arm_ === 'ok';
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database, arm: arm_ });
+    const ready = ok && !stopping;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : stopping ? 'shutting down' : 'not ready', database, arm: arm_ });
   });
   teams?.mount(app);
   slack?.mount(app);
@@ -150,13 +196,21 @@ export async function createApp(opts: AppOptions): Promise<App> {
     arm,
     workflow,
     jobs,
+    queue,
     simulator,
     async close() {
+      if (stopping) return;
+      stopping = true;
       clearInterval(sweep);
+      // 1. No new requests (503 meanwhile); those in flight are answered.
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await closed;
-      await jobs.drain();
+      // 2. In-process chat work (acknowledged Slack actions) finishes; it may enqueue durable jobs.
+      await Promise.race([jobs.drain(), new Promise((r) => setTimeout(r, config.shutdownGraceMs).unref())]);
+      // 3. Durable jobs: finish within the grace period, or go back to the queue for the next process.
+      const { released } = await queue.stop(config.shutdownGraceMs);
+      if (released) log('info', 'handed unfinished jobs back to the queue', { count: released });
       if (!opts.store) await store.close();
       if (ownsSimulator) await simulator?.close();
     },

@@ -48,7 +48,12 @@ export const envSchema = z.object({
   SIMULATOR_PORT: intIn(0, 65535, 0),
   POLICY_FILE: z.string().optional().default('policy/local.policy.yaml'),
   KEY_EXPIRY_WARNING_DAYS: intIn(0, 3650, 30),
-  ARM_TIMEOUT_MS: intIn(1000, 300000, 30000),
+  ARM_TIMEOUT_MS: intIn(100, 300000, 30000),
+  ARM_MAX_RETRIES: intIn(0, 10, 4),
+  ARM_RETRY_DELAY_MS: intIn(1, 60000, 800),
+  JOB_LEASE_MS: intIn(500, 600000, 30000),
+  JOB_POLL_MS: intIn(20, 60000, 500),
+  SHUTDOWN_GRACE_MS: intIn(0, 300000, 10000),
   TEAMS_ENABLED: z.enum(['true', 'false']).optional().default('true'),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalString.refine((v) => v === undefined || /^xox[bp]-/.test(v), { message: 'must be a bot token (xoxb-…)' }),
@@ -82,6 +87,12 @@ export interface Config {
   policyFile: string;
   keyExpiryWarningDays: number;
   armTimeoutMs: number;
+  /** Retries of one ARM call (408/429/5xx, dropped connections, timeouts) and the first backoff. */
+  armRetries: { max: number; delayMs: number };
+  /** Durable jobs: how long a claim lasts without a heartbeat, and how often replicas look for work. */
+  jobs: { leaseMs: number; pollMs: number };
+  /** On SIGTERM: how long in-flight jobs may run before they are handed back to the queue. */
+  shutdownGraceMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -134,6 +145,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     policyFile: e.POLICY_FILE,
     keyExpiryWarningDays: e.KEY_EXPIRY_WARNING_DAYS,
     armTimeoutMs: e.ARM_TIMEOUT_MS,
+    armRetries: { max: e.ARM_MAX_RETRIES, delayMs: e.ARM_RETRY_DELAY_MS },
+    jobs: { leaseMs: e.JOB_LEASE_MS, pollMs: e.JOB_POLL_MS },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -58,6 +58,48 @@ export const MIGRATIONS: Array<{ id: string; sql: string }> = [
 
     `,
   },
+  {
+    // Durable work shared by every replica: leased claims (FOR UPDATE SKIP LOCKED), a lane per
+    // conversation so chat posts go out in order and within the platform's rate limits, and the
+    // inbound deliveries already seen (Teams redeliveries, Slack retries) for every replica.
+    id: '002_jobs_dedupe_forms',
+    sql: `
+      CREATE TABLE jobs (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL,
+        key text NOT NULL,
+        lane text,
+        payload jsonb NOT NULL,
+        state text NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+        run_at timestamptz NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        max_attempts integer NOT NULL,
+        locked_by text,
+        lease_until timestamptz,
+        last_error text,
+        created_at timestamptz NOT NULL,
+        finished_at timestamptz
+      );
+      -- One queued job per key: a newer card update replaces the queued one (the latest state wins).
+      CREATE UNIQUE INDEX jobs_queued_key ON jobs (key) WHERE state = 'queued';
+      CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state IN ('queued', 'running');
+      CREATE INDEX jobs_lane ON jobs (lane, id) WHERE lane IS NOT NULL;
+
+      CREATE TABLE inbound_seen (
+        key text PRIMARY KEY,
+        status integer,
+        response text,
+        created_at timestamptz NOT NULL
+      );
+      CREATE INDEX inbound_seen_age ON inbound_seen (created_at);
+
+      CREATE TABLE form_sessions (
+        id text PRIMARY KEY,
+        doc jsonb NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 export async function migrate(db: Database): Promise<string[]> {

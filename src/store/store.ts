@@ -5,6 +5,7 @@ import type { Actor, Approval, ChangeRequest } from '../domain/types';
 import { canonicalJson, sha256 } from '../domain/canonical';
 import type { Database, Sql } from './db';
 import { openPglite, openPostgres } from './db';
+import { insertJob, type JobSpec } from './jobs';
 import { migrate } from './migrations';
 
 export interface AuditEntry {
@@ -28,6 +29,8 @@ export interface AuditRow {
 export interface Mutation {
   next: ChangeRequest;
   audit: AuditEntry[];
+  /** Work that follows from this change (card update, post, execution), committed with it. */
+  jobs?: JobSpec[];
 }
 
 /** Thrown inside a mutation to refuse it: nothing is written, the message goes to the user. */
@@ -66,7 +69,7 @@ export class Store {
     return this.db.close();
   }
 
-  async createRequest(req: ChangeRequest, audit: AuditEntry[]): Promise<void> {
+  async createRequest(req: ChangeRequest, audit: AuditEntry[], jobs: JobSpec[] = []): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO change_requests (id, target_type, resource_id, state, digest, requester_platform, requester_id, doc, created_at, updated_at, expires_at, version)
@@ -74,7 +77,20 @@ export class Store {
         [req.id, req.targetType, req.resourceId, req.state, req.digest, req.requester.platform, req.requester.id, JSON.stringify({ ...req, approvals: [] }), req.createdAt, req.updatedAt, req.expiresAt, req.version],
       );
       for (const a of audit) await this.append(tx, { requestId: req.id, ...a });
+      for (const j of jobs) await insertJob(tx, j);
     });
+  }
+
+  /** The first answer to a delivery, once it has one (a duplicate waits for it, up to `waitMs`). */
+  async deliveryAnswer(key: string, waitMs: number): Promise<{ status: number; response: string } | undefined> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const row = (await this.db.query<{ status: number | null; response: string | null }>(`SELECT status, response FROM inbound_seen WHERE key = $1`, [key]))[0];
+      if (!row) return undefined; // the first delivery failed and was forgotten
+      if (row.status !== null) return { status: row.status, response: row.response ?? '' };
+      if (Date.now() > until) return undefined;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async getRequest(id: string): Promise<ChangeRequest | null> {
@@ -112,7 +128,7 @@ export class Store {
     return this.db.transaction(async (tx) => {
       const current = await this.load(tx, id, true);
       if (!current) throw new StoreConflict(`Request ${id} does not exist.`);
-      const { next, audit } = await fn(current);
+      const { next, audit, jobs } = await fn(current);
       const updated: ChangeRequest = { ...next, version: current.version + 1, updatedAt: this.now().toISOString() };
       await tx.query(
         `UPDATE change_requests SET state=$2, digest=$3, doc=$4::jsonb, updated_at=$5, expires_at=$6, version=$7, resource_id=$8 WHERE id=$1 AND version=$9`,
@@ -126,6 +142,7 @@ export class Store {
         );
       }
       for (const a of audit) await this.append(tx, { requestId: id, ...a });
+      for (const j of jobs ?? []) await insertJob(tx, j);
       return updated;
     });
   }
@@ -152,6 +169,59 @@ export class Store {
       if (r) out.push(r);
     }
     return out;
+  }
+
+  // ---- inbound deliveries seen (every replica shares them) ------------------------------------
+
+  /**
+   * Claim a delivery key. 'new' the first time; 'duplicate' with the first delivery's answer when
+   * it has one, or without while that delivery is still being handled (possibly on another replica).
+   */
+  async claimDelivery(key: string, ttlMs = 15 * 60_000): Promise<{ kind: 'new' } | { kind: 'duplicate'; status?: number; response?: string }> {
+    // A key older than its time to live counts as new again (its row is taken over in place).
+    const inserted = await this.db.query(
+      `INSERT INTO inbound_seen (key, created_at) VALUES ($1, now())
+       ON CONFLICT (key) DO UPDATE SET created_at = now(), status = NULL, response = NULL WHERE inbound_seen.created_at < now() - ($2::integer * interval '1 millisecond')
+       RETURNING key`,
+      [key, ttlMs],
+    );
+    if (inserted.length) return { kind: 'new' };
+    const row = (await this.db.query<{ status: number | null; response: string | null }>(`SELECT status, response FROM inbound_seen WHERE key = $1`, [key]))[0];
+    return { kind: 'duplicate', status: row?.status ?? undefined, response: row?.response ?? undefined };
+  }
+
+  async settleDelivery(key: string, status: number, response: string): Promise<void> {
+    await this.db.query(`UPDATE inbound_seen SET status = $2, response = $3 WHERE key = $1`, [key, status, response]);
+  }
+
+  /** A delivery that was refused or failed is forgotten, so a correct retry gets through. */
+  async forgetDelivery(key: string): Promise<void> {
+    await this.db.query(`DELETE FROM inbound_seen WHERE key = $1`, [key]);
+  }
+
+  async pruneDeliveries(olderThanMs: number): Promise<void> {
+    await this.db.query(`DELETE FROM inbound_seen WHERE created_at < now() - ($1::integer * interval '1 millisecond')`, [olderThanMs]);
+  }
+
+  // ---- form sessions (Slack modals: choice lists too large for private_metadata) --------------
+
+  async putFormSession(id: string, doc: Record<string, unknown>, ttlMs: number): Promise<void> {
+    await this.db.query(`DELETE FROM form_sessions WHERE expires_at < now()`);
+    await this.db.query(`INSERT INTO form_sessions (id, doc, expires_at) VALUES ($1, $2::jsonb, now() + ($3::integer * interval '1 millisecond')) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc`, [
+      id,
+      JSON.stringify(doc),
+      ttlMs,
+    ]);
+  }
+
+  async getFormSession<T>(id: string): Promise<T | undefined> {
+    const rows = await this.db.query<{ doc: T }>(`SELECT doc FROM form_sessions WHERE id = $1 AND expires_at >= now()`, [id]);
+    return rows[0]?.doc;
+  }
+
+  /** Take a session once: true for the one caller that deleted it. */
+  async takeFormSession(id: string): Promise<boolean> {
+    return (await this.db.query(`DELETE FROM form_sessions WHERE id = $1 RETURNING id`, [id])).length > 0;
   }
 
   // ---- audit log -------------------------------------------------------------------------------

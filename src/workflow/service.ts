@@ -11,8 +11,11 @@ import type { AuditEntry, Store } from '../store/store';
 import { StoreConflict } from '../store/store';
 import { findTarget, TARGETS } from '../targets';
 import { parseForm, type Target } from '../targets/types';
-import type { JobRunner } from './jobs';
+import type { DurableQueue, JobSpec } from './durable';
 import type { Policy } from './policy';
+
+/** Durable job kinds the workflow owns. */
+export const JOB = { card: 'request.card', post: 'request.post', execute: 'request.execute' } as const;
 
 /** What a channel must do for the workflow: show the request card and post progress. */
 export interface ChatNotifier {
@@ -37,10 +40,12 @@ export interface WorkflowDeps {
   store: Store;
   arm: ArmGateway;
   policy: Policy;
-  jobs: JobRunner;
+  queue: DurableQueue;
   notifiers: Partial<Record<Platform, ChatNotifier>>;
   now?: () => Date;
   expiryWarningDays?: number;
+  /** How often a resource still provisioning is read again while resuming (default 1 s). */
+  resumePollMs?: number;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -68,6 +73,9 @@ export class Workflow {
 
   constructor(private readonly deps: WorkflowDeps) {
     this.now = deps.now ?? (() => new Date());
+    deps.queue.handle(JOB.card, (p) => this.runCard(p as { requestId: string; progress?: string }));
+    deps.queue.handle(JOB.post, (p) => this.runPost(p as { requestId: string; text: string }));
+    deps.queue.handle(JOB.execute, async (p) => void (await this.drive(String(p.requestId))));
   }
 
   private readonly checkListeners = new Set<(results: CheckResult[]) => void>();
@@ -152,19 +160,27 @@ export class Workflow {
       expiresAt: new Date(now.getTime() + rule.pendingHours * 3600_000).toISOString(),
       version: 1,
     };
-    await this.deps.store.createRequest(req, [
-      { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRule: rule.name } },
-      { actor: { system: 'checks' }, event: 'checked', data: { moment: 'submission', summary: summarize(checks), blocked, armCalls: calls } },
-      ...(blocked ? [] : [{ actor: { system: 'workflow' }, event: 'approval_requested', data: { approvers: req.approvers, required: req.requiredApprovals } }]),
-    ]);
-    const shown = await this.show(req);
-    if (!blocked) {
-      await this.post(
-        shown,
-        `🔔 ${shown.id} needs ${shown.requiredApprovals} approval${shown.requiredApprovals > 1 ? 's' : ''}${irreversible.length ? ' (one more than usual: it can never be undone)' : ''} from: ${shown.approvers.join(', ')}. ${actor.name} cannot approve their own request.`,
-      );
-    }
-    return { ok: true, request: shown };
+    await this.deps.store.createRequest(
+      req,
+      [
+        { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRule: rule.name } },
+        { actor: { system: 'checks' }, event: 'checked', data: { moment: 'submission', summary: summarize(checks), blocked, armCalls: calls } },
+        ...(blocked ? [] : [{ actor: { system: 'workflow' }, event: 'approval_requested', data: { approvers: req.approvers, required: req.requiredApprovals } }]),
+      ],
+      [
+        cardJob(req),
+        ...(blocked
+          ? []
+          : [
+              postJob(
+                req,
+                `🔔 ${req.id} needs ${req.requiredApprovals} approval${req.requiredApprovals > 1 ? 's' : ''}${irreversible.length ? ' (one more than usual: it can never be undone)' : ''} from: ${req.approvers.join(', ')}. ${actor.name} cannot approve their own request.`,
+              ),
+            ]),
+      ],
+    );
+    this.deps.queue.wake();
+    return { ok: true, request: req };
   }
 
   async get(id: string): Promise<ChangeRequest> {
@@ -186,9 +202,9 @@ export class Workflow {
       if (!['checked', 'pending_approval'].includes(cur.state)) throw new Refusal(`Request ${cur.id} is ${stateWords(cur)}; only waiting requests can be checked again.`);
       const audit: AuditEntry[] = [{ actor, event: 'checked', data: { moment: 'recheck', summary: summarize(checks), blocked, digest, armCalls: calls } }];
       if (digest !== cur.digest && approvalsFor(cur).length) audit.push({ actor: { system: 'workflow' }, event: 'voided', data: { reason: 'the checks’ evidence changed', oldDigest: cur.digest, newDigest: digest } });
-      return { next: { ...cur, checks, digest, state: blocked ? 'checked' : 'pending_approval' }, audit };
+      return { next: { ...cur, checks, digest, state: blocked ? 'checked' : 'pending_approval' }, audit, jobs: [cardJob(cur)] };
     });
-    await this.show(next);
+    this.deps.queue.wake();
     return next;
   }
 
@@ -235,7 +251,12 @@ export class Workflow {
         const counted = approvals.filter((a) => a.decision === 'approved' && a.digest === cur.digest).length;
         const state = decision === 'rejected' ? 'rejected' : counted >= cur.requiredApprovals ? 'approved' : 'pending_approval';
         const audit: AuditEntry[] = [{ actor, event: decision, data: { digest: cur.digest, reason: reason ?? null, counted, required: cur.requiredApprovals } }];
-        return { next: { ...cur, approvals, state }, audit };
+        const names = approvals.filter((a) => a.decision === 'approved' && a.digest === cur.digest).map((a) => a.approver.name);
+        const jobs: JobSpec[] = [cardJob(cur)];
+        if (state === 'rejected') jobs.push(postJob(cur, `❌ ${cur.id} was rejected by ${actor.name}${reason ? `: ${reason}` : ''}.`));
+        else if (state === 'approved') jobs.push(postJob(cur, `✅ ${cur.id} approved by ${names.join(', ')}. Executing now.`), executeJob(cur.id));
+        else jobs.push(postJob(cur, `👍 ${actor.name} approved ${cur.id} (${counted} of ${cur.requiredApprovals}).`));
+        return { next: { ...cur, approvals, state }, audit, jobs };
       });
     } catch (e) {
       if (e instanceof Refusal || e instanceof StoreConflict) {
@@ -245,12 +266,7 @@ export class Workflow {
       }
       throw e;
     }
-    await this.show(next);
-    if (next.state === 'rejected') await this.post(next, `❌ ${next.id} was rejected by ${actor.name}${reason ? `: ${reason}` : ''}.`);
-    else if (next.state === 'approved') {
-      await this.post(next, `✅ ${next.id} approved by ${approvalsFor(next).map((a) => a.approver.name).join(', ')}. Executing now.`);
-      this.deps.jobs.enqueue(`execute:${next.id}`, () => this.execute(next.id));
-    } else await this.post(next, `👍 ${actor.name} approved ${next.id} (${approvalsFor(next).length} of ${next.requiredApprovals}).`);
+    this.deps.queue.wake();
     return next;
   }
 
@@ -295,14 +311,17 @@ export class Workflow {
       next = await this.deps.store.mutate(id.toUpperCase(), (cur) => {
         if (cur.requester.platform !== actor.platform || cur.requester.id !== actor.id) throw new Refusal(`Only the requester (${cur.requester.name}) can cancel ${cur.id}; approvers can reject it instead.`);
         if (!['checked', 'pending_approval', 'approved'].includes(cur.state)) throw new Refusal(`${cur.id} is ${stateWords(cur)}; it can no longer be cancelled.`);
-        return { next: { ...cur, state: 'cancelled' }, audit: [{ actor, event: 'cancelled', data: { from: cur.state } }] };
+        return {
+          next: { ...cur, state: 'cancelled' },
+          audit: [{ actor, event: 'cancelled', data: { from: cur.state } }],
+          jobs: [cardJob(cur), postJob(cur, `🚫 ${cur.id} was cancelled by ${actor.name}. Nothing was changed in Azure.`)],
+        };
       });
     } catch (e) {
       if (e instanceof StoreConflict) throw new Refusal(e.message);
       throw e;
     }
-    await this.show(next);
-    await this.post(next, `🚫 ${next.id} was cancelled by ${actor.name}. Nothing was changed in Azure.`);
+    this.deps.queue.wake();
     return next;
   }
 
@@ -324,22 +343,64 @@ export class Workflow {
     return { request: req, rows: await this.deps.store.auditTrail(req.id) };
   }
 
+  /**
+   * The durable execution job: takes the request from wherever it stands to its end. A job that
+   * is run again (its process died, or a replica took over) resumes from the stored state and the
+   * stored ARM operation, and never writes twice when the first write landed.
+   */
+  async drive(id: string): Promise<ChangeRequest | undefined> {
+    const req = await this.deps.store.getRequest(id);
+    if (!req) return undefined;
+    if (req.state === 'approved') return this.execute(id);
+    if (req.state !== 'executing' && req.state !== 'verifying') return req; // finished, or decided otherwise
+    const target = this.target(req.targetType);
+    await this.deps.store.audit({ requestId: req.id, actor: { system: 'executor' }, event: 'recovering', data: { state: req.state, operation: req.operation?.url ?? null } });
+    if (req.state === 'verifying') return this.verify(req, target);
+    if (req.operation) return this.write(req, target, req.operation);
+    // No operation stored: the write may or may not have reached Azure. Look before writing again.
+    const seen = await this.landed(req, target);
+    if (seen === 'landed') {
+      const v = await this.transition(req.id, ['executing'], 'verifying', {}, { actor: { system: 'executor' }, event: 'arm_call', data: { method: 'GET', ok: true, note: 'the write had landed before the restart; not sent again' } }, [cardJob(req)]);
+      return v ? this.verify(v, target) : undefined;
+    }
+    return this.checkAndWrite(req, target);
+  }
+
+  /** Did the approved write reach Azure? A resource still provisioning is followed until it settles. */
+  private async landed(req: ChangeRequest, target: Target): Promise<'landed' | 'absent'> {
+    for (let polls = 0; polls < 120; polls++) {
+      let resource: ArmResource;
+      try {
+        resource = await this.deps.arm.get<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
+      } catch (e) {
+        if (isArmError(e) && e.isNotFound) return 'absent';
+        throw e;
+      }
+      const state = String((resource.properties as { provisioningState?: unknown } | undefined)?.provisioningState ?? 'Succeeded');
+      if (/^(succeeded|failed|canceled|cancelled)$/i.test(state)) return target.verify(req.plan, resource).status === 'pass' ? 'landed' : 'absent';
+      await new Promise((r) => setTimeout(r, this.deps.resumePollMs ?? 1000));
+    }
+    return 'absent';
+  }
+
   /** Runs once per request: approved → executing is taken under a row lock. */
   async execute(id: string): Promise<ChangeRequest | undefined> {
     let req: ChangeRequest;
     try {
       req = await this.deps.store.mutate(id, (cur) => {
         if (cur.state !== 'approved') throw new StoreConflict(`not approved (${cur.state})`);
-        return { next: { ...cur, state: 'executing' }, audit: [{ actor: { system: 'executor' }, event: 'executing', data: { digest: cur.digest } }] };
+        return { next: { ...cur, state: 'executing' }, audit: [{ actor: { system: 'executor' }, event: 'executing', data: { digest: cur.digest } }], jobs: [cardJob(cur)] };
       });
     } catch (e) {
       if (e instanceof StoreConflict) return undefined; // another worker has it, or it was decided otherwise
       throw e;
     }
-    await this.show(req);
-    const target = this.target(req.targetType);
+    this.deps.queue.wake();
+    return this.checkAndWrite(req, this.target(req.targetType));
+  }
 
-    // Moment two: the checks again, immediately before the write.
+  /** Moment two: the checks again, immediately before the write; then the write. */
+  private async checkAndWrite(req: ChangeRequest, target: Target): Promise<ChangeRequest | undefined> {
     const calls: ArmCallRecord[] = [];
     const checks = await runChecks(recording(this.deps.arm, calls), target.subject(req.params as never), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
     await this.deps.store.audit({ requestId: req.id, actor: { system: 'checks' }, event: 'checked', data: { moment: 'before-write', summary: summarize(checks), armCalls: calls } });
@@ -349,18 +410,15 @@ export class Workflow {
       const why = turned.length
         ? `checks now fail: ${turned.map((c) => `${c.id} (${c.finding})`).join('; ')}`
         : 'the evidence the approvals were bound to changed (key version or identity)';
-      const moved = await this.transition(req.id, ['executing'], turned.length ? 'failed' : 'pending_approval', { checks, digest, result: turned.length ? { status: 'failed', message: `Stopped before the write: ${why}.` } : undefined }, {
-        actor: { system: 'executor' },
-        event: 'voided',
-        data: { reason: why, oldDigest: req.digest, newDigest: digest },
-      });
-      if (!moved) return undefined;
-      req = moved;
-      await this.show(req);
-      await this.post(req, `⛔ ${req.id}: nothing was changed in Azure — ${why}. Earlier approvals no longer count.`);
-      return req;
+      return this.transition(
+        req.id,
+        ['executing'],
+        turned.length ? 'failed' : 'pending_approval',
+        { checks, digest, result: turned.length ? { status: 'failed', message: `Stopped before the write: ${why}.` } : undefined },
+        { actor: { system: 'executor' }, event: 'voided', data: { reason: why, oldDigest: req.digest, newDigest: digest } },
+        [cardJob(req), postJob(req, `⛔ ${req.id}: nothing was changed in Azure — ${why}. Earlier approvals no longer count.`)],
+      );
     }
-
     req = await this.deps.store.mutate(req.id, (cur) => ({ next: { ...cur, checks }, audit: [] }));
     return this.write(req, target);
   }
@@ -369,7 +427,7 @@ export class Workflow {
    * The ARM write, or — after a restart — the rest of it: a stored long-running operation is
    * followed again rather than sent twice.
    */
-  private async write(req: ChangeRequest, target: Target, resumeFrom?: StartedOperation): Promise<ChangeRequest> {
+  private async write(req: ChangeRequest, target: Target, resumeFrom?: StartedOperation): Promise<ChangeRequest | undefined> {
     const writeCalls: ArmCallRecord[] = [];
     const armW = recording(this.deps.arm, writeCalls);
     let lastProgress = 0;
@@ -379,14 +437,17 @@ export class Workflow {
         req = await this.deps.store.mutate(req.id, (cur) => ({
           next: { ...cur, operation: op },
           audit: [{ actor: { system: 'executor' }, event: 'operation_started', data: { method: op.method, operationUrl: op.url, kind: op.kind, correlationId: op.correlationId ?? null } }],
+          jobs: [postJob(cur, `⏳ ${cur.id}: Azure accepted the change and is applying it (long-running operation); this card updates when it is done.`)],
         }));
-        await this.post(req, `⏳ ${req.id}: Azure accepted the change and is applying it (long-running operation); this card updates when it is done.`);
+        this.deps.queue.wake();
       },
       onProgress: async (status, polls) => {
         if (polls - lastProgress < 5) return; // the card, not a stream of messages
         lastProgress = polls;
-        await this.show({ ...req, result: { status: 'failed', message: `Azure reports ${status} (check ${polls})…` } }).catch(() => undefined);
+        await this.deps.queue.enqueue(cardJob(req, `Azure reports ${status} (check ${polls})…`)).catch(() => undefined);
       },
+      // A write whose answer was lost (dropped connection, timeout, 5xx) is looked up before it is sent again.
+      landed: async () => (await this.landed(req, target)) === 'landed',
     };
     let written;
     try {
@@ -397,30 +458,36 @@ export class Workflow {
           : await armW.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts);
     } catch (e) {
       const message = isArmError(e) ? `Azure refused the change: ${e.describe()}` : `The change could not be sent: ${(e as Error).message}`;
-      const failed = await this.transition(req.id, ['executing'], 'failed', { result: { status: 'failed', message, correlationId: isArmError(e) ? e.correlationId : undefined } }, {
+      return this.transition(
+        req.id,
+        ['executing'],
+        'failed',
+        { result: { status: 'failed', message, correlationId: isArmError(e) ? e.correlationId : undefined } },
+        {
+          actor: { system: 'executor' },
+          event: 'arm_call',
+          data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: false, code: isArmError(e) ? e.code : 'unknown', status: isArmError(e) ? e.status : null, correlationId: isArmError(e) ? (e.correlationId ?? null) : null, calls: writeCalls },
+        },
+        [cardJob(req), postJob(req, `❌ ${req.id} failed: ${message}`)],
+      );
+    }
+    const verifying = await this.transition(
+      req.id,
+      ['executing'],
+      'verifying',
+      {},
+      {
         actor: { system: 'executor' },
         event: 'arm_call',
-        data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: false, code: isArmError(e) ? e.code : 'unknown', status: isArmError(e) ? e.status : null, correlationId: isArmError(e) ? (e.correlationId ?? null) : null, calls: writeCalls },
-      });
-      if (!failed) return (await this.deps.store.getRequest(req.id)) ?? req;
-      req = failed;
-      await this.show(req);
-      await this.post(req, `❌ ${req.id} failed: ${message}`);
-      return req;
-    }
-    const verifying = await this.transition(req.id, ['executing'], 'verifying', {}, {
-      actor: { system: 'executor' },
-      event: 'arm_call',
-      data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: true, status: written.status, correlationId: written.correlationId ?? null, operationUrl: written.operationUrl ?? null, resumed: Boolean(resumeFrom) },
-    });
-    if (!verifying) return (await this.deps.store.getRequest(req.id)) ?? req;
-    req = verifying;
-    await this.show(req);
-    return this.verify(req, target, written.correlationId);
+        data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: true, status: written.status, correlationId: written.correlationId ?? null, operationUrl: written.operationUrl ?? null, resumed: Boolean(resumeFrom), calls: writeCalls },
+      },
+      [cardJob(req)],
+    );
+    return verifying ? this.verify(verifying, target, written.correlationId) : undefined;
   }
 
   /** Moment three: verification from a fresh GET, not from the write's echo. */
-  private async verify(req: ChangeRequest, target: Target, correlationId?: string): Promise<ChangeRequest> {
+  private async verify(req: ChangeRequest, target: Target, correlationId?: string): Promise<ChangeRequest | undefined> {
     const calls: ArmCallRecord[] = [];
     let verification: CheckResult;
     try {
@@ -437,62 +504,50 @@ export class Workflow {
       };
     }
     const ok = verification.status === 'pass';
-    const done = await this.transition(
+    return this.transition(
       req.id,
       ['verifying'],
       ok ? 'succeeded' : 'failed',
-      { result: { status: ok ? 'succeeded' : 'failed', message: ok ? target.doneMessage(req.plan) : verification.finding, correlationId, verification: [verification] } },
+      { result: { status: ok ? 'succeeded' : 'failed', message: ok ? target.doneMessage(req.plan) : verification.finding, correlationId: correlationId ?? req.result?.correlationId, verification: [verification] } },
       { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence, armCalls: calls } },
+      [
+        cardJob(req),
+        postJob(
+          req,
+          ok ? `🔐 ${req.id} done: ${target.displayName} ${req.resourceId.split('/').pop()} — ${target.doneMessage(req.plan)}` : `⚠️ ${req.id}: the write landed but verification failed — ${verification.finding}`,
+        ),
+      ],
     );
-    if (!done) return (await this.deps.store.getRequest(req.id)) ?? req;
-    req = done;
-    await this.show(req);
-    await this.post(
-      req,
-      ok
-        ? `🔐 ${req.id} done: ${target.displayName} ${req.resourceId.split('/').pop()} — ${target.doneMessage(req.plan)}`
-        : `⚠️ ${req.id}: the write landed but verification failed — ${verification.finding}`,
-    );
-    return req;
   }
 
   /**
-   * After a restart: requests left `executing` are finished, never written twice. With a stored
-   * operation, follow it; without one, GET the resource first and write only if it is not there.
+   * At start-up: every request between approval and its end has an execution job. Normally the job
+   * is still in the queue (it is durable); this repairs a database whose job was lost or failed.
    */
   async recover(): Promise<number> {
-    const stuck = await this.deps.store.listRequests({ states: ['executing', 'verifying'], limit: 500 });
+    const stuck = await this.deps.store.listRequests({ states: ['approved', 'executing', 'verifying'], limit: 500 });
+    let repaired = 0;
     for (const req of stuck) {
-      const target = this.target(req.targetType);
-      this.deps.jobs.enqueue(`execute:${req.id}`, async () => {
-        await this.deps.store.audit({ requestId: req.id, actor: { system: 'executor' }, event: 'recovering', data: { state: req.state, operation: req.operation?.url ?? null } });
-        if (req.state === 'verifying') return void (await this.verify(req, target));
-        if (req.operation) return void (await this.write(req, target, req.operation));
-        let landed = false;
-        try {
-          landed = target.verify(req.plan, await this.deps.arm.get<ArmResource>(req.plan.resourceId, req.plan.apiVersion)).status === 'pass';
-        } catch (e) {
-          if (!(isArmError(e) && e.isNotFound)) throw e;
-        }
-        if (landed) {
-          const v = await this.transition(req.id, ['executing'], 'verifying', {}, { actor: { system: 'executor' }, event: 'arm_call', data: { method: 'GET', ok: true, note: 'the write had landed before the restart; not sent again' } });
-          if (v) await this.verify(v, target);
-        } else await this.write(req, target);
-      });
+      const active = await this.deps.store.db.query(`SELECT 1 FROM jobs WHERE key = $1 AND state IN ('queued', 'running') LIMIT 1`, [executeJob(req.id).key]);
+      if (active.length) continue;
+      await this.deps.queue.enqueue(executeJob(req.id));
+      repaired++;
     }
-    return stuck.length;
+    return repaired;
   }
 
   /**
    * Move a request from one of `from` to `state`. Returns undefined when it is no longer in `from`:
    * another worker (or the process before a restart) got there first, and this one stops.
    */
-  private async transition(id: string, from: ChangeRequest['state'][], state: ChangeRequest['state'], patch: Partial<ChangeRequest>, audit: AuditEntry): Promise<ChangeRequest | undefined> {
+  private async transition(id: string, from: ChangeRequest['state'][], state: ChangeRequest['state'], patch: Partial<ChangeRequest>, audit: AuditEntry, jobs: JobSpec[] = []): Promise<ChangeRequest | undefined> {
     try {
-      return await this.deps.store.mutate(id, (cur) => {
+      const next = await this.deps.store.mutate(id, (cur) => {
         if (!from.includes(cur.state)) throw new StoreConflict(`${cur.id} is ${cur.state}, not ${from.join('/')}`);
-        return { next: { ...cur, ...patch, state }, audit: [audit] };
+        return { next: { ...cur, ...patch, state }, audit: [audit], jobs };
       });
+      this.deps.queue.wake();
+      return next;
     } catch (e) {
       if (e instanceof StoreConflict) {
         this.log('info', 'state moved on elsewhere; stopping this worker', { requestId: id, to: state, reason: e.message });
@@ -504,43 +559,58 @@ export class Workflow {
 
   private async expireIfDue(req: ChangeRequest): Promise<ChangeRequest> {
     if (!['pending_approval', 'checked'].includes(req.state) || new Date(req.expiresAt) > this.now()) return req;
-    let expired: ChangeRequest;
     try {
-      expired = await this.deps.store.mutate(req.id, (cur) => {
+      const expired = await this.deps.store.mutate(req.id, (cur) => {
         if (!['pending_approval', 'checked'].includes(cur.state)) throw new StoreConflict('already moved on');
-        return { next: { ...cur, state: 'expired' }, audit: [{ actor: { system: 'workflow' }, event: 'expired', data: { expiresAt: cur.expiresAt } }] };
+        return {
+          next: { ...cur, state: 'expired' },
+          audit: [{ actor: { system: 'workflow' }, event: 'expired', data: { expiresAt: cur.expiresAt } }],
+          jobs: [cardJob(cur), postJob(cur, `⌛ ${cur.id} expired at ${cur.expiresAt} without enough approvals. Submit a new request if it is still needed.`)],
+        };
       });
+      this.deps.queue.wake();
+      return expired;
     } catch (e) {
       if (e instanceof StoreConflict) return (await this.deps.store.getRequest(req.id)) ?? req;
       throw e;
     }
-    await this.show(expired);
-    await this.post(expired, `⌛ ${expired.id} expired at ${expired.expiresAt} without enough approvals. Submit a new request if it is still needed.`);
-    return expired;
   }
 
-  /** Update (or post) the request card; remember its message id. Chat failures never undo state. */
-  private async show(req: ChangeRequest): Promise<ChangeRequest> {
-    const n = this.deps.notifiers[req.conversation.platform];
-    if (!n) return req;
-    try {
-      const messageId = await n.showRequest(req);
-      if (messageId && messageId !== req.cardMessageId) {
-        return await this.deps.store.mutate(req.id, (cur) => ({ next: { ...cur, cardMessageId: messageId }, audit: [] }));
-      }
-    } catch (e) {
-      this.log('warn', 'could not update the request card', { requestId: req.id, error: (e as Error).message });
+  /** The card job: the request as it is *now* (a coalesced job shows the latest state); remembers the message id. */
+  private async runCard(p: { requestId: string; progress?: string }): Promise<void> {
+    const req = await this.deps.store.getRequest(p.requestId);
+    const n = req && this.deps.notifiers[req.conversation.platform];
+    if (!req || !n) return;
+    const shown = p.progress && req.state === 'executing' ? { ...req, result: { status: 'failed' as const, message: p.progress } } : req;
+    const messageId = await n.showRequest(shown);
+    if (messageId && messageId !== req.cardMessageId) {
+      await this.deps.store.mutate(req.id, (cur) => ({ next: { ...cur, cardMessageId: messageId }, audit: [] }));
     }
-    return req;
   }
 
-  private async post(req: ChangeRequest, text: string): Promise<void> {
-    try {
-      await this.deps.notifiers[req.conversation.platform]?.post(req, text);
-    } catch (e) {
-      this.log('warn', 'could not post to the conversation', { requestId: req.id, error: (e as Error).message });
-    }
+  private async runPost(p: { requestId: string; text: string }): Promise<void> {
+    const req = await this.deps.store.getRequest(p.requestId);
+    if (req) await this.deps.notifiers[req.conversation.platform]?.post(req, p.text);
   }
+}
+
+/** The chat lane of a request: its conversation, so posts keep their order and the platform's rate limit. */
+export function chatLane(req: Pick<ChangeRequest, 'conversation'>): string {
+  return `${req.conversation.platform}:${conversationIdOf(req.conversation)}`;
+}
+
+/** Update the request's card; a queued update not yet sent is replaced, so the latest state wins. */
+export function cardJob(req: Pick<ChangeRequest, 'id' | 'conversation'>, progress?: string): JobSpec {
+  return { kind: JOB.card, key: `card:${req.id}`, lane: chatLane(req), payload: { requestId: req.id, ...(progress ? { progress } : {}) }, replace: true, maxAttempts: 6 };
+}
+
+export function postJob(req: Pick<ChangeRequest, 'id' | 'conversation'>, text: string): JobSpec {
+  return { kind: JOB.post, key: `post:${req.id}:${sha256(text).slice(0, 16)}`, lane: chatLane(req), payload: { requestId: req.id, text }, maxAttempts: 6 };
+}
+
+/** One execution lane per request: never two workers on one request, on any replica. */
+export function executeJob(requestId: string): JobSpec {
+  return { kind: JOB.execute, key: `execute:${requestId}`, lane: `request:${requestId}`, payload: { requestId }, maxAttempts: 10 };
 }
 
 /** The conversation id a request was made in, for policy and listing. */

@@ -65,14 +65,20 @@ const act = (user: TestUser, verb: string, d: Record<string, unknown>, formMsg?:
 const says = (r: Awaited<ReturnType<typeof post>>) => String(r.body?.value ?? '');
 
 describe('approval rules', () => {
-  it('an approver counts once, even clicking twice', async () => {
+  it('an approver counts once, even clicking twice or approving again from another card', async () => {
     const { requestId, formMsg, digest } = await request();
-    await act(BOB, 'request.approve', { requestId, digest }, formMsg);
+    const first = await act(BOB, 'request.approve', { requestId, digest }, formMsg);
+    // The same button again (a double click, or Teams redelivering under a new activity id): the first answer.
     const again = await act(BOB, 'request.approve', { requestId, digest }, formMsg);
-    expect(says(again)).toMatch(/already decided on .*each approver counts once/);
+    expect(again.body).toEqual(first.body);
+    // Approve on another copy of the card (e.g. the one `status` posts): refused, it counts once.
+    const elsewhere = await act(BOB, 'request.approve', { requestId, digest }, 'status-card-copy');
+    expect(says(elsewhere)).toMatch(/already decided on .*each approver counts once/);
     const req = await bot.store.getRequest(requestId);
     expect(req?.state).toBe('pending_approval');
     expect(req?.approvals).toHaveLength(1);
+    const trail = await bot.store.auditTrail(requestId);
+    expect(trail.filter((r) => r.event === 'approved')).toHaveLength(1);
   });
 
   it('a redelivered Approve (same activity id) is answered once, with the first answer again', async () => {
@@ -90,9 +96,11 @@ describe('approval rules', () => {
     const { requestId, formMsg, digest } = await request();
     const clicks = [BOB, CAROL, BOB, CAROL].map((u) => act(u, 'request.approve', { requestId, digest }, formMsg));
     const answers = await Promise.all(clicks);
-    expect(answers.filter((a) => a.body?.type === 'application/vnd.microsoft.card.adaptive')).toHaveLength(2);
+    // Each person's second click is the same delivery again: it gets that person's first answer.
+    expect(answers[2]!.body).toEqual(answers[0]!.body);
+    expect(answers[3]!.body).toEqual(answers[1]!.body);
     await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Created and verified/.test(cardText(a.activity)), 15000, 'final card');
-    await bot.app.jobs.drain();
+    await bot.app.queue.drain();
     expect(bot.sim.writes().filter((w) => w.method === 'PUT')).toHaveLength(1);
     const trail = await bot.store.auditTrail(requestId);
     expect(trail.filter((r) => r.event === 'approved')).toHaveLength(2);
@@ -134,6 +142,7 @@ describe('approval rules', () => {
     clock += 25 * 3600_000;
     expect(await bot.app.workflow.expireDue()).toBeGreaterThanOrEqual(1);
     expect(await bot.app.workflow.expireDue()).toBe(0);
+    await bot.app.queue.drain();
     const notices = bot.connector.log.filter((a) => (a.activity.text ?? '').startsWith(`⌛ ${requestId} expired`));
     expect(notices).toHaveLength(1);
   });

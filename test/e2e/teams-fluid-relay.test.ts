@@ -160,10 +160,15 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     expect(armCall.data).toMatchObject({ ok: true, status: 200, correlationId: writes[0]!.headers['x-ms-correlation-request-id'] });
     expect(await store.verifyAuditChain()).toMatchObject({ ok: true });
 
-    // A second click after execution changes nothing.
+    // The same click again (a Teams redelivery, or a double click) gets the first answer back
+    // and is not a second decision.
     const again = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
-    expect(String(again.body?.value)).toMatch(/is done; it cannot be approved now/);
-    await app.jobs.drain();
+    expect(cardText(again.body?.value as never)).toMatch(/Waiting for 1 more approval/);
+    // A click from the card as it is now (it carries the digest) is refused: the request is done.
+    const { digest } = (await store.getRequest(requestId))!;
+    const late = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId, digest }, formMsg));
+    expect(String(late.body?.value)).toMatch(/is done; it cannot be approved now/);
+    await app.queue.drain();
     expect(sim.writes()).toHaveLength(1);
 
     // `status` shows the same request.

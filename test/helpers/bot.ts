@@ -1,5 +1,5 @@
 // One bot per test file: simulator + PGlite + connector stand-in + the real app on a free port.
-import { createApp, type App } from '../../src/app';
+import { createApp, type App, type AppOptions } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { Store } from '../../src/store/store';
@@ -15,7 +15,7 @@ export interface TestBot {
   close(): Promise<void>;
 }
 
-export async function startBot(policy: Policy, env: Record<string, string> = {}, now?: () => Date): Promise<TestBot> {
+export async function startBot(policy: Policy, env: Record<string, string> = {}, now?: () => Date, tuning: Partial<AppOptions> = {}): Promise<TestBot> {
   const [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }, now), startConnector()]);
   const app = await createApp({
     config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env }),
@@ -24,6 +24,7 @@ export async function startBot(policy: Policy, env: Record<string, string> = {},
     policy,
     now,
     armTuning: { maxRetries: 0, defaultPollMs: 50 },
+    ...tuning,
   });
   return {
     sim,

@@ -9,6 +9,8 @@ import type { Actor, ChangeRequest } from '../../domain/types';
 import { parseForm } from '../../targets/types';
 import { type FormChoices, loadFormChoices } from '../../workflow/catalog';
 import type { JobRunner } from '../../workflow/jobs';
+import type { DurableQueue } from '../../workflow/durable';
+import type { Store } from '../../store/store';
 import { type ChatNotifier, Refusal, type Workflow } from '../../workflow/service';
 import { helpText, parseCommand, usageText } from '../commands';
 import { auditText, checksSummary, listLine, requestView, reviewView, type Viewer } from '../presenter';
@@ -31,8 +33,10 @@ interface SlackRef {
 interface FormSession {
   channel: string;
   choices: FormChoices;
-  at: number;
 }
+
+/** Durable Slack work: what a user did is acknowledged only once it is stored as a job. */
+const JOBS = { submit: 'slack.submit', decide: 'slack.decide', cancel: 'slack.cancel' } as const;
 
 const FORM_TTL_MS = 30 * 60_000;
 
@@ -42,8 +46,15 @@ export interface SlackChannel {
   mount(server: Express): void;
 }
 
-export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGateway; jobs: JobRunner; log?: Log; now?: () => number }): SlackChannel {
-  const receiver = new SlackReceiver({ signingSecret: settings.signingSecret, log: deps.log, now: deps.now });
+export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGateway; jobs: JobRunner; queue: DurableQueue; store: Store; log?: Log; now?: () => number }): SlackChannel {
+  const receiver = new SlackReceiver({
+    signingSecret: settings.signingSecret,
+    log: deps.log,
+    now: deps.now,
+    // Retries and double clicks are recognised on every replica.
+    claim: async (key) => (await deps.store.claimDelivery(`slack:${key}`)).kind === 'new',
+    forget: (key) => deps.store.forgetDelivery(`slack:${key}`),
+  });
   const app = new App({
     token: settings.botToken,
     receiver,
@@ -59,7 +70,6 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     },
   });
   const client = app.client;
-  const forms = new Map<string, FormSession>();
   let workflow: Workflow | undefined;
   const wf = () => {
     if (!workflow) throw new Error('Slack channel used before the workflow was attached');
@@ -116,7 +126,8 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
         try {
           const choices = await loadFormChoices(deps.arm);
           const formId = randomUUID();
-          forms.set(formId, { channel: command.channel_id, choices, at: Date.now() });
+          // In the database, so whichever replica receives the submission can read it.
+          await deps.store.putFormSession(formId, { channel: command.channel_id, choices } satisfies FormSession as never, FORM_TTL_MS);
           await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModal(formId, choices) as never });
         } catch (e) {
           await tell(command.channel_id, command.user_id, e);
@@ -179,8 +190,8 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
 
   app.view(FORM_CALLBACK, async ({ ack, body, view }) => {
     const meta = safeJson<{ formId?: string }>(view.private_metadata);
-    const session = meta?.formId ? forms.get(meta.formId) : undefined;
-    if (!session || Date.now() - session.at > FORM_TTL_MS) {
+    const session = meta?.formId ? await deps.store.getFormSession<FormSession>(meta.formId) : undefined;
+    if (!session) {
       await ack({ response_action: 'errors', errors: { name: 'This form has expired. Close it and run /cmk new fluid-relay again.' } } as never);
       return;
     }
@@ -193,31 +204,55 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       await ack({ response_action: 'errors', errors } as never);
       return;
     }
-    await ack();
-    forms.delete(meta!.formId!);
+    // Taken once: a second submission of the same form (another replica, a retry) finds it gone.
+    if (!(await deps.store.takeFormSession(meta!.formId!))) {
+      await ack();
+      return;
+    }
     const actor = actorOf(body.user);
-    later(`slack-submit:${view.id}`, async () => {
-      try {
-        const out = await wf().submit(actor, { platform: 'slack', ref: { channel: session.channel, team: body.team?.id } satisfies SlackRef }, 'fluid-relay', data);
-        if (!out.ok) await tell(session.channel, actor.id, out.refusal);
-      } catch (e) {
-        await tell(session.channel, actor.id, e);
-      }
-    });
+    await deps.queue.enqueue({ kind: JOBS.submit, key: `slack.submit:${view.id}`, payload: { actor, channel: session.channel, team: body.team?.id ?? null, data }, maxAttempts: 3 });
+    await ack();
+  });
+
+  deps.queue.handle(JOBS.submit, async (p) => {
+    const { actor, channel, team, data } = p as { actor: Actor; channel: string; team: string | null; data: Record<string, unknown> };
+    try {
+      const out = await wf().submit(actor, { platform: 'slack', ref: { channel, ...(team ? { team } : {}) } satisfies SlackRef }, 'fluid-relay', data);
+      if (!out.ok) await tell(channel, actor.id, out.refusal);
+    } catch (e) {
+      await tell(channel, actor.id, e);
+    }
+  });
+
+  deps.queue.handle(JOBS.decide, async (p) => {
+    const { requestId, actor, decision, reason, digest, channel } = p as { requestId: string; actor: Actor; decision: 'approved' | 'rejected'; reason?: string; digest?: string; channel: string };
+    try {
+      await wf().decide(requestId, actor, decision, reason, digest);
+    } catch (e) {
+      await tell(channel, actor.id, e);
+    }
+  });
+
+  deps.queue.handle(JOBS.cancel, async (p) => {
+    const { requestId, actor, channel } = p as { requestId: string; actor: Actor; channel: string };
+    try {
+      await wf().cancel(requestId, actor);
+    } catch (e) {
+      await tell(channel, actor.id, e);
+    }
   });
 
   const buttonValue = (body: BlockAction) => safeJson<{ requestId?: string; digest?: string }>(((body.actions[0] as ButtonAction | undefined)?.value) ?? '') ?? {};
 
   app.action<BlockAction>('request.approve', async ({ ack, body }) => {
-    await ack();
     const { requestId, digest } = buttonValue(body);
-    later(`slack-approve:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`, async () => {
-      try {
-        await wf().decide(requestId ?? '', actorOf(body.user), 'approved', undefined, digest);
-      } catch (e) {
-        await tell(body.channel?.id ?? '', body.user.id, e);
-      }
+    await deps.queue.enqueue({
+      kind: JOBS.decide,
+      key: `slack.approve:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`,
+      payload: { requestId: requestId ?? '', actor: actorOf(body.user), decision: 'approved', digest: digest ?? null, channel: body.channel?.id ?? '' },
+      maxAttempts: 3,
     });
+    await ack();
   });
 
   app.action<BlockAction>('request.reject', async ({ ack, body }) => {
@@ -234,26 +269,24 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       await ack({ response_action: 'errors', errors: { reason: 'Give the requester a reason (at least 3 characters).' } } as never);
       return;
     }
-    await ack();
-    later(`slack-reject:${meta?.requestId}:${body.user.id}`, async () => {
-      try {
-        await wf().decide(meta?.requestId ?? '', actorOf(body.user), 'rejected', reason, meta?.digest);
-      } catch (e) {
-        await tell(meta?.channel ?? '', body.user.id, e);
-      }
+    await deps.queue.enqueue({
+      kind: JOBS.decide,
+      key: `slack.reject:${meta?.requestId}:${body.user.id}:${view.id}`,
+      payload: { requestId: meta?.requestId ?? '', actor: actorOf(body.user), decision: 'rejected', reason, digest: meta?.digest ?? null, channel: meta?.channel ?? '' },
+      maxAttempts: 3,
     });
+    await ack();
   });
 
   app.action<BlockAction>('request.cancel', async ({ ack, body }) => {
-    await ack();
     const { requestId } = buttonValue(body);
-    later(`slack-cancel:${requestId}:${body.user.id}`, async () => {
-      try {
-        await wf().cancel(requestId ?? '', actorOf(body.user));
-      } catch (e) {
-        await tell(body.channel?.id ?? '', body.user.id, e);
-      }
+    await deps.queue.enqueue({
+      kind: JOBS.cancel,
+      key: `slack.cancel:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`,
+      payload: { requestId: requestId ?? '', actor: actorOf(body.user), channel: body.channel?.id ?? '' },
+      maxAttempts: 3,
     });
+    await ack();
   });
 
   app.action<BlockAction>('request.refresh', async ({ ack, body }) => {

@@ -14,6 +14,13 @@ export interface SlackReceiverOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
   /** How long Bolt may take before we answer 200 ourselves (Slack gives 3 s). */
   ackTimeoutMs?: number;
+  /**
+   * Deliveries already seen, shared by every replica (the database). true = first time.
+   * Without it, this process remembers them itself.
+   */
+  claim?: (key: string) => Promise<boolean>;
+  /** A delivery whose handling failed is forgotten, so Slack's retry gets through. */
+  forget?: (key: string) => Promise<void>;
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
@@ -78,7 +85,8 @@ export class SlackReceiver implements Receiver {
     server.post('/slack/events', express.raw({ type: () => true, limit: '1mb' }), (req, res) => void this.handle(req, res));
   }
 
-  private remember(key: string): boolean {
+  private async remember(key: string): Promise<boolean> {
+    if (this.opts.claim) return this.opts.claim(key);
     const now = this.now();
     for (const [k, at] of this.seen) if (now - at > DEDUPE_MS) this.seen.delete(k);
     if (this.seen.has(key)) return false;
@@ -106,7 +114,16 @@ export class SlackReceiver implements Receiver {
       return;
     }
     const key = dedupeKey(body);
-    if (key && !this.remember(key)) {
+    let first: boolean;
+    try {
+      first = key ? await this.remember(key) : true;
+    } catch (e) {
+      // Cannot tell whether it was seen: refuse it, and Slack retries.
+      this.opts.log?.('error', 'could not record a Slack delivery', { error: (e as Error).message });
+      res.status(503).json({ error: 'try again' });
+      return;
+    }
+    if (!first) {
       // Already handled (Slack retry or a double click): acknowledge, do nothing twice.
       res.status(200).send('');
       return;
@@ -131,6 +148,7 @@ export class SlackReceiver implements Receiver {
       await this.app?.processEvent(event);
     } catch (e) {
       this.opts.log?.('error', 'unhandled error in a Slack handler', { error: (e as Error).stack ?? String(e) });
+      if (key && !acked) await this.opts.forget?.(key).catch(() => undefined);
       answer();
     } finally {
       clearTimeout(timer);

@@ -8,14 +8,38 @@ import {
   type ConfigurationBotFrameworkAuthenticationOptions,
 } from 'botbuilder';
 import express, { type Express, type Request, type Response } from 'express';
+import { createHash } from 'node:crypto';
 import type { Config } from '../../config';
+import { canonicalJson } from '../../domain/canonical';
+import type { Store } from '../../store/store';
+import type { DurableQueue } from '../../workflow/durable';
 import type { ArmGateway } from '../../azure/port';
 import type { JobRunner } from '../../workflow/jobs';
 import type { Workflow } from '../../workflow/service';
 import { TeamsNotifier } from './notifier';
 import { TeamsBot } from './teams-bot';
 
-const DEDUPE_MS = 10 * 60_000;
+const ACTIVITY_TTL_MS = 15 * 60_000;
+/** A second press of the same button with the same data within this long is a redelivery. */
+const ACTION_TTL_MS = 2 * 60_000;
+/** Card verbs that change something; a repeat of one must never count twice. */
+const CHANGING_VERBS = new Set(['form.submit', 'request.approve', 'request.reject', 'request.cancel']);
+
+/** The keys under which a Teams delivery counts as already seen. */
+export function deliveryKeys(body: unknown): Array<{ key: string; ttlMs: number }> {
+  const a = (body ?? {}) as { id?: unknown; type?: unknown; replyToId?: unknown; conversation?: { id?: unknown }; from?: { id?: unknown }; value?: unknown };
+  const conv = typeof a.conversation?.id === 'string' ? a.conversation.id : '';
+  const keys: Array<{ key: string; ttlMs: number }> = [];
+  if (typeof a.id === 'string' && a.id) keys.push({ key: `teams:activity:${conv}|${a.id}`, ttlMs: ACTIVITY_TTL_MS });
+  const value = a.value as { action?: { verb?: unknown; data?: unknown }; verb?: unknown } | undefined;
+  const verb = value?.action?.verb ?? value?.verb;
+  if (typeof verb === 'string' && CHANGING_VERBS.has(verb) && typeof a.from?.id === 'string') {
+    const data = value?.action ? value.action.data : value;
+    const digest = createHash('sha256').update(canonicalJson(data ?? null)).digest('hex').slice(0, 32);
+    keys.push({ key: `teams:action:${conv}|${String(a.replyToId ?? '')}|${a.from.id}|${verb}|${digest}`, ttlMs: ACTION_TTL_MS });
+  }
+  return keys;
+}
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
@@ -30,7 +54,7 @@ export interface TeamsChannel {
   mount(app: Express): void;
 }
 
-export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGateway; jobs: JobRunner; log?: Log }): TeamsChannel {
+export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGateway; jobs: JobRunner; queue: DurableQueue; store: Store; log?: Log }): TeamsChannel {
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.appId ?? '',
     MicrosoftAppPassword: config.appPassword ?? '',
@@ -43,13 +67,12 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
     await ctx.sendActivity('Something went wrong on my side. Nothing was changed in Azure. Please try again.').catch(() => undefined);
   };
   const notifier = new TeamsNotifier(adapter, config.appId ?? '');
-  const recent = new Map<string, Promise<{ status: number; body: string }>>();
   let bot: TeamsBot | undefined;
 
   return {
     notifier,
     attach(workflow) {
-      bot = new TeamsBot({ workflow, arm: deps.arm, jobs: deps.jobs, notifier, log: deps.log });
+      bot = new TeamsBot({ workflow, arm: deps.arm, queue: deps.queue, notifier, log: deps.log });
     },
     mount(app) {
       app.post('/api/messages', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {
@@ -61,19 +84,21 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
           res.status(503).json({ error: 'starting' });
           return;
         }
-        // Teams redelivers slow turns: the same activity id is answered once, and a repeat gets
-        // the first answer again rather than a second decision ("you have already decided").
-        const activityId = typeof req.body?.id === 'string' ? `${req.body.conversation?.id ?? ''}|${req.body.id}` : undefined;
-        const seen = activityId ? recent.get(activityId) : undefined;
-        if (seen) {
-          const answer = await seen;
-          res.status(answer.status).type('application/json').send(answer.body);
-          return;
-        }
-        let settle: (a: { status: number; body: string }) => void = () => undefined;
-        if (activityId) {
-          recent.set(activityId, new Promise((r) => (settle = r)));
-          setTimeout(() => recent.delete(activityId), DEDUPE_MS).unref();
+        // Teams redelivers slow turns, sometimes under a new activity id: the same activity, or the
+        // same person pressing the same card button with the same data, is handled once (on any
+        // replica) and a repeat gets the first answer again rather than a second decision.
+        const keys = deliveryKeys(req.body);
+        const claimed: string[] = [];
+        for (const { key, ttlMs } of keys) {
+          const claim = await deps.store.claimDelivery(key, ttlMs);
+          if (claim.kind === 'duplicate') {
+            const first = claim.status !== undefined ? { status: claim.status, response: claim.response ?? '' } : await deps.store.deliveryAnswer(key, 10_000);
+            const answer = first ?? { status: 200, response: JSON.stringify({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'That action is already being handled.' }) };
+            for (const k of claimed) await deps.store.settleDelivery(k, answer.status, answer.response).catch(() => undefined);
+            res.status(answer.status).type('application/json').send(answer.response);
+            return;
+          }
+          claimed.push(key);
         }
         const send = res.send.bind(res);
         let captured = '';
@@ -85,9 +110,11 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
         try {
           await adapter.process(req, res, (ctx) => b.run(ctx));
         } finally {
-          // A refused (401) or failed delivery is not remembered: a correct retry must get through.
-          if (activityId && res.statusCode >= 400) recent.delete(activityId);
-          settle({ status: res.statusCode, body: captured });
+          for (const { key } of keys) {
+            // A refused (401) or failed delivery is not remembered: a correct retry must get through.
+            if (res.statusCode >= 400) await deps.store.forgetDelivery(key).catch(() => undefined);
+            else await deps.store.settleDelivery(key, res.statusCode, captured).catch(() => undefined);
+          }
         }
       });
     },

@@ -7,11 +7,12 @@ import {
   MessageFactory,
   TurnContext,
 } from 'botbuilder';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Actor } from '../../domain/types';
 import { loadFormChoices } from '../../workflow/catalog';
 import { Refusal, type Workflow } from '../../workflow/service';
-import type { JobRunner } from '../../workflow/jobs';
+import type { DurableQueue } from '../../workflow/durable';
 import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import { helpText, parseCommand, usageText } from '../commands';
@@ -19,6 +20,16 @@ import { auditText, listLine, reviewView } from '../presenter';
 import { asAttachment, fitCard, formCard, noticeCard, requestCard } from './cards';
 import { parseForm } from '../../targets/types';
 import type { TeamsNotifier } from './notifier';
+
+const TEAMS_SUBMIT_JOB = 'teams.submit';
+
+interface SubmitJob {
+  actor: Actor;
+  conversation: { platform: 'teams'; ref: unknown };
+  targetType: string;
+  data: Record<string, unknown>;
+  cardMessageId?: string;
+}
 
 export const VERBS = {
   formSubmit: 'form.submit',
@@ -44,7 +55,7 @@ type Reply = { card: Record<string, unknown> } | { text: string };
 export interface TeamsBotDeps {
   workflow: Workflow;
   arm: ArmGateway;
-  jobs: JobRunner;
+  queue: DurableQueue;
   notifier: TeamsNotifier;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
@@ -63,6 +74,13 @@ export function commandText(ctx: TurnContext): string {
 export class TeamsBot extends ActivityHandler {
   constructor(private readonly deps: TeamsBotDeps) {
     super();
+    // A submitted form is a durable job: once the card says "running checks", the request is made
+    // even if this process dies before the checks finish.
+    deps.queue.handle(TEAMS_SUBMIT_JOB, async (p) => {
+      const job = p as unknown as SubmitJob;
+      const out = await this.deps.workflow.submit(job.actor, job.conversation, job.targetType, job.data, job.cardMessageId);
+      if (!out.ok) await this.deps.notifier.replaceCard(job.conversation.ref as never, job.cardMessageId, noticeCard('Request refused', out.refusal.message, 'attention'));
+    });
     this.onMessage(async (ctx, next) => {
       await this.handleMessage(ctx);
       await next();
@@ -192,10 +210,8 @@ export class TeamsBot extends ActivityHandler {
         // Checks take several ARM round trips: answer now, update this card when they are done.
         const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
         const cardMessageId = ctx.activity.replyToId;
-        this.deps.jobs.enqueue(`submit:${conversation.ref.conversation?.id}:${cardMessageId ?? Math.random()}`, async () => {
-          const out = await this.deps.workflow.submit(actor, conversation, target.type, data.data, cardMessageId);
-          if (!out.ok) await this.deps.notifier.replaceCard(conversation.ref, cardMessageId, noticeCard('Request refused', out.refusal.message, 'attention'));
-        });
+        const job: SubmitJob = { actor, conversation, targetType: target.type, data: data.data, cardMessageId };
+        await this.deps.queue.enqueue({ kind: TEAMS_SUBMIT_JOB, key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, payload: job as never, maxAttempts: 3 });
         return { card: noticeCard(`⏳ Running ${target.checks.length} prerequisite checks…`, `Checking key, identity and region for ${target.displayName} ${String(data.data.name ?? '')}. This card updates when they finish.`, 'accent') };
       }
       case VERBS.approve:
