@@ -51,6 +51,11 @@ export interface WriteOptions {
   onOperation?: (op: StartedOperation) => Promise<void> | void;
   /** Called after each poll that is still running (progress on the card). */
   onProgress?: (status: string, polls: number) => Promise<void> | void;
+  /**
+   * Asked when the write's answer was lost (dropped connection, timeout, 408/5xx): did it land?
+   * true → it is not sent again; false → it is retried. Without it such a write is not retried.
+   */
+  landed?: () => Promise<boolean>;
 }
 
 export interface ArmGateway {
@@ -80,6 +85,8 @@ export class ArmError extends Error {
     readonly correlationId?: string,
     readonly requestId?: string,
     readonly target?: string,
+    /** Retry-After as ARM sent it with the error, if any. */
+    readonly retryAfter?: string | null,
   ) {
     super(message);
     this.name = 'ArmError';

@@ -4,19 +4,23 @@
 // and follow long-running operations ourselves so the operation URL can be stored and resumed.
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/core-auth';
-import { createPipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest, type HttpHeaders, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
 import { ArmError, type ArmCallRecord, type ArmGateway, type ArmWriteResult, type StartedOperation, type WriteOptions } from './port';
+import { DEFAULT_RETRY, decideRetry, type RetryPolicy, ThrottlePacer } from './retry';
 
 export interface SdkGatewayOptions {
   endpoint: string;
   credential: TokenCredential;
   /** PEM of a CA to trust for this client only (the local simulator). Never process-wide. */
   ca?: string;
+  /** Per attempt: a call that has not answered by then is abandoned (and retried when safe). */
   timeoutMs?: number;
   maxRetries?: number;
   retryDelayMs?: number;
+  /** Slow down when ARM's remaining-requests headers say the budget is nearly spent (default on). */
+  pacer?: ThrottlePacer | false;
   /** Poll interval when a long-running operation gives no Retry-After. ARM's SDK default is 2 s. */
   defaultPollMs?: number;
   maxPollMs?: number;
@@ -32,6 +36,16 @@ export function defaultAzureCredential(): TokenCredential {
   return new DefaultAzureCredential();
 }
 
+interface CallResult {
+  status: number;
+  body: unknown;
+  headers: HttpHeaders;
+  correlationId?: string;
+  requestId?: string;
+  /** The answer to a write was lost, but `landed()` found the change in place. */
+  landedWithoutAnswer?: boolean;
+}
+
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'cancelled']);
 
 export class SdkArmGateway implements ArmGateway {
@@ -41,31 +55,38 @@ export class SdkArmGateway implements ArmGateway {
   private readonly listeners: Set<(c: ArmCallRecord) => void>;
   /** Set on a scoped view: its own extra listener. */
   private readonly own?: (c: ArmCallRecord) => void;
+  private readonly retry: RetryPolicy;
+  private readonly pacer?: ThrottlePacer;
 
   constructor(
     private readonly opts: SdkGatewayOptions,
-    shared?: { client: ResourceManagementClient; listeners: Set<(c: ArmCallRecord) => void>; own: (c: ArmCallRecord) => void },
+    shared?: { client: ResourceManagementClient; listeners: Set<(c: ArmCallRecord) => void>; own: (c: ArmCallRecord) => void; pacer?: ThrottlePacer },
   ) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.retry = { ...DEFAULT_RETRY, maxRetries: opts.maxRetries ?? DEFAULT_RETRY.maxRetries, baseDelayMs: opts.retryDelayMs ?? DEFAULT_RETRY.baseDelayMs };
     if (shared) {
       this.client = shared.client;
       this.listeners = shared.listeners;
       this.own = shared.own;
+      this.pacer = shared.pacer;
       return;
     }
+    this.pacer = opts.pacer === false ? undefined : (opts.pacer ?? new ThrottlePacer());
     this.listeners = new Set();
     const endpoint = opts.endpoint.replace(/\/+$/, '');
     this.client = new ResourceManagementClient(opts.credential, {
       endpoint,
       $host: endpoint,
       tlsOptions: opts.ca ? { ca: opts.ca } : undefined,
-      retryOptions: { maxRetries: opts.maxRetries ?? 3, retryDelayInMs: opts.retryDelayMs ?? 800, maxRetryDelayInMs: 30_000 },
+      // Retries are ours (src/azure/retry.ts): the pipeline's would resend a write whose answer was
+      // lost without looking whether it landed, and would not retry a timed-out read at all.
+      retryOptions: { maxRetries: 0 },
       userAgentOptions: { userAgentPrefix: 'cmk-chatops' },
     });
   }
 
   scoped(listener: (call: ArmCallRecord) => void): ArmGateway {
-    return new SdkArmGateway(this.opts, { client: this.client, listeners: this.listeners, own: listener });
+    return new SdkArmGateway(this.opts, { client: this.client, listeners: this.listeners, own: listener, pacer: this.pacer });
   }
 
   onCall(listener: (call: ArmCallRecord) => void): () => void {
@@ -99,7 +120,12 @@ export class SdkArmGateway implements ArmGateway {
   }
 
   private async write<T>(method: 'PUT' | 'PATCH', path: string, apiVersion: string, body: unknown, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
-    const first = await this.call(method, path, apiVersion, body);
+    const first = await this.call(method, path, apiVersion, body, undefined, opts?.landed);
+    if (first.landedWithoutAnswer) {
+      // The answer was lost but the resource shows the change: it is not sent again.
+      const now = await this.call('GET', path, apiVersion);
+      return { status: now.status, body: now.body as T, correlationId: first.correlationId, requestId: now.requestId ?? undefined };
+    }
     const asyncOp = first.headers.get('azure-asyncoperation');
     const location = first.headers.get('location');
     if ((first.status !== 201 && first.status !== 202) || (!asyncOp && !location)) {
@@ -154,14 +180,42 @@ export class SdkArmGateway implements ArmGateway {
     return this.opts.defaultPollMs ?? 2000;
   }
 
-  private call(method: string, path: string, apiVersion: string, body?: unknown, query?: Record<string, string>) {
+  private call(method: string, path: string, apiVersion: string, body?: unknown, query?: Record<string, string>, landed?: () => Promise<boolean>) {
     const url = new URL(this.client.$host + (path.startsWith('/') ? path : `/${path}`));
     url.searchParams.set('api-version', apiVersion);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
-    return this.callUrl(method, url.toString(), apiVersion, body, path);
+    return this.callUrl(method, url.toString(), apiVersion, body, path, landed);
   }
 
-  private async callUrl(method: string, url: string, apiVersion: string, body?: unknown, pathForLog?: string) {
+  /** One logical call: paced by the throttling budget, retried as src/azure/retry.ts decides. */
+  private async callUrl(method: string, url: string, apiVersion: string, body?: unknown, pathForLog?: string, landed?: () => Promise<boolean>): Promise<CallResult> {
+    for (let attempt = 1; ; attempt++) {
+      const kind = ThrottlePacer.kindOf(method);
+      const pause = this.pacer?.waitMs(kind) ?? 0;
+      if (pause > 0) await this.sleep(pause);
+      this.pacer?.spend(kind);
+      try {
+        return await this.send(method, url, apiVersion, body, pathForLog);
+      } catch (e) {
+        if (!(e instanceof ArmError)) throw e;
+        const decision = decideRetry({ method, attempt, status: e.status, retryAfter: e.retryAfter }, this.retry);
+        if (decision.retry === false) throw e;
+        if (decision.retry === 'if-not-landed') {
+          if (!landed) throw e;
+          await this.sleep(decision.delayMs);
+          // Cannot tell (the look-up failed too): the original failure stands, and nothing is sent twice.
+          const there = await landed().catch(() => {
+            throw e;
+          });
+          if (there) return { status: 200, body: undefined, headers: createHttpHeaders(), correlationId: e.correlationId, requestId: e.requestId, landedWithoutAnswer: true };
+          continue;
+        }
+        await this.sleep(decision.delayMs);
+      }
+    }
+  }
+
+  private async send(method: string, url: string, apiVersion: string, body?: unknown, pathForLog?: string): Promise<CallResult> {
     const started = Date.now();
     const request = createPipelineRequest({
       url,
@@ -177,13 +231,21 @@ export class SdkArmGateway implements ArmGateway {
     try {
       response = await this.client.sendRequest(request);
     } catch (e) {
-      const code = e instanceof RestError ? (e.code ?? 'RequestFailed') : 'RequestFailed';
-      const err = new ArmError(code, `Could not reach Azure Resource Manager: ${(e as Error).message}`, 0, request.headers.get('x-ms-correlation-request-id'));
+      const timedOut = (e as Error).name === 'AbortError';
+      const code = timedOut ? 'RequestTimeout' : e instanceof RestError ? (e.code ?? 'RequestFailed') : 'RequestFailed';
+      const err = new ArmError(
+        code,
+        timedOut ? `Azure Resource Manager did not answer within ${request.timeout} ms.` : `Could not reach Azure Resource Manager: ${(e as Error).message}`,
+        0,
+        request.headers.get('x-ms-correlation-request-id'),
+      );
       this.emit({ method, path: logPath, apiVersion, status: 0, correlationId: err.correlationId, durationMs: Date.now() - started, errorCode: code });
       throw err;
     }
     const correlationId = response.headers.get('x-ms-correlation-request-id') ?? request.headers.get('x-ms-correlation-request-id');
     const requestId = response.headers.get('x-ms-request-id');
+    const kind = ThrottlePacer.kindOf(method);
+    this.pacer?.observe(kind, response.headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`));
     let parsed: unknown = undefined;
     if (response.bodyAsText) {
       try {
@@ -201,6 +263,7 @@ export class SdkArmGateway implements ArmGateway {
         correlationId,
         requestId,
         err?.target,
+        response.headers.get('retry-after'),
       );
       this.emit({ method, path: logPath, apiVersion, status: response.status, correlationId, requestId, durationMs: Date.now() - started, errorCode: armErr.code });
       throw armErr;

@@ -6,11 +6,11 @@ import type { SeedContext } from './provider';
 import { providers } from './providers';
 import { Router } from './router';
 import { DEFAULT_LRO_SETTINGS, type LroSettings, type OperationFailureSpec } from './lro';
-import { ArmFrontDoor, WRITE_METHODS, type FaultSpec, type RecordedRequest } from './server';
+import { ArmFrontDoor, WRITE_METHODS, type FaultSpec, type RecordedRequest, type ThrottleSettings } from './server';
 import { SimState } from './state';
 import { generateTlsMaterial, loadOrCreateTls, type TlsMaterial } from './tls';
 
-export type { RecordedRequest, FaultSpec } from './server';
+export type { RecordedRequest, FaultSpec, ThrottleSettings } from './server';
 export type { SimResource } from './state';
 export type { LroSettings, OperationFailureSpec } from './lro';
 export { DEFAULT_LRO_SETTINGS } from './lro';
@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Long-running operations (Chaos Studio writes): Retry-After seconds (default 1) and polls to complete (default 2). */
   lro?: Partial<LroSettings>;
+  /** ARM's token-bucket throttling (e.g. reads 250 burst, 25/s): remaining headers count it, an empty bucket answers 429. */
+  throttle?: ThrottleSettings;
 }
 
 export interface Simulator {
@@ -51,6 +53,10 @@ export interface Simulator {
   writes(): RecordedRequest[];
   setLatency(ms: number): void;
   injectFault(f: FaultSpec): void;
+  /** Every request as it arrives, before it is answered; returns an unsubscribe function. */
+  onRequest(listener: (r: RecordedRequest) => void): () => void;
+  /** Turn token-bucket throttling on (or off with undefined). */
+  setThrottle(t: ThrottleSettings | undefined): void;
   /** The current long-running-operation settings (a copy). */
   readonly lro: LroSettings;
   /** Changes Retry-After / polls-to-complete for operations started from now on (reset() restores the starting values). */
@@ -84,6 +90,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   door.latencyMs = initialLatency;
   const initialLro: LroSettings = { ...DEFAULT_LRO_SETTINGS, ...opts.lro };
   door.lroSettings = { ...initialLro };
+  door.throttle = opts.throttle;
   const server = https.createServer({ key: tls.key, cert: tls.cert }, door.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -107,6 +114,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       door.latencyMs = Math.max(0, ms);
     },
     injectFault: (f) => door.injectFault(f),
+    onRequest: (l) => door.onRequest(l),
+    setThrottle: (t) => {
+      door.throttle = t;
+    },
     get lro() {
       return { ...door.lroSettings };
     },
@@ -119,6 +130,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       door.clear();
       door.latencyMs = initialLatency;
       door.lroSettings = { ...initialLro };
+      door.throttle = opts.throttle;
     },
     close: () => {
       closed ??= new Promise<void>((resolve) => {

@@ -22,8 +22,17 @@ export interface RecordedRequest {
 export interface FaultSpec {
   method?: string;
   pathIncludes?: string;
-  /** HTTP status to answer with; 0 drops the connection without an answer. */
-  status: number;
+  /**
+   * HTTP status to answer with; 0 drops the connection without an answer. Left out with
+   * `delayMs`: the request is answered normally, late.
+   */
+  status?: number;
+  /** Never answer: the connection stays open until the client gives up (a hung request). */
+  hang?: boolean;
+  /** Wait this long before answering (with `status`, or normally). */
+  delayMs?: number;
+  /** With a write fault: apply the write first, then fail the answer (the client cannot know it landed). */
+  afterApply?: boolean;
   code?: string;
   message?: string;
   retryAfterSeconds?: number;
@@ -37,7 +46,13 @@ const API_VERSION_FORMAT = /^\d{4}-\d{2}-\d{2}(-(preview|privatepreview|alpha|be
 // Legacy per-hour ARM budgets; the headers count down from these and start over when spent.
 const BUDGETS = { reads: 12000, writes: 1200, deletes: 15000 } as const;
 
-type Outcome = SimResponse | 'drop';
+type Outcome = SimResponse | 'drop' | 'hang';
+
+/** ARM's throttling model: a token bucket per subscription for reads and for writes. */
+export interface ThrottleSettings {
+  reads: { burst: number; perSecond: number };
+  writes: { burst: number; perSecond: number };
+}
 
 function headerRecord(req: IncomingMessage): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
@@ -74,6 +89,16 @@ export class ArmFrontDoor {
     takeFailure: (resourceId, action) => door.takeOperationFailure(resourceId, action),
   }))(this);
   private readonly spent = new Map<string, number>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** When set, remaining-requests headers come from token buckets and an empty bucket answers 429. */
+  throttle?: ThrottleSettings;
+  private readonly listeners = new Set<(r: RecordedRequest) => void>();
+
+  /** Called for every request as it arrives, before it is answered (tests: kill a client mid-call). */
+  onRequest(listener: (r: RecordedRequest) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   constructor(
     private readonly state: SimState,
@@ -94,6 +119,7 @@ export class ArmFrontDoor {
     this.faults = [];
     this.operationFailures = [];
     this.spent.clear();
+    this.buckets.clear();
   }
 
   private takeOperationFailure(resourceId: string, action: OperationAction): OperationFailure | undefined {
@@ -144,6 +170,13 @@ export class ArmFrontDoor {
     }
     const record: RecordedRequest = { method, path, query, headers, body, status: 0, at: Date.now() };
     this.requests.push(record);
+    for (const l of this.listeners) {
+      try {
+        l(record);
+      } catch {
+        // a test hook's failure is not the simulator's
+      }
+    }
 
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
@@ -152,7 +185,7 @@ export class ArmFrontDoor {
       outcome =
         raw === 'too-large'
           ? { status: 413, body: new ArmError(413, 'RequestEntityTooLarge', 'The request content exceeds the maximum size of 4 MB.').toBody() }
-          : this.respond(method, path, query, headers, body, bodyError);
+          : await this.respond(method, path, query, headers, body, bodyError);
     } catch (e) {
       if (isArmError(e)) outcome = { status: e.status, body: e.toBody(), headers: e.headers };
       else {
@@ -166,18 +199,22 @@ export class ArmFrontDoor {
       req.socket.destroy();
       return;
     }
+    if (outcome === 'hang') {
+      record.status = -1; // never answered; the socket closes when the client gives up or the simulator stops
+      return;
+    }
     record.status = outcome.status;
     this.write(res, method, path, headers, outcome);
   }
 
-  private respond(
+  private async respond(
     method: string,
     path: string,
     query: Record<string, string>,
     headers: Record<string, string | undefined>,
     body: unknown,
     bodyError: string | undefined,
-  ): Outcome {
+  ): Promise<Outcome> {
     const auth = headers['authorization'];
     if (!auth || !/^Bearer\s+\S+/i.test(auth)) {
       const missing = !auth;
@@ -194,13 +231,61 @@ export class ArmFrontDoor {
     }
 
     const fault = this.takeFault(method, path);
-    if (fault) {
-      if (fault.status === 0) return 'drop';
-      const d = defaultFaultCode(fault.status);
-      throw new ArmError(fault.status, fault.code ?? d.code, fault.message ?? d.message, {
-        headers: fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : undefined,
+    if (fault?.hang) return 'hang';
+    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault && fault.status !== undefined && !fault.afterApply) return this.faultOutcome(fault);
+    const throttled = this.takeToken(method, path);
+    if (throttled) throw throttled;
+    const out = this.route(method, path, query, headers, body, bodyError);
+    // The write happened; only its answer is lost or wrong.
+    if (fault && fault.status !== undefined && fault.afterApply) return this.faultOutcome(fault);
+    return out;
+  }
+
+  private faultOutcome(fault: FaultSpec): Outcome {
+    if (fault.status === 0) return 'drop';
+    const d = defaultFaultCode(fault.status!);
+    throw new ArmError(fault.status!, fault.code ?? d.code, fault.message ?? d.message, {
+      headers: fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : undefined,
+    });
+  }
+
+  /** With throttling on: take a token from the subscription's bucket, or the 429 ARM would answer. */
+  private takeToken(method: string, path: string): ArmError | undefined {
+    if (!this.throttle) return undefined;
+    const kind = WRITE_METHODS.has(method) ? 'writes' : 'reads';
+    const spec = this.throttle[kind];
+    const b = this.bucket(path, kind);
+    if (b.tokens < 1) {
+      const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / spec.perSecond));
+      return new ArmError(429, 'SubscriptionRequestsThrottled', `Number of '${kind === 'reads' ? 'read' : 'write'}' requests for subscription exceeded the limit of '${spec.burst}' for time interval.`, {
+        headers: { 'retry-after': String(retryAfter) },
       });
     }
+    b.tokens -= 1;
+    return undefined;
+  }
+
+  private bucket(path: string, kind: 'reads' | 'writes'): { tokens: number; at: number } {
+    const spec = this.throttle![kind];
+    const segs = path.split('/').filter(Boolean);
+    const k = `${segs[0]?.toLowerCase() === 'subscriptions' ? (segs[1] ?? '').toLowerCase() : 'tenant'}:${kind}`;
+    const now = Date.now();
+    const b = this.buckets.get(k) ?? { tokens: spec.burst, at: now };
+    b.tokens = Math.min(spec.burst, b.tokens + ((now - b.at) / 1000) * spec.perSecond);
+    b.at = now;
+    this.buckets.set(k, b);
+    return b;
+  }
+
+  private route(
+    method: string,
+    path: string,
+    query: Record<string, string>,
+    headers: Record<string, string | undefined>,
+    body: unknown,
+    bodyError: string | undefined,
+  ): Outcome {
 
     const apiVersion = query['api-version'];
     if (apiVersion === undefined || apiVersion === '') {
@@ -252,7 +337,8 @@ export class ArmFrontDoor {
     return fault;
   }
 
-  private remaining(bucket: string, kind: keyof typeof BUDGETS): number {
+  private remaining(bucket: string, kind: keyof typeof BUDGETS, path: string): number {
+    if (this.throttle && kind !== 'deletes') return Math.floor(this.bucket(path, kind).tokens);
     const k = `${bucket}:${kind}`;
     const spent = ((this.spent.get(k) ?? 0) % BUDGETS[kind]) + 1;
     this.spent.set(k, spent);
@@ -277,10 +363,10 @@ export class ArmFrontDoor {
     const scope = sub ? 'subscription' : 'tenant';
     const bucket = sub ?? 'tenant';
     if (WRITE_METHODS.has(method)) {
-      headers[`x-ms-ratelimit-remaining-${scope}-writes`] = String(this.remaining(bucket, 'writes'));
-      if (method === 'DELETE') headers[`x-ms-ratelimit-remaining-${scope}-deletes`] = String(this.remaining(bucket, 'deletes'));
+      headers[`x-ms-ratelimit-remaining-${scope}-writes`] = String(this.remaining(bucket, 'writes', path));
+      if (method === 'DELETE') headers[`x-ms-ratelimit-remaining-${scope}-deletes`] = String(this.remaining(bucket, 'deletes', path));
     } else {
-      headers[`x-ms-ratelimit-remaining-${scope}-reads`] = String(this.remaining(bucket, 'reads'));
+      headers[`x-ms-ratelimit-remaining-${scope}-reads`] = String(this.remaining(bucket, 'reads', path));
     }
     Object.assign(headers, out.headers);
     const payload = out.body === undefined || method === 'HEAD' ? undefined : Buffer.from(JSON.stringify(out.body), 'utf8');
