@@ -76,7 +76,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   );
 
   const store =
-    opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
+    opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url, poolMax: config.database.poolMax } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
   const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }));
   const queue = new DurableQueue(store.db, { leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs, log, ...opts.queueTuning });
 

@@ -35,6 +35,7 @@ export const envSchema = z.object({
   DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: 'must be a postgres:// or postgresql:// URL',
   }),
+  DATABASE_POOL_MAX: intIn(1, 200, 10),
   DATA_DIR: z.string().optional().default('.data'),
   AZURE_MODE: z.enum(['auto', 'simulator', 'azure']).optional().default('auto'),
   ARM_ENDPOINT: optionalString.refine((v) => v === undefined || /^https:\/\//.test(v), {
@@ -77,7 +78,7 @@ export interface Config {
     appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
     appTenantId?: string;
   };
-  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolMax: number };
   dataDir: string;
   azure:
     | { mode: 'simulator'; simulatorPort: number; /** A simulator running elsewhere (npm run simulator), not embedded. */ external?: { endpoint: string; caFile?: string } }
@@ -134,7 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       appType: e.MicrosoftAppType,
       appTenantId: e.MicrosoftAppTenantId,
     },
-    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dataDir: `${e.DATA_DIR}/pglite` },
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX } : { kind: 'pglite', dataDir: `${e.DATA_DIR}/pglite` },
     dataDir: e.DATA_DIR,
     azure:
       mode === 'simulator'

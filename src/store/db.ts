@@ -45,8 +45,8 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   };
 }
 
-export async function openPostgres(url: string): Promise<Database> {
-  const pool = new Pool({ connectionString: url, max: 10 });
+export async function openPostgres(url: string, max = 10): Promise<Database> {
+  const pool = new Pool({ connectionString: url, max });
   // Fail fast with a clear message when the server is not there.
   const probe = await pool.connect();
   probe.release();

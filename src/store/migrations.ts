@@ -93,6 +93,10 @@ export const MIGRATIONS: Array<{ id: string; sql: string }> = [
       );
       CREATE INDEX inbound_seen_age ON inbound_seen (created_at);
 
+      -- TRUNCATE skips row triggers: refuse it too.
+      CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
       CREATE TABLE form_sessions (
         id text PRIMARY KEY,
         doc jsonb NOT NULL,

@@ -59,8 +59,8 @@ export class Store {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  static async open(opts: { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string }, now?: () => Date): Promise<Store> {
-    const db = opts.kind === 'postgres' ? await openPostgres(opts.url) : await openPglite(opts.dataDir);
+  static async open(opts: { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string; poolMax?: number }, now?: () => Date): Promise<Store> {
+    const db = opts.kind === 'postgres' ? await openPostgres(opts.url, opts.poolMax) : await openPglite(opts.dataDir);
     await migrate(db);
     return new Store(db, now);
   }
@@ -257,15 +257,14 @@ export class Store {
   /** Walks the whole chain; reports the first row whose hash or link does not hold. */
   async verifyAuditChain(): Promise<{ ok: true; rows: number } | { ok: false; rows: number; brokenAt: number; reason: string }> {
     const rows = (await this.db.query<Record<string, unknown>>(`SELECT * FROM audit_log ORDER BY seq`)).map(toAuditRow);
+    // Gaps in seq are not evidence: PostgreSQL sequences skip numbers after a rolled-back
+    // transaction or a crash. A removed row shows as a broken link instead.
     let prev = GENESIS;
-    let expectedSeq: number | undefined;
     for (const r of rows) {
-      if (expectedSeq !== undefined && r.seq !== expectedSeq) return { ok: false, rows: rows.length, brokenAt: expectedSeq, reason: `row ${expectedSeq} is missing` };
-      if (r.prevHash !== prev) return { ok: false, rows: rows.length, brokenAt: r.seq, reason: 'link to the previous row is broken' };
+      if (r.prevHash !== prev) return { ok: false, rows: rows.length, brokenAt: r.seq, reason: 'link to the previous row is broken (a row before it was removed or changed)' };
       const body = { requestId: r.requestId, at: r.at, actor: r.actor, event: r.event, data: r.data };
       if (sha256(prev + canonicalJson(body)) !== r.hash) return { ok: false, rows: rows.length, brokenAt: r.seq, reason: 'row content does not match its hash' };
       prev = r.hash;
-      expectedSeq = r.seq + 1;
     }
     return { ok: true, rows: rows.length };
   }

@@ -5,6 +5,7 @@
 // job at a time in order, and a chat lane keeps within the platform's rate limits.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { withLogContext } from '../log';
 import type { Database } from '../store/db';
 import { claimJobs, completeJob, failJob, heartbeat, insertJob, type JobRow, type JobSpec, laneFinishes, postponeJob, pruneJobs, queueDepth, releaseAll, releaseWorker } from '../store/jobs';
 
@@ -161,7 +162,8 @@ export class DurableQueue {
     }, Math.max(50, Math.floor(this.opts.leaseMs / 3)));
     beat.unref();
     try {
-      await handler(job.payload, { attempt: job.attempts, jobId: job.id });
+      // Every log line the job writes says which job it is.
+      await withLogContext({ job: job.key }, () => handler(job.payload, { attempt: job.attempts, jobId: job.id }));
       clearInterval(beat);
       await completeJob(this.db, job.id, this.workerId);
     } catch (e) {

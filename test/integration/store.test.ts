@@ -68,10 +68,23 @@ describe('store', () => {
     expect(await store.verifyAuditChain()).toMatchObject({ ok: true });
     await expect(store.db.query(`UPDATE audit_log SET event = 'approved' WHERE event = 'requested'`)).rejects.toThrow(/append-only/);
     await expect(store.db.query(`DELETE FROM audit_log`)).rejects.toThrow(/append-only/);
+    await expect(store.db.query(`TRUNCATE audit_log`)).rejects.toThrow(/append-only/);
+    // A rolled-back append leaves a gap in seq (sequences do not roll back): not tampering.
+    await store.db
+      .transaction(async (tx) => {
+        await tx.query(`INSERT INTO audit_log (request_id, at, actor, event, data, prev_hash, hash) VALUES (NULL, now(), NULL, 'x', '{}'::jsonb, 'p', 'h')`);
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    await store.audit({ event: 'after-a-gap' });
+    expect(await store.verifyAuditChain()).toMatchObject({ ok: true });
     // Someone with owner rights turns the guard off and edits history: the chain shows it.
     await store.db.exec(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update`);
     await store.db.query(`UPDATE audit_log SET data = '{"forged":true}'::jsonb WHERE seq = 2`);
-    await store.db.exec(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update`);
     expect(await store.verifyAuditChain()).toMatchObject({ ok: false, brokenAt: 2, reason: 'row content does not match its hash' });
+    // …and a deleted row breaks the next row's link.
+    await store.db.query(`DELETE FROM audit_log WHERE seq = 1`);
+    await store.db.exec(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update`);
+    expect(await store.verifyAuditChain()).toMatchObject({ ok: false, brokenAt: 2, reason: expect.stringMatching(/link to the previous row is broken/) });
   });
 });

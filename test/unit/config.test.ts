@@ -11,7 +11,7 @@ describe('config', () => {
 
   it('uses PostgreSQL when DATABASE_URL is set and Azure when credentials are present', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://localhost/test', AZURE_CLIENT_ID: 'abc' });
-    expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://localhost/test' });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://localhost/test', poolMax: 10 });
     expect(c.azure).toEqual({ mode: 'azure', endpoint: 'https://management.azure.com', caFile: undefined });
   });
 
