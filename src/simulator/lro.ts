@@ -150,6 +150,19 @@ export function startOperation(ctx: SimContext, spec: StartOperation, finish: Fi
   return op;
 }
 
+/**
+ * Azure finishes an operation whether or not anybody polls it: once the time a polling client
+ * would have taken has passed (pollsToComplete × Retry-After, at least 100 ms per poll), a read of
+ * the resource finds it finished.
+ */
+export function finishDueOperations(ctx: SimContext, namespace: string, resourceId: string, finish: Finish): void {
+  const perPoll = Math.max(100, ctx.lro.settings.retryAfterSeconds * 1000);
+  for (const op of pendingOperations(ctx.state, namespace, resourceId)) {
+    const started = Date.parse(op.properties.startTime);
+    if (ctx.now() - started >= Math.max(1, ctx.lro.settings.pollsToComplete) * perPoll) completeOperation(ctx.state, op, finish, ctx.now());
+  }
+}
+
 /** One poll: counts down and finishes the operation on the last one. */
 export function pollOperation(ctx: SimContext, op: OperationResource, finish: Finish): void {
   if (isTerminal(op)) return;

@@ -168,6 +168,16 @@ describe('PUT is a long-running operation', () => {
     expect((await follow(res.headers['azure-asyncoperation'] as string)).body.status).toBe('Succeeded');
   });
 
+  it('finishes an operation nobody polls once its time has passed (as Azure does): a later GET finds it Succeeded', async () => {
+    sim.setLro({ retryAfterSeconds: 0, pollsToComplete: 2 });
+    const res = await put('chaos-unpolled', body());
+    expect(res.status).toBe(201);
+    expect((await get('chaos-unpolled')).body.properties.provisioningState).toBe('Creating');
+    await new Promise((r) => setTimeout(r, 250)); // 2 polls × at least 100 ms
+    expect((await get('chaos-unpolled')).body.properties.provisioningState).toBe('Succeeded');
+    expect((await follow(res.headers['azure-asyncoperation'] as string)).body.status).toBe('Succeeded');
+  });
+
   it('completes through the SDK’s beginCreateOrUpdateByIdAndWait (Azure-AsyncOperation polling, then a GET of the experiment)', async () => {
     const created = await client.resources.beginCreateOrUpdateByIdAndWait(simChaosId('chaos-sdk'), PREVIEW, body());
     expect((created.properties as Json).provisioningState).toBe('Succeeded');

@@ -9,6 +9,7 @@ import {
   isTerminal,
   operationHeaders,
   operationStatusBody,
+  finishDueOperations,
   pendingOperations,
   pollOperation,
   startOperation,
@@ -616,6 +617,7 @@ export const chaosProvider: SimProvider = {
       resourceType: 'experiments',
       handler: (req, ctx) => {
         const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
+        finishDueOperations(ctx, NS, experimentId(req, rg), finish);
         const found = ctx.state.get(experimentId(req, rg));
         if (!found) throw resourceNotFound(`${CHAOS_TYPE}/${req.params['name']}`, rg.name);
         return { status: 200, body: render(found, req.apiVersion) };

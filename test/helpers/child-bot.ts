@@ -1,0 +1,63 @@
+// The real entry point (src/main.ts) as a child process, for tests that kill, stop and restart it
+// or run several replicas. tsx is loaded in the child itself, so a signal reaches the bot.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Simulator } from '../../src/simulator';
+
+export interface ChildBot {
+  url: string;
+  child: ChildProcess;
+  /** Everything it printed (stdout and stderr). */
+  output(): string;
+  /** Resolves with the exit code (null after a signal). */
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function policyAllowingEveryone(): string {
+  return 'version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n';
+}
+
+export function startChildBot(sim: Simulator, env: Record<string, string>): Promise<ChildBot> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      AZURE_MODE: 'simulator',
+      ARM_ENDPOINT: sim.endpoint,
+      ARM_CA_FILE: sim.caPath!,
+      LOG_LEVEL: 'warn',
+      ARM_RETRY_DELAY_MS: '50',
+      JOB_POLL_MS: '100',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`bot did not start:\n${out}`)), 40_000);
+    const on = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve({
+          url: m[1]!,
+          child,
+          output: () => out,
+          exited,
+          kill: async (signal = 'SIGKILL') => {
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+            return exited;
+          },
+        });
+      }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    void exited.then((code) => {
+      clearTimeout(t);
+      if (!/listening on/.test(out)) reject(new Error(`bot exited (${code}) before it started:\n${out}`));
+    });
+  });
+}
