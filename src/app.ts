@@ -119,7 +119,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   arm.onCall((c) => {
     metrics.armCalls.inc({ method: c.method, status: String(c.status) });
     metrics.armLatency.observe({ method: c.method }, c.durationMs / 1000);
-    if (c.status === 0 || c.status >= 400) log('warn', 'ARM call failed', { method: c.method, path: c.path, status: c.status, code: c.errorCode, correlationId: c.correlationId, armRequestId: c.requestId });
+    // A 404 is how a check learns that something does not exist yet (a new server): not a warning.
+    if (c.status === 0 || (c.status >= 400 && c.status !== 404)) log('warn', 'ARM call failed', { method: c.method, path: c.path, status: c.status, code: c.errorCode, correlationId: c.correlationId, armRequestId: c.requestId });
     else log('debug', 'ARM call', { method: c.method, path: c.path, status: c.status, ms: c.durationMs, correlationId: c.correlationId });
   });
   workflow.onChecks((results) => results.forEach((r) => metrics.checkOutcomes.inc({ check: r.id, status: r.status })));

@@ -163,7 +163,7 @@ export class DurableQueue {
     beat.unref();
     try {
       // Every log line the job writes says which job it is.
-      await withLogContext({ job: job.key }, () => handler(job.payload, { attempt: job.attempts, jobId: job.id }));
+      await withLogContext({ job: job.key, requestId: undefined }, () => handler(job.payload, { attempt: job.attempts, jobId: job.id }));
       clearInterval(beat);
       await completeJob(this.db, job.id, this.workerId);
     } catch (e) {
