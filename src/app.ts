@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import express from 'express';
 import type { Config } from './config';
-import { type ArmGateway, isArmError } from './azure/port';
+import { type ArmCallRecord, type ArmGateway, isArmError } from './azure/port';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
 import { createSlackChannel } from './chat/slack/channel';
 import { createTeamsChannel } from './chat/teams/channel';
@@ -61,7 +61,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     simulator = await startSimulator({ port: config.azure.mode === 'simulator' ? config.azure.simulatorPort : 0, tlsDir: `${config.dataDir}/simulator-tls` });
   }
   const tuning = { timeoutMs: config.armTimeoutMs, maxRetries: config.armRetries.max, retryDelayMs: config.armRetries.delayMs, ...opts.armTuning };
-  const arm = new SdkArmGateway(
+  const armOptions =
     simulator
       ? { endpoint: simulator.endpoint, ca: simulator.ca, credential: staticTokenCredential(), ...tuning }
       : external
@@ -72,8 +72,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
             ca: config.azure.mode === 'azure' && config.azure.caFile ? readFileSync(config.azure.caFile, 'utf8') : undefined,
             credential: defaultAzureCredential(),
             ...tuning,
-          },
-  );
+          };
+  const arm = new SdkArmGateway(armOptions);
+  // Readiness asks once, briefly: a probe that retries for half a minute tells an orchestrator nothing.
+  const probeArm = new SdkArmGateway({ ...armOptions, maxRetries: 0, timeoutMs: Math.min(5000, config.armTimeoutMs), pacer: false });
 
   const store =
     opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url, poolMax: config.database.poolMax } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
@@ -116,13 +118,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     cmk_job_queue_running: { help: 'Durable jobs claimed and running, all replicas.', read: () => depth.running },
     cmk_job_queue_failed: { help: 'Durable jobs that gave up in the last hour, all replicas.', read: () => depth.failed },
   });
-  arm.onCall((c) => {
+  const observeArm = (c: ArmCallRecord) => {
     metrics.armCalls.inc({ method: c.method, status: String(c.status) });
     metrics.armLatency.observe({ method: c.method }, c.durationMs / 1000);
     // A 404 is how a check learns that something does not exist yet (a new server): not a warning.
     if (c.status === 0 || (c.status >= 400 && c.status !== 404)) log('warn', 'ARM call failed', { method: c.method, path: c.path, status: c.status, code: c.errorCode, correlationId: c.correlationId, armRequestId: c.requestId });
     else log('debug', 'ARM call', { method: c.method, path: c.path, status: c.status, ms: c.durationMs, correlationId: c.correlationId });
-  });
+  };
+  arm.onCall(observeArm);
+  probeArm.onCall(observeArm);
   workflow.onChecks((results) => results.forEach((r) => metrics.checkOutcomes.inc({ check: r.id, status: r.status })));
 
   let stopping = false;
@@ -168,7 +172,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         return isArmError(e) && e.status > 0 ? 'ok' : `unavailable: ${(e as Error).message.slice(0, 200)}`;
       }
     };
-    const [database, arm_] = await Promise.all([probe(() => store.db.query('SELECT 1')), probe(() => arm.list('/subscriptions', '2022-12-01'))]);
+    const [database, arm_] = await Promise.all([probe(() => store.db.query('SELECT 1')), probe(() => probeArm.list('/subscriptions', '2022-12-01'))]);
     const ok = database === 'ok' && arm_ === 'ok';
     const ready = ok && !stopping;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : stopping ? 'shutting down' : 'not ready', database, arm: arm_ });

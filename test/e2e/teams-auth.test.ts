@@ -77,6 +77,24 @@ describe('Teams endpoint authentication', () => {
     expect(text).toMatch(/^cmk_arm_calls_total\{method="GET",status="200"\} \d+$/m);
     expect(text).toMatch(/^cmk_arm_call_duration_seconds_bucket\{method="GET",le="\+Inf"\} \d+$/m);
     expect(text).toMatch(/^cmk_jobs_running 0$/m);
+    expect(text).toMatch(/^cmk_job_queue_depth \d+$/m);
+    expect(text).toMatch(/^cmk_job_queue_failed \d+$/m);
+  });
+
+  it('an oversized body is refused with 413 before it is parsed or authenticated, and nothing changes', async () => {
+    const big = JSON.stringify({ ...message(connector.url, ALICE, 'help'), text: 'x'.repeat(300 * 1024) });
+    const res = await fetch(`${app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'Request body too large.' });
+    expect(connector.log).toHaveLength(0);
+    expect(await store.listRequests()).toHaveLength(0);
+  });
+
+  it('every answer carries a request id (the caller’s when it sends a sane one)', async () => {
+    const mine = await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'trace-abc.123' } });
+    expect(mine.headers.get('x-request-id')).toBe('trace-abc.123');
+    const odd = await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'has spaces <script>' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('a malformed body is a clear 400, not a stack trace', async () => {
