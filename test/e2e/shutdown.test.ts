@@ -46,7 +46,7 @@ const safePost = (url: string, activity: unknown) => post(url, activity).catch((
 const requestIdOn = (formMsg: string) => /Request: (CR-[A-Z0-9]{6})/.exec(cardText(connector.messages.get(formMsg)))?.[1];
 
 it('SIGTERM under load: every acknowledged submission and approval is carried out once after the restart', async () => {
-  let url = (await start()).url;
+  const url = (await start()).url;
   // Requests waiting for approval, to approve during the load.
   const waiting: Array<{ name: string; formMsg: string; requestId: string }> = [];
   for (let i = 0; i < 4; i++) {
@@ -78,7 +78,7 @@ it('SIGTERM under load: every acknowledged submission and approval is carried ou
   expect(refused.every((a) => a.status === 503 || a.status === 0)).toBe(true);
 
   sim.setLatency(0);
-  url = (await start()).url;
+  await start();
   for (const a of acked.filter((x) => x.kind === 'submit')) {
     await connector.waitFor((x) => x.id === `form-${a.key}` && /Request: CR-/.test(cardText(x.activity)), 30_000, `request from acknowledged submission ${a.key}`);
   }
