@@ -27,7 +27,7 @@ export interface AppOptions {
   policy?: Policy;
   log?: Log;
   /** Gateway options for tests (fast polls, few retries). */
-  armTuning?: { maxRetries?: number; retryDelayMs?: number; defaultPollMs?: number };
+  armTuning?: { maxRetries?: number; retryDelayMs?: number; defaultPollMs?: number; maxOperationMs?: number };
   /** Durable queue options for tests (lane limits, retry base). */
   queueTuning?: Partial<DurableQueueOptions>;
   /** Resume: how often a resource still provisioning is read again. */

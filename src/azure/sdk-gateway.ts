@@ -24,6 +24,8 @@ export interface SdkGatewayOptions {
   /** Poll interval when a long-running operation gives no Retry-After. ARM's SDK default is 2 s. */
   defaultPollMs?: number;
   maxPollMs?: number;
+  /** How long a long-running operation may take before we stop following it (default 1 hour). */
+  maxOperationMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -150,7 +152,11 @@ export class SdkArmGateway implements ArmGateway {
   /** Poll an operation URL to a terminal state; throws ArmError when it ends Failed/Canceled. */
   async followOperation(url: string, kind: 'azure-async-operation' | 'location', retryAfter: string | undefined | null, apiVersion: string, opts?: WriteOptions) {
     let wait = this.pollDelay(retryAfter);
+    const deadline = Date.now() + (this.opts.maxOperationMs ?? 3600_000);
     for (let polls = 1; ; polls++) {
+      if (Date.now() + wait > deadline) {
+        throw new ArmError('OperationTimedOut', `Azure did not finish the operation within ${Math.round((this.opts.maxOperationMs ?? 3600_000) / 60_000)} minutes; it may still finish. Check the resource, or follow ${url.split('?')[0]}.`, 0);
+      }
       await this.sleep(wait);
       const res = await this.callUrl('GET', url, apiVersion);
       wait = this.pollDelay(res.headers.get('retry-after'));

@@ -15,7 +15,7 @@ beforeAll(async () => {
     parsePolicy(`version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline'),
     { ARM_TIMEOUT_MS: '700' },
     undefined,
-    { armTuning: { maxRetries: 3, retryDelayMs: 30, defaultPollMs: 50 }, resumePollMs: 50 },
+    { armTuning: { maxRetries: 3, retryDelayMs: 30, defaultPollMs: 50, maxOperationMs: 5000 }, resumePollMs: 50 },
   );
 });
 afterAll(() => bot?.close());
@@ -183,6 +183,16 @@ describe('faults at the checks and while polling', () => {
     expect(req.state).toBe('succeeded');
     expect(puts(data.name)).toHaveLength(1);
     expect(bot.sim.requests.filter((r) => r.path.includes('/operationStatuses/') && r.status === 503)).toHaveLength(2);
+  });
+
+  it('an operation that never finishes is given up after its deadline: `failed`, saying it may still finish', async () => {
+    const data = chaos();
+    bot.sim.setLro({ retryAfterSeconds: 0, pollsToComplete: 1_000_000 });
+    const { req, card } = await run(data);
+    expect(req.state).toBe('failed');
+    expect(req.result?.message).toMatch(/OperationTimedOut: Azure did not finish the operation .* it may still finish/);
+    expect(card).toMatch(/OperationTimedOut/);
+    expect(puts(data.name)).toHaveLength(1);
   });
 
   it('a Chaos operation that ends Failed fails the request with Azure’s error', async () => {
