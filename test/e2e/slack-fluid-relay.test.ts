@@ -194,6 +194,15 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     expect(slack.calls.length).toBe(calls);
   });
 
+  it('an oversized body is refused with 413 before its signature is checked or it is parsed', async () => {
+    const calls = slack.calls.length;
+    const raw = slashCommandBody({ text: `status ${'x'.repeat(1.2 * 1024 * 1024)}`, user_id: ALEX.id, channel_id: CHANNEL, trigger_id: slack.triggerId({ user: ALEX.id }), response_url: slack.responseUrl() });
+    const res = await send(raw, 'application/x-www-form-urlencoded');
+    expect(res.status).toBe(413);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(slack.calls.length).toBe(calls);
+  });
+
   it('a retried event is processed once', async () => {
     const calls = slack.callsTo('chat.postMessage').length;
     const raw = eventBody({ type: 'app_mention', user: ALEX.id, text: `<@${LOCAL_SLACK.botUserId}> help`, channel: CHANNEL, ts: '1732280000.000900' }, { event_id: 'Ev0RETRY1' });
