@@ -203,6 +203,24 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     expect(slack.calls.length).toBe(calls);
   });
 
+  it('an approval that cannot be stored is answered 500 (Slack retries it), and the retry is taken, not dropped as a duplicate', async () => {
+    const payload = blockActionPayload({ user: RILEY, channel: CHANNEL, messageTs: '1732280000.777700', actionId: 'request.approve', value: JSON.stringify({ requestId: 'CR-NOSUCH' }), triggerId: slack.triggerId({ user: RILEY.id }) });
+    const ephemerals = () => slack.callsTo('chat.postEphemeral').filter((c) => /There is no request CR-NOSUCH/.test(String(c.args.text ?? ''))).length;
+    await bot.store.db.exec('ALTER TABLE jobs RENAME TO jobs_away');
+    let first;
+    try {
+      first = await interact(payload);
+    } finally {
+      await bot.store.db.exec('ALTER TABLE jobs_away RENAME TO jobs');
+    }
+    expect(first.status).toBe(500);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ephemerals()).toBe(0);
+    const retry = await interact(payload);
+    expect(retry.status).toBe(200);
+    await slack.waitFor(() => ephemerals() === 1, 5000, 'the refusal, shown to the approver');
+  });
+
   it('a retried event is processed once', async () => {
     const calls = slack.callsTo('chat.postMessage').length;
     const raw = eventBody({ type: 'app_mention', user: ALEX.id, text: `<@${LOCAL_SLACK.botUserId}> help`, channel: CHANNEL, ts: '1732280000.000900' }, { event_id: 'Ev0RETRY1' });

@@ -311,6 +311,9 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
 
   app.error(async (e) => {
     log('error', 'Slack handler error', { error: (e as Error).stack ?? String(e) });
+    // Back to the receiver: a delivery not yet acknowledged is answered 500 and forgotten, so
+    // Slack's retry is taken rather than dropped as a duplicate.
+    throw e;
   });
 
   return {

@@ -148,8 +148,13 @@ export class SlackReceiver implements Receiver {
       await this.app?.processEvent(event);
     } catch (e) {
       this.opts.log?.('error', 'unhandled error in a Slack handler', { error: (e as Error).stack ?? String(e) });
-      if (key && !acked) await this.opts.forget?.(key).catch(() => undefined);
-      answer();
+      if (!acked) {
+        // Nothing was taken on (e.g. the job could not be stored): say so, so Slack retries and
+        // the retry is not mistaken for a duplicate.
+        acked = true;
+        if (key) await this.opts.forget?.(key).catch(() => undefined);
+        res.status(500).json({ error: 'could not take the request; try again' });
+      }
     } finally {
       clearTimeout(timer);
       answer();
