@@ -87,7 +87,8 @@ describe('SIGKILL at each step of execution, then restart', () => {
     const name = `kill-${Math.random().toString(36).slice(2, 8)}`;
     const formMsg = `form-${name}`;
     const url = (await start()).url;
-    await post(url, cardAction(connector.url, ALICE, 'form.submit', form(name), formMsg));
+    const conv = `conv-${name}`; // its own conversation: its posts do not wait on another step's rate limit
+    await post(url, cardAction(connector.url, ALICE, 'form.submit', form(name), formMsg, conv));
     const card = await connector.waitFor((a) => a.id === formMsg && /Waiting for 1 more approval/.test(cardText(a.activity)), 30_000, 'request card');
     const requestId = /Request: (CR-[A-Z0-9]{6})/.exec(cardText(card.activity))![1]!;
 
@@ -105,7 +106,7 @@ describe('SIGKILL at each step of execution, then restart', () => {
       if (r.method === 'PUT' && r.path.endsWith(`/${name}`)) putSeen = true;
     });
     const chatKill = 'chat' in at ? connector.waitFor((a) => at.chat(a, requestId), 20_000, 'kill point in chat').then(kill) : undefined;
-    await post(url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    await post(url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg, conv));
     await chatKill;
     await victim.exited;
     offArm();
