@@ -171,6 +171,11 @@ export class Store {
     return out;
   }
 
+  /** Is a job with this key queued or running (on any replica)? */
+  async hasActiveJob(key: string): Promise<boolean> {
+    return (await this.db.query(`SELECT 1 FROM jobs WHERE key = $1 AND state IN ('queued', 'running') LIMIT 1`, [key])).length > 0;
+  }
+
   // ---- inbound deliveries seen (every replica shares them) ------------------------------------
 
   /**

@@ -528,8 +528,7 @@ export class Workflow {
     const stuck = await this.deps.store.listRequests({ states: ['approved', 'executing', 'verifying'], limit: 500 });
     let repaired = 0;
     for (const req of stuck) {
-      const active = await this.deps.store.db.query(`SELECT 1 FROM jobs WHERE key = $1 AND state IN ('queued', 'running') LIMIT 1`, [executeJob(req.id).key]);
-      if (active.length) continue;
+      if (await this.deps.store.hasActiveJob(executeJob(req.id).key)) continue;
       await this.deps.queue.enqueue(executeJob(req.id));
       repaired++;
     }
