@@ -113,6 +113,8 @@ async function main() {
     await slack.waitFor(() => /Created and verified|failed/.test(JSON.stringify(slack.message(CHANNEL, msg.ts)?.blocks)), 20000, 'final state');
     step(6, 'The request message, updated in place:');
     process.stdout.write(`${show(slack.message(CHANNEL, msg.ts)?.blocks)}\n`);
+    // Posts follow the card in the channel's lane, at most about one a second (Slack's limit).
+    await slack.waitFor(() => slack.thread(CHANNEL, msg.ts).some((m) => /done:|failed/.test(m.text ?? '')), 20000, 'result in the thread');
     step(7, 'Its thread:');
     for (const m of slack.thread(CHANNEL, msg.ts)) process.stdout.write(`    • ${m.text}\n`);
     const puts = app.simulator?.writes() ?? [];
