@@ -46,7 +46,7 @@ export async function submitForm(bot: TestBot, data: Record<string, string>, use
   const answer = cardText(res.body?.value as never);
   if (/Please fix the highlighted fields/.test(answer)) throw new Error(`the form was refused:\n${answer.split('\n').filter((l) => l.startsWith('•')).join('\n')}`);
   const update = await bot.connector.waitFor(
-    (a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:|Request refused/.test(cardText(a.activity)),
+    (a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:|Request refused|Could not run the checks/.test(cardText(a.activity)),
     15000,
     'request card',
   );

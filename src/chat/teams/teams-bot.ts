@@ -22,6 +22,7 @@ import { parseForm } from '../../targets/types';
 import type { TeamsNotifier } from './notifier';
 
 const TEAMS_SUBMIT_JOB = 'teams.submit';
+const SUBMIT_ATTEMPTS = 3;
 
 interface SubmitJob {
   actor: Actor;
@@ -76,10 +77,18 @@ export class TeamsBot extends ActivityHandler {
     super();
     // A submitted form is a durable job: once the card says "running checks", the request is made
     // even if this process dies before the checks finish.
-    deps.queue.handle(TEAMS_SUBMIT_JOB, async (p) => {
+    deps.queue.handle(TEAMS_SUBMIT_JOB, async (p, ctx) => {
       const job = p as unknown as SubmitJob;
-      const out = await this.deps.workflow.submit(job.actor, job.conversation, job.targetType, job.data, job.cardMessageId);
-      if (!out.ok) await this.deps.notifier.replaceCard(job.conversation.ref as never, job.cardMessageId, noticeCard('Request refused', out.refusal.message, 'attention'));
+      const notice = (title: string, text: string) => this.deps.notifier.replaceCard(job.conversation.ref as never, job.cardMessageId, noticeCard(title, text, 'attention'));
+      try {
+        const out = await this.deps.workflow.submit(job.actor, job.conversation, job.targetType, job.data, job.cardMessageId);
+        if (!out.ok) await notice('Request refused', out.refusal.message);
+      } catch (e) {
+        // The card must not say "running checks" for ever: an Azure error (or the last attempt) is shown on it.
+        if (isArmError(e)) return void (await notice('Could not run the checks', `Azure answered with an error: ${e.describe()}. Nothing was stored; submit the form again.`));
+        if (ctx.attempt >= SUBMIT_ATTEMPTS) return void (await notice('Could not run the checks', 'Something went wrong on my side. Nothing was stored; submit the form again.'));
+        throw e;
+      }
     });
     this.onMessage(async (ctx, next) => {
       await this.handleMessage(ctx);
@@ -211,7 +220,7 @@ export class TeamsBot extends ActivityHandler {
         const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
         const cardMessageId = ctx.activity.replyToId;
         const job: SubmitJob = { actor, conversation, targetType: target.type, data: data.data, cardMessageId };
-        await this.deps.queue.enqueue({ kind: TEAMS_SUBMIT_JOB, key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, payload: job as never, maxAttempts: 3 });
+        await this.deps.queue.enqueue({ kind: TEAMS_SUBMIT_JOB, key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, payload: job as never, maxAttempts: SUBMIT_ATTEMPTS });
         return { card: noticeCard(`⏳ Running ${target.checks.length} prerequisite checks…`, `Checking key, identity and region for ${target.displayName} ${String(data.data.name ?? '')}. This card updates when they finish.`, 'accent') };
       }
       case VERBS.approve:
