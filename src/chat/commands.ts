@@ -1,5 +1,6 @@
 // Command text → a command, a usage reply, or nothing. The same grammar for every channel.
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
+import { isResourceId, resourceIdPattern } from '../domain/resource-id';
 
 export type Command =
   | { kind: 'help' }
@@ -13,7 +14,16 @@ export type Command =
   | { kind: 'rotate'; resourceId: string }
   | { kind: 'usage'; problem: string };
 
-const RESOURCE_ID_PATTERN = /^\/subscriptions\/[^/\s]+\/resourceGroups\/[^/\s]+\/providers\/[^/\s]+\/[^/\s]+\/[^/\s]+\/?$/i;
+// Segments as ARM names allow them (see domain/resource-id.ts): nothing a URL would rewrite.
+const RESOURCE_ID_PATTERN = resourceIdPattern(undefined, undefined, undefined, '\\/?');
+const EXPERIMENT_ID_PATTERN = resourceIdPattern('Microsoft\\.Chaos', 'experiments');
+const STORAGE_ID_PATTERN = resourceIdPattern('Microsoft\\.Storage', 'storageAccounts', undefined, '\\/?');
+
+/** A word of the user's echoed back in a usage answer: short, so a pasted megabyte stays out of the chat. */
+function quote(word: string | undefined): string {
+  const chars = [...(word ?? '')];
+  return chars.length <= 60 ? chars.join('') : `${chars.slice(0, 59).join('')}…`;
+}
 
 export const SUPPORTED_TARGETS = ['fluid-relay', 'chaos-experiment', 'storage-cmk'] as const;
 
@@ -29,24 +39,24 @@ export function parseCommand(text: string): Command {
       const target = (words[1] ?? '').toLowerCase();
       if (!target) return { kind: 'usage', problem: `\`new\` needs a target: ${SUPPORTED_TARGETS.map((t) => `\`new ${t}\``).join(', ')}.` };
       if (!(SUPPORTED_TARGETS as readonly string[]).includes(target)) {
-        return { kind: 'usage', problem: `I can't create "${words[1]}" yet. Supported: ${SUPPORTED_TARGETS.map((t) => `\`new ${t}\``).join(', ')}.` };
+        return { kind: 'usage', problem: `I can't create "${quote(words[1])}" yet. Supported: ${SUPPORTED_TARGETS.map((t) => `\`new ${t}\``).join(', ')}.` };
       }
       if (words[2] === '--from') {
         const from = words[3] ?? '';
         if (target !== 'chaos-experiment') return { kind: 'usage', problem: '`--from` copies an existing Chaos Studio experiment: `new chaos-experiment --from <experiment id>`.' };
-        if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Chaos\/experiments\/[^/\s]+$/i.test(from)) return { kind: 'usage', problem: '`--from` needs the resource id of an existing experiment (/subscriptions/…/providers/Microsoft.Chaos/experiments/<name>).' };
+        if (!isResourceId(from, EXPERIMENT_ID_PATTERN)) return { kind: 'usage', problem: '`--from` needs the resource id of an existing experiment (/subscriptions/…/providers/Microsoft.Chaos/experiments/<name>).' };
         return { kind: 'new', target, from };
       }
       if (target === 'storage-cmk' && words[2]) {
-        if (!RESOURCE_ID_PATTERN.test(words[2]) || !/\/providers\/Microsoft\.Storage\/storageAccounts\//i.test(words[2])) return { kind: 'usage', problem: '`new storage-cmk` takes the resource id of a storage account (or nothing, to pick one).' };
-        return { kind: 'new', target, resourceId: words[2] };
+        if (!isResourceId(words[2], STORAGE_ID_PATTERN)) return { kind: 'usage', problem: '`new storage-cmk` takes the resource id of a storage account (or nothing, to pick one).' };
+        return { kind: 'new', target, resourceId: words[2].replace(/\/+$/, '') };
       }
       return { kind: 'new', target };
     }
     case 'status': {
       const id = (words[1] ?? '').toUpperCase();
       if (!id) return { kind: 'usage', problem: '`status` needs a request id, e.g. `status CR-7KQ2MX`.' };
-      if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', problem: `"${words[1]}" is not a request id; they look like CR-7KQ2MX.` };
+      if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', problem: `"${quote(words[1])}" is not a request id; they look like CR-7KQ2MX.` };
       return { kind: 'status', id };
     }
     case 'list': {
@@ -62,18 +72,18 @@ export function parseCommand(text: string): Command {
     }
     case 'rotate': {
       const arg = words[1] ?? '';
-      if (!RESOURCE_ID_PATTERN.test(arg)) return { kind: 'usage', problem: '`rotate` needs the resource id of the resource whose key should change (a Fluid Relay server, a storage account or a Chaos experiment).' };
+      if (!isResourceId(arg, RESOURCE_ID_PATTERN)) return { kind: 'usage', problem: '`rotate` needs the resource id of the resource whose key should change (a Fluid Relay server, a storage account or a Chaos experiment).' };
       return { kind: 'rotate', resourceId: arg.replace(/\/+$/, '') };
     }
     case 'check': {
       const arg = words[1] ?? '';
       if (!arg) return { kind: 'usage', problem: '`check` needs a request id (`check CR-7KQ2MX`) or a resource id (`check /subscriptions/…/fluidRelayServers/name`).' };
       if (REQUEST_ID_PATTERN.test(arg.toUpperCase())) return { kind: 'check-request', id: arg.toUpperCase() };
-      if (RESOURCE_ID_PATTERN.test(arg)) return { kind: 'check-resource', resourceId: arg.replace(/\/+$/, '') };
-      return { kind: 'usage', problem: `"${arg}" is neither a request id (CR-7KQ2MX) nor an Azure resource id (/subscriptions/…).` };
+      if (isResourceId(arg, RESOURCE_ID_PATTERN)) return { kind: 'check-resource', resourceId: arg.replace(/\/+$/, '') };
+      return { kind: 'usage', problem: `"${quote(arg)}" is neither a request id (CR-7KQ2MX) nor an Azure resource id (/subscriptions/…).` };
     }
     default:
-      return { kind: 'usage', problem: `I don't know "${words[0]}".` };
+      return { kind: 'usage', problem: `I don't know "${quote(words[0])}".` };
   }
 }
 

@@ -52,5 +52,12 @@ export function parseKeyUrl(input: string): KeyUrlParse {
     return { ok: false, reason: `"${version}" is not a key version (32 hexadecimal characters)` };
   }
   const url = `https://${host}/keys/${keyName}${version ? `/${version}` : ''}`;
+  // The URL parser forgives what the service will not see: dot segments, backslashes, a missing
+  // "//", full-width dots and invisible characters in the host. The payload carries the text as
+  // typed, so it must already be the key checked here (host case, :443 and a trailing slash aside).
+  const written = /^https:\/\/([^/]*?)(?::443)?(\/[^?#]*?)\/?$/i.exec(raw);
+  if (!written || written[1]!.toLowerCase() !== host || written[2] !== url.slice(`https://${host}`.length)) {
+    return { ok: false, reason: `it must be spelled exactly as Key Vault prints it (https://<vault>.vault.azure.net/keys/<name>[/<version>]); as typed it only becomes ${url} after URL clean-up` };
+  }
   return { ok: true, ref: { kind: match.kind, vaultName, host, keyName, version, url } };
 }

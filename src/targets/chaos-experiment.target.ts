@@ -18,7 +18,8 @@ import {
 import type { CmkSubject } from '../checks/facts';
 import type { Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
-import { identityField, regionField, required, resourceGroupField, subscriptionField } from './fields';
+import { ID_SEGMENT, MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
+import { identityField, regionField, required, resourceGroupField, resourceIdField, STORAGE_ACCOUNT_ID, subscriptionField } from './fields';
 import type { Target } from './types';
 
 
@@ -28,6 +29,46 @@ const definitionSchema = z.object({
   selectors: z.array(z.object({ type: z.enum(['List', 'Query']), id: z.string().min(1) }).passthrough()).min(1),
 });
 export type ExperimentDefinition = z.infer<typeof definitionSchema>;
+
+/** Deeper than any experiment definition; JSON deeper than this would overflow the stack when it is digested and stored. */
+export const MAX_DEFINITION_DEPTH = 32;
+
+/** U+0000 or half a surrogate pair (a JSON escape such as \u0000 or \ud800): text Postgres cannot store. */
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what this looks for
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * What makes a parsed definition unusable before its shape is even looked at: nesting deeper than
+ * `limit` (the digest and the store would overflow the stack), or text the store refuses. Walked
+ * without recursion, so a hostile value cannot overflow the stack here either.
+ */
+function definitionProblem(value: unknown, limit: number): 'depth' | 'text' | undefined {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (UNSTORABLE.test(v)) return 'text';
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (d > limit) return 'depth';
+    for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+      if (UNSTORABLE.test(k)) return 'text';
+      stack.push([child, d + 1]);
+    }
+  }
+  return undefined;
+}
+
+const VM_TARGET_ID = resourceIdPattern('Microsoft\\.Compute', 'virtualMachines', ID_SEGMENT, String.raw`(\/providers\/Microsoft\.Chaos\/targets\/Microsoft-VirtualMachine)?`);
+
+/** 1-63 characters of a resource id segment, and no colon. */
+const EXPERIMENT_NAME = new RegExp(`^(?=[^:]{1,63}$)${ID_SEGMENT}$`);
+
+/** A template by its own name only (never `constructor`, `__proto__`…, which every object has). */
+export function templateOf(name: string | undefined) {
+  return name !== undefined && Object.hasOwn(TEMPLATES, name) ? TEMPLATES[name] : undefined;
+}
 
 /** Built-in templates: a definition from a few fields, so nobody has to paste JSON for the common case. */
 export const TEMPLATES: Record<string, { title: string; build: (targetId: string) => ExperimentDefinition }> = {
@@ -45,11 +86,12 @@ export const chaosSchema = z
   .object({
     subscriptionId: subscriptionField(),
     resourceGroup: resourceGroupField(),
-    name: required('Experiment name').regex(/^[^<>%&:?#/\\\s]{1,63}$/, 'Experiment name must be 1-63 characters without spaces or < > % & : ? # / \\'),
+    name: required('Experiment name').regex(EXPERIMENT_NAME, 'Experiment name must be 1-63 characters without spaces, control characters or < > % & : ? # / \\ (and not only dots)'),
     location: regionField(),
     identityId: identityField(),
-    storageAccountId: required('Storage account').regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]{3,24}$/i, 'Storage account must be the resource id of a storage account'),
-    blobContainerName: required('Blob container'),
+    storageAccountId: resourceIdField('Storage account', STORAGE_ACCOUNT_ID, 'Storage account must be the resource id of a storage account'),
+    // Its naming rules are a check (storage.container-name); here only what would break the ARM path it is read by.
+    blobContainerName: required('Blob container').regex(new RegExp(`^${ID_SEGMENT}$`), 'Blob container must be a container name such as chaosdata (no spaces, /, ?, #, % or \\)'),
     template: z.string().trim().optional(),
     targetResourceId: z.string().trim().optional(),
     definition: z.string().trim().optional(),
@@ -63,18 +105,29 @@ export const chaosSchema = z
         ctx.addIssue({ code: 'custom', path: ['definition'], message: 'Definition must be JSON: {"steps": [...], "selectors": [...]}' });
         return;
       }
+      const problem = definitionProblem(parsed, MAX_DEFINITION_DEPTH);
+      if (problem === 'depth') {
+        ctx.addIssue({ code: 'custom', path: ['definition'], message: `Definition is nested more than ${MAX_DEFINITION_DEPTH} levels deep; an experiment definition is {"steps": [...], "selectors": [...]}` });
+        return;
+      }
+      if (problem === 'text') {
+        ctx.addIssue({ code: 'custom', path: ['definition'], message: 'Definition must not contain \\u0000 or unpaired surrogate escapes (\\ud800…\\udfff) in its text' });
+        return;
+      }
       const r = definitionSchema.safeParse(parsed);
       if (!r.success) ctx.addIssue({ code: 'custom', path: ['definition'], message: `Definition is not an experiment definition: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}` });
-    } else if (!v.template || !TEMPLATES[v.template]) {
+    } else if (!templateOf(v.template)) {
       ctx.addIssue({ code: 'custom', path: ['template'], message: `Choose a template (${Object.keys(TEMPLATES).join(', ')}) or paste a definition` });
-    } else if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachines\/[^/]+(\/providers\/Microsoft\.Chaos\/targets\/Microsoft-VirtualMachine)?$/i.test(v.targetResourceId ?? '')) {
+    } else if ((v.targetResourceId ?? '').length > MAX_RESOURCE_ID_LENGTH || !VM_TARGET_ID.test(v.targetResourceId ?? '')) {
       ctx.addIssue({ code: 'custom', path: ['targetResourceId'], message: 'Target must be the resource id of the virtual machine to shut down' });
     }
-  });
+  })
+  // With a pasted definition the template fields mean nothing; they are not kept (nor stored).
+  .transform((v) => (v.definition ? { ...v, template: undefined, targetResourceId: undefined } : v));
 export type ChaosParams = z.infer<typeof chaosSchema>;
 
 export function definitionOf(p: ChaosParams): ExperimentDefinition {
-  return p.definition ? definitionSchema.parse(JSON.parse(p.definition)) : TEMPLATES[p.template!]!.build(p.targetResourceId!);
+  return p.definition ? definitionSchema.parse(JSON.parse(p.definition)) : templateOf(p.template)!.build(p.targetResourceId!);
 }
 
 const resourceId = (p: ChaosParams) => `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.Chaos/experiments/${p.name}`;

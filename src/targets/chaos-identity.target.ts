@@ -7,13 +7,15 @@ import { CHAOS_PREVIEW_API, chaosIdentityMatch, storageBlobWrite, storageExists 
 import type { CmkSubject } from '../checks/facts';
 import type { Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
-import { identityField } from './fields';
+import { resourceIdPattern } from '../domain/resource-id';
+import { identityField, resourceIdField } from './fields';
 import type { Target } from './types';
 
-const experimentId = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.Chaos\/experiments\/[^/]+$/i;
+/** Group 1 is the subscription. */
+const experimentId = resourceIdPattern('Microsoft\\.Chaos', 'experiments');
 
 export const chaosIdentitySchema = z.object({
-  resourceId: z.string({ error: 'Experiment is required' }).trim().regex(experimentId, 'Experiment must be the resource id of a Chaos Studio experiment'),
+  resourceId: resourceIdField('Experiment', experimentId, 'Experiment must be the resource id of a Chaos Studio experiment'),
   identityId: identityField(),
   storageAccountId: z.string().optional(),
   blobContainerName: z.string().optional(),

@@ -1,5 +1,6 @@
 // Form fields shared by the targets' zod schemas: one wording of each refusal, everywhere.
 import { z } from 'zod';
+import { MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
 
 export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -14,10 +15,24 @@ export const resourceGroupField = () =>
 
 export const regionField = () => required('Region').regex(/^[a-zA-Z0-9 -]{2,40}$/, 'Region must be a region name such as eastus');
 
-export const identityField = () =>
-  required('Identity').regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i, 'Identity must be the resource id of a user-assigned managed identity');
+/** A resource id field: within the length limit, and each segment something a URL leaves alone (domain/resource-id.ts). */
+export const resourceIdField = (label: string, pattern: RegExp, message: string) =>
+  required(label).max(MAX_RESOURCE_ID_LENGTH, `${label} is too long to be a resource id`).regex(pattern, message);
 
-export const keyUrlField = () => required('Key').regex(/^https:\/\//, 'Key must be a key identifier starting with https://');
+export const IDENTITY_ID = resourceIdPattern('Microsoft\\.ManagedIdentity', 'userAssignedIdentities');
+/** Group 1 is the subscription. */
+export const STORAGE_ACCOUNT_ID = resourceIdPattern('Microsoft\\.Storage', 'storageAccounts', '[a-z0-9]{3,24}');
+
+export const identityField = () => resourceIdField('Identity', IDENTITY_ID, 'Identity must be the resource id of a user-assigned managed identity');
+
+// What the key URL is made of is a check (key.url-format); here only that it is one piece of text
+// starting with https:// — no whitespace, control characters or unpaired surrogates, which could
+// neither be a key identifier nor be stored.
+export const keyUrlField = () =>
+  required('Key')
+    .max(2048, 'Key is too long to be a key identifier')
+    // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+    .regex(/^https:\/\/(?:[^\s\u0000-\u001f\u007f-\u009f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/, 'Key must be a key identifier starting with https:// (no spaces or control characters)');
 
 /** "latest" (versionless URL: auto-rotation) or a 32-hex version. */
 export const keyVersionField = () =>

@@ -6,13 +6,15 @@ import { FLUID_RELAY_CHECKS } from '../checks/catalogue';
 import type { CmkSubject } from '../checks/facts';
 import type { ArmWritePlan } from '../domain/types';
 import { effectiveKeyUrl, FLUID_RELAY_API_VERSION, fluidRelayTarget } from './fluid-relay.target';
-import { identityField, keyUrlField, keyVersionField } from './fields';
+import { resourceIdPattern } from '../domain/resource-id';
+import { identityField, keyUrlField, keyVersionField, resourceIdField } from './fields';
 import type { Target } from './types';
 
-const serverId = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.FluidRelay\/fluidRelayServers\/[^/]+$/i;
+/** Group 1 is the subscription. */
+const serverId = resourceIdPattern('Microsoft\\.FluidRelay', 'fluidRelayServers');
 
 export const rotateSchema = z.object({
-  resourceId: z.string({ error: 'Server is required' }).trim().regex(serverId, 'Server must be the resource id of a Fluid Relay server'),
+  resourceId: resourceIdField('Server', serverId, 'Server must be the resource id of a Fluid Relay server'),
   identityId: identityField(),
   keyUrl: keyUrlField(),
   keyVersion: keyVersionField(),

@@ -13,6 +13,7 @@ export const TARGETS: Record<string, Target> = {
   'chaos-identity': chaosIdentityTarget as unknown as Target,
 };
 
+/** The target of that type; own names only, so `constructor` or `__proto__` is no target. */
 export function findTarget(type: string): Target | undefined {
-  return TARGETS[type];
+  return Object.hasOwn(TARGETS, type) ? TARGETS[type] : undefined;
 }

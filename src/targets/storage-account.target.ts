@@ -11,13 +11,13 @@ import { parseKeyUrl } from '../checks/key-url';
 import { defineCheck, fail, pass, type Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { effectiveKeyUrl } from './fluid-relay.target';
-import { identityField, keyUrlField, keyVersionField } from './fields';
+import { identityField, keyUrlField, keyVersionField, resourceIdField, STORAGE_ACCOUNT_ID } from './fields';
 import type { Target } from './types';
 
-const storageIdPattern = /^\/subscriptions\/([^/]+)\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]{3,24}$/i;
+const storageIdPattern = STORAGE_ACCOUNT_ID;
 
 export const storageSchema = z.object({
-  storageAccountId: z.string({ error: 'Storage account is required' }).trim().regex(storageIdPattern, 'Storage account must be the resource id of a storage account'),
+  storageAccountId: resourceIdField('Storage account', storageIdPattern, 'Storage account must be the resource id of a storage account'),
   identityId: identityField(),
   keyUrl: keyUrlField(),
   keyVersion: keyVersionField(),

@@ -48,6 +48,11 @@ export function parsePolicy(text: string, source: string): Policy {
   } catch (e) {
     throw new PolicyError(`${source}: not valid YAML or JSON: ${(e as Error).message}`);
   }
+  // A group called __proto__ would silently vanish (it is the prototype, not a key, once assigned).
+  const groups = (raw as { groups?: unknown } | null | undefined)?.groups;
+  if (groups && typeof groups === 'object' && Object.hasOwn(groups, '__proto__')) {
+    throw new PolicyError(`${source}: groups.__proto__: "__proto__" cannot be a group name; choose another`);
+  }
   const r = policySchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0]!;
@@ -55,7 +60,7 @@ export function parsePolicy(text: string, source: string): Policy {
   }
   for (const [gi, rule] of r.data.rules.entries()) {
     for (const p of [...rule.requesters, ...rule.approvers]) {
-      if (p.startsWith('group:') && !r.data.groups[p.slice(6)]) {
+      if (p.startsWith('group:') && !Object.hasOwn(r.data.groups, p.slice(6))) {
         throw new PolicyError(`${source}: rules.${gi}: group "${p.slice(6)}" is not defined under groups`);
       }
     }
@@ -73,9 +78,36 @@ export function loadPolicy(path: string): Policy {
   return parsePolicy(text, path);
 }
 
+/** One character as a case-insensitive (non-unicode) RegExp compares it. */
+function fold(c: string): string {
+  const u = c.toUpperCase();
+  return u.length === 1 && !(c.charCodeAt(0) >= 128 && u.charCodeAt(0) < 128) ? u : c;
+}
+
+/**
+ * `*` is any run of characters, everything else itself, any letter case. Matched in linear time
+ * (greedy with one backtrack point): a translation to `.*` regexes backtracks exponentially on
+ * patterns with many stars, and the value (a resource group name) is the requester's choice.
+ */
 function glob(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
-  return re.test(value);
+  let p = 0;
+  let v = 0;
+  let star = -1;
+  let mark = 0;
+  while (v < value.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = v;
+    } else if (p < pattern.length && fold(pattern[p]!) === fold(value[v]!)) {
+      p++;
+      v++;
+    } else if (star >= 0) {
+      p = star + 1;
+      v = ++mark;
+    } else return false;
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 export interface Scope {
@@ -97,7 +129,12 @@ export class Policy {
   }
 
   private expand(principals: string[]): string[] {
-    return principals.flatMap((p) => (p.startsWith('group:') ? (this.doc.groups[p.slice(6)] ?? []) : [p]));
+    return principals.flatMap((p) => {
+      if (!p.startsWith('group:')) return [p];
+      // Own groups only: `group:constructor` must not expand to Object's constructor.
+      const name = p.slice(6);
+      return Object.hasOwn(this.doc.groups, name) ? (this.doc.groups[name] ?? []) : [];
+    });
   }
 
   /** Does this list of principals include the actor? */
