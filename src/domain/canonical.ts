@@ -32,3 +32,9 @@ export function newRequestId(): string {
 }
 
 export const REQUEST_ID_PATTERN = /^CR-[2-9A-HJKMNP-TV-Z]{6}$/;
+
+/** Text as PostgreSQL can store it: no U+0000, no half of a surrogate pair (people's free text, e.g. a reason). */
+export function storableText(s: string): string {
+  // eslint-disable-next-line no-control-regex -- U+0000 is exactly what must go
+  return s.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');
+}

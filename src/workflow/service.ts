@@ -4,7 +4,7 @@ import type { ArmCallRecord, ArmGateway, ArmResource, StartedOperation, WriteOpt
 import { withReadCache } from '../azure/read-cache';
 import { isArmError } from '../azure/port';
 import { runChecks } from '../checks/runner';
-import { canonicalJson, newRequestId, sha256 } from '../domain/canonical';
+import { canonicalJson, newRequestId, REQUEST_ID_PATTERN, sha256 } from '../domain/canonical';
 import { diffPayload } from '../domain/diff';
 import { type Actor, type ChangeRequest, type CheckResult, blocks, type Platform } from '../domain/types';
 import type { AuditEntry, Store } from '../store/store';
@@ -96,7 +96,7 @@ export class Workflow {
 
   target(type: string): Target {
     const t = findTarget(type);
-    if (!t) throw new Refusal(`Unknown target "${type}". Supported: ${Object.keys(TARGETS).join(', ')}.`);
+    if (!t) throw new Refusal(`Unknown target "${clip(String(type), 40)}". Supported: ${Object.keys(TARGETS).join(', ')}.`);
     return t;
   }
 
@@ -183,8 +183,15 @@ export class Workflow {
     return { ok: true, request: req };
   }
 
+  /** A request id from outside (a card, a button, a command): only ids of our form reach the store. */
+  private requestId(id: unknown): string {
+    const up = typeof id === 'string' ? id.toUpperCase() : '';
+    if (!REQUEST_ID_PATTERN.test(up)) throw new Refusal(`There is no request ${clip(String(id ?? ''), 40)}. Request ids look like CR-7KQ2MX; \`list mine\` and \`list pending\` show yours and those waiting.`);
+    return up;
+  }
+
   async get(id: string): Promise<ChangeRequest> {
-    const req = await this.deps.store.getRequest(id.toUpperCase());
+    const req = await this.deps.store.getRequest(this.requestId(id));
     if (!req) throw new Refusal(`There is no request ${id}. Request ids look like CR-7KQ2MX; \`list mine\` and \`list pending\` show yours and those waiting.`);
     return this.expireIfDue(req);
   }
@@ -227,11 +234,12 @@ export class Workflow {
 
   /** Approve or reject. Throws Refusal (nothing changed) when the actor may not decide now. */
   async decide(id: string, actor: Actor, decision: 'approved' | 'rejected', reason?: string, seenDigest?: string): Promise<ChangeRequest> {
+    id = this.requestId(id);
     await this.get(id); // expiry is applied (and announced) before a decision is considered
     let refusal: Refusal | undefined;
     let next: ChangeRequest;
     try {
-      next = await this.deps.store.mutate(id.toUpperCase(), (cur) => {
+      next = await this.deps.store.mutate(id, (cur) => {
         if (cur.state !== 'pending_approval') throw new Refusal(`Request ${cur.id} is ${stateWords(cur)}; it cannot be ${decision} now.`);
         if (cur.requester.platform === actor.platform && cur.requester.id === actor.id) {
           throw new Refusal(`You requested ${cur.id}, so you cannot ${decision === 'approved' ? 'approve' : 'reject'} it. One of the approvers must decide: ${cur.approvers.join(', ')}.`);
@@ -306,9 +314,10 @@ export class Workflow {
 
   /** The requester may cancel until execution starts. */
   async cancel(id: string, actor: Actor): Promise<ChangeRequest> {
+    id = this.requestId(id);
     let next: ChangeRequest;
     try {
-      next = await this.deps.store.mutate(id.toUpperCase(), (cur) => {
+      next = await this.deps.store.mutate(id, (cur) => {
         if (cur.requester.platform !== actor.platform || cur.requester.id !== actor.id) throw new Refusal(`Only the requester (${cur.requester.name}) can cancel ${cur.id}; approvers can reject it instead.`);
         if (!['checked', 'pending_approval', 'approved'].includes(cur.state)) throw new Refusal(`${cur.id} is ${stateWords(cur)}; it can no longer be cancelled.`);
         return {
@@ -610,6 +619,12 @@ export function postJob(req: Pick<ChangeRequest, 'id' | 'conversation'>, text: s
 /** One execution lane per request: never two workers on one request, on any replica. */
 export function executeJob(requestId: string): JobSpec {
   return { kind: JOB.execute, key: `execute:${requestId}`, lane: `request:${requestId}`, payload: { requestId }, maxAttempts: 10 };
+}
+
+/** Outside text echoed in a refusal: short. */
+function clip(s: string, n: number): string {
+  const chars = [...s];
+  return chars.length <= n ? s : `${chars.slice(0, n - 1).join('')}…`;
 }
 
 /** The conversation id a request was made in, for policy and listing. */

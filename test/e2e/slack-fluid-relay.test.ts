@@ -204,8 +204,8 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
   });
 
   it('an approval that cannot be stored is answered 500 (Slack retries it), and the retry is taken, not dropped as a duplicate', async () => {
-    const payload = blockActionPayload({ user: RILEY, channel: CHANNEL, messageTs: '1732280000.777700', actionId: 'request.approve', value: JSON.stringify({ requestId: 'CR-NOSUCH' }), triggerId: slack.triggerId({ user: RILEY.id }) });
-    const ephemerals = () => slack.callsTo('chat.postEphemeral').filter((c) => /There is no request CR-NOSUCH/.test(String(c.args.text ?? ''))).length;
+    const payload = blockActionPayload({ user: RILEY, channel: CHANNEL, messageTs: '1732280000.777700', actionId: 'request.approve', value: JSON.stringify({ requestId: 'CR-222222' }), triggerId: slack.triggerId({ user: RILEY.id }) });
+    const ephemerals = () => slack.callsTo('chat.postEphemeral').filter((c) => /There is no request CR-222222/.test(String(c.args.text ?? ''))).length;
     await bot.store.db.exec('ALTER TABLE jobs RENAME TO jobs_away');
     let first;
     try {

@@ -160,10 +160,11 @@ export function readForm(stateValues: Record<string, Record<string, { type?: str
     storagesku: SKU_CHOICES,
   };
   const out: Record<string, string> = {};
-  for (const [blockId, actions] of Object.entries(stateValues)) {
-    const v = actions.value;
-    if (!v) continue;
-    if (v.selected_option?.value !== undefined) {
+  for (const [blockId, actions] of Object.entries(stateValues ?? {})) {
+    // Outside input: a block may be anything, not the shape Slack documents.
+    const v = actions && typeof actions === 'object' ? actions.value : undefined;
+    if (!v || typeof v !== 'object') continue;
+    if (v.selected_option && typeof v.selected_option === 'object' && v.selected_option.value !== undefined) {
       const idx = Number(v.selected_option.value);
       const choice = lists[blockId]?.[idx];
       if (choice) out[blockId] = choice.value;
@@ -177,7 +178,7 @@ export function rejectModal(requestId: string, digest: string, channel: string, 
     type: 'modal',
     callback_id: REJECT_CALLBACK,
     private_metadata: JSON.stringify({ requestId, digest, channel, messageTs }),
-    title: { type: 'plain_text', text: `Reject ${requestId}` },
+    title: { type: 'plain_text', text: clip(`Reject ${requestId}`, LIMITS.modalTitle) },
     submit: { type: 'plain_text', text: 'Reject' },
     close: { type: 'plain_text', text: 'Back' },
     blocks: [

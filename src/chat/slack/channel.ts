@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import type { Actor, ChangeRequest } from '../../domain/types';
+import { REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
 import { parseForm } from '../../targets/types';
 import { type FormChoices, loadFormChoices } from '../../workflow/catalog';
 import type { JobRunner } from '../../workflow/jobs';
@@ -190,12 +191,14 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
 
   app.view(FORM_CALLBACK, async ({ ack, body, view }) => {
     const meta = safeJson<{ formId?: string }>(view.private_metadata);
-    const session = meta?.formId ? await deps.store.getFormSession<FormSession>(meta.formId) : undefined;
+    // private_metadata comes back from the client: only a form id of ours is looked up.
+    const formId = typeof meta?.formId === 'string' && /^[0-9a-f-]{36}$/i.test(meta.formId) ? meta.formId : undefined;
+    const session = formId ? await deps.store.getFormSession<FormSession>(formId) : undefined;
     if (!session) {
       await ack({ response_action: 'errors', errors: { name: 'This form has expired. Close it and run /cmk new fluid-relay again.' } } as never);
       return;
     }
-    const data = { targetType: 'fluid-relay', ...readForm(view.state.values as never, session.choices) };
+    const data = { targetType: 'fluid-relay', ...readForm((view.state?.values ?? {}) as never, session.choices) };
     const target = wf().target('fluid-relay');
     const parsed = parseForm(target, data);
     if (!parsed.ok) {
@@ -205,7 +208,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       return;
     }
     // Taken once: a second submission of the same form (another replica, a retry) finds it gone.
-    if (!(await deps.store.takeFormSession(meta!.formId!))) {
+    if (!(await deps.store.takeFormSession(formId!))) {
       await ack();
       return;
     }
@@ -242,7 +245,13 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     }
   });
 
-  const buttonValue = (body: BlockAction) => safeJson<{ requestId?: string; digest?: string }>(((body.actions[0] as ButtonAction | undefined)?.value) ?? '') ?? {};
+  /** A button's value is outside input: only a request id and a digest of the right form are kept. */
+  const buttonValue = (body: BlockAction): { requestId?: string; digest?: string } => {
+    const v = safeJson<{ requestId?: unknown; digest?: unknown }>(((body.actions[0] as ButtonAction | undefined)?.value) ?? '') ?? {};
+    const requestId = typeof v.requestId === 'string' && REQUEST_ID_PATTERN.test(v.requestId.toUpperCase()) ? v.requestId.toUpperCase() : undefined;
+    const digest = typeof v.digest === 'string' && /^[0-9a-f]{64}$/.test(v.digest) ? v.digest : undefined;
+    return { requestId, digest };
+  };
 
   app.action<BlockAction>('request.approve', async ({ ack, body }) => {
     const { requestId, digest } = buttonValue(body);
@@ -258,21 +267,28 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
   app.action<BlockAction>('request.reject', async ({ ack, body }) => {
     await ack();
     const { requestId, digest } = buttonValue(body);
+    if (!requestId) return void (await tell(body.channel?.id ?? '', body.user.id, new Refusal('That button does not name a request. Use `/cmk list pending` to find it.')));
     // Rejection asks for a reason.
     await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(requestId ?? '', digest ?? '', body.channel?.id ?? '', body.message?.ts ?? '') as never });
   });
 
   app.view(REJECT_CALLBACK, async ({ ack, body, view }) => {
-    const meta = safeJson<{ requestId: string; digest: string; channel: string }>(view.private_metadata);
-    const reason = ((view.state.values as Record<string, Record<string, { value?: string }>>).reason?.value?.value ?? '').trim();
+    const raw = safeJson<{ requestId?: unknown; digest?: unknown; channel?: unknown }>(view.private_metadata);
+    const meta = {
+      requestId: typeof raw?.requestId === 'string' && REQUEST_ID_PATTERN.test(raw.requestId) ? raw.requestId : '',
+      digest: typeof raw?.digest === 'string' && /^[0-9a-f]{64}$/.test(raw.digest) ? raw.digest : undefined,
+      channel: typeof raw?.channel === 'string' ? raw.channel.slice(0, 40) : '',
+    };
+    const reasonBlock = (view.state?.values as Record<string, Record<string, { value?: unknown }> | null> | undefined)?.reason?.value?.value;
+    const reason = storableText(typeof reasonBlock === 'string' ? reasonBlock : '').trim();
     if (reason.length < 3) {
       await ack({ response_action: 'errors', errors: { reason: 'Give the requester a reason (at least 3 characters).' } } as never);
       return;
     }
     await deps.queue.enqueue({
       kind: JOBS.decide,
-      key: `slack.reject:${meta?.requestId}:${body.user.id}:${view.id}`,
-      payload: { requestId: meta?.requestId ?? '', actor: actorOf(body.user), decision: 'rejected', reason, digest: meta?.digest ?? null, channel: meta?.channel ?? '' },
+      key: `slack.reject:${meta.requestId}:${body.user.id}:${view.id}`,
+      payload: { requestId: meta.requestId, actor: actorOf(body.user), decision: "rejected", reason, digest: meta.digest ?? null, channel: meta.channel },
       maxAttempts: 3,
     });
     await ack();

@@ -1,7 +1,7 @@
 // Our own Bolt receiver on the shared HTTP server (POST /slack/events). We verify the signature on
 // the raw body ourselves because Bolt's check lets future timestamps through; we reject anything
 // more than 5 minutes old *or* ahead, deduplicate retries, and acknowledge exactly once.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import express, { type Express, type Request, type Response } from 'express';
 
@@ -41,14 +41,47 @@ export function verifySlackSignature(secret: string, headers: Record<string, str
 
 /** Slack sends JSON (Events API), form fields (slash commands) or a form field `payload` with JSON (interactivity). */
 export function parseSlackBody(rawBody: string, contentType: string | undefined): Record<string, unknown> {
-  if ((contentType ?? '').includes('application/json')) return JSON.parse(rawBody) as Record<string, unknown>;
+  const object = (text: string) => {
+    const v = JSON.parse(text) as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new SyntaxError('a Slack body is a JSON object');
+    return v as Record<string, unknown>;
+  };
+  if ((contentType ?? '').includes('application/json')) return object(rawBody);
   const form = Object.fromEntries(new URLSearchParams(rawBody));
-  if (typeof form.payload === 'string') return JSON.parse(form.payload) as Record<string, unknown>;
+  if (typeof form.payload === 'string') return object(form.payload);
   return form;
 }
 
-/** The key under which a delivery counts as "the same" for deduplication, if any. */
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The parts Bolt dereferences, per payload type: without them, a 400 rather than a crash inside Bolt. */
+export function envelopeProblem(body: Record<string, unknown>): string | undefined {
+  switch (body.type) {
+    case 'view_submission':
+    case 'view_closed':
+      if (!isObject(body.view) || !isObject(body.user)) return `${body.type} needs view and user objects`;
+      return undefined;
+    case 'block_actions':
+      if (!isObject(body.user) || !Array.isArray(body.actions) || !body.actions.every(isObject)) return 'block_actions needs a user object and an actions array';
+      return undefined;
+    case 'event_callback':
+      if (!isObject(body.event)) return 'event_callback needs an event object';
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The key under which a delivery counts as "the same" for deduplication, if any. A digest of the
+ * parts, so payload text of any length or content (a NUL) can be stored.
+ */
 export function dedupeKey(body: Record<string, unknown>): string | undefined {
+  const raw = rawDedupeKey(body);
+  return raw === undefined ? undefined : `${raw.split(':')[0]}:${createHash('sha256').update(raw).digest('hex')}`;
+}
+
+function rawDedupeKey(body: Record<string, unknown>): string | undefined {
   if (body.type === 'event_callback' && typeof body.event_id === 'string') return `event:${body.event_id}`;
   if (body.type === 'block_actions') {
     const action = (body.actions as Array<{ action_id?: string; action_ts?: string; value?: string }> | undefined)?.[0];
@@ -82,7 +115,12 @@ export class SlackReceiver implements Receiver {
   async stop(): Promise<void> {}
 
   mount(server: Express): void {
-    server.post('/slack/events', express.raw({ type: () => true, limit: '1mb' }), (req, res) => void this.handle(req, res));
+    server.post('/slack/events', express.raw({ type: () => true, limit: '1mb' }), (req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        this.opts.log?.('error', 'Slack delivery failed', { error: (e as Error).stack ?? String(e) });
+        if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+      });
+    });
   }
 
   private async remember(key: string): Promise<boolean> {
@@ -107,6 +145,11 @@ export class SlackReceiver implements Receiver {
       body = parseSlackBody(raw, req.headers['content-type']);
     } catch {
       res.status(400).json({ error: 'unreadable body' });
+      return;
+    }
+    const problem = envelopeProblem(body);
+    if (problem) {
+      res.status(400).json({ error: `not a Slack payload this app understands: ${problem}` });
       return;
     }
     if (body.type === 'url_verification') {

@@ -8,6 +8,7 @@ import {
   type ConfigurationBotFrameworkAuthenticationOptions,
 } from 'botbuilder';
 import express, { type Express, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config';
 import { canonicalJson } from '../../domain/canonical';
@@ -24,6 +25,45 @@ const ACTIVITY_TTL_MS = 15 * 60_000;
 const ACTION_TTL_MS = 2 * 60_000;
 /** Card verbs that change something; a repeat of one must never count twice. */
 const CHANGING_VERBS = new Set(['form.submit', 'request.approve', 'request.reject', 'request.cancel']);
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The envelope of an activity as botbuilder relies on it. Outside input: what does not fit is
+ * refused with 400 before any handler runs, rather than failing somewhere inside botbuilder.
+ */
+const activityEnvelope = z
+  .object({
+    type: z.string().min(1, 'must name the activity type'),
+    id: z.string().optional(),
+    serviceUrl: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be the http(s) URL to answer to'),
+    text: z.string().optional(),
+    name: z.string().optional(),
+    replyToId: z.string().optional(),
+    from: z.object({ id: z.string().min(1), name: z.string().optional(), aadObjectId: z.string().optional() }).passthrough(),
+    recipient: z.object({ id: z.string().min(1), name: z.string().optional() }).passthrough(),
+    conversation: z.object({ id: z.string().min(1), tenantId: z.string().optional(), conversationType: z.string().optional(), name: z.string().optional() }).passthrough(),
+    entities: z.array(z.object({ type: z.string() }).passthrough()).optional(),
+  })
+  .passthrough()
+  .superRefine((a, ctx) => {
+    const mentions = (a.entities ?? []).filter((e) => e.type.toLowerCase() === 'mention');
+    mentions.forEach((m) => {
+      if (!isObject(m.mentioned) || typeof m.mentioned.id !== 'string') ctx.addIssue({ code: 'custom', path: ['entities'], message: 'a mention must say who is mentioned' });
+      if (m.text !== undefined && typeof m.text !== 'string') ctx.addIssue({ code: 'custom', path: ['entities'], message: 'a mention’s text must be text' });
+    });
+    if (mentions.length && a.text === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'a message with a mention must have text' });
+    if (a.type === 'invoke' && a.name === 'adaptiveCard/action' && !(isObject(a.value) && isObject(a.value.action))) {
+      ctx.addIssue({ code: 'custom', path: ['value', 'action'], message: 'a card action must carry the action' });
+    }
+  });
+
+export function envelopeProblem(body: unknown): string | undefined {
+  const r = activityEnvelope.safeParse(body);
+  if (r.success) return undefined;
+  const i = r.error.issues[0]!;
+  return `${i.path.join('.') || 'activity'} ${i.message}`;
+}
 
 /** The keys under which a Teams delivery counts as already seen. */
 export function deliveryKeys(body: unknown): Array<{ key: string; ttlMs: number }> {
@@ -82,6 +122,11 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
         }
         if (!bot) {
           res.status(503).json({ error: 'starting' });
+          return;
+        }
+        const problem = envelopeProblem(req.body);
+        if (problem) {
+          res.status(400).json({ error: `Not a Bot Framework activity: ${problem.slice(0, 200)}.` });
           return;
         }
         // Teams redelivers slow turns, sometimes under a new activity id: the same activity, or the

@@ -9,6 +9,7 @@ import {
 } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { storableText } from '../../domain/canonical';
 import type { Actor } from '../../domain/types';
 import { loadFormChoices } from '../../workflow/catalog';
 import { Refusal, type Workflow } from '../../workflow/service';
@@ -219,14 +220,16 @@ export class TeamsBot extends ActivityHandler {
         // Checks take several ARM round trips: answer now, update this card when they are done.
         const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
         const cardMessageId = ctx.activity.replyToId;
-        const job: SubmitJob = { actor, conversation, targetType: target.type, data: data.data, cardMessageId };
+        // Only the fields the schema took (as sent): a stray field is not stored with the job.
+        const fields = Object.fromEntries(Object.keys(parsed.params).map((k) => [k, (data.data as Record<string, unknown>)[k]]));
+        const job: SubmitJob = { actor, conversation, targetType: target.type, data: { ...fields, targetType: target.type }, cardMessageId };
         await this.deps.queue.enqueue({ kind: TEAMS_SUBMIT_JOB, key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, payload: job as never, maxAttempts: SUBMIT_ATTEMPTS });
         return { card: noticeCard(`⏳ Running ${target.checks.length} prerequisite checks…`, `Checking key, identity and region for ${target.displayName} ${String(data.data.name ?? '')}. This card updates when they finish.`, 'accent') };
       }
       case VERBS.approve:
       case VERBS.reject: {
         const id = data.data.requestId ?? '';
-        const reason = (data.data.reason ?? '').trim();
+        const reason = storableText(data.data.reason ?? '').trim();
         if (verb === VERBS.reject && !reason) throw new Refusal('Please give a reason in the box on the card to reject this request.');
         const req = await this.deps.workflow.decide(id, actor, verb === VERBS.approve ? 'approved' : 'rejected', reason || undefined, data.data.digest);
         return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
