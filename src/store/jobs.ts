@@ -125,14 +125,15 @@ export async function releaseAll(sql: Sql): Promise<number> {
   return rows.length;
 }
 
-/** When the lane's last jobs finished (newest first), for its rate limit. */
-export async function laneFinishes(sql: Sql, lane: string, withinMs: number): Promise<number[]> {
+/** How long ago (ms) the lane's `n`-th most recent job finished, if `n` finished within `withinMs`. */
+export async function laneNthFinish(sql: Sql, lane: string, n: number, withinMs: number): Promise<number | undefined> {
   const rows = await sql.query<{ ms: string | number }>(
     `SELECT (extract(epoch FROM (now() - finished_at)) * 1000)::bigint AS ms FROM jobs
-     WHERE lane = $1 AND state = 'done' AND finished_at > now() - ($2::integer * interval '1 millisecond') ORDER BY finished_at DESC`,
-    [lane, withinMs],
+     WHERE lane = $1 AND state = 'done' AND finished_at > now() - ($2::integer * interval '1 millisecond')
+     ORDER BY finished_at DESC OFFSET $3 LIMIT 1`,
+    [lane, withinMs, n - 1],
   );
-  return rows.map((r) => Number(r.ms));
+  return rows[0] ? Number(rows[0].ms) : undefined;
 }
 
 export async function queueDepth(sql: Sql): Promise<{ queued: number; running: number; failed: number }> {

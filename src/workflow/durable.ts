@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { withLogContext } from '../log';
 import type { Database } from '../store/db';
-import { claimJobs, completeJob, failJob, heartbeat, insertJob, type JobRow, type JobSpec, laneFinishes, postponeJob, pruneJobs, queueDepth, releaseAll, releaseWorker } from '../store/jobs';
+import { claimJobs, completeJob, failJob, heartbeat, insertJob, type JobRow, type JobSpec, laneNthFinish, postponeJob, pruneJobs, queueDepth, releaseAll, releaseWorker } from '../store/jobs';
 
 export type { JobSpec } from '../store/jobs';
 
@@ -23,7 +23,7 @@ export type LaneLimits = Record<string, Array<{ windowMs: number; max: number }>
 
 /**
  * Per conversation, a little under the platforms' documented limits (../shared/design/platform-limits.md):
- * Teams 7/1 s, 8/2 s, 60/30 s per bot per conversation; Slack chat.postMessage about 1/s per channel
+ * Teams 7/1 s, 8/2 s, 60/30 s, 1800/h per bot per conversation; Slack chat.postMessage about 1/s per channel
  * (short bursts allowed).
  */
 export const DEFAULT_LANE_LIMITS: LaneLimits = {
@@ -31,6 +31,7 @@ export const DEFAULT_LANE_LIMITS: LaneLimits = {
     { windowMs: 1000, max: 6 },
     { windowMs: 2000, max: 7 },
     { windowMs: 30_000, max: 55 },
+    { windowMs: 3600_000, max: 1700 },
   ],
   'slack:': [
     { windowMs: 3000, max: 3 },
@@ -183,13 +184,11 @@ export class DurableQueue {
   private async laneWait(lane: string): Promise<number> {
     const limits = Object.entries(this.opts.laneLimits).find(([prefix]) => lane.startsWith(prefix))?.[1];
     if (!limits?.length) return 0;
-    const longest = Math.max(...limits.map((l) => l.windowMs));
-    const ages = await laneFinishes(this.db, lane, longest);
     let wait = 0;
     for (const { windowMs, max } of limits) {
-      const inWindow = ages.filter((a) => a < windowMs);
-      // The oldest of the last `max` finishes must leave the window first.
-      if (inWindow.length >= max) wait = Math.max(wait, windowMs - inWindow[max - 1]! + 5);
+      // The max-th most recent finish in the window must leave it before another one may go.
+      const age = await laneNthFinish(this.db, lane, max, windowMs);
+      if (age !== undefined) wait = Math.max(wait, windowMs - age + 5);
     }
     return wait;
   }
