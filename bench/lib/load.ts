@@ -1,0 +1,115 @@
+// Load generation with autocannon (closed loop: N connections, each sends its next request when
+// the previous answer is in). Per-request latencies come from autocannon's `response` event, so
+// p50/p95/p99 are exact over all samples, not read off a histogram.
+import autocannon from 'autocannon';
+import { randomBytes } from 'node:crypto';
+import { signedHeaders, slashCommandBody } from '../../src/dev';
+import { percentile, round } from './stats';
+
+export interface LoadCell {
+  connections: number;
+  /** Answered requests (timed-out ones count in the percentiles at the timeout, 20 s). */
+  requests: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  durationS: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface Built {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const TIMEOUT_S = 20;
+
+export async function runLoad(url: string, connections: number, amount: number, build: () => Built): Promise<LoadCell> {
+  const samples: number[] = [];
+  const started = performance.now();
+  let lastAnswer = started;
+  // autocannon's connections share the request objects given in `requests`, and each one's first
+  // request is the buffer the last connection built: give every connection its own request object,
+  // so no two requests carry the same activity id or trigger id.
+  const request = (): autocannon.Request => ({
+    method: 'POST',
+    setupRequest: (req) => {
+      const b = build();
+      return { ...req, method: 'POST', path: b.path, headers: b.headers, body: b.body };
+    },
+  });
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections,
+        amount,
+        pipelining: 1,
+        timeout: TIMEOUT_S,
+        requests: [request()],
+        setupClient: (client) => client.setRequests([request()]),
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    instance.on('response', (_client, _status, _bytes, ms) => {
+      samples.push(ms);
+      lastAnswer = performance.now();
+    });
+  });
+  // A request that timed out took at least the timeout: it counts in the percentiles at that value.
+  const timeouts = result.timeouts;
+  for (let i = 0; i < timeouts; i++) samples.push(TIMEOUT_S * 1000);
+  // From the start to the last answer (autocannon itself reports completion on its 1 s ticks).
+  const durationS = (lastAnswer - started) / 1000;
+  return {
+    connections,
+    requests: samples.length - timeouts,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    durationS: round(durationS, 2),
+    rps: round((samples.length - timeouts) / durationS, 0),
+    p50: round(percentile(samples, 50)),
+    p95: round(percentile(samples, 95)),
+    p99: round(percentile(samples, 99)),
+    max: round(percentile(samples, 100)),
+  };
+}
+
+let seq = 0;
+const runTag = randomBytes(3).toString('hex');
+
+/** A Teams message activity as the Agents Playground sends it, with a fresh activity id. */
+export function teamsMessage(connectorUrl: string, text: string, conversationId = 'conv-bench'): () => Built {
+  return () => ({
+    path: '/api/messages',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      type: 'message',
+      channelId: 'msteams',
+      serviceUrl: connectorUrl,
+      id: `bench-${runTag}-${++seq}`,
+      timestamp: new Date().toISOString(),
+      text,
+      from: { id: '29:alice', name: 'Alice Requester', aadObjectId: 'aad-alice-0001' },
+      recipient: { id: '28:cmk-bot', name: 'cmk-bot' },
+      conversation: { id: conversationId, conversationType: 'channel', tenantId: 'tenant-1' },
+    }),
+  });
+}
+
+/** A signed `/cmk <text>` slash command; each request takes a fresh trigger id and response_url. */
+export function slackSlash(secret: string, text: string, triggers: string[], responseUrls: string[]): () => Built {
+  return () => {
+    const trigger = triggers.pop();
+    const responseUrl = responseUrls.pop();
+    if (!trigger || !responseUrl) throw new Error('out of trigger ids or response URLs: mint more before the run');
+    const body = slashCommandBody({ text, user_id: 'U0ALEX', user_name: 'alex', channel_id: 'C0CMKREQ', trigger_id: trigger, response_url: responseUrl });
+    return { path: '/slack/events', headers: signedHeaders(secret, body, { contentType: 'application/x-www-form-urlencoded' }), body };
+  };
+}
