@@ -97,6 +97,11 @@ export class DurableQueue {
     this.wake();
   }
 
+  /** A job put off until later is picked up when it is due, not at the next poll after that. */
+  private wakeIn(ms: number): void {
+    setTimeout(() => this.wake(), ms + 2).unref();
+  }
+
   /** Look for due work now (after a local enqueue, a finished job, or the poll tick). */
   wake(): void {
     if (this.stopped) return;
@@ -141,6 +146,7 @@ export class DurableQueue {
     const wait = job.lane ? await this.laneWait(job.lane) : 0;
     if (wait > 0) {
       await postponeJob(this.db, job, this.workerId, wait);
+      this.wakeIn(wait);
       return;
     }
     const handler = this.handlers.get(job.kind);
@@ -171,6 +177,7 @@ export class DurableQueue {
       clearInterval(beat);
       const delay = Math.min(this.opts.retryBaseMs * 2 ** Math.max(0, job.attempts - 1), 60_000);
       const outcome = await failJob(this.db, job, this.workerId, (e as Error).stack ?? String(e), delay).catch(() => 'unknown');
+      if (outcome === 'retry') this.wakeIn(delay);
       this.opts.log?.(outcome === 'failed' ? 'error' : 'warn', outcome === 'failed' ? 'job failed for good' : 'job failed; it will be tried again', {
         job: job.key,
         attempt: job.attempts,

@@ -221,6 +221,12 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     await slack.waitFor(() => ephemerals() === 1, 5000, 'the refusal, shown to the approver');
   });
 
+  it('asks Slack who the bot is once, not before every acknowledgement', async () => {
+    for (let i = 0; i < 3; i++) expect((await slash(ALEX, 'help')).status).toBe(200);
+    await slack.waitFor(() => slack.responses.length > 0, 5000, 'help answers');
+    expect(slack.callsTo('auth.test').length).toBe(1);
+  });
+
   it('a retried event is processed once', async () => {
     const calls = slack.callsTo('chat.postMessage').length;
     const raw = eventBody({ type: 'app_mention', user: ALEX.id, text: `<@${LOCAL_SLACK.botUserId}> help`, channel: CHANNEL, ts: '1732280000.000900' }, { event_id: 'Ev0RETRY1' });

@@ -1,6 +1,6 @@
 // Slack: the same product through /cmk, modals and channel approvals, on the same workflow.
 // Every request is acknowledged first; checks, ARM calls and message updates run after the ack.
-import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, LogLevel, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { ArmGateway } from '../../azure/port';
@@ -56,21 +56,34 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     claim: async (key) => (await deps.store.claimDelivery(`slack:${key}`)).kind === 'new',
     forget: (key) => deps.store.forgetDelivery(`slack:${key}`),
   });
+  const clientOptions = {
+    slackApiUrl: settings.apiUrl,
+    // The Web API client's defaults retry for ~30 minutes with no timeout: wrong for a chat bot.
+    timeout: 5000,
+    retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5000, maxRetryTime: 20_000 },
+    rejectRateLimitedCalls: false, // 429 → wait Retry-After, within the retries above
+  };
+  // Our own calls go through a client holding the bot token.
+  const client = new webApi.WebClient(settings.botToken, { ...clientOptions, logLevel: webApi.LogLevel.ERROR });
+  // Who the bot is, asked once (lazily: not while the server starts) and remembered. Bolt's own
+  // lazy mode asks auth.test again on every event, so every acknowledgement waited for it.
+  let identity: Promise<{ botId?: string; botUserId?: string }> | undefined;
+  const whoAmI = () => {
+    identity ??= client.auth.test().then(
+      (r) => ({ botId: r.bot_id, botUserId: r.user_id }),
+      (e: unknown) => {
+        identity = undefined; // try again next time
+        throw e;
+      },
+    );
+    return identity;
+  };
   const app = new App({
-    token: settings.botToken,
     receiver,
     logLevel: LogLevel.ERROR,
-    // Answer auth.test lazily (first event), not while the server starts.
-    tokenVerificationEnabled: false,
-    clientOptions: {
-      slackApiUrl: settings.apiUrl,
-      // The Web API client's defaults retry for ~30 minutes with no timeout: wrong for a chat bot.
-      timeout: 5000,
-      retryConfig: { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 5000, maxRetryTime: 20_000 },
-      rejectRateLimitedCalls: false, // 429 → wait Retry-After, within the retries above
-    },
+    authorize: async () => ({ botToken: settings.botToken, ...(await whoAmI()) }),
+    clientOptions,
   });
-  const client = app.client;
   let workflow: Workflow | undefined;
   const wf = () => {
     if (!workflow) throw new Error('Slack channel used before the workflow was attached');
