@@ -53,18 +53,31 @@ export function decideRetry(a: Attempt, p: RetryPolicy = DEFAULT_RETRY): Decisio
 
 /**
  * ARM's throttling is a token bucket per subscription and principal (reads: 250, refilled 25/s;
- * writes: 200, refilled 10/s) and each answer says what is left. When fewer than `floor` remain,
- * wait long enough for the bucket to refill to the floor before the next call of that kind.
+ * writes: 200, refilled 10/s) and each answer says what is left. The pacer keeps a model of that
+ * bucket: every call reserves a token before it is sent (so callers arriving together are spaced
+ * out, not let through together), the model refills at ARM's rate, and an answer's
+ * `x-ms-ratelimit-remaining-subscription-reads|writes` lowers it when ARM counts fewer. A call
+ * that would take the bucket under `floor` waits until the refill has made room.
  */
+export interface PacerOptions {
+  capacity: { reads: number; writes: number };
+  floor: { reads: number; writes: number };
+  refillPerSecond: { reads: number; writes: number };
+  maxWaitMs: number;
+}
+
+export const ARM_BUCKETS: PacerOptions = {
+  capacity: { reads: 250, writes: 200 },
+  floor: { reads: 25, writes: 10 },
+  refillPerSecond: { reads: 25, writes: 10 },
+  maxWaitMs: 60_000,
+};
+
 export class ThrottlePacer {
-  private readonly remaining = new Map<string, { left: number; at: number }>();
+  private readonly bucket = new Map<'reads' | 'writes', { tokens: number; at: number }>();
 
   constructor(
-    private readonly opts: { floor: { reads: number; writes: number }; refillPerSecond: { reads: number; writes: number }; maxWaitMs: number } = {
-      floor: { reads: 25, writes: 10 },
-      refillPerSecond: { reads: 25, writes: 10 },
-      maxWaitMs: 5000,
-    },
+    private readonly opts: PacerOptions = ARM_BUCKETS,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -72,25 +85,29 @@ export class ThrottlePacer {
     return method === 'GET' || method === 'HEAD' ? 'reads' : 'writes';
   }
 
-  /** Record `x-ms-ratelimit-remaining-subscription-reads|writes` from an answer. */
+  private refilled(kind: 'reads' | 'writes'): { tokens: number; at: number } {
+    const now = this.now();
+    const b = this.bucket.get(kind) ?? { tokens: this.opts.capacity[kind], at: now };
+    b.tokens = Math.min(this.opts.capacity[kind], b.tokens + ((now - b.at) / 1000) * this.opts.refillPerSecond[kind]);
+    b.at = now;
+    this.bucket.set(kind, b);
+    return b;
+  }
+
+  /** Take a token for a call about to be sent; returns how long to wait before sending it. */
+  reserve(kind: 'reads' | 'writes'): number {
+    const b = this.refilled(kind);
+    const floor = this.opts.floor[kind];
+    const wait = b.tokens - 1 >= floor ? 0 : Math.ceil(((floor + 1 - b.tokens) / this.opts.refillPerSecond[kind]) * 1000);
+    b.tokens -= 1; // reserved now, so the next caller waits behind this one
+    return Math.min(wait, this.opts.maxWaitMs);
+  }
+
+  /** An answer's remaining-requests header: ARM's own count wins when it is lower than ours. */
   observe(kind: 'reads' | 'writes', header: string | null | undefined): void {
     const left = header === undefined || header === null ? NaN : Number(header);
-    if (Number.isFinite(left)) this.remaining.set(kind, { left, at: this.now() });
-  }
-
-  /** How long to wait before the next call of this kind (0 when the budget is comfortable). */
-  waitMs(kind: 'reads' | 'writes'): number {
-    const seen = this.remaining.get(kind);
-    if (!seen) return 0;
-    const refilled = seen.left + ((this.now() - seen.at) / 1000) * this.opts.refillPerSecond[kind];
-    const floor = this.opts.floor[kind];
-    if (refilled >= floor) return 0;
-    return Math.min(this.opts.maxWaitMs, Math.ceil(((floor - refilled) / this.opts.refillPerSecond[kind]) * 1000));
-  }
-
-  /** A call is about to be sent: count it against what is left. */
-  spend(kind: 'reads' | 'writes'): void {
-    const seen = this.remaining.get(kind);
-    if (seen) this.remaining.set(kind, { left: seen.left - 1, at: seen.at });
+    if (!Number.isFinite(left)) return;
+    const b = this.refilled(kind);
+    b.tokens = Math.min(b.tokens, left);
   }
 }

@@ -196,10 +196,8 @@ export class SdkArmGateway implements ArmGateway {
   /** One logical call: paced by the throttling budget, retried as src/azure/retry.ts decides. */
   private async callUrl(method: string, url: string, apiVersion: string, body?: unknown, pathForLog?: string, landed?: () => Promise<boolean>): Promise<CallResult> {
     for (let attempt = 1; ; attempt++) {
-      const kind = ThrottlePacer.kindOf(method);
-      const pause = this.pacer?.waitMs(kind) ?? 0;
+      const pause = this.pacer?.reserve(ThrottlePacer.kindOf(method)) ?? 0;
       if (pause > 0) await this.sleep(pause);
-      this.pacer?.spend(kind);
       try {
         return await this.send(method, url, apiVersion, body, pathForLog);
       } catch (e) {

@@ -17,7 +17,7 @@ const path = `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups`;
 
 it('paces reads from the remaining-requests header and is never throttled', async () => {
   sim.setThrottle({ reads: { burst: 20, perSecond: 40 }, writes: { burst: 20, perSecond: 10 } });
-  const arm = gateway(new ThrottlePacer({ floor: { reads: 5, writes: 5 }, refillPerSecond: { reads: 40, writes: 10 }, maxWaitMs: 2000 }));
+  const arm = gateway(new ThrottlePacer({ capacity: { reads: 20, writes: 20 }, floor: { reads: 5, writes: 5 }, refillPerSecond: { reads: 40, writes: 10 }, maxWaitMs: 2000 }));
   const started = Date.now();
   for (let i = 0; i < 50; i++) await arm.list(path, '2022-12-01');
   const took = Date.now() - started;
@@ -25,6 +25,14 @@ it('paces reads from the remaining-requests header and is never throttled', asyn
   expect(sim.requests).toHaveLength(50);
   // 50 reads from a bucket of 20 refilled 40/s: about (50 - 15) / 40 s of waiting at least.
   expect(took).toBeGreaterThanOrEqual(700);
+});
+
+it('twenty callers at once are spaced out, not let through together: no 429', async () => {
+  sim.setThrottle({ reads: { burst: 20, perSecond: 40 }, writes: { burst: 20, perSecond: 10 } });
+  const arm = gateway(new ThrottlePacer({ capacity: { reads: 20, writes: 20 }, floor: { reads: 5, writes: 5 }, refillPerSecond: { reads: 40, writes: 10 }, maxWaitMs: 5000 }));
+  for (let wave = 0; wave < 3; wave++) await Promise.all(Array.from({ length: 20 }, () => arm.list(path, '2022-12-01')));
+  expect(sim.requests).toHaveLength(60);
+  expect(sim.requests.filter((r) => r.status === 429)).toHaveLength(0);
 });
 
 it('without the pacer the same burst runs the bucket dry and is throttled', async () => {

@@ -39,19 +39,29 @@ describe('decideRetry', () => {
 });
 
 describe('ThrottlePacer', () => {
-  it('waits only when the remaining budget is under the floor, long enough to refill to it', () => {
+  const opts = { capacity: { reads: 30, writes: 20 }, floor: { reads: 25, writes: 10 }, refillPerSecond: { reads: 25, writes: 10 }, maxWaitMs: 60_000 };
+
+  it('lets calls through while the bucket is above the floor, then spaces them at the refill rate', () => {
     let now = 0;
-    const pacer = new ThrottlePacer({ floor: { reads: 25, writes: 10 }, refillPerSecond: { reads: 25, writes: 10 }, maxWaitMs: 5000 }, () => now);
-    expect(pacer.waitMs('reads')).toBe(0); // nothing seen yet
-    pacer.observe('reads', '200');
-    expect(pacer.waitMs('reads')).toBe(0);
-    pacer.observe('reads', '5');
-    expect(pacer.waitMs('reads')).toBe(800); // 20 short at 25/s
-    now += 400;
-    expect(pacer.waitMs('reads')).toBe(400); // half refilled meanwhile
+    const pacer = new ThrottlePacer(opts, () => now);
+    // 30 in the bucket, floor 25: five go at once, the sixth waits for one token (40 ms at 25/s).
+    expect([1, 2, 3, 4, 5].map(() => pacer.reserve('reads'))).toEqual([0, 0, 0, 0, 0]);
+    expect(pacer.reserve('reads')).toBe(40);
+    // Callers arriving together queue behind each other instead of going together.
+    expect(pacer.reserve('reads')).toBe(80);
+    expect(pacer.reserve('reads')).toBe(120);
+    now += 1000; // 25 tokens back
+    expect(pacer.reserve('reads')).toBe(0);
+  });
+
+  it('believes ARM when it counts fewer than the model, never when it counts more', () => {
+    let now = 0;
+    const pacer = new ThrottlePacer(opts, () => now);
     pacer.observe('writes', '0');
-    expect(pacer.waitMs('writes')).toBe(1000);
+    expect(pacer.reserve('writes')).toBe(1100); // 11 short of the floor + 1 at 10/s
+    pacer.observe('writes', '12000'); // a legacy hourly count: no help
+    expect(pacer.reserve('writes')).toBe(1200);
     pacer.observe('reads', 'not a number');
-    expect(pacer.waitMs('reads')).toBe(400);
+    expect(pacer.reserve('reads')).toBe(0);
   });
 });
