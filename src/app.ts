@@ -13,6 +13,7 @@ import { createLog, type Log, withLogContext } from './log';
 import { Metrics } from './metrics';
 import { startSimulator, type Simulator } from './simulator';
 import { Store } from './store/store';
+import { FormCatalog } from './workflow/catalog';
 import { DurableQueue, type DurableQueueOptions } from './workflow/durable';
 import { JobRunner } from './workflow/jobs';
 import { loadPolicy, type Policy } from './workflow/policy';
@@ -82,7 +83,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }));
   const queue = new DurableQueue(store.db, { leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs, log, ...opts.queueTuning });
 
-  const channelDeps = { arm, jobs, queue, store, log };
+  const catalog = new FormCatalog(arm, config.formChoicesTtlMs);
+  const channelDeps = { arm, jobs, queue, store, catalog, log };
   const teams = config.teamsEnabled ? createTeamsChannel(config.teams, channelDeps) : undefined;
   const slack = config.slack ? createSlackChannel(config.slack, { ...channelDeps, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
   const workflow = new Workflow({

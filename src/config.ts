@@ -55,6 +55,7 @@ export const envSchema = z.object({
   JOB_LEASE_MS: intIn(500, 600000, 30000),
   JOB_POLL_MS: intIn(20, 60000, 500),
   SHUTDOWN_GRACE_MS: intIn(0, 300000, 10000),
+  FORM_CHOICES_TTL_MS: intIn(0, 3600000, 30000),
   TEAMS_ENABLED: z.enum(['true', 'false']).optional().default('true'),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalString.refine((v) => v === undefined || /^xox[bp]-/.test(v), { message: 'must be a bot token (xoxb-…)' }),
@@ -94,6 +95,8 @@ export interface Config {
   jobs: { leaseMs: number; pollMs: number };
   /** On SIGTERM: how long in-flight jobs may run before they are handed back to the queue. */
   shutdownGraceMs: number;
+  /** How long the form pickers read from ARM are reused (0: read for every form). */
+  formChoicesTtlMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -149,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     armRetries: { max: e.ARM_MAX_RETRIES, delayMs: e.ARM_RETRY_DELAY_MS },
     jobs: { leaseMs: e.JOB_LEASE_MS, pollMs: e.JOB_POLL_MS },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    formChoicesTtlMs: e.FORM_CHOICES_TTL_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -73,3 +73,35 @@ export async function loadFormChoices(arm: ArmGateway, preferredSubscription?: s
     ],
   };
 }
+
+/**
+ * The pickers, remembered per subscription for a short while: a form is opened far more often
+ * than the vaults, keys and identities change, and each load is some thirty ARM reads of the
+ * subscription's read budget. The checks read everything again at submission, so a stale choice
+ * is caught there. Concurrent loads of one subscription share one set of reads.
+ */
+export class FormCatalog {
+  private readonly cache = new Map<string, { at: number; value: Promise<FormChoices> }>();
+
+  constructor(
+    private readonly arm: ArmGateway,
+    private readonly ttlMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  choices(preferredSubscription?: string): Promise<FormChoices> {
+    const key = (preferredSubscription ?? '').toLowerCase();
+    const hit = this.cache.get(key);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
+    const value = loadFormChoices(this.arm, preferredSubscription);
+    if (this.ttlMs > 0) {
+      this.cache.set(key, { at: this.now(), value });
+      // A failed load is not remembered.
+      value.catch(() => {
+        if (this.cache.get(key)?.value === value) this.cache.delete(key);
+      });
+      if (this.cache.size > 200) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return value;
+  }
+}

@@ -18,7 +18,8 @@ export interface TestBot {
 export async function startBot(policy: Policy, env: Record<string, string> = {}, now?: () => Date, tuning: Partial<AppOptions> = {}): Promise<TestBot> {
   const [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }, now), startConnector()]);
   const app = await createApp({
-    config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env }),
+    // Tests reset the simulator between cases: pickers are read afresh for every form.
+    config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', FORM_CHOICES_TTL_MS: '0', ...env }),
     simulator: sim,
     store,
     policy,

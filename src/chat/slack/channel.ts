@@ -8,7 +8,7 @@ import { isArmError } from '../../azure/port';
 import type { Actor, ChangeRequest } from '../../domain/types';
 import { REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
 import { parseForm } from '../../targets/types';
-import { type FormChoices, loadFormChoices } from '../../workflow/catalog';
+import type { FormCatalog, FormChoices } from '../../workflow/catalog';
 import type { JobRunner } from '../../workflow/jobs';
 import type { DurableQueue } from '../../workflow/durable';
 import type { Store } from '../../store/store';
@@ -47,7 +47,7 @@ export interface SlackChannel {
   mount(server: Express): void;
 }
 
-export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGateway; jobs: JobRunner; queue: DurableQueue; store: Store; log?: Log; now?: () => number }): SlackChannel {
+export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGateway; jobs: JobRunner; queue: DurableQueue; store: Store; catalog: FormCatalog; log?: Log; now?: () => number }): SlackChannel {
   const receiver = new SlackReceiver({
     signingSecret: settings.signingSecret,
     log: deps.log,
@@ -138,7 +138,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       const opened = await client.views.open({ trigger_id: command.trigger_id, view: loadingModal(FORM_CALLBACK, 'Fluid Relay with CMK') as never });
       later(`slack-form:${opened.view?.id}`, async () => {
         try {
-          const choices = await loadFormChoices(deps.arm);
+          const choices = await deps.catalog.choices();
           const formId = randomUUID();
           // In the database, so whichever replica receives the submission can read it.
           await deps.store.putFormSession(formId, { channel: command.channel_id, choices } satisfies FormSession as never, FORM_TTL_MS);

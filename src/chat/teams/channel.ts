@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../../config';
 import { canonicalJson } from '../../domain/canonical';
 import type { Store } from '../../store/store';
+import type { FormCatalog } from '../../workflow/catalog';
 import type { DurableQueue } from '../../workflow/durable';
 import type { ArmGateway } from '../../azure/port';
 import type { JobRunner } from '../../workflow/jobs';
@@ -94,7 +95,7 @@ export interface TeamsChannel {
   mount(app: Express): void;
 }
 
-export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGateway; jobs: JobRunner; queue: DurableQueue; store: Store; log?: Log }): TeamsChannel {
+export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGateway; jobs: JobRunner; queue: DurableQueue; store: Store; catalog: FormCatalog; log?: Log }): TeamsChannel {
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.appId ?? '',
     MicrosoftAppPassword: config.appPassword ?? '',
@@ -112,7 +113,7 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
   return {
     notifier,
     attach(workflow) {
-      bot = new TeamsBot({ workflow, arm: deps.arm, queue: deps.queue, notifier, log: deps.log });
+      bot = new TeamsBot({ workflow, arm: deps.arm, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
     },
     mount(app) {
       app.post('/api/messages', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { storableText } from '../../domain/canonical';
 import type { Actor } from '../../domain/types';
-import { loadFormChoices } from '../../workflow/catalog';
+import type { FormCatalog } from '../../workflow/catalog';
 import { Refusal, type Workflow } from '../../workflow/service';
 import type { DurableQueue } from '../../workflow/durable';
 import type { ArmGateway } from '../../azure/port';
@@ -58,6 +58,7 @@ export interface TeamsBotDeps {
   workflow: Workflow;
   arm: ArmGateway;
   queue: DurableQueue;
+  catalog: FormCatalog;
   notifier: TeamsNotifier;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
@@ -166,17 +167,17 @@ export class TeamsBot extends ActivityHandler {
       case 'rotate': {
         const type = cmd.resourceId.split('/').slice(6, 8).join('/').toLowerCase();
         if (type === 'microsoft.storage/storageaccounts') {
-          const choices = await loadFormChoices(this.deps.arm, cmd.resourceId.split('/')[2]);
+          const choices = await this.deps.catalog.choices(cmd.resourceId.split('/')[2]);
           return { card: formCard('storage-cmk', choices, { storageAccountId: cmd.resourceId }) };
         }
         if (type === 'microsoft.chaos/experiments') {
           // The key lives on the storage account; the experiment's only CMK property PATCH may change is its identity.
-          const choices = await loadFormChoices(this.deps.arm, cmd.resourceId.split('/')[2]);
+          const choices = await this.deps.catalog.choices(cmd.resourceId.split('/')[2]);
           return { card: formCard('chaos-identity', choices, { resourceId: cmd.resourceId, experimentName: cmd.resourceId.split('/').pop() }) };
         }
         if (type !== 'microsoft.fluidrelay/fluidrelayservers') throw new Refusal(`I can rotate keys of Fluid Relay servers and storage accounts; ${cmd.resourceId.split('/').slice(6, 8).join('/')} is neither.`);
         const server = await this.deps.workflow.readExisting(cmd.resourceId, 'fluid-relay-rotate');
-        const choices = await loadFormChoices(this.deps.arm, cmd.resourceId.split('/')[2]);
+        const choices = await this.deps.catalog.choices(cmd.resourceId.split('/')[2]);
         return { card: formCard('fluid-relay-rotate', choices, server) };
       }
       case 'check-request':
@@ -190,11 +191,11 @@ export class TeamsBot extends ActivityHandler {
         if (cmd.from) {
           // CMK can only be set at creation: copy the experiment's steps and selectors into a new one.
           const source = await this.deps.workflow.readExisting(cmd.from, cmd.target);
-          const choices = await loadFormChoices(this.deps.arm, cmd.from.split('/')[2]);
+          const choices = await this.deps.catalog.choices(cmd.from.split('/')[2]);
           const rg = cmd.from.split('/')[4];
           return { card: formCard(cmd.target, choices, { ...source, resourceGroup: rg, name: `${cmd.from.split('/').pop()}-cmk`, from: cmd.from }) };
         }
-        const choices = await loadFormChoices(this.deps.arm, cmd.resourceId?.split('/')[2]);
+        const choices = await this.deps.catalog.choices(cmd.resourceId?.split('/')[2]);
         return { card: formCard(cmd.target, choices, cmd.resourceId ? { storageAccountId: cmd.resourceId } : {}) };
       }
     }
@@ -207,14 +208,14 @@ export class TeamsBot extends ActivityHandler {
     switch (verb) {
       case VERBS.formReload: {
         const target = this.deps.workflow.target(data.data.targetType ?? '');
-        const choices = await loadFormChoices(this.deps.arm, String(data.data.subscriptionId ?? ''));
+        const choices = await this.deps.catalog.choices(String(data.data.subscriptionId ?? ''));
         return { card: formCard(target.type, choices, data.data) };
       }
       case VERBS.formSubmit: {
         const target = this.deps.workflow.target(data.data.targetType ?? '');
         const parsed = parseForm(target, data.data);
         if (!parsed.ok) {
-          const choices = await loadFormChoices(this.deps.arm, String(data.data.subscriptionId ?? ''));
+          const choices = await this.deps.catalog.choices(String(data.data.subscriptionId ?? ''));
           return { card: formCard(target.type, choices, data.data, parsed.errors) };
         }
         // Checks take several ARM round trips: answer now, update this card when they are done.
