@@ -55,7 +55,7 @@ describe('ThrottlePacer', () => {
   });
 
   it('believes ARM when it counts fewer than the model, never when it counts more', () => {
-    let now = 0;
+    const now = 0;
     const pacer = new ThrottlePacer(opts, () => now);
     pacer.observe('writes', '0');
     expect(pacer.reserve('writes')).toBe(1100); // 11 short of the floor + 1 at 10/s
