@@ -71,13 +71,14 @@ export function deliveryKeys(body: unknown): Array<{ key: string; ttlMs: number 
   const a = (body ?? {}) as { id?: unknown; type?: unknown; replyToId?: unknown; conversation?: { id?: unknown }; from?: { id?: unknown }; value?: unknown };
   const conv = typeof a.conversation?.id === 'string' ? a.conversation.id : '';
   const keys: Array<{ key: string; ttlMs: number }> = [];
-  if (typeof a.id === 'string' && a.id) keys.push({ key: `teams:activity:${conv}|${a.id}`, ttlMs: ACTIVITY_TTL_MS });
+  // Digests: ids are outside text of any length and content, and the key is stored.
+  const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 40);
+  if (typeof a.id === 'string' && a.id) keys.push({ key: `teams:activity:${hash(`${conv}|${a.id}`)}`, ttlMs: ACTIVITY_TTL_MS });
   const value = a.value as { action?: { verb?: unknown; data?: unknown }; verb?: unknown } | undefined;
   const verb = value?.action?.verb ?? value?.verb;
   if (typeof verb === 'string' && CHANGING_VERBS.has(verb) && typeof a.from?.id === 'string') {
     const data = value?.action ? value.action.data : value;
-    const digest = createHash('sha256').update(canonicalJson(data ?? null)).digest('hex').slice(0, 32);
-    keys.push({ key: `teams:action:${conv}|${String(a.replyToId ?? '')}|${a.from.id}|${verb}|${digest}`, ttlMs: ACTION_TTL_MS });
+    keys.push({ key: `teams:action:${hash(`${conv}|${String(a.replyToId ?? '')}|${a.from.id}|${verb}|${canonicalJson(data ?? null)}`)}`, ttlMs: ACTION_TTL_MS });
   }
   return keys;
 }
