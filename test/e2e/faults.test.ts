@@ -3,10 +3,10 @@
 // write and while polling. Every request ends in the right terminal state, a write is applied at
 // most once (looked up before it is sent again), and a failure that remains is on the card with
 // the ARM code and correlation id.
-import { SIM_CHAOS_CONTAINER, SIM_IDENTITY, SIM_KEY, SIM_LOCATION, SIM_RBAC_VAULT, SIM_RG, SIM_STORAGE_CMK, SIM_SUBSCRIPTION_ID, simChaosVmTargetId, simIdentityId, simKeyUrl, simStorageId } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText } from '../helpers/connector';
+import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { BOB, cardAction, post } from '../helpers/teams';
 
 let bot: TestBot;
@@ -24,31 +24,8 @@ beforeEach(() => {
   bot.sim.setLro({ retryAfterSeconds: 0, pollsToComplete: 2 });
 });
 
-const fluid = () => ({
-  targetType: 'fluid-relay',
-  subscriptionId: SIM_SUBSCRIPTION_ID,
-  resourceGroup: SIM_RG,
-  name: `fr-fault-${Math.random().toString(36).slice(2, 8)}`,
-  location: SIM_LOCATION,
-  identityId: simIdentityId(SIM_IDENTITY),
-  keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
-  keyVersion: 'latest',
-  storagesku: 'basic',
-});
-
-const chaos = () => ({
-  targetType: 'chaos-experiment',
-  subscriptionId: SIM_SUBSCRIPTION_ID,
-  resourceGroup: SIM_RG,
-  name: `exp-fault-${Math.random().toString(36).slice(2, 8)}`,
-  location: SIM_LOCATION,
-  identityId: simIdentityId(SIM_IDENTITY),
-  storageAccountId: simStorageId(SIM_STORAGE_CMK),
-  blobContainerName: SIM_CHAOS_CONTAINER,
-  template: 'vm-shutdown',
-  targetResourceId: simChaosVmTargetId(),
-  definition: '',
-});
+const fluid = () => fluidRelayForm(`fr-fault-${Math.random().toString(36).slice(2, 8)}`);
+const chaos = () => chaosExperimentForm(`exp-fault-${Math.random().toString(36).slice(2, 8)}`);
 
 /** Submit, approve, and wait for the request's terminal state; returns it with its final card. */
 async function run(data: Record<string, string>) {

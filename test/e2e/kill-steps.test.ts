@@ -5,25 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  SIM_CHAOS_CONTAINER,
-  SIM_IDENTITY,
-  SIM_KEY,
-  SIM_LOCATION,
-  SIM_RBAC_VAULT,
-  SIM_RG,
-  SIM_STORAGE_CMK,
-  SIM_SUBSCRIPTION_ID,
-  simChaosVmTargetId,
-  simIdentityId,
-  simKeyUrl,
-  simStorageId,
-  startSimulator,
-  type RecordedRequest,
-  type Simulator,
-} from '../../src/simulator';
+import { startSimulator, type RecordedRequest, type Simulator } from '../../src/simulator';
 import { policyAllowingEveryone, startChildBot, type ChildBot } from '../helpers/child-bot';
 import { cardText, startConnector, type ConnectorActivity, type FakeConnector } from '../helpers/connector';
+import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, cardAction, post } from '../helpers/teams';
 
 let dir: string;
@@ -46,30 +31,8 @@ afterAll(async () => {
 
 const start = async () => (bot = await startChildBot(sim, { DATA_DIR: join(dir, 'data'), POLICY_FILE: join(dir, 'policy.yaml') }));
 
-const fluid = (name: string) => ({
-  targetType: 'fluid-relay',
-  subscriptionId: SIM_SUBSCRIPTION_ID,
-  resourceGroup: SIM_RG,
-  name,
-  location: SIM_LOCATION,
-  identityId: simIdentityId(SIM_IDENTITY),
-  keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
-  keyVersion: 'latest',
-  storagesku: 'basic',
-});
-
-const chaos = (name: string) => ({
-  targetType: 'chaos-experiment',
-  subscriptionId: SIM_SUBSCRIPTION_ID,
-  resourceGroup: SIM_RG,
-  name,
-  location: SIM_LOCATION,
-  identityId: simIdentityId(SIM_IDENTITY),
-  storageAccountId: simStorageId(SIM_STORAGE_CMK),
-  blobContainerName: SIM_CHAOS_CONTAINER,
-  template: 'vm-shutdown',
-  targetResourceId: simChaosVmTargetId(),
-});
+const fluid = (name: string) => fluidRelayForm(name);
+const chaos = (name: string) => chaosExperimentForm(name);
 
 type KillPoint = { arm: (r: RecordedRequest, name: string, putSeen: boolean) => boolean } | { chat: (a: ConnectorActivity, requestId: string) => boolean };
 

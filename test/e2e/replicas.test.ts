@@ -6,25 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import {
-  SIM_CHAOS_CONTAINER,
-  SIM_IDENTITY,
-  SIM_KEY,
-  SIM_LOCATION,
-  SIM_RBAC_VAULT,
-  SIM_RG,
-  SIM_RG_WEST,
-  SIM_STORAGE_CMK,
-  SIM_SUBSCRIPTION_ID,
-  simChaosVmTargetId,
-  simIdentityId,
-  simKeyUrl,
-  simStorageId,
-  startSimulator,
-  type Simulator,
-} from '../../src/simulator';
+import { SIM_RG, SIM_RG_WEST, startSimulator, type Simulator } from '../../src/simulator';
 import { startChildBot, type ChildBot } from '../helpers/child-bot';
 import { cardText, startConnector, type FakeConnector } from '../helpers/connector';
+import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, CAROL, cardAction, message, post } from '../helpers/teams';
 
 const ADMIN_URL = process.env.CMK_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -100,17 +85,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const fluid = (name: string, rg = SIM_RG) => ({
-  targetType: 'fluid-relay',
-  subscriptionId: SIM_SUBSCRIPTION_ID,
-  resourceGroup: rg,
-  name,
-  location: SIM_LOCATION,
-  identityId: simIdentityId(SIM_IDENTITY),
-  keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
-  keyVersion: 'latest',
-  storagesku: 'basic',
-});
+const fluid = (name: string, rg = SIM_RG) => fluidRelayForm(name, { resourceGroup: rg });
 
 async function submit(via: string, form: Record<string, string>) {
   const formMsg = `form-${form.name}`;
@@ -184,18 +159,7 @@ describe('two replicas on one PostgreSQL', () => {
   it_('a replica killed while it follows a long-running write: the other takes the job over when its lease runs out, one PUT', async () => {
     const [a] = replicas.map((r) => r.url) as [string, string];
     const name = `exp-two-${Math.random().toString(36).slice(2, 6)}`;
-    const { formMsg, requestId } = await submit(a, {
-      targetType: 'chaos-experiment',
-      subscriptionId: SIM_SUBSCRIPTION_ID,
-      resourceGroup: SIM_RG,
-      name,
-      location: SIM_LOCATION,
-      identityId: simIdentityId(SIM_IDENTITY),
-      storageAccountId: simStorageId(SIM_STORAGE_CMK),
-      blobContainerName: SIM_CHAOS_CONTAINER,
-      template: 'vm-shutdown',
-      targetResourceId: simChaosVmTargetId(),
-    });
+    const { formMsg, requestId } = await submit(a, chaosExperimentForm(name));
     const first = replicas[0]!;
     const off = sim.onRequest((r) => {
       if (r.method === 'GET' && r.path.includes('/operationStatuses/')) first.child.kill('SIGKILL');

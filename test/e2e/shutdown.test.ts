@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SIM_IDENTITY, SIM_KEY, SIM_LOCATION, SIM_RBAC_VAULT, SIM_RG, SIM_SUBSCRIPTION_ID, simIdentityId, simKeyUrl, startSimulator, type Simulator } from '../../src/simulator';
+import { startSimulator, type Simulator } from '../../src/simulator';
 import { policyAllowingEveryone, startChildBot, type ChildBot } from '../helpers/child-bot';
 import { cardText, startConnector, type FakeConnector } from '../helpers/connector';
+import { fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, cardAction, post } from '../helpers/teams';
 
 let dir: string;
@@ -30,17 +31,7 @@ afterAll(async () => {
 
 const start = async () => (bot = await startChildBot(sim, { DATA_DIR: join(dir, 'data'), POLICY_FILE: join(dir, 'policy.yaml'), SHUTDOWN_GRACE_MS: '300', LOG_LEVEL: 'info' }));
 
-const form = (name: string) => ({
-  targetType: 'fluid-relay',
-  subscriptionId: SIM_SUBSCRIPTION_ID,
-  resourceGroup: SIM_RG,
-  name,
-  location: SIM_LOCATION,
-  identityId: simIdentityId(SIM_IDENTITY),
-  keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
-  keyVersion: 'latest',
-  storagesku: 'basic',
-});
+const form = (name: string) => fluidRelayForm(name);
 
 const safePost = (url: string, activity: unknown) => post(url, activity).catch(() => ({ status: 0, body: undefined })); // refused connection: not acknowledged
 const requestIdOn = (formMsg: string) => /Request: (CR-[A-Z0-9]{6})/.exec(cardText(connector.messages.get(formMsg)))?.[1];
