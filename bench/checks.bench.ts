@@ -6,24 +6,10 @@ import { SdkArmGateway, staticTokenCredential } from '../src/azure/sdk-gateway';
 import type { CmkSubject } from '../src/checks/facts';
 import { runChecks } from '../src/checks/runner';
 import type { Check } from '../src/checks/types';
-import {
-  SIM_CHAOS_CONTAINER,
-  SIM_IDENTITY,
-  SIM_KEY,
-  SIM_KEY_VERSION_CURRENT,
-  SIM_LOCATION,
-  SIM_RBAC_VAULT,
-  SIM_RG,
-  SIM_STORAGE_CMK,
-  SIM_SUBSCRIPTION_ID,
-  simChaosVmTargetId,
-  simIdentityId,
-  simKeyUrl,
-  simStorageId,
-  startSimulator,
-} from '../src/simulator';
+import { SIM_KEY_VERSION_CURRENT, startSimulator } from '../src/simulator';
 import { chaosTarget } from '../src/targets/chaos-experiment.target';
 import { fluidRelayTarget } from '../src/targets/fluid-relay.target';
+import { chaosExperimentForm, fluidRelayForm } from '../test/helpers/forms';
 import { median, round } from './lib/stats';
 
 /** lookup → vault → role assignments → role definitions: the longest chain of dependent reads. */
@@ -55,26 +41,9 @@ interface Case {
 }
 
 export function checkCases(): Case[] {
-  const fr = fluidRelayTarget.schema.parse({
-    subscriptionId: SIM_SUBSCRIPTION_ID,
-    resourceGroup: SIM_RG,
-    name: 'fr-bench',
-    location: SIM_LOCATION,
-    identityId: simIdentityId(SIM_IDENTITY),
-    keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
-    keyVersion: SIM_KEY_VERSION_CURRENT,
-  });
-  const chaos = chaosTarget.schema.parse({
-    subscriptionId: SIM_SUBSCRIPTION_ID,
-    resourceGroup: SIM_RG,
-    name: 'exp-bench',
-    location: SIM_LOCATION,
-    identityId: simIdentityId(SIM_IDENTITY),
-    storageAccountId: simStorageId(SIM_STORAGE_CMK),
-    blobContainerName: SIM_CHAOS_CONTAINER,
-    template: 'vm-shutdown',
-    targetResourceId: simChaosVmTargetId(),
-  });
+  // The schemas take the form fields they know and ignore the rest (targetType, storagesku…).
+  const fr = fluidRelayTarget.schema.parse(fluidRelayForm('fr-bench', { keyVersion: SIM_KEY_VERSION_CURRENT }));
+  const chaos = chaosTarget.schema.parse(chaosExperimentForm('exp-bench'));
   return [
     { name: 'fluid-relay', depth: FLUID_RELAY_DEPTH, subject: fluidRelayTarget.subject(fr), checks: fluidRelayTarget.checks },
     { name: 'chaos-experiment', depth: CHAOS_DEPTH, subject: chaosTarget.subject(chaos), checks: chaosTarget.checks },

@@ -11,9 +11,9 @@
 // `npm run bench -- e2e`
 import { createApp, type App } from '../src/app';
 import { loadConfig } from '../src/config';
-import { SIM_CHAOS_CONTAINER, SIM_IDENTITY, SIM_KEY, SIM_LOCATION, SIM_RBAC_VAULT, SIM_RG, SIM_STORAGE_CMK, SIM_SUBSCRIPTION_ID, simChaosVmTargetId, simIdentityId, simKeyUrl, simStorageId } from '../src/simulator';
 import { parsePolicy } from '../src/workflow/policy';
 import { cardText, startConnector, type FakeConnector } from '../test/helpers/connector';
+import { chaosExperimentForm, fluidRelayForm } from '../test/helpers/forms';
 import { ALICE, BOB, CAROL, cardAction, post } from '../test/helpers/teams';
 import { getJson } from './lib/proc';
 import { startDeps, tempDir } from './lib/stack';
@@ -63,31 +63,7 @@ interface Interval {
   path: string;
 }
 
-const forms: Record<string, (name: string) => Record<string, string>> = {
-  'fluid-relay': (name) => ({
-    targetType: 'fluid-relay',
-    subscriptionId: SIM_SUBSCRIPTION_ID,
-    resourceGroup: SIM_RG,
-    name,
-    location: SIM_LOCATION,
-    identityId: simIdentityId(SIM_IDENTITY),
-    keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
-    keyVersion: 'latest',
-    storagesku: 'basic',
-  }),
-  'chaos-experiment': (name) => ({
-    targetType: 'chaos-experiment',
-    subscriptionId: SIM_SUBSCRIPTION_ID,
-    resourceGroup: SIM_RG,
-    name,
-    location: SIM_LOCATION,
-    identityId: simIdentityId(SIM_IDENTITY),
-    storageAccountId: simStorageId(SIM_STORAGE_CMK),
-    blobContainerName: SIM_CHAOS_CONTAINER,
-    template: 'vm-shutdown',
-    targetResourceId: simChaosVmTargetId(),
-  }),
-};
+const forms: Record<string, (name: string) => Record<string, string>> = { 'fluid-relay': (name) => fluidRelayForm(name), 'chaos-experiment': (name) => chaosExperimentForm(name) };
 
 const POLL = /\/operation(Statuses|Results)\//i;
 

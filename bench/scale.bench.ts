@@ -7,10 +7,11 @@
 // `npm run bench -- scale`
 import { createApp, type App } from '../src/app';
 import { loadConfig } from '../src/config';
-import { SIM_IDENTITY, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_LOCATION, SIM_RBAC_VAULT, SIM_RG, SIM_SUBSCRIPTION_ID, simIdentityId, simKeyUrl } from '../src/simulator';
+import { SIM_KEY_VERSION_CURRENT } from '../src/simulator';
 import { parsePolicy } from '../src/workflow/policy';
 import type { DepsInfo, DepsStats, JournalEntry } from './servers/deps';
 import { cardText, startConnector, type FakeConnector } from '../test/helpers/connector';
+import { fluidRelayForm } from '../test/helpers/forms';
 import { ALICE, BOB, cardAction, message, post } from '../test/helpers/teams';
 import { getJson } from './lib/proc';
 import { startDeps, tempDir } from './lib/stack';
@@ -81,17 +82,7 @@ function row(phase: ScaleRow['phase'], n: number, wallMs: number, entries: Journ
   };
 }
 
-const formData = (name: string) => ({
-  targetType: 'fluid-relay',
-  subscriptionId: SIM_SUBSCRIPTION_ID,
-  resourceGroup: SIM_RG,
-  name,
-  location: SIM_LOCATION,
-  identityId: simIdentityId(SIM_IDENTITY),
-  keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
-  keyVersion: SIM_KEY_VERSION_CURRENT,
-  storagesku: 'basic',
-});
+const formData = (name: string) => fluidRelayForm(name, { keyVersion: SIM_KEY_VERSION_CURRENT });
 
 let batch = 0;
 

@@ -1,28 +1,11 @@
 // Chaos Studio experiments and storage-account CMK in Teams, end to end against the simulator:
 // a CMK experiment from a template (long-running PUT), a CMK copy of an existing experiment, the
 // storage checks, and switching a storage account to CMK — asserting the ARM bodies.
-import {
-  SIM_CHAOS_CONTAINER,
-  SIM_CHAOS_EXISTING,
-  SIM_IDENTITY,
-  SIM_KEY,
-  SIM_LOCATION,
-  SIM_RBAC_VAULT,
-  SIM_RG,
-  SIM_STORAGE_CMK,
-  SIM_STORAGE_NO_BLOB_ROLE,
-  SIM_STORAGE_NO_CMK,
-  SIM_STORAGE_PRIVATE,
-  SIM_SUBSCRIPTION_ID,
-  simChaosId,
-  simChaosVmTargetId,
-  simIdentityId,
-  simKeyUrl,
-  simStorageId,
-} from '../../src/simulator';
+import { SIM_CHAOS_CONTAINER, SIM_CHAOS_EXISTING, SIM_IDENTITY, SIM_KEY, SIM_LOCATION, SIM_RBAC_VAULT, SIM_STORAGE_CMK, SIM_STORAGE_NO_BLOB_ROLE, SIM_STORAGE_NO_CMK, SIM_STORAGE_PRIVATE, simChaosId, simChaosVmTargetId, simIdentityId, simKeyUrl, simStorageId } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, firstCard } from '../helpers/connector';
+import { chaosExperimentForm } from '../helpers/forms';
 import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
 
 let bot: TestBot;
@@ -35,20 +18,7 @@ beforeEach(() => {
   bot.sim.setLro({ retryAfterSeconds: 0, pollsToComplete: 2 });
 });
 
-const chaos = (over: Record<string, string> = {}) => ({
-  targetType: 'chaos-experiment',
-  subscriptionId: SIM_SUBSCRIPTION_ID,
-  resourceGroup: SIM_RG,
-  name: `exp-${Math.random().toString(36).slice(2, 8)}`,
-  location: SIM_LOCATION,
-  identityId: simIdentityId(SIM_IDENTITY),
-  storageAccountId: simStorageId(SIM_STORAGE_CMK),
-  blobContainerName: SIM_CHAOS_CONTAINER,
-  template: 'vm-shutdown',
-  targetResourceId: simChaosVmTargetId(),
-  definition: '',
-  ...over,
-});
+const chaos = (over: Record<string, string> = {}) => chaosExperimentForm(`exp-${Math.random().toString(36).slice(2, 8)}`, over);
 
 async function approveAndWait(requestId: string, formMsg: string, done: RegExp) {
   await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', { requestId }, formMsg));

@@ -3,10 +3,11 @@
 // is never a 5xx or a stack trace, the bot never reports an internal fault, and nothing changes:
 // no request row, no approval, no ARM write, the waiting request untouched.
 import fc from 'fast-check';
-import { SIM_IDENTITY, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_LOCATION, SIM_RBAC_VAULT, SIM_RG, SIM_SUBSCRIPTION_ID, simIdentityId, simKeyUrl } from '../../src/simulator';
+import { SIM_KEY_VERSION_CURRENT } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { submitForm } from '../helpers/bot';
 import { cardText } from '../helpers/connector';
+import { fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, MALLORY, baseActivity, cardAction, message, post, type TestUser } from '../helpers/teams';
 import { BREAK, notString } from './gen-forms';
 import { type Counts, describeErrors, expectNoFaultText, type Harness, startHarness } from './harness';
@@ -40,18 +41,7 @@ let h: Harness;
 let seeded: { id: string; digest: string; state: string };
 let baseline: Counts;
 
-const formData = (over: Record<string, unknown> = {}) => ({
-  targetType: 'fluid-relay',
-  subscriptionId: SIM_SUBSCRIPTION_ID,
-  resourceGroup: SIM_RG,
-  name: `fr-prop-${Math.random().toString(36).slice(2, 8)}`,
-  location: SIM_LOCATION,
-  identityId: simIdentityId(SIM_IDENTITY),
-  keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
-  keyVersion: SIM_KEY_VERSION_CURRENT,
-  storagesku: 'basic',
-  ...over,
-});
+const formData = (over: Record<string, string> = {}): Record<string, string> => ({ ...fluidRelayForm(`fr-prop-${Math.random().toString(36).slice(2, 8)}`, { keyVersion: SIM_KEY_VERSION_CURRENT }), ...over });
 
 beforeAll(async () => {
   // botbuilder writes refused and failed turns to console.error; the HTTP answer is what we assert.
