@@ -6,7 +6,6 @@ import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import express, { type Express, type Request, type Response } from 'express';
 
 export const MAX_SKEW_SECONDS = 5 * 60;
-const DEDUPE_MS = 10 * 60_000;
 
 export interface SlackReceiverOptions {
   signingSecret: string;
@@ -16,11 +15,10 @@ export interface SlackReceiverOptions {
   ackTimeoutMs?: number;
   /**
    * Deliveries already seen, shared by every replica (the database). true = first time.
-   * Without it, this process remembers them itself.
    */
-  claim?: (key: string) => Promise<boolean>;
+  claim: (key: string) => Promise<boolean>;
   /** A delivery whose handling failed is forgotten, so Slack's retry gets through. */
-  forget?: (key: string) => Promise<void>;
+  forget: (key: string) => Promise<void>;
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
@@ -99,7 +97,6 @@ function rawDedupeKey(body: Record<string, unknown>): string | undefined {
 
 export class SlackReceiver implements Receiver {
   private app?: App;
-  private readonly seen = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly opts: SlackReceiverOptions) {
@@ -121,15 +118,6 @@ export class SlackReceiver implements Receiver {
         if (!res.headersSent) res.status(500).json({ error: 'internal error' });
       });
     });
-  }
-
-  private async remember(key: string): Promise<boolean> {
-    if (this.opts.claim) return this.opts.claim(key);
-    const now = this.now();
-    for (const [k, at] of this.seen) if (now - at > DEDUPE_MS) this.seen.delete(k);
-    if (this.seen.has(key)) return false;
-    this.seen.set(key, now);
-    return true;
   }
 
   async handle(req: Request, res: Response): Promise<void> {
@@ -159,7 +147,7 @@ export class SlackReceiver implements Receiver {
     const key = dedupeKey(body);
     let first: boolean;
     try {
-      first = key ? await this.remember(key) : true;
+      first = key ? await this.opts.claim(key) : true;
     } catch (e) {
       // Cannot tell whether it was seen: refuse it, and Slack retries.
       this.opts.log?.('error', 'could not record a Slack delivery', { error: (e as Error).message });
@@ -195,7 +183,7 @@ export class SlackReceiver implements Receiver {
         // Nothing was taken on (e.g. the job could not be stored): say so, so Slack retries and
         // the retry is not mistaken for a duplicate.
         acked = true;
-        if (key) await this.opts.forget?.(key).catch(() => undefined);
+        if (key) await this.opts.forget(key).catch(() => undefined);
         res.status(500).json({ error: 'could not take the request; try again' });
       }
     } finally {
