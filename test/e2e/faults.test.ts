@@ -15,7 +15,7 @@ beforeAll(async () => {
     parsePolicy(`version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline'),
     { ARM_TIMEOUT_MS: '700' },
     undefined,
-    { armTuning: { maxRetries: 3, retryDelayMs: 30, defaultPollMs: 50, maxOperationMs: 5000 }, resumePollMs: 50 },
+    { armTuning: { maxRetries: 3, retryDelayMs: 30, defaultPollMs: 50, maxOperationMs: 5000 }, resumePollMs: 50, queueTuning: { retryBaseMs: 50 } },
   );
 });
 afterAll(() => bot?.close());
@@ -128,6 +128,21 @@ describe('faults at the write', () => {
     expect(req.state).toBe('failed');
     expect(puts(data.name)).toHaveLength(1);
     expect(req.result?.message).toMatch(/InvalidRequestContent: bad body/);
+  });
+});
+
+describe('faults in our own store', () => {
+  it('a submission that cannot be stored is retried, then the card says so instead of "running checks" for ever', async () => {
+    await bot.store.db.exec('ALTER TABLE change_requests RENAME TO change_requests_away');
+    let text: string;
+    try {
+      ({ text } = await submitForm(bot, fluid()));
+    } finally {
+      await bot.store.db.exec('ALTER TABLE change_requests_away RENAME TO change_requests');
+    }
+    expect(text).toMatch(/Could not run the checks/);
+    expect(text).toMatch(/Nothing was stored; submit the form again/);
+    expect(bot.sim.writes()).toHaveLength(0);
   });
 });
 
