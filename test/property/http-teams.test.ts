@@ -230,8 +230,9 @@ describe('Teams: card actions naming a request with text Postgres cannot store',
         const mark = h.mark();
         const cmark = h.bot.connector.log.length;
         const res = await post(h.url, cardAction(h.bot.connector.url, MALLORY, verb, { requestId: id, digest: '0'.repeat(64), reason: 'no' }, `card-${Math.random()}`));
-        expect(res.status).toBe(200);
-        expectNoFaultText(typeof res.body?.value === 'string' ? res.body.value : cardText(res.body?.value as never));
+        // The generator can make an id larger than the body limit: 413 is a refusal too.
+        expect([200, 413]).toContain(res.status);
+        if (res.status === 200) expectNoFaultText(typeof res.body?.value === 'string' ? res.body.value : cardText(res.body?.value as never));
         await expectNothingChanged(mark, cmark);
       }),
       { numRuns: 4, timeout: 8000 },
