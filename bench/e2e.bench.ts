@@ -18,14 +18,16 @@ import { ALICE, BOB, CAROL, cardAction, post } from '../test/helpers/teams';
 import { getJson } from './lib/proc';
 import { startDeps, tempDir } from './lib/stack';
 import { clip, median, round, unionMs } from './lib/stats';
+import { clickData } from '../test/helpers/connector';
 
 const POLICY = parsePolicy(
-  `version: 1
+  `version: 2
+tenants: { teams: ["*"], slack: ["*"] }
 groups:
-  approvers: ["teams:${BOB.aadObjectId}", "teams:${CAROL.aadObjectId}"]
+  approvers: ["teams:tenant-1/${BOB.aadObjectId}", "teams:tenant-1/${CAROL.aadObjectId}"]
 rules:
   - name: bench
-    requesters: ["teams:${ALICE.aadObjectId}"]
+    requesters: ["teams:tenant-1/${ALICE.aadObjectId}"]
     approvers: ["group:approvers"]
     approvalsRequired: 1
 `,
@@ -88,7 +90,7 @@ async function oneRequest(app: App, connector: FakeConnector, target: string, ca
   if (!requestId || !/Waiting for \d+ more approval/.test(text)) throw new Error(`${target}: the request is not waiting for approval:\n${text}`);
   let approvals = 0;
   for (const approver of [BOB, CAROL]) {
-    const r = await post(app.url, cardAction(connector.url, approver, 'request.approve', { requestId }, formMsg, conv));
+    const r = await post(app.url, cardAction(connector.url, approver, 'request.approve', clickData(connector, formMsg), formMsg, conv));
     approvals++;
     if (!/Waiting for \d+ more approval/.test(cardText(r.body?.value as never))) break;
   }

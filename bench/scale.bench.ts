@@ -19,12 +19,14 @@ import { round } from './lib/stats';
 import { ARM_BUDGET } from './servers/arm-budget';
 
 const POLICY = parsePolicy(
-  `version: 1
+  `version: 2
+tenants: { teams: ["*"], slack: ["*"] }
 rules:
   - name: bench
-    requesters: ["teams:${ALICE.aadObjectId}"]
-    approvers: ["teams:${BOB.aadObjectId}"]
+    requesters: ["teams:tenant-1/${ALICE.aadObjectId}"]
+    approvers: ["teams:tenant-1/${BOB.aadObjectId}"]
     approvalsRequired: 1
+    irreversibleExtraApprovals: 0
 `,
   'bench-policy',
 );

@@ -50,7 +50,7 @@ const step = (n: number, text: string) => process.stdout.write(`\n${n}. ${text}\
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'cmk-slack-local-'));
   const slack = await startSlackStandIn({ users: { U0ALEX: { name: 'alex' }, U0RILEY: { name: 'riley' }, U0SAM: { name: 'sam' } } });
-  const policy = parsePolicy(`version: 1\nrules:\n  - name: local\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'slack-local policy');
+  const policy = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: local\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'slack-local policy');
   const app = await createApp({
     config: loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', TEAMS_ENABLED: 'false', SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.url }),
     policy,

@@ -29,7 +29,14 @@ export interface RequestView {
   /** Set instead of `passing` when the card would be too large: just the ids. */
   passingSummary: string;
   checksSummary: string;
+  /** The whole ARM payload, pretty-printed: never clipped (a change too large to show is refused at submission). */
   payload: string;
+  /** Every place the change touches ("role: resource id"), in full. */
+  scopes: string[];
+  /** A message for this person above the card (e.g. why their decision was not counted). */
+  notice: string;
+  /** Set when the policy was applied again and approvals dropped out. */
+  policyNote: string;
   approvals: string[];
   approvalsLine: string;
   result: string;
@@ -80,6 +87,21 @@ export function checksSummary(checks: CheckResult[]): string {
   return parts.join(', ');
 }
 
+/** "1 of 2 approvals · approvers: …", or per rule when several rules apply. */
+function approvalsLine(req: ChangeRequest, counted: number): string {
+  const rules = req.standing ?? [];
+  if (rules.length > 1) {
+    return rules.map((r) => `rule "${r.rule}": ${r.counted} of ${r.required} (approvers: ${r.approvers.join(', ')})`).join(' · ');
+  }
+  return `${counted} of ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'} · approvers: ${req.approvers.join(', ')}`;
+}
+
+/** How many more approvals the request needs, as the rules stand. */
+function stillNeeded(req: ChangeRequest, counted: number): number {
+  const rules = req.standing ?? [];
+  return rules.length ? Math.max(0, ...rules.map((r) => r.required - r.counted)) : Math.max(0, req.requiredApprovals - counted);
+}
+
 export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): RequestView {
   const target = findTarget(req.targetType);
   const p = req.params as Record<string, string>;
@@ -90,11 +112,11 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
   const blocked = req.checks.some(blocks);
   const stateLine =
     viewer === 'approver' && req.state === 'pending_approval'
-      ? `Your approval is requested: ${req.requiredApprovals - counted.length} more needed.`
+      ? `Your approval is requested: ${stillNeeded(req, counted.length)} more needed.`
       : req.state === 'checked' && blocked
       ? 'Blocked: fix the failing checks below, then submit a new request.'
       : req.state === 'pending_approval'
-        ? `Waiting for ${req.requiredApprovals - counted.length} more approval${req.requiredApprovals - counted.length === 1 ? '' : 's'}.`
+        ? `Waiting for ${stillNeeded(req, counted.length)} more approval${stillNeeded(req, counted.length) === 1 ? '' : 's'}.`
         : `This request is ${stateWords(req)}.`;
   const failing = req.checks.filter(blocks).map(line);
   return {
@@ -120,7 +142,10 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
     passing: req.checks.filter((c) => c.status === 'pass' || c.status === 'info').map(line),
     passingSummary: '',
     checksSummary: checksSummary(req.checks),
-    payload: clip(JSON.stringify(req.plan.body, null, 2), 6000),
+    payload: JSON.stringify(req.plan.body, null, 2),
+    scopes: (req.scopes ?? []).map((sc) => `${sc.role}: ${sc.id}`),
+    notice: '',
+    policyNote: req.policyNote ?? '',
     approvals: req.approvals.map(
       (a) => `${a.decision === 'approved' ? '👍' : '👎'} ${a.approver.name} ${a.decision}${a.digest !== req.digest ? ' (an earlier version — no longer counts)' : ''}${a.reason ? `: ${a.reason}` : ''}`,
     ),
@@ -128,7 +153,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
     approvalsLine:
       req.state === 'checked' && blocked && !req.approvals.length
         ? ''
-        : `${counted.length} of ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'} · approvers: ${req.approvers.join(', ')}`,
+        : approvalsLine(req, counted.length),
     result: req.result ? `${req.result.status === 'succeeded' ? '🔐' : '❌'} ${req.result.message}${req.result.correlationId ? ` (correlation id ${req.result.correlationId})` : ''}` : '',
     verification: (req.result?.verification ?? []).map(line),
     canDecide: req.state === 'pending_approval' && (viewer === 'all' || viewer === 'approver'),
@@ -146,7 +171,8 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
  * 1 passing checks as ids only; 2 no evidence lines; 3 at most `keep` problems listed, the rest counted.
  */
 export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): RequestView {
-  let out: RequestView = { ...v, passing: [], passingSummary: v.passing.map((p) => p.id).join(', '), payload: clip(v.payload, 2000) };
+  // The payload and the scopes are what is approved: they are never shortened.
+  let out: RequestView = { ...v, passing: [], passingSummary: v.passing.map((p) => p.id).join(', ') };
   if (level >= 2) out = { ...out, failing: out.failing.map((c) => ({ ...c, evidence: '' })), warnings: out.warnings.map((c) => ({ ...c, evidence: '', remedy: '' })) };
   if (level >= 3) {
     const hidden = Math.max(0, out.failing.length - keep) + Math.max(0, out.warnings.length - keep);
@@ -155,7 +181,6 @@ export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): Req
       failing: out.failing.slice(0, keep),
       warnings: out.warnings.slice(0, keep),
       passingSummary: `${out.passingSummary}${hidden ? ` — and ${hidden} more problem${hidden > 1 ? 's' : ''} not shown: use \`check ${v.id || '<resource id>'}\`` : ''}`,
-      payload: clip(out.payload, 500),
     };
   }
   return out;
@@ -188,6 +213,9 @@ export function reviewView(displayName: string, resourceId: string, location: st
     passingSummary: '',
     checksSummary: checksSummary(checks),
     payload: '',
+    scopes: [],
+    notice: '',
+    policyNote: '',
     approvals: [],
     approvalsLine: '',
     result: '',

@@ -4,8 +4,10 @@ export type Platform = 'teams' | 'slack';
 
 export interface Actor {
   platform: Platform;
-  /** Stable user id: AAD object id in Teams (falls back to the channel user id), Slack user id. */
+  /** The signed user id: the Entra object id in Teams, the user id in Slack. Empty when the platform gave none. */
   id: string;
+  /** The Teams tenant id, or the Slack workspace (Enterprise Grid org) id, the activity was signed for. */
+  tenant?: string;
   name: string;
   /** The channel's own user id when it differs from `id` (Teams: the 29:… id that card refresh needs). */
   channelUserId?: string;
@@ -52,6 +54,14 @@ export interface Approval {
   at: string;
 }
 
+/** A place a change touches, as the policy and the card see it. */
+export interface ChangeScope {
+  /** What it is to the change: "resource", "key vault", "identity", "storage account", "selector target"… */
+  role: string;
+  /** An ARM resource id, or `/subscriptions/<id>` for a subscription-wide selector. */
+  id: string;
+}
+
 export interface ArmWritePlan {
   method: 'PUT' | 'PATCH';
   resourceId: string;
@@ -74,9 +84,21 @@ export interface ChangeRequest {
   state: RequestState;
   checks: CheckResult[];
   approvals: Approval[];
+  /** The most approvals any applicable rule needs (one person may count for several rules). */
   requiredApprovals: number;
   approvers: string[];
-  policyRule: string;
+  /** Every policy rule that applies to the change (all scopes it touches), in policy order. */
+  policyRules: string[];
+  /** SHA-256 of the policy the request was made (or last re-evaluated) under. */
+  policyHash: string;
+  /** Where each applicable rule stands, under the policy as it was last applied. */
+  standing?: Array<{ rule: string; required: number; counted: number; approvers: string[] }>;
+  /** Set when the policy was applied again and approvals dropped out (shown on the card). */
+  policyNote?: string;
+  /** Every place the change touches: the resource, and what it relies on or reaches. */
+  scopes: ChangeScope[];
+  /** Can the change never be undone (extra approvals)? */
+  irreversible: boolean;
   result?: { status: 'succeeded' | 'failed'; message: string; correlationId?: string; verification?: CheckResult[] };
   /** For updates: each property the payload changes, from its current value. */
   changes?: Array<{ path: string; from: string; to: string }>;

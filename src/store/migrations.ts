@@ -104,6 +104,17 @@ export const MIGRATIONS: Array<{ id: string; sql: string }> = [
       );
     `,
   },
+  {
+    // People, not accounts: an approval names the tenant (Teams) or workspace (Slack) of the account
+    // that made it, and the channel's own user id (for per-user card refresh).
+    id: '003_approvals_tenant',
+    sql: `
+      ALTER TABLE approvals ADD COLUMN approver_tenant text NOT NULL DEFAULT '';
+      ALTER TABLE approvals ADD COLUMN approver_channel_user_id text;
+      ALTER TABLE approvals DROP CONSTRAINT approvals_pkey;
+      ALTER TABLE approvals ADD PRIMARY KEY (request_id, approver_platform, approver_tenant, approver_id, digest);
+    `,
+  },
 ];
 
 export async function migrate(db: Database): Promise<string[]> {

@@ -44,6 +44,8 @@ type RequestRow = { doc: ChangeRequest; version: number; state: string; digest: 
 type ApprovalRow = {
   approver_platform: string;
   approver_id: string;
+  approver_tenant: string;
+  approver_channel_user_id: string | null;
   approver_name: string;
   decision: 'approved' | 'rejected';
   digest: string;
@@ -102,7 +104,7 @@ export class Store {
     const row = rows[0];
     if (!row) return null;
     const approvals = await sql.query<ApprovalRow>(
-      `SELECT approver_platform, approver_id, approver_name, decision, digest, reason, created_at FROM approvals WHERE request_id = $1 ORDER BY created_at, approver_id`,
+      `SELECT approver_platform, approver_tenant, approver_id, approver_name, approver_channel_user_id, decision, digest, reason, created_at FROM approvals WHERE request_id = $1 ORDER BY created_at, approver_id`,
       [id],
     );
     return {
@@ -111,7 +113,13 @@ export class Store {
       digest: row.digest,
       version: row.version,
       approvals: approvals.map((a) => ({
-        approver: { platform: a.approver_platform as Actor['platform'], id: a.approver_id, name: a.approver_name },
+        approver: {
+          platform: a.approver_platform as Actor['platform'],
+          tenant: a.approver_tenant,
+          id: a.approver_id,
+          name: a.approver_name,
+          ...(a.approver_channel_user_id ? { channelUserId: a.approver_channel_user_id } : {}),
+        },
         decision: a.decision,
         digest: a.digest,
         reason: a.reason ?? undefined,
@@ -137,8 +145,8 @@ export class Store {
       const known = new Set(current.approvals.map(approvalKey));
       for (const a of updated.approvals.filter((x) => !known.has(approvalKey(x)))) {
         await tx.query(
-          `INSERT INTO approvals (request_id, approver_platform, approver_id, approver_name, decision, digest, reason, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-          [id, a.approver.platform, a.approver.id, a.approver.name, a.decision, a.digest, a.reason ?? null, a.at],
+          `INSERT INTO approvals (request_id, approver_platform, approver_tenant, approver_id, approver_name, approver_channel_user_id, decision, digest, reason, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+          [id, a.approver.platform, a.approver.tenant ?? '', a.approver.id, a.approver.name, a.approver.channelUserId ?? null, a.decision, a.digest, a.reason ?? null, a.at],
         );
       }
       for (const a of audit) await this.append(tx, { requestId: id, ...a });
@@ -276,7 +284,7 @@ export class Store {
 }
 
 function approvalKey(a: Approval): string {
-  return `${a.approver.platform}|${a.approver.id}|${a.digest}`;
+  return `${a.approver.platform}|${a.approver.tenant ?? ''}|${a.approver.id}|${a.digest}`;
 }
 
 function toAuditRow(r: Record<string, unknown>): AuditRow {

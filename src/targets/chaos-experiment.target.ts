@@ -17,17 +17,37 @@ import {
 } from '../checks/catalogue/chaos.checks';
 import type { CmkSubject } from '../checks/facts';
 import type { Check } from '../checks/types';
-import type { ArmWritePlan, CheckResult } from '../domain/types';
+import type { ArmWritePlan, ChangeScope, CheckResult } from '../domain/types';
 import { ID_SEGMENT, MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
 import { identityField, regionField, required, resourceGroupField, resourceIdField, STORAGE_ACCOUNT_ID, subscriptionField } from './fields';
 import type { Target } from './types';
+import { scopesOf, vaultScope } from './scopes';
 
 
-const action = z.object({ type: z.enum(['delay', 'discrete', 'continuous']), name: z.string().min(1).max(2048) }).passthrough();
-const definitionSchema = z.object({
-  steps: z.array(z.object({ name: z.string().min(1), branches: z.array(z.object({ name: z.string().min(1), actions: z.array(action).min(1) }).passthrough()).min(1) }).passthrough()).min(1),
-  selectors: z.array(z.object({ type: z.enum(['List', 'Query']), id: z.string().min(1) }).passthrough()).min(1),
-});
+// The experiment definition exactly as Chaos Studio's REST spec describes it (2023-10-27-preview,
+// types/experiments.json: step, branch, delay/discrete/continuous action, List/Query selector,
+// Simple filter, keyValuePair — each with additionalProperties: false). A pasted field the spec
+// does not know is refused: approvers must see everything that will be written, and nothing more
+// can hide in a definition than the card can explain.
+const DURATION = /^P(\d+Y)?(\d+M)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+const keyValue = z.object({ key: z.string().min(1), value: z.string().min(1) }).strict();
+const actionName = z.string().min(1).max(2048);
+const action = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('delay'), name: actionName, duration: z.string().regex(DURATION, 'must be an ISO 8601 duration such as PT10M') }).strict(),
+  z.object({ type: z.literal('discrete'), name: actionName, selectorId: z.string().min(1), parameters: z.array(keyValue) }).strict(),
+  z.object({ type: z.literal('continuous'), name: actionName, selectorId: z.string().min(1), duration: z.string().regex(DURATION, 'must be an ISO 8601 duration such as PT10M'), parameters: z.array(keyValue) }).strict(),
+]);
+const filter = z.object({ type: z.literal('Simple'), parameters: z.object({ zones: z.array(z.string()).optional() }).strict().optional() }).strict();
+const selector = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('List'), id: z.string().min(1), filter: filter.optional(), targets: z.array(z.object({ type: z.literal('ChaosTarget'), id: z.string().min(1) }).strict()).min(1) }).strict(),
+  z.object({ type: z.literal('Query'), id: z.string().min(1), filter: filter.optional(), queryString: z.string().min(1), subscriptionIds: z.array(z.string().min(1)).min(1) }).strict(),
+]);
+const definitionSchema = z
+  .object({
+    steps: z.array(z.object({ name: z.string().min(1), branches: z.array(z.object({ name: z.string().min(1), actions: z.array(action).min(1) }).strict()).min(1) }).strict()).min(1),
+    selectors: z.array(selector).min(1),
+  })
+  .strict();
 export type ExperimentDefinition = z.infer<typeof definitionSchema>;
 
 /** Deeper than any experiment definition; JSON deeper than this would overflow the stack when it is digested and stored. */
@@ -115,7 +135,11 @@ export const chaosSchema = z
         return;
       }
       const r = definitionSchema.safeParse(parsed);
-      if (!r.success) ctx.addIssue({ code: 'custom', path: ['definition'], message: `Definition is not an experiment definition: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}` });
+      if (!r.success) {
+        const i = r.error.issues[0];
+        const unknown = i?.code === 'unrecognized_keys' ? ` — ${i.keys.map((k) => `"${k}"`).join(', ')} ${i.keys.length > 1 ? 'are' : 'is'} not part of Chaos Studio's experiment definition (2023-10-27-preview); remove ${i.keys.length > 1 ? 'them' : 'it'}` : ` ${i?.message ?? ''}`;
+        ctx.addIssue({ code: 'custom', path: ['definition'], message: `Definition is not an experiment definition: ${i?.path.join('.') || '(top level)'}${unknown}` });
+      }
     } else if (!templateOf(v.template)) {
       ctx.addIssue({ code: 'custom', path: ['template'], message: `Choose a template (${Object.keys(TEMPLATES).join(', ')}) or paste a definition` });
     } else if ((v.targetResourceId ?? '').length > MAX_RESOURCE_ID_LENGTH || !VM_TARGET_ID.test(v.targetResourceId ?? '')) {
@@ -128,6 +152,21 @@ export type ChaosParams = z.infer<typeof chaosSchema>;
 
 export function definitionOf(p: ChaosParams): ExperimentDefinition {
   return p.definition ? definitionSchema.parse(JSON.parse(p.definition)) : templateOf(p.template)!.build(p.targetResourceId!);
+}
+
+/** Where the experiment reaches: each List target (as the resource it acts on) and each Query selector's subscriptions. */
+export function selectorScopes(p: ChaosParams): ChangeScope[] {
+  let d: ExperimentDefinition;
+  try {
+    d = definitionOf(p);
+  } catch {
+    return [];
+  }
+  return d.selectors.flatMap((s): ChangeScope[] =>
+    s.type === 'List'
+      ? s.targets.map((t) => ({ role: 'selector target', id: t.id.replace(/\/providers\/Microsoft\.Chaos\/targets\/[^/]+$/i, '') }))
+      : s.subscriptionIds.map((sub) => ({ role: 'selector query', id: `/subscriptions/${sub}` })),
+  );
 }
 
 const resourceId = (p: ChaosParams) => `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.Chaos/experiments/${p.name}`;
@@ -176,6 +215,7 @@ export const chaosTarget: Target<ChaosParams> = {
       properties: { ...definitionOf(p), customerDataStorage: { storageAccountResourceId: p.storageAccountId, blobContainerName: p.blobContainerName } },
     },
   }),
+  scopes: (p, checks) => scopesOf({ role: 'resource', id: resourceId(p) }, selectorScopes(p), { role: 'identity', id: p.identityId }, { role: 'storage account', id: p.storageAccountId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
     targetType: 'chaos-experiment',
     mode: 'create',

@@ -10,6 +10,7 @@ import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { resourceIdPattern } from '../domain/resource-id';
 import { identityField, resourceIdField } from './fields';
 import type { Target } from './types';
+import { scopesOf, vaultScope } from './scopes';
 
 /** Group 1 is the subscription. */
 const experimentId = resourceIdPattern('Microsoft\\.Chaos', 'experiments');
@@ -47,6 +48,7 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   },
   // experimentUpdate (2023-10-27-preview): identity only; long-running (202 + Location).
   plan: (p): ArmWritePlan => ({ method: 'PATCH', resourceId: p.resourceId, apiVersion: CHAOS_PREVIEW_API, body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } } } }),
+  scopes: (p, checks) => scopesOf({ role: 'resource', id: p.resourceId }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
     targetType: 'chaos-identity',
     mode: 'update',

@@ -9,6 +9,7 @@ import { effectiveKeyUrl, FLUID_RELAY_API_VERSION, fluidRelayTarget } from './fl
 import { resourceIdPattern } from '../domain/resource-id';
 import { identityField, keyUrlField, keyVersionField, resourceIdField } from './fields';
 import type { Target } from './types';
+import { scopesOf, vaultScope } from './scopes';
 
 /** Group 1 is the subscription. */
 const serverId = resourceIdPattern('Microsoft\\.FluidRelay', 'fluidRelayServers');
@@ -67,6 +68,7 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
             },
           },
   }),
+  scopes: (p, checks) => scopesOf({ role: 'resource', id: p.resourceId }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
     targetType: 'fluid-relay-rotate',
     mode: 'update',

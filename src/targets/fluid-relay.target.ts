@@ -7,6 +7,7 @@ import type { CmkSubject } from '../checks/facts';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { identityField, keyUrlField, keyVersionField, regionField, required, resourceGroupField, subscriptionField } from './fields';
 import type { Target } from './types';
+import { scopesOf, vaultScope } from './scopes';
 
 export const FLUID_RELAY_API_VERSION = '2022-06-01';
 
@@ -86,6 +87,7 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
       },
     },
   }),
+  scopes: (p, checks) => scopesOf({ role: 'resource', id: resourceId(p) }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
     ...COMMON_SUBJECT,
     mode: 'create',

@@ -13,6 +13,7 @@ import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { effectiveKeyUrl } from './fluid-relay.target';
 import { identityField, keyUrlField, keyVersionField, resourceIdField, STORAGE_ACCOUNT_ID } from './fields';
 import type { Target } from './types';
+import { scopesOf, vaultScope } from './scopes';
 
 const storageIdPattern = STORAGE_ACCOUNT_ID;
 
@@ -97,6 +98,7 @@ export const storageTarget: Target<StorageParams> = {
       },
     };
   },
+  scopes: (p, checks) => scopesOf({ role: 'resource', id: p.storageAccountId }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
     targetType: 'storage-cmk',
     mode: 'update',

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ArmGateway, ArmResource } from '../azure/port';
 import type { Check } from '../checks/types';
 import type { CmkSubject } from '../checks/facts';
-import type { ArmWritePlan, CheckResult } from '../domain/types';
+import type { ArmWritePlan, ChangeScope, CheckResult } from '../domain/types';
 
 export interface FormField {
   /** Key in the submitted data. */
@@ -24,6 +24,12 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   /** Reads what the plan depends on from ARM (e.g. the account's current identity) before planning. */
   prepare?(params: P, arm: ArmGateway): Promise<P>;
   plan(params: P): ArmWritePlan;
+  /**
+   * Every place the change touches (its blast radius): the resource (role "resource"), what it
+   * relies on (identity, key vault, storage account) and what it reaches (Chaos selector targets).
+   * Called before anything is read (`checks` empty) and again with the check results.
+   */
+  scopes(params: P, checks: CheckResult[]): ChangeScope[];
   subject(params: P): CmkSubject;
   /** The subject of a read-only review of an existing resource (`check <resource id>`). */
   reviewSubject(resource: ArmResource): CmkSubject;

@@ -6,13 +6,13 @@ import { isArmError } from '../azure/port';
 import { runChecks } from '../checks/runner';
 import { canonicalJson, newRequestId, REQUEST_ID_PATTERN, sha256 } from '../domain/canonical';
 import { diffPayload } from '../domain/diff';
-import { type Actor, type ChangeRequest, type CheckResult, blocks, type Platform } from '../domain/types';
+import { type Actor, type ChangeRequest, type ChangeScope, type CheckResult, blocks, type Platform } from '../domain/types';
 import type { AuditEntry, Store } from '../store/store';
 import { StoreConflict } from '../store/store';
 import { findTarget, TARGETS } from '../targets';
 import { parseForm, type Target } from '../targets/types';
 import type { DurableQueue, JobSpec } from './durable';
-import type { Policy } from './policy';
+import { accountKey, type Policy, type PolicyRule, type PolicyScope } from './policy';
 
 /** Durable job kinds the workflow owns. */
 export const JOB = { card: 'request.card', post: 'request.post', execute: 'request.execute' } as const;
@@ -28,12 +28,35 @@ export interface ChatNotifier {
 /** A refusal the user can fix: shown verbatim, nothing was changed. */
 export class Refusal extends Error {
   readonly code = 'refusal';
+  /** When set, the person should see the request as it is now (e.g. a decision on a stale card). */
+  current?: ChangeRequest;
   constructor(
     message: string,
     readonly fieldErrors: Array<{ field: string; label: string; message: string }> = [],
   ) {
     super(message);
   }
+}
+
+/** Where a person said something: the conversation, and whether it is their private chat with the bot. */
+export interface Place {
+  platform: Platform;
+  conversationId: string;
+  /** A one-to-one chat between the person and the bot (Teams personal scope, Slack DM). */
+  personal: boolean;
+}
+
+/** The largest ARM payload a card shows in full (pretty-printed characters). Larger is refused, never clipped. */
+export const MAX_SHOWN_PAYLOAD_CHARS = 12_000;
+/** The most scopes a card lists in full. */
+export const MAX_SHOWN_SCOPES = 40;
+
+/** `/subscriptions/<sub>[/resourceGroups/<rg>/…]` → the policy's view of the place. */
+export function policyScopeOf(id: string, targetType: string): PolicyScope {
+  const parts = id.split('/');
+  const sub = parts[1]?.toLowerCase() === 'subscriptions' ? (parts[2] ?? '') : '';
+  const rg = parts[3]?.toLowerCase() === 'resourcegroups' ? (parts[4] ?? '') : '';
+  return { subscriptionId: sub, resourceGroup: rg, targetType };
 }
 
 export interface WorkflowDeps {
@@ -64,8 +87,13 @@ export function computeDigest(target: Target, req: Pick<ChangeRequest, 'targetTy
   );
 }
 
-export function approvalsFor(req: ChangeRequest) {
+export function approvalsFor(req: Pick<ChangeRequest, 'approvals' | 'digest'>) {
   return req.approvals.filter((a) => a.decision === 'approved' && a.digest === req.digest);
+}
+
+/** Two actors are the same account: platform, tenant and id, in canonical form. */
+export function sameAccount(a: Pick<Actor, 'platform' | 'id' | 'tenant'>, b: Pick<Actor, 'platform' | 'id' | 'tenant'>): boolean {
+  return accountKey(a) === accountKey(b);
 }
 
 export class Workflow {
@@ -100,29 +128,73 @@ export class Workflow {
     return t;
   }
 
+  /**
+   * Who is this? Only what the platform signed identifies a person: a tenant (workspace) the policy
+   * admits and a user id. Anything else is refused before it is looked at.
+   */
+  admit(actor: Actor): void {
+    if (!actor.id) throw new Refusal('I cannot tell who you are: the message carries no signed user id (Entra object id in Teams). Nothing was changed.');
+    if (!this.deps.policy.admitsTenant(actor.platform, actor.tenant)) {
+      throw new Refusal(`Your ${actor.platform === 'teams' ? 'Teams tenant' : 'Slack workspace'} (${clip(actor.tenant || 'unknown', 60)}) is not one this bot's policy admits. Ask the platform team to add it to the policy's tenants.`);
+    }
+  }
+
+  /**
+   * The rules that apply to a change touching these scopes, having checked that the requester may
+   * request under every one of them, from this conversation.
+   */
+  private rulesForRequest(actor: Actor, conversation: ChangeRequest['conversation'], target: Target, scopes: ChangeScope[]): PolicyRule[] {
+    const policy = this.deps.policy;
+    const primary = scopes.find((s) => s.role === 'resource') ?? scopes[0]!;
+    const ps = policyScopeOf(primary.id, target.type);
+    if (!policy.rulesFor(ps).length) {
+      throw new Refusal(`No approval policy rule covers ${target.displayName} requests in resource group ${ps.resourceGroup} of subscription ${ps.subscriptionId}, so the bot cannot take it. Ask the platform team to add a rule to the policy file.`);
+    }
+    const rules = policy.rulesForAll(scopes.map((s) => policyScopeOf(s.id, target.type)));
+    const conversationId = conversationIdOf(conversation);
+    for (const rule of rules) {
+      if (!policy.includes(rule.requesters, actor)) {
+        const where = scopes.filter((s) => policy.rulesFor(policyScopeOf(s.id, target.type)).includes(rule)).map((s) => `${s.role} ${s.id.split('/').pop()}`);
+        throw new Refusal(`Policy rule "${rule.name}" (it covers ${where.join(', ')}) does not list you (${actor.platform}:${actor.tenant ?? ''}/${actor.id}) as a requester. Ask the platform team to add you, or ask a listed requester.`);
+      }
+      if (!policy.allowsConversation(rule, conversation.platform, conversationId)) {
+        throw new Refusal(`Policy rule "${rule.name}" does not allow requests from this conversation (${conversation.platform}:${conversationId}). Make the request in one of: ${rule.conversations.join(', ')}.`);
+      }
+    }
+    return rules;
+  }
+
+  /** The approval terms of a request under the current policy. */
+  private terms(rules: PolicyRule[], irreversible: boolean) {
+    const policy = this.deps.policy;
+    return {
+      policyRules: rules.map((r) => r.name),
+      policyHash: policy.hash,
+      requiredApprovals: Math.max(...rules.map((r) => policy.approvalsNeeded(r, irreversible))),
+      approvers: [...new Set(rules.flatMap((r) => policy.describeApprovers(r)))],
+      pendingHours: Math.min(...rules.map((r) => r.pendingHours)),
+    };
+  }
+
+  private standingOf(req: Pick<ChangeRequest, 'policyRules' | 'irreversible' | 'requester' | 'approvals' | 'digest'>) {
+    const s = this.deps.policy.standing(req.policyRules, req.irreversible, req.requester, approvalsFor(req));
+    return { ...s, view: s.rules.map((r) => ({ rule: r.rule, required: r.required, counted: r.counted.length, approvers: r.approvers })) };
+  }
+
   async submit(actor: Actor, conversation: ChangeRequest['conversation'], targetType: string, data: unknown, cardMessageId?: string): Promise<SubmitOutcome> {
     const target = this.target(targetType);
     const parsed = parseForm(target, data);
     if (!parsed.ok) {
       return { ok: false, refusal: new Refusal(`Please fix: ${parsed.errors.map((e) => `${e.label} — ${e.message}`).join('; ')}.`, parsed.errors) };
     }
-    // Policy first: nothing is read from Azure for a request the policy does not allow.
-    const resourceId = target.resourceId(parsed.params);
-    const subscriptionId = resourceId.split('/')[2] ?? '';
-    const rg = resourceId.split('/')[4] ?? '';
-    const rule = this.deps.policy.ruleFor({ subscriptionId, resourceGroup: rg, targetType });
-    if (!rule) {
-      return { ok: false, refusal: new Refusal(`No approval policy rule covers ${target.displayName} requests in resource group ${rg} of subscription ${subscriptionId}, so the bot cannot take it. Ask the platform team to add a rule to the policy file.`) };
-    }
-    if (!this.deps.policy.includes(rule.requesters, actor)) {
-      return { ok: false, refusal: new Refusal(`Policy rule "${rule.name}" does not list you (${actor.platform}:${actor.id}) as a requester. Ask the platform team to add you, or ask a listed requester.`) };
-    }
-    const conversationId = conversationIdOf(conversation);
-    if (!this.deps.policy.allowsConversation(rule, conversation.platform, conversationId)) {
-      return {
-        ok: false,
-        refusal: new Refusal(`Policy rule "${rule.name}" does not allow requests from this conversation (${conversation.platform}:${conversationId}). Make the request in one of: ${rule.conversations.join(', ')}.`),
-      };
+    // Policy first: nothing is read from Azure for a request the policy does not allow. Every
+    // place the form names (the resource, its identity, storage account, selector targets) counts.
+    try {
+      this.admit(actor);
+      this.rulesForRequest(actor, conversation, target, target.scopes(parsed.params, []));
+    } catch (e) {
+      if (e instanceof Refusal) return { ok: false, refusal: e };
+      throw e;
     }
     // One read cache for the whole submission: prepare(), the checks and the diff share reads.
     const calls: ArmCallRecord[] = [];
@@ -135,12 +207,30 @@ export class Workflow {
       // An update shows approvers what changes, property by property.
       plan.method === 'PATCH' ? armR.get<ArmResource>(plan.resourceId, plan.apiVersion).catch(() => undefined) : Promise.resolve(undefined),
     ]);
+    // What the checks found (the key's vault) is part of the blast radius too.
+    const scopes = target.scopes(params, checks);
+    let rules: PolicyRule[];
+    try {
+      rules = this.rulesForRequest(actor, conversation, target, scopes);
+    } catch (e) {
+      if (e instanceof Refusal) return { ok: false, refusal: e };
+      throw e;
+    }
+    // Nothing a person approves is ever clipped: a change too large to show in full is refused.
+    const shown = JSON.stringify(plan.body, null, 2).length;
+    if (shown > MAX_SHOWN_PAYLOAD_CHARS) {
+      return { ok: false, refusal: new Refusal(`This change is too large to show in full on a card (its ARM payload is ${shown.toLocaleString('en-US')} characters; at most ${MAX_SHOWN_PAYLOAD_CHARS.toLocaleString('en-US')}), and approvers must see everything they approve. Split it into smaller changes (e.g. fewer steps or selectors per experiment).`) };
+    }
+    if (scopes.length > MAX_SHOWN_SCOPES) {
+      return { ok: false, refusal: new Refusal(`This change touches ${scopes.length} places (at most ${MAX_SHOWN_SCOPES} can be listed on a card), and approvers must see every one. Split it into smaller changes.`) };
+    }
     const changes = current ? diffPayload(current, plan.body) : undefined;
-    const irreversible = target.irreversible(params);
+    const irreversible = target.irreversible(params).length > 0;
     const now = this.now();
     const base = { targetType, resourceId: plan.resourceId, plan };
     const blocked = checks.some(blocks);
-    const req: ChangeRequest = {
+    const { pendingHours, ...terms } = this.terms(rules, irreversible);
+    const draft = {
       id: newRequestId(),
       ...base,
       params,
@@ -149,23 +239,26 @@ export class Workflow {
       cardMessageId,
       changes,
       digest: computeDigest(target, base, checks),
-      state: blocked ? 'checked' : 'pending_approval',
+      state: (blocked ? 'checked' : 'pending_approval') as ChangeRequest['state'],
       checks,
       approvals: [],
-      requiredApprovals: this.deps.policy.approvalsNeeded(rule, irreversible.length > 0),
-      approvers: this.deps.policy.describeApprovers(rule),
-      policyRule: rule.name,
+      ...terms,
+      scopes,
+      irreversible,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + rule.pendingHours * 3600_000).toISOString(),
+      expiresAt: new Date(now.getTime() + pendingHours * 3600_000).toISOString(),
       version: 1,
     };
+    const req: ChangeRequest = { ...draft, standing: this.standingOf(draft).view };
+    const personal = (conversation.ref as { conversation?: { conversationType?: string } } | undefined)?.conversation?.conversationType === 'personal';
+    const who = req.approvers.join(', ');
     await this.deps.store.createRequest(
       req,
       [
-        { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRule: rule.name } },
+        { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRules: req.policyRules, policyHash: req.policyHash, scopes } },
         { actor: { system: 'checks' }, event: 'checked', data: { moment: 'submission', summary: summarize(checks), blocked, armCalls: calls } },
-        ...(blocked ? [] : [{ actor: { system: 'workflow' }, event: 'approval_requested', data: { approvers: req.approvers, required: req.requiredApprovals } }]),
+        ...(blocked ? [] : [{ actor: { system: 'workflow' }, event: 'approval_requested', data: { approvers: req.approvers, required: req.requiredApprovals, rules: req.standing } }]),
       ],
       [
         cardJob(req),
@@ -174,7 +267,7 @@ export class Workflow {
           : [
               postJob(
                 req,
-                `🔔 ${req.id} needs ${req.requiredApprovals} approval${req.requiredApprovals > 1 ? 's' : ''}${irreversible.length ? ' (one more than usual: it can never be undone)' : ''} from: ${req.approvers.join(', ')}. ${actor.name} cannot approve their own request.`,
+                `🔔 ${req.id} needs ${req.requiredApprovals} approval${req.requiredApprovals > 1 ? 's' : ''}${irreversible ? ' (one more than usual: it can never be undone)' : ''} from: ${who}. ${actor.name} cannot approve their own request.${personal ? ' This is a private chat: approvers decide from their own private chat with the bot (`status ' + req.id + '`), where the policy names them.' : ''}`,
               ),
             ]),
       ],
@@ -196,9 +289,39 @@ export class Workflow {
     return this.expireIfDue(req);
   }
 
+  /**
+   * May this person see this request from where they are? In the request's own conversation,
+   * anyone there; elsewhere, the requester, the approvers its rules name, and the policy's auditors.
+   */
+  canSee(req: ChangeRequest, actor: Actor, place: Place): boolean {
+    const policy = this.deps.policy;
+    if (place.platform === req.conversation.platform && sameConversation(place.conversationId, conversationIdOf(req.conversation))) return true;
+    if (policy.personOf(actor) === policy.personOf(req.requester)) return true;
+    if (policy.isAuditor(actor)) return true;
+    return req.policyRules.some((n) => {
+      const r = policy.rule(n);
+      return !!r && policy.includes(r.approvers, actor);
+    });
+  }
+
+  /** A request as the asker may see it (`status`, card refresh): refused when they may not. */
+  async view(id: string, actor: Actor, place: Place): Promise<ChangeRequest> {
+    this.admit(actor);
+    const req = await this.get(id);
+    if (!this.canSee(req, actor, place)) throw new Refusal(notVisible(req.id));
+    return req;
+  }
+
+  /** May this person look at an existing resource through the bot (`check <resource id>`, `--from`)? */
+  private mayLookAt(resourceId: string, targetType: string, actor: Actor): boolean {
+    const policy = this.deps.policy;
+    if (policy.isAuditor(actor)) return true;
+    return policy.rulesFor(policyScopeOf(resourceId, targetType)).some((r) => policy.includes(r.requesters, actor) || policy.includes(r.approvers, actor));
+  }
+
   /** `check <request id>`: run the checks of a waiting request again; changed evidence voids approvals. */
-  async recheck(id: string, actor: Actor): Promise<ChangeRequest> {
-    const cur0 = await this.get(id);
+  async recheck(id: string, actor: Actor, place: Place): Promise<ChangeRequest> {
+    const cur0 = await this.view(id, actor, place);
     if (!['checked', 'pending_approval'].includes(cur0.state)) throw new Refusal(`Request ${cur0.id} is ${stateWords(cur0)}; only waiting requests can be checked again.`);
     const target = this.target(cur0.targetType);
     const calls: ArmCallRecord[] = [];
@@ -217,9 +340,11 @@ export class Workflow {
 
   /** `check <resource id>`: a read-only review of an existing resource. Nothing is stored but the audit entry. */
   async review(resourceId: string, actor: Actor): Promise<{ target: Target; resource: ArmResource; checks: CheckResult[] }> {
+    this.admit(actor);
     const type = resourceId.split('/').slice(6, 8).join('/').toLowerCase();
     const target = Object.values(TARGETS).find((t) => t.resourceType.toLowerCase() === type);
     if (!target) throw new Refusal(`I can review ${Object.values(TARGETS).map((t) => t.resourceType).join(', ')} resources; ${resourceId.split('/').slice(6, 8).join('/') || 'this'} is not one of them.`);
+    if (!this.mayLookAt(resourceId, target.type, actor)) throw new Refusal(notCovered(resourceId));
     let resource: ArmResource;
     try {
       resource = await this.deps.arm.get<ArmResource>(resourceId, target.apiVersion);
@@ -232,44 +357,68 @@ export class Workflow {
     return { target, resource, checks };
   }
 
-  /** Approve or reject. Throws Refusal (nothing changed) when the actor may not decide now. */
-  async decide(id: string, actor: Actor, decision: 'approved' | 'rejected', reason?: string, seenDigest?: string): Promise<ChangeRequest> {
+  /**
+   * Approve or reject. Throws Refusal (nothing changed) when the actor may not decide now, or here.
+   * A decision names the digest of the card the person saw; without it, or with another, it is not
+   * a decision, and the Refusal carries the request as it is now so the person sees it.
+   */
+  async decide(id: string, actor: Actor, decision: 'approved' | 'rejected', opts: { reason?: string; digest?: string; place: Place }): Promise<ChangeRequest> {
     id = this.requestId(id);
-    await this.get(id); // expiry is applied (and announced) before a decision is considered
-    let refusal: Refusal | undefined;
+    const verb = decision === 'approved' ? 'approve' : 'reject';
     let next: ChangeRequest;
     try {
+      this.admit(actor);
+      await this.get(id); // expiry is applied (and announced) before a decision is considered
       next = await this.deps.store.mutate(id, (cur) => {
-        if (cur.state !== 'pending_approval') throw new Refusal(`Request ${cur.id} is ${stateWords(cur)}; it cannot be ${decision} now.`);
-        if (cur.requester.platform === actor.platform && cur.requester.id === actor.id) {
-          throw new Refusal(`You requested ${cur.id}, so you cannot ${decision === 'approved' ? 'approve' : 'reject'} it. One of the approvers must decide: ${cur.approvers.join(', ')}.`);
+        const policy = this.deps.policy;
+        const refuse = (message: string, showCurrent = false) => {
+          const r = new Refusal(message);
+          if (showCurrent) r.current = cur;
+          return r;
+        };
+        if (cur.state !== 'pending_approval') throw refuse(`Request ${cur.id} is ${stateWords(cur)}; it cannot be ${decision} now.`);
+        if (policy.personOf(actor) === policy.personOf(cur.requester)) {
+          throw refuse(`You requested ${cur.id} (the policy counts ${actor.platform}:${actor.tenant ?? ''}/${actor.id} as the same person as the requester), so you cannot ${verb} it. One of the approvers must decide: ${cur.approvers.join(', ')}.`);
         }
-        const rule = this.deps.policy.doc.rules.find((r) => r.name === cur.policyRule);
-        if (!rule || !this.deps.policy.includes(rule.approvers, actor)) {
-          throw new Refusal(`You are not an approver for ${cur.id} under policy rule "${cur.policyRule}". Approvers: ${cur.approvers.join(', ')}.`);
+        const rules = cur.policyRules.map((n) => policy.rule(n)).filter((r): r is PolicyRule => !!r);
+        if (!rules.some((r) => policy.includes(r.approvers, actor))) {
+          throw refuse(`You are not an approver for ${cur.id} under policy rule${cur.policyRules.length > 1 ? 's' : ''} ${cur.policyRules.map((n) => `"${n}"`).join(', ')}. Approvers: ${cur.approvers.join(', ')}.`);
         }
-        if (seenDigest && seenDigest !== cur.digest) {
-          throw new Refusal(`${cur.id} changed after you looked at it (the payload or the evidence it was checked against is different now). Review the updated card, then decide again.`);
+        // Decisions happen where the request lives, or in a named approver's private chat with the bot.
+        const here = opts.place.platform === cur.conversation.platform && sameConversation(opts.place.conversationId, conversationIdOf(cur.conversation));
+        const named = rules.some((r) => policy.includes(r.approvers, actor, { named: true }));
+        if (!here && !(opts.place.personal && named)) {
+          throw refuse(
+            opts.place.personal
+              ? `You can decide on ${cur.id} in its own conversation. Deciding from a private chat with the bot needs the policy to name you as an approver (not only "*").`
+              : `Decisions on ${cur.id} are made in the conversation where it was requested${named ? ', or in your private chat with the bot' : ''}, not here.`,
+          );
         }
-        if (cur.approvals.some((a) => a.approver.platform === actor.platform && a.approver.id === actor.id && a.digest === cur.digest)) {
-          throw new Refusal(`You have already decided on ${cur.id}; each approver counts once.`);
+        if (!opts.digest) throw refuse(`Your ${verb === 'approve' ? 'approval' : 'rejection'} did not say which version of ${cur.id} you saw, so it was not counted. Here is the request as it is now: review it and decide again.`, true);
+        if (opts.digest !== cur.digest) {
+          throw refuse(`${cur.id} changed after you looked at it (the payload or the evidence it was checked against is different now), so your ${verb === 'approve' ? 'approval' : 'rejection'} was not counted. Review the updated card, then decide again.`, true);
+        }
+        const mine = cur.approvals.find((a) => a.digest === cur.digest && policy.personOf(a.approver) === policy.personOf(actor));
+        if (mine) {
+          throw refuse(`You have already decided on ${cur.id}${sameAccount(mine.approver, actor) ? '' : ` (as ${mine.approver.platform}:${mine.approver.tenant ?? ''}/${mine.approver.id}, which the policy counts as you)`}; each approver counts once — one vote per person.`);
         }
         const at = this.now().toISOString();
-        const approvals = [...cur.approvals, { approver: actor, decision, digest: cur.digest, reason, at }];
-        const counted = approvals.filter((a) => a.decision === 'approved' && a.digest === cur.digest).length;
-        const state = decision === 'rejected' ? 'rejected' : counted >= cur.requiredApprovals ? 'approved' : 'pending_approval';
-        const audit: AuditEntry[] = [{ actor, event: decision, data: { digest: cur.digest, reason: reason ?? null, counted, required: cur.requiredApprovals } }];
-        const names = approvals.filter((a) => a.decision === 'approved' && a.digest === cur.digest).map((a) => a.approver.name);
+        const approvals = [...cur.approvals, { approver: actor, decision, digest: cur.digest, reason: opts.reason, at }];
+        const standing = this.standingOf({ ...cur, approvals });
+        const counted = new Set(standing.rules.flatMap((r) => r.counted)).size;
+        const state = decision === 'rejected' ? 'rejected' : standing.satisfied ? 'approved' : 'pending_approval';
+        const audit: AuditEntry[] = [{ actor, event: decision, data: { digest: cur.digest, reason: opts.reason ?? null, counted, required: cur.requiredApprovals, rules: standing.view, place: { platform: opts.place.platform, personal: opts.place.personal } } }];
+        const names = approvalsFor({ approvals, digest: cur.digest }).map((a) => a.approver.name);
         const jobs: JobSpec[] = [cardJob(cur)];
-        if (state === 'rejected') jobs.push(postJob(cur, `❌ ${cur.id} was rejected by ${actor.name}${reason ? `: ${reason}` : ''}.`));
+        if (state === 'rejected') jobs.push(postJob(cur, `❌ ${cur.id} was rejected by ${actor.name}${opts.reason ? `: ${opts.reason}` : ''}.`));
         else if (state === 'approved') jobs.push(postJob(cur, `✅ ${cur.id} approved by ${names.join(', ')}. Executing now.`), executeJob(cur.id));
         else jobs.push(postJob(cur, `👍 ${actor.name} approved ${cur.id} (${counted} of ${cur.requiredApprovals}).`));
-        return { next: { ...cur, approvals, state }, audit, jobs };
+        return { next: { ...cur, approvals, state, standing: standing.view }, audit, jobs };
       });
     } catch (e) {
       if (e instanceof Refusal || e instanceof StoreConflict) {
-        refusal = e instanceof Refusal ? e : new Refusal(e.message);
-        await this.deps.store.audit({ requestId: id.toUpperCase(), actor, event: 'decision_refused', data: { decision, reason: refusal.message } }).catch(() => undefined);
+        const refusal = e instanceof Refusal ? e : new Refusal(e.message);
+        await this.deps.store.audit({ requestId: id, actor, event: 'decision_refused', data: { decision, reason: refusal.message } }).catch(() => undefined);
         throw refusal;
       }
       throw e;
@@ -279,8 +428,10 @@ export class Workflow {
   }
 
   /** Form values copied from an existing resource (`new chaos-experiment --from <id>`). */
-  async readExisting(resourceId: string, targetType: string): Promise<Record<string, string>> {
+  async readExisting(resourceId: string, targetType: string, actor: Actor): Promise<Record<string, string>> {
+    this.admit(actor);
     const target = this.target(targetType);
+    if (!this.mayLookAt(resourceId, targetType, actor)) throw new Refusal(notCovered(resourceId));
     let r: ArmResource;
     try {
       r = await this.deps.arm.get<ArmResource>(resourceId, target.apiVersion);
@@ -305,20 +456,26 @@ export class Workflow {
   }
 
   /** How the actor relates to the request: decides which card view they get. */
-  roleOf(req: ChangeRequest, actor: Pick<Actor, 'platform' | 'id'>): 'requester' | 'approver' | 'other' {
-    if (req.requester.platform === actor.platform && req.requester.id === actor.id) return 'requester';
-    const rule = this.deps.policy.doc.rules.find((r) => r.name === req.policyRule);
-    const decided = req.approvals.some((a) => a.approver.platform === actor.platform && a.approver.id === actor.id && a.digest === req.digest);
-    return rule && !decided && this.deps.policy.includes(rule.approvers, actor) ? 'approver' : 'other';
+  roleOf(req: ChangeRequest, actor: Pick<Actor, 'platform' | 'id' | 'tenant'>): 'requester' | 'approver' | 'other' {
+    const policy = this.deps.policy;
+    const me = policy.personOf(actor);
+    if (me === policy.personOf(req.requester)) return 'requester';
+    const decided = req.approvals.some((a) => a.digest === req.digest && policy.personOf(a.approver) === me);
+    const approver = req.policyRules.some((n) => {
+      const r = policy.rule(n);
+      return !!r && policy.includes(r.approvers, actor);
+    });
+    return approver && !decided ? 'approver' : 'other';
   }
 
   /** The requester may cancel until execution starts. */
   async cancel(id: string, actor: Actor): Promise<ChangeRequest> {
     id = this.requestId(id);
+    this.admit(actor);
     let next: ChangeRequest;
     try {
       next = await this.deps.store.mutate(id, (cur) => {
-        if (cur.requester.platform !== actor.platform || cur.requester.id !== actor.id) throw new Refusal(`Only the requester (${cur.requester.name}) can cancel ${cur.id}; approvers can reject it instead.`);
+        if (this.deps.policy.personOf(cur.requester) !== this.deps.policy.personOf(actor)) throw new Refusal(`Only the requester (${cur.requester.name}) can cancel ${cur.id}; approvers can reject it instead.`);
         if (!['checked', 'pending_approval', 'approved'].includes(cur.state)) throw new Refusal(`${cur.id} is ${stateWords(cur)}; it can no longer be cancelled.`);
         return {
           next: { ...cur, state: 'cancelled' },
@@ -341,14 +498,17 @@ export class Workflow {
     return due.length;
   }
 
-  async list(actor: Actor, which: 'pending' | 'mine'): Promise<ChangeRequest[]> {
-    return which === 'pending'
-      ? this.deps.store.listRequests({ states: ['pending_approval'], limit: 20 })
-      : this.deps.store.listRequests({ requester: actor, limit: 20 });
+  /** `list pending` / `list mine`: only requests the asker may see from where they ask. */
+  async list(actor: Actor, which: 'pending' | 'mine', place: Place): Promise<ChangeRequest[]> {
+    this.admit(actor);
+    const policy = this.deps.policy;
+    const me = policy.personOf(actor);
+    const all = await this.deps.store.listRequests(which === 'pending' ? { states: ['pending_approval'], limit: 200 } : { limit: 200 });
+    return all.filter((r) => (which === 'mine' ? policy.personOf(r.requester) === me : this.canSee(r, actor, place))).slice(0, 20);
   }
 
-  async trail(id: string) {
-    const req = await this.get(id);
+  async trail(id: string, actor: Actor, place: Place) {
+    const req = await this.view(id, actor, place);
     return { request: req, rows: await this.deps.store.auditTrail(req.id) };
   }
 
@@ -428,8 +588,52 @@ export class Workflow {
         [cardJob(req), postJob(req, `⛔ ${req.id}: nothing was changed in Azure — ${why}. Earlier approvals no longer count.`)],
       );
     }
+    // The policy decides, every time: under the policy in force now, do the approvals still suffice?
+    const again = this.reapplyPolicy(req, target);
+    if (again) {
+      return this.transition(req.id, ['executing'], again.state, again.patch, again.audit, [cardJob(req), postJob(req, again.message)]);
+    }
     req = await this.deps.store.mutate(req.id, (cur) => ({ next: { ...cur, checks }, audit: [] }));
     return this.write(req, target);
+  }
+
+  /**
+   * The policy applied again right before the write. Returns what to do instead of writing when the
+   * approvals no longer suffice (back to waiting, with the reason on the card) or the requester may
+   * no longer request it (failed); undefined when the write may go ahead.
+   */
+  private reapplyPolicy(req: ChangeRequest, target: Target):
+    | { state: ChangeRequest['state']; patch: Partial<ChangeRequest>; audit: AuditEntry; message: string }
+    | undefined {
+    const policy = this.deps.policy;
+    const scopes = req.scopes?.length ? req.scopes : [{ role: 'resource', id: req.resourceId }];
+    const primary = policy.rulesFor(policyScopeOf(req.resourceId, target.type));
+    const rules = primary.length ? policy.rulesForAll(scopes.map((s) => policyScopeOf(s.id, target.type))) : [];
+    const refusedBy = rules.find((r) => !policy.includes(r.requesters, req.requester));
+    if (!rules.length || refusedBy) {
+      const why = !rules.length ? 'no rule of the policy in force covers it any more' : `policy rule "${refusedBy!.name}" no longer lists ${req.requester.name} as a requester`;
+      return {
+        state: 'failed',
+        patch: { result: { status: 'failed', message: `Stopped before the write: ${why}.` } },
+        audit: { actor: { system: 'executor' }, event: 'policy_reapplied', data: { policyHash: policy.hash, previousHash: req.policyHash ?? null, outcome: 'refused', reason: why } },
+        message: `⛔ ${req.id}: nothing was changed in Azure — ${why}.`,
+      };
+    }
+    const terms = this.terms(rules, req.irreversible ?? false);
+    const { pendingHours: _unused, ...kept } = terms;
+    void _unused;
+    const next = { ...req, ...kept };
+    const standing = this.standingOf(next);
+    if (standing.satisfied) return undefined;
+    const dropped = approvalsFor(req).filter((a) => standing.dropped.includes(accountKey(a.approver))).map((a) => a.approver.name);
+    const missing = standing.rules.filter((r) => r.counted.length < r.required).map((r) => `"${r.rule}" has ${r.counted.length} of ${r.required}`);
+    const note = `The policy changed before the write: ${dropped.length ? `approvals by ${dropped.join(', ')} no longer count; ` : ''}${missing.join('; ')}.`;
+    return {
+      state: 'pending_approval',
+      patch: { ...kept, standing: standing.view, policyNote: note },
+      audit: { actor: { system: 'executor' }, event: 'policy_reapplied', data: { policyHash: policy.hash, previousHash: req.policyHash ?? null, outcome: 'waiting', dropped, rules: standing.view } },
+      message: `⏸️ ${req.id}: nothing was changed in Azure yet. ${note} It waits for approval again.`,
+    };
   }
 
   /**
@@ -625,6 +829,19 @@ export function executeJob(requestId: string): JobSpec {
 function clip(s: string, n: number): string {
   const chars = [...s];
   return chars.length <= n ? s : `${chars.slice(0, n - 1).join('')}…`;
+}
+
+function notVisible(id: string): string {
+  return `You cannot see ${id} from here: ask in the conversation where it was requested. Elsewhere, only its requester, its approvers and the policy's auditors can see it.`;
+}
+
+function notCovered(resourceId: string): string {
+  return `You can look at ${clip(resourceId.split('/').pop() ?? resourceId, 80)} through the bot only where the policy names you as a requester or approver for it (or as an auditor).`;
+}
+
+/** Teams conversation ids may carry a `;messageid=` suffix (a thread in a channel): compare without it. */
+export function sameConversation(a: string, b: string): boolean {
+  return a.split(';')[0]!.toLowerCase() === b.split(';')[0]!.toLowerCase() && a !== '';
 }
 
 /** The conversation id a request was made in, for policy and listing. */

@@ -5,14 +5,14 @@
 // the ARM code and correlation id.
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
-import { cardText } from '../helpers/connector';
+import { cardText, clickData } from '../helpers/connector';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { BOB, cardAction, post } from '../helpers/teams';
 
 let bot: TestBot;
 beforeAll(async () => {
   bot = await startBot(
-    parsePolicy(`version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline'),
+    parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline'),
     { ARM_TIMEOUT_MS: '700' },
     undefined,
     { armTuning: { maxRetries: 3, retryDelayMs: 30, defaultPollMs: 50, maxOperationMs: 5000 }, resumePollMs: 50, queueTuning: { retryBaseMs: 50 } },
@@ -33,7 +33,7 @@ async function run(data: Record<string, string>) {
   const conversation = `conv-${data.name}`;
   const { requestId, formMsg, text } = await submitForm(bot, data, undefined, conversation);
   expect(text).toMatch(/Waiting for 1 more approval/);
-  await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', { requestId }, formMsg, conversation));
+  await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, formMsg), formMsg, conversation));
   const end = Date.now() + 25_000;
   for (;;) {
     const req = (await bot.store.getRequest(requestId!))!;

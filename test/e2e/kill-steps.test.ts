@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type RecordedRequest, type Simulator } from '../../src/simulator';
 import { policyAllowingEveryone, startChildBot, type ChildBot } from '../helpers/child-bot';
-import { cardText, startConnector, type ConnectorActivity, type FakeConnector } from '../helpers/connector';
+import { cardText, startConnector, type ConnectorActivity, type FakeConnector, clickData } from '../helpers/connector';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, cardAction, post } from '../helpers/teams';
 
@@ -69,7 +69,7 @@ describe('SIGKILL at each step of execution, then restart', () => {
       if (r.method === 'PUT' && r.path.endsWith(`/${name}`)) putSeen = true;
     });
     const chatKill = 'chat' in at ? connector.waitFor((a) => at.chat(a, requestId), 20_000, 'kill point in chat').then(kill) : undefined;
-    await post(url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg, conv));
+    await post(url, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg, conv));
     await chatKill;
     await victim.exited;
     offArm();

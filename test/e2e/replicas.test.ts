@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { SIM_RG, SIM_RG_WEST, startSimulator, type Simulator } from '../../src/simulator';
 import { startChildBot, type ChildBot } from '../helpers/child-bot';
-import { cardText, startConnector, type FakeConnector } from '../helpers/connector';
+import { cardText, startConnector, type FakeConnector, clickData } from '../helpers/connector';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, CAROL, cardAction, message, post } from '../helpers/teams';
 
@@ -57,7 +57,8 @@ beforeAll(async () => {
   writeFileSync(
     join(dir, 'policy.yaml'),
     [
-      'version: 1',
+      'version: 2',
+      'tenants: { teams: ["*"], slack: ["*"] }',
       'rules:',
       '  - name: quick-expiry',
       `    match: { resourceGroups: ["${SIM_RG_WEST}"] }`,
@@ -136,8 +137,8 @@ describe('two replicas on one PostgreSQL', () => {
     const made = await Promise.all([0, 1, 2, 3].map((i) => submit(i % 2 ? a : b, fluid(`fr-many-${i}-${Math.random().toString(36).slice(2, 6)}`))));
     await Promise.all(
       made.flatMap(({ formMsg, requestId }, i) => [
-        post(i % 2 ? a : b, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg)),
-        post(i % 2 ? b : a, cardAction(connector.url, CAROL, 'request.approve', { requestId }, formMsg)),
+        post(i % 2 ? a : b, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg)),
+        post(i % 2 ? b : a, cardAction(connector.url, CAROL, 'request.approve', clickData(connector, formMsg), formMsg)),
       ]),
     );
     for (const { formMsg } of made) await connector.waitFor((x) => x.kind === 'update' && x.id === formMsg && /Created and verified/.test(cardText(x.activity)), 40_000, `final card ${formMsg}`);
@@ -164,8 +165,8 @@ describe('two replicas on one PostgreSQL', () => {
     const off = sim.onRequest((r) => {
       if (r.method === 'GET' && r.path.includes('/operationStatuses/')) first.child.kill('SIGKILL');
     });
-    await post(a, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
-    await post(a, cardAction(connector.url, CAROL, 'request.approve', { requestId }, formMsg));
+    await post(a, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg));
+    await post(a, cardAction(connector.url, CAROL, 'request.approve', clickData(connector, formMsg), formMsg));
     await first.exited;
     off();
     await connector.waitFor((x) => x.kind === 'update' && x.id === formMsg && /Created with customer data storage and verified/.test(cardText(x.activity)), 60_000, 'finished by the other replica');

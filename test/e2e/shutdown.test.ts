@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { policyAllowingEveryone, startChildBot, type ChildBot } from '../helpers/child-bot';
-import { cardText, startConnector, type FakeConnector } from '../helpers/connector';
+import { cardText, startConnector, type FakeConnector, clickData } from '../helpers/connector';
 import { fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, cardAction, post } from '../helpers/teams';
 
@@ -54,7 +54,7 @@ it('SIGTERM under load: every acknowledged submission and approval is carried ou
     const name = fresh[i]!;
     deliveries.push(safePost(url, cardAction(connector.url, ALICE, 'form.submit', form(name), `form-${name}`)).then((r) => ({ kind: 'submit' as const, key: name, status: r.status })));
     const w = waiting[i % waiting.length]!;
-    if (i < waiting.length) deliveries.push(safePost(url, cardAction(connector.url, BOB, 'request.approve', { requestId: w.requestId }, w.formMsg)).then((r) => ({ kind: 'approve' as const, key: w.name, status: r.status })));
+    if (i < waiting.length) deliveries.push(safePost(url, cardAction(connector.url, BOB, 'request.approve', clickData(connector, w.formMsg), w.formMsg)).then((r) => ({ kind: 'approve' as const, key: w.name, status: r.status })));
     if (i === 5) setTimeout(() => bot!.child.kill('SIGTERM'), 0);
     await new Promise((r) => setTimeout(r, 15));
   }

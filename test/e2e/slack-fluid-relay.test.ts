@@ -18,7 +18,7 @@ let bot: TestBot;
 beforeAll(async () => {
   slack = await startSlackStandIn({ users: { U0ALEX: { name: 'alex' }, U0RILEY: { name: 'riley' }, U0SAM: { name: 'sam' } } });
   const policy = parsePolicy(
-    `version: 1\nrules:\n  - name: slack\n    requesters: ["slack:${ALEX.id}"]\n    approvers: ["slack:${RILEY.id}", "slack:${SAM.id}", "slack:${ALEX.id}"]\n    approvalsRequired: 1\n`,
+    `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: slack\n    requesters: ["slack:T0LOCAL01/${ALEX.id}"]\n    approvers: ["slack:T0LOCAL01/${RILEY.id}", "slack:T0LOCAL01/${SAM.id}", "slack:T0LOCAL01/${ALEX.id}"]\n    approvalsRequired: 1\n`,
     'slack-policy',
   );
   bot = await startBot(policy, { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.url });

@@ -9,7 +9,7 @@ import { parsePolicy } from '../../src/workflow/policy';
 import { startConnector, type FakeConnector } from '../helpers/connector';
 import { ALICE, message, post } from '../helpers/teams';
 
-const POLICY = parsePolicy('version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n', 'inline');
+const POLICY = parsePolicy('version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n', 'inline');
 
 let sim: Simulator;
 let store: Store;

@@ -4,13 +4,13 @@
 import { SIM_CHAOS_CONTAINER, SIM_CHAOS_EXISTING, SIM_IDENTITY, SIM_KEY, SIM_LOCATION, SIM_RBAC_VAULT, SIM_STORAGE_CMK, SIM_STORAGE_NO_BLOB_ROLE, SIM_STORAGE_NO_CMK, SIM_STORAGE_PRIVATE, simChaosId, simChaosVmTargetId, simIdentityId, simKeyUrl, simStorageId } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
-import { cardText, firstCard } from '../helpers/connector';
+import { cardText, firstCard, clickData } from '../helpers/connector';
 import { chaosExperimentForm } from '../helpers/forms';
 import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
 
 let bot: TestBot;
 beforeAll(async () => {
-  bot = await startBot(parsePolicy(`version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline'));
+  bot = await startBot(parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline'));
 });
 afterAll(() => bot?.close());
 beforeEach(() => {
@@ -21,7 +21,7 @@ beforeEach(() => {
 const chaos = (over: Record<string, string> = {}) => chaosExperimentForm(`exp-${Math.random().toString(36).slice(2, 8)}`, over);
 
 async function approveAndWait(requestId: string, formMsg: string, done: RegExp) {
-  await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', { requestId }, formMsg));
+  await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, formMsg), formMsg));
   return bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && done.test(cardText(a.activity)), 20000, 'final card');
 }
 

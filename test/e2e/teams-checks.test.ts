@@ -48,7 +48,7 @@ import { BOB, message, post } from '../helpers/teams';
 
 let bot: TestBot;
 beforeAll(async () => {
-  bot = await startBot(parsePolicy('version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n', 'inline'));
+  bot = await startBot(parsePolicy('version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n', 'inline'));
 });
 afterAll(() => bot?.close());
 

@@ -21,17 +21,18 @@ import {
 import type { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
-import { cardText, firstCard, type FakeConnector } from '../helpers/connector';
+import { cardText, firstCard, type FakeConnector, clickData } from '../helpers/connector';
 import { ALICE, BOB, CAROL, MALLORY, cardAction, message, post } from '../helpers/teams';
 
 const POLICY = parsePolicy(
   `
-version: 1
+version: 2
+tenants: { teams: ["*"], slack: ["*"] }
 groups:
-  approvers: ["teams:${BOB.aadObjectId}", "teams:${CAROL.aadObjectId}", "teams:${ALICE.aadObjectId}"]
+  approvers: ["teams:tenant-1/${BOB.aadObjectId}", "teams:tenant-1/${CAROL.aadObjectId}", "teams:tenant-1/${ALICE.aadObjectId}"]
 rules:
   - name: demo
-    requesters: ["teams:${ALICE.aadObjectId}"]
+    requesters: ["teams:tenant-1/${ALICE.aadObjectId}"]
     approvers: ["group:approvers"]
     approvalsRequired: 1
 `,
@@ -107,25 +108,26 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     expect(text).toMatch(/\[Approve\]/);
 
     // The approvers are told in the conversation.
-    await connector.waitFor((a) => new RegExp(`🔔 ${requestId} needs 2 approvals \\(one more than usual: it can never be undone\\) from: teams:aad-bob-0002`).test(a.activity.text ?? ''), 5000, 'approver notice');
+    await connector.waitFor((a) => new RegExp(`🔔 ${requestId} needs 2 approvals \\(one more than usual: it can never be undone\\) from: teams:tenant-1/aad-bob-0002`).test(a.activity.text ?? ''), 5000, 'approver notice');
 
     // 3. The requester cannot approve their own request, even though the policy lists them.
-    const self = await post(app.url, cardAction(connector.url, ALICE, 'request.approve', { requestId }, formMsg));
+    const self = await post(app.url, cardAction(connector.url, ALICE, 'request.approve', clickData(connector, formMsg), formMsg));
     expect(self.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
     expect(String(self.body?.value)).toMatch(/You requested .* so you cannot approve it/);
     expect((await store.getRequest(requestId))?.state).toBe('pending_approval');
 
     // 4. Someone outside the policy cannot approve either.
-    const outsider = await post(app.url, cardAction(connector.url, MALLORY, 'request.approve', { requestId }, formMsg));
+    const outsider = await post(app.url, cardAction(connector.url, MALLORY, 'request.approve', clickData(connector, formMsg), formMsg));
     expect(String(outsider.body?.value)).toMatch(/not an approver/);
     expect(sim.writes()).toHaveLength(0);
 
     // 5. Bob approves (1 of 2), then Carol → the bot writes, verifies and updates the card in place.
-    const approve = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    const bobClick = clickData(connector, formMsg);
+    const approve = await post(app.url, cardAction(connector.url, BOB, 'request.approve', bobClick, formMsg));
     expect(approve.body?.type).toBe('application/vnd.microsoft.card.adaptive');
     expect(cardText(approve.body?.value as never)).toMatch(/Waiting for 1 more approval/);
     expect(sim.writes()).toHaveLength(0);
-    await post(app.url, cardAction(connector.url, CAROL, 'request.approve', { requestId }, formMsg));
+    await post(app.url, cardAction(connector.url, CAROL, 'request.approve', clickData(connector, formMsg), formMsg));
     const done = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Created and verified/.test(cardText(a.activity)), 15000, 'final card');
     const finalText = cardText(done.activity);
     expect(finalText).toMatch(/This request is done/);
@@ -162,11 +164,11 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
 
     // The same click again (a Teams redelivery, or a double click) gets the first answer back
     // and is not a second decision.
-    const again = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    const again = await post(app.url, cardAction(connector.url, BOB, 'request.approve', bobClick, formMsg));
     expect(cardText(again.body?.value as never)).toMatch(/Waiting for 1 more approval/);
     // A click from the card as it is now (it carries the digest) is refused: the request is done.
     const { digest } = (await store.getRequest(requestId))!;
-    const late = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId, digest }, formMsg));
+    const late = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId, digest }, 'status-card-copy'));
     expect(String(late.body?.value)).toMatch(/is done; it cannot be approved now/);
     await app.queue.drain();
     expect(sim.writes()).toHaveLength(1);
@@ -188,8 +190,8 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     expect(text).toMatch(finding);
     expect(text).toMatch(remedy);
     expect(text).not.toMatch(/\[Approve\]/);
-    // Even a forged Approve click cannot move it.
-    const forced = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    // Even a forged Approve click (with the request's real digest) cannot move it.
+    const forced = await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId, digest: (await store.getRequest(requestId))!.digest }, formMsg));
     expect(String(forced.body?.value)).toMatch(/blocked by failing checks; it cannot be approved now/);
     expect((await store.getRequest(requestId))?.state).toBe('checked');
     expect(sim.writes()).toHaveLength(0);
@@ -208,9 +210,10 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
 
   it('rejection needs a reason and ends the request', async () => {
     const { requestId, formMsg } = await submit(formData());
-    const noReason = await post(app.url, cardAction(connector.url, BOB, 'request.reject', { requestId }, formMsg));
+    const reject = clickData(connector, formMsg, 'request.reject');
+    const noReason = await post(app.url, cardAction(connector.url, BOB, 'request.reject', reject, formMsg));
     expect(String(noReason.body?.value)).toMatch(/give a reason/);
-    const r = await post(app.url, cardAction(connector.url, BOB, 'request.reject', { requestId, reason: 'Use the prod vault' }, formMsg));
+    const r = await post(app.url, cardAction(connector.url, BOB, 'request.reject', { ...reject, reason: 'Use the prod vault' }, formMsg));
     expect(cardText(r.body?.value as never)).toMatch(/This request is rejected/);
     await connector.waitFor((a) => /rejected by Bob Approver: Use the prod vault/.test(a.activity.text ?? ''), 5000, 'rejection post');
     expect(sim.writes()).toHaveLength(0);
@@ -218,7 +221,8 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
 
   it('the Action.Submit fallback (older clients) approves through the same rules and updates the card', async () => {
     const { requestId, formMsg } = await submit(formData());
-    const submitApprove = (user: typeof ALICE) => ({ ...message(connector.url, user, ''), text: undefined, replyToId: formMsg, value: { verb: 'request.approve', requestId } });
+    const shown = clickData(connector, formMsg);
+    const submitApprove = (user: typeof ALICE) => ({ ...message(connector.url, user, ''), text: undefined, replyToId: formMsg, value: { verb: 'request.approve', requestId, digest: shown.digest } });
     await post(app.url, submitApprove(ALICE));
     await connector.waitFor((a) => /You requested .* so you cannot approve it/.test(a.activity.text ?? ''), 5000, 'self-approval refusal');
     await post(app.url, submitApprove(BOB));
@@ -231,8 +235,8 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     const { requestId, formMsg } = await submit(formData({ keyVersion: 'latest' }));
     // After the request was checked, someone disables the key in the vault.
     sim.state.patch(`${simVaultId(SIM_RBAC_VAULT)}/keys/${SIM_KEY}`, { properties: { attributes: { enabled: false } } });
-    await post(app.url, cardAction(connector.url, BOB, 'request.approve', { requestId }, formMsg));
-    await post(app.url, cardAction(connector.url, CAROL, 'request.approve', { requestId }, formMsg));
+    await post(app.url, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg));
+    await post(app.url, cardAction(connector.url, CAROL, 'request.approve', clickData(connector, formMsg), formMsg));
     const stopped = await connector.waitFor((a) => /nothing was changed in Azure — checks now fail: key.enabled/.test(a.activity.text ?? ''), 15000, 'stop notice');
     expect(stopped.activity.text).toMatch(/Earlier approvals no longer count/);
     const card = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Stopped before the write/.test(cardText(a.activity)), 5000, 'failed card');

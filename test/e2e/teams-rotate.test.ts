@@ -4,12 +4,12 @@
 import { SIM_CHAOS_CMK, SIM_FLUID_CMK, SIM_FLUID_STALE, SIM_IDENTITY, SIM_IDENTITY_INHERITED, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, SIM_ROTATED_KEY, simChaosId, simFluidRelayId, simIdentityId, simKeyUrl } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
-import { cardText, firstCard } from '../helpers/connector';
+import { cardText, firstCard, clickData } from '../helpers/connector';
 import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
 
 let bot: TestBot;
 beforeAll(async () => {
-  bot = await startBot(parsePolicy(`version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline'));
+  bot = await startBot(parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline'));
 });
 afterAll(() => bot?.close());
 beforeEach(() => bot.sim.reset());
@@ -41,7 +41,7 @@ describe('rotate', () => {
     // Property by property, what the PATCH changes.
     expect(text).toContain(`What changes\n• properties.encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl: ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, SIM_KEY_VERSION_CURRENT)} → ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)}`);
     expect(text).not.toMatch(/• identity\./); // the identity stays as it is
-    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', { requestId }, formMsg));
+    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, formMsg), formMsg));
     await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Key changed and verified/.test(cardText(a.activity)), 15000, 'done');
     const writes = bot.sim.writes();
     expect(writes.map((w) => w.method)).toEqual(['PATCH']);
@@ -80,7 +80,7 @@ describe('rotate', () => {
     expect(text).toMatch(/❌ \*\*storage.blob-write\*\* — Identity id-inherited cannot write blobs/);
     // With the identity it already uses, everything passes and the PATCH carries only the identity.
     const ok = await submitForm(bot, { targetType: 'chaos-identity', resourceId: simChaosId(SIM_CHAOS_CMK), identityId: simIdentityId(SIM_IDENTITY) });
-    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', { requestId: ok.requestId }, ok.formMsg));
+    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, ok.formMsg), ok.formMsg));
     await bot.connector.waitFor((a) => a.kind === 'update' && a.id === ok.formMsg && /Identity changed and verified/.test(cardText(a.activity)), 15000, 'done');
     const patch = bot.sim.writes().find((w) => w.method === 'PATCH')!;
     expect(patch.query['api-version']).toBe('2023-10-27-preview');

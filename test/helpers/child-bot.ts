@@ -14,7 +14,7 @@ export interface ChildBot {
 }
 
 export function policyAllowingEveryone(): string {
-  return 'version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n';
+  return 'version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n';
 }
 
 export function startChildBot(sim: Simulator, env: Record<string, string>): Promise<ChildBot> {

@@ -107,3 +107,22 @@ export function cardText(activity: ConnectorActivity['activity'] | Record<string
 export function firstCard(activity: ConnectorActivity['activity'] | undefined): Record<string, unknown> | undefined {
   return activity?.attachments?.find((a) => a.contentType === 'application/vnd.microsoft.card.adaptive')?.content;
 }
+
+/**
+ * The data a person's click on `verb` sends, read from the card as the message shows it now (a real
+ * Teams client sends exactly this: the request id and the digest of the card it rendered).
+ */
+export function clickData(connector: Pick<FakeConnector, 'messages'>, messageId: string, verb = 'request.approve'): Record<string, unknown> {
+  const found: Array<Record<string, unknown>> = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.verb === verb && o.data && typeof o.data === 'object') found.push(o.data as Record<string, unknown>);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(connector.messages.get(messageId));
+  if (!found[0]) throw new Error(`message ${messageId} shows no ${verb} action`);
+  return found[0];
+}

@@ -29,7 +29,7 @@ beforeAll(async () => {
   // The Web API client writes refused calls to console.error; the logged failures are what we assert.
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
   slack = await startSlackStandIn({ users: { U0ALEX: { name: 'alex' }, U0RILEY: { name: 'riley' }, U0MALLORY: { name: 'mallory' } } });
-  const policy = parsePolicy(`version: 1\nrules:\n  - name: slack\n    requesters: ["slack:${ALEX.id}"]\n    approvers: ["slack:${RILEY.id}"]\n`, 'property-policy');
+  const policy = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: slack\n    requesters: ["slack:T0LOCAL01/${ALEX.id}"]\n    approvers: ["slack:T0LOCAL01/${RILEY.id}"]\n    irreversibleExtraApprovals: 0\n`, 'property-policy');
   h = await startHarness(policy, { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.url });
   // One open form, as a person who ran /cmk new fluid-relay has.
   const updates = slack.callsTo('views.update').length;

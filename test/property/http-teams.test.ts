@@ -31,7 +31,7 @@ import {
 } from './support';
 
 const POLICY = parsePolicy(
-  `version: 1\nrules:\n  - name: hostile\n    requesters: ["teams:${ALICE.aadObjectId}"]\n    approvers: ["teams:${BOB.aadObjectId}"]\n    approvalsRequired: 1\n`,
+  `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: hostile\n    requesters: ["teams:tenant-1/${ALICE.aadObjectId}"]\n    approvers: ["teams:tenant-1/${BOB.aadObjectId}"]\n    approvalsRequired: 1\n    irreversibleExtraApprovals: 0\n`,
   'property-policy',
 );
 /** A run that hangs is a counterexample too (fast-check reports it with its seed). */

@@ -25,11 +25,11 @@ function parseOrRefuse(text: string, mentions?: string): Policy | undefined {
   }
 }
 
-const actor = fc.record({ platform: fc.constantFrom('teams' as const, 'slack' as const), id: fc.oneof(fc.constantFrom('aad-alice', 'U0ALEX', 'aad-bob'), hostileText(30)) });
+const actor = fc.record({ platform: fc.constantFrom('teams' as const, 'slack' as const), tenant: fc.oneof(fc.constantFrom('tenant-1', 'T0LOCAL01'), hostileText(20)), id: fc.oneof(fc.constantFrom('aad-alice', 'U0ALEX', 'aad-bob'), hostileText(30)) });
 const scope = fc.record({ subscriptionId: fc.oneof(fc.uuid(), hostileText(40)), resourceGroup: fc.oneof(fc.constantFrom('rg-prod-eu', 'rg-dev'), hostileText(90)), targetType: fc.oneof(fc.constantFrom('fluid-relay', 'storage-cmk'), hostileText(20)) });
 
 /** Every question the workflow asks a policy, for any actor, scope and conversation. */
-function expectAnswers(p: Policy, a: { platform: 'teams' | 'slack'; id: string }, s: { subscriptionId: string; resourceGroup: string; targetType: string }, conversation: string): void {
+function expectAnswers(p: Policy, a: { platform: 'teams' | 'slack'; id: string; tenant?: string }, s: { subscriptionId: string; resourceGroup: string; targetType: string }, conversation: string): void {
   const rule = p.ruleFor(s);
   for (const r of rule ? [rule] : p.doc.rules) {
     expect(typeof p.includes(r.requesters, a)).toBe('boolean');
@@ -38,11 +38,13 @@ function expectAnswers(p: Policy, a: { platform: 'teams' | 'slack'; id: string }
     for (const d of p.describeApprovers(r)) expect(typeof d).toBe('string');
     expect(Number.isInteger(p.approvalsNeeded(r, true))).toBe(true);
   }
+  expect(typeof p.admitsTenant(a.platform, a.tenant)).toBe('boolean');
+  expect(typeof p.personOf(a)).toBe('string');
 }
 
 describe('parsePolicy: hostile files', () => {
   it('any text is a policy or a PolicyError naming the file, never another exception', () => {
-    const yamlish = fc.array(fc.oneof(fc.constantFrom('version: 1\n', 'rules:\n', '  - name: r\n', '    requesters: ["*"]\n', '    approvers: ["*"]\n', '- ', ': ', '&a ', '*a ', '!!binary ', '---\n', '{', '[', '"', "'", '? ', '|\n', '>\n', '  ', '\n'), nasty(), fc.string({ maxLength: 10 })), { maxLength: 30 }).map((a) => a.join(''));
+    const yamlish = fc.array(fc.oneof(fc.constantFrom('version: 2\n', 'tenants: {teams: ["*"]}\n', 'rules:\n', '  - name: r\n', '    requesters: ["*"]\n', '    approvers: ["*"]\n', '- ', ': ', '&a ', '*a ', '!!binary ', '---\n', '{', '[', '"', "'", '? ', '|\n', '>\n', '  ', '\n'), nasty(), fc.string({ maxLength: 10 })), { maxLength: 30 }).map((a) => a.join(''));
     fc.assert(
       fc.property(fc.oneof(hostileText(400), yamlish), (text) => {
         const p = parseOrRefuse(text);
@@ -56,7 +58,7 @@ describe('parsePolicy: hostile files', () => {
   it('any JSON document (prototype keys included) is a policy or a PolicyError naming the file', () => {
     const doc = fc.oneof(
       fc.json({ maxDepth: 5 }),
-      fc.tuple(parsedJson(3), protoKey()).map(([v, k]) => `{"version":1,${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'},"rules":[{"name":"r","requesters":["*"],"approvers":["*"],${JSON.stringify(k)}:{"approvalsRequired":0}}]}`),
+      fc.tuple(parsedJson(3), protoKey()).map(([v, k]) => `{"version":2,${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'},"rules":[{"name":"r","requesters":["*"],"approvers":["*"],${JSON.stringify(k)}:{"approvalsRequired":0}}]}`),
     );
     fc.assert(
       fc.property(doc, (text) => {
@@ -82,7 +84,16 @@ describe('parsePolicy: hostile files', () => {
 
 const name = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_.'), minLength: 1, maxLength: 12 });
 const groupName = name.filter((n) => !(PROTO_KEYS as readonly string[]).includes(n));
-const person = fc.oneof(fc.uuid().map((u) => `teams:${u}`), fc.string({ unit: fc.constantFrom(...'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789'), minLength: 3, maxLength: 11 }).map((u) => `slack:U${u}`));
+const slackId = fc.string({ unit: fc.constantFrom(...'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789'), minLength: 3, maxLength: 11 });
+/** An account as the policy names it: `teams:<tenant>/<object id>` or `slack:<team>/<user id>`. */
+const person = fc.oneof(fc.tuple(fc.uuid(), fc.uuid()).map(([t, u]) => `teams:${t}/${u}`), fc.tuple(slackId, slackId).map(([t, u]) => `slack:T${t}/U${u}`));
+
+/** Conservatively satisfiable: enough distinct people even when the requester is one of them. */
+function satisfiable(groups: Record<string, string[]>, r: { approvers: string[]; approvalsRequired?: number; irreversibleExtraApprovals?: number }): boolean {
+  if (r.approvers.includes('*')) return true;
+  const people = new Set(r.approvers.flatMap((x) => (x.startsWith('group:') ? groups[x.slice(6)]! : [x])).map((x) => x.toLowerCase()));
+  return people.size - 1 >= (r.approvalsRequired ?? 1) + (r.irreversibleExtraApprovals ?? 1);
+}
 
 const validDoc = fc
   .dictionary(groupName, fc.array(person, { minLength: 1, maxLength: 3 }), { maxKeys: 3 })
@@ -94,14 +105,19 @@ const validDoc = fc
         match: fc.record({ subscriptions: fc.array(fc.oneof(fc.uuid(), fc.constant('*')), { minLength: 1, maxLength: 2 }), resourceGroups: fc.array(fc.oneof(name, name.map((n) => `${n}*`), fc.constant('*')), { minLength: 1, maxLength: 2 }), targets: fc.array(fc.constantFrom('*', 'fluid-relay', 'storage-cmk', 'chaos-*'), { minLength: 1, maxLength: 2 }) }, { requiredKeys: [] }),
         requesters: fc.array(principal, { minLength: 1, maxLength: 3 }),
         approvers: fc.array(principal, { minLength: 1, maxLength: 3 }),
-        approvalsRequired: fc.integer({ min: 1, max: 10 }),
-        irreversibleExtraApprovals: fc.integer({ min: 0, max: 10 }),
+        approvalsRequired: fc.integer({ min: 1, max: 3 }),
+        irreversibleExtraApprovals: fc.integer({ min: 0, max: 2 }),
         pendingHours: fc.double({ min: 0.5, max: 720, noNaN: true }),
         conversations: fc.array(fc.oneof(fc.constant('*'), name.map((c) => `teams:${c}`), name.map((c) => `slack:C${c}`)), { minLength: 1, maxLength: 2 }),
       },
       { requiredKeys: ['name', 'requesters', 'approvers'] },
     );
-    return fc.record({ version: fc.constant(1), groups: fc.constant(groups), rules: fc.array(rule, { minLength: 1, maxLength: 3 }) });
+    return fc.record({
+      version: fc.constant(2),
+      tenants: fc.constant({ teams: ['*'], slack: ['*'] }),
+      groups: fc.constant(groups),
+      rules: fc.uniqueArray(rule.filter((r) => satisfiable(groups, r)), { minLength: 1, maxLength: 3, selector: (r) => r.name.toLowerCase() }),
+    });
   });
 
 const render = (doc: unknown) => fc.constantFrom('yaml', 'json', 'json-pretty').map((f) => (f === 'yaml' ? toYaml(doc) : f === 'json' ? JSON.stringify(doc) : JSON.stringify(doc, null, 2)));
@@ -126,14 +142,18 @@ describe('parsePolicy: valid documents round-trip', () => {
     fc.assert(
       fc.property(validDoc, actor, (d, a) => {
         const p = parsePolicy(JSON.stringify(d), SOURCE);
-        const me = `${a.platform}:${a.id}`.toLowerCase();
+        const me = `${a.platform}:${a.tenant}/${a.id}`.toLowerCase();
         for (const r of p.doc.rules) {
           const expanded = r.approvers.flatMap((x) => (x.startsWith('group:') ? d.groups[x.slice(6)]! : [x]));
-          expect(p.includes(r.approvers, a)).toBe(expanded.some((x) => x === '*' || x.toLowerCase() === me));
+          // Nobody without a signed id; otherwise "*" or the account (or its person) named.
+          expect(p.includes(r.approvers, a)).toBe(a.id.trim() !== '' && expanded.some((x) => x === '*' || x.toLowerCase() === me));
         }
         // A named person is found.
         const someone = d.rules.flatMap((r) => r.approvers).find((x) => /^(teams|slack):/.test(x));
-        if (someone) expect(p.includes(d.rules.flatMap((r) => r.approvers), { platform: someone.split(':')[0] as 'teams', id: someone.slice(someone.indexOf(':') + 1).toUpperCase() })).toBe(true);
+        if (someone) {
+          const [tenant, id] = someone.slice(someone.indexOf(':') + 1).split('/');
+          expect(p.includes(d.rules.flatMap((r) => r.approvers), { platform: someone.split(':')[0] as 'teams', tenant: tenant!.toUpperCase(), id: id!.toUpperCase() })).toBe(true);
+        }
       }),
       { numRuns: 80 },
     );
@@ -147,7 +167,8 @@ describe('parsePolicy: valid documents round-trip', () => {
     const value = fc.array(fc.oneof(piece.filter((c) => c !== '*'), fc.constant('a')), { maxLength: 10 }).map((a) => a.join(''));
     fc.assert(
       fc.property(pattern, value, (pat, v) => {
-        const p = parsePolicy(JSON.stringify({ version: 1, rules: [{ name: 'r', match: { resourceGroups: [pat] }, requesters: ['*'], approvers: ['*'] }] }), SOURCE);
+        fc.pre(v !== ''); // an empty resource group is a subscription-wide scope: every group of it
+        const p = parsePolicy(JSON.stringify({ version: 2, rules: [{ name: 'r', match: { resourceGroups: [pat] }, requesters: ['*'], approvers: ['*'] }] }), SOURCE);
         expect(Boolean(p.ruleFor({ subscriptionId: 's', resourceGroup: v, targetType: 't' }))).toBe(ref(pat, v));
       }),
       UNIT_RUNS,
@@ -157,7 +178,7 @@ describe('parsePolicy: valid documents round-trip', () => {
   it('a glob with many stars cannot stall rule matching (a requester chooses the resource group name)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 8, max: 30 }), fc.constantFrom('-', 'a', '.'), fc.integer({ min: 40, max: 90 }), (stars, sep, n) => {
-        const p = parsePolicy(JSON.stringify({ version: 1, rules: [{ name: 'r', match: { resourceGroups: [`${`*${sep}`.repeat(stars)}x`] }, requesters: ['*'], approvers: ['*'] }] }), SOURCE);
+        const p = parsePolicy(JSON.stringify({ version: 2, rules: [{ name: 'r', match: { resourceGroups: [`${`*${sep}`.repeat(stars)}x`] }, requesters: ['*'], approvers: ['*'] }] }), SOURCE);
         const started = Date.now();
         expect(p.ruleFor({ subscriptionId: 's', resourceGroup: sep.repeat(n), targetType: 't' })).toBeUndefined();
         expect(Date.now() - started).toBeLessThan(200);
@@ -171,13 +192,13 @@ describe('parsePolicy: valid documents round-trip', () => {
 
 /** Paths into a valid document, and values that are wrong there. */
 const BAD_VALUES: Array<[string, fc.Arbitrary<unknown>]> = [
-  ['version', fc.oneof(fc.constantFrom(0, 2, '1', null, true, 1.5), hostileText(20))],
+  ['version', fc.oneof(fc.constantFrom(0, 1, 3, '2', null, true, 1.5), hostileText(20))],
   ['groups', fc.oneof(fc.constantFrom('x', 1, null, true), fc.array(fc.string(), { minLength: 1, maxLength: 2 }))],
   ['rules', fc.oneof(fc.constantFrom('x', 1, null, {}), fc.constant([]))],
   ['rules.0', fc.constantFrom('x', 1, null, [], {})],
   ['rules.0.name', fc.constantFrom('', 1, null, [], {})],
   ['rules.0.requesters', fc.oneof(fc.constantFrom('*', 1, null, {}), fc.constant([]))],
-  ['rules.0.approvers.0', fc.oneof(hostileText(30).filter((s) => !/^(\*|(teams|slack):[^\s]+|group:[\w.-]+)$/.test(s)), fc.constantFrom('bob', 'teams:', 'teams: bob', 'slack:U 1', 'group:', 'group:a b', 'TEAMS:x', 1, null, {}))],
+  ['rules.0.approvers.0', fc.oneof(hostileText(30).filter((s) => !/^(\*|(teams|slack):[^\s/]+\/[^\s/]+|(group|person):[\w.-]{1,64})$/.test(s)), fc.constantFrom('bob', 'teams:', 'teams: bob', 'teams:aad-bob', 'slack:U1', 'slack:U 1', 'group:', 'group:a b', 'TEAMS:x', 1, null, {}))],
   ['rules.0.approvalsRequired', fc.oneof(fc.constantFrom(0, -1, 11, 1.5, '2', null, true, Infinity), fc.integer({ min: 11 }))],
   ['rules.0.irreversibleExtraApprovals', fc.constantFrom(-1, 11, 0.5, '1', null)],
   ['rules.0.pendingHours', fc.constantFrom(0, -1, 721, 1e9, '24', null, Infinity)],
@@ -228,14 +249,17 @@ describe('parsePolicy: near-valid documents are refused, naming the key', () => 
       fc.property(protoKey(), person, person, (g, member, outsider) => {
         fc.pre(member.toLowerCase() !== outsider.toLowerCase());
         // JSON text, so the group name arrives as an own key exactly as from a file.
-        const text = `{"version":1,"groups":{${JSON.stringify(g)}:[${JSON.stringify(member)}]},"rules":[{"name":"r","requesters":["*"],"approvers":[${JSON.stringify(`group:${g}`)}]}]}`;
+        const text = `{"version":2,"groups":{${JSON.stringify(g)}:[${JSON.stringify(member)}]},"rules":[{"name":"r","requesters":[${JSON.stringify(outsider)}],"approvers":[${JSON.stringify(`group:${g}`)}],"irreversibleExtraApprovals":0,"approvalsRequired":1}]}`;
         const p = parseOrRefuse(text, g === '__proto__' ? 'groups.__proto__' : undefined);
         if (!p) return;
         const rule = p.doc.rules[0]!;
-        const as = (x: string) => ({ platform: x.split(':')[0] as 'teams' | 'slack', id: x.slice(x.indexOf(':') + 1) });
+        const as = (x: string) => {
+          const [tenant, id] = x.slice(x.indexOf(':') + 1).split('/');
+          return { platform: x.split(':')[0] as 'teams' | 'slack', tenant, id: id! };
+        };
         expect(p.includes(rule.approvers, as(member))).toBe(true);
         expect(p.includes(rule.approvers, as(outsider))).toBe(false);
-        expect(p.describeApprovers(rule)).toEqual([member]);
+        expect(p.describeApprovers(rule)).toEqual([member.toLowerCase()]);
         expectNoPrototypePollution();
       }),
       { numRuns: 60 },

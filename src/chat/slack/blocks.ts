@@ -13,6 +13,20 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** Text in pieces of at most `max` characters, cut after `sep` where possible; nothing is dropped. */
+export function chunk(s: string, max: number, sep = '\n'): string[] {
+  const out: string[] = [];
+  let rest = s;
+  while (rest.length > max) {
+    const cut = rest.lastIndexOf(sep, max);
+    const at = cut > max / 2 ? cut + sep.length : max;
+    out.push(rest.slice(0, at));
+    rest = rest.slice(at);
+  }
+  if (rest) out.push(rest);
+  return out;
+}
+
 export function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
@@ -30,18 +44,31 @@ function checkText(c: CheckLine, withFix: boolean): string {
 export function requestBlocks(v: RequestView): Block[] {
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🔐 ${v.title}`, 150) } },
+    ...(v.notice ? [section(`:no_entry: *${esc(v.notice)}*`)] : []),
     section(`*${esc(v.stateLine)}*`),
+    ...(v.policyNote ? [section(`:warning: ${esc(v.policyNote)}`)] : []),
   ];
   const facts = v.facts.map((f) => ({ type: 'mrkdwn', text: clip(`*${esc(f.title)}*\n${esc(f.value)}`, 2000) }));
   for (let i = 0; i < facts.length; i += 10) blocks.push({ type: 'section', fields: facts.slice(i, i + 10) });
   if (v.result) blocks.push(section(`*${esc(v.result)}*`));
   for (const c of v.verification) blocks.push(section(checkText(c, false)));
   if (v.changes.length) blocks.push(section(`*What changes*\n${v.changes.map((c) => `• \`${esc(c)}\``).join('\n')}`));
+  if (v.scopes.length) {
+    for (const [i, c] of chunk(v.scopes.map((x) => `• \`${esc(x)}\``).join('\n'), LIMITS.sectionText - 200, '\n').entries()) {
+      blocks.push(section(`${i === 0 ? '*Where this change reaches* (the policy applies to each)\n' : ''}${c}`));
+    }
+  }
   if (v.irreversible.length) blocks.push(section(`:warning: *Cannot be undone*\n${v.irreversible.map((i) => `• ${esc(i)}`).join('\n')}`));
   blocks.push({ type: 'divider' }, section(`*Prerequisite checks:* ${esc(v.checksSummary)}`));
   // Problems first, each with its fix; keep room for the rest of the message.
   const problems = [...v.failing.map((c) => checkText(c, true)), ...v.warnings.map((c) => checkText(c, true))];
-  const room = LIMITS.messageBlocks - blocks.length - 8;
+  // The payload is what is approved: shown whole, over as many sections as it needs (never clipped).
+  const payloadBlocks: Block[] = [];
+  if (v.payload) {
+    const chunks = chunk(esc(v.payload), LIMITS.sectionText - 200);
+    chunks.forEach((c, i) => payloadBlocks.push(section(`${i === 0 ? `*ARM payload* (digest \`${esc(v.digestShort)}…\`)${chunks.length > 1 ? ` — part 1 of ${chunks.length}` : ''}` : `*ARM payload, part ${i + 1} of ${chunks.length}*`}\n\`\`\`${c}\`\`\``)));
+  }
+  const room = Math.max(1, LIMITS.messageBlocks - blocks.length - payloadBlocks.length - 6);
   for (const p of problems.slice(0, room)) blocks.push(section(p));
   if (problems.length > room) blocks.push(section(`…and ${problems.length - room} more problems: use \`/cmk check ${esc(v.id)}\`.`));
   if (v.passing.length || v.passingSummary) {
@@ -51,7 +78,7 @@ export function requestBlocks(v: RequestView): Block[] {
   if (v.approvalsLine) {
     blocks.push(section([`*Approvals:* ${esc(v.approvalsLine)}`, ...v.approvals.map(esc)].join('\n')));
   }
-  if (v.payload) blocks.push(section(`*ARM payload* (digest \`${esc(v.digestShort)}…\`)\n\`\`\`${clip(v.payload, LIMITS.sectionText - 120)}\`\`\``));
+  blocks.push(...payloadBlocks);
   const value = (extra: Record<string, string> = {}) => JSON.stringify({ requestId: v.id, digest: v.digest, ...extra });
   const buttons: Block[] = [];
   if (v.canDecide) {

@@ -12,7 +12,7 @@ import type { FormCatalog, FormChoices } from '../../workflow/catalog';
 import type { JobRunner } from '../../workflow/jobs';
 import type { DurableQueue } from '../../workflow/durable';
 import type { Store } from '../../store/store';
-import { type ChatNotifier, Refusal, type Workflow } from '../../workflow/service';
+import { type ChatNotifier, type Place, Refusal, type Workflow } from '../../workflow/service';
 import { helpText, parseCommand, usageText } from '../commands';
 import { auditText, checksSummary, listLine, requestView, reviewView, type Viewer } from '../presenter';
 import { esc, FORM_CALLBACK, formModal, loadingModal, readForm, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText } from './blocks';
@@ -91,7 +91,20 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
   };
 
   const log: Log = deps.log ?? (() => undefined);
-  const actorOf = (user: { id: string; name?: string; username?: string }): Actor => ({ platform: 'slack', id: user.id, name: user.name ?? user.username ?? user.id, channelUserId: user.id });
+  /**
+   * Who acted, from the signed payload: the workspace (or Enterprise Grid org) and the user id.
+   * The display name is only shown.
+   */
+  const actorOf = (user: { id: string; name?: string; username?: string; team_id?: string }, workspace: { team?: string | null; enterprise?: string | null }): Actor => ({
+    platform: 'slack',
+    id: user.id,
+    tenant: workspace.enterprise || workspace.team || user.team_id || '',
+    name: user.name ?? user.username ?? user.id,
+    channelUserId: user.id,
+  });
+  const workspaceOf = (body: { team?: { id?: string } | null; enterprise?: { id?: string } | null }) => ({ team: body.team?.id ?? null, enterprise: body.enterprise?.id ?? null });
+  /** A Slack conversation: DMs (ids starting with D) are the person's private chat with the bot. */
+  const placeOf = (channel: string): Place => ({ platform: 'slack', conversationId: channel, personal: /^D/.test(channel) });
 
   const notifier: ChatNotifier = {
     async showRequest(req: ChangeRequest) {
@@ -111,8 +124,14 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
   };
 
   /** Refusals go to the user privately; faults are logged and summarised. */
-  const tell = async (channel: string, user: string, e: unknown) => {
+  const tell = async (channel: string, user: string, e: unknown, actor?: Actor) => {
     let text: string;
+    if (e instanceof Refusal && e.current) {
+      // A decision on a stale card (or one that named no digest): the person sees the request as it is now.
+      const v = { ...requestView(e.current, actor ? viewerFor(e.current, actor) : 'other'), notice: e.message };
+      await client.chat.postEphemeral({ channel, user, text: esc(e.message), blocks: requestBlocks(v) as never }).catch((err) => log('warn', 'could not post an ephemeral message', { error: (err as Error).message }));
+      return;
+    }
     if (e instanceof Refusal) text = e.message;
     else if (isArmError(e)) text = `Azure answered with an error: ${e.describe()}`;
     else {
@@ -127,7 +146,8 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
 
   app.command('/cmk', async ({ command, ack, respond }) => {
     const cmd = parseCommand(command.text ?? '');
-    const actor = actorOf({ id: command.user_id, name: command.user_name });
+    const actor = actorOf({ id: command.user_id, name: command.user_name }, { team: command.team_id, enterprise: command.enterprise_id });
+    const place = placeOf(command.channel_id);
     if (cmd.kind === 'new' && cmd.target !== 'fluid-relay') {
       await ack({ response_type: 'ephemeral', text: `\`${cmd.target}\` requests have a form in Teams only for now; in Slack, \`/cmk new fluid-relay\` is available. Everything else (approvals, status, check, audit) works here.` });
       return;
@@ -152,26 +172,26 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     await ack();
     later(`slack-cmd:${command.trigger_id}`, async () => {
       try {
-        await respond({ response_type: 'ephemeral', ...(await commandReply(cmd, actor)) });
+        await respond({ response_type: 'ephemeral', ...(await commandReply(cmd, actor, place)) });
       } catch (e) {
         await tell(command.channel_id, command.user_id, e);
       }
     });
   });
 
-  async function commandReply(cmd: ReturnType<typeof parseCommand>, actor: Actor): Promise<{ text: string; blocks?: unknown[] }> {
+  async function commandReply(cmd: ReturnType<typeof parseCommand>, actor: Actor, place: Place): Promise<{ text: string; blocks?: unknown[] }> {
     switch (cmd.kind) {
       case 'help':
         return { text: slackify(helpText()) };
       case 'usage':
         return { text: slackify(usageText(cmd.problem)) };
       case 'status': {
-        const req = await wf().get(cmd.id);
+        const req = await wf().view(cmd.id, actor, place);
         const v = requestView(req, viewerFor(req, actor));
         return { text: requestFallbackText(v), blocks: requestBlocks(v) };
       }
       case 'check-request': {
-        const req = await wf().recheck(cmd.id, actor);
+        const req = await wf().recheck(cmd.id, actor, place);
         return { text: `${req.id}: checks run again — ${checksSummary(req.checks)}. The request message is updated.` };
       }
       case 'check-resource': {
@@ -180,7 +200,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
         return { text: requestFallbackText(v), blocks: requestBlocks(v) };
       }
       case 'list': {
-        const reqs = await wf().list(actor, cmd.which);
+        const reqs = await wf().list(actor, cmd.which, place);
         return { text: reqs.length ? esc([cmd.which === 'pending' ? '*Waiting for approval*' : '*Your requests*', ...reqs.map(listLine)].join('\n')) : cmd.which === 'pending' ? 'No request is waiting for approval.' : 'You have no requests yet. Start one with `/cmk new fluid-relay`.' };
       }
       case 'cancel': {
@@ -188,7 +208,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
         return { text: `${req.id} is cancelled.` };
       }
       case 'audit': {
-        const { request, rows } = await wf().trail(cmd.id);
+        const { request, rows } = await wf().trail(cmd.id, actor, place);
         return { text: esc(auditText(request, rows)) };
       }
       case 'new':
@@ -225,7 +245,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       await ack();
       return;
     }
-    const actor = actorOf(body.user);
+    const actor = actorOf(body.user, workspaceOf(body));
     await deps.queue.enqueue({ kind: JOBS.submit, key: `slack.submit:${view.id}`, payload: { actor, channel: session.channel, team: body.team?.id ?? null, data }, maxAttempts: 3 });
     await ack();
   });
@@ -241,11 +261,11 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
   });
 
   deps.queue.handle(JOBS.decide, async (p) => {
-    const { requestId, actor, decision, reason, digest, channel } = p as { requestId: string; actor: Actor; decision: 'approved' | 'rejected'; reason?: string; digest?: string; channel: string };
+    const { requestId, actor, decision, reason, digest, channel } = p as { requestId: string; actor: Actor; decision: 'approved' | 'rejected'; reason?: string; digest?: string | null; channel: string };
     try {
-      await wf().decide(requestId, actor, decision, reason, digest);
+      await wf().decide(requestId, actor, decision, { reason, digest: digest ?? undefined, place: placeOf(channel) });
     } catch (e) {
-      await tell(channel, actor.id, e);
+      await tell(channel, actor.id, e, actor);
     }
   });
 
@@ -271,7 +291,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     await deps.queue.enqueue({
       kind: JOBS.decide,
       key: `slack.approve:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`,
-      payload: { requestId: requestId ?? '', actor: actorOf(body.user), decision: 'approved', digest: digest ?? null, channel: body.channel?.id ?? '' },
+      payload: { requestId: requestId ?? '', actor: actorOf(body.user, workspaceOf(body)), decision: 'approved', digest: digest ?? null, channel: body.channel?.id ?? '' },
       maxAttempts: 3,
     });
     await ack();
@@ -301,7 +321,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     await deps.queue.enqueue({
       kind: JOBS.decide,
       key: `slack.reject:${meta.requestId}:${body.user.id}:${view.id}`,
-      payload: { requestId: meta.requestId, actor: actorOf(body.user), decision: "rejected", reason, digest: meta.digest ?? null, channel: meta.channel },
+      payload: { requestId: meta.requestId, actor: actorOf(body.user, workspaceOf(body)), decision: "rejected", reason, digest: meta.digest ?? null, channel: meta.channel },
       maxAttempts: 3,
     });
     await ack();
@@ -312,7 +332,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     await deps.queue.enqueue({
       kind: JOBS.cancel,
       key: `slack.cancel:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`,
-      payload: { requestId: requestId ?? '', actor: actorOf(body.user), channel: body.channel?.id ?? '' },
+      payload: { requestId: requestId ?? '', actor: actorOf(body.user, workspaceOf(body)), channel: body.channel?.id ?? '' },
       maxAttempts: 3,
     });
     await ack();
@@ -323,8 +343,9 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     const { requestId } = buttonValue(body);
     later(`slack-refresh:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`, async () => {
       try {
-        const req = await wf().get(requestId ?? '');
-        const v = requestView(req, viewerFor(req, actorOf(body.user)));
+        const actor = actorOf(body.user, workspaceOf(body));
+        const req = await wf().view(requestId ?? '', actor, placeOf(body.channel?.id ?? ''));
+        const v = requestView(req, viewerFor(req, actor));
         // Each user's own view (their buttons) privately; the shared message keeps the status.
         await client.chat.postEphemeral({ channel: body.channel?.id ?? '', user: body.user.id, text: requestFallbackText(v), blocks: requestBlocks(v) as never });
       } catch (e) {

@@ -12,12 +12,12 @@ import { z } from 'zod';
 import { storableText } from '../../domain/canonical';
 import type { Actor } from '../../domain/types';
 import type { FormCatalog } from '../../workflow/catalog';
-import { Refusal, type Workflow } from '../../workflow/service';
+import { type Place, Refusal, type Workflow } from '../../workflow/service';
 import type { DurableQueue } from '../../workflow/durable';
 import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import { helpText, parseCommand, usageText } from '../commands';
-import { auditText, listLine, reviewView } from '../presenter';
+import { auditText, listLine, requestView, reviewView } from '../presenter';
 import { asAttachment, fitCard, formCard, noticeCard, requestCard } from './cards';
 import { parseForm } from '../../targets/types';
 import type { TeamsNotifier } from './notifier';
@@ -63,9 +63,27 @@ export interface TeamsBotDeps {
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
 
+/**
+ * Who sent the activity, from what Teams signs: the tenant and the Entra object id (compared
+ * lower-case). `from.id` only addresses the person for card refresh; it never identifies anyone,
+ * and the display name is only shown.
+ */
 export function actorOf(ctx: TurnContext): Actor {
-  const from = ctx.activity.from ?? { id: 'unknown', name: 'unknown' };
-  return { platform: 'teams', id: from.aadObjectId || from.id, name: from.name || from.id, channelUserId: from.id };
+  const a = ctx.activity;
+  const from = a.from ?? { id: '', name: '' };
+  const tenant = a.conversation?.tenantId ?? (a.channelData as { tenant?: { id?: unknown } } | undefined)?.tenant?.id;
+  return {
+    platform: 'teams',
+    id: (from.aadObjectId ?? '').trim().toLowerCase(),
+    tenant: (typeof tenant === 'string' ? tenant : '').trim().toLowerCase(),
+    name: from.name || 'someone',
+    channelUserId: from.id,
+  };
+}
+
+/** The conversation an activity came from, and whether it is the person's private chat with the bot. */
+export function placeOf(ctx: TurnContext): Place {
+  return { platform: 'teams', conversationId: ctx.activity.conversation?.id ?? '', personal: ctx.activity.conversation?.conversationType === 'personal' };
 }
 
 export function commandText(ctx: TurnContext): string {
@@ -151,17 +169,19 @@ export class TeamsBot extends ActivityHandler {
         return { text: helpText() };
       case 'usage':
         return { text: usageText(cmd.problem) };
-      case 'status':
-        return { card: requestCard(await this.deps.workflow.get(cmd.id)) };
+      case 'status': {
+        const req = await this.deps.workflow.view(cmd.id, actorOf(ctx), placeOf(ctx));
+        return { card: requestCard(req, this.deps.workflow.roleOf(req, actorOf(ctx))) };
+      }
       case 'list': {
-        const reqs = await this.deps.workflow.list(actorOf(ctx), cmd.which);
+        const reqs = await this.deps.workflow.list(actorOf(ctx), cmd.which, placeOf(ctx));
         if (!reqs.length) return { text: cmd.which === 'pending' ? 'No request is waiting for approval.' : 'You have no requests yet. Start one with `new fluid-relay`.' };
         return { text: [`**${cmd.which === 'pending' ? 'Waiting for approval' : 'Your requests'}**`, ...reqs.map(listLine)].join('\n') };
       }
       case 'cancel':
         return { card: requestCard(await this.deps.workflow.cancel(cmd.id, actorOf(ctx)), 'requester') };
       case 'audit': {
-        const { request, rows } = await this.deps.workflow.trail(cmd.id);
+        const { request, rows } = await this.deps.workflow.trail(cmd.id, actorOf(ctx), placeOf(ctx));
         return { text: auditText(request, rows) };
       }
       case 'rotate': {
@@ -176,12 +196,12 @@ export class TeamsBot extends ActivityHandler {
           return { card: formCard('chaos-identity', choices, { resourceId: cmd.resourceId, experimentName: cmd.resourceId.split('/').pop() }) };
         }
         if (type !== 'microsoft.fluidrelay/fluidrelayservers') throw new Refusal(`I can rotate keys of Fluid Relay servers and storage accounts; ${cmd.resourceId.split('/').slice(6, 8).join('/')} is neither.`);
-        const server = await this.deps.workflow.readExisting(cmd.resourceId, 'fluid-relay-rotate');
+        const server = await this.deps.workflow.readExisting(cmd.resourceId, 'fluid-relay-rotate', actorOf(ctx));
         const choices = await this.deps.catalog.choices(cmd.resourceId.split('/')[2]);
         return { card: formCard('fluid-relay-rotate', choices, server) };
       }
       case 'check-request':
-        return { card: requestCard(await this.deps.workflow.recheck(cmd.id, actorOf(ctx))) };
+        return { card: requestCard(await this.deps.workflow.recheck(cmd.id, actorOf(ctx), placeOf(ctx))) };
       case 'check-resource': {
         const { target, resource, checks } = await this.deps.workflow.review(cmd.resourceId, actorOf(ctx));
         const keyUrl = target.reviewSubject(resource).keyUrl;
@@ -190,7 +210,7 @@ export class TeamsBot extends ActivityHandler {
       case 'new': {
         if (cmd.from) {
           // CMK can only be set at creation: copy the experiment's steps and selectors into a new one.
-          const source = await this.deps.workflow.readExisting(cmd.from, cmd.target);
+          const source = await this.deps.workflow.readExisting(cmd.from, cmd.target, actorOf(ctx));
           const choices = await this.deps.catalog.choices(cmd.from.split('/')[2]);
           const rg = cmd.from.split('/')[4];
           return { card: formCard(cmd.target, choices, { ...source, resourceGroup: rg, name: `${cmd.from.split('/').pop()}-cmk`, from: cmd.from }) };
@@ -232,8 +252,15 @@ export class TeamsBot extends ActivityHandler {
         const id = data.data.requestId ?? '';
         const reason = storableText(data.data.reason ?? '').trim();
         if (verb === VERBS.reject && !reason) throw new Refusal('Please give a reason in the box on the card to reject this request.');
-        const req = await this.deps.workflow.decide(id, actor, verb === VERBS.approve ? 'approved' : 'rejected', reason || undefined, data.data.digest);
-        return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
+        try {
+          const req = await this.deps.workflow.decide(id, actor, verb === VERBS.approve ? 'approved' : 'rejected', { reason: reason || undefined, digest: data.data.digest, place: placeOf(ctx) });
+          return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
+        } catch (e) {
+          // A decision on a card that is no longer current (or that named no digest): the person gets
+          // the request as it is now, with the reason their click did not count.
+          if (e instanceof Refusal && e.current) return { card: fitCard({ ...requestView(e.current, this.deps.workflow.roleOf(e.current, actor)), notice: e.message }) };
+          throw e;
+        }
       }
       case VERBS.cancel: {
         const req = await this.deps.workflow.cancel(data.data.requestId ?? '', actor);
@@ -241,7 +268,7 @@ export class TeamsBot extends ActivityHandler {
       }
       case VERBS.refresh: {
         // Universal Actions refresh: each user gets their own view of the same request.
-        const req = await this.deps.workflow.get(data.data.requestId ?? '');
+        const req = await this.deps.workflow.view(data.data.requestId ?? '', actor, placeOf(ctx));
         return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
       }
       default:
