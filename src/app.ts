@@ -46,6 +46,12 @@ export interface App {
   /** Durable work in the database, shared by every replica. */
   queue: DurableQueue;
   simulator?: Simulator;
+  /**
+   * Put a new policy in force (the one given, or POLICY_FILE read again): it decides every later
+   * decision and is applied again to approved requests right before their write. A bad file keeps
+   * the old policy and throws the PolicyError.
+   */
+  reloadPolicy(next?: Policy): Policy;
   /** Graceful shutdown: stop taking work, finish or hand back in-flight jobs, close the store. */
   close(): Promise<void>;
 }
@@ -205,6 +211,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
     jobs,
     queue,
     simulator,
+    reloadPolicy(next) {
+      const p = next ?? loadPolicy(config.policyFile);
+      workflow.setPolicy(p);
+      log('info', 'policy in force', { policyHash: p.hash, rules: p.doc.rules.map((r) => r.name) });
+      return p;
+    },
     async close() {
       if (stopping) return;
       stopping = true;

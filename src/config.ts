@@ -30,7 +30,9 @@ export const envSchema = z.object({
   MicrosoftAppType: z
     .enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI'])
     .optional()
-    .default('MultiTenant'),
+    // Single tenant: the bot answers only tokens issued for its own tenant (Azure Bot's default
+    // since multi-tenant bot creation was deprecated); MultiTenant must be chosen on purpose.
+    .default('SingleTenant'),
   MicrosoftAppTenantId: optionalString,
   DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: 'must be a postgres:// or postgresql:// URL',
@@ -117,8 +119,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.MicrosoftAppId && !e.MicrosoftAppPassword && e.MicrosoftAppType !== 'UserAssignedMSI') {
     problems.push('MicrosoftAppPassword: required when MicrosoftAppId is set (unless MicrosoftAppType=UserAssignedMSI)');
   }
-  if (e.MicrosoftAppType === 'SingleTenant' && !e.MicrosoftAppTenantId) {
-    problems.push('MicrosoftAppTenantId: required when MicrosoftAppType=SingleTenant');
+  if (e.MicrosoftAppId && e.MicrosoftAppType !== 'MultiTenant' && !e.MicrosoftAppTenantId) {
+    problems.push(`MicrosoftAppTenantId: required when MicrosoftAppType=${e.MicrosoftAppType}${env.MicrosoftAppType ? '' : ' (the default)'}: the bot's Entra tenant id`);
   }
   // "auto": any sign of real Azure credentials or an explicit endpoint means Azure; otherwise
   // the embedded simulator, so `npm start` works on a fresh machine.

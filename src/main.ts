@@ -46,6 +46,15 @@ async function main() {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // SIGHUP: read POLICY_FILE again (a bad file keeps the policy in force and says why).
+  process.on('SIGHUP', () => {
+    try {
+      const p = app.reloadPolicy();
+      process.stdout.write(`SIGHUP: policy ${config.policyFile} in force (hash ${p.hash.slice(0, 12)}…)\n`);
+    } catch (e) {
+      process.stderr.write(`SIGHUP: the policy was not changed: ${(e as Error).message}\n`);
+    }
+  });
 }
 
 main().catch((e) => {

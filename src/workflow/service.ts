@@ -99,11 +99,16 @@ export function sameAccount(a: Pick<Actor, 'platform' | 'id' | 'tenant'>, b: Pic
 export class Workflow {
   private readonly now: () => Date;
 
-  constructor(private readonly deps: WorkflowDeps) {
+  constructor(private deps: WorkflowDeps) {
     this.now = deps.now ?? (() => new Date());
     deps.queue.handle(JOB.card, (p) => this.runCard(p as { requestId: string; progress?: string }));
     deps.queue.handle(JOB.post, (p) => this.runPost(p as { requestId: string; text: string }));
     deps.queue.handle(JOB.execute, async (p) => void (await this.drive(String(p.requestId))));
+  }
+
+  /** Put another policy in force (a reload): later decisions and the check before each write use it. */
+  setPolicy(policy: Policy): void {
+    this.deps.policy = policy;
   }
 
   private readonly checkListeners = new Set<(results: CheckResult[]) => void>();
@@ -619,9 +624,8 @@ export class Workflow {
         message: `⛔ ${req.id}: nothing was changed in Azure — ${why}.`,
       };
     }
-    const terms = this.terms(rules, req.irreversible ?? false);
-    const { pendingHours: _unused, ...kept } = terms;
-    void _unused;
+    const { policyRules, policyHash, requiredApprovals, approvers } = this.terms(rules, req.irreversible ?? false);
+    const kept = { policyRules, policyHash, requiredApprovals, approvers };
     const next = { ...req, ...kept };
     const standing = this.standingOf(next);
     if (standing.satisfied) return undefined;

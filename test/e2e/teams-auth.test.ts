@@ -21,7 +21,7 @@ beforeAll(async () => {
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
   [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }), startConnector()]);
   app = await createApp({
-    config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', MicrosoftAppId: '00000000-0000-0000-0000-00000000b07a', MicrosoftAppPassword: 'not-a-real-secret' }),
+    config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', MicrosoftAppId: '00000000-0000-0000-0000-00000000b07a', MicrosoftAppPassword: 'not-a-real-secret', MicrosoftAppType: 'MultiTenant' }),
     simulator: sim,
     store,
     policy: POLICY,

@@ -23,9 +23,20 @@ describe('config', () => {
     [{ MicrosoftAppType: 'Weird' }, /MicrosoftAppType/],
     [{ MicrosoftAppId: 'id-only' }, /MicrosoftAppPassword: required/],
     [{ MicrosoftAppId: 'a', MicrosoftAppPassword: 'b', MicrosoftAppType: 'SingleTenant' }, /MicrosoftAppTenantId: required/],
+    // Single tenant is the default: an app id without its tenant is refused, naming the default.
+    [{ MicrosoftAppId: 'a', MicrosoftAppPassword: 'b' }, /MicrosoftAppTenantId: required when MicrosoftAppType=SingleTenant \(the default\)/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env as Record<string, string>)).toThrow(ConfigError);
     expect(() => loadConfig(env as Record<string, string>)).toThrow(message);
+  });
+});
+
+describe('the bot registration', () => {
+  it('defaults to a single-tenant bot; multi-tenant only when asked for', () => {
+    expect(loadConfig({ MicrosoftAppId: 'a', MicrosoftAppPassword: 'b', MicrosoftAppTenantId: 't' }).teams.appType).toBe('SingleTenant');
+    expect(loadConfig({ MicrosoftAppId: 'a', MicrosoftAppPassword: 'b', MicrosoftAppType: 'MultiTenant' }).teams.appType).toBe('MultiTenant');
+    // Local use without an app id needs no tenant.
+    expect(loadConfig({}).teams.appType).toBe('SingleTenant');
   });
 });
 

@@ -100,7 +100,8 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.appId ?? '',
     MicrosoftAppPassword: config.appPassword ?? '',
-    MicrosoftAppType: config.appType,
+    // Without an app id nothing is authenticated (loopback only): botbuilder wants no tenant then.
+    MicrosoftAppType: config.appId ? config.appType : 'MultiTenant',
     MicrosoftAppTenantId: config.appTenantId ?? '',
   } as ConfigurationBotFrameworkAuthenticationOptions);
   const adapter = new CloudAdapter(auth);
