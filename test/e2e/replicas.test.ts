@@ -136,7 +136,7 @@ describe('two replicas on one PostgreSQL', () => {
     const [a, b] = replicas.map((r) => r.url) as [string, string];
     const made = await Promise.all([0, 1, 2, 3].map((i) => submit(i % 2 ? a : b, fluid(`fr-many-${i}-${Math.random().toString(36).slice(2, 6)}`))));
     await Promise.all(
-      made.flatMap(({ formMsg, requestId }, i) => [
+      made.flatMap(({ formMsg }, i) => [
         post(i % 2 ? a : b, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg)),
         post(i % 2 ? b : a, cardAction(connector.url, CAROL, 'request.approve', clickData(connector, formMsg), formMsg)),
       ]),

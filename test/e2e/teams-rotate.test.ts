@@ -33,7 +33,7 @@ describe('rotate', () => {
   });
 
   it('from a pinned version to versionless: warns, PATCHes only encryption and identity, verifies', async () => {
-    const { requestId, formMsg, text } = await submitForm(bot, rotate(SIM_FLUID_CMK));
+    const { formMsg, text } = await submitForm(bot, rotate(SIM_FLUID_CMK));
     expect(text).toMatch(/⚠️ \*\*key.version-policy\*\* — Switching from pinned version .* this switch may fail/);
     expect(text).toContain('✅ **fluidrelay.previous-key-alive**');
     expect(text).toContain('✅ **fluidrelay.create-only** — The server has CMK');

@@ -9,7 +9,7 @@ import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
-import { ALICE, BOB, CAROL, MALLORY, baseActivity, cardAction, message, post, type TestUser } from '../helpers/teams';
+import { ALICE, BOB, CAROL, MALLORY, cardAction, message, post, type TestUser } from '../helpers/teams';
 
 const SECRET = 'trust-test-signing-secret';
 const TEAM = 'T0LOCAL01';
