@@ -209,7 +209,7 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
   });
 
   it('rejection needs a reason and ends the request', async () => {
-    const { requestId, formMsg } = await submit(formData());
+    const { formMsg } = await submit(formData());
     const reject = clickData(connector, formMsg, 'request.reject');
     const noReason = await post(app.url, cardAction(connector.url, BOB, 'request.reject', reject, formMsg));
     expect(String(noReason.body?.value)).toMatch(/give a reason/);
