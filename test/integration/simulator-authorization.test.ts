@@ -185,7 +185,7 @@ describe('role assignments', () => {
   it('accepts 2020-04-01-preview, refuses other versions, and checks the scope exists', async () => {
     expect((await call(sim, 'GET', `${SUB}${RA}`, { apiVersion: '2020-04-01-preview' })).status).toBe(200);
     const bad = await call(sim, 'GET', `${SUB}${RA}`, { apiVersion: '2014-01-01' });
-    expect([bad.status, bad.body.error.code]).toEqual([400, 'InvalidResourceType']);
+    expect([bad.status, bad.body.error.code]).toEqual([404, 'InvalidResourceType']);
     const noRg = await call(sim, 'GET', `${simRgId('rg-nope')}${RA}`, { apiVersion: V });
     expect([noRg.status, noRg.body.error.code]).toEqual([404, 'ResourceGroupNotFound']);
   });

@@ -18,6 +18,7 @@ import {
   SIM_TENANT_ID,
   simFluidRelayId,
   simIdentityId,
+  simRgId,
   simVaultId,
   roleAssignmentResource,
   startSimulator,
@@ -88,10 +89,20 @@ describe('ARM front door', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.error.code).toBe('MissingApiVersionParameter');
 
-    const bad = await call(sim, 'GET', `${simVaultId(SIM_RBAC_VAULT)}`, { apiVersion: '2019-09-01' });
+    // A tracked type (it has a location): 400 NoRegisteredProviderFound, as ARM answers.
+    const bad = await call(sim, 'GET', `${simVaultId(SIM_RBAC_VAULT)}`, { apiVersion: '2019-09-02' });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.code).toBe('InvalidResourceType');
-    expect(bad.body.error.message).toContain("The supported api-versions are '2024-11-01, 2023-07-01'");
+    expect(bad.body.error.code).toBe('NoRegisteredProviderFound');
+    expect(bad.body.error.message).toContain("No registered resource provider found for location 'eastus' and API version '2019-09-02' for type 'vaults'");
+    expect(bad.body.error.message).toContain("The supported api-versions are '2026-03-01-preview, 2026-02-01, 2025-05-01,");
+    // A location-less type: 404 InvalidResourceType (vaults/keys exist only from 2019-09-01).
+    const badKey = await call(sim, 'GET', `${simVaultId(SIM_RBAC_VAULT)}/keys`, { apiVersion: '2018-02-14' });
+    expect([badKey.status, badKey.body.error.code]).toEqual([404, 'InvalidResourceType']);
+    expect(badKey.body.error.message).toContain("The resource type 'vaults/keys' could not be found in the namespace 'Microsoft.KeyVault' for api version '2018-02-14'");
+    // ARM's own endpoints: 400 InvalidApiVersionParameter, resource groups included.
+    const badRg = await call(sim, 'GET', simRgId(), { apiVersion: '2099-01-01' });
+    expect([badRg.status, badRg.body.error.code]).toEqual([400, 'InvalidApiVersionParameter']);
+    expect(badRg.body.error.message).toContain("The api-version '2099-01-01' is invalid. The supported versions are '2025-04-01, 2024-08-01,");
 
     const badPut = await call(sim, 'PUT', simFluidRelayId('x'), { apiVersion: '2021-03-12-preview', body: { location: 'eastus' } });
     expect(badPut.status).toBe(400);

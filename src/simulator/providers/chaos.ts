@@ -27,8 +27,11 @@ export const CHAOS_TYPE = 'Microsoft.Chaos/experiments';
 const NS = 'Microsoft.Chaos';
 /** The api-versions whose experiment model has customerDataStorage. */
 export const CHAOS_PREVIEW_VERSIONS = ['2023-10-27-preview', '2024-03-22-preview'] as const;
-/** GA api-versions: no customerDataStorage (sending it → 400, GET strips it). */
-export const CHAOS_GA_VERSIONS = ['2024-01-01', '2025-01-01'] as const;
+/**
+ * api-versions without customerDataStorage (sending it → 400, GET strips it): the GA ones
+ * (2023-11-01 is @azure/arm-chaos 1.x's default) and the earlier previews of the same model.
+ */
+export const CHAOS_GA_VERSIONS = ['2022-10-01-preview', '2023-04-15-preview', '2023-09-01-preview', '2023-11-01', '2024-01-01', '2025-01-01'] as const;
 export const CHAOS_API_VERSIONS = [...CHAOS_PREVIEW_VERSIONS, ...CHAOS_GA_VERSIONS] as const;
 
 const BLOB_WRITE = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write';

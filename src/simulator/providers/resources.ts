@@ -1,5 +1,6 @@
 // Microsoft.Resources: subscriptions, locations, resource groups and the generic resource lists.
 import { bodyObject, normalizeLocation, page, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, subscriptionResourceId } from '../arm';
+import { RESOURCES_API_VERSIONS } from '../api-versions';
 import { ArmError } from '../errors';
 import type { SimContext, SimProvider, SimRequest } from '../provider';
 import { requireAction } from '../rbac';
@@ -138,9 +139,10 @@ function subscriptionResource(sub: string, displayName: string): SimResource {
 
 export const resourcesProvider: SimProvider = {
   namespace: 'Microsoft.Resources',
-  // The Resources API accepts every api-version the SDKs send (2022-12-01 for subscriptions,
-  // 2025-04-01 from @azure/arm-resources 7, 2015-11-01 from older Key Vault SDKs' vaults.list).
-  apiVersions: 'any',
+  // ARM's own endpoints accept only the versions ARM publishes (2022-12-01 for subscriptions,
+  // 2025-04-01 from @azure/arm-resources 7, 2015-11-01 from the Key Vault SDKs' vaults.list…);
+  // any other answers 400 InvalidApiVersionParameter, resource groups included.
+  apiVersions: RESOURCES_API_VERSIONS,
   seed(state) {
     state.put(subscriptionResource(SIM_SUBSCRIPTION_ID, SIM_SUBSCRIPTION_NAME));
     state.put(subscriptionResource(SIM_SUBSCRIPTION2_ID, SIM_SUBSCRIPTION2_NAME));
