@@ -235,6 +235,15 @@ function applyCmkChange(state: SimState, existing: SimResource | undefined, next
     throw cmkError('CmkCannotBeDisabled', 'Customer-managed key encryption cannot be removed from a Fluid Relay server once it is configured.', 'properties.encryption');
   }
   if (!next) return;
+  // The Fluid Relay CMK doc: the server's identity type must be UserAssigned (a system-assigned
+  // identity next to it is refused too). The exact code Azure answers is not public.
+  if (identity?.type !== 'UserAssigned') {
+    throw cmkError(
+      'IdentityTypeNotSupported',
+      `A Fluid Relay server with customer-managed keys must have identity type 'UserAssigned'; it is '${identity?.type ?? 'None'}'.`,
+      'identity.type',
+    );
+  }
   if (current && sameCmk(current, next)) {
     assignedCmkIdentity(next, identity);
     return;
