@@ -58,6 +58,16 @@ export const STORAGE_ACCOUNT_VERSIONS = [...STORAGE_ALL];
 /** storageAccounts/blobServices/containers appeared in 2018-02-01. */
 export const STORAGE_CONTAINER_VERSIONS = since(STORAGE_ALL, '2018-02-01');
 
+// Microsoft.FluidRelay: the versions the simulator models (stable/2022-06-01 with encryption,
+// preview/2025-06-20-preview); the older ones (before CMK existed) are not served.
+export const FLUID_RELAY_VERSIONS = ['2022-06-01', '2025-06-20-preview'] as const;
+
+// Microsoft.Chaos/experiments: customerDataStorage only in these previews (the CMK model)…
+export const CHAOS_PREVIEW_VERSIONS = ['2023-10-27-preview', '2024-03-22-preview'] as const;
+/** …and the versions without it: GA (2023-11-01 is @azure/arm-chaos 1's default) and earlier previews of the same model. */
+export const CHAOS_GA_VERSIONS = ['2022-10-01-preview', '2023-04-15-preview', '2023-09-01-preview', '2023-11-01', '2024-01-01', '2025-01-01'] as const;
+export const CHAOS_EXPERIMENT_VERSIONS = [...CHAOS_PREVIEW_VERSIONS, ...CHAOS_GA_VERSIONS] as const;
+
 // Microsoft.ManagedIdentity (specification/msi stable/2018-11-30, 2023-01-31, 2024-11-30).
 export const MSI_VERSIONS = ['2018-11-30', '2023-01-31', '2024-11-30'] as const;
 

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRACKED_TYPES, unsupportedVersionError } from './api-versions';
+import { registrationState } from './providers/resources';
 import { ArmError, defaultFaultCode, isArmError } from './errors';
 import { DEFAULT_LRO_SETTINGS, type LroControl, type LroSettings, type OperationAction, type OperationFailure, type OperationFailureSpec } from './lro';
 import type { SimContext, SimRequest, SimResponse } from './provider';
@@ -311,6 +312,14 @@ export class ArmFrontDoor {
       throw new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${bodyError}'.`);
     }
 
+    // ARM refuses a write to a resource provider the subscription has not registered.
+    if (WRITE_METHODS.has(method) && match.provider.namespace !== 'Microsoft.Resources' && segments[0]?.toLowerCase() === 'subscriptions' && segments[1]) {
+      const ns = match.provider.namespace;
+      if (this.state.has(`/subscriptions/${segments[1]}`) && registrationState(this.state, segments[1], ns) !== 'Registered') {
+        const message = `The subscription is not registered to use namespace '${ns}'. See https://aka.ms/rps-not-found for how to register subscriptions.`;
+        throw new ArmError(409, 'MissingSubscriptionRegistration', message, { details: [{ code: 'MissingSubscriptionRegistration', target: ns, message }] });
+      }
+    }
     const simReq: SimRequest = { method: routeMethod, path, segments, params: match.params, query, headers, body, apiVersion };
     const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID, lro: this.lro };
     const out = match.route.handler(simReq, ctx);

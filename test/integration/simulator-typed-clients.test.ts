@@ -22,6 +22,8 @@ import {
   SIM_RG,
   SIM_STORAGE_CMK,
   SIM_SUBSCRIPTION_ID,
+  SIM_SUBSCRIPTION2_ID,
+  SIM_SUBSCRIPTION3_ID,
   SIM_TENANT_ID,
   simSeededRoleAssignmentId,
   simStorageId,
@@ -116,7 +118,8 @@ describe('@azure/arm-authorization (default api-versions)', () => {
     const assignments = seeded('Microsoft.Authorization/roleAssignments');
     const listed = [
       ...(await all(auth.roleAssignments.listForSubscription())),
-      ...(await all(auth.roleAssignments.listForScope(simSubscriptionId('0b1f6471-1bf0-4dda-aec3-222222222222')))),
+      ...(await all(auth.roleAssignments.listForScope(simSubscriptionId(SIM_SUBSCRIPTION2_ID)))),
+      ...(await all(auth.roleAssignments.listForScope(simSubscriptionId(SIM_SUBSCRIPTION3_ID)))),
     ];
     for (const a of assignments) {
       expect(listed.map((x) => x.id?.toLowerCase())).toContain(a.id.toLowerCase());

@@ -322,6 +322,7 @@ function seedAuthorization(state: SimState, { nowSeconds }: { nowSeconds: number
     botContributorWest: [r.contributor, ids.SIM_BOT_PRINCIPAL_ID],
     botManagedIdentityOperatorWest: [r.managedIdentityOperator, ids.SIM_BOT_PRINCIPAL_ID],
     botReader: [r.reader, ids.SIM_BOT_PRINCIPAL_ID],
+    botContributorLabs: [r.contributor, ids.SIM_BOT_PRINCIPAL_ID],
     identityCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_PRINCIPAL_ID],
     westIdentityCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_WEST_PRINCIPAL_ID],
     identityCryptoOnFirewallVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_PRINCIPAL_ID],

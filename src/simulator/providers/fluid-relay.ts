@@ -1,6 +1,7 @@
 // Microsoft.FluidRelay/fluidRelayServers: synchronous PUT / PATCH / GET / DELETE / list with
 // the validation the service applies to identities and customer-managed keys.
 import { bodyObject, isObject, normalizeLocation, requiredLocation, requireResourceGroup, stableGuid, collectionRoutes } from '../arm';
+import { FLUID_RELAY_VERSIONS } from '../api-versions';
 import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
 import type { SimContext, SimProvider, SimRequest } from '../provider';
 import { requireAction } from '../rbac';
@@ -10,7 +11,7 @@ import { checkCmkKey, findVaultByName, isCmkKeyProblem, parseKeyUrl, type CmkKey
 import { findIdentity, resolveUserAssignedIdentities } from './managed-identity';
 
 export const FLUID_RELAY_TYPE = 'Microsoft.FluidRelay/fluidRelayServers';
-const API_VERSIONS = ['2022-06-01', '2025-06-20-preview'] as const;
+const API_VERSIONS = FLUID_RELAY_VERSIONS;
 const IDENTITY_TYPES = ['SystemAssigned', 'UserAssigned', 'SystemAssigned, UserAssigned', 'None'] as const;
 const STORAGE_SKUS = ['standard', 'basic'];
 const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
