@@ -1,4 +1,5 @@
 // What a provider module contributes: its namespace, accepted api-versions, routes and seed.
+import type { ApiVersionKind } from './api-versions';
 import type { LroControl } from './lro';
 import type { SimState } from './state';
 
@@ -51,6 +52,8 @@ export interface SimRoute {
   apiVersions?: readonly string[] | 'any';
   /** Resource type named in api-version errors, e.g. 'vaults/keys'. */
   resourceType?: string;
+  /** Which error ARM gives for an unsupported api-version (default: 'arm' for Microsoft.Resources, 'tracked' for TRACKED_TYPES, else 'proxy'). */
+  apiVersionKind?: ApiVersionKind;
   handler: SimHandler;
 }
 

@@ -5,6 +5,13 @@ export const SIM_TENANT_ID = '11111111-1111-4111-8111-111111111111';
 export const SIM_OTHER_TENANT_ID = '22222222-2222-4222-8222-222222222222';
 export const SIM_SUBSCRIPTION_ID = '0b1f6471-1bf0-4dda-aec3-111111111111'; // "Contoso Platform (sim)"
 export const SIM_SUBSCRIPTION2_ID = '0b1f6471-1bf0-4dda-aec3-222222222222'; // "Contoso Sandbox (sim)"
+/** "Contoso Labs (sim)": Microsoft.FluidRelay and Microsoft.Chaos are NOT registered here (writes → 409 MissingSubscriptionRegistration). */
+export const SIM_SUBSCRIPTION3_ID = '0b1f6471-1bf0-4dda-aec3-333333333333';
+export const SIM_SUBSCRIPTION3_NAME = 'Contoso Labs (sim)';
+/** eastus, in SIM_SUBSCRIPTION3_ID; the bot holds Contributor here, so only provider registration stops a write. */
+export const SIM_RG_LABS = 'rg-labs';
+/** The resource provider namespaces NOT registered in SIM_SUBSCRIPTION3_ID (every simulated one is registered elsewhere). */
+export const SIM_UNREGISTERED_NAMESPACES = ['Microsoft.FluidRelay', 'Microsoft.Chaos'] as const;
 export const SIM_SUBSCRIPTION_NAME = 'Contoso Platform (sim)';
 export const SIM_SUBSCRIPTION2_NAME = 'Contoso Sandbox (sim)';
 export const SIM_RG = 'rg-cmk-demo'; // eastus, in SIM_SUBSCRIPTION_ID
@@ -138,6 +145,7 @@ export const SIM_ROLE_ASSIGNMENT_NAMES = {
   botContributorWest: '66666666-6666-4666-8666-000000000004', // Contributor, rg-cmk-west
   botManagedIdentityOperatorWest: '66666666-6666-4666-8666-000000000005', // Managed Identity Operator, rg-cmk-west
   botReader: '66666666-6666-4666-8666-000000000006', // Reader, SIM_SUBSCRIPTION_ID
+  botContributorLabs: '66666666-6666-4666-8666-000000000007', // Contributor, rg-labs in SIM_SUBSCRIPTION3_ID
   identityCryptoOnRbacVault: '66666666-6666-4666-8666-000000000011', // id-fluid-cmk: Crypto Service Encryption User on kv-cmk-rbac
   westIdentityCryptoOnRbacVault: '66666666-6666-4666-8666-000000000012', // id-west: same role on kv-cmk-rbac
   identityCryptoOnFirewallVault: '66666666-6666-4666-8666-000000000013', // id-fluid-cmk: same role on kv-cmk-firewall
@@ -205,8 +213,8 @@ export function simKeyUrl(vault: string, key: string, version?: string): string 
   return `https://${vault}.vault.azure.net/keys/${key}${version ? `/${version}` : ''}`;
 }
 
-export function simFluidRelayId(name: string, rg: string = SIM_RG): string {
-  return `${simRgId(rg)}/providers/Microsoft.FluidRelay/fluidRelayServers/${name}`;
+export function simFluidRelayId(name: string, rg: string = SIM_RG, sub: string = SIM_SUBSCRIPTION_ID): string {
+  return `${simRgId(rg, sub)}/providers/Microsoft.FluidRelay/fluidRelayServers/${name}`;
 }
 
 /** ARM id of a storage account (all seeded ones are in SIM_RG). */
@@ -220,8 +228,8 @@ export function simStorageContainerId(account: string, container: string, rg: st
 }
 
 /** ARM id of a Chaos Studio experiment. */
-export function simChaosId(name: string, rg: string = SIM_RG): string {
-  return `${simRgId(rg)}/providers/Microsoft.Chaos/experiments/${name}`;
+export function simChaosId(name: string, rg: string = SIM_RG, sub: string = SIM_SUBSCRIPTION_ID): string {
+  return `${simRgId(rg, sub)}/providers/Microsoft.Chaos/experiments/${name}`;
 }
 
 /** Chaos target id of a (not simulated) virtual machine, as an experiment's List selector names it. */
@@ -246,6 +254,7 @@ export const SIM_ROLE_ASSIGNMENT_SCOPES: Record<keyof typeof SIM_ROLE_ASSIGNMENT
   botContributorWest: simRgId(SIM_RG_WEST),
   botManagedIdentityOperatorWest: simRgId(SIM_RG_WEST),
   botReader: simSubscriptionId(SIM_SUBSCRIPTION_ID),
+  botContributorLabs: simRgId(SIM_RG_LABS, SIM_SUBSCRIPTION3_ID),
   identityCryptoOnRbacVault: simVaultId(SIM_RBAC_VAULT),
   westIdentityCryptoOnRbacVault: simVaultId(SIM_RBAC_VAULT),
   identityCryptoOnFirewallVault: simVaultId(SIM_FIREWALL_VAULT),

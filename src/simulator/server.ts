@@ -2,6 +2,8 @@
 // the standard response headers, and the request journal. Providers only see SimRequest.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TRACKED_TYPES, unsupportedVersionError } from './api-versions';
+import { registrationState } from './providers/resources';
 import { ArmError, defaultFaultCode, isArmError } from './errors';
 import { DEFAULT_LRO_SETTINGS, type LroControl, type LroSettings, type OperationAction, type OperationFailure, type OperationFailureSpec } from './lro';
 import type { SimContext, SimRequest, SimResponse } from './provider';
@@ -302,28 +304,38 @@ export class ArmFrontDoor {
     }
     if (accepted !== 'any' && !accepted.includes(apiVersion)) {
       const type = match.route.resourceType ?? segments[segments.length - 1] ?? '';
-      const location = method === 'PUT' && typeof (body as { location?: unknown } | undefined)?.location === 'string' ? (body as { location: string }).location : undefined;
-      throw location !== undefined
-        ? new ArmError(
-            400,
-            'NoRegisteredProviderFound',
-            `No registered resource provider found for location '${location}' and API version '${apiVersion}' for type '${type}'. The supported api-versions are '${supported}'.`,
-          )
-        : new ArmError(
-            400,
-            'InvalidResourceType',
-            `The resource type '${type}' could not be found in the namespace '${match.provider.namespace}' for api version '${apiVersion}'. The supported api-versions are '${supported}'.`,
-          );
+      const kind = match.route.apiVersionKind ?? (match.provider.namespace === 'Microsoft.Resources' ? 'arm' : TRACKED_TYPES.has(type.toLowerCase()) ? 'tracked' : 'proxy');
+      const e = unsupportedVersionError(kind, { namespace: match.provider.namespace, type, apiVersion, supported: accepted, location: kind === 'tracked' ? this.routingLocation(method, path, body) : undefined });
+      throw new ArmError(e.status, e.code, e.message);
     }
     if (bodyError !== undefined && WRITE_METHODS.has(method)) {
       throw new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${bodyError}'.`);
     }
 
+    // ARM refuses a write to a resource provider the subscription has not registered.
+    if (WRITE_METHODS.has(method) && match.provider.namespace !== 'Microsoft.Resources' && segments[0]?.toLowerCase() === 'subscriptions' && segments[1]) {
+      const ns = match.provider.namespace;
+      if (this.state.has(`/subscriptions/${segments[1]}`) && registrationState(this.state, segments[1], ns) !== 'Registered') {
+        const message = `The subscription is not registered to use namespace '${ns}'. See https://aka.ms/rps-not-found for how to register subscriptions.`;
+        throw new ArmError(409, 'MissingSubscriptionRegistration', message, { details: [{ code: 'MissingSubscriptionRegistration', target: ns, message }] });
+      }
+    }
     const simReq: SimRequest = { method: routeMethod, path, segments, params: match.params, query, headers, body, apiVersion };
     const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID, lro: this.lro };
     const out = match.route.handler(simReq, ctx);
     if (method === 'HEAD') return { status: out.status >= 200 && out.status < 300 ? 204 : out.status, headers: out.headers };
     return out;
+  }
+
+  /** Where ARM routes a request for a tracked type: the body's location (PUT), the resource's, or its group's. */
+  private routingLocation(method: string, path: string, body: unknown): string {
+    const fromBody = method === 'PUT' && typeof (body as { location?: unknown } | undefined)?.location === 'string' ? (body as { location: string }).location : undefined;
+    if (fromBody) return fromBody.replace(/\s+/g, '').toLowerCase();
+    const existing = this.state.get(path);
+    if (existing?.location) return existing.location;
+    const segs = path.split('/').filter(Boolean);
+    const rg = segs.length >= 4 && segs[2]!.toLowerCase() === 'resourcegroups' ? this.state.get(`/subscriptions/${segs[1]}/resourceGroups/${segs[3]}`) : undefined;
+    return rg?.location ?? 'eastus';
   }
 
   private takeFault(method: string, path: string): FaultSpec | undefined {

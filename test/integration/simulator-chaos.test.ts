@@ -130,8 +130,8 @@ describe('reads and seeds', () => {
     expect(bySub.body.value.every((e: Json) => e.properties.customerDataStorage === undefined)).toBe(true);
     const missing = await get('chaos-nope');
     expect([missing.status, missing.body.error.code]).toEqual([404, 'ResourceNotFound']);
-    const oldVersion = await get(SIM_CHAOS_CMK, '2023-11-01');
-    expect([oldVersion.status, oldVersion.body.error.code]).toEqual([400, 'InvalidResourceType']);
+    const oldVersion = await get(SIM_CHAOS_CMK, '2023-11-02');
+    expect([oldVersion.status, oldVersion.body.error.code]).toEqual([400, 'NoRegisteredProviderFound']);
   });
 });
 

@@ -183,10 +183,29 @@ describe('creating a server with a customer-managed key', () => {
   });
 
   it('gives a system-assigned identity a principal id, and all-zero ids without one (as the examples)', async () => {
-    const both = await put('fr-both', { ...cmkBody(), identity: { ...cmkBody().identity, type: 'SystemAssigned, UserAssigned' } });
+    const { encryption: _none, ...plain } = cmkBody().properties;
+    const both = await put('fr-both', { ...cmkBody(), properties: plain, identity: { ...cmkBody().identity, type: 'SystemAssigned, UserAssigned' } });
+    expect(both.status).toBe(200);
     expect(both.body.identity.principalId).not.toBe('00000000-0000-0000-0000-000000000000');
     const user = await put('fr-user', cmkBody());
     expect(user.body.identity.principalId).toBe('00000000-0000-0000-0000-000000000000');
+  });
+});
+
+describe('customer-managed keys need identity type UserAssigned (the Fluid Relay CMK doc)', () => {
+  it('refuses CMK on a server whose identity is also system-assigned, at creation and on a later PATCH', async () => {
+    const both = await put('fr-both-cmk', { ...cmkBody(), identity: { ...cmkBody().identity, type: 'SystemAssigned, UserAssigned' } });
+    expect(both.status).toBe(400);
+    expect(both.body.error.code).toBe(CMK_ERROR_CODE);
+    expect(both.body.error.details[0].code).toBe('IdentityTypeNotSupported');
+    expect(sim.state.get(simFluidRelayId('fr-both-cmk'))).toBeUndefined();
+
+    const patched = await call(sim, 'PATCH', simFluidRelayId(SIM_FLUID_CMK), {
+      apiVersion: '2022-06-01',
+      body: { identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } } },
+    });
+    expect([patched.status, patched.body.error?.details?.[0]?.code]).toEqual([400, 'IdentityTypeNotSupported']);
+    expect((sim.state.get(simFluidRelayId(SIM_FLUID_CMK))!.identity as { type: string }).type).toBe('UserAssigned');
   });
 });
 

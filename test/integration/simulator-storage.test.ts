@@ -192,8 +192,8 @@ describe('storage accounts: reads and seeds', () => {
     expect(bySub.body.value).toHaveLength(5);
     const missing = await get('stnope');
     expect([missing.status, missing.body.error.code]).toEqual([404, 'ResourceNotFound']);
-    const badVersion = await get(SIM_STORAGE_CMK, '2022-09-01');
-    expect([badVersion.status, badVersion.body.error.code]).toEqual([400, 'InvalidResourceType']);
+    const badVersion = await get(SIM_STORAGE_CMK, '2022-09-02');
+    expect([badVersion.status, badVersion.body.error.code]).toEqual([400, 'NoRegisteredProviderFound']);
   });
 
   it('reads through the SDK’s generic getById', async () => {

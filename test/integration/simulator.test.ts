@@ -14,10 +14,15 @@ import {
   SIM_RG_LOCKED,
   SIM_RG_WEST,
   SIM_SUBSCRIPTION2_ID,
+  SIM_SUBSCRIPTION3_ID,
+  SIM_RG_LABS,
+  simChaosId,
+  simSubscriptionId,
   SIM_SUBSCRIPTION_ID,
   SIM_TENANT_ID,
   simFluidRelayId,
   simIdentityId,
+  simRgId,
   simVaultId,
   roleAssignmentResource,
   startSimulator,
@@ -88,10 +93,20 @@ describe('ARM front door', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.error.code).toBe('MissingApiVersionParameter');
 
-    const bad = await call(sim, 'GET', `${simVaultId(SIM_RBAC_VAULT)}`, { apiVersion: '2019-09-01' });
+    // A tracked type (it has a location): 400 NoRegisteredProviderFound, as ARM answers.
+    const bad = await call(sim, 'GET', `${simVaultId(SIM_RBAC_VAULT)}`, { apiVersion: '2019-09-02' });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.code).toBe('InvalidResourceType');
-    expect(bad.body.error.message).toContain("The supported api-versions are '2024-11-01, 2023-07-01'");
+    expect(bad.body.error.code).toBe('NoRegisteredProviderFound');
+    expect(bad.body.error.message).toContain("No registered resource provider found for location 'eastus' and API version '2019-09-02' for type 'vaults'");
+    expect(bad.body.error.message).toContain("The supported api-versions are '2026-03-01-preview, 2026-02-01, 2025-05-01,");
+    // A location-less type: 404 InvalidResourceType (vaults/keys exist only from 2019-09-01).
+    const badKey = await call(sim, 'GET', `${simVaultId(SIM_RBAC_VAULT)}/keys`, { apiVersion: '2018-02-14' });
+    expect([badKey.status, badKey.body.error.code]).toEqual([404, 'InvalidResourceType']);
+    expect(badKey.body.error.message).toContain("The resource type 'vaults/keys' could not be found in the namespace 'Microsoft.KeyVault' for api version '2018-02-14'");
+    // ARM's own endpoints: 400 InvalidApiVersionParameter, resource groups included.
+    const badRg = await call(sim, 'GET', simRgId(), { apiVersion: '2099-01-01' });
+    expect([badRg.status, badRg.body.error.code]).toEqual([400, 'InvalidApiVersionParameter']);
+    expect(badRg.body.error.message).toContain("The api-version '2099-01-01' is invalid. The supported versions are '2025-04-01, 2024-08-01,");
 
     const badPut = await call(sim, 'PUT', simFluidRelayId('x'), { apiVersion: '2021-03-12-preview', body: { location: 'eastus' } });
     expect(badPut.status).toBe(400);
@@ -239,7 +254,7 @@ describe('fault and latency injection', () => {
 describe('Microsoft.Resources', () => {
   it('lists subscriptions, locations and gets a subscription', async () => {
     const subs = await call(sim, 'GET', '/subscriptions', { apiVersion: '2022-12-01' });
-    expect(subs.body.value.map((s: { subscriptionId: string }) => s.subscriptionId)).toEqual([SIM_SUBSCRIPTION_ID, SIM_SUBSCRIPTION2_ID]);
+    expect(subs.body.value.map((s: { subscriptionId: string }) => s.subscriptionId)).toEqual([SIM_SUBSCRIPTION_ID, SIM_SUBSCRIPTION2_ID, SIM_SUBSCRIPTION3_ID]);
     expect(subs.body.value[0]).toMatchObject({ id: SUB, tenantId: SIM_TENANT_ID, displayName: 'Contoso Platform (sim)', state: 'Enabled' });
     const one = await call(sim, 'GET', `/subscriptions/${SIM_SUBSCRIPTION2_ID}`, { apiVersion: '2022-12-01' });
     expect(one.body.displayName).toBe('Contoso Sandbox (sim)');
@@ -315,5 +330,47 @@ describe('Microsoft.Resources', () => {
     const fr = await client.resources.getById(simFluidRelayId(SIM_FLUID_EXISTING), '2022-06-01');
     expect(fr).toMatchObject({ id: simFluidRelayId(SIM_FLUID_EXISTING), type: 'Microsoft.FluidRelay/fluidRelayServers', location: 'eastus' });
     await expect(client.resources.getById(simFluidRelayId('fr-none'), '2022-06-01')).rejects.toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
+  });
+});
+
+describe('resource provider registration (Microsoft.Resources providers)', () => {
+  const LABS = `/subscriptions/${SIM_SUBSCRIPTION3_ID}`;
+  const frBody = { location: 'eastus', properties: { storagesku: 'standard' } };
+
+  it('reports each namespace’s state per subscription: FluidRelay and Chaos are not registered in the labs subscription', async () => {
+    const fr = await call(sim, 'GET', `${LABS}/providers/Microsoft.FluidRelay`, { apiVersion: '2021-04-01' });
+    expect(fr.status).toBe(200);
+    expect(fr.body).toMatchObject({ id: `${LABS}/providers/Microsoft.FluidRelay`, namespace: 'Microsoft.FluidRelay', registrationState: 'NotRegistered' });
+    expect(fr.body.resourceTypes[0]).toMatchObject({ resourceType: 'fluidRelayServers' });
+    expect(fr.body.resourceTypes[0].apiVersions).toContain('2022-06-01');
+    const all = await call(sim, 'GET', `${LABS}/providers`, { apiVersion: '2025-04-01' });
+    const states = Object.fromEntries(all.body.value.map((p: { namespace: string; registrationState: string }) => [p.namespace, p.registrationState]));
+    expect(states).toMatchObject({ 'Microsoft.FluidRelay': 'NotRegistered', 'Microsoft.Chaos': 'NotRegistered', 'Microsoft.KeyVault': 'Registered', 'Microsoft.Storage': 'Registered' });
+    const main = await call(sim, 'GET', `${SUB}/providers/Microsoft.Chaos`, { apiVersion: '2021-04-01' });
+    expect(main.body.registrationState).toBe('Registered');
+    const unknown = await call(sim, 'GET', `${SUB}/providers/Microsoft.Nope`, { apiVersion: '2021-04-01' });
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'InvalidResourceNamespace']);
+  });
+
+  it('answers a write to an unregistered namespace with 409 MissingSubscriptionRegistration, and accepts it once registered', async () => {
+    const refused = await call(sim, 'PUT', simFluidRelayId('fr-labs', SIM_RG_LABS, SIM_SUBSCRIPTION3_ID), { apiVersion: '2022-06-01', body: frBody });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'MissingSubscriptionRegistration',
+      message: "The subscription is not registered to use namespace 'Microsoft.FluidRelay'. See https://aka.ms/rps-not-found for how to register subscriptions.",
+      details: [{ code: 'MissingSubscriptionRegistration', target: 'Microsoft.FluidRelay' }],
+    });
+    const chaos = await call(sim, 'PUT', simChaosId('chaos-labs', SIM_RG_LABS, SIM_SUBSCRIPTION3_ID), { apiVersion: '2023-10-27-preview', body: { location: 'eastus' } });
+    expect([chaos.status, chaos.body.error.code]).toEqual([409, 'MissingSubscriptionRegistration']);
+    expect((await call(sim, 'PUT', simFluidRelayId('fr-main'), { apiVersion: '2022-06-01', body: frBody })).status).toBe(200);
+
+    // Registering needs <namespace>/register/action at the subscription: the bot is not allowed…
+    const denied = await call(sim, 'POST', `${LABS}/providers/Microsoft.FluidRelay/register`, { apiVersion: '2021-04-01' });
+    expect([denied.status, denied.body.error.code]).toEqual([403, 'AuthorizationFailed']);
+    // …until it holds Contributor there.
+    sim.state.put(roleAssignmentResource({ name: '99999999-9999-4999-8999-999999999999', scope: simSubscriptionId(SIM_SUBSCRIPTION3_ID), roleGuid: BUILTIN_ROLE_IDS.contributor, principalId: SIM_BOT_PRINCIPAL_ID, createdOn: new Date().toISOString() }));
+    const registered = await call(sim, 'POST', `${LABS}/providers/Microsoft.FluidRelay/register`, { apiVersion: '2021-04-01' });
+    expect([registered.status, registered.body.registrationState]).toEqual([200, 'Registered']);
+    expect((await call(sim, 'PUT', simFluidRelayId('fr-labs', SIM_RG_LABS, SIM_SUBSCRIPTION3_ID), { apiVersion: '2022-06-01', body: frBody })).status).toBe(200);
   });
 });

@@ -2,6 +2,7 @@
 // delete), role definitions, and the caller's effective permissions at a scope.
 import { isObject, page, parseResourceId, requireScope, scopeContains } from '../arm';
 import { BUILTIN_ROLES } from '../builtin-roles';
+import { PERMISSIONS_VERSIONS, ROLE_ASSIGNMENT_VERSIONS, ROLE_DEFINITION_VERSIONS } from '../api-versions';
 import { ArmError } from '../errors';
 import type { SimProvider, SimRequest } from '../provider';
 import {
@@ -17,9 +18,6 @@ import {
 import * as ids from '../seed-ids';
 import type { SimResource, SimState } from '../state';
 
-const ROLE_ASSIGNMENT_VERSIONS = ['2022-04-01', '2020-04-01-preview'] as const;
-const ROLE_DEFINITION_VERSIONS = ['2022-04-01', '2022-05-01-preview', '2018-01-01-preview', '2015-07-01'] as const;
-const PERMISSIONS_VERSIONS = ['2022-04-01', '2018-01-01-preview', '2015-07-01'] as const;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** Role definition id as role assignments carry it: subscription-scoped when the scope has a subscription. */
@@ -324,6 +322,7 @@ function seedAuthorization(state: SimState, { nowSeconds }: { nowSeconds: number
     botContributorWest: [r.contributor, ids.SIM_BOT_PRINCIPAL_ID],
     botManagedIdentityOperatorWest: [r.managedIdentityOperator, ids.SIM_BOT_PRINCIPAL_ID],
     botReader: [r.reader, ids.SIM_BOT_PRINCIPAL_ID],
+    botContributorLabs: [r.contributor, ids.SIM_BOT_PRINCIPAL_ID],
     identityCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_PRINCIPAL_ID],
     westIdentityCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_WEST_PRINCIPAL_ID],
     identityCryptoOnFirewallVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_IDENTITY_PRINCIPAL_ID],

@@ -2,6 +2,7 @@
 // Location polling), GET and lists, with the validation Chaos Studio applies to identities and
 // to customer-managed-key storage (customerDataStorage, preview api-versions only).
 import { bodyObject, getMember, hasMember, isObject, normalizeLocation, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, stableGuid, collectionRoutes } from '../arm';
+import { CHAOS_EXPERIMENT_VERSIONS, CHAOS_GA_VERSIONS, CHAOS_PREVIEW_VERSIONS } from '../api-versions';
 import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
 import {
   completeOperation,
@@ -25,11 +26,8 @@ import { containerResource, CONTAINER_NAME_PATTERN, findStorageAccount, storageK
 
 export const CHAOS_TYPE = 'Microsoft.Chaos/experiments';
 const NS = 'Microsoft.Chaos';
-/** The api-versions whose experiment model has customerDataStorage. */
-export const CHAOS_PREVIEW_VERSIONS = ['2023-10-27-preview', '2024-03-22-preview'] as const;
-/** GA api-versions: no customerDataStorage (sending it → 400, GET strips it). */
-export const CHAOS_GA_VERSIONS = ['2024-01-01', '2025-01-01'] as const;
-export const CHAOS_API_VERSIONS = [...CHAOS_PREVIEW_VERSIONS, ...CHAOS_GA_VERSIONS] as const;
+export { CHAOS_GA_VERSIONS, CHAOS_PREVIEW_VERSIONS };
+export const CHAOS_API_VERSIONS = CHAOS_EXPERIMENT_VERSIONS;
 
 const BLOB_WRITE = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write';
 const DURATION = /^P(\d+Y)?(\d+M)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;

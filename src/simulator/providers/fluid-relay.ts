@@ -1,6 +1,7 @@
 // Microsoft.FluidRelay/fluidRelayServers: synchronous PUT / PATCH / GET / DELETE / list with
 // the validation the service applies to identities and customer-managed keys.
 import { bodyObject, isObject, normalizeLocation, requiredLocation, requireResourceGroup, stableGuid, collectionRoutes } from '../arm';
+import { FLUID_RELAY_VERSIONS } from '../api-versions';
 import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
 import type { SimContext, SimProvider, SimRequest } from '../provider';
 import { requireAction } from '../rbac';
@@ -10,7 +11,7 @@ import { checkCmkKey, findVaultByName, isCmkKeyProblem, parseKeyUrl, type CmkKey
 import { findIdentity, resolveUserAssignedIdentities } from './managed-identity';
 
 export const FLUID_RELAY_TYPE = 'Microsoft.FluidRelay/fluidRelayServers';
-const API_VERSIONS = ['2022-06-01', '2025-06-20-preview'] as const;
+const API_VERSIONS = FLUID_RELAY_VERSIONS;
 const IDENTITY_TYPES = ['SystemAssigned', 'UserAssigned', 'SystemAssigned, UserAssigned', 'None'] as const;
 const STORAGE_SKUS = ['standard', 'basic'];
 const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
@@ -235,6 +236,15 @@ function applyCmkChange(state: SimState, existing: SimResource | undefined, next
     throw cmkError('CmkCannotBeDisabled', 'Customer-managed key encryption cannot be removed from a Fluid Relay server once it is configured.', 'properties.encryption');
   }
   if (!next) return;
+  // The Fluid Relay CMK doc: the server's identity type must be UserAssigned (a system-assigned
+  // identity next to it is refused too). The exact code Azure answers is not public.
+  if (identity?.type !== 'UserAssigned') {
+    throw cmkError(
+      'IdentityTypeNotSupported',
+      `A Fluid Relay server with customer-managed keys must have identity type 'UserAssigned'; it is '${identity?.type ?? 'None'}'.`,
+      'identity.type',
+    );
+  }
   if (current && sameCmk(current, next)) {
     assignedCmkIdentity(next, identity);
     return;

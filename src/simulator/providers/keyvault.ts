@@ -2,6 +2,7 @@
 // resource provider makes before it accepts a customer-managed key (used by fluid-relay and
 // later by storage / chaos).
 import { page, requireResourceGroup, collectionRoutes } from '../arm';
+import { KEYVAULT_KEY_VERSIONS, KEYVAULT_VAULT_VERSIONS } from '../api-versions';
 import { resourceNotFound } from '../errors';
 import type { SimProvider, SimRequest, SimContext } from '../provider';
 import { assignmentsCovering, assignmentProps, permits, roleDefinition, rolePermissions } from '../rbac';
@@ -11,7 +12,7 @@ import type { SimResource, SimState } from '../state';
 export const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
 export const KEY_TYPE = 'Microsoft.KeyVault/vaults/keys';
 export const KEY_VERSION_TYPE = 'Microsoft.KeyVault/vaults/keys/versions';
-export const KEYVAULT_API_VERSIONS = ['2024-11-01', '2023-07-01'] as const;
+export const KEYVAULT_API_VERSIONS = KEYVAULT_VAULT_VERSIONS;
 
 const DAY = 24 * 3600;
 
@@ -206,17 +207,19 @@ export const keyVaultProvider: SimProvider = {
       method: 'GET',
       pattern: `${VAULT}/keys`,
       resourceType: 'vaults/keys',
+      apiVersions: KEYVAULT_KEY_VERSIONS,
       handler: (req, ctx) => {
         const vault = requireVault(req, ctx);
         const keys = ctx.state.ofType(KEY_TYPE, vault.id).map((k) => renderKey(ctx.state, k));
         return { status: 200, body: page(keys, req, ctx, 25) };
       },
     },
-    { method: 'GET', pattern: `${VAULT}/keys/{key}`, resourceType: 'vaults/keys', handler: (req, ctx) => ({ status: 200, body: renderKey(ctx.state, requireKey(req, ctx)) }) },
+    { method: 'GET', pattern: `${VAULT}/keys/{key}`, resourceType: 'vaults/keys', apiVersions: KEYVAULT_KEY_VERSIONS, handler: (req, ctx) => ({ status: 200, body: renderKey(ctx.state, requireKey(req, ctx)) }) },
     {
       method: 'GET',
       pattern: `${VAULT}/keys/{key}/versions`,
       resourceType: 'vaults/keys/versions',
+      apiVersions: KEYVAULT_KEY_VERSIONS,
       handler: (req, ctx) => {
         const key = requireKey(req, ctx);
         const versions = ctx.state.ofType(KEY_VERSION_TYPE, key.id).map((v) => renderVersionListItem(ctx.state, v));
@@ -227,6 +230,7 @@ export const keyVaultProvider: SimProvider = {
       method: 'GET',
       pattern: `${VAULT}/keys/{key}/versions/{version}`,
       resourceType: 'vaults/keys/versions',
+      apiVersions: KEYVAULT_KEY_VERSIONS,
       handler: (req, ctx) => {
         const key = requireKey(req, ctx);
         const version = ctx.state.get(`${key.id}/versions/${req.params['version']}`);

@@ -1,4 +1,5 @@
 // Microsoft.ManagedIdentity/userAssignedIdentities: get, create/update, delete, list.
+import { MSI_VERSIONS } from '../api-versions';
 import { bodyObject, parseResourceId, requiredLocation, requireResourceGroup, stableGuid, collectionRoutes } from '../arm';
 import { ArmError, linkedAuthorizationFailed, resourceNotFound } from '../errors';
 import type { SimContext, SimProvider } from '../provider';
@@ -83,7 +84,7 @@ const IDENTITY = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.M
 
 export const managedIdentityProvider: SimProvider = {
   namespace: 'Microsoft.ManagedIdentity',
-  apiVersions: ['2024-11-30', '2023-01-31'],
+  apiVersions: MSI_VERSIONS,
   seed(state) {
     const tags = { purpose: 'cmk-chatops simulator' };
     state.put(

@@ -2,6 +2,7 @@
 // the checks Azure Storage makes before it accepts a customer-managed key, and blob containers
 // (BlobContainers_Create / Get / List / Delete).
 import { bodyObject, getMember, hasMember, isObject, page, parseResourceId, requireResourceGroup, stableGuid, collectionRoutes } from '../arm';
+import { STORAGE_ACCOUNT_VERSIONS, STORAGE_CONTAINER_VERSIONS } from '../api-versions';
 import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
 import type { SimContext, SimProvider, SimRequest } from '../provider';
 import { requireAction } from '../rbac';
@@ -12,7 +13,7 @@ import { findIdentity, resolveUserAssignedIdentities, type UserAssignedIdentityM
 
 export const STORAGE_TYPE = 'Microsoft.Storage/storageAccounts';
 export const CONTAINER_TYPE = 'Microsoft.Storage/storageAccounts/blobServices/containers';
-export const STORAGE_API_VERSIONS = ['2025-01-01', '2024-01-01', '2023-05-01'] as const;
+export const STORAGE_API_VERSIONS = STORAGE_ACCOUNT_VERSIONS;
 
 const DAY = 24 * 3600;
 const IDENTITY_TYPES = ['None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned,UserAssigned'] as const;
@@ -615,6 +616,7 @@ export const storageProvider: SimProvider = {
       method: 'GET',
       pattern: CONTAINERS,
       resourceType: 'storageAccounts/blobServices/containers',
+      apiVersions: STORAGE_CONTAINER_VERSIONS,
       handler: (req, ctx) => {
         const account = requireAccount(req, ctx);
         return { status: 200, body: page(ctx.state.ofType(CONTAINER_TYPE, account.id), req, ctx, 100) };
@@ -624,6 +626,7 @@ export const storageProvider: SimProvider = {
       method: 'GET',
       pattern: `${CONTAINERS}/{container}`,
       resourceType: 'storageAccounts/blobServices/containers',
+      apiVersions: STORAGE_CONTAINER_VERSIONS,
       handler: (req, ctx) => {
         const account = requireAccount(req, ctx);
         const found = ctx.state.get(`${account.id}/blobServices/default/containers/${req.params['container']}`);
@@ -631,11 +634,13 @@ export const storageProvider: SimProvider = {
         return { status: 200, body: found };
       },
     },
-    { method: 'PUT', pattern: `${CONTAINERS}/{container}`, resourceType: 'storageAccounts/blobServices/containers', handler: putContainer },
+    { method: 'PUT', pattern: `${CONTAINERS}/{container}`, resourceType: 'storageAccounts/blobServices/containers',
+      apiVersions: STORAGE_CONTAINER_VERSIONS, handler: putContainer },
     {
       method: 'DELETE',
       pattern: `${CONTAINERS}/{container}`,
       resourceType: 'storageAccounts/blobServices/containers',
+      apiVersions: STORAGE_CONTAINER_VERSIONS,
       handler: (req, ctx) => {
         const account = requireAccount(req, ctx);
         const id = `${account.id}/blobServices/default/containers/${req.params['container']}`;
