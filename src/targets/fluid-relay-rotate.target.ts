@@ -24,6 +24,8 @@ export const rotateSchema = z.object({
   location: z.string().optional(),
   currentKeyUrl: z.string().optional(),
   currentIdentityIds: z.array(z.string()).optional(),
+  /** The server's identity type now (e.g. "SystemAssigned, UserAssigned"): the PATCH keeps it. */
+  currentIdentityType: z.string().optional(),
 });
 export type RotateParams = z.infer<typeof rotateSchema>;
 
@@ -45,7 +47,7 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
   resourceId: (p) => p.resourceId,
   async prepare(p: RotateParams, arm: ArmGateway): Promise<RotateParams> {
     const server = await arm.get<ArmResource>(p.resourceId, FLUID_RELAY_API_VERSION).catch(() => undefined);
-    return { ...p, location: server?.location ?? '', currentKeyUrl: server ? currentKeyUrlOf(server) : undefined, currentIdentityIds: Object.keys(server?.identity?.userAssignedIdentities ?? {}) };
+    return { ...p, location: server?.location ?? '', currentKeyUrl: server ? currentKeyUrlOf(server) : undefined, currentIdentityIds: Object.keys(server?.identity?.userAssignedIdentities ?? {}), currentIdentityType: server?.identity?.type };
   },
   // PATCH FluidRelayServerUpdate: properties.encryption and identity only (FluidRelayServers_Update).
   plan: (p): ArmWritePlan => ({
@@ -56,7 +58,8 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
       p.disableCmk === 'true'
         ? { properties: { encryption: {} } }
         : {
-            identity: { type: 'UserAssigned', userAssignedIdentities: Object.fromEntries([...new Set([...(p.currentIdentityIds ?? []), p.identityId])].map((i) => [i, {}])) },
+            // Every identity the server has is kept: a system-assigned one too (its type as the server spells it).
+            identity: { type: /systemassigned/i.test(p.currentIdentityType ?? '') ? p.currentIdentityType! : 'UserAssigned', userAssignedIdentities: Object.fromEntries([...new Set([...(p.currentIdentityIds ?? []), p.identityId])].map((i) => [i, {}])) },
             properties: {
               encryption: {
                 customerManagedKeyEncryption: {

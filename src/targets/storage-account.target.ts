@@ -77,6 +77,7 @@ export const storageTarget: Target<StorageParams> = {
     return { ...p, currentIdentityType: account?.identity?.type ?? 'None' };
   },
   plan: (p): ArmWritePlan => {
+    // The key the card and the checks show (a URL pasted with a version stays pinned to it).
     const ref = parseKeyUrl(effectiveKeyUrl(p));
     const keyvaulturi = ref.ok ? `https://${ref.ref.host}` : p.keyUrl.replace(/\/keys\/.*$/, '');
     const keepSystem = /systemassigned/i.test(p.currentIdentityType ?? '');
@@ -90,7 +91,7 @@ export const storageTarget: Target<StorageParams> = {
         properties: {
           encryption: {
             keySource: 'Microsoft.Keyvault',
-            keyvaultproperties: { keyvaulturi, keyname: ref.ok ? ref.ref.keyName : '', keyversion: p.keyVersion === 'latest' ? '' : p.keyVersion },
+            keyvaultproperties: { keyvaulturi, keyname: ref.ok ? ref.ref.keyName : '', keyversion: ref.ok ? (ref.ref.version ?? '') : '' },
             identity: { userAssignedIdentity: p.identityId },
           },
         },
