@@ -61,6 +61,11 @@ export interface WriteOptions {
 export interface ArmGateway {
   /** GET a resource (or any ARM path returning one object). Throws ArmError; 404 → code NotFound-ish with status 404. */
   get<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T>;
+  /**
+   * GET a resource that may not exist: 404 — and only 404 — is `undefined`. Every other failure
+   * (403, 429 after retries, 5xx, a timeout) is thrown: it is not evidence that the resource is absent.
+   */
+  getOrNull<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T | undefined>;
   /** GET a collection, following nextLink. */
   list<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T[]>;
   /** PUT, following a long-running operation to its end. */
@@ -108,6 +113,16 @@ export class ArmError extends Error {
   describe(): string {
     const ids = this.correlationId ? ` (correlation id ${this.correlationId})` : '';
     return `${this.code}: ${this.message}${ids}`;
+  }
+}
+
+/** The one place where "not found" becomes "absent": 404 → undefined, anything else is rethrown. */
+export async function absentOn404<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (e) {
+    if (isArmError(e) && e.isNotFound) return undefined;
+    throw e;
   }
 }
 

@@ -7,7 +7,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { createHttpHeaders, createPipelineRequest, type HttpHeaders, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
-import { ArmError, type ArmCallRecord, type ArmGateway, type ArmWriteResult, type StartedOperation, type WriteOptions } from './port';
+import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type ArmWriteResult, type StartedOperation, type WriteOptions } from './port';
 import { DEFAULT_RETRY, decideRetry, type RetryPolicy, ThrottlePacer } from './retry';
 
 export interface SdkGatewayOptions {
@@ -99,6 +99,10 @@ export class SdkArmGateway implements ArmGateway {
   async get<T>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T> {
     const res = await this.call('GET', path, apiVersion, undefined, query);
     return res.body as T;
+  }
+
+  getOrNull<T>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T | undefined> {
+    return absentOn404(this.get<T>(path, apiVersion, query));
   }
 
   async list<T>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T[]> {

@@ -41,7 +41,7 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   ],
   resourceId: (p) => p.resourceId,
   async prepare(p: ChaosIdentityParams, arm: ArmGateway): Promise<ChaosIdentityParams> {
-    const exp = await arm.get<ArmResource>(p.resourceId, CHAOS_PREVIEW_API).catch(() => undefined);
+    const exp = await arm.getOrNull<ArmResource>(p.resourceId, CHAOS_PREVIEW_API);
     const cds = (exp?.properties as { customerDataStorage?: { storageAccountResourceId?: string; blobContainerName?: string } } | undefined)?.customerDataStorage;
     return { ...p, storageAccountId: cds?.storageAccountResourceId, blobContainerName: cds?.blobContainerName };
   },

@@ -46,7 +46,7 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
   ],
   resourceId: (p) => p.resourceId,
   async prepare(p: RotateParams, arm: ArmGateway): Promise<RotateParams> {
-    const server = await arm.get<ArmResource>(p.resourceId, FLUID_RELAY_API_VERSION).catch(() => undefined);
+    const server = await arm.getOrNull<ArmResource>(p.resourceId, FLUID_RELAY_API_VERSION);
     return { ...p, location: server?.location ?? '', currentKeyUrl: server ? currentKeyUrlOf(server) : undefined, currentIdentityIds: Object.keys(server?.identity?.userAssignedIdentities ?? {}), currentIdentityType: server?.identity?.type };
   },
   // PATCH FluidRelayServerUpdate: properties.encryption and identity only (FluidRelayServers_Update).

@@ -73,7 +73,7 @@ export const storageTarget: Target<StorageParams> = {
   ],
   resourceId: (p) => p.storageAccountId,
   async prepare(p: StorageParams, arm: ArmGateway): Promise<StorageParams> {
-    const account = await arm.get<ArmResource>(p.storageAccountId, STORAGE_API).catch(() => undefined);
+    const account = await arm.getOrNull<ArmResource>(p.storageAccountId, STORAGE_API);
     return { ...p, currentIdentityType: account?.identity?.type ?? 'None' };
   },
   plan: (p): ArmWritePlan => {

@@ -133,7 +133,7 @@ export class Workflow {
     const [checks, current] = await Promise.all([
       runChecks(armR, subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays }).then((r) => this.checked(r)),
       // An update shows approvers what changes, property by property.
-      plan.method === 'PATCH' ? armR.get<ArmResource>(plan.resourceId, plan.apiVersion).catch(() => undefined) : Promise.resolve(undefined),
+      plan.method === 'PATCH' ? armR.getOrNull<ArmResource>(plan.resourceId, plan.apiVersion) : Promise.resolve(undefined),
     ]);
     const changes = current ? diffPayload(current, plan.body) : undefined;
     const irreversible = target.irreversible(params);
@@ -220,13 +220,8 @@ export class Workflow {
     const type = resourceId.split('/').slice(6, 8).join('/').toLowerCase();
     const target = Object.values(TARGETS).find((t) => t.resourceType.toLowerCase() === type);
     if (!target) throw new Refusal(`I can review ${Object.values(TARGETS).map((t) => t.resourceType).join(', ')} resources; ${resourceId.split('/').slice(6, 8).join('/') || 'this'} is not one of them.`);
-    let resource: ArmResource;
-    try {
-      resource = await this.deps.arm.get<ArmResource>(resourceId, target.apiVersion);
-    } catch (e) {
-      if (isArmError(e) && e.isNotFound) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
-      throw e;
-    }
+    const resource = await this.deps.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
+    if (!resource) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
     const checks = await runChecks(this.deps.arm, target.reviewSubject(resource), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
     await this.deps.store.audit({ actor, event: 'reviewed', data: { resourceId, summary: summarize(checks) } });
     return { target, resource, checks };
@@ -281,13 +276,8 @@ export class Workflow {
   /** Form values copied from an existing resource (`new chaos-experiment --from <id>`). */
   async readExisting(resourceId: string, targetType: string): Promise<Record<string, string>> {
     const target = this.target(targetType);
-    let r: ArmResource;
-    try {
-      r = await this.deps.arm.get<ArmResource>(resourceId, target.apiVersion);
-    } catch (e) {
-      if (isArmError(e) && e.isNotFound) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
-      throw e;
-    }
+    const r = await this.deps.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
+    if (!r) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
     if (targetType === 'fluid-relay-rotate') {
       const cmk = ((r.properties ?? {}) as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string; keyEncryptionKeyIdentity?: { userAssignedIdentityResourceId?: string } } } }).encryption?.customerManagedKeyEncryption;
       if (!cmk?.keyEncryptionKeyUrl) throw new Refusal(`${r.name ?? resourceId} has no customer-managed key, and Fluid Relay can only enable CMK when a server is created: use \`new fluid-relay\` for a new server.`);
@@ -378,13 +368,8 @@ export class Workflow {
   /** Did the approved write reach Azure? A resource still provisioning is followed until it settles. */
   private async landed(req: ChangeRequest, target: Target): Promise<'landed' | 'absent'> {
     for (let polls = 0; polls < 120; polls++) {
-      let resource: ArmResource;
-      try {
-        resource = await this.deps.arm.get<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
-      } catch (e) {
-        if (isArmError(e) && e.isNotFound) return 'absent';
-        throw e;
-      }
+      const resource = await this.deps.arm.getOrNull<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
+      if (!resource) return 'absent';
       const state = String((resource.properties as { provisioningState?: unknown } | undefined)?.provisioningState ?? 'Succeeded');
       if (/^(succeeded|failed|canceled|cancelled)$/i.test(state)) return target.verify(req.plan, resource).status === 'pass' ? 'landed' : 'absent';
       await new Promise((r) => setTimeout(r, this.deps.resumePollMs ?? 1000));
