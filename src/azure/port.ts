@@ -42,11 +42,19 @@ export interface ArmWriteResult<T = ArmResource> {
 export interface StartedOperation {
   method: 'PUT' | 'PATCH';
   url: string;
-  kind: 'azure-async-operation' | 'location';
+  /** Azure-AsyncOperation (or Operation-Location), Location, or the resource's own provisioningState (a PUT with neither). */
+  kind: 'azure-async-operation' | 'location' | 'body';
   correlationId?: string;
+  /** The poller's state as @azure/core-lro serialises it (operation and final resource location): what a resume restores. */
+  state?: string;
 }
 
+/** Where a long-running write's result is read once the operation succeeded (the spec's `final-state-via`). */
+export type FinalStateVia = 'azure-async-operation' | 'location' | 'original-uri';
+
 export interface WriteOptions {
+  /** The operation's `final-state-via` from its REST spec (PATCH/POST; a PUT's result is the resource). Default: location. */
+  finalStateVia?: FinalStateVia;
   /** Called once when ARM answers 201/202 with an operation to follow, before any polling — store it. */
   onOperation?: (op: StartedOperation) => Promise<void> | void;
   /** Called after each poll that is still running (progress on the card). */

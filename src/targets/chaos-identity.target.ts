@@ -45,8 +45,8 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
     const cds = (exp?.properties as { customerDataStorage?: { storageAccountResourceId?: string; blobContainerName?: string } } | undefined)?.customerDataStorage;
     return { ...p, storageAccountId: cds?.storageAccountResourceId, blobContainerName: cds?.blobContainerName };
   },
-  // experimentUpdate (2023-10-27-preview): identity only; long-running (202 + Location).
-  plan: (p): ArmWritePlan => ({ method: 'PATCH', resourceId: p.resourceId, apiVersion: CHAOS_PREVIEW_API, body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } } } }),
+  // experimentUpdate (2023-10-27-preview): identity only; long-running (202 + Azure-AsyncOperation and Location), final-state-via location.
+  plan: (p): ArmWritePlan => ({ method: 'PATCH', resourceId: p.resourceId, apiVersion: CHAOS_PREVIEW_API, finalStateVia: 'location', body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } } } }),
   subject: (p): CmkSubject => ({
     targetType: 'chaos-identity',
     mode: 'update',

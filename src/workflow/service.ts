@@ -426,6 +426,7 @@ export class Workflow {
     const armW = recording(this.deps.arm, writeCalls);
     let lastProgress = 0;
     const opts: WriteOptions = {
+      finalStateVia: req.plan.finalStateVia,
       onOperation: async (op) => {
         // Stored before the first poll, so another process can pick it up.
         req = await this.deps.store.mutate(req.id, (cur) => ({
