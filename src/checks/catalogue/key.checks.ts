@@ -61,7 +61,7 @@ export const keyType = defineCheck({
     if (kty !== 'RSA' && kty !== 'RSA-HSM') {
       return fail(
         `Key ${keyRef!.keyName} is ${kty}; customer-managed keys need RSA because ${kty} keys cannot wrap and unwrap.`,
-        `Create an RSA key and use it instead: az keyvault key create --vault-name ${keyRef!.vaultName} --name <new-key> --kty RSA --size 3072`,
+        `Create an RSA key and use it instead: az keyvault key create --vault-name ${keyRef!.vaultName} --name ${keyRef!.keyName}-rsa --kty RSA --size 3072`,
         evidence,
       );
     }
@@ -132,7 +132,7 @@ export const keyNotExpired = defineCheck({
     if (exp - nowS <= expiryWarningDays * DAY) {
       return warn(
         `Key expires on ${iso(exp)}, within ${expiryWarningDays} days.`,
-        `Rotate it or extend the expiry before then: az keyvault key set-attributes --vault-name ${keyRef!.vaultName} --name ${keyRef!.keyName} --expires <date>`,
+        `Rotate it or extend the expiry before then: az keyvault key set-attributes --vault-name ${keyRef!.vaultName} --name ${keyRef!.keyName} --expires ${new Date(now.getTime() + 365 * DAY * 1000).toISOString().slice(0, 10)}T00:00:00Z`,
         evidence,
       );
     }
