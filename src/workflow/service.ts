@@ -216,15 +216,17 @@ export class Workflow {
   }
 
   /** `check <resource id>`: a read-only review of an existing resource. Nothing is stored but the audit entry. */
-  async review(resourceId: string, actor: Actor): Promise<{ target: Target; resource: ArmResource; checks: CheckResult[] }> {
+  async review(resourceId: string, actor: Actor): Promise<{ target: Target; resource: ArmResource; checks: CheckResult[]; keyUrl: string }> {
     const type = resourceId.split('/').slice(6, 8).join('/').toLowerCase();
     const target = Object.values(TARGETS).find((t) => t.resourceType.toLowerCase() === type);
     if (!target) throw new Refusal(`I can review ${Object.values(TARGETS).map((t) => t.resourceType).join(', ')} resources; ${resourceId.split('/').slice(6, 8).join('/') || 'this'} is not one of them.`);
     const resource = await this.deps.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
     if (!resource) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
-    const checks = await runChecks(this.deps.arm, target.reviewSubject(resource), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const checks = await runChecks(this.deps.arm, target.reviewSubject(resource), target.reviewChecks?.(resource) ?? target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
     await this.deps.store.audit({ actor, event: 'reviewed', data: { resourceId, summary: summarize(checks) } });
-    return { target, resource, checks };
+    // The key the review looked at (for Storage and Chaos it is read from the storage account).
+    const keyUrl = String(checks.find((c) => c.id === 'key.url-format' && c.status === 'pass')?.evidence.keyUrl ?? target.reviewSubject(resource).keyUrl ?? '');
+    return { target, resource, checks, keyUrl };
   }
 
   /** Approve or reject. Throws Refusal (nothing changed) when the actor may not decide now. */

@@ -43,6 +43,8 @@ export const chaosCreateOnly = defineCheck({
     const name = nameOf(subject.resourceId);
     if (!existing) return pass(`Experiment ${name} does not exist yet; CMK will be set at creation.`, { exists: false });
     const cds = (existing.properties as { customerDataStorage?: unknown } | undefined)?.customerDataStorage;
+    // A review looks at an experiment as it is: one created with CMK is what this rule asks for.
+    if (subject.mode === 'review' && cds) return pass(`Experiment ${name} was created with CMK (customerDataStorage is set).`, { exists: true, cmk: true });
     return fail(
       cds ? `Experiment ${name} already exists with CMK.` : `Experiment ${name} already exists without CMK; Chaos Studio sets CMK only when an experiment is created (PATCH can change only its identity).`,
       cds ? 'Choose a new name.' : `Create a CMK-enabled copy under a new name: \`new chaos-experiment --from ${subject.resourceId}\`.`,
