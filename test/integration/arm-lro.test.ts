@@ -42,7 +42,6 @@ it('a PATCH with both Azure-AsyncOperation and Location: final-state-via locatio
   const res = await gateway().patch(experiment, API, { identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } } }, { finalStateVia: 'location' });
   const patch = sim.requests.find((r) => r.method === 'PATCH')!;
   expect(patch.status).toBe(202);
-  expect(patch.headers).toBeDefined();
   expect(polls().length).toBeGreaterThanOrEqual(1);
   expect(results()).toHaveLength(1);
   expect(results()[0]!.at).toBeGreaterThanOrEqual(polls().at(-1)!.at);
@@ -71,6 +70,24 @@ it('an operation stored before a restart is resumed by another gateway and follo
     .catch(() => undefined);
   expect(stored).toBeDefined();
   expect(polls()).toHaveLength(0);
+  const res = await gateway().resume(stored!, experiment, API);
+  expect(polls().length).toBeGreaterThanOrEqual(1);
+  expect(sim.writes()).toHaveLength(1);
+  expect((res.body as { properties?: { provisioningState?: string } }).properties?.provisioningState).toBe('Succeeded');
+});
+
+it('an operation stored before the poller state was kept (url and kind only) is still resumed', async () => {
+  sim.setLro({ retryAfterSeconds: 0, pollsToComplete: 3 });
+  const current = sim.state.get(experiment)!;
+  let stored: StartedOperation | undefined;
+  await gateway()
+    .put(experiment, API, { location: current.location, identity: current.identity, properties: current.properties }, {
+      onOperation: (op) => {
+        stored = { method: op.method, url: op.url, kind: op.kind, correlationId: op.correlationId };
+        throw new Error('killed');
+      },
+    })
+    .catch(() => undefined);
   const res = await gateway().resume(stored!, experiment, API);
   expect(polls().length).toBeGreaterThanOrEqual(1);
   expect(sim.writes()).toHaveLength(1);
