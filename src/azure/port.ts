@@ -42,11 +42,19 @@ export interface ArmWriteResult<T = ArmResource> {
 export interface StartedOperation {
   method: 'PUT' | 'PATCH';
   url: string;
-  kind: 'azure-async-operation' | 'location';
+  /** Azure-AsyncOperation (or Operation-Location), Location, or the resource's own provisioningState (a PUT with neither). */
+  kind: 'azure-async-operation' | 'location' | 'body';
   correlationId?: string;
+  /** The poller's state as @azure/core-lro serialises it (operation and final resource location): what a resume restores. */
+  state?: string;
 }
 
+/** Where a long-running write's result is read once the operation succeeded (the spec's `final-state-via`). */
+export type FinalStateVia = 'azure-async-operation' | 'location' | 'original-uri';
+
 export interface WriteOptions {
+  /** The operation's `final-state-via` from its REST spec (PATCH/POST; a PUT's result is the resource). Default: location. */
+  finalStateVia?: FinalStateVia;
   /** Called once when ARM answers 201/202 with an operation to follow, before any polling — store it. */
   onOperation?: (op: StartedOperation) => Promise<void> | void;
   /** Called after each poll that is still running (progress on the card). */
@@ -61,6 +69,11 @@ export interface WriteOptions {
 export interface ArmGateway {
   /** GET a resource (or any ARM path returning one object). Throws ArmError; 404 → code NotFound-ish with status 404. */
   get<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T>;
+  /**
+   * GET a resource that may not exist: 404 — and only 404 — is `undefined`. Every other failure
+   * (403, 429 after retries, 5xx, a timeout) is thrown: it is not evidence that the resource is absent.
+   */
+  getOrNull<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T | undefined>;
   /** GET a collection, following nextLink. */
   list<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T[]>;
   /** PUT, following a long-running operation to its end. */
@@ -108,6 +121,16 @@ export class ArmError extends Error {
   describe(): string {
     const ids = this.correlationId ? ` (correlation id ${this.correlationId})` : '';
     return `${this.code}: ${this.message}${ids}`;
+  }
+}
+
+/** The one place where "not found" becomes "absent": 404 → undefined, anything else is rethrown. */
+export async function absentOn404<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (e) {
+    if (isArmError(e) && e.isNotFound) return undefined;
+    throw e;
   }
 }
 

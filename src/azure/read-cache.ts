@@ -1,6 +1,6 @@
 // A view of the gateway that makes each distinct GET once: for one submission, the target's
 // prepare(), the checks and the update diff all read the same resource, and ARM reads are budgeted.
-import type { ArmGateway } from './port';
+import { absentOn404, type ArmGateway } from './port';
 
 export function withReadCache(arm: ArmGateway): ArmGateway {
   const cache = new Map<string, Promise<unknown>>();
@@ -15,6 +15,8 @@ export function withReadCache(arm: ArmGateway): ArmGateway {
   const key = (kind: string, path: string, apiVersion: string, query?: Record<string, string>) => `${kind} ${path.toLowerCase()}?${apiVersion}&${JSON.stringify(query ?? {})}`;
   return {
     get: (p, v, q) => once(key('GET', p, v, q), () => arm.get(p, v, q)),
+    // Shares the GET's cache entry: a resource read by prepare() and by the checks is read once.
+    getOrNull: (p, v, q) => absentOn404(once(key('GET', p, v, q), () => arm.get(p, v, q))),
     list: (p, v, q) => once(key('LIST', p, v, q), () => arm.list(p, v, q)),
     put: (p, v, b, o) => arm.put(p, v, b, o),
     patch: (p, v, b, o) => arm.patch(p, v, b, o),

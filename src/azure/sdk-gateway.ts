@@ -4,10 +4,11 @@
 // and follow long-running operations ourselves so the operation URL can be stored and resumed.
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/core-auth';
+import { createHttpPoller, type LongRunningOperation, type LroResponse } from '@azure/core-lro';
 import { createHttpHeaders, createPipelineRequest, type HttpHeaders, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
-import { ArmError, type ArmCallRecord, type ArmGateway, type ArmWriteResult, type StartedOperation, type WriteOptions } from './port';
+import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type FinalStateVia, type ArmWriteResult, type StartedOperation, type WriteOptions } from './port';
 import { DEFAULT_RETRY, decideRetry, type RetryPolicy, ThrottlePacer } from './retry';
 
 export interface SdkGatewayOptions {
@@ -48,7 +49,21 @@ interface CallResult {
   landedWithoutAnswer?: boolean;
 }
 
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'cancelled']);
+/** One of our answers as core-lro reads it: status, lower-cased headers, parsed body. */
+function toLroResponse(r: CallResult): LroResponse {
+  return { flatResponse: r.body, rawResponse: { statusCode: r.status, headers: r.headers.toJSON(), body: r.body } };
+}
+
+/**
+ * The poller state of an operation stored before `state` was kept (url and kind only), as core-lro
+ * would have serialised it: the operation to poll, and where the result is read afterwards.
+ */
+function restoredState(op: StartedOperation, requestUrl: string, finalStateVia?: FinalStateVia): string {
+  const mode = op.kind === 'azure-async-operation' ? 'OperationLocation' : op.kind === 'location' ? 'ResourceLocation' : 'Body';
+  // As core-lro places it: a PUT's result is the resource; a PATCH's is Location (not stored here: the resource) unless final-state-via is the operation itself.
+  const resourceLocation = mode !== 'OperationLocation' ? undefined : op.method === 'PATCH' && finalStateVia === 'azure-async-operation' ? undefined : requestUrl;
+  return JSON.stringify({ state: { status: 'running', config: { metadata: { mode }, operationLocation: op.kind === 'body' ? requestUrl : op.url, resourceLocation } } });
+}
 
 export class SdkArmGateway implements ArmGateway {
   private readonly client: ResourceManagementClient;
@@ -101,6 +116,10 @@ export class SdkArmGateway implements ArmGateway {
     return res.body as T;
   }
 
+  getOrNull<T>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T | undefined> {
+    return absentOn404(this.get<T>(path, apiVersion, query));
+  }
+
   async list<T>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T[]> {
     const out: T[] = [];
     let page = await this.call('GET', path, apiVersion, undefined, query);
@@ -128,55 +147,79 @@ export class SdkArmGateway implements ArmGateway {
       const now = await this.call('GET', path, apiVersion);
       return { status: now.status, body: now.body as T, correlationId: first.correlationId, requestId: now.requestId ?? undefined };
     }
-    const asyncOp = first.headers.get('azure-asyncoperation');
-    const location = first.headers.get('location');
-    if ((first.status !== 201 && first.status !== 202) || (!asyncOp && !location)) {
+    // @azure/core-lro decides, as every Azure SDK client does, whether there is an operation to
+    // follow: Azure-AsyncOperation / Operation-Location or Location on any success status (a 200
+    // too), or a PUT's provisioningState; and where the result is read (final-state-via).
+    const poll = this.lro(method, path, apiVersion, first);
+    const poller = await createHttpPoller(poll.lro, { resourceLocationConfig: opts?.finalStateVia });
+    if (poller.isDone()) {
+      if (poller.getOperationState().status !== 'succeeded') throw this.operationError(poll.last(), poller.getOperationState().status);
       return { status: first.status, body: first.body as T, correlationId: first.correlationId, requestId: first.requestId };
     }
-    const op: StartedOperation = { method, url: asyncOp ?? location!, kind: asyncOp ? 'azure-async-operation' : 'location', correlationId: first.correlationId };
+    const config = (JSON.parse(poller.toString()) as { state: { config: { operationLocation?: string; metadata?: { mode?: string } } } }).state.config;
+    const kind = config.metadata?.mode === 'OperationLocation' ? 'azure-async-operation' : config.metadata?.mode === 'ResourceLocation' ? 'location' : 'body';
+    const op: StartedOperation = { method, url: config.operationLocation ?? poll.requestUrl, kind, correlationId: first.correlationId, state: poller.toString() };
     await opts?.onOperation?.(op);
-    return this.finish<T>(op, path, apiVersion, first.headers.get('retry-after'), opts);
+    return this.follow<T>(poller, poll, op, first.headers.get('retry-after'), opts);
   }
 
-  resume<T>(op: StartedOperation, path: string, apiVersion: string, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
-    return this.finish<T>(op, path, apiVersion, '0', opts);
+  async resume<T>(op: StartedOperation, path: string, apiVersion: string, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
+    const poll = this.lro(op.method, path, apiVersion, undefined);
+    const poller = await createHttpPoller(poll.lro, { resourceLocationConfig: opts?.finalStateVia, restoreFrom: op.state ?? restoredState(op, poll.requestUrl, opts?.finalStateVia) });
+    return this.follow<T>(poller, poll, op, '0', opts);
   }
 
-  private async finish<T>(op: StartedOperation, path: string, apiVersion: string, retryAfter: string | null | undefined, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
-    const final = await this.followOperation(op.url, op.kind, retryAfter, apiVersion, opts);
-    // final-state-via azure-async-operation (PUT): the resource itself is the result.
-    const result = op.method === 'PUT' || final === undefined ? await this.call('GET', path, apiVersion) : final;
-    return { status: result.status, body: result.body as T, correlationId: op.correlationId, requestId: result.requestId ?? undefined, operationUrl: op.url };
+  /** The operation as core-lro sees it: the initial answer we already have, and polls through our retries and pacing. */
+  private lro(method: 'PUT' | 'PATCH', path: string, apiVersion: string, first: CallResult | undefined) {
+    const requestUrl = this.urlOf(path, apiVersion);
+    let last: CallResult | undefined = first;
+    const lro: LongRunningOperation = {
+      requestMethod: method,
+      requestPath: requestUrl,
+      sendInitialRequest: async () => {
+        if (!first) throw new Error('a resumed operation has no initial request');
+        return toLroResponse(first);
+      },
+      sendPollRequest: async (url: string) => {
+        // A poll URL is used as ARM gave it (it carries its own api-version).
+        last = await this.callUrl('GET', url, apiVersion, undefined, undefined, undefined);
+        return toLroResponse(last);
+      },
+    };
+    return { lro, requestUrl, last: () => last };
   }
 
-  /** Poll an operation URL to a terminal state; throws ArmError when it ends Failed/Canceled. */
-  async followOperation(url: string, kind: 'azure-async-operation' | 'location', retryAfter: string | undefined | null, apiVersion: string, opts?: WriteOptions) {
+  /** Poll to a terminal state with our clock and deadline; the result is where final-state-via says. */
+  private async follow<T>(poller: Awaited<ReturnType<typeof createHttpPoller>>, poll: ReturnType<SdkArmGateway['lro']>, op: StartedOperation, retryAfter: string | null | undefined, opts?: WriteOptions): Promise<ArmWriteResult<T>> {
     let wait = this.pollDelay(retryAfter);
-    const deadline = Date.now() + (this.opts.maxOperationMs ?? 3600_000);
-    for (let polls = 1; ; polls++) {
+    const limit = this.opts.maxOperationMs ?? 3600_000;
+    const deadline = Date.now() + limit;
+    for (let polls = 1; !poller.isDone(); polls++) {
       if (Date.now() + wait > deadline) {
-        throw new ArmError('OperationTimedOut', `Azure did not finish the operation within ${Math.round((this.opts.maxOperationMs ?? 3600_000) / 60_000)} minutes; it may still finish. Check the resource, or follow ${url.split('?')[0]}.`, 0);
+        throw new ArmError('OperationTimedOut', `Azure did not finish the operation within ${Math.round(limit / 60_000)} minutes; it may still finish. Check the resource, or follow ${op.url.split('?')[0]}.`, 0);
       }
       await this.sleep(wait);
-      const res = await this.callUrl('GET', url, apiVersion);
-      wait = this.pollDelay(res.headers.get('retry-after'));
-      if (kind === 'location') {
-        if (res.status === 202) {
-          await opts?.onProgress?.('InProgress', polls);
-          continue;
-        }
-        return res;
+      try {
+        await poller.poll();
+      } catch (e) {
+        if (e instanceof ArmError) throw e;
+        throw this.operationError(poll.last(), poller.getOperationState().status);
       }
-      const raw = String((res.body as { status?: string })?.status ?? '');
-      const status = raw.toLowerCase();
-      if (!TERMINAL.has(status)) {
-        await opts?.onProgress?.(raw || 'InProgress', polls);
-        continue;
-      }
-      if (status === 'succeeded') return undefined;
-      const err = (res.body as { error?: { code?: string; message?: string } }).error;
-      throw new ArmError(err?.code ?? 'OperationFailed', err?.message ?? `The operation ended ${status}.`, 200, res.correlationId, res.requestId);
+      if (poller.isDone()) break;
+      const last = poll.last();
+      wait = this.pollDelay(last?.headers.get('retry-after'));
+      const raw = String((last?.body as { status?: unknown; properties?: { provisioningState?: unknown } } | undefined)?.status ?? (last?.body as { properties?: { provisioningState?: unknown } } | undefined)?.properties?.provisioningState ?? '');
+      await opts?.onProgress?.(raw || 'InProgress', polls);
     }
+    if (poller.getOperationState().status !== 'succeeded') throw this.operationError(poll.last(), poller.getOperationState().status);
+    const last = poll.last();
+    return { status: last?.status ?? 200, body: poller.getResult() as T, correlationId: op.correlationId, requestId: last?.requestId ?? undefined, operationUrl: op.url };
+  }
+
+  /** An operation that ended Failed or Canceled, with Azure's own code and message from its last answer. */
+  private operationError(last: CallResult | undefined, status: string): ArmError {
+    const err = (last?.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    return new ArmError(err?.code ?? (status === 'canceled' ? 'OperationCanceled' : 'OperationFailed'), err?.message ?? `The operation ended ${status}.`, 200, last?.correlationId, last?.requestId);
   }
 
   private pollDelay(retryAfter: string | undefined | null): number {
@@ -186,11 +229,15 @@ export class SdkArmGateway implements ArmGateway {
     return this.opts.defaultPollMs ?? 2000;
   }
 
-  private call(method: string, path: string, apiVersion: string, body?: unknown, query?: Record<string, string>, landed?: () => Promise<boolean>) {
+  private urlOf(path: string, apiVersion: string, query?: Record<string, string>): string {
     const url = new URL(this.client.$host + (path.startsWith('/') ? path : `/${path}`));
     url.searchParams.set('api-version', apiVersion);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
-    return this.callUrl(method, url.toString(), apiVersion, body, path, landed);
+    return url.toString();
+  }
+
+  private call(method: string, path: string, apiVersion: string, body?: unknown, query?: Record<string, string>, landed?: () => Promise<boolean>) {
+    return this.callUrl(method, this.urlOf(path, apiVersion, query), apiVersion, body, path, landed);
   }
 
   /** One logical call: paced by the throttling budget, retried as src/azure/retry.ts decides. */

@@ -96,7 +96,7 @@ export const HELP_LINES = [
   '- `rotate <resource id>` — change the key, key version or CMK identity of a resource (never removes CMK)',
   '- `status <request id>` — show a request and where it stands',
   '- `check <request id>` — run the prerequisite checks of a waiting request again (read-only)',
-  '- `check <resource id>` — review an existing Fluid Relay server: is CMK on, is its key healthy, will it keep working (read-only)',
+  '- `check <resource id>` — review an existing Fluid Relay server, storage account or Chaos Studio experiment: is CMK on, is its key healthy, will it keep working (read-only)',
   '- `list pending` / `list mine` — requests waiting for approval / your requests',
   '- `cancel <request id>` — cancel your own request before it runs',
   '- `audit <request id>` — the request’s audit trail (who did what, ARM correlation ids)',

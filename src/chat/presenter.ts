@@ -180,7 +180,7 @@ export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): Req
       ...out,
       failing: out.failing.slice(0, keep),
       warnings: out.warnings.slice(0, keep),
-      passingSummary: `${out.passingSummary}${hidden ? ` — and ${hidden} more problem${hidden > 1 ? 's' : ''} not shown: use \`check ${v.id || '<resource id>'}\`` : ''}`,
+      passingSummary: `${out.passingSummary}${hidden ? ` — and ${hidden} more problem${hidden > 1 ? 's' : ''} not shown: ${v.id ? `use \`check ${v.id}\`` : 'run `check` with the resource id again'}` : ''}`,
     };
   }
   return out;

@@ -11,6 +11,7 @@ export const API = {
   keyVault: '2024-11-01',
   managedIdentity: '2024-11-30',
   authorization: '2022-04-01',
+  subscriptions: '2022-12-01',
 } as const;
 
 /** What the checks are about: a CMK configuration for one resource. */
@@ -264,15 +265,18 @@ export class FactLoader {
     return storageKeyUrl(await this.get('storageAccount')) ?? '';
   }
 
-  /** Role assignments of a principal at or above `scope`, with their role definitions resolved. */
+  /** Role assignments of a principal at or above `scope` — its own and its groups' —, with their role definitions resolved. */
   private async grantsFor(fact: FactName, scope: string, principalId: string): Promise<RoleGrant[]> {
     const assignments = await orNull(
       fact,
-      this.read<unknown[]>(`${scope}/providers/Microsoft.Authorization/roleAssignments`, API.authorization, { $filter: `principalId eq '${principalId}'` }, true).then((list) =>
+      // assignedTo() includes assignments to groups the principal belongs to (transitively);
+      // principalId eq would miss access granted through a group.
+      this.read<unknown[]>(`${scope}/providers/Microsoft.Authorization/roleAssignments`, API.authorization, { $filter: `assignedTo('${principalId}')` }, true).then((list) =>
         list.map((a) => roleAssignmentSchema.parse(a)),
       ),
     );
-    const mine = (assignments ?? []).filter((a) => a.properties.principalId.toLowerCase() === principalId.toLowerCase() && coversScope(a.properties.scope, scope));
+    // Every assignment ARM returns applies to the principal (directly or through a group); keep those at or above the scope.
+    const mine = (assignments ?? []).filter((a) => coversScope(a.properties.scope, scope));
     const grants = await Promise.all(
       mine.map(async (a) => {
         const def = await orNull(fact, this.read<unknown>(a.properties.roleDefinitionId, API.authorization).then((d) => roleDefinitionSchema.parse(d)));
@@ -282,11 +286,20 @@ export class FactLoader {
     return grants.filter((g): g is RoleGrant => g !== null);
   }
 
-  /** Finds a vault by name in the request's subscription (vault names are globally unique). */
+  /**
+   * Finds a vault by name (vault names are globally unique): in the request's subscription first,
+   * then in every other subscription the bot can read — Storage and Chaos take a key from a vault
+   * in another subscription, and Fluid Relay's own rules (region, tenant) are checks of their own.
+   */
   private async vaultIdFor(vaultName: string, fact: FactName): Promise<string | null> {
     const filter = `resourceType eq 'Microsoft.KeyVault/vaults' and name eq '${vaultName}'`;
-    const found = await orNull(fact, this.read<Array<{ id: string }>>(`/subscriptions/${this.subject.subscriptionId}/resources`, API.resources, { $filter: filter }, true));
-    return found?.[0]?.id ?? null;
+    const inSub = (sub: string) => orNull(fact, this.read<Array<{ id: string }>>(`/subscriptions/${sub}/resources`, API.resources, { $filter: filter }, true));
+    const here = await inSub(this.subject.subscriptionId);
+    if (here?.[0]?.id) return here[0].id;
+    const subs = (await orNull(fact, this.read<Array<{ subscriptionId: string; state?: string }>>('/subscriptions', API.subscriptions, undefined, true))) ?? [];
+    const others = subs.filter((s) => s.subscriptionId.toLowerCase() !== this.subject.subscriptionId.toLowerCase() && (!s.state || s.state === 'Enabled'));
+    const found = await Promise.all(others.map((s) => inSub(s.subscriptionId)));
+    return found.find((f) => f?.[0]?.id)?.[0]?.id ?? null;
   }
 
   private async permissions(fact: FactName, scope: string): Promise<RolePermission[]> {

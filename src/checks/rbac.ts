@@ -8,8 +8,18 @@ export interface RolePermission {
   notDataActions?: string[];
 }
 
+/**
+ * ARM's wildcard: `*` stands for any characters, none included, in any position — so a whole
+ * `/*` segment may also be absent: Managed Identity Operator's
+ * `Microsoft.ManagedIdentity/userAssignedIdentities/*\/assign/action` grants the concrete
+ * `Microsoft.ManagedIdentity/userAssignedIdentities/assign/action`.
+ */
 function toRegex(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  const escaped = pattern
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .split('/*/')
+    .map((part) => part.replace(/\*/g, '.*'))
+    .join('/(?:.*/)?');
   return new RegExp(`^${escaped}$`, 'i');
 }
 

@@ -22,16 +22,18 @@ export function defineCheck<N extends FactName>(c: Check<N>): Check<N> {
 }
 
 export const pass = (finding: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'pass', finding, evidence });
+// Remedy commands carry real values, never `<placeholder>`s: Teams drops anything that looks like
+// an HTML tag from a card's text, which left `--name` without its value (test/integration/remedies.test.ts).
 export const fail = (finding: string, remedy: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'fail', finding, evidence, remedy });
 export const warn = (finding: string, remedy: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'warn', finding, evidence, remedy });
 export const info = (finding: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'info', finding, evidence });
 
 /** Managed HSM keys live in the HSM's own data plane, which ARM cannot read: say so, never pass silently. */
-export function hsmUnverifiable(keyRef: { kind: string; vaultName: string } | null, what: string): Verdict | undefined {
+export function hsmUnverifiable(keyRef: { kind: string; vaultName: string; keyName: string } | null, what: string): Verdict | undefined {
   if (keyRef?.kind !== 'managedHsm') return undefined;
   return warn(
     `Cannot verify ${what} for Managed HSM ${keyRef.vaultName} through Azure Resource Manager.`,
-    `Verify it in the HSM: az keyvault key show --hsm-name ${keyRef.vaultName} --name <key>; az keyvault role assignment list --hsm-name ${keyRef.vaultName}`,
+    `Verify it in the HSM: az keyvault key show --hsm-name ${keyRef.vaultName} --name ${keyRef.keyName}; az keyvault role assignment list --hsm-name ${keyRef.vaultName}`,
     { hsm: keyRef.vaultName },
   );
 }

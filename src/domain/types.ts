@@ -67,6 +67,8 @@ export interface ArmWritePlan {
   resourceId: string;
   apiVersion: string;
   body: Record<string, unknown>;
+  /** For a long-running write: where its result is read (the REST spec's final-state-via). */
+  finalStateVia?: 'azure-async-operation' | 'location' | 'original-uri';
 }
 
 export interface ChangeRequest {
@@ -103,7 +105,8 @@ export interface ChangeRequest {
   /** For updates: each property the payload changes, from its current value. */
   changes?: Array<{ path: string; from: string; to: string }>;
   /** A long-running ARM operation in flight, stored before the first poll so a restart can follow it. */
-  operation?: { method: 'PUT' | 'PATCH'; url: string; kind: 'azure-async-operation' | 'location'; correlationId?: string };
+  /** Same shape as the ARM port's StartedOperation (state: core-lro's serialised poller state). */
+  operation?: { method: 'PUT' | 'PATCH'; url: string; kind: 'azure-async-operation' | 'location' | 'body'; correlationId?: string; state?: string };
   createdAt: string;
   updatedAt: string;
   expiresAt: string;

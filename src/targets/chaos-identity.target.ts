@@ -42,12 +42,12 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   ],
   resourceId: (p) => p.resourceId,
   async prepare(p: ChaosIdentityParams, arm: ArmGateway): Promise<ChaosIdentityParams> {
-    const exp = await arm.get<ArmResource>(p.resourceId, CHAOS_PREVIEW_API).catch(() => undefined);
+    const exp = await arm.getOrNull<ArmResource>(p.resourceId, CHAOS_PREVIEW_API);
     const cds = (exp?.properties as { customerDataStorage?: { storageAccountResourceId?: string; blobContainerName?: string } } | undefined)?.customerDataStorage;
     return { ...p, storageAccountId: cds?.storageAccountResourceId, blobContainerName: cds?.blobContainerName };
   },
-  // experimentUpdate (2023-10-27-preview): identity only; long-running (202 + Location).
-  plan: (p): ArmWritePlan => ({ method: 'PATCH', resourceId: p.resourceId, apiVersion: CHAOS_PREVIEW_API, body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } } } }),
+  // experimentUpdate (2023-10-27-preview): identity only; long-running (202 + Azure-AsyncOperation and Location), final-state-via location.
+  plan: (p): ArmWritePlan => ({ method: 'PATCH', resourceId: p.resourceId, apiVersion: CHAOS_PREVIEW_API, finalStateVia: 'location', body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } } } }),
   scopes: (p, checks) => scopesOf({ role: 'resource', id: p.resourceId }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
     targetType: 'chaos-identity',

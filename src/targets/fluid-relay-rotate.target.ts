@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ArmGateway, ArmResource } from '../azure/port';
 import { FLUID_RELAY_CHECKS } from '../checks/catalogue';
 import type { CmkSubject } from '../checks/facts';
+import { defineCheck, fail, pass, type Check } from '../checks/types';
 import type { ArmWritePlan } from '../domain/types';
 import { effectiveKeyUrl, FLUID_RELAY_API_VERSION, fluidRelayTarget } from './fluid-relay.target';
 import { resourceIdPattern } from '../domain/resource-id';
@@ -12,6 +13,29 @@ import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
 
 /** Group 1 is the subscription. */
+/**
+ * Fluid Relay CMK needs the server's identity type to be exactly UserAssigned (Fluid Relay CMK doc:
+ * "Identity.type must be UserAssigned"), and Azure refuses a PATCH that keeps a system-assigned
+ * identity. The bot never drops an identity the server has without saying so: a server that also
+ * carries a system-assigned identity is stopped at the checks, before anyone approves.
+ */
+export const fluidRelayIdentityType = defineCheck({
+  id: 'fluidrelay.identity-type',
+  title: 'The server’s identity type is UserAssigned, as Fluid Relay CMK requires',
+  needs: ['existing'],
+  evaluate: ({ existing }) => {
+    const type = existing?.identity?.type ?? 'None';
+    if (/systemassigned/i.test(type)) {
+      return fail(
+        `${existing?.name ?? 'The server'} has identity type "${type}". Fluid Relay CMK requires UserAssigned only, so Azure refuses this change while the system-assigned identity is there — and the bot will not remove it without anyone seeing.`,
+        'If nothing uses the server’s system-assigned identity, turn it off (Azure portal → the Fluid Relay server → Identity → System assigned → Off), then request the key change again.',
+        { identityType: type },
+      );
+    }
+    return pass(`Identity type ${type}; every user-assigned identity the server has is kept.`, { identityType: type });
+  },
+});
+
 const serverId = resourceIdPattern('Microsoft\\.FluidRelay', 'fluidRelayServers');
 
 export const rotateSchema = z.object({
@@ -25,6 +49,8 @@ export const rotateSchema = z.object({
   location: z.string().optional(),
   currentKeyUrl: z.string().optional(),
   currentIdentityIds: z.array(z.string()).optional(),
+  /** The server's identity type now (e.g. "SystemAssigned, UserAssigned"): the PATCH keeps it. */
+  currentIdentityType: z.string().optional(),
 });
 export type RotateParams = z.infer<typeof rotateSchema>;
 
@@ -45,8 +71,8 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
   ],
   resourceId: (p) => p.resourceId,
   async prepare(p: RotateParams, arm: ArmGateway): Promise<RotateParams> {
-    const server = await arm.get<ArmResource>(p.resourceId, FLUID_RELAY_API_VERSION).catch(() => undefined);
-    return { ...p, location: server?.location ?? '', currentKeyUrl: server ? currentKeyUrlOf(server) : undefined, currentIdentityIds: Object.keys(server?.identity?.userAssignedIdentities ?? {}) };
+    const server = await arm.getOrNull<ArmResource>(p.resourceId, FLUID_RELAY_API_VERSION);
+    return { ...p, location: server?.location ?? '', currentKeyUrl: server ? currentKeyUrlOf(server) : undefined, currentIdentityIds: Object.keys(server?.identity?.userAssignedIdentities ?? {}), currentIdentityType: server?.identity?.type };
   },
   // PATCH FluidRelayServerUpdate: properties.encryption and identity only (FluidRelayServers_Update).
   plan: (p): ArmWritePlan => ({
@@ -57,7 +83,8 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
       p.disableCmk === 'true'
         ? { properties: { encryption: {} } }
         : {
-            identity: { type: 'UserAssigned', userAssignedIdentities: Object.fromEntries([...new Set([...(p.currentIdentityIds ?? []), p.identityId])].map((i) => [i, {}])) },
+            // Every identity the server has is kept: a system-assigned one too (its type as the server spells it).
+            identity: { type: /systemassigned/i.test(p.currentIdentityType ?? '') ? p.currentIdentityType! : 'UserAssigned', userAssignedIdentities: Object.fromEntries([...new Set([...(p.currentIdentityIds ?? []), p.identityId])].map((i) => [i, {}])) },
             properties: {
               encryption: {
                 customerManagedKeyEncryption: {
@@ -86,7 +113,7 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
     currentKeyUrlOf,
   }),
   reviewSubject: (r) => fluidRelayTarget.reviewSubject(r),
-  checks: FLUID_RELAY_CHECKS,
+  checks: [...FLUID_RELAY_CHECKS, fluidRelayIdentityType] as readonly Check[],
   summary: (p) => [
     { title: 'Server', value: p.resourceId.split('/').pop() ?? '' },
     { title: 'Key now', value: p.currentKeyUrl ?? '(none)' },

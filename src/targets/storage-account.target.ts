@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { ArmGateway, ArmResource } from '../azure/port';
 import { CMK_CHECKS } from '../checks/catalogue';
-import { storageExists } from '../checks/catalogue/chaos.checks';
+import { storageCmkEnabled, storageExists } from '../checks/catalogue/chaos.checks';
 import { identityKeyPermissions } from '../checks/catalogue/identity.checks';
 import { type CmkSubject, STORAGE_API } from '../checks/facts';
 import { parseKeyUrl } from '../checks/key-url';
@@ -28,6 +28,8 @@ export const storageSchema = z.object({
 export type StorageParams = z.infer<typeof storageSchema>;
 
 const subscriptionOf = (id: string) => storageIdPattern.exec(id)?.[1] ?? '';
+const encryptionIdentityOf = (r: ArmResource) => (r.properties as { encryption?: { identity?: { userAssignedIdentity?: string | null } } } | undefined)?.encryption?.identity?.userAssignedIdentity ?? '';
+const hasCmk = (r: ArmResource) => ((r.properties as { encryption?: { keySource?: string } } | undefined)?.encryption?.keySource ?? '').toLowerCase() === 'microsoft.keyvault';
 
 const storageIdentity = defineCheck({
   id: 'storage.identity',
@@ -74,10 +76,11 @@ export const storageTarget: Target<StorageParams> = {
   ],
   resourceId: (p) => p.storageAccountId,
   async prepare(p: StorageParams, arm: ArmGateway): Promise<StorageParams> {
-    const account = await arm.get<ArmResource>(p.storageAccountId, STORAGE_API).catch(() => undefined);
+    const account = await arm.getOrNull<ArmResource>(p.storageAccountId, STORAGE_API);
     return { ...p, currentIdentityType: account?.identity?.type ?? 'None' };
   },
   plan: (p): ArmWritePlan => {
+    // The key the card and the checks show (a URL pasted with a version stays pinned to it).
     const ref = parseKeyUrl(effectiveKeyUrl(p));
     const keyvaulturi = ref.ok ? `https://${ref.ref.host}` : p.keyUrl.replace(/\/keys\/.*$/, '');
     const keepSystem = /systemassigned/i.test(p.currentIdentityType ?? '');
@@ -91,7 +94,7 @@ export const storageTarget: Target<StorageParams> = {
         properties: {
           encryption: {
             keySource: 'Microsoft.Keyvault',
-            keyvaultproperties: { keyvaulturi, keyname: ref.ok ? ref.ref.keyName : '', keyversion: p.keyVersion === 'latest' ? '' : p.keyVersion },
+            keyvaultproperties: { keyvaulturi, keyname: ref.ok ? ref.ref.keyName : '', keyversion: ref.ok ? (ref.ref.version ?? '') : '' },
             identity: { userAssignedIdentity: p.identityId },
           },
         },
@@ -122,11 +125,17 @@ export const storageTarget: Target<StorageParams> = {
     location: r.location ?? '',
     keyUrl: '',
     keyFromStorage: true,
-    identityId: ((r.properties as { encryption?: { identity?: { userAssignedIdentity?: string } } } | undefined)?.encryption?.identity?.userAssignedIdentity) ?? '',
+    identityId: encryptionIdentityOf(r),
+    cmkIdentityType: encryptionIdentityOf(r) ? 'UserAssigned' : 'SystemAssigned',
+    assignedIdentityIds: Object.keys(r.identity?.userAssignedIdentities ?? {}),
+    // The account is read with the storage api-version (ARM has no storageAccounts at 2021-04-01).
+    resourceApiVersion: STORAGE_API,
     storageBacked: true,
     storageAccountId: r.id,
   }),
   checks: CHECKS,
+  // An account without CMK has no key to review: the one finding is that, with the way to switch.
+  reviewChecks: (r) => (hasCmk(r) ? [storageCmkEnabled as Check, ...CHECKS.filter((c) => c.id !== 'bot.can-write')] : [storageCmkEnabled as Check]),
   summary: (p) => [
     { title: 'Storage account', value: p.storageAccountId.split('/').pop() ?? '' },
     { title: 'Key', value: effectiveKeyUrl(p) },

@@ -34,6 +34,8 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   /** The subject of a read-only review of an existing resource (`check <resource id>`). */
   reviewSubject(resource: ArmResource): CmkSubject;
   checks: readonly Check[];
+  /** The checks of a read-only review of `resource` (`check <resource id>`); default `checks`. */
+  reviewChecks?(resource: ArmResource): readonly Check[];
   /** The facts a person needs to recognise the change on its card. */
   summary(params: P): Array<{ title: string; value: string }>;
   /** Plain statements of what can never be undone once this change lands. */

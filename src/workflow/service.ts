@@ -210,7 +210,7 @@ export class Workflow {
     const [checks, current] = await Promise.all([
       runChecks(armR, subject, target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays }).then((r) => this.checked(r)),
       // An update shows approvers what changes, property by property.
-      plan.method === 'PATCH' ? armR.get<ArmResource>(plan.resourceId, plan.apiVersion).catch(() => undefined) : Promise.resolve(undefined),
+      plan.method === 'PATCH' ? armR.getOrNull<ArmResource>(plan.resourceId, plan.apiVersion) : Promise.resolve(undefined),
     ]);
     // What the checks found (the key's vault) is part of the blast radius too.
     const scopes = target.scopes(params, checks);
@@ -344,22 +344,19 @@ export class Workflow {
   }
 
   /** `check <resource id>`: a read-only review of an existing resource. Nothing is stored but the audit entry. */
-  async review(resourceId: string, actor: Actor): Promise<{ target: Target; resource: ArmResource; checks: CheckResult[] }> {
+  async review(resourceId: string, actor: Actor): Promise<{ target: Target; resource: ArmResource; checks: CheckResult[]; keyUrl: string }> {
     this.admit(actor);
     const type = resourceId.split('/').slice(6, 8).join('/').toLowerCase();
     const target = Object.values(TARGETS).find((t) => t.resourceType.toLowerCase() === type);
     if (!target) throw new Refusal(`I can review ${Object.values(TARGETS).map((t) => t.resourceType).join(', ')} resources; ${resourceId.split('/').slice(6, 8).join('/') || 'this'} is not one of them.`);
     if (!this.mayLookAt(resourceId, target.type, actor)) throw new Refusal(notCovered(resourceId));
-    let resource: ArmResource;
-    try {
-      resource = await this.deps.arm.get<ArmResource>(resourceId, target.apiVersion);
-    } catch (e) {
-      if (isArmError(e) && e.isNotFound) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
-      throw e;
-    }
-    const checks = await runChecks(this.deps.arm, target.reviewSubject(resource), target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
+    const resource = await this.deps.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
+    if (!resource) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
+    const checks = await runChecks(this.deps.arm, target.reviewSubject(resource), target.reviewChecks?.(resource) ?? target.checks, { now: this.now(), expiryWarningDays: this.deps.expiryWarningDays });
     await this.deps.store.audit({ actor, event: 'reviewed', data: { resourceId, summary: summarize(checks) } });
-    return { target, resource, checks };
+    // The key the review looked at (for Storage and Chaos it is read from the storage account).
+    const keyUrl = String(checks.find((c) => c.id === 'key.url-format' && c.status === 'pass')?.evidence.keyUrl ?? target.reviewSubject(resource).keyUrl ?? '');
+    return { target, resource, checks, keyUrl };
   }
 
   /**
@@ -437,13 +434,8 @@ export class Workflow {
     this.admit(actor);
     const target = this.target(targetType);
     if (!this.mayLookAt(resourceId, targetType, actor)) throw new Refusal(notCovered(resourceId));
-    let r: ArmResource;
-    try {
-      r = await this.deps.arm.get<ArmResource>(resourceId, target.apiVersion);
-    } catch (e) {
-      if (isArmError(e) && e.isNotFound) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
-      throw e;
-    }
+    const r = await this.deps.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
+    if (!r) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
     if (targetType === 'fluid-relay-rotate') {
       const cmk = ((r.properties ?? {}) as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string; keyEncryptionKeyIdentity?: { userAssignedIdentityResourceId?: string } } } }).encryption?.customerManagedKeyEncryption;
       if (!cmk?.keyEncryptionKeyUrl) throw new Refusal(`${r.name ?? resourceId} has no customer-managed key, and Fluid Relay can only enable CMK when a server is created: use \`new fluid-relay\` for a new server.`);
@@ -543,13 +535,8 @@ export class Workflow {
   /** Did the approved write reach Azure? A resource still provisioning is followed until it settles. */
   private async landed(req: ChangeRequest, target: Target): Promise<'landed' | 'absent'> {
     for (let polls = 0; polls < 120; polls++) {
-      let resource: ArmResource;
-      try {
-        resource = await this.deps.arm.get<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
-      } catch (e) {
-        if (isArmError(e) && e.isNotFound) return 'absent';
-        throw e;
-      }
+      const resource = await this.deps.arm.getOrNull<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
+      if (!resource) return 'absent';
       const state = String((resource.properties as { provisioningState?: unknown } | undefined)?.provisioningState ?? 'Succeeded');
       if (/^(succeeded|failed|canceled|cancelled)$/i.test(state)) return target.verify(req.plan, resource).status === 'pass' ? 'landed' : 'absent';
       await new Promise((r) => setTimeout(r, this.deps.resumePollMs ?? 1000));
@@ -649,6 +636,7 @@ export class Workflow {
     const armW = recording(this.deps.arm, writeCalls);
     let lastProgress = 0;
     const opts: WriteOptions = {
+      finalStateVia: req.plan.finalStateVia,
       onOperation: async (op) => {
         // Stored before the first poll, so another process can pick it up.
         req = await this.deps.store.mutate(req.id, (cur) => ({

@@ -1,6 +1,8 @@
 // Table-driven: for every check id, a passing and a failing (or warning) world built
 // from the reference examples' shapes; asserts status and the finding a user would read.
 import { FLUID_RELAY_CHECKS } from '../../src/checks/catalogue';
+import { chaosApiVersion, chaosCreateOnly, chaosIdentityMatch, storageBlobWrite, storageCmkEnabled, storageContainerName, storageExists, storagePublicAccess } from '../../src/checks/catalogue/chaos.checks';
+import type { Check } from '../../src/checks/types';
 import type { CmkSubject } from '../../src/checks/facts';
 import { runChecks } from '../../src/checks/runner';
 import type { CheckResult } from '../../src/domain/types';
@@ -8,7 +10,12 @@ import { FakeArm, IDENTITY_ID, NOW, PRINCIPAL, SUB, VAULT_ID, VERSION, identity,
 
 const KEY_PATH = `${VAULT_ID}/keys/sample-key-name`;
 const LOOKUP = `/subscriptions/${SUB}/resources?$filter=resourceType eq 'Microsoft.KeyVault/vaults' and name eq 'sample-vault'`;
-const RA_LIST = `${KEY_PATH}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '${PRINCIPAL}'`;
+// assignedTo() — not principalId eq — so that assignments to the identity's groups count too.
+const RA_LIST = `${KEY_PATH}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo('${PRINCIPAL}')`;
+const SUB2 = '22222222-0000-0000-0000-000000000000';
+const VAULT2_ID = `/subscriptions/${SUB2}/resourceGroups/keys-group/providers/Microsoft.KeyVault/vaults/sample-vault`;
+const LOOKUP2 = `/subscriptions/${SUB2}/resources?$filter=resourceType eq 'Microsoft.KeyVault/vaults' and name eq 'sample-vault'`;
+const GROUP = '99999999-aaaa-4bbb-8ccc-dddddddddddd';
 const CSEU = 'e147488a-f6f5-4113-8e2d-b22465e65bf6';
 
 const RG = `/subscriptions/${SUB}/resourceGroups/sample-group`;
@@ -108,6 +115,16 @@ const cases: Case[] = [
   ],
   ['identity found passes', 'identity.exists', 'pass', /Identity identityName exists/],
   ['identity missing fails', 'identity.exists', 'fail', /was not found/, (a) => a.fail(IDENTITY_ID, 404, 'ResourceNotFound')],
+  [
+    'RBAC granted to a group the identity belongs to passes (assignedTo lists it)',
+    'identity.key-permissions',
+    'pass',
+    /Key Vault Crypto Service Encryption User/,
+    (a) => {
+      rbacWorld(CSEU, 'Key Vault Crypto Service Encryption User', { dataActions: ['Microsoft.KeyVault/vaults/keys/read', 'Microsoft.KeyVault/vaults/keys/wrap/action', 'Microsoft.KeyVault/vaults/keys/unwrap/action'] })(a);
+      a.on(RA_LIST, [{ ...roleAssignment(VAULT_ID, CSEU, GROUP), properties: { ...roleAssignment(VAULT_ID, CSEU, GROUP).properties, principalType: 'Group' } }]);
+    },
+  ],
   ['access policy passes', 'identity.key-permissions', 'pass', /access policy for principal/],
   [
     'access policy without unwrap fails',
@@ -150,7 +167,17 @@ const cases: Case[] = [
   ],
   ['same region passes', 'placement.same-region', 'pass', /All in westus/],
   ['vault found passes', 'key.vault-found', 'pass', /Vault sample-vault \(westus\)/],
-  ['vault missing fails', 'key.vault-found', 'fail', /was not found in subscription/, (a) => a.on(LOOKUP, [])],
+  ['vault missing fails', 'key.vault-found', 'fail', /was not found in subscription .* or any other subscription the bot can read/, (a) => a.on(LOOKUP, []).on('/subscriptions', [{ subscriptionId: SUB }, { subscriptionId: SUB2 }]).on(LOOKUP2, [])],
+  [
+    'vault in another subscription the bot can read passes',
+    'key.vault-found',
+    'pass',
+    /Vault sample-vault \(westus\)/,
+    (a) => {
+      a.on(LOOKUP, []).on('/subscriptions', [{ subscriptionId: SUB }, { subscriptionId: SUB2 }]).on(LOOKUP2, [{ id: VAULT2_ID, name: 'sample-vault' }]);
+      a.on(VAULT2_ID, vault({ id: VAULT2_ID })).on(`${VAULT2_ID}/keys/sample-key-name`, key());
+    },
+  ],
   ['managed HSM key warns that ARM cannot verify it', 'key.vault-found', 'warn', /is a Managed HSM/, undefined, { keyUrl: 'https://contoso-hsm.managedhsm.azure.net/keys/hsm-key' }],
   ['wrap and unwrap allowed passes', 'key.ops', 'pass', /wrapKey and unwrapKey allowed/],
   ['key ops without unwrap fail', 'key.ops', 'fail', /does not allow unwrapKey/, (a) => a.on(KEY_PATH, key({ properties: { keyOps: ['wrapKey', 'sign'] } }))],
@@ -174,6 +201,13 @@ const cases: Case[] = [
   ['same tenant passes', 'identity.same-tenant', 'pass', /Both in tenant/],
   ['other tenant fails', 'identity.same-tenant', 'fail', /cross-tenant CMK is not supported/, (a) => a.on(IDENTITY_ID, identity({ properties: { tenantId: '99999999-9999-4999-8999-999999999999' } }))],
   ['bot with rights passes', 'bot.can-write', 'pass', /may write the resource and assign the identity/],
+  [
+    'Managed Identity Operator alone (…/userAssignedIdentities/*/assign/action) grants the concrete assign action',
+    'bot.can-write',
+    'pass',
+    /may write the resource and assign the identity/,
+    (a) => a.on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [MI_OPERATOR]),
+  ],
   ['bot with read only fails before approval', 'bot.can-write', 'fail', /lacks Microsoft.FluidRelay\/fluidRelayServers\/write/, (a) => a.on(`${RG}/providers/Microsoft.Authorization/permissions`, [READER])],
   ['bot without assign on the identity fails', 'bot.can-write', 'fail', /lacks Microsoft.ManagedIdentity\/userAssignedIdentities\/assign\/action/, (a) => a.on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [READER])],
   ['new server name passes create-only', 'fluidrelay.create-only', 'pass', /does not exist yet/],
@@ -258,5 +292,104 @@ describe('CMK prerequisite checks (Fluid Relay catalogue)', () => {
     await run(arm);
     // The vault lookup, the identity, the server and the bot's two permission reads need nothing else: they start together.
     expect(arm.maxInFlight).toBeGreaterThanOrEqual(5);
+  });
+});
+
+// ---- Chaos Studio and its storage account (catalogue "Chaos Studio experiment") ----
+const STORAGE_ID = `${RG}/providers/Microsoft.Storage/storageAccounts/stchaos`;
+const CONTAINER = `${STORAGE_ID}/blobServices/default/containers/chaosdata`;
+const EXPERIMENT = `${RG}/providers/Microsoft.Chaos/experiments/exp1`;
+const OTHER_IDENTITY = `/subscriptions/${SUB}/resourceGroups/sample-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/otherIdentity`;
+const BLOB_RA_LIST = `${CONTAINER}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo('${PRINCIPAL}')`;
+const SBDC = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe';
+const CHAOS_ONLY = [chaosApiVersion, chaosCreateOnly, chaosIdentityMatch, storageExists, storagePublicAccess, storageCmkEnabled, storageBlobWrite, storageContainerName] as unknown as readonly Check[];
+
+const storageAccount = (over: Record<string, unknown> = {}, encIdentity = IDENTITY_ID) => ({
+  id: STORAGE_ID,
+  name: 'stchaos',
+  location: 'westus',
+  identity: { type: 'UserAssigned', userAssignedIdentities: { [encIdentity]: {} } },
+  properties: {
+    publicNetworkAccess: 'Enabled',
+    networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' },
+    encryption: { keySource: 'Microsoft.Keyvault', keyvaultproperties: { keyvaulturi: 'https://sample-vault.vault.azure.net', keyname: 'sample-key-name', keyversion: '' }, identity: { userAssignedIdentity: encIdentity } },
+    ...over,
+  },
+});
+
+const chaosSubject = (over: Partial<CmkSubject> = {}): CmkSubject => ({
+  targetType: 'chaos-experiment',
+  mode: 'create',
+  resourceId: EXPERIMENT,
+  subscriptionId: SUB,
+  location: 'westus',
+  keyUrl: '',
+  keyFromStorage: true,
+  identityId: IDENTITY_ID,
+  cmkIdentityType: 'UserAssigned',
+  assignedIdentityIds: [IDENTITY_ID],
+  resourceApiVersion: '2023-10-27-preview',
+  writeApiVersion: '2023-10-27-preview',
+  payloadHasCustomerDataStorage: true,
+  writeAction: 'Microsoft.Chaos/experiments/write',
+  storageBacked: true,
+  storageAccountId: STORAGE_ID,
+  blobContainerName: 'chaosdata',
+  ...over,
+});
+
+function chaosWorld(mod: (arm: FakeArm) => void = () => undefined): FakeArm {
+  return world((arm) => {
+    arm.on(STORAGE_ID, storageAccount()).on(CONTAINER, { id: CONTAINER, name: 'chaosdata' });
+    arm.on(BLOB_RA_LIST, [roleAssignment(STORAGE_ID, SBDC)]);
+    arm.on(`/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${SBDC}`, roleDefinition(SBDC, 'Storage Blob Data Contributor', { dataActions: ['Microsoft.Storage/storageAccounts/blobServices/containers/blobs/*'] }));
+    mod(arm);
+  });
+}
+
+const chaosCases: Case[] = [
+  ['the preview api-version with customerDataStorage passes', 'chaos.api-version', 'pass', /whose published spec has customerDataStorage/],
+  ['the newest GA version with customerDataStorage (2026-11-01) passes', 'chaos.api-version', 'pass', /2026-11-01/, undefined, { writeApiVersion: '2026-11-01' }],
+  ['a GA version without customerDataStorage fails', 'chaos.api-version', 'fail', /2025-01-01, whose spec has no customerDataStorage/, undefined, { writeApiVersion: '2025-01-01' }],
+  ['a new experiment passes create-only', 'chaos.create-only', 'pass', /does not exist yet/],
+  [
+    'a review of an experiment created with CMK passes',
+    'chaos.create-only',
+    'pass',
+    /was created with CMK/,
+    (a) => a.on(EXPERIMENT, { id: EXPERIMENT, name: 'exp1', properties: { steps: [], selectors: [], customerDataStorage: { storageAccountResourceId: STORAGE_ID, blobContainerName: 'chaosdata' } } }),
+    { mode: 'review' },
+  ],
+  ['an existing experiment without CMK is refused', 'chaos.create-only', 'fail', /already exists without CMK/, (a) => a.on(EXPERIMENT, { id: EXPERIMENT, name: 'exp1', properties: { steps: [], selectors: [] } })],
+  ['the identity the account encrypts with passes', 'chaos.identity-match', 'pass', /the same one the storage account encrypts with/],
+  ['a different identity from the account’s fails: the experiment would fail', 'chaos.identity-match', 'fail', /encrypts with identity otherIdentity.*the CMK experiment will fail/, (a) => a.on(STORAGE_ID, storageAccount({}, OTHER_IDENTITY))],
+  ['an existing account passes', 'storage.exists', 'pass', /Storage account stchaos/],
+  ['a missing account fails', 'storage.exists', 'fail', /was not found/, (a) => a.fail(STORAGE_ID, 404, 'ResourceNotFound')],
+  ['public access from all networks passes', 'storage.public-access', 'pass', /Public network access from all networks/],
+  ['a firewalled account fails', 'storage.public-access', 'fail', /default action Deny/, (a) => a.on(STORAGE_ID, storageAccount({ networkAcls: { defaultAction: 'Deny', bypass: 'AzureServices' } }))],
+  ['an account with CMK passes', 'storage.cmk-enabled', 'pass', /customer-managed key/],
+  ['an account with Microsoft-managed keys fails', 'storage.cmk-enabled', 'fail', /Microsoft-managed keys/, (a) => a.on(STORAGE_ID, storageAccount({ encryption: { keySource: 'Microsoft.Storage' } }))],
+  ['Storage Blob Data Contributor passes', 'storage.blob-write', 'pass', /Storage Blob Data Contributor/],
+  ['no blob role fails', 'storage.blob-write', 'fail', /cannot write blobs/, (a) => a.on(BLOB_RA_LIST, [])],
+  ['an existing container passes', 'storage.container-name', 'pass', /Container chaosdata exists/],
+  ['a container that does not exist yet is information: Chaos creates it', 'storage.container-name', 'info', /does not exist yet .*Chaos Studio creates it/, (a) => a.fail(CONTAINER, 404, 'ContainerNotFound')],
+  ['an invalid container name fails', 'storage.container-name', 'fail', /not a valid container name/, undefined, { blobContainerName: 'Bad--Name' }],
+];
+
+describe('Chaos Studio checks', () => {
+  it.each(chaosCases.map(([name, id, status, finding, setup, subj]) => ({ name, id, status, finding, setup, subj })))('$name → $id $status', async ({ id, status, finding, setup, subj }) => {
+    const results = await runChecks(chaosWorld(setup), chaosSubject(subj), CHAOS_ONLY, { now: NOW, expiryWarningDays: 30 });
+    const r = results.find((x) => x.id === id)!;
+    expect(r).toBeDefined();
+    expect({ status: r.status, finding: r.finding }).toEqual({ status, finding: expect.stringMatching(finding) });
+    if (status === 'fail') expect(r.remedy).toBeTruthy();
+  });
+
+  it('covers every Chaos check with a passing and a non-passing row', () => {
+    for (const c of CHAOS_ONLY) {
+      const rows = chaosCases.filter((r) => r[1] === c.id).map((r) => r[2]);
+      expect({ id: c.id, passing: rows.includes('pass') }).toEqual({ id: c.id, passing: true });
+      expect({ id: c.id, nonPassing: rows.some((s) => s !== 'pass') }).toEqual({ id: c.id, nonPassing: true });
+    }
   });
 });

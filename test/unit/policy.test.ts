@@ -17,6 +17,7 @@ rules:
     requesters: ["*"]
     approvers: ["group:sec"]
     approvalsRequired: 1
+    irreversibleExtraApprovals: 0
   - name: rest
     requesters: ["person:alice"]
     approvers: ["group:sec"]

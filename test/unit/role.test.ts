@@ -4,7 +4,7 @@
 // deletes, never writes role assignments, never touches data, and every action is explained in
 // deploy/README.md. Pure: no network, no simulator server.
 import { readFileSync } from 'node:fs';
-import { ArmError, type ArmCallRecord, type ArmGateway, type ArmResource, type ArmWriteResult, type StartedOperation } from '../../src/azure/port';
+import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type ArmResource, type ArmWriteResult, type StartedOperation } from '../../src/azure/port';
 import { botCanWrite } from '../../src/checks/catalogue/bot.checks';
 import type { CmkSubject } from '../../src/checks/facts';
 import { grants } from '../../src/checks/rbac';
@@ -121,6 +121,9 @@ class RecordingArm implements ArmGateway {
   async get<T>(path: string, _v: string, query?: Record<string, string>): Promise<T> {
     this.calls.push({ method: 'GET', path });
     return structuredClone(world(path, query)) as T;
+  }
+  getOrNull<T>(path: string, v: string, query?: Record<string, string>): Promise<T | undefined> {
+    return absentOn404(this.get<T>(path, v, query));
   }
   async list<T>(path: string, _v: string, query?: Record<string, string>): Promise<T[]> {
     this.calls.push({ method: 'GET', path });

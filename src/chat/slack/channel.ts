@@ -195,8 +195,8 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
         return { text: `${req.id}: checks run again — ${checksSummary(req.checks)}. The request message is updated.` };
       }
       case 'check-resource': {
-        const { target, resource, checks } = await wf().review(cmd.resourceId, actor);
-        const v = reviewView(target.displayName, resource.id, resource.location, target.reviewSubject(resource).keyUrl, checks);
+        const { target, resource, checks, keyUrl } = await wf().review(cmd.resourceId, actor);
+        const v = reviewView(target.displayName, resource.id, resource.location, keyUrl, checks);
         return { text: requestFallbackText(v), blocks: requestBlocks(v) };
       }
       case 'list': {

@@ -203,8 +203,7 @@ export class TeamsBot extends ActivityHandler {
       case 'check-request':
         return { card: requestCard(await this.deps.workflow.recheck(cmd.id, actorOf(ctx), placeOf(ctx))) };
       case 'check-resource': {
-        const { target, resource, checks } = await this.deps.workflow.review(cmd.resourceId, actorOf(ctx));
-        const keyUrl = target.reviewSubject(resource).keyUrl;
+        const { target, resource, checks, keyUrl } = await this.deps.workflow.review(cmd.resourceId, actorOf(ctx));
         return { card: fitCard(reviewView(target.displayName, resource.id, resource.location, keyUrl, checks)) };
       }
       case 'new': {

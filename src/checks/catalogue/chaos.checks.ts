@@ -1,8 +1,18 @@
 // Chaos Studio experiment CMK (seed doc: chaos-studio-customer-managed-keys.md) and the storage
 // account that holds the experiment's data.
 import { grants } from '../rbac';
-import { defineCheck, fail, pass, warn } from '../types';
+import { defineCheck, fail, info, pass } from '../types';
 
+/**
+ * Api-versions of Microsoft.Chaos/experiments whose published spec carries
+ * properties.customerDataStorage (Azure/azure-rest-api-specs, specification/chaos/resource-manager/
+ * Microsoft.Chaos/Chaos: the 2023-10-27-preview and 2024-03-22-preview swagger; the TypeSpec
+ * experiment.models.tsp, `@removed(v2025_01_01) @added(v2026_05_01_preview)`; the
+ * Experiments_CreateOrUpdate examples of 2024-11-01-preview, 2026-05-01-preview and 2026-11-01).
+ * Not in the GA 2024-01-01 or 2025-01-01. Recorded in docs/architecture.md.
+ */
+export const CHAOS_CMK_API_VERSIONS = ['2023-10-27-preview', '2024-03-22-preview', '2024-11-01-preview', '2026-05-01-preview', '2026-11-01'] as const;
+/** The newest of them is 2026-11-01 (GA); the write stays on 2023-10-27-preview until the simulator serves 2026-11-01 (Build 7). */
 export const CHAOS_PREVIEW_API = '2023-10-27-preview';
 const BLOB_WRITE = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write';
 const CONTAINER_NAME = /^[a-z0-9]([a-z0-9]|(-(?!-))){1,61}[a-z0-9]$/;
@@ -13,14 +23,16 @@ export const chaosApiVersion = defineCheck({
   id: 'chaos.api-version',
   title: 'The write uses an api-version that has customer data storage',
   needs: [],
-  evaluate: (_f, { subject }) =>
-    subject.writeApiVersion === CHAOS_PREVIEW_API && subject.payloadHasCustomerDataStorage
-      ? pass(`Writes and verifies with ${CHAOS_PREVIEW_API}: the GA versions (2024-01-01, 2025-01-01) have no customerDataStorage, and 2024-01-01 rejects it.`, { apiVersion: CHAOS_PREVIEW_API })
+  evaluate: (_f, { subject }) => {
+    const carries = (CHAOS_CMK_API_VERSIONS as readonly string[]).includes(subject.writeApiVersion ?? '');
+    return carries && subject.payloadHasCustomerDataStorage
+      ? pass(`Writes and verifies with ${subject.writeApiVersion}, whose published spec has customerDataStorage (the GA 2024-01-01 and 2025-01-01 do not).`, { apiVersion: subject.writeApiVersion ?? null })
       : fail(
-          `The write would use ${subject.writeApiVersion ?? '?'}${subject.payloadHasCustomerDataStorage ? '' : ' without customerDataStorage'}; CMK for experiments exists only in ${CHAOS_PREVIEW_API}.`,
-          `Use api-version ${CHAOS_PREVIEW_API} with properties.customerDataStorage.`,
+          `The write would use ${subject.writeApiVersion ?? '?'}${carries ? '' : ', whose spec has no customerDataStorage'}${subject.payloadHasCustomerDataStorage ? '' : ', without customerDataStorage'}.`,
+          `Use an api-version with customerDataStorage (${CHAOS_CMK_API_VERSIONS.join(', ')}) and set properties.customerDataStorage.`,
           { apiVersion: subject.writeApiVersion ?? null },
-        ),
+        );
+  },
 });
 
 export const chaosCreateOnly = defineCheck({
@@ -31,6 +43,8 @@ export const chaosCreateOnly = defineCheck({
     const name = nameOf(subject.resourceId);
     if (!existing) return pass(`Experiment ${name} does not exist yet; CMK will be set at creation.`, { exists: false });
     const cds = (existing.properties as { customerDataStorage?: unknown } | undefined)?.customerDataStorage;
+    // A review looks at an experiment as it is: one created with CMK is what this rule asks for.
+    if (subject.mode === 'review' && cds) return pass(`Experiment ${name} was created with CMK (customerDataStorage is set).`, { exists: true, cmk: true });
     return fail(
       cds ? `Experiment ${name} already exists with CMK.` : `Experiment ${name} already exists without CMK; Chaos Studio sets CMK only when an experiment is created (PATCH can change only its identity).`,
       cds ? 'Choose a new name.' : `Create a CMK-enabled copy under a new name: \`new chaos-experiment --from ${subject.resourceId}\`.`,
@@ -48,9 +62,10 @@ export const chaosIdentityMatch = defineCheck({
     if ((subject.cmkIdentityType ?? 'UserAssigned') !== 'UserAssigned') return fail(`The experiment identity is ${subject.cmkIdentityType}. ${note}`, 'Pick a user-assigned identity.', { identityType: subject.cmkIdentityType ?? null });
     const enc = storageAccount?.properties?.encryption?.identity?.userAssignedIdentity ?? '';
     if (storageAccount && enc && enc.toLowerCase() !== subject.identityId.toLowerCase()) {
-      return warn(
-        `The storage account encrypts with identity ${nameOf(enc)}, but the experiment will use ${nameOf(subject.identityId)}. ${note}`,
-        `Use ${nameOf(enc)} for the experiment, or make sure ${nameOf(subject.identityId)} also has key and blob access (the checks below say whether it has).`,
+      // The doc: a different identity and "the Chaos Studio CMK experiment will fail".
+      return fail(
+        `The storage account encrypts with identity ${nameOf(enc)}, but the experiment would use ${nameOf(subject.identityId)}; Chaos Studio requires them to be the same user-assigned identity, or the CMK experiment will fail. ${note}`,
+        `Use ${nameOf(enc)} for the experiment, or switch the storage account's encryption identity to ${nameOf(subject.identityId)} first (\`new storage-cmk ${subject.storageAccountId ?? ''}\`).`,
         { experimentIdentity: nameOf(subject.identityId), storageEncryptionIdentity: nameOf(enc) },
       );
     }
@@ -123,15 +138,16 @@ export const storageBlobWrite = defineCheck({
 
 export const storageContainerName = defineCheck({
   id: 'storage.container-name',
-  title: 'The blob container name is valid and the container exists',
+  title: 'The blob container name is valid',
   needs: ['container'],
   evaluate: ({ container }, { subject }) => {
     const name = subject.blobContainerName ?? '';
     if (!CONTAINER_NAME.test(name)) {
       return fail(`"${name}" is not a valid container name: 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.`, 'Choose a name such as chaosdata.', { blobContainerName: name });
     }
+    // The doc: "the container to use or create" — Chaos Studio creates a missing one.
     return container
-      ? pass(`Container ${name} exists.`, { blobContainerName: name })
-      : fail(`Container ${name} does not exist in ${nameOf(subject.storageAccountId)}.`, `az storage container create --account-name ${nameOf(subject.storageAccountId)} --name ${name} --auth-mode login`, { blobContainerName: name });
+      ? pass(`Container ${name} exists.`, { blobContainerName: name, exists: true })
+      : info(`Container ${name} does not exist yet in ${nameOf(subject.storageAccountId)}; Chaos Studio creates it.`, { blobContainerName: name, exists: false });
   },
 });

@@ -7,6 +7,14 @@ const actionWord = (a: string) => a.replace(/^Microsoft\.KeyVault\/vaults\/keys\
 
 const REQUIRED_POLICY_PERMS = ['get', 'wrapKey', 'unwrapKey'] as const;
 
+/** `az identity create` for the identity the request names: its resource group and name, and the resource's region when known (else the group's). */
+function createIdentityCommand(identityId: string, location: string): string {
+  const segs = identityId.split('/');
+  const rg = segs[4] || 'rg-identities';
+  const name = segs[8] || 'id-cmk';
+  return `az identity create --resource-group ${rg} --name ${name}${location ? ` --location ${location}` : ''}`;
+}
+
 export const identityExists = defineCheck({
   id: 'identity.exists',
   title: 'User-assigned identity exists',
@@ -21,7 +29,7 @@ export const identityExists = defineCheck({
         })
       : fail(
           `The user-assigned identity ${subject.identityId} was not found.`,
-          'Create it (az identity create --resource-group <rg> --name <name> --location <region>) or pick an existing one.',
+          `Create it (${createIdentityCommand(subject.identityId, subject.location)}) or pick an existing one.`,
           { identityId: subject.identityId },
         ),
 });

@@ -36,8 +36,8 @@ const keyMissing = (keyRef: { keyName: string; vaultName: string; version?: stri
     ? fail('No key to inspect: the key URL is not usable.', 'Fix the key URL first (see key.url-format).')
     : !vaultId
       ? fail(
-          `Vault ${keyRef.vaultName} was not found in this subscription.`,
-          `Check the vault name, or that it is in the subscription you chose: az keyvault show --name ${keyRef.vaultName}`,
+          `Vault ${keyRef.vaultName} was not found in any subscription the bot can read.`,
+          `Check the vault name, and that the bot can read its subscription: az keyvault show --name ${keyRef.vaultName}`,
           { vault: keyRef.vaultName },
         )
       : fail(
@@ -61,7 +61,7 @@ export const keyType = defineCheck({
     if (kty !== 'RSA' && kty !== 'RSA-HSM') {
       return fail(
         `Key ${keyRef!.keyName} is ${kty}; customer-managed keys need RSA because ${kty} keys cannot wrap and unwrap.`,
-        `Create an RSA key and use it instead: az keyvault key create --vault-name ${keyRef!.vaultName} --name <new-key> --kty RSA --size 3072`,
+        `Create an RSA key and use it instead: az keyvault key create --vault-name ${keyRef!.vaultName} --name ${keyRef!.keyName}-rsa --kty RSA --size 3072`,
         evidence,
       );
     }
@@ -132,7 +132,7 @@ export const keyNotExpired = defineCheck({
     if (exp - nowS <= expiryWarningDays * DAY) {
       return warn(
         `Key expires on ${iso(exp)}, within ${expiryWarningDays} days.`,
-        `Rotate it or extend the expiry before then: az keyvault key set-attributes --vault-name ${keyRef!.vaultName} --name ${keyRef!.keyName} --expires <date>`,
+        `Rotate it or extend the expiry before then: az keyvault key set-attributes --vault-name ${keyRef!.vaultName} --name ${keyRef!.keyName} --expires ${new Date(now.getTime() + 365 * DAY * 1000).toISOString().slice(0, 10)}T00:00:00Z`,
         evidence,
       );
     }
@@ -155,8 +155,8 @@ export const keyVaultFound = defineCheck({
     }
     if (!vaultId || !vault) {
       return fail(
-        `Vault ${keyRef.vaultName} was not found in subscription ${subject.subscriptionId} (or the bot cannot read it).`,
-        `Check the name (az keyvault show --name ${keyRef.vaultName}), that it is in this subscription, and give the bot Reader on it.`,
+        `Vault ${keyRef.vaultName} was not found in subscription ${subject.subscriptionId} or any other subscription the bot can read.`,
+        `Check the name (az keyvault show --name ${keyRef.vaultName}), and give the bot Reader on the vault's subscription or resource group.`,
         { vault: keyRef.vaultName, subscription: subject.subscriptionId },
       );
     }
