@@ -30,16 +30,27 @@ const containerName = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrst
 /** What Teams adds to every Action.Execute data object; the schemas must ignore it. */
 export const cardExtras = (targetType: string) => fc.record({ verb: fc.constant('form.submit'), targetType: fc.constant(targetType) }, { requiredKeys: [] });
 
+/** Experiment definitions as Chaos Studio's REST spec (2023-10-27-preview) shapes them: each action and selector kind with exactly its fields. */
+const kv = fc.array(fc.record({ key: fc.string({ minLength: 1, maxLength: 12 }), value: fc.string({ minLength: 1, maxLength: 12 }) }), { maxLength: 2 });
+const action = fc.oneof(
+  fc.record({ type: fc.constant('delay'), name: fc.string({ minLength: 1, maxLength: 80 }), duration: fc.constant('PT5M') }),
+  fc.record({ type: fc.constant('discrete'), name: fc.string({ minLength: 1, maxLength: 80 }), selectorId: fc.string({ minLength: 1, maxLength: 20 }), parameters: kv }),
+  fc.record({ type: fc.constant('continuous'), name: fc.string({ minLength: 1, maxLength: 80 }), selectorId: fc.string({ minLength: 1, maxLength: 20 }), duration: fc.constant('PT5M'), parameters: kv }),
+);
+const selector = fc.oneof(
+  fc.record({ type: fc.constant('List'), id: fc.string({ minLength: 1, maxLength: 20 }), targets: fc.array(fc.record({ type: fc.constant('ChaosTarget'), id: fc.string({ minLength: 1, maxLength: 40 }) }), { minLength: 1, maxLength: 2 }) }),
+  fc.record({ type: fc.constant('Query'), id: fc.string({ minLength: 1, maxLength: 20 }), queryString: fc.string({ minLength: 1, maxLength: 40 }), subscriptionIds: fc.array(guid(), { minLength: 1, maxLength: 2 }) }),
+);
 export const definition = fc
   .record({
     steps: fc.array(
       fc.record({
         name: fc.string({ minLength: 1, maxLength: 20 }),
-        branches: fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 20 }), actions: fc.array(fc.record({ type: fc.constantFrom('delay', 'discrete', 'continuous'), name: fc.string({ minLength: 1, maxLength: 80 }), duration: fc.constant('PT5M') }), { minLength: 1, maxLength: 3 }) }), { minLength: 1, maxLength: 2 }),
+        branches: fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 20 }), actions: fc.array(action, { minLength: 1, maxLength: 3 }) }), { minLength: 1, maxLength: 2 }),
       }),
       { minLength: 1, maxLength: 2 },
     ),
-    selectors: fc.array(fc.record({ type: fc.constantFrom('List', 'Query'), id: fc.string({ minLength: 1, maxLength: 20 }) }), { minLength: 1, maxLength: 2 }),
+    selectors: fc.array(selector, { minLength: 1, maxLength: 2 }),
   })
   .map((d) => JSON.stringify(d));
 
