@@ -3,6 +3,8 @@
 // one; an unauthenticated caller learns nothing from the answer; and what botbuilder has to say
 // goes through our JSON log, never straight to the console.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App } from '../../src/app';
@@ -10,10 +12,11 @@ import { loadConfig } from '../../src/config';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
+import { startBot } from '../helpers/bot';
 import { startBotTokenIssuer, type BotTokenIssuer } from '../helpers/bot-jwt';
 import { policyAllowingEveryone, startChildBot } from '../helpers/child-bot';
 import { startConnector, type FakeConnector } from '../helpers/connector';
-import { ALICE, cardAction, post } from '../helpers/teams';
+import { ALICE, cardAction, message, post } from '../helpers/teams';
 
 const APP_ID = '00000000-0000-0000-0000-00000000b07a';
 const POLICY = parsePolicy('version: 1\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n', 'inline');
@@ -129,6 +132,43 @@ describe('the real bot process', () => {
       expect(lines.join('\n')).not.toMatch(/\n\s+at /);
     } finally {
       await child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('without an app id, only loopback callers', () => {
+  it('a caller that is not on loopback gets 401 and nothing happens; the same message from loopback is answered', async () => {
+    const bot = await startBot(POLICY);
+    // A caller with no loopback address: the bot's own HTTP server takes connections arriving on a
+    // Unix domain socket too, where the remote address is undefined (never loopback).
+    const dir = mkdtempSync(join(tmpdir(), 'cmk-guard-'));
+    const socketPath = join(dir, 'bot.sock');
+    const door = createServer((sock) => bot.app.server.emit('connection', sock));
+    await new Promise<void>((r) => door.listen(socketPath, () => r()));
+    try {
+      const msg = JSON.stringify(message(bot.connector.url, ALICE, 'help'));
+      const remote = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ socketPath, path: '/api/messages', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(msg) } }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end(msg);
+      });
+      expect(remote.status).toBe(401);
+      expect(remote.body).toBe('{"error":"unauthorized"}');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(bot.connector.log).toHaveLength(0);
+      expect(Number((await bot.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM inbound_seen'))[0]!.n)).toBe(0);
+
+      const local = await fetch(`${bot.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: msg });
+      expect(local.status).toBe(200);
+      await bot.connector.waitFor((a) => /new fluid-relay/.test(a.activity.text ?? ''), 5000, 'the help text');
+    } finally {
+      await new Promise<void>((r) => door.close(() => r()));
+      await bot.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
