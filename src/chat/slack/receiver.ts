@@ -1,6 +1,7 @@
 // Our own Bolt receiver on the shared HTTP server (POST /slack/events). We verify the signature on
 // the raw body ourselves because Bolt's check lets future timestamps through; we reject anything
-// more than 5 minutes old *or* ahead, deduplicate retries, and acknowledge exactly once.
+// more than 5 minutes old *or* ahead, deduplicate retries and replays (events, button presses,
+// modal submissions, slash commands), and acknowledge exactly once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import express, { type Express, type Request, type Response } from 'express';
@@ -91,6 +92,11 @@ function rawDedupeKey(body: Record<string, unknown>): string | undefined {
   if (body.type === 'view_submission') {
     const view = body.view as { id?: string; hash?: string } | undefined;
     return `view:${view?.id}:${view?.hash}`;
+  }
+  if (typeof body.command === 'string' && typeof body.trigger_id === 'string') {
+    // A slash command has no delivery id, but its trigger id is new for every invocation: the same
+    // signed request sent again within the 5-minute window is a replay and runs once.
+    return `command:${JSON.stringify([body.team_id, body.channel_id, body.user_id, body.command, body.text, body.trigger_id])}`;
   }
   return undefined;
 }
