@@ -83,15 +83,16 @@ export function dedupeKey(body: Record<string, unknown>): string | undefined {
 function rawDedupeKey(body: Record<string, unknown>): string | undefined {
   if (body.type === 'event_callback' && typeof body.event_id === 'string') return `event:${body.event_id}`;
   if (body.type === 'block_actions') {
-    const action = (body.actions as Array<{ action_id?: string; action_ts?: string; value?: string }> | undefined)?.[0];
+    const action = (Array.isArray(body.actions) ? body.actions[0] : undefined) as { action_id?: string; action_ts?: string; value?: string } | null | undefined;
     const msg = (body.message as { ts?: string } | undefined)?.ts ?? (body.container as { message_ts?: string } | undefined)?.message_ts;
     const user = (body.user as { id?: string } | undefined)?.id;
-    // One user pressing one button on one message: a redelivery, or a double click.
-    return `action:${action?.action_id}:${msg}:${user}:${action?.value ?? ''}`;
+    // One user pressing one button on one message: a redelivery, or a double click. JSON, not a
+    // template: a value such as {"toString":1} cannot be turned into a string and would throw.
+    return `action:${JSON.stringify([action?.action_id, msg, user, action?.value ?? ''])}`;
   }
   if (body.type === 'view_submission') {
     const view = body.view as { id?: string; hash?: string } | undefined;
-    return `view:${view?.id}:${view?.hash}`;
+    return `view:${JSON.stringify([view?.id, view?.hash])}`;
   }
   if (typeof body.command === 'string' && typeof body.trigger_id === 'string') {
     // A slash command has no delivery id, but its trigger id is new for every invocation: the same
