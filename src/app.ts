@@ -33,6 +33,8 @@ export interface AppOptions {
   queueTuning?: Partial<DurableQueueOptions>;
   /** Resume: how often a resource still provisioning is read again. */
   resumePollMs?: number;
+  /** Tests: a local stand-in for login.botframework.com's OpenID metadata (the keys Teams signs with). */
+  teamsOpenIdMetadataUrl?: string;
 }
 
 export interface App {
@@ -91,7 +93,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   const catalog = new FormCatalog(arm, config.formChoicesTtlMs);
   const channelDeps = { arm, jobs, queue, store, catalog, log };
-  const teams = config.teamsEnabled ? createTeamsChannel(config.teams, channelDeps) : undefined;
+  const teams = config.teamsEnabled ? createTeamsChannel(config.teams, { ...channelDeps, openIdMetadataUrl: opts.teamsOpenIdMetadataUrl }) : undefined;
   const slack = config.slack ? createSlackChannel(config.slack, { ...channelDeps, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
   const workflow = new Workflow({
     store,

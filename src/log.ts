@@ -2,6 +2,7 @@
 // the durable job it belongs to (kept in AsyncLocalStorage, so nothing passes it by hand), and ARM
 // calls log their correlation id. Secrets are never passed in; anything named like one is redacted.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { format } from 'node:util';
 import pino from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -52,4 +53,31 @@ export function createLog(level: LogLevel, write: (line: string) => void = (l) =
     if (level === 'silent') return;
     logger[lvl](data ? (redact(data) as Record<string, unknown>) : {}, msg);
   };
+}
+
+// Libraries that print to the console (botbuilder writes refused tokens and failed turns with
+// console.error, stack traces included) would put lines outside the JSON log. Work run inside
+// routeConsole() has its console output turned into log lines instead; elsewhere the console is
+// left as it is.
+const consoleRoute = new AsyncLocalStorage<Log>();
+let consolePatched = false;
+const CONSOLE_LEVEL = { error: 'error', warn: 'warn', log: 'debug', info: 'debug', debug: 'debug', trace: 'debug' } as const;
+
+function patchConsole(): void {
+  if (consolePatched) return;
+  consolePatched = true;
+  for (const method of Object.keys(CONSOLE_LEVEL) as Array<keyof typeof CONSOLE_LEVEL>) {
+    const original = console[method] as (...args: unknown[]) => void;
+    console[method] = (...args: unknown[]) => {
+      const route = consoleRoute.getStore();
+      if (!route) return original.apply(console, args);
+      route(CONSOLE_LEVEL[method], 'library console output', { text: format(...args).slice(0, 4000) });
+    };
+  }
+}
+
+/** Run `fn` (and the async work it starts) with console output sent to `log` as JSON lines; nothing is printed when there is no log. */
+export function routeConsole<T>(log: Log | undefined, fn: () => T): T {
+  patchConsole();
+  return consoleRoute.run(log ?? (() => undefined), fn);
 }

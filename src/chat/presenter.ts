@@ -1,6 +1,7 @@
 // What the bot says about a request, as a channel-neutral view model. Teams binds it into
 // cards/request.json; Slack will render it as Block Kit. No channel types here.
 import { blocks, type ChangeRequest, type CheckResult, TERMINAL_STATES } from '../domain/types';
+import { visibleText } from '../domain/canonical';
 import { findTarget } from '../targets';
 import { approvalsFor, stateWords } from '../workflow/service';
 
@@ -102,6 +103,19 @@ function stillNeeded(req: ChangeRequest, counted: number): number {
   return rules.length ? Math.max(0, ...rules.map((r) => r.required - r.counted)) : Math.max(0, req.requiredApprovals - counted);
 }
 
+/** Strings at any depth through visibleText: names, reasons, findings and payloads come from outside. */
+function visibleDeep<T>(v: T): T {
+  if (typeof v === 'string') return visibleText(v) as T;
+  if (Array.isArray(v)) return v.map(visibleDeep) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, visibleDeep(x)])) as T;
+  return v;
+}
+
+/** A view as it may be shown in any channel; the ids clients act on are left exactly as they are. */
+function shown(v: RequestView): RequestView {
+  return { ...visibleDeep(v), digest: v.digest, refreshUserIds: v.refreshUserIds };
+}
+
 export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): RequestView {
   const target = findTarget(req.targetType);
   const p = req.params as Record<string, string>;
@@ -119,7 +133,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
         ? `Waiting for ${stillNeeded(req, counted.length)} more approval${stillNeeded(req, counted.length) === 1 ? '' : 's'}.`
         : `This request is ${stateWords(req)}.`;
   const failing = req.checks.filter(blocks).map(line);
-  return {
+  return shown({
     id: req.id,
     title: `${target?.displayName ?? req.targetType} with a customer-managed key`,
     state: req.state,
@@ -163,7 +177,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
     refreshUserIds: TERMINAL_STATES.has(req.state)
       ? []
       : [...new Set([req.requester, ...req.approvals.map((a) => a.approver)].map((a) => a.channelUserId).filter((x): x is string => !!x))].slice(0, MAX_REFRESH_USERS),
-  };
+  });
 }
 
 /**
@@ -190,7 +204,7 @@ export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): Req
 export function reviewView(displayName: string, resourceId: string, location: string | undefined, keyUrl: string, checks: CheckResult[]): RequestView {
   const failing = checks.filter(blocks).map(line);
   const warnings = checks.filter((c) => c.status === 'warn').map(line);
-  return {
+  return shown({
     id: '',
     title: `Review of ${displayName} ${resourceId.split('/').pop()}`,
     state: 'checked',
@@ -225,13 +239,13 @@ export function reviewView(displayName: string, resourceId: string, location: st
     digest: '',
     digestShort: '',
     refreshUserIds: [],
-  };
+  });
 }
 
 /** One line per request for `list`. */
 export function listLine(req: ChangeRequest): string {
   const counted = approvalsFor(req).length;
-  return `- ${req.id} · ${findTarget(req.targetType)?.displayName ?? req.targetType} ${req.resourceId.split('/').pop()} · ${stateWords(req)}${req.state === 'pending_approval' ? ` (${counted}/${req.requiredApprovals} approvals)` : ''} · by ${req.requester.name}`;
+  return visibleText(`- ${req.id} · ${findTarget(req.targetType)?.displayName ?? req.targetType} ${req.resourceId.split('/').pop()} · ${stateWords(req)}${req.state === 'pending_approval' ? ` (${counted}/${req.requiredApprovals} approvals)` : ''} · by ${req.requester.name}`);
 }
 
 /** `audit <id>`: the trail as text, oldest first. */
@@ -250,5 +264,5 @@ export function auditText(req: ChangeRequest, rows: Array<{ seq: number; at: str
     if (r.event === 'verified') return String(d.finding ?? '');
     return '';
   };
-  return [`**Audit trail of ${req.id}** (${rows.length} entries, hash-chained)`, ...rows.map((r) => `${r.seq}. ${r.at.replace('T', ' ').slice(0, 19)} · ${r.event} · ${who(r.actor)}${detail(r) ? ` · ${detail(r)}` : ''}`)].join('\n');
+  return [`**Audit trail of ${req.id}** (${rows.length} entries, hash-chained)`, ...rows.map((r) => visibleText(`${r.seq}. ${r.at.replace('T', ' ').slice(0, 19)} · ${r.event} · ${who(r.actor)}${detail(r) ? ` · ${detail(r)}` : ''}`))].join('\n');
 }

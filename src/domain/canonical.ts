@@ -38,3 +38,17 @@ export function storableText(s: string): string {
   // eslint-disable-next-line no-control-regex -- U+0000 is exactly what must go
   return s.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');
 }
+
+/** The longest reason for a rejection we take, on every channel (the Teams card's box says 500 too). */
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * Text as it may be shown: invisible format characters (bidi overrides and isolates such as
+ * U+202E, U+061C, zero-width characters, U+FEFF, the soft hyphen) and control characters other
+ * than newline and tab are made visible as `<U+202E>`, so a name cannot reorder or hide what a
+ * card says around it.
+ */
+export function visibleText(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this shows
+  return s.replace(/[\p{Cf}\u0000-\u0008\u000b-\u001f\u007f-\u009f]/gu, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
+}

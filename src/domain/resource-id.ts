@@ -8,7 +8,7 @@
 // one resource while the write, the policy match and the card name another.
 
 /** One segment of a resource id (source for a RegExp). */
-export const ID_SEGMENT = String.raw`(?!\.+(?:/|$))[^/\s?#%\\<>&*\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ud800-\udfff]+`;
+export const ID_SEGMENT = String.raw`(?!\.+(?:/|$))[^/\s?#%\\<>&*\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]+`;
 
 /** `/subscriptions/{s}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}` for the given namespace/type (source for a RegExp). */
 export function resourceIdSource(namespace = ID_SEGMENT, type = ID_SEGMENT, name = ID_SEGMENT): string {

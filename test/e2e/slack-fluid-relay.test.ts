@@ -237,6 +237,22 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     expect(slack.callsTo('chat.postMessage').length).toBe(calls + 1);
   });
 
+  it('an identical signed slash command replayed within the window runs once', async () => {
+    const opens = slack.callsTo('views.open').length;
+    const responses = slack.responses.length;
+    const raw = slashCommandBody({ text: 'new fluid-relay', user_id: ALEX.id, user_name: ALEX.name, channel_id: CHANNEL, trigger_id: slack.triggerId({ user: ALEX.id }), response_url: slack.responseUrl({ channel: CHANNEL, user: ALEX.id }) });
+    const headers = signedHeaders(SECRET, raw, { contentType: 'application/x-www-form-urlencoded' });
+    // The same bytes with the same signature, three times: a replay, not three people.
+    const answers = await Promise.all([0, 1, 2].map(() => postToBot(endpoint(), raw, headers)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    await slack.waitFor(() => slack.callsTo('views.open').length > opens, 5000, 'the form opened');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(slack.callsTo('views.open').length).toBe(opens + 1);
+    // Nobody is told that a trigger expired or a form could not be opened.
+    expect(slack.responses.length).toBe(responses);
+    expect(slack.callsTo('chat.postEphemeral').filter((c) => /trigger|could not/i.test(JSON.stringify(c))).length).toBe(0);
+  });
+
   it('other verbs answer through response_url, escaped', async () => {
     const before = slack.responses.length;
     await slash(ALEX, 'status <!here>');

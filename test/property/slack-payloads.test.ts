@@ -117,7 +117,8 @@ describe('dedupeKey', () => {
         const k = dedupeKey(b as Record<string, unknown>);
         if (k !== undefined) expect(typeof k).toBe('string');
       }),
-      UNIT_RUNS,
+      // Was a bug (fixed): an object that cannot become a string (a signed JSON payload may carry one) threw in a template.
+      { ...UNIT_RUNS, examples: [[{ type: 'block_actions', actions: [{ action_id: 'request.approve', value: { toString: 1 } as never }] }], [{ type: 'view_submission', view: { id: { valueOf: 1, toString: 2 } as never } }]] },
     );
   });
 

@@ -1,6 +1,7 @@
 // Block Kit renderings of the channel-neutral views, inside Slack's limits (50 blocks per message,
 // 100 per modal, 3000 characters per section, modal title 24, option value 150). Every string that
 // can carry user input is escaped for mrkdwn so a name cannot become a mention or a link.
+import { visibleText } from '../../domain/canonical';
 import type { FormChoices, Choice } from '../../workflow/catalog';
 import type { CheckLine, RequestView } from '../presenter';
 
@@ -8,9 +9,9 @@ export const LIMITS = { messageBlocks: 50, modalBlocks: 100, sectionText: 3000, 
 
 type Block = Record<string, unknown>;
 
-/** mrkdwn control characters: `<!channel>` or `<https://evil|bank>` must show as text. */
+/** mrkdwn control characters: `<!channel>` or `<https://evil|bank>` must show as text; bidi and invisible characters show as `<U+202E>`. */
 export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return visibleText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Text in pieces of at most `max` characters, cut after `sep` where possible; nothing is dropped. */

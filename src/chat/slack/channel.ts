@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import type { Actor, ChangeRequest } from '../../domain/types';
-import { REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
+import { MAX_REASON_LENGTH, REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
 import { parseForm } from '../../targets/types';
 import type { FormCatalog, FormChoices } from '../../workflow/catalog';
 import type { JobRunner } from '../../workflow/jobs';
@@ -314,8 +314,8 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     };
     const reasonBlock = (view.state?.values as Record<string, Record<string, { value?: unknown }> | null> | undefined)?.reason?.value?.value;
     const reason = storableText(typeof reasonBlock === 'string' ? reasonBlock : '').trim();
-    if (reason.length < 3) {
-      await ack({ response_action: 'errors', errors: { reason: 'Give the requester a reason (at least 3 characters).' } } as never);
+    if (reason.length < 3 || reason.length > MAX_REASON_LENGTH) {
+      await ack({ response_action: 'errors', errors: { reason: reason.length < 3 ? 'Give the requester a reason (at least 3 characters).' : `Keep the reason to ${MAX_REASON_LENGTH} characters (it has ${reason.length}).` } } as never);
       return;
     }
     await deps.queue.enqueue({

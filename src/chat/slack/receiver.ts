@@ -1,6 +1,7 @@
 // Our own Bolt receiver on the shared HTTP server (POST /slack/events). We verify the signature on
 // the raw body ourselves because Bolt's check lets future timestamps through; we reject anything
-// more than 5 minutes old *or* ahead, deduplicate retries, and acknowledge exactly once.
+// more than 5 minutes old *or* ahead, deduplicate retries and replays (events, button presses,
+// modal submissions, slash commands), and acknowledge exactly once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import express, { type Express, type Request, type Response } from 'express';
@@ -82,15 +83,21 @@ export function dedupeKey(body: Record<string, unknown>): string | undefined {
 function rawDedupeKey(body: Record<string, unknown>): string | undefined {
   if (body.type === 'event_callback' && typeof body.event_id === 'string') return `event:${body.event_id}`;
   if (body.type === 'block_actions') {
-    const action = (body.actions as Array<{ action_id?: string; action_ts?: string; value?: string }> | undefined)?.[0];
+    const action = (Array.isArray(body.actions) ? body.actions[0] : undefined) as { action_id?: string; action_ts?: string; value?: string } | null | undefined;
     const msg = (body.message as { ts?: string } | undefined)?.ts ?? (body.container as { message_ts?: string } | undefined)?.message_ts;
     const user = (body.user as { id?: string } | undefined)?.id;
-    // One user pressing one button on one message: a redelivery, or a double click.
-    return `action:${action?.action_id}:${msg}:${user}:${action?.value ?? ''}`;
+    // One user pressing one button on one message: a redelivery, or a double click. JSON, not a
+    // template: a value such as {"toString":1} cannot be turned into a string and would throw.
+    return `action:${JSON.stringify([action?.action_id, msg, user, action?.value ?? ''])}`;
   }
   if (body.type === 'view_submission') {
     const view = body.view as { id?: string; hash?: string } | undefined;
-    return `view:${view?.id}:${view?.hash}`;
+    return `view:${JSON.stringify([view?.id, view?.hash])}`;
+  }
+  if (typeof body.command === 'string' && typeof body.trigger_id === 'string') {
+    // A slash command has no delivery id, but its trigger id is new for every invocation: the same
+    // signed request sent again within the 5-minute window is a replay and runs once.
+    return `command:${JSON.stringify([body.team_id, body.channel_id, body.user_id, body.command, body.text, body.trigger_id])}`;
   }
   return undefined;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
 import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
+import { visibleText } from '../../domain/canonical';
 import type { ChangeRequest } from '../../domain/types';
 import type { FormChoices } from '../../workflow/catalog';
 import { compactView, requestView, type RequestView, type Viewer } from '../presenter';
@@ -21,6 +22,28 @@ function template(name: string): ACData.Template {
   return t;
 }
 
+/**
+ * User text for Teams markdown (messages, and every Adaptive Card TextBlock): shown as typed, never
+ * as a link (`[`, `]` and `<` are escaped, so no link syntax is left), an <at> mention or other
+ * HTML, a heading, a table or emphasis. The Slack side's `esc`
+ * does the same for mrkdwn. Invisible and bidi characters are made visible first.
+ */
+export function teamsText(s: string): string {
+  return visibleText(s).replace(/[\\*_~[\]<>#|]/g, (c) => `\\${c}`);
+}
+
+function teamsDeep<T>(v: T): T {
+  if (typeof v === 'string') return teamsText(v) as T;
+  if (Array.isArray(v)) return v.map(teamsDeep) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, teamsDeep(x)])) as T;
+  return v;
+}
+
+/** The view with every shown string escaped; the values card actions send back stay as they are. */
+function teamsView(v: RequestView): RequestView {
+  return { ...teamsDeep(v), id: v.id, digest: v.digest, digestShort: v.digestShort, refreshUserIds: v.refreshUserIds, state: v.state, stateColor: v.stateColor };
+}
+
 export function expandCard(name: string, data: unknown): Record<string, unknown> {
   return template(name).expand({ $root: data }) as Record<string, unknown>;
 }
@@ -33,10 +56,10 @@ export function asAttachment(card: Record<string, unknown>): Attachment {
 export const CARD_BUDGET_BYTES = 24_000;
 
 export function fitCard(view: RequestView): Record<string, unknown> {
-  let card = expandCard('request', view);
+  let card = expandCard('request', teamsView(view));
   for (const level of [1, 2, 3] as const) {
     if (Buffer.byteLength(JSON.stringify(card)) <= CARD_BUDGET_BYTES) return card;
-    card = expandCard('request', compactView(view, level));
+    card = expandCard('request', teamsView(compactView(view, level)));
   }
   return card;
 }
@@ -65,5 +88,5 @@ export function formCard(
 }
 
 export function noticeCard(title: string, text: string, color: 'default' | 'good' | 'warning' | 'attention' | 'accent' = 'default'): Record<string, unknown> {
-  return expandCard('notice', { title, text, color });
+  return expandCard('notice', { title: teamsText(title), text: teamsText(text), color });
 }

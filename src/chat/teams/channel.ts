@@ -1,16 +1,22 @@
 // The Teams endpoint: botbuilder's CloudAdapter at POST /api/messages. With a Microsoft app id
-// configured every request must carry a valid Bot Framework JWT (checked by the adapter: issuer,
-// audience, lifetime, signing keys). Without one — local use with the Agents Playground — the
-// adapter accepts unauthenticated requests, so we accept them only from a loopback address.
+// configured every request must carry a valid Bot Framework JWT (botbuilder's own check: issuer,
+// audience, lifetime, signing keys, service URL), checked before anything is recorded; the turn
+// then runs on that authentication. Without one — local use with the Agents Playground — requests
+// are unauthenticated, so we accept them only from a loopback address. A refused caller gets
+// {"error":"unauthorized"}; the reason is in our log.
 import {
+  type Activity,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   type ConfigurationBotFrameworkAuthenticationOptions,
+  type InvokeResponse,
+  type TurnContext,
 } from 'botbuilder';
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config';
+import { type Log, routeConsole } from '../../log';
 import { canonicalJson } from '../../domain/canonical';
 import type { Store } from '../../store/store';
 import type { FormCatalog } from '../../workflow/catalog';
@@ -83,7 +89,35 @@ export function deliveryKeys(body: unknown): Array<{ key: string; ttlMs: number 
   return keys;
 }
 
-type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+type Authenticated = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
+
+/** CloudAdapter running a turn for a request we have already authenticated (its `process` would check the token again and print its errors). */
+class TeamsAdapter extends CloudAdapter {
+  turn(authenticated: Authenticated, activity: Activity, logic: (ctx: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
+    return this.processActivity(authenticated, activity, logic);
+  }
+}
+
+/** What botbuilder's own request handling does to an activity's times before a turn. */
+function withDates(activity: Activity): Activity {
+  const a = activity as Activity & Record<string, unknown>;
+  for (const [field, raw] of [['timestamp', 'rawTimestamp'], ['expiration', 'rawExpiration'], ['localTimestamp', 'rawLocalTimestamp']] as const) {
+    if (typeof a[field] === 'string') {
+      a[raw] = a[field];
+      a[field] = new Date(a[field] as string);
+    }
+  }
+  return a;
+}
+
+/**
+ * A token that could not be checked (the signing keys could not be fetched) rather than a bad
+ * one: 503, so the Bot Connector retries. Everything else about a token is a 401.
+ */
+function authUnavailable(e: unknown): boolean {
+  const status = (e as { statusCode?: unknown }).statusCode;
+  return (typeof status === 'number' && status >= 500) || (e as Error)?.name === 'FetchError';
+}
 
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
@@ -96,15 +130,39 @@ export interface TeamsChannel {
   mount(app: Express): void;
 }
 
-export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGateway; jobs: JobRunner; queue: DurableQueue; store: Store; catalog: FormCatalog; log?: Log }): TeamsChannel {
+/** The public cloud's Bot Framework endpoints (botbuilder's defaults), for when one of them is replaced. */
+const PUBLIC_CLOUD = {
+  ValidateAuthority: true,
+  ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
+  ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+  ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+  OAuthUrl: 'https://api.botframework.com',
+  ToBotFromChannelOpenIdMetadataUrl: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
+  ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration',
+  CallerId: 'urn:botframework:azure',
+};
+
+export interface TeamsChannelDeps {
+  arm: ArmGateway;
+  jobs: JobRunner;
+  queue: DurableQueue;
+  store: Store;
+  catalog: FormCatalog;
+  log?: Log;
+  /** Tests: where the channel's token signing keys are published (a local stand-in), instead of login.botframework.com. */
+  openIdMetadataUrl?: string;
+}
+
+export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDeps): TeamsChannel {
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.appId ?? '',
     MicrosoftAppPassword: config.appPassword ?? '',
     // Without an app id nothing is authenticated (loopback only): botbuilder wants no tenant then.
     MicrosoftAppType: config.appId ? config.appType : 'MultiTenant',
     MicrosoftAppTenantId: config.appTenantId ?? '',
+    ...(deps.openIdMetadataUrl ? { ...PUBLIC_CLOUD, ToBotFromChannelOpenIdMetadataUrl: deps.openIdMetadataUrl } : {}),
   } as ConfigurationBotFrameworkAuthenticationOptions);
-  const adapter = new CloudAdapter(auth);
+  const adapter = new TeamsAdapter(auth);
   adapter.onTurnError = async (ctx, error) => {
     deps.log?.('error', 'unhandled error in a Teams turn', { error: error.stack ?? String(error) });
     await ctx.sendActivity('Something went wrong on my side. Nothing was changed in Azure. Please try again.').catch(() => undefined);
@@ -119,12 +177,29 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
     },
     mount(app) {
       app.post('/api/messages', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {
+        // Who is calling comes first, and an unauthenticated caller learns nothing from the answer:
+        // the reason goes to our log, the caller gets {"error":"unauthorized"}.
         if (!config.appId && !isLoopback(req.socket.remoteAddress)) {
-          res.status(401).json({ error: 'Unauthenticated requests are accepted only on loopback while no MicrosoftAppId is configured.' });
+          deps.log?.('warn', 'refused an unauthenticated Teams request', { reason: 'not from a loopback address, and no MicrosoftAppId is configured to check tokens' });
+          res.status(401).json({ error: 'unauthorized' });
           return;
         }
         if (!bot) {
-          res.status(503).json({ error: 'starting' });
+          res.setHeader('retry-after', '1');
+          res.status(503).json({ error: 'unavailable' });
+          return;
+        }
+        // The Bot Framework JWT (with an app id; anonymous on loopback without one) is checked
+        // before anything is recorded: an unsigned copy of a click must never claim its delivery.
+        const activity = (isObject(req.body) ? req.body : {}) as Partial<Activity>;
+        let authenticated: Authenticated;
+        try {
+          authenticated = await routeConsole(deps.log, () => auth.authenticateRequest(activity as Activity, req.get('authorization') ?? ''));
+        } catch (e) {
+          const unavailable = authUnavailable(e);
+          deps.log?.(unavailable ? 'error' : 'warn', unavailable ? 'could not check a Teams request’s token' : 'refused an unauthenticated Teams request', { reason: (e as Error).message ?? String(e) });
+          if (unavailable) res.setHeader('retry-after', '5');
+          res.status(unavailable ? 503 : 401).json({ error: unavailable ? 'unavailable' : 'unauthorized' });
           return;
         }
         const problem = envelopeProblem(req.body);
@@ -148,20 +223,24 @@ export function createTeamsChannel(config: Config['teams'], deps: { arm: ArmGate
           }
           claimed.push(key);
         }
-        const send = res.send.bind(res);
-        let captured = '';
-        res.send = ((body?: unknown) => {
-          captured = typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body);
-          return send(body as never);
-        }) as typeof res.send;
         const b = bot;
+        let status = 500;
+        let captured = '';
         try {
-          await adapter.process(req, res, (ctx) => b.run(ctx));
+          const invoke = await routeConsole(deps.log, () => adapter.turn(authenticated, withDates(activity as Activity), (ctx) => b.run(ctx)));
+          status = invoke?.status ?? 200;
+          captured = invoke?.body === undefined ? '' : JSON.stringify(invoke.body);
+          if (captured) res.status(status).type('application/json').send(captured);
+          else res.status(status).end();
+        } catch (e) {
+          // The turn's own errors are caught by onTurnError; this is botbuilder failing around it.
+          deps.log?.('error', 'a Teams turn failed', { error: (e as Error).stack ?? String(e) });
+          if (!res.headersSent) res.status(500).json({ error: 'internal error' });
         } finally {
           for (const { key } of keys) {
-            // A refused (401) or failed delivery is not remembered: a correct retry must get through.
-            if (res.statusCode >= 400) await deps.store.forgetDelivery(key).catch(() => undefined);
-            else await deps.store.settleDelivery(key, res.statusCode, captured).catch(() => undefined);
+            // A failed delivery is not remembered: a correct retry must get through.
+            if (status >= 400) await deps.store.forgetDelivery(key).catch(() => undefined);
+            else await deps.store.settleDelivery(key, status, captured).catch(() => undefined);
           }
         }
       });

@@ -3,7 +3,7 @@
 import { ActivityTypes, type CloudAdapter, type ConversationReference, MessageFactory } from 'botbuilder';
 import type { ChangeRequest } from '../../domain/types';
 import type { ChatNotifier } from '../../workflow/service';
-import { asAttachment, requestCard } from './cards';
+import { asAttachment, requestCard, teamsText } from './cards';
 
 export class TeamsNotifier implements ChatNotifier {
   constructor(
@@ -38,7 +38,8 @@ export class TeamsNotifier implements ChatNotifier {
   async post(req: ChangeRequest, text: string): Promise<void> {
     const ref = req.conversation.ref as Partial<ConversationReference>;
     await this.adapter.continueConversationAsync(this.appId, ref, async (ctx) => {
-      await ctx.sendActivity(MessageFactory.text(text));
+      // Names and reasons are in it: shown as typed, never as a link or a mention.
+      await ctx.sendActivity(MessageFactory.text(teamsText(text)));
     });
   }
 }

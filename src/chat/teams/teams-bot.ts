@@ -9,7 +9,7 @@ import {
 } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { storableText } from '../../domain/canonical';
+import { MAX_REASON_LENGTH, storableText } from '../../domain/canonical';
 import type { Actor } from '../../domain/types';
 import type { FormCatalog } from '../../workflow/catalog';
 import { type Place, Refusal, type Workflow } from '../../workflow/service';
@@ -18,7 +18,7 @@ import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import { helpText, parseCommand, usageText } from '../commands';
 import { auditText, listLine, requestView, reviewView } from '../presenter';
-import { asAttachment, fitCard, formCard, noticeCard, requestCard } from './cards';
+import { asAttachment, fitCard, formCard, noticeCard, requestCard, teamsText } from './cards';
 import { parseForm } from '../../targets/types';
 import type { TeamsNotifier } from './notifier';
 
@@ -151,7 +151,8 @@ export class TeamsBot extends ActivityHandler {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof Refusal) return { text: e.message };
+      // A refusal may quote what the user sent: shown as typed.
+      if (e instanceof Refusal) return { text: teamsText(e.message) };
       if (isArmError(e)) {
         this.log('warn', 'ARM call failed during a turn', { code: e.code, correlationId: e.correlationId });
         return { text: `Azure answered with an error: ${e.describe()}` };
@@ -176,13 +177,14 @@ export class TeamsBot extends ActivityHandler {
       case 'list': {
         const reqs = await this.deps.workflow.list(actorOf(ctx), cmd.which, placeOf(ctx));
         if (!reqs.length) return { text: cmd.which === 'pending' ? 'No request is waiting for approval.' : 'You have no requests yet. Start one with `new fluid-relay`.' };
-        return { text: [`**${cmd.which === 'pending' ? 'Waiting for approval' : 'Your requests'}**`, ...reqs.map(listLine)].join('\n') };
+        return { text: [`**${cmd.which === 'pending' ? 'Waiting for approval' : 'Your requests'}**`, ...reqs.map((r) => teamsText(listLine(r)))].join('\n') };
       }
       case 'cancel':
         return { card: requestCard(await this.deps.workflow.cancel(cmd.id, actorOf(ctx)), 'requester') };
       case 'audit': {
         const { request, rows } = await this.deps.workflow.trail(cmd.id, actorOf(ctx), placeOf(ctx));
-        return { text: auditText(request, rows) };
+        const [head, ...lines] = auditText(request, rows).split('\n');
+        return { text: [head, ...lines.map(teamsText)].join('\n') };
       }
       case 'rotate': {
         const type = cmd.resourceId.split('/').slice(6, 8).join('/').toLowerCase();
@@ -251,13 +253,14 @@ export class TeamsBot extends ActivityHandler {
         const id = data.data.requestId ?? '';
         const reason = storableText(data.data.reason ?? '').trim();
         if (verb === VERBS.reject && !reason) throw new Refusal('Please give a reason in the box on the card to reject this request.');
+        if (reason.length > MAX_REASON_LENGTH) throw new Refusal(`Please keep the reason to ${MAX_REASON_LENGTH} characters (it has ${reason.length}); nothing was recorded.`);
         try {
           const req = await this.deps.workflow.decide(id, actor, verb === VERBS.approve ? 'approved' : 'rejected', { reason: reason || undefined, digest: data.data.digest, place: placeOf(ctx) });
           return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
         } catch (e) {
           // A decision on a card that is no longer current (or that named no digest): the person gets
           // the request as it is now, with the reason their click did not count.
-          if (e instanceof Refusal && e.current) return { card: fitCard({ ...requestView(e.current, this.deps.workflow.roleOf(e.current, actor)), notice: e.message }) };
+          if (e instanceof Refusal && e.current) return { card: fitCard({ ...requestView(e.current, this.deps.workflow.roleOf(e.current, actor)), notice: teamsText(e.message) }) };
           throw e;
         }
       }
@@ -271,7 +274,7 @@ export class TeamsBot extends ActivityHandler {
         return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
       }
       default:
-        return { text: `Unknown card action "${verb}". Send \`help\` to start again.` };
+        return { text: `Unknown card action "${teamsText(verb.slice(0, 100))}". Send \`help\` to start again.` };
     }
   }
 }
