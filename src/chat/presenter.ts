@@ -1,7 +1,9 @@
 // What the bot says about a request, as a channel-neutral view model. Teams binds it into
 // cards/request.json; Slack will render it as Block Kit. No channel types here.
+import { formatHead } from '../domain/audit-chain';
 import { blocks, type ChangeRequest, type CheckResult, TERMINAL_STATES } from '../domain/types';
 import { findTarget } from '../targets';
+import type { EvidenceRecord } from '../workflow/evidence';
 import { approvalsFor, stateWords } from '../workflow/service';
 
 export interface CheckLine {
@@ -112,6 +114,14 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
       ...(target ? safeSummary(target, req.params) : []),
       { title: 'Operation', value: `${req.plan.method} ${req.plan.apiVersion}` },
       { title: 'Expires', value: ['pending_approval', 'checked'].includes(req.state) ? `${req.expiresAt.replace('T', ' ').slice(0, 16)} UTC` : '' },
+      // A finished request shows where the audit chain stood when it ended: kept in the chat, it is
+      // an anchor outside the database (`npm run audit:verify -- --expect <seq>:<hash>`).
+      ...(TERMINAL_STATES.has(req.state) && req.auditHead
+        ? [
+            { title: 'Audit head', value: `seq ${req.auditHead.seq} · ${req.auditHead.hash.slice(0, 12)}` },
+            { title: 'Audit anchor', value: formatHead(req.auditHead) },
+          ]
+        : []),
     ].filter((f) => f.value),
     irreversible: target ? target.irreversible(req.params as never) : [],
     changes: (req.changes ?? []).map((c) => clip(`${c.path}: ${c.from} → ${c.to}`, 400)),
@@ -223,4 +233,19 @@ export function auditText(req: ChangeRequest, rows: Array<{ seq: number; at: str
     return '';
   };
   return [`**Audit trail of ${req.id}** (${rows.length} entries, hash-chained)`, ...rows.map((r) => `${r.seq}. ${r.at.replace('T', ' ').slice(0, 19)} · ${r.event} · ${who(r.actor)}${detail(r) ? ` · ${detail(r)}` : ''}`)].join('\n');
+}
+
+/**
+ * `evidence <id>`: the record as a JSON code block when it fits the channel's message limit
+ * (`maxBytes`, UTF-8), indented if that fits, else on one line; otherwise what to run instead.
+ */
+export function evidenceText(rec: EvidenceRecord, maxBytes: number, fence = 'json'): string {
+  const head = rec.request.auditHead ? ` · request head ${formatHead(rec.request.auditHead)}` : '';
+  const intro = `**Evidence of ${rec.request.id}** (${rec.auditRows.length} audit rows${head}). Save the JSON below as a file and verify it offline with \`npm run audit:verify -- --bundle <file>\`.`;
+  for (const json of [JSON.stringify(rec, null, 2), JSON.stringify(rec)]) {
+    const text = `${intro}\n\`\`\`${fence}\n${json}\n\`\`\``;
+    if (Buffer.byteLength(text) <= maxBytes) return text;
+  }
+  const size = Math.ceil(Buffer.byteLength(JSON.stringify(rec)) / 1024);
+  return `**Evidence of ${rec.request.id}** is ${size} KB (${rec.auditRows.length} audit rows, ${rec.armCalls.length} ARM calls), more than one chat message can carry. Export it where the bot runs: \`npm run audit:export -- ${rec.request.id} --out ${rec.request.id}.json\`, then \`npm run audit:verify -- --bundle ${rec.request.id}.json\`.`;
 }

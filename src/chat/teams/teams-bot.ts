@@ -11,18 +11,22 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { storableText } from '../../domain/canonical';
 import type { Actor } from '../../domain/types';
+import type { Store } from '../../store/store';
 import type { FormCatalog } from '../../workflow/catalog';
+import { buildEvidence } from '../../workflow/evidence';
 import { Refusal, type Workflow } from '../../workflow/service';
 import type { DurableQueue } from '../../workflow/durable';
 import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import { helpText, parseCommand, usageText } from '../commands';
-import { auditText, listLine, reviewView } from '../presenter';
+import { auditText, evidenceText, listLine, reviewView } from '../presenter';
 import { asAttachment, fitCard, formCard, noticeCard, requestCard } from './cards';
 import { parseForm } from '../../targets/types';
 import type { TeamsNotifier } from './notifier';
 
 const TEAMS_SUBMIT_JOB = 'teams.submit';
+/** Teams refuses messages over ~28 KB of text: the evidence record goes as a code block up to this. */
+export const TEAMS_TEXT_BUDGET_BYTES = 26_000;
 const SUBMIT_ATTEMPTS = 3;
 
 interface SubmitJob {
@@ -56,6 +60,7 @@ type Reply = { card: Record<string, unknown> } | { text: string };
 
 export interface TeamsBotDeps {
   workflow: Workflow;
+  store: Store;
   arm: ArmGateway;
   queue: DurableQueue;
   catalog: FormCatalog;
@@ -163,6 +168,12 @@ export class TeamsBot extends ActivityHandler {
       case 'audit': {
         const { request, rows } = await this.deps.workflow.trail(cmd.id);
         return { text: auditText(request, rows) };
+      }
+      case 'evidence': {
+        const req = await this.deps.workflow.get(cmd.id);
+        const record = await buildEvidence(this.deps.store, req.id);
+        if (!record) throw new Refusal(`There is no request ${cmd.id}.`);
+        return { text: evidenceText(record, TEAMS_TEXT_BUDGET_BYTES) };
       }
       case 'rotate': {
         const type = cmd.resourceId.split('/').slice(6, 8).join('/').toLowerCase();
