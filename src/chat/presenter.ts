@@ -236,16 +236,31 @@ export function auditText(req: ChangeRequest, rows: Array<{ seq: number; at: str
 }
 
 /**
- * `evidence <id>`: the record as a JSON code block when it fits the channel's message limit
- * (`maxBytes`, UTF-8), indented if that fits, else on one line; otherwise what to run instead.
+ * `evidence <id>`: the record as a JSON code block when `fits` (the channel's message limit, as
+ * the channel measures it), indented if that fits, else on one line; otherwise a summary of it and
+ * the command that exports the whole record.
  */
-export function evidenceText(rec: EvidenceRecord, maxBytes: number, fence = 'json'): string {
+export function evidenceText(rec: EvidenceRecord, fits: (text: string) => boolean, fence = 'json'): string {
+  const id = rec.request.id;
   const head = rec.request.auditHead ? ` · request head ${formatHead(rec.request.auditHead)}` : '';
-  const intro = `**Evidence of ${rec.request.id}** (${rec.auditRows.length} audit rows${head}). Save the JSON below as a file and verify it offline with \`npm run audit:verify -- --bundle <file>\`.`;
+  const intro = `**Evidence of ${id}** (${rec.auditRows.length} audit rows${head}). Save the JSON below as a file and verify it offline with \`npm run audit:verify -- --bundle <file>\`.`;
   for (const json of [JSON.stringify(rec, null, 2), JSON.stringify(rec)]) {
     const text = `${intro}\n\`\`\`${fence}\n${json}\n\`\`\``;
-    if (Buffer.byteLength(text) <= maxBytes) return text;
+    if (fits(text)) return text;
   }
   const size = Math.ceil(Buffer.byteLength(JSON.stringify(rec)) / 1024);
-  return `**Evidence of ${rec.request.id}** is ${size} KB (${rec.auditRows.length} audit rows, ${rec.armCalls.length} ARM calls), more than one chat message can carry. Export it where the bot runs: \`npm run audit:export -- ${rec.request.id} --out ${rec.request.id}.json\`, then \`npm run audit:verify -- --bundle ${rec.request.id}.json\`.`;
+  const writes = rec.armCalls.filter((c) => c.event === 'arm_call' || c.event === 'operation_started');
+  const verification = rec.result?.verification?.[0];
+  const rows = rec.auditRows;
+  const lines = [
+    `**Evidence of ${id}** is ${size} KB, more than one chat message can carry; a summary follows. The whole record: \`npm run audit:export -- ${id} --out ${id}.json\` where the bot runs, then \`npm run audit:verify -- --bundle ${id}.json\`.`,
+    `- ${stateWords({ state: rec.request.state as ChangeRequest['state'] })} · ${rec.change.method} ${rec.change.apiVersion} ${rec.change.resourceId}`,
+    `- digest ${rec.digest}`,
+    ...rec.approvals.map((a) => `- ${a.decision} by ${a.who} (${a.platform}:${a.id}) at ${a.at} · digest ${a.digest.slice(0, 12)}…${a.digest === rec.digest ? '' : ' (an earlier version)'}`),
+    ...writes.map((c) => `- ARM ${c.method} ${c.status ?? ''} · correlation ${c.correlationId ?? 'n/a'} (audit row ${c.seq})`.replace(/ {2,}/g, ' ')),
+    ...(verification ? [`- verification ${verification.id}: ${verification.status} — ${clip(verification.finding, 300)}`] : []),
+    `- checks: ${checksSummary(rec.checks)}; ${rec.armCalls.length} ARM calls recorded`,
+    rows.length ? `- audit rows seq ${rows[0]!.seq}–${rows.at(-1)!.seq} (${rows.length})${head}${rec.chainHead ? ` · chain head ${formatHead(rec.chainHead)}` : ''}` : '- no audit rows',
+  ];
+  return lines.join('\n');
 }

@@ -199,9 +199,8 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
         const record = await buildEvidence(deps.store, req.id);
         if (!record) throw new Refusal(`There is no request ${cmd.id}.`);
         // Slack refuses message text over 40,000 characters, counted after escaping.
-        const asText = (budget: number) => esc(evidenceText(record, budget, '')).replace(/\*\*([^*]+)\*\*/, '*$1*');
-        const text = asText(SLACK_TEXT_LIMIT - 200);
-        return { text: text.length <= SLACK_TEXT_LIMIT ? text : asText(0) };
+        const text = evidenceText(record, (t) => esc(t).length <= SLACK_TEXT_LIMIT, '');
+        return { text: esc(text).replace(/\*\*([^*]+)\*\*/, '*$1*') };
       }
       case 'new':
         return { text: '' }; // handled above: it opens a modal

@@ -25,7 +25,10 @@ import { parseForm } from '../../targets/types';
 import type { TeamsNotifier } from './notifier';
 
 const TEAMS_SUBMIT_JOB = 'teams.submit';
-/** Teams refuses messages over ~28 KB of text: the evidence record goes as a code block up to this. */
+/**
+ * Teams refuses messages over ~28 KB, counted on the activity as sent (where the record's quotes
+ * and line breaks are escaped once more): the evidence record goes as a code block up to this.
+ */
 export const TEAMS_TEXT_BUDGET_BYTES = 26_000;
 const SUBMIT_ATTEMPTS = 3;
 
@@ -173,7 +176,7 @@ export class TeamsBot extends ActivityHandler {
         const req = await this.deps.workflow.get(cmd.id);
         const record = await buildEvidence(this.deps.store, req.id);
         if (!record) throw new Refusal(`There is no request ${cmd.id}.`);
-        return { text: evidenceText(record, TEAMS_TEXT_BUDGET_BYTES) };
+        return { text: evidenceText(record, (t) => Buffer.byteLength(JSON.stringify(t)) <= TEAMS_TEXT_BUDGET_BYTES) };
       }
       case 'rotate': {
         const type = cmd.resourceId.split('/').slice(6, 8).join('/').toLowerCase();
