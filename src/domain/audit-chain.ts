@@ -100,7 +100,8 @@ export function parseAnchors(text: string): AuditHead[] {
       } catch {
         throw new Error(`line ${i + 1} is not valid JSON`);
       }
-      if (o.seq === undefined && o.hash === undefined) return; // another log line
+      // Another log line (a log line with a message is an anchor only when it is an `audit head` one).
+      if ((o.msg !== undefined && o.msg !== 'audit head') || (o.seq === undefined && o.hash === undefined)) return;
       const seq = Number(o.seq);
       const hash = String(o.hash ?? '');
       if (!Number.isSafeInteger(seq) || seq < 1 || !/^[0-9a-f]{64}$/i.test(hash)) throw new Error(`line ${i + 1} has no valid seq and hash`);
