@@ -1,6 +1,8 @@
 // Repositories over the database. Every state change and its audit entries commit in one
 // transaction; the audit log is append-only and hash-chained (each row's hash covers the previous
-// row's hash), so a changed or deleted row is detectable.
+// row's hash), so a changed row or one deleted from the middle is detectable; each append's new
+// head is reported after commit, so it can be anchored outside the database (the JSON log), which
+// is what shows a removed tail or a consistently re-hashed chain.
 import type { Actor, Approval, ChangeRequest } from '../domain/types';
 import { type AuditHead, auditRowHash, checkAnchors, GENESIS, walkChain } from '../domain/audit-chain';
 import type { Database, Sql } from './db';
@@ -72,7 +74,16 @@ export class Store {
   private async audited<T>(fn: (tx: Sql, appended: AppendedRow[]) => Promise<T>): Promise<T> {
     const appended: AppendedRow[] = [];
     const out = await this.db.transaction((tx) => fn(tx, appended));
-    for (const a of appended) for (const l of this.headListeners) l(a);
+    // Committed: a listener's failure must not make the change look failed to its caller.
+    for (const a of appended) {
+      for (const l of this.headListeners) {
+        try {
+          l(a);
+        } catch {
+          /* the change stands; the log line is lost */
+        }
+      }
+    }
     return out;
   }
 
