@@ -88,6 +88,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   const store =
     opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url, poolMax: config.database.poolMax } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
+  // Every audit append puts the chain's new head in the JSON log: an anchor outside the database
+  // (`npm run audit:verify -- --anchors <log file>` checks the chain still holds each one).
+  const stopAnchoring = store.onAuditAppend((h) => log('info', 'audit head', { seq: h.seq, hash: h.hash, event: h.event, request: h.requestId }));
   const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }));
   const queue = new DurableQueue(store.db, { leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs, log, ...opts.queueTuning });
 
@@ -232,6 +235,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       // 3. Durable jobs: finish within the grace period, or go back to the queue for the next process.
       const { released } = await queue.stop(config.shutdownGraceMs);
       if (released) log('info', 'handed unfinished jobs back to the queue', { count: released });
+      stopAnchoring();
       if (!opts.store) await store.close();
       if (ownsSimulator) await simulator?.close();
     },

@@ -11,6 +11,7 @@ export type Command =
   | { kind: 'list'; which: 'pending' | 'mine' }
   | { kind: 'cancel'; id: string }
   | { kind: 'audit'; id: string }
+  | { kind: 'evidence'; id: string }
   | { kind: 'rotate'; resourceId: string }
   | { kind: 'usage'; problem: string };
 
@@ -65,7 +66,8 @@ export function parseCommand(text: string): Command {
       return { kind: 'list', which };
     }
     case 'cancel':
-    case 'audit': {
+    case 'audit':
+    case 'evidence': {
       const id = (words[1] ?? '').toUpperCase();
       if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', problem: `\`${verb}\` needs a request id, e.g. \`${verb} CR-7KQ2MX\`.` };
       return { kind: verb, id };
@@ -100,6 +102,7 @@ export const HELP_LINES = [
   '- `list pending` / `list mine` — requests waiting for approval / your requests',
   '- `cancel <request id>` — cancel your own request before it runs',
   '- `audit <request id>` — the request’s audit trail (who did what, ARM correlation ids)',
+  '- `evidence <request id>` — one JSON record of the change (checks, payload, digest, approvals, ARM calls, audit rows with hashes) to keep or verify offline',
   '- `help` — this text',
   '',
   'Every request runs the CMK prerequisite checks (key type, state and operations, vault recovery and firewall, identity access and tenant, region, the bot’s own rights), then waits for an approver named by the policy — never the requester — before anything changes in Azure.',

@@ -1,8 +1,10 @@
 // What the bot says about a request, as a channel-neutral view model. Teams binds it into
 // cards/request.json; Slack will render it as Block Kit. No channel types here.
+import { formatHead } from '../domain/audit-chain';
 import { blocks, type ChangeRequest, type CheckResult, TERMINAL_STATES } from '../domain/types';
 import { visibleText } from '../domain/canonical';
 import { findTarget } from '../targets';
+import type { EvidenceRecord } from '../workflow/evidence';
 import { approvalsFor, stateWords } from '../workflow/service';
 
 export interface CheckLine {
@@ -148,6 +150,14 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): Request
       ...(target ? safeSummary(target, req.params) : []),
       { title: 'Operation', value: `${req.plan.method} ${req.plan.apiVersion}` },
       { title: 'Expires', value: ['pending_approval', 'checked'].includes(req.state) ? `${req.expiresAt.replace('T', ' ').slice(0, 16)} UTC` : '' },
+      // A finished request shows where the audit chain stood when it ended: kept in the chat, it is
+      // an anchor outside the database (`npm run audit:verify -- --expect <seq>:<hash>`).
+      ...(TERMINAL_STATES.has(req.state) && req.auditHead
+        ? [
+            { title: 'Audit head', value: `seq ${req.auditHead.seq} · ${req.auditHead.hash.slice(0, 12)}` },
+            { title: 'Audit anchor', value: formatHead(req.auditHead) },
+          ]
+        : []),
     ].filter((f) => f.value),
     irreversible: target ? target.irreversible(req.params as never) : [],
     changes: (req.changes ?? []).map((c) => clip(`${c.path}: ${c.from} → ${c.to}`, 400)),
@@ -265,4 +275,34 @@ export function auditText(req: ChangeRequest, rows: Array<{ seq: number; at: str
     return '';
   };
   return [`**Audit trail of ${req.id}** (${rows.length} entries, hash-chained)`, ...rows.map((r) => visibleText(`${r.seq}. ${r.at.replace('T', ' ').slice(0, 19)} · ${r.event} · ${who(r.actor)}${detail(r) ? ` · ${detail(r)}` : ''}`))].join('\n');
+}
+
+/**
+ * `evidence <id>`: the record as a JSON code block when `fits` (the channel's message limit, as
+ * the channel measures it), indented if that fits, else on one line; otherwise a summary of it and
+ * the command that exports the whole record.
+ */
+export function evidenceText(rec: EvidenceRecord, fits: (text: string) => boolean, fence = 'json'): string {
+  const id = rec.request.id;
+  const head = rec.request.auditHead ? ` · request head ${formatHead(rec.request.auditHead)}` : '';
+  const intro = `**Evidence of ${id}** (${rec.auditRows.length} audit rows${head}). Save the JSON below as a file and verify it offline with \`npm run audit:verify -- --bundle <file>\`.`;
+  for (const json of [JSON.stringify(rec, null, 2), JSON.stringify(rec)]) {
+    const text = `${intro}\n\`\`\`${fence}\n${json}\n\`\`\``;
+    if (fits(text)) return text;
+  }
+  const size = Math.ceil(Buffer.byteLength(JSON.stringify(rec)) / 1024);
+  const writes = rec.armCalls.filter((c) => c.event === 'arm_call' || c.event === 'operation_started');
+  const verification = rec.result?.verification?.[0];
+  const rows = rec.auditRows;
+  const lines = [
+    `**Evidence of ${id}** is ${size} KB, more than one chat message can carry; a summary follows. The whole record: \`npm run audit:export -- ${id} --out ${id}.json\` where the bot runs, then \`npm run audit:verify -- --bundle ${id}.json\`.`,
+    `- ${stateWords({ state: rec.request.state as ChangeRequest['state'] })} · ${rec.change.method} ${rec.change.apiVersion} ${rec.change.resourceId}`,
+    `- digest ${rec.digest}`,
+    ...rec.approvals.map((a) => `- ${a.decision} by ${a.who} (${a.platform}:${a.tenant ? `${a.tenant}/` : ''}${a.id}) at ${a.at} · digest ${a.digest.slice(0, 12)}…${a.digest === rec.digest ? '' : ' (an earlier version)'}`),
+    ...writes.map((c) => `- ARM ${c.method} ${c.status ?? ''} · correlation ${c.correlationId ?? 'n/a'} (audit row ${c.seq})`.replace(/ {2,}/g, ' ')),
+    ...(verification ? [`- verification ${verification.id}: ${verification.status} — ${clip(verification.finding, 300)}`] : []),
+    `- checks: ${checksSummary(rec.checks)}; ${rec.armCalls.length} ARM calls recorded`,
+    rows.length ? `- audit rows seq ${rows[0]!.seq}–${rows.at(-1)!.seq} (${rows.length})${head}${rec.chainHead ? ` · chain head ${formatHead(rec.chainHead)}` : ''}` : '- no audit rows',
+  ];
+  return lines.join('\n');
 }

@@ -107,6 +107,12 @@ export interface ChangeRequest {
   /** A long-running ARM operation in flight, stored before the first poll so a restart can follow it. */
   /** Same shape as the ARM port's StartedOperation (state: core-lro's serialised poller state). */
   operation?: { method: 'PUT' | 'PATCH'; url: string; kind: 'azure-async-operation' | 'location' | 'body'; correlationId?: string; state?: string };
+  /**
+   * The audit chain's head (seq and hash of the row) as the request's last audited change left it,
+   * set by the store in the same transaction. A finished request's card shows it: an anchor kept
+   * outside the database.
+   */
+  auditHead?: { seq: number; hash: string };
   createdAt: string;
   updatedAt: string;
   expiresAt: string;

@@ -1,8 +1,10 @@
 // Repositories over the database. Every state change and its audit entries commit in one
 // transaction; the audit log is append-only and hash-chained (each row's hash covers the previous
-// row's hash), so a changed or deleted row is detectable.
+// row's hash), so a changed row or one deleted from the middle is detectable; each append's new
+// head is reported after commit, so it can be anchored outside the database (the JSON log), which
+// is what shows a removed tail or a consistently re-hashed chain.
 import type { Actor, Approval, ChangeRequest } from '../domain/types';
-import { canonicalJson, sha256 } from '../domain/canonical';
+import { type AuditHead, auditRowHash, checkAnchors, GENESIS, walkChain } from '../domain/audit-chain';
 import type { Database, Sql } from './db';
 import { openPglite, openPostgres } from './db';
 import { insertJob, type JobSpec } from './jobs';
@@ -38,8 +40,6 @@ export class StoreConflict extends Error {
   readonly code = 'store_conflict';
 }
 
-const GENESIS = '0'.repeat(64);
-
 type RequestRow = { doc: ChangeRequest; version: number; state: string; digest: string };
 type ApprovalRow = {
   approver_platform: string;
@@ -56,10 +56,38 @@ type ApprovalRow = {
 const toIso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
 
 export class Store {
+  private readonly headListeners = new Set<(head: AuditHead & { requestId: string | null; event: string }) => void>();
+
   constructor(
     readonly db: Database,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /**
+   * Every appended audit row, once its transaction has committed (the app writes each to the JSON
+   * log, so the head is anchored outside the database). Returns the unsubscribe function.
+   */
+  onAuditAppend(listener: (head: AuditHead & { requestId: string | null; event: string }) => void): () => void {
+    this.headListeners.add(listener);
+    return () => this.headListeners.delete(listener);
+  }
+
+  /** A transaction whose audit appends are reported to the listeners after it commits. */
+  private async audited<T>(fn: (tx: Sql, appended: AppendedRow[]) => Promise<T>): Promise<T> {
+    const appended: AppendedRow[] = [];
+    const out = await this.db.transaction((tx) => fn(tx, appended));
+    // Committed: a listener's failure must not make the change look failed to its caller.
+    for (const a of appended) {
+      for (const l of this.headListeners) {
+        try {
+          l(a);
+        } catch {
+          /* the change stands; the log line is lost */
+        }
+      }
+    }
+    return out;
+  }
 
   static async open(opts: { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string; poolMax?: number }, now?: () => Date): Promise<Store> {
     const db = opts.kind === 'postgres' ? await openPostgres(opts.url, opts.poolMax) : await openPglite(opts.dataDir);
@@ -72,13 +100,15 @@ export class Store {
   }
 
   async createRequest(req: ChangeRequest, audit: AuditEntry[], jobs: JobSpec[] = []): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.audited(async (tx, appended) => {
+      // The audit rows first, so the request stores the head they end at.
+      for (const a of audit) appended.push(await this.append(tx, { requestId: req.id, ...a }));
+      const auditHead = headOf(appended) ?? req.auditHead;
       await tx.query(
         `INSERT INTO change_requests (id, target_type, resource_id, state, digest, requester_platform, requester_id, doc, created_at, updated_at, expires_at, version)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12)`,
-        [req.id, req.targetType, req.resourceId, req.state, req.digest, req.requester.platform, req.requester.id, JSON.stringify({ ...req, approvals: [] }), req.createdAt, req.updatedAt, req.expiresAt, req.version],
+        [req.id, req.targetType, req.resourceId, req.state, req.digest, req.requester.platform, req.requester.id, JSON.stringify({ ...req, auditHead, approvals: [] }), req.createdAt, req.updatedAt, req.expiresAt, req.version],
       );
-      for (const a of audit) await this.append(tx, { requestId: req.id, ...a });
       for (const j of jobs) await insertJob(tx, j);
     });
   }
@@ -133,11 +163,13 @@ export class Store {
    * its audit entries, or throws StoreConflict to refuse. New approvals in `next.approvals` are inserted.
    */
   async mutate(id: string, fn: (current: ChangeRequest) => Mutation | Promise<Mutation>): Promise<ChangeRequest> {
-    return this.db.transaction(async (tx) => {
+    return this.audited(async (tx, appended) => {
       const current = await this.load(tx, id, true);
       if (!current) throw new StoreConflict(`Request ${id} does not exist.`);
       const { next, audit, jobs } = await fn(current);
-      const updated: ChangeRequest = { ...next, version: current.version + 1, updatedAt: this.now().toISOString() };
+      // The audit rows first, so the request stores the head its last audited change ended at.
+      for (const a of audit) appended.push(await this.append(tx, { requestId: id, ...a }));
+      const updated: ChangeRequest = { ...next, auditHead: headOf(appended) ?? next.auditHead, version: current.version + 1, updatedAt: this.now().toISOString() };
       await tx.query(
         `UPDATE change_requests SET state=$2, digest=$3, doc=$4::jsonb, updated_at=$5, expires_at=$6, version=$7, resource_id=$8 WHERE id=$1 AND version=$9`,
         [id, updated.state, updated.digest, JSON.stringify({ ...updated, approvals: [] }), updated.updatedAt, updated.expiresAt, updated.version, updated.resourceId, current.version],
@@ -149,7 +181,6 @@ export class Store {
           [id, a.approver.platform, a.approver.tenant ?? '', a.approver.id, a.approver.name, a.approver.channelUserId ?? null, a.decision, a.digest, a.reason ?? null, a.at],
         );
       }
-      for (const a of audit) await this.append(tx, { requestId: id, ...a });
       for (const j of jobs ?? []) await insertJob(tx, j);
       return updated;
     });
@@ -240,18 +271,18 @@ export class Store {
   // ---- audit log -------------------------------------------------------------------------------
 
   async audit(entry: AuditEntry): Promise<void> {
-    await this.db.transaction((tx) => this.append(tx, entry));
+    await this.audited(async (tx, appended) => void appended.push(await this.append(tx, entry)));
   }
 
-  private async append(tx: Sql, entry: AuditEntry): Promise<void> {
+  private async append(tx: Sql, entry: AuditEntry): Promise<AppendedRow> {
     // Serialise appends so the chain has one head even with several replicas.
     await tx.query(`SELECT pg_advisory_xact_lock(727275)`);
     const last = await tx.query<{ hash: string; seq: string | number }>(`SELECT hash, seq FROM audit_log ORDER BY seq DESC LIMIT 1`);
     const prevHash = last[0]?.hash ?? GENESIS;
     const at = this.now().toISOString();
     const body = { requestId: entry.requestId ?? null, at, actor: entry.actor ?? null, event: entry.event, data: entry.data ?? {} };
-    const hash = sha256(prevHash + canonicalJson(body));
-    await tx.query(`INSERT INTO audit_log (request_id, at, actor, event, data, prev_hash, hash) VALUES ($1,$2,$3::jsonb,$4,$5::jsonb,$6,$7)`, [
+    const hash = auditRowHash(prevHash, body);
+    const inserted = await tx.query<{ seq: string | number }>(`INSERT INTO audit_log (request_id, at, actor, event, data, prev_hash, hash) VALUES ($1,$2,$3::jsonb,$4,$5::jsonb,$6,$7) RETURNING seq`, [
       body.requestId,
       at,
       JSON.stringify(body.actor),
@@ -260,6 +291,19 @@ export class Store {
       prevHash,
       hash,
     ]);
+    return { seq: Number(inserted[0]!.seq), hash, requestId: body.requestId, event: body.event };
+  }
+
+  /** The newest row of the chain (its head), or undefined while the log is empty. */
+  async auditHead(): Promise<AuditHead | undefined> {
+    const row = (await this.db.query<{ seq: string | number; hash: string }>(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`))[0];
+    return row ? { seq: Number(row.seq), hash: row.hash } : undefined;
+  }
+
+  /** Requests that have no audit row at all: every request is created with its audit rows, so their rows were removed. */
+  async requestsWithoutAudit(): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(`SELECT c.id FROM change_requests c WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.request_id = c.id) ORDER BY c.created_at, c.id`);
+    return rows.map((r) => r.id);
   }
 
   async auditTrail(requestId: string): Promise<AuditRow[]> {
@@ -267,20 +311,29 @@ export class Store {
     return rows.map(toAuditRow);
   }
 
-  /** Walks the whole chain; reports the first row whose hash or link does not hold. */
-  async verifyAuditChain(): Promise<{ ok: true; rows: number } | { ok: false; rows: number; brokenAt: number; reason: string }> {
+  /**
+   * Walks the whole chain; reports the first row whose hash or link does not hold. With anchors
+   * (heads kept outside the database), also a removed tail or a chain rewritten consistently,
+   * which no walk from inside can see.
+   */
+  async verifyAuditChain(anchors: AuditHead[] = []): Promise<{ ok: true; rows: number; head?: AuditHead } | { ok: false; rows: number; brokenAt: number; reason: string; head?: AuditHead }> {
     const rows = (await this.db.query<Record<string, unknown>>(`SELECT * FROM audit_log ORDER BY seq`)).map(toAuditRow);
-    // Gaps in seq are not evidence: PostgreSQL sequences skip numbers after a rolled-back
-    // transaction or a crash. A removed row shows as a broken link instead.
-    let prev = GENESIS;
-    for (const r of rows) {
-      if (r.prevHash !== prev) return { ok: false, rows: rows.length, brokenAt: r.seq, reason: 'link to the previous row is broken (a row before it was removed or changed)' };
-      const body = { requestId: r.requestId, at: r.at, actor: r.actor, event: r.event, data: r.data };
-      if (sha256(prev + canonicalJson(body)) !== r.hash) return { ok: false, rows: rows.length, brokenAt: r.seq, reason: 'row content does not match its hash' };
-      prev = r.hash;
-    }
-    return { ok: true, rows: rows.length };
+    const last = rows.at(-1);
+    const head = last ? { seq: last.seq, hash: last.hash } : undefined;
+    const walked = walkChain(rows);
+    if (!walked.ok) return { ...walked, rows: rows.length, head };
+    const anchored = checkAnchors(rows, anchors);
+    if (!anchored.ok) return { ...anchored, rows: rows.length, head };
+    return { ok: true, rows: rows.length, head };
   }
+}
+
+type AppendedRow = AuditHead & { requestId: string | null; event: string };
+
+/** The head a transaction's appends ended at. */
+function headOf(appended: AppendedRow[]): AuditHead | undefined {
+  const last = appended.at(-1);
+  return last ? { seq: last.seq, hash: last.hash } : undefined;
 }
 
 function approvalKey(a: Approval): string {

@@ -1,5 +1,5 @@
 // Conversation table: what the user types → what the bot understands.
-import { parseCommand } from '../../src/chat/commands';
+import { HELP_LINES, parseCommand } from '../../src/chat/commands';
 
 describe('command parser', () => {
   it.each([
@@ -43,6 +43,12 @@ describe('approval commands', () => {
     ['list mine', { kind: 'list', which: 'mine' }],
     ['cancel cr-7kq2mx', { kind: 'cancel', id: 'CR-7KQ2MX' }],
     ['audit CR-7KQ2MX', { kind: 'audit', id: 'CR-7KQ2MX' }],
+    ['evidence cr-7kq2mx', { kind: 'evidence', id: 'CR-7KQ2MX' }],
+    ['Evidence CR-7KQ2MX', { kind: 'evidence', id: 'CR-7KQ2MX' }],
   ])('%j → %j', (t, c) => expect(parseCommand(t)).toEqual(c));
-  it.each(['list all', 'cancel', 'audit 12'])('%j gets usage text', (t) => expect(parseCommand(t).kind).toBe('usage'));
+  it.each(['list all', 'cancel', 'audit 12', 'evidence', 'evidence CR-1'])('%j gets usage text', (t) => expect(parseCommand(t).kind).toBe('usage'));
+  it('`evidence` needs a request id, and help lists it', () => {
+    expect(parseCommand('evidence')).toEqual({ kind: 'usage', problem: '`evidence` needs a request id, e.g. `evidence CR-7KQ2MX`.' });
+    expect(HELP_LINES.join('\n')).toMatch(/`evidence <request id>` — one JSON record of the change/);
+  });
 });

@@ -12,9 +12,10 @@ import type { FormCatalog, FormChoices } from '../../workflow/catalog';
 import type { JobRunner } from '../../workflow/jobs';
 import type { DurableQueue } from '../../workflow/durable';
 import type { Store } from '../../store/store';
+import { buildEvidence } from '../../workflow/evidence';
 import { type ChatNotifier, type Place, Refusal, type Workflow } from '../../workflow/service';
 import { helpText, parseCommand, usageText } from '../commands';
-import { auditText, checksSummary, listLine, requestView, reviewView, type Viewer } from '../presenter';
+import { auditText, evidenceText, checksSummary, listLine, requestView, reviewView, type Viewer } from '../presenter';
 import { esc, FORM_CALLBACK, formModal, loadingModal, readForm, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText } from './blocks';
 import { SlackReceiver } from './receiver';
 
@@ -40,6 +41,8 @@ interface FormSession {
 const JOBS = { submit: 'slack.submit', decide: 'slack.decide', cancel: 'slack.cancel' } as const;
 
 const FORM_TTL_MS = 30 * 60_000;
+/** Slack's limit on a message's text, in characters. */
+const SLACK_TEXT_LIMIT = 40_000;
 
 export interface SlackChannel {
   notifier: ChatNotifier;
@@ -211,6 +214,14 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
         const { request, rows } = await wf().trail(cmd.id, actor, place);
         return { text: esc(auditText(request, rows)) };
       }
+      case 'evidence': {
+        const req = await wf().view(cmd.id, actor, place);
+        const record = await buildEvidence(deps.store, req.id);
+        if (!record) throw new Refusal(`There is no request ${cmd.id}.`);
+        // Slack refuses message text over 40,000 characters, counted after escaping.
+        const text = evidenceText(record, (t) => esc(t).length <= SLACK_TEXT_LIMIT, '');
+        return { text: esc(text).replace(/\*\*([^*]+)\*\*/, '*$1*') };
+      }
       case 'new':
         return { text: '' }; // handled above: it opens a modal
       case 'rotate':
@@ -381,7 +392,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
 export function slackify(text: string): string {
   return esc(text)
     .replace(/\*\*([^*]+)\*\*/g, '*$1*')
-    .replace(/`(new|status|check|list|cancel|audit|help)\b/g, '`/cmk $1');
+    .replace(/`(new|status|check|list|cancel|audit|evidence|help)\b/g, '`/cmk $1');
 }
 
 function safeJson<T>(s: string | undefined): T | undefined {

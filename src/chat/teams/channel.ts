@@ -173,7 +173,7 @@ export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDe
   return {
     notifier,
     attach(workflow) {
-      bot = new TeamsBot({ workflow, arm: deps.arm, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
+      bot = new TeamsBot({ workflow, store: deps.store, arm: deps.arm, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
     },
     mount(app) {
       app.post('/api/messages', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {

@@ -11,18 +11,25 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_REASON_LENGTH, storableText } from '../../domain/canonical';
 import type { Actor } from '../../domain/types';
+import type { Store } from '../../store/store';
 import type { FormCatalog } from '../../workflow/catalog';
+import { buildEvidence } from '../../workflow/evidence';
 import { type Place, Refusal, type Workflow } from '../../workflow/service';
 import type { DurableQueue } from '../../workflow/durable';
 import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import { helpText, parseCommand, usageText } from '../commands';
-import { auditText, listLine, requestView, reviewView } from '../presenter';
+import { auditText, evidenceText, listLine, requestView, reviewView } from '../presenter';
 import { asAttachment, fitCard, formCard, noticeCard, requestCard, teamsText } from './cards';
 import { parseForm } from '../../targets/types';
 import type { TeamsNotifier } from './notifier';
 
 const TEAMS_SUBMIT_JOB = 'teams.submit';
+/**
+ * Teams refuses messages over ~28 KB, counted on the activity as sent (where the record's quotes
+ * and line breaks are escaped once more): the evidence record goes as a code block up to this.
+ */
+export const TEAMS_TEXT_BUDGET_BYTES = 26_000;
 const SUBMIT_ATTEMPTS = 3;
 
 interface SubmitJob {
@@ -56,6 +63,7 @@ type Reply = { card: Record<string, unknown> } | { text: string };
 
 export interface TeamsBotDeps {
   workflow: Workflow;
+  store: Store;
   arm: ArmGateway;
   queue: DurableQueue;
   catalog: FormCatalog;
@@ -185,6 +193,12 @@ export class TeamsBot extends ActivityHandler {
         const { request, rows } = await this.deps.workflow.trail(cmd.id, actorOf(ctx), placeOf(ctx));
         const [head, ...lines] = auditText(request, rows).split('\n');
         return { text: [head, ...lines.map(teamsText)].join('\n') };
+      }
+      case 'evidence': {
+        const req = await this.deps.workflow.view(cmd.id, actorOf(ctx), placeOf(ctx));
+        const record = await buildEvidence(this.deps.store, req.id);
+        if (!record) throw new Refusal(`There is no request ${cmd.id}.`);
+        return { text: evidenceText(record, (t) => Buffer.byteLength(JSON.stringify(t)) <= TEAMS_TEXT_BUDGET_BYTES) };
       }
       case 'rotate': {
         const type = cmd.resourceId.split('/').slice(6, 8).join('/').toLowerCase();

@@ -1,0 +1,44 @@
+// `npm run audit:export -- <request id> [--out <file>]`: one JSON record of the change — checks with
+// evidence, payload, digest, approvals, ARM calls with correlation ids, verification, and the
+// request's audit rows with their hashes — that `npm run audit:verify -- --bundle <file>` verifies
+// offline. Exit 0 written, 1 no such request, 2 cannot run.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { REQUEST_ID_PATTERN } from '../src/domain/canonical';
+import { loadConfig } from '../src/config';
+import { Store } from '../src/store/store';
+import { buildEvidence } from '../src/workflow/evidence';
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({ options: { out: { type: 'string' } }, allowPositionals: true });
+  const id = (positionals[0] ?? '').toUpperCase();
+  if (positionals.length !== 1 || !REQUEST_ID_PATTERN.test(id)) {
+    process.stderr.write('usage: npm run audit:export -- <request id, e.g. CR-7KQ2MX> [--out <file>]\n');
+    return 2;
+  }
+  const config = loadConfig();
+  const store = await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url } : { kind: 'pglite', dataDir: config.database.dataDir });
+  try {
+    const record = await buildEvidence(store, id);
+    if (!record) {
+      process.stderr.write(`there is no request ${id}\n`);
+      return 1;
+    }
+    const text = `${JSON.stringify(record, null, 2)}\n`;
+    if (values.out) {
+      writeFileSync(values.out, text);
+      process.stderr.write(`evidence of ${id} written to ${values.out} (${record.auditRows.length} audit rows; chain head ${record.chainHead ? `${record.chainHead.seq}:${record.chainHead.hash}` : 'none'})\n`);
+    } else process.stdout.write(text);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`audit:export could not run: ${(e as Error).message}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,97 @@
+// `npm run audit:export -- <id>` writes one request's evidence record from the database, and
+// `npm run audit:verify -- --bundle <file>` verifies it with no database at all.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ChangeRequest, CheckResult } from '../../src/domain/types';
+import { Store } from '../../src/store/store';
+import { findTarget } from '../../src/targets';
+import type { EvidenceRecord } from '../../src/workflow/evidence';
+import { computeDigest } from '../../src/workflow/service';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'cmk-export-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const BOB = { platform: 'teams' as const, id: 'aad-bob', name: 'Bob' };
+const checks: CheckResult[] = [
+  { id: 'identity.exists', title: 'Identity', status: 'pass', finding: 'found', evidence: { principalId: 'p-1' } },
+  { id: 'key.enabled', title: 'Key', status: 'pass', finding: 'enabled', evidence: { keyVersion: 'v-1' } },
+];
+
+async function succeededRequest(store: Store, id: string): Promise<ChangeRequest> {
+  const now = new Date().toISOString();
+  const plan = { method: 'PUT' as const, resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/fr', apiVersion: '2022-06-01', body: { location: 'eastus' } };
+  const digest = computeDigest(findTarget('fluid-relay')!, { targetType: 'fluid-relay', resourceId: plan.resourceId, plan }, checks);
+  const req: ChangeRequest = {
+    id,
+    targetType: 'fluid-relay',
+    resourceId: plan.resourceId,
+    params: { name: 'fr' },
+    plan,
+    requester: { platform: 'teams', id: 'aad-alice', name: 'Alice' },
+    conversation: { platform: 'teams', ref: { conversation: { id: 'c1' } } },
+    digest,
+    state: 'pending_approval',
+    checks,
+    approvals: [],
+    requiredApprovals: 1,
+    approvers: ['*'],
+    policyRules: ['r'],
+    policyHash: 'h',
+    scopes: [],
+    irreversible: false,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    version: 1,
+  };
+  await store.createRequest(req, [{ actor: req.requester, event: 'requested', data: { targetType: 'fluid-relay', resourceId: plan.resourceId, digest, payload: plan.body } }]);
+  await store.mutate(id, (cur) => ({
+    next: { ...cur, state: 'approved', approvals: [{ approver: BOB, decision: 'approved', digest, at: new Date().toISOString() }] },
+    audit: [{ actor: BOB, event: 'approved', data: { digest, counted: 1, required: 1 } }],
+  }));
+  await store.mutate(id, (cur) => ({ next: { ...cur, state: 'executing' }, audit: [{ actor: { system: 'executor' }, event: 'executing', data: { digest } }] }));
+  await store.mutate(id, (cur) => ({
+    next: { ...cur, state: 'verifying' },
+    audit: [{ actor: { system: 'executor' }, event: 'arm_call', data: { method: 'PUT', ok: true, status: 200, correlationId: 'corr-write', calls: [{ method: 'PUT', path: plan.resourceId, apiVersion: '2022-06-01', status: 200, correlationId: 'corr-write', durationMs: 5 }] } }],
+  }));
+  return store.mutate(id, (cur) => ({ next: { ...cur, state: 'succeeded', result: { status: 'succeeded', message: 'done' } }, audit: [{ actor: { system: 'verifier' }, event: 'verified', data: { ok: true } }] }));
+}
+
+const tsx = (script: string, args: string[], env: Record<string, string> = {}) =>
+  promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), script, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
+    (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+  );
+
+describe('npm run audit:export and audit:verify --bundle', () => {
+  it('exports a request and the bundle verifies offline; an edited row fails, naming it', async () => {
+    const store = await Store.open({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
+    await store.audit({ event: 'unrelated' });
+    const done = await succeededRequest(store, 'CR-EXPRT2');
+    await store.close();
+
+    const file = join(dataDir, 'CR-EXPRT2.json');
+    const exported = await tsx('scripts/audit-export.ts', ['cr-exprt2', '--out', file], { DATA_DIR: dataDir });
+    expect(exported).toMatchObject({ code: 0, err: expect.stringMatching(/^evidence of CR-EXPRT2 written to .* \(5 audit rows; chain head 6:[0-9a-f]{64}\)\n$/) });
+    const record = JSON.parse(readFileSync(file, 'utf8')) as EvidenceRecord;
+    expect(record.request.auditHead).toEqual(done.auditHead);
+    expect(record.chainHead).toEqual(done.auditHead);
+    expect(record.auditRows.map((r) => r.event)).toEqual(['requested', 'approved', 'executing', 'arm_call', 'verified']);
+    expect(record.approvals).toEqual([expect.objectContaining({ who: 'Bob', platform: 'teams', id: 'aad-bob', decision: 'approved', digest: done.digest })]);
+    expect(record.armCalls).toEqual([{ seq: 5, event: 'arm_call', method: 'PUT', path: done.plan.resourceId, apiVersion: '2022-06-01', status: 200, correlationId: 'corr-write' }]);
+
+    // No database: the bundle alone (DATA_DIR points nowhere useful).
+    const offline = { DATA_DIR: join(dataDir, 'nothing-here') };
+    expect(await tsx('scripts/audit-verify.ts', ['--bundle', file], offline)).toMatchObject({ code: 0, out: 'evidence bundle CR-EXPRT2 verified: 5 audit rows, their hashes, the payload, the digest and the approvals hold\n' });
+
+    const tampered = structuredClone(record);
+    tampered.auditRows[3]!.data.correlationId = 'corr-other';
+    writeFileSync(file, JSON.stringify(tampered));
+    expect(await tsx('scripts/audit-verify.ts', ['--bundle', file], offline)).toMatchObject({ code: 1, out: 'evidence bundle CR-EXPRT2 FAILS verification:\n  - audit row 5 (arm_call): content does not match its hash\n' });
+
+    expect(await tsx('scripts/audit-export.ts', ['CR-ZZZZZZ'], { DATA_DIR: dataDir })).toMatchObject({ code: 1, err: 'there is no request CR-ZZZZZZ\n' });
+  }, 120_000);
+});
