@@ -50,6 +50,9 @@ const definitionSchema = z
   .strict();
 export type ExperimentDefinition = z.infer<typeof definitionSchema>;
 
+/** The form's limit on a pasted definition (the card's Input.Text maxLength says the same). */
+export const MAX_DEFINITION_CHARS = 12_000;
+
 /** Deeper than any experiment definition; JSON deeper than this would overflow the stack when it is digested and stored. */
 export const MAX_DEFINITION_DEPTH = 32;
 
@@ -114,7 +117,8 @@ export const chaosSchema = z
     blobContainerName: required('Blob container').regex(new RegExp(`^${ID_SEGMENT}$`), 'Blob container must be a container name such as chaosdata (no spaces, /, ?, #, % or \\)'),
     template: z.string().trim().optional(),
     targetResourceId: z.string().trim().optional(),
-    definition: z.string().trim().optional(),
+    // The card's limit, enforced here too: a request card shows the whole payload, and no more fits.
+    definition: z.string().trim().max(MAX_DEFINITION_CHARS, `Definition is at most ${MAX_DEFINITION_CHARS.toLocaleString('en-US')} characters (a request card shows the whole payload); split the experiment`).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.definition) {

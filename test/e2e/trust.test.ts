@@ -255,7 +255,12 @@ describe('the whole blast radius, and the policy at the write', () => {
   });
 
   it('a change too large to show in full is refused, never clipped', async () => {
-    const actions = Array.from({ length: 120 }, (_, i) => ({ type: 'delay', name: `urn:csci:microsoft:chaosStudio:timedDelay/1.0#${'x'.repeat(60)}${i}`, duration: 'PT1M' }));
+    // Over the form's limit: refused on the field, on the server too.
+    const huge = JSON.stringify({ steps: [{ name: 's', branches: [{ name: 'b', actions: Array.from({ length: 200 }, (_, i) => ({ type: 'delay', name: `urn:x#${i}${'y'.repeat(60)}`, duration: 'PT1M' })) }] }], selectors: [{ type: 'List', id: 'x', targets: [{ type: 'ChaosTarget', id: 'y' }] }] });
+    const refused = await teams(cardAction(bot.connector.url, ALICE, 'form.submit', chaosExperimentForm('exp-huge', { template: '', definition: huge }), 'form-huge'));
+    expect(says(refused)).toMatch(/Definition is at most 12,000 characters/);
+    // Inside the form's limit, but its payload as the card shows it (pretty-printed) is larger.
+    const actions = Array.from({ length: 70 }, (_, i) => ({ type: 'delay', name: `urn:csci:microsoft:chaosStudio:timedDelay/1.0#${'x'.repeat(60)}${i}`, duration: 'PT1M' }));
     const definition = JSON.stringify({ steps: [{ name: 's', branches: [{ name: 'b', actions }] }], selectors: [{ type: 'List', id: 'x', targets: [{ type: 'ChaosTarget', id: `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/rg-cmk-demo/providers/Microsoft.Compute/virtualMachines/vm1` }] }] });
     const r = await submitForm(bot, chaosExperimentForm(`exp-big-${Math.random().toString(36).slice(2, 6)}`, { template: '', definition }));
     expect(r.text).toMatch(/too large to show in full on a card .* approvers must see everything they approve/);

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parsePolicy, PolicyError } from '../../src/workflow/policy';
 
 const T = '72f988bf-0000-4000-8000-000000000001';
@@ -91,5 +94,30 @@ describe('policy file (version 2: people, not accounts)', () => {
 
   it.each(['policy/local.policy.yaml', 'policy/sample.policy.yaml'])('the shipped %s is valid', (file) => {
     expect(() => parsePolicy(readFileSync(file, 'utf8'), file)).not.toThrow();
+  });
+});
+
+describe('npm run policy:check', () => {
+  const run = (text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmk-policy-check-'));
+    const file = join(dir, 'policy.yaml');
+    writeFileSync(file, text);
+    return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/policy-check.ts', file], { encoding: 'utf8', timeout: 60_000 });
+  };
+
+  it('refuses duplicate rule names and a rule that can never be satisfied, naming the rule, exit 1', () => {
+    const dup = run('version: 2\nrules:\n  - name: prod\n    requesters: ["*"]\n    approvers: ["*"]\n  - name: prod\n    requesters: ["*"]\n    approvers: ["*"]\n');
+    expect(dup.status).toBe(1);
+    expect(dup.stderr).toMatch(/rules\.1\.name: rule name "prod" is already used by rules\.0/);
+    const never = run('version: 2\npeople:\n  a: { teams: "t/a" }\nrules:\n  - name: lonely\n    requesters: ["*"]\n    approvers: ["person:a"]\n');
+    expect(never.status).toBe(1);
+    expect(never.stderr).toMatch(/rule "lonely" can never be satisfied: it needs 2 distinct approvers/);
+  });
+
+  it('passes the shipped sample and says what each rule means', () => {
+    const ok = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/policy-check.ts', 'policy/sample.policy.yaml'], { encoding: 'utf8', timeout: 60_000 });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/valid, 2 rule\(s\), 5 people/);
+    expect(ok.stdout).toMatch(/- production: 2 approval\(s\) \(\+1 when irreversible\)/);
   });
 });

@@ -177,7 +177,8 @@ export class TeamsBot extends ActivityHandler {
       case 'help':
         return { text: helpText() };
       case 'usage':
-        return { text: usageText(cmd.problem) };
+        // The problem can quote what the person typed: shown as typed, never as a link or mention.
+        return { text: usageText(teamsText(cmd.problem)) };
       case 'status': {
         const req = await this.deps.workflow.view(cmd.id, actorOf(ctx), placeOf(ctx));
         return { card: requestCard(req, this.deps.workflow.roleOf(req, actorOf(ctx))) };
