@@ -1,0 +1,103 @@
+// Simulator fidelity, part 2 (issue 13 item 7): what the simulator used to get wrong against
+// Azure's published specs and docs, each over HTTPS against the running simulator.
+import {
+  CHAOS_ERROR_CODES,
+  SIM_CHAOS_CMK,
+  SIM_IDENTITY,
+  SIM_RG,
+  SIM_STORAGE_CMK,
+  SIM_SUBSCRIPTION_ID,
+  simChaosId,
+  simChaosVmTargetId,
+  simIdentityId,
+  simStorageId,
+  startSimulator,
+  type Simulator,
+} from '../../src/simulator';
+import { call, type Json } from '../fixtures/azure-rest/helpers';
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(() => sim.close());
+beforeEach(() => {
+  sim.reset();
+  sim.setLro({ retryAfterSeconds: 0 });
+});
+
+/** GET of an absolute URL the simulator handed out (Azure-AsyncOperation / Location). */
+const follow = (url: string) => call(sim, 'GET', url.slice(sim.endpoint.length));
+
+describe('Chaos Studio 2026-11-01 (GA) carries customerDataStorage', () => {
+  const V = '2026-11-01';
+  /** The shape of stable/2026-11-01 Experiments_CreateOrUpdate, on seeded resources. */
+  function experiment(o: { identityType?: string; cds?: boolean } = {}): Json {
+    const type = o.identityType ?? 'UserAssigned';
+    return {
+      location: 'eastus',
+      identity: { type, ...(type.includes('UserAssigned') ? { userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } } : {}) },
+      tags: { owner: 'chatops' },
+      properties: {
+        ...(o.cds === false ? {} : { customerDataStorage: { blobContainerName: 'azurechaosstudioexperiments', storageAccountResourceId: simStorageId(SIM_STORAGE_CMK) } }),
+        selectors: [{ type: 'List', id: 'selector1', targets: [{ type: 'ChaosTarget', id: simChaosVmTargetId() }] }],
+        steps: [
+          {
+            name: 'step1',
+            branches: [
+              {
+                name: 'branch1',
+                actions: [
+                  { name: 'urn:csci:microsoft:virtualMachine:shutdown/1.0', type: 'continuous', duration: 'PT10M', parameters: [{ key: 'abruptShutdown', value: 'false' }], selectorId: 'selector1' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    };
+  }
+
+  it('is served: GET of the seeded CMK experiment shows customerDataStorage (2025-01-01 still leaves it out)', async () => {
+    const ga = await call(sim, 'GET', simChaosId(SIM_CHAOS_CMK), { apiVersion: V });
+    expect(ga.status).toBe(200);
+    expect(ga.body.properties.customerDataStorage).toEqual({ storageAccountResourceId: simStorageId(SIM_STORAGE_CMK), blobContainerName: expect.any(String) });
+    const old = await call(sim, 'GET', simChaosId(SIM_CHAOS_CMK), { apiVersion: '2025-01-01' });
+    expect(old.body.properties.customerDataStorage).toBeUndefined();
+    const list = await call(sim, 'GET', `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/${SIM_RG}/providers/Microsoft.Chaos/experiments`, { apiVersion: V });
+    const cmk = list.body.value.find((e: Json) => e.name === SIM_CHAOS_CMK);
+    expect(cmk.properties.customerDataStorage.storageAccountResourceId).toBe(simStorageId(SIM_STORAGE_CMK));
+  });
+
+  it('creates a CMK experiment: 201 Creating with customerDataStorage and Azure-AsyncOperation, then Succeeded', async () => {
+    const res = await call(sim, 'PUT', simChaosId('chaos-2611'), { apiVersion: V, body: experiment() });
+    expect(res.status).toBe(201);
+    expect(res.body.properties.provisioningState).toBe('Creating');
+    expect(res.body.properties.customerDataStorage.blobContainerName).toBe('azurechaosstudioexperiments');
+    expect(res.headers['azure-asyncoperation']).toContain('api-version=2026-11-01');
+    let status = await follow(String(res.headers['azure-asyncoperation']));
+    while (status.body.status !== 'Succeeded') status = await follow(String(res.headers['azure-asyncoperation']));
+    const got = await call(sim, 'GET', simChaosId('chaos-2611'), { apiVersion: V });
+    expect(got.body.properties.provisioningState).toBe('Succeeded');
+    expect(got.body.properties.customerDataStorage.storageAccountResourceId).toBe(simStorageId(SIM_STORAGE_CMK));
+  });
+
+  it('applies the CMK checks (a system-assigned identity is refused) and accepts the v5 identity "SystemAssigned,UserAssigned"', async () => {
+    const sys = await call(sim, 'PUT', simChaosId('chaos-2611-sys'), { apiVersion: V, body: experiment({ identityType: 'SystemAssigned' }) });
+    expect([sys.status, sys.body.error?.code]).toEqual([400, CHAOS_ERROR_CODES.UserAssignedIdentityRequired]);
+    const both = await call(sim, 'PUT', simChaosId('chaos-2611-both'), { apiVersion: V, body: experiment({ identityType: 'SystemAssigned,UserAssigned' }) });
+    expect(both.status).toBe(201);
+  });
+
+  it('PATCH takes identity and tags and answers 202 without a body; the experiment keeps customerDataStorage', async () => {
+    const res = await call(sim, 'PATCH', simChaosId(SIM_CHAOS_CMK), { apiVersion: V, body: { tags: { k: 'v' } } });
+    expect(res.status).toBe(202);
+    expect(res.text).toBe('');
+    expect(res.headers['location']).toBeDefined();
+    let r = await follow(String(res.headers['location']));
+    while (r.status === 202) r = await follow(String(res.headers['location']));
+    expect(r.status).toBe(200);
+    expect(r.body.tags).toEqual({ k: 'v' });
+    expect(r.body.properties.customerDataStorage.storageAccountResourceId).toBe(simStorageId(SIM_STORAGE_CMK));
+  });
+});
