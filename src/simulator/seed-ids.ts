@@ -67,6 +67,13 @@ export const SIM_NOPURGE_KEY_VERSION = 'b1d00000000000000000000000000001';
 export const SIM_NOSOFTDELETE_KEY = 'nosd-cmk'; // kv-no-softdelete: RSA 2048, healthy, one version
 export const SIM_NOSOFTDELETE_KEY_VERSION = 'b2d00000000000000000000000000001';
 
+// Managed HSM (Microsoft.KeyVault/managedHSMs)
+/** eastus, rg-cmk-demo, soft delete 90 d + purge protection on, public; local RBAC: id-fluid-cmk holds Managed HSM Crypto Service Encryption User on /keys. */
+export const SIM_MANAGED_HSM = 'hsm-cmk';
+/** hsm-cmk: RSA-HSM 3072, wrapKey/unwrapKey, enabled, one version, exp ~2 years ahead. */
+export const SIM_HSM_KEY = 'hsm-key';
+export const SIM_HSM_KEY_VERSION = 'a5b00000000000000000000000000001';
+
 // User-assigned identities
 export const SIM_IDENTITY = 'id-fluid-cmk'; // eastus, rg-cmk-demo
 export const SIM_IDENTITY_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444401';
@@ -211,6 +218,16 @@ export function simKeyId(vault: string, key: string, rg?: string): string {
 /** Data-plane key URL, as a CMK configuration names the key: `https://{vault}.vault.azure.net/keys/{key}[/{version}]`. */
 export function simKeyUrl(vault: string, key: string, version?: string): string {
   return `https://${vault}.vault.azure.net/keys/${key}${version ? `/${version}` : ''}`;
+}
+
+/** ARM id of a managed HSM (all seeded ones are in SIM_RG). */
+export function simManagedHsmId(name: string, rg: string = SIM_RG): string {
+  return `${simRgId(rg)}/providers/Microsoft.KeyVault/managedHSMs/${name}`;
+}
+
+/** Managed HSM key URL, as a CMK configuration names the key: `https://{hsm}.managedhsm.azure.net/keys/{key}[/{version}]`. */
+export function simHsmKeyUrl(hsm: string, key: string, version?: string): string {
+  return `https://${hsm}.managedhsm.azure.net/keys/${key}${version ? `/${version}` : ''}`;
 }
 
 export function simFluidRelayId(name: string, rg: string = SIM_RG, sub: string = SIM_SUBSCRIPTION_ID): string {

@@ -2,12 +2,21 @@
 // Azure's published specs and docs, each over HTTPS against the running simulator.
 import {
   CHAOS_ERROR_CODES,
+  CMK_ERROR_CODE,
   SIM_CHAOS_CMK,
+  SIM_HSM_KEY,
+  SIM_HSM_KEY_VERSION,
   SIM_IDENTITY,
+  SIM_IDENTITY_NO_ACCESS,
+  SIM_MANAGED_HSM,
   SIM_RG,
+  SIM_STORAGE_NO_CMK,
   SIM_STORAGE_CMK,
   SIM_SUBSCRIPTION_ID,
   simChaosId,
+  simFluidRelayId,
+  simHsmKeyUrl,
+  simManagedHsmId,
   simChaosVmTargetId,
   simIdentityId,
   simStorageId,
@@ -99,5 +108,71 @@ describe('Chaos Studio 2026-11-01 (GA) carries customerDataStorage', () => {
     expect(r.status).toBe(200);
     expect(r.body.tags).toEqual({ k: 'v' });
     expect(r.body.properties.customerDataStorage.storageAccountResourceId).toBe(simStorageId(SIM_STORAGE_CMK));
+  });
+});
+
+describe('Managed HSM keys are accepted by Fluid Relay and Storage', () => {
+  const HSM_URI = `https://${SIM_MANAGED_HSM}.managedhsm.azure.net`;
+
+  it('serves the seeded managed HSM and its key (ManagedHsms_Get / ManagedHsmKeys_Get shapes)', async () => {
+    const hsm = await call(sim, 'GET', simManagedHsmId(SIM_MANAGED_HSM), { apiVersion: '2026-02-01' });
+    expect(hsm.status).toBe(200);
+    expect(hsm.body).toMatchObject({
+      type: 'Microsoft.KeyVault/managedHSMs',
+      sku: { family: 'B', name: 'Standard_B1' },
+      properties: { hsmUri: `${HSM_URI}/`, enableSoftDelete: true, enablePurgeProtection: true, provisioningState: 'Succeeded' },
+    });
+    const list = await call(sim, 'GET', `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/${SIM_RG}/providers/Microsoft.KeyVault/managedHSMs`, { apiVersion: '2026-02-01' });
+    expect(list.body.value.map((h: Json) => h.name)).toEqual([SIM_MANAGED_HSM]);
+    const key = await call(sim, 'GET', `${simManagedHsmId(SIM_MANAGED_HSM)}/keys/${SIM_HSM_KEY}`, { apiVersion: '2026-02-01' });
+    expect(key.status).toBe(200);
+    expect(key.body).toMatchObject({ type: 'Microsoft.KeyVault/managedHSMs/keys', properties: { kty: 'RSA-HSM', keyUri: simHsmKeyUrl(SIM_MANAGED_HSM, SIM_HSM_KEY) } });
+    const version = await call(sim, 'GET', `${simManagedHsmId(SIM_MANAGED_HSM)}/keys/${SIM_HSM_KEY}/versions/${SIM_HSM_KEY_VERSION}`, { apiVersion: '2026-02-01' });
+    expect(version.body.properties.keyUriWithVersion).toBe(simHsmKeyUrl(SIM_MANAGED_HSM, SIM_HSM_KEY, SIM_HSM_KEY_VERSION));
+    // managedHSMs/keys appeared in 2022-11-01: an older version is ARM's InvalidResourceType.
+    expect((await call(sim, 'GET', `${simManagedHsmId(SIM_MANAGED_HSM)}/keys/${SIM_HSM_KEY}`, { apiVersion: '2021-10-01' })).status).toBe(404);
+  });
+
+  function frBody(keyUrl: string, identity = SIM_IDENTITY): Json {
+    return {
+      location: 'eastus',
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(identity)]: {} } },
+      properties: {
+        storagesku: 'basic',
+        encryption: { customerManagedKeyEncryption: { keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: simIdentityId(identity) }, keyEncryptionKeyUrl: keyUrl } },
+      },
+    };
+  }
+
+  it('Fluid Relay: a server with a managed HSM key URL (versionless or pinned) is created', async () => {
+    const res = await call(sim, 'PUT', simFluidRelayId('fr-hsm'), { apiVersion: '2022-06-01', body: frBody(simHsmKeyUrl(SIM_MANAGED_HSM, SIM_HSM_KEY)) });
+    expect(res.status).toBe(200);
+    expect(res.body.properties.encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl).toBe(simHsmKeyUrl(SIM_MANAGED_HSM, SIM_HSM_KEY));
+    const pinned = await call(sim, 'PUT', simFluidRelayId('fr-hsm-pinned'), { apiVersion: '2022-06-01', body: frBody(simHsmKeyUrl(SIM_MANAGED_HSM, SIM_HSM_KEY, SIM_HSM_KEY_VERSION)) });
+    expect(pinned.status).toBe(200);
+  });
+
+  it('Fluid Relay: an identity without the HSM’s local role is refused (KeyAccessDenied), an unknown HSM is KeyVaultNotFound', async () => {
+    const denied = await call(sim, 'PUT', simFluidRelayId('fr-hsm-denied'), { apiVersion: '2022-06-01', body: frBody(simHsmKeyUrl(SIM_MANAGED_HSM, SIM_HSM_KEY), SIM_IDENTITY_NO_ACCESS) });
+    expect([denied.status, denied.body.error.code, denied.body.error.details[0].code]).toEqual([400, CMK_ERROR_CODE, 'KeyAccessDenied']);
+    const nowhere = await call(sim, 'PUT', simFluidRelayId('fr-hsm-nowhere'), { apiVersion: '2022-06-01', body: frBody(simHsmKeyUrl('hsm-nowhere', SIM_HSM_KEY)) });
+    expect(nowhere.body.error.details[0].code).toBe('KeyVaultNotFound');
+  });
+
+  const storageCmk = (identity: string, keyvaulturi = HSM_URI) => ({
+    identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(identity)]: {} } },
+    properties: { encryption: { keySource: 'Microsoft.Keyvault', identity: { userAssignedIdentity: simIdentityId(identity) }, keyvaultproperties: { keyvaulturi, keyname: SIM_HSM_KEY, keyversion: '' } } },
+  });
+
+  it('Storage: keyvaulturi on a managed HSM is accepted and GET names the HSM key version in use', async () => {
+    const res = await call(sim, 'PATCH', simStorageId(SIM_STORAGE_NO_CMK), { apiVersion: '2025-01-01', body: storageCmk(SIM_IDENTITY) });
+    expect(res.status).toBe(200);
+    expect(res.body.properties.encryption.keySource).toBe('Microsoft.Keyvault');
+    expect(res.body.properties.encryption.keyvaultproperties.currentVersionedKeyIdentifier).toBe(`${HSM_URI}/keys/${SIM_HSM_KEY}/${SIM_HSM_KEY_VERSION}`);
+  });
+
+  it('Storage: an identity without the HSM’s local role is refused with KeyVaultAuthenticationFailure', async () => {
+    const res = await call(sim, 'PATCH', simStorageId(SIM_STORAGE_NO_CMK), { apiVersion: '2025-01-01', body: storageCmk(SIM_IDENTITY_NO_ACCESS) });
+    expect([res.status, res.body.error.code]).toEqual([400, 'KeyVaultAuthenticationFailure']);
   });
 });
