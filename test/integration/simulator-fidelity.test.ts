@@ -3,6 +3,19 @@
 import {
   CHAOS_ERROR_CODES,
   CMK_ERROR_CODE,
+  SIM_GROUP_CRYPTO,
+  SIM_GROUP_CRYPTO_NAME,
+  SIM_GROUP_POLICY_KEY,
+  SIM_GROUP_POLICY_VAULT,
+  SIM_GROUP_TEAM,
+  SIM_IDENTITY_GROUP_MEMBER,
+  SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID,
+  SIM_IDENTITY_PRINCIPAL_ID,
+  SIM_RBAC_VAULT,
+  SIM_KEY,
+  simKeyUrl,
+  simSeededRoleAssignmentId,
+  simVaultId,
   SIM_CHAOS_CMK,
   SIM_HSM_KEY,
   SIM_HSM_KEY_VERSION,
@@ -174,5 +187,70 @@ describe('Managed HSM keys are accepted by Fluid Relay and Storage', () => {
   it('Storage: an identity without the HSM’s local role is refused with KeyVaultAuthenticationFailure', async () => {
     const res = await call(sim, 'PATCH', simStorageId(SIM_STORAGE_NO_CMK), { apiVersion: '2025-01-01', body: storageCmk(SIM_IDENTITY_NO_ACCESS) });
     expect([res.status, res.body.error.code]).toEqual([400, 'KeyVaultAuthenticationFailure']);
+  });
+});
+
+describe('group membership: assignedTo(), RBAC and access policies through groups, and Microsoft Graph', () => {
+  const assignments = (scope: string, filter: string) => call(sim, 'GET', `${scope}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(filter)}`, { apiVersion: '2022-04-01' });
+
+  it('assignedTo() returns the group’s assignment to a member of a nested group; principalId eq only direct ones', async () => {
+    const viaGroup = await assignments(simVaultId(SIM_RBAC_VAULT), `assignedTo('${SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID}')`);
+    expect(viaGroup.status).toBe(200);
+    expect(viaGroup.body.value.map((a: Json) => a.id)).toEqual([simSeededRoleAssignmentId('groupCryptoOnRbacVault')]);
+    expect(viaGroup.body.value[0].properties).toMatchObject({ principalId: SIM_GROUP_CRYPTO, principalType: 'Group' });
+    const direct = await assignments(simVaultId(SIM_RBAC_VAULT), `principalId eq '${SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID}'`);
+    expect(direct.body.value).toEqual([]);
+    // A principal in no group sees the same through both filters.
+    const own = await assignments(simVaultId(SIM_RBAC_VAULT), `assignedTo('${SIM_IDENTITY_PRINCIPAL_ID}')`);
+    const ownEq = await assignments(simVaultId(SIM_RBAC_VAULT), `principalId eq '${SIM_IDENTITY_PRINCIPAL_ID}'`);
+    expect(own.body.value.map((a: Json) => a.id).sort()).toEqual(ownEq.body.value.map((a: Json) => a.id).sort());
+  });
+
+  function frBody(keyUrl: string, identity: string): Json {
+    return {
+      location: 'eastus',
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(identity)]: {} } },
+      properties: { encryption: { customerManagedKeyEncryption: { keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: simIdentityId(identity) }, keyEncryptionKeyUrl: keyUrl } } },
+    };
+  }
+
+  it('a key write honours access granted through a group: RBAC (kv-cmk-rbac) and an access policy naming the group (kv-cmk-group-policy)', async () => {
+    const rbac = await call(sim, 'PUT', simFluidRelayId('fr-group-rbac'), { apiVersion: '2022-06-01', body: frBody(simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), SIM_IDENTITY_GROUP_MEMBER) });
+    expect(rbac.status).toBe(200);
+    const policy = await call(sim, 'PUT', simFluidRelayId('fr-group-policy'), { apiVersion: '2022-06-01', body: frBody(simKeyUrl(SIM_GROUP_POLICY_VAULT, SIM_GROUP_POLICY_KEY), SIM_IDENTITY_GROUP_MEMBER) });
+    expect(policy.status).toBe(200);
+    const vault = await call(sim, 'GET', simVaultId(SIM_GROUP_POLICY_VAULT), { apiVersion: '2026-02-01' });
+    expect(vault.body.properties.accessPolicies.map((p: Json) => p.objectId)).toEqual([SIM_GROUP_CRYPTO]);
+    // Out of the group, the same identity is refused.
+    sim.state.patch(`/directory/groups/${SIM_GROUP_TEAM}`, { properties: { members: [] } });
+    const out = await call(sim, 'PUT', simFluidRelayId('fr-group-out'), { apiVersion: '2022-06-01', body: frBody(simKeyUrl(SIM_GROUP_POLICY_VAULT, SIM_GROUP_POLICY_KEY), SIM_IDENTITY_GROUP_MEMBER) });
+    expect(out.body.error.details[0].code).toBe('KeyAccessDenied');
+  });
+
+  it('Graph checkMemberGroups and transitiveMemberOf answer transitive membership', async () => {
+    const check = await call(sim, 'POST', `/v1.0/directoryObjects/${SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID}/checkMemberGroups`, { body: { groupIds: [SIM_GROUP_CRYPTO, '88888888-8888-4888-8888-888888888899'] } });
+    expect(check.status).toBe(200);
+    expect(check.body).toEqual({ '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)', value: [SIM_GROUP_CRYPTO] });
+    const none = await call(sim, 'POST', `/v1.0/directoryObjects/${SIM_IDENTITY_PRINCIPAL_ID}/checkMemberGroups`, { body: { groupIds: [SIM_GROUP_CRYPTO] } });
+    expect(none.body.value).toEqual([]);
+    const tmo = await call(sim, 'GET', `/v1.0/servicePrincipals/${SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID}/transitiveMemberOf`);
+    expect(tmo.status).toBe(200);
+    expect(tmo.body.value.map((g: Json) => [g['@odata.type'], g.id]).sort()).toEqual([
+      ['#microsoft.graph.group', SIM_GROUP_CRYPTO],
+      ['#microsoft.graph.group', SIM_GROUP_TEAM],
+    ].sort());
+    expect(tmo.body.value.find((g: Json) => g.id === SIM_GROUP_CRYPTO).displayName).toBe(SIM_GROUP_CRYPTO_NAME);
+    const unknown = await call(sim, 'GET', '/v1.0/servicePrincipals/00000000-0000-4000-8000-000000000000/transitiveMemberOf');
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'Request_ResourceNotFound']);
+  });
+
+  it('without the Graph permission both answer 403 Authorization_RequestDenied (reset() restores it)', async () => {
+    sim.setGraphPermission(false);
+    const check = await call(sim, 'POST', `/v1.0/directoryObjects/${SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID}/checkMemberGroups`, { body: { groupIds: [SIM_GROUP_CRYPTO] } });
+    expect([check.status, check.body.error.code, check.body.error.message]).toEqual([403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.']);
+    const tmo = await call(sim, 'GET', `/v1.0/servicePrincipals/${SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID}/transitiveMemberOf`);
+    expect(tmo.status).toBe(403);
+    sim.reset();
+    expect((await call(sim, 'GET', `/v1.0/servicePrincipals/${SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID}/transitiveMemberOf`)).status).toBe(200);
   });
 });

@@ -3,6 +3,7 @@
 // later by storage / chaos).
 import { page, requireResourceGroup, collectionRoutes } from '../arm';
 import { KEYVAULT_KEY_VERSIONS, KEYVAULT_MHSM_KEY_VERSIONS, KEYVAULT_MHSM_VERSIONS, KEYVAULT_VAULT_VERSIONS } from '../api-versions';
+import { principalAndGroups } from '../directory';
 import { resourceNotFound } from '../errors';
 import type { SimProvider, SimRequest, SimContext } from '../provider';
 import { assignmentsCovering, assignmentProps, permits, roleDefinition, rolePermissions } from '../rbac';
@@ -448,9 +449,11 @@ export function missingKeyPermissions(state: SimState, vault: SimResource, keyId
     const perms = assignmentsCovering(state, keyId, principalId).flatMap((a) => rolePermissions(roleDefinition(state, assignmentProps(a).roleDefinitionId)));
     return REQUIRED_DATA_ACTIONS.filter((action) => !permits(perms, action, 'dataAction'));
   }
+  const who = principalAndGroups(state, principalId);
   const granted = new Set(
     (props.accessPolicies ?? [])
-      .filter((p) => p.objectId.toLowerCase() === principalId.toLowerCase())
+      // Key Vault honours a policy naming any group the principal belongs to (transitively).
+      .filter((p) => who.has(p.objectId.toLowerCase()))
       .flatMap((p) => p.permissions.keys ?? [])
       .map((k) => k.toLowerCase()),
   );
@@ -689,6 +692,27 @@ function seedKeyVault(state: SimState, { nowSeconds: now }: { nowSeconds: number
     ...rsa(noSoftDelete, ids.SIM_NOSOFTDELETE_KEY, ids.SIM_NOSOFTDELETE_KEY_VERSION, { created: now - 60 * DAY, exp: now + 670 * DAY }),
   ];
   keys.forEach(put);
+
+  // An access-policy vault whose only policy names a group (SIM_GROUP_CRYPTO), not an identity.
+  const groupPolicy = put(
+    vaultResource({
+      name: ids.SIM_GROUP_POLICY_VAULT,
+      resourceGroup: ids.SIM_RG,
+      location: ids.SIM_LOCATION,
+      enableRbacAuthorization: false,
+      enablePurgeProtection: true,
+      accessPolicies: [policy(ids.SIM_GROUP_CRYPTO, CMK_POLICY_KEYS)],
+      createdAt,
+    }),
+  );
+  keyResources({
+    vault: groupPolicy,
+    name: ids.SIM_GROUP_POLICY_KEY,
+    kty: 'RSA',
+    keySize: 2048,
+    keyOps: ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'],
+    versions: [{ version: ids.SIM_GROUP_POLICY_KEY_VERSION, created: now - 60 * DAY, exp: now + 670 * DAY }],
+  }).forEach(put);
 
   // A managed HSM with one RSA-HSM key; id-fluid-cmk holds the local Crypto Service Encryption User role on /keys.
   const hsm = put(

@@ -1,0 +1,69 @@
+// Entra ID (directory) objects the simulator knows: security groups and their members, so that
+// ARM's assignedTo() filter, RBAC evaluation and Key Vault access policies can honour access
+// granted through a group, and the Microsoft Graph surface (providers/graph.ts) can answer
+// membership questions. Stored in the same SimState (ids under /directory/), never served by ARM.
+import * as ids from './seed-ids';
+import type { SimResource, SimState } from './state';
+
+export const GROUP_TYPE = 'Microsoft.Graph/groups';
+const SETTINGS_ID = '/directory/settings';
+const SETTINGS_TYPE = 'Microsoft.Graph/settings';
+
+export interface GroupSpec {
+  id: string;
+  displayName: string;
+  /** Object ids of direct members: service principals (managed identities' principal ids), users or groups. */
+  members: string[];
+}
+
+export function groupResource(spec: GroupSpec): SimResource {
+  return { id: `/directory/groups/${spec.id}`, name: spec.id, type: GROUP_TYPE, properties: { displayName: spec.displayName, members: spec.members } };
+}
+
+export function findGroup(state: SimState, objectId: string): SimResource | undefined {
+  return state.get(`/directory/groups/${objectId}`);
+}
+
+function membersOf(g: SimResource): string[] {
+  return ((g.properties as { members?: string[] }).members ?? []).map((m) => m.toLowerCase());
+}
+
+/** The groups `objectId` belongs to, directly or through nested groups (each once). */
+export function transitiveGroupsOf(state: SimState, objectId: string): SimResource[] {
+  const groups = state.ofType(GROUP_TYPE);
+  const found = new Map<string, SimResource>();
+  let frontier = [objectId.toLowerCase()];
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const g of groups) {
+      const gid = g.name.toLowerCase();
+      if (found.has(gid)) continue;
+      if (membersOf(g).some((m) => frontier.includes(m))) {
+        found.set(gid, g);
+        next.push(gid);
+      }
+    }
+    frontier = next;
+  }
+  return [...found.values()];
+}
+
+/** The principal itself and every group it belongs to (transitively), lower-cased: who an RBAC assignment or access policy may name. */
+export function principalAndGroups(state: SimState, principalId: string): Set<string> {
+  return new Set([principalId.toLowerCase(), ...transitiveGroupsOf(state, principalId).map((g) => g.name.toLowerCase())]);
+}
+
+/** Whether the bot holds the Graph permission to read memberships (GroupMember.Read.All / Directory.Read.All). */
+export function graphReadGranted(state: SimState): boolean {
+  return (state.get(SETTINGS_ID)?.properties as { groupMemberRead?: boolean } | undefined)?.groupMemberRead !== false;
+}
+
+export function setGraphReadGranted(state: SimState, granted: boolean): void {
+  state.put({ id: SETTINGS_ID, name: 'settings', type: SETTINGS_TYPE, properties: { groupMemberRead: granted } });
+}
+
+export function seedDirectory(state: SimState): void {
+  state.put(groupResource({ id: ids.SIM_GROUP_CRYPTO, displayName: ids.SIM_GROUP_CRYPTO_NAME, members: [ids.SIM_GROUP_TEAM] }));
+  state.put(groupResource({ id: ids.SIM_GROUP_TEAM, displayName: ids.SIM_GROUP_TEAM_NAME, members: [ids.SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID] }));
+  setGraphReadGranted(state, true);
+}
