@@ -62,7 +62,49 @@ export function setGraphReadGranted(state: SimState, granted: boolean): void {
   state.put({ id: SETTINGS_ID, name: 'settings', type: SETTINGS_TYPE, properties: { groupMemberRead: granted } });
 }
 
+export const APPLICATION_TYPE = 'Microsoft.Graph/applications';
+
+export interface ApplicationSpec {
+  clientId: string;
+  displayName: string;
+  /** Principal ids of the managed identities its federated identity credentials trust. */
+  federatedIdentities: string[];
+  /** Its service principal's object id per tenant it is provisioned in. */
+  servicePrincipals: Record<string, string>;
+}
+
+export function applicationResource(spec: ApplicationSpec): SimResource {
+  return {
+    id: `/directory/applications/${spec.clientId}`,
+    name: spec.clientId,
+    type: APPLICATION_TYPE,
+    properties: { displayName: spec.displayName, federatedIdentities: spec.federatedIdentities, servicePrincipals: spec.servicePrincipals },
+  };
+}
+
+/**
+ * The object id of application `clientId`'s service principal in `tenantId`, when a managed identity
+ * with `identityPrincipalId` may act as it (a federated identity credential trusts the identity);
+ * else undefined (no such app, no credential for that identity, or not provisioned in the tenant).
+ */
+export function federatedServicePrincipal(state: SimState, clientId: string, identityPrincipalId: string, tenantId: string): string | undefined {
+  const app = state.get(`/directory/applications/${clientId}`);
+  if (!app) return undefined;
+  const p = app.properties as { federatedIdentities: string[]; servicePrincipals: Record<string, string> };
+  if (!p.federatedIdentities.some((f) => f.toLowerCase() === identityPrincipalId.toLowerCase())) return undefined;
+  const entry = Object.entries(p.servicePrincipals).find(([t]) => t.toLowerCase() === tenantId.toLowerCase());
+  return entry?.[1];
+}
+
 export function seedDirectory(state: SimState): void {
+  state.put(
+    applicationResource({
+      clientId: ids.SIM_CROSS_TENANT_APP_CLIENT_ID,
+      displayName: 'Contoso cross-tenant CMK (sim)',
+      federatedIdentities: [ids.SIM_IDENTITY_PRINCIPAL_ID],
+      servicePrincipals: { [ids.SIM_OTHER_TENANT_ID]: ids.SIM_CROSS_TENANT_APP_PRINCIPAL_ID },
+    }),
+  );
   state.put(groupResource({ id: ids.SIM_GROUP_CRYPTO, displayName: ids.SIM_GROUP_CRYPTO_NAME, members: [ids.SIM_GROUP_TEAM] }));
   state.put(groupResource({ id: ids.SIM_GROUP_TEAM, displayName: ids.SIM_GROUP_TEAM_NAME, members: [ids.SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID] }));
   setGraphReadGranted(state, true);

@@ -113,6 +113,13 @@ export const SIM_IDENTITY_GROUP_MEMBER = 'id-group-member';
 export const SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444409';
 export const SIM_IDENTITY_GROUP_MEMBER_CLIENT_ID = '55555555-5555-4555-8555-555555555509';
 
+// Cross-tenant customer-managed keys (Storage): a multi-tenant application registered in
+// SIM_TENANT_ID whose federated identity credential trusts id-fluid-cmk, with a service principal
+// in SIM_OTHER_TENANT_ID that kv-other-tenant's access policy grants get/wrapKey/unwrapKey.
+export const SIM_CROSS_TENANT_APP_CLIENT_ID = '99999999-9999-4999-8999-999999999901';
+/** The application's service principal (object id) in SIM_OTHER_TENANT_ID. */
+export const SIM_CROSS_TENANT_APP_PRINCIPAL_ID = '99999999-9999-4999-8999-999999999902';
+
 // Entra ID groups (Microsoft Graph objects; served at /v1.0 on the simulator)
 /** 'CMK Key Users (sim)': holds the key access; members: SIM_GROUP_TEAM (nested). */
 export const SIM_GROUP_CRYPTO = '88888888-8888-4888-8888-888888888801';

@@ -3,6 +3,9 @@
 import {
   CHAOS_ERROR_CODES,
   CMK_ERROR_CODE,
+  SIM_CROSS_TENANT_APP_CLIENT_ID,
+  SIM_OTHER_TENANT_KEY,
+  SIM_OTHER_TENANT_VAULT,
   SIM_GROUP_CRYPTO,
   SIM_GROUP_CRYPTO_NAME,
   SIM_GROUP_POLICY_KEY,
@@ -252,5 +255,41 @@ describe('group membership: assignedTo(), RBAC and access policies through group
     expect(tmo.status).toBe(403);
     sim.reset();
     expect((await call(sim, 'GET', `/v1.0/servicePrincipals/${SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID}/transitiveMemberOf`)).status).toBe(200);
+  });
+});
+
+describe('cross-tenant Storage CMK with encryption.identity.federatedIdentityClientId', () => {
+  const crossTenant = (o: { identity?: string; clientId?: string | null } = {}) => {
+    const identity = o.identity ?? SIM_IDENTITY;
+    return {
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(identity)]: {} } },
+      properties: {
+        encryption: {
+          keySource: 'Microsoft.Keyvault',
+          identity: { userAssignedIdentity: simIdentityId(identity), ...(o.clientId === null ? {} : { federatedIdentityClientId: o.clientId ?? SIM_CROSS_TENANT_APP_CLIENT_ID }) },
+          keyvaultproperties: { keyvaulturi: `https://${SIM_OTHER_TENANT_VAULT}.vault.azure.net`, keyname: SIM_OTHER_TENANT_KEY, keyversion: '' },
+        },
+      },
+    };
+  };
+  const patchNoCmk = (body: unknown) => call(sim, 'PATCH', simStorageId(SIM_STORAGE_NO_CMK), { apiVersion: '2025-01-01', body });
+
+  it('accepts a vault in another tenant through the multi-tenant application (200, federatedIdentityClientId kept)', async () => {
+    const res = await patchNoCmk(crossTenant());
+    expect(res.status).toBe(200);
+    expect(res.body.properties.encryption.identity).toEqual({ userAssignedIdentity: simIdentityId(SIM_IDENTITY), federatedIdentityClientId: SIM_CROSS_TENANT_APP_CLIENT_ID });
+    expect(res.body.properties.encryption.keyvaultproperties.keyvaulturi).toBe(`https://${SIM_OTHER_TENANT_VAULT}.vault.azure.net`);
+  });
+
+  it('without federatedIdentityClientId the same vault is still KeyVaultTenantMismatch', async () => {
+    const res = await patchNoCmk(crossTenant({ clientId: null }));
+    expect([res.status, res.body.error.code]).toEqual([400, 'KeyVaultTenantMismatch']);
+  });
+
+  it('an unknown application, or an identity its federated credential does not trust, cannot authenticate (KeyVaultAuthenticationFailure)', async () => {
+    const unknown = await patchNoCmk(crossTenant({ clientId: '99999999-9999-4999-8999-999999999999' }));
+    expect([unknown.status, unknown.body.error.code]).toEqual([400, 'KeyVaultAuthenticationFailure']);
+    const untrusted = await patchNoCmk(crossTenant({ identity: SIM_IDENTITY_NO_ACCESS }));
+    expect([untrusted.status, untrusted.body.error.code]).toEqual([400, 'KeyVaultAuthenticationFailure']);
   });
 });

@@ -601,7 +601,11 @@ function seedKeyVault(state: SimState, { nowSeconds: now }: { nowSeconds: number
       tenantId: ids.SIM_OTHER_TENANT_ID,
       enableRbacAuthorization: false,
       enablePurgeProtection: true,
-      accessPolicies: [policy(ids.SIM_IDENTITY_PRINCIPAL_ID, CMK_POLICY_KEYS, ids.SIM_OTHER_TENANT_ID)],
+      accessPolicies: [
+        policy(ids.SIM_IDENTITY_PRINCIPAL_ID, CMK_POLICY_KEYS, ids.SIM_OTHER_TENANT_ID),
+        // The cross-tenant application's service principal in this tenant (Storage's federatedIdentityClientId).
+        policy(ids.SIM_CROSS_TENANT_APP_PRINCIPAL_ID, CMK_POLICY_KEYS, ids.SIM_OTHER_TENANT_ID),
+      ],
       createdAt,
     }),
   );

@@ -8,6 +8,7 @@ import type { SimContext, SimProvider, SimRequest } from '../provider';
 import { requireAction } from '../rbac';
 import * as ids from '../seed-ids';
 import type { SimResource, SimState } from '../state';
+import { federatedServicePrincipal } from '../directory';
 import { checkCmkKey, findVaultByName, isCmkKeyProblem, KEY_VERSION_TYPE, MHSM_KEY_VERSION_TYPE, type CmkKeyReason } from './keyvault';
 import { findIdentity, resolveUserAssignedIdentities, type UserAssignedIdentityMap } from './managed-identity';
 
@@ -393,6 +394,36 @@ function encryptionPrincipal(state: SimState, account: SimResource, enc: Encrypt
   return { id: account.id, name: account.name, type: 'system-assigned', properties: { principalId: identity.principalId, tenantId: identity.tenantId } };
 }
 
+/**
+ * Cross-tenant CMK (learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-cross-tenant-existing-account):
+ * with encryption.identity.federatedIdentityClientId, Storage reaches the key as that multi-tenant
+ * application, through a federated identity credential trusting the encryption (user-assigned)
+ * identity, i.e. as the application's service principal in the vault's tenant.
+ */
+function federatedPrincipal(state: SimState, enc: Encryption, principal: SimResource, vault: SimResource): SimResource {
+  const clientId = enc.identity?.federatedIdentityClientId;
+  if (!clientId) return principal;
+  if (!enc.identity?.userAssignedIdentity) {
+    throw storageError(
+      'InvalidEncryptionIdentity',
+      'encryption.identity.federatedIdentityClientId needs encryption.identity.userAssignedIdentity: the user-assigned identity its federated identity credential trusts.',
+      `${ENC}.identity.federatedIdentityClientId`,
+    );
+  }
+  const vaultTenant = (vault.properties as { tenantId: string }).tenantId;
+  const identityPrincipal = (principal.properties as { principalId: string }).principalId;
+  const sp = federatedServicePrincipal(state, clientId, identityPrincipal, vaultTenant);
+  if (!sp) {
+    throw storageError(
+      'KeyVaultAuthenticationFailure',
+      `The operation failed because of authentication issue on the keyvault. For more information, see - https://aka.ms/storagekeyvaultaccesspolicy. Application '${clientId}' could not be used from identity '${principal.name}' in tenant '${vaultTenant}': it does not exist, has no federated identity credential trusting that identity, or has no service principal in the key vault's tenant.`,
+      `${ENC}.identity.federatedIdentityClientId`,
+      'KeyAccessDenied',
+    );
+  }
+  return { id: `/directory/applications/${clientId}`, name: `application ${clientId}`, type: 'application', properties: { principalId: sp, tenantId: vaultTenant } };
+}
+
 /** What Azure Storage checks before it accepts a key: vault soft delete + purge protection, then the key and the identity's access to it. */
 function validateKeyVaultEncryption(state: SimState, account: SimResource, enc: Encryption, identity: Identity | undefined, nowSeconds: number): void {
   const kvp = enc.keyvaultproperties;
@@ -425,7 +456,7 @@ function validateKeyVaultEncryption(state: SimState, account: SimResource, enc: 
       `${ENC}.keyvaultproperties.keyvaulturi`,
     );
   }
-  const resolved = checkCmkKey(state, storageKeyUrl(kvp)!, principal, nowSeconds);
+  const resolved = checkCmkKey(state, storageKeyUrl(kvp)!, federatedPrincipal(state, enc, principal, vault), nowSeconds);
   if (isCmkKeyProblem(resolved)) {
     const code = KEY_REASON_CODES[resolved.reason];
     const message =
