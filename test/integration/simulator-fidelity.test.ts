@@ -3,6 +3,8 @@
 import {
   CHAOS_ERROR_CODES,
   CMK_ERROR_CODE,
+  SIM_NOPURGE_KEY,
+  SIM_NOPURGE_VAULT,
   SIM_CROSS_TENANT_APP_CLIENT_ID,
   SIM_OTHER_TENANT_KEY,
   SIM_OTHER_TENANT_VAULT,
@@ -291,5 +293,24 @@ describe('cross-tenant Storage CMK with encryption.identity.federatedIdentityCli
     expect([unknown.status, unknown.body.error.code]).toEqual([400, 'KeyVaultAuthenticationFailure']);
     const untrusted = await patchNoCmk(crossTenant({ identity: SIM_IDENTITY_NO_ACCESS }));
     expect([untrusted.status, untrusted.body.error.code]).toEqual([400, 'KeyVaultAuthenticationFailure']);
+  });
+});
+
+describe('Storage error codes as Azure is seen to return them', () => {
+  const patchNoCmk = (encryption: Json) =>
+    call(sim, 'PATCH', simStorageId(SIM_STORAGE_NO_CMK), {
+      apiVersion: '2025-01-01',
+      body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } }, properties: { encryption: { identity: { userAssignedIdentity: simIdentityId(SIM_IDENTITY) }, ...encryption } } },
+    });
+
+  it('a vault without purge protection: KeyVaultPolicyError "Keyvault policy recoverable is not set" (Azure/azure-cli#12346, #17914)', async () => {
+    const res = await patchNoCmk({ keySource: 'Microsoft.Keyvault', keyvaultproperties: { keyvaulturi: `https://${SIM_NOPURGE_VAULT}.vault.azure.net`, keyname: SIM_NOPURGE_KEY, keyversion: '' } });
+    expect([res.status, res.body.error.code]).toEqual([400, 'KeyVaultPolicyError']);
+    expect(res.body.error.message).toMatch(/^Keyvault policy recoverable is not set/);
+  });
+
+  it('keySource Microsoft.Keyvault without keyvaultproperties: MissingKeyvaultProperties (hashicorp/terraform-provider-azurerm#658)', async () => {
+    const res = await patchNoCmk({ keySource: 'Microsoft.Keyvault' });
+    expect([res.status, res.body.error.code, res.body.error.message]).toEqual([400, 'MissingKeyvaultProperties', 'The encryption keyvault properties are missing from the request.']);
   });
 });

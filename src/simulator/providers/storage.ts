@@ -30,9 +30,10 @@ export const STORAGE_ERROR_CODES = {
   MultipleUserAssignedIdentitiesNotSupported: 'MultipleUserAssignedIdentitiesNotSupported',
   InvalidEncryptionKeySource: 'InvalidEncryptionKeySource',
   InvalidKeyVaultProperties: 'InvalidKeyVaultProperties',
+  MissingKeyvaultProperties: 'MissingKeyvaultProperties',
   InvalidEncryptionIdentity: 'InvalidEncryptionIdentity',
   KeyVaultNotFound: 'KeyVaultNotFound',
-  KeyVaultSoftDeleteAndPurgeProtectionRequired: 'KeyVaultSoftDeleteAndPurgeProtectionRequired',
+  KeyVaultPolicyError: 'KeyVaultPolicyError',
   KeyVaultKeyNotFound: 'KeyVaultKeyNotFound',
   KeyVaultKeyVersionNotFound: 'KeyVaultKeyVersionNotFound',
   KeyVaultKeyTypeNotSupported: 'KeyVaultKeyTypeNotSupported',
@@ -427,7 +428,9 @@ function federatedPrincipal(state: SimState, enc: Encryption, principal: SimReso
 /** What Azure Storage checks before it accepts a key: vault soft delete + purge protection, then the key and the identity's access to it. */
 function validateKeyVaultEncryption(state: SimState, account: SimResource, enc: Encryption, identity: Identity | undefined, nowSeconds: number): void {
   const kvp = enc.keyvaultproperties;
-  if (!kvp || !kvp.keyname || !kvp.keyvaulturi) {
+  // Azure's answer when keyvaultproperties is absent (seen in hashicorp/terraform-provider-azurerm#658).
+  if (!kvp) throw storageError('MissingKeyvaultProperties', 'The encryption keyvault properties are missing from the request.', `${ENC}.keyvaultproperties`);
+  if (!kvp.keyname || !kvp.keyvaulturi) {
     throw storageError('InvalidKeyVaultProperties', "keySource 'Microsoft.Keyvault' needs keyvaultproperties with keyname and keyvaulturi.", `${ENC}.keyvaultproperties`);
   }
   const store = keyStoreOfUri(kvp.keyvaulturi);
@@ -450,9 +453,10 @@ function validateKeyVaultEncryption(state: SimState, account: SimResource, enc: 
   }
   const vp = vault.properties as { enableSoftDelete?: boolean; enablePurgeProtection?: boolean };
   if (vp.enableSoftDelete === false || vp.enablePurgeProtection !== true) {
+    // Azure's code and text (Azure/azure-cli#12346, #17914); the simulator appends which setting is missing.
     throw storageError(
-      'KeyVaultSoftDeleteAndPurgeProtectionRequired',
-      `The key vault '${vault.name}' must have soft delete and purge protection enabled to be used for storage account encryption (enableSoftDelete: ${vp.enableSoftDelete !== false}, enablePurgeProtection: ${vp.enablePurgeProtection === true}).`,
+      'KeyVaultPolicyError',
+      `Keyvault policy recoverable is not set. The key vault '${vault.name}' must have soft delete and purge protection enabled to be used for storage account encryption (enableSoftDelete: ${vp.enableSoftDelete !== false}, enablePurgeProtection: ${vp.enablePurgeProtection === true}).`,
       `${ENC}.keyvaultproperties.keyvaulturi`,
     );
   }
