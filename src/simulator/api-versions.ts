@@ -66,7 +66,14 @@ export const FLUID_RELAY_VERSIONS = ['2022-06-01', '2025-06-20-preview'] as cons
 export const CHAOS_PREVIEW_VERSIONS = ['2023-10-27-preview', '2024-03-22-preview'] as const;
 /** …and the versions without it: GA (2023-11-01 is @azure/arm-chaos 1's default) and earlier previews of the same model. */
 export const CHAOS_GA_VERSIONS = ['2022-10-01-preview', '2023-04-15-preview', '2023-09-01-preview', '2023-11-01', '2024-01-01', '2025-01-01'] as const;
-export const CHAOS_EXPERIMENT_VERSIONS = [...CHAOS_PREVIEW_VERSIONS, ...CHAOS_GA_VERSIONS] as const;
+/**
+ * …and the GA version that carries customerDataStorage again (Azure/azure-rest-api-specs
+ * specification/chaos/…/stable/2026-11-01/examples/Experiments_CreateOrUpdate.json, Experiments_Get.json,
+ * Experiments_Update.json; experiment.models.tsp: removed in 2025-01-01, added back in 2026-05-01-preview).
+ * Its model is 2025-01-01's otherwise (common-types v5 identity, ExperimentUpdate = tags + identity).
+ */
+export const CHAOS_CDS_GA_VERSIONS = ['2026-11-01'] as const;
+export const CHAOS_EXPERIMENT_VERSIONS = [...CHAOS_PREVIEW_VERSIONS, ...CHAOS_GA_VERSIONS, ...CHAOS_CDS_GA_VERSIONS] as const;
 
 // Microsoft.ManagedIdentity (specification/msi stable/2018-11-30, 2023-01-31, 2024-11-30).
 export const MSI_VERSIONS = ['2018-11-30', '2023-01-31', '2024-11-30'] as const;

@@ -8,6 +8,7 @@ import { Router } from './router';
 import { DEFAULT_LRO_SETTINGS, type LroSettings, type OperationFailureSpec } from './lro';
 import { ArmFrontDoor, WRITE_METHODS, type FaultSpec, type RecordedRequest, type ThrottleSettings } from './server';
 import { SimState } from './state';
+import { setGraphReadGranted } from './directory';
 import { generateTlsMaterial, loadOrCreateTls, type TlsMaterial } from './tls';
 
 export type { RecordedRequest, FaultSpec, ThrottleSettings } from './server';
@@ -16,6 +17,7 @@ export type { LroSettings, OperationFailureSpec } from './lro';
 export { DEFAULT_LRO_SETTINGS } from './lro';
 export { SimState } from './state';
 export * from './seed-ids';
+export { GROUP_TYPE, groupResource, type GroupSpec } from './directory';
 /** For tests that grant a role through `state.put(roleAssignmentResource({...}))`. */
 export { roleAssignmentResource, type RoleAssignmentSpec } from './providers/authorization';
 /** The error code of every refused Fluid Relay CMK configuration (reason in error.details[0].code). */
@@ -63,6 +65,8 @@ export interface Simulator {
   setLro(settings: Partial<LroSettings>): void;
   /** Makes the next matching long-running operation end `Failed` with the given error. */
   injectOperationFailure(f?: OperationFailureSpec): void;
+  /** Whether the bot holds the Microsoft Graph permission to read group memberships (default true; reset() restores it). false → Graph answers 403 Authorization_RequestDenied. */
+  setGraphPermission(granted: boolean): void;
   /** Back to the seeded state; journal, faults, LRO settings and latency cleared. */
   reset(): void;
   close(): Promise<void>;
@@ -125,6 +129,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       door.lroSettings = { ...door.lroSettings, ...settings };
     },
     injectOperationFailure: (f = {}) => door.injectOperationFailure(f),
+    setGraphPermission: (granted) => setGraphReadGranted(state, granted),
     reset: () => {
       seed(state, seedCtx);
       door.clear();

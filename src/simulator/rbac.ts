@@ -1,6 +1,7 @@
 // Azure RBAC as ARM evaluates it: role assignments at or above a scope, each role granting
 // (actions − notActions) and (dataActions − notDataActions), with '*' wildcards.
 import { scopeContains } from './arm';
+import { principalAndGroups } from './directory';
 import { authorizationFailed } from './errors';
 import type { SimResource, SimState } from './state';
 
@@ -35,11 +36,13 @@ export function assignmentProps(a: SimResource): RoleAssignmentProperties {
   return a.properties as RoleAssignmentProperties;
 }
 
-/** Role assignments whose scope is at or above `scope`, optionally for one principal. */
+/** Role assignments whose scope is at or above `scope`, optionally for one principal (its own and its groups'). */
 export function assignmentsCovering(state: SimState, scope: string, principalId?: string): SimResource[] {
+  // Azure RBAC honours assignments to any group the principal belongs to, transitively.
+  const who = principalId === undefined ? undefined : principalAndGroups(state, principalId);
   return state.ofType(ROLE_ASSIGNMENT_TYPE).filter((a) => {
     const p = assignmentProps(a);
-    if (principalId !== undefined && p.principalId.toLowerCase() !== principalId.toLowerCase()) return false;
+    if (who !== undefined && !who.has(p.principalId.toLowerCase())) return false;
     return scopeContains(p.scope, scope);
   });
 }

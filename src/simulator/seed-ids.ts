@@ -67,6 +67,13 @@ export const SIM_NOPURGE_KEY_VERSION = 'b1d00000000000000000000000000001';
 export const SIM_NOSOFTDELETE_KEY = 'nosd-cmk'; // kv-no-softdelete: RSA 2048, healthy, one version
 export const SIM_NOSOFTDELETE_KEY_VERSION = 'b2d00000000000000000000000000001';
 
+// Managed HSM (Microsoft.KeyVault/managedHSMs)
+/** eastus, rg-cmk-demo, soft delete 90 d + purge protection on, public; local RBAC: id-fluid-cmk holds Managed HSM Crypto Service Encryption User on /keys. */
+export const SIM_MANAGED_HSM = 'hsm-cmk';
+/** hsm-cmk: RSA-HSM 3072, wrapKey/unwrapKey, enabled, one version, exp ~2 years ahead. */
+export const SIM_HSM_KEY = 'hsm-key';
+export const SIM_HSM_KEY_VERSION = 'a5b00000000000000000000000000001';
+
 // User-assigned identities
 export const SIM_IDENTITY = 'id-fluid-cmk'; // eastus, rg-cmk-demo
 export const SIM_IDENTITY_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444401';
@@ -97,6 +104,33 @@ export const SIM_IDENTITY_CUSTOM_ROLE_CLIENT_ID = '55555555-5555-4555-8555-55555
 export const SIM_IDENTITY_NO_ASSIGN = 'id-no-assign';
 export const SIM_IDENTITY_NO_ASSIGN_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444408';
 export const SIM_IDENTITY_NO_ASSIGN_CLIENT_ID = '55555555-5555-4555-8555-555555555508';
+/**
+ * eastus, rg-cmk-demo; no role or access policy of its own: it holds key access only as a member
+ * of SIM_GROUP_TEAM, which is a member of SIM_GROUP_CRYPTO (Crypto Service Encryption User on
+ * kv-cmk-rbac; get/wrapKey/unwrapKey in kv-cmk-group-policy's access policies).
+ */
+export const SIM_IDENTITY_GROUP_MEMBER = 'id-group-member';
+export const SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID = '44444444-4444-4444-8444-444444444409';
+export const SIM_IDENTITY_GROUP_MEMBER_CLIENT_ID = '55555555-5555-4555-8555-555555555509';
+
+// Cross-tenant customer-managed keys (Storage): a multi-tenant application registered in
+// SIM_TENANT_ID whose federated identity credential trusts id-fluid-cmk, with a service principal
+// in SIM_OTHER_TENANT_ID that kv-other-tenant's access policy grants get/wrapKey/unwrapKey.
+export const SIM_CROSS_TENANT_APP_CLIENT_ID = '99999999-9999-4999-8999-999999999901';
+/** The application's service principal (object id) in SIM_OTHER_TENANT_ID. */
+export const SIM_CROSS_TENANT_APP_PRINCIPAL_ID = '99999999-9999-4999-8999-999999999902';
+
+// Entra ID groups (Microsoft Graph objects; served at /v1.0 on the simulator)
+/** 'CMK Key Users (sim)': holds the key access; members: SIM_GROUP_TEAM (nested). */
+export const SIM_GROUP_CRYPTO = '88888888-8888-4888-8888-888888888801';
+export const SIM_GROUP_CRYPTO_NAME = 'CMK Key Users (sim)';
+/** 'Platform Team (sim)': members: id-group-member's principal; itself a member of SIM_GROUP_CRYPTO. */
+export const SIM_GROUP_TEAM = '88888888-8888-4888-8888-888888888802';
+export const SIM_GROUP_TEAM_NAME = 'Platform Team (sim)';
+/** Access-policy vault (eastus, rg-cmk-demo, soft delete + purge protection) whose only policy names SIM_GROUP_CRYPTO. */
+export const SIM_GROUP_POLICY_VAULT = 'kv-cmk-group-policy';
+export const SIM_GROUP_POLICY_KEY = 'group-policy-cmk'; // RSA 2048, one version
+export const SIM_GROUP_POLICY_KEY_VERSION = 'b3d00000000000000000000000000001';
 
 // Fluid Relay
 export const SIM_FLUID_EXISTING = 'fr-existing-nocmk'; // rg-cmk-demo, eastus, no CMK
@@ -159,6 +193,7 @@ export const SIM_ROLE_ASSIGNMENT_NAMES = {
   identityBlobOnNoCmkStorage: '66666666-6666-4666-8666-000000000022', // id-fluid-cmk: Storage Blob Data Contributor on stnocmk
   identityBlobOnPrivateStorage: '66666666-6666-4666-8666-000000000023', // id-fluid-cmk: Storage Blob Data Contributor on stprivate
   identityBlobOnBadKeyStorage: '66666666-6666-4666-8666-000000000024', // id-fluid-cmk: Storage Blob Data Contributor on stbadkey
+  groupCryptoOnRbacVault: '66666666-6666-4666-8666-000000000025', // SIM_GROUP_CRYPTO (principalType Group): Crypto Service Encryption User on kv-cmk-rbac
 } as const;
 
 /** Custom role (type CustomRole, assignable in SIM_SUBSCRIPTION_ID) 'Key Wrap Only (custom)': dataActions keys/read and keys/wrap/action, no unwrap. */
@@ -211,6 +246,16 @@ export function simKeyId(vault: string, key: string, rg?: string): string {
 /** Data-plane key URL, as a CMK configuration names the key: `https://{vault}.vault.azure.net/keys/{key}[/{version}]`. */
 export function simKeyUrl(vault: string, key: string, version?: string): string {
   return `https://${vault}.vault.azure.net/keys/${key}${version ? `/${version}` : ''}`;
+}
+
+/** ARM id of a managed HSM (all seeded ones are in SIM_RG). */
+export function simManagedHsmId(name: string, rg: string = SIM_RG): string {
+  return `${simRgId(rg)}/providers/Microsoft.KeyVault/managedHSMs/${name}`;
+}
+
+/** Managed HSM key URL, as a CMK configuration names the key: `https://{hsm}.managedhsm.azure.net/keys/{key}[/{version}]`. */
+export function simHsmKeyUrl(hsm: string, key: string, version?: string): string {
+  return `https://${hsm}.managedhsm.azure.net/keys/${key}${version ? `/${version}` : ''}`;
 }
 
 export function simFluidRelayId(name: string, rg: string = SIM_RG, sub: string = SIM_SUBSCRIPTION_ID): string {
@@ -268,6 +313,7 @@ export const SIM_ROLE_ASSIGNMENT_SCOPES: Record<keyof typeof SIM_ROLE_ASSIGNMENT
   identityBlobOnNoCmkStorage: simStorageId(SIM_STORAGE_NO_CMK),
   identityBlobOnPrivateStorage: simStorageId(SIM_STORAGE_PRIVATE),
   identityBlobOnBadKeyStorage: simStorageId(SIM_STORAGE_BAD_KEY),
+  groupCryptoOnRbacVault: simVaultId(SIM_RBAC_VAULT),
 };
 
 /** Full id of a seeded role assignment, e.g. to delete it: `sim.state.delete(simSeededRoleAssignmentId('botContributor'))`. */

@@ -289,13 +289,16 @@ export class ArmFrontDoor {
     bodyError: string | undefined,
   ): Outcome {
 
+    const segments = path.split('/').filter(Boolean);
+    const routeMethod = method === 'HEAD' ? 'GET' : method;
+    // Microsoft Graph (/v1.0/…) has no api-version: its version is the path's first segment.
+    if (segments[0]?.toLowerCase() === 'v1.0') return this.graphRoute(routeMethod, path, segments, query, headers, body);
+
     const apiVersion = query['api-version'];
     if (apiVersion === undefined || apiVersion === '') {
       throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
     }
 
-    const segments = path.split('/').filter(Boolean);
-    const routeMethod = method === 'HEAD' ? 'GET' : method;
     const match = this.router.resolve(routeMethod, segments, apiVersion);
     const accepted = match.route.apiVersions ?? match.provider.apiVersions;
     const supported = accepted === 'any' ? 'any yyyy-mm-dd[-preview] version' : accepted.join(', ');
@@ -325,6 +328,18 @@ export class ArmFrontDoor {
     const out = match.route.handler(simReq, ctx);
     if (method === 'HEAD') return { status: out.status >= 200 && out.status < 300 ? 204 : out.status, headers: out.headers };
     return out;
+  }
+
+  private graphRoute(method: string, path: string, segments: string[], query: Record<string, string>, headers: Record<string, string | undefined>, body: unknown): Outcome {
+    let match;
+    try {
+      match = this.router.resolve(method, segments, '');
+    } catch {
+      return { status: 400, body: { error: { code: 'BadRequest', message: `Resource not found for the segment '${segments[1] ?? ''}'.` } } };
+    }
+    const simReq: SimRequest = { method, path, segments, params: match.params, query, headers, body, apiVersion: '' };
+    const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID, lro: this.lro };
+    return match.route.handler(simReq, ctx);
   }
 
   /** Where ARM routes a request for a tracked type: the body's location (PUT), the resource's, or its group's. */

@@ -112,6 +112,7 @@ describe('role assignments', () => {
         SIM_ROLE_ASSIGNMENT_NAMES.wrapOnlyIdentityOnRbacVault,
         SIM_ROLE_ASSIGNMENT_NAMES.customRoleIdentityOnRbacVault,
         SIM_ROLE_ASSIGNMENT_NAMES.noAssignIdentityCryptoOnRbacVault,
+        SIM_ROLE_ASSIGNMENT_NAMES.groupCryptoOnRbacVault,
       ].sort(),
     );
     expect(names(await assignments(SUB, 'atScope()'))).toEqual([SIM_ROLE_ASSIGNMENT_NAMES.botReader]);

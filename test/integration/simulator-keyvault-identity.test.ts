@@ -8,6 +8,7 @@ import {
   SIM_IDENTITY,
   SIM_IDENTITY_CLIENT_ID,
   SIM_IDENTITY_CUSTOM_ROLE,
+  SIM_IDENTITY_GROUP_MEMBER,
   SIM_IDENTITY_INHERITED,
   SIM_IDENTITY_NO_ACCESS,
   SIM_IDENTITY_NO_ASSIGN,
@@ -97,7 +98,7 @@ describe('Microsoft.KeyVault vaults', () => {
     const byRg = await call(sim, 'GET', `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/${SIM_RG_WEST}/providers/Microsoft.KeyVault/vaults`, { apiVersion: KV });
     expect(byRg.body.value.map((v: { name: string }) => v.name)).toEqual([SIM_WEST_VAULT]);
     const bySub = await call(sim, 'GET', `/subscriptions/${SIM_SUBSCRIPTION_ID}/providers/Microsoft.KeyVault/vaults`, { apiVersion: KV });
-    expect(bySub.body.value).toHaveLength(7);
+    expect(bySub.body.value).toHaveLength(8); // with kv-cmk-group-policy
   });
 
   it('kv-no-purge: access-policy vault with soft delete but no purge protection (the property is absent, as ARM returns it)', async () => {
@@ -265,9 +266,9 @@ describe('Microsoft.ManagedIdentity', () => {
   it('gives every identity a distinct principal and client id', async () => {
     const res = await call(sim, 'GET', `/subscriptions/${SIM_SUBSCRIPTION_ID}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`, { apiVersion: MI });
     const props = res.body.value.map((i: { properties: { principalId: string; clientId: string } }) => i.properties);
-    expect(props).toHaveLength(8);
+    expect(props).toHaveLength(9);
     const all = props.flatMap((p: { principalId: string; clientId: string }) => [p.principalId, p.clientId]);
-    expect(new Set(all).size).toBe(16);
+    expect(new Set(all).size).toBe(18);
   });
 
   it('seeds the unusual identities in eastus, with their exported ids', async () => {
@@ -303,6 +304,7 @@ describe('Microsoft.ManagedIdentity', () => {
       SIM_IDENTITY_WRAP_ONLY,
       SIM_IDENTITY_INHERITED,
       SIM_IDENTITY_CUSTOM_ROLE,
+      SIM_IDENTITY_GROUP_MEMBER,
     ]);
     const created = await call(sim, 'PUT', simIdentityId('id-new'), { apiVersion: MI, body: { location: 'eastus' } });
     expect(created.status).toBe(201);

@@ -266,8 +266,8 @@ describe('PATCH to customer-managed keys (StorageAccounts_Update, synchronous)',
 
   const uri = (vault: string) => `https://${vault}.vault.azure.net`;
   it.each<[string, CmkOptions, string, string?]>([
-    ['a vault without purge protection', { vaultUri: uri(SIM_NOPURGE_VAULT), key: SIM_NOPURGE_KEY }, STORAGE_ERROR_CODES.KeyVaultSoftDeleteAndPurgeProtectionRequired],
-    ['a vault without soft delete', { vaultUri: uri(SIM_NOSOFTDELETE_VAULT), key: SIM_NOSOFTDELETE_KEY }, STORAGE_ERROR_CODES.KeyVaultSoftDeleteAndPurgeProtectionRequired],
+    ['a vault without purge protection', { vaultUri: uri(SIM_NOPURGE_VAULT), key: SIM_NOPURGE_KEY }, STORAGE_ERROR_CODES.KeyVaultPolicyError],
+    ['a vault without soft delete', { vaultUri: uri(SIM_NOSOFTDELETE_VAULT), key: SIM_NOSOFTDELETE_KEY }, STORAGE_ERROR_CODES.KeyVaultPolicyError],
     ['an EC key', { key: SIM_EC_KEY }, STORAGE_ERROR_CODES.KeyVaultKeyTypeNotSupported, 'KeyTypeNotSupported'],
     ['a disabled key', { key: SIM_DISABLED_KEY }, STORAGE_ERROR_CODES.KeyVaultKeyDisabled, 'KeyDisabled'],
     ['a key not valid yet', { key: SIM_NOT_YET_VALID_KEY }, STORAGE_ERROR_CODES.KeyVaultKeyNotYetValid, 'KeyNotYetValid'],

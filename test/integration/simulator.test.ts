@@ -296,6 +296,7 @@ describe('Microsoft.Resources', () => {
     expect(types).toEqual(
       new Set([
         'Microsoft.KeyVault/vaults',
+        'Microsoft.KeyVault/managedHSMs',
         'Microsoft.ManagedIdentity/userAssignedIdentities',
         'Microsoft.FluidRelay/fluidRelayServers',
         'Microsoft.Storage/storageAccounts',

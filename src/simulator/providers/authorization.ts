@@ -1,5 +1,6 @@
 // Microsoft.Authorization: role assignments (list with ARM's $filter semantics, get, create,
 // delete), role definitions, and the caller's effective permissions at a scope.
+import { principalAndGroups } from '../directory';
 import { isObject, page, parseResourceId, requireScope, scopeContains } from '../arm';
 import { BUILTIN_ROLES } from '../builtin-roles';
 import { PERMISSIONS_VERSIONS, ROLE_ASSIGNMENT_VERSIONS, ROLE_DEFINITION_VERSIONS } from '../api-versions';
@@ -69,6 +70,8 @@ function renderRoleDefinition(role: SimResource, scope: string): SimResource {
 interface AssignmentFilter {
   atScope: boolean;
   principalId?: string;
+  /** assignedTo(): the principal's own assignments and those of every group it belongs to (transitively). */
+  transitive?: boolean;
 }
 
 const UNSUPPORTED_FILTER = (filter: string) =>
@@ -85,8 +88,11 @@ function parseAssignmentFilter(filter: string | undefined): AssignmentFilter {
     let m: RegExpExecArray | null;
     if (/^atScope\(\)$/i.test(clause)) out.atScope = true;
     else if ((m = /^principalId\s+eq\s+'?([0-9a-fA-F-]{36})'?$/i.exec(clause))) out.principalId = m[1]!;
-    // assignedTo() is transitive through group membership; the simulator has no groups.
-    else if ((m = /^assignedTo\('([0-9a-fA-F-]{36})'\)$/i.exec(clause))) out.principalId = m[1]!;
+    // assignedTo() is transitive through group membership; principalId eq is not.
+    else if ((m = /^assignedTo\('([0-9a-fA-F-]{36})'\)$/i.exec(clause))) {
+      out.principalId = m[1]!;
+      out.transitive = true;
+    }
     else throw UNSUPPORTED_FILTER(filter);
   }
   return out;
@@ -94,13 +100,15 @@ function parseAssignmentFilter(filter: string | undefined): AssignmentFilter {
 
 /**
  * No filter: assignments at, above and below the scope. atScope(): at or above.
- * principalId eq / assignedTo(): that principal's assignments at, above and below
+ * principalId eq: that principal's own assignments; assignedTo(): also its groups' (transitively); at, above and below
  * (at or above when combined with atScope()).
  */
 export function listRoleAssignments(state: SimState, scope: string, filter: AssignmentFilter): SimResource[] {
+  const who =
+    filter.principalId === undefined ? undefined : filter.transitive ? principalAndGroups(state, filter.principalId) : new Set([filter.principalId.toLowerCase()]);
   return state.ofType(ROLE_ASSIGNMENT_TYPE).filter((a) => {
     const p = assignmentProps(a);
-    if (filter.principalId !== undefined && p.principalId.toLowerCase() !== filter.principalId.toLowerCase()) return false;
+    if (who !== undefined && !who.has(p.principalId.toLowerCase())) return false;
     const atOrAbove = scopeContains(p.scope, scope);
     return filter.atScope ? atOrAbove : atOrAbove || scopeContains(scope, p.scope);
   });
@@ -337,12 +345,15 @@ function seedAuthorization(state: SimState, { nowSeconds }: { nowSeconds: number
     identityBlobOnNoCmkStorage: [r.storageBlobDataContributor, ids.SIM_IDENTITY_PRINCIPAL_ID],
     identityBlobOnPrivateStorage: [r.storageBlobDataContributor, ids.SIM_IDENTITY_PRINCIPAL_ID],
     identityBlobOnBadKeyStorage: [r.storageBlobDataContributor, ids.SIM_IDENTITY_PRINCIPAL_ID],
+    groupCryptoOnRbacVault: [r.keyVaultCryptoServiceEncryptionUser, ids.SIM_GROUP_CRYPTO],
   };
+  const groupAssignments: ReadonlySet<string> = new Set(['groupCryptoOnRbacVault']);
   const seeds: RoleAssignmentSpec[] = Object.entries(seeded).map(([key, [roleGuid, principalId]]) => ({
     name: ids.SIM_ROLE_ASSIGNMENT_NAMES[key as keyof typeof seeded],
     scope: ids.SIM_ROLE_ASSIGNMENT_SCOPES[key as keyof typeof seeded],
     roleGuid,
     principalId,
+    ...(groupAssignments.has(key) ? { principalType: 'Group' as const } : {}),
     createdOn: createdAt,
   }));
   for (const spec of seeds) state.put(roleAssignmentResource(spec));

@@ -2,7 +2,7 @@
 // Location polling), GET and lists, with the validation Chaos Studio applies to identities and
 // to customer-managed-key storage (customerDataStorage, preview api-versions only).
 import { bodyObject, getMember, hasMember, isObject, normalizeLocation, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, stableGuid, collectionRoutes } from '../arm';
-import { CHAOS_EXPERIMENT_VERSIONS, CHAOS_GA_VERSIONS, CHAOS_PREVIEW_VERSIONS } from '../api-versions';
+import { CHAOS_CDS_GA_VERSIONS, CHAOS_EXPERIMENT_VERSIONS, CHAOS_GA_VERSIONS, CHAOS_PREVIEW_VERSIONS } from '../api-versions';
 import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
 import {
   completeOperation,
@@ -26,7 +26,7 @@ import { containerResource, CONTAINER_NAME_PATTERN, findStorageAccount, storageK
 
 export const CHAOS_TYPE = 'Microsoft.Chaos/experiments';
 const NS = 'Microsoft.Chaos';
-export { CHAOS_GA_VERSIONS, CHAOS_PREVIEW_VERSIONS };
+export { CHAOS_CDS_GA_VERSIONS, CHAOS_GA_VERSIONS, CHAOS_PREVIEW_VERSIONS };
 export const CHAOS_API_VERSIONS = CHAOS_EXPERIMENT_VERSIONS;
 
 const BLOB_WRITE = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write';
@@ -60,6 +60,16 @@ function isPreview(apiVersion: string): boolean {
   return (CHAOS_PREVIEW_VERSIONS as readonly string[]).includes(apiVersion);
 }
 
+/** The versions whose ExperimentProperties carry customerDataStorage: the CMK previews and 2026-11-01. */
+function carriesCds(apiVersion: string): boolean {
+  return isPreview(apiVersion) || (CHAOS_CDS_GA_VERSIONS as readonly string[]).includes(apiVersion);
+}
+
+/** 2025-01-01 and 2026-11-01: common-types v5 identity, selectors may be empty, PATCH answers 202 without a body. */
+function isV2025Model(apiVersion: string): boolean {
+  return apiVersion === '2025-01-01' || (CHAOS_CDS_GA_VERSIONS as readonly string[]).includes(apiVersion);
+}
+
 type Identity = { type: string; principalId?: string; tenantId?: string; userAssignedIdentities?: UserAssignedIdentityMap };
 export interface CustomerDataStorage {
   storageAccountResourceId: string;
@@ -67,17 +77,17 @@ export interface CustomerDataStorage {
 }
 
 function identityTypes(apiVersion: string): string[] {
-  // 2025-01-01 uses common-types v5 ManagedServiceIdentity; the older models allow one identity type.
-  return apiVersion === '2025-01-01' ? ['None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned,UserAssigned'] : ['None', 'SystemAssigned', 'UserAssigned'];
+  // 2025-01-01 and 2026-11-01 use common-types v5 ManagedServiceIdentity; the older models allow one identity type.
+  return isV2025Model(apiVersion) ? ['None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned,UserAssigned'] : ['None', 'SystemAssigned', 'UserAssigned'];
 }
 
 function cdsOf(r: SimResource | undefined): CustomerDataStorage | undefined {
   return (r?.properties as { customerDataStorage?: CustomerDataStorage } | undefined)?.customerDataStorage ?? undefined;
 }
 
-/** GET shape for an api-version: the GA versions do not know customerDataStorage. */
+/** GET shape for an api-version: the GA versions before 2026-11-01 do not know customerDataStorage. */
 function render(r: SimResource, apiVersion: string): SimResource {
-  if (isPreview(apiVersion) || !hasMember(r.properties ?? {}, 'customerDataStorage')) return r;
+  if (carriesCds(apiVersion) || !hasMember(r.properties ?? {}, 'customerDataStorage')) return r;
   const { customerDataStorage: _cds, ...props } = r.properties as Record<string, unknown>;
   return { ...r, properties: props };
 }
@@ -151,7 +161,7 @@ function validateSteps(raw: unknown, selectorIds: Set<string>): void {
 
 /** selectors[] {type List {targets[] ChaosTarget} | Query {queryString, subscriptionIds[]}, id}; returns the selector ids. */
 function validateSelectors(raw: unknown, apiVersion: string): Set<string> {
-  const selectors = requireArray(raw, 'properties.selectors', apiVersion === '2025-01-01' ? 0 : 1);
+  const selectors = requireArray(raw, 'properties.selectors', isV2025Model(apiVersion) ? 0 : 1);
   const seen = new Set<string>();
   selectors.forEach((s, i) => {
     const p = `properties.selectors[${i}]`;
@@ -408,8 +418,8 @@ function put(req: SimRequest, ctx: SimContext): SimResponse {
   const rawProps = getMember(body, 'properties');
   if (rawProps === undefined || rawProps === null) throw schemaError('properties', "Required property 'properties' not found in JSON.");
   const props = requireObject(rawProps, 'properties');
-  const preview = isPreview(req.apiVersion);
-  const known = ['steps', 'selectors', 'provisioningstate', ...(preview ? ['customerdatastorage'] : [])];
+  const withCds = carriesCds(req.apiVersion);
+  const known = ['steps', 'selectors', 'provisioningstate', ...(withCds ? ['customerdatastorage'] : [])];
   for (const k of Object.keys(props)) {
     if (!known.includes(k.toLowerCase())) throw schemaError(`properties.${k}`, `Could not find member '${k}' on object of type 'ExperimentProperties'.`);
   }
@@ -418,9 +428,9 @@ function put(req: SimRequest, ctx: SimContext): SimResponse {
   const selectorIds = validateSelectors(getMember(props, 'selectors'), req.apiVersion);
   validateSteps(getMember(props, 'steps'), selectorIds);
 
-  // A GA write cannot see customerDataStorage, so it keeps what the experiment has.
+  // A write at a version without customerDataStorage cannot see it, so it keeps what the experiment has.
   const existingCds = cdsOf(existing);
-  const cds = preview ? parseCustomerDataStorage(getMember(props, 'customerDataStorage')) : existingCds;
+  const cds = withCds ? parseCustomerDataStorage(getMember(props, 'customerDataStorage')) : existingCds;
   if (existing && !existingCds && cds) {
     throw chaosError(
       'CustomerDataStorageOnlyAtCreation',
@@ -503,8 +513,8 @@ function patch(req: SimRequest, ctx: SimContext): SimResponse {
     { namespace: NS, subscriptionId: rg.id.split('/')[2]!, location: existing.location!, resourceId: existing.id, action: 'update', runningStatus: 'Updating', apiVersion: req.apiVersion, previous: existing },
     finish,
   );
-  // 2023-10-27-preview and 2024-01-01 declare the experiment as the 202 body; 2025-01-01 none.
-  return { status: 202, ...(req.apiVersion === '2025-01-01' ? {} : { body: answer }), headers: operationHeaders(ctx, op, true) };
+  // 2023-10-27-preview and 2024-01-01 declare the experiment as the 202 body; 2025-01-01 and 2026-11-01 none.
+  return { status: 202, ...(isV2025Model(req.apiVersion) ? {} : { body: answer }), headers: operationHeaders(ctx, op, true) };
 }
 
 function remove(req: SimRequest, ctx: SimContext): SimResponse {

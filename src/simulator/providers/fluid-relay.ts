@@ -213,7 +213,7 @@ function validateCmk(state: SimState, cmk: Cmk, identity: Identity | undefined, 
 function requirePreviousKeyAlive(state: SimState, previous: Cmk, nowSeconds: number): void {
   const url = previous.keyEncryptionKeyUrl ?? '';
   const parsed = parseKeyUrl(url);
-  const vault = parsed && findVaultByName(state, parsed.vaultName);
+  const vault = parsed && findVaultByName(state, parsed.vaultName, parsed.hsm);
   const keyId = vault && parsed ? `${vault.id}/keys/${parsed.keyName}${parsed.version ? `/versions/${parsed.version}` : ''}` : undefined;
   const key = keyId ? state.get(keyId) : undefined;
   const attrs = (key?.properties as { attributes?: { enabled?: boolean; exp?: number } } | undefined)?.attributes;

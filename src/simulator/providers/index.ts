@@ -3,9 +3,10 @@ import type { SimProvider } from '../provider';
 import { authorizationProvider } from './authorization';
 import { chaosProvider } from './chaos';
 import { fluidRelayProvider } from './fluid-relay';
+import { graphProvider } from './graph';
 import { keyVaultProvider } from './keyvault';
 import { managedIdentityProvider } from './managed-identity';
 import { resourcesProvider } from './resources';
 import { storageProvider } from './storage';
 
-export const providers: readonly SimProvider[] = [resourcesProvider, keyVaultProvider, managedIdentityProvider, authorizationProvider, fluidRelayProvider, storageProvider, chaosProvider];
+export const providers: readonly SimProvider[] = [resourcesProvider, keyVaultProvider, managedIdentityProvider, authorizationProvider, fluidRelayProvider, storageProvider, chaosProvider, graphProvider];

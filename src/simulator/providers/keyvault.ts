@@ -2,7 +2,8 @@
 // resource provider makes before it accepts a customer-managed key (used by fluid-relay and
 // later by storage / chaos).
 import { page, requireResourceGroup, collectionRoutes } from '../arm';
-import { KEYVAULT_KEY_VERSIONS, KEYVAULT_VAULT_VERSIONS } from '../api-versions';
+import { KEYVAULT_KEY_VERSIONS, KEYVAULT_MHSM_KEY_VERSIONS, KEYVAULT_MHSM_VERSIONS, KEYVAULT_VAULT_VERSIONS } from '../api-versions';
+import { principalAndGroups } from '../directory';
 import { resourceNotFound } from '../errors';
 import type { SimProvider, SimRequest, SimContext } from '../provider';
 import { assignmentsCovering, assignmentProps, permits, roleDefinition, rolePermissions } from '../rbac';
@@ -13,6 +14,18 @@ export const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
 export const KEY_TYPE = 'Microsoft.KeyVault/vaults/keys';
 export const KEY_VERSION_TYPE = 'Microsoft.KeyVault/vaults/keys/versions';
 export const KEYVAULT_API_VERSIONS = KEYVAULT_VAULT_VERSIONS;
+export const MHSM_TYPE = 'Microsoft.KeyVault/managedHSMs';
+export const MHSM_KEY_TYPE = 'Microsoft.KeyVault/managedHSMs/keys';
+export const MHSM_KEY_VERSION_TYPE = 'Microsoft.KeyVault/managedHSMs/keys/versions';
+/**
+ * A managed HSM's local (data-plane) role assignment. Managed HSM authorizes key use through its
+ * own RBAC, not ARM's; the data plane is not simulated, so these live in the store under the HSM
+ * (never served) for the key checks.
+ */
+export const MHSM_LOCAL_ROLE_TYPE = 'Microsoft.KeyVault/managedHSMs/localRoleAssignments';
+/** The built-in local role CMK services need (learn.microsoft.com/azure/key-vault/managed-hsm/built-in-roles). */
+export const MHSM_CRYPTO_SERVICE_ENCRYPTION_USER = 'Managed HSM Crypto Service Encryption User';
+const MHSM_CMK_DATA_ACTIONS = ['Microsoft.KeyVault/managedHsm/keys/read/action', 'Microsoft.KeyVault/managedHsm/keys/wrap/action', 'Microsoft.KeyVault/managedHsm/keys/unwrap/action'];
 
 const DAY = 24 * 3600;
 
@@ -78,6 +91,54 @@ export function vaultResource(spec: VaultSpec): SimResource {
   };
 }
 
+export interface ManagedHsmSpec {
+  name: string;
+  resourceGroup: string;
+  location: string;
+  tenantId?: string;
+  enablePurgeProtection: boolean;
+  initialAdminObjectIds: string[];
+  createdAt: string;
+}
+
+/** A managed HSM as ManagedHsms_Get returns it (stable/2026-02-01 ManagedHsm_ListByResourceGroup.json's shape). */
+export function managedHsmResource(spec: ManagedHsmSpec): SimResource {
+  return {
+    id: `/subscriptions/${ids.SIM_SUBSCRIPTION_ID}/resourceGroups/${spec.resourceGroup}/providers/${MHSM_TYPE}/${spec.name}`,
+    name: spec.name,
+    type: MHSM_TYPE,
+    location: spec.location,
+    sku: { family: 'B', name: 'Standard_B1' },
+    tags: {},
+    systemData: {
+      createdBy: 'platform-admin@contoso.example',
+      createdByType: 'User',
+      createdAt: spec.createdAt,
+      lastModifiedBy: 'platform-admin@contoso.example',
+      lastModifiedByType: 'User',
+      lastModifiedAt: spec.createdAt,
+    },
+    properties: {
+      tenantId: spec.tenantId ?? ids.SIM_TENANT_ID,
+      initialAdminObjectIds: spec.initialAdminObjectIds,
+      hsmUri: `https://${spec.name}.managedhsm.azure.net/`,
+      enableSoftDelete: true,
+      softDeleteRetentionInDays: 90,
+      enablePurgeProtection: spec.enablePurgeProtection,
+      provisioningState: 'Succeeded',
+      statusMessage: 'ManagedHsm is functional.',
+      networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow', ipRules: [], virtualNetworkRules: [] },
+      publicNetworkAccess: 'Enabled',
+      securityDomainProperties: { activationStatus: 'Active', activationStatusMessage: 'Your HSM has been activated and can be used for cryptographic operations.' },
+    },
+  };
+}
+
+/** A local role assignment on a managed HSM (scope '/' or '/keys' or '/keys/{name}'). */
+export function managedHsmLocalRoleAssignment(hsm: SimResource, name: string, principalId: string, roleName: string, scope = '/keys'): SimResource {
+  return { id: `${hsm.id}/localRoleAssignments/${name}`, name, type: MHSM_LOCAL_ROLE_TYPE, properties: { principalId, roleName, scope } };
+}
+
 export interface KeyVersionSpec {
   version: string;
   created: number;
@@ -105,14 +166,19 @@ export function recoveryLevel(vault: SimResource | undefined): string {
   return p.enablePurgeProtection ? 'Recoverable' : 'Recoverable+Purgeable';
 }
 
-export function keyUri(vaultName: string, keyName: string): string {
-  return `https://${vaultName}.vault.azure.net:443/keys/${keyName}`;
+export function keyUri(vaultName: string, keyName: string, hsm = false): string {
+  return hsm ? `https://${vaultName}.managedhsm.azure.net/keys/${keyName}` : `https://${vaultName}.vault.azure.net:443/keys/${keyName}`;
+}
+
+function isHsm(store: SimResource | undefined): boolean {
+  return store?.type.toLowerCase() === MHSM_TYPE.toLowerCase();
 }
 
 /** The key resource (mirroring its current version, as Keys_Get does) and one resource per version. */
 export function keyResources(spec: KeySpec): SimResource[] {
   const keyId = `${spec.vault.id}/keys/${spec.name}`;
-  const uri = keyUri(spec.vault.name, spec.name);
+  const hsm = isHsm(spec.vault);
+  const uri = keyUri(spec.vault.name, spec.name, hsm);
   const material = {
     kty: spec.kty,
     keyOps: spec.keyOps,
@@ -130,7 +196,7 @@ export function keyResources(spec: KeySpec): SimResource[] {
   const versions: SimResource[] = spec.versions.map((v) => ({
     id: `${keyId}/versions/${v.version}`,
     name: v.version,
-    type: KEY_VERSION_TYPE,
+    type: hsm ? MHSM_KEY_VERSION_TYPE : KEY_VERSION_TYPE,
     location: spec.vault.location,
     properties: { attributes: attributes(v), ...material, keyUri: uri, keyUriWithVersion: `${uri}/${v.version}` },
   }));
@@ -138,7 +204,7 @@ export function keyResources(spec: KeySpec): SimResource[] {
   const key: SimResource = {
     id: keyId,
     name: spec.name,
-    type: KEY_TYPE,
+    type: hsm ? MHSM_KEY_TYPE : KEY_TYPE,
     location: spec.vault.location,
     properties: {
       attributes: attributes(current),
@@ -190,17 +256,76 @@ function requireKey(req: SimRequest, ctx: SimContext): SimResource {
   return key;
 }
 
+function hsmPath(req: SimRequest): string {
+  return `/subscriptions/${req.params['sub']}/resourceGroups/${req.params['rg']}/providers/${MHSM_TYPE}/${req.params['hsm']}`;
+}
+
+function requireHsm(req: SimRequest, ctx: SimContext): SimResource {
+  const rg = requireResourceGroup(ctx.state, req.params['sub']!, req.params['rg']!);
+  const hsm = ctx.state.get(hsmPath(req));
+  if (!hsm) throw resourceNotFound(`${MHSM_TYPE}/${req.params['hsm']}`, rg.name);
+  return hsm;
+}
+
+function requireHsmKey(req: SimRequest, ctx: SimContext): SimResource {
+  const hsm = requireHsm(req, ctx);
+  const key = ctx.state.get(`${hsm.id}/keys/${req.params['key']}`);
+  if (!key) throw resourceNotFound(`${MHSM_TYPE}/${hsm.name}/keys/${req.params['key']}`, requireRgName(hsm));
+  return key;
+}
+
 function requireRgName(r: SimResource): string {
   return r.id.split('/')[4] ?? '';
 }
 
 const VAULT = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}';
+const HSM = `/subscriptions/{sub}/resourceGroups/{rg}/providers/${MHSM_TYPE}/{hsm}`;
+
+/** ManagedHsms_Get / lists and ManagedHsmKeys_Get / List / GetVersion / ListVersions (management plane, read only). */
+const managedHsmRoutes: SimProvider['routes'] = [
+  ...collectionRoutes(MHSM_TYPE, 'managedHSMs').map((r) => ({ ...r, apiVersions: KEYVAULT_MHSM_VERSIONS })),
+  { method: 'GET', pattern: HSM, resourceType: 'managedHSMs', apiVersions: KEYVAULT_MHSM_VERSIONS, handler: (req, ctx) => ({ status: 200, body: requireHsm(req, ctx) }) },
+  {
+    method: 'GET',
+    pattern: `${HSM}/keys`,
+    resourceType: 'managedHSMs/keys',
+    apiVersions: KEYVAULT_MHSM_KEY_VERSIONS,
+    handler: (req, ctx) => {
+      const hsm = requireHsm(req, ctx);
+      return { status: 200, body: page(ctx.state.ofType(MHSM_KEY_TYPE, hsm.id).map((k) => renderKey(ctx.state, k)), req, ctx, 25) };
+    },
+  },
+  { method: 'GET', pattern: `${HSM}/keys/{key}`, resourceType: 'managedHSMs/keys', apiVersions: KEYVAULT_MHSM_KEY_VERSIONS, handler: (req, ctx) => ({ status: 200, body: renderKey(ctx.state, requireHsmKey(req, ctx)) }) },
+  {
+    method: 'GET',
+    pattern: `${HSM}/keys/{key}/versions`,
+    resourceType: 'managedHSMs/keys/versions',
+    apiVersions: KEYVAULT_MHSM_KEY_VERSIONS,
+    handler: (req, ctx) => {
+      const key = requireHsmKey(req, ctx);
+      return { status: 200, body: page(ctx.state.ofType(MHSM_KEY_VERSION_TYPE, key.id).map((v) => renderVersionListItem(ctx.state, v)), req, ctx, 25) };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: `${HSM}/keys/{key}/versions/{version}`,
+    resourceType: 'managedHSMs/keys/versions',
+    apiVersions: KEYVAULT_MHSM_KEY_VERSIONS,
+    handler: (req, ctx) => {
+      const key = requireHsmKey(req, ctx);
+      const version = ctx.state.get(`${key.id}/versions/${req.params['version']}`);
+      if (!version) throw resourceNotFound(`${MHSM_TYPE}/${req.params['hsm']}/keys/${key.name}/versions/${req.params['version']}`, requireRgName(key));
+      return { status: 200, body: renderKey(ctx.state, version) };
+    },
+  },
+];
 
 export const keyVaultProvider: SimProvider = {
   namespace: 'Microsoft.KeyVault',
   apiVersions: KEYVAULT_API_VERSIONS,
   seed: seedKeyVault,
   routes: [
+    ...managedHsmRoutes,
     ...collectionRoutes(VAULT_TYPE, 'vaults', { pageSize: 25, honourTop: true }),
     { method: 'GET', pattern: VAULT, resourceType: 'vaults', handler: (req, ctx) => ({ status: 200, body: requireVault(req, ctx) }) },
     {
@@ -272,22 +397,27 @@ export interface ResolvedCmkKey {
 }
 
 export interface ParsedKeyUrl {
+  /** The vault's or managed HSM's name (the host's first label). */
   vaultName: string;
+  /** A managed HSM key (`*.managedhsm.azure.net`). */
+  hsm: boolean;
   keyName: string;
   version?: string;
 }
 
-/** `https://{vault}.vault.azure.net[:443]/keys/{name}[/{32-hex version}]`, nothing else. */
+/** `https://{vault}.vault.azure.net[:443]/keys/{name}[/{32-hex version}]` or the same on `{hsm}.managedhsm.azure.net`, nothing else. */
 export function parseKeyUrl(url: string): ParsedKeyUrl | undefined {
-  const m = /^https:\/\/([a-zA-Z0-9-]{3,24})\.vault\.azure\.net(?::443)?\/keys\/([a-zA-Z0-9-]{1,127})(?:\/([0-9a-fA-F]{32}))?$/.exec(url);
+  const m = /^https:\/\/([a-zA-Z0-9-]{3,24})\.(vault|managedhsm)\.azure\.net(?::443)?\/keys\/([a-zA-Z0-9-]{1,127})(?:\/([0-9a-fA-F]{32}))?$/i.exec(url);
   if (!m) return undefined;
-  return { vaultName: m[1]!, keyName: m[2]!, ...(m[3] ? { version: m[3] } : {}) };
+  return { vaultName: m[1]!, hsm: m[2]!.toLowerCase() === 'managedhsm', keyName: m[3]!, ...(m[4] ? { version: m[4] } : {}) };
 }
 
-export function findVaultByName(state: SimState, vaultName: string): SimResource | undefined {
-  const host = `${vaultName}.vault.azure.net`.toLowerCase();
-  return state.ofType(VAULT_TYPE).find((v) => {
-    const uri = (v.properties as { vaultUri?: string }).vaultUri;
+/** The vault (or, with `hsm`, the managed HSM) whose URI has this host name. */
+export function findVaultByName(state: SimState, vaultName: string, hsm = false): SimResource | undefined {
+  const host = `${vaultName}.${hsm ? 'managedhsm' : 'vault'}.azure.net`.toLowerCase();
+  return state.ofType(hsm ? MHSM_TYPE : VAULT_TYPE).find((v) => {
+    const p = v.properties as { vaultUri?: string; hsmUri?: string };
+    const uri = hsm ? p.hsmUri : p.vaultUri;
     try {
       return uri !== undefined && new URL(uri).hostname.toLowerCase() === host;
     } catch {
@@ -304,14 +434,26 @@ const REQUIRED_DATA_ACTIONS = ['Microsoft.KeyVault/vaults/keys/read', 'Microsoft
  * policies, or (RBAC vaults) from role assignments at key, vault, group or subscription scope.
  */
 export function missingKeyPermissions(state: SimState, vault: SimResource, keyId: string, principalId: string): string[] {
+  if (isHsm(vault)) {
+    // Local RBAC: the built-in Crypto Service Encryption User (or Crypto User / Administrator: all carry these) at '/', '/keys' or the key.
+    const keyName = keyId.split('/').pop()!.toLowerCase();
+    const held = state
+      .ofType(MHSM_LOCAL_ROLE_TYPE, vault.id)
+      .map((a) => a.properties as { principalId: string; roleName: string; scope: string })
+      .filter((a) => a.principalId.toLowerCase() === principalId.toLowerCase() && ['/', '/keys', `/keys/${keyName}`].includes(a.scope.toLowerCase()))
+      .some((a) => [MHSM_CRYPTO_SERVICE_ENCRYPTION_USER, 'Managed HSM Crypto User', 'Managed HSM Crypto Officer'].includes(a.roleName));
+    return held ? [] : MHSM_CMK_DATA_ACTIONS;
+  }
   const props = vault.properties as { enableRbacAuthorization?: boolean; accessPolicies?: AccessPolicy[] };
   if (props.enableRbacAuthorization) {
     const perms = assignmentsCovering(state, keyId, principalId).flatMap((a) => rolePermissions(roleDefinition(state, assignmentProps(a).roleDefinitionId)));
     return REQUIRED_DATA_ACTIONS.filter((action) => !permits(perms, action, 'dataAction'));
   }
+  const who = principalAndGroups(state, principalId);
   const granted = new Set(
     (props.accessPolicies ?? [])
-      .filter((p) => p.objectId.toLowerCase() === principalId.toLowerCase())
+      // Key Vault honours a policy naming any group the principal belongs to (transitively).
+      .filter((p) => who.has(p.objectId.toLowerCase()))
       .flatMap((p) => p.permissions.keys ?? [])
       .map((k) => k.toLowerCase()),
   );
@@ -325,18 +467,17 @@ export function missingKeyPermissions(state: SimState, vault: SimResource, keyId
  * trusted services, and the identity holds get/wrapKey/unwrapKey.
  */
 export function checkCmkKey(state: SimState, keyUrl: string, identity: SimResource, nowSeconds: number): ResolvedCmkKey | CmkKeyProblem {
-  if (/^https:\/\/[a-zA-Z0-9-]+\.managedhsm\.azure\.net(?::443)?\/keys\//.test(keyUrl)) {
-    return { reason: 'KeyVaultNotFound', message: `The managed HSM of '${keyUrl}' was not found (the simulator has no managed HSMs).` };
-  }
   const parsed = parseKeyUrl(keyUrl);
   if (!parsed) {
     return {
       reason: 'InvalidKeyUrl',
-      message: `The key URL '${keyUrl}' is not of the form https://{vault}.vault.azure.net/keys/{name}[/{version}].`,
+      message: `The key URL '${keyUrl}' is not of the form https://{vault}.vault.azure.net/keys/{name}[/{version}] (or https://{hsm}.managedhsm.azure.net/keys/…).`,
     };
   }
-  const vault = findVaultByName(state, parsed.vaultName);
-  if (!vault) return { reason: 'KeyVaultNotFound', message: `The key vault '${parsed.vaultName}.vault.azure.net' was not found.` };
+  const vault = findVaultByName(state, parsed.vaultName, parsed.hsm);
+  if (!vault) {
+    return { reason: 'KeyVaultNotFound', message: parsed.hsm ? `The managed HSM '${parsed.vaultName}.managedhsm.azure.net' was not found.` : `The key vault '${parsed.vaultName}.vault.azure.net' was not found.` };
+  }
   const keyId = `${vault.id}/keys/${parsed.keyName}`;
   const keyResource = state.get(keyId);
   if (!keyResource) return { reason: 'KeyNotFound', message: `The key '${parsed.keyName}' was not found in key vault '${vault.name}'.` };
@@ -384,7 +525,7 @@ export function checkCmkKey(state: SimState, keyUrl: string, identity: SimResour
   const principalId = (identity.properties as { principalId?: string }).principalId ?? '';
   const missing = missingKeyPermissions(state, vault, keyId, principalId);
   if (missing.length > 0) {
-    const model = (vault.properties as { enableRbacAuthorization?: boolean }).enableRbacAuthorization ? 'Azure RBAC' : 'access policy';
+    const model = isHsm(vault) ? 'managed HSM local RBAC' : (vault.properties as { enableRbacAuthorization?: boolean }).enableRbacAuthorization ? 'Azure RBAC' : 'access policy';
     return {
       reason: 'KeyAccessDenied',
       message: `The identity '${identity.name}' (principal ${principalId}) lacks ${missing.join(', ')} on key '${parsed.keyName}' in key vault '${vault.name}' (${model} permission model).`,
@@ -460,7 +601,11 @@ function seedKeyVault(state: SimState, { nowSeconds: now }: { nowSeconds: number
       tenantId: ids.SIM_OTHER_TENANT_ID,
       enableRbacAuthorization: false,
       enablePurgeProtection: true,
-      accessPolicies: [policy(ids.SIM_IDENTITY_PRINCIPAL_ID, CMK_POLICY_KEYS, ids.SIM_OTHER_TENANT_ID)],
+      accessPolicies: [
+        policy(ids.SIM_IDENTITY_PRINCIPAL_ID, CMK_POLICY_KEYS, ids.SIM_OTHER_TENANT_ID),
+        // The cross-tenant application's service principal in this tenant (Storage's federatedIdentityClientId).
+        policy(ids.SIM_CROSS_TENANT_APP_PRINCIPAL_ID, CMK_POLICY_KEYS, ids.SIM_OTHER_TENANT_ID),
+      ],
       createdAt,
     }),
   );
@@ -551,4 +696,46 @@ function seedKeyVault(state: SimState, { nowSeconds: now }: { nowSeconds: number
     ...rsa(noSoftDelete, ids.SIM_NOSOFTDELETE_KEY, ids.SIM_NOSOFTDELETE_KEY_VERSION, { created: now - 60 * DAY, exp: now + 670 * DAY }),
   ];
   keys.forEach(put);
+
+  // An access-policy vault whose only policy names a group (SIM_GROUP_CRYPTO), not an identity.
+  const groupPolicy = put(
+    vaultResource({
+      name: ids.SIM_GROUP_POLICY_VAULT,
+      resourceGroup: ids.SIM_RG,
+      location: ids.SIM_LOCATION,
+      enableRbacAuthorization: false,
+      enablePurgeProtection: true,
+      accessPolicies: [policy(ids.SIM_GROUP_CRYPTO, CMK_POLICY_KEYS)],
+      createdAt,
+    }),
+  );
+  keyResources({
+    vault: groupPolicy,
+    name: ids.SIM_GROUP_POLICY_KEY,
+    kty: 'RSA',
+    keySize: 2048,
+    keyOps: ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'],
+    versions: [{ version: ids.SIM_GROUP_POLICY_KEY_VERSION, created: now - 60 * DAY, exp: now + 670 * DAY }],
+  }).forEach(put);
+
+  // A managed HSM with one RSA-HSM key; id-fluid-cmk holds the local Crypto Service Encryption User role on /keys.
+  const hsm = put(
+    managedHsmResource({
+      name: ids.SIM_MANAGED_HSM,
+      resourceGroup: ids.SIM_RG,
+      location: ids.SIM_LOCATION,
+      enablePurgeProtection: true,
+      initialAdminObjectIds: ['77777777-7777-4777-8777-777777777701'],
+      createdAt,
+    }),
+  );
+  keyResources({
+    vault: hsm,
+    name: ids.SIM_HSM_KEY,
+    kty: 'RSA-HSM',
+    keySize: 3072,
+    keyOps: ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'],
+    versions: [{ version: ids.SIM_HSM_KEY_VERSION, created: now - 30 * DAY, exp: now + 700 * DAY }],
+  }).forEach(put);
+  put(managedHsmLocalRoleAssignment(hsm, 'cseu-id-fluid-cmk', ids.SIM_IDENTITY_PRINCIPAL_ID, MHSM_CRYPTO_SERVICE_ENCRYPTION_USER, '/keys'));
 }

@@ -8,7 +8,8 @@ import type { SimContext, SimProvider, SimRequest } from '../provider';
 import { requireAction } from '../rbac';
 import * as ids from '../seed-ids';
 import type { SimResource, SimState } from '../state';
-import { checkCmkKey, findVaultByName, isCmkKeyProblem, KEY_VERSION_TYPE, type CmkKeyReason } from './keyvault';
+import { federatedServicePrincipal } from '../directory';
+import { checkCmkKey, findVaultByName, isCmkKeyProblem, KEY_VERSION_TYPE, MHSM_KEY_VERSION_TYPE, type CmkKeyReason } from './keyvault';
 import { findIdentity, resolveUserAssignedIdentities, type UserAssignedIdentityMap } from './managed-identity';
 
 export const STORAGE_TYPE = 'Microsoft.Storage/storageAccounts';
@@ -29,9 +30,10 @@ export const STORAGE_ERROR_CODES = {
   MultipleUserAssignedIdentitiesNotSupported: 'MultipleUserAssignedIdentitiesNotSupported',
   InvalidEncryptionKeySource: 'InvalidEncryptionKeySource',
   InvalidKeyVaultProperties: 'InvalidKeyVaultProperties',
+  MissingKeyvaultProperties: 'MissingKeyvaultProperties',
   InvalidEncryptionIdentity: 'InvalidEncryptionIdentity',
   KeyVaultNotFound: 'KeyVaultNotFound',
-  KeyVaultSoftDeleteAndPurgeProtectionRequired: 'KeyVaultSoftDeleteAndPurgeProtectionRequired',
+  KeyVaultPolicyError: 'KeyVaultPolicyError',
   KeyVaultKeyNotFound: 'KeyVaultKeyNotFound',
   KeyVaultKeyVersionNotFound: 'KeyVaultKeyVersionNotFound',
   KeyVaultKeyTypeNotSupported: 'KeyVaultKeyTypeNotSupported',
@@ -197,29 +199,32 @@ function encryptionOf(r: SimResource): Encryption {
   return (r.properties as { encryption: Encryption }).encryption;
 }
 
-/** `https://{vault}.vault.azure.net[:443][/]` → the vault name; undefined when not a Key Vault URI. */
-export function vaultNameOfUri(uri: string): string | undefined {
-  const m = /^https:\/\/([a-zA-Z0-9-]{3,24})\.vault\.azure\.net(?::443)?\/?$/.exec(uri.trim());
-  return m?.[1];
+/**
+ * `https://{vault}.vault.azure.net[:443][/]` or `https://{hsm}.managedhsm.azure.net[:443][/]` (Storage
+ * accepts managed HSM keys in keyvaulturi) → the name and which kind; undefined otherwise.
+ */
+export function keyStoreOfUri(uri: string): { name: string; hsm: boolean } | undefined {
+  const m = /^https:\/\/([a-zA-Z0-9-]{3,24})\.(vault|managedhsm)\.azure\.net(?::443)?\/?$/i.exec(uri.trim());
+  return m ? { name: m[1]!, hsm: m[2]!.toLowerCase() === 'managedhsm' } : undefined;
 }
 
 /** The key URL the account's CMK names: versionless when keyversion is '' (auto-rotation). */
 export function storageKeyUrl(kvp: KeyVaultProperties): string | undefined {
-  const vault = vaultNameOfUri(kvp.keyvaulturi);
-  if (!vault) return undefined;
-  return `https://${vault}.vault.azure.net/keys/${kvp.keyname}${kvp.keyversion ? `/${kvp.keyversion}` : ''}`;
+  const store = keyStoreOfUri(kvp.keyvaulturi);
+  if (!store) return undefined;
+  return `https://${store.name}.${store.hsm ? 'managedhsm' : 'vault'}.azure.net/keys/${kvp.keyname}${kvp.keyversion ? `/${kvp.keyversion}` : ''}`;
 }
 
 /** The key version in use: the pinned one, or the key's current version (auto-rotation). */
 function currentKeyVersion(state: SimState, kvp: KeyVaultProperties): SimResource | undefined {
-  const vaultName = vaultNameOfUri(kvp.keyvaulturi);
-  const vault = vaultName ? findVaultByName(state, vaultName) : undefined;
+  const store = keyStoreOfUri(kvp.keyvaulturi);
+  const vault = store ? findVaultByName(state, store.name, store.hsm) : undefined;
   if (!vault) return undefined;
   const key = state.get(`${vault.id}/keys/${kvp.keyname}`);
   if (!key) return undefined;
   const version = kvp.keyversion || String((key.properties as { keyUriWithVersion?: string }).keyUriWithVersion ?? '').split('/').pop();
   const found = version ? state.get(`${key.id}/versions/${version}`) : undefined;
-  return found?.type === KEY_VERSION_TYPE ? found : undefined;
+  return found?.type === KEY_VERSION_TYPE || found?.type === MHSM_KEY_VERSION_TYPE ? found : undefined;
 }
 
 /** GET shape: keyvaultproperties gains currentVersionedKeyIdentifier (and the version's expiry) from the live key. */
@@ -390,34 +395,72 @@ function encryptionPrincipal(state: SimState, account: SimResource, enc: Encrypt
   return { id: account.id, name: account.name, type: 'system-assigned', properties: { principalId: identity.principalId, tenantId: identity.tenantId } };
 }
 
+/**
+ * Cross-tenant CMK (learn.microsoft.com/azure/storage/common/customer-managed-keys-configure-cross-tenant-existing-account):
+ * with encryption.identity.federatedIdentityClientId, Storage reaches the key as that multi-tenant
+ * application, through a federated identity credential trusting the encryption (user-assigned)
+ * identity, i.e. as the application's service principal in the vault's tenant.
+ */
+function federatedPrincipal(state: SimState, enc: Encryption, principal: SimResource, vault: SimResource): SimResource {
+  const clientId = enc.identity?.federatedIdentityClientId;
+  if (!clientId) return principal;
+  if (!enc.identity?.userAssignedIdentity) {
+    throw storageError(
+      'InvalidEncryptionIdentity',
+      'encryption.identity.federatedIdentityClientId needs encryption.identity.userAssignedIdentity: the user-assigned identity its federated identity credential trusts.',
+      `${ENC}.identity.federatedIdentityClientId`,
+    );
+  }
+  const vaultTenant = (vault.properties as { tenantId: string }).tenantId;
+  const identityPrincipal = (principal.properties as { principalId: string }).principalId;
+  const sp = federatedServicePrincipal(state, clientId, identityPrincipal, vaultTenant);
+  if (!sp) {
+    throw storageError(
+      'KeyVaultAuthenticationFailure',
+      `The operation failed because of authentication issue on the keyvault. For more information, see - https://aka.ms/storagekeyvaultaccesspolicy. Application '${clientId}' could not be used from identity '${principal.name}' in tenant '${vaultTenant}': it does not exist, has no federated identity credential trusting that identity, or has no service principal in the key vault's tenant.`,
+      `${ENC}.identity.federatedIdentityClientId`,
+      'KeyAccessDenied',
+    );
+  }
+  return { id: `/directory/applications/${clientId}`, name: `application ${clientId}`, type: 'application', properties: { principalId: sp, tenantId: vaultTenant } };
+}
+
 /** What Azure Storage checks before it accepts a key: vault soft delete + purge protection, then the key and the identity's access to it. */
 function validateKeyVaultEncryption(state: SimState, account: SimResource, enc: Encryption, identity: Identity | undefined, nowSeconds: number): void {
   const kvp = enc.keyvaultproperties;
-  if (!kvp || !kvp.keyname || !kvp.keyvaulturi) {
+  // Azure's answer when keyvaultproperties is absent (seen in hashicorp/terraform-provider-azurerm#658).
+  if (!kvp) throw storageError('MissingKeyvaultProperties', 'The encryption keyvault properties are missing from the request.', `${ENC}.keyvaultproperties`);
+  if (!kvp.keyname || !kvp.keyvaulturi) {
     throw storageError('InvalidKeyVaultProperties', "keySource 'Microsoft.Keyvault' needs keyvaultproperties with keyname and keyvaulturi.", `${ENC}.keyvaultproperties`);
   }
-  if (/^https:\/\/[a-zA-Z0-9-]+\.managedhsm\.azure\.net(?::443)?\/?$/.test(kvp.keyvaulturi)) {
-    throw storageError('KeyVaultNotFound', `The managed HSM '${kvp.keyvaulturi}' was not found (the simulator has no managed HSMs).`, `${ENC}.keyvaultproperties.keyvaulturi`, 'KeyVaultNotFound');
-  }
-  const vaultName = vaultNameOfUri(kvp.keyvaulturi);
-  if (!vaultName) {
-    throw storageError('InvalidKeyVaultProperties', `The keyvaulturi '${kvp.keyvaulturi}' is not of the form https://{vault}.vault.azure.net.`, `${ENC}.keyvaultproperties.keyvaulturi`, 'InvalidKeyUrl');
+  const store = keyStoreOfUri(kvp.keyvaulturi);
+  if (!store) {
+    throw storageError(
+      'InvalidKeyVaultProperties',
+      `The keyvaulturi '${kvp.keyvaulturi}' is not of the form https://{vault}.vault.azure.net (or https://{hsm}.managedhsm.azure.net).`,
+      `${ENC}.keyvaultproperties.keyvaulturi`,
+      'InvalidKeyUrl',
+    );
   }
   if (kvp.keyversion !== '' && !/^[0-9a-fA-F]{32}$/.test(kvp.keyversion)) {
     throw storageError('InvalidKeyVaultProperties', `The keyversion '${kvp.keyversion}' is not a key version (32 hex characters), nor '' for automatic key rotation.`, `${ENC}.keyvaultproperties.keyversion`, 'InvalidKeyUrl');
   }
   const principal = encryptionPrincipal(state, account, enc, identity);
-  const vault = findVaultByName(state, vaultName);
-  if (!vault) throw storageError('KeyVaultNotFound', `The key vault '${vaultName}.vault.azure.net' was not found.`, `${ENC}.keyvaultproperties.keyvaulturi`, 'KeyVaultNotFound');
+  const vault = findVaultByName(state, store.name, store.hsm);
+  if (!vault) {
+    const host = `${store.name}.${store.hsm ? 'managedhsm' : 'vault'}.azure.net`;
+    throw storageError('KeyVaultNotFound', `The ${store.hsm ? 'managed HSM' : 'key vault'} '${host}' was not found.`, `${ENC}.keyvaultproperties.keyvaulturi`, 'KeyVaultNotFound');
+  }
   const vp = vault.properties as { enableSoftDelete?: boolean; enablePurgeProtection?: boolean };
   if (vp.enableSoftDelete === false || vp.enablePurgeProtection !== true) {
+    // Azure's code and text (Azure/azure-cli#12346, #17914); the simulator appends which setting is missing.
     throw storageError(
-      'KeyVaultSoftDeleteAndPurgeProtectionRequired',
-      `The key vault '${vault.name}' must have soft delete and purge protection enabled to be used for storage account encryption (enableSoftDelete: ${vp.enableSoftDelete !== false}, enablePurgeProtection: ${vp.enablePurgeProtection === true}).`,
+      'KeyVaultPolicyError',
+      `Keyvault policy recoverable is not set. The key vault '${vault.name}' must have soft delete and purge protection enabled to be used for storage account encryption (enableSoftDelete: ${vp.enableSoftDelete !== false}, enablePurgeProtection: ${vp.enablePurgeProtection === true}).`,
       `${ENC}.keyvaultproperties.keyvaulturi`,
     );
   }
-  const resolved = checkCmkKey(state, storageKeyUrl(kvp)!, principal, nowSeconds);
+  const resolved = checkCmkKey(state, storageKeyUrl(kvp)!, federatedPrincipal(state, enc, principal, vault), nowSeconds);
   if (isCmkKeyProblem(resolved)) {
     const code = KEY_REASON_CODES[resolved.reason];
     const message =
