@@ -176,6 +176,18 @@ const permissionSchema = z.object({
 
 export type RoleDefinitionFact = z.infer<typeof roleDefinitionSchema>;
 
+const providerSchema = z.object({ namespace: z.string(), registrationState: z.string().optional() });
+export type ProviderFact = z.infer<typeof providerSchema>;
+
+/** The resource provider namespace and subscription of an ARM resource id (the last `/providers/{ns}` segment). */
+export function providerOf(resourceId: string): { subscriptionId: string; namespace: string } | null {
+  const segs = resourceId.split('/');
+  const at = segs.map((x) => x.toLowerCase()).lastIndexOf('providers');
+  const sub = /^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1];
+  const ns = at >= 0 ? segs[at + 1] : undefined;
+  return sub && ns ? { subscriptionId: sub, namespace: ns } : null;
+}
+
 export interface RoleGrant {
   assignment: RoleAssignmentFact;
   roleName: string;
@@ -212,6 +224,8 @@ export interface Facts {
   storageAccount: StorageFact | null;
   container: { id: string } | null;
   blobGrants: RoleGrant[];
+  /** The target's resource provider in the target's subscription (Providers_Get); null: ARM does not know the namespace there. */
+  provider: ProviderFact | null;
 }
 
 export type FactName = keyof Facts;
@@ -390,6 +404,11 @@ export class FactLoader {
         return this.permissions('botRightsAtIdentity', this.subject.identityId);
       case 'identity':
         return orNull('identity', this.read<unknown>(this.subject.identityId, API.managedIdentity).then((i) => identitySchema.parse(i)));
+      case 'provider': {
+        const p = providerOf(this.subject.resourceId);
+        if (!p) return null;
+        return orNull('provider', this.read<unknown>(`/subscriptions/${p.subscriptionId}/providers/${p.namespace}`, API.resources).then((r) => providerSchema.parse(r)));
+      }
       case 'roleGrants': {
         const [vault, identity, ref] = await Promise.all([this.get('vault'), this.get('identity'), this.get('keyRef')]);
         if (!vault || !identity || !ref || !vault.properties.enableRbacAuthorization) return [];

@@ -20,6 +20,7 @@ const CSEU = 'e147488a-f6f5-4113-8e2d-b22465e65bf6';
 
 const RG = `/subscriptions/${SUB}/resourceGroups/sample-group`;
 const SERVER = `${RG}/providers/Microsoft.FluidRelay/fluidRelayServers/fr1`;
+const FR_PROVIDER = `/subscriptions/${SUB}/providers/Microsoft.FluidRelay`;
 const CONTRIBUTOR = { actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/*/Delete'] };
 const MI_OPERATOR = { actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/*/read', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action'] };
 const READER = { actions: ['*/read'] };
@@ -57,7 +58,8 @@ function world(mod: (arm: FakeArm) => void = () => undefined): FakeArm {
     .on(`${KEY_PATH}/versions/${VERSION}`, key({ id: `${KEY_PATH}/versions/${VERSION}`, name: VERSION }))
     .on(IDENTITY_ID, identity())
     .on(`${RG}/providers/Microsoft.Authorization/permissions`, [CONTRIBUTOR])
-    .on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [CONTRIBUTOR, MI_OPERATOR]);
+    .on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [CONTRIBUTOR, MI_OPERATOR])
+    .on(FR_PROVIDER, { id: FR_PROVIDER, namespace: 'Microsoft.FluidRelay', registrationState: 'Registered', registrationPolicy: 'RegistrationRequired' });
   mod(arm);
   return arm;
 }
@@ -210,6 +212,16 @@ const cases: Case[] = [
   ],
   ['bot with read only fails before approval', 'bot.can-write', 'fail', /lacks Microsoft.FluidRelay\/fluidRelayServers\/write/, (a) => a.on(`${RG}/providers/Microsoft.Authorization/permissions`, [READER])],
   ['bot without assign on the identity fails', 'bot.can-write', 'fail', /lacks Microsoft.ManagedIdentity\/userAssignedIdentities\/assign\/action/, (a) => a.on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [READER])],
+  ['a registered resource provider passes', 'provider.registered', 'pass', /Microsoft.FluidRelay is registered in subscription/],
+  [
+    'an unregistered resource provider fails before approval, with the command that registers it',
+    'provider.registered',
+    'fail',
+    /Microsoft.FluidRelay is NotRegistered in subscription .*MissingSubscriptionRegistration/,
+    (a) => a.on(FR_PROVIDER, { id: FR_PROVIDER, namespace: 'Microsoft.FluidRelay', registrationState: 'NotRegistered' }),
+  ],
+  ['a namespace ARM does not know in the subscription fails', 'provider.registered', 'fail', /does not know the resource provider Microsoft.FluidRelay/, (a) => a.fail(FR_PROVIDER, 404, 'InvalidResourceNamespace')],
+  ['a provider still registering fails until it is done', 'provider.registered', 'fail', /still registering/, (a) => a.on(FR_PROVIDER, { namespace: 'Microsoft.FluidRelay', registrationState: 'Registering' })],
   ['new server name passes create-only', 'fluidrelay.create-only', 'pass', /does not exist yet/],
   ['existing server without CMK is refused', 'fluidrelay.create-only', 'fail', /already exists without CMK/, (a) => a.on(SERVER, serverWithKey())],
   ['review of a server with CMK passes', 'fluidrelay.create-only', 'pass', /has CMK/, (a) => a.on(SERVER, serverWithKey('https://sample-vault.vault.azure.net/keys/sample-key-name')), { mode: 'review' }],
@@ -247,6 +259,13 @@ describe('CMK prerequisite checks (Fluid Relay catalogue)', () => {
     if (status === 'fail') expect(r.remedy).toBeTruthy();
   });
 
+  it('provider.registered names the complete az command that registers the namespace in the target subscription', async () => {
+    const results = await run(world((a) => a.on(FR_PROVIDER, { namespace: 'Microsoft.FluidRelay', registrationState: 'NotRegistered' })));
+    const r = results.get('provider.registered')!;
+    expect(r.remedy).toContain(`az provider register --namespace Microsoft.FluidRelay --subscription ${SUB}`);
+    expect(r.evidence).toMatchObject({ namespace: 'Microsoft.FluidRelay', subscriptionId: SUB, registrationState: 'NotRegistered' });
+  });
+
   it('covers every check id of the catalogue with a passing and a non-passing row', () => {
     const INFO_ONLY = new Set(['vault.rotation-policy']); // severity info by design: needs distinct findings instead
     for (const c of FLUID_RELAY_CHECKS) {
@@ -282,8 +301,8 @@ describe('CMK prerequisite checks (Fluid Relay catalogue)', () => {
     await run(arm, subject({ keyUrl: `https://sample-vault.vault.azure.net/keys/sample-key-name/${VERSION}` }));
     const counts = arm.calls.reduce<Record<string, number>>((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {});
     expect(Object.values(counts).every((n) => n === 1)).toBe(true);
-    // lookup, vault, key, version, identity, role assignments, role definition, the server (404), bot rights ×2
-    expect(arm.calls).toHaveLength(10);
+    // lookup, vault, key, version, identity, role assignments, role definition, the server (404), bot rights ×2, the provider's registration
+    expect(arm.calls).toHaveLength(11);
   });
 
   it('runs independent reads concurrently (speed itself is measured in bench/checks)', async () => {

@@ -1,5 +1,5 @@
 import type { Check } from '../types';
-import { botCanWrite } from './bot.checks';
+import { botCanWrite, providerRegistered } from './bot.checks';
 import { fluidRelayCreateOnly, fluidRelayNoDisable, fluidRelayPreviousKeyAlive } from './fluid-relay.checks';
 import { identityAssignedToResource, identityExists, identityKeyPermissions, identitySameTenant, identityUserAssigned } from './identity.checks';
 import { keyEnabled, keyNotExpired, keyOps, keyType, keyUrlFormat, keyVaultFound, keyVersionPolicy } from './key.checks';
@@ -26,6 +26,7 @@ export const CMK_CHECKS: readonly Check[] = [
   identitySameTenant,
   placementSameRegion,
   botCanWrite,
+  providerRegistered,
 ] as readonly Check[];
 
 export const FLUID_RELAY_CHECKS: readonly Check[] = [...CMK_CHECKS, fluidRelayCreateOnly, fluidRelayNoDisable, fluidRelayPreviousKeyAlive] as readonly Check[];
