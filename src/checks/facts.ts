@@ -148,6 +148,8 @@ export const roleAssignmentSchema = z.object({
     principalId: z.string(),
     scope: z.string().optional(),
     condition: z.string().nullish(),
+    /** When the assignment was made (ISO 8601): new grants to a managed identity may not be effective yet. */
+    createdOn: z.string().nullish(),
   }),
 });
 export type RoleAssignmentFact = z.infer<typeof roleAssignmentSchema>;

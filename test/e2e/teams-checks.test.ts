@@ -185,7 +185,9 @@ describe('check command', () => {
       }),
     );
     await post(bot.app.url, message(bot.connector.url, BOB, `check ${requestId}`));
-    await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Waiting for 1 more approval/.test(cardText(a.activity)), 10000, 'card updated after recheck');
+    const updated = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Waiting for 1 more approval/.test(cardText(a.activity)), 10000, 'card updated after recheck');
+    // The grant is minutes old: approvers are told a managed identity may not see it for hours.
+    expect(cardText(updated.activity)).toMatch(/⚠️ \*\*identity.grant-age\*\* — Role "Key Vault Crypto Service Encryption User" at \S+kv-cmk-rbac was granted \d+ minutes? ago/);
     expect((await bot.store.getRequest(requestId!))?.state).toBe('pending_approval');
     const trail = await bot.store.auditTrail(requestId!);
     expect(trail.filter((r) => r.event === 'checked').map((r) => r.data.moment)).toEqual(['submission', 'recheck']);

@@ -64,6 +64,12 @@ function world(mod: (arm: FakeArm) => void = () => undefined): FakeArm {
   return arm;
 }
 
+/** A role assignment made `minutesAgo` before NOW (ARM's properties.createdOn). */
+function datedAssignment(scope: string, roleGuid: string, minutesAgo: number) {
+  const a = roleAssignment(scope, roleGuid);
+  return { ...a, name: `${a.name}-${minutesAgo}`, id: `${a.id}-${minutesAgo}`, properties: { ...a.properties, createdOn: new Date(NOW.getTime() - minutesAgo * 60_000).toISOString() } };
+}
+
 function rbacWorld(roleGuid: string, roleName: string, perms: Parameters<typeof roleDefinition>[2], scope = VAULT_ID) {
   return (arm: FakeArm) => {
     arm.on(VAULT_ID, vault({ properties: { enableRbacAuthorization: true, accessPolicies: [] } }));
@@ -167,6 +173,27 @@ const cases: Case[] = [
       a.on(RA_LIST, []);
     },
   ],
+  [
+    'a grant made months ago passes grant-age',
+    'identity.grant-age',
+    'pass',
+    /The newest grant \("Key Vault Crypto Service Encryption User"\) was made 7200 hours ago/,
+    (a) => {
+      rbacWorld(CSEU, 'Key Vault Crypto Service Encryption User', { dataActions: ['Microsoft.KeyVault/vaults/keys/*'] })(a);
+      a.on(RA_LIST, [datedAssignment(VAULT_ID, CSEU, 300 * 24 * 60)]);
+    },
+  ],
+  [
+    'a grant made 20 minutes ago warns with its age: managed identities can take hours to see it',
+    'identity.grant-age',
+    'warn',
+    /"Key Vault Crypto Service Encryption User" at .*sample-vault was granted 20 minutes ago; it can take several hours/,
+    (a) => {
+      rbacWorld(CSEU, 'Key Vault Crypto Service Encryption User', { dataActions: ['Microsoft.KeyVault/vaults/keys/*'] })(a);
+      a.on(RA_LIST, [datedAssignment(VAULT_ID, CSEU, 300 * 24 * 60), datedAssignment(VAULT_ID, CSEU, 20)]);
+    },
+  ],
+  ['an access-policy vault has no grant times to judge: said plainly', 'identity.grant-age', 'info', /access policies, which carry no creation time/],
   ['same region passes', 'placement.same-region', 'pass', /All in westus/],
   ['vault found passes', 'key.vault-found', 'pass', /Vault sample-vault \(westus\)/],
   ['vault missing fails', 'key.vault-found', 'fail', /was not found in subscription .* or any other subscription the bot can read/, (a) => a.on(LOOKUP, []).on('/subscriptions', [{ subscriptionId: SUB }, { subscriptionId: SUB2 }]).on(LOOKUP2, [])],

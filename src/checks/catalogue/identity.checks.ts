@@ -1,5 +1,5 @@
 // Identity and access checks (prerequisites.md "Identity and access").
-import { defineCheck, fail, hsmUnverifiable, pass } from '../types';
+import { defineCheck, fail, hsmUnverifiable, info, pass, warn } from '../types';
 import { grants, KEY_DATA_ACTIONS } from '../rbac';
 
 /** Microsoft.KeyVault/vaults/keys/wrap/action → wrap */
@@ -135,5 +135,50 @@ export const identitySameTenant = defineCheck({
           'Use an identity and a vault from the same tenant as the resource.',
           evidence,
         );
+  },
+});
+
+/**
+ * Managed identities cache their tokens: "it can take several hours for changes to a managed
+ * identity's permissions to take effect" (managed identities FAQ). Grants younger than this warn.
+ */
+export const GRANT_SETTLE_HOURS = 24;
+
+export const identityGrantAge = defineCheck({
+  id: 'identity.grant-age',
+  title: 'The identity’s grants are old enough to be in effect',
+  needs: ['roleGrants', 'blobGrants', 'vault'],
+  evaluate: ({ roleGrants, blobGrants, vault }, { now }) => {
+    const relevant = [
+      ...roleGrants.filter((g) => Object.values(KEY_DATA_ACTIONS).some((a) => grants(g.permissions, a, 'data'))),
+      ...blobGrants.filter((g) => grants(g.permissions, 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', 'data')),
+    ];
+    if (!relevant.length) {
+      return vault && !vault.properties.enableRbacAuthorization
+        ? info(`Vault ${vault.name} grants keys through access policies, which carry no creation time; if the policy was added just now, allow time before the service uses it.`, { model: 'accessPolicy' })
+        : info('No role assignment grants the identity access yet; see identity.key-permissions.', { grants: 0 });
+    }
+    const dated = relevant.map((g) => ({ g, at: g.assignment.properties.createdOn ? Date.parse(g.assignment.properties.createdOn) : NaN }));
+    const undated = dated.filter((d) => Number.isNaN(d.at));
+    const young = dated.filter((d) => !Number.isNaN(d.at) && now.getTime() - d.at < GRANT_SETTLE_HOURS * 3600_000).sort((a, b) => b.at - a.at);
+    const ageOf = (at: number) => {
+      const mins = Math.max(0, Math.round((now.getTime() - at) / 60_000));
+      return mins < 120 ? `${mins} minute${mins === 1 ? '' : 's'}` : `${Math.round(mins / 60)} hours`;
+    };
+    if (young.length) {
+      const newest = young[0]!;
+      const ready = new Date(newest.at + GRANT_SETTLE_HOURS * 3600_000).toISOString();
+      return warn(
+        `Role "${newest.g.roleName}" at ${newest.g.assignment.properties.scope ?? 'an inherited scope'} was granted ${ageOf(newest.at)} ago; it can take several hours for a managed identity's new permissions to take effect, so the service may not reach the key yet.`,
+        `Approve after ${ready}, or ask for \`check\` on the request then; the checks run again right before the write.`,
+        { roleAssignment: newest.g.assignment.id, createdOn: newest.g.assignment.properties.createdOn ?? null, ageMinutes: Math.round((now.getTime() - newest.at) / 60_000) },
+      );
+    }
+    if (undated.length === relevant.length) return info('The role assignments found carry no creation time, so their age is unknown.', { roleAssignment: undated.map((d) => d.g.assignment.id).join(', ') });
+    const newest = dated.filter((d) => !Number.isNaN(d.at)).sort((a, b) => b.at - a.at)[0]!;
+    return pass(`The newest grant ("${newest.g.roleName}") was made ${ageOf(newest.at)} ago, long enough to be in effect.`, {
+      roleAssignment: newest.g.assignment.id,
+      createdOn: newest.g.assignment.properties.createdOn ?? null,
+    });
   },
 });

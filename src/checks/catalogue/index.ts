@@ -1,7 +1,7 @@
 import type { Check } from '../types';
 import { botCanWrite, providerRegistered } from './bot.checks';
 import { fluidRelayCreateOnly, fluidRelayNoDisable, fluidRelayPreviousKeyAlive } from './fluid-relay.checks';
-import { identityAssignedToResource, identityExists, identityKeyPermissions, identitySameTenant, identityUserAssigned } from './identity.checks';
+import { identityAssignedToResource, identityExists, identityGrantAge, identityKeyPermissions, identitySameTenant, identityUserAssigned } from './identity.checks';
 import { keyEnabled, keyNotExpired, keyOps, keyType, keyUrlFormat, keyVaultFound, keyVersionPolicy } from './key.checks';
 import { placementSameRegion } from './placement.checks';
 import { vaultFirewall, vaultPurgeProtection, vaultRotationPolicy, vaultSoftDelete } from './vault.checks';
@@ -23,6 +23,7 @@ export const CMK_CHECKS: readonly Check[] = [
   identityUserAssigned,
   identityAssignedToResource,
   identityKeyPermissions,
+  identityGrantAge,
   identitySameTenant,
   placementSameRegion,
   botCanWrite,
