@@ -46,6 +46,8 @@ export interface CmkSubject {
   /** The write's api-version and whether its payload carries customer data storage (chaos.api-version). */
   writeApiVersion?: string;
   payloadHasCustomerDataStorage?: boolean;
+  /** Chaos: where the experiment's selectors reach — List targets (as the resources they act on) and Query selectors' subscriptions. Undefined: unknown. */
+  reach?: Array<{ role: string; id: string }>;
 }
 
 export const STORAGE_API = '2025-01-01';
