@@ -2,7 +2,7 @@
 // and a fact waits only for the facts it needs, so a run costs the depth of this graph in round
 // trips: subject → {vault lookup, identity} → {vault, key, key version} → role assignments → role definitions.
 import { z } from 'zod';
-import { type ArmGateway, type ArmResource, isArmError } from '../azure/port';
+import { type ArmGateway, type ArmResource, type GroupMembership, isArmError } from '../azure/port';
 import { parseKeyUrl, type KeyRef } from './key-url';
 import type { RolePermission } from './rbac';
 
@@ -228,6 +228,11 @@ export interface Facts {
   storageAccount: StorageFact | null;
   container: { id: string } | null;
   blobGrants: RoleGrant[];
+  /**
+   * Groups the identity belongs to (Microsoft Graph, transitive), read only when an access-policy
+   * vault has policies for other principals; [] when there is nothing to resolve.
+   */
+  identityGroups: GroupMembership;
   /** The target's resource provider in the target's subscription (Providers_Get); null: ARM does not know the namespace there. */
   provider: ProviderFact | null;
 }
@@ -408,6 +413,15 @@ export class FactLoader {
         return this.permissions('botRightsAtIdentity', this.subject.identityId);
       case 'identity':
         return orNull('identity', this.read<unknown>(this.subject.identityId, API.managedIdentity).then((i) => identitySchema.parse(i)));
+      case 'identityGroups': {
+        const [vault, identity] = await Promise.all([this.get('vault'), this.get('identity')]);
+        if (!vault || !identity || vault.properties.enableRbacAuthorization) return [];
+        const principal = identity.properties.principalId.toLowerCase();
+        const others = (vault.properties.accessPolicies ?? []).filter((p) => p.objectId.toLowerCase() !== principal && !p.applicationId);
+        if (!others.length) return [];
+        if (!this.arm.memberOf) return 'unavailable';
+        return (await orNull('identityGroups', this.arm.memberOf(identity.properties.principalId))) ?? [];
+      }
       case 'provider': {
         const p = providerOf(this.subject.resourceId);
         if (!p) return null;

@@ -6,6 +6,7 @@ import type { Check } from '../../src/checks/types';
 import type { CmkSubject } from '../../src/checks/facts';
 import { runChecks } from '../../src/checks/runner';
 import type { CheckResult } from '../../src/domain/types';
+import { ArmError } from '../../src/azure/port';
 import { FakeArm, IDENTITY_ID, NOW, PRINCIPAL, SUB, VAULT_ID, VERSION, identity, key, roleAssignment, roleDefinition, vault } from '../fixtures/arm-factories';
 
 const KEY_PATH = `${VAULT_ID}/keys/sample-key-name`;
@@ -63,6 +64,9 @@ function world(mod: (arm: FakeArm) => void = () => undefined): FakeArm {
   mod(arm);
   return arm;
 }
+
+/** A vault access policy naming GROUP (an Entra group's object id). */
+const groupPolicy = (keys = ['get', 'wrapKey', 'unwrapKey']) => ({ tenantId: 'x', objectId: GROUP, permissions: { keys } });
 
 /** A role assignment made `minutesAgo` before NOW (ARM's properties.createdOn). */
 function datedAssignment(scope: string, roleGuid: string, minutesAgo: number) {
@@ -140,6 +144,41 @@ const cases: Case[] = [
     'fail',
     /lacks key permission\(s\) unwrapKey/,
     (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [{ tenantId: 'x', objectId: PRINCIPAL, permissions: { keys: ['get', 'wrapKey'] } }] } })),
+  ],
+  [
+    'an access policy for a group the identity belongs to passes (Graph membership)',
+    'identity.key-permissions',
+    'pass',
+    /access policy for group 99999999-aaaa-4bbb-8ccc-dddddddddddd, which identityName belongs to/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })).groups(['12345678-0000-4000-8000-000000000000', GROUP]),
+  ],
+  [
+    'an access policy for a group, the bot not allowed to read memberships: warns naming the group',
+    'identity.key-permissions',
+    'warn',
+    /grants get, wrapKey and unwrapKey to 99999999-aaaa-4bbb-8ccc-dddddddddddd but not to identityName itself.*GroupMember.Read.All/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })).groups('forbidden'),
+  ],
+  [
+    'an access policy for a group, no Graph at all: warns naming the group',
+    'identity.key-permissions',
+    'warn',
+    /grants get, wrapKey and unwrapKey to 99999999-aaaa-4bbb-8ccc-dddddddddddd .*no Microsoft Graph endpoint/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })),
+  ],
+  [
+    'an access policy for a group the identity is not in fails',
+    'identity.key-permissions',
+    'fail',
+    /has no access policy for identity identityName .* or any group it belongs to/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })).groups([]),
+  ],
+  [
+    'own policy with get and wrapKey plus a group policy with unwrapKey add up',
+    'identity.key-permissions',
+    'pass',
+    /principal 25cc773c.* and group 9999/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [{ tenantId: 'x', objectId: PRINCIPAL, permissions: { keys: ['get', 'wrapKey'] } }, groupPolicy(['unwrapKey'])] } })).groups([GROUP]),
   ],
   ['no access policy fails', 'identity.key-permissions', 'fail', /has no access policy for identity identityName/, (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [] } }))],
   [
@@ -284,6 +323,20 @@ describe('CMK prerequisite checks (Fluid Relay catalogue)', () => {
     expect(r).toBeDefined();
     expect({ status: r.status, finding: r.finding }).toEqual({ status, finding: expect.stringMatching(finding) });
     if (status === 'fail') expect(r.remedy).toBeTruthy();
+  });
+
+  it('asks Microsoft Graph about memberships only when an access policy names someone other than the identity', async () => {
+    const own = world().groups([GROUP]);
+    await run(own);
+    expect(own.calls.filter((c) => c.startsWith('GRAPH'))).toEqual([]);
+    const group = world((a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } }))).groups([GROUP]);
+    await run(group);
+    expect(group.calls.filter((c) => c.startsWith('GRAPH'))).toEqual([`GRAPH memberOf ${PRINCIPAL}`]);
+  });
+
+  it('a failing Graph read is an error with its code, never a silent failure of the identity', async () => {
+    const results = await run(world((a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })).groups(new ArmError('ServiceUnavailable', 'Graph is down', 503, 'corr-g'))));
+    expect(results.get('identity.key-permissions')).toMatchObject({ status: 'error', evidence: { armCode: 'ServiceUnavailable', correlationId: 'corr-g' } });
   });
 
   it('provider.registered names the complete az command that registers the namespace in the target subscription', async () => {

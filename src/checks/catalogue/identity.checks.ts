@@ -37,8 +37,8 @@ export const identityExists = defineCheck({
 export const identityKeyPermissions = defineCheck({
   id: 'identity.key-permissions',
   title: 'Identity can get, wrap and unwrap with the key',
-  needs: ['identity', 'vault', 'keyRef', 'roleGrants'],
-  evaluate: ({ identity, vault, keyRef, roleGrants }) => {
+  needs: ['identity', 'vault', 'keyRef', 'roleGrants', 'identityGroups'],
+  evaluate: ({ identity, vault, keyRef, roleGrants, identityGroups }) => {
     const hsm = hsmUnverifiable(keyRef, 'the identity’s access to the key');
     if (hsm) return hsm;
     if (!identity) return fail('Cannot check access: the identity was not found.', 'Fix identity.exists first.');
@@ -63,21 +63,42 @@ export const identityKeyPermissions = defineCheck({
         { model: 'rbac', principalId, rolesFound: roleGrants.map((g) => g.roleName).join(', ') || 'none' },
       );
     }
-    const policies = (vault.properties.accessPolicies ?? []).filter(
-      (p) => p.objectId.toLowerCase() === principalId.toLowerCase() && !p.applicationId,
-    );
-    const perms = new Set(policies.flatMap((p) => (p.permissions.keys ?? []).map((k) => k.toLowerCase())));
-    const missing = REQUIRED_POLICY_PERMS.filter((p) => !perms.has(p.toLowerCase()) && !perms.has('all'));
+    // Access policies name object ids: the identity's own, or a group it belongs to (resolved through Microsoft Graph).
+    const all = (vault.properties.accessPolicies ?? []).filter((p) => !p.applicationId);
+    const groups = Array.isArray(identityGroups) ? new Set(identityGroups.map((g) => g.toLowerCase())) : new Set<string>();
+    const own = all.filter((p) => p.objectId.toLowerCase() === principalId.toLowerCase());
+    const viaGroup = all.filter((p) => groups.has(p.objectId.toLowerCase()));
+    const permsOf = (ps: typeof all) => new Set(ps.flatMap((p) => (p.permissions.keys ?? []).map((k) => k.toLowerCase())));
+    const missingFrom = (perms: Set<string>) => REQUIRED_POLICY_PERMS.filter((p) => !perms.has(p.toLowerCase()) && !perms.has('all'));
+    const policies = [...own, ...viaGroup];
+    const perms = permsOf(policies);
+    const missing = missingFrom(perms);
     if (policies.length && missing.length === 0) {
-      return pass(`Granted by the vault access policy for principal ${principalId} (keys: ${[...perms].join(', ')}).`, {
-        model: 'accessPolicy',
-        principalId,
-      });
+      const groupIds = viaGroup.map((p) => p.objectId);
+      return pass(
+        own.length && !groupIds.length
+          ? `Granted by the vault access policy for principal ${principalId} (keys: ${[...perms].join(', ')}).`
+          : `Granted by the vault access policy for ${own.length ? `principal ${principalId} and ` : ''}group ${groupIds.join(', ')}, which ${identity.name} belongs to (Microsoft Graph, transitive membership; keys: ${[...perms].join(', ')}).`,
+        { model: 'accessPolicy', principalId, ...(groupIds.length ? { viaGroups: groupIds.join(', ') } : {}) },
+      );
+    }
+    // Policies for other object ids that would complete the rights: when membership cannot be read, say which, never fail silently.
+    if (!Array.isArray(identityGroups)) {
+      const candidates = all.filter((p) => p.objectId.toLowerCase() !== principalId.toLowerCase() && missingFrom(new Set([...perms, ...permsOf([p])])).length === 0);
+      if (candidates.length) {
+        const ids = candidates.map((p) => p.objectId);
+        const why = identityGroups === 'forbidden' ? 'the bot may not read group memberships in Microsoft Graph (it needs GroupMember.Read.All)' : 'no Microsoft Graph endpoint is configured for the bot';
+        return warn(
+          `Vault ${vault.name} grants get, wrapKey and unwrapKey to ${ids.join(', ')} but not to ${identity.name} itself; if that is a group ${identity.name} belongs to, access works — but ${why}, so this could not be confirmed.`,
+          `Confirm the membership: az ad group member check --group ${ids[0]} --member-id ${principalId}; or grant the identity directly: az keyvault set-policy --name ${vault.name} --object-id ${principalId} --key-permissions get wrapKey unwrapKey`,
+          { model: 'accessPolicy', principalId, candidateGroups: ids.join(', '), membership: identityGroups },
+        );
+      }
     }
     return fail(
       policies.length
         ? `The access policy for ${identity.name} lacks key permission(s) ${missing.join(', ')}.`
-        : `Vault ${vault.name} has no access policy for identity ${identity.name} (principal ${principalId}).`,
+        : `Vault ${vault.name} has no access policy for identity ${identity.name} (principal ${principalId})${Array.isArray(identityGroups) && all.some((p) => p.objectId.toLowerCase() !== principalId.toLowerCase()) ? ' or any group it belongs to' : ''}.`,
       `Grant them: az keyvault set-policy --name ${vault.name} --object-id ${principalId} --key-permissions get wrapKey unwrapKey`,
       { model: 'accessPolicy', principalId, keyPermissions: [...perms].join(', ') || 'none' },
     );
