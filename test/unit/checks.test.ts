@@ -6,7 +6,10 @@ import type { Check } from '../../src/checks/types';
 import type { CmkSubject } from '../../src/checks/facts';
 import { runChecks } from '../../src/checks/runner';
 import type { CheckResult } from '../../src/domain/types';
-import { ArmError } from '../../src/azure/port';
+import { readFileSync, existsSync } from 'node:fs';
+import { ArmError, type ArmResource } from '../../src/azure/port';
+import { TARGETS } from '../../src/targets';
+import { parseForm, type Target } from '../../src/targets/types';
 import { FakeArm, IDENTITY_ID, NOW, PRINCIPAL, SUB, VAULT_ID, VERSION, identity, key, roleAssignment, roleDefinition, vault } from '../fixtures/arm-factories';
 
 const KEY_PATH = `${VAULT_ID}/keys/sample-key-name`;
@@ -511,5 +514,92 @@ describe('Chaos Studio checks', () => {
       expect({ id: c.id, passing: rows.some((x) => x === 'pass' || x === 'info') }).toEqual({ id: c.id, passing: true });
       expect({ id: c.id, nonPassing: rows.some((s) => s !== 'pass') }).toEqual({ id: c.id, nonPassing: true });
     }
+  });
+});
+
+// ---- Storage account CMK (catalogue "Storage account CMK") and the verifications after a write ----
+const storageTarget = TARGETS['storage-cmk']!;
+const storageForm = { storageAccountId: STORAGE_ID, identityId: IDENTITY_ID, keyUrl: 'https://sample-vault.vault.azure.net/keys/sample-key-name', keyVersion: 'latest' };
+
+function paramsOf(target: Target, form: Record<string, string>): Record<string, unknown> {
+  const r = parseForm(target, form);
+  if (!r.ok) throw new Error(`${target.type}: sample form does not parse: ${JSON.stringify(r.errors)}`);
+  return r.params;
+}
+
+const storageCases: Case[] = [
+  ['an account that already carries the identity passes', 'storage.identity', 'pass', /already carries the identity/],
+  ['an account with another user-assigned identity fails: the PATCH would replace it', 'storage.identity', 'fail', /already has user-assigned identity otherIdentity/, (a) => a.on(STORAGE_ID, { ...storageAccount({}, OTHER_IDENTITY), identity: { type: 'UserAssigned', userAssignedIdentities: { [OTHER_IDENTITY]: {} } } })],
+  ['the encryption identity with an access policy passes', 'storage.key-access', 'pass', /access policy for principal/],
+  ['the encryption identity without key access fails', 'storage.key-access', 'fail', /has no access policy for identity identityName/, (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [] } }))],
+];
+
+describe('Storage account CMK checks', () => {
+  it.each(storageCases.map(([name, id, status, finding, setup]) => ({ name, id, status, finding, setup })))('$name → $id $status', async ({ id, status, finding, setup }) => {
+    const s = storageTarget.subject(paramsOf(storageTarget, storageForm));
+    const results = await runChecks(chaosWorld(setup), s, storageTarget.checks, { now: NOW, expiryWarningDays: 30 });
+    const r = results.find((x) => x.id === id)!;
+    expect(r).toBeDefined();
+    expect({ status: r.status, finding: r.finding }).toEqual({ status, finding: expect.stringMatching(finding) });
+    if (status === 'fail') expect(r.remedy).toBeTruthy();
+  });
+});
+
+/** A verification row: the target's plan from a sample form, and what ARM shows after the write. */
+type VerifyCase = [name: string, id: string, status: CheckResult['status'], finding: RegExp, type: string, form: Record<string, string>, actual: (planned: ArmResource) => ArmResource];
+const frForm = { subscriptionId: SUB, resourceGroup: 'sample-group', name: 'fr1', location: 'westus', identityId: IDENTITY_ID, keyUrl: 'https://sample-vault.vault.azure.net/keys/sample-key-name', keyVersion: VERSION };
+const chaosForm = { subscriptionId: SUB, resourceGroup: 'sample-group', name: 'exp1', location: 'westus', identityId: IDENTITY_ID, storageAccountId: STORAGE_ID, blobContainerName: 'chaosdata', template: 'vm-shutdown', targetResourceId: VM1 };
+const succeeded = (r: ArmResource): ArmResource => ({ ...r, properties: { ...(r.properties ?? {}), provisioningState: 'Succeeded' } });
+const verifyCases: VerifyCase[] = [
+  ['a server showing the approved key passes', 'fluidrelay.verify', 'pass', /GET shows the approved key and identity/, 'fluid-relay', frForm, succeeded],
+  ['a server without the key after the write fails', 'fluidrelay.verify', 'fail', /encryption.customerManagedKeyEncryption is empty/, 'fluid-relay', frForm, (r) => succeeded({ ...r, properties: {} })],
+  ['an experiment showing the approved customer data storage passes', 'chaos.verify', 'pass', /shows the approved storage account and container/, 'chaos-experiment', chaosForm, succeeded],
+  ['an experiment without customer data storage fails', 'chaos.verify', 'fail', /customerDataStorage is empty/, 'chaos-experiment', chaosForm, (r) => succeeded({ ...r, properties: { steps: [], selectors: [] } })],
+  ['an account showing the approved key passes', 'storage.verify', 'pass', /keySource Microsoft.Keyvault with the approved key/, 'storage-cmk', storageForm, (r) => r],
+  ['an account still on Microsoft-managed keys fails', 'storage.verify', 'fail', /keySource is Microsoft.Storage/, 'storage-cmk', storageForm, (r) => ({ ...r, properties: { encryption: { keySource: 'Microsoft.Storage' } } })],
+];
+
+describe('verification after the write', () => {
+  it.each(verifyCases.map(([name, id, status, finding, type, form, actual]) => ({ name, id, status, finding, type, form, actual })))('$name → $id $status', ({ id, status, finding, type, form, actual }) => {
+    const target = TARGETS[type]!;
+    const plan = target.plan(paramsOf(target, form));
+    const r = target.verify(plan, actual({ id: plan.resourceId, ...(structuredClone(plan.body) as object) } as ArmResource));
+    expect({ id: r.id, status: r.status, finding: r.finding }).toEqual({ id, status, finding: expect.stringMatching(finding) });
+    if (status === 'fail') expect(r.remedy).toBeTruthy();
+  });
+});
+
+// ---- The catalogue itself: every id of prerequisites.md has a passing and a non-passing row ----
+const CATALOGUE_COPY = 'test/fixtures/prerequisites.md';
+const SHARED_CATALOGUE = '../shared/design/prerequisites.md';
+const catalogueText = readFileSync(CATALOGUE_COPY, 'utf8');
+/** The ids in the first column of the catalogue's tables: `| key.url-format | …`. */
+const catalogueIds = [...catalogueText.matchAll(/^\| ([a-z]+\.[a-z-]+) \|/gm)].map((m) => m[1]!);
+
+describe('the catalogue (prerequisites.md)', () => {
+  it('the fixture copy is the shared catalogue, when the shared folder is beside the clone', () => {
+    if (!existsSync(SHARED_CATALOGUE)) return; // CI without ../shared: the copy is all there is
+    expect(catalogueText.replace(/^<!--[\s\S]*?-->\n/, '')).toBe(readFileSync(SHARED_CATALOGUE, 'utf8'));
+  });
+
+  it('lists the ids the checks use (sanity of the parse)', () => {
+    expect(catalogueIds.length).toBeGreaterThanOrEqual(37);
+    expect(catalogueIds).toEqual(expect.arrayContaining(['key.url-format', 'provider.registered', 'identity.grant-age', 'chaos.blast-radius', 'storage.verify']));
+  });
+
+  it('every catalogue id has a passing and a non-passing row in these tables', () => {
+    const INFO_ONLY = new Set(['vault.rotation-policy']); // information by design: distinct findings instead of a failing row
+    const rows = [...cases, ...chaosCases, ...storageCases].map((r) => ({ id: r[1], status: r[2], finding: String(r[3]) })).concat(verifyCases.map((r) => ({ id: r[1], status: r[2], finding: String(r[3]) })));
+    const missing: string[] = [];
+    for (const id of catalogueIds) {
+      const mine = rows.filter((r) => r.id === id);
+      if (INFO_ONLY.has(id)) {
+        if (new Set(mine.map((r) => r.finding)).size < 3) missing.push(`${id}: fewer than 3 distinct findings`);
+        continue;
+      }
+      if (!mine.some((r) => r.status === 'pass' || r.status === 'info')) missing.push(`${id}: no passing row`);
+      if (!mine.some((r) => r.status === 'fail' || r.status === 'warn' || r.status === 'error')) missing.push(`${id}: no non-passing row`);
+    }
+    expect(missing).toEqual([]);
   });
 });
