@@ -78,6 +78,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
           { endpoint: external.endpoint, ca: external.caFile ? readFileSync(external.caFile, 'utf8') : undefined, credential: staticTokenCredential(), ...tuning }
         : {
             endpoint: config.azure.mode === 'azure' ? config.azure.endpoint : '',
+            graphEndpoint: config.azure.mode === 'azure' ? config.azure.graphEndpoint : undefined,
             ca: config.azure.mode === 'azure' && config.azure.caFile ? readFileSync(config.azure.caFile, 'utf8') : undefined,
             credential: defaultAzureCredential(),
             ...tuning,

@@ -44,6 +44,8 @@ export const envSchema = z.object({
     message: 'must be an https:// URL (the Azure SDK refuses plain http)',
   }),
   ARM_CA_FILE: optionalString,
+  /** Microsoft Graph, for group memberships behind vault access policies (azure mode; default https://graph.microsoft.com). */
+  GRAPH_ENDPOINT: optionalString.refine((v) => v === undefined || /^https:\/\//.test(v), { message: 'must be an https:// URL' }),
   AZURE_CLIENT_ID: optionalString,
   AZURE_TENANT_ID: optionalString,
   AZURE_FEDERATED_TOKEN_FILE: optionalString,
@@ -85,7 +87,7 @@ export interface Config {
   dataDir: string;
   azure:
     | { mode: 'simulator'; simulatorPort: number; /** A simulator running elsewhere (npm run simulator), not embedded. */ external?: { endpoint: string; caFile?: string } }
-    | { mode: 'azure'; endpoint: string; caFile?: string };
+    | { mode: 'azure'; endpoint: string; caFile?: string; graphEndpoint?: string };
   slack?: { signingSecret: string; botToken: string; apiUrl: string };
   teamsEnabled: boolean;
   policyFile: string;
@@ -145,7 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     azure:
       mode === 'simulator'
         ? { mode: 'simulator', simulatorPort: e.SIMULATOR_PORT, external: e.ARM_ENDPOINT ? { endpoint: e.ARM_ENDPOINT, caFile: e.ARM_CA_FILE } : undefined }
-        : { mode: 'azure', endpoint: e.ARM_ENDPOINT ?? 'https://management.azure.com', caFile: e.ARM_CA_FILE },
+        : { mode: 'azure', endpoint: e.ARM_ENDPOINT ?? 'https://management.azure.com', caFile: e.ARM_CA_FILE, graphEndpoint: e.GRAPH_ENDPOINT ?? 'https://graph.microsoft.com' },
     slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL } : undefined,
     teamsEnabled: e.TEAMS_ENABLED === 'true',
     policyFile: e.POLICY_FILE,

@@ -82,11 +82,20 @@ export interface ArmGateway {
   patch<T = ArmResource>(path: string, apiVersion: string, body: unknown, opts?: WriteOptions): Promise<ArmWriteResult<T>>;
   /** Resume following an operation started earlier (e.g. before a restart), then read the result. */
   resume<T = ArmResource>(op: StartedOperation, path: string, apiVersion: string, opts?: WriteOptions): Promise<ArmWriteResult<T>>;
+  /**
+   * Microsoft Graph: the ids of every group the principal (a managed identity's service principal)
+   * belongs to, directly or transitively. 'forbidden': the bot lacks the Graph permission to read
+   * memberships; 'unavailable': no Graph endpoint is configured (the simulator serves none). Optional:
+   * a gateway without it cannot resolve groups, and callers treat that as 'unavailable'.
+   */
+  memberOf?(principalId: string): Promise<GroupMembership>;
   /** Every call made, for metrics. */
   onCall(listener: (call: ArmCallRecord) => void): () => void;
   /** A view of this gateway whose calls are also reported to `listener` — one request's audit trail. */
   scoped(listener: (call: ArmCallRecord) => void): ArmGateway;
 }
+
+export type GroupMembership = string[] | 'forbidden' | 'unavailable';
 
 /** An ARM failure carrying what a person needs to chase it: code, message, status, correlation id. */
 export class ArmError extends Error {

@@ -5,10 +5,10 @@
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/core-auth';
 import { createHttpPoller, type LongRunningOperation, type LroResponse } from '@azure/core-lro';
-import { createHttpHeaders, createPipelineRequest, type HttpHeaders, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
+import { bearerTokenAuthenticationPolicy, createEmptyPipeline, createDefaultHttpClient, createHttpHeaders, createPipelineRequest, type Pipeline, type HttpHeaders, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
-import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type FinalStateVia, type ArmWriteResult, type StartedOperation, type WriteOptions } from './port';
+import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type GroupMembership, type FinalStateVia, type ArmWriteResult, type StartedOperation, type WriteOptions } from './port';
 import { DEFAULT_RETRY, decideRetry, type RetryPolicy, ThrottlePacer } from './retry';
 
 export interface SdkGatewayOptions {
@@ -28,6 +28,8 @@ export interface SdkGatewayOptions {
   /** How long a long-running operation may take before we stop following it (default 1 hour). */
   maxOperationMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Microsoft Graph's endpoint (https://graph.microsoft.com); unset: group memberships are 'unavailable'. */
+  graphEndpoint?: string;
 }
 
 /** A credential for the local simulator, which accepts any bearer token. */
@@ -100,6 +102,37 @@ export class SdkArmGateway implements ArmGateway {
       retryOptions: { maxRetries: 0 },
       userAgentOptions: { userAgentPrefix: 'cmk-chatops' },
     });
+  }
+
+  private graph?: Pipeline;
+
+  /**
+   * Transitive group memberships from Microsoft Graph (GET /v1.0/servicePrincipals/{id}/transitiveMemberOf/
+   * microsoft.graph.group, following @odata.nextLink), with a Graph-scoped token. 403 → 'forbidden'.
+   */
+  async memberOf(principalId: string): Promise<GroupMembership> {
+    const base = this.opts.graphEndpoint?.replace(/\/+$/, '');
+    if (!base) return 'unavailable';
+    if (!/^[0-9a-f-]{36}$/i.test(principalId)) throw new ArmError('InvalidPrincipalId', `Not an object id: ${principalId}`, 400);
+    this.graph ??= (() => {
+      const p = createEmptyPipeline();
+      p.addPolicy(bearerTokenAuthenticationPolicy({ credential: this.opts.credential, scopes: `${base}/.default` }));
+      return p;
+    })();
+    const client = createDefaultHttpClient();
+    const groups: string[] = [];
+    let url: string | undefined = `${base}/v1.0/servicePrincipals/${principalId}/transitiveMemberOf/microsoft.graph.group?$select=id`;
+    for (let page = 0; url && page < 50; page++) {
+      const req = createPipelineRequest({ url, method: 'GET', timeout: this.opts.timeoutMs ?? 30_000, tlsSettings: this.opts.ca ? { ca: this.opts.ca } : undefined });
+      req.headers.set('accept', 'application/json');
+      const res = await this.graph.sendRequest(client, req);
+      if (res.status === 403) return 'forbidden';
+      const body = (res.bodyAsText ? JSON.parse(res.bodyAsText) : {}) as { value?: Array<{ id?: string }>; '@odata.nextLink'?: string; error?: { code?: string; message?: string } };
+      if (res.status >= 300) throw new ArmError(body.error?.code ?? 'GraphRequestFailed', body.error?.message ?? `Microsoft Graph answered ${res.status}`, res.status, res.headers.get('client-request-id') ?? undefined, res.headers.get('request-id') ?? undefined);
+      for (const g of body.value ?? []) if (g.id) groups.push(g.id);
+      url = body['@odata.nextLink'];
+    }
+    return groups;
   }
 
   scoped(listener: (call: ArmCallRecord) => void): ArmGateway {

@@ -2,7 +2,7 @@
 // and a fact waits only for the facts it needs, so a run costs the depth of this graph in round
 // trips: subject → {vault lookup, identity} → {vault, key, key version} → role assignments → role definitions.
 import { z } from 'zod';
-import { type ArmGateway, type ArmResource, isArmError } from '../azure/port';
+import { type ArmGateway, type ArmResource, type GroupMembership, isArmError } from '../azure/port';
 import { parseKeyUrl, type KeyRef } from './key-url';
 import type { RolePermission } from './rbac';
 
@@ -46,6 +46,8 @@ export interface CmkSubject {
   /** The write's api-version and whether its payload carries customer data storage (chaos.api-version). */
   writeApiVersion?: string;
   payloadHasCustomerDataStorage?: boolean;
+  /** Chaos: where the experiment's selectors reach — List targets (as the resources they act on) and Query selectors' subscriptions. Undefined: unknown. */
+  reach?: Array<{ role: string; id: string }>;
 }
 
 export const STORAGE_API = '2025-01-01';
@@ -148,6 +150,8 @@ export const roleAssignmentSchema = z.object({
     principalId: z.string(),
     scope: z.string().optional(),
     condition: z.string().nullish(),
+    /** When the assignment was made (ISO 8601): new grants to a managed identity may not be effective yet. */
+    createdOn: z.string().nullish(),
   }),
 });
 export type RoleAssignmentFact = z.infer<typeof roleAssignmentSchema>;
@@ -175,6 +179,18 @@ const permissionSchema = z.object({
 });
 
 export type RoleDefinitionFact = z.infer<typeof roleDefinitionSchema>;
+
+const providerSchema = z.object({ namespace: z.string(), registrationState: z.string().optional() });
+export type ProviderFact = z.infer<typeof providerSchema>;
+
+/** The resource provider namespace and subscription of an ARM resource id (the last `/providers/{ns}` segment). */
+export function providerOf(resourceId: string): { subscriptionId: string; namespace: string } | null {
+  const segs = resourceId.split('/');
+  const at = segs.map((x) => x.toLowerCase()).lastIndexOf('providers');
+  const sub = /^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1];
+  const ns = at >= 0 ? segs[at + 1] : undefined;
+  return sub && ns ? { subscriptionId: sub, namespace: ns } : null;
+}
 
 export interface RoleGrant {
   assignment: RoleAssignmentFact;
@@ -212,6 +228,13 @@ export interface Facts {
   storageAccount: StorageFact | null;
   container: { id: string } | null;
   blobGrants: RoleGrant[];
+  /**
+   * Groups the identity belongs to (Microsoft Graph, transitive), read only when an access-policy
+   * vault has policies for other principals; [] when there is nothing to resolve.
+   */
+  identityGroups: GroupMembership;
+  /** The target's resource provider in the target's subscription (Providers_Get); null: ARM does not know the namespace there. */
+  provider: ProviderFact | null;
 }
 
 export type FactName = keyof Facts;
@@ -390,6 +413,20 @@ export class FactLoader {
         return this.permissions('botRightsAtIdentity', this.subject.identityId);
       case 'identity':
         return orNull('identity', this.read<unknown>(this.subject.identityId, API.managedIdentity).then((i) => identitySchema.parse(i)));
+      case 'identityGroups': {
+        const [vault, identity] = await Promise.all([this.get('vault'), this.get('identity')]);
+        if (!vault || !identity || vault.properties.enableRbacAuthorization) return [];
+        const principal = identity.properties.principalId.toLowerCase();
+        const others = (vault.properties.accessPolicies ?? []).filter((p) => p.objectId.toLowerCase() !== principal && !p.applicationId);
+        if (!others.length) return [];
+        if (!this.arm.memberOf) return 'unavailable';
+        return (await orNull('identityGroups', this.arm.memberOf(identity.properties.principalId))) ?? [];
+      }
+      case 'provider': {
+        const p = providerOf(this.subject.resourceId);
+        if (!p) return null;
+        return orNull('provider', this.read<unknown>(`/subscriptions/${p.subscriptionId}/providers/${p.namespace}`, API.resources).then((r) => providerSchema.parse(r)));
+      }
       case 'roleGrants': {
         const [vault, identity, ref] = await Promise.all([this.get('vault'), this.get('identity'), this.get('keyRef')]);
         if (!vault || !identity || !ref || !vault.properties.enableRbacAuthorization) return [];

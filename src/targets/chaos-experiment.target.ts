@@ -7,6 +7,7 @@ import { CMK_CHECKS } from '../checks/catalogue';
 import {
   CHAOS_PREVIEW_API,
   chaosApiVersion,
+  chaosBlastRadius,
   chaosCreateOnly,
   chaosIdentityMatch,
   storageBlobWrite,
@@ -166,7 +167,12 @@ export function selectorScopes(p: ChaosParams): ChangeScope[] {
   } catch {
     return [];
   }
-  return d.selectors.flatMap((s): ChangeScope[] =>
+  return scopesOfSelectors(d.selectors);
+}
+
+/** The scopes of a definition's selectors (also used for an existing experiment read from ARM). */
+export function scopesOfSelectors(selectors: ExperimentDefinition['selectors']): ChangeScope[] {
+  return selectors.flatMap((s): ChangeScope[] =>
     s.type === 'List'
       ? s.targets.map((t) => ({ role: 'selector target', id: t.id.replace(/\/providers\/Microsoft\.Chaos\/targets\/[^/]+$/i, '') }))
       : s.subscriptionIds.map((sub) => ({ role: 'selector query', id: `/subscriptions/${sub}` })),
@@ -180,6 +186,7 @@ const CHECKS: readonly Check[] = [
   chaosApiVersion,
   chaosCreateOnly,
   chaosIdentityMatch,
+  chaosBlastRadius,
   storageExists,
   storagePublicAccess,
   storageCmkEnabled,
@@ -238,10 +245,12 @@ export const chaosTarget: Target<ChaosParams> = {
     storageBacked: true,
     storageAccountId: p.storageAccountId,
     blobContainerName: p.blobContainerName,
+    reach: selectorScopes(p),
   }),
   reviewSubject: (r: ArmResource): CmkSubject => {
     const c = cds.safeParse((r.properties as { customerDataStorage?: unknown } | undefined)?.customerDataStorage ?? {});
     const umi = Object.keys(r.identity?.userAssignedIdentities ?? {})[0] ?? '';
+    const selectors = z.array(selector).safeParse((r.properties as { selectors?: unknown } | undefined)?.selectors);
     return {
       targetType: 'chaos-experiment',
       mode: 'review',
@@ -258,6 +267,7 @@ export const chaosTarget: Target<ChaosParams> = {
       storageBacked: true,
       storageAccountId: c.success ? c.data.storageAccountResourceId : undefined,
       blobContainerName: c.success ? c.data.blobContainerName : undefined,
+      reach: selectors.success ? scopesOfSelectors(selectors.data) : undefined,
     };
   },
   checks: CHECKS,

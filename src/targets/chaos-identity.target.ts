@@ -24,7 +24,7 @@ export const chaosIdentitySchema = z.object({
 export type ChaosIdentityParams = z.infer<typeof chaosIdentitySchema>;
 
 const CHECKS: readonly Check[] = [
-  ...CMK_CHECKS.filter((c) => ['key.vault-found', 'key.type', 'key.enabled', 'key.not-expired', 'key.ops', 'identity.exists', 'identity.user-assigned', 'identity.key-permissions', 'identity.same-tenant', 'bot.can-write'].includes(c.id)),
+  ...CMK_CHECKS.filter((c) => ['key.vault-found', 'key.type', 'key.enabled', 'key.not-expired', 'key.ops', 'identity.exists', 'identity.user-assigned', 'identity.key-permissions', 'identity.grant-age', 'identity.same-tenant', 'bot.can-write', 'provider.registered'].includes(c.id)),
   chaosIdentityMatch,
   storageExists,
   storageBlobWrite,

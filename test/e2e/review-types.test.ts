@@ -49,6 +49,8 @@ describe('check <chaos experiment id>', () => {
     expect(text).not.toMatch(/❌ \*\*chaos.create-only\*\*/);
     expect(text).not.toMatch(/⛔|❌/);
     expect(text).toContain(`Key: ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)}`);
+    // The existing experiment's selectors, read back from ARM, say where it reaches.
+    expect(text).toMatch(/ℹ️ \*\*chaos.blast-radius\*\* — Experiment \S+ reaches \d+ resources? /);
   });
 
   it('an experiment without CMK: the problem is named with the copy remedy', async () => {

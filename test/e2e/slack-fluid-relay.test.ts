@@ -87,7 +87,7 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     // The request message, with the checks and the buttons.
     const posted = await slack.waitFor(() => slack.messages.find((m) => m.channel === CHANNEL && text(m.blocks).includes(name) && !m.thread_ts && !m.ephemeralFor), 15000, 'request message');
     expect(text(posted.blocks)).toMatch(/Waiting for 2 more approvals/);
-    expect(text(posted.blocks)).toMatch(/Prerequisite checks:\* 17 passed, 4 for information/);
+    expect(text(posted.blocks)).toMatch(/Prerequisite checks:\* 19 passed, 4 for information/);
     expect(text(posted.blocks)).toContain('"action_id":"request.approve"');
     const requestId = /Request\*\\n(CR-[A-Z0-9]{6})/.exec(text(posted.blocks))?.[1];
     expect(requestId).toBeDefined();

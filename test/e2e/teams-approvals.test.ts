@@ -201,7 +201,7 @@ describe('approval rules', () => {
     await post(bot.app.url, message(bot.connector.url, CAROL, `audit ${requestId}`));
     const audit = await bot.connector.waitFor((a) => (a.activity.text ?? '').startsWith(`**Audit trail of ${requestId}**`), 5000, 'audit');
     expect(audit.activity.text).toMatch(/requested · Alice Requester/);
-    expect(audit.activity.text).toMatch(/checked · bot \(checks\) · submission: 17 passed, 0 warnings, 0 failed, 0 errors · 9 ARM reads/);
+    expect(audit.activity.text).toMatch(/checked · bot \(checks\) · submission: 19 passed, 0 warnings, 0 failed, 0 errors · 10 ARM reads/);
     expect(audit.activity.text).toMatch(/approved · Bob Approver · digest [0-9a-f]{12}/);
   });
 });

@@ -33,6 +33,8 @@ describe('Chaos Studio experiment with CMK', () => {
     expect(text).toContain('✅ **chaos.api-version**');
     expect(text).toMatch(/✅ \*\*chaos.identity-match\*\* — .*doc’s own sample uses a SystemAssigned identity/);
     expect(text).toContain('✅ **storage.cmk-enabled**');
+    // Where the experiment reaches, as facts on the card: the template's one VM, its group and subscription.
+    expect(text).toMatch(/ℹ️ \*\*chaos.blast-radius\*\* — Experiment exp-\w+ reaches 1 resource \(\S+\) in 1 resource group, across 1 subscription\./);
     const final = await approveAndWait(requestId!, formMsg, /Created with customer data storage and verified/);
     expect(cardText(final.activity)).toContain('✅ **chaos.verify** — GET (2023-10-27-preview) shows the approved storage account and container');
 

@@ -33,6 +33,8 @@ import {
   SIM_ROTATED_KEY,
   SIM_ROTATED_KEY_VERSION_OLD,
   SIM_SUBSCRIPTION_ID,
+  SIM_SUBSCRIPTION3_ID,
+  SIM_RG_LABS,
   simFluidRelayId,
   simVaultId,
   roleAssignmentResource,
@@ -107,6 +109,15 @@ describe('each seeded failure is named by the right check', () => {
     expect(text).toMatch(/Waiting for 1 more approval/);
     expect(text).not.toContain('❌');
   });
+  it('a subscription without Microsoft.FluidRelay registered blocks before approval, with the command that registers it', async () => {
+    const { text } = await submitForm(bot, { ...base(), subscriptionId: SIM_SUBSCRIPTION3_ID, resourceGroup: SIM_RG_LABS });
+    expect(text).toContain('❌ **provider.registered** — Microsoft.FluidRelay is NotRegistered in subscription');
+    expect(text).toContain(`az provider register --namespace Microsoft.FluidRelay --subscription ${SIM_SUBSCRIPTION3_ID}`);
+    expect(text).toMatch(/Blocked: fix the failing checks/);
+    // Only the registration is wrong: the key, identity and the bot's rights in rg-labs are fine.
+    expect(text.split('\n').filter((l) => l.startsWith('❌')).map((l) => /\*\*([^*]+)\*\*/.exec(l)?.[1])).toEqual(['provider.registered']);
+  });
+
   it('a vault the bot cannot read makes the affected checks `error` with the ARM code and correlation id, and blocks', async () => {
     bot.sim.injectFault({ method: 'GET', pathIncludes: `/vaults/${SIM_RBAC_VAULT}`, status: 403, code: 'AuthorizationFailed', message: 'The client does not have authorization', times: Infinity });
     try {
@@ -174,7 +185,9 @@ describe('check command', () => {
       }),
     );
     await post(bot.app.url, message(bot.connector.url, BOB, `check ${requestId}`));
-    await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Waiting for 1 more approval/.test(cardText(a.activity)), 10000, 'card updated after recheck');
+    const updated = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Waiting for 1 more approval/.test(cardText(a.activity)), 10000, 'card updated after recheck');
+    // The grant is minutes old: approvers are told a managed identity may not see it for hours.
+    expect(cardText(updated.activity)).toMatch(/⚠️ \*\*identity.grant-age\*\* — Role "Key Vault Crypto Service Encryption User" at \S+kv-cmk-rbac was granted \d+ minutes? ago/);
     expect((await bot.store.getRequest(requestId!))?.state).toBe('pending_approval');
     const trail = await bot.store.auditTrail(requestId!);
     expect(trail.filter((r) => r.event === 'checked').map((r) => r.data.moment)).toEqual(['submission', 'recheck']);

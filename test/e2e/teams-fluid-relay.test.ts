@@ -70,7 +70,7 @@ const formData = (over: Record<string, string> = {}) => ({
 /** Submit the form card as Alice and wait until the card it replaced shows the request. */
 async function submit(data: Record<string, string>) {
   const r = await submitForm(bot, data);
-  expect(cardText(r.submitResponse.body?.value as never)).toMatch(/Running 21 prerequisite checks/);
+  expect(cardText(r.submitResponse.body?.value as never)).toMatch(/Running 23 prerequisite checks/);
   expect(r.requestId).toBeDefined();
   return { formMsg: r.formMsg, requestId: r.requestId!, card: r.card };
 }
@@ -102,7 +102,7 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     const text = cardText(card);
     // Enabling CMK can never be undone: the policy's one approval plus one more.
     expect(text).toMatch(/Waiting for 2 more approvals/);
-    expect(text).toMatch(/Prerequisite checks: 17 passed, 3 for information, 1 warning$/m);
+    expect(text).toMatch(/Prerequisite checks: 19 passed, 3 for information, 1 warning$/m);
     expect(text).toMatch(/⚠️ \*\*key.version-policy\*\* — Pinned to version/);
     expect(text).toMatch(/can never be turned off/);
     expect(text).toMatch(/\[Approve\]/);

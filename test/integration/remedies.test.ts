@@ -28,6 +28,8 @@ import {
   SIM_POLICY_KEY,
   SIM_POLICY_VAULT,
   SIM_RBAC_VAULT,
+  SIM_RG_LABS,
+  SIM_SUBSCRIPTION3_ID,
   SIM_STORAGE_NO_BLOB_ROLE,
   SIM_STORAGE_PRIVATE,
   simIdentityId,
@@ -62,6 +64,7 @@ const WORLDS: Array<Record<string, string>> = [
   fluidRelayForm('fr-r11', { identityId: simIdentityId('id-does-not-exist') }),
   fluidRelayForm('fr-r12', { keyUrl: simKeyUrl('kv-does-not-exist', SIM_KEY) }),
   fluidRelayForm('fr-r13', { keyUrl: 'https://my-hsm.managedhsm.azure.net/keys/hsm-key' }),
+  fluidRelayForm('fr-r14', { subscriptionId: SIM_SUBSCRIPTION3_ID, resourceGroup: SIM_RG_LABS }),
   chaosExperimentForm('exp-r1', { storageAccountId: simStorageId(SIM_STORAGE_PRIVATE) }),
   chaosExperimentForm('exp-r2', { storageAccountId: simStorageId(SIM_STORAGE_NO_BLOB_ROLE) }),
   chaosExperimentForm('exp-r3', { blobContainerName: 'newcontainer' }),
@@ -81,6 +84,7 @@ const WITH_COMMANDS = [
   'identity.key-permissions',
   'storage.public-access',
   'storage.blob-write',
+  'provider.registered',
 ];
 
 function request(targetType: string, checks: CheckResult[]): ChangeRequest {

@@ -1,11 +1,15 @@
 // Table-driven: for every check id, a passing and a failing (or warning) world built
 // from the reference examples' shapes; asserts status and the finding a user would read.
 import { FLUID_RELAY_CHECKS } from '../../src/checks/catalogue';
-import { chaosApiVersion, chaosCreateOnly, chaosIdentityMatch, storageBlobWrite, storageCmkEnabled, storageContainerName, storageExists, storagePublicAccess } from '../../src/checks/catalogue/chaos.checks';
+import { chaosApiVersion, chaosBlastRadius, chaosCreateOnly, chaosIdentityMatch, storageBlobWrite, storageCmkEnabled, storageContainerName, storageExists, storagePublicAccess } from '../../src/checks/catalogue/chaos.checks';
 import type { Check } from '../../src/checks/types';
 import type { CmkSubject } from '../../src/checks/facts';
 import { runChecks } from '../../src/checks/runner';
 import type { CheckResult } from '../../src/domain/types';
+import { readFileSync, existsSync } from 'node:fs';
+import { ArmError, type ArmResource } from '../../src/azure/port';
+import { TARGETS } from '../../src/targets';
+import { parseForm, type Target } from '../../src/targets/types';
 import { FakeArm, IDENTITY_ID, NOW, PRINCIPAL, SUB, VAULT_ID, VERSION, identity, key, roleAssignment, roleDefinition, vault } from '../fixtures/arm-factories';
 
 const KEY_PATH = `${VAULT_ID}/keys/sample-key-name`;
@@ -20,6 +24,7 @@ const CSEU = 'e147488a-f6f5-4113-8e2d-b22465e65bf6';
 
 const RG = `/subscriptions/${SUB}/resourceGroups/sample-group`;
 const SERVER = `${RG}/providers/Microsoft.FluidRelay/fluidRelayServers/fr1`;
+const FR_PROVIDER = `/subscriptions/${SUB}/providers/Microsoft.FluidRelay`;
 const CONTRIBUTOR = { actions: ['*'], notActions: ['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/*/Delete'] };
 const MI_OPERATOR = { actions: ['Microsoft.ManagedIdentity/userAssignedIdentities/*/read', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action'] };
 const READER = { actions: ['*/read'] };
@@ -57,9 +62,19 @@ function world(mod: (arm: FakeArm) => void = () => undefined): FakeArm {
     .on(`${KEY_PATH}/versions/${VERSION}`, key({ id: `${KEY_PATH}/versions/${VERSION}`, name: VERSION }))
     .on(IDENTITY_ID, identity())
     .on(`${RG}/providers/Microsoft.Authorization/permissions`, [CONTRIBUTOR])
-    .on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [CONTRIBUTOR, MI_OPERATOR]);
+    .on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [CONTRIBUTOR, MI_OPERATOR])
+    .on(FR_PROVIDER, { id: FR_PROVIDER, namespace: 'Microsoft.FluidRelay', registrationState: 'Registered', registrationPolicy: 'RegistrationRequired' });
   mod(arm);
   return arm;
+}
+
+/** A vault access policy naming GROUP (an Entra group's object id). */
+const groupPolicy = (keys = ['get', 'wrapKey', 'unwrapKey']) => ({ tenantId: 'x', objectId: GROUP, permissions: { keys } });
+
+/** A role assignment made `minutesAgo` before NOW (ARM's properties.createdOn). */
+function datedAssignment(scope: string, roleGuid: string, minutesAgo: number) {
+  const a = roleAssignment(scope, roleGuid);
+  return { ...a, name: `${a.name}-${minutesAgo}`, id: `${a.id}-${minutesAgo}`, properties: { ...a.properties, createdOn: new Date(NOW.getTime() - minutesAgo * 60_000).toISOString() } };
 }
 
 function rbacWorld(roleGuid: string, roleName: string, perms: Parameters<typeof roleDefinition>[2], scope = VAULT_ID) {
@@ -133,6 +148,41 @@ const cases: Case[] = [
     /lacks key permission\(s\) unwrapKey/,
     (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [{ tenantId: 'x', objectId: PRINCIPAL, permissions: { keys: ['get', 'wrapKey'] } }] } })),
   ],
+  [
+    'an access policy for a group the identity belongs to passes (Graph membership)',
+    'identity.key-permissions',
+    'pass',
+    /access policy for group 99999999-aaaa-4bbb-8ccc-dddddddddddd, which identityName belongs to/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })).groups(['12345678-0000-4000-8000-000000000000', GROUP]),
+  ],
+  [
+    'an access policy for a group, the bot not allowed to read memberships: warns naming the group',
+    'identity.key-permissions',
+    'warn',
+    /grants get, wrapKey and unwrapKey to 99999999-aaaa-4bbb-8ccc-dddddddddddd but not to identityName itself.*GroupMember.Read.All/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })).groups('forbidden'),
+  ],
+  [
+    'an access policy for a group, no Graph at all: warns naming the group',
+    'identity.key-permissions',
+    'warn',
+    /grants get, wrapKey and unwrapKey to 99999999-aaaa-4bbb-8ccc-dddddddddddd .*no Microsoft Graph endpoint/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })),
+  ],
+  [
+    'an access policy for a group the identity is not in fails',
+    'identity.key-permissions',
+    'fail',
+    /has no access policy for identity identityName .* or any group it belongs to/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })).groups([]),
+  ],
+  [
+    'own policy with get and wrapKey plus a group policy with unwrapKey add up',
+    'identity.key-permissions',
+    'pass',
+    /principal 25cc773c.* and group 9999/,
+    (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [{ tenantId: 'x', objectId: PRINCIPAL, permissions: { keys: ['get', 'wrapKey'] } }, groupPolicy(['unwrapKey'])] } })).groups([GROUP]),
+  ],
   ['no access policy fails', 'identity.key-permissions', 'fail', /has no access policy for identity identityName/, (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [] } }))],
   [
     'RBAC built-in role passes and names the assignment',
@@ -165,6 +215,27 @@ const cases: Case[] = [
       a.on(RA_LIST, []);
     },
   ],
+  [
+    'a grant made months ago passes grant-age',
+    'identity.grant-age',
+    'pass',
+    /The newest grant \("Key Vault Crypto Service Encryption User"\) was made 7200 hours ago/,
+    (a) => {
+      rbacWorld(CSEU, 'Key Vault Crypto Service Encryption User', { dataActions: ['Microsoft.KeyVault/vaults/keys/*'] })(a);
+      a.on(RA_LIST, [datedAssignment(VAULT_ID, CSEU, 300 * 24 * 60)]);
+    },
+  ],
+  [
+    'a grant made 20 minutes ago warns with its age: managed identities can take hours to see it',
+    'identity.grant-age',
+    'warn',
+    /"Key Vault Crypto Service Encryption User" at .*sample-vault was granted 20 minutes ago; it can take several hours/,
+    (a) => {
+      rbacWorld(CSEU, 'Key Vault Crypto Service Encryption User', { dataActions: ['Microsoft.KeyVault/vaults/keys/*'] })(a);
+      a.on(RA_LIST, [datedAssignment(VAULT_ID, CSEU, 300 * 24 * 60), datedAssignment(VAULT_ID, CSEU, 20)]);
+    },
+  ],
+  ['an access-policy vault has no grant times to judge: said plainly', 'identity.grant-age', 'info', /access policies, which carry no creation time/],
   ['same region passes', 'placement.same-region', 'pass', /All in westus/],
   ['vault found passes', 'key.vault-found', 'pass', /Vault sample-vault \(westus\)/],
   ['vault missing fails', 'key.vault-found', 'fail', /was not found in subscription .* or any other subscription the bot can read/, (a) => a.on(LOOKUP, []).on('/subscriptions', [{ subscriptionId: SUB }, { subscriptionId: SUB2 }]).on(LOOKUP2, [])],
@@ -210,6 +281,16 @@ const cases: Case[] = [
   ],
   ['bot with read only fails before approval', 'bot.can-write', 'fail', /lacks Microsoft.FluidRelay\/fluidRelayServers\/write/, (a) => a.on(`${RG}/providers/Microsoft.Authorization/permissions`, [READER])],
   ['bot without assign on the identity fails', 'bot.can-write', 'fail', /lacks Microsoft.ManagedIdentity\/userAssignedIdentities\/assign\/action/, (a) => a.on(`${IDENTITY_ID}/providers/Microsoft.Authorization/permissions`, [READER])],
+  ['a registered resource provider passes', 'provider.registered', 'pass', /Microsoft.FluidRelay is registered in subscription/],
+  [
+    'an unregistered resource provider fails before approval, with the command that registers it',
+    'provider.registered',
+    'fail',
+    /Microsoft.FluidRelay is NotRegistered in subscription .*MissingSubscriptionRegistration/,
+    (a) => a.on(FR_PROVIDER, { id: FR_PROVIDER, namespace: 'Microsoft.FluidRelay', registrationState: 'NotRegistered' }),
+  ],
+  ['a namespace ARM does not know in the subscription fails', 'provider.registered', 'fail', /does not know the resource provider Microsoft.FluidRelay/, (a) => a.fail(FR_PROVIDER, 404, 'InvalidResourceNamespace')],
+  ['a provider still registering fails until it is done', 'provider.registered', 'fail', /still registering/, (a) => a.on(FR_PROVIDER, { namespace: 'Microsoft.FluidRelay', registrationState: 'Registering' })],
   ['new server name passes create-only', 'fluidrelay.create-only', 'pass', /does not exist yet/],
   ['existing server without CMK is refused', 'fluidrelay.create-only', 'fail', /already exists without CMK/, (a) => a.on(SERVER, serverWithKey())],
   ['review of a server with CMK passes', 'fluidrelay.create-only', 'pass', /has CMK/, (a) => a.on(SERVER, serverWithKey('https://sample-vault.vault.azure.net/keys/sample-key-name')), { mode: 'review' }],
@@ -247,6 +328,27 @@ describe('CMK prerequisite checks (Fluid Relay catalogue)', () => {
     if (status === 'fail') expect(r.remedy).toBeTruthy();
   });
 
+  it('asks Microsoft Graph about memberships only when an access policy names someone other than the identity', async () => {
+    const own = world().groups([GROUP]);
+    await run(own);
+    expect(own.calls.filter((c) => c.startsWith('GRAPH'))).toEqual([]);
+    const group = world((a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } }))).groups([GROUP]);
+    await run(group);
+    expect(group.calls.filter((c) => c.startsWith('GRAPH'))).toEqual([`GRAPH memberOf ${PRINCIPAL}`]);
+  });
+
+  it('a failing Graph read is an error with its code, never a silent failure of the identity', async () => {
+    const results = await run(world((a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [groupPolicy()] } })).groups(new ArmError('ServiceUnavailable', 'Graph is down', 503, 'corr-g'))));
+    expect(results.get('identity.key-permissions')).toMatchObject({ status: 'error', evidence: { armCode: 'ServiceUnavailable', correlationId: 'corr-g' } });
+  });
+
+  it('provider.registered names the complete az command that registers the namespace in the target subscription', async () => {
+    const results = await run(world((a) => a.on(FR_PROVIDER, { namespace: 'Microsoft.FluidRelay', registrationState: 'NotRegistered' })));
+    const r = results.get('provider.registered')!;
+    expect(r.remedy).toContain(`az provider register --namespace Microsoft.FluidRelay --subscription ${SUB}`);
+    expect(r.evidence).toMatchObject({ namespace: 'Microsoft.FluidRelay', subscriptionId: SUB, registrationState: 'NotRegistered' });
+  });
+
   it('covers every check id of the catalogue with a passing and a non-passing row', () => {
     const INFO_ONLY = new Set(['vault.rotation-policy']); // severity info by design: needs distinct findings instead
     for (const c of FLUID_RELAY_CHECKS) {
@@ -282,8 +384,8 @@ describe('CMK prerequisite checks (Fluid Relay catalogue)', () => {
     await run(arm, subject({ keyUrl: `https://sample-vault.vault.azure.net/keys/sample-key-name/${VERSION}` }));
     const counts = arm.calls.reduce<Record<string, number>>((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {});
     expect(Object.values(counts).every((n) => n === 1)).toBe(true);
-    // lookup, vault, key, version, identity, role assignments, role definition, the server (404), bot rights ×2
-    expect(arm.calls).toHaveLength(10);
+    // lookup, vault, key, version, identity, role assignments, role definition, the server (404), bot rights ×2, the provider's registration
+    expect(arm.calls).toHaveLength(11);
   });
 
   it('runs independent reads concurrently (speed itself is measured in bench/checks)', async () => {
@@ -301,8 +403,10 @@ const CONTAINER = `${STORAGE_ID}/blobServices/default/containers/chaosdata`;
 const EXPERIMENT = `${RG}/providers/Microsoft.Chaos/experiments/exp1`;
 const OTHER_IDENTITY = `/subscriptions/${SUB}/resourceGroups/sample-group/providers/Microsoft.ManagedIdentity/userAssignedIdentities/otherIdentity`;
 const BLOB_RA_LIST = `${CONTAINER}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo('${PRINCIPAL}')`;
+const VM1 = `${RG}/providers/Microsoft.Compute/virtualMachines/vm1`;
+const VM2 = `/subscriptions/${SUB2}/resourceGroups/rg-other/providers/Microsoft.Compute/virtualMachines/vm2`;
 const SBDC = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe';
-const CHAOS_ONLY = [chaosApiVersion, chaosCreateOnly, chaosIdentityMatch, storageExists, storagePublicAccess, storageCmkEnabled, storageBlobWrite, storageContainerName] as unknown as readonly Check[];
+const CHAOS_ONLY = [chaosApiVersion, chaosBlastRadius, chaosCreateOnly, chaosIdentityMatch, storageExists, storagePublicAccess, storageCmkEnabled, storageBlobWrite, storageContainerName] as unknown as readonly Check[];
 
 const storageAccount = (over: Record<string, unknown> = {}, encIdentity = IDENTITY_ID) => ({
   id: STORAGE_ID,
@@ -335,6 +439,10 @@ const chaosSubject = (over: Partial<CmkSubject> = {}): CmkSubject => ({
   storageBacked: true,
   storageAccountId: STORAGE_ID,
   blobContainerName: 'chaosdata',
+  reach: [
+    { role: 'selector target', id: VM1 },
+    { role: 'selector target', id: VM2 },
+  ],
   ...over,
 });
 
@@ -351,6 +459,21 @@ const chaosCases: Case[] = [
   ['the preview api-version with customerDataStorage passes', 'chaos.api-version', 'pass', /whose published spec has customerDataStorage/],
   ['the newest GA version with customerDataStorage (2026-11-01) passes', 'chaos.api-version', 'pass', /2026-11-01/, undefined, { writeApiVersion: '2026-11-01' }],
   ['a GA version without customerDataStorage fails', 'chaos.api-version', 'fail', /2025-01-01, whose spec has no customerDataStorage/, undefined, { writeApiVersion: '2025-01-01' }],
+  [
+    'the resources the selectors target are listed with their subscriptions and groups',
+    'chaos.blast-radius',
+    'info',
+    /Experiment exp1 reaches 2 resources \(vm1, vm2\) in 2 resource groups, across 2 subscriptions/,
+  ],
+  [
+    'a query selector reaches every resource it finds in its subscriptions',
+    'chaos.blast-radius',
+    'info',
+    /reaches 1 resource \(vm1\) in 1 resource group and every resource a query finds in subscription 2222/,
+    undefined,
+    { reach: [{ role: 'selector target', id: `${RG}/providers/Microsoft.Compute/virtualMachines/vm1` }, { role: 'selector query', id: `/subscriptions/${SUB2}` }] },
+  ],
+  ['selectors that cannot be read are a warning: nobody could judge the reach', 'chaos.blast-radius', 'warn', /selectors of experiment exp1 could not be read/, undefined, { reach: undefined }],
   ['a new experiment passes create-only', 'chaos.create-only', 'pass', /does not exist yet/],
   [
     'a review of an experiment created with CMK passes',
@@ -388,8 +511,95 @@ describe('Chaos Studio checks', () => {
   it('covers every Chaos check with a passing and a non-passing row', () => {
     for (const c of CHAOS_ONLY) {
       const rows = chaosCases.filter((r) => r[1] === c.id).map((r) => r[2]);
-      expect({ id: c.id, passing: rows.includes('pass') }).toEqual({ id: c.id, passing: true });
+      expect({ id: c.id, passing: rows.some((x) => x === 'pass' || x === 'info') }).toEqual({ id: c.id, passing: true });
       expect({ id: c.id, nonPassing: rows.some((s) => s !== 'pass') }).toEqual({ id: c.id, nonPassing: true });
     }
+  });
+});
+
+// ---- Storage account CMK (catalogue "Storage account CMK") and the verifications after a write ----
+const storageTarget = TARGETS['storage-cmk']!;
+const storageForm = { storageAccountId: STORAGE_ID, identityId: IDENTITY_ID, keyUrl: 'https://sample-vault.vault.azure.net/keys/sample-key-name', keyVersion: 'latest' };
+
+function paramsOf(target: Target, form: Record<string, string>): Record<string, unknown> {
+  const r = parseForm(target, form);
+  if (!r.ok) throw new Error(`${target.type}: sample form does not parse: ${JSON.stringify(r.errors)}`);
+  return r.params;
+}
+
+const storageCases: Case[] = [
+  ['an account that already carries the identity passes', 'storage.identity', 'pass', /already carries the identity/],
+  ['an account with another user-assigned identity fails: the PATCH would replace it', 'storage.identity', 'fail', /already has user-assigned identity otherIdentity/, (a) => a.on(STORAGE_ID, { ...storageAccount({}, OTHER_IDENTITY), identity: { type: 'UserAssigned', userAssignedIdentities: { [OTHER_IDENTITY]: {} } } })],
+  ['the encryption identity with an access policy passes', 'storage.key-access', 'pass', /access policy for principal/],
+  ['the encryption identity without key access fails', 'storage.key-access', 'fail', /has no access policy for identity identityName/, (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [] } }))],
+];
+
+describe('Storage account CMK checks', () => {
+  it.each(storageCases.map(([name, id, status, finding, setup]) => ({ name, id, status, finding, setup })))('$name → $id $status', async ({ id, status, finding, setup }) => {
+    const s = storageTarget.subject(paramsOf(storageTarget, storageForm));
+    const results = await runChecks(chaosWorld(setup), s, storageTarget.checks, { now: NOW, expiryWarningDays: 30 });
+    const r = results.find((x) => x.id === id)!;
+    expect(r).toBeDefined();
+    expect({ status: r.status, finding: r.finding }).toEqual({ status, finding: expect.stringMatching(finding) });
+    if (status === 'fail') expect(r.remedy).toBeTruthy();
+  });
+});
+
+/** A verification row: the target's plan from a sample form, and what ARM shows after the write. */
+type VerifyCase = [name: string, id: string, status: CheckResult['status'], finding: RegExp, type: string, form: Record<string, string>, actual: (planned: ArmResource) => ArmResource];
+const frForm = { subscriptionId: SUB, resourceGroup: 'sample-group', name: 'fr1', location: 'westus', identityId: IDENTITY_ID, keyUrl: 'https://sample-vault.vault.azure.net/keys/sample-key-name', keyVersion: VERSION };
+const chaosForm = { subscriptionId: SUB, resourceGroup: 'sample-group', name: 'exp1', location: 'westus', identityId: IDENTITY_ID, storageAccountId: STORAGE_ID, blobContainerName: 'chaosdata', template: 'vm-shutdown', targetResourceId: VM1 };
+const succeeded = (r: ArmResource): ArmResource => ({ ...r, properties: { ...(r.properties ?? {}), provisioningState: 'Succeeded' } });
+const verifyCases: VerifyCase[] = [
+  ['a server showing the approved key passes', 'fluidrelay.verify', 'pass', /GET shows the approved key and identity/, 'fluid-relay', frForm, succeeded],
+  ['a server without the key after the write fails', 'fluidrelay.verify', 'fail', /encryption.customerManagedKeyEncryption is empty/, 'fluid-relay', frForm, (r) => succeeded({ ...r, properties: {} })],
+  ['an experiment showing the approved customer data storage passes', 'chaos.verify', 'pass', /shows the approved storage account and container/, 'chaos-experiment', chaosForm, succeeded],
+  ['an experiment without customer data storage fails', 'chaos.verify', 'fail', /customerDataStorage is empty/, 'chaos-experiment', chaosForm, (r) => succeeded({ ...r, properties: { steps: [], selectors: [] } })],
+  ['an account showing the approved key passes', 'storage.verify', 'pass', /keySource Microsoft.Keyvault with the approved key/, 'storage-cmk', storageForm, (r) => r],
+  ['an account still on Microsoft-managed keys fails', 'storage.verify', 'fail', /keySource is Microsoft.Storage/, 'storage-cmk', storageForm, (r) => ({ ...r, properties: { encryption: { keySource: 'Microsoft.Storage' } } })],
+];
+
+describe('verification after the write', () => {
+  it.each(verifyCases.map(([name, id, status, finding, type, form, actual]) => ({ name, id, status, finding, type, form, actual })))('$name → $id $status', ({ id, status, finding, type, form, actual }) => {
+    const target = TARGETS[type]!;
+    const plan = target.plan(paramsOf(target, form));
+    const r = target.verify(plan, actual({ id: plan.resourceId, ...(structuredClone(plan.body) as object) } as ArmResource));
+    expect({ id: r.id, status: r.status, finding: r.finding }).toEqual({ id, status, finding: expect.stringMatching(finding) });
+    if (status === 'fail') expect(r.remedy).toBeTruthy();
+  });
+});
+
+// ---- The catalogue itself: every id of prerequisites.md has a passing and a non-passing row ----
+const CATALOGUE_COPY = 'test/fixtures/prerequisites.md';
+const SHARED_CATALOGUE = '../shared/design/prerequisites.md';
+const catalogueText = readFileSync(CATALOGUE_COPY, 'utf8');
+/** The ids in the first column of the catalogue's tables: `| key.url-format | …`. */
+const catalogueIds = [...catalogueText.matchAll(/^\| ([a-z]+\.[a-z-]+) \|/gm)].map((m) => m[1]!);
+
+describe('the catalogue (prerequisites.md)', () => {
+  it('the fixture copy is the shared catalogue, when the shared folder is beside the clone', () => {
+    if (!existsSync(SHARED_CATALOGUE)) return; // CI without ../shared: the copy is all there is
+    expect(catalogueText.replace(/^<!--[\s\S]*?-->\n/, '')).toBe(readFileSync(SHARED_CATALOGUE, 'utf8'));
+  });
+
+  it('lists the ids the checks use (sanity of the parse)', () => {
+    expect(catalogueIds.length).toBeGreaterThanOrEqual(37);
+    expect(catalogueIds).toEqual(expect.arrayContaining(['key.url-format', 'provider.registered', 'identity.grant-age', 'chaos.blast-radius', 'storage.verify']));
+  });
+
+  it('every catalogue id has a passing and a non-passing row in these tables', () => {
+    const INFO_ONLY = new Set(['vault.rotation-policy']); // information by design: distinct findings instead of a failing row
+    const rows = [...cases, ...chaosCases, ...storageCases].map((r) => ({ id: r[1], status: r[2], finding: String(r[3]) })).concat(verifyCases.map((r) => ({ id: r[1], status: r[2], finding: String(r[3]) })));
+    const missing: string[] = [];
+    for (const id of catalogueIds) {
+      const mine = rows.filter((r) => r.id === id);
+      if (INFO_ONLY.has(id)) {
+        if (new Set(mine.map((r) => r.finding)).size < 3) missing.push(`${id}: fewer than 3 distinct findings`);
+        continue;
+      }
+      if (!mine.some((r) => r.status === 'pass' || r.status === 'info')) missing.push(`${id}: no passing row`);
+      if (!mine.some((r) => r.status === 'fail' || r.status === 'warn' || r.status === 'error')) missing.push(`${id}: no non-passing row`);
+    }
+    expect(missing).toEqual([]);
   });
 });

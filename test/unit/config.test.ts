@@ -12,7 +12,12 @@ describe('config', () => {
   it('uses PostgreSQL when DATABASE_URL is set and Azure when credentials are present', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://localhost/test', AZURE_CLIENT_ID: 'abc' });
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://localhost/test', poolMax: 10 });
-    expect(c.azure).toEqual({ mode: 'azure', endpoint: 'https://management.azure.com', caFile: undefined });
+    expect(c.azure).toEqual({ mode: 'azure', endpoint: 'https://management.azure.com', caFile: undefined, graphEndpoint: 'https://graph.microsoft.com' });
+  });
+
+  it('takes Microsoft Graph from GRAPH_ENDPOINT (sovereign clouds) and refuses plain http', () => {
+    expect(loadConfig({ AZURE_CLIENT_ID: 'abc', GRAPH_ENDPOINT: 'https://graph.microsoft.us' }).azure).toMatchObject({ graphEndpoint: 'https://graph.microsoft.us' });
+    expect(() => loadConfig({ AZURE_CLIENT_ID: 'abc', GRAPH_ENDPOINT: 'http://graph.example' })).toThrow(/GRAPH_ENDPOINT/);
   });
 
   it.each([

@@ -43,6 +43,8 @@ function armAction(method: string, path: string): string {
   const segs = path.split('?')[0]!.split('/').filter(Boolean);
   const verb = { GET: 'read', PUT: 'write', PATCH: 'write', DELETE: 'delete' }[method.toUpperCase()] ?? 'action';
   const at = segs.map((s) => s.toLowerCase()).lastIndexOf('providers');
+  // Providers_Get (`/subscriptions/{sub}/providers/{namespace}`) reads ARM's own provider registration.
+  if (segs.length === 4 && at === 2 && segs[0]!.toLowerCase() === 'subscriptions') return `Microsoft.Resources/subscriptions/providers/${verb}`;
   const types = at >= 0 && at + 1 < segs.length ? [segs[at + 1]!, ...segs.slice(at + 2).filter((_, i) => i % 2 === 0)] : ['Microsoft.Resources', ...segs.filter((_, i) => i % 2 === 0)];
   return `${types.join('/')}/${verb}`;
 }
@@ -88,6 +90,7 @@ function world(path: string, query?: Record<string, string>): unknown {
   const ends = (s: string) => p.endsWith(s.toLowerCase());
   if (p === '/subscriptions') return [{ subscriptionId: SUB, displayName: 'sample', state: 'Enabled' }];
   if (ends(`/subscriptions/${SUB}/resourcegroups`)) return [{ id: RG, name: 'sample-group', location: 'westus' }];
+  if (/^\/subscriptions\/[^/]+\/providers\/[^/]+$/.test(p)) return { id: path, namespace: path.split('/').pop(), registrationState: 'Registered' };
   if (ends(`/subscriptions/${SUB}/locations`)) return [{ name: 'westus', displayName: 'West US' }];
   if (ends('/providers/Microsoft.ManagedIdentity/userAssignedIdentities')) return [identity()];
   if (ends(`/subscriptions/${SUB}/resources`)) {
@@ -338,6 +341,7 @@ describe('armAction', () => {
     ['GET', `${VAULT_ID}/keys/k/providers/Microsoft.Authorization/roleAssignments?$filter=x`, 'Microsoft.Authorization/roleAssignments/read'],
     ['GET', `${STORAGE_ID}/blobServices/default/containers/c`, 'Microsoft.Storage/storageAccounts/blobServices/containers/read'],
     ['PATCH', STORAGE_ID, 'Microsoft.Storage/storageAccounts/write'],
+    ['GET', `/subscriptions/${SUB}/providers/Microsoft.FluidRelay`, 'Microsoft.Resources/subscriptions/providers/read'],
     ['DELETE', SERVER_ID, 'Microsoft.FluidRelay/fluidRelayServers/delete'],
   ])('%s %s → %s', (method, path, action) => {
     expect(armAction(method, path)).toBe(action);

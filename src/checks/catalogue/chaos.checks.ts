@@ -1,7 +1,7 @@
 // Chaos Studio experiment CMK (seed doc: chaos-studio-customer-managed-keys.md) and the storage
 // account that holds the experiment's data.
 import { grants } from '../rbac';
-import { defineCheck, fail, info, pass } from '../types';
+import { defineCheck, fail, info, pass, warn } from '../types';
 
 /**
  * Api-versions of Microsoft.Chaos/experiments whose published spec carries
@@ -149,5 +149,47 @@ export const storageContainerName = defineCheck({
     return container
       ? pass(`Container ${name} exists.`, { blobContainerName: name, exists: true })
       : info(`Container ${name} does not exist yet in ${nameOf(subject.storageAccountId)}; Chaos Studio creates it.`, { blobContainerName: name, exists: false });
+  },
+});
+
+/** `/subscriptions/{sub}/resourceGroups/{rg}/…` → the subscription and the group (the group may be absent). */
+function placeOf(id: string): { subscription: string; resourceGroup?: string } {
+  const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?/i.exec(id);
+  return { subscription: m?.[1] ?? '', resourceGroup: m?.[2] };
+}
+
+/**
+ * Where the experiment reaches, as facts for approvers and the policy: every resource a List
+ * selector targets and every subscription a Query selector searches. Information, never a verdict;
+ * a reach the bot cannot read is a warning, since nobody could judge it.
+ */
+export const chaosBlastRadius = defineCheck({
+  id: 'chaos.blast-radius',
+  title: 'Where the experiment reaches',
+  needs: [],
+  evaluate: (_f, { subject }) => {
+    const name = nameOf(subject.resourceId);
+    const reach = subject.reach ?? [];
+    if (!reach.length) {
+      return warn(
+        `The selectors of experiment ${name} could not be read, so where it reaches is unknown.`,
+        `Open the experiment in the portal (JSON view, api-version ${CHAOS_PREVIEW_API}) and read its selectors before approving.`,
+        { targets: 0 },
+      );
+    }
+    const targets = reach.filter((r) => r.role === 'selector target').map((r) => r.id);
+    const queries = reach.filter((r) => r.role === 'selector query').map((r) => placeOf(r.id).subscription);
+    const subscriptions = [...new Set(reach.map((r) => placeOf(r.id).subscription.toLowerCase()))];
+    const groups = [...new Set(targets.map((t) => placeOf(t)).filter((p) => p.resourceGroup).map((p) => `${p.subscription}/${p.resourceGroup}`.toLowerCase()))];
+    const parts = [
+      targets.length ? `${targets.length} resource${targets.length > 1 ? 's' : ''} (${targets.map(nameOf).join(', ')}) in ${groups.length} resource group${groups.length === 1 ? '' : 's'}` : '',
+      queries.length ? `every resource a query finds in subscription${queries.length > 1 ? 's' : ''} ${queries.join(', ')}` : '',
+    ].filter(Boolean);
+    return info(`Experiment ${name} reaches ${parts.join(' and ')}, across ${subscriptions.length} subscription${subscriptions.length === 1 ? '' : 's'}.`, {
+      targets: targets.join(', ') || null,
+      querySubscriptions: queries.join(', ') || null,
+      subscriptions: subscriptions.join(', '),
+      resourceGroups: groups.join(', ') || null,
+    });
   },
 });

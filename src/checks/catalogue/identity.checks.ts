@@ -1,5 +1,5 @@
 // Identity and access checks (prerequisites.md "Identity and access").
-import { defineCheck, fail, hsmUnverifiable, pass } from '../types';
+import { defineCheck, fail, hsmUnverifiable, info, pass, warn } from '../types';
 import { grants, KEY_DATA_ACTIONS } from '../rbac';
 
 /** Microsoft.KeyVault/vaults/keys/wrap/action → wrap */
@@ -37,8 +37,8 @@ export const identityExists = defineCheck({
 export const identityKeyPermissions = defineCheck({
   id: 'identity.key-permissions',
   title: 'Identity can get, wrap and unwrap with the key',
-  needs: ['identity', 'vault', 'keyRef', 'roleGrants'],
-  evaluate: ({ identity, vault, keyRef, roleGrants }) => {
+  needs: ['identity', 'vault', 'keyRef', 'roleGrants', 'identityGroups'],
+  evaluate: ({ identity, vault, keyRef, roleGrants, identityGroups }) => {
     const hsm = hsmUnverifiable(keyRef, 'the identity’s access to the key');
     if (hsm) return hsm;
     if (!identity) return fail('Cannot check access: the identity was not found.', 'Fix identity.exists first.');
@@ -63,21 +63,42 @@ export const identityKeyPermissions = defineCheck({
         { model: 'rbac', principalId, rolesFound: roleGrants.map((g) => g.roleName).join(', ') || 'none' },
       );
     }
-    const policies = (vault.properties.accessPolicies ?? []).filter(
-      (p) => p.objectId.toLowerCase() === principalId.toLowerCase() && !p.applicationId,
-    );
-    const perms = new Set(policies.flatMap((p) => (p.permissions.keys ?? []).map((k) => k.toLowerCase())));
-    const missing = REQUIRED_POLICY_PERMS.filter((p) => !perms.has(p.toLowerCase()) && !perms.has('all'));
+    // Access policies name object ids: the identity's own, or a group it belongs to (resolved through Microsoft Graph).
+    const all = (vault.properties.accessPolicies ?? []).filter((p) => !p.applicationId);
+    const groups = Array.isArray(identityGroups) ? new Set(identityGroups.map((g) => g.toLowerCase())) : new Set<string>();
+    const own = all.filter((p) => p.objectId.toLowerCase() === principalId.toLowerCase());
+    const viaGroup = all.filter((p) => groups.has(p.objectId.toLowerCase()));
+    const permsOf = (ps: typeof all) => new Set(ps.flatMap((p) => (p.permissions.keys ?? []).map((k) => k.toLowerCase())));
+    const missingFrom = (perms: Set<string>) => REQUIRED_POLICY_PERMS.filter((p) => !perms.has(p.toLowerCase()) && !perms.has('all'));
+    const policies = [...own, ...viaGroup];
+    const perms = permsOf(policies);
+    const missing = missingFrom(perms);
     if (policies.length && missing.length === 0) {
-      return pass(`Granted by the vault access policy for principal ${principalId} (keys: ${[...perms].join(', ')}).`, {
-        model: 'accessPolicy',
-        principalId,
-      });
+      const groupIds = viaGroup.map((p) => p.objectId);
+      return pass(
+        own.length && !groupIds.length
+          ? `Granted by the vault access policy for principal ${principalId} (keys: ${[...perms].join(', ')}).`
+          : `Granted by the vault access policy for ${own.length ? `principal ${principalId} and ` : ''}group ${groupIds.join(', ')}, which ${identity.name} belongs to (Microsoft Graph, transitive membership; keys: ${[...perms].join(', ')}).`,
+        { model: 'accessPolicy', principalId, ...(groupIds.length ? { viaGroups: groupIds.join(', ') } : {}) },
+      );
+    }
+    // Policies for other object ids that would complete the rights: when membership cannot be read, say which, never fail silently.
+    if (!Array.isArray(identityGroups)) {
+      const candidates = all.filter((p) => p.objectId.toLowerCase() !== principalId.toLowerCase() && missingFrom(new Set([...perms, ...permsOf([p])])).length === 0);
+      if (candidates.length) {
+        const ids = candidates.map((p) => p.objectId);
+        const why = identityGroups === 'forbidden' ? 'the bot may not read group memberships in Microsoft Graph (it needs GroupMember.Read.All)' : 'no Microsoft Graph endpoint is configured for the bot';
+        return warn(
+          `Vault ${vault.name} grants get, wrapKey and unwrapKey to ${ids.join(', ')} but not to ${identity.name} itself; if that is a group ${identity.name} belongs to, access works — but ${why}, so this could not be confirmed.`,
+          `Confirm the membership: az ad group member check --group ${ids[0]} --member-id ${principalId}; or grant the identity directly: az keyvault set-policy --name ${vault.name} --object-id ${principalId} --key-permissions get wrapKey unwrapKey`,
+          { model: 'accessPolicy', principalId, candidateGroups: ids.join(', '), membership: identityGroups },
+        );
+      }
     }
     return fail(
       policies.length
         ? `The access policy for ${identity.name} lacks key permission(s) ${missing.join(', ')}.`
-        : `Vault ${vault.name} has no access policy for identity ${identity.name} (principal ${principalId}).`,
+        : `Vault ${vault.name} has no access policy for identity ${identity.name} (principal ${principalId})${Array.isArray(identityGroups) && all.some((p) => p.objectId.toLowerCase() !== principalId.toLowerCase()) ? ' or any group it belongs to' : ''}.`,
       `Grant them: az keyvault set-policy --name ${vault.name} --object-id ${principalId} --key-permissions get wrapKey unwrapKey`,
       { model: 'accessPolicy', principalId, keyPermissions: [...perms].join(', ') || 'none' },
     );
@@ -135,5 +156,50 @@ export const identitySameTenant = defineCheck({
           'Use an identity and a vault from the same tenant as the resource.',
           evidence,
         );
+  },
+});
+
+/**
+ * Managed identities cache their tokens: "it can take several hours for changes to a managed
+ * identity's permissions to take effect" (managed identities FAQ). Grants younger than this warn.
+ */
+export const GRANT_SETTLE_HOURS = 24;
+
+export const identityGrantAge = defineCheck({
+  id: 'identity.grant-age',
+  title: 'The identity’s grants are old enough to be in effect',
+  needs: ['roleGrants', 'blobGrants', 'vault'],
+  evaluate: ({ roleGrants, blobGrants, vault }, { now }) => {
+    const relevant = [
+      ...roleGrants.filter((g) => Object.values(KEY_DATA_ACTIONS).some((a) => grants(g.permissions, a, 'data'))),
+      ...blobGrants.filter((g) => grants(g.permissions, 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', 'data')),
+    ];
+    if (!relevant.length) {
+      return vault && !vault.properties.enableRbacAuthorization
+        ? info(`Vault ${vault.name} grants keys through access policies, which carry no creation time; if the policy was added just now, allow time before the service uses it.`, { model: 'accessPolicy' })
+        : info('No role assignment grants the identity access yet; see identity.key-permissions.', { grants: 0 });
+    }
+    const dated = relevant.map((g) => ({ g, at: g.assignment.properties.createdOn ? Date.parse(g.assignment.properties.createdOn) : NaN }));
+    const undated = dated.filter((d) => Number.isNaN(d.at));
+    const young = dated.filter((d) => !Number.isNaN(d.at) && now.getTime() - d.at < GRANT_SETTLE_HOURS * 3600_000).sort((a, b) => b.at - a.at);
+    const ageOf = (at: number) => {
+      const mins = Math.max(0, Math.round((now.getTime() - at) / 60_000));
+      return mins < 120 ? `${mins} minute${mins === 1 ? '' : 's'}` : `${Math.round(mins / 60)} hours`;
+    };
+    if (young.length) {
+      const newest = young[0]!;
+      const ready = new Date(newest.at + GRANT_SETTLE_HOURS * 3600_000).toISOString();
+      return warn(
+        `Role "${newest.g.roleName}" at ${newest.g.assignment.properties.scope ?? 'an inherited scope'} was granted ${ageOf(newest.at)} ago; it can take several hours for a managed identity's new permissions to take effect, so the service may not reach the key yet.`,
+        `Approve after ${ready}, or ask for \`check\` on the request then; the checks run again right before the write.`,
+        { roleAssignment: newest.g.assignment.id, createdOn: newest.g.assignment.properties.createdOn ?? null, ageMinutes: Math.round((now.getTime() - newest.at) / 60_000) },
+      );
+    }
+    if (undated.length === relevant.length) return info('The role assignments found carry no creation time, so their age is unknown.', { roleAssignment: undated.map((d) => d.g.assignment.id).join(', ') });
+    const newest = dated.filter((d) => !Number.isNaN(d.at)).sort((a, b) => b.at - a.at)[0]!;
+    return pass(`The newest grant ("${newest.g.roleName}") was made ${ageOf(newest.at)} ago, long enough to be in effect.`, {
+      roleAssignment: newest.g.assignment.id,
+      createdOn: newest.g.assignment.properties.createdOn ?? null,
+    });
   },
 });

@@ -1,7 +1,7 @@
 import type { Check } from '../types';
-import { botCanWrite } from './bot.checks';
+import { botCanWrite, providerRegistered } from './bot.checks';
 import { fluidRelayCreateOnly, fluidRelayNoDisable, fluidRelayPreviousKeyAlive } from './fluid-relay.checks';
-import { identityAssignedToResource, identityExists, identityKeyPermissions, identitySameTenant, identityUserAssigned } from './identity.checks';
+import { identityAssignedToResource, identityExists, identityGrantAge, identityKeyPermissions, identitySameTenant, identityUserAssigned } from './identity.checks';
 import { keyEnabled, keyNotExpired, keyOps, keyType, keyUrlFormat, keyVaultFound, keyVersionPolicy } from './key.checks';
 import { placementSameRegion } from './placement.checks';
 import { vaultFirewall, vaultPurgeProtection, vaultRotationPolicy, vaultSoftDelete } from './vault.checks';
@@ -23,9 +23,11 @@ export const CMK_CHECKS: readonly Check[] = [
   identityUserAssigned,
   identityAssignedToResource,
   identityKeyPermissions,
+  identityGrantAge,
   identitySameTenant,
   placementSameRegion,
   botCanWrite,
+  providerRegistered,
 ] as readonly Check[];
 
 export const FLUID_RELAY_CHECKS: readonly Check[] = [...CMK_CHECKS, fluidRelayCreateOnly, fluidRelayNoDisable, fluidRelayPreviousKeyAlive] as readonly Check[];
