@@ -1,11 +1,12 @@
 // Azure Chaos Studio experiment with customer data in a CMK storage account (seed doc:
-// chaos-studio-customer-managed-keys.md). Only 2023-10-27-preview carries customerDataStorage,
+// chaos-studio-customer-managed-keys.md). customerDataStorage is in the 2023-10-27-preview spec the seed
+// names and in newer ones up to 2026-11-01 (GA), which the bot uses (chaos.checks.ts lists the sources);
 // the PUT is long-running, and CMK can only be set when the experiment is created.
 import { z } from 'zod';
 import type { ArmResource } from '../azure/port';
 import { CMK_CHECKS } from '../checks/catalogue';
 import {
-  CHAOS_PREVIEW_API,
+  CHAOS_CMK_API,
   chaosApiVersion,
   chaosBlastRadius,
   chaosCreateOnly,
@@ -142,7 +143,7 @@ export const chaosSchema = z
       const r = definitionSchema.safeParse(parsed);
       if (!r.success) {
         const i = r.error.issues[0];
-        const unknown = i?.code === 'unrecognized_keys' ? ` — ${i.keys.map((k) => `"${k}"`).join(', ')} ${i.keys.length > 1 ? 'are' : 'is'} not part of Chaos Studio's experiment definition (2023-10-27-preview); remove ${i.keys.length > 1 ? 'them' : 'it'}` : ` ${i?.message ?? ''}`;
+        const unknown = i?.code === 'unrecognized_keys' ? ` — ${i.keys.map((k) => `"${k}"`).join(', ')} ${i.keys.length > 1 ? 'are' : 'is'} not part of Chaos Studio's experiment definition (its REST spec); remove ${i.keys.length > 1 ? 'them' : 'it'}` : ` ${i?.message ?? ''}`;
         ctx.addIssue({ code: 'custom', path: ['definition'], message: `Definition is not an experiment definition: ${i?.path.join('.') || '(top level)'}${unknown}` });
       }
     } else if (!templateOf(v.template)) {
@@ -200,7 +201,7 @@ export const chaosTarget: Target<ChaosParams> = {
   type: 'chaos-experiment',
   displayName: 'Chaos Studio experiment',
   resourceType: 'Microsoft.Chaos/experiments',
-  apiVersion: CHAOS_PREVIEW_API,
+  apiVersion: CHAOS_CMK_API,
   schema: chaosSchema as unknown as z.ZodType<ChaosParams>,
   fields: [
     { name: 'subscriptionId', label: 'Subscription' },
@@ -215,11 +216,11 @@ export const chaosTarget: Target<ChaosParams> = {
     { name: 'definition', label: 'Definition' },
   ],
   resourceId,
-  // The shape of CreateUpdateExperiment.json (2023-10-27-preview), with the user-assigned identity.
+  // The shape of CreateUpdateExperiment.json (2023-10-27-preview; unchanged in 2026-11-01's examples), with the user-assigned identity.
   plan: (p): ArmWritePlan => ({
     method: 'PUT',
     resourceId: resourceId(p),
-    apiVersion: CHAOS_PREVIEW_API,
+    apiVersion: CHAOS_CMK_API,
     body: {
       location: p.location,
       identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } },
@@ -238,8 +239,8 @@ export const chaosTarget: Target<ChaosParams> = {
     identityId: p.identityId,
     cmkIdentityType: 'UserAssigned',
     assignedIdentityIds: [p.identityId],
-    resourceApiVersion: CHAOS_PREVIEW_API,
-    writeApiVersion: CHAOS_PREVIEW_API,
+    resourceApiVersion: CHAOS_CMK_API,
+    writeApiVersion: CHAOS_CMK_API,
     payloadHasCustomerDataStorage: true,
     writeAction: 'Microsoft.Chaos/experiments/write',
     storageBacked: true,
@@ -261,8 +262,8 @@ export const chaosTarget: Target<ChaosParams> = {
       keyFromStorage: true,
       identityId: umi,
       cmkIdentityType: r.identity?.type,
-      resourceApiVersion: CHAOS_PREVIEW_API,
-      writeApiVersion: CHAOS_PREVIEW_API,
+      resourceApiVersion: CHAOS_CMK_API,
+      writeApiVersion: CHAOS_CMK_API,
       payloadHasCustomerDataStorage: Boolean(c.success && c.data.storageAccountResourceId),
       storageBacked: true,
       storageAccountId: c.success ? c.data.storageAccountResourceId : undefined,
@@ -290,7 +291,7 @@ export const chaosTarget: Target<ChaosParams> = {
     const got = cds.safeParse(props.customerDataStorage ?? {});
     const problems: string[] = [];
     if (props.provisioningState !== 'Succeeded') problems.push(`provisioningState is ${props.provisioningState ?? 'missing'}`);
-    if (!got.success || !got.data.storageAccountResourceId) problems.push(`customerDataStorage is empty (read with ${CHAOS_PREVIEW_API})`);
+    if (!got.success || !got.data.storageAccountResourceId) problems.push(`customerDataStorage is empty (read with ${CHAOS_CMK_API})`);
     else {
       if (got.data.storageAccountResourceId.toLowerCase() !== (want.storageAccountResourceId ?? '').toLowerCase()) problems.push(`storage account is ${got.data.storageAccountResourceId}`);
       if (got.data.blobContainerName !== want.blobContainerName) problems.push(`container is ${got.data.blobContainerName}`);
@@ -298,8 +299,8 @@ export const chaosTarget: Target<ChaosParams> = {
     const evidence = { provisioningState: props.provisioningState ?? null, storageAccountResourceId: got.success ? (got.data.storageAccountResourceId ?? null) : null, blobContainerName: got.success ? (got.data.blobContainerName ?? null) : null };
     const base = { id: 'chaos.verify', title: 'Experiment reports the approved customer data storage' };
     return problems.length
-      ? { ...base, status: 'fail', finding: `Verification failed: ${problems.join('; ')}.`, evidence, remedy: `Read it back with api-version ${CHAOS_PREVIEW_API} in the portal's JSON view and compare with the request.` }
-      : { ...base, status: 'pass', finding: `GET (${CHAOS_PREVIEW_API}) shows the approved storage account and container; provisioning Succeeded.`, evidence };
+      ? { ...base, status: 'fail', finding: `Verification failed: ${problems.join('; ')}.`, evidence, remedy: `Read it back with api-version ${CHAOS_CMK_API} in the portal's JSON view and compare with the request.` }
+      : { ...base, status: 'pass', finding: `GET (${CHAOS_CMK_API}) shows the approved storage account and container; provisioning Succeeded.`, evidence };
   },
   verifyCheckId: 'chaos.verify',
   doneMessage: () => 'Created with customer data storage and verified.',

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { ArmGateway, ArmResource } from '../azure/port';
 import { CMK_CHECKS } from '../checks/catalogue';
-import { CHAOS_PREVIEW_API, chaosIdentityMatch, storageBlobWrite, storageExists } from '../checks/catalogue/chaos.checks';
+import { CHAOS_CMK_API, chaosIdentityMatch, storageBlobWrite, storageExists } from '../checks/catalogue/chaos.checks';
 import type { CmkSubject } from '../checks/facts';
 import type { Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
@@ -34,7 +34,7 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   type: 'chaos-identity',
   displayName: 'Chaos Studio experiment identity change',
   resourceType: 'Microsoft.Chaos/experiments',
-  apiVersion: CHAOS_PREVIEW_API,
+  apiVersion: CHAOS_CMK_API,
   schema: chaosIdentitySchema as unknown as z.ZodType<ChaosIdentityParams>,
   fields: [
     { name: 'resourceId', label: 'Experiment' },
@@ -42,12 +42,12 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   ],
   resourceId: (p) => p.resourceId,
   async prepare(p: ChaosIdentityParams, arm: ArmGateway): Promise<ChaosIdentityParams> {
-    const exp = await arm.getOrNull<ArmResource>(p.resourceId, CHAOS_PREVIEW_API);
+    const exp = await arm.getOrNull<ArmResource>(p.resourceId, CHAOS_CMK_API);
     const cds = (exp?.properties as { customerDataStorage?: { storageAccountResourceId?: string; blobContainerName?: string } } | undefined)?.customerDataStorage;
     return { ...p, storageAccountId: cds?.storageAccountResourceId, blobContainerName: cds?.blobContainerName };
   },
-  // experimentUpdate (2023-10-27-preview): identity only; long-running (202 + Azure-AsyncOperation and Location), final-state-via location.
-  plan: (p): ArmWritePlan => ({ method: 'PATCH', resourceId: p.resourceId, apiVersion: CHAOS_PREVIEW_API, finalStateVia: 'location', body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } } } }),
+  // experimentUpdate: identity only; long-running (202 + Azure-AsyncOperation and Location), final-state-via location.
+  plan: (p): ArmWritePlan => ({ method: 'PATCH', resourceId: p.resourceId, apiVersion: CHAOS_CMK_API, finalStateVia: 'location', body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } } } }),
   scopes: (p, checks) => scopesOf({ role: 'resource', id: p.resourceId }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
     targetType: 'chaos-identity',
@@ -59,7 +59,7 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
     keyFromStorage: true,
     identityId: p.identityId,
     cmkIdentityType: 'UserAssigned',
-    resourceApiVersion: CHAOS_PREVIEW_API,
+    resourceApiVersion: CHAOS_CMK_API,
     writeAction: 'Microsoft.Chaos/experiments/write',
     storageBacked: true,
     storageAccountId: p.storageAccountId,

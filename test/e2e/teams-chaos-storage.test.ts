@@ -26,7 +26,7 @@ async function approveAndWait(requestId: string, formMsg: string, done: RegExp) 
 }
 
 describe('Chaos Studio experiment with CMK', () => {
-  it('from a template: the preview api-version, the user-assigned identity, a followed long-running PUT, verified', async () => {
+  it('from a template: the newest api-version with customerDataStorage (2026-11-01), the user-assigned identity, a followed long-running PUT, verified', async () => {
     const data = chaos();
     const { requestId, formMsg, text } = await submitForm(bot, data);
     expect(text).toMatch(/Waiting for 1 more approval/);
@@ -36,11 +36,11 @@ describe('Chaos Studio experiment with CMK', () => {
     // Where the experiment reaches, as facts on the card: the template's one VM, its group and subscription.
     expect(text).toMatch(/ℹ️ \*\*chaos.blast-radius\*\* — Experiment exp-\w+ reaches 1 resource \(\S+\) in 1 resource group, across 1 subscription\./);
     const final = await approveAndWait(requestId!, formMsg, /Created with customer data storage and verified/);
-    expect(cardText(final.activity)).toContain('✅ **chaos.verify** — GET (2023-10-27-preview) shows the approved storage account and container');
+    expect(cardText(final.activity)).toContain('✅ **chaos.verify** — GET (2026-11-01) shows the approved storage account and container');
 
     const puts = bot.sim.writes().filter((w) => w.method === 'PUT');
     expect(puts).toHaveLength(1);
-    expect(puts[0]!.query['api-version']).toBe('2023-10-27-preview');
+    expect(puts[0]!.query['api-version']).toBe('2026-11-01');
     expect(puts[0]!.body).toEqual({
       location: SIM_LOCATION,
       identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } },

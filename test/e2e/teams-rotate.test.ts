@@ -83,7 +83,7 @@ describe('rotate', () => {
     await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, ok.formMsg), ok.formMsg));
     await bot.connector.waitFor((a) => a.kind === 'update' && a.id === ok.formMsg && /Identity changed and verified/.test(cardText(a.activity)), 15000, 'done');
     const patch = bot.sim.writes().find((w) => w.method === 'PATCH')!;
-    expect(patch.query['api-version']).toBe('2023-10-27-preview');
+    expect(patch.query['api-version']).toBe('2026-11-01');
     expect(patch.body).toEqual({ identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } } });
   });
 });

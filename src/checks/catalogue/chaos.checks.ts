@@ -12,8 +12,8 @@ import { defineCheck, fail, info, pass, warn } from '../types';
  * Not in the GA 2024-01-01 or 2025-01-01. Recorded in docs/architecture.md.
  */
 export const CHAOS_CMK_API_VERSIONS = ['2023-10-27-preview', '2024-03-22-preview', '2024-11-01-preview', '2026-05-01-preview', '2026-11-01'] as const;
-/** The newest of them is 2026-11-01 (GA); the write stays on 2023-10-27-preview until the simulator serves 2026-11-01 (Build 7). */
-export const CHAOS_PREVIEW_API = '2023-10-27-preview';
+/** The newest of them, 2026-11-01 (GA), is the one the bot writes and reads with (the simulator serves it: docs/simulator.md). */
+export const CHAOS_CMK_API = '2026-11-01';
 const BLOB_WRITE = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write';
 const CONTAINER_NAME = /^[a-z0-9]([a-z0-9]|(-(?!-))){1,61}[a-z0-9]$/;
 
@@ -173,7 +173,7 @@ export const chaosBlastRadius = defineCheck({
     if (!reach.length) {
       return warn(
         `The selectors of experiment ${name} could not be read, so where it reaches is unknown.`,
-        `Open the experiment in the portal (JSON view, api-version ${CHAOS_PREVIEW_API}) and read its selectors before approving.`,
+        `Open the experiment in the portal (JSON view, api-version ${CHAOS_CMK_API}) and read its selectors before approving.`,
         { targets: 0 },
       );
     }
