@@ -72,10 +72,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const tuning = { timeoutMs: config.armTimeoutMs, maxRetries: config.armRetries.max, retryDelayMs: config.armRetries.delayMs, ...opts.armTuning };
   const armOptions =
     simulator
-      ? { endpoint: simulator.endpoint, ca: simulator.ca, credential: staticTokenCredential(), ...tuning }
+      ? // The simulator also answers the Microsoft Graph calls the checks make (group memberships).
+        { endpoint: simulator.endpoint, graphEndpoint: simulator.endpoint, ca: simulator.ca, credential: staticTokenCredential(), ...tuning }
       : external
         ? // A simulator in another process (it accepts any bearer token): survives bot restarts.
-          { endpoint: external.endpoint, ca: external.caFile ? readFileSync(external.caFile, 'utf8') : undefined, credential: staticTokenCredential(), ...tuning }
+          { endpoint: external.endpoint, graphEndpoint: external.endpoint, ca: external.caFile ? readFileSync(external.caFile, 'utf8') : undefined, credential: staticTokenCredential(), ...tuning }
         : {
             endpoint: config.azure.mode === 'azure' ? config.azure.endpoint : '',
             graphEndpoint: config.azure.mode === 'azure' ? config.azure.graphEndpoint : undefined,

@@ -23,5 +23,7 @@ export function withReadCache(arm: ArmGateway): ArmGateway {
     resume: (op, p, v, o) => arm.resume(op, p, v, o),
     onCall: (l) => arm.onCall(l),
     scoped: (l) => withReadCache(arm.scoped(l)),
+    // Group memberships (Microsoft Graph) pass through too, asked once per principal.
+    ...(arm.memberOf ? { memberOf: (id: string) => once(`GRAPH memberOf ${id.toLowerCase()}`, () => arm.memberOf!(id)) } : {}),
   };
 }

@@ -123,7 +123,9 @@ export class SdkArmGateway implements ArmGateway {
     const groups: string[] = [];
     let url: string | undefined = `${base}/v1.0/servicePrincipals/${principalId}/transitiveMemberOf/microsoft.graph.group?$select=id`;
     for (let page = 0; url && page < 50; page++) {
-      const req = createPipelineRequest({ url, method: 'GET', timeout: this.opts.timeoutMs ?? 30_000, tlsSettings: this.opts.ca ? { ca: this.opts.ca } : undefined });
+      const req = createPipelineRequest({ url, method: 'GET', timeout: this.opts.timeoutMs ?? 30_000 });
+      // createPipelineRequest does not take TLS settings from its options: set them on the request.
+      if (this.opts.ca) req.tlsSettings = { ca: this.opts.ca };
       req.headers.set('accept', 'application/json');
       const res = await this.graph.sendRequest(client, req);
       if (res.status === 403) return 'forbidden';

@@ -68,5 +68,8 @@ export const graphProvider: SimProvider = {
     { method: 'POST', pattern: '/v1.0/directoryObjects/{id}/checkMemberGroups', handler: checkMemberGroups },
     { method: 'POST', pattern: '/v1.0/servicePrincipals/{id}/checkMemberGroups', handler: checkMemberGroups },
     { method: 'GET', pattern: '/v1.0/servicePrincipals/{id}/transitiveMemberOf', handler: transitiveMemberOf },
+    // The OData cast to groups only (what a client asking for group memberships sends); every
+    // membership the simulator models is a group, so the answer is the same.
+    { method: 'GET', pattern: '/v1.0/servicePrincipals/{id}/transitiveMemberOf/microsoft.graph.group', handler: transitiveMemberOf },
   ],
 };
