@@ -41,6 +41,7 @@ import {
 import { findTarget } from '../../src/targets';
 import { parseForm } from '../../src/targets/types';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
+import { changeRequest } from '../fixtures/requests';
 
 let sim: Simulator;
 let arm: SdkArmGateway;
@@ -88,9 +89,7 @@ const WITH_COMMANDS = [
 ];
 
 function request(targetType: string, checks: CheckResult[]): ChangeRequest {
-  const now = new Date().toISOString();
-  return {
-    id: 'CR-ABCDEF',
+  return changeRequest({
     targetType,
     resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/fr1',
     params: {},
@@ -100,18 +99,8 @@ function request(targetType: string, checks: CheckResult[]): ChangeRequest {
     digest: 'f'.repeat(64),
     state: 'checked',
     checks,
-    approvals: [],
-    requiredApprovals: 1,
-    approvers: ['*'],
-    policyRules: ['r'],
-    policyHash: 'h',
-    scopes: [],
-    irreversible: false,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: now,
-    version: 1,
-  };
+    expiresAt: new Date().toISOString(),
+  });
 }
 
 /** The `az …` commands in a remedy: up to a `;`, a closing parenthesis or the sentence's end. */

@@ -1,6 +1,7 @@
 // The store on embedded PGlite (one database for the file; PGlite takes seconds to start).
 import { Store, StoreConflict } from '../../src/store/store';
 import type { ChangeRequest } from '../../src/domain/types';
+import { changeRequest } from '../fixtures/requests';
 
 let store: Store;
 beforeAll(async () => {
@@ -9,30 +10,7 @@ beforeAll(async () => {
 afterAll(() => store.close());
 
 function request(id: string): ChangeRequest {
-  const now = new Date().toISOString();
-  return {
-    id,
-    targetType: 'fluid-relay',
-    resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/fr',
-    params: { name: 'fr' },
-    plan: { method: 'PUT', resourceId: '/x', apiVersion: '2022-06-01', body: { location: 'eastus' } },
-    requester: { platform: 'teams', id: 'aad-alice', name: 'Alice' },
-    conversation: { platform: 'teams', ref: { conversation: { id: 'c1' } } },
-    digest: 'd1',
-    state: 'pending_approval',
-    checks: [],
-    approvals: [],
-    requiredApprovals: 1,
-    approvers: ['*'],
-    policyRules: ['r'],
-    policyHash: 'h',
-    scopes: [],
-    irreversible: false,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-    version: 1,
-  };
+  return changeRequest({ id });
 }
 
 describe('store', () => {

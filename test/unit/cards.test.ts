@@ -4,12 +4,10 @@ import { CARD_BUDGET_BYTES, fitCard, requestCard } from '../../src/chat/teams/ca
 import { requestView } from '../../src/chat/presenter';
 import type { ChangeRequest, CheckResult } from '../../src/domain/types';
 import { cardText } from '../helpers/connector';
+import { changeRequest } from '../fixtures/requests';
 
 function req(checks: CheckResult[]): ChangeRequest {
-  const now = new Date().toISOString();
-  return {
-    id: 'CR-ABCDEF',
-    targetType: 'fluid-relay',
+  return changeRequest({
     resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/fr1',
     params: { subscriptionId: 's', resourceGroup: 'rg', location: 'eastus', identityId: '/x/id1', keyUrl: 'https://v.vault.azure.net/keys/k' },
     plan: { method: 'PUT', resourceId: '/x', apiVersion: '2022-06-01', body: { location: 'eastus', properties: { note: 'x'.repeat(5000) } } },
@@ -18,18 +16,8 @@ function req(checks: CheckResult[]): ChangeRequest {
     digest: 'f'.repeat(64),
     state: 'checked',
     checks,
-    approvals: [],
-    requiredApprovals: 1,
-    approvers: ['*'],
-    policyRules: ['r'],
-    policyHash: 'h',
-    scopes: [],
-    irreversible: false,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: now,
-    version: 1,
-  };
+    expiresAt: new Date().toISOString(),
+  });
 }
 
 const check = (i: number, status: CheckResult['status']): CheckResult => ({
