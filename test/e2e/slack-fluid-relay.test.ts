@@ -53,8 +53,8 @@ async function openForm(user = ALEX) {
   return [...slack.views.values()].at(-1)!;
 }
 
-async function submitForm(name: string, over: Record<string, RegExp> = {}) {
-  const form = await openForm();
+async function submitForm(name: string, over: Record<string, RegExp> = {}, opened?: Awaited<ReturnType<typeof openForm>>) {
+  const form = opened ?? (await openForm());
   const view = form.view;
   const pick = (block: string, dflt: RegExp) => ({ value: { type: 'static_select', selected_option: { value: option(view, block, over[block] ?? dflt) } } });
   const payload = viewSubmissionPayload({
@@ -159,12 +159,26 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     expect((await bot.store.listRequests({ limit: 500 })).length).toBe(before);
   });
 
+  it('a modal fixed after an error and submitted again is taken, not dropped as a repeat', async () => {
+    const form = await openForm();
+    const bad = await submitForm('x', {}, form);
+    expect(bad.json).toMatchObject({ response_action: 'errors' });
+    // The same modal (same view id and hash: an error answer does not update the view), fixed.
+    const name = `fr-slack-${Math.random().toString(36).slice(2, 7)}`;
+    const good = await submitForm(name, {}, form);
+    expect(good.status).toBe(200);
+    await slack.waitFor(() => slack.messages.find((m) => m.channel === CHANNEL && text(m.blocks).includes(name) && !m.thread_ts && !m.ephemeralFor), 15000, 'request message after the fix');
+  });
+
   it('a rejection asks for a reason, and user text cannot inject mentions', async () => {
     const name = `fr-slack-${Math.random().toString(36).slice(2, 7)}`;
     await submitForm(name);
     const posted = await slack.waitFor(() => slack.messages.find((m) => text(m.blocks).includes(name) && !m.thread_ts && !m.ephemeralFor), 15000, 'request');
     await interact(blockActionPayload({ user: RILEY, channel: CHANNEL, messageTs: posted.ts, actionId: 'request.reject', triggerId: slack.triggerId({ user: RILEY.id }), message: slack.message(CHANNEL, posted.ts)! }));
     const modal = await slack.waitFor(() => [...slack.views.values()].find((v) => v.view.callback_id === 'cmk_reject'), 5000, 'reason modal');
+    // Too short first: the error comes back on the field; the same modal, fixed, is then taken.
+    const short = await interact(viewSubmissionPayload({ user: RILEY, view: { ...modal.view, id: modal.id, hash: modal.hash }, values: { reason: { value: { type: 'plain_text_input', value: 'no' } } } }));
+    expect(short.json).toMatchObject({ response_action: 'errors', errors: { reason: expect.stringMatching(/at least 3 characters/) } });
     const submit = await interact(viewSubmissionPayload({ user: RILEY, view: { ...modal.view, id: modal.id, hash: modal.hash }, values: { reason: { value: { type: 'plain_text_input', value: 'nope <!channel> see <https://evil.example|your bank>' } } } }));
     expect(submit.status).toBe(200);
     const note = await slack.waitFor(() => slack.thread(CHANNEL, posted.ts).find((m) => /rejected by riley/.test(m.text ?? '')), 5000, 'rejection in thread');

@@ -5,6 +5,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import express, { type Express, type Request, type Response } from 'express';
+import { canonicalJson } from '../../domain/canonical';
 
 export const MAX_SKEW_SECONDS = 5 * 60;
 
@@ -80,6 +81,15 @@ export function dedupeKey(body: Record<string, unknown>): string | undefined {
   return raw === undefined ? undefined : `${raw.split(':')[0]}:${createHash('sha256').update(raw).digest('hex')}`;
 }
 
+/** The submitted values in one canonical text; a value too deep to walk (hostile) is one key of its own. */
+function valuesKey(values: unknown): string {
+  try {
+    return canonicalJson(values ?? null);
+  } catch {
+    return 'unwalkable';
+  }
+}
+
 function rawDedupeKey(body: Record<string, unknown>): string | undefined {
   if (body.type === 'event_callback' && typeof body.event_id === 'string') return `event:${body.event_id}`;
   if (body.type === 'block_actions') {
@@ -91,8 +101,10 @@ function rawDedupeKey(body: Record<string, unknown>): string | undefined {
     return `action:${JSON.stringify([action?.action_id, msg, user, action?.value ?? ''])}`;
   }
   if (body.type === 'view_submission') {
-    const view = body.view as { id?: string; hash?: string } | undefined;
-    return `view:${JSON.stringify([view?.id, view?.hash])}`;
+    // The values are part of it: after an error answer Slack keeps the view (same id and hash), so
+    // a person's corrected resubmission differs only in what they typed — it is new, a retry is not.
+    const view = body.view as { id?: string; hash?: string; state?: { values?: unknown } } | undefined;
+    return `view:${JSON.stringify([view?.id, view?.hash, valuesKey(view?.state?.values)])}`;
   }
   if (typeof body.command === 'string' && typeof body.trigger_id === 'string') {
     // A slash command has no delivery id, but its trigger id is new for every invocation: the same
