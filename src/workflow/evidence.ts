@@ -114,7 +114,17 @@ const recordShape = z.object({
   request: z.object({ id: z.string(), targetType: z.string(), resourceId: z.string(), state: z.string(), requiredApprovals: z.number(), auditHead: z.object({ seq: z.number(), hash: z.string() }).nullable() }).passthrough(),
   change: z.object({ method: z.enum(['PUT', 'PATCH']), resourceId: z.string(), apiVersion: z.string(), payload: z.record(z.string(), z.unknown()) }),
   digest: z.string(),
-  checks: z.array(z.object({ id: z.string(), status: z.string(), evidence: z.record(z.string(), z.unknown()) }).passthrough()),
+  // A check result exactly as the store keeps it (CheckResult), so the digest recomputes from it without a cast.
+  checks: z.array(
+    z.object({
+      id: z.string(),
+      title: z.string(),
+      status: z.enum(['pass', 'warn', 'info', 'fail', 'error']),
+      finding: z.string(),
+      evidence: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+      remedy: z.string().optional(),
+    }),
+  ),
   approvals: z.array(z.object({ who: z.string(), platform: z.string(), id: z.string(), at: z.string(), decision: z.enum(['approved', 'rejected']), digest: z.string() }).passthrough()),
   auditRows: z.array(
     z.object({ seq: z.number(), requestId: z.string().nullable(), at: z.string(), actor: z.unknown(), event: z.string(), data: z.record(z.string(), z.unknown()), prevHash: z.string(), hash: z.string() }),
@@ -162,7 +172,7 @@ export function verifyEvidence(input: unknown): EvidenceVerdict {
   if (!target) notes.push(`digest not recomputed: unknown target type ${rec.request.targetType}`);
   else {
     const plan = { method: rec.change.method, resourceId: rec.change.resourceId, apiVersion: rec.change.apiVersion, body: rec.change.payload };
-    const recomputed = computeDigest(target, { targetType: rec.request.targetType, resourceId: rec.change.resourceId, plan }, rec.checks as unknown as CheckResult[]);
+    const recomputed = computeDigest(target, { targetType: rec.request.targetType, resourceId: rec.change.resourceId, plan }, rec.checks);
     if (recomputed !== rec.digest) problems.push(`digest ${short(rec.digest)} does not match the payload and check evidence (they give ${short(recomputed)})`);
   }
   const knownDigests = new Set<string>();

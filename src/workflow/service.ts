@@ -420,7 +420,10 @@ export class Workflow {
     } catch (e) {
       if (e instanceof Refusal || e instanceof StoreConflict) {
         const refusal = e instanceof Refusal ? e : new Refusal(e.message);
-        await this.deps.store.audit({ requestId: id, actor, event: 'decision_refused', data: { decision, reason: refusal.message } }).catch(() => undefined);
+        // The refusal stands whether or not its audit row could be written; a lost row is logged.
+        await this.deps.store
+          .audit({ requestId: id, actor, event: 'decision_refused', data: { decision, reason: refusal.message } })
+          .catch((err: unknown) => this.log('warn', 'could not audit a refused decision', { requestId: id, error: (err as Error).message }));
         throw refusal;
       }
       throw e;

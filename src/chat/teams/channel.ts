@@ -154,6 +154,7 @@ export interface TeamsChannelDeps {
 }
 
 export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDeps): TeamsChannel {
+  const deliveryNotRecorded = (e: unknown) => deps.log?.('warn', 'could not record a Teams delivery as handled', { error: (e as Error).message });
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.appId ?? '',
     MicrosoftAppPassword: config.appPassword ?? '',
@@ -217,7 +218,7 @@ export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDe
           if (claim.kind === 'duplicate') {
             const first = claim.status !== undefined ? { status: claim.status, response: claim.response ?? '' } : await deps.store.deliveryAnswer(key, 10_000);
             const answer = first ?? { status: 200, response: JSON.stringify({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'That action is already being handled.' }) };
-            for (const k of claimed) await deps.store.settleDelivery(k, answer.status, answer.response).catch(() => undefined);
+            for (const k of claimed) await deps.store.settleDelivery(k, answer.status, answer.response).catch(deliveryNotRecorded);
             res.status(answer.status).type('application/json').send(answer.response);
             return;
           }
@@ -239,8 +240,10 @@ export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDe
         } finally {
           for (const { key } of keys) {
             // A failed delivery is not remembered: a correct retry must get through.
-            if (status >= 400) await deps.store.forgetDelivery(key).catch(() => undefined);
-            else await deps.store.settleDelivery(key, status, captured).catch(() => undefined);
+            // Bookkeeping after the answer is sent: a failure here must not fail the turn, but is logged
+            // (a redelivery may then be handled again, or wait for the record to expire).
+            if (status >= 400) await deps.store.forgetDelivery(key).catch(deliveryNotRecorded);
+            else await deps.store.settleDelivery(key, status, captured).catch(deliveryNotRecorded);
           }
         }
       });
