@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { postToBot, signedHeaders, slashCommandBody, startSlackStandIn, type SlackStandIn } from '../../src/dev';
-import { SIM_IDENTITY, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_LOCATION, SIM_RBAC_VAULT, SIM_RG, SIM_SUBSCRIPTION_ID, simIdentityId, simKeyUrl } from '../../src/simulator';
+import { SIM_KEY_VERSION_CURRENT } from '../../src/simulator';
 import { evidenceText } from '../../src/chat/presenter';
 import { buildEvidence, type EvidenceRecord, verifyEvidence } from '../../src/workflow/evidence';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
 import { ALICE, BOB, CAROL, cardAction, message, post } from '../helpers/teams';
+import { fluidRelayForm } from '../helpers/forms';
 
 const SECRET = 'local-signing-secret-for-tests';
 const POLICY = parsePolicy(
@@ -58,17 +59,8 @@ const verifyCli = (file: string) =>
 /** A Fluid Relay request made by Alice and approved by Bob and Carol, finished. */
 async function finishedRequest() {
   const name = `fr-ev-${Math.random().toString(36).slice(2, 8)}`;
-  const { formMsg, requestId } = await submitForm(bot, {
-    targetType: 'fluid-relay',
-    subscriptionId: SIM_SUBSCRIPTION_ID,
-    resourceGroup: SIM_RG,
-    name,
-    location: SIM_LOCATION,
-    identityId: simIdentityId(SIM_IDENTITY),
-    keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY),
-    keyVersion: SIM_KEY_VERSION_CURRENT,
-    storagesku: 'basic',
-  });
+  const { formMsg, requestId } = await submitForm(bot, fluidRelayForm(name, { keyVersion: SIM_KEY_VERSION_CURRENT }));
+
   const click = clickData(bot.connector, formMsg);
   await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', click, formMsg));
   await post(bot.app.url, cardAction(bot.connector.url, CAROL, 'request.approve', click, formMsg));

@@ -10,6 +10,7 @@ import { Store } from '../../src/store/store';
 import { findTarget } from '../../src/targets';
 import type { EvidenceRecord } from '../../src/workflow/evidence';
 import { computeDigest } from '../../src/workflow/service';
+import { changeRequest } from '../fixtures/requests';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cmk-export-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -21,32 +22,9 @@ const checks: CheckResult[] = [
 ];
 
 async function succeededRequest(store: Store, id: string): Promise<ChangeRequest> {
-  const now = new Date().toISOString();
   const plan = { method: 'PUT' as const, resourceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/fr', apiVersion: '2022-06-01', body: { location: 'eastus' } };
   const digest = computeDigest(findTarget('fluid-relay')!, { targetType: 'fluid-relay', resourceId: plan.resourceId, plan }, checks);
-  const req: ChangeRequest = {
-    id,
-    targetType: 'fluid-relay',
-    resourceId: plan.resourceId,
-    params: { name: 'fr' },
-    plan,
-    requester: { platform: 'teams', id: 'aad-alice', name: 'Alice' },
-    conversation: { platform: 'teams', ref: { conversation: { id: 'c1' } } },
-    digest,
-    state: 'pending_approval',
-    checks,
-    approvals: [],
-    requiredApprovals: 1,
-    approvers: ['*'],
-    policyRules: ['r'],
-    policyHash: 'h',
-    scopes: [],
-    irreversible: false,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-    version: 1,
-  };
+  const req = changeRequest({ id, resourceId: plan.resourceId, plan, digest, checks });
   await store.createRequest(req, [{ actor: req.requester, event: 'requested', data: { targetType: 'fluid-relay', resourceId: plan.resourceId, digest, payload: plan.body } }]);
   await store.mutate(id, (cur) => ({
     next: { ...cur, state: 'approved', approvals: [{ approver: BOB, decision: 'approved', digest, at: new Date().toISOString() }] },

@@ -6,6 +6,7 @@ import { esc, formModal, requestBlocks } from '../../src/chat/slack/blocks';
 import { requestView } from '../../src/chat/presenter';
 import type { ChangeRequest, CheckResult } from '../../src/domain/types';
 import type { FormChoices } from '../../src/workflow/catalog';
+import { changeRequest } from '../fixtures/requests';
 
 const big = (i: number, status: CheckResult['status']): CheckResult => ({
   id: `demo.check-${i}`,
@@ -18,29 +19,19 @@ const big = (i: number, status: CheckResult['status']): CheckResult => ({
 
 function largest(): ChangeRequest {
   const now = new Date().toISOString();
-  return {
-    id: 'CR-ABCDEF',
-    targetType: 'fluid-relay',
+  return changeRequest({
     resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/${'n'.repeat(50)}`,
     params: { subscriptionId: 's', resourceGroup: 'r'.repeat(90), location: 'eastus', identityId: `/x/${'i'.repeat(128)}`, keyUrl: 'https://v.vault.azure.net/keys/k' },
     plan: { method: 'PUT', resourceId: '/x', apiVersion: '2022-06-01', body: { properties: { blob: 'p'.repeat(20000) } } },
     requester: { platform: 'slack', id: 'U1', name: '<!channel> Alex' },
     conversation: { platform: 'slack', ref: { channel: 'C1' } },
     digest: 'f'.repeat(64),
-    state: 'pending_approval',
     checks: Array.from({ length: 120 }, (_, i) => big(i, i % 3 === 0 ? 'fail' : i % 3 === 1 ? 'warn' : 'pass')),
     approvals: Array.from({ length: 10 }, (_, i) => ({ approver: { platform: 'slack' as const, id: `U${i}`, name: `user ${i}` }, decision: 'approved' as const, digest: 'f'.repeat(64), reason: 'r'.repeat(400), at: now })),
     requiredApprovals: 12,
     approvers: Array.from({ length: 30 }, (_, i) => `slack:U${i}`),
-    policyRules: ['r'],
-    policyHash: 'h',
-    scopes: [],
-    irreversible: false,
-    createdAt: now,
-    updatedAt: now,
     expiresAt: now,
-    version: 1,
-  };
+  });
 }
 
 describe('Slack Block Kit limits', () => {
