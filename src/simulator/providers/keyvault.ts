@@ -79,16 +79,14 @@ export function vaultResource(spec: VaultSpec): SimResource {
     type: VAULT_TYPE,
     location: spec.location,
     tags: {},
-    systemData: {
-      createdBy: 'platform-admin@contoso.example',
-      createdByType: 'User',
-      createdAt: spec.createdAt,
-      lastModifiedBy: 'platform-admin@contoso.example',
-      lastModifiedByType: 'User',
-      lastModifiedAt: spec.createdAt,
-    },
+    systemData: seededSystemData(spec.createdAt),
     properties,
   };
+}
+
+/** systemData of a resource the seed created, as ARM reports it (common-types systemData). */
+function seededSystemData(createdAt: string) {
+  return { createdBy: 'platform-admin@contoso.example', createdByType: 'User', createdAt, lastModifiedBy: 'platform-admin@contoso.example', lastModifiedByType: 'User', lastModifiedAt: createdAt };
 }
 
 export interface ManagedHsmSpec {
@@ -110,14 +108,7 @@ export function managedHsmResource(spec: ManagedHsmSpec): SimResource {
     location: spec.location,
     sku: { family: 'B', name: 'Standard_B1' },
     tags: {},
-    systemData: {
-      createdBy: 'platform-admin@contoso.example',
-      createdByType: 'User',
-      createdAt: spec.createdAt,
-      lastModifiedBy: 'platform-admin@contoso.example',
-      lastModifiedByType: 'User',
-      lastModifiedAt: spec.createdAt,
-    },
+    systemData: seededSystemData(spec.createdAt),
     properties: {
       tenantId: spec.tenantId ?? ids.SIM_TENANT_ID,
       initialAdminObjectIds: spec.initialAdminObjectIds,
