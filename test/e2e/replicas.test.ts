@@ -161,13 +161,24 @@ describe('two replicas on one PostgreSQL', () => {
     const [a] = replicas.map((r) => r.url) as [string, string];
     const name = `exp-two-${Math.random().toString(36).slice(2, 6)}`;
     const { formMsg, requestId } = await submit(a, chaosExperimentForm(name));
-    const first = replicas[0]!;
+    // Either replica may claim the execution: kill the one that holds it (its job row names its
+    // pid), at its first poll of the operation — the next poll is a Retry-After (1 s) away.
+    let killing: Promise<ChildBot | undefined> | undefined;
     const off = sim.onRequest((r) => {
-      if (r.method === 'GET' && r.path.includes('/operationStatuses/')) first.child.kill('SIGKILL');
+      if (killing || !(r.method === 'GET' && r.path.includes('/operationStatuses/'))) return;
+      killing = sql<{ locked_by: string | null }>(`SELECT locked_by FROM jobs WHERE key = $1 AND state = 'running'`, [`execute:${requestId}`]).then(([job]) => {
+        const holder = replicas.find((x) => x.child.pid === Number(job?.locked_by?.split(':')[1]));
+        holder?.child.kill('SIGKILL');
+        return holder;
+      });
     });
-    await post(a, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg));
-    await post(a, cardAction(connector.url, CAROL, 'request.approve', clickData(connector, formMsg), formMsg));
-    await first.exited;
+    const click = clickData(connector, formMsg);
+    await post(a, cardAction(connector.url, BOB, 'request.approve', click, formMsg));
+    await post(a, cardAction(connector.url, CAROL, 'request.approve', click, formMsg));
+    for (const until = Date.now() + 30_000; !killing && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    const killed = await killing;
+    expect(killed).toBeDefined();
+    await killed!.exited;
     off();
     await connector.waitFor((x) => x.kind === 'update' && x.id === formMsg && /Created with customer data storage and verified/.test(cardText(x.activity)), 60_000, 'finished by the other replica');
     expect(puts(name)).toHaveLength(1);
