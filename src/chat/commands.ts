@@ -1,10 +1,12 @@
 // Command text → a command, a usage reply, or nothing. The same grammar for every channel.
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
 import { isResourceId, resourceIdPattern } from '../domain/resource-id';
+import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
 
 export type Command =
   | { kind: 'help' }
-  | { kind: 'new'; target: string; from?: string; resourceId?: string }
+  /** `new <command> [<resource id> | --from <resource id>]`: `source` is the resource the form starts from. */
+  | { kind: 'new'; target: string; source?: string }
   | { kind: 'status'; id: string }
   | { kind: 'check-request'; id: string }
   | { kind: 'check-resource'; resourceId: string }
@@ -17,8 +19,12 @@ export type Command =
 
 // Segments as ARM names allow them (see domain/resource-id.ts): nothing a URL would rewrite.
 const RESOURCE_ID_PATTERN = resourceIdPattern(undefined, undefined, undefined, '\\/?');
-const EXPERIMENT_ID_PATTERN = resourceIdPattern('Microsoft\\.Chaos', 'experiments');
-const STORAGE_ID_PATTERN = resourceIdPattern('Microsoft\\.Storage', 'storageAccounts', undefined, '\\/?');
+
+/** The pattern of a resource id of one type, e.g. Microsoft.Storage/storageAccounts. */
+function idPatternOf(resourceType: string): RegExp {
+  const [provider, type] = resourceType.split('/');
+  return resourceIdPattern((provider ?? '').replace(/\./g, '\\.'), type ?? '', undefined, '\\/?');
+}
 
 /** A word of the user's echoed back in a usage answer: short, so a pasted megabyte stays out of the chat. */
 function quote(word: string | undefined): string {
@@ -26,9 +32,7 @@ function quote(word: string | undefined): string {
   return chars.length <= 60 ? chars.join('') : `${chars.slice(0, 59).join('')}…`;
 }
 
-export const SUPPORTED_TARGETS = ['fluid-relay', 'chaos-experiment', 'storage-cmk'] as const;
-
-export function parseCommand(text: string): Command {
+export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TARGETS): Command {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const verb = (words[0] ?? '').toLowerCase();
   switch (verb) {
@@ -37,22 +41,20 @@ export function parseCommand(text: string): Command {
     case '?':
       return { kind: 'help' };
     case 'new': {
-      const target = (words[1] ?? '').toLowerCase();
-      if (!target) return { kind: 'usage', problem: `\`new\` needs a target: ${SUPPORTED_TARGETS.map((t) => `\`new ${t}\``).join(', ')}.` };
-      if (!(SUPPORTED_TARGETS as readonly string[]).includes(target)) {
-        return { kind: 'usage', problem: `I can't create "${quote(words[1])}" yet. Supported: ${SUPPORTED_TARGETS.map((t) => `\`new ${t}\``).join(', ')}.` };
+      const word = (words[1] ?? '').toLowerCase();
+      const supported = targets.commands().map((t) => `\`new ${t}\``).join(', ');
+      if (!word) return { kind: 'usage', problem: `\`new\` needs a target: ${supported}.` };
+      const target = targets.forCommand(word);
+      if (!target) return { kind: 'usage', problem: `I can't create "${quote(words[1])}" yet. Supported: ${supported}.` };
+      const from = target.entry.startsFrom;
+      const flagged = words[2] === '--from';
+      if (!words[2]) return { kind: 'new', target: target.type };
+      if (!from || flagged !== (from.flag === '--from')) {
+        return { kind: 'usage', problem: from ? from.usage : `\`new ${word}\` takes nothing after it: a form opens.` };
       }
-      if (words[2] === '--from') {
-        const from = words[3] ?? '';
-        if (target !== 'chaos-experiment') return { kind: 'usage', problem: '`--from` copies an existing Chaos Studio experiment: `new chaos-experiment --from <experiment id>`.' };
-        if (!isResourceId(from, EXPERIMENT_ID_PATTERN)) return { kind: 'usage', problem: '`--from` needs the resource id of an existing experiment (/subscriptions/…/providers/Microsoft.Chaos/experiments/<name>).' };
-        return { kind: 'new', target, from };
-      }
-      if (target === 'storage-cmk' && words[2]) {
-        if (!isResourceId(words[2], STORAGE_ID_PATTERN)) return { kind: 'usage', problem: '`new storage-cmk` takes the resource id of a storage account (or nothing, to pick one).' };
-        return { kind: 'new', target, resourceId: words[2].replace(/\/+$/, '') };
-      }
-      return { kind: 'new', target };
+      const id = (flagged ? words[3] : words[2]) ?? '';
+      if (!isResourceId(id, idPatternOf(from.resourceType))) return { kind: 'usage', problem: from.usage };
+      return { kind: 'new', target: target.type, source: id.replace(/\/+$/, '') };
     }
     case 'status': {
       const id = (words[1] ?? '').toUpperCase();

@@ -3,7 +3,8 @@
 import { formatHead } from '../domain/audit-chain';
 import { blocks, type ChangeRequest, type CheckResult, TERMINAL_STATES } from '../domain/types';
 import { visibleText } from '../domain/canonical';
-import { findTarget } from '../targets';
+import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
+import type { Target } from '../targets/types';
 import type { EvidenceRecord } from '../workflow/evidence';
 import { approvalsFor, stateWords } from '../workflow/service';
 
@@ -59,7 +60,7 @@ export const MAX_REFRESH_USERS = 60;
 
 const ICON: Record<CheckResult['status'], string> = { pass: '✅', warn: '⚠️', info: 'ℹ️', fail: '❌', error: '⛔' };
 
-function safeSummary(target: NonNullable<ReturnType<typeof findTarget>>, params: Record<string, unknown>): Array<{ title: string; value: string }> {
+function safeSummary(target: Target, params: Record<string, unknown>): Array<{ title: string; value: string }> {
   try {
     return target.summary(params as never);
   } catch {
@@ -118,8 +119,8 @@ function shown(v: RequestView): RequestView {
   return { ...visibleDeep(v), digest: v.digest, refreshUserIds: v.refreshUserIds };
 }
 
-export function requestView(req: ChangeRequest, viewer: Viewer = 'all'): RequestView {
-  const target = findTarget(req.targetType);
+export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets: TargetRegistry = DEFAULT_TARGETS): RequestView {
+  const target = targets.find(req.targetType);
   const p = req.params as Record<string, string>;
   const counted = approvalsFor(req);
   const name = req.resourceId.split('/').pop() ?? req.resourceId;
@@ -253,9 +254,9 @@ export function reviewView(displayName: string, resourceId: string, location: st
 }
 
 /** One line per request for `list`. */
-export function listLine(req: ChangeRequest): string {
+export function listLine(req: ChangeRequest, targets: TargetRegistry = DEFAULT_TARGETS): string {
   const counted = approvalsFor(req).length;
-  return visibleText(`- ${req.id} · ${findTarget(req.targetType)?.displayName ?? req.targetType} ${req.resourceId.split('/').pop()} · ${stateWords(req)}${req.state === 'pending_approval' ? ` (${counted}/${req.requiredApprovals} approvals)` : ''} · by ${req.requester.name}`);
+  return visibleText(`- ${req.id} · ${targets.find(req.targetType)?.displayName ?? req.targetType} ${req.resourceId.split('/').pop()} · ${stateWords(req)}${req.state === 'pending_approval' ? ` (${counted}/${req.requiredApprovals} approvals)` : ''} · by ${req.requester.name}`);
 }
 
 /** `audit <id>`: the trail as text, oldest first. */

@@ -328,6 +328,42 @@ export function viewSubmissionPayload(p: {
   };
 }
 
+/**
+ * A `block_actions` payload from an input in a modal with `dispatch_action` (a changed picker), as
+ * Slack sends it: container type view, the view with its state (as viewSubmissionPayload builds
+ * it), and the action itself. `blockId` names the changed block; its value comes from `values`.
+ */
+export function viewActionPayload(p: {
+  user: { id: string; name?: string };
+  view: Record<string, unknown>;
+  values: Record<string, Record<string, unknown>>;
+  blockId: string;
+  actionId?: string;
+  triggerId?: string;
+  teamId?: string;
+}): Record<string, unknown> {
+  const submission = viewSubmissionPayload(p);
+  const view = submission.view as Json;
+  const actionId = p.actionId ?? 'value';
+  const state = ((view.state as Json).values as Record<string, Record<string, Json>>)[p.blockId]?.[actionId];
+  if (!state) throw new Error(`viewActionPayload: no element ${p.blockId}/${actionId} in the view`);
+  const block = elementsOf(p.view.blocks).find((e) => e.blockId === p.blockId);
+  if (!block || block.block.dispatch_action !== true) throw new Error(`viewActionPayload: block ${p.blockId} does not dispatch actions (Slack would send nothing)`);
+  return {
+    type: 'block_actions',
+    user: submission.user,
+    api_app_id: LOCAL_SLACK.appId,
+    token: LOCAL_SLACK.verificationToken,
+    container: { type: 'view', view_id: view.id },
+    trigger_id: submission.trigger_id,
+    team: submission.team,
+    enterprise: null,
+    is_enterprise_install: false,
+    view,
+    actions: [{ ...state, block_id: p.blockId, action_id: actionId, action_ts: actionTs() }],
+  };
+}
+
 /** An Events API `event_callback` envelope (JSON), as Slack posts it to the Request URL. */
 export function eventBody(event: Record<string, unknown>, opts: { event_id?: string; team_id?: string; event_time?: number } = {}): string {
   const teamId = opts.team_id ?? LOCAL_SLACK.teamId;

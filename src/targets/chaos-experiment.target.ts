@@ -21,7 +21,7 @@ import type { CmkSubject } from '../checks/facts';
 import type { Check } from '../checks/types';
 import type { ArmWritePlan, ChangeScope, CheckResult } from '../domain/types';
 import { ID_SEGMENT, MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
-import { identityField, regionField, required, resourceGroupField, resourceIdField, STORAGE_ACCOUNT_ID, subscriptionField } from './fields';
+import { FIELD, identityField, nameField, regionField, required, resourceGroupField, resourceIdField, STORAGE_ACCOUNT_ID, subscriptionField } from './fields';
 import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
 
@@ -107,11 +107,17 @@ export const TEMPLATES: Record<string, { title: string; build: (targetId: string
   },
 };
 
+const EXPERIMENT_NAME_FIELD = nameField(
+  'Experiment name',
+  { pattern: EXPERIMENT_NAME, message: '1-63 characters without spaces, control characters or < > % & : ? # / \\ (and not only dots)', clientPattern: false },
+  'e.g. vm-shutdown-cmk',
+);
+
 export const chaosSchema = z
   .object({
     subscriptionId: subscriptionField(),
     resourceGroup: resourceGroupField(),
-    name: required('Experiment name').regex(EXPERIMENT_NAME, 'Experiment name must be 1-63 characters without spaces, control characters or < > % & : ? # / \\ (and not only dots)'),
+    name: EXPERIMENT_NAME_FIELD.schema,
     location: regionField(),
     identityId: identityField(),
     storageAccountId: resourceIdField('Storage account', STORAGE_ACCOUNT_ID, 'Storage account must be the resource id of a storage account'),
@@ -200,20 +206,56 @@ const cds = z.object({ storageAccountResourceId: z.string().optional(), blobCont
 export const chaosTarget: Target<ChaosParams> = {
   type: 'chaos-experiment',
   displayName: 'Chaos Studio experiment',
+  entry: {
+    command: 'chaos-experiment',
+    help: 'request a Chaos Studio experiment whose data is kept in your CMK storage account (from a template or pasted JSON); `new chaos-experiment --from <experiment id>` makes a CMK copy of an existing one',
+    startsFrom: { resourceType: 'Microsoft.Chaos/experiments', flag: '--from', usage: '`--from` needs the resource id of an existing experiment (/subscriptions/…/providers/Microsoft.Chaos/experiments/<name>): `new chaos-experiment --from <experiment id>` makes a CMK copy of it.' },
+  },
+  form: {
+    title: 'Chaos experiment (CMK)',
+    heading: 'New Chaos Studio experiment with customer data in your CMK storage account',
+    intro: `Chaos Studio keeps experiment data in a storage account you own, encrypted with your key. This can only be set when the experiment is created (api-version ${CHAOS_CMK_API}). The storage account must use a customer-managed key and allow public access from all networks.`,
+  },
+  // CMK can only be set at creation: `--from` copies the experiment's steps and selectors into a new one.
+  prefill: {
+    read: true,
+    values: (resourceId, r) => {
+      const props = (r?.properties ?? {}) as { steps?: unknown; selectors?: unknown };
+      if (!props.steps || !props.selectors) return { refusal: `${resourceId} has no steps and selectors to copy.` };
+      return {
+        values: {
+          resourceGroup: resourceId.split('/')[4] ?? '',
+          name: `${resourceId.split('/').pop()}-cmk`,
+          location: r?.location ?? '',
+          identityId: Object.keys(r?.identity?.userAssignedIdentities ?? {})[0] ?? '',
+          template: '',
+          definition: JSON.stringify({ steps: props.steps, selectors: props.selectors }, null, 2),
+        },
+        note: `Copying the steps and selectors of ${resourceId}`,
+      };
+    },
+  },
   resourceType: 'Microsoft.Chaos/experiments',
   apiVersion: CHAOS_CMK_API,
   schema: chaosSchema as unknown as z.ZodType<ChaosParams>,
   fields: [
-    { name: 'subscriptionId', label: 'Subscription' },
-    { name: 'resourceGroup', label: 'Resource group' },
-    { name: 'name', label: 'Experiment name' },
-    { name: 'location', label: 'Region' },
-    { name: 'identityId', label: 'Identity' },
-    { name: 'storageAccountId', label: 'Storage account' },
-    { name: 'blobContainerName', label: 'Blob container' },
-    { name: 'template', label: 'Template' },
-    { name: 'targetResourceId', label: 'Target' },
-    { name: 'definition', label: 'Definition' },
+    FIELD.subscription,
+    FIELD.resourceGroup,
+    EXPERIMENT_NAME_FIELD.field,
+    FIELD.region(),
+    FIELD.identity("The experiment's user-assigned identity: it needs the key (get, wrap, unwrap) and blob write on the storage account."),
+    { name: 'storageAccountId', label: 'Storage account', hint: 'Where the experiment keeps its data. It must use a customer-managed key and allow public access from all networks.', kind: 'picker', source: 'storageAccounts', required: true },
+    { name: 'blobContainerName', label: 'Blob container', kind: 'text', required: true, default: 'chaosdata', placeholder: 'chaosdata' },
+    {
+      name: 'template',
+      label: 'Template',
+      hint: 'Or choose "paste a definition" and paste the JSON below.',
+      kind: 'options',
+      default: 'vm-shutdown',
+      options: [...Object.entries(TEMPLATES).map(([value, t]) => ({ title: t.title, value })), { title: '(paste a definition below)', value: '' }],
+    },
+    { name: 'targetResourceId', label: 'Virtual machine (for the template)', kind: 'picker', source: 'virtualMachines' },
+    { name: 'definition', label: 'Definition', hint: 'JSON: {"steps": […], "selectors": […]}, as Chaos Studio defines them. Leave empty to use the template.', kind: 'text', multiline: true, maxLength: MAX_DEFINITION_CHARS },
   ],
   resourceId,
   // The shape of CreateUpdateExperiment.json (2023-10-27-preview; unchanged in 2026-11-01's examples), with the user-assigned identity.

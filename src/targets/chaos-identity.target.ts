@@ -8,7 +8,7 @@ import type { CmkSubject } from '../checks/facts';
 import type { Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { resourceIdPattern } from '../domain/resource-id';
-import { identityField, resourceIdField } from './fields';
+import { FIELD, identityField, resourceIdField } from './fields';
 import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
 
@@ -33,12 +33,19 @@ const CHECKS: readonly Check[] = [
 export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   type: 'chaos-identity',
   displayName: 'Chaos Studio experiment identity change',
+  entry: { help: 'change the user-assigned identity of a Chaos Studio experiment (its key lives on its storage account: rotate that)', rotates: 'Microsoft.Chaos/experiments' },
+  form: {
+    title: 'Experiment identity',
+    heading: 'Rotate CMK for Chaos Studio experiment {experimentName}',
+    intro: "An experiment's data is encrypted with the key of its storage account, so key rotation happens on the storage account: `rotate <storage account id>`. On the experiment itself the only CMK property that can change is its user-assigned identity, which must have key access and blob write on that account.",
+  },
+  prefill: { read: false, values: (resourceId) => ({ values: { resourceId, experimentName: resourceId.split('/').pop() ?? '' } }) },
   resourceType: 'Microsoft.Chaos/experiments',
   apiVersion: CHAOS_CMK_API,
   schema: chaosIdentitySchema as unknown as z.ZodType<ChaosIdentityParams>,
   fields: [
-    { name: 'resourceId', label: 'Experiment' },
-    { name: 'identityId', label: 'Identity' },
+    { name: 'resourceId', label: 'Experiment', kind: 'fixed', required: true },
+    FIELD.identity('The new user-assigned identity of the experiment: it needs the key (get, wrap, unwrap) and blob write on the experiment’s storage account.'),
   ],
   resourceId: (p) => p.resourceId,
   async prepare(p: ChaosIdentityParams, arm: ArmGateway): Promise<ChaosIdentityParams> {

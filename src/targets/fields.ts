@@ -1,6 +1,7 @@
 // Form fields shared by the targets' zod schemas: one wording of each refusal, everywhere.
 import { z } from 'zod';
 import { MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
+import type { FormField } from './form';
 
 export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -42,3 +43,42 @@ export const keyVersionField = () =>
     .optional()
     .transform((v) => (v === undefined || v === '' ? 'latest' : v))
     .refine((v) => v === 'latest' || /^[a-fA-F0-9]{32}$/.test(v), 'Key version must be "latest" or a 32-character hexadecimal version');
+
+// The form fields most targets share: one label and hint for each, everywhere.
+export const FIELD = {
+  subscription: { name: 'subscriptionId', label: 'Subscription', kind: 'picker', source: 'subscriptions', required: true },
+  resourceGroup: { name: 'resourceGroup', label: 'Resource group', kind: 'picker', source: 'resourceGroups', required: true },
+  region: (hint?: string): FormField => ({ name: 'location', label: 'Region', kind: 'picker', source: 'locations', required: true, ...(hint ? { hint } : {}) }),
+  /** The label is the one the schema's refusals use ("Identity must be…"): the person reads one name for the field. */
+  identity: (hint = 'A user-assigned managed identity that reads the key: it needs get, wrap key and unwrap key on it.'): FormField => ({ name: 'identityId', label: 'Identity', hint, kind: 'picker', source: 'identities', required: true }),
+  key: { name: 'keyUrl', label: 'Key', hint: 'An RSA key (2048 bits or more) in a vault with soft delete and purge protection.', kind: 'picker', source: 'keys', required: true },
+  keyVersion: {
+    name: 'keyVersion',
+    label: 'Key version',
+    hint: 'Versions of the chosen key. "latest" follows the key as it rotates.',
+    kind: 'picker',
+    source: 'keyVersions',
+    dependsOn: 'keyUrl',
+    default: 'latest',
+    extra: [{ title: 'latest (versionless: auto-rotation)', value: 'latest' }],
+  },
+} as const satisfies Record<string, FormField | ((...a: never[]) => FormField)>;
+
+/** A name field whose rule is said the same way on the form, by the client's validation and in the refusal. */
+export function nameField(label: string, rule: { pattern: RegExp; message: string; clientPattern?: boolean }, placeholder: string): { field: FormField; schema: z.ZodString } {
+  const message = `${label} must be ${rule.message}`;
+  return {
+    field: {
+      name: 'name',
+      label,
+      kind: 'text',
+      required: true,
+      placeholder,
+      hint: `${rule.message[0]!.toUpperCase()}${rule.message.slice(1)}.`,
+      // A pattern the client checks too (Teams), when it is a plain one every client reads alike.
+      ...(rule.clientPattern === false ? {} : { pattern: rule.pattern.source }),
+      patternMessage: message,
+    },
+    schema: required(label).regex(rule.pattern, message),
+  };
+}

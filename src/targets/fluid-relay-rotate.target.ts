@@ -8,7 +8,7 @@ import { defineCheck, fail, pass, type Check } from '../checks/types';
 import type { ArmWritePlan } from '../domain/types';
 import { effectiveKeyUrl, FLUID_RELAY_API_VERSION, fluidRelayTarget } from './fluid-relay.target';
 import { resourceIdPattern } from '../domain/resource-id';
-import { identityField, keyUrlField, keyVersionField, resourceIdField } from './fields';
+import { FIELD, identityField, keyUrlField, keyVersionField, resourceIdField } from './fields';
 import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
 
@@ -60,14 +60,33 @@ const currentKeyUrlOf = (r: ArmResource) =>
 export const fluidRelayRotateTarget: Target<RotateParams> = {
   type: 'fluid-relay-rotate',
   displayName: 'Fluid Relay server key change',
+  entry: { help: 'change the key, key version or CMK identity of a Fluid Relay server (never removes CMK)', rotates: 'Microsoft.FluidRelay/fluidRelayServers' },
+  form: {
+    title: 'Change the key',
+    heading: 'Change the customer-managed key of {serverName}',
+    intro: 'You can change the key, its version, or the identity that reads it. CMK itself can never be turned off. The key version in use now must still be enabled and unexpired, or Fluid Relay refuses the change.',
+  },
+  // The form starts from the server's key settings now; a server without CMK cannot get one (creation only).
+  prefill: {
+    read: true,
+    values: (resourceId, r) => {
+      const cmk = ((r?.properties ?? {}) as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string; keyEncryptionKeyIdentity?: { userAssignedIdentityResourceId?: string } } } }).encryption?.customerManagedKeyEncryption;
+      if (!cmk?.keyEncryptionKeyUrl) return { refusal: `${r?.name ?? resourceId} has no customer-managed key, and Fluid Relay can only enable CMK when a server is created: use \`new fluid-relay\` for a new server.` };
+      const m = /^(https:\/\/[^/]+\/keys\/[^/]+)(?:\/([0-9a-fA-F]{32}))?$/.exec(cmk.keyEncryptionKeyUrl);
+      return {
+        values: { resourceId, serverName: r?.name ?? '', currentKeyUrl: cmk.keyEncryptionKeyUrl, keyUrl: m?.[1] ?? '', keyVersion: m?.[2] ?? 'latest', identityId: cmk.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId ?? '' },
+        note: `Key now: ${cmk.keyEncryptionKeyUrl}`,
+      };
+    },
+  },
   resourceType: 'Microsoft.FluidRelay/fluidRelayServers',
   apiVersion: FLUID_RELAY_API_VERSION,
   schema: rotateSchema as unknown as z.ZodType<RotateParams>,
   fields: [
-    { name: 'resourceId', label: 'Server' },
-    { name: 'identityId', label: 'Identity' },
-    { name: 'keyUrl', label: 'Key' },
-    { name: 'keyVersion', label: 'Key version' },
+    { name: 'resourceId', label: 'Server', kind: 'fixed', required: true },
+    FIELD.key,
+    FIELD.keyVersion,
+    FIELD.identity(),
   ],
   resourceId: (p) => p.resourceId,
   async prepare(p: RotateParams, arm: ArmGateway): Promise<RotateParams> {

@@ -5,16 +5,19 @@ import type { ArmResource } from '../azure/port';
 import { FLUID_RELAY_CHECKS } from '../checks/catalogue';
 import type { CmkSubject } from '../checks/facts';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
-import { identityField, keyUrlField, keyVersionField, regionField, required, resourceGroupField, subscriptionField } from './fields';
+import { FIELD, identityField, keyUrlField, keyVersionField, nameField, regionField, resourceGroupField, subscriptionField } from './fields';
 import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
 
 export const FLUID_RELAY_API_VERSION = '2022-06-01';
 
+/** The server name rule, said the same way on the form, by the client and in a refusal. */
+const SERVER_NAME = nameField('Server name', { pattern: /^[a-zA-Z0-9][a-zA-Z0-9-]{1,48}[a-zA-Z0-9]$/, message: '3-50 letters, digits or hyphens, starting and ending with a letter or digit' }, 'e.g. fr-contoso-prod');
+
 export const fluidRelaySchema = z.object({
   subscriptionId: subscriptionField(),
   resourceGroup: resourceGroupField(),
-  name: required('Server name').regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{1,48}[a-zA-Z0-9]$/, 'Server name must be 3-50 letters, digits or hyphens, starting and ending with a letter or digit'),
+  name: SERVER_NAME.schema,
   location: regionField(),
   identityId: identityField(),
   keyUrl: keyUrlField(),
@@ -54,18 +57,24 @@ const COMMON_SUBJECT = {
 export const fluidRelayTarget: Target<FluidRelayParams> = {
   type: 'fluid-relay',
   displayName: 'Fluid Relay server',
+  entry: { command: 'fluid-relay', help: 'request a new Azure Fluid Relay server encrypted with your key (a form opens)' },
+  form: {
+    title: 'Fluid Relay with CMK',
+    heading: 'New Azure Fluid Relay server with a customer-managed key',
+    intro: 'CMK can only be enabled when the server is created, and can never be turned off afterwards. The bot checks the key, identity and region before anyone approves.',
+  },
   resourceType: 'Microsoft.FluidRelay/fluidRelayServers',
   apiVersion: FLUID_RELAY_API_VERSION,
   schema: fluidRelaySchema as unknown as z.ZodType<FluidRelayParams>,
   fields: [
-    { name: 'subscriptionId', label: 'Subscription' },
-    { name: 'resourceGroup', label: 'Resource group' },
-    { name: 'name', label: 'Server name' },
-    { name: 'location', label: 'Region' },
-    { name: 'identityId', label: 'Identity' },
-    { name: 'keyUrl', label: 'Key' },
-    { name: 'keyVersion', label: 'Key version' },
-    { name: 'storagesku', label: 'Storage SKU' },
+    FIELD.subscription,
+    FIELD.resourceGroup,
+    SERVER_NAME.field,
+    FIELD.region('The vault, the identity and the server must all be in it.'),
+    FIELD.identity(),
+    FIELD.key,
+    FIELD.keyVersion,
+    { name: 'storagesku', label: 'Storage SKU', kind: 'options', default: 'basic', options: [{ title: 'basic', value: 'basic' }, { title: 'standard', value: 'standard' }] },
   ],
   resourceId,
   // Exactly the shape of the reference example FluidRelayServers_CreateWithCmk.json (2022-06-01).

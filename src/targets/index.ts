@@ -2,18 +2,22 @@ import { chaosTarget } from './chaos-experiment.target';
 import { chaosIdentityTarget } from './chaos-identity.target';
 import { fluidRelayRotateTarget } from './fluid-relay-rotate.target';
 import { fluidRelayTarget } from './fluid-relay.target';
+import { TargetRegistry } from './registry';
 import { storageTarget } from './storage-account.target';
 import type { Target } from './types';
 
-export const TARGETS: Record<string, Target> = {
-  'fluid-relay': fluidRelayTarget as unknown as Target,
-  'chaos-experiment': chaosTarget as unknown as Target,
-  'storage-cmk': storageTarget as unknown as Target,
-  'fluid-relay-rotate': fluidRelayRotateTarget as unknown as Target,
-  'chaos-identity': chaosIdentityTarget as unknown as Target,
-};
+export { TargetRegistry, resourceTypeOf } from './registry';
 
-/** The target of that type; own names only, so `constructor` or `__proto__` is no target. */
+/**
+ * Every target the bot serves. Adding a service: one `<name>.target.ts` (fields, plan, checks,
+ * verification) and its entry here — commands, forms, cards and help follow from it.
+ */
+export const DEFAULT_TARGETS = new TargetRegistry([fluidRelayTarget, chaosTarget, storageTarget, fluidRelayRotateTarget, chaosIdentityTarget] as Target[]);
+
+/** The targets by type (the default registry). */
+export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(DEFAULT_TARGETS.all.map((t) => [t.type, t]));
+
+/** The target of that type in the default registry; own names only, so `constructor` or `__proto__` is no target. */
 export function findTarget(type: string): Target | undefined {
-  return Object.hasOwn(TARGETS, type) ? TARGETS[type] : undefined;
+  return DEFAULT_TARGETS.find(type);
 }

@@ -11,7 +11,7 @@ import { parseKeyUrl } from '../checks/key-url';
 import { defineCheck, fail, pass, type Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { effectiveKeyUrl } from './fluid-relay.target';
-import { identityField, keyUrlField, keyVersionField, resourceIdField, STORAGE_ACCOUNT_ID } from './fields';
+import { FIELD, identityField, keyUrlField, keyVersionField, resourceIdField, STORAGE_ACCOUNT_ID } from './fields';
 import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
 
@@ -65,14 +65,27 @@ const kvp = z.object({ keyname: z.string().optional(), keyversion: z.string().nu
 export const storageTarget: Target<StorageParams> = {
   type: 'storage-cmk',
   displayName: 'Storage account',
+  entry: {
+    command: 'storage-cmk',
+    help: 'switch an existing storage account to a customer-managed key (`new storage-cmk <storage account id>` starts with that account)',
+    startsFrom: { resourceType: 'Microsoft.Storage/storageAccounts', usage: '`new storage-cmk` takes the resource id of a storage account (or nothing, to pick one).' },
+    // Rotating a storage account's key is the same change: the account's key settings, set anew.
+    rotates: 'Microsoft.Storage/storageAccounts',
+  },
+  form: {
+    title: 'Storage account CMK',
+    heading: 'Switch a storage account to a customer-managed key',
+    intro: 'Azure Storage needs the vault to have soft delete and purge protection, and a user-assigned identity with get, wrap and unwrap on the key. A storage account can carry one user-assigned identity.',
+  },
+  prefill: { read: false, values: (resourceId) => ({ values: { storageAccountId: resourceId } }) },
   resourceType: 'Microsoft.Storage/storageAccounts',
   apiVersion: STORAGE_API,
   schema: storageSchema as unknown as z.ZodType<StorageParams>,
   fields: [
-    { name: 'storageAccountId', label: 'Storage account' },
-    { name: 'identityId', label: 'Identity' },
-    { name: 'keyUrl', label: 'Key' },
-    { name: 'keyVersion', label: 'Key version' },
+    { name: 'storageAccountId', label: 'Storage account', kind: 'picker', source: 'storageAccounts', required: true },
+    FIELD.identity(),
+    FIELD.key,
+    FIELD.keyVersion,
   ],
   resourceId: (p) => p.storageAccountId,
   async prepare(p: StorageParams, arm: ArmGateway): Promise<StorageParams> {

@@ -5,20 +5,54 @@ import type { Check } from '../checks/types';
 import type { CmkSubject } from '../checks/facts';
 import type { ArmWritePlan, ChangeScope, CheckResult } from '../domain/types';
 
-export interface FormField {
-  /** Key in the submitted data. */
-  name: string;
-  label: string;
+import type { FormField } from './form';
+
+export type { FormField } from './form';
+
+/** The form's words: rendered as an Adaptive Card in Teams and a modal in Slack (chat/forms.ts). */
+export interface FormText {
+  /** Short title (a Slack modal title holds 24 characters). */
+  title: string;
+  /** The heading on the form; `{field}` is replaced by that field's value (e.g. the server's name). */
+  heading: string;
+  intro: string;
+  submitLabel?: string;
 }
+
+/** How a person starts this target's form from a command. */
+export interface Entry {
+  /** `new <command>`: the word after `new`; absent when the target is reached otherwise (`rotate`). */
+  command?: string;
+  /** One line for `help`. */
+  help: string;
+  /**
+   * `new <command> <resource id>` (or `--from <resource id>` when `flag` is set): the form starts from
+   * an existing resource of this type.
+   */
+  startsFrom?: { resourceType: string; flag?: '--from'; usage: string };
+  /** `rotate <resource id>` of this resource type opens this target's form. */
+  rotates?: string;
+}
+
+/** What the form starts with for an existing resource: its values, or why this resource cannot be used. */
+export type Prefill = { values: Record<string, string>; /** Said on the form (e.g. what it copies). */ note?: string } | { refusal: string };
 
 export interface Target<P extends Record<string, unknown> = Record<string, unknown>> {
   type: string;
   displayName: string;
+  entry: Entry;
+  form: FormText;
+  /**
+   * The form's values for an existing resource (`rotate <id>`, `new … --from <id>`). With `read`, the
+   * resource is read first (and must exist); prefill gets it.
+   */
+  prefill?: { read: boolean; values(resourceId: string, resource?: ArmResource): Prefill };
   /** ARM resource type, e.g. Microsoft.FluidRelay/fluidRelayServers. */
   resourceType: string;
   apiVersion: string;
   /** Parses a form submission; issues name fields by `FormField.name`. */
   schema: z.ZodType<P>;
+  /** The form's fields, in order: kind, label, picker source and dependencies (the schema validates). */
   fields: readonly FormField[];
   resourceId(params: P): string;
   /** Reads what the plan depends on from ARM (e.g. the account's current identity) before planning. */

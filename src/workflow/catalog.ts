@@ -1,11 +1,9 @@
 // Picker contents for the request forms, read from ARM with the bot's own identity.
 import type { ArmGateway } from '../azure/port';
 import { API } from '../checks/facts';
+import type { Choice, ChoiceSource } from '../targets/form';
 
-export interface Choice {
-  title: string;
-  value: string;
-}
+export type { Choice } from '../targets/form';
 
 export interface FormChoices {
   subscriptionId: string;
@@ -14,8 +12,16 @@ export interface FormChoices {
   locations: Choice[];
   identities: Choice[];
   keys: Choice[];
-  keyVersions: Choice[];
+  /** The versions of each key, newest first, by the key's versionless URL in lower case (a version picker depends on the key). */
+  keyVersions: Record<string, Choice[]>;
   storageAccounts: Choice[];
+  virtualMachines: Choice[];
+}
+
+/** The choices a picker offers; for a dependent picker, those that belong to the value it depends on. */
+export function choicesOf(choices: FormChoices, source: ChoiceSource, dependsOnValue?: string): Choice[] {
+  if (source === 'keyVersions') return choices.keyVersions[(dependsOnValue ?? '').replace(/\/+$/, '').toLowerCase()] ?? [];
+  return choices[source];
 }
 
 type Sub = { subscriptionId: string; displayName?: string; state?: string };
@@ -27,17 +33,23 @@ export function stripDefaultPort(uri: string): string {
   return uri.replace(/^(https:\/\/[^/:]+):443\//i, '$1/');
 }
 
+/** The versionless key URL a form carries for a key. */
+function keyUrlOf(vault: Named, key: KeyItem): string {
+  return stripDefaultPort(key.properties?.keyUri ?? `https://${vault.name}.vault.azure.net/keys/${key.name}`).replace(/\/+$/, '');
+}
+
 export async function loadFormChoices(arm: ArmGateway, preferredSubscription?: string): Promise<FormChoices> {
   const subs = (await arm.list<Sub>('/subscriptions', '2022-12-01')).filter((s) => !s.state || s.state === 'Enabled');
   if (!subs.length) throw new Error('The bot cannot see any enabled subscription. Give its identity Reader on the subscriptions it should manage.');
   const sub = subs.find((s) => s.subscriptionId.toLowerCase() === preferredSubscription?.toLowerCase()) ?? subs[0]!;
   const base = `/subscriptions/${sub.subscriptionId}`;
-  const [groups, locations, identities, vaults, storage] = await Promise.all([
+  const [groups, locations, identities, vaults, storage, vms] = await Promise.all([
     arm.list<Named>(`${base}/resourcegroups`, API.resources),
     arm.list<Named>(`${base}/locations`, '2022-12-01'),
     arm.list<Named>(`${base}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`, API.managedIdentity),
     arm.list<Named>(`${base}/resources`, API.resources, { $filter: "resourceType eq 'Microsoft.KeyVault/vaults'" }),
     arm.list<Named>(`${base}/resources`, API.resources, { $filter: "resourceType eq 'Microsoft.Storage/storageAccounts'" }),
+    arm.list<Named>(`${base}/resources`, API.resources, { $filter: "resourceType eq 'Microsoft.Compute/virtualMachines'" }),
   ]);
   const keysByVault = await Promise.all(vaults.map(async (v) => ({ vault: v, keys: await arm.list<KeyItem>(`${v.id}/keys`, API.keyVault) })));
   const keys = keysByVault.flatMap(({ vault, keys }) =>
@@ -56,21 +68,22 @@ export async function loadFormChoices(arm: ArmGateway, preferredSubscription?: s
     keys: keys
       .map(({ vault, key }) => ({
         title: `${vault.name} / ${key.name}${key.properties?.kty ? ` (${key.properties.kty}${key.properties.keySize ? ` ${key.properties.keySize}` : ''})` : ''}`,
-        value: stripDefaultPort(key.properties?.keyUri ?? `https://${vault.name}.vault.azure.net/keys/${key.name}`),
+        value: keyUrlOf(vault, key),
       }))
       .sort(byName),
     storageAccounts: storage.map((a) => ({ title: `${a.name} (${a.location ?? '?'})`, value: a.id })).sort(byName),
-    keyVersions: [
-      { title: 'latest (versionless: auto-rotation)', value: 'latest' },
-      ...versions.flatMap(({ vault, key, versions }) =>
+    virtualMachines: vms.map((v) => ({ title: `${v.name} (${v.id.split('/')[4] ?? '?'}, ${v.location ?? '?'})`, value: v.id })).sort(byName),
+    keyVersions: Object.fromEntries(
+      versions.map(({ vault, key, versions }) => [
+        keyUrlOf(vault, key).toLowerCase(),
         versions
           .sort((a, b) => (b.properties?.attributes?.created ?? 0) - (a.properties?.attributes?.created ?? 0))
           .map((v) => ({
-            title: `${vault.name} / ${key.name} · ${v.name}${v.properties?.attributes?.created ? ` (${new Date(v.properties.attributes.created * 1000).toISOString().slice(0, 10)})` : ''}${v.properties?.attributes?.enabled === false ? ' — disabled' : ''}`,
+            title: `${v.name}${v.properties?.attributes?.created ? ` (${new Date(v.properties.attributes.created * 1000).toISOString().slice(0, 10)})` : ''}${v.properties?.attributes?.enabled === false ? ' — disabled' : ''}`,
             value: v.name,
           })),
-      ),
-    ],
+      ]),
+    ),
   };
 }
 

@@ -9,7 +9,7 @@ import { diffPayload } from '../domain/diff';
 import { type Actor, type ChangeRequest, type ChangeScope, type CheckResult, blocks, type Platform } from '../domain/types';
 import type { AuditEntry, Store } from '../store/store';
 import { StoreConflict } from '../store/store';
-import { findTarget, TARGETS } from '../targets';
+import { DEFAULT_TARGETS, resourceTypeOf, type TargetRegistry } from '../targets';
 import { parseForm, type Target } from '../targets/types';
 import type { DurableQueue, JobSpec } from './durable';
 import { accountKey, type Policy, type PolicyRule, type PolicyScope } from './policy';
@@ -65,6 +65,8 @@ export interface WorkflowDeps {
   policy: Policy;
   queue: DurableQueue;
   notifiers: Partial<Record<Platform, ChatNotifier>>;
+  /** The targets served (default: every built-in one). */
+  targets?: TargetRegistry;
   now?: () => Date;
   expiryWarningDays?: number;
   /** How often a resource still provisioning is read again while resuming (default 1 s). */
@@ -98,9 +100,11 @@ export function sameAccount(a: Pick<Actor, 'platform' | 'id' | 'tenant'>, b: Pic
 
 export class Workflow {
   private readonly now: () => Date;
+  readonly targets: TargetRegistry;
 
   constructor(private deps: WorkflowDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.targets = deps.targets ?? DEFAULT_TARGETS;
     deps.queue.handle(JOB.card, (p) => this.runCard(p as { requestId: string; progress?: string }));
     deps.queue.handle(JOB.post, (p) => this.runPost(p as { requestId: string; text: string }));
     deps.queue.handle(JOB.execute, async (p) => void (await this.drive(String(p.requestId))));
@@ -128,8 +132,8 @@ export class Workflow {
   }
 
   target(type: string): Target {
-    const t = findTarget(type);
-    if (!t) throw new Refusal(`Unknown target "${clip(String(type), 40)}". Supported: ${Object.keys(TARGETS).join(', ')}.`);
+    const t = this.targets.find(type);
+    if (!t) throw new Refusal(`Unknown target "${clip(String(type), 40)}". Supported: ${this.targets.all.map((x) => x.type).join(', ')}.`);
     return t;
   }
 
@@ -346,9 +350,8 @@ export class Workflow {
   /** `check <resource id>`: a read-only review of an existing resource. Nothing is stored but the audit entry. */
   async review(resourceId: string, actor: Actor): Promise<{ target: Target; resource: ArmResource; checks: CheckResult[]; keyUrl: string }> {
     this.admit(actor);
-    const type = resourceId.split('/').slice(6, 8).join('/').toLowerCase();
-    const target = Object.values(TARGETS).find((t) => t.resourceType.toLowerCase() === type);
-    if (!target) throw new Refusal(`I can review ${Object.values(TARGETS).map((t) => t.resourceType).join(', ')} resources; ${resourceId.split('/').slice(6, 8).join('/') || 'this'} is not one of them.`);
+    const target = this.targets.forReview(resourceTypeOf(resourceId));
+    if (!target) throw new Refusal(`I can review ${[...new Set(this.targets.all.map((t) => t.resourceType))].join(', ')} resources; ${resourceTypeOf(resourceId) || 'this'} is not one of them.`);
     if (!this.mayLookAt(resourceId, target.type, actor)) throw new Refusal(notCovered(resourceId));
     const resource = await this.deps.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
     if (!resource) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
@@ -432,27 +435,24 @@ export class Workflow {
     return next;
   }
 
-  /** Form values copied from an existing resource (`new chaos-experiment --from <id>`). */
-  async readExisting(resourceId: string, targetType: string, actor: Actor): Promise<Record<string, string>> {
+  /**
+   * The form values a target starts with for an existing resource (`rotate <id>`, `new … --from <id>`,
+   * `new storage-cmk <id>`): the target's prefill, over the resource read with the bot's identity
+   * when the target needs it. Only for people the policy names for that resource.
+   */
+  async readExisting(resourceId: string, targetType: string, actor: Actor): Promise<{ values: Record<string, string>; note: string }> {
     this.admit(actor);
     const target = this.target(targetType);
     if (!this.mayLookAt(resourceId, targetType, actor)) throw new Refusal(notCovered(resourceId));
-    const r = await this.deps.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
-    if (!r) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
-    if (targetType === 'fluid-relay-rotate') {
-      const cmk = ((r.properties ?? {}) as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string; keyEncryptionKeyIdentity?: { userAssignedIdentityResourceId?: string } } } }).encryption?.customerManagedKeyEncryption;
-      if (!cmk?.keyEncryptionKeyUrl) throw new Refusal(`${r.name ?? resourceId} has no customer-managed key, and Fluid Relay can only enable CMK when a server is created: use \`new fluid-relay\` for a new server.`);
-      const m = /^(https:\/\/[^/]+\/keys\/[^/]+)(?:\/([0-9a-fA-F]{32}))?$/.exec(cmk.keyEncryptionKeyUrl);
-      return { resourceId, serverName: r.name ?? '', currentKeyUrl: cmk.keyEncryptionKeyUrl, keyUrl: m?.[1] ?? '', keyVersion: m?.[2] ?? 'latest', identityId: cmk.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId ?? '' };
+    if (!target.prefill) return { values: {}, note: '' };
+    let resource: ArmResource | undefined;
+    if (target.prefill.read) {
+      resource = await this.deps.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
+      if (!resource) throw new Refusal(`${resourceId} was not found (or the bot cannot read it).`);
     }
-    const props = (r.properties ?? {}) as { steps?: unknown; selectors?: unknown };
-    if (!props.steps || !props.selectors) throw new Refusal(`${resourceId} has no steps and selectors to copy.`);
-    return {
-      location: r.location ?? '',
-      identityId: Object.keys(r.identity?.userAssignedIdentities ?? {})[0] ?? '',
-      template: '',
-      definition: JSON.stringify({ steps: props.steps, selectors: props.selectors }, null, 2),
-    };
+    const out = target.prefill.values(resourceId, resource);
+    if ('refusal' in out) throw new Refusal(out.refusal);
+    return { values: out.values, note: out.note ?? '' };
   }
 
   /** How the actor relates to the request: decides which card view they get. */

@@ -66,7 +66,6 @@ async function submitForm(name: string, over: Record<string, RegExp> = {}, opene
       location: pick('location', /\(eastus\)/),
       identityId: pick('identityId', new RegExp(`^${SIM_IDENTITY} `)),
       keyUrl: pick('keyUrl', new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `)),
-      keyVersion: pick('keyVersion', /^latest/),
     },
   });
   return interact(payload);

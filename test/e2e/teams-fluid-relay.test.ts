@@ -93,7 +93,8 @@ describe('Teams: Fluid Relay with CMK, end to end', () => {
     const formJson = JSON.stringify(firstCard(form.activity));
     expect(formJson).toContain(simIdentityId(SIM_IDENTITY));
     expect(formJson).toContain(simKeyUrl(SIM_RBAC_VAULT, SIM_KEY));
-    expect(formJson).toContain(SIM_KEY_VERSION_CURRENT);
+    // No key is chosen yet, so no key's versions are offered (only "latest"): a version always belongs to the chosen key.
+    expect(formJson).not.toContain(SIM_KEY_VERSION_CURRENT);
     expect(formJson).toContain('"version":"1.5"');
 
     // 2. Submission → checks → request card in place of the form.

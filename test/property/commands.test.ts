@@ -1,7 +1,10 @@
 // Command text (Teams message / Slack slash command) → parseCommand: hostile text gets a usage
 // answer naming what to fix, never an exception; every command in the grammar is understood.
 import fc from 'fast-check';
-import { type Command, parseCommand, SUPPORTED_TARGETS } from '../../src/chat/commands';
+import { type Command, parseCommand } from '../../src/chat/commands';
+import { DEFAULT_TARGETS } from '../../src/targets';
+
+const SUPPORTED_TARGETS = DEFAULT_TARGETS.commands();
 import { REQUEST_ID_PATTERN } from '../../src/domain/canonical';
 import {
   addressesItself,
@@ -45,8 +48,8 @@ function expectWellFormed(c: Command): void {
       expect(addressesItself(c.resourceId)).toBe(true);
       break;
     case 'new':
-      expect(SUPPORTED_TARGETS).toContain(c.target);
-      for (const id of [c.from, c.resourceId]) {
+      expect(SUPPORTED_TARGETS.map((t) => DEFAULT_TARGETS.forCommand(t)!.type)).toContain(c.target);
+      for (const id of [c.source]) {
         if (id === undefined) continue;
         expect(id).toMatch(RESOURCE_ID);
         expect(id.length).toBeLessThanOrEqual(1024);
@@ -83,8 +86,8 @@ const grammar: fc.Arbitrary<{ words: fc.Arbitrary<string[]>; expected: Command }
     expected: { kind: 'rotate', resourceId: id } as Command,
   })),
   fc.constantFrom(...SUPPORTED_TARGETS).map((t) => ({ words: fc.tuple(anyCase('new'), anyCase(t)), expected: { kind: 'new', target: t } as Command })),
-  validStorageId().map((id) => ({ words: fc.tuple(anyCase('new'), anyCase('storage-cmk'), fc.constant(id)), expected: { kind: 'new', target: 'storage-cmk', resourceId: id } as Command })),
-  validExperimentId().map((id) => ({ words: fc.tuple(anyCase('new'), anyCase('chaos-experiment'), fc.constant('--from'), fc.constant(id)), expected: { kind: 'new', target: 'chaos-experiment', from: id } as Command })),
+  validStorageId().map((id) => ({ words: fc.tuple(anyCase('new'), anyCase('storage-cmk'), fc.constant(id)), expected: { kind: 'new', target: 'storage-cmk', source: id } as Command })),
+  validExperimentId().map((id) => ({ words: fc.tuple(anyCase('new'), anyCase('chaos-experiment'), fc.constant('--from'), fc.constant(id)), expected: { kind: 'new', target: 'chaos-experiment', source: id } as Command })),
 );
 
 describe('parseCommand: hostile text', () => {

@@ -1,7 +1,8 @@
 // The Slack parsers on their own: the signature check, the body parser, the dedupe key and the
 // view_submission reader (readForm) that turns a modal's state back into form data.
 import fc from 'fast-check';
-import { FORM_CALLBACK, readForm, SKU_CHOICES } from '../../src/chat/slack/blocks';
+import { FORM_CALLBACK, readModal } from '../../src/chat/slack/form-modal';
+import { optionsOf } from '../../src/chat/forms';
 import { dedupeKey, MAX_SKEW_SECONDS, parseSlackBody, verifySlackSignature } from '../../src/chat/slack/receiver';
 import { signedHeaders, slackSignature } from '../../src/dev';
 import { TARGETS } from '../../src/targets';
@@ -139,7 +140,9 @@ describe('dedupeKey', () => {
   });
 });
 
-describe(`readForm (${FORM_CALLBACK} view_submission)`, () => {
+describe(`readModal (${FORM_CALLBACK} view_submission)`, () => {
+  const fluid = TARGETS['fluid-relay']!;
+  const readForm = (st: unknown, c: FormChoices) => readModal(fluid, st as never, c);
   const choice = (value: fc.Arbitrary<string>) => fc.record({ title: hostileText(30), value });
   const choices: fc.Arbitrary<FormChoices> = fc.record({
     subscriptionId: fc.uuid(),
@@ -148,18 +151,17 @@ describe(`readForm (${FORM_CALLBACK} view_submission)`, () => {
     locations: fc.array(choice(fc.constantFrom('eastus', 'westus')), { maxLength: 3 }),
     identities: fc.array(choice(validIdentityId()), { maxLength: 4 }),
     keys: fc.array(choice(fc.constantFrom('https://kv-a.vault.azure.net/keys/k1', 'https://kv-b.vault.azure.net/keys/k2')), { maxLength: 3 }),
-    keyVersions: fc.array(choice(fc.constantFrom('latest', '0123456789abcdef0123456789abcdef')), { maxLength: 3 }),
+    keyVersions: fc.dictionary(
+      fc.constantFrom('https://kv-a.vault.azure.net/keys/k1', 'https://kv-b.vault.azure.net/keys/k2'),
+      fc.array(choice(fc.constantFrom('0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210')), { maxLength: 3 }),
+    ),
     storageAccounts: fc.constant([]),
+    virtualMachines: fc.constant([]),
   });
-  const LISTS: Record<string, (c: FormChoices) => Array<{ value: string }>> = {
-    subscriptionId: (c) => c.subscriptions,
-    resourceGroup: (c) => c.resourceGroups,
-    location: (c) => c.locations,
-    identityId: (c) => c.identities,
-    keyUrl: (c) => c.keys,
-    keyVersion: (c) => c.keyVersions,
-    storagesku: () => SKU_CHOICES,
-  };
+  /** A picker's choices as the form drew them: a key version's are those of the key read before it. */
+  const LISTS: Record<string, (c: FormChoices, out: Record<string, string>) => Array<{ value: string }>> = Object.fromEntries(
+    fluid.fields.filter((f) => f.kind === 'picker' || f.kind === 'options').map((f) => [f.name, (c: FormChoices, out: Record<string, string>) => optionsOf(f, c, out)]),
+  );
   const blockId = fc.oneof(fc.constantFrom(...Object.keys(LISTS), 'name', 'targetType', 'verb'), protoKey(), fc.string({ maxLength: 10 }));
   const stateValue = fc.oneof(
     fc.record({ type: fc.constant('plain_text_input'), value: fc.oneof(hostileText(80), fc.constant(null)) }),
@@ -176,7 +178,7 @@ describe(`readForm (${FORM_CALLBACK} view_submission)`, () => {
         for (const [k, v] of Object.entries(out)) {
           expect(typeof v).toBe('string');
           const picked = (st[k]?.value as { selected_option?: { value?: unknown } } | undefined)?.selected_option;
-          if (LISTS[k] && picked && picked.value !== undefined) expect(LISTS[k]!(c).map((x) => x.value)).toContain(v);
+          if (LISTS[k] && picked && picked.value !== undefined) expect(LISTS[k]!(c, out).map((x) => x.value)).toContain(v);
         }
         expectNoPrototypePollution();
       }),
@@ -212,7 +214,7 @@ describe(`readForm (${FORM_CALLBACK} view_submission)`, () => {
       fc.property(fc.dictionary(blockId, fc.constantFrom(null, 5, 'x', true)), choices, (st, c) => {
         readForm(st as never, c);
       }),
-      { ...UNIT_RUNS, examples: [[{ name: null }, { subscriptionId: 's', subscriptions: [], resourceGroups: [], locations: [], identities: [], keys: [], keyVersions: [], storageAccounts: [] }]] },
+      { ...UNIT_RUNS, examples: [[{ name: null }, { subscriptionId: 's', subscriptions: [], resourceGroups: [], locations: [], identities: [], keys: [], keyVersions: {}, storageAccounts: [], virtualMachines: [] }]] },
     );
   });
 });

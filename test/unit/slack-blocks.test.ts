@@ -2,7 +2,10 @@
 // rules the local stand-in enforces (blocks per message, section text, modal title, options,
 // private_metadata).
 import { slackBlockErrors, slackViewErrors } from '../../src/dev';
-import { esc, formModal, requestBlocks } from '../../src/chat/slack/blocks';
+import { esc, requestBlocks } from '../../src/chat/slack/blocks';
+import { formModalOf } from '../../src/chat/slack/form-modal';
+import { formView } from '../../src/chat/forms';
+import { DEFAULT_TARGETS } from '../../src/targets';
 import { requestView } from '../../src/chat/presenter';
 import type { ChangeRequest, CheckResult } from '../../src/domain/types';
 import type { FormChoices } from '../../src/workflow/catalog';
@@ -57,11 +60,15 @@ describe('Slack Block Kit limits', () => {
       locations: many(60, (i) => `region ${i}`),
       identities: many(200, (i) => `identity ${i}`),
       keys: many(200, (i) => `vault / key ${i}`),
-      keyVersions: many(200, (i) => `version ${i}`),
+      keyVersions: { 'https://kv.vault.azure.net/keys/k': many(200, (i) => `version ${i}`) },
       storageAccounts: many(10, (i) => `st${i}`),
+      virtualMachines: many(200, (i) => `vm ${i}`),
     };
-    const view = formModal('form-id', choices);
-    expect(slackViewErrors(view)).toEqual([]);
+    // Every target's form, with a key chosen so its versions are drawn too.
+    for (const target of DEFAULT_TARGETS.all) {
+      const view = formModalOf(formView(target, choices, { keyUrl: 'https://kv.vault.azure.net/keys/k', resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.FluidRelay/fluidRelayServers/${'n'.repeat(60)}` }), 'form-id');
+      expect(slackViewErrors(view)).toEqual([]);
+    }
   });
 
   it('escapes the three mrkdwn control characters', () => {

@@ -2,7 +2,6 @@
 // 100 per modal, 3000 characters per section, modal title 24, option value 150). Every string that
 // can carry user input is escaped for mrkdwn so a name cannot become a mention or a link.
 import { visibleText } from '../../domain/canonical';
-import type { FormChoices, Choice } from '../../workflow/catalog';
 import type { CheckLine, RequestView } from '../presenter';
 
 export const LIMITS = { messageBlocks: 50, modalBlocks: 100, sectionText: 3000, modalTitle: 24, optionText: 75, optionValue: 150, options: 100, privateMetadata: 3000 } as const;
@@ -122,84 +121,7 @@ export function loadingModal(callbackId: string, title: string): Block {
   };
 }
 
-export const FORM_CALLBACK = 'cmk_new_fluid_relay';
 export const REJECT_CALLBACK = 'cmk_reject';
-
-/**
- * Option values are capped at 150 characters and resource ids are longer, so options carry an
- * index into the choice list kept server-side under the form id in private_metadata.
- */
-function select(blockId: string, label: string, choices: Choice[], current: string | undefined, optional = false): Block {
-  const options = choices.slice(0, LIMITS.options).map((c, i) => ({ text: { type: 'plain_text', text: clip(c.title, LIMITS.optionText) }, value: String(i) }));
-  const initial = options.find((_o, i) => choices[i]!.value === current);
-  return {
-    type: 'input',
-    block_id: blockId,
-    optional,
-    label: { type: 'plain_text', text: label },
-    element: { type: 'static_select', action_id: 'value', options, ...(initial ? { initial_option: initial } : {}) },
-  };
-}
-
-export type FormValues = Partial<Record<'subscriptionId' | 'resourceGroup' | 'name' | 'location' | 'identityId' | 'keyUrl' | 'keyVersion' | 'storagesku', string>>;
-
-export const SKU_CHOICES: Choice[] = [
-  { title: 'basic', value: 'basic' },
-  { title: 'standard', value: 'standard' },
-];
-
-export function formModal(formId: string, choices: FormChoices, values: FormValues = {}): Block {
-  return {
-    type: 'modal',
-    callback_id: FORM_CALLBACK,
-    private_metadata: JSON.stringify({ formId }),
-    title: { type: 'plain_text', text: 'Fluid Relay with CMK' },
-    submit: { type: 'plain_text', text: 'Run checks' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      section('*New Azure Fluid Relay server with a customer-managed key.* CMK can only be enabled at creation and can never be turned off. The bot checks key, vault, identity, region and its own rights before anyone approves.'),
-      select('subscriptionId', 'Subscription', choices.subscriptions, values.subscriptionId ?? choices.subscriptionId),
-      select('resourceGroup', 'Resource group', choices.resourceGroups, values.resourceGroup),
-      {
-        type: 'input',
-        block_id: 'name',
-        label: { type: 'plain_text', text: 'Server name' },
-        hint: { type: 'plain_text', text: '3-50 letters, digits or hyphens' },
-        element: { type: 'plain_text_input', action_id: 'value', min_length: 3, max_length: 50, ...(values.name ? { initial_value: values.name } : {}) },
-      },
-      select('location', 'Region (vault, identity and server must share it)', choices.locations, values.location),
-      select('identityId', 'User-assigned identity', choices.identities, values.identityId),
-      select('keyUrl', 'Key (RSA)', choices.keys, values.keyUrl),
-      select('keyVersion', 'Key version', choices.keyVersions, values.keyVersion ?? 'latest', true),
-      select('storagesku', 'Storage SKU', SKU_CHOICES, values.storagesku ?? 'basic', true),
-    ],
-  };
-}
-
-/** Reads a view_submission back into form data through the stored choice lists. */
-export function readForm(stateValues: Record<string, Record<string, { type?: string; value?: string | null; selected_option?: { value?: string } | null }>>, choices: FormChoices): Record<string, string> {
-  const lists: Record<string, Choice[]> = {
-    subscriptionId: choices.subscriptions,
-    resourceGroup: choices.resourceGroups,
-    location: choices.locations,
-    identityId: choices.identities,
-    keyUrl: choices.keys,
-    keyVersion: choices.keyVersions,
-    storagesku: SKU_CHOICES,
-  };
-  const out: Record<string, string> = {};
-  for (const [blockId, actions] of Object.entries(stateValues ?? {})) {
-    // Outside input: a block may be anything, not the shape Slack documents.
-    const v = actions && typeof actions === 'object' ? actions.value : undefined;
-    if (!v || typeof v !== 'object') continue;
-    if (v.selected_option && typeof v.selected_option === 'object' && v.selected_option.value !== undefined) {
-      const idx = Number(v.selected_option.value);
-      const choice = lists[blockId]?.[idx];
-      if (choice) out[blockId] = choice.value;
-    } else if (typeof v.value === 'string') out[blockId] = v.value;
-  }
-  return out;
-}
 
 export function rejectModal(requestId: string, digest: string, channel: string, messageTs: string): Block {
   return {

@@ -7,16 +7,17 @@ import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
 import type { Actor, ChangeRequest } from '../../domain/types';
 import { MAX_REASON_LENGTH, REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
-import { parseForm } from '../../targets/types';
 import type { FormCatalog, FormChoices } from '../../workflow/catalog';
 import type { JobRunner } from '../../workflow/jobs';
 import type { DurableQueue } from '../../workflow/durable';
 import type { Store } from '../../store/store';
-import { buildEvidence } from '../../workflow/evidence';
 import { type ChatNotifier, type Place, Refusal, type Workflow } from '../../workflow/service';
 import { helpText, parseCommand, usageText } from '../commands';
-import { auditText, evidenceText, checksSummary, listLine, requestView, reviewView, type Viewer } from '../presenter';
-import { esc, FORM_CALLBACK, formModal, loadingModal, readForm, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText } from './blocks';
+import { afterChange, checkForm, formView } from '../forms';
+import { evidenceText, requestView, type Viewer } from '../presenter';
+import { CommandRouter, type Reply } from '../router';
+import { esc, loadingModal, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText } from './blocks';
+import { errorBlocks, fieldOfBlock, FORM_CALLBACK, formModalOf, noticeModal, readModal, readModalState } from './form-modal';
 import { SlackReceiver } from './receiver';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
@@ -32,9 +33,15 @@ interface SlackRef {
   team?: string;
 }
 
+/** A form open in a modal, kept in the database so whichever replica gets the next step can read it. */
 interface FormSession {
   channel: string;
+  targetType: string;
+  /** The pickers the modal was drawn with (options carry indexes into these). */
   choices: FormChoices;
+  /** Values the form carries but does not let anyone change (the resource a key change is for). */
+  fixed: Record<string, string>;
+  note: string;
 }
 
 /** Durable Slack work: what a user did is acknowledged only once it is stored as a job. */
@@ -147,26 +154,34 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
 
   const later = (key: string, fn: () => Promise<void>) => deps.jobs.enqueue(key, fn);
 
+  const router = () => {
+    routerInstance ??= new CommandRouter({ workflow: wf(), catalog: deps.catalog, store: deps.store, targets: wf().targets });
+    return routerInstance;
+  };
+  let routerInstance: CommandRouter | undefined;
+
+  /** Keep a form for its modal: the next step (a changed picker, the submission) may reach another replica. */
+  const keepForm = async (formId: string, session: FormSession) => deps.store.putFormSession(formId, session satisfies FormSession as never, FORM_TTL_MS);
+
   app.command('/cmk', async ({ command, ack, respond }) => {
-    const cmd = parseCommand(command.text ?? '');
+    const cmd = parseCommand(command.text ?? '', wf().targets);
     const actor = actorOf({ id: command.user_id, name: command.user_name }, { team: command.team_id, enterprise: command.enterprise_id });
     const place = placeOf(command.channel_id);
-    if (cmd.kind === 'new' && cmd.target !== 'fluid-relay') {
-      await ack({ response_type: 'ephemeral', text: `\`${cmd.target}\` requests have a form in Teams only for now; in Slack, \`/cmk new fluid-relay\` is available. Everything else (approvals, status, check, audit) works here.` });
-      return;
-    }
-    if (cmd.kind === 'new') {
+    if (cmd.kind === 'new' || cmd.kind === 'rotate') {
       await ack();
       // The trigger id lives 3 s: open a loading modal now, fill it when ARM has answered.
-      const opened = await client.views.open({ trigger_id: command.trigger_id, view: loadingModal(FORM_CALLBACK, 'Fluid Relay with CMK') as never });
+      const title = cmd.kind === 'new' ? (wf().targets.find(cmd.target)?.form.title ?? 'cmk-chatops') : 'Change a key';
+      const opened = await client.views.open({ trigger_id: command.trigger_id, view: loadingModal(FORM_CALLBACK, title) as never });
       later(`slack-form:${opened.view?.id}`, async () => {
         try {
-          const choices = await deps.catalog.choices();
+          const reply = await router().run(cmd, actor, place);
+          if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
           const formId = randomUUID();
-          // In the database, so whichever replica receives the submission can read it.
-          await deps.store.putFormSession(formId, { channel: command.channel_id, choices } satisfies FormSession as never, FORM_TTL_MS);
-          await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModal(formId, choices) as never });
+          await keepForm(formId, { channel: command.channel_id, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note });
+          await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
         } catch (e) {
+          // The modal says why it cannot become a form (and the person gets it in the channel too).
+          await client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, failureText(e)) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
           await tell(command.channel_id, command.user_id, e);
         }
       });
@@ -175,96 +190,114 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     await ack();
     later(`slack-cmd:${command.trigger_id}`, async () => {
       try {
-        await respond({ response_type: 'ephemeral', ...(await commandReply(cmd, actor, place)) });
+        await respond({ response_type: 'ephemeral', ...render(await router().run(cmd, actor, place)) } as never);
       } catch (e) {
         await tell(command.channel_id, command.user_id, e);
       }
     });
   });
 
-  async function commandReply(cmd: ReturnType<typeof parseCommand>, actor: Actor, place: Place): Promise<{ text: string; blocks?: unknown[] }> {
-    switch (cmd.kind) {
-      case 'help':
-        return { text: slackify(helpText()) };
+  /** The router's reply as Slack shows it: outside text escaped, requests and reviews as blocks. */
+  function render(reply: Reply): { text: string; blocks?: unknown[] } {
+    switch (reply.kind) {
+      case 'markdown':
+        return { text: slackify(reply.text) };
       case 'usage':
-        return { text: slackify(usageText(cmd.problem)) };
-      case 'status': {
-        const req = await wf().view(cmd.id, actor, place);
-        const v = requestView(req, viewerFor(req, actor));
-        return { text: requestFallbackText(v), blocks: requestBlocks(v) };
-      }
-      case 'check-request': {
-        const req = await wf().recheck(cmd.id, actor, place);
-        return { text: `${req.id}: checks run again — ${checksSummary(req.checks)}. The request message is updated.` };
-      }
-      case 'check-resource': {
-        const { target, resource, checks, keyUrl } = await wf().review(cmd.resourceId, actor);
-        const v = reviewView(target.displayName, resource.id, resource.location, keyUrl, checks);
-        return { text: requestFallbackText(v), blocks: requestBlocks(v) };
-      }
-      case 'list': {
-        const reqs = await wf().list(actor, cmd.which, place);
-        return { text: reqs.length ? esc([cmd.which === 'pending' ? '*Waiting for approval*' : '*Your requests*', ...reqs.map(listLine)].join('\n')) : cmd.which === 'pending' ? 'No request is waiting for approval.' : 'You have no requests yet. Start one with `/cmk new fluid-relay`.' };
-      }
-      case 'cancel': {
-        const req = await wf().cancel(cmd.id, actor);
-        return { text: `${req.id} is cancelled.` };
-      }
-      case 'audit': {
-        const { request, rows } = await wf().trail(cmd.id, actor, place);
-        return { text: esc(auditText(request, rows)) };
-      }
+        return { text: slackify(usageText(reply.problem)) };
+      case 'lines':
+        return { text: [...(reply.title ? [`*${esc(reply.title)}*`] : []), ...reply.lines.map(esc)].join('\n') };
+      case 'request':
+      case 'review':
+        return { text: requestFallbackText(reply.view), blocks: requestBlocks(reply.view) };
+      case 'form':
+        return { text: 'A form opens for this command.' };
       case 'evidence': {
-        const req = await wf().view(cmd.id, actor, place);
-        const record = await buildEvidence(deps.store, req.id);
-        if (!record) throw new Refusal(`There is no request ${cmd.id}.`);
         // Slack refuses message text over 40,000 characters, counted after escaping.
-        const text = evidenceText(record, (t) => esc(t).length <= SLACK_TEXT_LIMIT, '');
+        const text = evidenceText(reply.record, (t) => esc(t).length <= SLACK_TEXT_LIMIT, '');
         return { text: esc(text).replace(/\*\*([^*]+)\*\*/, '*$1*') };
       }
-      case 'new':
-        return { text: '' }; // handled above: it opens a modal
-      case 'rotate':
-        return { text: 'Key changes have a form in Teams only for now: `rotate <resource id>` there. Approvals, status, check and audit work here.' };
     }
+  }
+
+  /** What a person is told when something they asked for did not happen (one mapping for the channel). */
+  function failureText(e: unknown): string {
+    if (e instanceof Refusal) return e.message;
+    if (isArmError(e)) return `Azure answered with an error: ${e.describe()}`;
+    return 'Something went wrong on my side. Nothing was changed in Azure. Please try again.';
   }
 
   function viewerFor(req: ChangeRequest, actor: Actor): Viewer {
     return wf().roleOf(req, actor);
   }
 
-  app.view(FORM_CALLBACK, async ({ ack, body, view }) => {
-    const meta = safeJson<{ formId?: string }>(view.private_metadata);
-    // private_metadata comes back from the client: only a form id of ours is looked up.
+  /** The form a modal belongs to: its id from private_metadata (only one of ours is looked up) and the stored session. */
+  const formOf = async (privateMetadata: string | undefined) => {
+    const meta = safeJson<{ formId?: string }>(privateMetadata);
     const formId = typeof meta?.formId === 'string' && /^[0-9a-f-]{36}$/i.test(meta.formId) ? meta.formId : undefined;
     const session = formId ? await deps.store.getFormSession<FormSession>(formId) : undefined;
-    if (!session) {
-      await ack({ response_action: 'errors', errors: { name: 'This form has expired. Close it and run /cmk new fluid-relay again.' } } as never);
+    const target = session ? wf().targets.find(session.targetType) : undefined;
+    return formId && session && target ? { formId, session, target } : undefined;
+  };
+
+  app.view(FORM_CALLBACK, async ({ ack, body, view }) => {
+    const form = await formOf(view.private_metadata);
+    if (!form) {
+      await ack({ response_action: 'errors', errors: errorBlocks(view.blocks, [{ field: '', message: 'This form has expired. Close it and run the /cmk command again.' }]) } as never);
       return;
     }
-    const data = { targetType: 'fluid-relay', ...readForm((view.state?.values ?? {}) as never, session.choices) };
-    const target = wf().target('fluid-relay');
-    const parsed = parseForm(target, data);
+    const { formId, session, target } = form;
+    const read = readModalState(target, view.state?.values as never, session.choices, session.fixed);
+    const data = { ...read.values, targetType: target.type };
+    const checked = checkForm(target, data, session.choices);
+    const staleErrors = read.stale.map((f) => ({ field: f, message: `${target.fields.find((x) => x.name === f)?.label ?? f} was chosen for an earlier choice above it; choose it again` }));
+    const parsed = staleErrors.length ? { ok: false as const, errors: [...staleErrors, ...(checked.ok ? [] : checked.errors)] } : checked;
     if (!parsed.ok) {
-      // Modal validation comes back on the named field, within the ack.
-      const errors = Object.fromEntries(parsed.errors.map((e) => [target.fields.some((f) => f.name === e.field) ? e.field : 'name', e.message]));
-      await ack({ response_action: 'errors', errors } as never);
+      // Modal validation comes back on the named field, within the ack; the same words Teams shows.
+      await ack({ response_action: 'errors', errors: errorBlocks(view.blocks, parsed.errors) } as never);
       return;
     }
     // Taken once: a second submission of the same form (another replica, a retry) finds it gone.
-    if (!(await deps.store.takeFormSession(formId!))) {
+    if (!(await deps.store.takeFormSession(formId))) {
       await ack();
       return;
     }
     const actor = actorOf(body.user, workspaceOf(body));
-    await deps.queue.enqueue({ kind: JOBS.submit, key: `slack.submit:${view.id}`, payload: { actor, channel: session.channel, team: body.team?.id ?? null, data }, maxAttempts: 3 });
+    await deps.queue.enqueue({ kind: JOBS.submit, key: `slack.submit:${view.id}`, payload: { actor, channel: session.channel, team: body.team?.id ?? null, targetType: target.type, data }, maxAttempts: 3 });
     await ack();
   });
 
+  // A picker others depend on changed (dispatch_action): the modal again with their choices for the
+  // new value — a key's own versions, another subscription's resources — and the dependents reset.
+  app.action<BlockAction>({ action_id: 'value' }, async ({ ack, body }) => {
+    await ack();
+    const view = body.view;
+    if (!view || body.container?.type !== 'view') return;
+    const changed = fieldOfBlock(String((body.actions[0] as { block_id?: string } | undefined)?.block_id ?? ''));
+    later(`slack-form-change:${view.id}:${(body.actions[0] as { action_ts?: string } | undefined)?.action_ts ?? randomUUID()}`, async () => {
+      try {
+        const form = await formOf(view.private_metadata);
+        if (!form) return;
+        const { formId, session, target } = form;
+        let choices = session.choices;
+        let values: Record<string, unknown> = readModal(target, view.state?.values as never, choices, session.fixed);
+        if (changed === 'subscriptionId' && typeof values.subscriptionId === 'string' && values.subscriptionId !== choices.subscriptionId) {
+          choices = await deps.catalog.choices(values.subscriptionId);
+          // Resource groups, identities, keys… of another subscription: those chosen no longer apply.
+          values = { subscriptionId: values.subscriptionId, ...Object.fromEntries(target.fields.filter((f) => f.kind !== 'picker').map((f) => [f.name, values[f.name]])) };
+        }
+        values = afterChange(target, values, changed);
+        await keepForm(formId, { ...session, choices });
+        await client.views.update({ view_id: view.id, hash: view.hash, view: formModalOf(formView(target, choices, values, [], session.note), formId) });
+      } catch (e) {
+        log('warn', 'could not redraw a form after a change', { error: (e as Error).message });
+      }
+    });
+  });
+
   deps.queue.handle(JOBS.submit, async (p) => {
-    const { actor, channel, team, data } = p as { actor: Actor; channel: string; team: string | null; data: Record<string, unknown> };
+    const { actor, channel, team, targetType, data } = p as { actor: Actor; channel: string; team: string | null; targetType?: string; data: Record<string, unknown> };
     try {
-      const out = await wf().submit(actor, { platform: 'slack', ref: { channel, ...(team ? { team } : {}) } satisfies SlackRef }, 'fluid-relay', data);
+      const out = await wf().submit(actor, { platform: 'slack', ref: { channel, ...(team ? { team } : {}) } satisfies SlackRef }, targetType ?? 'fluid-relay', data);
       if (!out.ok) await tell(channel, actor.id, out.refusal);
     } catch (e) {
       await tell(channel, actor.id, e);

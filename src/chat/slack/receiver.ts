@@ -93,9 +93,15 @@ function valuesKey(values: unknown): string {
 function rawDedupeKey(body: Record<string, unknown>): string | undefined {
   if (body.type === 'event_callback' && typeof body.event_id === 'string') return `event:${body.event_id}`;
   if (body.type === 'block_actions') {
-    const action = (Array.isArray(body.actions) ? body.actions[0] : undefined) as { action_id?: string; action_ts?: string; value?: string } | null | undefined;
+    const action = (Array.isArray(body.actions) ? body.actions[0] : undefined) as { action_id?: string; action_ts?: string; value?: string; block_id?: string; selected_option?: unknown } | null | undefined;
     const msg = (body.message as { ts?: string } | undefined)?.ts ?? (body.container as { message_ts?: string } | undefined)?.message_ts;
     const user = (body.user as { id?: string } | undefined)?.id;
+    const viewId = (body.container as { type?: string; view_id?: string } | undefined)?.type === 'view' ? (body.container as { view_id?: string }).view_id : undefined;
+    if (viewId !== undefined) {
+      // A picker changed in a modal: each choice is new (picking a key, then another, then the first again
+      // happens at different times); only the same choice delivered again is a repeat.
+      return `action:${JSON.stringify([action?.action_id, action?.block_id, viewId, user, action?.action_ts, valuesKey(action?.selected_option ?? action?.value ?? null)])}`;
+    }
     // One user pressing one button on one message: a redelivery, or a double click. JSON, not a
     // template: a value such as {"toString":1} cannot be turned into a string and would throw.
     return `action:${JSON.stringify([action?.action_id, msg, user, action?.value ?? ''])}`;

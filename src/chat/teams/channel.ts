@@ -24,6 +24,7 @@ import type { DurableQueue } from '../../workflow/durable';
 import type { ArmGateway } from '../../azure/port';
 import type { JobRunner } from '../../workflow/jobs';
 import type { Workflow } from '../../workflow/service';
+import { CommandRouter } from '../router';
 import { TeamsNotifier } from './notifier';
 import { TeamsBot } from './teams-bot';
 
@@ -174,7 +175,8 @@ export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDe
   return {
     notifier,
     attach(workflow) {
-      bot = new TeamsBot({ workflow, store: deps.store, arm: deps.arm, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
+      const router = new CommandRouter({ workflow, catalog: deps.catalog, store: deps.store, targets: workflow.targets });
+      bot = new TeamsBot({ workflow, router, store: deps.store, arm: deps.arm, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
     },
     mount(app) {
       app.post('/api/messages', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {

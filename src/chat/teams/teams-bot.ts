@@ -4,6 +4,7 @@ import {
   ActivityHandler,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
+  type InvokeResponse,
   MessageFactory,
   TurnContext,
 } from 'botbuilder';
@@ -13,15 +14,16 @@ import { MAX_REASON_LENGTH, storableText } from '../../domain/canonical';
 import type { Actor } from '../../domain/types';
 import type { Store } from '../../store/store';
 import type { FormCatalog } from '../../workflow/catalog';
-import { buildEvidence } from '../../workflow/evidence';
 import { type Place, Refusal, type Workflow } from '../../workflow/service';
 import type { DurableQueue } from '../../workflow/durable';
 import type { ArmGateway } from '../../azure/port';
 import { isArmError } from '../../azure/port';
-import { helpText, parseCommand, usageText } from '../commands';
-import { auditText, evidenceText, listLine, requestView, reviewView } from '../presenter';
-import { asAttachment, fitCard, formCard, noticeCard, requestCard, teamsText } from './cards';
-import { parseForm } from '../../targets/types';
+import { parseCommand, usageText } from '../commands';
+import { checkForm, formView, optionsOf } from '../forms';
+import { evidenceText, requestView } from '../presenter';
+import type { CommandRouter, Reply as RouterReply } from '../router';
+import { asAttachment, fitCard, noticeCard, requestCard, teamsText } from './cards';
+import { formCardOf } from './form-card';
 import type { TeamsNotifier } from './notifier';
 
 const TEAMS_SUBMIT_JOB = 'teams.submit';
@@ -49,6 +51,14 @@ export const VERBS = {
   cancel: 'request.cancel',
 } as const;
 
+/** An `application/search` invoke (a dependent picker's Data.Query): the dataset and the card's other inputs. */
+const searchValue = z.object({
+  dataset: z.string().max(200),
+  queryText: z.string().max(500).optional(),
+  queryOptions: z.object({ skip: z.number().int().min(0).max(10_000).optional(), top: z.number().int().min(1).max(1000).optional() }).partial().optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
 const actionData = z
   .object({
     verb: z.string().optional(),
@@ -63,6 +73,7 @@ type Reply = { card: Record<string, unknown> } | { text: string };
 
 export interface TeamsBotDeps {
   workflow: Workflow;
+  router: CommandRouter;
   store: Store;
   arm: ArmGateway;
   queue: DurableQueue;
@@ -146,6 +157,22 @@ export class TeamsBot extends ActivityHandler {
     await ctx.sendActivity('card' in reply ? MessageFactory.attachment(asAttachment(reply.card)) : MessageFactory.text(reply.text));
   }
 
+  protected override async onInvokeActivity(ctx: TurnContext): Promise<InvokeResponse> {
+    // botbuilder refuses a search without query text; a dependent picker opened before anything is
+    // typed sends none, and must still get its choices.
+    if (ctx.activity.name === 'application/search') {
+      try {
+        const body = await this.searchChoices(ctx);
+        return { status: body.statusCode, body };
+      } catch (e) {
+        const reply = await this.safely(() => Promise.reject(e));
+        const message = 'text' in reply ? reply.text : 'The choices could not be read.';
+        return { status: 200, body: { statusCode: 500, type: 'application/vnd.microsoft.error', value: { code: 'InternalError', message } } };
+      }
+    }
+    return super.onInvokeActivity(ctx);
+  }
+
   protected override async onAdaptiveCardInvoke(ctx: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
     const verb = invokeValue?.action?.verb ?? '';
     const reply = await this.safely(() => this.handleAction(ctx, verb, invokeValue?.action?.data ?? {}));
@@ -172,69 +199,52 @@ export class TeamsBot extends ActivityHandler {
   }
 
   private async handleCommand(ctx: TurnContext, text: string): Promise<Reply> {
-    const cmd = parseCommand(text);
-    switch (cmd.kind) {
-      case 'help':
-        return { text: helpText() };
+    return this.render(await this.deps.router.run(parseCommand(text, this.deps.workflow.targets), actorOf(ctx), placeOf(ctx)));
+  }
+
+  /** The router's reply as Teams shows it: outside text shown as typed, requests and forms as cards. */
+  private render(reply: RouterReply): Reply {
+    switch (reply.kind) {
+      case 'markdown':
+        return { text: reply.text };
       case 'usage':
         // The problem can quote what the person typed: shown as typed, never as a link or mention.
-        return { text: usageText(teamsText(cmd.problem)) };
-      case 'status': {
-        const req = await this.deps.workflow.view(cmd.id, actorOf(ctx), placeOf(ctx));
-        return { card: requestCard(req, this.deps.workflow.roleOf(req, actorOf(ctx))) };
-      }
-      case 'list': {
-        const reqs = await this.deps.workflow.list(actorOf(ctx), cmd.which, placeOf(ctx));
-        if (!reqs.length) return { text: cmd.which === 'pending' ? 'No request is waiting for approval.' : 'You have no requests yet. Start one with `new fluid-relay`.' };
-        return { text: [`**${cmd.which === 'pending' ? 'Waiting for approval' : 'Your requests'}**`, ...reqs.map((r) => teamsText(listLine(r)))].join('\n') };
-      }
-      case 'cancel':
-        return { card: requestCard(await this.deps.workflow.cancel(cmd.id, actorOf(ctx)), 'requester') };
-      case 'audit': {
-        const { request, rows } = await this.deps.workflow.trail(cmd.id, actorOf(ctx), placeOf(ctx));
-        const [head, ...lines] = auditText(request, rows).split('\n');
-        return { text: [head, ...lines.map(teamsText)].join('\n') };
-      }
-      case 'evidence': {
-        const req = await this.deps.workflow.view(cmd.id, actorOf(ctx), placeOf(ctx));
-        const record = await buildEvidence(this.deps.store, req.id);
-        if (!record) throw new Refusal(`There is no request ${cmd.id}.`);
-        return { text: evidenceText(record, (t) => Buffer.byteLength(JSON.stringify(t)) <= TEAMS_TEXT_BUDGET_BYTES) };
-      }
-      case 'rotate': {
-        const type = cmd.resourceId.split('/').slice(6, 8).join('/').toLowerCase();
-        if (type === 'microsoft.storage/storageaccounts') {
-          const choices = await this.deps.catalog.choices(cmd.resourceId.split('/')[2]);
-          return { card: formCard('storage-cmk', choices, { storageAccountId: cmd.resourceId }) };
-        }
-        if (type === 'microsoft.chaos/experiments') {
-          // The key lives on the storage account; the experiment's only CMK property PATCH may change is its identity.
-          const choices = await this.deps.catalog.choices(cmd.resourceId.split('/')[2]);
-          return { card: formCard('chaos-identity', choices, { resourceId: cmd.resourceId, experimentName: cmd.resourceId.split('/').pop() }) };
-        }
-        if (type !== 'microsoft.fluidrelay/fluidrelayservers') throw new Refusal(`I can rotate keys of Fluid Relay servers and storage accounts; ${cmd.resourceId.split('/').slice(6, 8).join('/')} is neither.`);
-        const server = await this.deps.workflow.readExisting(cmd.resourceId, 'fluid-relay-rotate', actorOf(ctx));
-        const choices = await this.deps.catalog.choices(cmd.resourceId.split('/')[2]);
-        return { card: formCard('fluid-relay-rotate', choices, server) };
-      }
-      case 'check-request':
-        return { card: requestCard(await this.deps.workflow.recheck(cmd.id, actorOf(ctx), placeOf(ctx))) };
-      case 'check-resource': {
-        const { target, resource, checks, keyUrl } = await this.deps.workflow.review(cmd.resourceId, actorOf(ctx));
-        return { card: fitCard(reviewView(target.displayName, resource.id, resource.location, keyUrl, checks)) };
-      }
-      case 'new': {
-        if (cmd.from) {
-          // CMK can only be set at creation: copy the experiment's steps and selectors into a new one.
-          const source = await this.deps.workflow.readExisting(cmd.from, cmd.target, actorOf(ctx));
-          const choices = await this.deps.catalog.choices(cmd.from.split('/')[2]);
-          const rg = cmd.from.split('/')[4];
-          return { card: formCard(cmd.target, choices, { ...source, resourceGroup: rg, name: `${cmd.from.split('/').pop()}-cmk`, from: cmd.from }) };
-        }
-        const choices = await this.deps.catalog.choices(cmd.resourceId?.split('/')[2]);
-        return { card: formCard(cmd.target, choices, cmd.resourceId ? { storageAccountId: cmd.resourceId } : {}) };
-      }
+        return { text: usageText(teamsText(reply.problem)) };
+      case 'lines':
+        return { text: [...(reply.title ? [`**${teamsText(reply.title)}**`] : []), ...reply.lines.map(teamsText)].join('\n') };
+      case 'request':
+        return { card: fitCard(reply.view) };
+      case 'review':
+        return { card: fitCard(reply.view) };
+      case 'form':
+        return { card: formCardOf(reply.form) };
+      case 'evidence':
+        return { text: evidenceText(reply.record, (t) => Buffer.byteLength(JSON.stringify(t)) <= TEAMS_TEXT_BUDGET_BYTES) };
     }
+  }
+
+  /**
+   * A dependent picker's choices (Data.Query, `application/search`): those that belong to the value
+   * the person chose for the field it depends on (a key's versions), filtered by what they typed.
+   */
+  async searchChoices(ctx: TurnContext): Promise<{ statusCode: number; type: string; value: unknown }> {
+    const v = searchValue.safeParse(ctx.activity.value);
+    const fail = (message: string) => ({ statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message } });
+    if (!v.success) return fail('Not a search request.');
+    const [type, fieldName] = v.data.dataset.split('.');
+    const target = this.deps.workflow.targets.find(type ?? '');
+    const field = target?.fields.find((f) => f.name === fieldName);
+    if (!target || !field || field.kind !== 'picker') return fail('Unknown dataset.');
+    this.deps.workflow.admit(actorOf(ctx));
+    const data = v.data.data ?? {};
+    const choices = await this.deps.catalog.choices(typeof data.subscriptionId === 'string' ? data.subscriptionId : undefined);
+    const q = (v.data.queryText ?? '').trim().toLowerCase();
+    const skip = v.data.queryOptions?.skip ?? 0;
+    const top = Math.min(v.data.queryOptions?.top ?? 25, 100);
+    const results = optionsOf(field, choices, data)
+      .filter((c) => !q || c.title.toLowerCase().includes(q) || c.value.toLowerCase().includes(q))
+      .slice(skip, skip + top);
+    return { statusCode: 200, type: 'application/vnd.microsoft.search.searchResponse', value: { results } };
   }
 
   private async handleAction(ctx: TurnContext, verb: string, raw: unknown): Promise<Reply> {
@@ -243,17 +253,17 @@ export class TeamsBot extends ActivityHandler {
     const actor = actorOf(ctx);
     switch (verb) {
       case VERBS.formReload: {
+        // Another subscription or key: the pickers again, for the values chosen; dependents start over.
         const target = this.deps.workflow.target(data.data.targetType ?? '');
-        const choices = await this.deps.catalog.choices(String(data.data.subscriptionId ?? ''));
-        return { card: formCard(target.type, choices, data.data) };
+        this.deps.workflow.admit(actor);
+        return { card: formCardOf((await this.deps.router.form(target, data.data)).form) };
       }
       case VERBS.formSubmit: {
         const target = this.deps.workflow.target(data.data.targetType ?? '');
-        const parsed = parseForm(target, data.data);
-        if (!parsed.ok) {
-          const choices = await this.deps.catalog.choices(String(data.data.subscriptionId ?? ''));
-          return { card: formCard(target.type, choices, data.data, parsed.errors) };
-        }
+        const sub = typeof data.data.subscriptionId === 'string' && data.data.subscriptionId ? data.data.subscriptionId : undefined;
+        const choices = await this.deps.catalog.choices(sub);
+        const parsed = checkForm(target, data.data, choices);
+        if (!parsed.ok) return { card: formCardOf(formView(target, choices, data.data, parsed.errors)) };
         // Checks take several ARM round trips: answer now, update this card when they are done.
         const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
         const cardMessageId = ctx.activity.replyToId;

@@ -617,6 +617,16 @@ export const chaosProvider: SimProvider = {
     state.put(
       seededExperiment(ids.SIM_CHAOS_CMK, createdAt, { storageAccountResourceId: ids.simStorageId(ids.SIM_STORAGE_CMK), blobContainerName: ids.SIM_CHAOS_CONTAINER }),
     );
+    // The virtual machine the seeded experiments shut down. Compute is not simulated: the VM exists
+    // only as an entry of the resource list (Resources_ListByResourceGroup / _List), which is how
+    // the form's VM picker finds it; its shape is GenericResourceExpanded (resources.json).
+    state.put({
+      id: ids.simChaosVmTargetId().replace(/\/providers\/Microsoft\.Chaos\/targets\/[^/]+$/i, ''),
+      name: ids.SIM_CHAOS_TARGET_VM,
+      type: 'Microsoft.Compute/virtualMachines',
+      location: ids.SIM_LOCATION,
+      tags: {},
+    });
   },
   routes: [
     {

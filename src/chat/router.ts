@@ -1,0 +1,109 @@
+// One command router for every channel: a parsed command in, a reply out as a view model
+// (text, a request, a review, a form, an evidence record). Teams and Slack only render the reply;
+// what a command does, who may do it and what it says are decided here and in the workflow.
+import type { Actor, ChangeRequest } from '../domain/types';
+import { resourceTypeOf, type TargetRegistry } from '../targets';
+import type { Target } from '../targets/types';
+import type { FormCatalog, FormChoices } from '../workflow/catalog';
+import type { EvidenceRecord } from '../workflow/evidence';
+import { buildEvidence } from '../workflow/evidence';
+import { type Place, Refusal, type Workflow } from '../workflow/service';
+import type { Store } from '../store/store';
+import { type Command, helpText } from './commands';
+import { type FieldError, formView, type FormView } from './forms';
+import { auditText, listLine, requestView, type RequestView, reviewView, type Viewer } from './presenter';
+
+export type Reply =
+  /** Our own markdown (help): shown as written. */
+  | { kind: 'markdown'; text: string }
+  /** A command that was not understood: the problem (it may quote what was typed) and how to go on. */
+  | { kind: 'usage'; problem: string }
+  /** A bold title of ours and lines that may quote outside text: each line is shown as typed. */
+  | { kind: 'lines'; title?: string; lines: string[] }
+  | { kind: 'request'; request: ChangeRequest; view: RequestView }
+  | { kind: 'review'; view: RequestView }
+  | { kind: 'form'; target: Target; form: FormView; choices: FormChoices; fixed: Record<string, string> }
+  | { kind: 'evidence'; record: EvidenceRecord };
+
+export interface RouterDeps {
+  workflow: Workflow;
+  catalog: FormCatalog;
+  store: Store;
+  targets: TargetRegistry;
+}
+
+export class CommandRouter {
+  constructor(private readonly deps: RouterDeps) {}
+
+  private request(req: ChangeRequest, actor: Actor): Reply {
+    const viewer: Viewer = this.deps.workflow.roleOf(req, actor);
+    return { kind: 'request', request: req, view: requestView(req, viewer, this.deps.targets) };
+  }
+
+  /** A form for a target, with the pickers of the given subscription (or the first the bot sees). */
+  async form(target: Target, values: Record<string, unknown> = {}, errors: FieldError[] = [], note = ''): Promise<Extract<Reply, { kind: 'form' }>> {
+    const sub = typeof values.subscriptionId === 'string' && values.subscriptionId ? values.subscriptionId : undefined;
+    const choices = await this.deps.catalog.choices(sub);
+    const form = formView(target, choices, values, errors, note);
+    const fixed = Object.fromEntries(form.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, f.value]));
+    return { kind: 'form', target, form, choices, fixed };
+  }
+
+  /** A form that starts from an existing resource: the target's prefill, read for people the policy names. */
+  private async formFrom(target: Target, resourceId: string, actor: Actor): Promise<Reply> {
+    const { values, note } = await this.deps.workflow.readExisting(resourceId, target.type, actor);
+    return this.form(target, { subscriptionId: resourceId.split('/')[2], ...values }, [], note);
+  }
+
+  async run(cmd: Command, actor: Actor, place: Place): Promise<Reply> {
+    const wf = this.deps.workflow;
+    switch (cmd.kind) {
+      case 'help':
+        return { kind: 'markdown', text: helpText() };
+      case 'usage':
+        return { kind: 'usage', problem: cmd.problem };
+      case 'status':
+        return this.request(await wf.view(cmd.id, actor, place), actor);
+      case 'check-request':
+        return this.request(await wf.recheck(cmd.id, actor, place), actor);
+      case 'check-resource': {
+        const { target, resource, checks, keyUrl } = await wf.review(cmd.resourceId, actor);
+        return { kind: 'review', view: reviewView(target.displayName, resource.id, resource.location, keyUrl, checks) };
+      }
+      case 'list': {
+        const reqs = await wf.list(actor, cmd.which, place);
+        if (!reqs.length) return { kind: 'lines', lines: [cmd.which === 'pending' ? 'No request is waiting for approval.' : `You have no requests yet. Start one with \`new ${this.deps.targets.commands()[0] ?? ''}\`.`] };
+        return { kind: 'lines', title: cmd.which === 'pending' ? 'Waiting for approval' : 'Your requests', lines: reqs.map((r) => listLine(r, this.deps.targets)) };
+      }
+      case 'cancel':
+        return this.request(await wf.cancel(cmd.id, actor), actor);
+      case 'audit': {
+        const { request, rows } = await wf.trail(cmd.id, actor, place);
+        const [head, ...lines] = auditText(request, rows).split('\n');
+        return { kind: 'lines', title: head!.replace(/\*\*/g, ''), lines };
+      }
+      case 'evidence': {
+        const req = await wf.view(cmd.id, actor, place);
+        const record = await buildEvidence(this.deps.store, req.id);
+        if (!record) throw new Refusal(`There is no request ${cmd.id}.`);
+        return { kind: 'evidence', record };
+      }
+      case 'rotate': {
+        const type = resourceTypeOf(cmd.resourceId);
+        const target = this.deps.targets.forRotate(type);
+        if (!target) {
+          const known = this.deps.targets.rotatable().map((t) => this.deps.targets.forRotate(t)!.displayName.replace(/ (key|identity) change$/, ''));
+          throw new Refusal(`I can change the keys of ${known.join(', ')}; ${type || 'this'} is none of them.`);
+        }
+        return this.formFrom(target, cmd.resourceId, actor);
+      }
+      case 'new': {
+        const target = this.deps.targets.find(cmd.target);
+        if (!target) throw new Refusal(`I can't create "${cmd.target}". Supported: ${this.deps.targets.commands().join(', ')}.`);
+        if (cmd.source) return this.formFrom(target, cmd.source, actor);
+        wf.admit(actor);
+        return this.form(target);
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// A target's form (chat/forms.ts FormView) as an Adaptive Card. Dependent pickers: the field they
+// depend on resets them when it changes (Action.ResetInputs), and their choices come from the bot
+// for the value chosen (Data.Query with associated inputs → `application/search`); "Reload pickers"
+// draws the card again for another subscription.
+import type { FieldView, FormView } from '../forms';
+import { teamsText } from './cards';
+
+export const FORM_VERBS = { submit: 'form.submit', reload: 'form.reload' } as const;
+
+/** The dataset a dependent picker asks for: `<target type>.<field>`. */
+export function datasetOf(targetType: string, field: string): string {
+  return `${targetType}.${field}`;
+}
+
+type Element = Record<string, unknown>;
+
+function input(f: FieldView, targetType: string): Element[] {
+  if (f.kind === 'fixed') {
+    return [{ type: 'TextBlock', text: `**${teamsText(f.label)}:** ${teamsText(f.value)}`, wrap: true, size: 'Small', spacing: 'Small' }];
+  }
+  const common = {
+    id: f.name,
+    label: f.label,
+    isRequired: f.required,
+    // Shown by the client when a required field is empty or does not match: the server says the same.
+    errorMessage: f.patternMessage ?? f.requiredMessage,
+    value: f.value,
+  };
+  const element: Element =
+    f.kind === 'text'
+      ? {
+          type: 'Input.Text',
+          ...common,
+          ...(f.placeholder ? { placeholder: f.placeholder } : {}),
+          ...(f.multiline ? { isMultiline: true } : {}),
+          ...(f.maxLength ? { maxLength: f.maxLength } : {}),
+          ...(f.pattern ? { regex: f.pattern } : {}),
+        }
+      : {
+          type: 'Input.ChoiceSet',
+          ...common,
+          style: f.dependsOn ? 'filtered' : 'compact',
+          choices: f.options.map((o) => ({ title: o.title, value: o.value })),
+          ...(f.dependents.length ? { valueChangedAction: { type: 'Action.ResetInputs', targetInputIds: f.dependents } } : {}),
+          ...(f.dependsOn ? { 'choices.data': { type: 'Data.Query', dataset: datasetOf(targetType, f.name), associatedInputs: 'auto' } } : {}),
+        };
+  const out: Element[] = [element];
+  if (f.hint) out.push({ type: 'TextBlock', text: teamsText(f.hint), isSubtle: true, size: 'Small', wrap: true, spacing: 'None' });
+  if (f.error) out.push({ type: 'TextBlock', text: teamsText(f.error), color: 'Attention', size: 'Small', wrap: true, spacing: 'None' });
+  return out;
+}
+
+export function formCardOf(form: FormView): Record<string, unknown> {
+  // What the form carries but does not let anyone change (the resource a key change is for).
+  const fixed = Object.fromEntries(form.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, f.value]));
+  const data = { targetType: form.targetType, ...fixed };
+  const action = (verb: string, title: string, extra: Element = {}) => ({
+    type: 'Action.Execute',
+    title,
+    verb,
+    data,
+    associatedInputs: 'auto',
+    ...extra,
+    fallback: { type: 'Action.Submit', title, data: { verb, ...data } },
+  });
+  const hasPickers = form.fields.some((f) => f.fromAzure);
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    body: [
+      { type: 'TextBlock', text: teamsText(form.heading), weight: 'Bolder', size: 'Medium', wrap: true },
+      { type: 'TextBlock', text: teamsText(form.intro), wrap: true, isSubtle: true, spacing: 'Small' },
+      ...(form.note ? [{ type: 'TextBlock', text: teamsText(form.note), wrap: true, color: 'Accent' }] : []),
+      ...(form.errors.length
+        ? [
+            { type: 'TextBlock', text: 'Please fix the highlighted fields:', color: 'Attention', weight: 'Bolder', wrap: true },
+            ...form.errors.map((e) => ({ type: 'TextBlock', text: teamsText(`• ${e.label}: ${e.message}`), color: 'Attention', wrap: true, spacing: 'None' })),
+          ]
+        : []),
+      ...form.fields.flatMap((f) => input(f, form.targetType)),
+    ],
+    actions: [
+      action(FORM_VERBS.submit, form.submitLabel, { style: 'positive' }),
+      ...(hasPickers ? [action(FORM_VERBS.reload, 'Reload pickers (after changing subscription or key)')] : []),
+    ],
+  };
+}
