@@ -6,11 +6,12 @@ import tseslint from 'typescript-eslint';
 // only src/chat/slack Bolt; targets/ and checks/ stay pure over our ports.
 // dependency-cruiser (.dependency-cruiser.cjs, `npm run depcruise`) checks the same rooms over the
 // resolved import graph, plus the rules between our own folders and cycles.
-const sdk = (except) => [
-  { group: ['@azure/*'], message: 'Only src/azure (and the simulator) may import the Azure SDK.' },
-  { group: ['botbuilder', 'botbuilder-*', 'botframework-*'], message: 'Only src/chat/teams may import botbuilder.' },
-  { group: ['@slack/*'], message: 'Only src/chat/slack may import Slack SDKs.' },
-].filter((p) => !except.includes(p.group[0]));
+const sdk = (except) =>
+  [
+    { group: ['@azure/*'], message: 'Only src/azure (and the simulator) may import the Azure SDK.' },
+    { group: ['botbuilder', 'botbuilder-*', 'botframework-*'], message: 'Only src/chat/teams may import botbuilder.' },
+    { group: ['@slack/*'], message: 'Only src/chat/slack may import Slack SDKs.' },
+  ].filter((p) => !except.includes(p.group[0]));
 
 // The TypeScript that tsconfig.json compiles; these are linted with type information.
 const typed = ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'];
