@@ -32,6 +32,8 @@ function expectWellFormed(c: Command): void {
       // It names what to fix without echoing unbounded input back into the chat.
       expect(c.problem.length).toBeLessThanOrEqual(400);
       break;
+    case 'help':
+      break;
     case 'status':
     case 'cancel':
     case 'audit':
@@ -56,8 +58,6 @@ function expectWellFormed(c: Command): void {
       break;
     case 'list':
       expect(['pending', 'mine']).toContain(c.which);
-      break;
-    case 'help':
       break;
   }
 }
