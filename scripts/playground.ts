@@ -385,4 +385,8 @@ async function main() {
   }
 }
 
-if (require.main === module) void main();
+if (require.main === module)
+  main().catch((e) => {
+    process.stderr.write(`playground failed: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });

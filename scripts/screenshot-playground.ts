@@ -254,4 +254,7 @@ async function main() {
   process.exit(failed ? 1 : 0);
 }
 
-void main();
+main().catch((e) => {
+  process.stderr.write(`playground:screenshots failed: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

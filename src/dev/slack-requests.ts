@@ -3,7 +3,6 @@
 // Shapes mirror @slack/bolt's SlashCommand, BlockAction, ViewSubmitAction and EnvelopedEvent, and
 // what Slack really puts on the wire. No @slack/* import here (see eslint.config.mjs).
 import { createHmac, randomBytes } from 'node:crypto';
-import type { SlackMessage } from './slack-stand-in';
 
 /** Identities shared by the stand-in and the request builders, so payloads and API answers agree. */
 export const LOCAL_SLACK = {
@@ -167,7 +166,8 @@ export function blockActionPayload(p: {
   blockId?: string;
   triggerId: string;
   responseUrl?: string;
-  message?: Record<string, unknown> | SlackMessage;
+  // What it reads of a stand-in SlackMessage, named here so this module does not import the stand-in (which imports it).
+  message?: Record<string, unknown> | { blocks?: unknown[]; thread_ts?: string; ephemeralFor?: string };
   teamId?: string;
 }): Record<string, unknown> {
   const ts = actionTs();

@@ -9,7 +9,6 @@
 // provisioningState Succeeded, or the deletion).
 import { randomUUID } from 'node:crypto';
 import type { ArmErrorDetail } from './errors';
-import type { SimContext } from './provider';
 import type { SimResource, SimState } from './state';
 
 export interface LroSettings {
@@ -46,6 +45,14 @@ export interface OperationFailure {
 export interface LroControl {
   readonly settings: LroSettings;
   takeFailure(resourceId: string, action: OperationAction): OperationFailure | undefined;
+}
+
+/** What the operation helpers use of a request's context (a provider's SimContext is one; not imported, as it imports this module). */
+export interface LroContext {
+  state: SimState;
+  now(): number;
+  endpoint: string;
+  lro: LroControl;
 }
 
 export type OperationAction = 'create' | 'replace' | 'update' | 'delete';
@@ -123,7 +130,7 @@ export function pendingOperations(state: SimState, namespace: string, resourceId
  * (the simulator does not answer 409 for overlapping writes). With `pollsToComplete` 0 the new
  * operation finishes before the write answers.
  */
-export function startOperation(ctx: SimContext, spec: StartOperation, finish: Finish): OperationResource {
+export function startOperation(ctx: LroContext, spec: StartOperation, finish: Finish): OperationResource {
   for (const earlier of pendingOperations(ctx.state, spec.namespace, spec.resourceId)) completeOperation(ctx.state, earlier, finish, ctx.now());
   const operationId = randomUUID();
   const op: OperationResource = {
@@ -155,7 +162,7 @@ export function startOperation(ctx: SimContext, spec: StartOperation, finish: Fi
  * would have taken has passed (pollsToComplete × Retry-After, at least 100 ms per poll), a read of
  * the resource finds it finished.
  */
-export function finishDueOperations(ctx: SimContext, namespace: string, resourceId: string, finish: Finish): void {
+export function finishDueOperations(ctx: LroContext, namespace: string, resourceId: string, finish: Finish): void {
   const perPoll = Math.max(100, ctx.lro.settings.retryAfterSeconds * 1000);
   for (const op of pendingOperations(ctx.state, namespace, resourceId)) {
     const started = Date.parse(op.properties.startTime);
@@ -164,7 +171,7 @@ export function finishDueOperations(ctx: SimContext, namespace: string, resource
 }
 
 /** One poll: counts down and finishes the operation on the last one. */
-export function pollOperation(ctx: SimContext, op: OperationResource, finish: Finish): void {
+export function pollOperation(ctx: LroContext, op: OperationResource, finish: Finish): void {
   if (isTerminal(op)) return;
   op.properties.pollsLeft -= 1;
   if (op.properties.pollsLeft <= 0) completeOperation(ctx.state, op, finish, ctx.now());
@@ -176,7 +183,7 @@ function parseOperationId(opId: string): { sub: string; namespace: string; locat
 }
 
 /** Headers of the write that started `op`: Azure-AsyncOperation (and Location for PATCH/DELETE) plus Retry-After. */
-export function operationHeaders(ctx: SimContext, op: OperationResource, withLocation: boolean): Record<string, string> {
+export function operationHeaders(ctx: LroContext, op: OperationResource, withLocation: boolean): Record<string, string> {
   const { sub, namespace, location, name } = parseOperationId(op.id);
   const q = `?api-version=${encodeURIComponent(op.properties.apiVersion)}`;
   const headers: Record<string, string> = {

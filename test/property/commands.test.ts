@@ -23,7 +23,7 @@ import {
   validStorageId,
 } from './support';
 
-const KINDS = ['help', 'new', 'status', 'check-request', 'check-resource', 'list', 'cancel', 'audit', 'rotate', 'usage'];
+const KINDS = ['help', 'new', 'status', 'check-request', 'check-resource', 'list', 'cancel', 'audit', 'evidence', 'rotate', 'usage'];
 const RESOURCE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+$/i;
 
 /** Whatever parseCommand returns is one of the commands, with arguments the handlers can trust. */
@@ -35,9 +35,12 @@ function expectWellFormed(c: Command): void {
       // It names what to fix without echoing unbounded input back into the chat.
       expect(c.problem.length).toBeLessThanOrEqual(400);
       break;
+    case 'help':
+      break;
     case 'status':
     case 'cancel':
     case 'audit':
+    case 'evidence':
     case 'check-request':
       expect(c.id).toMatch(REQUEST_ID_PATTERN);
       break;
@@ -75,7 +78,7 @@ const trailingSlash = (id: string) => fc.boolean().map((b) => (b ? `${id}/` : id
 const grammar: fc.Arbitrary<{ words: fc.Arbitrary<string[]>; expected: Command }> = fc.oneof(
   fc.constantFrom('help', '?').map((v) => ({ words: anyCase(v).map((w) => [w]), expected: { kind: 'help' } as Command })),
   fc.constantFrom('pending' as const, 'mine' as const).map((which) => ({ words: fc.tuple(anyCase('list'), anyCase(which)), expected: { kind: 'list', which } as Command })),
-  fc.tuple(fc.constantFrom('status' as const, 'cancel' as const, 'audit' as const), requestId()).map(([verb, id]) => ({
+  fc.tuple(fc.constantFrom('status' as const, 'cancel' as const, 'audit' as const, 'evidence' as const), requestId()).map(([verb, id]) => ({
     words: fc.tuple(anyCase(verb), anyCase(id)),
     expected: { kind: verb, id } as Command,
   })),
@@ -101,7 +104,7 @@ describe('parseCommand: hostile text', () => {
   });
 
   it('a verb followed by hostile words is still well-formed (mentions, control characters, huge words)', () => {
-    const verb = fc.constantFrom('status', 'cancel', 'audit', 'check', 'rotate', 'new', 'list', 'help', 'NEW', 'Check');
+    const verb = fc.constantFrom('status', 'cancel', 'audit', 'evidence', 'check', 'rotate', 'new', 'list', 'help', 'NEW', 'Check');
     fc.assert(
       fc.property(verb, fc.array(hostileText(80), { minLength: 1, maxLength: 4 }), (v, rest) => {
         expectWellFormed(parseCommand([v, ...rest].join(' ')));
@@ -115,7 +118,7 @@ describe('parseCommand: hostile text', () => {
       fc.property(
         fc.oneof(hostileText(40), fc.integer({ min: 500, max: 50_000 }).map((n) => 'x'.repeat(n))).filter((w) => {
           const first = w.trim().split(/\s+/)[0] ?? '';
-          return first !== '' && !['help', '?', 'new', 'status', 'list', 'cancel', 'audit', 'rotate', 'check'].includes(first.toLowerCase());
+          return first !== '' && !['help', '?', 'new', 'status', 'list', 'cancel', 'audit', 'evidence', 'rotate', 'check'].includes(first.toLowerCase());
         }),
         (word) => {
           const c = parseCommand(`${word} CR-7KQ2MX`);
@@ -158,7 +161,7 @@ describe('parseCommand: near-valid commands are refused, naming the argument', (
     ),
   ).filter((s) => !/\s/.test(s) && !REQUEST_ID_PATTERN.test(s.toUpperCase()));
 
-  it.each([['status'], ['cancel'], ['audit']])('%s <broken request id> → usage naming request ids', (verb) => {
+  it.each([['status'], ['cancel'], ['audit'], ['evidence']])('%s <broken request id> → usage naming request ids', (verb) => {
     fc.assert(
       fc.property(brokenRequestId, (id) => {
         const c = parseCommand(`${verb} ${id}`);
