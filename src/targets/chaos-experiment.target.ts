@@ -211,7 +211,7 @@ function chaosChecks(change: Change): Check[] {
       storageCmkEnabled,
       storageBlobWrite,
       storageContainerName,
-    ] as Check[]),
+    ]),
   ];
 }
 

@@ -7,7 +7,7 @@ import { CHAOS_CMK_API, chaosIdentityMatch, storageBlobWrite, storageExists } fr
 import { identityExists, identityGrantAge, identityKeyPermissions, identitySameTenant, identityUserAssigned } from '../checks/catalogue/identity.checks';
 import { keyEnabled, keyNotExpired, keyOps, keyType, keyVaultFound } from '../checks/catalogue/key.checks';
 import { keyFromStorageAccount, type CmkSubject } from '../checks/facts';
-import { reading, type Check } from '../checks/types';
+import { reading } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { resourceIdPattern } from '../domain/resource-id';
 import { identityField, resourceIdField } from './fields';
@@ -42,7 +42,7 @@ const CHECKS = reading({ key: keyFromStorageAccount() }, [
   chaosIdentityMatch,
   storageExists,
   storageBlobWrite,
-] as Check[]);
+]);
 
 export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   type: 'chaos-identity',

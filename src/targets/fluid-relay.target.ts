@@ -59,7 +59,7 @@ export function fluidRelayChecks(change: Change, targetType: string): Check[] {
       purgeProtectionRequired: false,
       sameRegion: true,
     }),
-    ...reading({ resource: SERVER_READ }, [fluidRelayCreateOnly({ change }), fluidRelayNoDisable({ change }), fluidRelayPreviousKeyAlive({ change })] as Check[]),
+    ...reading({ resource: SERVER_READ }, [fluidRelayCreateOnly({ change }), fluidRelayNoDisable({ change }), fluidRelayPreviousKeyAlive({ change })]),
   ];
 }
 

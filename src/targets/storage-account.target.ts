@@ -83,7 +83,7 @@ function storageChecks(change: Change, reads: FactReads): Check[] {
     storageExists,
     storageIdentity,
     storageKeyAccess,
-  ] as Check[]);
+  ]);
 }
 
 // The account is read with the storage api-version (ARM has no storageAccounts at 2021-04-01).

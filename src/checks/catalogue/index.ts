@@ -46,5 +46,5 @@ export function cmkChecks(c: CmkChecksConfig): Check[] {
     ...(c.sameRegion ? [placementSameRegion] : []),
     botCanWrite({ action: c.writeAction }),
     providerRegistered,
-  ] as Check[]);
+  ]);
 }
