@@ -44,12 +44,8 @@ export function readsOf(checks: readonly Pick<Check, 'id' | 'reads'>[]): FactRea
     if (!c.reads) continue;
     const clash = readsConflict(merged, c.reads);
     if (clash) throw new Error(`Checks ${by[clash]} and ${c.id} read the ${clash} differently; one run reads each fact one way.`);
-    for (const k of ['key', 'resource'] as const) {
-      if (c.reads[k] && !merged[k]) {
-        (merged as Record<string, unknown>)[k] = c.reads[k];
-        by[k] = c.id;
-      }
-    }
+    if (c.reads.key && !merged.key) [merged.key, by.key] = [c.reads.key, c.id];
+    if (c.reads.resource && !merged.resource) [merged.resource, by.resource] = [c.reads.resource, c.id];
   }
   return merged;
 }
