@@ -14,40 +14,49 @@ export const API = {
   subscriptions: '2022-12-01',
 } as const;
 
-/** What the checks are about: a CMK configuration for one resource. */
+/**
+ * What the checks are about: one request's CMK configuration for one resource — facts about this
+ * request only. How a target's checks judge it (what the write needs, whether purge protection is
+ * required, where the key comes from) is the checks' own configuration (catalogue/index.ts).
+ */
 export interface CmkSubject {
-  targetType: string;
   resourceId: string;
   subscriptionId: string;
   location: string;
+  /** The key URL the request names ('' when the key is the storage account's own: see `keyFromStorageAccount`). */
   keyUrl: string;
   identityId: string;
-  /** create: a new resource; update: change CMK settings of an existing one; review: read-only look. */
-  mode?: 'create' | 'update' | 'review';
-  /** api-version to read the resource itself with (create-only / no-disable / previous key). */
-  resourceApiVersion?: string;
   /** The identity type the payload names for CMK (UserAssigned expected). */
   cmkIdentityType?: string;
-  /** Identities the resource will carry (payload identity.userAssignedIdentities keys); for review, read from the resource. */
+  /** Identities the resource will carry (payload identity.userAssignedIdentities keys). */
   assignedIdentityIds?: string[];
-  /** The ARM action the bot needs at the resource's resource group, e.g. Microsoft.FluidRelay/fluidRelayServers/write. */
-  writeAction?: string;
-  /** Whether the payload would leave the resource without CMK (update requests). */
-  removesCmk?: boolean;
-  /** Targets whose data sits in Azure Storage make purge protection a hard requirement. */
-  storageBacked?: boolean;
-  /** Reads the key URL currently configured on an existing resource of this type. */
-  currentKeyUrlOf?: (resource: ArmResource) => string | undefined;
+  /** The body the request would write (absent for a review). */
+  payload?: Record<string, unknown>;
   /** Chaos: the storage account that holds the experiment's data, and its container. */
   storageAccountId?: string;
   blobContainerName?: string;
-  /** The key to check is the storage account's own CMK (Chaos), not a URL in the request. */
-  keyFromStorage?: boolean;
-  /** The write's api-version and whether its payload carries customer data storage (chaos.api-version). */
-  writeApiVersion?: string;
-  payloadHasCustomerDataStorage?: boolean;
   /** Chaos: where the experiment's selectors reach — List targets (as the resources they act on) and Query selectors' subscriptions. Undefined: unknown. */
   reach?: Array<{ role: string; id: string }>;
+}
+
+/** Where the key the checks judge comes from. */
+export type KeySource = { readonly from: 'url' } | { readonly from: 'storage-account' };
+/** The key URL the request names (the default). */
+export const keyFromUrl = (): KeySource => ({ from: 'url' });
+/** The key the subject's storage account encrypts with (its CMK settings), not a URL in the request. */
+export const keyFromStorageAccount = (): KeySource => ({ from: 'storage-account' });
+
+/** How the resource itself is read: its api-version, and where its configuration names the key it uses now. */
+export interface ResourceRead {
+  apiVersion: string;
+  /** Absent: the checks never look at a current key (`currentKey` is null). */
+  currentKeyUrlOf?: (resource: ArmResource) => string | undefined;
+}
+
+/** How a run reads its configurable facts; what no check says is the default (the key URL; the resource at the generic api-version). */
+export interface FactReads {
+  key?: KeySource;
+  resource?: ResourceRead;
 }
 
 export const STORAGE_API = '2025-01-01';
@@ -270,6 +279,7 @@ export class FactLoader {
   constructor(
     private readonly arm: ArmGateway,
     private readonly subject: CmkSubject,
+    private readonly factReads: FactReads = {},
   ) {}
 
   /** GET once per (path, api-version) per run. */
@@ -284,7 +294,7 @@ export class FactLoader {
   }
 
   private async keyUrl(): Promise<string> {
-    if (!this.subject.keyFromStorage) return this.subject.keyUrl;
+    if (this.factReads.key?.from !== 'storage-account') return this.subject.keyUrl;
     return storageKeyUrl(await this.get('storageAccount')) ?? '';
   }
 
@@ -390,10 +400,10 @@ export class FactLoader {
         );
       }
       case 'existing':
-        return orNull('existing', this.read<ArmResource>(this.subject.resourceId, this.subject.resourceApiVersion ?? API.resources));
+        return orNull('existing', this.read<ArmResource>(this.subject.resourceId, this.factReads.resource?.apiVersion ?? API.resources));
       case 'currentKey': {
         const existing = await this.get('existing');
-        const url = existing ? this.subject.currentKeyUrlOf?.(existing) : undefined;
+        const url = existing ? this.factReads.resource?.currentKeyUrlOf?.(existing) : undefined;
         const parsed = url ? parseKeyUrl(url) : undefined;
         if (!parsed?.ok || parsed.ref.kind !== 'vault') return null;
         const ref = parsed.ref;

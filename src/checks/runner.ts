@@ -4,7 +4,7 @@
 import type { ArmGateway } from '../azure/port';
 import type { CheckResult } from '../domain/types';
 import { FactLoader, FactUnavailable, type CmkSubject, type FactName, type Facts } from './facts';
-import type { Check, CheckContext } from './types';
+import { readsOf, type Check, type CheckContext } from './types';
 
 export interface RunOptions {
   now?: Date;
@@ -12,7 +12,7 @@ export interface RunOptions {
 }
 
 export async function runChecks(arm: ArmGateway, subject: CmkSubject, checks: readonly Check[], opts: RunOptions = {}): Promise<CheckResult[]> {
-  const loader = new FactLoader(arm, subject);
+  const loader = new FactLoader(arm, subject, readsOf(checks));
   const ctx: CheckContext = { now: opts.now ?? new Date(), expiryWarningDays: opts.expiryWarningDays ?? 30, subject };
   return Promise.all(checks.map((c) => runOne(loader, c, ctx)));
 }

@@ -4,7 +4,7 @@
 // the PUT is long-running, and CMK can only be set when the experiment is created.
 import { z } from 'zod';
 import type { ArmResource } from '../azure/port';
-import { CMK_CHECKS } from '../checks/catalogue';
+import { cmkChecks } from '../checks/catalogue';
 import {
   CHAOS_CMK_API,
   chaosApiVersion,
@@ -17,8 +17,8 @@ import {
   storageExists,
   storagePublicAccess,
 } from '../checks/catalogue/chaos.checks';
-import type { CmkSubject } from '../checks/facts';
-import type { Check } from '../checks/types';
+import { keyFromStorageAccount, type CmkSubject, type ResourceRead } from '../checks/facts';
+import { reading, type Change, type Check } from '../checks/types';
 import type { ArmWritePlan, ChangeScope, CheckResult } from '../domain/types';
 import { ID_SEGMENT, MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
 import { FIELD, identityField, nameField, regionField, required, resourceGroupField, resourceIdField, STORAGE_ACCOUNT_ID, subscriptionField } from './fields';
@@ -188,18 +188,41 @@ export function scopesOfSelectors(selectors: ExperimentDefinition['selectors']):
 
 const resourceId = (p: ChaosParams) => `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.Chaos/experiments/${p.name}`;
 
-const CHECKS: readonly Check[] = [
-  ...CMK_CHECKS.filter((c) => c.id !== 'placement.same-region'),
-  chaosApiVersion,
-  chaosCreateOnly,
-  chaosIdentityMatch,
-  chaosBlastRadius,
-  storageExists,
-  storagePublicAccess,
-  storageCmkEnabled,
-  storageBlobWrite,
-  storageContainerName,
-] as readonly Check[];
+/** Experiments are read with the api-version that has customerDataStorage. */
+const EXPERIMENT_READ: ResourceRead = { apiVersion: CHAOS_CMK_API };
+
+/**
+ * The shared CMK checks but placement (the storage account's vault may be in another region),
+ * judging the key the storage account encrypts with; purge protection is required (the data is in
+ * Azure Storage). Then the experiment's and its storage account's own.
+ */
+function chaosChecks(change: Change): Check[] {
+  return [
+    ...cmkChecks({
+      targetType: 'chaos-experiment',
+      change,
+      key: keyFromStorageAccount(),
+      resource: EXPERIMENT_READ,
+      writeAction: change === 'review' ? null : 'Microsoft.Chaos/experiments/write',
+      purgeProtectionRequired: true,
+      sameRegion: false,
+    }),
+    ...reading({ key: keyFromStorageAccount(), resource: EXPERIMENT_READ }, [
+      chaosApiVersion({ apiVersion: CHAOS_CMK_API }),
+      chaosCreateOnly({ change }),
+      chaosIdentityMatch,
+      chaosBlastRadius,
+      storageExists,
+      storagePublicAccess,
+      storageCmkEnabled,
+      storageBlobWrite,
+      storageContainerName,
+    ]),
+  ];
+}
+
+const CHECKS = chaosChecks('create');
+const REVIEW_CHECKS = chaosChecks('review');
 
 const cds = z.object({ storageAccountResourceId: z.string().optional(), blobContainerName: z.string().optional() }).partial();
 
@@ -271,21 +294,14 @@ export const chaosTarget: Target<ChaosParams> = {
   }),
   scopes: (p, checks) => scopesOf({ role: 'resource', id: resourceId(p) }, selectorScopes(p), { role: 'identity', id: p.identityId }, { role: 'storage account', id: p.storageAccountId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
-    targetType: 'chaos-experiment',
-    mode: 'create',
     resourceId: resourceId(p),
     subscriptionId: p.subscriptionId,
     location: p.location,
     keyUrl: '',
-    keyFromStorage: true,
     identityId: p.identityId,
     cmkIdentityType: 'UserAssigned',
     assignedIdentityIds: [p.identityId],
-    resourceApiVersion: CHAOS_CMK_API,
-    writeApiVersion: CHAOS_CMK_API,
-    payloadHasCustomerDataStorage: true,
-    writeAction: 'Microsoft.Chaos/experiments/write',
-    storageBacked: true,
+    payload: chaosTarget.plan(p).body,
     storageAccountId: p.storageAccountId,
     blobContainerName: p.blobContainerName,
     reach: selectorScopes(p),
@@ -295,25 +311,19 @@ export const chaosTarget: Target<ChaosParams> = {
     const umi = Object.keys(r.identity?.userAssignedIdentities ?? {})[0] ?? '';
     const selectors = z.array(selector).safeParse((r.properties as { selectors?: unknown } | undefined)?.selectors);
     return {
-      targetType: 'chaos-experiment',
-      mode: 'review',
       resourceId: r.id,
       subscriptionId: r.id.split('/')[2] ?? '',
       location: r.location ?? '',
       keyUrl: '',
-      keyFromStorage: true,
       identityId: umi,
       cmkIdentityType: r.identity?.type,
-      resourceApiVersion: CHAOS_CMK_API,
-      writeApiVersion: CHAOS_CMK_API,
-      payloadHasCustomerDataStorage: Boolean(c.success && c.data.storageAccountResourceId),
-      storageBacked: true,
       storageAccountId: c.success ? c.data.storageAccountResourceId : undefined,
       blobContainerName: c.success ? c.data.blobContainerName : undefined,
       reach: selectors.success ? scopesOfSelectors(selectors.data) : undefined,
     };
   },
   checks: CHECKS,
+  reviewChecks: () => REVIEW_CHECKS,
   summary: (p) => {
     const d = p.definition || p.template ? definitionOf(p) : undefined;
     return [

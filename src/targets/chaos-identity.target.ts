@@ -2,10 +2,12 @@
 // experiment's identity (experimentUpdate = {identity}); the key itself lives on the storage account.
 import { z } from 'zod';
 import type { ArmGateway, ArmResource } from '../azure/port';
-import { CMK_CHECKS } from '../checks/catalogue';
+import { botCanWrite, providerRegistered } from '../checks/catalogue/bot.checks';
 import { CHAOS_CMK_API, chaosIdentityMatch, storageBlobWrite, storageExists } from '../checks/catalogue/chaos.checks';
-import type { CmkSubject } from '../checks/facts';
-import type { Check } from '../checks/types';
+import { identityExists, identityGrantAge, identityKeyPermissions, identitySameTenant, identityUserAssigned } from '../checks/catalogue/identity.checks';
+import { keyEnabled, keyNotExpired, keyOps, keyType, keyVaultFound } from '../checks/catalogue/key.checks';
+import { keyFromStorageAccount, type CmkSubject } from '../checks/facts';
+import { reading } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { resourceIdPattern } from '../domain/resource-id';
 import { FIELD, identityField, resourceIdField } from './fields';
@@ -23,12 +25,24 @@ export const chaosIdentitySchema = z.object({
 });
 export type ChaosIdentityParams = z.infer<typeof chaosIdentitySchema>;
 
-const CHECKS: readonly Check[] = [
-  ...CMK_CHECKS.filter((c) => ['key.vault-found', 'key.type', 'key.enabled', 'key.not-expired', 'key.ops', 'identity.exists', 'identity.user-assigned', 'identity.key-permissions', 'identity.grant-age', 'identity.same-tenant', 'bot.can-write', 'provider.registered'].includes(c.id)),
+/** The key is the one the experiment's storage account encrypts with (these checks do not read the experiment itself). */
+const CHECKS = reading({ key: keyFromStorageAccount() }, [
+  keyVaultFound,
+  keyType,
+  keyEnabled,
+  keyNotExpired,
+  keyOps,
+  identityExists,
+  identityUserAssigned({ targetType: 'chaos-identity' }),
+  identityKeyPermissions,
+  identityGrantAge,
+  identitySameTenant,
+  botCanWrite({ action: 'Microsoft.Chaos/experiments/write' }),
+  providerRegistered,
   chaosIdentityMatch,
   storageExists,
   storageBlobWrite,
-] as readonly Check[];
+]);
 
 export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   type: 'chaos-identity',
@@ -57,18 +71,13 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   plan: (p): ArmWritePlan => ({ method: 'PATCH', resourceId: p.resourceId, apiVersion: CHAOS_CMK_API, finalStateVia: 'location', body: { identity: { type: 'UserAssigned', userAssignedIdentities: { [p.identityId]: {} } } } }),
   scopes: (p, checks) => scopesOf({ role: 'resource', id: p.resourceId }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
-    targetType: 'chaos-identity',
-    mode: 'update',
     resourceId: p.resourceId,
     subscriptionId: experimentId.exec(p.resourceId)?.[1] ?? '',
     location: '',
     keyUrl: '',
-    keyFromStorage: true,
     identityId: p.identityId,
     cmkIdentityType: 'UserAssigned',
-    resourceApiVersion: CHAOS_CMK_API,
-    writeAction: 'Microsoft.Chaos/experiments/write',
-    storageBacked: true,
+    payload: chaosIdentityTarget.plan(p).body,
     storageAccountId: p.storageAccountId,
     blobContainerName: p.blobContainerName,
   }),

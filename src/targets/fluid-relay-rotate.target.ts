@@ -2,11 +2,10 @@
 // key URL, version or CMK identity; never remove CMK, and only while the configured key works.
 import { z } from 'zod';
 import type { ArmGateway, ArmResource } from '../azure/port';
-import { FLUID_RELAY_CHECKS } from '../checks/catalogue';
 import type { CmkSubject } from '../checks/facts';
-import { defineCheck, fail, pass, type Check } from '../checks/types';
+import { defineCheck, fail, pass } from '../checks/types';
 import type { ArmWritePlan } from '../domain/types';
-import { effectiveKeyUrl, FLUID_RELAY_API_VERSION, fluidRelayTarget } from './fluid-relay.target';
+import { effectiveKeyUrl, FLUID_RELAY_API_VERSION, fluidRelayChecks, fluidRelayTarget } from './fluid-relay.target';
 import { resourceIdPattern } from '../domain/resource-id';
 import { FIELD, identityField, keyUrlField, keyVersionField, resourceIdField } from './fields';
 import type { Target } from './types';
@@ -116,8 +115,6 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
   }),
   scopes: (p, checks) => scopesOf({ role: 'resource', id: p.resourceId }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
-    targetType: 'fluid-relay-rotate',
-    mode: 'update',
     resourceId: p.resourceId,
     subscriptionId: serverId.exec(p.resourceId)?.[1] ?? '',
     location: p.location ?? '',
@@ -125,14 +122,12 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
     identityId: p.identityId,
     cmkIdentityType: 'UserAssigned',
     assignedIdentityIds: [...(p.currentIdentityIds ?? []), p.identityId],
-    removesCmk: p.disableCmk === 'true',
-    resourceApiVersion: FLUID_RELAY_API_VERSION,
-    writeAction: 'Microsoft.FluidRelay/fluidRelayServers/write',
-    storageBacked: false,
-    currentKeyUrlOf,
+    // A request to turn CMK off writes a payload without it; fluidrelay.no-disable refuses that.
+    payload: fluidRelayRotateTarget.plan(p).body,
   }),
   reviewSubject: (r) => fluidRelayTarget.reviewSubject(r),
-  checks: [...FLUID_RELAY_CHECKS, fluidRelayIdentityType] as readonly Check[],
+  checks: [...fluidRelayChecks('update', 'fluid-relay-rotate'), fluidRelayIdentityType],
+  reviewChecks: (r) => fluidRelayTarget.reviewChecks!(r),
   summary: (p) => [
     { title: 'Server', value: p.resourceId.split('/').pop() ?? '' },
     { title: 'Key now', value: p.currentKeyUrl ?? '(none)' },

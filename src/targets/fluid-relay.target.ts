@@ -2,8 +2,10 @@
 // CMK can only be set when the server is created and can never be turned off afterwards.
 import { z } from 'zod';
 import type { ArmResource } from '../azure/port';
-import { FLUID_RELAY_CHECKS } from '../checks/catalogue';
-import type { CmkSubject } from '../checks/facts';
+import { cmkChecks } from '../checks/catalogue';
+import { cmkOf, fluidRelayCreateOnly, fluidRelayNoDisable, fluidRelayPreviousKeyAlive } from '../checks/catalogue/fluid-relay.checks';
+import { keyFromUrl, type CmkSubject, type ResourceRead } from '../checks/facts';
+import { reading, type Change, type Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { FIELD, identityField, keyUrlField, keyVersionField, nameField, regionField, resourceGroupField, subscriptionField } from './fields';
 import type { Target } from './types';
@@ -45,14 +47,27 @@ const cmkBlock = z.object({
   keyEncryptionKeyUrl: z.string().optional(),
 });
 
-const COMMON_SUBJECT = {
-  targetType: 'fluid-relay',
-  resourceApiVersion: FLUID_RELAY_API_VERSION,
-  writeAction: 'Microsoft.FluidRelay/fluidRelayServers/write',
-  storageBacked: false,
-  currentKeyUrlOf: (r: ArmResource) =>
-    (r.properties as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } } | undefined)?.encryption?.customerManagedKeyEncryption?.keyEncryptionKeyUrl || undefined,
-};
+/** Servers are read at the api-version the bot writes; their CMK names the key they use now. */
+const SERVER_READ: ResourceRead = { apiVersion: FLUID_RELAY_API_VERSION, currentKeyUrlOf: cmkOf };
+
+/** The checks of a Fluid Relay server change: creating one (`fluid-relay`), changing its key (`fluid-relay-rotate`), or a review. */
+export function fluidRelayChecks(change: Change, targetType: string): Check[] {
+  return [
+    ...cmkChecks({
+      targetType,
+      change,
+      key: keyFromUrl(),
+      resource: SERVER_READ,
+      writeAction: change === 'review' ? null : 'Microsoft.FluidRelay/fluidRelayServers/write',
+      purgeProtectionRequired: false,
+      sameRegion: true,
+    }),
+    ...reading({ resource: SERVER_READ }, [fluidRelayCreateOnly({ change }), fluidRelayNoDisable({ change }), fluidRelayPreviousKeyAlive({ change })]),
+  ];
+}
+
+const CHECKS = fluidRelayChecks('create', 'fluid-relay');
+const REVIEW_CHECKS = fluidRelayChecks('review', 'fluid-relay');
 
 export const fluidRelayTarget: Target<FluidRelayParams> = {
   type: 'fluid-relay',
@@ -98,8 +113,6 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
   }),
   scopes: (p, checks) => scopesOf({ role: 'resource', id: resourceId(p) }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
-    ...COMMON_SUBJECT,
-    mode: 'create',
     resourceId: resourceId(p),
     subscriptionId: p.subscriptionId,
     location: p.location,
@@ -107,12 +120,11 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
     identityId: p.identityId,
     cmkIdentityType: 'UserAssigned',
     assignedIdentityIds: [p.identityId],
+    payload: fluidRelayTarget.plan(p).body,
   }),
   reviewSubject: (r: ArmResource): CmkSubject => {
     const cmk = cmkBlock.safeParse((r.properties as { encryption?: { customerManagedKeyEncryption?: unknown } } | undefined)?.encryption?.customerManagedKeyEncryption ?? {});
     return {
-      ...COMMON_SUBJECT,
-      mode: 'review',
       resourceId: r.id,
       subscriptionId: r.id.split('/')[2] ?? '',
       location: r.location ?? '',
@@ -121,7 +133,8 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
       cmkIdentityType: cmk.success ? cmk.data.keyEncryptionKeyIdentity?.identityType : undefined,
     };
   },
-  checks: FLUID_RELAY_CHECKS,
+  checks: CHECKS,
+  reviewChecks: () => REVIEW_CHECKS,
   summary: (p) => [
     { title: 'Region', value: p.location },
     { title: 'Key', value: effectiveKeyUrl(p) },

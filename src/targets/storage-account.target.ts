@@ -3,12 +3,14 @@
 // StorageAccountUpdateUserAssignedEncryptionIdentityWithCMK.json.
 import { z } from 'zod';
 import type { ArmGateway, ArmResource } from '../azure/port';
-import { CMK_CHECKS } from '../checks/catalogue';
+import { botCanWrite, providerRegistered } from '../checks/catalogue/bot.checks';
 import { storageCmkEnabled, storageExists } from '../checks/catalogue/chaos.checks';
-import { identityKeyPermissions } from '../checks/catalogue/identity.checks';
-import { type CmkSubject, STORAGE_API } from '../checks/facts';
+import { identityAssignedToResource, identityExists, identityGrantAge, identityKeyPermissions, identitySameTenant, identityUserAssigned } from '../checks/catalogue/identity.checks';
+import { keyEnabled, keyNotExpired, keyOps, keyType, keyUrlFormat, keyVaultFound, keyVersionPolicy } from '../checks/catalogue/key.checks';
+import { vaultFirewall, vaultPurgeProtection, vaultRotationPolicy, vaultSoftDelete } from '../checks/catalogue/vault.checks';
+import { type CmkSubject, type FactReads, keyFromStorageAccount, keyFromUrl, STORAGE_API } from '../checks/facts';
 import { parseKeyUrl } from '../checks/key-url';
-import { defineCheck, fail, pass, type Check } from '../checks/types';
+import { defineCheck, fail, pass, reading, type Change, type Check } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { effectiveKeyUrl } from './fluid-relay.target';
 import { FIELD, identityField, keyUrlField, keyVersionField, resourceIdField, STORAGE_ACCOUNT_ID } from './fields';
@@ -53,12 +55,42 @@ const storageIdentity = defineCheck({
 /** storage.key-access: the catalogue's name for identity.key-permissions on the storage account's identity. */
 const storageKeyAccess: Check = { ...identityKeyPermissions, id: 'storage.key-access', title: 'The encryption identity can get, wrap and unwrap with the key' } as Check;
 
-const CHECKS: readonly Check[] = [
-  ...CMK_CHECKS.filter((c) => !['placement.same-region', 'identity.key-permissions'].includes(c.id)),
-  storageExists,
-  storageIdentity,
-  storageKeyAccess,
-] as readonly Check[];
+/**
+ * The shared CMK checks but placement (a storage account may use a vault in another region) and
+ * identity.key-permissions (storage.key-access says the same of the encryption identity), and the
+ * account's own. Purge protection is required: the data is in Azure Storage.
+ */
+function storageChecks(change: Change, reads: FactReads): Check[] {
+  return reading(reads, [
+    keyUrlFormat,
+    keyVaultFound,
+    keyType,
+    keyEnabled,
+    keyNotExpired,
+    keyOps,
+    keyVersionPolicy({ change }),
+    vaultSoftDelete,
+    vaultPurgeProtection({ required: true }),
+    vaultFirewall,
+    vaultRotationPolicy,
+    identityExists,
+    identityUserAssigned({ targetType: 'storage-cmk' }),
+    identityAssignedToResource({ change }),
+    identityGrantAge,
+    identitySameTenant,
+    ...(change === 'review' ? [] : [botCanWrite({ action: 'Microsoft.Storage/storageAccounts/write' })]),
+    providerRegistered,
+    storageExists,
+    storageIdentity,
+    storageKeyAccess,
+  ]);
+}
+
+// The account is read with the storage api-version (ARM has no storageAccounts at 2021-04-01).
+const ACCOUNT_READ = { apiVersion: STORAGE_API };
+const CHECKS = storageChecks('update', { key: keyFromUrl(), resource: ACCOUNT_READ });
+// A review judges the key the account encrypts with.
+const REVIEW_CHECKS = storageChecks('review', { key: keyFromStorageAccount(), resource: ACCOUNT_READ });
 
 const kvp = z.object({ keyname: z.string().optional(), keyversion: z.string().nullish(), keyvaulturi: z.string().optional() }).partial();
 
@@ -116,8 +148,6 @@ export const storageTarget: Target<StorageParams> = {
   },
   scopes: (p, checks) => scopesOf({ role: 'resource', id: p.storageAccountId }, { role: 'identity', id: p.identityId }, vaultScope(checks)),
   subject: (p): CmkSubject => ({
-    targetType: 'storage-cmk',
-    mode: 'update',
     resourceId: p.storageAccountId,
     subscriptionId: subscriptionOf(p.storageAccountId),
     location: '',
@@ -125,30 +155,22 @@ export const storageTarget: Target<StorageParams> = {
     identityId: p.identityId,
     cmkIdentityType: 'UserAssigned',
     assignedIdentityIds: [p.identityId],
-    resourceApiVersion: STORAGE_API,
-    writeAction: 'Microsoft.Storage/storageAccounts/write',
-    storageBacked: true,
+    payload: storageTarget.plan(p).body,
     storageAccountId: p.storageAccountId,
   }),
   reviewSubject: (r: ArmResource): CmkSubject => ({
-    targetType: 'storage-cmk',
-    mode: 'review',
     resourceId: r.id,
     subscriptionId: subscriptionOf(r.id),
     location: r.location ?? '',
     keyUrl: '',
-    keyFromStorage: true,
     identityId: encryptionIdentityOf(r),
     cmkIdentityType: encryptionIdentityOf(r) ? 'UserAssigned' : 'SystemAssigned',
     assignedIdentityIds: Object.keys(r.identity?.userAssignedIdentities ?? {}),
-    // The account is read with the storage api-version (ARM has no storageAccounts at 2021-04-01).
-    resourceApiVersion: STORAGE_API,
-    storageBacked: true,
     storageAccountId: r.id,
   }),
   checks: CHECKS,
   // An account without CMK has no key to review: the one finding is that, with the way to switch.
-  reviewChecks: (r) => (hasCmk(r) ? [storageCmkEnabled as Check, ...CHECKS.filter((c) => c.id !== 'bot.can-write')] : [storageCmkEnabled as Check]),
+  reviewChecks: (r) => (hasCmk(r) ? [storageCmkEnabled as Check, ...REVIEW_CHECKS] : [storageCmkEnabled as Check]),
   summary: (p) => [
     { title: 'Storage account', value: p.storageAccountId.split('/').pop() ?? '' },
     { title: 'Key', value: effectiveKeyUrl(p) },

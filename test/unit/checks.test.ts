@@ -1,9 +1,13 @@
 // Table-driven: for every check id, a passing and a failing (or warning) world built
 // from the reference examples' shapes; asserts status and the finding a user would read.
-import { FLUID_RELAY_CHECKS } from '../../src/checks/catalogue';
 import { chaosApiVersion, chaosBlastRadius, chaosCreateOnly, chaosIdentityMatch, storageBlobWrite, storageCmkEnabled, storageContainerName, storageExists, storagePublicAccess } from '../../src/checks/catalogue/chaos.checks';
-import type { Check } from '../../src/checks/types';
-import type { CmkSubject } from '../../src/checks/facts';
+import { botCanWrite } from '../../src/checks/catalogue/bot.checks';
+import { cmkOf, fluidRelayCreateOnly, fluidRelayPreviousKeyAlive } from '../../src/checks/catalogue/fluid-relay.checks';
+import { keyType, keyUrlFormat } from '../../src/checks/catalogue/key.checks';
+import { vaultPurgeProtection } from '../../src/checks/catalogue/vault.checks';
+import { reading, readsOf, type Change, type Check } from '../../src/checks/types';
+import { keyFromStorageAccount, keyFromUrl, type CmkSubject } from '../../src/checks/facts';
+import { fluidRelayChecks } from '../../src/targets/fluid-relay.target';
 import { runChecks } from '../../src/checks/runner';
 import type { CheckResult } from '../../src/domain/types';
 import { readFileSync, existsSync } from 'node:fs';
@@ -30,21 +34,18 @@ const MI_OPERATOR = { actions: ['Microsoft.ManagedIdentity/userAssignedIdentitie
 const READER = { actions: ['*/read'] };
 
 const subject = (over: Partial<CmkSubject> = {}): CmkSubject => ({
-  targetType: 'fluid-relay',
   resourceId: SERVER,
   subscriptionId: SUB,
   location: 'westus',
   keyUrl: 'https://sample-vault.vault.azure.net/keys/sample-key-name',
   identityId: IDENTITY_ID,
-  mode: 'create',
-  resourceApiVersion: '2022-06-01',
   cmkIdentityType: 'UserAssigned',
   assignedIdentityIds: [IDENTITY_ID],
-  writeAction: 'Microsoft.FluidRelay/fluidRelayServers/write',
-  storageBacked: false,
-  currentKeyUrlOf: (r) => (r.properties as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } }).encryption?.customerManagedKeyEncryption?.keyEncryptionKeyUrl,
   ...over,
 });
+
+/** The Fluid Relay checks as the targets configure them: creating a server (fluid-relay), changing its key (fluid-relay-rotate), a review. */
+const FLUID_RELAY_CHECKS = fluidRelayChecks('create', 'fluid-relay');
 
 const serverWithKey = (keyUrl?: string) => ({
   id: SERVER,
@@ -85,14 +86,19 @@ function rbacWorld(roleGuid: string, roleName: string, perms: Parameters<typeof 
   };
 }
 
-async function run(arm: FakeArm, s: CmkSubject = subject()): Promise<Map<string, CheckResult>> {
-  const results = await runChecks(arm, s, FLUID_RELAY_CHECKS, { now: NOW, expiryWarningDays: 30 });
+async function run(arm: FakeArm, s: CmkSubject = subject(), change: Change = 'create'): Promise<Map<string, CheckResult>> {
+  const results = await runChecks(arm, s, change === 'create' ? FLUID_RELAY_CHECKS : fluidRelayChecks(change, 'fluid-relay'), { now: NOW, expiryWarningDays: 30 });
   return new Map(results.map((r) => [r.id, r]));
 }
 
 const nowS = Math.floor(NOW.getTime() / 1000);
 
-type Case = [name: string, id: string, status: CheckResult['status'], finding: RegExp, setup?: (arm: FakeArm) => void, subj?: Partial<CmkSubject>];
+/** How the checks of a row are configured (as a target would): the change, and for chaos.api-version the api-version written. */
+interface Config {
+  change?: Change;
+  apiVersion?: string;
+}
+type Case = [name: string, id: string, status: CheckResult['status'], finding: RegExp, setup?: (arm: FakeArm) => void, subj?: Partial<CmkSubject>, config?: Config];
 
 const cases: Case[] = [
   ['versionless URL passes', 'key.url-format', 'pass', /Versionless URL for sample-key-name/],
@@ -259,7 +265,6 @@ const cases: Case[] = [
   ['soft delete off fails', 'vault.soft-delete', 'fail', /soft delete off/, (a) => a.on(VAULT_ID, vault({ properties: { enableSoftDelete: false } }))],
   ['purge protection on passes', 'vault.purge-protection', 'pass', /Purge protection is on/],
   ['purge protection off warns for Fluid Relay', 'vault.purge-protection', 'warn', /purge protection off/, (a) => a.on(VAULT_ID, vault({ properties: { enablePurgeProtection: false } }))],
-  ['purge protection off fails for storage-backed targets', 'vault.purge-protection', 'fail', /purge protection off/, (a) => a.on(VAULT_ID, vault({ properties: { enablePurgeProtection: false } })), { storageBacked: true }],
   ['firewall with trusted services passes', 'vault.firewall', 'pass', /trusted Azure services allowed/, (a) => a.on(VAULT_ID, vault({ properties: { networkAcls: { defaultAction: 'Deny', bypass: 'AzureServices' } } as never }))],
   ['firewall without bypass fails', 'vault.firewall', 'fail', /without the trusted-services exception/, (a) => a.on(VAULT_ID, vault({ properties: { networkAcls: { defaultAction: 'Deny', bypass: 'None' } } as never }))],
   ['expiry without rotation is info', 'vault.rotation-policy', 'info', /expiry date but no automatic rotation/],
@@ -293,8 +298,25 @@ const cases: Case[] = [
   ['a provider still registering fails until it is done', 'provider.registered', 'fail', /still registering/, (a) => a.on(FR_PROVIDER, { namespace: 'Microsoft.FluidRelay', registrationState: 'Registering' })],
   ['new server name passes create-only', 'fluidrelay.create-only', 'pass', /does not exist yet/],
   ['existing server without CMK is refused', 'fluidrelay.create-only', 'fail', /already exists without CMK/, (a) => a.on(SERVER, serverWithKey())],
-  ['review of a server with CMK passes', 'fluidrelay.create-only', 'pass', /has CMK/, (a) => a.on(SERVER, serverWithKey('https://sample-vault.vault.azure.net/keys/sample-key-name')), { mode: 'review' }],
-  ['removing CMK is refused', 'fluidrelay.no-disable', 'fail', /cannot be disabled once enabled/, (a) => a.on(SERVER, serverWithKey('https://sample-vault.vault.azure.net/keys/sample-key-name')), { mode: 'update', removesCmk: true }],
+  ['review of a server with CMK passes', 'fluidrelay.create-only', 'pass', /has CMK/, (a) => a.on(SERVER, serverWithKey('https://sample-vault.vault.azure.net/keys/sample-key-name')), {}, { change: 'review' }],
+  [
+    'removing CMK is refused',
+    'fluidrelay.no-disable',
+    'fail',
+    /cannot be disabled once enabled/,
+    (a) => a.on(SERVER, serverWithKey('https://sample-vault.vault.azure.net/keys/sample-key-name')),
+    { payload: { properties: { encryption: {} } } },
+    { change: 'update' },
+  ],
+  [
+    'a key change that keeps CMK is not a removal',
+    'fluidrelay.no-disable',
+    'pass',
+    /CMK stays enabled/,
+    (a) => a.on(SERVER, serverWithKey('https://sample-vault.vault.azure.net/keys/sample-key-name')),
+    { payload: serverWithKey('https://sample-vault.vault.azure.net/keys/other-key') },
+    { change: 'update' },
+  ],
   ['a create is not a disable', 'fluidrelay.no-disable', 'info', /Not a change to an existing server/],
   [
     'key change while the configured version works passes',
@@ -302,7 +324,8 @@ const cases: Case[] = [
     'pass',
     /is enabled and not expired/,
     (a) => a.on(SERVER, serverWithKey(`https://sample-vault.vault.azure.net/keys/sample-key-name/${VERSION}`)),
-    { mode: 'update' },
+    {},
+    { change: 'update' },
   ],
   [
     'key change while the configured version is expired fails',
@@ -313,15 +336,16 @@ const cases: Case[] = [
       a.on(SERVER, serverWithKey(`https://sample-vault.vault.azure.net/keys/sample-key-name/${VERSION}`));
       a.on(`${KEY_PATH}/versions/${VERSION}`, key({ properties: { attributes: { exp: nowS - 10 } } }));
     },
-    { mode: 'update' },
+    {},
+    { change: 'update' },
   ],
   ['identity elsewhere fails', 'placement.same-region', 'fail', /identity identityName is in eastus/, (a) => a.on(IDENTITY_ID, identity({ location: 'eastus' }))],
   ['region spelling differences are the same region', 'placement.same-region', 'pass', /All in West US/, undefined, { location: 'West US' }],
 ];
 
 describe('CMK prerequisite checks (Fluid Relay catalogue)', () => {
-  it.each(cases.map(([name, id, status, finding, setup, subj]) => ({ name, id, status, finding, setup, subj })))('$name → $id $status', async ({ id, status, finding, setup, subj }) => {
-    const results = await run(world(setup), subject(subj));
+  it.each(cases.map(([name, id, status, finding, setup, subj, config]) => ({ name, id, status, finding, setup, subj, config })))('$name → $id $status', async ({ id, status, finding, setup, subj, config }) => {
+    const results = await run(world(setup), subject(subj), config?.change);
     const r = results.get(id)!;
     expect(r).toBeDefined();
     expect({ status: r.status, finding: r.finding }).toEqual({ status, finding: expect.stringMatching(finding) });
@@ -406,7 +430,20 @@ const BLOB_RA_LIST = `${CONTAINER}/providers/Microsoft.Authorization/roleAssignm
 const VM1 = `${RG}/providers/Microsoft.Compute/virtualMachines/vm1`;
 const VM2 = `/subscriptions/${SUB2}/resourceGroups/rg-other/providers/Microsoft.Compute/virtualMachines/vm2`;
 const SBDC = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe';
-const CHAOS_ONLY = [chaosApiVersion, chaosBlastRadius, chaosCreateOnly, chaosIdentityMatch, storageExists, storagePublicAccess, storageCmkEnabled, storageBlobWrite, storageContainerName] as unknown as readonly Check[];
+/** The Chaos Studio checks, configured as a target would (the key from the storage account), for one change and write api-version. */
+const chaosOnly = ({ change = 'create', apiVersion = '2023-10-27-preview' }: Config = {}): Check[] =>
+  reading({ key: keyFromStorageAccount(), resource: { apiVersion: '2023-10-27-preview' } }, [
+    chaosApiVersion({ apiVersion }),
+    chaosBlastRadius,
+    chaosCreateOnly({ change }),
+    chaosIdentityMatch,
+    storageExists,
+    storagePublicAccess,
+    storageCmkEnabled,
+    storageBlobWrite,
+    storageContainerName,
+  ] as Check[]);
+const CHAOS_ONLY = chaosOnly();
 
 const storageAccount = (over: Record<string, unknown> = {}, encIdentity = IDENTITY_ID) => ({
   id: STORAGE_ID,
@@ -422,21 +459,13 @@ const storageAccount = (over: Record<string, unknown> = {}, encIdentity = IDENTI
 });
 
 const chaosSubject = (over: Partial<CmkSubject> = {}): CmkSubject => ({
-  targetType: 'chaos-experiment',
-  mode: 'create',
   resourceId: EXPERIMENT,
   subscriptionId: SUB,
   location: 'westus',
   keyUrl: '',
-  keyFromStorage: true,
   identityId: IDENTITY_ID,
   cmkIdentityType: 'UserAssigned',
   assignedIdentityIds: [IDENTITY_ID],
-  resourceApiVersion: '2023-10-27-preview',
-  writeApiVersion: '2023-10-27-preview',
-  payloadHasCustomerDataStorage: true,
-  writeAction: 'Microsoft.Chaos/experiments/write',
-  storageBacked: true,
   storageAccountId: STORAGE_ID,
   blobContainerName: 'chaosdata',
   reach: [
@@ -457,8 +486,8 @@ function chaosWorld(mod: (arm: FakeArm) => void = () => undefined): FakeArm {
 
 const chaosCases: Case[] = [
   ['the preview api-version with customerDataStorage passes', 'chaos.api-version', 'pass', /whose published spec has customerDataStorage/],
-  ['the newest GA version with customerDataStorage (2026-11-01) passes', 'chaos.api-version', 'pass', /2026-11-01/, undefined, { writeApiVersion: '2026-11-01' }],
-  ['a GA version without customerDataStorage fails', 'chaos.api-version', 'fail', /2025-01-01, whose spec has no customerDataStorage/, undefined, { writeApiVersion: '2025-01-01' }],
+  ['the newest GA version with customerDataStorage (2026-11-01) passes', 'chaos.api-version', 'pass', /2026-11-01/, undefined, {}, { apiVersion: '2026-11-01' }],
+  ['a GA version without customerDataStorage fails', 'chaos.api-version', 'fail', /2025-01-01, whose spec has no customerDataStorage/, undefined, {}, { apiVersion: '2025-01-01' }],
   [
     'the resources the selectors target are listed with their subscriptions and groups',
     'chaos.blast-radius',
@@ -481,7 +510,8 @@ const chaosCases: Case[] = [
     'pass',
     /was created with CMK/,
     (a) => a.on(EXPERIMENT, { id: EXPERIMENT, name: 'exp1', properties: { steps: [], selectors: [], customerDataStorage: { storageAccountResourceId: STORAGE_ID, blobContainerName: 'chaosdata' } } }),
-    { mode: 'review' },
+    {},
+    { change: 'review' },
   ],
   ['an existing experiment without CMK is refused', 'chaos.create-only', 'fail', /already exists without CMK/, (a) => a.on(EXPERIMENT, { id: EXPERIMENT, name: 'exp1', properties: { steps: [], selectors: [] } })],
   ['the identity the account encrypts with passes', 'chaos.identity-match', 'pass', /the same one the storage account encrypts with/],
@@ -500,8 +530,8 @@ const chaosCases: Case[] = [
 ];
 
 describe('Chaos Studio checks', () => {
-  it.each(chaosCases.map(([name, id, status, finding, setup, subj]) => ({ name, id, status, finding, setup, subj })))('$name → $id $status', async ({ id, status, finding, setup, subj }) => {
-    const results = await runChecks(chaosWorld(setup), chaosSubject(subj), CHAOS_ONLY, { now: NOW, expiryWarningDays: 30 });
+  it.each(chaosCases.map(([name, id, status, finding, setup, subj, config]) => ({ name, id, status, finding, setup, subj, config })))('$name → $id $status', async ({ id, status, finding, setup, subj, config }) => {
+    const results = await runChecks(chaosWorld(setup), chaosSubject(subj), chaosOnly(config), { now: NOW, expiryWarningDays: 30 });
     const r = results.find((x) => x.id === id)!;
     expect(r).toBeDefined();
     expect({ status: r.status, finding: r.finding }).toEqual({ status, finding: expect.stringMatching(finding) });
@@ -601,5 +631,85 @@ describe('the catalogue (prerequisites.md)', () => {
       if (!mine.some((r) => r.status === 'fail' || r.status === 'warn' || r.status === 'error')) missing.push(`${id}: no non-passing row`);
     }
     expect(missing).toEqual([]);
+  });
+});
+
+// ---- Checks are configured by value: the same check, two configurations, one subject ----
+describe('checks configured by value, not by flags on the subject', () => {
+  const purgeOff = () => world((a) => a.on(VAULT_ID, vault({ properties: { enablePurgeProtection: false } })));
+  const one = async (arm: FakeArm, checks: readonly Check[], s: CmkSubject = subject()) => (await runChecks(arm, s, checks, { now: NOW, expiryWarningDays: 30 }))[0]!;
+
+  it('purge protection off: required fails, not required warns — same vault, same subject', async () => {
+    const required = await one(purgeOff(), [vaultPurgeProtection({ required: true })]);
+    const recommended = await one(purgeOff(), [vaultPurgeProtection({ required: false })]);
+    expect([required.status, recommended.status]).toEqual(['fail', 'warn']);
+    expect(required.finding).toBe(recommended.finding);
+    expect(required.remedy).toMatch(/az keyvault update --name sample-vault --enable-purge-protection true/);
+  });
+
+  it('the targets whose data sits in Azure Storage require purge protection; Fluid Relay only warns', async () => {
+    const status = (t: Target) => one(purgeOff(), t.checks.filter((c) => c.id === 'vault.purge-protection'));
+    expect((await status(TARGETS['chaos-experiment']!)).status).toBe('fail');
+    expect((await status(TARGETS['storage-cmk']!)).status).toBe('fail');
+    expect((await status(TARGETS['fluid-relay']!)).status).toBe('warn');
+  });
+
+  it('bot.can-write asks for the action it is given; without one (a review) it asks for nothing', async () => {
+    const readOnly = world((a) => a.on(`${RG}/providers/Microsoft.Authorization/permissions`, [READER]));
+    const write = await one(readOnly, [botCanWrite({ action: 'Microsoft.FluidRelay/fluidRelayServers/write' })]);
+    expect(write).toMatchObject({ status: 'fail', evidence: { writeAction: 'Microsoft.FluidRelay/fluidRelayServers/write' } });
+    expect(write.finding).toMatch(/lacks Microsoft.FluidRelay\/fluidRelayServers\/write at/);
+    const other = await one(readOnly, [botCanWrite({ action: 'Microsoft.Chaos/experiments/write' })]);
+    expect(other.finding).toMatch(/lacks Microsoft.Chaos\/experiments\/write at/);
+    expect(await one(readOnly, [botCanWrite({ action: null })])).toMatchObject({ status: 'info', finding: 'Read-only review: no write needed.' });
+  });
+
+  it('the key comes from the request’s URL or from the storage account, as the checks are configured', async () => {
+    const s = chaosSubject({ keyUrl: '' });
+    const fromUrl = await one(chaosWorld(), reading({ key: keyFromUrl() }, [keyUrlFormat]), s);
+    expect(fromUrl.status).toBe('fail');
+    const fromAccount = await one(chaosWorld(), reading({ key: keyFromStorageAccount() }, [keyUrlFormat]), s);
+    expect(fromAccount).toMatchObject({ status: 'pass', evidence: { keyUrl: 'https://sample-vault.vault.azure.net/keys/sample-key-name', vault: 'sample-vault' } });
+  });
+
+  it('the resource is read at the api-version the checks are configured with', async () => {
+    /** Remembers the api-version of each GET. */
+    class VersionedArm extends FakeArm {
+      readonly versions: string[] = [];
+      override get<T>(path: string, apiVersion?: string): Promise<T> {
+        this.versions.push(`${path.split('/').pop()}@${apiVersion}`);
+        return super.get<T>(path);
+      }
+    }
+    const readAt = async (apiVersion?: string) => {
+      const arm = new VersionedArm();
+      const check = fluidRelayCreateOnly({ change: 'create' });
+      await runChecks(arm, subject(), apiVersion ? reading({ resource: { apiVersion } }, [check]) : [check]);
+      return arm.versions;
+    };
+    expect(await readAt('2022-06-01')).toEqual(['fr1@2022-06-01']);
+    expect(await readAt()).toEqual(['fr1@2021-04-01']); // unconfigured: the generic resources api-version
+  });
+
+  it('a key change is judged against the key the server uses now; a create is not', async () => {
+    const expiredNow = world((a) => {
+      a.on(SERVER, serverWithKey(`https://sample-vault.vault.azure.net/keys/sample-key-name/${VERSION}`));
+      a.on(`${KEY_PATH}/versions/${VERSION}`, key({ properties: { attributes: { exp: nowS - 10 } } }));
+    });
+    const read = { resource: { apiVersion: '2022-06-01', currentKeyUrlOf: cmkOf } };
+    expect((await one(expiredNow, reading(read, [fluidRelayPreviousKeyAlive({ change: 'update' })]))).status).toBe('fail');
+    expect((await one(expiredNow, reading(read, [fluidRelayPreviousKeyAlive({ change: 'create' })]))).status).toBe('info');
+  });
+
+  it('checks that would read one fact two ways cannot run together', async () => {
+    const both = [...reading({ key: keyFromUrl() }, [keyUrlFormat]), ...reading({ key: keyFromStorageAccount() }, [keyType])];
+    await expect(runChecks(world(), subject(), both)).rejects.toThrow(/key\.url-format and key\.type read the key differently/);
+    expect(() => reading({ key: keyFromUrl() }, reading({ key: keyFromStorageAccount() }, [keyType]))).toThrow(/already reads the key another way/);
+  });
+
+  it.each(Object.keys(TARGETS))('%s: its checks (and its review checks) read each fact one way', (type) => {
+    const t = TARGETS[type]!;
+    expect(() => readsOf(t.checks)).not.toThrow();
+    if (t.reviewChecks) expect(() => readsOf(t.reviewChecks!({ id: t.resourceId({} as never), properties: { encryption: { keySource: 'Microsoft.Keyvault' } } } as ArmResource))).not.toThrow();
   });
 });

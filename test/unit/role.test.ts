@@ -5,7 +5,6 @@
 // deploy/README.md. Pure: no network, no simulator server.
 import { readFileSync } from 'node:fs';
 import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type ArmResource, type ArmWriteResult, type StartedOperation } from '../../src/azure/port';
-import { botCanWrite } from '../../src/checks/catalogue/bot.checks';
 import type { CmkSubject } from '../../src/checks/facts';
 import { grants } from '../../src/checks/rbac';
 import { runChecks } from '../../src/checks/runner';
@@ -199,7 +198,7 @@ async function traceReviews(): Promise<Array<{ method: string; path: string }>> 
     if (seen.has(t.resourceType.toLowerCase())) continue;
     seen.add(t.resourceType.toLowerCase());
     const resource = (await arm.get<ArmResource>(EXISTING[t.resourceType]!.id, t.apiVersion)) as ArmResource;
-    await runChecks(arm, t.reviewSubject(resource), t.checks);
+    await runChecks(arm, t.reviewSubject(resource), t.reviewChecks?.(resource) ?? t.checks);
   }
   return arm.calls;
 }
@@ -298,11 +297,11 @@ describe('deploy/cmk-chatops-role.json', () => {
     expect(granted(`${t.target.resourceType}/write`)).toBe(true);
     expect(['PUT', 'PATCH']).toContain(t.method);
     expect(granted(armAction(t.method, t.target.resourceId(parseFormOk(t.target, FORMS[type]!))))).toBe(true);
-    if (t.subject.writeAction) expect(granted(t.subject.writeAction)).toBe(true);
     expect(granted(ASSIGN)).toBe(true);
-    // The bot's own pre-approval check, fed this role through the permissions API, passes.
-    const [result] = await runChecks(new RecordingArm(), t.subject, [botCanWrite]);
+    // The bot's own pre-approval check, as the target configures it and fed this role through the permissions API, passes.
+    const [result] = await runChecks(new RecordingArm(), t.subject, t.target.checks.filter((c) => c.id === 'bot.can-write'));
     expect(result).toMatchObject({ id: 'bot.can-write', status: 'pass' });
+    expect(granted(String(result!.evidence.writeAction))).toBe(true);
   });
 
   it('grants every ARM call the bot makes (targets, reviews, pickers, readiness, long-running polls)', () => {

@@ -1,7 +1,7 @@
 // Chaos Studio experiment CMK (seed doc: chaos-studio-customer-managed-keys.md) and the storage
 // account that holds the experiment's data.
 import { grants } from '../rbac';
-import { defineCheck, fail, info, pass, warn } from '../types';
+import { defineCheck, fail, info, pass, warn, type Change } from '../types';
 
 /**
  * Api-versions of Microsoft.Chaos/experiments whose published spec carries
@@ -19,39 +19,50 @@ const CONTAINER_NAME = /^[a-z0-9]([a-z0-9]|(-(?!-))){1,61}[a-z0-9]$/;
 
 const nameOf = (id: string | undefined) => (id ?? '').split('/').pop() ?? '';
 
-export const chaosApiVersion = defineCheck({
-  id: 'chaos.api-version',
-  title: 'The write uses an api-version that has customer data storage',
-  needs: [],
-  evaluate: (_f, { subject }) => {
-    const carries = (CHAOS_CMK_API_VERSIONS as readonly string[]).includes(subject.writeApiVersion ?? '');
-    return carries && subject.payloadHasCustomerDataStorage
-      ? pass(`Writes and verifies with ${subject.writeApiVersion}, whose published spec has customerDataStorage (the GA 2024-01-01 and 2025-01-01 do not).`, { apiVersion: subject.writeApiVersion ?? null })
-      : fail(
-          `The write would use ${subject.writeApiVersion ?? '?'}${carries ? '' : ', whose spec has no customerDataStorage'}${subject.payloadHasCustomerDataStorage ? '' : ', without customerDataStorage'}.`,
-          `Use an api-version with customerDataStorage (${CHAOS_CMK_API_VERSIONS.join(', ')}) and set properties.customerDataStorage.`,
-          { apiVersion: subject.writeApiVersion ?? null },
-        );
-  },
-});
+/**
+ * The write (and the read that verifies it) uses `apiVersion`, which must be one whose spec has
+ * customerDataStorage, and the request must name the storage account for it.
+ */
+export function chaosApiVersion({ apiVersion }: { apiVersion: string }) {
+  return defineCheck({
+    id: 'chaos.api-version',
+    title: 'The write uses an api-version that has customer data storage',
+    needs: [],
+    evaluate: (_f, { subject }) => {
+      const carries = (CHAOS_CMK_API_VERSIONS as readonly string[]).includes(apiVersion);
+      // The payload's customerDataStorage names the request's storage account (for a review: the experiment's).
+      const hasCustomerDataStorage = Boolean(subject.storageAccountId);
+      return carries && hasCustomerDataStorage
+        ? pass(`Writes and verifies with ${apiVersion}, whose published spec has customerDataStorage (the GA 2024-01-01 and 2025-01-01 do not).`, { apiVersion })
+        : fail(
+            `The write would use ${apiVersion}${carries ? '' : ', whose spec has no customerDataStorage'}${hasCustomerDataStorage ? '' : ', without customerDataStorage'}.`,
+            `Use an api-version with customerDataStorage (${CHAOS_CMK_API_VERSIONS.join(', ')}) and set properties.customerDataStorage.`,
+            { apiVersion },
+          );
+    },
+  });
+}
 
-export const chaosCreateOnly = defineCheck({
-  id: 'chaos.create-only',
-  title: 'CMK is set when the experiment is created',
-  needs: ['existing'],
-  evaluate: ({ existing }, { subject }) => {
-    const name = nameOf(subject.resourceId);
-    if (!existing) return pass(`Experiment ${name} does not exist yet; CMK will be set at creation.`, { exists: false });
-    const cds = (existing.properties as { customerDataStorage?: unknown } | undefined)?.customerDataStorage;
-    // A review looks at an experiment as it is: one created with CMK is what this rule asks for.
-    if (subject.mode === 'review' && cds) return pass(`Experiment ${name} was created with CMK (customerDataStorage is set).`, { exists: true, cmk: true });
-    return fail(
-      cds ? `Experiment ${name} already exists with CMK.` : `Experiment ${name} already exists without CMK; Chaos Studio sets CMK only when an experiment is created (PATCH can change only its identity).`,
-      cds ? 'Choose a new name.' : `Create a CMK-enabled copy under a new name: \`new chaos-experiment --from ${subject.resourceId}\`.`,
-      { exists: true, cmk: Boolean(cds) },
-    );
-  },
-});
+/** CMK only at creation: a `create` needs a new name; a `review` passes an experiment that was created with CMK. */
+export function chaosCreateOnly({ change }: { change: Change }) {
+  return defineCheck({
+    id: 'chaos.create-only',
+    title: 'CMK is set when the experiment is created',
+    needs: ['existing'],
+    evaluate: ({ existing }, { subject }) => {
+      const name = nameOf(subject.resourceId);
+      if (!existing) return pass(`Experiment ${name} does not exist yet; CMK will be set at creation.`, { exists: false });
+      const cds = (existing.properties as { customerDataStorage?: unknown } | undefined)?.customerDataStorage;
+      // A review looks at an experiment as it is: one created with CMK is what this rule asks for.
+      if (change === 'review' && cds) return pass(`Experiment ${name} was created with CMK (customerDataStorage is set).`, { exists: true, cmk: true });
+      return fail(
+        cds ? `Experiment ${name} already exists with CMK.` : `Experiment ${name} already exists without CMK; Chaos Studio sets CMK only when an experiment is created (PATCH can change only its identity).`,
+        cds ? 'Choose a new name.' : `Create a CMK-enabled copy under a new name: \`new chaos-experiment --from ${subject.resourceId}\`.`,
+        { exists: true, cmk: Boolean(cds) },
+      );
+    },
+  });
+}
 
 export const chaosIdentityMatch = defineCheck({
   id: 'chaos.identity-match',

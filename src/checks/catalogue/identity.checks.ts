@@ -1,5 +1,5 @@
 // Identity and access checks (prerequisites.md "Identity and access").
-import { defineCheck, fail, hsmUnverifiable, info, pass, warn } from '../types';
+import { defineCheck, fail, hsmUnverifiable, info, pass, warn, type Change } from '../types';
 import { grants, KEY_DATA_ACTIONS } from '../rbac';
 
 /** Microsoft.KeyVault/vaults/keys/wrap/action → wrap */
@@ -105,40 +105,46 @@ export const identityKeyPermissions = defineCheck({
   },
 });
 
-export const identityUserAssigned = defineCheck({
-  id: 'identity.user-assigned',
-  title: 'CMK uses a user-assigned identity',
-  needs: ['identity'],
-  evaluate: ({ identity }, { subject }) => {
-    const isUami = /\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i.test(subject.identityId);
-    const type = subject.cmkIdentityType ?? 'UserAssigned';
-    if (!isUami || type !== 'UserAssigned' || (identity?.type && identity.type.toLowerCase() !== 'microsoft.managedidentity/userassignedidentities')) {
-      return fail(
-        `CMK must use a user-assigned identity; this request names ${type} ${subject.identityId}. A system-assigned identity is not supported for ${subject.targetType} CMK.`,
-        'Create a user-assigned identity (az identity create …), grant it access to the key, and pick it in the form.',
-        { identityType: type, identityId: subject.identityId },
-      );
-    }
-    return pass('User-assigned identity.', { identityType: 'UserAssigned' });
-  },
-});
-
-export const identityAssignedToResource = defineCheck({
-  id: 'identity.assigned-to-resource',
-  title: 'The CMK identity is assigned to the resource',
-  needs: ['existing'],
-  evaluate: ({ existing }, { subject }) => {
-    const ids = subject.mode === 'review' ? Object.keys(existing?.identity?.userAssignedIdentities ?? {}) : (subject.assignedIdentityIds ?? []);
-    const found = ids.some((i) => i.toLowerCase() === subject.identityId.toLowerCase());
-    return found
-      ? pass(`The resource carries ${subject.identityId.split('/').pop()} in identity.userAssignedIdentities.`, { assigned: ids.length })
-      : fail(
-          `The CMK identity ${subject.identityId.split('/').pop()} is not among the resource's user-assigned identities, so the service could not use it to reach the key.`,
-          'Add the identity to the resource’s identity.userAssignedIdentities in the same request.',
-          { assignedIdentities: ids.map((i) => i.split('/').pop()).join(', ') || 'none' },
+/** CMK uses a user-assigned identity; `targetType` names the service in the finding. */
+export function identityUserAssigned({ targetType }: { targetType: string }) {
+  return defineCheck({
+    id: 'identity.user-assigned',
+    title: 'CMK uses a user-assigned identity',
+    needs: ['identity'],
+    evaluate: ({ identity }, { subject }) => {
+      const isUami = /\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i.test(subject.identityId);
+      const type = subject.cmkIdentityType ?? 'UserAssigned';
+      if (!isUami || type !== 'UserAssigned' || (identity?.type && identity.type.toLowerCase() !== 'microsoft.managedidentity/userassignedidentities')) {
+        return fail(
+          `CMK must use a user-assigned identity; this request names ${type} ${subject.identityId}. A system-assigned identity is not supported for ${targetType} CMK.`,
+          'Create a user-assigned identity (az identity create …), grant it access to the key, and pick it in the form.',
+          { identityType: type, identityId: subject.identityId },
         );
-  },
-});
+      }
+      return pass('User-assigned identity.', { identityType: 'UserAssigned' });
+    },
+  });
+}
+
+/** The CMK identity is among the resource's identities: those the request gives it, or for a `review` those it has. */
+export function identityAssignedToResource({ change }: { change: Change }) {
+  return defineCheck({
+    id: 'identity.assigned-to-resource',
+    title: 'The CMK identity is assigned to the resource',
+    needs: ['existing'],
+    evaluate: ({ existing }, { subject }) => {
+      const ids = change === 'review' ? Object.keys(existing?.identity?.userAssignedIdentities ?? {}) : (subject.assignedIdentityIds ?? []);
+      const found = ids.some((i) => i.toLowerCase() === subject.identityId.toLowerCase());
+      return found
+        ? pass(`The resource carries ${subject.identityId.split('/').pop()} in identity.userAssignedIdentities.`, { assigned: ids.length })
+        : fail(
+            `The CMK identity ${subject.identityId.split('/').pop()} is not among the resource's user-assigned identities, so the service could not use it to reach the key.`,
+            'Add the identity to the resource’s identity.userAssignedIdentities in the same request.',
+            { assignedIdentities: ids.map((i) => i.split('/').pop()).join(', ') || 'none' },
+          );
+    },
+  });
+}
 
 export const identitySameTenant = defineCheck({
   id: 'identity.same-tenant',

@@ -1,5 +1,5 @@
 // Key checks (prerequisites.md "Key"): the URL, the key's type, state and lifetime.
-import { defineCheck, fail, hsmUnverifiable, info, pass, warn } from '../types';
+import { defineCheck, fail, hsmUnverifiable, info, pass, warn, type Change } from '../types';
 import type { KeyFact } from '../facts';
 
 const DAY = 86_400;
@@ -192,25 +192,28 @@ export const keyOps = defineCheck({
   },
 });
 
-export const keyVersionPolicy = defineCheck({
-  id: 'key.version-policy',
-  title: 'Pinned version or automatic rotation',
-  needs: ['keyRef', 'currentKey'],
-  evaluate: ({ keyRef, currentKey }, { subject }) => {
-    if (!keyRef) return info('No key URL to judge.');
-    if (subject.mode === 'update' && !keyRef.version && currentKey?.ref.version) {
-      return warn(
-        `Switching from pinned version ${currentKey.ref.version} to the versionless URL (auto-rotation). The service then checks the vault daily for new versions — but due to resource limitations this switch may fail.`,
-        'If the change fails, pin the current key version explicitly instead and rotate manually with `rotate`.',
-        { from: currentKey.ref.version, to: 'latest' },
-      );
-    }
-    return keyRef.version
-      ? warn(
-          `Pinned to version ${keyRef.version}: new key versions are not picked up; after rotating the key you must update the resource to the new version, and the old version must stay enabled until then.`,
-          'Plan key rotation with a `rotate` request, or choose "latest" for automatic rotation.',
-          { version: keyRef.version },
-        )
-      : info('Versionless key URL: the service checks the vault daily and moves to the newest key version by itself. Switching an existing resource to auto-rotation can fail; if it does, pin a version instead.', { version: 'latest' });
-  },
-});
+/** Pinned version or auto-rotation; an `update` that moves a pinned key to the versionless URL is warned about. */
+export function keyVersionPolicy({ change }: { change: Change }) {
+  return defineCheck({
+    id: 'key.version-policy',
+    title: 'Pinned version or automatic rotation',
+    needs: ['keyRef', 'currentKey'],
+    evaluate: ({ keyRef, currentKey }) => {
+      if (!keyRef) return info('No key URL to judge.');
+      if (change === 'update' && !keyRef.version && currentKey?.ref.version) {
+        return warn(
+          `Switching from pinned version ${currentKey.ref.version} to the versionless URL (auto-rotation). The service then checks the vault daily for new versions — but due to resource limitations this switch may fail.`,
+          'If the change fails, pin the current key version explicitly instead and rotate manually with `rotate`.',
+          { from: currentKey.ref.version, to: 'latest' },
+        );
+      }
+      return keyRef.version
+        ? warn(
+            `Pinned to version ${keyRef.version}: new key versions are not picked up; after rotating the key you must update the resource to the new version, and the old version must stay enabled until then.`,
+            'Plan key rotation with a `rotate` request, or choose "latest" for automatic rotation.',
+            { version: keyRef.version },
+          )
+        : info('Versionless key URL: the service checks the vault daily and moves to the newest key version by itself. Switching an existing resource to auto-rotation can fail; if it does, pin a version instead.', { version: 'latest' });
+    },
+  });
+}

@@ -21,19 +21,22 @@ export const vaultSoftDelete = defineCheck({
   },
 });
 
-export const vaultPurgeProtection = defineCheck({
-  id: 'vault.purge-protection',
-  title: 'Vault has purge protection',
-  needs: ['vault', 'keyRef'],
-  evaluate: ({ vault, keyRef }, { subject }) => {
-    if (keyRef?.kind === 'managedHsm') return info('Purge protection of a Managed HSM cannot be read through ARM here.');
-    if (!vault) return missingVault();
-    if (vault.properties.enablePurgeProtection) return pass('Purge protection is on.', { enablePurgeProtection: true });
-    const finding = `Vault ${vault.name} has purge protection off: someone could purge the key during its retention period and the data it protects would be lost for good.`;
-    const remedy = `Turn it on (it cannot be turned off again): az keyvault update --name ${vault.name} --enable-purge-protection true`;
-    return subject.storageBacked ? fail(finding, remedy, { enablePurgeProtection: false }) : warn(finding, remedy, { enablePurgeProtection: false });
-  },
-});
+/** Purge protection: `required` (e.g. the data sits in Azure Storage) fails without it; otherwise it warns. */
+export function vaultPurgeProtection({ required }: { required: boolean }) {
+  return defineCheck({
+    id: 'vault.purge-protection',
+    title: 'Vault has purge protection',
+    needs: ['vault', 'keyRef'],
+    evaluate: ({ vault, keyRef }) => {
+      if (keyRef?.kind === 'managedHsm') return info('Purge protection of a Managed HSM cannot be read through ARM here.');
+      if (!vault) return missingVault();
+      if (vault.properties.enablePurgeProtection) return pass('Purge protection is on.', { enablePurgeProtection: true });
+      const finding = `Vault ${vault.name} has purge protection off: someone could purge the key during its retention period and the data it protects would be lost for good.`;
+      const remedy = `Turn it on (it cannot be turned off again): az keyvault update --name ${vault.name} --enable-purge-protection true`;
+      return required ? fail(finding, remedy, { enablePurgeProtection: false }) : warn(finding, remedy, { enablePurgeProtection: false });
+    },
+  });
+}
 
 export const vaultFirewall = defineCheck({
   id: 'vault.firewall',
