@@ -15,6 +15,7 @@ import { startSimulator, type Simulator } from './simulator';
 import { Store } from './store/store';
 import { FormCatalog } from './workflow/catalog';
 import { DurableQueue, type DurableQueueOptions } from './workflow/durable';
+import { JobRegistry } from './workflow/job-registry';
 import { JobRunner } from './workflow/jobs';
 import { loadPolicy, type Policy } from './workflow/policy';
 import { Workflow } from './workflow/service';
@@ -100,11 +101,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const channelDeps = { arm, jobs, queue, store, catalog, log };
   const teams = config.teamsEnabled ? createTeamsChannel(config.teams, { ...channelDeps, openIdMetadataUrl: opts.teamsOpenIdMetadataUrl }) : undefined;
   const slack = config.slack ? createSlackChannel(config.slack, { ...channelDeps, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
+  // Every durable job kind the workflow owns, its payload parsed by its schema (job-registry.ts).
+  const registry = new JobRegistry(log);
   const workflow = new Workflow({
     store,
     arm,
     policy,
     queue,
+    registry,
     notifiers: { ...(teams ? { teams: teams.notifier } : {}), ...(slack ? { slack: slack.notifier } : {}) },
     now: opts.now,
     expiryWarningDays: config.keyExpiryWarningDays,
@@ -113,6 +117,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   teams?.attach(workflow);
   slack?.attach(workflow);
+  registry.wire(queue);
   // Work a previous process left half-done is in the job table and resumes from its stored state
   // (never written twice); a request between approval and its end without a job gets one.
   const repaired = await workflow.recover();

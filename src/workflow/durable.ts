@@ -176,7 +176,9 @@ export class DurableQueue {
     } catch (e) {
       clearInterval(beat);
       const delay = Math.min(this.opts.retryBaseMs * 2 ** Math.max(0, job.attempts - 1), 60_000);
-      const outcome = await failJob(this.db, job, this.workerId, (e as Error).stack ?? String(e), delay).catch(() => 'unknown');
+      // A failure no retry can mend (a payload that does not parse) ends the job now.
+      const permanent = (e as { permanent?: unknown } | null)?.permanent === true;
+      const outcome = await failJob(this.db, permanent ? { ...job, attempts: job.maxAttempts } : job, this.workerId, (e as Error).stack ?? String(e), delay).catch(() => 'unknown');
       if (outcome === 'retry') this.wakeIn(delay);
       this.opts.log?.(outcome === 'failed' ? 'error' : 'warn', outcome === 'failed' ? 'job failed for good' : 'job failed; it will be tried again', {
         job: job.key,

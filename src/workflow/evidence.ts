@@ -9,7 +9,7 @@ import { canonicalJson } from '../domain/canonical';
 import type { Actor, ChangeRequest, CheckResult } from '../domain/types';
 import type { AuditRow, Store } from '../store/store';
 import { findTarget } from '../targets';
-import { computeDigest } from './service';
+import { computeDigest } from './request-helpers';
 
 export const EVIDENCE_FORMAT = 'cmk-chatops/evidence@1';
 

@@ -367,6 +367,12 @@ export class Policy {
     return [...[...set.people].map((p) => (p.startsWith('person:') ? p.slice(7) : p)), ...(set.any ? ['anyone but the requester'] : [])];
   }
 
+  /** The approvers a rule names (groups expanded to people), without "*" and without `except`'s person. */
+  namedApprovers(rule: PolicyRule, except?: Pick<Actor, 'platform' | 'id' | 'tenant'>): string[] {
+    const skip = except ? this.personOf(except) : undefined;
+    return [...this.peopleIn(rule.approvers).people].filter((p) => p !== skip).map((p) => (p.startsWith('person:') ? p.slice(7) : p));
+  }
+
   /** May this person read every request (status, audit, evidence, lists) from anywhere? */
   isAuditor(actor: Pick<Actor, 'platform' | 'id' | 'tenant'>): boolean {
     return this.includes(this.doc.auditors, actor, { named: true });

@@ -1,0 +1,277 @@
+// The executor: from approval to the end. The checks again right before the write, the policy
+// applied again, the ARM write (or the rest of it after a restart: a stored operation followed, a
+// landed write not sent twice), and verification from a fresh read. Runs as the durable job
+// `request.execute` on the request's own lane.
+import { z } from 'zod';
+import type { ArmCallRecord, ArmResource, StartedOperation, WriteOptions } from '../azure/port';
+import { isArmError } from '../azure/port';
+import { runChecks } from '../checks/runner';
+import { REQUEST_ID_PATTERN } from '../domain/canonical';
+import { amend, IN_FLIGHT_STATES, isLifecycleConflict, type LifecycleEvent, type LifecyclePatch, transition } from '../domain/lifecycle';
+import { type ChangeRequest, type CheckResult, blocks } from '../domain/types';
+import type { AuditEntry } from '../store/store';
+import { StoreConflict } from '../store/store';
+import type { Target } from '../targets/types';
+import { standingOf, targetOf, terms } from './access';
+import type { WorkflowContext } from './context';
+import type { JobSpec } from './durable';
+import { defineJob } from './job-registry';
+import { cardJob, JOB, postJob } from './notifications';
+import { accountKey } from './policy';
+import { approvalsFor, computeDigest, policyScopeOf, recording, summarize } from './request-helpers';
+import { texts } from './texts';
+
+export const executePayload = z.object({ requestId: z.string().regex(REQUEST_ID_PATTERN, 'a request id (CR-XXXXXX)') });
+
+/** One execution lane per request: never two workers on one request, on any replica. */
+export function executeJob(requestId: string): JobSpec {
+  return { kind: JOB.execute, key: `execute:${requestId}`, lane: `request:${requestId}`, payload: { requestId }, maxAttempts: 10 };
+}
+
+export function executeJobDefinition(ctx: WorkflowContext) {
+  return defineJob({
+    kind: JOB.execute,
+    schema: executePayload,
+    handler: async (p) => void (await drive(ctx, p.requestId)),
+  });
+}
+
+/**
+ * Apply `event` to the request, with its audit entry and jobs, in one transaction. Returns
+ * undefined when the event no longer applies: another worker (or the process before a restart)
+ * got there first, and this one stops.
+ */
+async function advance(ctx: WorkflowContext, id: string, event: LifecycleEvent, patch: LifecyclePatch, audit: AuditEntry, jobs: JobSpec[] = []): Promise<ChangeRequest | undefined> {
+  try {
+    const next = await ctx.store.mutate(id, (cur) => ({ next: transition(cur, event, patch), audit: [audit], jobs }));
+    ctx.wake();
+    return next;
+  } catch (e) {
+    if (isLifecycleConflict(e) || e instanceof StoreConflict) {
+      ctx.log('info', 'state moved on elsewhere; stopping this worker', { requestId: id, event, reason: e.message });
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/**
+ * The durable execution job: takes the request from wherever it stands to its end. A job that
+ * is run again (its process died, or a replica took over) resumes from the stored state and the
+ * stored ARM operation, and never writes twice when the first write landed.
+ */
+export async function drive(ctx: WorkflowContext, id: string): Promise<ChangeRequest | undefined> {
+  const req = await ctx.store.getRequest(id);
+  if (!req) return undefined;
+  if (req.state === 'approved') return execute(ctx, id);
+  if (req.state !== 'executing' && req.state !== 'verifying') return req; // finished, or decided otherwise
+  const target = targetOf(ctx, req.targetType);
+  await ctx.store.audit({ requestId: req.id, actor: { system: 'executor' }, event: 'recovering', data: { state: req.state, operation: req.operation?.url ?? null } });
+  if (req.state === 'verifying') return verify(ctx, req, target);
+  if (req.operation) return write(ctx, req, target, req.operation);
+  // No operation stored: the write may or may not have reached Azure. Look before writing again.
+  const seen = await landed(ctx, req, target);
+  if (seen === 'landed') {
+    const v = await advance(ctx, req.id, 'written', {}, { actor: { system: 'executor' }, event: 'arm_call', data: { method: 'GET', ok: true, note: 'the write had landed before the restart; not sent again' } }, [cardJob(req)]);
+    return v ? verify(ctx, v, target) : undefined;
+  }
+  return checkAndWrite(ctx, req, target);
+}
+
+/** Runs once per request: approved → executing is taken under a row lock. */
+export async function execute(ctx: WorkflowContext, id: string): Promise<ChangeRequest | undefined> {
+  let req: ChangeRequest;
+  try {
+    req = await ctx.store.mutate(id, (cur) => ({
+      next: transition(cur, 'execution_started'),
+      audit: [{ actor: { system: 'executor' }, event: 'executing', data: { digest: cur.digest } }],
+      jobs: [cardJob(cur)],
+    }));
+  } catch (e) {
+    if (isLifecycleConflict(e) || e instanceof StoreConflict) return undefined; // another worker has it, or it was decided otherwise
+    throw e;
+  }
+  ctx.wake();
+  return checkAndWrite(ctx, req, targetOf(ctx, req.targetType));
+}
+
+/**
+ * At start-up: every request between approval and its end has an execution job. Normally the job
+ * is still in the queue (it is durable); this repairs a database whose job was lost or failed.
+ */
+export async function recover(ctx: WorkflowContext): Promise<number> {
+  const stuck = await ctx.store.listRequests({ states: [...IN_FLIGHT_STATES], limit: 500 });
+  let repaired = 0;
+  for (const req of stuck) {
+    if (await ctx.store.hasActiveJob(executeJob(req.id).key)) continue;
+    await ctx.queue.enqueue(executeJob(req.id));
+    repaired++;
+  }
+  return repaired;
+}
+
+/** Did the approved write reach Azure? A resource still provisioning is followed until it settles. */
+async function landed(ctx: WorkflowContext, req: ChangeRequest, target: Target): Promise<'landed' | 'absent'> {
+  for (let polls = 0; polls < 120; polls++) {
+    const resource = await ctx.arm.getOrNull<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
+    if (!resource) return 'absent';
+    const state = String((resource.properties as { provisioningState?: unknown } | undefined)?.provisioningState ?? 'Succeeded');
+    if (/^(succeeded|failed|canceled|cancelled)$/i.test(state)) return target.verify(req.plan, resource).status === 'pass' ? 'landed' : 'absent';
+    await new Promise((r) => setTimeout(r, ctx.resumePollMs));
+  }
+  return 'absent';
+}
+
+/** Moment two: the checks again, immediately before the write; then the write. */
+async function checkAndWrite(ctx: WorkflowContext, req: ChangeRequest, target: Target): Promise<ChangeRequest | undefined> {
+  const calls: ArmCallRecord[] = [];
+  const checks = await runChecks(recording(ctx.arm, calls), target.subject(req.params as never), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays });
+  await ctx.store.audit({ requestId: req.id, actor: { system: 'checks' }, event: 'checked', data: { moment: 'before-write', summary: summarize(checks), armCalls: calls } });
+  const digest = computeDigest(target, req, checks);
+  const turned = checks.filter(blocks);
+  if (turned.length || digest !== req.digest) {
+    const why = turned.length ? texts.checksNowFail(turned) : texts.evidenceChanged();
+    return advance(
+      ctx,
+      req.id,
+      turned.length ? 'stopped' : 'approvals_voided',
+      { checks, digest, result: turned.length ? { status: 'failed', message: texts.stoppedBeforeWrite(why) } : undefined },
+      { actor: { system: 'executor' }, event: 'voided', data: { reason: why, oldDigest: req.digest, newDigest: digest } },
+      [cardJob(req), postJob(req, texts.voidedPost(req.id, why))],
+    );
+  }
+  // The policy decides, every time: under the policy in force now, do the approvals still suffice?
+  const again = reapplyPolicy(ctx, req, target);
+  if (again) return advance(ctx, req.id, again.event, again.patch, again.audit, [cardJob(req), postJob(req, again.message)]);
+  req = await ctx.store.mutate(req.id, (cur) => ({ next: amend(cur, { checks }), audit: [] }));
+  return write(ctx, req, target);
+}
+
+/**
+ * The policy applied again right before the write. Returns what to do instead of writing when the
+ * approvals no longer suffice (back to waiting, with the reason on the card) or the requester may
+ * no longer request it (failed); undefined when the write may go ahead.
+ */
+export function reapplyPolicy(ctx: WorkflowContext, req: ChangeRequest, target: Target): { event: 'stopped' | 'approvals_voided'; patch: LifecyclePatch; audit: AuditEntry; message: string } | undefined {
+  const policy = ctx.policy;
+  const scopes = req.scopes?.length ? req.scopes : [{ role: 'resource', id: req.resourceId }];
+  const primary = policy.rulesFor(policyScopeOf(req.resourceId, target.type));
+  const rules = primary.length ? policy.rulesForAll(scopes.map((s) => policyScopeOf(s.id, target.type))) : [];
+  const refusedBy = rules.find((r) => !policy.includes(r.requesters, req.requester));
+  if (!rules.length || refusedBy) {
+    const why = !rules.length ? texts.noRuleAnyMore() : texts.noLongerRequester(refusedBy!.name, req.requester.name);
+    return {
+      event: 'stopped',
+      patch: { result: { status: 'failed', message: texts.stoppedBeforeWrite(why) } },
+      audit: { actor: { system: 'executor' }, event: 'policy_reapplied', data: { policyHash: policy.hash, previousHash: req.policyHash ?? null, outcome: 'refused', reason: why } },
+      message: texts.policyRefusedPost(req.id, why),
+    };
+  }
+  const { policyRules, policyHash, requiredApprovals, approvers } = terms(ctx, rules, req.irreversible ?? false);
+  const kept = { policyRules, policyHash, requiredApprovals, approvers };
+  const standing = standingOf(ctx, { ...req, ...kept });
+  if (standing.satisfied) return undefined;
+  const dropped = approvalsFor(req)
+    .filter((a) => standing.dropped.includes(accountKey(a.approver)))
+    .map((a) => a.approver.name);
+  const missing = standing.rules.filter((r) => r.counted.length < r.required).map((r) => texts.ruleShortOf(r.rule, r.counted.length, r.required));
+  const note = texts.policyChangedNote(dropped, missing);
+  return {
+    event: 'approvals_voided',
+    patch: { ...kept, standing: standing.view, policyNote: note },
+    audit: { actor: { system: 'executor' }, event: 'policy_reapplied', data: { policyHash: policy.hash, previousHash: req.policyHash ?? null, outcome: 'waiting', dropped, rules: standing.view } },
+    message: texts.waitsAgainPost(req.id, note),
+  };
+}
+
+/**
+ * The ARM write, or — after a restart — the rest of it: a stored long-running operation is
+ * followed again rather than sent twice.
+ */
+async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, resumeFrom?: StartedOperation): Promise<ChangeRequest | undefined> {
+  const writeCalls: ArmCallRecord[] = [];
+  const armW = recording(ctx.arm, writeCalls);
+  let lastProgress = 0;
+  const opts: WriteOptions = {
+    finalStateVia: req.plan.finalStateVia,
+    onOperation: async (op) => {
+      // Stored before the first poll, so another process can pick it up.
+      req = await ctx.store.mutate(req.id, (cur) => ({
+        next: transition(cur, 'operation_started', { operation: op }),
+        audit: [{ actor: { system: 'executor' }, event: 'operation_started', data: { method: op.method, operationUrl: op.url, kind: op.kind, correlationId: op.correlationId ?? null } }],
+        jobs: [postJob(cur, texts.operationAcceptedPost(cur.id))],
+      }));
+      ctx.wake();
+    },
+    onProgress: async (status, polls) => {
+      if (polls - lastProgress < 5) return; // the card, not a stream of messages
+      lastProgress = polls;
+      await ctx.queue.enqueue(cardJob(req, texts.azureProgress(status, polls))).catch((e: unknown) => ctx.log('warn', 'could not queue a progress update of the card', { requestId: req.id, error: (e as Error).message }));
+    },
+    // A write whose answer was lost (dropped connection, timeout, 5xx) is looked up before it is sent again.
+    landed: async () => (await landed(ctx, req, target)) === 'landed',
+  };
+  let written;
+  try {
+    written = resumeFrom
+      ? await armW.resume(resumeFrom, req.plan.resourceId, req.plan.apiVersion, opts)
+      : req.plan.method === 'PUT'
+        ? await armW.put(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts)
+        : await armW.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts);
+  } catch (e) {
+    const message = isArmError(e) ? texts.azureRefused(e.describe()) : texts.notSent((e as Error).message);
+    return advance(
+      ctx,
+      req.id,
+      'write_failed',
+      { result: { status: 'failed', message, correlationId: isArmError(e) ? e.correlationId : undefined } },
+      {
+        actor: { system: 'executor' },
+        event: 'arm_call',
+        data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: false, code: isArmError(e) ? e.code : 'unknown', status: isArmError(e) ? e.status : null, correlationId: isArmError(e) ? (e.correlationId ?? null) : null, calls: writeCalls },
+      },
+      [cardJob(req), postJob(req, texts.failedPost(req.id, message))],
+    );
+  }
+  const verifying = await advance(
+    ctx,
+    req.id,
+    'written',
+    {},
+    {
+      actor: { system: 'executor' },
+      event: 'arm_call',
+      data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: true, status: written.status, correlationId: written.correlationId ?? null, operationUrl: written.operationUrl ?? null, resumed: Boolean(resumeFrom), calls: writeCalls },
+    },
+    [cardJob(req)],
+  );
+  return verifying ? verify(ctx, verifying, target, written.correlationId) : undefined;
+}
+
+/** Moment three: verification from a fresh GET, not from the write's echo. */
+async function verify(ctx: WorkflowContext, req: ChangeRequest, target: Target, correlationId?: string): Promise<ChangeRequest | undefined> {
+  const calls: ArmCallRecord[] = [];
+  let verification: CheckResult;
+  try {
+    const actual = await recording(ctx.arm, calls).get<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
+    verification = target.verify(req.plan, actual);
+  } catch (e) {
+    verification = {
+      id: `${target.verifyCheckId}`,
+      title: 'Verification read',
+      status: 'error',
+      finding: texts.readBackFailed(isArmError(e) ? e.describe() : (e as Error).message),
+      evidence: {},
+      remedy: texts.readBackRemedy(),
+    };
+  }
+  const ok = verification.status === 'pass';
+  return advance(
+    ctx,
+    req.id,
+    ok ? 'verified' : 'verification_failed',
+    { result: { status: ok ? 'succeeded' : 'failed', message: ok ? target.doneMessage(req.plan) : verification.finding, correlationId: correlationId ?? req.result?.correlationId, verification: [verification] } },
+    { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence, armCalls: calls } },
+    [cardJob(req), postJob(req, ok ? texts.donePost(req.id, target.displayName, req.resourceId, target.doneMessage(req.plan)) : texts.verificationFailedPost(req.id, verification.finding))],
+  );
+}

@@ -1,0 +1,138 @@
+// Submission: the form parsed, the policy asked first, then the checks; the request stored with
+// its audit entries and its card and approval notice as jobs, in one transaction. Also `check
+// <request id>`: the checks of a waiting request run again.
+import type { ArmCallRecord, ArmResource } from '../azure/port';
+import { withReadCache } from '../azure/read-cache';
+import { runChecks } from '../checks/runner';
+import { newRequestId } from '../domain/canonical';
+import { diffPayload } from '../domain/diff';
+import { canTransition, transition } from '../domain/lifecycle';
+import { type Actor, type ChangeRequest, blocks } from '../domain/types';
+import type { AuditEntry } from '../store/store';
+import { parseForm } from '../targets/types';
+import { admit, rulesForRequest, standingOf, targetOf, terms } from './access';
+import type { Place, WorkflowContext } from './context';
+import { cardJob, postJob } from './notifications';
+import type { PolicyRule } from './policy';
+import { view } from './queries';
+import { Refusal } from './refusal';
+import { approvalsFor, computeDigest, isPersonalConversation, MAX_SHOWN_PAYLOAD_CHARS, MAX_SHOWN_SCOPES, recording, summarize } from './request-helpers';
+import { texts } from './texts';
+
+export type SubmitOutcome = { ok: true; request: ChangeRequest } | { ok: false; refusal: Refusal };
+
+/** A refusal becomes the outcome; anything else is a fault for the caller. */
+function refused<T>(fn: () => T): { ok: true; value: T } | { ok: false; refusal: Refusal } {
+  try {
+    return { ok: true, value: fn() };
+  } catch (e) {
+    if (e instanceof Refusal) return { ok: false, refusal: e };
+    throw e;
+  }
+}
+
+export async function submit(ctx: WorkflowContext, actor: Actor, conversation: ChangeRequest['conversation'], targetType: string, data: unknown, cardMessageId?: string): Promise<SubmitOutcome> {
+  const target = targetOf(ctx, targetType);
+  const parsed = parseForm(target, data);
+  if (!parsed.ok) return { ok: false, refusal: new Refusal(texts.pleaseFix(parsed.errors), parsed.errors) };
+  // Policy first: nothing is read from Azure for a request the policy does not allow. Every
+  // place the form names (the resource, its identity, storage account, selector targets) counts.
+  const allowed = refused(() => {
+    admit(ctx, actor);
+    rulesForRequest(ctx, actor, conversation, target, target.scopes(parsed.params, []));
+  });
+  if (!allowed.ok) return allowed;
+  // One read cache for the whole submission: prepare(), the checks and the diff share reads.
+  const calls: ArmCallRecord[] = [];
+  const armR = withReadCache(recording(ctx.arm, calls));
+  const params = target.prepare ? await target.prepare(parsed.params, armR) : parsed.params;
+  const plan = target.plan(params);
+  const subject = target.subject(params);
+  const [checks, current] = await Promise.all([
+    runChecks(armR, subject, target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays }).then((r) => ctx.checked(r)),
+    // An update shows approvers what changes, property by property.
+    plan.method === 'PATCH' ? armR.getOrNull<ArmResource>(plan.resourceId, plan.apiVersion) : Promise.resolve(undefined),
+  ]);
+  // What the checks found (the key's vault) is part of the blast radius too.
+  const scopes = target.scopes(params, checks);
+  const ruled = refused(() => rulesForRequest(ctx, actor, conversation, target, scopes));
+  if (!ruled.ok) return ruled;
+  const rules: PolicyRule[] = ruled.value;
+  // Nothing a person approves is ever clipped: a change too large to show in full is refused.
+  const shown = JSON.stringify(plan.body, null, 2).length;
+  if (shown > MAX_SHOWN_PAYLOAD_CHARS) return { ok: false, refusal: new Refusal(texts.payloadTooLarge(shown, MAX_SHOWN_PAYLOAD_CHARS)) };
+  if (scopes.length > MAX_SHOWN_SCOPES) return { ok: false, refusal: new Refusal(texts.tooManyScopes(scopes.length, MAX_SHOWN_SCOPES)) };
+  const changes = current ? diffPayload(current, plan.body) : undefined;
+  const irreversible = target.irreversible(params).length > 0;
+  const now = ctx.now();
+  const base = { targetType, resourceId: plan.resourceId, plan };
+  const blocked = checks.some(blocks);
+  const { pendingHours, ...agreed } = terms(ctx, rules, irreversible);
+  const draft: ChangeRequest = {
+    id: newRequestId(),
+    ...base,
+    params,
+    requester: actor,
+    conversation,
+    cardMessageId,
+    changes,
+    digest: computeDigest(target, base, checks),
+    state: 'draft',
+    checks,
+    approvals: [],
+    ...agreed,
+    scopes,
+    irreversible,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + pendingHours * 3600_000).toISOString(),
+    version: 1,
+  };
+  const req = transition(draft, blocked ? 'submitted_blocked' : 'submitted', { standing: standingOf(ctx, draft).view });
+  await ctx.store.createRequest(
+    req,
+    [
+      { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRules: req.policyRules, policyHash: req.policyHash, scopes } },
+      { actor: { system: 'checks' }, event: 'checked', data: { moment: 'submission', summary: summarize(checks), blocked, armCalls: calls } },
+      ...(blocked ? [] : [{ actor: { system: 'workflow' }, event: 'approval_requested', data: { approvers: req.approvers, required: req.requiredApprovals, rules: req.standing } }]),
+    ],
+    [cardJob(req), ...(blocked ? [] : [postJob(req, approvalNotice(ctx, req, rules))])],
+  );
+  ctx.wake();
+  return { ok: true, request: req };
+}
+
+/** The post that asks for approvals; in a private chat it says where approvers decide instead. */
+function approvalNotice(ctx: WorkflowContext, req: ChangeRequest, rules: PolicyRule[]): string {
+  const policy = ctx.policy;
+  const usual = Math.max(...rules.map((r) => policy.approvalsNeeded(r, false)));
+  return texts.approvalRequested({
+    id: req.id,
+    required: req.requiredApprovals,
+    irreversible: req.irreversible,
+    extraForIrreversible: req.irreversible ? req.requiredApprovals - usual : 0,
+    approvers: req.approvers,
+    namedApprovers: [...new Set(rules.flatMap((r) => policy.namedApprovers(r, req.requester)))],
+    requesterName: req.requester.name,
+    personal: isPersonalConversation(req.conversation),
+  });
+}
+
+/** `check <request id>`: run the checks of a waiting request again; changed evidence voids approvals. */
+export async function recheck(ctx: WorkflowContext, id: string, actor: Actor, place: Place): Promise<ChangeRequest> {
+  const cur0 = await view(ctx, id, actor, place);
+  if (!canTransition(cur0.state, 'rechecked')) throw new Refusal(texts.onlyWaitingRechecked(cur0));
+  const target = targetOf(ctx, cur0.targetType);
+  const calls: ArmCallRecord[] = [];
+  const checks = await runChecks(recording(ctx.arm, calls), target.subject(cur0.params as never), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays });
+  const digest = computeDigest(target, cur0, checks);
+  const blocked = checks.some(blocks);
+  const next = await ctx.store.mutate(cur0.id, (cur) => {
+    if (!canTransition(cur.state, 'rechecked')) throw new Refusal(texts.onlyWaitingRechecked(cur));
+    const audit: AuditEntry[] = [{ actor, event: 'checked', data: { moment: 'recheck', summary: summarize(checks), blocked, digest, armCalls: calls } }];
+    if (digest !== cur.digest && approvalsFor(cur).length) audit.push({ actor: { system: 'workflow' }, event: 'voided', data: { reason: 'the checks’ evidence changed', oldDigest: cur.digest, newDigest: digest } });
+    return { next: transition(cur, blocked ? 'rechecked_blocked' : 'rechecked', { checks, digest }), audit, jobs: [cardJob(cur)] };
+  });
+  ctx.wake();
+  return next;
+}
