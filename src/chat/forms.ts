@@ -27,6 +27,8 @@ export interface FieldView {
   dependsOn?: string;
   /** Fields whose choices depend on this one (they start over when it changes). */
   dependents: string[];
+  /** Changing it draws the form again: its dependents' choices, or (a subscription) every picker's. */
+  redraws: boolean;
   /** Whether the choices come from Azure (a picker) or are fixed by the form. */
   fromAzure: boolean;
   error?: string;
@@ -99,6 +101,7 @@ export function formView(target: Target, choices: FormChoices, given: Record<str
       value: values[f.name] ?? '',
       dependsOn: f.kind === 'picker' ? f.dependsOn : undefined,
       dependents: target.fields.filter((d) => d.kind === 'picker' && d.dependsOn === f.name).map((d) => d.name),
+      redraws: (f.kind === 'picker' && f.source === 'subscriptions') || target.fields.some((d) => d.kind === 'picker' && d.dependsOn === f.name),
       fromAzure: f.kind === 'picker',
       error: errorOf.get(f.name),
     })),

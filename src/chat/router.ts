@@ -18,8 +18,8 @@ export type Reply =
   | { kind: 'markdown'; text: string }
   /** A command that was not understood: the problem (it may quote what was typed) and how to go on. */
   | { kind: 'usage'; problem: string }
-  /** A bold title of ours and lines that may quote outside text: each line is shown as typed. */
-  | { kind: 'lines'; title?: string; lines: string[] }
+  /** A first line of ours (markdown) and lines that may quote outside text: each shown as typed. */
+  | { kind: 'lines'; head?: string; lines: string[] }
   | { kind: 'request'; request: ChangeRequest; view: RequestView }
   | { kind: 'review'; view: RequestView }
   | { kind: 'form'; target: Target; form: FormView; choices: FormChoices; fixed: Record<string, string> }
@@ -73,14 +73,14 @@ export class CommandRouter {
       case 'list': {
         const reqs = await wf.list(actor, cmd.which, place);
         if (!reqs.length) return { kind: 'lines', lines: [cmd.which === 'pending' ? 'No request is waiting for approval.' : `You have no requests yet. Start one with \`new ${this.deps.targets.commands()[0] ?? ''}\`.`] };
-        return { kind: 'lines', title: cmd.which === 'pending' ? 'Waiting for approval' : 'Your requests', lines: reqs.map((r) => listLine(r, this.deps.targets)) };
+        return { kind: 'lines', head: cmd.which === 'pending' ? '**Waiting for approval**' : '**Your requests**', lines: reqs.map((r) => listLine(r, this.deps.targets)) };
       }
       case 'cancel':
         return this.request(await wf.cancel(cmd.id, actor), actor);
       case 'audit': {
         const { request, rows } = await wf.trail(cmd.id, actor, place);
         const [head, ...lines] = auditText(request, rows).split('\n');
-        return { kind: 'lines', title: head!.replace(/\*\*/g, ''), lines };
+        return { kind: 'lines', head, lines };
       }
       case 'evidence': {
         const req = await wf.view(cmd.id, actor, place);

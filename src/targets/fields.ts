@@ -5,7 +5,8 @@ import type { FormField } from './form';
 
 export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-export const required = (label: string) => z.string({ error: `${label} is required` }).trim().min(1, `${label} is required`);
+/** A required text: empty, it says only that (not also every rule an empty value breaks). */
+export const required = (label: string) => z.string({ error: `${label} is required` }).trim().min(1, { error: `${label} is required`, abort: true });
 
 export const subscriptionField = () => required('Subscription').regex(GUID, 'Subscription must be a subscription id (a GUID)');
 

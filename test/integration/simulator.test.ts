@@ -296,6 +296,8 @@ describe('Microsoft.Resources', () => {
     expect(types).toEqual(
       new Set([
         'Microsoft.KeyVault/vaults',
+        // Listed only (the Chaos experiments' target VM); Compute is not simulated.
+        'Microsoft.Compute/virtualMachines',
         'Microsoft.KeyVault/managedHSMs',
         'Microsoft.ManagedIdentity/userAssignedIdentities',
         'Microsoft.FluidRelay/fluidRelayServers',

@@ -205,7 +205,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       case 'usage':
         return { text: slackify(usageText(reply.problem)) };
       case 'lines':
-        return { text: [...(reply.title ? [`*${esc(reply.title)}*`] : []), ...reply.lines.map(esc)].join('\n') };
+        return { text: [...(reply.head ? [slackify(reply.head)] : []), ...reply.lines.map(esc)].join('\n') };
       case 'request':
       case 'review':
         return { text: requestFallbackText(reply.view), blocks: requestBlocks(reply.view) };

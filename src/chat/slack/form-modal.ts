@@ -39,7 +39,7 @@ function field(f: FieldView, values: Record<string, unknown>): KnownBlock | unde
     optional: !f.required,
     label: plain(f.label, 2000),
     ...(f.hint ? { hint: plain(f.hint, 2000) } : {}),
-    ...(f.dependents.length ? { dispatch_action: true } : {}),
+    ...(f.redraws ? { dispatch_action: true } : {}),
   };
   if (f.kind === 'text') {
     const block: InputBlock = {

@@ -211,7 +211,7 @@ export class TeamsBot extends ActivityHandler {
         // The problem can quote what the person typed: shown as typed, never as a link or mention.
         return { text: usageText(teamsText(reply.problem)) };
       case 'lines':
-        return { text: [...(reply.title ? [`**${teamsText(reply.title)}**`] : []), ...reply.lines.map(teamsText)].join('\n') };
+        return { text: [...(reply.head ? [reply.head] : []), ...reply.lines.map(teamsText)].join('\n') };
       case 'request':
         return { card: fitCard(reply.view) };
       case 'review':
@@ -261,9 +261,11 @@ export class TeamsBot extends ActivityHandler {
       case VERBS.formSubmit: {
         const target = this.deps.workflow.target(data.data.targetType ?? '');
         const sub = typeof data.data.subscriptionId === 'string' && data.data.subscriptionId ? data.data.subscriptionId : undefined;
-        const choices = await this.deps.catalog.choices(sub);
+        // The pickers, to hold a dependent choice against (a key version of the chosen key); when they
+        // cannot be read, the checks (which read Azure again) are the judge.
+        const choices = await this.deps.catalog.choices(sub).catch(() => undefined);
         const parsed = checkForm(target, data.data, choices);
-        if (!parsed.ok) return { card: formCardOf(formView(target, choices, data.data, parsed.errors)) };
+        if (!parsed.ok) return { card: formCardOf(choices ? formView(target, choices, data.data, parsed.errors) : (await this.deps.router.form(target, data.data, parsed.errors)).form) };
         // Checks take several ARM round trips: answer now, update this card when they are done.
         const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
         const cardMessageId = ctx.activity.replyToId;

@@ -1,0 +1,181 @@
+// Forms nobody can get wrong, in both channels, from the same target definition: a key version
+// always belongs to the chosen key (Teams: Data.Query + reset; Slack: dispatch_action + redraw),
+// an empty form names every required field, the name rule reads the same everywhere, and the
+// Chaos target VM is a picker.
+import {
+  SIM_CHAOS_TARGET_VM,
+  SIM_IDENTITY,
+  SIM_KEY,
+  SIM_KEY_VERSION_CURRENT,
+  SIM_KEY_VERSION_OLD,
+  SIM_RBAC_VAULT,
+  SIM_RG,
+  SIM_ROTATED_KEY,
+  SIM_ROTATED_KEY_VERSION_CURRENT,
+  SIM_SUBSCRIPTION2_ID,
+  SIM_SUBSCRIPTION_ID,
+  simKeyUrl,
+} from '../../src/simulator';
+import { parsePolicy } from '../../src/workflow/policy';
+import { fluidRelayForm } from '../helpers/forms';
+import { cardText, firstCard } from '../helpers/connector';
+import { startBot, type TestBot } from '../helpers/bot';
+import { startSlackBot, type SlackHarness } from '../helpers/slack';
+import { ALICE, baseActivity, cardAction, message, post } from '../helpers/teams';
+
+const POLICY = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline');
+const ALEX = { id: 'U0ALEX', name: 'alex' };
+
+type Input = { id?: string; type?: string; value?: string; errorMessage?: string; regex?: string; choices?: Array<{ title: string; value: string }>; valueChangedAction?: unknown; 'choices.data'?: unknown };
+const inputsOf = (card: Record<string, unknown> | undefined) => Object.fromEntries(((card?.body ?? []) as Input[]).filter((b) => b.id).map((b) => [b.id!, b]));
+
+describe('Teams forms', () => {
+  let bot: TestBot;
+  beforeAll(async () => {
+    bot = await startBot(POLICY);
+  });
+  afterAll(() => bot?.close());
+
+  const search = (data: Record<string, unknown>, queryText = '') =>
+    post(bot.app.url, { ...baseActivity(bot.connector.url, ALICE), type: 'invoke', name: 'application/search', value: { kind: 'typeahead', queryText, dataset: 'fluid-relay.keyVersion', queryOptions: { skip: 0, top: 25 }, data } });
+
+  it('the key version picker offers the versions of the chosen key only, however it is asked', async () => {
+    // Data.Query: the client sends the card's inputs; the answer is the chosen key's versions.
+    const fluid = await search({ subscriptionId: SIM_SUBSCRIPTION_ID, keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY) });
+    expect(fluid.status).toBe(200);
+    expect(fluid.body?.type).toBe('application/vnd.microsoft.search.searchResponse');
+    const values = ((fluid.body?.value as { results: Array<{ value: string }> }).results ?? []).map((r) => r.value);
+    expect(values).toEqual(expect.arrayContaining(['latest', SIM_KEY_VERSION_CURRENT, SIM_KEY_VERSION_OLD]));
+    expect(values).not.toContain(SIM_ROTATED_KEY_VERSION_CURRENT);
+    const rotated = await search({ subscriptionId: SIM_SUBSCRIPTION_ID, keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY) });
+    const rotatedValues = ((rotated.body?.value as { results: Array<{ value: string }> }).results ?? []).map((r) => r.value);
+    expect(rotatedValues).toContain(SIM_ROTATED_KEY_VERSION_CURRENT);
+    expect(rotatedValues).not.toContain(SIM_KEY_VERSION_CURRENT);
+    // What the person typed narrows it.
+    const typed = await search({ subscriptionId: SIM_SUBSCRIPTION_ID, keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY) }, SIM_KEY_VERSION_OLD.slice(0, 6));
+    expect(((typed.body?.value as { results: Array<{ value: string }> }).results ?? []).map((r) => r.value)).toEqual([SIM_KEY_VERSION_OLD]);
+
+    // The card: changing the key resets the version; the version asks the bot for its choices.
+    await post(bot.app.url, message(bot.connector.url, ALICE, 'new fluid-relay'));
+    const form = await bot.connector.waitFor((a) => /New Azure Fluid Relay server/.test(cardText(a.activity)), 10000, 'form');
+    const inputs = inputsOf(firstCard(form.activity));
+    expect(inputs.keyUrl!.valueChangedAction).toEqual({ type: 'Action.ResetInputs', targetInputIds: ['keyVersion'] });
+    expect(inputs.keyVersion!['choices.data']).toEqual({ type: 'Data.Query', dataset: 'fluid-relay.keyVersion', associatedInputs: 'auto' });
+
+    // Reload with a key chosen: the version picker lists that key's versions, and no other key's.
+    const reloaded = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.reload', { targetType: 'fluid-relay', subscriptionId: SIM_SUBSCRIPTION_ID, keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY), keyVersion: SIM_KEY_VERSION_CURRENT }));
+    const choices = (inputsOf(reloaded.body?.value as Record<string, unknown>).keyVersion!.choices ?? []).map((c) => c.value);
+    expect(choices).toContain(SIM_ROTATED_KEY_VERSION_CURRENT);
+    expect(choices).not.toContain(SIM_KEY_VERSION_CURRENT);
+  });
+
+  it('a version of another key is refused on the form, naming the field, and nothing is stored', async () => {
+    const before = (await bot.store.listRequests({ limit: 500 })).length;
+    const res = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', fluidRelayForm('fr-mixed-key', { keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY), keyVersion: SIM_KEY_VERSION_CURRENT }), 'form-mixed'));
+    const text = cardText(res.body?.value as never);
+    expect(text).toMatch(/Please fix the highlighted fields/);
+    expect(text).toContain(`Key version: Key version ${SIM_KEY_VERSION_CURRENT} does not belong to the chosen key`);
+    expect((await bot.store.listRequests({ limit: 500 })).length).toBe(before);
+  });
+
+  it('an empty form names every required field, in the words the card itself uses', async () => {
+    const res = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { targetType: 'fluid-relay' }, 'form-empty'));
+    const card = res.body?.value as Record<string, unknown>;
+    const text = cardText(card as never);
+    for (const label of ['Subscription', 'Resource group', 'Server name', 'Region', 'Identity', 'Key']) expect(text).toContain(`• ${label}: ${label} is required`);
+    // The client says the same when a required field is left empty.
+    const inputs = inputsOf(card);
+    for (const id of ['subscriptionId', 'resourceGroup', 'location', 'identityId', 'keyUrl']) expect(inputs[id]!.errorMessage).toMatch(/is required$/);
+  });
+
+  it('the Chaos target virtual machine is a picker of the machines the bot can see', async () => {
+    await post(bot.app.url, message(bot.connector.url, ALICE, 'new chaos-experiment'));
+    const form = await bot.connector.waitFor((a) => /New Chaos Studio experiment/.test(cardText(a.activity)), 10000, 'chaos form');
+    const vm = inputsOf(firstCard(form.activity)).targetResourceId!;
+    expect(vm.type).toBe('Input.ChoiceSet');
+    expect(vm.choices!.map((c) => c.title)).toEqual(expect.arrayContaining([expect.stringContaining(SIM_CHAOS_TARGET_VM)]));
+    expect(vm.choices!.every((c) => /\/providers\/Microsoft\.Compute\/virtualMachines\//.test(c.value))).toBe(true);
+  });
+});
+
+describe('Slack forms', () => {
+  let h: SlackHarness;
+  beforeAll(async () => {
+    h = await startSlackBot(POLICY, [ALEX]);
+  });
+  afterAll(() => h?.close());
+
+  it('choosing a key redraws the modal with that key’s versions only; a version chosen there is what the request names', async () => {
+    const form = await h.openForm(ALEX, 'new fluid-relay');
+    // Before a key is chosen, only "latest".
+    expect((h.block(form, 'keyVersion').element?.options ?? []).map((o) => o.text.text)).toEqual(['latest (versionless: auto-rotation)']);
+    const after = await h.change(ALEX, form, 'keyUrl', new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_ROTATED_KEY} `));
+    const offered = (h.block(after, 'keyVersion').element?.options ?? []).map((o) => o.text.text).join(' | ');
+    expect(offered).toContain(SIM_ROTATED_KEY_VERSION_CURRENT);
+    expect(offered).not.toContain(SIM_KEY_VERSION_CURRENT);
+    // The version picker starts over for the new key (a new block, nothing selected but the default).
+    expect(h.block(after, 'keyVersion').block_id).not.toBe(h.block(form, 'keyVersion').block_id);
+
+    const again = await h.change(ALEX, after, 'keyUrl', new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `));
+    const name = `fr-slack-ver-${Math.random().toString(36).slice(2, 6)}`;
+    const ack = await h.submit(ALEX, again, {
+      resourceGroup: new RegExp(`^${SIM_RG} `),
+      name,
+      location: /\(eastus\)/,
+      identityId: new RegExp(`^${SIM_IDENTITY} `),
+      keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `),
+      keyVersion: new RegExp(`^${SIM_KEY_VERSION_CURRENT}`),
+    });
+    expect(ack.status).toBe(200);
+    expect(ack.text).toBe('');
+    const msg = await h.slack.waitFor(() => h.slack.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(name) && !m.thread_ts), 15000, 'request message');
+    expect(JSON.stringify(msg.blocks)).toContain(simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, SIM_KEY_VERSION_CURRENT));
+  });
+
+  it('a version picked for another key (the redraw never came) is refused, naming the field', async () => {
+    const form = await h.openForm(ALEX, 'new fluid-relay');
+    const rotated = await h.change(ALEX, form, 'keyUrl', new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_ROTATED_KEY} `));
+    // The key is switched back in the same submission: the version was chosen among rotated-cmk's.
+    const res = await h.submit(ALEX, rotated, {
+      resourceGroup: new RegExp(`^${SIM_RG} `),
+      name: 'fr-stale-pick',
+      location: /\(eastus\)/,
+      identityId: new RegExp(`^${SIM_IDENTITY} `),
+      keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `),
+      keyVersion: new RegExp(`^${SIM_ROTATED_KEY_VERSION_CURRENT}`),
+    });
+    const errors = (res.json as { errors?: Record<string, string> }).errors ?? {};
+    expect(errors[h.block(rotated, 'keyVersion').block_id!]).toBe('Key version was chosen for an earlier choice above it; choose it again');
+  });
+
+  it('choosing another subscription redraws the pickers with what that subscription holds', async () => {
+    const form = await h.openForm(ALEX, 'new fluid-relay');
+    const groups = (v: typeof form) => (h.block(v, 'resourceGroup').element?.options ?? []).map((o) => o.text.text);
+    expect(groups(form).join(' ')).toContain(SIM_RG);
+    const other = await h.change(ALEX, form, 'subscriptionId', new RegExp(SIM_SUBSCRIPTION2_ID));
+    expect(h.block(other, 'subscriptionId').element?.initial_option?.value).toBe(h.option(other, 'subscriptionId', new RegExp(SIM_SUBSCRIPTION2_ID)));
+    // The sandbox subscription holds no resource group the bot can use: the modal says so instead of
+    // offering the first subscription's.
+    const drawn = JSON.stringify(other.view.blocks);
+    expect(drawn).not.toContain(`${SIM_RG} (`);
+    expect(drawn).toContain('*Resource group:* nothing to choose from in this subscription');
+  });
+
+  it('an empty modal is refused field by field with the same words as Teams, and nothing is stored', async () => {
+    const form = await h.openForm(ALEX, 'new fluid-relay');
+    const before = (await h.bot.store.listRequests({ limit: 500 })).length;
+    // What Slack reports when required selects are left empty and the name is blank.
+    const res = await h.submit(ALEX, form, { name: '' });
+    const errors = (res.json as { errors?: Record<string, string> }).errors ?? {};
+    expect(errors.name).toBe('Server name is required');
+    expect(errors.identityId).toBe('Identity is required');
+    expect(errors.keyUrl).toBe('Key is required');
+    expect(errors.location).toBe('Region is required');
+    expect((await h.bot.store.listRequests({ limit: 500 })).length).toBe(before);
+    // The name rule: the hint on the modal is the rule the server and the Teams card state.
+    const hint = (h.block(form, 'name') as { hint?: { text: string } }).hint?.text ?? '';
+    const bad = await h.submit(ALEX, form, { name: '-bad-' });
+    const said = ((bad.json as { errors?: Record<string, string> }).errors ?? {}).name ?? '';
+    expect(said).toBe(`Server name must be ${hint.replace(/\.$/, '').replace(/^./, (c) => c.toLowerCase())}`);
+  });
+});

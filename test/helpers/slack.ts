@@ -1,0 +1,104 @@
+// Slack as a person uses it, over real HTTP against the local Web API stand-in: slash commands,
+// modals filled in field by field (pickers by the text a person reads), changed pickers, buttons.
+import { blockActionPayload, interactionBody, postToBot, signedHeaders, slashCommandBody, startSlackStandIn, viewActionPayload, viewSubmissionPayload, type SlackStandIn } from '../../src/dev';
+import type { AppOptions } from '../../src/app';
+import type { Policy } from '../../src/workflow/policy';
+import { startBot, type TestBot } from './bot';
+
+export const SLACK_SECRET = 'local-signing-secret-for-tests';
+export type SlackUser = { id: string; name: string };
+
+type Block = { type?: string; block_id?: string; element?: { options?: Array<{ text: { text: string }; value: string }>; initial_option?: { value: string } }; text?: { text?: string } };
+type View = { id: string; hash: string; view: Record<string, unknown> };
+
+export interface SlackHarness {
+  slack: SlackStandIn;
+  bot: TestBot;
+  slash(user: SlackUser, text: string, channel?: string): Promise<{ status: number; text: string; json?: unknown }>;
+  interact(payload: Record<string, unknown>): Promise<{ status: number; text: string; json?: unknown }>;
+  /** `/cmk <text>` that opens a modal; resolves with the modal once the bot has filled it in. */
+  openForm(user: SlackUser, text: string, channel?: string): Promise<View>;
+  /** The modal as it is now (after views.update). */
+  current(id: string): View;
+  /** A field's block in the modal (a dependent picker's block id also names the value it was drawn for). */
+  block(view: View, field: string): Block;
+  /** The option value of a picker, by the text a person reads. */
+  option(view: View, field: string, text: RegExp): string;
+  /** Choose an option of a picker that others depend on: the bot redraws the modal. Resolves with the new view. */
+  change(user: SlackUser, view: View, field: string, text: RegExp): Promise<View>;
+  /** Submit the modal with these fields (pickers by text, text inputs as strings); others as drawn. */
+  submit(user: SlackUser, view: View, fields: Record<string, RegExp | string>): Promise<{ status: number; text: string; json?: unknown }>;
+  /** Press a button of a message. */
+  press(user: SlackUser, channel: string, ts: string, actionId: string): Promise<{ status: number; text: string; json?: unknown }>;
+  close(): Promise<void>;
+}
+
+const blocksOf = (view: View) => view.view.blocks as Block[];
+
+export async function startSlackBot(policy: Policy, users: SlackUser[], channel = 'C0CMKREQ', tuning: Partial<AppOptions> = {}): Promise<SlackHarness> {
+  const slack = await startSlackStandIn({ users: Object.fromEntries(users.map((u) => [u.id, { name: u.name }])) });
+  const bot = await startBot(policy, { SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.url }, undefined, tuning);
+  const endpoint = () => `${bot.app.url}/slack/events`;
+  const send = (raw: string) => postToBot(endpoint(), raw, signedHeaders(SLACK_SECRET, raw, { contentType: 'application/x-www-form-urlencoded' }));
+  const interact = (payload: Record<string, unknown>) => send(interactionBody(payload));
+  const slash = (user: SlackUser, text: string, ch = channel) =>
+    send(slashCommandBody({ text, user_id: user.id, user_name: user.name, channel_id: ch, trigger_id: slack.triggerId({ user: user.id }), response_url: slack.responseUrl({ channel: ch, user: user.id }) }));
+  const current = (id: string): View => {
+    const v = slack.views.get(id);
+    if (!v) throw new Error(`no view ${id}`);
+    return { id: v.id, hash: v.hash, view: v.view };
+  };
+  const block = (view: View, field: string): Block => {
+    const b = blocksOf(view).find((x) => (x.block_id ?? '').split(':')[0] === field);
+    if (!b) throw new Error(`no block for ${field}; the modal has ${blocksOf(view).map((x) => x.block_id ?? x.type).join(', ')}`);
+    return b;
+  };
+  const option = (view: View, field: string, text: RegExp): string => {
+    const opt = block(view, field).element?.options?.find((o) => text.test(o.text.text));
+    if (!opt) throw new Error(`no option ${text} for ${field}; it offers ${(block(view, field).element?.options ?? []).map((o) => o.text.text).join(' | ')}`);
+    return opt.value;
+  };
+  const values = (view: View, fields: Record<string, RegExp | string>) =>
+    Object.fromEntries(
+      Object.entries(fields).map(([field, v]) => {
+        const id = block(view, field).block_id!;
+        return [id, { value: typeof v === 'string' ? { type: 'plain_text_input', value: v } : { type: 'static_select', selected_option: { value: option(view, field, v) } } }];
+      }),
+    );
+  return {
+    slack,
+    bot,
+    slash,
+    interact,
+    current,
+    block,
+    option,
+    async openForm(user, text, ch = channel) {
+      const before = slack.callsTo('views.update').length;
+      const res = await slash(user, text, ch);
+      if (res.status !== 200) throw new Error(`/cmk ${text} answered ${res.status}`);
+      const update = await slack.waitFor(() => slack.callsTo('views.update')[before], 15000, `modal for ${text}`);
+      const view = current(String((update.args as { view_id?: string }).view_id));
+      // A modal that only says something is no form: say what it said.
+      if (!(view.view.blocks as Block[]).some((b) => b.type === 'input')) throw new Error(`/cmk ${text} opened no form: ${JSON.stringify(view.view.blocks)}`);
+      return view;
+    },
+    async change(user, view, field, text) {
+      const before = slack.callsTo('views.update').length;
+      const res = await interact(viewActionPayload({ user, view: { ...view.view, id: view.id, hash: view.hash }, values: values(view, { [field]: text }), blockId: block(view, field).block_id! }));
+      if (res.status !== 200) throw new Error(`changing ${field} answered ${res.status}`);
+      await slack.waitFor(() => slack.callsTo('views.update').length > before, 15000, `modal redrawn after ${field}`);
+      return current(view.id);
+    },
+    submit(user, view, fields) {
+      return interact(viewSubmissionPayload({ user, view: { ...view.view, id: view.id, hash: view.hash }, values: values(view, fields) }));
+    },
+    press(user, ch, ts, actionId) {
+      return interact(blockActionPayload({ user, channel: ch, messageTs: ts, actionId, triggerId: slack.triggerId({ user: user.id }), message: slack.message(ch, ts)! }));
+    },
+    async close() {
+      await bot.close();
+      await slack.close();
+    },
+  };
+}
