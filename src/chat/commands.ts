@@ -4,7 +4,7 @@ import { isResourceId, resourceIdPattern } from '../domain/resource-id';
 import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
 
 export type Command =
-  | { kind: 'help' }
+  | { kind: 'help'; verb?: Verb }
   /** `new <command> [<resource id> | --from <resource id>]`: `source` is the resource the form starts from. */
   | { kind: 'new'; target: string; source?: string }
   | { kind: 'status'; id: string }
@@ -15,7 +15,8 @@ export type Command =
   | { kind: 'audit'; id: string }
   | { kind: 'evidence'; id: string }
   | { kind: 'rotate'; resourceId: string }
-  | { kind: 'usage'; problem: string };
+  /** `verb`: the command the problem is about, when known (its help is the place to read on). */
+  | { kind: 'usage'; problem: string; verb?: Verb };
 
 // Segments as ARM names allow them (see domain/resource-id.ts): nothing a URL would rewrite.
 const RESOURCE_ID_PATTERN = resourceIdPattern(undefined, undefined, undefined, '\\/?');
@@ -38,82 +39,156 @@ export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TAR
   switch (verb) {
     case '':
     case 'help':
-    case '?':
-      return { kind: 'help' };
+    case '?': {
+      const about = (words[1] ?? '').toLowerCase();
+      if (!about) return { kind: 'help' };
+      if (isVerb(about)) return { kind: 'help', verb: about };
+      return { kind: 'usage', problem: `There is no command "${quote(words[1])}".` };
+    }
     case 'new': {
       const word = (words[1] ?? '').toLowerCase();
       const supported = targets.commands().map((t) => `\`new ${t}\``).join(', ');
-      if (!word) return { kind: 'usage', problem: `\`new\` needs a target: ${supported}.` };
+      if (!word) return { kind: 'usage', verb: 'new', problem: `\`new\` needs a target: ${supported}.` };
       const target = targets.forCommand(word);
-      if (!target) return { kind: 'usage', problem: `I can't create "${quote(words[1])}" yet. Supported: ${supported}.` };
+      if (!target) return { kind: 'usage', verb: 'new', problem: `I can't create "${quote(words[1])}" yet. Supported: ${supported}.` };
       const from = target.entry.startsFrom;
       const flagged = words[2] === '--from';
       if (!words[2]) return { kind: 'new', target: target.type };
       if (!from || flagged !== (from.flag === '--from')) {
-        return { kind: 'usage', problem: from ? from.usage : `\`new ${word}\` takes nothing after it: a form opens.` };
+        return { kind: 'usage', verb: 'new', problem: from ? from.usage : `\`new ${word}\` takes nothing after it: a form opens.` };
       }
       const id = (flagged ? words[3] : words[2]) ?? '';
-      if (!isResourceId(id, idPatternOf(from.resourceType))) return { kind: 'usage', problem: from.usage };
+      if (!isResourceId(id, idPatternOf(from.resourceType))) return { kind: 'usage', verb: 'new', problem: from.usage };
       return { kind: 'new', target: target.type, source: id.replace(/\/+$/, '') };
     }
     case 'status': {
       const id = (words[1] ?? '').toUpperCase();
-      if (!id) return { kind: 'usage', problem: '`status` needs a request id, e.g. `status CR-7KQ2MX`.' };
-      if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', problem: `"${quote(words[1])}" is not a request id; they look like CR-7KQ2MX.` };
+      if (!id) return { kind: 'usage', verb: 'status', problem: '`status` needs a request id, e.g. `status CR-7KQ2MX`.' };
+      if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', verb: 'status', problem: `"${quote(words[1])}" is not a request id; they look like CR-7KQ2MX.` };
       return { kind: 'status', id };
     }
     case 'list': {
       const which = (words[1] ?? 'pending').toLowerCase();
-      if (which !== 'pending' && which !== 'mine') return { kind: 'usage', problem: '`list` takes `pending` (waiting for approval) or `mine` (your requests).' };
+      if (which !== 'pending' && which !== 'mine') return { kind: 'usage', verb: 'list', problem: '`list` takes `pending` (waiting for approval) or `mine` (your requests).' };
       return { kind: 'list', which };
     }
     case 'cancel':
     case 'audit':
     case 'evidence': {
       const id = (words[1] ?? '').toUpperCase();
-      if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', problem: `\`${verb}\` needs a request id, e.g. \`${verb} CR-7KQ2MX\`.` };
+      if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', verb, problem: `\`${verb}\` needs a request id, e.g. \`${verb} CR-7KQ2MX\`.` };
       return { kind: verb, id };
     }
     case 'rotate': {
       const arg = words[1] ?? '';
-      if (!isResourceId(arg, RESOURCE_ID_PATTERN)) return { kind: 'usage', problem: '`rotate` needs the resource id of the resource whose key should change (a Fluid Relay server, a storage account or a Chaos experiment).' };
+      if (!isResourceId(arg, RESOURCE_ID_PATTERN)) return { kind: 'usage', verb: 'rotate', problem: '`rotate` needs the resource id of the resource whose key should change (a Fluid Relay server, a storage account or a Chaos experiment).' };
       return { kind: 'rotate', resourceId: arg.replace(/\/+$/, '') };
     }
     case 'check': {
       const arg = words[1] ?? '';
-      if (!arg) return { kind: 'usage', problem: '`check` needs a request id (`check CR-7KQ2MX`) or a resource id (`check /subscriptions/…/fluidRelayServers/name`).' };
+      if (!arg) return { kind: 'usage', verb: 'check', problem: '`check` needs a request id (`check CR-7KQ2MX`) or a resource id (`check /subscriptions/…/fluidRelayServers/name`).' };
       if (REQUEST_ID_PATTERN.test(arg.toUpperCase())) return { kind: 'check-request', id: arg.toUpperCase() };
       if (isResourceId(arg, RESOURCE_ID_PATTERN)) return { kind: 'check-resource', resourceId: arg.replace(/\/+$/, '') };
-      return { kind: 'usage', problem: `"${quote(arg)}" is neither a request id (CR-7KQ2MX) nor an Azure resource id (/subscriptions/…).` };
+      return { kind: 'usage', verb: 'check', problem: `"${quote(arg)}" is neither a request id (CR-7KQ2MX) nor an Azure resource id (/subscriptions/…).` };
     }
     default:
       return { kind: 'usage', problem: `I don't know "${quote(words[0])}".` };
   }
 }
 
-export const HELP_LINES = [
-  '**cmk-chatops** turns on customer-managed keys (CMK) on Azure resources, with checks and approvals.',
-  '',
-  '- `new fluid-relay` — request a new Azure Fluid Relay server encrypted with your key (a form opens)',
-  '- `new storage-cmk [<storage account id>]` — switch an existing storage account to a customer-managed key',
-  '- `new chaos-experiment` — request a Chaos Studio experiment whose data is kept in your CMK storage account (from a template or pasted JSON); `new chaos-experiment --from <experiment id>` makes a CMK copy of an existing one',
-  '- `rotate <resource id>` — change the key, key version or CMK identity of a resource (never removes CMK)',
-  '- `status <request id>` — show a request and where it stands',
-  '- `check <request id>` — run the prerequisite checks of a waiting request again (read-only)',
-  '- `check <resource id>` — review an existing Fluid Relay server, storage account or Chaos Studio experiment: is CMK on, is its key healthy, will it keep working (read-only)',
-  '- `list pending` / `list mine` — requests waiting for approval / your requests',
-  '- `cancel <request id>` — cancel your own request before it runs',
-  '- `audit <request id>` — the request’s audit trail (who did what, ARM correlation ids)',
-  '- `evidence <request id>` — one JSON record of the change (checks, payload, digest, approvals, ARM calls, audit rows with hashes) to keep or verify offline',
-  '- `help` — this text',
-  '',
-  'Every request runs the CMK prerequisite checks (key type, state and operations, vault recovery and firewall, identity access and tenant, region, the bot’s own rights), then waits for an approver named by the policy — never the requester — before anything changes in Azure.',
-];
+/**
+ * What each command is for: `usage` are its lines in the full help, `more` what `help <verb>` adds
+ * (an example, what happens next). One table, so the full help and the per-command help agree.
+ */
+const VERB_HELP = {
+  new: {
+    // One line per target `new` opens, from the targets themselves (newLines).
+    usage: [],
+    more: [
+      'A form opens with pickers read from Azure. When you submit it, the bot runs the prerequisite checks and posts the request; approvers named by the policy approve it on the card, and only then does anything change in Azure.',
+      'e.g. `new fluid-relay`, `new storage-cmk /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<name>`',
+    ],
+  },
+  rotate: {
+    usage: ['- `rotate <resource id>` — change the key, key version or CMK identity of a resource (never removes CMK)'],
+    more: ['A form opens with the resource’s current key; the change is checked and approved like a new request.', 'e.g. `rotate /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.FluidRelay/fluidRelayServers/<name>`'],
+  },
+  status: {
+    usage: ['- `status <request id>` — show a request and where it stands'],
+    more: ['Request ids are on every request card and in `list mine`.', 'e.g. `status CR-7KQ2MX`'],
+  },
+  check: {
+    usage: [
+      '- `check <request id>` — run the prerequisite checks of a waiting request again (read-only)',
+      '- `check <resource id>` — review an existing Fluid Relay server, storage account or Chaos Studio experiment: is CMK on, is its key healthy, will it keep working (read-only)',
+    ],
+    more: ['Nothing changes in Azure; each problem found comes with its fix.', 'e.g. `check CR-7KQ2MX`, `check /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.FluidRelay/fluidRelayServers/<name>`'],
+  },
+  list: {
+    usage: ['- `list pending` / `list mine` — requests waiting for approval / your requests'],
+    more: ['`list` alone is `list pending`.', 'e.g. `list mine`'],
+  },
+  cancel: {
+    usage: ['- `cancel <request id>` — cancel your own request before it runs'],
+    more: ['Only the requester can cancel, and only while the request waits for approval or to run.', 'e.g. `cancel CR-7KQ2MX`'],
+  },
+  audit: {
+    usage: ['- `audit <request id>` — the request’s audit trail (who did what, ARM correlation ids)'],
+    more: ['Entries are hash-chained, oldest first.', 'e.g. `audit CR-7KQ2MX`'],
+  },
+  evidence: {
+    usage: ['- `evidence <request id>` — one JSON record of the change (checks, payload, digest, approvals, ARM calls, audit rows with hashes) to keep or verify offline'],
+    more: ['Save it as a file and verify it with `npm run audit:verify -- --bundle <file>`.', 'e.g. `evidence CR-7KQ2MX`'],
+  },
+  help: {
+    usage: ['- `help` — this text; `help <command>` — how to use one command'],
+    more: ['e.g. `help new`'],
+  },
+} satisfies Record<string, { usage: readonly string[]; more: string[] }>;
 
-export function helpText(): string {
-  return HELP_LINES.join('\n');
+/** `- \`new <command> [<resource id>]\` — …`: a line per target that `new` opens, as each target says it. */
+function newLines(targets: TargetRegistry): string[] {
+  return targets.all
+    .filter((t) => t.entry.command)
+    .map((t) => `- \`new ${t.entry.command}${t.entry.startsFrom && !t.entry.startsFrom.flag ? ' [<resource id>]' : ''}\` — ${t.entry.help}`);
 }
 
-export function usageText(problem: string): string {
-  return `${problem}\n\n${helpText()}`;
+function usageLines(verb: Verb, targets: TargetRegistry): readonly string[] {
+  return verb === 'new' ? newLines(targets) : VERB_HELP[verb].usage;
+}
+
+export type Verb = keyof typeof VERB_HELP;
+
+export function isVerb(word: string): word is Verb {
+  return Object.hasOwn(VERB_HELP, word);
+}
+
+/** The full help: every command, `new`'s lines from the targets served. */
+export function helpLines(targets: TargetRegistry = DEFAULT_TARGETS): string[] {
+  return [
+    '**cmk-chatops** turns on customer-managed keys (CMK) on Azure resources, with checks and approvals.',
+    '',
+    ...(Object.keys(VERB_HELP) as Verb[]).flatMap((v) => usageLines(v, targets)),
+    '',
+    'Every request runs the CMK prerequisite checks (key type, state and operations, vault recovery and firewall, identity access and tenant, region, the bot’s own rights), then waits for an approver named by the policy — never the requester — before anything changes in Azure.',
+  ];
+}
+
+/** The full help of the built-in targets. */
+export const HELP_LINES = helpLines();
+
+/** How to use one command (`help <verb>`); the full help for a word that is not a command. */
+export function helpFor(verb: string, targets: TargetRegistry = DEFAULT_TARGETS): string {
+  if (!isVerb(verb)) return helpText(undefined, targets);
+  return [...usageLines(verb, targets), '', ...VERB_HELP[verb].more].join('\n');
+}
+
+/** The full help, or one command's when `verb` is given (`help <verb>`). */
+export function helpText(verb?: string, targets: TargetRegistry = DEFAULT_TARGETS): string {
+  return verb ? helpFor(verb, targets) : helpLines(targets).join('\n');
+}
+
+/** A usage answer: the cause in one line, then where to read on — never the whole help, which would push the cause off screen. */
+export function usageText(problem: string, verb?: string): string {
+  return `${problem}\n\n${verb && isVerb(verb) ? `Send \`help ${verb}\` for how to use it.` : 'Send `help` for the list of commands.'}`;
 }

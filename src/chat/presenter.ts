@@ -29,9 +29,14 @@ export interface RequestView {
   changes: string[];
   failing: CheckLine[];
   warnings: CheckLine[];
+  /** Passed and information-only checks: shown folded away, behind `passedLabel`. */
   passing: CheckLine[];
   /** Set instead of `passing` when the card would be too large: just the ids. */
   passingSummary: string;
+  /** The passed checks counted, count first ("19 passed, 3 for information"); '' when there are none. */
+  passedLabel: string;
+  /** Set when problems were left off a card too large to list them all: how many, and how to see them. */
+  moreProblems: string;
   checksSummary: string;
   /** The whole ARM payload, pretty-printed: never clipped (a change too large to show is refused at submission). */
   payload: string;
@@ -47,6 +52,8 @@ export interface RequestView {
   verification: CheckLine[];
   canDecide: boolean;
   canCancel: boolean;
+  /** Whether anything about the request can still change (a finished request offers no buttons). */
+  canRefresh: boolean;
   digest: string;
   digestShort: string;
   /** Channel user ids whose clients should fetch their own view of the card (Teams: ≤ 60). */
@@ -79,6 +86,13 @@ function line(c: CheckResult): CheckLine {
     .map(([k, v]) => `${k}=${v}`)
     .join(' · ');
   return { id: c.id, icon: ICON[c.status], title: c.title, finding: clip(c.finding, 400), evidence: clip(evidence, 400), remedy: clip(c.remedy ?? '', 500) };
+}
+
+/** "19 passed, 3 for information": the checks that need nothing from anyone, counted. */
+function passedLabel(checks: CheckResult[]): string {
+  const pass = checks.filter((c) => c.status === 'pass').length;
+  const info = checks.filter((c) => c.status === 'info').length;
+  return [...(pass ? [`${pass} passed`] : []), ...(info ? [`${info} for information`] : [])].join(', ');
 }
 
 export function checksSummary(checks: CheckResult[]): string {
@@ -166,6 +180,8 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     warnings: req.checks.filter((c) => c.status === 'warn').map(line),
     passing: req.checks.filter((c) => c.status === 'pass' || c.status === 'info').map(line),
     passingSummary: '',
+    passedLabel: passedLabel(req.checks),
+    moreProblems: '',
     checksSummary: checksSummary(req.checks),
     payload: JSON.stringify(req.plan.body, null, 2),
     scopes: (req.scopes ?? []).map((sc) => `${sc.role}: ${sc.id}`),
@@ -182,7 +198,10 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     result: req.result ? `${req.result.status === 'succeeded' ? '🔐' : '❌'} ${req.result.message}${req.result.correlationId ? ` (correlation id ${req.result.correlationId})` : ''}` : '',
     verification: (req.result?.verification ?? []).map(line),
     canDecide: req.state === 'pending_approval' && (viewer === 'all' || viewer === 'approver'),
-    canCancel: ['checked', 'pending_approval', 'approved'].includes(req.state) && (viewer === 'all' || viewer === 'requester'),
+    // Cancelling stops something that could still run: a blocked request never will (it waits for
+    // nobody and expires), and once running it is too late.
+    canCancel: ['pending_approval', 'approved'].includes(req.state) && (viewer === 'all' || viewer === 'requester'),
+    canRefresh: !TERMINAL_STATES.has(req.state),
     digest: req.digest,
     digestShort: req.digest.slice(0, 12),
     refreshUserIds: TERMINAL_STATES.has(req.state)
@@ -193,7 +212,8 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
 
 /**
  * Smaller renderings of the same view for when a card would be too large, from gentle to severe:
- * 1 passing checks as ids only; 2 no evidence lines; 3 at most `keep` problems listed, the rest counted.
+ * 1 passing checks as ids only; 2 no evidence lines; 3 at most `keep` problems listed, the rest counted
+ * in `moreProblems`.
  */
 export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): RequestView {
   // The payload and the scopes are what is approved: they are never shortened.
@@ -205,7 +225,7 @@ export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): Req
       ...out,
       failing: out.failing.slice(0, keep),
       warnings: out.warnings.slice(0, keep),
-      passingSummary: `${out.passingSummary}${hidden ? ` — and ${hidden} more problem${hidden > 1 ? 's' : ''} not shown: ${v.id ? `use \`check ${v.id}\`` : 'run `check` with the resource id again'}` : ''}`,
+      moreProblems: hidden ? `…and ${hidden} more problem${hidden > 1 ? 's' : ''} not shown: ${v.id ? `use \`check ${v.id}\`` : 'run `check` with the resource id again'}.` : '',
     };
   }
   return out;
@@ -236,6 +256,8 @@ export function reviewView(displayName: string, resourceId: string, location: st
     warnings,
     passing: checks.filter((c) => c.status === 'pass' || c.status === 'info').map(line),
     passingSummary: '',
+    passedLabel: passedLabel(checks),
+    moreProblems: '',
     checksSummary: checksSummary(checks),
     payload: '',
     scopes: [],
@@ -247,6 +269,7 @@ export function reviewView(displayName: string, resourceId: string, location: st
     verification: [],
     canDecide: false,
     canCancel: false,
+    canRefresh: false,
     digest: '',
     digestShort: '',
     refreshUserIds: [],

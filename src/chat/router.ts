@@ -16,8 +16,8 @@ import { auditText, listLine, requestView, type RequestView, reviewView, type Vi
 export type Reply =
   /** Our own markdown (help): shown as written. */
   | { kind: 'markdown'; text: string }
-  /** A command that was not understood: the problem (it may quote what was typed) and how to go on. */
-  | { kind: 'usage'; problem: string }
+  /** A command that was not understood: the problem (it may quote what was typed) and the command's help to point to. */
+  | { kind: 'usage'; problem: string; verb?: string }
   /** A first line of ours (markdown) and lines that may quote outside text: each shown as typed. */
   | { kind: 'lines'; head?: string; lines: string[] }
   | { kind: 'request'; request: ChangeRequest; view: RequestView }
@@ -59,9 +59,9 @@ export class CommandRouter {
     const wf = this.deps.workflow;
     switch (cmd.kind) {
       case 'help':
-        return { kind: 'markdown', text: helpText() };
+        return { kind: 'markdown', text: helpText(cmd.verb, this.deps.targets) };
       case 'usage':
-        return { kind: 'usage', problem: cmd.problem };
+        return { kind: 'usage', problem: cmd.problem, verb: cmd.verb };
       case 'status':
         return this.request(await wf.view(cmd.id, actor, place), actor);
       case 'check-request':

@@ -272,7 +272,9 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     const r = await slack.waitFor(() => slack.responses.slice(before).find((x) => /is not a request id/.test(JSON.stringify(x.body))), 5000, 'usage reply');
     expect(JSON.stringify(r.body)).toContain('&lt;!here&gt;');
     expect(JSON.stringify(r.body)).not.toContain('<!here>');
-    expect(JSON.stringify(r.body)).toContain('/cmk new fluid-relay');
+    // The cause, then where to read on — not the whole help, which would push the cause off screen.
+    expect(JSON.stringify(r.body)).toMatch(/Send `\/cmk help[ a-z]*` for /);
+    expect(JSON.stringify(r.body)).not.toContain('/cmk new fluid-relay');
   });
 
   it('a 429 from the Web API is retried after Retry-After, not dropped', async () => {

@@ -97,6 +97,8 @@ describe('each seeded failure is named by the right check', () => {
     if (icon === '❌') {
       expect(text).toMatch(/Blocked: fix the failing checks/);
       expect(block.find((l) => l.startsWith('Fix: '))).toBeTruthy();
+      // Nothing can run: nothing to approve, nothing to cancel.
+      expect(text).not.toMatch(/\[Approve\]|\[Cancel request\]/);
     }
   });
 

@@ -1,7 +1,7 @@
 // Command text (Teams message / Slack slash command) → parseCommand: hostile text gets a usage
 // answer naming what to fix, never an exception; every command in the grammar is understood.
 import fc from 'fast-check';
-import { type Command, parseCommand } from '../../src/chat/commands';
+import { type Command, isVerb, parseCommand } from '../../src/chat/commands';
 import { DEFAULT_TARGETS } from '../../src/targets';
 
 const SUPPORTED_TARGETS = DEFAULT_TARGETS.commands();
@@ -34,8 +34,11 @@ function expectWellFormed(c: Command): void {
       expectRefusalMessage(c.problem);
       // It names what to fix without echoing unbounded input back into the chat.
       expect(c.problem.length).toBeLessThanOrEqual(400);
+      // The verb it names for `help <verb>` is one that has help.
+      if (c.verb !== undefined) expect(isVerb(c.verb)).toBe(true);
       break;
     case 'help':
+      if (c.verb !== undefined) expect(isVerb(c.verb)).toBe(true);
       break;
     case 'status':
     case 'cancel':
@@ -180,7 +183,7 @@ describe('parseCommand: near-valid commands are refused, naming the argument', (
     fc.assert(
       fc.property(brokenId, (id) => {
         const c = parseCommand(`rotate ${id}`);
-        expect(c).toEqual({ kind: 'usage', problem: expect.stringMatching(/resource id/) });
+        expect(c).toEqual({ kind: 'usage', verb: 'rotate', problem: expect.stringMatching(/resource id/) });
         expectWellFormed(c);
       }),
       UNIT_RUNS,
@@ -191,7 +194,7 @@ describe('parseCommand: near-valid commands are refused, naming the argument', (
     fc.assert(
       fc.property(brokenId, (id) => {
         const c = parseCommand(`check ${id}`);
-        expect(c).toEqual({ kind: 'usage', problem: expect.stringMatching(/request id .*resource id/) });
+        expect(c).toEqual({ kind: 'usage', verb: 'check', problem: expect.stringMatching(/request id .*resource id/) });
         expectWellFormed(c);
       }),
       UNIT_RUNS,
@@ -204,9 +207,9 @@ describe('parseCommand: near-valid commands are refused, naming the argument', (
     fc.assert(
       fc.property(storage, experiment, (s, e) => {
         const a = parseCommand(`new storage-cmk ${s}`);
-        expect(a).toEqual({ kind: 'usage', problem: expect.stringMatching(/resource id of a storage account/) });
+        expect(a).toEqual({ kind: 'usage', verb: 'new', problem: expect.stringMatching(/resource id of a storage account/) });
         const b = parseCommand(`new chaos-experiment --from ${e}`);
-        expect(b).toEqual({ kind: 'usage', problem: expect.stringMatching(/resource id of an existing experiment/) });
+        expect(b).toEqual({ kind: 'usage', verb: 'new', problem: expect.stringMatching(/resource id of an existing experiment/) });
         expectWellFormed(a);
         expectWellFormed(b);
       }),
@@ -222,7 +225,7 @@ describe('parseCommand: near-valid commands are refused, naming the argument', (
     fc.assert(
       fc.property(target, (t) => {
         const c = parseCommand(`new ${t}`);
-        expect(c).toEqual({ kind: 'usage', problem: expect.stringMatching(/Supported: `new fluid-relay`/) });
+        expect(c).toEqual({ kind: 'usage', verb: 'new', problem: expect.stringMatching(/Supported: `new fluid-relay`/) });
         expectWellFormed(c);
       }),
       UNIT_RUNS,

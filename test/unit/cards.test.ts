@@ -45,3 +45,21 @@ describe('request card size', () => {
     if (n > 100) expect(text).toMatch(/more problems not shown: use `check CR-ABCDEF`/);
   });
 });
+
+describe('the ARM payload on a card near its budget', () => {
+  it('the largest payload a request may carry is shown whole and on separate lines, within the budget', () => {
+    // Many short lines: one TextBlock per line would not fit, so the lines become paragraphs of one block.
+    const steps = Array.from({ length: 180 }, (_, i) => ({ name: `step-${i}`, d: 'PT5M' }));
+    const body = { location: 'eastus', properties: { steps } };
+    const pretty = JSON.stringify(body, null, 2);
+    expect(pretty.length).toBeGreaterThan(11_000);
+    expect(pretty.length).toBeLessThanOrEqual(12_000); // MAX_SHOWN_PAYLOAD_CHARS
+    const card = requestCard({ ...req([check(1, 'fail'), check(2, 'warn'), ...Array.from({ length: 20 }, (_, i) => check(i + 3, 'pass'))]), plan: { method: 'PUT', resourceId: '/x', apiVersion: '2022-06-01', body } });
+    expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
+    // Indented one no-break space per level; markdown characters escaped, as Teams shows them.
+    const shown = cardText(card).replace(/\u00a0/g, '  ').replace(/\\([\\*_~[\]<>#|])/g, '$1');
+    expect(shown).toContain(pretty.split('\n').join('\n\n'));
+    // The problems keep their fixes.
+    expect(cardText(card)).toContain('Fix: Remedy 1');
+  });
+});

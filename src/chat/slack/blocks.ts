@@ -40,45 +40,57 @@ function checkText(c: CheckLine, withFix: boolean): string {
   return lines.join('\n');
 }
 
-/** Request message blocks. Action button values carry the request id and the digest the viewer saw. */
+/**
+ * Request message blocks, in reading order: where the request stands, what is wrong (each with its
+ * fix), what cannot be undone, then the details approvers check (facts, changes, scopes, payload)
+ * and the approvals. Passed checks are one context line, count first. Action button values carry
+ * the request id and the digest the viewer saw.
+ */
 export function requestBlocks(v: RequestView): Block[] {
-  const blocks: Block[] = [
+  const head: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`🔐 ${v.title}`, 150) } },
     ...(v.notice ? [section(`:no_entry: *${esc(v.notice)}*`)] : []),
     section(`*${esc(v.stateLine)}*`),
     ...(v.policyNote ? [section(`:warning: ${esc(v.policyNote)}`)] : []),
+    ...(v.result ? [section(`*${esc(v.result)}*`)] : []),
+    ...v.verification.map((c) => section(checkText(c, false))),
+    { type: 'divider' },
+    section(`*Prerequisite checks:* ${esc(v.checksSummary)}`),
   ];
+  const problems = [...v.failing.map((c) => checkText(c, true)), ...v.warnings.map((c) => checkText(c, true))];
+  const passed: Block[] =
+    v.passedLabel && (v.passing.length || v.passingSummary)
+      ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`✅ ${esc(v.passedLabel)}: ${v.passing.length ? v.passing.map((c) => `${c.icon === '✅' ? '' : `${c.icon} `}${esc(c.id)}`).join(' · ') : esc(v.passingSummary)}`, LIMITS.sectionText) }] }]
+      : [];
+  const details: Block[] = [];
+  if (v.irreversible.length) details.push(section(`:warning: *Cannot be undone*\n${v.irreversible.map((i) => `• ${esc(i)}`).join('\n')}`));
   const facts = v.facts.map((f) => ({ type: 'mrkdwn', text: clip(`*${esc(f.title)}*\n${esc(f.value)}`, 2000) }));
-  for (let i = 0; i < facts.length; i += 10) blocks.push({ type: 'section', fields: facts.slice(i, i + 10) });
-  if (v.result) blocks.push(section(`*${esc(v.result)}*`));
-  for (const c of v.verification) blocks.push(section(checkText(c, false)));
-  if (v.changes.length) blocks.push(section(`*What changes*\n${v.changes.map((c) => `• \`${esc(c)}\``).join('\n')}`));
+  for (let i = 0; i < facts.length; i += 10) details.push({ type: 'section', fields: facts.slice(i, i + 10) });
+  if (v.changes.length) details.push(section(`*What changes*\n${v.changes.map((c) => `• \`${esc(c)}\``).join('\n')}`));
   if (v.scopes.length) {
     for (const [i, c] of chunk(v.scopes.map((x) => `• \`${esc(x)}\``).join('\n'), LIMITS.sectionText - 200, '\n').entries()) {
-      blocks.push(section(`${i === 0 ? '*Where this change reaches* (the policy applies to each)\n' : ''}${c}`));
+      details.push(section(`${i === 0 ? '*Where this change reaches* (the policy applies to each)\n' : ''}${c}`));
     }
   }
-  if (v.irreversible.length) blocks.push(section(`:warning: *Cannot be undone*\n${v.irreversible.map((i) => `• ${esc(i)}`).join('\n')}`));
-  blocks.push({ type: 'divider' }, section(`*Prerequisite checks:* ${esc(v.checksSummary)}`));
-  // Problems first, each with its fix; keep room for the rest of the message.
-  const problems = [...v.failing.map((c) => checkText(c, true)), ...v.warnings.map((c) => checkText(c, true))];
-  // The payload is what is approved: shown whole, over as many sections as it needs (never clipped).
-  const payloadBlocks: Block[] = [];
+  // The payload is what is approved: shown whole and indented, over as many sections as it needs (never clipped).
   if (v.payload) {
     const chunks = chunk(esc(v.payload), LIMITS.sectionText - 200);
-    chunks.forEach((c, i) => payloadBlocks.push(section(`${i === 0 ? `*ARM payload* (digest \`${esc(v.digestShort)}…\`)${chunks.length > 1 ? ` — part 1 of ${chunks.length}` : ''}` : `*ARM payload, part ${i + 1} of ${chunks.length}*`}\n\`\`\`${c}\`\`\``)));
+    chunks.forEach((c, i) =>
+      details.push(section(`${i === 0 ? `*ARM payload* (digest \`${esc(v.digestShort)}…\`)${chunks.length > 1 ? ` — part 1 of ${chunks.length}` : ''}` : `*ARM payload, part ${i + 1} of ${chunks.length}*`}\n\`\`\`\n${c.replace(/\n$/, '')}\n\`\`\``)),
+    );
   }
-  const room = Math.max(1, LIMITS.messageBlocks - blocks.length - payloadBlocks.length - 6);
-  for (const p of problems.slice(0, room)) blocks.push(section(p));
-  if (problems.length > room) blocks.push(section(`…and ${problems.length - room} more problems: use \`/cmk check ${esc(v.id)}\`.`));
-  if (v.passing.length || v.passingSummary) {
-    const passed = v.passing.length ? v.passing.map((c) => `${c.icon} ${esc(c.id)}`).join('  ') : `✅ ${esc(v.passingSummary)}`;
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(passed, LIMITS.sectionText) }] });
-  }
-  if (v.approvalsLine) {
-    blocks.push(section([`*Approvals:* ${esc(v.approvalsLine)}`, ...v.approvals.map(esc)].join('\n')));
-  }
-  blocks.push(...payloadBlocks);
+  if (v.approvalsLine) details.push(section([`*Approvals:* ${esc(v.approvalsLine)}`, ...v.approvals.map(esc)].join('\n')));
+  const actions = requestActions(v);
+  // Problems fill the room the rest leaves; past it they are counted, with where to see them all.
+  const room = Math.max(1, LIMITS.messageBlocks - head.length - passed.length - details.length - actions.length - 1);
+  const shown = problems.slice(0, room).map(section);
+  const hidden = problems.length - shown.length;
+  const more = hidden ? [section(`…and ${hidden} more problem${hidden > 1 ? 's' : ''}: use \`/cmk check ${esc(v.id)}\`.`)] : [];
+  return [...head, ...shown, ...more, ...passed, ...details, ...actions].slice(0, LIMITS.messageBlocks);
+}
+
+/** Only the buttons that can do something now, for this viewer. */
+function requestActions(v: RequestView): Block[] {
   const value = (extra: Record<string, string> = {}) => JSON.stringify({ requestId: v.id, digest: v.digest, ...extra });
   const buttons: Block[] = [];
   if (v.canDecide) {
@@ -100,9 +112,8 @@ export function requestBlocks(v: RequestView): Block[] {
     );
   }
   if (v.canCancel) buttons.push({ type: 'button', action_id: 'request.cancel', text: { type: 'plain_text', text: 'Cancel request' }, value: value() });
-  if (v.id) buttons.push({ type: 'button', action_id: 'request.refresh', text: { type: 'plain_text', text: 'Refresh' }, value: value() });
-  if (buttons.length) blocks.push({ type: 'actions', block_id: 'request_actions', elements: buttons });
-  return blocks.slice(0, LIMITS.messageBlocks);
+  if (v.canRefresh && v.id) buttons.push({ type: 'button', action_id: 'request.refresh', text: { type: 'plain_text', text: 'Refresh' }, value: value() });
+  return buttons.length ? [{ type: 'actions', block_id: 'request_actions', elements: buttons }] : [];
 }
 
 /** Notification text that goes with the blocks (shown in notifications and by screen readers). */

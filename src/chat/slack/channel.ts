@@ -203,7 +203,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       case 'markdown':
         return { text: slackify(reply.text) };
       case 'usage':
-        return { text: slackify(usageText(reply.problem)) };
+        return { text: slackify(usageText(reply.problem, reply.verb)) };
       case 'lines':
         return { text: [...(reply.head ? [slackify(reply.head)] : []), ...reply.lines.map(esc)].join('\n') };
       case 'request':
@@ -400,7 +400,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
 
   // Mentioning the bot in a channel gets the usage text in a thread (Events API; retries are deduplicated).
   app.event('app_mention', async ({ event }) => {
-    await client.chat.postMessage({ channel: event.channel, thread_ts: event.ts, text: slackify(helpText()), unfurl_links: false });
+    await client.chat.postMessage({ channel: event.channel, thread_ts: event.ts, text: slackify(helpText(undefined, wf().targets)), unfurl_links: false });
   });
 
   app.error(async (e) => {

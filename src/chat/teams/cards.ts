@@ -55,11 +55,37 @@ export function asAttachment(card: Record<string, unknown>): Attachment {
 /** Teams refuses messages over ~100 KB and renders cards over ~28 KB badly; stay well inside. */
 export const CARD_BUDGET_BYTES = 24_000;
 
+/**
+ * The pretty-printed payload as Teams can show it. TextBlocks are markdown: a single newline is
+ * dropped and leading spaces are trimmed, so the JSON would read as one line. 'lines' gives each
+ * line its own TextBlock with the indentation as no-break spaces; 'paragraphs' (smaller, for a
+ * card near its budget) one TextBlock whose lines are paragraphs, which Teams shows one per line,
+ * indented one no-break space per level (two bytes each in UTF-8, as many as the spaces were).
+ */
+export function payloadLines(payload: string, as: 'lines' | 'paragraphs' = 'lines'): string[] {
+  if (!payload) return [];
+  const perLevel = as === 'lines' ? 2 : 1;
+  const lines = payload.split('\n').map((l) => teamsText(l.replace(/^ +/, (sp) => '\u00a0'.repeat(Math.ceil((sp.length / 2) * perLevel)))));
+  return as === 'lines' ? lines : [lines.join('\n\n')];
+}
+
+function bind(view: RequestView, payload: 'lines' | 'paragraphs'): Record<string, unknown> {
+  return expandCard('request', { ...teamsView(view), payloadLines: payloadLines(view.payload, payload) });
+}
+
+/**
+ * The card within the budget, from the fullest rendering to the most compact: the passed checks
+ * (folded away anyway) become ids first, then the payload's per-line blocks one block, then the
+ * problems lose their evidence and finally are counted past the first few. The payload itself is
+ * never shortened.
+ */
 export function fitCard(view: RequestView): Record<string, unknown> {
-  let card = expandCard('request', teamsView(view));
-  for (const level of [1, 2, 3] as const) {
-    if (Buffer.byteLength(JSON.stringify(card)) <= CARD_BUDGET_BYTES) return card;
-    card = expandCard('request', teamsView(compactView(view, level)));
+  const fits = (card: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(card)) <= CARD_BUDGET_BYTES;
+  const steps: Array<[0 | 1 | 2 | 3, 'lines' | 'paragraphs']> = [[0, 'lines'], [1, 'lines'], [1, 'paragraphs'], [2, 'paragraphs'], [3, 'paragraphs']];
+  let card: Record<string, unknown> = {};
+  for (const [level, payload] of steps) {
+    card = bind(level ? compactView(view, level) : view, payload);
+    if (fits(card)) return card;
   }
   return card;
 }

@@ -209,7 +209,7 @@ export class TeamsBot extends ActivityHandler {
         return { text: reply.text };
       case 'usage':
         // The problem can quote what the person typed: shown as typed, never as a link or mention.
-        return { text: usageText(teamsText(reply.problem)) };
+        return { text: usageText(teamsText(reply.problem), reply.verb) };
       case 'lines':
         return { text: [...(reply.head ? [reply.head] : []), ...reply.lines.map(teamsText)].join('\n') };
       case 'request':
