@@ -6,8 +6,10 @@ import express from 'express';
 import type { Config } from './config';
 import { type ArmCallRecord, type ArmGateway, isArmError } from './azure/port';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
-import { createSlackChannel } from './chat/slack/channel';
-import { createTeamsChannel } from './chat/teams/channel';
+import { CommandRouter } from './chat/router';
+import { createSlackChannel, createSlackTransport } from './chat/slack/channel';
+import { createTeamsChannel, createTeamsTransport } from './chat/teams/channel';
+import { DEFAULT_TARGETS, type TargetRegistry } from './targets';
 import { randomUUID } from 'node:crypto';
 import { createLog, type Log, withLogContext } from './log';
 import { Metrics } from './metrics';
@@ -34,6 +36,8 @@ export interface AppOptions {
   queueTuning?: Partial<DurableQueueOptions>;
   /** Resume: how often a resource still provisioning is read again. */
   resumePollMs?: number;
+  /** The targets served (default: every built-in one). A test adds one of its own here. */
+  targets?: TargetRegistry;
   /** Tests: a local stand-in for login.botframework.com's OpenID metadata (the keys Teams signs with). */
   teamsOpenIdMetadataUrl?: string;
 }
@@ -98,10 +102,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const queue = new DurableQueue(store.db, { leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs, log, ...opts.queueTuning });
 
   const catalog = new FormCatalog(arm, config.formChoicesTtlMs);
-  const channelDeps = { arm, jobs, queue, store, catalog, log };
-  const teams = config.teamsEnabled ? createTeamsChannel(config.teams, { ...channelDeps, openIdMetadataUrl: opts.teamsOpenIdMetadataUrl }) : undefined;
-  const slack = config.slack ? createSlackChannel(config.slack, { ...channelDeps, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
-  // Every durable job kind the workflow owns, its payload parsed by its schema (job-registry.ts).
+  const targets = opts.targets ?? DEFAULT_TARGETS;
+  // What talks to Teams and Slack comes first: the workflow needs their notifiers, and the channels
+  // need the workflow — each gets what it needs when it is built, and nothing answers half-built.
+  const teamsTransport = config.teamsEnabled ? createTeamsTransport(config.teams, { targets, log, openIdMetadataUrl: opts.teamsOpenIdMetadataUrl }) : undefined;
+  const slackTransport = config.slack ? createSlackTransport(config.slack, { targets }) : undefined;
+  // Every durable job kind (the workflow's and the channels'), its payload parsed by its schema (job-registry.ts).
   const registry = new JobRegistry(log);
   const workflow = new Workflow({
     store,
@@ -109,14 +115,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
     policy,
     queue,
     registry,
-    notifiers: { ...(teams ? { teams: teams.notifier } : {}), ...(slack ? { slack: slack.notifier } : {}) },
+    targets,
+    notifiers: { ...(teamsTransport ? { teams: teamsTransport.notifier } : {}), ...(slackTransport ? { slack: slackTransport.notifier } : {}) },
     now: opts.now,
     expiryWarningDays: config.keyExpiryWarningDays,
     resumePollMs: opts.resumePollMs,
     log,
   });
-  teams?.attach(workflow);
-  slack?.attach(workflow);
+  const router = new CommandRouter({ workflow, catalog, store, targets });
+  const channelDeps = { workflow, router, registry, jobs, queue, store, catalog, log };
+  const teams = teamsTransport ? createTeamsChannel(teamsTransport, channelDeps) : undefined;
+  const slack = slackTransport ? createSlackChannel(slackTransport, { ...channelDeps, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
   registry.wire(queue);
   // Work a previous process left half-done is in the job table and resumes from its stored state
   // (never written twice); a request between approval and its end without a job gets one.

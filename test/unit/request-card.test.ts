@@ -9,6 +9,8 @@ import { cardText } from '../helpers/connector';
 import { changeRequest } from '../fixtures/requests';
 
 type Node = Record<string, unknown>;
+/** Block Kit blocks as plain JSON nodes, to walk. */
+const slackBlocks = (v: Parameters<typeof requestBlocks>[0]) => requestBlocks(v) as unknown as Node[];
 
 const check = (id: string, status: CheckResult['status'], remedy = ''): CheckResult => ({
   id,
@@ -66,14 +68,14 @@ describe('which buttons a request card offers', () => {
   it('a blocked request offers no Cancel and no Approve: nothing can run (Teams and Slack, every viewer)', () => {
     for (const viewer of ['all', 'requester', 'approver'] as Viewer[]) {
       expect(teamsButtons(requestCard(blocked(), viewer))).toEqual(['Refresh']);
-      expect(slackButtons(requestBlocks(requestView(blocked(), viewer)))).toEqual(['request.refresh']);
+      expect(slackButtons(slackBlocks(requestView(blocked(), viewer)))).toEqual(['request.refresh']);
     }
   });
 
   it.each(['succeeded', 'failed', 'rejected', 'cancelled', 'expired'] as const)('a %s request offers no button at all', (state) => {
     for (const viewer of ['all', 'requester', 'approver'] as Viewer[]) {
       expect(teamsButtons(requestCard(req({ state }), viewer))).toEqual([]);
-      expect(slackButtons(requestBlocks(requestView(req({ state }), viewer)))).toEqual([]);
+      expect(slackButtons(slackBlocks(requestView(req({ state }), viewer)))).toEqual([]);
     }
   });
 
@@ -81,15 +83,15 @@ describe('which buttons a request card offers', () => {
     expect(teamsButtons(requestCard(req(), 'approver'))).toEqual(['Approve', 'Reject', 'Refresh']);
     expect(teamsButtons(requestCard(req(), 'requester'))).toEqual(['Cancel request', 'Refresh']);
     expect(teamsButtons(requestCard(req(), 'other'))).toEqual(['Refresh']);
-    expect(slackButtons(requestBlocks(requestView(req(), 'approver')))).toEqual(['request.approve', 'request.reject', 'request.refresh']);
-    expect(slackButtons(requestBlocks(requestView(req(), 'requester')))).toEqual(['request.cancel', 'request.refresh']);
-    expect(slackButtons(requestBlocks(requestView(req(), 'other')))).toEqual(['request.refresh']);
+    expect(slackButtons(slackBlocks(requestView(req(), 'approver')))).toEqual(['request.approve', 'request.reject', 'request.refresh']);
+    expect(slackButtons(slackBlocks(requestView(req(), 'requester')))).toEqual(['request.cancel', 'request.refresh']);
+    expect(slackButtons(slackBlocks(requestView(req(), 'other')))).toEqual(['request.refresh']);
   });
 
   it('an approved request can still be cancelled by its requester until it runs, and not once it runs', () => {
     expect(teamsButtons(requestCard(req({ state: 'approved' }), 'requester'))).toEqual(['Cancel request', 'Refresh']);
     expect(teamsButtons(requestCard(req({ state: 'executing' }), 'requester'))).toEqual(['Refresh']);
-    expect(slackButtons(requestBlocks(requestView(req({ state: 'verifying' }), 'requester')))).toEqual(['request.refresh']);
+    expect(slackButtons(slackBlocks(requestView(req({ state: 'verifying' }), 'requester')))).toEqual(['request.refresh']);
   });
 });
 
@@ -133,19 +135,19 @@ describe('the Teams request card reads top-down', () => {
 
 describe('the Slack request message reads top-down', () => {
   it('status, then the failure with its fix, then what cannot be undone, then the facts, payload and approvals', () => {
-    const blocks = requestBlocks(requestView({ ...blocked(), approvals: [{ approver: { platform: 'slack', id: 'U2', name: 'Bob' }, decision: 'rejected', digest: 'f'.repeat(64), reason: 'no', at: new Date().toISOString() }] }));
+    const blocks = slackBlocks(requestView({ ...blocked(), approvals: [{ approver: { platform: 'slack', id: 'U2', name: 'Bob' }, decision: 'rejected', digest: 'f'.repeat(64), reason: 'no', at: new Date().toISOString() }] }));
     expect(ascending(positions(slackText(blocks), [/Blocked: fix the failing checks/, /❌ \*demo\.broken\*/, /\*Fix:\* az keyvault update/, /Cannot be undone/, /\*Resource group\*\nrg-demo/, /ARM payload/, /Bob rejected/]))).toBe(true);
   });
 
   it('the passed checks are one compact line that says the count first', () => {
-    const blocks = requestBlocks(requestView(req()));
+    const blocks = slackBlocks(requestView(req()));
     const context = blocks.filter((b) => b.type === 'context').map((b) => slackText([b])).find((t) => /passed/.test(t))!;
     expect(context).toMatch(/^✅ 19 passed: demo\.pass-0 · demo\.pass-1 · /);
     expect(context).not.toMatch(/finding of/);
   });
 
   it('the ARM payload is a fenced block of indented JSON', () => {
-    const text = slackText(requestBlocks(requestView(req())));
+    const text = slackText(slackBlocks(requestView(req())));
     const fenced = /```\n([\s\S]*?)\n```/.exec(text)?.[1];
     expect(fenced).toBe(JSON.stringify(BODY, null, 2));
   });

@@ -1,12 +1,13 @@
 // Block Kit renderings of the channel-neutral views, inside Slack's limits (50 blocks per message,
 // 100 per modal, 3000 characters per section, modal title 24, option value 150). Every string that
 // can carry user input is escaped for mrkdwn so a name cannot become a mention or a link.
+import type { ActionsBlock, Button, ContextBlock, KnownBlock, MrkdwnElement, ModalView, SectionBlock } from '@slack/types';
 import { visibleText } from '../../domain/canonical';
 import type { CheckLine, RequestView } from '../presenter';
 
 export const LIMITS = { messageBlocks: 50, modalBlocks: 100, sectionText: 3000, modalTitle: 24, optionText: 75, optionValue: 150, options: 100, privateMetadata: 3000 } as const;
 
-type Block = Record<string, unknown>;
+type Block = KnownBlock;
 
 /** mrkdwn control characters: `<!channel>` or `<https://evil|bank>` must show as text; bidi and invisible characters show as `<U+202E>`. */
 export function esc(s: string): string {
@@ -31,7 +32,7 @@ export function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } });
+const section = (text: string): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } });
 
 function checkText(c: CheckLine, withFix: boolean): string {
   const lines = [`${c.icon} *${esc(c.id)}* — ${esc(c.finding)}`];
@@ -58,13 +59,13 @@ export function requestBlocks(v: RequestView): Block[] {
     section(`*Prerequisite checks:* ${esc(v.checksSummary)}`),
   ];
   const problems = [...v.failing.map((c) => checkText(c, true)), ...v.warnings.map((c) => checkText(c, true))];
-  const passed: Block[] =
+  const passed: ContextBlock[] =
     v.passedLabel && (v.passing.length || v.passingSummary)
       ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`✅ ${esc(v.passedLabel)}: ${v.passing.length ? v.passing.map((c) => `${c.icon === '✅' ? '' : `${c.icon} `}${esc(c.id)}`).join(' · ') : esc(v.passingSummary)}`, LIMITS.sectionText) }] }]
       : [];
   const details: Block[] = [];
   if (v.irreversible.length) details.push(section(`:warning: *Cannot be undone*\n${v.irreversible.map((i) => `• ${esc(i)}`).join('\n')}`));
-  const facts = v.facts.map((f) => ({ type: 'mrkdwn', text: clip(`*${esc(f.title)}*\n${esc(f.value)}`, 2000) }));
+  const facts = v.facts.map((f): MrkdwnElement => ({ type: 'mrkdwn', text: clip(`*${esc(f.title)}*\n${esc(f.value)}`, 2000) }));
   for (let i = 0; i < facts.length; i += 10) details.push({ type: 'section', fields: facts.slice(i, i + 10) });
   if (v.changes.length) details.push(section(`*What changes*\n${v.changes.map((c) => `• \`${esc(c)}\``).join('\n')}`));
   if (v.scopes.length) {
@@ -90,9 +91,9 @@ export function requestBlocks(v: RequestView): Block[] {
 }
 
 /** Only the buttons that can do something now, for this viewer. */
-function requestActions(v: RequestView): Block[] {
+function requestActions(v: RequestView): ActionsBlock[] {
   const value = (extra: Record<string, string> = {}) => JSON.stringify({ requestId: v.id, digest: v.digest, ...extra });
-  const buttons: Block[] = [];
+  const buttons: Button[] = [];
   if (v.canDecide) {
     buttons.push(
       {
@@ -122,7 +123,7 @@ export function requestFallbackText(v: RequestView): string {
 }
 
 /** A modal that opens at once (trigger ids live 3 s) and is filled when the ARM reads are back. */
-export function loadingModal(callbackId: string, title: string): Block {
+export function loadingModal(callbackId: string, title: string): ModalView {
   return {
     type: 'modal',
     callback_id: callbackId,
@@ -134,7 +135,7 @@ export function loadingModal(callbackId: string, title: string): Block {
 
 export const REJECT_CALLBACK = 'cmk_reject';
 
-export function rejectModal(requestId: string, digest: string, channel: string, messageTs: string): Block {
+export function rejectModal(requestId: string, digest: string, channel: string, messageTs: string): ModalView {
   return {
     type: 'modal',
     callback_id: REJECT_CALLBACK,

@@ -3,19 +3,22 @@
 import { App, LogLevel, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { ArmGateway } from '../../azure/port';
+import { z } from 'zod';
 import { isArmError } from '../../azure/port';
 import type { Actor, ChangeRequest } from '../../domain/types';
 import { MAX_REASON_LENGTH, REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
 import type { FormCatalog, FormChoices } from '../../workflow/catalog';
 import type { JobRunner } from '../../workflow/jobs';
+import { defineJob, type JobRegistry } from '../../workflow/job-registry';
+import type { TargetRegistry } from '../../targets';
+import { actorSchema, formDataSchema } from '../job-payloads';
 import type { DurableQueue } from '../../workflow/durable';
 import type { Store } from '../../store/store';
 import { type ChatNotifier, type Place, Refusal, type Workflow } from '../../workflow/service';
 import { helpText, parseCommand, usageText } from '../commands';
 import { afterChange, checkForm, formView } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
-import { CommandRouter, type Reply } from '../router';
+import type { CommandRouter, Reply } from '../router';
 import { esc, loadingModal, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText } from './blocks';
 import { errorBlocks, fieldOfBlock, FORM_CALLBACK, formModalOf, noticeModal, readModal, readModalState } from './form-modal';
 import { SlackReceiver } from './receiver';
@@ -44,28 +47,41 @@ interface FormSession {
   note: string;
 }
 
-/** Durable Slack work: what a user did is acknowledged only once it is stored as a job. */
-const JOBS = { submit: 'slack.submit', decide: 'slack.decide', cancel: 'slack.cancel' } as const;
+/** Durable Slack work: what a user did is acknowledged only once it is stored as a job. Handlers are the channel's. */
+const noHandler = async () => undefined;
+const submitJob = defineJob({
+  kind: 'slack.submit',
+  schema: z.object({ actor: actorSchema, channel: z.string(), team: z.string().nullable(), targetType: z.string().default('fluid-relay'), data: formDataSchema }),
+  handler: noHandler,
+});
+const decideJob = defineJob({
+  kind: 'slack.decide',
+  schema: z.object({ requestId: z.string(), actor: actorSchema, decision: z.enum(['approved', 'rejected']), reason: z.string().optional(), digest: z.string().nullable().optional(), channel: z.string() }),
+  handler: noHandler,
+});
+const cancelJob = defineJob({ kind: 'slack.cancel', schema: z.object({ requestId: z.string(), actor: actorSchema, channel: z.string() }), handler: noHandler });
 
 const FORM_TTL_MS = 30 * 60_000;
 /** Slack's limit on a message's text, in characters. */
 const SLACK_TEXT_LIMIT = 40_000;
 
 export interface SlackChannel {
-  notifier: ChatNotifier;
-  attach(workflow: Workflow): void;
   mount(server: Express): void;
 }
 
-export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGateway; jobs: JobRunner; queue: DurableQueue; store: Store; catalog: FormCatalog; log?: Log; now?: () => number }): SlackChannel {
-  const receiver = new SlackReceiver({
-    signingSecret: settings.signingSecret,
-    log: deps.log,
-    now: deps.now,
-    // Retries and double clicks are recognised on every replica.
-    claim: async (key) => (await deps.store.claimDelivery(`slack:${key}`)).kind === 'new',
-    forget: (key) => deps.store.forgetDelivery(`slack:${key}`),
-  });
+/** What talks to Slack's Web API: the client holding the bot token, and the notifier (the workflow's port). */
+export interface SlackTransport {
+  settings: SlackSettings;
+  client: InstanceType<typeof webApi.WebClient>;
+  clientOptions: Record<string, unknown>;
+  notifier: ChatNotifier;
+}
+
+/**
+ * The Slack side that needs no workflow: the Web API client and the notifier. Built first, so the
+ * workflow gets its notifier at construction and the channel gets the workflow at its own.
+ */
+export function createSlackTransport(settings: SlackSettings, deps: { targets: TargetRegistry }): SlackTransport {
   const clientOptions = {
     slackApiUrl: settings.apiUrl,
     // The Web API client's defaults retry for ~30 minutes with no timeout: wrong for a chat bot.
@@ -75,6 +91,48 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
   };
   // Our own calls go through a client holding the bot token.
   const client = new webApi.WebClient(settings.botToken, { ...clientOptions, logLevel: webApi.LogLevel.ERROR });
+  const notifier: ChatNotifier = {
+    async showRequest(req: ChangeRequest) {
+      const ref = req.conversation.ref as SlackRef;
+      const view = requestView(req, 'all', deps.targets);
+      if (req.cardMessageId) {
+        await client.chat.update({ channel: ref.channel, ts: req.cardMessageId, text: requestFallbackText(view), blocks: requestBlocks(view) });
+        return req.cardMessageId;
+      }
+      const posted = await client.chat.postMessage({ channel: ref.channel, text: requestFallbackText(view), blocks: requestBlocks(view), unfurl_links: false });
+      return posted.ts;
+    },
+    async post(req: ChangeRequest, text: string) {
+      const ref = req.conversation.ref as SlackRef;
+      await client.chat.postMessage({ channel: ref.channel, thread_ts: req.cardMessageId, text: esc(text), unfurl_links: false });
+    },
+  };
+  return { settings, client, clientOptions, notifier };
+}
+
+export interface SlackChannelDeps {
+  workflow: Workflow;
+  router: CommandRouter;
+  registry: JobRegistry;
+  jobs: JobRunner;
+  queue: DurableQueue;
+  store: Store;
+  catalog: FormCatalog;
+  log?: Log;
+  now?: () => number;
+}
+
+/** The Slack endpoint (our receiver in front of Bolt) and its handlers, with every collaborator given at construction. */
+export function createSlackChannel(transport: SlackTransport, deps: SlackChannelDeps): SlackChannel {
+  const { settings, client, clientOptions } = transport;
+  const receiver = new SlackReceiver({
+    signingSecret: settings.signingSecret,
+    log: deps.log,
+    now: deps.now,
+    // Retries and double clicks are recognised on every replica.
+    claim: async (key) => (await deps.store.claimDelivery(`slack:${key}`)).kind === 'new',
+    forget: (key) => deps.store.forgetDelivery(`slack:${key}`),
+  });
   // Who the bot is, asked once (lazily: not while the server starts) and remembered. Bolt's own
   // lazy mode asks auth.test again on every event, so every acknowledgement waited for it.
   let identity: Promise<{ botId?: string; botUserId?: string }> | undefined;
@@ -94,11 +152,8 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     authorize: async () => ({ botToken: settings.botToken, ...(await whoAmI()) }),
     clientOptions,
   });
-  let workflow: Workflow | undefined;
-  const wf = () => {
-    if (!workflow) throw new Error('Slack channel used before the workflow was attached');
-    return workflow;
-  };
+  const wf = () => deps.workflow;
+  const targets = () => deps.workflow.targets;
 
   const log: Log = deps.log ?? (() => undefined);
   /**
@@ -116,29 +171,12 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
   /** A Slack conversation: DMs (ids starting with D) are the person's private chat with the bot. */
   const placeOf = (channel: string): Place => ({ platform: 'slack', conversationId: channel, personal: /^D/.test(channel) });
 
-  const notifier: ChatNotifier = {
-    async showRequest(req: ChangeRequest) {
-      const ref = req.conversation.ref as SlackRef;
-      const view = requestView(req);
-      if (req.cardMessageId) {
-        await client.chat.update({ channel: ref.channel, ts: req.cardMessageId, text: requestFallbackText(view), blocks: requestBlocks(view) as never });
-        return req.cardMessageId;
-      }
-      const posted = await client.chat.postMessage({ channel: ref.channel, text: requestFallbackText(view), blocks: requestBlocks(view) as never, unfurl_links: false });
-      return posted.ts;
-    },
-    async post(req: ChangeRequest, text: string) {
-      const ref = req.conversation.ref as SlackRef;
-      await client.chat.postMessage({ channel: ref.channel, thread_ts: req.cardMessageId, text: esc(text), unfurl_links: false });
-    },
-  };
-
   /** Refusals go to the user privately; faults are logged and summarised. */
   const tell = async (channel: string, user: string, e: unknown, actor?: Actor) => {
     let text: string;
     if (e instanceof Refusal && e.current) {
       // A decision on a stale card (or one that named no digest): the person sees the request as it is now.
-      const v = { ...requestView(e.current, actor ? viewerFor(e.current, actor) : 'other'), notice: e.message };
+      const v = { ...requestView(e.current, actor ? viewerFor(e.current, actor) : 'other', targets()), notice: e.message };
       await client.chat.postEphemeral({ channel, user, text: esc(e.message), blocks: requestBlocks(v) as never }).catch((err) => log('warn', 'could not post an ephemeral message', { error: (err as Error).message }));
       return;
     }
@@ -154,11 +192,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
 
   const later = (key: string, fn: () => Promise<void>) => deps.jobs.enqueue(key, fn);
 
-  const router = () => {
-    routerInstance ??= new CommandRouter({ workflow: wf(), catalog: deps.catalog, store: deps.store, targets: wf().targets });
-    return routerInstance;
-  };
-  let routerInstance: CommandRouter | undefined;
+  const router = () => deps.router;
 
   /** Keep a form for its modal: the next step (a changed picker, the submission) may reach another replica. */
   const keepForm = async (formId: string, session: FormSession) => deps.store.putFormSession(formId, session satisfies FormSession as never, FORM_TTL_MS);
@@ -262,7 +296,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       return;
     }
     const actor = actorOf(body.user, workspaceOf(body));
-    await deps.queue.enqueue({ kind: JOBS.submit, key: `slack.submit:${view.id}`, payload: { actor, channel: session.channel, team: body.team?.id ?? null, targetType: target.type, data }, maxAttempts: 3 });
+    await deps.queue.enqueue(submitJob.spec({ actor, channel: session.channel, team: body.team?.id ?? null, targetType: target.type, data }, { key: `slack.submit:${view.id}`, maxAttempts: 3 }));
     await ack();
   });
 
@@ -294,33 +328,30 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
     });
   });
 
-  deps.queue.handle(JOBS.submit, async (p) => {
-    const { actor, channel, team, targetType, data } = p as { actor: Actor; channel: string; team: string | null; targetType?: string; data: Record<string, unknown> };
-    try {
-      const out = await wf().submit(actor, { platform: 'slack', ref: { channel, ...(team ? { team } : {}) } satisfies SlackRef }, targetType ?? 'fluid-relay', data);
-      if (!out.ok) await tell(channel, actor.id, out.refusal);
-    } catch (e) {
-      await tell(channel, actor.id, e);
-    }
-  });
-
-  deps.queue.handle(JOBS.decide, async (p) => {
-    const { requestId, actor, decision, reason, digest, channel } = p as { requestId: string; actor: Actor; decision: 'approved' | 'rejected'; reason?: string; digest?: string | null; channel: string };
-    try {
-      await wf().decide(requestId, actor, decision, { reason, digest: digest ?? undefined, place: placeOf(channel) });
-    } catch (e) {
-      await tell(channel, actor.id, e, actor);
-    }
-  });
-
-  deps.queue.handle(JOBS.cancel, async (p) => {
-    const { requestId, actor, channel } = p as { requestId: string; actor: Actor; channel: string };
-    try {
-      await wf().cancel(requestId, actor);
-    } catch (e) {
-      await tell(channel, actor.id, e);
-    }
-  });
+  deps.registry.define(
+    { ...submitJob, handler: async ({ actor, channel, team, targetType, data }) => {
+      try {
+        const out = await wf().submit(actor, { platform: 'slack', ref: { channel, ...(team ? { team } : {}) } satisfies SlackRef }, targetType, data);
+        if (!out.ok) await tell(channel, actor.id, out.refusal);
+      } catch (e) {
+        await tell(channel, actor.id, e);
+      }
+    } },
+    { ...decideJob, handler: async ({ requestId, actor, decision, reason, digest, channel }) => {
+      try {
+        await wf().decide(requestId, actor, decision, { reason, digest: digest ?? undefined, place: placeOf(channel) });
+      } catch (e) {
+        await tell(channel, actor.id, e, actor);
+      }
+    } },
+    { ...cancelJob, handler: async ({ requestId, actor, channel }) => {
+      try {
+        await wf().cancel(requestId, actor);
+      } catch (e) {
+        await tell(channel, actor.id, e);
+      }
+    } },
+  );
 
   /** A button's value is outside input: only a request id and a digest of the right form are kept. */
   const buttonValue = (body: BlockAction): { requestId?: string; digest?: string } => {
@@ -332,12 +363,12 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
 
   app.action<BlockAction>('request.approve', async ({ ack, body }) => {
     const { requestId, digest } = buttonValue(body);
-    await deps.queue.enqueue({
-      kind: JOBS.decide,
-      key: `slack.approve:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`,
-      payload: { requestId: requestId ?? '', actor: actorOf(body.user, workspaceOf(body)), decision: 'approved', digest: digest ?? null, channel: body.channel?.id ?? '' },
-      maxAttempts: 3,
-    });
+    await deps.queue.enqueue(
+      decideJob.spec(
+        { requestId: requestId ?? '', actor: actorOf(body.user, workspaceOf(body)), decision: 'approved', digest: digest ?? null, channel: body.channel?.id ?? '' },
+        { key: `slack.approve:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`, maxAttempts: 3 },
+      ),
+    );
     await ack();
   });
 
@@ -362,23 +393,23 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       await ack({ response_action: 'errors', errors: { reason: reason.length < 3 ? 'Give the requester a reason (at least 3 characters).' : `Keep the reason to ${MAX_REASON_LENGTH} characters (it has ${reason.length}).` } } as never);
       return;
     }
-    await deps.queue.enqueue({
-      kind: JOBS.decide,
-      key: `slack.reject:${meta.requestId}:${body.user.id}:${view.id}`,
-      payload: { requestId: meta.requestId, actor: actorOf(body.user, workspaceOf(body)), decision: "rejected", reason, digest: meta.digest ?? null, channel: meta.channel },
-      maxAttempts: 3,
-    });
+    await deps.queue.enqueue(
+      decideJob.spec(
+        { requestId: meta.requestId, actor: actorOf(body.user, workspaceOf(body)), decision: 'rejected', reason, digest: meta.digest ?? null, channel: meta.channel },
+        { key: `slack.reject:${meta.requestId}:${body.user.id}:${view.id}`, maxAttempts: 3 },
+      ),
+    );
     await ack();
   });
 
   app.action<BlockAction>('request.cancel', async ({ ack, body }) => {
     const { requestId } = buttonValue(body);
-    await deps.queue.enqueue({
-      kind: JOBS.cancel,
-      key: `slack.cancel:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`,
-      payload: { requestId: requestId ?? '', actor: actorOf(body.user, workspaceOf(body)), channel: body.channel?.id ?? '' },
-      maxAttempts: 3,
-    });
+    await deps.queue.enqueue(
+      cancelJob.spec(
+        { requestId: requestId ?? '', actor: actorOf(body.user, workspaceOf(body)), channel: body.channel?.id ?? '' },
+        { key: `slack.cancel:${requestId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`, maxAttempts: 3 },
+      ),
+    );
     await ack();
   });
 
@@ -389,7 +420,7 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
       try {
         const actor = actorOf(body.user, workspaceOf(body));
         const req = await wf().view(requestId ?? '', actor, placeOf(body.channel?.id ?? ''));
-        const v = requestView(req, viewerFor(req, actor));
+        const v = requestView(req, viewerFor(req, actor), targets());
         // Each user's own view (their buttons) privately; the shared message keeps the status.
         await client.chat.postEphemeral({ channel: body.channel?.id ?? '', user: body.user.id, text: requestFallbackText(v), blocks: requestBlocks(v) as never });
       } catch (e) {
@@ -411,10 +442,6 @@ export function createSlackChannel(settings: SlackSettings, deps: { arm: ArmGate
   });
 
   return {
-    notifier,
-    attach(w) {
-      workflow = w;
-    },
     mount(server) {
       receiver.mount(server);
     },

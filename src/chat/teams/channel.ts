@@ -21,10 +21,11 @@ import { canonicalJson } from '../../domain/canonical';
 import type { Store } from '../../store/store';
 import type { FormCatalog } from '../../workflow/catalog';
 import type { DurableQueue } from '../../workflow/durable';
-import type { ArmGateway } from '../../azure/port';
 import type { JobRunner } from '../../workflow/jobs';
 import type { Workflow } from '../../workflow/service';
-import { CommandRouter } from '../router';
+import type { TargetRegistry } from '../../targets';
+import type { JobRegistry } from '../../workflow/job-registry';
+import type { CommandRouter } from '../router';
 import { TeamsNotifier } from './notifier';
 import { TeamsBot } from './teams-bot';
 
@@ -93,7 +94,7 @@ export function deliveryKeys(body: unknown): Array<{ key: string; ttlMs: number 
 type Authenticated = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
 
 /** CloudAdapter running a turn for a request we have already authenticated (its `process` would check the token again and print its errors). */
-class TeamsAdapter extends CloudAdapter {
+export class TeamsAdapter extends CloudAdapter {
   turn(authenticated: Authenticated, activity: Activity, logic: (ctx: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
     return this.processActivity(authenticated, activity, logic);
   }
@@ -125,9 +126,15 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-export interface TeamsChannel {
+/** What talks to Teams: the authentication, the adapter and the proactive notifier (the workflow's port). */
+export interface TeamsTransport {
+  config: Config['teams'];
+  auth: ConfigurationBotFrameworkAuthentication;
+  adapter: TeamsAdapter;
   notifier: TeamsNotifier;
-  attach(workflow: Workflow): void;
+}
+
+export interface TeamsChannel {
   mount(app: Express): void;
 }
 
@@ -143,19 +150,11 @@ const PUBLIC_CLOUD = {
   CallerId: 'urn:botframework:azure',
 };
 
-export interface TeamsChannelDeps {
-  arm: ArmGateway;
-  jobs: JobRunner;
-  queue: DurableQueue;
-  store: Store;
-  catalog: FormCatalog;
-  log?: Log;
-  /** Tests: where the channel's token signing keys are published (a local stand-in), instead of login.botframework.com. */
-  openIdMetadataUrl?: string;
-}
-
-export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDeps): TeamsChannel {
-  const deliveryNotRecorded = (e: unknown) => deps.log?.('warn', 'could not record a Teams delivery as handled', { error: (e as Error).message });
+/**
+ * The Teams side that needs no workflow: token checks, the adapter and the notifier. Built first,
+ * so the workflow gets its notifier at construction and the channel gets the workflow at its own.
+ */
+export function createTeamsTransport(config: Config['teams'], deps: { targets: TargetRegistry; log?: Log; openIdMetadataUrl?: string }): TeamsTransport {
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.appId ?? '',
     MicrosoftAppPassword: config.appPassword ?? '',
@@ -169,15 +168,27 @@ export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDe
     deps.log?.('error', 'unhandled error in a Teams turn', { error: error.stack ?? String(error) });
     await ctx.sendActivity('Something went wrong on my side. Nothing was changed in Azure. Please try again.').catch(() => undefined);
   };
-  const notifier = new TeamsNotifier(adapter, config.appId ?? '');
-  let bot: TeamsBot | undefined;
+  return { config, auth, adapter, notifier: new TeamsNotifier(adapter, config.appId ?? '', deps.targets) };
+}
+
+export interface TeamsChannelDeps {
+  workflow: Workflow;
+  router: CommandRouter;
+  registry: JobRegistry;
+  jobs: JobRunner;
+  queue: DurableQueue;
+  store: Store;
+  catalog: FormCatalog;
+  log?: Log;
+}
+
+/** The endpoint and the bot, over a transport, with every collaborator given at construction. */
+export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannelDeps): TeamsChannel {
+  const { config, auth, adapter, notifier } = transport;
+  const deliveryNotRecorded = (e: unknown) => deps.log?.('warn', 'could not record a Teams delivery as handled', { error: (e as Error).message });
+  const bot = new TeamsBot({ workflow: deps.workflow, router: deps.router, registry: deps.registry, store: deps.store, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
 
   return {
-    notifier,
-    attach(workflow) {
-      const router = new CommandRouter({ workflow, catalog: deps.catalog, store: deps.store, targets: workflow.targets });
-      bot = new TeamsBot({ workflow, router, store: deps.store, arm: deps.arm, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
-    },
     mount(app) {
       app.post('/api/messages', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {
         // Who is calling comes first, and an unauthenticated caller learns nothing from the answer:
@@ -185,11 +196,6 @@ export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDe
         if (!config.appId && !isLoopback(req.socket.remoteAddress)) {
           deps.log?.('warn', 'refused an unauthenticated Teams request', { reason: 'not from a loopback address, and no MicrosoftAppId is configured to check tokens' });
           res.status(401).json({ error: 'unauthorized' });
-          return;
-        }
-        if (!bot) {
-          res.setHeader('retry-after', '1');
-          res.status(503).json({ error: 'unavailable' });
           return;
         }
         // The Bot Framework JWT (with an app id; anonymous on loopback without one) is checked
@@ -226,11 +232,10 @@ export function createTeamsChannel(config: Config['teams'], deps: TeamsChannelDe
           }
           claimed.push(key);
         }
-        const b = bot;
         let status = 500;
         let captured = '';
         try {
-          const invoke = await routeConsole(deps.log, () => adapter.turn(authenticated, withDates(activity as Activity), (ctx) => b.run(ctx)));
+          const invoke = await routeConsole(deps.log, () => adapter.turn(authenticated, withDates(activity as Activity), (ctx) => bot.run(ctx)));
           status = invoke?.status ?? 200;
           captured = invoke?.body === undefined ? '' : JSON.stringify(invoke.body);
           if (captured) res.status(status).type('application/json').send(captured);

@@ -3,17 +3,20 @@
 import { ActivityTypes, type CloudAdapter, type ConversationReference, MessageFactory } from 'botbuilder';
 import type { ChangeRequest } from '../../domain/types';
 import type { ChatNotifier } from '../../workflow/service';
-import { asAttachment, requestCard, teamsText } from './cards';
+import { DEFAULT_TARGETS, type TargetRegistry } from '../../targets';
+import { requestView } from '../presenter';
+import { asAttachment, fitCard, teamsText } from './cards';
 
 export class TeamsNotifier implements ChatNotifier {
   constructor(
     private readonly adapter: CloudAdapter,
     private readonly appId: string,
+    private readonly targets: TargetRegistry = DEFAULT_TARGETS,
   ) {}
 
   async showRequest(req: ChangeRequest): Promise<string | undefined> {
     const ref = req.conversation.ref as Partial<ConversationReference>;
-    const attachment = asAttachment(requestCard(req));
+    const attachment = asAttachment(fitCard(requestView(req, 'all', this.targets)));
     let id: string | undefined;
     await this.adapter.continueConversationAsync(this.appId, ref, async (ctx) => {
       if (req.cardMessageId) {

@@ -4,6 +4,7 @@ import {
   ActivityHandler,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
+  type ConversationReference,
   type InvokeResponse,
   MessageFactory,
   TurnContext,
@@ -11,18 +12,19 @@ import {
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_REASON_LENGTH, storableText } from '../../domain/canonical';
-import type { Actor } from '../../domain/types';
+import type { Actor, ChangeRequest } from '../../domain/types';
 import type { Store } from '../../store/store';
 import type { FormCatalog } from '../../workflow/catalog';
 import { type Place, Refusal, type Workflow } from '../../workflow/service';
-import type { DurableQueue } from '../../workflow/durable';
-import type { ArmGateway } from '../../azure/port';
+import type { DurableQueue, JobContext } from '../../workflow/durable';
+import { defineJob, type JobRegistry } from '../../workflow/job-registry';
+import { actorSchema, formDataSchema } from '../job-payloads';
 import { isArmError } from '../../azure/port';
 import { parseCommand, usageText } from '../commands';
 import { checkForm, formView, optionsOf } from '../forms';
-import { evidenceText, requestView } from '../presenter';
+import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { CommandRouter, Reply as RouterReply } from '../router';
-import { asAttachment, fitCard, noticeCard, requestCard, teamsText } from './cards';
+import { asAttachment, fitCard, noticeCard, teamsText } from './cards';
 import { formCardOf } from './form-card';
 import type { TeamsNotifier } from './notifier';
 
@@ -34,13 +36,20 @@ const TEAMS_SUBMIT_JOB = 'teams.submit';
 export const TEAMS_TEXT_BUDGET_BYTES = 26_000;
 const SUBMIT_ATTEMPTS = 3;
 
-interface SubmitJob {
-  actor: Actor;
-  conversation: { platform: 'teams'; ref: unknown };
-  targetType: string;
-  data: Record<string, unknown>;
-  cardMessageId?: string;
-}
+/** A submitted form, kept until its checks have run and the request is stored. */
+const submitJob = defineJob({
+  kind: TEAMS_SUBMIT_JOB,
+  schema: z.object({
+    actor: actorSchema,
+    conversation: z.object({ platform: z.literal('teams'), ref: z.custom<Partial<ConversationReference>>((v) => typeof v === 'object' && v !== null && typeof (v as { conversation?: { id?: unknown } }).conversation?.id === 'string', 'a conversation reference') }),
+    targetType: z.string(),
+    data: formDataSchema,
+    cardMessageId: z.string().optional(),
+  }),
+  // The handler is the bot's (it answers on the card); set when the bot is built.
+  handler: async () => undefined,
+});
+type SubmitJob = z.output<typeof submitJob.schema>;
 
 export const VERBS = {
   formSubmit: 'form.submit',
@@ -74,8 +83,9 @@ type Reply = { card: Record<string, unknown> } | { text: string };
 export interface TeamsBotDeps {
   workflow: Workflow;
   router: CommandRouter;
+  /** Where the bot defines its durable job kinds (wired to the queue once, by the app). */
+  registry: JobRegistry;
   store: Store;
-  arm: ArmGateway;
   queue: DurableQueue;
   catalog: FormCatalog;
   notifier: TeamsNotifier;
@@ -116,8 +126,16 @@ export class TeamsBot extends ActivityHandler {
     super();
     // A submitted form is a durable job: once the card says "running checks", the request is made
     // even if this process dies before the checks finish.
-    deps.queue.handle(TEAMS_SUBMIT_JOB, async (p, ctx) => {
-      const job = p as unknown as SubmitJob;
+    deps.registry.define({ ...submitJob, handler: (job, ctx) => this.submitted(job, ctx) });
+    this.onMessage(async (ctx, next) => {
+      await this.handleMessage(ctx);
+      await next();
+    });
+  }
+
+  /** The durable submission: the checks run and the request is stored, or the card says why not. */
+  private async submitted(job: SubmitJob, ctx: JobContext): Promise<void> {
+    {
       const notice = (title: string, text: string) => this.deps.notifier.replaceCard(job.conversation.ref as never, job.cardMessageId, noticeCard(title, text, 'attention'));
       try {
         const out = await this.deps.workflow.submit(job.actor, job.conversation, job.targetType, job.data, job.cardMessageId);
@@ -128,11 +146,7 @@ export class TeamsBot extends ActivityHandler {
         if (ctx.attempt >= SUBMIT_ATTEMPTS) return void (await notice('Could not run the checks', 'Something went wrong on my side. Nothing was stored; submit the form again.'));
         throw e;
       }
-    });
-    this.onMessage(async (ctx, next) => {
-      await this.handleMessage(ctx);
-      await next();
-    });
+    }
   }
 
   private log(level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
@@ -200,6 +214,11 @@ export class TeamsBot extends ActivityHandler {
 
   private async handleCommand(ctx: TurnContext, text: string): Promise<Reply> {
     return this.render(await this.deps.router.run(parseCommand(text, this.deps.workflow.targets), actorOf(ctx), placeOf(ctx)));
+  }
+
+  /** A request as this viewer sees it, as a card. */
+  private card(req: ChangeRequest, viewer: Viewer): Record<string, unknown> {
+    return fitCard(requestView(req, viewer, this.deps.workflow.targets));
   }
 
   /** The router's reply as Teams shows it: outside text shown as typed, requests and forms as cards. */
@@ -271,8 +290,9 @@ export class TeamsBot extends ActivityHandler {
         const cardMessageId = ctx.activity.replyToId;
         // Only the fields the schema took (as sent): a stray field is not stored with the job.
         const fields = Object.fromEntries(Object.keys(parsed.params).map((k) => [k, (data.data as Record<string, unknown>)[k]]));
-        const job: SubmitJob = { actor, conversation, targetType: target.type, data: { ...fields, targetType: target.type }, cardMessageId };
-        await this.deps.queue.enqueue({ kind: TEAMS_SUBMIT_JOB, key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, payload: job as never, maxAttempts: SUBMIT_ATTEMPTS });
+        await this.deps.queue.enqueue(
+          submitJob.spec({ actor, conversation, targetType: target.type, data: { ...fields, targetType: target.type }, cardMessageId }, { key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, maxAttempts: SUBMIT_ATTEMPTS }),
+        );
         return { card: noticeCard(`⏳ Running ${target.checks.length} prerequisite checks…`, `Checking key, identity and region for ${target.displayName} ${String(data.data.name ?? '')}. This card updates when they finish.`, 'accent') };
       }
       case VERBS.approve:
@@ -283,22 +303,22 @@ export class TeamsBot extends ActivityHandler {
         if (reason.length > MAX_REASON_LENGTH) throw new Refusal(`Please keep the reason to ${MAX_REASON_LENGTH} characters (it has ${reason.length}); nothing was recorded.`);
         try {
           const req = await this.deps.workflow.decide(id, actor, verb === VERBS.approve ? 'approved' : 'rejected', { reason: reason || undefined, digest: data.data.digest, place: placeOf(ctx) });
-          return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
+          return { card: this.card(req, this.deps.workflow.roleOf(req, actor)) };
         } catch (e) {
           // A decision on a card that is no longer current (or that named no digest): the person gets
           // the request as it is now, with the reason their click did not count.
-          if (e instanceof Refusal && e.current) return { card: fitCard({ ...requestView(e.current, this.deps.workflow.roleOf(e.current, actor)), notice: teamsText(e.message) }) };
+          if (e instanceof Refusal && e.current) return { card: fitCard({ ...requestView(e.current, this.deps.workflow.roleOf(e.current, actor), this.deps.workflow.targets), notice: teamsText(e.message) }) };
           throw e;
         }
       }
       case VERBS.cancel: {
         const req = await this.deps.workflow.cancel(data.data.requestId ?? '', actor);
-        return { card: requestCard(req, 'requester') };
+        return { card: this.card(req, 'requester') };
       }
       case VERBS.refresh: {
         // Universal Actions refresh: each user gets their own view of the same request.
         const req = await this.deps.workflow.view(data.data.requestId ?? '', actor, placeOf(ctx));
-        return { card: requestCard(req, this.deps.workflow.roleOf(req, actor)) };
+        return { card: this.card(req, this.deps.workflow.roleOf(req, actor)) };
       }
       default:
         return { text: `Unknown card action "${teamsText(verb.slice(0, 100))}". Send \`help\` to start again.` };
