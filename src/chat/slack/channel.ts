@@ -4,7 +4,6 @@ import { App, LogLevel, webApi, type BlockAction, type ButtonAction } from '@sla
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { isArmError } from '../../azure/port';
 import type { Actor, ChangeRequest } from '../../domain/types';
 import { MAX_REASON_LENGTH, REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
 import type { FormCatalog, FormChoices } from '../../workflow/catalog';
@@ -16,6 +15,7 @@ import type { DurableQueue } from '../../workflow/durable';
 import type { Store } from '../../store/store';
 import { type ChatNotifier, type Place, Refusal, type Workflow } from '../../workflow/service';
 import { helpText, parseCommand, usageText } from '../commands';
+import { describeFailure } from '../faults';
 import { afterChange, checkForm, formView } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { CommandRouter, Reply } from '../router';
@@ -173,21 +173,14 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
 
   /** Refusals go to the user privately; faults are logged and summarised. */
   const tell = async (channel: string, user: string, e: unknown, actor?: Actor) => {
-    let text: string;
-    if (e instanceof Refusal && e.current) {
+    const failure = describeFailure(e, log, 'a Slack handler');
+    if (failure.kind === 'refusal' && failure.current) {
       // A decision on a stale card (or one that named no digest): the person sees the request as it is now.
-      const v = { ...requestView(e.current, actor ? viewerFor(e.current, actor) : 'other', targets()), notice: e.message };
-      await client.chat.postEphemeral({ channel, user, text: esc(e.message), blocks: requestBlocks(v) as never }).catch((err) => log('warn', 'could not post an ephemeral message', { error: (err as Error).message }));
+      const v = { ...requestView(failure.current, actor ? viewerFor(failure.current, actor) : 'other', targets()), notice: failure.text };
+      await client.chat.postEphemeral({ channel, user, text: esc(failure.text), blocks: requestBlocks(v) }).catch((err) => log('warn', 'could not post an ephemeral message', { error: (err as Error).message }));
       return;
     }
-    if (e instanceof Refusal) text = e.message;
-    else if (isArmError(e)) text = `Azure answered with an error: ${e.describe()}`;
-    else {
-      const ref = randomUUID().slice(0, 8);
-      log('error', 'unexpected failure in a Slack handler', { ref, error: (e as Error).stack ?? String(e) });
-      text = `Something went wrong on my side (reference ${ref}). Nothing was changed in Azure. Please try again.`;
-    }
-    await client.chat.postEphemeral({ channel, user, text: esc(text) }).catch((err) => log('warn', 'could not post an ephemeral message', { error: (err as Error).message }));
+    await client.chat.postEphemeral({ channel, user, text: esc(failure.text) }).catch((err) => log('warn', 'could not post an ephemeral message', { error: (err as Error).message }));
   };
 
   const later = (key: string, fn: () => Promise<void>) => deps.jobs.enqueue(key, fn);
@@ -205,7 +198,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       await ack();
       // The trigger id lives 3 s: open a loading modal now, fill it when ARM has answered.
       const title = cmd.kind === 'new' ? (wf().targets.find(cmd.target)?.form.title ?? 'cmk-chatops') : 'Change a key';
-      const opened = await client.views.open({ trigger_id: command.trigger_id, view: loadingModal(FORM_CALLBACK, title) as never });
+      const opened = await client.views.open({ trigger_id: command.trigger_id, view: loadingModal(FORM_CALLBACK, title) });
       later(`slack-form:${opened.view?.id}`, async () => {
         try {
           const reply = await router().run(cmd, actor, place);
@@ -214,9 +207,9 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
           await keepForm(formId, { channel: command.channel_id, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note });
           await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
         } catch (e) {
-          // The modal says why it cannot become a form (and the person gets it in the channel too).
-          await client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, failureText(e)) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
-          await tell(command.channel_id, command.user_id, e);
+          // The modal says why it cannot become a form.
+          const failure = describeFailure(e, log, 'a Slack form');
+          await client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, failure.text) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
         }
       });
       return;
@@ -253,12 +246,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     }
   }
 
-  /** What a person is told when something they asked for did not happen (one mapping for the channel). */
-  function failureText(e: unknown): string {
-    if (e instanceof Refusal) return e.message;
-    if (isArmError(e)) return `Azure answered with an error: ${e.describe()}`;
-    return 'Something went wrong on my side. Nothing was changed in Azure. Please try again.';
-  }
+
 
   function viewerFor(req: ChangeRequest, actor: Actor): Viewer {
     return wf().roleOf(req, actor);
@@ -276,7 +264,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   app.view(FORM_CALLBACK, async ({ ack, body, view }) => {
     const form = await formOf(view.private_metadata);
     if (!form) {
-      await ack({ response_action: 'errors', errors: errorBlocks(view.blocks, [{ field: '', message: 'This form has expired. Close it and run the /cmk command again.' }]) } as never);
+      await ack({ response_action: 'errors', errors: errorBlocks(view.blocks, [{ field: '', message: 'This form has expired. Close it and run the /cmk command again.' }]) });
       return;
     }
     const { formId, session, target } = form;
@@ -287,7 +275,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     const parsed = staleErrors.length ? { ok: false as const, errors: [...staleErrors, ...(checked.ok ? [] : checked.errors)] } : checked;
     if (!parsed.ok) {
       // Modal validation comes back on the named field, within the ack; the same words Teams shows.
-      await ack({ response_action: 'errors', errors: errorBlocks(view.blocks, parsed.errors) } as never);
+      await ack({ response_action: 'errors', errors: errorBlocks(view.blocks, parsed.errors) });
       return;
     }
     // Taken once: a second submission of the same form (another replica, a retry) finds it gone.
@@ -377,7 +365,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     const { requestId, digest } = buttonValue(body);
     if (!requestId) return void (await tell(body.channel?.id ?? '', body.user.id, new Refusal('That button does not name a request. Use `/cmk list pending` to find it.')));
     // Rejection asks for a reason.
-    await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(requestId ?? '', digest ?? '', body.channel?.id ?? '', body.message?.ts ?? '') as never });
+    await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(requestId ?? '', digest ?? '', body.channel?.id ?? '', body.message?.ts ?? '') });
   });
 
   app.view(REJECT_CALLBACK, async ({ ack, body, view }) => {
@@ -390,7 +378,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     const reasonBlock = (view.state?.values as Record<string, Record<string, { value?: unknown }> | null> | undefined)?.reason?.value?.value;
     const reason = storableText(typeof reasonBlock === 'string' ? reasonBlock : '').trim();
     if (reason.length < 3 || reason.length > MAX_REASON_LENGTH) {
-      await ack({ response_action: 'errors', errors: { reason: reason.length < 3 ? 'Give the requester a reason (at least 3 characters).' : `Keep the reason to ${MAX_REASON_LENGTH} characters (it has ${reason.length}).` } } as never);
+      await ack({ response_action: 'errors', errors: { reason: reason.length < 3 ? 'Give the requester a reason (at least 3 characters).' : `Keep the reason to ${MAX_REASON_LENGTH} characters (it has ${reason.length}).` } });
       return;
     }
     await deps.queue.enqueue(
@@ -422,7 +410,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
         const req = await wf().view(requestId ?? '', actor, placeOf(body.channel?.id ?? ''));
         const v = requestView(req, viewerFor(req, actor), targets());
         // Each user's own view (their buttons) privately; the shared message keeps the status.
-        await client.chat.postEphemeral({ channel: body.channel?.id ?? '', user: body.user.id, text: requestFallbackText(v), blocks: requestBlocks(v) as never });
+        await client.chat.postEphemeral({ channel: body.channel?.id ?? '', user: body.user.id, text: requestFallbackText(v), blocks: requestBlocks(v) });
       } catch (e) {
         await tell(body.channel?.id ?? '', body.user.id, e);
       }

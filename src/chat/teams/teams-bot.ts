@@ -21,6 +21,7 @@ import { defineJob, type JobRegistry } from '../../workflow/job-registry';
 import { actorSchema, formDataSchema } from '../job-payloads';
 import { isArmError } from '../../azure/port';
 import { parseCommand, usageText } from '../commands';
+import { describeFailure } from '../faults';
 import { checkForm, formView, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { CommandRouter, Reply as RouterReply } from '../router';
@@ -136,7 +137,7 @@ export class TeamsBot extends ActivityHandler {
   /** The durable submission: the checks run and the request is stored, or the card says why not. */
   private async submitted(job: SubmitJob, ctx: JobContext): Promise<void> {
     {
-      const notice = (title: string, text: string) => this.deps.notifier.replaceCard(job.conversation.ref as never, job.cardMessageId, noticeCard(title, text, 'attention'));
+      const notice = (title: string, text: string) => this.deps.notifier.replaceCard(job.conversation.ref, job.cardMessageId, noticeCard(title, text, 'attention'));
       try {
         const out = await this.deps.workflow.submit(job.actor, job.conversation, job.targetType, job.data, job.cardMessageId);
         if (!out.ok) await notice('Request refused', out.refusal.message);
@@ -200,15 +201,9 @@ export class TeamsBot extends ActivityHandler {
     try {
       return await fn();
     } catch (e) {
+      const failure = describeFailure(e, (level, msg, data) => this.log(level, msg, data), 'a Teams turn');
       // A refusal may quote what the user sent: shown as typed.
-      if (e instanceof Refusal) return { text: teamsText(e.message) };
-      if (isArmError(e)) {
-        this.log('warn', 'ARM call failed during a turn', { code: e.code, correlationId: e.correlationId });
-        return { text: `Azure answered with an error: ${e.describe()}` };
-      }
-      const ref = Math.random().toString(36).slice(2, 10);
-      this.log('error', 'unexpected failure in a Teams turn', { ref, error: (e as Error).stack ?? String(e) });
-      return { text: `Something went wrong on my side (reference ${ref}). Nothing was changed in Azure. Please try again.` };
+      return { text: failure.kind === 'refusal' ? teamsText(failure.text) : failure.text };
     }
   }
 
