@@ -69,7 +69,7 @@ const ICON: Record<CheckResult['status'], string> = { pass: '✅', warn: '⚠️
 
 function safeSummary(target: Target, params: Record<string, unknown>): Array<{ title: string; value: string }> {
   try {
-    return target.summary(params as never);
+    return target.summary(params);
   } catch {
     return [];
   }
@@ -174,7 +174,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
           ]
         : []),
     ].filter((f) => f.value),
-    irreversible: target ? target.irreversible(req.params as never) : [],
+    irreversible: target ? target.irreversible(req.params) : [],
     changes: (req.changes ?? []).map((c) => clip(`${c.path}: ${c.from} → ${c.to}`, 400)),
     failing,
     warnings: req.checks.filter((c) => c.status === 'warn').map(line),

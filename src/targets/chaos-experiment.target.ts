@@ -260,7 +260,7 @@ export const chaosTarget: Target<ChaosParams> = {
   },
   resourceType: 'Microsoft.Chaos/experiments',
   apiVersion: CHAOS_CMK_API,
-  schema: chaosSchema as unknown as z.ZodType<ChaosParams>,
+  schema: chaosSchema,
   fields: [
     FIELD.subscription,
     FIELD.resourceGroup,

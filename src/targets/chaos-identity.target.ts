@@ -56,7 +56,7 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   prefill: { read: false, values: (resourceId) => ({ values: { resourceId, experimentName: resourceId.split('/').pop() ?? '' } }) },
   resourceType: 'Microsoft.Chaos/experiments',
   apiVersion: CHAOS_CMK_API,
-  schema: chaosIdentitySchema as unknown as z.ZodType<ChaosIdentityParams>,
+  schema: chaosIdentitySchema,
   fields: [
     { name: 'resourceId', label: 'Experiment', kind: 'fixed', required: true },
     FIELD.identity('The new user-assigned identity of the experiment: it needs the key (get, wrap, unwrap) and blob write on the experiment’s storage account.'),

@@ -80,7 +80,7 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
   },
   resourceType: 'Microsoft.FluidRelay/fluidRelayServers',
   apiVersion: FLUID_RELAY_API_VERSION,
-  schema: rotateSchema as unknown as z.ZodType<RotateParams>,
+  schema: rotateSchema,
   fields: [
     { name: 'resourceId', label: 'Server', kind: 'fixed', required: true },
     FIELD.key,

@@ -80,7 +80,7 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
   },
   resourceType: 'Microsoft.FluidRelay/fluidRelayServers',
   apiVersion: FLUID_RELAY_API_VERSION,
-  schema: fluidRelaySchema as unknown as z.ZodType<FluidRelayParams>,
+  schema: fluidRelaySchema,
   fields: [
     FIELD.subscription,
     FIELD.resourceGroup,

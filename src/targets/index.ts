@@ -12,7 +12,7 @@ export { TargetRegistry, resourceTypeOf } from './registry';
  * Every target the bot serves. Adding a service: one `<name>.target.ts` (fields, plan, checks,
  * verification) and its entry here — commands, forms, cards and help follow from it.
  */
-export const DEFAULT_TARGETS = new TargetRegistry([fluidRelayTarget, chaosTarget, storageTarget, fluidRelayRotateTarget, chaosIdentityTarget] as Target[]);
+export const DEFAULT_TARGETS = new TargetRegistry([fluidRelayTarget, chaosTarget, storageTarget, fluidRelayRotateTarget, chaosIdentityTarget]);
 
 /** The targets by type (the default registry). */
 export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(DEFAULT_TARGETS.all.map((t) => [t.type, t]));

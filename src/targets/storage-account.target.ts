@@ -112,7 +112,7 @@ export const storageTarget: Target<StorageParams> = {
   prefill: { read: false, values: (resourceId) => ({ values: { storageAccountId: resourceId } }) },
   resourceType: 'Microsoft.Storage/storageAccounts',
   apiVersion: STORAGE_API,
-  schema: storageSchema as unknown as z.ZodType<StorageParams>,
+  schema: storageSchema,
   fields: [
     { name: 'storageAccountId', label: 'Storage account', kind: 'picker', source: 'storageAccounts', required: true },
     FIELD.identity(),

@@ -125,7 +125,7 @@ async function landed(ctx: WorkflowContext, req: ChangeRequest, target: Target):
 /** Moment two: the checks again, immediately before the write; then the write. */
 async function checkAndWrite(ctx: WorkflowContext, req: ChangeRequest, target: Target): Promise<ChangeRequest | undefined> {
   const calls: ArmCallRecord[] = [];
-  const checks = await runChecks(recording(ctx.arm, calls), target.subject(req.params as never), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays });
+  const checks = await runChecks(recording(ctx.arm, calls), target.subject(req.params), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays });
   await ctx.store.audit({ requestId: req.id, actor: { system: 'checks' }, event: 'checked', data: { moment: 'before-write', summary: summarize(checks), armCalls: calls } });
   const digest = computeDigest(target, req, checks);
   const turned = checks.filter(blocks);

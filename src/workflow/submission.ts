@@ -124,7 +124,7 @@ export async function recheck(ctx: WorkflowContext, id: string, actor: Actor, pl
   if (!canTransition(cur0.state, 'rechecked')) throw new Refusal(texts.onlyWaitingRechecked(cur0));
   const target = targetOf(ctx, cur0.targetType);
   const calls: ArmCallRecord[] = [];
-  const checks = await runChecks(recording(ctx.arm, calls), target.subject(cur0.params as never), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays });
+  const checks = await runChecks(recording(ctx.arm, calls), target.subject(cur0.params), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays });
   const digest = computeDigest(target, cur0, checks);
   const blocked = checks.some(blocks);
   const next = await ctx.store.mutate(cur0.id, (cur) => {
