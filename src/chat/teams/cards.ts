@@ -7,7 +7,6 @@ import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import { visibleText } from '../../domain/canonical';
 import type { ChangeRequest } from '../../domain/types';
-import type { FormChoices } from '../../workflow/catalog';
 import { compactView, requestView, type RequestView, type Viewer } from '../presenter';
 
 const CARDS_DIR = join(__dirname, '..', '..', '..', 'cards');
@@ -92,25 +91,6 @@ export function fitCard(view: RequestView): Record<string, unknown> {
 
 export function requestCard(req: ChangeRequest, viewer: Viewer = 'all'): Record<string, unknown> {
   return fitCard(requestView(req, viewer));
-}
-
-const FORM_DEFAULTS: Record<string, Record<string, string>> = {
-  'fluid-relay': { name: '', location: '', identityId: '', keyUrl: '', keyVersion: 'latest', storagesku: 'basic' },
-  'fluid-relay-rotate': { resourceId: '', serverName: '', currentKeyUrl: '', keyUrl: '', keyVersion: 'latest', identityId: '' },
-  'chaos-identity': { resourceId: '', experimentName: '', identityId: '' },
-  'storage-cmk': { storageAccountId: '', identityId: '', keyUrl: '', keyVersion: 'latest' },
-  'chaos-experiment': { name: '', location: '', identityId: '', storageAccountId: '', blobContainerName: 'chaosdata', template: 'vm-shutdown', targetResourceId: '', definition: '' },
-};
-
-export function formCard(
-  target: string,
-  choices: FormChoices,
-  values: Record<string, unknown> = {},
-  errors: Array<{ label: string; message: string }> = [],
-): Record<string, unknown> {
-  const defaults = { subscriptionId: choices.subscriptionId, resourceGroup: choices.resourceGroups[0]?.value ?? '', ...FORM_DEFAULTS[target] };
-  const merged = Object.fromEntries(Object.entries({ ...defaults, ...values }).map(([k, v]) => [k, v === undefined || v === null ? '' : String(v)]));
-  return expandCard(`${target}-form`, { choices, values: merged, errors, from: String(values.from ?? '') });
 }
 
 export function noticeCard(title: string, text: string, color: 'default' | 'good' | 'warning' | 'attention' | 'accent' = 'default'): Record<string, unknown> {
