@@ -131,15 +131,7 @@ const perRequest = (a: number, b: number, n: number) => round((b - a) / Math.max
  * started after their answers — views.open, the form's ARM reads, views.update — has finished.
  * CPU per request is counted for each process over the load and that drain.
  */
-async function cell(
-  stack: Pick<Stack, 'deps' | 'depsChildren'> & { memprobe?: string },
-  server: StartedBot,
-  kind: 'ours' | 'bare',
-  channel: Channel,
-  connections: number,
-  amount: number,
-  command = COMMAND,
-): Promise<AckRow> {
+async function cell(stack: Pick<Stack, 'deps' | 'depsChildren'> & { memprobe?: string }, server: StartedBot, kind: 'ours' | 'bare', channel: Channel, connections: number, amount: number, command = COMMAND): Promise<AckRow> {
   const build = await builderFor(stack.deps, channel, amount, connections, command);
   const rss = sampleRss(server.child.pid);
   const c0 = cpuNow(server.child.pid, stack.depsChildren);
@@ -150,7 +142,10 @@ async function cell(
   const finished = async (st: DepsStats) => {
     if (server.child.proc.exitCode !== null || server.child.proc.signalCode !== null) throw new Error(`${kind}/${channel}/${connections}: the server exited:\n${server.child.output().slice(-2000)}`);
     if (kind === 'bare') return true;
-    const failed = (m: string) => Object.entries(st.slackErrors).filter(([k]) => k.startsWith(`${m}:`)).reduce((a, [, v]) => a + v, 0);
+    const failed = (m: string) =>
+      Object.entries(st.slackErrors)
+        .filter(([k]) => k.startsWith(`${m}:`))
+        .reduce((a, [, v]) => a + v, 0);
     const opened = (st.slackByMethod['views.open'] ?? 0) - failed('views.open');
     const ended = (st.slackByMethod['views.update'] ?? 0) - failed('views.update') + (st.slackByMethod['chat.postEphemeral'] ?? 0);
     return ended >= opened && ((await gauge(server.url, 'cmk_jobs_running')) ?? 0) === 0;
@@ -169,7 +164,10 @@ async function cell(
     channel === 'teams'
       ? work.connectorActivities
       : command === COMMAND
-        ? (work.slackByMethod['views.update'] ?? 0) - Object.entries(work.slackErrors).filter(([k]) => k.startsWith('views.update:')).reduce((a, [, v]) => a + v, 0)
+        ? (work.slackByMethod['views.update'] ?? 0) -
+          Object.entries(work.slackErrors)
+            .filter(([k]) => k.startsWith('views.update:'))
+            .reduce((a, [, v]) => a + v, 0)
         : work.slackResponses;
   await clearDeps(stack.deps);
   const mem = kind === 'ours' && stack.memprobe ? readMemProbe(stack.memprobe) : undefined;
@@ -179,9 +177,7 @@ async function cell(
     command,
     ...load,
     rssPeakMB: peakMB,
-    ...(mem
-      ? { heapTotalPeakMB: Math.round((mem.peak.heapTotal ?? 0) / 1e6), arrayBuffersMB: Math.round((mem.now.arrayBuffers ?? 0) / 1e6), tlsConnectsPerReq: round((mem.tlsConnects - tls0) / load.requests, 2) }
-      : {}),
+    ...(mem ? { heapTotalPeakMB: Math.round((mem.peak.heapTotal ?? 0) / 1e6), arrayBuffersMB: Math.round((mem.now.arrayBuffers ?? 0) / 1e6), tlsConnectsPerReq: round((mem.tlsConnects - tls0) / load.requests, 2) } : {}),
     ...(kind === 'ours' ? { drainMs: q.ms, followUpDone: `${done}/${load.requests}`, followUpErrors: errors ? JSON.stringify(work.slackErrors) : '' } : {}),
     armCallsPerReq: round(work.armRequests / load.requests, 1),
     slackCallsPerReq: calls,

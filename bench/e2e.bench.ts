@@ -95,11 +95,7 @@ async function oneRequest(app: App, connector: FakeConnector, target: string, ca
     if (!/Waiting for \d+ more approval/.test(cardText(r.body?.value as never))) break;
   }
   const t2 = performance.now();
-  const done = await connector.waitFor(
-    (a) => a.kind === 'update' && a.id === formMsg && /and verified|This request (is )?failed|Stopped before the write/.test(cardText(a.activity)),
-    60_000,
-    'verified card',
-  );
+  const done = await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /and verified|This request (is )?failed|Stopped before the write/.test(cardText(a.activity)), 60_000, 'verified card');
   const t3 = performance.now();
   const busyMs = performance.eventLoopUtilization(elu0).active;
   if (!/and verified/.test(cardText(done.activity))) throw new Error(`${target}: did not verify:\n${cardText(done.activity)}`);

@@ -22,7 +22,23 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     const r = await benchAck(profileDir);
     console.log('\nAcknowledgement latency (ms) under load; every server a child process, autocannon in the driver');
     console.table(
-      r.rows.map(({ channel, server, command, connections, requests, timeouts, rps, p50, p95, p99, max, rssPeakMB, cpuMsPerReq, armCallsPerReq, followUpDone }) => ({ channel, server, command, connections, requests, timeouts, rps, p50, p95, p99, max, rssPeakMB, cpuMsPerReq, armCallsPerReq, followUpDone })),
+      r.rows.map(({ channel, server, command, connections, requests, timeouts, rps, p50, p95, p99, max, rssPeakMB, cpuMsPerReq, armCallsPerReq, followUpDone }) => ({
+        channel,
+        server,
+        command,
+        connections,
+        requests,
+        timeouts,
+        rps,
+        p50,
+        p95,
+        p99,
+        max,
+        rssPeakMB,
+        cpuMsPerReq,
+        armCallsPerReq,
+        followUpDone,
+      })),
     );
     console.log('ours / bare (target at 50 concurrent: p99 ≤ 250 ms and ≤ 1.5 × bare)');
     console.table(r.summary);
@@ -64,8 +80,12 @@ const scenarios: Record<string, () => Promise<unknown>> = {
 
 function gitHead(): string | undefined {
   try {
-    const head = execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execSync('git status --porcelain -- src', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const head = execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execSync('git status --porcelain -- src', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     return dirty ? `${head} (+ uncommitted changes in src/)` : head;
   } catch {
     return undefined;

@@ -106,7 +106,17 @@ async function atOnce(app: App, connector: FakeConnector, deps: DepsInfo, n: num
   );
   const t1 = performance.now();
   const s1 = await stats(deps);
-  const submit = row('submit', n, t1 - t0, await journal(deps, s0.armRequests), (s1.budgetThrottled?.reads ?? 0) - (s0.budgetThrottled?.reads ?? 0), await outcome(app, ids.map((x) => x.id)));
+  const submit = row(
+    'submit',
+    n,
+    t1 - t0,
+    await journal(deps, s0.armRequests),
+    (s1.budgetThrottled?.reads ?? 0) - (s0.budgetThrottled?.reads ?? 0),
+    await outcome(
+      app,
+      ids.map((x) => x.id),
+    ),
+  );
   // The same N requests checked again at once (`check <id>` answers with the card), once the
   // budget has refilled.
   await new Promise((r) => setTimeout(r, refillMs));
@@ -120,7 +130,17 @@ async function atOnce(app: App, connector: FakeConnector, deps: DepsInfo, n: num
   );
   const t3 = performance.now();
   const s3 = await stats(deps);
-  const recheck = row('recheck', n, t3 - t2, await journal(deps, s2.armRequests), (s3.budgetThrottled?.reads ?? 0) - (s2.budgetThrottled?.reads ?? 0), await outcome(app, ids.map((x) => x.id)));
+  const recheck = row(
+    'recheck',
+    n,
+    t3 - t2,
+    await journal(deps, s2.armRequests),
+    (s3.budgetThrottled?.reads ?? 0) - (s2.budgetThrottled?.reads ?? 0),
+    await outcome(
+      app,
+      ids.map((x) => x.id),
+    ),
+  );
   return [submit, recheck];
 }
 

@@ -43,5 +43,11 @@ function keyhole(size: number, x: number, y: number): boolean {
   return inCircle || inBar;
 }
 
-writeFileSync('manifests/teams/color.png', png(192, (x, y) => (keyhole(192, x, y) ? [255, 255, 255, 255] : [31, 78, 121, 255])));
-writeFileSync('manifests/teams/outline.png', png(32, (x, y) => (keyhole(32, x, y) ? [255, 255, 255, 255] : [0, 0, 0, 0])));
+writeFileSync(
+  'manifests/teams/color.png',
+  png(192, (x, y) => (keyhole(192, x, y) ? [255, 255, 255, 255] : [31, 78, 121, 255])),
+);
+writeFileSync(
+  'manifests/teams/outline.png',
+  png(32, (x, y) => (keyhole(32, x, y) ? [255, 255, 255, 255] : [0, 0, 0, 0])),
+);

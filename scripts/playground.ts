@@ -238,22 +238,18 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<RunningP
   const logFile = resolve(opts.dataDir, 'm365agentsplayground.log');
   mkdirSync(dirname(logFile), { recursive: true });
   const endpoint = `http://127.0.0.1:${opts.botPort}/api/messages`;
-  const child = spawn(
-    process.execPath,
-    ['--require', LOOPBACK_PRELOAD, CLI, '-e', endpoint, '-c', 'msteams', '--disable-telemetry', '-p', String(opts.port), '--service-url', `http://127.0.0.1:${opts.port}/_connector`],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        TEAMSAPPTESTER_BROWSER: 'none',
-        APPLICATION_INSIGHTS_NO_STATSBEAT: '1',
-        M365_AGENTS_PLAYGROUND_LOGFILE: logFile,
-        M365_AGENTS_PLAYGROUND_CONFIG_PATH: configFile,
-      },
-      // With stdout not a terminal the tool writes its console to the log file only.
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, ['--require', LOOPBACK_PRELOAD, CLI, '-e', endpoint, '-c', 'msteams', '--disable-telemetry', '-p', String(opts.port), '--service-url', `http://127.0.0.1:${opts.port}/_connector`], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TEAMSAPPTESTER_BROWSER: 'none',
+      APPLICATION_INSIGHTS_NO_STATSBEAT: '1',
+      M365_AGENTS_PLAYGROUND_LOGFILE: logFile,
+      M365_AGENTS_PLAYGROUND_CONFIG_PATH: configFile,
     },
-  );
+    // With stdout not a terminal the tool writes its console to the log file only.
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.resume();
   if (opts.quiet) child.stderr?.resume();
   else child.stderr?.pipe(process.stderr);

@@ -97,7 +97,12 @@ async function openGroupChat(page: Page, groupChatName: string) {
 
 async function closeLogPanel(page: Page) {
   const panel = page.getByText('Log Panel', { exact: true });
-  if (await panel.isVisible().catch(() => false)) await page.getByRole('button', { name: /toggle log panel/i }).first().click().catch(() => undefined);
+  if (await panel.isVisible().catch(() => false))
+    await page
+      .getByRole('button', { name: /toggle log panel/i })
+      .first()
+      .click()
+      .catch(() => undefined);
 }
 
 /** Types "@bot text" with a real mention (the playground forwards group messages only when the bot is mentioned). */
@@ -194,17 +199,33 @@ async function main() {
     step = `${alexName}: submit the form`;
     await form.getByRole('button', { name: 'Run checks and request approval' }).click();
     const card = lastCard(alex);
-    await card.getByText(/Waiting for \d+ more approvals?|approval is requested|Blocked/).first().waitFor({ timeout: 60_000 });
-    const idText = (await card.getByText(/^CR-[0-9A-Z]+$/).first().textContent())?.trim() ?? '';
+    await card
+      .getByText(/Waiting for \d+ more approvals?|approval is requested|Blocked/)
+      .first()
+      .waitFor({ timeout: 60_000 });
+    const idText =
+      (
+        await card
+          .getByText(/^CR-[0-9A-Z]+$/)
+          .first()
+          .textContent()
+      )?.trim() ?? '';
     if (!/^CR-/.test(idText)) throw new Error(`no request id on the checks card (got "${idText}")`);
-    const waiting = (await card.getByText(/Waiting for \d+ more approvals?|approval is requested|Blocked/).first().textContent()) ?? '';
+    const waiting =
+      (await card
+        .getByText(/Waiting for \d+ more approvals?|approval is requested|Blocked/)
+        .first()
+        .textContent()) ?? '';
     if (/Blocked/.test(waiting)) throw new Error(`the checks blocked the request: ${waiting}`);
     log(`request ${idText}: ${waiting}`);
     await shotCard(alex, card, 'checks-card.png');
 
     step = `${alexName}: Approve (must be refused)`;
     await card.getByRole('button', { name: 'Approve' }).click();
-    await alex.getByText(/so you cannot approve it/).first().waitFor();
+    await alex
+      .getByText(/so you cannot approve it/)
+      .first()
+      .waitFor();
     await shot(alex, 'self-approval-refused.png');
 
     let last: [string, Page] | undefined;
@@ -215,9 +236,17 @@ async function main() {
       await c.getByRole('button', { name: 'Approve' }).click();
       last = [name, page];
       // The card (the invoke's answer) lists the approval and counts them: "Approvals: 1 of 2 …".
-      await c.getByText(new RegExp(`${name} approved`)).first().waitFor({ timeout: 60_000 });
+      await c
+        .getByText(new RegExp(`${name} approved`))
+        .first()
+        .waitFor({ timeout: 60_000 });
       await page.waitForTimeout(300);
-      const count = /Approvals: (\d+) of (\d+)/.exec((await c.getByText(/^Approvals: \d+ of \d+/).first().textContent()) ?? '');
+      const count = /Approvals: (\d+) of (\d+)/.exec(
+        (await c
+          .getByText(/^Approvals: \d+ of \d+/)
+          .first()
+          .textContent()) ?? '',
+      );
       const outcome = count && Number(count[1]) < Number(count[2]) ? 'more' : 'done';
       log(`${name} approved${outcome === 'more' ? '; more approvals needed' : ''}`);
       if (outcome === 'done') break;
@@ -225,14 +254,20 @@ async function main() {
     if (!last) throw new Error('no approver page');
     const [lastName, lastPage] = last;
     step = `${lastName}: wait for "Created and verified"`;
-    await lastPage.getByText(/Created and verified/).first().waitFor({ timeout: 90_000 });
+    await lastPage
+      .getByText(/Created and verified/)
+      .first()
+      .waitFor({ timeout: 90_000 });
     await lastCard(lastPage).getByText('This request is done.').waitFor();
     await lastPage.waitForTimeout(500);
     await shotCard(lastPage, lastCard(lastPage), 'final-card.png');
     await shot(lastPage, 'approver-page.png');
 
     step = `${alexName}: the card is done in the requester's page too`;
-    await alex.getByText(/Created and verified/).first().waitFor({ timeout: 30_000 });
+    await alex
+      .getByText(/Created and verified/)
+      .first()
+      .waitFor({ timeout: 30_000 });
 
     step = `${alexName}: @bot status <id>`;
     const before = await alex.locator('.ac-adaptiveCard').count();

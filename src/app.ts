@@ -75,26 +75,24 @@ export async function createApp(opts: AppOptions): Promise<App> {
     simulator = await startSimulator({ port: config.azure.mode === 'simulator' ? config.azure.simulatorPort : 0, tlsDir: `${config.dataDir}/simulator-tls` });
   }
   const tuning = { timeoutMs: config.armTimeoutMs, maxRetries: config.armRetries.max, retryDelayMs: config.armRetries.delayMs, ...opts.armTuning };
-  const armOptions =
-    simulator
-      ? // The simulator also answers the Microsoft Graph calls the checks make (group memberships).
-        { endpoint: simulator.endpoint, graphEndpoint: simulator.endpoint, ca: simulator.ca, credential: staticTokenCredential(), ...tuning }
-      : external
-        ? // A simulator in another process (it accepts any bearer token): survives bot restarts.
-          { endpoint: external.endpoint, graphEndpoint: external.endpoint, ca: external.caFile ? readFileSync(external.caFile, 'utf8') : undefined, credential: staticTokenCredential(), ...tuning }
-        : {
-            endpoint: config.azure.mode === 'azure' ? config.azure.endpoint : '',
-            graphEndpoint: config.azure.mode === 'azure' ? config.azure.graphEndpoint : undefined,
-            ca: config.azure.mode === 'azure' && config.azure.caFile ? readFileSync(config.azure.caFile, 'utf8') : undefined,
-            credential: defaultAzureCredential(),
-            ...tuning,
-          };
+  const armOptions = simulator
+    ? // The simulator also answers the Microsoft Graph calls the checks make (group memberships).
+      { endpoint: simulator.endpoint, graphEndpoint: simulator.endpoint, ca: simulator.ca, credential: staticTokenCredential(), ...tuning }
+    : external
+      ? // A simulator in another process (it accepts any bearer token): survives bot restarts.
+        { endpoint: external.endpoint, graphEndpoint: external.endpoint, ca: external.caFile ? readFileSync(external.caFile, 'utf8') : undefined, credential: staticTokenCredential(), ...tuning }
+      : {
+          endpoint: config.azure.mode === 'azure' ? config.azure.endpoint : '',
+          graphEndpoint: config.azure.mode === 'azure' ? config.azure.graphEndpoint : undefined,
+          ca: config.azure.mode === 'azure' && config.azure.caFile ? readFileSync(config.azure.caFile, 'utf8') : undefined,
+          credential: defaultAzureCredential(),
+          ...tuning,
+        };
   const arm = new SdkArmGateway(armOptions);
   // Readiness asks once, briefly: a probe that retries for half a minute tells an orchestrator nothing.
   const probeArm = new SdkArmGateway({ ...armOptions, maxRetries: 0, timeoutMs: Math.min(5000, config.armTimeoutMs), pacer: false });
 
-  const store =
-    opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url, poolMax: config.database.poolMax } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
+  const store = opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url, poolMax: config.database.poolMax } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
   // Every audit append puts the chain's new head in the JSON log: an anchor outside the database
   // (`npm run audit:verify -- --anchors <log file>` checks the chain still holds each one).
   const stopAnchoring = store.onAuditAppend((h) => log('info', 'audit head', { seq: h.seq, hash: h.hash, event: h.event, request: h.requestId }));

@@ -130,7 +130,14 @@ export class SdkArmGateway implements ArmGateway {
       const res = await this.graph.sendRequest(client, req);
       if (res.status === 403) return 'forbidden';
       const body = (res.bodyAsText ? JSON.parse(res.bodyAsText) : {}) as { value?: Array<{ id?: string }>; '@odata.nextLink'?: string; error?: { code?: string; message?: string } };
-      if (res.status >= 300) throw new ArmError(body.error?.code ?? 'GraphRequestFailed', body.error?.message ?? `Microsoft Graph answered ${res.status}`, res.status, res.headers.get('client-request-id') ?? undefined, res.headers.get('request-id') ?? undefined);
+      if (res.status >= 300)
+        throw new ArmError(
+          body.error?.code ?? 'GraphRequestFailed',
+          body.error?.message ?? `Microsoft Graph answered ${res.status}`,
+          res.status,
+          res.headers.get('client-request-id') ?? undefined,
+          res.headers.get('request-id') ?? undefined,
+        );
       for (const g of body.value ?? []) if (g.id) groups.push(g.id);
       url = body['@odata.nextLink'];
     }
@@ -243,7 +250,9 @@ export class SdkArmGateway implements ArmGateway {
       if (poller.isDone()) break;
       const last = poll.last();
       wait = this.pollDelay(last?.headers.get('retry-after'));
-      const raw = String((last?.body as { status?: unknown; properties?: { provisioningState?: unknown } } | undefined)?.status ?? (last?.body as { properties?: { provisioningState?: unknown } } | undefined)?.properties?.provisioningState ?? '');
+      const raw = String(
+        (last?.body as { status?: unknown; properties?: { provisioningState?: unknown } } | undefined)?.status ?? (last?.body as { properties?: { provisioningState?: unknown } } | undefined)?.properties?.provisioningState ?? '',
+      );
       await opts?.onProgress?.(raw || 'InProgress', polls);
     }
     if (poller.getOperationState().status !== 'succeeded') throw this.operationError(poll.last(), poller.getOperationState().status);
@@ -342,15 +351,7 @@ export class SdkArmGateway implements ArmGateway {
     }
     if (response.status >= 400) {
       const err = (parsed as { error?: { code?: string; message?: string; target?: string } } | undefined)?.error;
-      const armErr = new ArmError(
-        err?.code || `Http${response.status}`,
-        err?.message || `Azure Resource Manager answered ${response.status}.`,
-        response.status,
-        correlationId,
-        requestId,
-        err?.target,
-        response.headers.get('retry-after'),
-      );
+      const armErr = new ArmError(err?.code || `Http${response.status}`, err?.message || `Azure Resource Manager answered ${response.status}.`, response.status, correlationId, requestId, err?.target, response.headers.get('retry-after'));
       this.emit({ method, path: logPath, apiVersion, status: response.status, correlationId, requestId, durationMs: Date.now() - started, errorCode: armErr.code });
       throw armErr;
     }

@@ -47,7 +47,10 @@ export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TAR
     }
     case 'new': {
       const word = (words[1] ?? '').toLowerCase();
-      const supported = targets.commands().map((t) => `\`new ${t}\``).join(', ');
+      const supported = targets
+        .commands()
+        .map((t) => `\`new ${t}\``)
+        .join(', ');
       if (!word) return { kind: 'usage', verb: 'new', problem: `\`new\` needs a target: ${supported}.` };
       const target = targets.forCommand(word);
       if (!target) return { kind: 'usage', verb: 'new', problem: `I can't create "${quote(words[1])}" yet. Supported: ${supported}.` };
@@ -148,9 +151,7 @@ const VERB_HELP = {
 
 /** `- \`new <command> [<resource id>]\` — …`: a line per target that `new` opens, as each target says it. */
 function newLines(targets: TargetRegistry): string[] {
-  return targets.all
-    .filter((t) => t.entry.command)
-    .map((t) => `- \`new ${t.entry.command}${t.entry.startsFrom && !t.entry.startsFrom.flag ? ' [<resource id>]' : ''}\` — ${t.entry.help}`);
+  return targets.all.filter((t) => t.entry.command).map((t) => `- \`new ${t.entry.command}${t.entry.startsFrom && !t.entry.startsFrom.flag ? ' [<resource id>]' : ''}\` — ${t.entry.help}`);
 }
 
 function usageLines(verb: Verb, targets: TargetRegistry): readonly string[] {

@@ -145,10 +145,10 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     viewer === 'approver' && req.state === 'pending_approval'
       ? `Your approval is requested: ${stillNeeded(req, counted.length)} more needed.`
       : req.state === 'checked' && blocked
-      ? 'Blocked: fix the failing checks below, then submit a new request.'
-      : req.state === 'pending_approval'
-        ? `Waiting for ${stillNeeded(req, counted.length)} more approval${stillNeeded(req, counted.length) === 1 ? '' : 's'}.`
-        : `This request is ${stateWords(req)}.`;
+        ? 'Blocked: fix the failing checks below, then submit a new request.'
+        : req.state === 'pending_approval'
+          ? `Waiting for ${stillNeeded(req, counted.length)} more approval${stillNeeded(req, counted.length) === 1 ? '' : 's'}.`
+          : `This request is ${stateWords(req)}.`;
   const failing = req.checks.filter(blocks).map(line);
   return shown({
     id: req.id,
@@ -187,14 +187,9 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     scopes: (req.scopes ?? []).map((sc) => `${sc.role}: ${sc.id}`),
     notice: '',
     policyNote: req.policyNote ?? '',
-    approvals: req.approvals.map(
-      (a) => `${a.decision === 'approved' ? '👍' : '👎'} ${a.approver.name} ${a.decision}${a.digest !== req.digest ? ' (an earlier version — no longer counts)' : ''}${a.reason ? `: ${a.reason}` : ''}`,
-    ),
+    approvals: req.approvals.map((a) => `${a.decision === 'approved' ? '👍' : '👎'} ${a.approver.name} ${a.decision}${a.digest !== req.digest ? ' (an earlier version — no longer counts)' : ''}${a.reason ? `: ${a.reason}` : ''}`),
     // A blocked request cannot be approved: do not suggest that anyone could.
-    approvalsLine:
-      req.state === 'checked' && blocked && !req.approvals.length
-        ? ''
-        : approvalsLine(req, counted.length),
+    approvalsLine: req.state === 'checked' && blocked && !req.approvals.length ? '' : approvalsLine(req, counted.length),
     result: req.result ? `${req.result.status === 'succeeded' ? '🔐' : '❌'} ${req.result.message}${req.result.correlationId ? ` (correlation id ${req.result.correlationId})` : ''}` : '',
     verification: (req.result?.verification ?? []).map(line),
     canDecide: req.state === 'pending_approval' && (viewer === 'all' || viewer === 'approver'),
@@ -204,9 +199,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     canRefresh: !TERMINAL_STATES.has(req.state),
     digest: req.digest,
     digestShort: req.digest.slice(0, 12),
-    refreshUserIds: TERMINAL_STATES.has(req.state)
-      ? []
-      : [...new Set([req.requester, ...req.approvals.map((a) => a.approver)].map((a) => a.channelUserId).filter((x): x is string => !!x))].slice(0, MAX_REFRESH_USERS),
+    refreshUserIds: TERMINAL_STATES.has(req.state) ? [] : [...new Set([req.requester, ...req.approvals.map((a) => a.approver)].map((a) => a.channelUserId).filter((x): x is string => !!x))].slice(0, MAX_REFRESH_USERS),
   });
 }
 
@@ -279,7 +272,9 @@ export function reviewView(displayName: string, resourceId: string, location: st
 /** One line per request for `list`. */
 export function listLine(req: ChangeRequest, targets: TargetRegistry = DEFAULT_TARGETS): string {
   const counted = approvalsFor(req).length;
-  return visibleText(`- ${req.id} · ${targets.find(req.targetType)?.displayName ?? req.targetType} ${req.resourceId.split('/').pop()} · ${stateWords(req)}${req.state === 'pending_approval' ? ` (${counted}/${req.requiredApprovals} approvals)` : ''} · by ${req.requester.name}`);
+  return visibleText(
+    `- ${req.id} · ${targets.find(req.targetType)?.displayName ?? req.targetType} ${req.resourceId.split('/').pop()} · ${stateWords(req)}${req.state === 'pending_approval' ? ` (${counted}/${req.requiredApprovals} approvals)` : ''} · by ${req.requester.name}`,
+  );
 }
 
 /** `audit <id>`: the trail as text, oldest first. */
@@ -298,7 +293,9 @@ export function auditText(req: ChangeRequest, rows: Array<{ seq: number; at: str
     if (r.event === 'verified') return String(d.finding ?? '');
     return '';
   };
-  return [`**Audit trail of ${req.id}** (${rows.length} entries, hash-chained)`, ...rows.map((r) => visibleText(`${r.seq}. ${r.at.replace('T', ' ').slice(0, 19)} · ${r.event} · ${who(r.actor)}${detail(r) ? ` · ${detail(r)}` : ''}`))].join('\n');
+  return [`**Audit trail of ${req.id}** (${rows.length} entries, hash-chained)`, ...rows.map((r) => visibleText(`${r.seq}. ${r.at.replace('T', ' ').slice(0, 19)} · ${r.event} · ${who(r.actor)}${detail(r) ? ` · ${detail(r)}` : ''}`))].join(
+    '\n',
+  );
 }
 
 /**

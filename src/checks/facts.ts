@@ -65,7 +65,10 @@ const storageSchema = z.object({
   id: z.string(),
   name: z.string(),
   location: z.string().optional(),
-  identity: z.object({ type: z.string().optional(), userAssignedIdentities: z.record(z.string(), z.unknown()).optional() }).partial().optional(),
+  identity: z
+    .object({ type: z.string().optional(), userAssignedIdentities: z.record(z.string(), z.unknown()).optional() })
+    .partial()
+    .optional(),
   properties: z
     .object({
       publicNetworkAccess: z.string().optional(),
@@ -304,15 +307,16 @@ export class FactLoader {
       fact,
       // assignedTo() includes assignments to groups the principal belongs to (transitively);
       // principalId eq would miss access granted through a group.
-      this.read<unknown[]>(`${scope}/providers/Microsoft.Authorization/roleAssignments`, API.authorization, { $filter: `assignedTo('${principalId}')` }, true).then((list) =>
-        list.map((a) => roleAssignmentSchema.parse(a)),
-      ),
+      this.read<unknown[]>(`${scope}/providers/Microsoft.Authorization/roleAssignments`, API.authorization, { $filter: `assignedTo('${principalId}')` }, true).then((list) => list.map((a) => roleAssignmentSchema.parse(a))),
     );
     // Every assignment ARM returns applies to the principal (directly or through a group); keep those at or above the scope.
     const mine = (assignments ?? []).filter((a) => coversScope(a.properties.scope, scope));
     const grants = await Promise.all(
       mine.map(async (a) => {
-        const def = await orNull(fact, this.read<unknown>(a.properties.roleDefinitionId, API.authorization).then((d) => roleDefinitionSchema.parse(d)));
+        const def = await orNull(
+          fact,
+          this.read<unknown>(a.properties.roleDefinitionId, API.authorization).then((d) => roleDefinitionSchema.parse(d)),
+        );
         return def ? { assignment: a, roleName: def.properties.roleName ?? def.name ?? 'custom role', permissions: def.properties.permissions } : null;
       }),
     );
@@ -366,7 +370,10 @@ export class FactLoader {
       }
       case 'storageAccount':
         if (!this.subject.storageAccountId) return null;
-        return orNull('storageAccount', this.read<unknown>(this.subject.storageAccountId, STORAGE_API).then((a) => storageSchema.parse(a)));
+        return orNull(
+          'storageAccount',
+          this.read<unknown>(this.subject.storageAccountId, STORAGE_API).then((a) => storageSchema.parse(a)),
+        );
       case 'container':
         if (!this.subject.storageAccountId || !this.subject.blobContainerName) return null;
         return orNull('container', this.read<{ id: string }>(`${this.subject.storageAccountId}/blobServices/default/containers/${this.subject.blobContainerName}`, STORAGE_API));
@@ -384,12 +391,18 @@ export class FactLoader {
       case 'vault': {
         const id = await this.get('vaultId');
         if (!id) return null;
-        return orNull('vault', this.read<unknown>(id, API.keyVault).then((v) => vaultSchema.parse(v)));
+        return orNull(
+          'vault',
+          this.read<unknown>(id, API.keyVault).then((v) => vaultSchema.parse(v)),
+        );
       }
       case 'key': {
         const [id, ref] = await Promise.all([this.get('vaultId'), this.get('keyRef')]);
         if (!id || !ref) return null;
-        return orNull('key', this.read<unknown>(`${id}/keys/${ref.keyName}`, API.keyVault).then((k) => keySchema.parse(k)));
+        return orNull(
+          'key',
+          this.read<unknown>(`${id}/keys/${ref.keyName}`, API.keyVault).then((k) => keySchema.parse(k)),
+        );
       }
       case 'keyVersion': {
         const [id, ref] = await Promise.all([this.get('vaultId'), this.get('keyRef')]);
@@ -410,8 +423,16 @@ export class FactLoader {
         const vaultId = await this.vaultIdFor(ref.vaultName, 'currentKey');
         if (!vaultId) return { ref, key: null, version: null };
         const [key, version] = await Promise.all([
-          orNull('currentKey', this.read<unknown>(`${vaultId}/keys/${ref.keyName}`, API.keyVault).then((k) => keySchema.parse(k))),
-          ref.version ? orNull('currentKey', this.read<unknown>(`${vaultId}/keys/${ref.keyName}/versions/${ref.version}`, API.keyVault).then((k) => keySchema.parse(k))) : Promise.resolve(null),
+          orNull(
+            'currentKey',
+            this.read<unknown>(`${vaultId}/keys/${ref.keyName}`, API.keyVault).then((k) => keySchema.parse(k)),
+          ),
+          ref.version
+            ? orNull(
+                'currentKey',
+                this.read<unknown>(`${vaultId}/keys/${ref.keyName}/versions/${ref.version}`, API.keyVault).then((k) => keySchema.parse(k)),
+              )
+            : Promise.resolve(null),
         ]);
         return { ref, key, version };
       }
@@ -422,7 +443,10 @@ export class FactLoader {
       case 'botRightsAtIdentity':
         return this.permissions('botRightsAtIdentity', this.subject.identityId);
       case 'identity':
-        return orNull('identity', this.read<unknown>(this.subject.identityId, API.managedIdentity).then((i) => identitySchema.parse(i)));
+        return orNull(
+          'identity',
+          this.read<unknown>(this.subject.identityId, API.managedIdentity).then((i) => identitySchema.parse(i)),
+        );
       case 'identityGroups': {
         const [vault, identity] = await Promise.all([this.get('vault'), this.get('identity')]);
         if (!vault || !identity || vault.properties.enableRbacAuthorization) return [];
@@ -435,7 +459,10 @@ export class FactLoader {
       case 'provider': {
         const p = providerOf(this.subject.resourceId);
         if (!p) return null;
-        return orNull('provider', this.read<unknown>(`/subscriptions/${p.subscriptionId}/providers/${p.namespace}`, API.resources).then((r) => providerSchema.parse(r)));
+        return orNull(
+          'provider',
+          this.read<unknown>(`/subscriptions/${p.subscriptionId}/providers/${p.namespace}`, API.resources).then((r) => providerSchema.parse(r)),
+        );
       }
       case 'roleGrants': {
         const [vault, identity, ref] = await Promise.all([this.get('vault'), this.get('identity'), this.get('keyRef')]);

@@ -28,11 +28,7 @@ export function matchesAny(action: string, patterns: string[] | undefined): bool
 }
 
 export function grants(perms: RolePermission[], action: string, kind: 'data' | 'control'): boolean {
-  return perms.some((p) =>
-    kind === 'data'
-      ? matchesAny(action, p.dataActions) && !matchesAny(action, p.notDataActions)
-      : matchesAny(action, p.actions) && !matchesAny(action, p.notActions),
-  );
+  return perms.some((p) => (kind === 'data' ? matchesAny(action, p.dataActions) && !matchesAny(action, p.notDataActions) : matchesAny(action, p.actions) && !matchesAny(action, p.notActions)));
 }
 
 export const KEY_DATA_ACTIONS = {

@@ -34,11 +34,7 @@ export function slackSignature(signingSecret: string, timestamp: number, rawBody
  * looks like JSON, else `application/x-www-form-urlencoded` — without a charset, exactly as Slack
  * sends it (Bolt's receivers compare the content type literally).
  */
-export function signedHeaders(
-  signingSecret: string,
-  rawBody: string,
-  opts: { timestamp?: number; contentType?: string; retryNum?: number; retryReason?: string } = {},
-): Record<string, string> {
+export function signedHeaders(signingSecret: string, rawBody: string, opts: { timestamp?: number; contentType?: string; retryNum?: number; retryReason?: string } = {}): Record<string, string> {
   const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
   const contentType = opts.contentType ?? (rawBody.trimStart().startsWith('{') ? 'application/json' : 'application/x-www-form-urlencoded');
   const headers: Record<string, string> = {
@@ -174,9 +170,7 @@ export function blockActionPayload(p: {
   const message = p.message as Json | undefined;
   let action: Json;
   if (message) {
-    const found = elementsOf(message.blocks).find(
-      (e) => e.element.action_id === p.actionId && (p.blockId === undefined || e.blockId === p.blockId),
-    );
+    const found = elementsOf(message.blocks).find((e) => e.element.action_id === p.actionId && (p.blockId === undefined || e.blockId === p.blockId));
     if (!found) {
       const have = elementsOf(message.blocks).map((e) => `${e.blockId ?? '?'}/${String(e.element.action_id)}`);
       throw new Error(`blockActionPayload: no element with action_id '${p.actionId}'${p.blockId ? ` in block '${p.blockId}'` : ''}; the message has: ${have.join(', ') || '(none)'}`);
@@ -284,13 +278,7 @@ function stateValue(element: Json, given: unknown, where: string): Json {
  * shorthand. Options are completed from the view (text included), and input blocks left out are
  * reported empty (value: null / selected_option: null) as Slack does. Unknown ids throw.
  */
-export function viewSubmissionPayload(p: {
-  user: { id: string; name?: string };
-  view: Record<string, unknown>;
-  values: Record<string, Record<string, unknown>>;
-  triggerId?: string;
-  teamId?: string;
-}): Record<string, unknown> {
+export function viewSubmissionPayload(p: { user: { id: string; name?: string }; view: Record<string, unknown>; values: Record<string, Record<string, unknown>>; triggerId?: string; teamId?: string }): Record<string, unknown> {
   const inputs = elementsOf(p.view.blocks).filter((e) => e.block.type === 'input');
   const values: Record<string, Record<string, Json>> = {};
   for (const { blockId, element } of inputs) {
@@ -392,11 +380,7 @@ export function urlVerificationBody(challenge: string): string {
 }
 
 /** POSTs a (signed) request to the bot and reports how it answered and how long it took. */
-export async function postToBot(
-  url: string,
-  rawBody: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; text: string; json?: unknown; ms: number }> {
+export async function postToBot(url: string, rawBody: string, headers: Record<string, string>): Promise<{ status: number; text: string; json?: unknown; ms: number }> {
   const started = performance.now();
   const res = await fetch(url, { method: 'POST', headers, body: rawBody });
   const text = await res.text();

@@ -607,13 +607,7 @@ export async function startSlackStandIn(opts: SlackStandInOptions = {}): Promise
       const hash = str(args.hash);
       if (hash !== undefined && hash !== current.hash) return refuse('hash_conflict');
       checkExternalId(view, current.id);
-      const out = outputView(
-        { ...view, external_id: view.external_id ?? current.view.external_id },
-        current.id,
-        newHash(),
-        String(current.view.root_view_id),
-        (current.view.previous_view_id as string | null) ?? null,
-      );
+      const out = outputView({ ...view, external_id: view.external_id ?? current.view.external_id }, current.id, newHash(), String(current.view.root_view_id), (current.view.previous_view_id as string | null) ?? null);
       current.view = out;
       current.hash = String(out.hash);
       return { view: out };

@@ -13,18 +13,7 @@ export interface Actor {
   channelUserId?: string;
 }
 
-export type RequestState =
-  | 'draft'
-  | 'checked'
-  | 'pending_approval'
-  | 'approved'
-  | 'executing'
-  | 'verifying'
-  | 'succeeded'
-  | 'failed'
-  | 'rejected'
-  | 'cancelled'
-  | 'expired';
+export type RequestState = 'draft' | 'checked' | 'pending_approval' | 'approved' | 'executing' | 'verifying' | 'succeeded' | 'failed' | 'rejected' | 'cancelled' | 'expired';
 
 export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(['succeeded', 'failed', 'rejected', 'cancelled', 'expired']);
 

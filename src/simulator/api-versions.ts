@@ -21,22 +21,89 @@ const since = (all: readonly string[], first: string): string[] => all.slice(all
 // 2025-04-01 (Resources spec stable/2025-04-01, @azure/arm-resources 7's default). The malformed
 // legacy entry '2014-04' ARM also lists is left out.
 export const RESOURCES_API_VERSIONS = [
-  '2013-03-01', '2014-01-01', '2014-02-26', '2014-04-01', '2014-04-01-preview', '2015-01-01', '2015-11-01',
-  '2016-02-01', '2016-06-01', '2016-07-01', '2016-09-01', '2017-03-01', '2017-05-01', '2017-05-10', '2017-06-01',
-  '2017-08-01', '2017-12-01', '2018-01-01', '2018-02-01', '2018-05-01', '2018-06-01', '2018-07-01', '2018-08-01',
-  '2018-09-01', '2018-11-01', '2019-03-01', '2019-05-01', '2019-05-10', '2019-06-01', '2019-07-01', '2019-08-01',
-  '2019-09-01', '2019-10-01', '2019-11-01', '2020-01-01', '2020-05-01', '2020-06-01', '2020-07-01', '2020-08-01',
-  '2020-09-01', '2020-10-01', '2021-01-01', '2021-04-01', '2022-01-01', '2022-03-01-preview', '2022-05-01',
-  '2022-06-01', '2022-09-01', '2022-11-01-preview', '2022-12-01', '2023-03-01-preview', '2023-07-01',
-  '2023-07-01-preview', '2024-03-01', '2024-06-01-preview', '2024-08-01', '2025-04-01',
+  '2013-03-01',
+  '2014-01-01',
+  '2014-02-26',
+  '2014-04-01',
+  '2014-04-01-preview',
+  '2015-01-01',
+  '2015-11-01',
+  '2016-02-01',
+  '2016-06-01',
+  '2016-07-01',
+  '2016-09-01',
+  '2017-03-01',
+  '2017-05-01',
+  '2017-05-10',
+  '2017-06-01',
+  '2017-08-01',
+  '2017-12-01',
+  '2018-01-01',
+  '2018-02-01',
+  '2018-05-01',
+  '2018-06-01',
+  '2018-07-01',
+  '2018-08-01',
+  '2018-09-01',
+  '2018-11-01',
+  '2019-03-01',
+  '2019-05-01',
+  '2019-05-10',
+  '2019-06-01',
+  '2019-07-01',
+  '2019-08-01',
+  '2019-09-01',
+  '2019-10-01',
+  '2019-11-01',
+  '2020-01-01',
+  '2020-05-01',
+  '2020-06-01',
+  '2020-07-01',
+  '2020-08-01',
+  '2020-09-01',
+  '2020-10-01',
+  '2021-01-01',
+  '2021-04-01',
+  '2022-01-01',
+  '2022-03-01-preview',
+  '2022-05-01',
+  '2022-06-01',
+  '2022-09-01',
+  '2022-11-01-preview',
+  '2022-12-01',
+  '2023-03-01-preview',
+  '2023-07-01',
+  '2023-07-01-preview',
+  '2024-03-01',
+  '2024-06-01-preview',
+  '2024-08-01',
+  '2025-04-01',
 ] as const;
 
 // Microsoft.KeyVault (learn.microsoft.com/azure/templates/microsoft.keyvault/allversions; the
 // 2026-02-01 spec's TypeSpec versions as compiled into @azure/arm-keyvault 5).
 const KEYVAULT_ALL = [
-  '2015-06-01', '2016-10-01', '2018-02-14-preview', '2018-02-14', '2019-09-01', '2020-04-01-preview', '2021-04-01-preview',
-  '2021-06-01-preview', '2021-10-01', '2021-11-01-preview', '2022-02-01-preview', '2022-07-01', '2022-11-01', '2023-02-01',
-  '2023-07-01', '2024-04-01-preview', '2024-11-01', '2024-12-01-preview', '2025-05-01', '2026-02-01', '2026-03-01-preview',
+  '2015-06-01',
+  '2016-10-01',
+  '2018-02-14-preview',
+  '2018-02-14',
+  '2019-09-01',
+  '2020-04-01-preview',
+  '2021-04-01-preview',
+  '2021-06-01-preview',
+  '2021-10-01',
+  '2021-11-01-preview',
+  '2022-02-01-preview',
+  '2022-07-01',
+  '2022-11-01',
+  '2023-02-01',
+  '2023-07-01',
+  '2024-04-01-preview',
+  '2024-11-01',
+  '2024-12-01-preview',
+  '2025-05-01',
+  '2026-02-01',
+  '2026-03-01-preview',
 ] as const;
 export const KEYVAULT_VAULT_VERSIONS = [...KEYVAULT_ALL];
 /** vaults/keys and vaults/keys/versions appeared in 2019-09-01. */
@@ -49,10 +116,38 @@ export const KEYVAULT_MHSM_KEY_VERSIONS = since(KEYVAULT_ALL, '2022-11-01');
 // 2025-06-01; 2025-08-01 … 2026-09-01 from the spec's TypeSpec versions, stable/2026-09-01, as
 // compiled into @azure/arm-storage 20 / 21).
 const STORAGE_ALL = [
-  '2015-05-01-preview', '2015-06-15', '2016-01-01', '2016-05-01', '2016-12-01', '2017-06-01', '2017-10-01', '2018-02-01',
-  '2018-03-01-preview', '2018-07-01', '2018-11-01', '2019-04-01', '2019-06-01', '2020-08-01-preview', '2021-01-01', '2021-02-01',
-  '2021-04-01', '2021-06-01', '2021-08-01', '2021-09-01', '2022-05-01', '2022-09-01', '2023-01-01', '2023-04-01', '2023-05-01',
-  '2024-01-01', '2025-01-01', '2025-06-01', '2025-08-01', '2026-04-01', '2026-06-01', '2026-09-01',
+  '2015-05-01-preview',
+  '2015-06-15',
+  '2016-01-01',
+  '2016-05-01',
+  '2016-12-01',
+  '2017-06-01',
+  '2017-10-01',
+  '2018-02-01',
+  '2018-03-01-preview',
+  '2018-07-01',
+  '2018-11-01',
+  '2019-04-01',
+  '2019-06-01',
+  '2020-08-01-preview',
+  '2021-01-01',
+  '2021-02-01',
+  '2021-04-01',
+  '2021-06-01',
+  '2021-08-01',
+  '2021-09-01',
+  '2022-05-01',
+  '2022-09-01',
+  '2023-01-01',
+  '2023-04-01',
+  '2023-05-01',
+  '2024-01-01',
+  '2025-01-01',
+  '2025-06-01',
+  '2025-08-01',
+  '2026-04-01',
+  '2026-06-01',
+  '2026-09-01',
 ] as const;
 export const STORAGE_ACCOUNT_VERSIONS = [...STORAGE_ALL];
 /** storageAccounts/blobServices/containers appeared in 2018-02-01. */
@@ -80,10 +175,7 @@ export const MSI_VERSIONS = ['2018-11-30', '2023-01-31', '2024-11-30'] as const;
 
 // Microsoft.Authorization (learn.microsoft.com/azure/templates/microsoft.authorization/allversions
 // and the supported list ARM gives in InvalidResourceType for roleAssignments).
-export const ROLE_ASSIGNMENT_VERSIONS = [
-  '2015-07-01', '2017-10-01-preview', '2018-01-01-preview', '2018-09-01-preview', '2020-03-01-preview', '2020-04-01-preview',
-  '2020-08-01-preview', '2020-10-01-preview', '2022-04-01',
-] as const;
+export const ROLE_ASSIGNMENT_VERSIONS = ['2015-07-01', '2017-10-01-preview', '2018-01-01-preview', '2018-09-01-preview', '2020-03-01-preview', '2020-04-01-preview', '2020-08-01-preview', '2020-10-01-preview', '2022-04-01'] as const;
 export const ROLE_DEFINITION_VERSIONS = ['2015-07-01', '2018-01-01-preview', '2022-04-01', '2022-05-01-preview'] as const;
 export const PERMISSIONS_VERSIONS = ['2015-07-01', '2018-01-01-preview', '2022-04-01'] as const;
 
@@ -91,7 +183,10 @@ export const PERMISSIONS_VERSIONS = ['2015-07-01', '2018-01-01-preview', '2022-0
  * The error ARM answers for an api-version the type does not support. `location` is where ARM
  * routes a tracked type (the body's, the resource's or its group's).
  */
-export function unsupportedVersionError(kind: ApiVersionKind, opts: { namespace: string; type: string; apiVersion: string; supported: readonly string[]; location?: string }): {
+export function unsupportedVersionError(
+  kind: ApiVersionKind,
+  opts: { namespace: string; type: string; apiVersion: string; supported: readonly string[]; location?: string },
+): {
   status: number;
   code: string;
   message: string;

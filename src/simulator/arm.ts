@@ -116,11 +116,7 @@ export function page<T>(items: T[], req: SimRequest, ctx: SimContext, pageSize: 
  * The two list operations every tracked resource type has: by subscription and by resource group
  * (`/providers/{type}` under each), paged, each item rendered as GET renders it.
  */
-export function collectionRoutes(
-  type: string,
-  resourceType: string,
-  opts: { render?: (r: SimResource, req: SimRequest, ctx: SimContext) => unknown; pageSize?: number; honourTop?: boolean } = {},
-): SimRoute[] {
+export function collectionRoutes(type: string, resourceType: string, opts: { render?: (r: SimResource, req: SimRequest, ctx: SimContext) => unknown; pageSize?: number; honourTop?: boolean } = {}): SimRoute[] {
   const list = (scopeId: string, req: SimRequest, ctx: SimContext) => {
     const items = ctx.state.ofType(type, scopeId);
     return { status: 200, body: page(opts.render ? items.map((r) => opts.render!(r, req, ctx)) : items, req, ctx, opts.pageSize ?? 100, opts.honourTop ?? false) };

@@ -18,8 +18,7 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
   {
     name: BUILTIN_ROLE_IDS.keyVaultCryptoServiceEncryptionUser,
     roleName: 'Key Vault Crypto Service Encryption User',
-    description:
-      "Read metadata of keys and perform wrap/unwrap operations. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+    description: "Read metadata of keys and perform wrap/unwrap operations. Only works for key vaults that use the 'Azure role-based access control' permission model.",
     permissions: [
       perm({
         actions: ['Microsoft.EventGrid/eventSubscriptions/write', 'Microsoft.EventGrid/eventSubscriptions/read', 'Microsoft.EventGrid/eventSubscriptions/delete'],
@@ -78,8 +77,7 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
   {
     name: BUILTIN_ROLE_IDS.contributor,
     roleName: 'Contributor',
-    description:
-      'Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.',
+    description: 'Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.',
     permissions: [
       perm({
         actions: ['*'],

@@ -15,12 +15,7 @@ export class ArmError extends Error {
   readonly details?: ArmErrorDetail[];
   readonly headers?: Record<string, string>;
 
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    extra: { target?: string; details?: ArmErrorDetail[]; headers?: Record<string, string> } = {},
-  ) {
+  constructor(status: number, code: string, message: string, extra: { target?: string; details?: ArmErrorDetail[]; headers?: Record<string, string> } = {}) {
     super(message);
     this.name = 'ArmError';
     this.status = status;
@@ -46,11 +41,7 @@ const NOT_FOUND_HINT = 'For more details please go to https://aka.ms/ARMResource
 
 /** `type` is the full type path with parent names, e.g. `Microsoft.KeyVault/vaults/kv/keys/k` without the last name. */
 export function resourceNotFound(typeAndName: string, resourceGroup: string): ArmError {
-  return new ArmError(
-    404,
-    'ResourceNotFound',
-    `The Resource '${typeAndName}' under resource group '${resourceGroup}' was not found. ${NOT_FOUND_HINT}`,
-  );
+  return new ArmError(404, 'ResourceNotFound', `The Resource '${typeAndName}' under resource group '${resourceGroup}' was not found. ${NOT_FOUND_HINT}`);
 }
 
 export function subscriptionNotFound(sub: string): ArmError {
@@ -99,8 +90,7 @@ export function defaultFaultCode(status: number): { code: string; message: strin
     case 429:
       return {
         code: 'TooManyRequests',
-        message:
-          'The request is being throttled as the limit has been reached for operation type - Read_ObservationWindow_00:05:00. For more information, see - https://aka.ms/armthrottling (injected fault).',
+        message: 'The request is being throttled as the limit has been reached for operation type - Read_ObservationWindow_00:05:00. For more information, see - https://aka.ms/armthrottling (injected fault).',
       };
     case 500:
       return { code: 'InternalServerError', message: 'Encountered internal server error (injected fault).' };

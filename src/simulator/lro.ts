@@ -120,9 +120,7 @@ export function completeOperation(state: SimState, op: OperationResource, finish
 
 /** The operations of a resource that have not finished. */
 export function pendingOperations(state: SimState, namespace: string, resourceId: string): OperationResource[] {
-  return (state.ofType(operationType(namespace)) as OperationResource[]).filter(
-    (op) => !isTerminal(op) && op.properties.resourceId.toLowerCase() === resourceId.toLowerCase(),
-  );
+  return (state.ofType(operationType(namespace)) as OperationResource[]).filter((op) => !isTerminal(op) && op.properties.resourceId.toLowerCase() === resourceId.toLowerCase());
 }
 
 /**

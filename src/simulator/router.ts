@@ -107,12 +107,11 @@ export class Router {
       if (!this.namespaces.has(ns.toLowerCase())) {
         return new ArmError(400, 'InvalidResourceNamespace', `The resource namespace '${ns}' is invalid.`);
       }
-      const type = segs.slice(at + 2).filter((_, i) => i % 2 === 0).join('/');
-      return new ArmError(
-        404,
-        'InvalidResourceType',
-        `The resource type '${type}' could not be found in the namespace '${ns}' for api version '${apiVersion}'.`,
-      );
+      const type = segs
+        .slice(at + 2)
+        .filter((_, i) => i % 2 === 0)
+        .join('/');
+      return new ArmError(404, 'InvalidResourceType', `The resource type '${type}' could not be found in the namespace '${ns}' for api version '${apiVersion}'.`);
     }
     const type = segs.filter((_, i) => i % 2 === 0).join('/') || '/';
     return new ArmError(404, 'InvalidResourceType', `The resource type '${type}' could not be found for api version '${apiVersion}'.`);

@@ -126,9 +126,7 @@ export class ArmFrontDoor {
 
   private takeOperationFailure(resourceId: string, action: OperationAction): OperationFailure | undefined {
     const id = resourceId.toLowerCase();
-    const f = this.operationFailures.find(
-      (x) => x.remaining > 0 && (!x.action || x.action === action) && (!x.resourceIdIncludes || id.includes(x.resourceIdIncludes.toLowerCase())),
-    );
+    const f = this.operationFailures.find((x) => x.remaining > 0 && (!x.action || x.action === action) && (!x.resourceIdIncludes || id.includes(x.resourceIdIncludes.toLowerCase())));
     if (!f) return undefined;
     f.remaining -= 1;
     if (f.remaining <= 0) this.operationFailures = this.operationFailures.filter((x) => x !== f);
@@ -184,10 +182,7 @@ export class ArmFrontDoor {
 
     let outcome: Outcome;
     try {
-      outcome =
-        raw === 'too-large'
-          ? { status: 413, body: new ArmError(413, 'RequestEntityTooLarge', 'The request content exceeds the maximum size of 4 MB.').toBody() }
-          : await this.respond(method, path, query, headers, body, bodyError);
+      outcome = raw === 'too-large' ? { status: 413, body: new ArmError(413, 'RequestEntityTooLarge', 'The request content exceeds the maximum size of 4 MB.').toBody() } : await this.respond(method, path, query, headers, body, bodyError);
     } catch (e) {
       if (isArmError(e)) outcome = { status: e.status, body: e.toBody(), headers: e.headers };
       else {
@@ -209,14 +204,7 @@ export class ArmFrontDoor {
     this.write(res, method, path, headers, outcome);
   }
 
-  private async respond(
-    method: string,
-    path: string,
-    query: Record<string, string>,
-    headers: Record<string, string | undefined>,
-    body: unknown,
-    bodyError: string | undefined,
-  ): Promise<Outcome> {
+  private async respond(method: string, path: string, query: Record<string, string>, headers: Record<string, string | undefined>, body: unknown, bodyError: string | undefined): Promise<Outcome> {
     const auth = headers['authorization'];
     if (!auth || !/^Bearer\s+\S+/i.test(auth)) {
       const missing = !auth;
@@ -280,15 +268,7 @@ export class ArmFrontDoor {
     return b;
   }
 
-  private route(
-    method: string,
-    path: string,
-    query: Record<string, string>,
-    headers: Record<string, string | undefined>,
-    body: unknown,
-    bodyError: string | undefined,
-  ): Outcome {
-
+  private route(method: string, path: string, query: Record<string, string>, headers: Record<string, string | undefined>, body: unknown, bodyError: string | undefined): Outcome {
     const segments = path.split('/').filter(Boolean);
     const routeMethod = method === 'HEAD' ? 'GET' : method;
     // Microsoft Graph (/v1.0/…) has no api-version: its version is the path's first segment.
@@ -296,7 +276,7 @@ export class ArmFrontDoor {
 
     const apiVersion = query['api-version'];
     if (apiVersion === undefined || apiVersion === '') {
-      throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+      throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
     }
 
     const match = this.router.resolve(routeMethod, segments, apiVersion);
@@ -355,9 +335,7 @@ export class ArmFrontDoor {
 
   private takeFault(method: string, path: string): FaultSpec | undefined {
     const lowerPath = path.toLowerCase();
-    const fault = this.faults.find(
-      (f) => f.remaining > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.pathIncludes || lowerPath.includes(f.pathIncludes.toLowerCase())),
-    );
+    const fault = this.faults.find((f) => f.remaining > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.pathIncludes || lowerPath.includes(f.pathIncludes.toLowerCase())));
     if (!fault) return undefined;
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
@@ -374,7 +352,10 @@ export class ArmFrontDoor {
 
   private write(res: ServerResponse, method: string, path: string, reqHeaders: Record<string, string | undefined>, out: SimResponse): void {
     const correlation = reqHeaders['x-ms-correlation-request-id'] ?? randomUUID();
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const headers: Record<string, string> = {
       'cache-control': 'no-cache',
       pragma: 'no-cache',

@@ -89,11 +89,7 @@ export async function generateTlsMaterial(opts: GenerateTlsOptions = {}): Promis
   caCert.validity.notAfter = notAfter;
   caCert.setSubject(subject('cmk-chatops simulator CA'));
   caCert.setIssuer(subject('cmk-chatops simulator CA'));
-  caCert.setExtensions([
-    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
+  caCert.setExtensions([{ name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }, { name: 'subjectKeyIdentifier' }]);
   signWithNode(caCert, caKeys.pem);
 
   const cert = forge.pki.createCertificate();

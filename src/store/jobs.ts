@@ -113,7 +113,10 @@ async function requeueOrSupersede(sql: Sql, job: JobRow, worker: string, text: s
 export async function releaseWorker(sql: Sql, worker: string): Promise<number> {
   const rows = await sql.query(`SELECT id FROM jobs WHERE locked_by = $1 AND state = 'running'`, [worker]);
   for (const r of rows as Array<{ id: string }>) {
-    await requeueOrSupersede(sql, { id: String(r.id) } as JobRow, worker, `UPDATE jobs SET state = 'queued', run_at = now(), attempts = GREATEST(attempts - 1, 0), locked_by = NULL, lease_until = NULL WHERE id = $1 AND locked_by = $2`, [String(r.id), worker]);
+    await requeueOrSupersede(sql, { id: String(r.id) } as JobRow, worker, `UPDATE jobs SET state = 'queued', run_at = now(), attempts = GREATEST(attempts - 1, 0), locked_by = NULL, lease_until = NULL WHERE id = $1 AND locked_by = $2`, [
+      String(r.id),
+      worker,
+    ]);
   }
   return rows.length;
 }

@@ -170,16 +170,31 @@ export class Store {
       // The audit rows first, so the request stores the head its last audited change ended at.
       for (const a of audit) appended.push(await this.append(tx, { requestId: id, ...a }));
       const updated: ChangeRequest = { ...next, auditHead: headOf(appended) ?? next.auditHead, version: current.version + 1, updatedAt: this.now().toISOString() };
-      await tx.query(
-        `UPDATE change_requests SET state=$2, digest=$3, doc=$4::jsonb, updated_at=$5, expires_at=$6, version=$7, resource_id=$8 WHERE id=$1 AND version=$9`,
-        [id, updated.state, updated.digest, JSON.stringify({ ...updated, approvals: [] }), updated.updatedAt, updated.expiresAt, updated.version, updated.resourceId, current.version],
-      );
+      await tx.query(`UPDATE change_requests SET state=$2, digest=$3, doc=$4::jsonb, updated_at=$5, expires_at=$6, version=$7, resource_id=$8 WHERE id=$1 AND version=$9`, [
+        id,
+        updated.state,
+        updated.digest,
+        JSON.stringify({ ...updated, approvals: [] }),
+        updated.updatedAt,
+        updated.expiresAt,
+        updated.version,
+        updated.resourceId,
+        current.version,
+      ]);
       const known = new Set(current.approvals.map(approvalKey));
       for (const a of updated.approvals.filter((x) => !known.has(approvalKey(x)))) {
-        await tx.query(
-          `INSERT INTO approvals (request_id, approver_platform, approver_tenant, approver_id, approver_name, approver_channel_user_id, decision, digest, reason, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-          [id, a.approver.platform, a.approver.tenant ?? '', a.approver.id, a.approver.name, a.approver.channelUserId ?? null, a.decision, a.digest, a.reason ?? null, a.at],
-        );
+        await tx.query(`INSERT INTO approvals (request_id, approver_platform, approver_tenant, approver_id, approver_name, approver_channel_user_id, decision, digest, reason, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, [
+          id,
+          a.approver.platform,
+          a.approver.tenant ?? '',
+          a.approver.id,
+          a.approver.name,
+          a.approver.channelUserId ?? null,
+          a.decision,
+          a.digest,
+          a.reason ?? null,
+          a.at,
+        ]);
       }
       for (const j of jobs ?? []) await insertJob(tx, j);
       return updated;
@@ -198,10 +213,7 @@ export class Store {
       where.push(`requester_platform = $${params.length - 1} AND requester_id = $${params.length}`);
     }
     params.push(filter.limit ?? 20);
-    const ids = await this.db.query<{ id: string }>(
-      `SELECT id FROM change_requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT $${params.length}`,
-      params,
-    );
+    const ids = await this.db.query<{ id: string }>(`SELECT id FROM change_requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT $${params.length}`, params);
     const out: ChangeRequest[] = [];
     for (const { id } of ids) {
       const r = await this.getRequest(id);
@@ -251,11 +263,7 @@ export class Store {
 
   async putFormSession(id: string, doc: Record<string, unknown>, ttlMs: number): Promise<void> {
     await this.db.query(`DELETE FROM form_sessions WHERE expires_at < now()`);
-    await this.db.query(`INSERT INTO form_sessions (id, doc, expires_at) VALUES ($1, $2::jsonb, now() + ($3::integer * interval '1 millisecond')) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc`, [
-      id,
-      JSON.stringify(doc),
-      ttlMs,
-    ]);
+    await this.db.query(`INSERT INTO form_sessions (id, doc, expires_at) VALUES ($1, $2::jsonb, now() + ($3::integer * interval '1 millisecond')) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc`, [id, JSON.stringify(doc), ttlMs]);
   }
 
   async getFormSession<T>(id: string): Promise<T | undefined> {

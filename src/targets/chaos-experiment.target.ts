@@ -5,18 +5,7 @@
 import { z } from 'zod';
 import type { ArmResource } from '../azure/port';
 import { cmkChecks } from '../checks/catalogue';
-import {
-  CHAOS_CMK_API,
-  chaosApiVersion,
-  chaosBlastRadius,
-  chaosCreateOnly,
-  chaosIdentityMatch,
-  storageBlobWrite,
-  storageCmkEnabled,
-  storageContainerName,
-  storageExists,
-  storagePublicAccess,
-} from '../checks/catalogue/chaos.checks';
+import { CHAOS_CMK_API, chaosApiVersion, chaosBlastRadius, chaosCreateOnly, chaosIdentityMatch, storageBlobWrite, storageCmkEnabled, storageContainerName, storageExists, storagePublicAccess } from '../checks/catalogue/chaos.checks';
 import { keyFromStorageAccount, type CmkSubject, type ResourceRead } from '../checks/facts';
 import { reading, type Change, type Check } from '../checks/types';
 import type { ArmWritePlan, ChangeScope, CheckResult } from '../domain/types';
@@ -24,7 +13,6 @@ import { ID_SEGMENT, MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain
 import { FIELD, identityField, nameField, regionField, required, resourceGroupField, resourceIdField, STORAGE_ACCOUNT_ID, subscriptionField } from './fields';
 import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
-
 
 // The experiment definition exactly as Chaos Studio's REST spec describes it (2023-10-27-preview,
 // types/experiments.json: step, branch, delay/discrete/continuous action, List/Query selector,
@@ -39,7 +27,15 @@ const action = z.discriminatedUnion('type', [
   z.object({ type: z.literal('discrete'), name: actionName, selectorId: z.string().min(1), parameters: z.array(keyValue) }).strict(),
   z.object({ type: z.literal('continuous'), name: actionName, selectorId: z.string().min(1), duration: z.string().regex(DURATION, 'must be an ISO 8601 duration such as PT10M'), parameters: z.array(keyValue) }).strict(),
 ]);
-const filter = z.object({ type: z.literal('Simple'), parameters: z.object({ zones: z.array(z.string()).optional() }).strict().optional() }).strict();
+const filter = z
+  .object({
+    type: z.literal('Simple'),
+    parameters: z
+      .object({ zones: z.array(z.string()).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
 const selector = z.discriminatedUnion('type', [
   z.object({ type: z.literal('List'), id: z.string().min(1), filter: filter.optional(), targets: z.array(z.object({ type: z.literal('ChaosTarget'), id: z.string().min(1) }).strict()).min(1) }).strict(),
   z.object({ type: z.literal('Query'), id: z.string().min(1), filter: filter.optional(), queryString: z.string().min(1), subscriptionIds: z.array(z.string().min(1)).min(1) }).strict(),
@@ -100,18 +96,19 @@ export const TEMPLATES: Record<string, { title: string; build: (targetId: string
   'vm-shutdown': {
     title: 'Shut down a virtual machine for 10 minutes',
     build: (target) => ({
-      steps: [{ name: 'step1', branches: [{ name: 'branch1', actions: [{ type: 'continuous', name: 'urn:csci:microsoft:virtualMachine:shutdown/1.0', selectorId: 'selector1', duration: 'PT10M', parameters: [{ key: 'abruptShutdown', value: 'false' }] }] }] }],
+      steps: [
+        {
+          name: 'step1',
+          branches: [{ name: 'branch1', actions: [{ type: 'continuous', name: 'urn:csci:microsoft:virtualMachine:shutdown/1.0', selectorId: 'selector1', duration: 'PT10M', parameters: [{ key: 'abruptShutdown', value: 'false' }] }] }],
+        },
+      ],
       // A VM id, or the VM's Chaos target id (…/providers/Microsoft.Chaos/targets/Microsoft-VirtualMachine).
       selectors: [{ type: 'List', id: 'selector1', targets: [{ type: 'ChaosTarget', id: /\/providers\/Microsoft\.Chaos\/targets\//i.test(target) ? target : `${target}/providers/Microsoft.Chaos/targets/Microsoft-VirtualMachine` }] }],
     }),
   },
 };
 
-const EXPERIMENT_NAME_FIELD = nameField(
-  'Experiment name',
-  { pattern: EXPERIMENT_NAME, message: '1-63 characters without spaces, control characters or < > % & : ? # / \\ (and not only dots)', clientPattern: false },
-  'e.g. vm-shutdown-cmk',
-);
+const EXPERIMENT_NAME_FIELD = nameField('Experiment name', { pattern: EXPERIMENT_NAME, message: '1-63 characters without spaces, control characters or < > % & : ? # / \\ (and not only dots)', clientPattern: false }, 'e.g. vm-shutdown-cmk');
 
 export const chaosSchema = z
   .object({
@@ -126,7 +123,11 @@ export const chaosSchema = z
     template: z.string().trim().optional(),
     targetResourceId: z.string().trim().optional(),
     // The card's limit, enforced here too: a request card shows the whole payload, and no more fits.
-    definition: z.string().trim().max(MAX_DEFINITION_CHARS, `Definition is at most ${MAX_DEFINITION_CHARS.toLocaleString('en-US')} characters (a request card shows the whole payload); split the experiment`).optional(),
+    definition: z
+      .string()
+      .trim()
+      .max(MAX_DEFINITION_CHARS, `Definition is at most ${MAX_DEFINITION_CHARS.toLocaleString('en-US')} characters (a request card shows the whole payload); split the experiment`)
+      .optional(),
   })
   .superRefine((v, ctx) => {
     if (v.definition) {
@@ -149,7 +150,10 @@ export const chaosSchema = z
       const r = definitionSchema.safeParse(parsed);
       if (!r.success) {
         const i = r.error.issues[0];
-        const unknown = i?.code === 'unrecognized_keys' ? ` — ${i.keys.map((k) => `"${k}"`).join(', ')} ${i.keys.length > 1 ? 'are' : 'is'} not part of Chaos Studio's experiment definition (its REST spec); remove ${i.keys.length > 1 ? 'them' : 'it'}` : ` ${i?.message ?? ''}`;
+        const unknown =
+          i?.code === 'unrecognized_keys'
+            ? ` — ${i.keys.map((k) => `"${k}"`).join(', ')} ${i.keys.length > 1 ? 'are' : 'is'} not part of Chaos Studio's experiment definition (its REST spec); remove ${i.keys.length > 1 ? 'them' : 'it'}`
+            : ` ${i?.message ?? ''}`;
         ctx.addIssue({ code: 'custom', path: ['definition'], message: `Definition is not an experiment definition: ${i?.path.join('.') || '(top level)'}${unknown}` });
       }
     } else if (!templateOf(v.template)) {
@@ -232,7 +236,11 @@ export const chaosTarget: Target<ChaosParams> = {
   entry: {
     command: 'chaos-experiment',
     help: 'request a Chaos Studio experiment whose data is kept in your CMK storage account (from a template or pasted JSON); `new chaos-experiment --from <experiment id>` makes a CMK copy of an existing one',
-    startsFrom: { resourceType: 'Microsoft.Chaos/experiments', flag: '--from', usage: '`--from` needs the resource id of an existing experiment (/subscriptions/…/providers/Microsoft.Chaos/experiments/<name>): `new chaos-experiment --from <experiment id>` makes a CMK copy of it.' },
+    startsFrom: {
+      resourceType: 'Microsoft.Chaos/experiments',
+      flag: '--from',
+      usage: '`--from` needs the resource id of an existing experiment (/subscriptions/…/providers/Microsoft.Chaos/experiments/<name>): `new chaos-experiment --from <experiment id>` makes a CMK copy of it.',
+    },
   },
   form: {
     title: 'Chaos experiment (CMK)',
@@ -267,7 +275,14 @@ export const chaosTarget: Target<ChaosParams> = {
     EXPERIMENT_NAME_FIELD.field,
     FIELD.region(),
     FIELD.identity("The experiment's user-assigned identity: it needs the key (get, wrap, unwrap) and blob write on the storage account."),
-    { name: 'storageAccountId', label: 'Storage account', hint: 'Where the experiment keeps its data. It must use a customer-managed key and allow public access from all networks.', kind: 'picker', source: 'storageAccounts', required: true },
+    {
+      name: 'storageAccountId',
+      label: 'Storage account',
+      hint: 'Where the experiment keeps its data. It must use a customer-managed key and allow public access from all networks.',
+      kind: 'picker',
+      source: 'storageAccounts',
+      required: true,
+    },
     { name: 'blobContainerName', label: 'Blob container', kind: 'text', required: true, default: 'chaosdata', placeholder: 'chaosdata' },
     {
       name: 'template',
@@ -348,7 +363,11 @@ export const chaosTarget: Target<ChaosParams> = {
       if (got.data.storageAccountResourceId.toLowerCase() !== (want.storageAccountResourceId ?? '').toLowerCase()) problems.push(`storage account is ${got.data.storageAccountResourceId}`);
       if (got.data.blobContainerName !== want.blobContainerName) problems.push(`container is ${got.data.blobContainerName}`);
     }
-    const evidence = { provisioningState: props.provisioningState ?? null, storageAccountResourceId: got.success ? (got.data.storageAccountResourceId ?? null) : null, blobContainerName: got.success ? (got.data.blobContainerName ?? null) : null };
+    const evidence = {
+      provisioningState: props.provisioningState ?? null,
+      storageAccountResourceId: got.success ? (got.data.storageAccountResourceId ?? null) : null,
+      blobContainerName: got.success ? (got.data.blobContainerName ?? null) : null,
+    };
     const base = { id: 'chaos.verify', title: 'Experiment reports the approved customer data storage' };
     return problems.length
       ? { ...base, status: 'fail', finding: `Verification failed: ${problems.join('; ')}.`, evidence, remedy: `Read it back with api-version ${CHAOS_CMK_API} in the portal's JSON view and compare with the request.` }

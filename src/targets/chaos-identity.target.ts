@@ -51,7 +51,8 @@ export const chaosIdentityTarget: Target<ChaosIdentityParams> = {
   form: {
     title: 'Experiment identity',
     heading: 'Rotate CMK for Chaos Studio experiment {experimentName}',
-    intro: "An experiment's data is encrypted with the key of its storage account, so key rotation happens on the storage account: `rotate <storage account id>`. On the experiment itself the only CMK property that can change is its user-assigned identity, which must have key access and blob write on that account.",
+    intro:
+      "An experiment's data is encrypted with the key of its storage account, so key rotation happens on the storage account: `rotate <storage account id>`. On the experiment itself the only CMK property that can change is its user-assigned identity, which must have key access and blob write on that account.",
   },
   prefill: { read: false, values: (resourceId) => ({ values: { resourceId, experimentName: resourceId.split('/').pop() ?? '' } }) },
   resourceType: 'Microsoft.Chaos/experiments',

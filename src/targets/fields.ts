@@ -6,7 +6,11 @@ import type { FormField } from './form';
 export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** A required text: empty, it says only that (not also every rule an empty value breaks). */
-export const required = (label: string) => z.string({ error: `${label} is required` }).trim().min(1, { error: `${label} is required`, abort: true });
+export const required = (label: string) =>
+  z
+    .string({ error: `${label} is required` })
+    .trim()
+    .min(1, { error: `${label} is required`, abort: true });
 
 export const subscriptionField = () => required('Subscription').regex(GUID, 'Subscription must be a subscription id (a GUID)');
 
@@ -18,8 +22,7 @@ export const resourceGroupField = () =>
 export const regionField = () => required('Region').regex(/^[a-zA-Z0-9 -]{2,40}$/, 'Region must be a region name such as eastus');
 
 /** A resource id field: within the length limit, and each segment something a URL leaves alone (domain/resource-id.ts). */
-export const resourceIdField = (label: string, pattern: RegExp, message: string) =>
-  required(label).max(MAX_RESOURCE_ID_LENGTH, `${label} is too long to be a resource id`).regex(pattern, message);
+export const resourceIdField = (label: string, pattern: RegExp, message: string) => required(label).max(MAX_RESOURCE_ID_LENGTH, `${label} is too long to be a resource id`).regex(pattern, message);
 
 export const IDENTITY_ID = resourceIdPattern('Microsoft\\.ManagedIdentity', 'userAssignedIdentities');
 /** Group 1 is the subscription. */

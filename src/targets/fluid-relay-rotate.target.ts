@@ -53,8 +53,7 @@ export const rotateSchema = z.object({
 });
 export type RotateParams = z.infer<typeof rotateSchema>;
 
-const currentKeyUrlOf = (r: ArmResource) =>
-  (r.properties as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } } | undefined)?.encryption?.customerManagedKeyEncryption?.keyEncryptionKeyUrl || undefined;
+const currentKeyUrlOf = (r: ArmResource) => (r.properties as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } } | undefined)?.encryption?.customerManagedKeyEncryption?.keyEncryptionKeyUrl || undefined;
 
 export const fluidRelayRotateTarget: Target<RotateParams> = {
   type: 'fluid-relay-rotate',
@@ -69,7 +68,8 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
   prefill: {
     read: true,
     values: (resourceId, r) => {
-      const cmk = ((r?.properties ?? {}) as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string; keyEncryptionKeyIdentity?: { userAssignedIdentityResourceId?: string } } } }).encryption?.customerManagedKeyEncryption;
+      const cmk = ((r?.properties ?? {}) as { encryption?: { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string; keyEncryptionKeyIdentity?: { userAssignedIdentityResourceId?: string } } } }).encryption
+        ?.customerManagedKeyEncryption;
       if (!cmk?.keyEncryptionKeyUrl) return { refusal: `${r?.name ?? resourceId} has no customer-managed key, and Fluid Relay can only enable CMK when a server is created: use \`new fluid-relay\` for a new server.` };
       const m = /^(https:\/\/[^/]+\/keys\/[^/]+)(?:\/([0-9a-fA-F]{32}))?$/.exec(cmk.keyEncryptionKeyUrl);
       return {
@@ -81,16 +81,17 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
   resourceType: 'Microsoft.FluidRelay/fluidRelayServers',
   apiVersion: FLUID_RELAY_API_VERSION,
   schema: rotateSchema,
-  fields: [
-    { name: 'resourceId', label: 'Server', kind: 'fixed', required: true },
-    FIELD.key,
-    FIELD.keyVersion,
-    FIELD.identity(),
-  ],
+  fields: [{ name: 'resourceId', label: 'Server', kind: 'fixed', required: true }, FIELD.key, FIELD.keyVersion, FIELD.identity()],
   resourceId: (p) => p.resourceId,
   async prepare(p: RotateParams, arm: ArmGateway): Promise<RotateParams> {
     const server = await arm.getOrNull<ArmResource>(p.resourceId, FLUID_RELAY_API_VERSION);
-    return { ...p, location: server?.location ?? '', currentKeyUrl: server ? currentKeyUrlOf(server) : undefined, currentIdentityIds: Object.keys(server?.identity?.userAssignedIdentities ?? {}), currentIdentityType: server?.identity?.type };
+    return {
+      ...p,
+      location: server?.location ?? '',
+      currentKeyUrl: server ? currentKeyUrlOf(server) : undefined,
+      currentIdentityIds: Object.keys(server?.identity?.userAssignedIdentities ?? {}),
+      currentIdentityType: server?.identity?.type,
+    };
   },
   // PATCH FluidRelayServerUpdate: properties.encryption and identity only (FluidRelayServers_Update).
   plan: (p): ArmWritePlan => ({
@@ -102,7 +103,10 @@ export const fluidRelayRotateTarget: Target<RotateParams> = {
         ? { properties: { encryption: {} } }
         : {
             // Every identity the server has is kept: a system-assigned one too (its type as the server spells it).
-            identity: { type: /systemassigned/i.test(p.currentIdentityType ?? '') ? p.currentIdentityType! : 'UserAssigned', userAssignedIdentities: Object.fromEntries([...new Set([...(p.currentIdentityIds ?? []), p.identityId])].map((i) => [i, {}])) },
+            identity: {
+              type: /systemassigned/i.test(p.currentIdentityType ?? '') ? p.currentIdentityType! : 'UserAssigned',
+              userAssignedIdentities: Object.fromEntries([...new Set([...(p.currentIdentityIds ?? []), p.identityId])].map((i) => [i, {}])),
+            },
             properties: {
               encryption: {
                 customerManagedKeyEncryption: {

@@ -89,7 +89,16 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
     FIELD.identity(),
     FIELD.key,
     FIELD.keyVersion,
-    { name: 'storagesku', label: 'Storage SKU', kind: 'options', default: 'basic', options: [{ title: 'basic', value: 'basic' }, { title: 'standard', value: 'standard' }] },
+    {
+      name: 'storagesku',
+      label: 'Storage SKU',
+      kind: 'options',
+      default: 'basic',
+      options: [
+        { title: 'basic', value: 'basic' },
+        { title: 'standard', value: 'standard' },
+      ],
+    },
   ],
   resourceId,
   // Exactly the shape of the reference example FluidRelayServers_CreateWithCmk.json (2022-06-01).

@@ -113,12 +113,7 @@ export const storageTarget: Target<StorageParams> = {
   resourceType: 'Microsoft.Storage/storageAccounts',
   apiVersion: STORAGE_API,
   schema: storageSchema,
-  fields: [
-    { name: 'storageAccountId', label: 'Storage account', kind: 'picker', source: 'storageAccounts', required: true },
-    FIELD.identity(),
-    FIELD.key,
-    FIELD.keyVersion,
-  ],
+  fields: [{ name: 'storageAccountId', label: 'Storage account', kind: 'picker', source: 'storageAccounts', required: true }, FIELD.identity(), FIELD.key, FIELD.keyVersion],
   resourceId: (p) => p.storageAccountId,
   async prepare(p: StorageParams, arm: ArmGateway): Promise<StorageParams> {
     const account = await arm.getOrNull<ArmResource>(p.storageAccountId, STORAGE_API);
@@ -178,7 +173,7 @@ export const storageTarget: Target<StorageParams> = {
   ],
   irreversible: () => [],
   verify: (plan, actual): CheckResult => {
-    const want = kvp.parse(((plan.body.properties as { encryption: { keyvaultproperties: unknown } }).encryption.keyvaultproperties));
+    const want = kvp.parse((plan.body.properties as { encryption: { keyvaultproperties: unknown } }).encryption.keyvaultproperties);
     const enc = ((actual.properties ?? {}) as { encryption?: { keySource?: string; keyvaultproperties?: unknown } }).encryption ?? {};
     const got = kvp.safeParse(enc.keyvaultproperties ?? {});
     const problems: string[] = [];

@@ -11,7 +11,13 @@ import { clip, texts } from './texts';
 
 export function targetOf(ctx: WorkflowContext, type: string): Target {
   const t = ctx.targets.find(type);
-  if (!t) throw new Refusal(texts.unknownTarget(String(type), ctx.targets.all.map((x) => x.type)));
+  if (!t)
+    throw new Refusal(
+      texts.unknownTarget(
+        String(type),
+        ctx.targets.all.map((x) => x.type),
+      ),
+    );
   return t;
 }
 

@@ -52,12 +52,8 @@ export async function loadFormChoices(arm: ArmGateway, preferredSubscription?: s
     arm.list<Named>(`${base}/resources`, API.resources, { $filter: "resourceType eq 'Microsoft.Compute/virtualMachines'" }),
   ]);
   const keysByVault = await Promise.all(vaults.map(async (v) => ({ vault: v, keys: await arm.list<KeyItem>(`${v.id}/keys`, API.keyVault) })));
-  const keys = keysByVault.flatMap(({ vault, keys }) =>
-    keys.map((k) => ({ vault, key: k })),
-  );
-  const versions = await Promise.all(
-    keys.map(async ({ vault, key }) => ({ vault, key, versions: await arm.list<KeyItem>(`${key.id}/versions`, API.keyVault) })),
-  );
+  const keys = keysByVault.flatMap(({ vault, keys }) => keys.map((k) => ({ vault, key: k })));
+  const versions = await Promise.all(keys.map(async ({ vault, key }) => ({ vault, key, versions: await arm.list<KeyItem>(`${key.id}/versions`, API.keyVault) })));
   const byName = (a: Choice, b: Choice) => a.title.localeCompare(b.title);
   return {
     subscriptionId: sub.subscriptionId,

@@ -53,7 +53,9 @@ export async function decide(ctx: WorkflowContext, rawId: string, actor: Actor, 
       const standing = standingOf(ctx, { ...cur, approvals });
       const counted = new Set(standing.rules.flatMap((r) => r.counted)).size;
       const event: LifecycleEvent = decision === 'rejected' ? 'rejected' : standing.satisfied ? 'approved' : 'approval_counted';
-      const audit: AuditEntry[] = [{ actor, event: decision, data: { digest: cur.digest, reason: opts.reason ?? null, counted, required: cur.requiredApprovals, rules: standing.view, place: { platform: opts.place.platform, personal: opts.place.personal } } }];
+      const audit: AuditEntry[] = [
+        { actor, event: decision, data: { digest: cur.digest, reason: opts.reason ?? null, counted, required: cur.requiredApprovals, rules: standing.view, place: { platform: opts.place.platform, personal: opts.place.personal } } },
+      ];
       const names = approvalsFor({ approvals, digest: cur.digest }).map((a) => a.approver.name);
       const jobs: JobSpec[] = [cardJob(cur)];
       if (event === 'rejected') jobs.push(postJob(cur, texts.rejectedPost(cur.id, actor.name, opts.reason)));

@@ -160,13 +160,16 @@ export class DurableQueue {
       this.opts.log?.('error', 'job gave up: its worker died on every attempt', { job: job.key, attempts: job.attempts });
       return;
     }
-    const beat = setInterval(() => {
-      heartbeat(this.db, job.id, this.workerId, this.opts.leaseMs)
-        .then((mine) => {
-          if (!mine) this.opts.log?.('warn', 'a job lease was taken over by another worker', { job: job.key });
-        })
-        .catch(() => undefined);
-    }, Math.max(50, Math.floor(this.opts.leaseMs / 3)));
+    const beat = setInterval(
+      () => {
+        heartbeat(this.db, job.id, this.workerId, this.opts.leaseMs)
+          .then((mine) => {
+            if (!mine) this.opts.log?.('warn', 'a job lease was taken over by another worker', { job: job.key });
+          })
+          .catch(() => undefined);
+      },
+      Math.max(50, Math.floor(this.opts.leaseMs / 3)),
+    );
     beat.unref();
     try {
       // Every log line the job writes says which job it is.
@@ -214,10 +217,7 @@ export class DurableQueue {
   async drain(timeoutMs = 20_000, horizonMs = 2000): Promise<void> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const rows = await this.db.query<{ n: string | number }>(
-        `SELECT count(*) AS n FROM jobs WHERE state = 'running' OR (state = 'queued' AND run_at <= now() + ($1::integer * interval '1 millisecond'))`,
-        [horizonMs],
-      );
+      const rows = await this.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM jobs WHERE state = 'running' OR (state = 'queued' AND run_at <= now() + ($1::integer * interval '1 millisecond'))`, [horizonMs]);
       if (Number(rows[0]?.n ?? 0) === 0 && !this.running.size) return;
       if (Date.now() > until) throw new Error('jobs did not drain in time');
       this.wake();

@@ -82,7 +82,16 @@ export async function buildEvidence(store: Store, id: string, now: () => Date = 
     change: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, payload: req.plan.body },
     digest: req.digest,
     checks: req.checks,
-    approvals: req.approvals.map((a) => ({ who: a.approver.name, platform: a.approver.platform, ...(a.approver.tenant ? { tenant: a.approver.tenant } : {}), id: a.approver.id, at: a.at, decision: a.decision, digest: a.digest, ...(a.reason ? { reason: a.reason } : {}) })),
+    approvals: req.approvals.map((a) => ({
+      who: a.approver.name,
+      platform: a.approver.platform,
+      ...(a.approver.tenant ? { tenant: a.approver.tenant } : {}),
+      id: a.approver.id,
+      at: a.at,
+      decision: a.decision,
+      digest: a.digest,
+      ...(a.reason ? { reason: a.reason } : {}),
+    })),
     armCalls: armCallsOf(rows),
     result: req.result ?? null,
     auditRows: rows.map((r) => ({ seq: r.seq, requestId: r.requestId, at: r.at, actor: r.actor, event: r.event, data: r.data, prevHash: r.prevHash, hash: r.hash })),
@@ -97,10 +106,27 @@ function armCallsOf(rows: AuditRow[]): EvidenceArmCall[] {
     const d = r.data;
     const calls = (Array.isArray(d.armCalls) ? d.armCalls : Array.isArray(d.calls) ? d.calls : []) as Array<Record<string, unknown>>;
     for (const c of calls) {
-      out.push({ seq: r.seq, event: r.event, method: String(c.method ?? ''), path: String(c.path ?? ''), apiVersion: c.apiVersion ? String(c.apiVersion) : undefined, status: typeof c.status === 'number' ? c.status : null, correlationId: c.correlationId ? String(c.correlationId) : null });
+      out.push({
+        seq: r.seq,
+        event: r.event,
+        method: String(c.method ?? ''),
+        path: String(c.path ?? ''),
+        apiVersion: c.apiVersion ? String(c.apiVersion) : undefined,
+        status: typeof c.status === 'number' ? c.status : null,
+        correlationId: c.correlationId ? String(c.correlationId) : null,
+      });
     }
     if (r.event === 'arm_call' && !calls.length) {
-      out.push({ seq: r.seq, event: r.event, method: String(d.method ?? ''), path: String(d.resourceId ?? ''), apiVersion: d.apiVersion ? String(d.apiVersion) : undefined, status: typeof d.status === 'number' ? d.status : null, ok: d.ok === true, correlationId: d.correlationId ? String(d.correlationId) : null });
+      out.push({
+        seq: r.seq,
+        event: r.event,
+        method: String(d.method ?? ''),
+        path: String(d.resourceId ?? ''),
+        apiVersion: d.apiVersion ? String(d.apiVersion) : undefined,
+        status: typeof d.status === 'number' ? d.status : null,
+        ok: d.ok === true,
+        correlationId: d.correlationId ? String(d.correlationId) : null,
+      });
     }
     if (r.event === 'operation_started') {
       out.push({ seq: r.seq, event: r.event, method: String(d.method ?? ''), path: String(d.operationUrl ?? ''), correlationId: d.correlationId ? String(d.correlationId) : null });
@@ -126,9 +152,7 @@ const recordShape = z.object({
     }),
   ),
   approvals: z.array(z.object({ who: z.string(), platform: z.string(), id: z.string(), at: z.string(), decision: z.enum(['approved', 'rejected']), digest: z.string() }).passthrough()),
-  auditRows: z.array(
-    z.object({ seq: z.number(), requestId: z.string().nullable(), at: z.string(), actor: z.unknown(), event: z.string(), data: z.record(z.string(), z.unknown()), prevHash: z.string(), hash: z.string() }),
-  ),
+  auditRows: z.array(z.object({ seq: z.number(), requestId: z.string().nullable(), at: z.string(), actor: z.unknown(), event: z.string(), data: z.record(z.string(), z.unknown()), prevHash: z.string(), hash: z.string() })),
   chainHead: z.object({ seq: z.number(), hash: z.string() }).nullable(),
 });
 
@@ -144,7 +168,17 @@ export type EvidenceVerdict = { ok: true; rows: number; notes: string[] } | { ok
  */
 export function verifyEvidence(input: unknown): EvidenceVerdict {
   const parsed = recordShape.safeParse(input);
-  if (!parsed.success) return { ok: false, problems: [`not an evidence record: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).slice(0, 5).join('; ')}`], notes: [] };
+  if (!parsed.success)
+    return {
+      ok: false,
+      problems: [
+        `not an evidence record: ${parsed.error.issues
+          .map((i) => `${i.path.join('.') || '(root)'} ${i.message}`)
+          .slice(0, 5)
+          .join('; ')}`,
+      ],
+      notes: [],
+    };
   const rec = parsed.data;
   const problems: string[] = [];
   const notes: string[] = [];

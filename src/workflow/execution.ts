@@ -228,7 +228,16 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
       {
         actor: { system: 'executor' },
         event: 'arm_call',
-        data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: false, code: isArmError(e) ? e.code : 'unknown', status: isArmError(e) ? e.status : null, correlationId: isArmError(e) ? (e.correlationId ?? null) : null, calls: writeCalls },
+        data: {
+          method: req.plan.method,
+          resourceId: req.plan.resourceId,
+          apiVersion: req.plan.apiVersion,
+          ok: false,
+          code: isArmError(e) ? e.code : 'unknown',
+          status: isArmError(e) ? e.status : null,
+          correlationId: isArmError(e) ? (e.correlationId ?? null) : null,
+          calls: writeCalls,
+        },
       },
       [cardJob(req), postJob(req, texts.failedPost(req.id, message))],
     );
@@ -241,7 +250,17 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
     {
       actor: { system: 'executor' },
       event: 'arm_call',
-      data: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, ok: true, status: written.status, correlationId: written.correlationId ?? null, operationUrl: written.operationUrl ?? null, resumed: Boolean(resumeFrom), calls: writeCalls },
+      data: {
+        method: req.plan.method,
+        resourceId: req.plan.resourceId,
+        apiVersion: req.plan.apiVersion,
+        ok: true,
+        status: written.status,
+        correlationId: written.correlationId ?? null,
+        operationUrl: written.operationUrl ?? null,
+        resumed: Boolean(resumeFrom),
+        calls: writeCalls,
+      },
     },
     [cardJob(req)],
   );

@@ -21,19 +21,9 @@ export function accountKey(a: Pick<Actor, 'platform' | 'id' | 'tenant'>): string
 const ACCOUNT = /^(teams|slack):[^\s/]+\/[^\s/]+$/;
 const NAME = /^[\w.-]{1,64}$/;
 
-const principal = z
-  .string()
-  .regex(
-    /^(\*|(teams|slack):[^\s/]+\/[^\s/]+|group:[\w.-]{1,64}|person:[\w.-]{1,64})$/,
-    'a principal is "*", "person:<name>", "group:<name>", "teams:<tenant id>/<Entra object id>" or "slack:<team id>/<user id>"',
-  );
+const principal = z.string().regex(/^(\*|(teams|slack):[^\s/]+\/[^\s/]+|group:[\w.-]{1,64}|person:[\w.-]{1,64})$/, 'a principal is "*", "person:<name>", "group:<name>", "teams:<tenant id>/<Entra object id>" or "slack:<team id>/<user id>"');
 
-const member = z
-  .string()
-  .regex(
-    /^((teams|slack):[^\s/]+\/[^\s/]+|person:[\w.-]{1,64}|[\w.-]{1,64})$/,
-    'a group member is a person\'s name, "person:<name>", "teams:<tenant id>/<object id>" or "slack:<team id>/<user id>"',
-  );
+const member = z.string().regex(/^((teams|slack):[^\s/]+\/[^\s/]+|person:[\w.-]{1,64}|[\w.-]{1,64})$/, 'a group member is a person\'s name, "person:<name>", "teams:<tenant id>/<object id>" or "slack:<team id>/<user id>"');
 
 const accounts = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -60,7 +50,11 @@ const ruleSchema = z
     approvalsRequired: z.number().int().min(1).max(10).default(1),
     /** Extra approvals when the change can never be undone (enabling CMK at creation). */
     irreversibleExtraApprovals: z.number().int().min(0).max(10).default(1),
-    pendingHours: z.number().positive().max(24 * 30).default(24),
+    pendingHours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(24),
     /** Conversations that may host requests: "teams:<conversation id>", "slack:<channel id>" or "*". */
     conversations: z.array(z.string().regex(/^(\*|(teams|slack):\S+)$/, 'a conversation is "*", "teams:<conversation id>" or "slack:<channel id>"')).default(['*']),
   })
@@ -325,9 +319,7 @@ export class Policy {
 
   private matches(rule: PolicyRule, scope: PolicyScope): boolean {
     return (
-      rule.match.subscriptions.some((p) => glob(p, scope.subscriptionId)) &&
-      (scope.resourceGroup === '' || rule.match.resourceGroups.some((p) => glob(p, scope.resourceGroup))) &&
-      rule.match.targets.some((p) => glob(p, scope.targetType))
+      rule.match.subscriptions.some((p) => glob(p, scope.subscriptionId)) && (scope.resourceGroup === '' || rule.match.resourceGroups.some((p) => glob(p, scope.resourceGroup))) && rule.match.targets.some((p) => glob(p, scope.targetType))
     );
   }
 
@@ -382,12 +374,7 @@ export class Policy {
    * Where a request stands under the rules named, *as the policy is now*: approvals count per
    * person, only for rules that name that person as an approver, never the requester's.
    */
-  standing(
-    ruleNames: string[],
-    irreversible: boolean,
-    requester: Pick<Actor, 'platform' | 'id' | 'tenant'>,
-    approvals: Array<{ approver: Pick<Actor, 'platform' | 'id' | 'tenant'> }>,
-  ): Standing {
+  standing(ruleNames: string[], irreversible: boolean, requester: Pick<Actor, 'platform' | 'id' | 'tenant'>, approvals: Array<{ approver: Pick<Actor, 'platform' | 'id' | 'tenant'> }>): Standing {
     const requesterPerson = this.personOf(requester);
     const used = new Set<string>();
     const rules: RuleStanding[] = ruleNames.map((name) => {

@@ -22,18 +22,7 @@ export { Refusal } from './refusal';
 export type { SubmitOutcome } from './submission';
 export { cardJob, chatLane, JOB, postJob } from './notifications';
 export { executeJob } from './execution';
-export {
-  approvalsFor,
-  computeDigest,
-  conversationIdOf,
-  MAX_SHOWN_PAYLOAD_CHARS,
-  MAX_SHOWN_SCOPES,
-  policyScopeOf,
-  recording,
-  sameAccount,
-  sameConversation,
-  summarize,
-} from './request-helpers';
+export { approvalsFor, computeDigest, conversationIdOf, MAX_SHOWN_PAYLOAD_CHARS, MAX_SHOWN_SCOPES, policyScopeOf, recording, sameAccount, sameConversation, summarize } from './request-helpers';
 export { stateWords } from './texts';
 
 export class Workflow {

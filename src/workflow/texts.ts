@@ -49,8 +49,7 @@ export const texts = {
     `Your ${actor.platform === 'teams' ? 'Teams tenant' : 'Slack workspace'} (${clip(actor.tenant || 'unknown', 60)}) is not one this bot's policy admits. Ask the platform team to add it to the policy's tenants.`,
   noRuleCovers: (targetName: string, resourceGroup: string, subscriptionId: string) =>
     `No approval policy rule covers ${targetName} requests in resource group ${resourceGroup} of subscription ${subscriptionId}, so the bot cannot take it. Ask the platform team to add a rule to the policy file.`,
-  notARequester: (rule: string, where: string[], actor: Actor) =>
-    `Policy rule "${rule}" (it covers ${where.join(', ')}) does not list you (${accountOf(actor)}) as a requester. Ask the platform team to add you, or ask a listed requester.`,
+  notARequester: (rule: string, where: string[], actor: Actor) => `Policy rule "${rule}" (it covers ${where.join(', ')}) does not list you (${accountOf(actor)}) as a requester. Ask the platform team to add you, or ask a listed requester.`,
   conversationNotAllowed: (rule: string, platform: string, conversationId: string, allowed: string[]) =>
     `Policy rule "${rule}" does not allow requests from this conversation (${platform}:${conversationId}). Make the request in one of: ${allowed.join(', ')}.`,
 
@@ -65,11 +64,7 @@ export const texts = {
    * names them), rather than "from: anyone".
    */
   approvalRequested: (p: { id: string; required: number; irreversible: boolean; extraForIrreversible: number; approvers: string[]; namedApprovers: string[]; requesterName: string; personal: boolean }) => {
-    const undoable = !p.irreversible
-      ? ''
-      : p.extraForIrreversible > 0
-        ? ` (${p.extraForIrreversible === 1 ? 'one' : p.extraForIrreversible} more than usual: it can never be undone)`
-        : ' (it can never be undone)';
+    const undoable = !p.irreversible ? '' : p.extraForIrreversible > 0 ? ` (${p.extraForIrreversible === 1 ? 'one' : p.extraForIrreversible} more than usual: it can never be undone)` : ' (it can never be undone)';
     const needs = `🔔 ${p.id} needs ${plural(p.required, 'approval')}${undoable}`;
     if (!p.personal) return `${needs} from: ${p.approvers.join(', ')}. ${p.requesterName} cannot approve their own request.`;
     const here = `${p.requesterName} cannot approve their own request, and nobody else is in this private chat`;
@@ -92,8 +87,7 @@ export const texts = {
   notDecidableNow: (req: Pick<ChangeRequest, 'id' | 'state'>, decision: 'approved' | 'rejected') => `Request ${req.id} is ${stateWords(req)}; it cannot be ${decision} now.`,
   ownRequest: (id: string, actor: Actor, verb: 'approve' | 'reject', approvers: string[]) =>
     `You requested ${id} (the policy counts ${accountOf(actor)} as the same person as the requester), so you cannot ${verb} it. One of the approvers must decide: ${approvers.join(', ')}.`,
-  notAnApprover: (id: string, rules: string[], approvers: string[]) =>
-    `You are not an approver for ${id} under policy rule${rules.length > 1 ? 's' : ''} ${rules.map((n) => `"${n}"`).join(', ')}. Approvers: ${approvers.join(', ')}.`,
+  notAnApprover: (id: string, rules: string[], approvers: string[]) => `You are not an approver for ${id} under policy rule${rules.length > 1 ? 's' : ''} ${rules.map((n) => `"${n}"`).join(', ')}. Approvers: ${approvers.join(', ')}.`,
   decideFromPrivateNeedsName: (id: string) => `You can decide on ${id} in its own conversation. Deciding from a private chat with the bot needs the policy to name you as an approver (not only "*").`,
   decideWhereRequested: (id: string, named: boolean) => `Decisions on ${id} are made in the conversation where it was requested${named ? ', or in your private chat with the bot' : ''}, not here.`,
   decisionWithoutDigest: (id: string, verb: 'approve' | 'reject') =>

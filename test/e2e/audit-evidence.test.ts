@@ -86,7 +86,14 @@ describe('audit anchored outside the database', () => {
     expect(heads.length).toBeGreaterThanOrEqual((await bot.store.auditTrail(requestId)).length);
     // The Slack rendering of the same request carries it too.
     const before = slack.responses.length;
-    const raw = slashCommandBody({ text: `status ${requestId}`, user_id: 'U0RILEY', user_name: 'riley', channel_id: 'C0CMK', trigger_id: slack.triggerId({ user: 'U0RILEY' }), response_url: slack.responseUrl({ channel: 'C0CMK', user: 'U0RILEY' }) });
+    const raw = slashCommandBody({
+      text: `status ${requestId}`,
+      user_id: 'U0RILEY',
+      user_name: 'riley',
+      channel_id: 'C0CMK',
+      trigger_id: slack.triggerId({ user: 'U0RILEY' }),
+      response_url: slack.responseUrl({ channel: 'C0CMK', user: 'U0RILEY' }),
+    });
     expect((await postToBot(`${bot.app.url}/slack/events`, raw, signedHeaders(SECRET, raw, { contentType: 'application/x-www-form-urlencoded' }))).status).toBe(200);
     const status = await slack.waitFor(() => slack.responses.slice(before).find((r) => JSON.stringify(r.body).includes('Audit anchor')), 5000, 'status in Slack');
     expect(JSON.stringify(status.body)).toContain(`${last.seq}:${last.hash}`);
@@ -150,7 +157,14 @@ describe('audit anchored outside the database', () => {
 
   it('`/cmk evidence <id>` answers in Slack, privately, with the same record', async () => {
     const before = slack.responses.length;
-    const raw = slashCommandBody({ text: `evidence ${requestId}`, user_id: 'U0RILEY', user_name: 'riley', channel_id: 'C0CMK', trigger_id: slack.triggerId({ user: 'U0RILEY' }), response_url: slack.responseUrl({ channel: 'C0CMK', user: 'U0RILEY' }) });
+    const raw = slashCommandBody({
+      text: `evidence ${requestId}`,
+      user_id: 'U0RILEY',
+      user_name: 'riley',
+      channel_id: 'C0CMK',
+      trigger_id: slack.triggerId({ user: 'U0RILEY' }),
+      response_url: slack.responseUrl({ channel: 'C0CMK', user: 'U0RILEY' }),
+    });
     expect((await postToBot(`${bot.app.url}/slack/events`, raw, signedHeaders(SECRET, raw, { contentType: 'application/x-www-form-urlencoded' }))).status).toBe(200);
     const r = await slack.waitFor(() => slack.responses.slice(before).find((x) => JSON.stringify(x.body).includes(`Evidence of ${requestId}`)), 5000, 'evidence in Slack');
     const body = r.body as { response_type: string; text: string };

@@ -22,17 +22,14 @@ const NAME = nameField('Identity name', { pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,
 const schema = z.object({ subscriptionId: subscriptionField(), resourceGroup: resourceGroupField(), name: NAME.schema, location: regionField() });
 type Params = z.infer<typeof schema>;
 const idOf = (p: Params) => `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${p.name}`;
-const nameFree = reading(
-  { resource: { apiVersion: API } },
-  [
-    defineCheck({
-      id: 'identity.name-free',
-      title: 'No identity of that name exists yet',
-      needs: ['existing'],
-      evaluate: ({ existing }) => (existing ? fail(`${existing.name} exists already.`, 'Choose another name, or use the identity that exists.') : pass('The name is free.')),
-    }),
-  ],
-)[0]!;
+const nameFree = reading({ resource: { apiVersion: API } }, [
+  defineCheck({
+    id: 'identity.name-free',
+    title: 'No identity of that name exists yet',
+    needs: ['existing'],
+    evaluate: ({ existing }) => (existing ? fail(`${existing.name} exists already.`, 'Choose another name, or use the identity that exists.') : pass('The name is free.')),
+  }),
+])[0]!;
 
 const identityTarget: Target<Params> = {
   type: 'cmk-identity',
@@ -54,7 +51,13 @@ const identityTarget: Target<Params> = {
   verify: (plan, actual) => {
     const principalId = (actual.properties as { principalId?: string } | undefined)?.principalId;
     const ok = !!principalId && actual.location === (plan.body as { location: string }).location;
-    return { id: 'identity.verify', title: 'The identity exists with a principal', status: ok ? 'pass' : 'fail', finding: ok ? `GET shows principal ${principalId}.` : 'GET shows no principal.', evidence: { principalId: principalId ?? null } };
+    return {
+      id: 'identity.verify',
+      title: 'The identity exists with a principal',
+      status: ok ? 'pass' : 'fail',
+      finding: ok ? `GET shows principal ${principalId}.` : 'GET shows no principal.',
+      evidence: { principalId: principalId ?? null },
+    };
   },
   verifyCheckId: 'identity.verify',
   doneMessage: () => 'Created and verified.',
@@ -65,10 +68,7 @@ const identityTarget: Target<Params> = {
 const targets = DEFAULT_TARGETS.with(identityTarget);
 const ALEX = { id: 'U0ALEX', name: 'alex' };
 const RILEY = { id: 'U0RILEY', name: 'riley' };
-const POLICY = parsePolicy(
-  `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`,
-  'inline',
-);
+const POLICY = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline');
 
 describe('a target defined in a test, through Teams', () => {
   let bot: TestBot;

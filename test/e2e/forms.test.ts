@@ -63,7 +63,10 @@ describe('Teams forms', () => {
     expect(inputs.keyVersion!['choices.data']).toEqual({ type: 'Data.Query', dataset: 'fluid-relay.keyVersion', associatedInputs: 'auto' });
 
     // Reload with a key chosen: the version picker lists that key's versions, and no other key's.
-    const reloaded = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.reload', { targetType: 'fluid-relay', subscriptionId: SIM_SUBSCRIPTION_ID, keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY), keyVersion: SIM_KEY_VERSION_CURRENT }));
+    const reloaded = await post(
+      bot.app.url,
+      cardAction(bot.connector.url, ALICE, 'form.reload', { targetType: 'fluid-relay', subscriptionId: SIM_SUBSCRIPTION_ID, keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY), keyVersion: SIM_KEY_VERSION_CURRENT }),
+    );
     const choices = (inputsOf(reloaded.body?.value as Record<string, unknown>).keyVersion!.choices ?? []).map((c) => c.value);
     expect(choices).toContain(SIM_ROTATED_KEY_VERSION_CURRENT);
     expect(choices).not.toContain(SIM_KEY_VERSION_CURRENT);

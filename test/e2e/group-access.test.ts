@@ -14,8 +14,7 @@ beforeAll(async () => {
 afterAll(() => bot?.close());
 beforeEach(() => bot.sim.reset());
 
-const form = () =>
-  fluidRelayForm(`fr-group-${Math.random().toString(36).slice(2, 8)}`, { identityId: simIdentityId(SIM_IDENTITY_GROUP_MEMBER), keyUrl: simKeyUrl(SIM_GROUP_POLICY_VAULT, SIM_GROUP_POLICY_KEY) });
+const form = () => fluidRelayForm(`fr-group-${Math.random().toString(36).slice(2, 8)}`, { identityId: simIdentityId(SIM_IDENTITY_GROUP_MEMBER), keyUrl: simKeyUrl(SIM_GROUP_POLICY_VAULT, SIM_GROUP_POLICY_KEY) });
 
 describe('key access granted to a group', () => {
   it('passes, naming the group, when Graph shows the identity is a (nested) member', async () => {

@@ -46,42 +46,46 @@ const STEPS: Array<{ step: string; form: (name: string) => Record<string, string
 ];
 
 describe('SIGKILL at each step of execution, then restart', () => {
-  it.each(STEPS)('killed $step: completes exactly once', async ({ form, done, at }) => {
-    const name = `kill-${Math.random().toString(36).slice(2, 8)}`;
-    const formMsg = `form-${name}`;
-    const url = (await start()).url;
-    const conv = `conv-${name}`; // its own conversation: its posts do not wait on another step's rate limit
-    await post(url, cardAction(connector.url, ALICE, 'form.submit', form(name), formMsg, conv));
-    const card = await connector.waitFor((a) => a.id === formMsg && /Waiting for 1 more approval/.test(cardText(a.activity)), 30_000, 'request card');
-    const requestId = /Request: (CR-[A-Z0-9]{6})/.exec(cardText(card.activity))![1]!;
+  it.each(STEPS)(
+    'killed $step: completes exactly once',
+    async ({ form, done, at }) => {
+      const name = `kill-${Math.random().toString(36).slice(2, 8)}`;
+      const formMsg = `form-${name}`;
+      const url = (await start()).url;
+      const conv = `conv-${name}`; // its own conversation: its posts do not wait on another step's rate limit
+      await post(url, cardAction(connector.url, ALICE, 'form.submit', form(name), formMsg, conv));
+      const card = await connector.waitFor((a) => a.id === formMsg && /Waiting for 1 more approval/.test(cardText(a.activity)), 30_000, 'request card');
+      const requestId = /Request: (CR-[A-Z0-9]{6})/.exec(cardText(card.activity))![1]!;
 
-    // Arm the kill point, then approve.
-    let killed = false;
-    let putSeen = false;
-    const victim = bot!;
-    const kill = () => {
-      if (killed) return;
-      killed = true;
-      victim.child.kill('SIGKILL');
-    };
-    const offArm = sim.onRequest((r) => {
-      if ('arm' in at && at.arm(r, name, putSeen)) kill();
-      if (r.method === 'PUT' && r.path.endsWith(`/${name}`)) putSeen = true;
-    });
-    const chatKill = 'chat' in at ? connector.waitFor((a) => at.chat(a, requestId), 20_000, 'kill point in chat').then(kill) : undefined;
-    await post(url, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg, conv));
-    await chatKill;
-    await victim.exited;
-    offArm();
-    expect(killed).toBe(true);
+      // Arm the kill point, then approve.
+      let killed = false;
+      let putSeen = false;
+      const victim = bot!;
+      const kill = () => {
+        if (killed) return;
+        killed = true;
+        victim.child.kill('SIGKILL');
+      };
+      const offArm = sim.onRequest((r) => {
+        if ('arm' in at && at.arm(r, name, putSeen)) kill();
+        if (r.method === 'PUT' && r.path.endsWith(`/${name}`)) putSeen = true;
+      });
+      const chatKill = 'chat' in at ? connector.waitFor((a) => at.chat(a, requestId), 20_000, 'kill point in chat').then(kill) : undefined;
+      await post(url, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg, conv));
+      await chatKill;
+      await victim.exited;
+      offArm();
+      expect(killed).toBe(true);
 
-    // Same data folder: the restarted bot picks the request up by itself.
-    await start();
-    await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && done.test(cardText(a.activity)), 60_000, 'finished after restart');
-    const puts = sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/${name}`));
-    expect(puts).toHaveLength(1);
-    expect(sim.state.get(puts[0]!.path)).toBeDefined();
-    await bot!.kill('SIGTERM');
-    expect(sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/${name}`))).toHaveLength(1);
-  }, 150_000);
+      // Same data folder: the restarted bot picks the request up by itself.
+      await start();
+      await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && done.test(cardText(a.activity)), 60_000, 'finished after restart');
+      const puts = sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/${name}`));
+      expect(puts).toHaveLength(1);
+      expect(sim.state.get(puts[0]!.path)).toBeDefined();
+      await bot!.kill('SIGTERM');
+      expect(sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/${name}`))).toHaveLength(1);
+    },
+    150_000,
+  );
 });

@@ -43,7 +43,7 @@ describe('a request made in a private chat', () => {
     expect(notice).not.toMatch(/more than usual/);
     expect(notice).toMatch(/nobody else is in this private chat/);
     expect(notice).toMatch(new RegExp(`bob decides? from (their|his|her) own private chat with the bot \\(.?status ${requestId}.?\\)`));
- 
+
     // And that is where Bob can decide it: his approval from his own private chat counts.
     const digest = (await bot.store.getRequest(requestId))!.digest;
     const click = cardAction(bot.connector.url, BOB, 'request.approve', { requestId, digest }, undefined, 'dm-bob');

@@ -101,89 +101,105 @@ const puts = (name: string) => sim.requests.filter((r) => r.method === 'PUT' && 
 describe('two replicas on one PostgreSQL', () => {
   const it_ = (name: string, fn: () => Promise<void>, timeout?: number) => it(name, async () => (available ? fn() : undefined), timeout);
 
-  it_('concurrent duplicate approvals on both replicas: each approver counts once, exactly one ARM write', async () => {
-    const [a, b] = replicas.map((r) => r.url) as [string, string];
-    const name = `fr-two-${Math.random().toString(36).slice(2, 8)}`;
-    const { formMsg, requestId } = await submit(a, fluid(name));
-    const digest = (await sql<{ digest: string }>(`SELECT digest FROM change_requests WHERE id = $1`, [requestId]))[0]!.digest;
-    // Bob's click delivered to both replicas at once (a redelivery), and again under a new activity
-    // id; Carol's likewise — eight deliveries, two decisions.
-    const bob = cardAction(connector.url, BOB, 'request.approve', { requestId, digest }, formMsg);
-    const carol = cardAction(connector.url, CAROL, 'request.approve', { requestId, digest }, formMsg);
-    const clicks = [
-      post(a, bob),
-      post(b, bob),
-      post(a, carol),
-      post(b, carol),
-      post(b, { ...bob, id: `${bob.id}-again` }),
-      post(a, { ...carol, id: `${carol.id}-again` }),
-      post(a, { ...bob, id: `${bob.id}-third` }),
-      post(b, { ...carol, id: `${carol.id}-third` }),
-    ];
-    const answers = await Promise.all(clicks);
-    expect(answers.every((r) => r.status === 200)).toBe(true);
-    await connector.waitFor((x) => x.kind === 'update' && x.id === formMsg && /Created and verified/.test(cardText(x.activity)), 30_000, 'final card');
-    await new Promise((r) => setTimeout(r, 1500)); // anything still to come from either replica
-    expect(puts(name)).toHaveLength(1);
-    const events = (await sql<{ event: string }>(`SELECT event FROM audit_log WHERE request_id = $1 ORDER BY seq`, [requestId])).map((r) => r.event);
-    expect(events.filter((e) => e === 'approved')).toHaveLength(2);
-    expect(events.filter((e) => e === 'executing')).toHaveLength(1);
-    expect(events.filter((e) => e === 'verified')).toHaveLength(1);
-    expect(connector.log.filter((x) => new RegExp(`${requestId} done:`).test(x.activity.text ?? ''))).toHaveLength(1);
-  }, 90_000);
+  it_(
+    'concurrent duplicate approvals on both replicas: each approver counts once, exactly one ARM write',
+    async () => {
+      const [a, b] = replicas.map((r) => r.url) as [string, string];
+      const name = `fr-two-${Math.random().toString(36).slice(2, 8)}`;
+      const { formMsg, requestId } = await submit(a, fluid(name));
+      const digest = (await sql<{ digest: string }>(`SELECT digest FROM change_requests WHERE id = $1`, [requestId]))[0]!.digest;
+      // Bob's click delivered to both replicas at once (a redelivery), and again under a new activity
+      // id; Carol's likewise — eight deliveries, two decisions.
+      const bob = cardAction(connector.url, BOB, 'request.approve', { requestId, digest }, formMsg);
+      const carol = cardAction(connector.url, CAROL, 'request.approve', { requestId, digest }, formMsg);
+      const clicks = [
+        post(a, bob),
+        post(b, bob),
+        post(a, carol),
+        post(b, carol),
+        post(b, { ...bob, id: `${bob.id}-again` }),
+        post(a, { ...carol, id: `${carol.id}-again` }),
+        post(a, { ...bob, id: `${bob.id}-third` }),
+        post(b, { ...carol, id: `${carol.id}-third` }),
+      ];
+      const answers = await Promise.all(clicks);
+      expect(answers.every((r) => r.status === 200)).toBe(true);
+      await connector.waitFor((x) => x.kind === 'update' && x.id === formMsg && /Created and verified/.test(cardText(x.activity)), 30_000, 'final card');
+      await new Promise((r) => setTimeout(r, 1500)); // anything still to come from either replica
+      expect(puts(name)).toHaveLength(1);
+      const events = (await sql<{ event: string }>(`SELECT event FROM audit_log WHERE request_id = $1 ORDER BY seq`, [requestId])).map((r) => r.event);
+      expect(events.filter((e) => e === 'approved')).toHaveLength(2);
+      expect(events.filter((e) => e === 'executing')).toHaveLength(1);
+      expect(events.filter((e) => e === 'verified')).toHaveLength(1);
+      expect(connector.log.filter((x) => new RegExp(`${requestId} done:`).test(x.activity.text ?? ''))).toHaveLength(1);
+    },
+    90_000,
+  );
 
-  it_('several requests approved across both replicas at once: one write each', async () => {
-    const [a, b] = replicas.map((r) => r.url) as [string, string];
-    const made = await Promise.all([0, 1, 2, 3].map((i) => submit(i % 2 ? a : b, fluid(`fr-many-${i}-${Math.random().toString(36).slice(2, 6)}`))));
-    await Promise.all(
-      made.flatMap(({ formMsg }, i) => [
-        post(i % 2 ? a : b, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg)),
-        post(i % 2 ? b : a, cardAction(connector.url, CAROL, 'request.approve', clickData(connector, formMsg), formMsg)),
-      ]),
-    );
-    for (const { formMsg } of made) await connector.waitFor((x) => x.kind === 'update' && x.id === formMsg && /Created and verified/.test(cardText(x.activity)), 40_000, `final card ${formMsg}`);
-    for (const { formMsg } of made) expect(puts(formMsg.replace(/^form-/, ''))).toHaveLength(1);
-  }, 120_000);
+  it_(
+    'several requests approved across both replicas at once: one write each',
+    async () => {
+      const [a, b] = replicas.map((r) => r.url) as [string, string];
+      const made = await Promise.all([0, 1, 2, 3].map((i) => submit(i % 2 ? a : b, fluid(`fr-many-${i}-${Math.random().toString(36).slice(2, 6)}`))));
+      await Promise.all(
+        made.flatMap(({ formMsg }, i) => [
+          post(i % 2 ? a : b, cardAction(connector.url, BOB, 'request.approve', clickData(connector, formMsg), formMsg)),
+          post(i % 2 ? b : a, cardAction(connector.url, CAROL, 'request.approve', clickData(connector, formMsg), formMsg)),
+        ]),
+      );
+      for (const { formMsg } of made) await connector.waitFor((x) => x.kind === 'update' && x.id === formMsg && /Created and verified/.test(cardText(x.activity)), 40_000, `final card ${formMsg}`);
+      for (const { formMsg } of made) expect(puts(formMsg.replace(/^form-/, ''))).toHaveLength(1);
+    },
+    120_000,
+  );
 
-  it_('one expiry is announced once, whichever replicas notice it', async () => {
-    const [a, b] = replicas.map((r) => r.url) as [string, string];
-    const { requestId } = await submit(a, fluid(`fr-exp-${Math.random().toString(36).slice(2, 6)}`, SIM_RG_WEST));
-    await new Promise((r) => setTimeout(r, 2500)); // pendingHours 0.0005 = 1.8 s
-    await Promise.all([a, b, a, b].map((u) => post(u, message(connector.url, BOB, `status ${requestId}`))));
-    await connector.waitFor((x) => new RegExp(`${requestId} expired at`).test(x.activity.text ?? ''), 10_000, 'expiry notice');
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(connector.log.filter((x) => new RegExp(`${requestId} expired at`).test(x.activity.text ?? ''))).toHaveLength(1);
-    const events = (await sql<{ event: string }>(`SELECT event FROM audit_log WHERE request_id = $1`, [requestId])).map((r) => r.event);
-    expect(events.filter((e) => e === 'expired')).toHaveLength(1);
-  }, 60_000);
+  it_(
+    'one expiry is announced once, whichever replicas notice it',
+    async () => {
+      const [a, b] = replicas.map((r) => r.url) as [string, string];
+      const { requestId } = await submit(a, fluid(`fr-exp-${Math.random().toString(36).slice(2, 6)}`, SIM_RG_WEST));
+      await new Promise((r) => setTimeout(r, 2500)); // pendingHours 0.0005 = 1.8 s
+      await Promise.all([a, b, a, b].map((u) => post(u, message(connector.url, BOB, `status ${requestId}`))));
+      await connector.waitFor((x) => new RegExp(`${requestId} expired at`).test(x.activity.text ?? ''), 10_000, 'expiry notice');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(connector.log.filter((x) => new RegExp(`${requestId} expired at`).test(x.activity.text ?? ''))).toHaveLength(1);
+      const events = (await sql<{ event: string }>(`SELECT event FROM audit_log WHERE request_id = $1`, [requestId])).map((r) => r.event);
+      expect(events.filter((e) => e === 'expired')).toHaveLength(1);
+    },
+    60_000,
+  );
 
-  it_('a replica killed while it follows a long-running write: the other takes the job over when its lease runs out, one PUT', async () => {
-    const [a] = replicas.map((r) => r.url) as [string, string];
-    const name = `exp-two-${Math.random().toString(36).slice(2, 6)}`;
-    const { formMsg, requestId } = await submit(a, chaosExperimentForm(name));
-    // Either replica may claim the execution: kill the one that holds it (its job row names its
-    // pid), at its first poll of the operation — the next poll is a Retry-After (1 s) away.
-    let killing: Promise<ChildBot | undefined> | undefined;
-    const off = sim.onRequest((r) => {
-      if (killing || !(r.method === 'GET' && r.path.includes('/operationStatuses/'))) return;
-      killing = sql<{ locked_by: string | null }>(`SELECT locked_by FROM jobs WHERE key = $1 AND state = 'running'`, [`execute:${requestId}`]).then(([job]) => {
-        const holder = replicas.find((x) => x.child.pid === Number(job?.locked_by?.split(':')[1]));
-        holder?.child.kill('SIGKILL');
-        return holder;
+  it_(
+    'a replica killed while it follows a long-running write: the other takes the job over when its lease runs out, one PUT',
+    async () => {
+      const [a] = replicas.map((r) => r.url) as [string, string];
+      const name = `exp-two-${Math.random().toString(36).slice(2, 6)}`;
+      const { formMsg, requestId } = await submit(a, chaosExperimentForm(name));
+      // Either replica may claim the execution: kill the one that holds it (its job row names its
+      // pid), at its first poll of the operation — the next poll is a Retry-After (1 s) away.
+      let killing: Promise<ChildBot | undefined> | undefined;
+      const off = sim.onRequest((r) => {
+        if (killing || !(r.method === 'GET' && r.path.includes('/operationStatuses/'))) return;
+        killing = sql<{ locked_by: string | null }>(`SELECT locked_by FROM jobs WHERE key = $1 AND state = 'running'`, [`execute:${requestId}`]).then(([job]) => {
+          const holder = replicas.find((x) => x.child.pid === Number(job?.locked_by?.split(':')[1]));
+          holder?.child.kill('SIGKILL');
+          return holder;
+        });
       });
-    });
-    const click = clickData(connector, formMsg);
-    await post(a, cardAction(connector.url, BOB, 'request.approve', click, formMsg));
-    await post(a, cardAction(connector.url, CAROL, 'request.approve', click, formMsg));
-    for (const until = Date.now() + 30_000; !killing && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
-    const killed = await killing;
-    expect(killed).toBeDefined();
-    await killed!.exited;
-    off();
-    await connector.waitFor((x) => x.kind === 'update' && x.id === formMsg && /Created with customer data storage and verified/.test(cardText(x.activity)), 60_000, 'finished by the other replica');
-    expect(puts(name)).toHaveLength(1);
-    const events = (await sql<{ event: string }>(`SELECT event FROM audit_log WHERE request_id = $1 ORDER BY seq`, [requestId])).map((r) => r.event);
-    expect(events).toContain('recovering');
-    expect(events.filter((e) => e === 'verified')).toHaveLength(1);
-  }, 90_000);
+      const click = clickData(connector, formMsg);
+      await post(a, cardAction(connector.url, BOB, 'request.approve', click, formMsg));
+      await post(a, cardAction(connector.url, CAROL, 'request.approve', click, formMsg));
+      for (const until = Date.now() + 30_000; !killing && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+      const killed = await killing;
+      expect(killed).toBeDefined();
+      await killed!.exited;
+      off();
+      await connector.waitFor((x) => x.kind === 'update' && x.id === formMsg && /Created with customer data storage and verified/.test(cardText(x.activity)), 60_000, 'finished by the other replica');
+      expect(puts(name)).toHaveLength(1);
+      const events = (await sql<{ event: string }>(`SELECT event FROM audit_log WHERE request_id = $1 ORDER BY seq`, [requestId])).map((r) => r.event);
+      expect(events).toContain('recovering');
+      expect(events.filter((e) => e === 'verified')).toHaveLength(1);
+    },
+    90_000,
+  );
 });

@@ -34,7 +34,10 @@ async function send(raw: string, contentType: string, opts: Parameters<typeof si
   return postToBot(endpoint(), raw, signedHeaders(SECRET, raw, { contentType, ...opts }));
 }
 const slash = (user: typeof ALEX, text: string) =>
-  send(slashCommandBody({ text, user_id: user.id, user_name: user.name, channel_id: CHANNEL, trigger_id: slack.triggerId({ user: user.id }), response_url: slack.responseUrl({ channel: CHANNEL, user: user.id }) }), 'application/x-www-form-urlencoded');
+  send(
+    slashCommandBody({ text, user_id: user.id, user_name: user.name, channel_id: CHANNEL, trigger_id: slack.triggerId({ user: user.id }), response_url: slack.responseUrl({ channel: CHANNEL, user: user.id }) }),
+    'application/x-www-form-urlencoded',
+  );
 const interact = (payload: Record<string, unknown>) => send(interactionBody(payload), 'application/x-www-form-urlencoded');
 
 /** The index an option has in a modal's select, by the text a person would pick. */
@@ -91,8 +94,7 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     const requestId = /Request\*\\n(CR-[A-Z0-9]{6})/.exec(text(posted.blocks))?.[1];
     expect(requestId).toBeDefined();
 
-    const press = (user: typeof ALEX, actionId: string) =>
-      interact(blockActionPayload({ user, channel: CHANNEL, messageTs: posted.ts, actionId, triggerId: slack.triggerId({ user: user.id }), message: slack.message(CHANNEL, posted.ts)! }));
+    const press = (user: typeof ALEX, actionId: string) => interact(blockActionPayload({ user, channel: CHANNEL, messageTs: posted.ts, actionId, triggerId: slack.triggerId({ user: user.id }), message: slack.message(CHANNEL, posted.ts)! }));
 
     // The requester's own Approve is refused, privately.
     expect((await press(ALEX, 'request.approve')).status).toBe(200);
@@ -178,7 +180,9 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     // Too short first: the error comes back on the field; the same modal, fixed, is then taken.
     const short = await interact(viewSubmissionPayload({ user: RILEY, view: { ...modal.view, id: modal.id, hash: modal.hash }, values: { reason: { value: { type: 'plain_text_input', value: 'no' } } } }));
     expect(short.json).toMatchObject({ response_action: 'errors', errors: { reason: expect.stringMatching(/at least 3 characters/) } });
-    const submit = await interact(viewSubmissionPayload({ user: RILEY, view: { ...modal.view, id: modal.id, hash: modal.hash }, values: { reason: { value: { type: 'plain_text_input', value: 'nope <!channel> see <https://evil.example|your bank>' } } } }));
+    const submit = await interact(
+      viewSubmissionPayload({ user: RILEY, view: { ...modal.view, id: modal.id, hash: modal.hash }, values: { reason: { value: { type: 'plain_text_input', value: 'nope <!channel> see <https://evil.example|your bank>' } } } }),
+    );
     expect(submit.status).toBe(200);
     const note = await slack.waitFor(() => slack.thread(CHANNEL, posted.ts).find((m) => /rejected by riley/.test(m.text ?? '')), 5000, 'rejection in thread');
     expect(note.text).toContain('&lt;!channel&gt;');
@@ -253,7 +257,14 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
   it('an identical signed slash command replayed within the window runs once', async () => {
     const opens = slack.callsTo('views.open').length;
     const responses = slack.responses.length;
-    const raw = slashCommandBody({ text: 'new fluid-relay', user_id: ALEX.id, user_name: ALEX.name, channel_id: CHANNEL, trigger_id: slack.triggerId({ user: ALEX.id }), response_url: slack.responseUrl({ channel: CHANNEL, user: ALEX.id }) });
+    const raw = slashCommandBody({
+      text: 'new fluid-relay',
+      user_id: ALEX.id,
+      user_name: ALEX.name,
+      channel_id: CHANNEL,
+      trigger_id: slack.triggerId({ user: ALEX.id }),
+      response_url: slack.responseUrl({ channel: CHANNEL, user: ALEX.id }),
+    });
     const headers = signedHeaders(SECRET, raw, { contentType: 'application/x-www-form-urlencoded' });
     // The same bytes with the same signature, three times: a replay, not three people.
     const answers = await Promise.all([0, 1, 2].map(() => postToBot(endpoint(), raw, headers)));
@@ -282,7 +293,15 @@ describe('Slack: Fluid Relay with CMK, end to end', () => {
     slack.rateLimit('chat.postMessage', 1);
     const raw = eventBody({ type: 'app_mention', user: ALEX.id, text: 'help', channel: CHANNEL, ts: '1732280000.000950' }, { event_id: 'Ev0RATE1' });
     await send(raw, 'application/json');
-    await slack.waitFor(() => slack.callsTo('chat.postMessage').slice(calls).find((c) => c.status === 200), 8000, 'retried post');
+    await slack.waitFor(
+      () =>
+        slack
+          .callsTo('chat.postMessage')
+          .slice(calls)
+          .find((c) => c.status === 200),
+      8000,
+      'retried post',
+    );
     const tries = slack.callsTo('chat.postMessage').slice(calls);
     expect(tries.map((c) => c.status)).toEqual([429, 200]);
     expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(900);

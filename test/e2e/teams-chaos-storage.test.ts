@@ -1,7 +1,23 @@
 // Chaos Studio experiments and storage-account CMK in Teams, end to end against the simulator:
 // a CMK experiment from a template (long-running PUT), a CMK copy of an existing experiment, the
 // storage checks, and switching a storage account to CMK — asserting the ARM bodies.
-import { SIM_CHAOS_CONTAINER, SIM_CHAOS_EXISTING, SIM_IDENTITY, SIM_KEY, SIM_LOCATION, SIM_RBAC_VAULT, SIM_STORAGE_CMK, SIM_STORAGE_NO_BLOB_ROLE, SIM_STORAGE_NO_CMK, SIM_STORAGE_PRIVATE, simChaosId, simChaosVmTargetId, simIdentityId, simKeyUrl, simStorageId } from '../../src/simulator';
+import {
+  SIM_CHAOS_CONTAINER,
+  SIM_CHAOS_EXISTING,
+  SIM_IDENTITY,
+  SIM_KEY,
+  SIM_LOCATION,
+  SIM_RBAC_VAULT,
+  SIM_STORAGE_CMK,
+  SIM_STORAGE_NO_BLOB_ROLE,
+  SIM_STORAGE_NO_CMK,
+  SIM_STORAGE_PRIVATE,
+  simChaosId,
+  simChaosVmTargetId,
+  simIdentityId,
+  simKeyUrl,
+  simStorageId,
+} from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, firstCard, clickData } from '../helpers/connector';
@@ -45,7 +61,12 @@ describe('Chaos Studio experiment with CMK', () => {
       location: SIM_LOCATION,
       identity: { type: 'UserAssigned', userAssignedIdentities: { [simIdentityId(SIM_IDENTITY)]: {} } },
       properties: {
-        steps: [{ name: 'step1', branches: [{ name: 'branch1', actions: [{ type: 'continuous', name: 'urn:csci:microsoft:virtualMachine:shutdown/1.0', selectorId: 'selector1', duration: 'PT10M', parameters: [{ key: 'abruptShutdown', value: 'false' }] }] }] }],
+        steps: [
+          {
+            name: 'step1',
+            branches: [{ name: 'branch1', actions: [{ type: 'continuous', name: 'urn:csci:microsoft:virtualMachine:shutdown/1.0', selectorId: 'selector1', duration: 'PT10M', parameters: [{ key: 'abruptShutdown', value: 'false' }] }] }],
+          },
+        ],
         selectors: [{ type: 'List', id: 'selector1', targets: [{ type: 'ChaosTarget', id: simChaosVmTargetId() }] }],
         customerDataStorage: { storageAccountResourceId: simStorageId(SIM_STORAGE_CMK), blobContainerName: SIM_CHAOS_CONTAINER },
       },

@@ -117,7 +117,12 @@ describe('each seeded failure is named by the right check', () => {
     expect(text).toContain(`az provider register --namespace Microsoft.FluidRelay --subscription ${SIM_SUBSCRIPTION3_ID}`);
     expect(text).toMatch(/Blocked: fix the failing checks/);
     // Only the registration is wrong: the key, identity and the bot's rights in rg-labs are fine.
-    expect(text.split('\n').filter((l) => l.startsWith('❌')).map((l) => /\*\*([^*]+)\*\*/.exec(l)?.[1])).toEqual(['provider.registered']);
+    expect(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('❌'))
+        .map((l) => /\*\*([^*]+)\*\*/.exec(l)?.[1]),
+    ).toEqual(['provider.registered']);
   });
 
   it('a vault the bot cannot read makes the affected checks `error` with the ARM code and correlation id, and blocks', async () => {

@@ -1,7 +1,21 @@
 // Changing keys later: a Fluid Relay server moved from a pinned version to versionless
 // auto-rotation (PATCH, with its warning), a refused CMK removal, a server whose configured key
 // version has expired, and what rotate says for storage accounts and Chaos experiments.
-import { SIM_CHAOS_CMK, SIM_FLUID_CMK, SIM_FLUID_STALE, SIM_IDENTITY, SIM_IDENTITY_INHERITED, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, SIM_ROTATED_KEY, simChaosId, simFluidRelayId, simIdentityId, simKeyUrl } from '../../src/simulator';
+import {
+  SIM_CHAOS_CMK,
+  SIM_FLUID_CMK,
+  SIM_FLUID_STALE,
+  SIM_IDENTITY,
+  SIM_IDENTITY_INHERITED,
+  SIM_KEY,
+  SIM_KEY_VERSION_CURRENT,
+  SIM_RBAC_VAULT,
+  SIM_ROTATED_KEY,
+  simChaosId,
+  simFluidRelayId,
+  simIdentityId,
+  simKeyUrl,
+} from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, firstCard, clickData } from '../helpers/connector';

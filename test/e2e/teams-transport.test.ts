@@ -119,14 +119,14 @@ describe('the real bot process', () => {
       await new Promise((r) => setTimeout(r, 300));
       const start = child.output().length;
       const click = cardAction(connector.url, ALICE, 'request.cancel', { requestId: 'CR-ABCDEF' }, 'card-msg-3');
-      const answers = await Promise.all([
-        post(child.url, click),
-        post(child.url, click, bearer('not-a-jwt')),
-        post(child.url, click, { authorization: 'Basic dXNlcjpwYXNz' }),
-      ]);
+      const answers = await Promise.all([post(child.url, click), post(child.url, click, bearer('not-a-jwt')), post(child.url, click, { authorization: 'Basic dXNlcjpwYXNz' })]);
       expect(answers.map((a) => a.status)).toEqual([401, 401, 401]);
       await new Promise((r) => setTimeout(r, 300));
-      const lines = child.output().slice(start).split('\n').filter((l) => l.trim());
+      const lines = child
+        .output()
+        .slice(start)
+        .split('\n')
+        .filter((l) => l.trim());
       expect(lines.length).toBeGreaterThan(0);
       for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
       expect(lines.join('\n')).not.toMatch(/\n\s+at /);

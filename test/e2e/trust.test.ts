@@ -94,8 +94,7 @@ function slackClick(user: { id: string; name: string }, channel: string, actionI
 function slackCommand(user: { id: string; name: string }, channel: string, text: string) {
   return slackSend(slashCommandBody({ text, user_id: user.id, user_name: user.name, channel_id: channel, trigger_id: slack.triggerId({ user: user.id }), response_url: slack.responseUrl({ channel, user: user.id }) }));
 }
-const ephemeral = (user: string, pattern: RegExp, label: string) =>
-  slack.waitFor(() => slack.messages.find((m) => m.ephemeralFor === user && pattern.test(`${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`)), 10_000, label);
+const ephemeral = (user: string, pattern: RegExp, label: string) => slack.waitFor(() => slack.messages.find((m) => m.ephemeralFor === user && pattern.test(`${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`)), 10_000, label);
 
 describe('one person, one vote', () => {
   it('the requester’s other account (Slack) cannot approve their Teams request', async () => {
@@ -249,19 +248,28 @@ describe('the whole blast radius, and the policy at the write', () => {
   });
 
   it('a pasted definition with a field Chaos Studio does not know is refused, naming it', async () => {
-    const definition = JSON.stringify({ steps: [{ name: 's', branches: [{ name: 'b', actions: [{ type: 'delay', name: 'urn:csci:microsoft:chaosStudio:timedDelay/1.0', duration: 'PT1M', runAs: 'root' }] }] }], selectors: [{ type: 'List', id: 'x', targets: [{ type: 'ChaosTarget', id: 'y' }] }] });
+    const definition = JSON.stringify({
+      steps: [{ name: 's', branches: [{ name: 'b', actions: [{ type: 'delay', name: 'urn:csci:microsoft:chaosStudio:timedDelay/1.0', duration: 'PT1M', runAs: 'root' }] }] }],
+      selectors: [{ type: 'List', id: 'x', targets: [{ type: 'ChaosTarget', id: 'y' }] }],
+    });
     const res = await teams(cardAction(bot.connector.url, ALICE, 'form.submit', chaosExperimentForm('exp-unknown', { template: '', definition }), 'form-unknown'));
     expect(says(res)).toMatch(/"runAs" is not part of Chaos Studio's experiment definition/);
   });
 
   it('a change too large to show in full is refused, never clipped', async () => {
     // Over the form's limit: refused on the field, on the server too.
-    const huge = JSON.stringify({ steps: [{ name: 's', branches: [{ name: 'b', actions: Array.from({ length: 200 }, (_, i) => ({ type: 'delay', name: `urn:x#${i}${'y'.repeat(60)}`, duration: 'PT1M' })) }] }], selectors: [{ type: 'List', id: 'x', targets: [{ type: 'ChaosTarget', id: 'y' }] }] });
+    const huge = JSON.stringify({
+      steps: [{ name: 's', branches: [{ name: 'b', actions: Array.from({ length: 200 }, (_, i) => ({ type: 'delay', name: `urn:x#${i}${'y'.repeat(60)}`, duration: 'PT1M' })) }] }],
+      selectors: [{ type: 'List', id: 'x', targets: [{ type: 'ChaosTarget', id: 'y' }] }],
+    });
     const refused = await teams(cardAction(bot.connector.url, ALICE, 'form.submit', chaosExperimentForm('exp-huge', { template: '', definition: huge }), 'form-huge'));
     expect(says(refused)).toMatch(/Definition is at most 12,000 characters/);
     // Inside the form's limit, but its payload as the card shows it (pretty-printed) is larger.
     const actions = Array.from({ length: 70 }, (_, i) => ({ type: 'delay', name: `urn:csci:microsoft:chaosStudio:timedDelay/1.0#${'x'.repeat(60)}${i}`, duration: 'PT1M' }));
-    const definition = JSON.stringify({ steps: [{ name: 's', branches: [{ name: 'b', actions }] }], selectors: [{ type: 'List', id: 'x', targets: [{ type: 'ChaosTarget', id: `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/rg-cmk-demo/providers/Microsoft.Compute/virtualMachines/vm1` }] }] });
+    const definition = JSON.stringify({
+      steps: [{ name: 's', branches: [{ name: 'b', actions }] }],
+      selectors: [{ type: 'List', id: 'x', targets: [{ type: 'ChaosTarget', id: `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/rg-cmk-demo/providers/Microsoft.Compute/virtualMachines/vm1` }] }],
+    });
     const r = await submitForm(bot, chaosExperimentForm(`exp-big-${Math.random().toString(36).slice(2, 6)}`, { template: '', definition }));
     expect(r.text).toMatch(/too large to show in full on a card .* approvers must see everything they approve/);
     expect(r.requestId).toBeUndefined();
@@ -282,7 +290,11 @@ describe('the whole blast radius, and the policy at the write', () => {
     const dave = await teams(cardAction(bot.connector.url, DAVE, 'request.approve', click, formMsg));
     expect(says(dave)).toMatch(/approved and about to run|being applied/);
     bot.app.reloadPolicy(parsePolicy(policyText('carol, erin', 2), 'trust-policy-3'));
-    const notice = await bot.connector.waitFor((a) => new RegExp(`${requestId}: nothing was changed in Azure yet\\. The policy changed before the write: approvals by Bob Approver, Dave Approver no longer count`).test(a.activity.text ?? ''), 20_000, 'policy re-applied');
+    const notice = await bot.connector.waitFor(
+      (a) => new RegExp(`${requestId}: nothing was changed in Azure yet\\. The policy changed before the write: approvals by Bob Approver, Dave Approver no longer count`).test(a.activity.text ?? ''),
+      20_000,
+      'policy re-applied',
+    );
     expect(notice.activity.text).toMatch(/"platform" has 1 of 2/);
     bot.sim.setLatency(0);
     await bot.app.queue.drain();

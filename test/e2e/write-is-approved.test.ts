@@ -4,20 +4,7 @@
 // (version field "latest") is written pinned, and a Fluid Relay key change keeps every identity
 // the server has.
 import { canonicalJson } from '../../src/domain/canonical';
-import {
-  SIM_CHAOS_CMK,
-  SIM_FLUID_CMK,
-  SIM_IDENTITY,
-  SIM_KEY,
-  SIM_KEY_VERSION_CURRENT,
-  SIM_RBAC_VAULT,
-  SIM_STORAGE_NO_CMK,
-  simChaosId,
-  simFluidRelayId,
-  simIdentityId,
-  simKeyUrl,
-  simStorageId,
-} from '../../src/simulator';
+import { SIM_CHAOS_CMK, SIM_FLUID_CMK, SIM_IDENTITY, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, SIM_STORAGE_NO_CMK, simChaosId, simFluidRelayId, simIdentityId, simKeyUrl, simStorageId } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
@@ -66,10 +53,7 @@ const storageForm = (over: Record<string, string> = {}) => ({
 const CASES: Array<[string, () => Record<string, string>]> = [
   ['fluid-relay', () => fluidRelayForm(`fr-body-${rnd()}`)],
   ['fluid-relay (pinned version)', () => fluidRelayForm(`fr-body-${rnd()}`, { keyVersion: SIM_KEY_VERSION_CURRENT })],
-  [
-    'fluid-relay-rotate',
-    () => ({ targetType: 'fluid-relay-rotate', resourceId: simFluidRelayId(SIM_FLUID_CMK), identityId: simIdentityId(SIM_IDENTITY), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), keyVersion: 'latest' }),
-  ],
+  ['fluid-relay-rotate', () => ({ targetType: 'fluid-relay-rotate', resourceId: simFluidRelayId(SIM_FLUID_CMK), identityId: simIdentityId(SIM_IDENTITY), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), keyVersion: 'latest' })],
   ['chaos-experiment', () => chaosExperimentForm(`exp-body-${rnd()}`)],
   ['chaos-identity', () => ({ targetType: 'chaos-identity', resourceId: simChaosId(SIM_CHAOS_CMK), identityId: simIdentityId(SIM_IDENTITY) })],
   ['storage-cmk', () => storageForm()],

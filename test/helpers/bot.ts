@@ -45,12 +45,14 @@ export async function submitForm(bot: TestBot, data: Record<string, string>, use
   const res = await post(bot.app.url, cardAction(bot.connector.url, user, 'form.submit', data, formMsg, conversationId));
   if (res.status !== 200) throw new Error(`submit answered ${res.status}`);
   const answer = cardText(res.body?.value as never);
-  if (/Please fix the highlighted fields/.test(answer)) throw new Error(`the form was refused:\n${answer.split('\n').filter((l) => l.startsWith('•')).join('\n')}`);
-  const update = await bot.connector.waitFor(
-    (a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:|Request refused|Could not run the checks/.test(cardText(a.activity)),
-    15000,
-    'request card',
-  );
+  if (/Please fix the highlighted fields/.test(answer))
+    throw new Error(
+      `the form was refused:\n${answer
+        .split('\n')
+        .filter((l) => l.startsWith('•'))
+        .join('\n')}`,
+    );
+  const update = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:|Request refused|Could not run the checks/.test(cardText(a.activity)), 15000, 'request card');
   const text = cardText(update.activity);
   const requestId = /Request: (CR-[A-Z0-9]{6})/.exec(text)?.[1];
   return { formMsg, requestId, text, card: update.activity, submitResponse: res };

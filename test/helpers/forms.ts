@@ -1,19 +1,6 @@
 // Valid form submissions against the seeded simulator tenant: the happy path of each target,
 // with overrides for the case at hand.
-import {
-  SIM_CHAOS_CONTAINER,
-  SIM_IDENTITY,
-  SIM_KEY,
-  SIM_LOCATION,
-  SIM_RBAC_VAULT,
-  SIM_RG,
-  SIM_STORAGE_CMK,
-  SIM_SUBSCRIPTION_ID,
-  simChaosVmTargetId,
-  simIdentityId,
-  simKeyUrl,
-  simStorageId,
-} from '../../src/simulator';
+import { SIM_CHAOS_CONTAINER, SIM_IDENTITY, SIM_KEY, SIM_LOCATION, SIM_RBAC_VAULT, SIM_RG, SIM_STORAGE_CMK, SIM_SUBSCRIPTION_ID, simChaosVmTargetId, simIdentityId, simKeyUrl, simStorageId } from '../../src/simulator';
 
 export type FormData = Record<string, string> & { targetType: string; name: string };
 

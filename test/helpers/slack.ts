@@ -50,7 +50,12 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
   };
   const block = (view: View, field: string): Block => {
     const b = blocksOf(view).find((x) => (x.block_id ?? '').split(':')[0] === field);
-    if (!b) throw new Error(`no block for ${field}; the modal has ${blocksOf(view).map((x) => x.block_id ?? x.type).join(', ')}`);
+    if (!b)
+      throw new Error(
+        `no block for ${field}; the modal has ${blocksOf(view)
+          .map((x) => x.block_id ?? x.type)
+          .join(', ')}`,
+      );
     return b;
   };
   const option = (view: View, field: string, text: RegExp): string => {

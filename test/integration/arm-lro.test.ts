@@ -61,12 +61,17 @@ it('an operation stored before a restart is resumed by another gateway and follo
   const first = gateway();
   // The first process stores the operation, then dies before polling.
   await first
-    .put(experiment, API, { location: current.location, identity: current.identity, properties: current.properties }, {
-      onOperation: (op) => {
-        stored = JSON.parse(JSON.stringify(op)) as StartedOperation;
-        throw new Error('killed');
+    .put(
+      experiment,
+      API,
+      { location: current.location, identity: current.identity, properties: current.properties },
+      {
+        onOperation: (op) => {
+          stored = JSON.parse(JSON.stringify(op)) as StartedOperation;
+          throw new Error('killed');
+        },
       },
-    })
+    )
     .catch(() => undefined);
   expect(stored).toBeDefined();
   expect(polls()).toHaveLength(0);
@@ -81,12 +86,17 @@ it('an operation stored before the poller state was kept (url and kind only) is 
   const current = sim.state.get(experiment)!;
   let stored: StartedOperation | undefined;
   await gateway()
-    .put(experiment, API, { location: current.location, identity: current.identity, properties: current.properties }, {
-      onOperation: (op) => {
-        stored = { method: op.method, url: op.url, kind: op.kind, correlationId: op.correlationId };
-        throw new Error('killed');
+    .put(
+      experiment,
+      API,
+      { location: current.location, identity: current.identity, properties: current.properties },
+      {
+        onOperation: (op) => {
+          stored = { method: op.method, url: op.url, kind: op.kind, correlationId: op.correlationId };
+          throw new Error('killed');
+        },
       },
-    })
+    )
     .catch(() => undefined);
   const res = await gateway().resume(stored!, experiment, API);
   expect(polls().length).toBeGreaterThanOrEqual(1);

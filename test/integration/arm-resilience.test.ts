@@ -39,7 +39,13 @@ it('without the pacer the same burst runs the bucket dry and is throttled', asyn
   sim.setThrottle({ reads: { burst: 20, perSecond: 40 }, writes: { burst: 20, perSecond: 10 } });
   const arm = gateway(false);
   const results = [];
-  for (let i = 0; i < 50; i++) results.push(await arm.list(path, '2022-12-01').then(() => 'ok', (e: { status: number }) => e.status));
+  for (let i = 0; i < 50; i++)
+    results.push(
+      await arm.list(path, '2022-12-01').then(
+        () => 'ok',
+        (e: { status: number }) => e.status,
+      ),
+    );
   expect(results).toContain(429);
 });
 

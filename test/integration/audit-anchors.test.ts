@@ -147,7 +147,10 @@ describe('npm run audit:verify with anchors', () => {
     await rewriteFrom(store, 1, { forged: true });
     await store.close();
     const surviving = logLines.map((l) => JSON.parse(l) as { seq?: number; hash?: string }).find((l) => l.seq === head.seq - 2)!;
-    expect(await run('--expect', `${surviving.seq}:${surviving.hash}`)).toEqual({ code: 1, out: expect.stringMatching(new RegExp(`row ${head.seq - 2}: row ${head.seq - 2} has hash [0-9a-f]{12}… but ${surviving.hash!.slice(0, 12)}… was anchored: the chain was rewritten at or before this row`)) });
+    expect(await run('--expect', `${surviving.seq}:${surviving.hash}`)).toEqual({
+      code: 1,
+      out: expect.stringMatching(new RegExp(`row ${head.seq - 2}: row ${head.seq - 2} has hash [0-9a-f]{12}… but ${surviving.hash!.slice(0, 12)}… was anchored: the chain was rewritten at or before this row`)),
+    });
 
     // A request whose rows were all removed is named, even on a plain run.
     store = await open();

@@ -33,7 +33,13 @@ async function succeededRequest(store: Store, id: string): Promise<ChangeRequest
   await store.mutate(id, (cur) => ({ next: { ...cur, state: 'executing' }, audit: [{ actor: { system: 'executor' }, event: 'executing', data: { digest } }] }));
   await store.mutate(id, (cur) => ({
     next: { ...cur, state: 'verifying' },
-    audit: [{ actor: { system: 'executor' }, event: 'arm_call', data: { method: 'PUT', ok: true, status: 200, correlationId: 'corr-write', calls: [{ method: 'PUT', path: plan.resourceId, apiVersion: '2022-06-01', status: 200, correlationId: 'corr-write', durationMs: 5 }] } }],
+    audit: [
+      {
+        actor: { system: 'executor' },
+        event: 'arm_call',
+        data: { method: 'PUT', ok: true, status: 200, correlationId: 'corr-write', calls: [{ method: 'PUT', path: plan.resourceId, apiVersion: '2022-06-01', status: 200, correlationId: 'corr-write', durationMs: 5 }] },
+      },
+    ],
   }));
   return store.mutate(id, (cur) => ({ next: { ...cur, state: 'succeeded', result: { status: 'succeeded', message: 'done' } }, audit: [{ actor: { system: 'verifier' }, event: 'verified', data: { ok: true } }] }));
 }

@@ -182,7 +182,9 @@ it('the Slack message shows every command whole', () => {
   const found: string[] = [];
   for (const r of results) {
     for (const c of r.checks) {
-      const shown = texts(requestBlocks(requestView(request(r.targetType, [c])))).map(slackShows).join('\n');
+      const shown = texts(requestBlocks(requestView(request(r.targetType, [c]))))
+        .map(slackShows)
+        .join('\n');
       for (const cmd of commands(c.remedy!)) if (!shown.includes(cmd)) found.push(`${c.id}: the message does not show "${cmd}"`);
       for (const cmd of commands(shown)) for (const p of problems(cmd)) found.push(`${c.id} (as shown): ${p}`);
     }

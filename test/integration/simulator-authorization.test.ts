@@ -79,16 +79,13 @@ describe('role assignments', () => {
     const atSub = await assignments(SUB);
     // every seeded assignment but those in the sandbox and labs subscriptions
     const elsewhere: string[] = [SIM_ROLE_ASSIGNMENT_NAMES.botReaderSandbox, SIM_ROLE_ASSIGNMENT_NAMES.botContributorLabs];
-    expect(names(atSub)).toEqual(Object.values(SIM_ROLE_ASSIGNMENT_NAMES).filter((n) => !elsewhere.includes(n)).sort());
-    const atRgWest = await assignments(simRgId(SIM_RG_WEST));
-    expect(names(atRgWest)).toEqual(
-      [
-        SIM_ROLE_ASSIGNMENT_NAMES.botReader,
-        SIM_ROLE_ASSIGNMENT_NAMES.botContributorWest,
-        SIM_ROLE_ASSIGNMENT_NAMES.botManagedIdentityOperatorWest,
-        SIM_ROLE_ASSIGNMENT_NAMES.westIdentityCryptoOnWestRg,
-      ].sort(),
+    expect(names(atSub)).toEqual(
+      Object.values(SIM_ROLE_ASSIGNMENT_NAMES)
+        .filter((n) => !elsewhere.includes(n))
+        .sort(),
     );
+    const atRgWest = await assignments(simRgId(SIM_RG_WEST));
+    expect(names(atRgWest)).toEqual([SIM_ROLE_ASSIGNMENT_NAMES.botReader, SIM_ROLE_ASSIGNMENT_NAMES.botContributorWest, SIM_ROLE_ASSIGNMENT_NAMES.botManagedIdentityOperatorWest, SIM_ROLE_ASSIGNMENT_NAMES.westIdentityCryptoOnWestRg].sort());
   });
 
   it('every seeded assignment lives at the scope SIM_ROLE_ASSIGNMENT_SCOPES names', async () => {
@@ -170,13 +167,9 @@ describe('role assignments', () => {
 
   it('id-wrap-only and id-custom-role hold custom roles at the vault', async () => {
     const wrapOnly = await assignments(KEY, `atScope() and assignedTo('${SIM_IDENTITY_WRAP_ONLY_PRINCIPAL_ID}')`);
-    expect(wrapOnly.map((a) => [a.name, a.properties.scope, a.properties.roleDefinitionId])).toEqual([
-      [SIM_ROLE_ASSIGNMENT_NAMES.wrapOnlyIdentityOnRbacVault, simVaultId(SIM_RBAC_VAULT), simRoleDefinitionId(SIM_ROLE_WRAP_ONLY)],
-    ]);
+    expect(wrapOnly.map((a) => [a.name, a.properties.scope, a.properties.roleDefinitionId])).toEqual([[SIM_ROLE_ASSIGNMENT_NAMES.wrapOnlyIdentityOnRbacVault, simVaultId(SIM_RBAC_VAULT), simRoleDefinitionId(SIM_ROLE_WRAP_ONLY)]]);
     const custom = await assignments(KEY, `atScope() and assignedTo('${SIM_IDENTITY_CUSTOM_ROLE_PRINCIPAL_ID}')`);
-    expect(custom.map((a) => [a.name, a.properties.scope, a.properties.roleDefinitionId])).toEqual([
-      [SIM_ROLE_ASSIGNMENT_NAMES.customRoleIdentityOnRbacVault, simVaultId(SIM_RBAC_VAULT), simRoleDefinitionId(SIM_ROLE_KEYS_WILDCARD)],
-    ]);
+    expect(custom.map((a) => [a.name, a.properties.scope, a.properties.roleDefinitionId])).toEqual([[SIM_ROLE_ASSIGNMENT_NAMES.customRoleIdentityOnRbacVault, simVaultId(SIM_RBAC_VAULT), simRoleDefinitionId(SIM_ROLE_KEYS_WILDCARD)]]);
   });
 
   it('rejects other filters with 400 UnsupportedQuery', async () => {
@@ -205,9 +198,7 @@ describe('role assignments', () => {
     expect([denied.status, denied.body.error.code]).toEqual([403, 'AuthorizationFailed']);
     expect(denied.body.error.message).toContain("'Microsoft.Authorization/roleAssignments/write'");
 
-    sim.state.put(
-      roleAssignmentResource({ name: '99999999-9999-4999-8999-999999999999', scope: SUB, roleGuid: BUILTIN_ROLE_IDS.userAccessAdministrator, principalId: SIM_BOT_PRINCIPAL_ID, createdOn: new Date().toISOString() }),
-    );
+    sim.state.put(roleAssignmentResource({ name: '99999999-9999-4999-8999-999999999999', scope: SUB, roleGuid: BUILTIN_ROLE_IDS.userAccessAdministrator, principalId: SIM_BOT_PRINCIPAL_ID, createdOn: new Date().toISOString() }));
     const created = await call(sim, 'PUT', path, { apiVersion: V, body });
     expect(created.status).toBe(201);
     const example = loadExample('Microsoft.Authorization/2022-04-01/RoleAssignments_CreateForResource.json').responses['201'].body;
@@ -239,15 +230,11 @@ describe('role definitions', () => {
     expect(tenant.body.id).toBe(`/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.contributor}`);
     expect(tenant.body.properties).toMatchObject({ roleName: 'Contributor', type: 'BuiltInRole', assignableScopes: ['/'] });
     expect(tenant.body.properties.permissions[0].actions).toEqual(['*']);
-    expect(tenant.body.properties.permissions[0].notActions).toEqual(
-      expect.arrayContaining(['Microsoft.Authorization/*/Delete', 'Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action']),
-    );
+    expect(tenant.body.properties.permissions[0].notActions).toEqual(expect.arrayContaining(['Microsoft.Authorization/*/Delete', 'Microsoft.Authorization/*/Write', 'Microsoft.Authorization/elevateAccess/Action']));
 
     const scoped = await call(sim, 'GET', `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.managedIdentityOperator}`, { apiVersion: V });
     expect(scoped.body.id).toBe(simRoleDefinitionId(BUILTIN_ROLE_IDS.managedIdentityOperator));
-    expect(scoped.body.properties.permissions[0].actions).toEqual(
-      expect.arrayContaining(['Microsoft.ManagedIdentity/userAssignedIdentities/*/read', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action']),
-    );
+    expect(scoped.body.properties.permissions[0].actions).toEqual(expect.arrayContaining(['Microsoft.ManagedIdentity/userAssignedIdentities/*/read', 'Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action']));
     const reader = await call(sim, 'GET', `/providers/Microsoft.Authorization/roleDefinitions/${BUILTIN_ROLE_IDS.reader}`, { apiVersion: V });
     expect(reader.body.properties.roleName).toBe('Reader');
 

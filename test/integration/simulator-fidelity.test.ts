@@ -74,9 +74,7 @@ describe('Chaos Studio 2026-11-01 (GA) carries customerDataStorage', () => {
             branches: [
               {
                 name: 'branch1',
-                actions: [
-                  { name: 'urn:csci:microsoft:virtualMachine:shutdown/1.0', type: 'continuous', duration: 'PT10M', parameters: [{ key: 'abruptShutdown', value: 'false' }], selectorId: 'selector1' },
-                ],
+                actions: [{ name: 'urn:csci:microsoft:virtualMachine:shutdown/1.0', type: 'continuous', duration: 'PT10M', parameters: [{ key: 'abruptShutdown', value: 'false' }], selectorId: 'selector1' }],
               },
             ],
           },
@@ -240,10 +238,12 @@ describe('group membership: assignedTo(), RBAC and access policies through group
     expect(none.body.value).toEqual([]);
     const tmo = await call(sim, 'GET', `/v1.0/servicePrincipals/${SIM_IDENTITY_GROUP_MEMBER_PRINCIPAL_ID}/transitiveMemberOf`);
     expect(tmo.status).toBe(200);
-    expect(tmo.body.value.map((g: Json) => [g['@odata.type'], g.id]).sort()).toEqual([
-      ['#microsoft.graph.group', SIM_GROUP_CRYPTO],
-      ['#microsoft.graph.group', SIM_GROUP_TEAM],
-    ].sort());
+    expect(tmo.body.value.map((g: Json) => [g['@odata.type'], g.id]).sort()).toEqual(
+      [
+        ['#microsoft.graph.group', SIM_GROUP_CRYPTO],
+        ['#microsoft.graph.group', SIM_GROUP_TEAM],
+      ].sort(),
+    );
     expect(tmo.body.value.find((g: Json) => g.id === SIM_GROUP_CRYPTO).displayName).toBe(SIM_GROUP_CRYPTO_NAME);
     const unknown = await call(sim, 'GET', '/v1.0/servicePrincipals/00000000-0000-4000-8000-000000000000/transitiveMemberOf');
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'Request_ResourceNotFound']);

@@ -464,9 +464,7 @@ describe('GET, list, DELETE', () => {
     expect((await call(sim, 'DELETE', simFluidRelayId('fr-list'), { apiVersion: V })).status).toBe(204);
     const gone = await get('fr-list');
     expect(gone.status).toBe(404);
-    expect(gone.body.error.message).toBe(
-      `The Resource 'Microsoft.FluidRelay/fluidRelayServers/fr-list' under resource group '${SIM_RG}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
-    );
+    expect(gone.body.error.message).toBe(`The Resource 'Microsoft.FluidRelay/fluidRelayServers/fr-list' under resource group '${SIM_RG}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
   });
 
   it('the seeded server has no CMK', async () => {

@@ -108,9 +108,7 @@ describe('Microsoft.KeyVault vaults', () => {
     expect(res.body).toMatchObject({ id: simVaultId(SIM_NOPURGE_VAULT), location: 'eastus' });
     expect(res.body.properties).toMatchObject({ tenantId: SIM_TENANT_ID, enableRbacAuthorization: false, enableSoftDelete: true, softDeleteRetentionInDays: 90 });
     expect(res.body.properties.enablePurgeProtection).toBeUndefined();
-    expect(res.body.properties.accessPolicies).toEqual([
-      { tenantId: SIM_TENANT_ID, objectId: SIM_IDENTITY_PRINCIPAL_ID, permissions: { keys: ['get', 'wrapKey', 'unwrapKey'], secrets: [], certificates: [] } },
-    ]);
+    expect(res.body.properties.accessPolicies).toEqual([{ tenantId: SIM_TENANT_ID, objectId: SIM_IDENTITY_PRINCIPAL_ID, permissions: { keys: ['get', 'wrapKey', 'unwrapKey'], secrets: [], certificates: [] } }]);
     const key = await call(sim, 'GET', simKeyId(SIM_NOPURGE_VAULT, SIM_NOPURGE_KEY), { apiVersion: KV });
     expect(key.body.properties).toMatchObject({ kty: 'RSA', keySize: 2048, attributes: { enabled: true, recoveryLevel: 'Recoverable+Purgeable' } });
     expect(key.body.properties.keyOps).toEqual(expect.arrayContaining(['wrapKey', 'unwrapKey']));
@@ -125,9 +123,7 @@ describe('Microsoft.KeyVault vaults', () => {
     expect(res.body.properties).toMatchObject({ enableRbacAuthorization: false, enableSoftDelete: false });
     expect(res.body.properties.softDeleteRetentionInDays).toBeUndefined();
     expect(res.body.properties.enablePurgeProtection).toBeUndefined();
-    expect(res.body.properties.accessPolicies.map((p: { objectId: string; permissions: { keys: string[] } }) => [p.objectId, p.permissions.keys])).toEqual([
-      [SIM_IDENTITY_PRINCIPAL_ID, ['get', 'wrapKey', 'unwrapKey']],
-    ]);
+    expect(res.body.properties.accessPolicies.map((p: { objectId: string; permissions: { keys: string[] } }) => [p.objectId, p.permissions.keys])).toEqual([[SIM_IDENTITY_PRINCIPAL_ID, ['get', 'wrapKey', 'unwrapKey']]]);
     const key = await call(sim, 'GET', simKeyId(SIM_NOSOFTDELETE_VAULT, SIM_NOSOFTDELETE_KEY), { apiVersion: KV });
     expect(key.body.properties).toMatchObject({ kty: 'RSA', keySize: 2048, attributes: { enabled: true, recoveryLevel: 'Purgeable' } });
     expect(key.body.properties.keyUriWithVersion).toBe(`https://${SIM_NOSOFTDELETE_VAULT}.vault.azure.net:443/keys/${SIM_NOSOFTDELETE_KEY}/${SIM_NOSOFTDELETE_KEY_VERSION}`);
@@ -140,9 +136,7 @@ describe('Microsoft.KeyVault vaults', () => {
     const roles = await call(sim, 'GET', `${simVaultId(SIM_FIREWALL_VAULT)}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(`atScope() and assignedTo('${SIM_IDENTITY_PRINCIPAL_ID}')`)}`, {
       apiVersion: '2022-04-01',
     });
-    expect(roles.body.value.map((a: { properties: { roleDefinitionId: string } }) => a.properties.roleDefinitionId)).toEqual([
-      simRoleDefinitionId(BUILTIN_ROLE_IDS.keyVaultCryptoServiceEncryptionUser),
-    ]);
+    expect(roles.body.value.map((a: { properties: { roleDefinitionId: string } }) => a.properties.roleDefinitionId)).toEqual([simRoleDefinitionId(BUILTIN_ROLE_IDS.keyVaultCryptoServiceEncryptionUser)]);
   });
 });
 
@@ -297,15 +291,7 @@ describe('Microsoft.ManagedIdentity', () => {
 
   it('lists by resource group and creates one with PUT', async () => {
     const rg = await call(sim, 'GET', `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/${SIM_RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`, { apiVersion: MI });
-    expect(rg.body.value.map((i: { name: string }) => i.name)).toEqual([
-      SIM_IDENTITY,
-      SIM_IDENTITY_NO_ACCESS,
-      SIM_IDENTITY_OTHER_TENANT,
-      SIM_IDENTITY_WRAP_ONLY,
-      SIM_IDENTITY_INHERITED,
-      SIM_IDENTITY_CUSTOM_ROLE,
-      SIM_IDENTITY_GROUP_MEMBER,
-    ]);
+    expect(rg.body.value.map((i: { name: string }) => i.name)).toEqual([SIM_IDENTITY, SIM_IDENTITY_NO_ACCESS, SIM_IDENTITY_OTHER_TENANT, SIM_IDENTITY_WRAP_ONLY, SIM_IDENTITY_INHERITED, SIM_IDENTITY_CUSTOM_ROLE, SIM_IDENTITY_GROUP_MEMBER]);
     const created = await call(sim, 'PUT', simIdentityId('id-new'), { apiVersion: MI, body: { location: 'eastus' } });
     expect(created.status).toBe(201);
     expect(created.body.properties.principalId).toMatch(/^[0-9a-f-]{36}$/);

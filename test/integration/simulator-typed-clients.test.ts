@@ -70,7 +70,12 @@ describe('@azure/arm-keyvault (default api-version)', () => {
       expect(got.properties.enableRbacAuthorization).toBe(p.enableRbacAuthorization);
       expect(got.location).toBe(vault.location);
       const keys = await all(kv.keys.list(rgOf(vault), vault.name));
-      expect(keys.map((k) => k.name).sort()).toEqual(sim.state.ofType('Microsoft.KeyVault/vaults/keys', vault.id).map((k) => k.name).sort());
+      expect(keys.map((k) => k.name).sort()).toEqual(
+        sim.state
+          .ofType('Microsoft.KeyVault/vaults/keys', vault.id)
+          .map((k) => k.name)
+          .sort(),
+      );
       for (const key of keys) {
         const one = await kv.keys.get(rgOf(vault), vault.name, key.name!);
         expect(one.keyUri).toBe(`https://${vault.name}.vault.azure.net:443/keys/${key.name}`);
@@ -156,7 +161,12 @@ describe('@azure/arm-storage (default api-version)', () => {
       const enc = (account.properties as { encryption: { keySource: string } }).encryption;
       expect(got.encryption?.keySource).toBe(enc.keySource);
       const containers = await all(st.blobContainers.list(rgOf(account), account.name));
-      expect(containers.map((c) => c.name).sort()).toEqual(sim.state.ofType('Microsoft.Storage/storageAccounts/blobServices/containers', account.id).map((c) => c.name).sort());
+      expect(containers.map((c) => c.name).sort()).toEqual(
+        sim.state
+          .ofType('Microsoft.Storage/storageAccounts/blobServices/containers', account.id)
+          .map((c) => c.name)
+          .sort(),
+      );
       for (const c of containers) expect((await st.blobContainers.get(rgOf(account), account.name, c.name!)).name).toBe(c.name);
     }
     const cmk = await st.storageAccounts.getProperties(SIM_RG, SIM_STORAGE_CMK);

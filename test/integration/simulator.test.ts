@@ -219,9 +219,7 @@ describe('fault and latency injection', () => {
     expect((await call(sim, 'GET', '/subscriptions', { apiVersion: '2022-12-01' })).status).toBe(200);
 
     sim.injectFault({ method: 'PUT', status: 0 });
-    await expect(call(sim, 'PUT', `${SUB}/resourcegroups/rg-drop`, { apiVersion: '2022-12-01', body: { location: 'eastus' } })).rejects.toThrow(
-      /socket hang up|ECONNRESET/,
-    );
+    await expect(call(sim, 'PUT', `${SUB}/resourcegroups/rg-drop`, { apiVersion: '2022-12-01', body: { location: 'eastus' } })).rejects.toThrow(/socket hang up|ECONNRESET/);
     expect(sim.requests.at(-1)?.status).toBe(0);
   });
 
@@ -282,9 +280,7 @@ describe('Microsoft.Resources', () => {
     await expect(client.resourceGroups.get('rg-nope')).rejects.toMatchObject({ statusCode: 404, code: 'ResourceGroupNotFound' });
     // The bot is only Reader at the subscription: creating a group needs a write right there.
     await expect(client.resourceGroups.createOrUpdate('rg-sdk', { location: 'westeurope' })).rejects.toMatchObject({ statusCode: 403, code: 'AuthorizationFailed' });
-    sim.state.put(
-      roleAssignmentResource({ name: '10101010-1010-4010-8010-101010101010', scope: SUB, roleGuid: BUILTIN_ROLE_IDS.contributor, principalId: SIM_BOT_PRINCIPAL_ID, createdOn: new Date().toISOString() }),
-    );
+    sim.state.put(roleAssignmentResource({ name: '10101010-1010-4010-8010-101010101010', scope: SUB, roleGuid: BUILTIN_ROLE_IDS.contributor, principalId: SIM_BOT_PRINCIPAL_ID, createdOn: new Date().toISOString() }));
     const created = await client.resourceGroups.createOrUpdate('rg-sdk', { location: 'westeurope', tags: { a: 'b' } });
     expect(created).toMatchObject({ name: 'rg-sdk', location: 'westeurope', tags: { a: 'b' } });
   });
@@ -371,7 +367,9 @@ describe('resource provider registration (Microsoft.Resources providers)', () =>
     const denied = await call(sim, 'POST', `${LABS}/providers/Microsoft.FluidRelay/register`, { apiVersion: '2021-04-01' });
     expect([denied.status, denied.body.error.code]).toEqual([403, 'AuthorizationFailed']);
     // …until it holds Contributor there.
-    sim.state.put(roleAssignmentResource({ name: '99999999-9999-4999-8999-999999999999', scope: simSubscriptionId(SIM_SUBSCRIPTION3_ID), roleGuid: BUILTIN_ROLE_IDS.contributor, principalId: SIM_BOT_PRINCIPAL_ID, createdOn: new Date().toISOString() }));
+    sim.state.put(
+      roleAssignmentResource({ name: '99999999-9999-4999-8999-999999999999', scope: simSubscriptionId(SIM_SUBSCRIPTION3_ID), roleGuid: BUILTIN_ROLE_IDS.contributor, principalId: SIM_BOT_PRINCIPAL_ID, createdOn: new Date().toISOString() }),
+    );
     const registered = await call(sim, 'POST', `${LABS}/providers/Microsoft.FluidRelay/register`, { apiVersion: '2021-04-01' });
     expect([registered.status, registered.body.registrationState]).toEqual([200, 'Registered']);
     expect((await call(sim, 'PUT', simFluidRelayId('fr-labs', SIM_RG_LABS, SIM_SUBSCRIPTION3_ID), { apiVersion: '2022-06-01', body: frBody })).status).toBe(200);

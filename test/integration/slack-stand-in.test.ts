@@ -2,25 +2,11 @@
 import { WebClient, ErrorCode, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
 import { App, LogLevel, verifySlackRequest } from '@slack/bolt';
 import type { Server } from 'node:http';
-import {
-  blockActionPayload,
-  eventBody,
-  interactionBody,
-  LOCAL_SLACK,
-  postToBot,
-  signedHeaders,
-  slackBlockErrors,
-  slackSignature,
-  slashCommandBody,
-  startSlackStandIn,
-  viewSubmissionPayload,
-  type SlackStandIn,
-} from '../../src/dev';
+import { blockActionPayload, eventBody, interactionBody, LOCAL_SLACK, postToBot, signedHeaders, slackBlockErrors, slackSignature, slashCommandBody, startSlackStandIn, viewSubmissionPayload, type SlackStandIn } from '../../src/dev';
 
 // The WebClient logs every [ERROR] of a refusal; these tests provoke refusals on purpose.
 const quiet = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => LogLevel.ERROR, setName() {} };
-const client = (s: SlackStandIn, token: string | undefined = s.botToken, extra: Record<string, unknown> = {}) =>
-  new WebClient(token, { slackApiUrl: s.url, retryConfig: { retries: 0 }, timeout: 2000, logger: quiet, ...extra });
+const client = (s: SlackStandIn, token: string | undefined = s.botToken, extra: Record<string, unknown> = {}) => new WebClient(token, { slackApiUrl: s.url, retryConfig: { retries: 0 }, timeout: 2000, logger: quiet, ...extra });
 
 /** The Slack error code of a rejected WebClient call. */
 async function slackError(p: Promise<unknown>): Promise<WebAPIPlatformError['data']> {
@@ -126,9 +112,7 @@ describe('slack stand-in', () => {
     expect(long.error).toBe('invalid_blocks');
     expect(long.response_metadata?.messages?.[0]).toContain('[json-pointer:/blocks/0/text/text]');
     expect((await slackError(web.chat.postMessage({ channel: 'C0OPS', text: 'a'.repeat(40001) }))).error).toBe('msg_too_long');
-    expect((await slackError(web.chat.postMessage({ channel: 'C0OPS', text: 'x', blocks: [{ type: 'header', text: { type: 'mrkdwn', text: 'x' } } as never] }))).error).toBe(
-      'invalid_blocks',
-    );
+    expect((await slackError(web.chat.postMessage({ channel: 'C0OPS', text: 'x', blocks: [{ type: 'header', text: { type: 'mrkdwn', text: 'x' } } as never] }))).error).toBe('invalid_blocks');
     expect(slackBlockErrors([section('ok'), { type: 'divider' }], 'message')).toEqual([]);
 
     const trigger = () => s.triggerId({ user: 'U0ALICE' });
@@ -194,9 +178,7 @@ describe('slack stand-in', () => {
     setTimeout(() => void web.chat.postMessage({ channel: 'C0OPS', text: 'later' }), 30);
     const m = await s.waitFor(() => s.messages.find((x) => x.text === 'later'), 2000, 'the later message');
     expect(m.channel).toBe('C0OPS');
-    await expect(s.waitFor(() => s.messages.find((x) => x.text === 'never'), 100, 'a message never posted')).rejects.toThrow(
-      /a message never posted[\s\S]*chat\.postMessage -> 200 ok channel=C0OPS text="later"/,
-    );
+    await expect(s.waitFor(() => s.messages.find((x) => x.text === 'never'), 100, 'a message never posted')).rejects.toThrow(/a message never posted[\s\S]*chat\.postMessage -> 200 ok channel=C0OPS text="later"/);
   });
 });
 
@@ -259,9 +241,7 @@ describe('slack requests', () => {
 
   it('builds bodies and headers that Bolt verifies and parses', async () => {
     const body = slashCommandBody({ text: 'enable kv-prod now', user_id: 'U0ALICE', channel_id: 'C0OPS', trigger_id: '1.2.3', response_url: 'http://127.0.0.1:1/response/x' });
-    expect([...new URLSearchParams(body).keys()]).toEqual([
-      'token', 'team_id', 'team_domain', 'channel_id', 'channel_name', 'user_id', 'user_name', 'command', 'text', 'api_app_id', 'is_enterprise_install', 'response_url', 'trigger_id',
-    ]);
+    expect([...new URLSearchParams(body).keys()]).toEqual(['token', 'team_id', 'team_domain', 'channel_id', 'channel_name', 'user_id', 'user_name', 'command', 'text', 'api_app_id', 'is_enterprise_install', 'response_url', 'trigger_id']);
     expect(body).toContain('command=%2Fcmk&text=enable+kv-prod+now');
     const headers = signedHeaders('secret', body, { retryNum: 1, retryReason: 'http_timeout' });
     expect(headers).toMatchObject({ 'content-type': 'application/x-www-form-urlencoded', 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' });
@@ -279,10 +259,7 @@ describe('slack requests', () => {
       const posted = await web.chat.postMessage({
         channel: 'C0OPS',
         text: 'Approve?',
-        blocks: [
-          section('Approve CMK on kv-prod?'),
-          { type: 'actions', block_id: 'decide', elements: [{ type: 'button', action_id: 'approve', text: { type: 'plain_text', text: 'Approve' }, value: 'req-1', style: 'primary' }] },
-        ],
+        blocks: [section('Approve CMK on kv-prod?'), { type: 'actions', block_id: 'decide', elements: [{ type: 'button', action_id: 'approve', text: { type: 'plain_text', text: 'Approve' }, value: 'req-1', style: 'primary' }] }],
       });
       const msg = s.message('C0OPS', posted.ts!)!;
       const click = blockActionPayload({ user: { id: 'U0ALICE', name: 'alice' }, channel: 'C0OPS', messageTs: msg.ts, actionId: 'approve', triggerId: s.triggerId(), responseUrl: s.responseUrl(), message: msg });

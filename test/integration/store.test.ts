@@ -37,9 +37,7 @@ describe('store', () => {
 
   it('serialises concurrent mutations of one request (row lock): both apply, in turn', async () => {
     await store.createRequest(request('CR-BBBBBB'), []);
-    await Promise.all(
-      [1, 2, 3].map((i) => store.mutate('CR-BBBBBB', (cur) => ({ next: { ...cur, params: { ...cur.params, [`k${i}`]: i } }, audit: [{ event: `e${i}` }] }))),
-    );
+    await Promise.all([1, 2, 3].map((i) => store.mutate('CR-BBBBBB', (cur) => ({ next: { ...cur, params: { ...cur.params, [`k${i}`]: i } }, audit: [{ event: `e${i}` }] }))));
     const r = await store.getRequest('CR-BBBBBB');
     expect(r?.version).toBe(4);
     expect(r?.params).toMatchObject({ k1: 1, k2: 2, k3: 3 });

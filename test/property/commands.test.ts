@@ -6,22 +6,7 @@ import { DEFAULT_TARGETS } from '../../src/targets';
 
 const SUPPORTED_TARGETS = DEFAULT_TARGETS.commands();
 import { REQUEST_ID_PATTERN } from '../../src/domain/canonical';
-import {
-  addressesItself,
-  brokenResourceId,
-  expectRefusalMessage,
-  hostileText,
-  homoglyph,
-  insertAt,
-  mutated,
-  nasty,
-  requestId,
-  UNIT_RUNS,
-  validExperimentId,
-  validFluidRelayId,
-  validIdentityId,
-  validStorageId,
-} from './support';
+import { addressesItself, brokenResourceId, expectRefusalMessage, hostileText, homoglyph, insertAt, mutated, nasty, requestId, UNIT_RUNS, validExperimentId, validFluidRelayId, validIdentityId, validStorageId } from './support';
 
 const KINDS = ['help', 'new', 'status', 'check-request', 'check-resource', 'list', 'cancel', 'audit', 'evidence', 'rotate', 'usage'];
 const RESOURCE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+$/i;
@@ -119,10 +104,15 @@ describe('parseCommand: hostile text', () => {
   it('an unknown verb is named back, clipped, with the way to get help', () => {
     fc.assert(
       fc.property(
-        fc.oneof(hostileText(40), fc.integer({ min: 500, max: 50_000 }).map((n) => 'x'.repeat(n))).filter((w) => {
-          const first = w.trim().split(/\s+/)[0] ?? '';
-          return first !== '' && !['help', '?', 'new', 'status', 'list', 'cancel', 'audit', 'evidence', 'rotate', 'check'].includes(first.toLowerCase());
-        }),
+        fc
+          .oneof(
+            hostileText(40),
+            fc.integer({ min: 500, max: 50_000 }).map((n) => 'x'.repeat(n)),
+          )
+          .filter((w) => {
+            const first = w.trim().split(/\s+/)[0] ?? '';
+            return first !== '' && !['help', '?', 'new', 'status', 'list', 'cancel', 'audit', 'evidence', 'rotate', 'check'].includes(first.toLowerCase());
+          }),
         (word) => {
           const c = parseCommand(`${word} CR-7KQ2MX`);
           expect(c.kind).toBe('usage');
@@ -153,16 +143,23 @@ describe('parseCommand: the grammar round-trips', () => {
 
 describe('parseCommand: near-valid commands are refused, naming the argument', () => {
   /** A request id made invalid: look-alike, inserted character (not whitespace), cut, doubled. */
-  const brokenRequestId = requestId().chain((id) =>
-    fc.oneof(
-      fc.nat().map((n) => homoglyph(id, n) ?? `${id}0`),
-      fc.tuple(nasty().filter((n) => !/\s/.test(n)), fc.double({ min: 0, max: 1, noNaN: true })).map(([n, f]) => insertAt(id, n, f)),
-      fc.integer({ min: 1, max: id.length - 1 }).map((n) => id.slice(0, n)),
-      fc.constant(`${id}${id}`),
-      fc.constant(id.replace('-', '_')),
-      fc.constant(id.replace(/[2-9]/, 'O')),
-    ),
-  ).filter((s) => !/\s/.test(s) && !REQUEST_ID_PATTERN.test(s.toUpperCase()));
+  const brokenRequestId = requestId()
+    .chain((id) =>
+      fc.oneof(
+        fc.nat().map((n) => homoglyph(id, n) ?? `${id}0`),
+        fc
+          .tuple(
+            nasty().filter((n) => !/\s/.test(n)),
+            fc.double({ min: 0, max: 1, noNaN: true }),
+          )
+          .map(([n, f]) => insertAt(id, n, f)),
+        fc.integer({ min: 1, max: id.length - 1 }).map((n) => id.slice(0, n)),
+        fc.constant(`${id}${id}`),
+        fc.constant(id.replace('-', '_')),
+        fc.constant(id.replace(/[2-9]/, 'O')),
+      ),
+    )
+    .filter((s) => !/\s/.test(s) && !REQUEST_ID_PATTERN.test(s.toUpperCase()));
 
   it.each([['status'], ['cancel'], ['audit'], ['evidence']])('%s <broken request id> → usage naming request ids', (verb) => {
     fc.assert(
@@ -202,8 +199,12 @@ describe('parseCommand: near-valid commands are refused, naming the argument', (
   });
 
   it('new storage-cmk <broken storage id> and new chaos-experiment --from <broken id> → usage naming the id', () => {
-    const storage = validStorageId().chain(brokenResourceId).filter((s) => !/\s/.test(s) && s !== '');
-    const experiment = validExperimentId().chain(brokenResourceId).filter((s) => !/\s/.test(s) && s !== '');
+    const storage = validStorageId()
+      .chain(brokenResourceId)
+      .filter((s) => !/\s/.test(s) && s !== '');
+    const experiment = validExperimentId()
+      .chain(brokenResourceId)
+      .filter((s) => !/\s/.test(s) && s !== '');
     fc.assert(
       fc.property(storage, experiment, (s, e) => {
         const a = parseCommand(`new storage-cmk ${s}`);

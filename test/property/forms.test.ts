@@ -85,13 +85,16 @@ describe.each(TYPES)('%s form', (type) => {
   it('a form of hostile strings in every field is refused naming the fields, and the submission is not modified', () => {
     const hostileForm = fc.dictionary(fc.oneof(fc.constantFrom(...target.fields.map((f) => f.name)), protoKey(), fc.string()), fc.oneof(hostileText(120), parsedJson(2)), { maxKeys: 12 });
     fc.assert(
-      fc.property(hostileForm.map((d) => jsonObject(Object.entries(d))), (data) => {
-        const before = JSON.stringify(data);
-        const r = parseForm(target, data);
-        expect(JSON.stringify(data)).toBe(before);
-        if (!r.ok) expectFieldRefusal(target, r);
-        expectNoPrototypePollution();
-      }),
+      fc.property(
+        hostileForm.map((d) => jsonObject(Object.entries(d))),
+        (data) => {
+          const before = JSON.stringify(data);
+          const r = parseForm(target, data);
+          expect(JSON.stringify(data)).toBe(before);
+          if (!r.ok) expectFieldRefusal(target, r);
+          expectNoPrototypePollution();
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -149,7 +152,11 @@ describe.each(TYPES)('%s form: one broken field is refused, naming it', (type) =
 describe.each(TYPES)('%s form: any value in one field', (type) => {
   const target = TARGETS[type]!;
   it.each(target.fields.map((f) => f.name))('%s: refused with a well-formed answer, or accepted and usable', async (field) => {
-    const value = fc.oneof(hostileText(120), notString, VALID[type]!.chain((f) => (typeof f[field] === 'string' ? mutated(f[field] as string) : hostileText(20))));
+    const value = fc.oneof(
+      hostileText(120),
+      notString,
+      VALID[type]!.chain((f) => (typeof f[field] === 'string' ? mutated(f[field] as string) : hostileText(20))),
+    );
     await fc.assert(
       fc.asyncProperty(VALID[type]!, value, async (form, v) => {
         const r = parseForm(target, jsonObject([...Object.entries(form).filter(([k, x]) => k !== field && x !== undefined), [field, v]]));
@@ -169,7 +176,13 @@ describe('chaos-experiment: templates and definitions', () => {
   });
 
   it('a template that is not one of ours (prototype names included) is refused on the template field', () => {
-    const template = fc.oneof(protoKey(), fc.constant('vm-shutdown').chain(mutated).filter((t) => t.trim() !== 'vm-shutdown' && t.trim() !== ''));
+    const template = fc.oneof(
+      protoKey(),
+      fc
+        .constant('vm-shutdown')
+        .chain(mutated)
+        .filter((t) => t.trim() !== 'vm-shutdown' && t.trim() !== ''),
+    );
     fc.assert(
       fc.property(base, template, validVmId(), (form, t, vm) => {
         expectFieldRefusal(chaos, parseForm(chaos, jsonObject([...Object.entries(form), ['template', t], ['targetResourceId', vm]])), 'template');
@@ -180,10 +193,14 @@ describe('chaos-experiment: templates and definitions', () => {
 
   it('a template target that is not a VM id is refused on the target field', () => {
     fc.assert(
-      fc.property(base, brokenId(validVmId()).filter((v) => typeof v !== 'string' || v.trim() !== ''), (form, target) => {
-        const r = parseForm(chaos, jsonObject([...Object.entries(form), ['template', 'vm-shutdown'], ['targetResourceId', target]]));
-        expectFieldRefusal(chaos, r, typeof target === 'string' ? 'targetResourceId' : undefined);
-      }),
+      fc.property(
+        base,
+        brokenId(validVmId()).filter((v) => typeof v !== 'string' || v.trim() !== ''),
+        (form, target) => {
+          const r = parseForm(chaos, jsonObject([...Object.entries(form), ['template', 'vm-shutdown'], ['targetResourceId', target]]));
+          expectFieldRefusal(chaos, r, typeof target === 'string' ? 'targetResourceId' : undefined);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -191,11 +208,15 @@ describe('chaos-experiment: templates and definitions', () => {
   it('any pasted JSON (or not JSON) as the definition is refused on the definition field, or accepted and usable', async () => {
     const text = fc.oneof(fc.json({ maxDepth: 5 }), hostileText(200), definition.chain(mutated));
     await fc.assert(
-      fc.asyncProperty(base, text.filter((t) => t.trim() !== ''), async (form, d) => {
-        const r = parseForm(chaos, { ...form, definition: d });
-        if (r.ok) await expectUsable(chaos, r.params);
-        else expectFieldRefusal(chaos, r, 'definition');
-      }),
+      fc.asyncProperty(
+        base,
+        text.filter((t) => t.trim() !== ''),
+        async (form, d) => {
+          const r = parseForm(chaos, { ...form, definition: d });
+          if (r.ok) await expectUsable(chaos, r.params);
+          else expectFieldRefusal(chaos, r, 'definition');
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -1,24 +1,7 @@
 // Valid card submissions per target, and per-field values that break them (shared by the unit
 // properties and the HTTP ones).
 import fc from 'fast-check';
-import {
-  brokenResourceId,
-  experimentName,
-  guid,
-  hex32,
-  insertAt,
-  keyUrlOf,
-  keyUrlParts,
-  mutated,
-  region,
-  resourceGroupName,
-  serverName,
-  validExperimentId,
-  validFluidRelayId,
-  validIdentityId,
-  validStorageId,
-  validVmId,
-} from './support';
+import { brokenResourceId, experimentName, guid, hex32, insertAt, keyUrlOf, keyUrlParts, mutated, region, resourceGroupName, serverName, validExperimentId, validFluidRelayId, validIdentityId, validStorageId, validVmId } from './support';
 
 export type Form = Record<string, unknown>;
 
@@ -59,16 +42,19 @@ export const VALID: Record<string, fc.Arbitrary<Form>> = {
     { subscriptionId: guid(), resourceGroup: resourceGroupName(), name: serverName(), location: region(), identityId: validIdentityId(), keyUrl, keyVersion, storagesku: fc.option(fc.constantFrom('basic', 'standard'), { nil: undefined }) },
     { requiredKeys: ['subscriptionId', 'resourceGroup', 'name', 'location', 'identityId', 'keyUrl'] },
   ),
-  'fluid-relay-rotate': fc.record(
-    { resourceId: validFluidRelayId(), identityId: validIdentityId(), keyUrl, keyVersion, disableCmk: fc.constantFrom('true', 'false') },
-    { requiredKeys: ['resourceId', 'identityId', 'keyUrl'] },
-  ),
+  'fluid-relay-rotate': fc.record({ resourceId: validFluidRelayId(), identityId: validIdentityId(), keyUrl, keyVersion, disableCmk: fc.constantFrom('true', 'false') }, { requiredKeys: ['resourceId', 'identityId', 'keyUrl'] }),
   'storage-cmk': fc.record({ storageAccountId: validStorageId(), identityId: validIdentityId(), keyUrl, keyVersion }, { requiredKeys: ['storageAccountId', 'identityId', 'keyUrl'] }),
   'chaos-experiment': fc
     .tuple(
       fc.record({ subscriptionId: guid(), resourceGroup: resourceGroupName(), name: experimentName(), location: region(), identityId: validIdentityId(), storageAccountId: validStorageId(), blobContainerName: containerName }),
       fc.oneof(
-        fc.record({ template: fc.constant('vm-shutdown'), targetResourceId: fc.oneof(validVmId(), validVmId().map((id) => `${id}/providers/Microsoft.Chaos/targets/Microsoft-VirtualMachine`)) }),
+        fc.record({
+          template: fc.constant('vm-shutdown'),
+          targetResourceId: fc.oneof(
+            validVmId(),
+            validVmId().map((id) => `${id}/providers/Microsoft.Chaos/targets/Microsoft-VirtualMachine`),
+          ),
+        }),
         fc.record({ definition }),
       ),
     )
@@ -76,10 +62,13 @@ export const VALID: Record<string, fc.Arbitrary<Form>> = {
   'chaos-identity': fc.record({ resourceId: validExperimentId(), identityId: validIdentityId() }),
 };
 
-
 const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export const notString = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }));
-export const invalid = (valid: fc.Arbitrary<string>, ok: (s: string) => boolean) => fc.oneof(valid.chain(mutated).filter((s) => !ok(s.trim())), notString);
+export const invalid = (valid: fc.Arbitrary<string>, ok: (s: string) => boolean) =>
+  fc.oneof(
+    valid.chain(mutated).filter((s) => !ok(s.trim())),
+    notString,
+  );
 export const brokenId = (valid: fc.Arbitrary<string>) =>
   fc.oneof(
     valid.chain(brokenResourceId),
@@ -102,7 +91,12 @@ export const BREAK: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
       keyUrl.map((u) => `${u}/${'k'.repeat(2100)}`),
       notString,
     ),
-    keyVersion: fc.oneof(hex32().chain(mutated).filter((s) => !['', 'latest'].includes(s.trim()) && !/^[a-fA-F0-9]{32}$/.test(s.trim())), notString.filter((v) => v !== null)),
+    keyVersion: fc.oneof(
+      hex32()
+        .chain(mutated)
+        .filter((s) => !['', 'latest'].includes(s.trim()) && !/^[a-fA-F0-9]{32}$/.test(s.trim())),
+      notString.filter((v) => v !== null),
+    ),
   },
   'fluid-relay': {
     name: invalid(serverName(), (s) => /^[a-zA-Z0-9][a-zA-Z0-9-]{1,48}[a-zA-Z0-9]$/.test(s)),
@@ -118,4 +112,3 @@ export const BREAK: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
     blobContainerName: fc.oneof(fc.constantFrom('', ' ', '\t\n'), notString),
   },
 };
-

@@ -29,7 +29,10 @@ beforeAll(async () => {
   // The Web API client writes refused calls to console.error; the logged failures are what we assert.
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
   slack = await startSlackStandIn({ users: { U0ALEX: { name: 'alex' }, U0RILEY: { name: 'riley' }, U0MALLORY: { name: 'mallory' } } });
-  const policy = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: slack\n    requesters: ["slack:T0LOCAL01/${ALEX.id}"]\n    approvers: ["slack:T0LOCAL01/${RILEY.id}"]\n    irreversibleExtraApprovals: 0\n`, 'property-policy');
+  const policy = parsePolicy(
+    `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: slack\n    requesters: ["slack:T0LOCAL01/${ALEX.id}"]\n    approvers: ["slack:T0LOCAL01/${RILEY.id}"]\n    irreversibleExtraApprovals: 0\n`,
+    'property-policy',
+  );
   h = await startHarness(policy, { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.url });
   // One open form, as a person who ran /cmk new fluid-relay has.
   const updates = slack.callsTo('views.update').length;
@@ -118,7 +121,7 @@ describe('Slack: the form modal (view_submission) with hostile values', () => {
   const blockOf = (field: string) => blockIds().find((id) => id.split(':')[0] === field) ?? field;
   /** The first input of the modal: where an error that belongs to no field is shown. */
   const firstInput = () => (form.view.blocks as Array<{ type?: string; block_id?: string }>).find((b) => b.type === 'input')!.block_id!;
-  const optionsOf = (field: string) => ((form.view.blocks as Array<{ block_id?: string; element?: { options?: Array<{ text: { text: string }; value: string }> } }>).find((b) => b.block_id === blockOf(field))?.element?.options ?? []);
+  const optionsOf = (field: string) => (form.view.blocks as Array<{ block_id?: string; element?: { options?: Array<{ text: { text: string }; value: string }> } }>).find((b) => b.block_id === blockOf(field))?.element?.options ?? [];
   const option = (field: string, re: RegExp) => optionsOf(field).find((o) => re.test(o.text.text));
 
   /** What Slack reports for a fully and correctly filled form. */
@@ -185,18 +188,27 @@ describe('Slack: the form modal (view_submission) with hostile values', () => {
     // A required picker left empty.
     fc.constantFrom(...REQUIRED_SELECTS).map((f) => ({ field: f as string, value: { type: 'static_select', selected_option: null } as unknown })),
     // A picker answered with typed text (hostile ids, look-alike URLs) instead of an option.
-    fc.constantFrom('identityId', 'subscriptionId', 'resourceGroup', 'location', 'keyVersion', 'storagesku').chain((f) => ((BREAK['fluid-relay']![f] ?? BREAK.common![f])!).filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => ({ field: f, value: { type: 'plain_text_input', value: v } as unknown }))),
+    fc
+      .constantFrom('identityId', 'subscriptionId', 'resourceGroup', 'location', 'keyVersion', 'storagesku')
+      .chain((f) => (BREAK['fluid-relay']![f] ?? BREAK.common![f])!.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => ({ field: f, value: { type: 'plain_text_input', value: v } as unknown }))),
   );
 
   it('a submission with one broken field comes back with the error on that field, and nothing is stored', async () => {
     await fc.assert(
-      fc.asyncProperty(broken, fc.option(fc.array(fc.tuple(fc.oneof(protoKey(), fc.string({ maxLength: 10 })), fc.dictionary(fc.string({ maxLength: 5 }), fc.record({ type: fc.constant('plain_text_input'), value: hostileText(20) }), { maxKeys: 2 })), { maxLength: 2 }), { nil: undefined }), async ({ field, value }, extraBlocks) => {
-        const [mark, calls, responses] = marks();
-        const values: Record<string, unknown> = { ...validValues(`fr-prop-${seq}`), [blockOf(field)]: { value } };
-        for (const [k, v] of extraBlocks ?? []) if (!(k in values)) values[k] = v;
-        expectFieldErrors(await interact(submission(JSON.parse(JSON.stringify(values)))), field);
-        await expectNothingChanged(mark, calls, responses);
-      }),
+      fc.asyncProperty(
+        broken,
+        fc.option(
+          fc.array(fc.tuple(fc.oneof(protoKey(), fc.string({ maxLength: 10 })), fc.dictionary(fc.string({ maxLength: 5 }), fc.record({ type: fc.constant('plain_text_input'), value: hostileText(20) }), { maxKeys: 2 })), { maxLength: 2 }),
+          { nil: undefined },
+        ),
+        async ({ field, value }, extraBlocks) => {
+          const [mark, calls, responses] = marks();
+          const values: Record<string, unknown> = { ...validValues(`fr-prop-${seq}`), [blockOf(field)]: { value } };
+          for (const [k, v] of extraBlocks ?? []) if (!(k in values)) values[k] = v;
+          expectFieldErrors(await interact(submission(JSON.parse(JSON.stringify(values)))), field);
+          await expectNothingChanged(mark, calls, responses);
+        },
+      ),
       RUNS,
     );
   }, 120_000);
@@ -204,7 +216,11 @@ describe('Slack: the form modal (view_submission) with hostile values', () => {
   it('a submission for a form the bot never opened (any private_metadata) is told the form expired', async () => {
     // (A form id Postgres cannot store is the exception: see the failing property below.)
     const meta = fc
-      .oneof(hostileText(60), parsedJson(2).map((v) => JSON.stringify(v) ?? ''), fc.oneof(fc.uuid(), protoKey(), hostileText(20), parsedJson(1)).map((formId) => JSON.stringify({ formId })))
+      .oneof(
+        hostileText(60),
+        parsedJson(2).map((v) => JSON.stringify(v) ?? ''),
+        fc.oneof(fc.uuid(), protoKey(), hostileText(20), parsedJson(1)).map((formId) => JSON.stringify({ formId })),
+      )
       .filter((m) => {
         try {
           return unstorablePath(JSON.parse(m)) === undefined;
@@ -213,13 +229,17 @@ describe('Slack: the form modal (view_submission) with hostile values', () => {
         }
       });
     await fc.assert(
-      fc.asyncProperty(meta.filter((m) => m !== form.view.private_metadata), fc.constantFrom(ALEX, MALLORY), async (m, user) => {
-        const [mark, calls, responses] = marks();
-        const res = await interact(submission(validValues(`fr-prop-${seq}`), user, m));
-        expectFieldErrors(res, firstInput());
-        expect((res.json as { errors: Record<string, string> }).errors[firstInput()]).toMatch(/expired/);
-        await expectNothingChanged(mark, calls, responses);
-      }),
+      fc.asyncProperty(
+        meta.filter((m) => m !== form.view.private_metadata),
+        fc.constantFrom(ALEX, MALLORY),
+        async (m, user) => {
+          const [mark, calls, responses] = marks();
+          const res = await interact(submission(validValues(`fr-prop-${seq}`), user, m));
+          expectFieldErrors(res, firstInput());
+          expect((res.json as { errors: Record<string, string> }).errors[firstInput()]).toMatch(/expired/);
+          await expectNothingChanged(mark, calls, responses);
+        },
+      ),
       RUNS,
     );
   }, 120_000);
@@ -284,16 +304,17 @@ describe('Slack: buttons with hostile values', () => {
       }
     };
     const value = fc
-      .oneof(hostileText(80), parsedJson(2).map((v) => JSON.stringify(v) ?? ''), fc.record({ requestId: fc.oneof(requestId(), hostileText(20), protoKey()), digest: fc.oneof(hostileText(64), fc.constant('0'.repeat(64))) }).map((v) => JSON.stringify(v)))
+      .oneof(
+        hostileText(80),
+        parsedJson(2).map((v) => JSON.stringify(v) ?? ''),
+        fc.record({ requestId: fc.oneof(requestId(), hostileText(20), protoKey()), digest: fc.oneof(hostileText(64), fc.constant('0'.repeat(64))) }).map((v) => JSON.stringify(v)),
+      )
       .filter(storableValue);
     const rejectValue = fc.oneof(
       hostileText(80).filter((v) => !v.trimStart().startsWith('{') && storableValue(v)),
       fc.record({ requestId: fc.oneof(requestId(), fc.string({ maxLength: 8 }), protoKey()), digest: fc.oneof(fc.string({ maxLength: 64 }), fc.constant('0'.repeat(64))) }).map((v) => JSON.stringify(v)),
     );
-    const press_ = fc.oneof(
-      fc.tuple(fc.constantFrom('request.approve', 'request.cancel', 'request.refresh'), value),
-      fc.tuple(fc.constant('request.reject'), rejectValue),
-    );
+    const press_ = fc.oneof(fc.tuple(fc.constantFrom('request.approve', 'request.cancel', 'request.refresh'), value), fc.tuple(fc.constant('request.reject'), rejectValue));
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(ALEX, RILEY, MALLORY), press_, async (user, [actionId, v]) => {
         const [mark, calls, responses] = marks();
@@ -389,15 +410,29 @@ describe('Slack: who may call /slack/events', () => {
   const forged = fc.oneof(
     fc.constant('unsigned').map(() => (raw: string) => ({ 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(now()), _raw: raw })),
     fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }).map((hex) => (raw: string) => ({ ...signedHeaders(SECRET, raw), 'x-slack-signature': `v0=${hex}` })),
-    fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s !== SECRET).map((secret) => (raw: string) => signedHeaders(secret, raw)),
-    fc.integer({ min: 301, max: 100_000 }).chain((skew) => fc.constantFrom(-skew, skew)).map((skew) => (raw: string) => signedHeaders(SECRET, raw, { timestamp: now() + skew })),
+    fc
+      .string({ minLength: 1, maxLength: 20 })
+      .filter((s) => s !== SECRET)
+      .map((secret) => (raw: string) => signedHeaders(secret, raw)),
+    fc
+      .integer({ min: 301, max: 100_000 })
+      .chain((skew) => fc.constantFrom(-skew, skew))
+      .map((skew) => (raw: string) => signedHeaders(SECRET, raw, { timestamp: now() + skew })),
     fc.string({ minLength: 1, maxLength: 10 }).map((extra) => (raw: string) => ({ ...signedHeaders(SECRET, raw), _raw: `${raw}${extra}` })),
     // The right HMAC, written wrongly: another version tag, upper-case hex, no tag, a digit more or less.
     // (Padding is no forgery: HTTP drops whitespace around header values.)
-    fc.constantFrom<(sig: string) => string>((x) => x.replace('v0=', 'v1='), (x) => `v0=${x.slice(3).toUpperCase()}`, (x) => x.slice(3), (x) => `${x}0`, (x) => x.slice(0, -1)).map((distort) => (raw: string) => {
-      const signed = signedHeaders(SECRET, raw);
-      return { ...signed, 'x-slack-signature': distort(signed['x-slack-signature']!) };
-    }),
+    fc
+      .constantFrom<(sig: string) => string>(
+        (x) => x.replace('v0=', 'v1='),
+        (x) => `v0=${x.slice(3).toUpperCase()}`,
+        (x) => x.slice(3),
+        (x) => `${x}0`,
+        (x) => x.slice(0, -1),
+      )
+      .map((distort) => (raw: string) => {
+        const signed = signedHeaders(SECRET, raw);
+        return { ...signed, 'x-slack-signature': distort(signed['x-slack-signature']!) };
+      }),
     fc.constantFrom('abc', '-1', '1e3', '', ' 123', '9999999999999').map((ts) => (raw: string) => ({ ...signedHeaders(SECRET, raw), 'x-slack-request-timestamp': ts, 'x-slack-signature': slackSignature(SECRET, Number(ts) || 0, raw) })),
   );
 
@@ -429,7 +464,10 @@ describe('Slack: who may call /slack/events', () => {
       fc.json({ maxDepth: 3 }).filter((j) => j.trim() !== 'null'),
       hostileText(200),
       fc.dictionary(fc.string({ maxLength: 10 }), hostileText(30), { maxKeys: 5 }).map((d) => new URLSearchParams(Object.entries(d)).toString()),
-      fc.json({ maxDepth: 3 }).filter((j) => j.trim() !== 'null').map((j) => new URLSearchParams([['payload', j]]).toString()),
+      fc
+        .json({ maxDepth: 3 })
+        .filter((j) => j.trim() !== 'null')
+        .map((j) => new URLSearchParams([['payload', j]]).toString()),
     );
     const contentType = fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', '', 'application/json; charset=utf-8', 'multipart/form-data');
     await fc.assert(

@@ -11,24 +11,7 @@ import { fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, MALLORY, baseActivity, cardAction, message, post, type TestUser } from '../helpers/teams';
 import { BREAK, notString } from './gen-forms';
 import { type Counts, describeErrors, expectNoFaultText, type Harness, startHarness } from './harness';
-import {
-  anyValue,
-  brokenResourceId,
-  homoglyph,
-  hostileText,
-  insertAt,
-  jsonObject,
-  mutated,
-  nasty,
-  parsedJson,
-  protoKey,
-  requestId,
-  STACK_TRACE,
-  unstorablePath,
-  validExperimentId,
-  validFluidRelayId,
-  validStorageId,
-} from './support';
+import { anyValue, brokenResourceId, homoglyph, hostileText, insertAt, jsonObject, mutated, nasty, parsedJson, protoKey, requestId, STACK_TRACE, unstorablePath, validExperimentId, validFluidRelayId, validStorageId } from './support';
 
 const POLICY = parsePolicy(
   `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: hostile\n    requesters: ["teams:tenant-1/${ALICE.aadObjectId}"]\n    approvers: ["teams:tenant-1/${BOB.aadObjectId}"]\n    approvalsRequired: 1\n    irreversibleExtraApprovals: 0\n`,
@@ -77,7 +60,12 @@ const brokenSeededId = () =>
   fc
     .oneof(
       fc.nat().map((n) => homoglyph(seeded.id, n) ?? `${seeded.id}Z`),
-      fc.tuple(nasty().filter((n) => !/\s/.test(n)), fc.double({ min: 0, max: 1, noNaN: true })).map(([n, f]) => insertAt(seeded.id, n, f)),
+      fc
+        .tuple(
+          nasty().filter((n) => !/\s/.test(n)),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+        )
+        .map(([n, f]) => insertAt(seeded.id, n, f)),
       fc.integer({ min: 1, max: 8 }).map((n) => seeded.id.slice(0, n)),
       fc.constant(`${seeded.id}${seeded.id}`),
     )
@@ -92,9 +80,16 @@ const commandText = () =>
     fc.tuple(fc.constantFrom('status', 'cancel', 'audit', 'check'), brokenSeededId()).map(([v, id]) => `${v} ${id}`),
     fc.tuple(fc.constantFrom('rotate', 'check'), anyValidId.chain(brokenResourceId)).map(([v, id]) => `${v} ${id}`),
     fc.tuple(fc.constantFrom('rotate', 'check'), anyValidId).map(([v, id]) => `${v} ${id}`),
-    validExperimentId().chain(brokenResourceId).map((id) => `new chaos-experiment --from ${id}`),
-    validStorageId().chain(brokenResourceId).map((id) => `new storage-cmk ${id}`),
-    fc.constantFrom('new', 'fluid-relay', 'chaos-experiment').chain(mutated).map((t) => `new ${t}`),
+    validExperimentId()
+      .chain(brokenResourceId)
+      .map((id) => `new chaos-experiment --from ${id}`),
+    validStorageId()
+      .chain(brokenResourceId)
+      .map((id) => `new storage-cmk ${id}`),
+    fc
+      .constantFrom('new', 'fluid-relay', 'chaos-experiment')
+      .chain(mutated)
+      .map((t) => `new ${t}`),
     fc.tuple(fc.constantFrom('status', 'audit', 'list', 'help'), fc.oneof(requestId(), fc.constant(''), fc.constantFrom('pending', 'mine', 'all'))).map(([v, a]) => `${v} ${a}`),
     fc.constant(null).map(() => `status ${seeded.id.toLowerCase()}`),
   );
@@ -171,8 +166,15 @@ describe('Teams: hostile card actions (Action.Execute invokes)', () => {
 
   it('a form submission with one broken field (or a target that is not ours) comes back as the form, and nothing is stored', async () => {
     const fields = Object.keys({ ...BREAK.common, ...BREAK['fluid-relay'] });
-    const broken = fc.constantFrom(...fields).chain((f) => ((BREAK['fluid-relay']![f] ?? BREAK.common![f])!).map((v) => ({ f, v })));
-    const targetType = fc.oneof(fc.constant('fluid-relay'), protoKey(), fc.constant('fluid-relay').chain(mutated).filter((t) => t !== 'fluid-relay'));
+    const broken = fc.constantFrom(...fields).chain((f) => (BREAK['fluid-relay']![f] ?? BREAK.common![f])!.map((v) => ({ f, v })));
+    const targetType = fc.oneof(
+      fc.constant('fluid-relay'),
+      protoKey(),
+      fc
+        .constant('fluid-relay')
+        .chain(mutated)
+        .filter((t) => t !== 'fluid-relay'),
+    );
     await fc.assert(
       fc.asyncProperty(broken, targetType, async ({ f, v }, t) => {
         const mark = h.mark();
@@ -190,10 +192,25 @@ describe('Teams: hostile card actions (Action.Execute invokes)', () => {
   it('approve/reject/cancel/refresh with a wrong id, a wrong digest or the wrong person change nothing', async () => {
     const storable = (v: unknown) => unstorablePath(v) === undefined;
     const id = fc.oneof(brokenSeededId(), fc.constant(seeded.id), fc.constant(seeded.id.toLowerCase()), requestId(), protoKey(), notString).filter(storable);
-    const digest = fc.oneof(fc.constant(seeded.digest).chain(mutated).filter((d) => d !== seeded.digest && d !== ''), fc.constant('0'.repeat(64)), notString).filter(storable);
+    const digest = fc
+      .oneof(
+        fc
+          .constant(seeded.digest)
+          .chain(mutated)
+          .filter((d) => d !== seeded.digest && d !== ''),
+        fc.constant('0'.repeat(64)),
+        notString,
+      )
+      .filter(storable);
     const action = fc.oneof(
       // Anyone but the approver, with any id and digest (and a digest or none).
-      fc.record({ user: fc.constantFrom<TestUser>(ALICE, MALLORY), verb: fc.constantFrom('request.approve', 'request.reject'), requestId: id, digest: fc.option(digest, { nil: undefined }), reason: fc.option(hostileText(60).filter(storable), { nil: undefined }) }),
+      fc.record({
+        user: fc.constantFrom<TestUser>(ALICE, MALLORY),
+        verb: fc.constantFrom('request.approve', 'request.reject'),
+        requestId: id,
+        digest: fc.option(digest, { nil: undefined }),
+        reason: fc.option(hostileText(60).filter(storable), { nil: undefined }),
+      }),
       // The approver, always with a digest other than the one the request has now.
       fc.record({ user: fc.constant<TestUser>(BOB), verb: fc.constantFrom('request.approve', 'request.reject'), requestId: id, digest, reason: hostileText(60).filter(storable) }),
       // Cancelling someone else's request, or a non-request.
@@ -224,7 +241,10 @@ describe('Teams: card actions naming a request with text Postgres cannot store',
   // REQUEST_ID_PATTERN after toUpperCase() with the same Refusal as an unknown id ("There is no
   // request …"), before any store call.
   it('an approve/reject/cancel/refresh whose requestId contains U+0000 is refused, not an internal failure', async () => {
-    const act = fc.tuple(fc.constantFrom('request.approve', 'request.reject', 'request.cancel', 'request.refresh'), hostileText(10).map((t) => `${seeded.id.slice(0, 4)}\u0000${t}`));
+    const act = fc.tuple(
+      fc.constantFrom('request.approve', 'request.reject', 'request.cancel', 'request.refresh'),
+      hostileText(10).map((t) => `${seeded.id.slice(0, 4)}\u0000${t}`),
+    );
     await fc.assert(
       fc.asyncProperty(act, async ([verb, id]) => {
         const mark = h.mark();
@@ -274,7 +294,9 @@ describe('Teams: malformed deliveries', () => {
           value: fc.oneof(anyValue().map(jsonOnly), fc.record({ action: fc.record({ type: fc.constant('Action.Execute'), verb: fc.oneof(hostileText(20), notString), data: anyValue().map(jsonOnly) }, { requiredKeys: ['type'] }) })),
           from: fc.record({ id: safeId, aadObjectId: hostileText(20), name: hostileText(20) }, { requiredKeys: ['id'] }),
           conversation: fc.record({ id: fc.oneof(fc.constant('conv-general'), safeId), conversationType: fc.oneof(fc.constantFrom('channel', 'personal', 'groupChat'), hostileText(10)), tenantId: hostileText(10) }, { requiredKeys: ['id'] }),
-          entities: fc.array(fc.record({ type: fc.constantFrom('mention', 'clientInfo', 'Mention'), text: hostileText(30), mentioned: fc.record({ id: fc.oneof(fc.constant('28:cmk-bot'), safeId), name: hostileText(10) }) }), { maxLength: 3 }),
+          entities: fc.array(fc.record({ type: fc.constantFrom('mention', 'clientInfo', 'Mention'), text: hostileText(30), mentioned: fc.record({ id: fc.oneof(fc.constant('28:cmk-bot'), safeId), name: hostileText(10) }) }), {
+            maxLength: 3,
+          }),
           channelData: anyValue().map(jsonOnly),
           locale: hostileText(10),
         },
@@ -288,7 +310,12 @@ describe('Teams: malformed deliveries', () => {
 
   it('bodies that are not JSON objects get a 4xx', async () => {
     // (An empty body is the missing-type bug below: express.json() makes it {}.)
-    const body = fc.oneof(fc.json({ maxDepth: 2 }).filter((j) => !j.trimStart().startsWith('{')), hostileText(100)).filter((t) => t.trim() !== '');
+    const body = fc
+      .oneof(
+        fc.json({ maxDepth: 2 }).filter((j) => !j.trimStart().startsWith('{')),
+        hostileText(100),
+      )
+      .filter((t) => t.trim() !== '');
     await fc.assert(fc.asyncProperty(body, deliver), { numRuns: 15, timeout: 8000 });
   }, 60_000);
 
@@ -301,7 +328,17 @@ describe('Teams: malformed deliveries', () => {
   // req.body.type !== '' (or catch that error from adapter.process and answer 400).
   it('an object without an activity type gets 4xx, not 500', async () => {
     const noType = fc
-      .tuple(fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== 'type'), parsedJson(2), { maxKeys: 4 }), fc.option(notString.filter((v) => typeof v !== 'string'), { nil: undefined }))
+      .tuple(
+        fc.dictionary(
+          fc.string({ maxLength: 8 }).filter((k) => k !== 'type'),
+          parsedJson(2),
+          { maxKeys: 4 },
+        ),
+        fc.option(
+          notString.filter((v) => typeof v !== 'string'),
+          { nil: undefined },
+        ),
+      )
       .map(([o, t]) => JSON.stringify(t === undefined ? o : { ...o, type: t }))
       .chain((body) => fc.constantFrom(body, ''));
     await fc.assert(fc.asyncProperty(noType, deliver), { numRuns: 10, timeout: 8000 });

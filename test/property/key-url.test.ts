@@ -33,16 +33,28 @@ function expectSound(input: string): void {
 
 describe('parseKeyUrl: hostile input', () => {
   it('any text is refused with a reason or accepted as a well-formed key identifier', () => {
-    fc.assert(fc.property(hostileText(300), (s) => expectSound(s)), UNIT_RUNS);
+    fc.assert(
+      fc.property(hostileText(300), (s) => expectSound(s)),
+      UNIT_RUNS,
+    );
   });
 
   it('anything shaped like a URL (random scheme, host, path) is refused with a reason or sound', () => {
-    const url = fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.webUrl().map((u) => u.replace(/^http:/, 'https:')));
-    fc.assert(fc.property(url, (s) => expectSound(s)), UNIT_RUNS);
+    const url = fc.oneof(
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc.webUrl().map((u) => u.replace(/^http:/, 'https:')),
+    );
+    fc.assert(
+      fc.property(url, (s) => expectSound(s)),
+      UNIT_RUNS,
+    );
   });
 
   it('a valid key URL mutated anywhere (mentions, control characters, look-alikes, huge) is refused or still sound', () => {
-    fc.assert(fc.property(keyUrlParts().map(keyUrlOf).chain(mutated), (s) => expectSound(s)), UNIT_RUNS);
+    fc.assert(
+      fc.property(keyUrlParts().map(keyUrlOf).chain(mutated), (s) => expectSound(s)),
+      UNIT_RUNS,
+    );
   });
 });
 
@@ -67,8 +79,20 @@ describe('parseKeyUrl: near-valid URLs are refused, naming the problem', () => {
     ['credentials', (b) => fc.constantFrom('u:p@', 'u@', ':p@').map((c) => `https://${c}${b.host}${b.path}`), /credentials/],
     ['a query string', (b) => fc.constantFrom('?', '?x=1', '?api-version=1').map((q) => `https://${b.host}${b.path}${q}`), /query string/],
     ['a fragment', (b) => fc.constantFrom('#', '#x').map((q) => `https://${b.host}${b.path}${q}`), /fragment/],
-    ['another port', (b) => fc.integer({ min: 1, max: 65535 }).filter((n) => n !== 443).map((n) => `https://${b.host}:${n}${b.path}`), /port/],
-    ['a foreign host', (b) => fc.constantFrom(`${b.host}.evil.example`, `evil.example`, `${b.vault}.vault.azure.net.evil.example`, `${b.vault}.vault.azure.com`, `${b.vault}.vaultazure.net`, `${b.vault}vault.azure.net`).map((h) => `https://${h}${b.path}`), /host|vault name/],
+    [
+      'another port',
+      (b) =>
+        fc
+          .integer({ min: 1, max: 65535 })
+          .filter((n) => n !== 443)
+          .map((n) => `https://${b.host}:${n}${b.path}`),
+      /port/,
+    ],
+    [
+      'a foreign host',
+      (b) => fc.constantFrom(`${b.host}.evil.example`, `evil.example`, `${b.vault}.vault.azure.net.evil.example`, `${b.vault}.vault.azure.com`, `${b.vault}.vaultazure.net`, `${b.vault}vault.azure.net`).map((h) => `https://${h}${b.path}`),
+      /host|vault name/,
+    ],
     ['a look-alike host', (b) => fc.constantFrom('vаult', 'vault', 'vauIt').map((v) => `https://${b.vault}.${v === 'vault' ? 'vаult' : v}.azure.net${b.path}`), /host|vault name|URL/],
     ['full-width dots in the host', (b) => fc.constant(`https://${b.host.replace(/\./g, '．')}${b.path}`), /host|spell|canonical|character/],
     ['a bad vault name', (b) => fc.constantFrom('ab', 'a--b', '-abc', 'abc-', 'a'.repeat(25), 'ab_c').map((v) => `https://${v}.vault.azure.net${b.path}`), /vault name/],
@@ -79,9 +103,32 @@ describe('parseKeyUrl: near-valid URLs are refused, naming the problem', () => {
     ['percent escapes', (b) => fc.constantFrom(`/keys/${b.key}%2F`, `/%6Beys/${b.key}`, `/keys/%2e%2e/${b.key}`).map((p) => `https://${b.host}${p}`), /path|key name|spell|canonical|character/],
     ['no // after the scheme', (b) => fc.constantFrom(`https:${b.host}${b.path}`, `https:/${b.host}${b.path}`, `https:\\\\${b.host}${b.path}`), /spell|canonical|URL|character/],
     ['a bad key name', (b) => fc.constantFrom('key_name', 'kéy', 'k'.repeat(128), 'a.b').map((k) => `https://${b.host}/keys/${k}`), /key name/],
-    ['a bad version', (b) => fc.oneof(hex32().map((h) => h.slice(1)), hex32().map((h) => `${h}0`), fc.constant('latest'), fc.constant('g'.repeat(32))).map((v) => `https://${b.host}/keys/${b.key}/${v}`), /key version/],
-    ['whitespace or control characters inside', (b) => fc.tuple(fc.constantFrom(' ', '\t', '\u0000', '\u0007', '\u200b', '\u202e', '\u00a0'), fc.double({ min: 0.05, max: 0.95, noNaN: true })).map(([c, f]) => insertAt(`https://${b.host}${b.path}`, c, f)), /spaces|URL|host|vault name|path|key name|character|spell/],
-    ['a mention or markup', (b) => nasty().filter((n) => /[<>{}$`"]/.test(n)).map((n) => `https://${b.host}${b.path}${n}`), /spaces|key name|key version|path|URL|character|spell/],
+    [
+      'a bad version',
+      (b) =>
+        fc
+          .oneof(
+            hex32().map((h) => h.slice(1)),
+            hex32().map((h) => `${h}0`),
+            fc.constant('latest'),
+            fc.constant('g'.repeat(32)),
+          )
+          .map((v) => `https://${b.host}/keys/${b.key}/${v}`),
+      /key version/,
+    ],
+    [
+      'whitespace or control characters inside',
+      (b) => fc.tuple(fc.constantFrom(' ', '\t', '\u0000', '\u0007', '\u200b', '\u202e', '\u00a0'), fc.double({ min: 0.05, max: 0.95, noNaN: true })).map(([c, f]) => insertAt(`https://${b.host}${b.path}`, c, f)),
+      /spaces|URL|host|vault name|path|key name|character|spell/,
+    ],
+    [
+      'a mention or markup',
+      (b) =>
+        nasty()
+          .filter((n) => /[<>{}$`"]/.test(n))
+          .map((n) => `https://${b.host}${b.path}${n}`),
+      /spaces|key name|key version|path|URL|character|spell/,
+    ],
   ];
 
   it.each(cases.map(([name, make, why]) => [name, make, why] as const))('%s', (_name, make, why) => {

@@ -25,8 +25,16 @@ function parseOrRefuse(text: string, mentions?: string): Policy | undefined {
   }
 }
 
-const actor = fc.record({ platform: fc.constantFrom('teams' as const, 'slack' as const), tenant: fc.oneof(fc.constantFrom('tenant-1', 'T0LOCAL01'), hostileText(20)), id: fc.oneof(fc.constantFrom('aad-alice', 'U0ALEX', 'aad-bob'), hostileText(30)) });
-const scope = fc.record({ subscriptionId: fc.oneof(fc.uuid(), hostileText(40)), resourceGroup: fc.oneof(fc.constantFrom('rg-prod-eu', 'rg-dev'), hostileText(90)), targetType: fc.oneof(fc.constantFrom('fluid-relay', 'storage-cmk'), hostileText(20)) });
+const actor = fc.record({
+  platform: fc.constantFrom('teams' as const, 'slack' as const),
+  tenant: fc.oneof(fc.constantFrom('tenant-1', 'T0LOCAL01'), hostileText(20)),
+  id: fc.oneof(fc.constantFrom('aad-alice', 'U0ALEX', 'aad-bob'), hostileText(30)),
+});
+const scope = fc.record({
+  subscriptionId: fc.oneof(fc.uuid(), hostileText(40)),
+  resourceGroup: fc.oneof(fc.constantFrom('rg-prod-eu', 'rg-dev'), hostileText(90)),
+  targetType: fc.oneof(fc.constantFrom('fluid-relay', 'storage-cmk'), hostileText(20)),
+});
 
 /** Every question the workflow asks a policy, for any actor, scope and conversation. */
 function expectAnswers(p: Policy, a: { platform: 'teams' | 'slack'; id: string; tenant?: string }, s: { subscriptionId: string; resourceGroup: string; targetType: string }, conversation: string): void {
@@ -44,7 +52,38 @@ function expectAnswers(p: Policy, a: { platform: 'teams' | 'slack'; id: string; 
 
 describe('parsePolicy: hostile files', () => {
   it('any text is a policy or a PolicyError naming the file, never another exception', () => {
-    const yamlish = fc.array(fc.oneof(fc.constantFrom('version: 2\n', 'tenants: {teams: ["*"]}\n', 'rules:\n', '  - name: r\n', '    requesters: ["*"]\n', '    approvers: ["*"]\n', '- ', ': ', '&a ', '*a ', '!!binary ', '---\n', '{', '[', '"', "'", '? ', '|\n', '>\n', '  ', '\n'), nasty(), fc.string({ maxLength: 10 })), { maxLength: 30 }).map((a) => a.join(''));
+    const yamlish = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom(
+            'version: 2\n',
+            'tenants: {teams: ["*"]}\n',
+            'rules:\n',
+            '  - name: r\n',
+            '    requesters: ["*"]\n',
+            '    approvers: ["*"]\n',
+            '- ',
+            ': ',
+            '&a ',
+            '*a ',
+            '!!binary ',
+            '---\n',
+            '{',
+            '[',
+            '"',
+            "'",
+            '? ',
+            '|\n',
+            '>\n',
+            '  ',
+            '\n',
+          ),
+          nasty(),
+          fc.string({ maxLength: 10 }),
+        ),
+        { maxLength: 30 },
+      )
+      .map((a) => a.join(''));
     fc.assert(
       fc.property(fc.oneof(hostileText(400), yamlish), (text) => {
         const p = parseOrRefuse(text);
@@ -74,7 +113,13 @@ describe('parsePolicy: hostile files', () => {
     const bombs = [
       'version: 1\nrules: &r [*r]\n',
       'version: 1\ngroups: &g {a: *g}\nrules: [{name: r, requesters: ["*"], approvers: ["*"]}]\n',
-      `a: &a ["x","x","x","x","x","x","x","x","x"]\n${Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`).join('\n')}\nversion: 1\nrules: []\n`,
+      `a: &a ["x","x","x","x","x","x","x","x","x"]\n${Array.from(
+        { length: 12 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(',')}]`,
+      ).join('\n')}\nversion: 1\nrules: []\n`,
     ];
     for (const text of bombs) expect(parseOrRefuse(text)).toBeUndefined();
   });
@@ -86,7 +131,10 @@ const name = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz012
 const groupName = name.filter((n) => !(PROTO_KEYS as readonly string[]).includes(n));
 const slackId = fc.string({ unit: fc.constantFrom(...'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789'), minLength: 3, maxLength: 11 });
 /** An account as the policy names it: `teams:<tenant>/<object id>` or `slack:<team>/<user id>`. */
-const person = fc.oneof(fc.tuple(fc.uuid(), fc.uuid()).map(([t, u]) => `teams:${t}/${u}`), fc.tuple(slackId, slackId).map(([t, u]) => `slack:T${t}/U${u}`));
+const person = fc.oneof(
+  fc.tuple(fc.uuid(), fc.uuid()).map(([t, u]) => `teams:${t}/${u}`),
+  fc.tuple(slackId, slackId).map(([t, u]) => `slack:T${t}/U${u}`),
+);
 
 /** Conservatively satisfiable: enough distinct people even when the requester is one of them. */
 function satisfiable(groups: Record<string, string[]>, r: { approvers: string[]; approvalsRequired?: number; irreversibleExtraApprovals?: number }): boolean {
@@ -95,45 +143,73 @@ function satisfiable(groups: Record<string, string[]>, r: { approvers: string[];
   return people.size - 1 >= (r.approvalsRequired ?? 1) + (r.irreversibleExtraApprovals ?? 1);
 }
 
-const validDoc = fc
-  .dictionary(groupName, fc.array(person, { minLength: 1, maxLength: 3 }), { maxKeys: 3 })
-  .chain((groups) => {
-    const principal = fc.oneof(person, fc.constant('*'), ...(Object.keys(groups).length ? [fc.constantFrom(...Object.keys(groups)).map((g) => `group:${g}`)] : []));
-    const rule = fc.record(
-      {
-        name: fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.trim() !== ''),
-        match: fc.record({ subscriptions: fc.array(fc.oneof(fc.uuid(), fc.constant('*')), { minLength: 1, maxLength: 2 }), resourceGroups: fc.array(fc.oneof(name, name.map((n) => `${n}*`), fc.constant('*')), { minLength: 1, maxLength: 2 }), targets: fc.array(fc.constantFrom('*', 'fluid-relay', 'storage-cmk', 'chaos-*'), { minLength: 1, maxLength: 2 }) }, { requiredKeys: [] }),
-        requesters: fc.array(principal, { minLength: 1, maxLength: 3 }),
-        approvers: fc.array(principal, { minLength: 1, maxLength: 3 }),
-        approvalsRequired: fc.integer({ min: 1, max: 3 }),
-        irreversibleExtraApprovals: fc.integer({ min: 0, max: 2 }),
-        pendingHours: fc.double({ min: 0.5, max: 720, noNaN: true }),
-        conversations: fc.array(fc.oneof(fc.constant('*'), name.map((c) => `teams:${c}`), name.map((c) => `slack:C${c}`)), { minLength: 1, maxLength: 2 }),
-      },
-      { requiredKeys: ['name', 'requesters', 'approvers'] },
-    );
-    return fc.record({
-      version: fc.constant(2),
-      tenants: fc.constant({ teams: ['*'], slack: ['*'] }),
-      groups: fc.constant(groups),
-      rules: fc.uniqueArray(rule.filter((r) => satisfiable(groups, r)), { minLength: 1, maxLength: 3, selector: (r) => r.name.toLowerCase() }),
-    });
+const validDoc = fc.dictionary(groupName, fc.array(person, { minLength: 1, maxLength: 3 }), { maxKeys: 3 }).chain((groups) => {
+  const principal = fc.oneof(person, fc.constant('*'), ...(Object.keys(groups).length ? [fc.constantFrom(...Object.keys(groups)).map((g) => `group:${g}`)] : []));
+  const rule = fc.record(
+    {
+      name: fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.trim() !== ''),
+      match: fc.record(
+        {
+          subscriptions: fc.array(fc.oneof(fc.uuid(), fc.constant('*')), { minLength: 1, maxLength: 2 }),
+          resourceGroups: fc.array(
+            fc.oneof(
+              name,
+              name.map((n) => `${n}*`),
+              fc.constant('*'),
+            ),
+            { minLength: 1, maxLength: 2 },
+          ),
+          targets: fc.array(fc.constantFrom('*', 'fluid-relay', 'storage-cmk', 'chaos-*'), { minLength: 1, maxLength: 2 }),
+        },
+        { requiredKeys: [] },
+      ),
+      requesters: fc.array(principal, { minLength: 1, maxLength: 3 }),
+      approvers: fc.array(principal, { minLength: 1, maxLength: 3 }),
+      approvalsRequired: fc.integer({ min: 1, max: 3 }),
+      irreversibleExtraApprovals: fc.integer({ min: 0, max: 2 }),
+      pendingHours: fc.double({ min: 0.5, max: 720, noNaN: true }),
+      conversations: fc.array(
+        fc.oneof(
+          fc.constant('*'),
+          name.map((c) => `teams:${c}`),
+          name.map((c) => `slack:C${c}`),
+        ),
+        { minLength: 1, maxLength: 2 },
+      ),
+    },
+    { requiredKeys: ['name', 'requesters', 'approvers'] },
+  );
+  return fc.record({
+    version: fc.constant(2),
+    tenants: fc.constant({ teams: ['*'], slack: ['*'] }),
+    groups: fc.constant(groups),
+    rules: fc.uniqueArray(
+      rule.filter((r) => satisfiable(groups, r)),
+      { minLength: 1, maxLength: 3, selector: (r) => r.name.toLowerCase() },
+    ),
   });
+});
 
 const render = (doc: unknown) => fc.constantFrom('yaml', 'json', 'json-pretty').map((f) => (f === 'yaml' ? toYaml(doc) : f === 'json' ? JSON.stringify(doc) : JSON.stringify(doc, null, 2)));
 
 describe('parsePolicy: valid documents round-trip', () => {
   it('YAML or JSON, every valid document is accepted as written (defaults filled in) and answers every question', () => {
     fc.assert(
-      fc.property(validDoc.chain((d) => render(d).map((text) => ({ d, text }))), actor, scope, fc.string(), ({ d, text }, a, s, conv) => {
-        const p = parsePolicy(text, SOURCE);
-        expect(p.doc.groups).toEqual(d.groups);
-        expect(p.doc.rules).toHaveLength(d.rules.length);
-        d.rules.forEach((r, i) => {
-          expect(p.doc.rules[i]).toMatchObject({ ...r, match: { subscriptions: ['*'], resourceGroups: ['*'], targets: ['*'], ...r.match } });
-        });
-        expectAnswers(p, a, s, conv);
-      }),
+      fc.property(
+        validDoc.chain((d) => render(d).map((text) => ({ d, text }))),
+        actor,
+        scope,
+        fc.string(),
+        ({ d, text }, a, s, conv) => {
+          const p = parsePolicy(text, SOURCE);
+          expect(p.doc.groups).toEqual(d.groups);
+          expect(p.doc.rules).toHaveLength(d.rules.length);
+          d.rules.forEach((r, i) => {
+            expect(p.doc.rules[i]).toMatchObject({ ...r, match: { subscriptions: ['*'], resourceGroups: ['*'], targets: ['*'], ...r.match } });
+          });
+          expectAnswers(p, a, s, conv);
+        },
+      ),
       { numRuns: 80 },
     );
   });
@@ -152,7 +228,12 @@ describe('parsePolicy: valid documents round-trip', () => {
         const someone = d.rules.flatMap((r) => r.approvers).find((x) => /^(teams|slack):/.test(x));
         if (someone) {
           const [tenant, id] = someone.slice(someone.indexOf(':') + 1).split('/');
-          expect(p.includes(d.rules.flatMap((r) => r.approvers), { platform: someone.split(':')[0] as 'teams', tenant: tenant!.toUpperCase(), id: id!.toUpperCase() })).toBe(true);
+          expect(
+            p.includes(
+              d.rules.flatMap((r) => r.approvers),
+              { platform: someone.split(':')[0] as 'teams', tenant: tenant!.toUpperCase(), id: id!.toUpperCase() },
+            ),
+          ).toBe(true);
         }
       }),
       { numRuns: 80 },
@@ -164,7 +245,15 @@ describe('parsePolicy: valid documents round-trip', () => {
     const ref = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(value);
     const piece = fc.oneof(fc.constantFrom('*', 'a', 'A', '-', '.', '(', ')', '[', ']', '?', '+', '^', '$', '\\', '|', '{', '}'), fc.string({ maxLength: 2 }));
     const pattern = fc.array(piece, { maxLength: 6 }).map((a) => a.join(''));
-    const value = fc.array(fc.oneof(piece.filter((c) => c !== '*'), fc.constant('a')), { maxLength: 10 }).map((a) => a.join(''));
+    const value = fc
+      .array(
+        fc.oneof(
+          piece.filter((c) => c !== '*'),
+          fc.constant('a'),
+        ),
+        { maxLength: 10 },
+      )
+      .map((a) => a.join(''));
     fc.assert(
       fc.property(pattern, value, (pat, v) => {
         fc.pre(v !== ''); // an empty resource group is a subscription-wide scope: every group of it
@@ -198,13 +287,25 @@ const BAD_VALUES: Array<[string, fc.Arbitrary<unknown>]> = [
   ['rules.0', fc.constantFrom('x', 1, null, [], {})],
   ['rules.0.name', fc.constantFrom('', 1, null, [], {})],
   ['rules.0.requesters', fc.oneof(fc.constantFrom('*', 1, null, {}), fc.constant([]))],
-  ['rules.0.approvers.0', fc.oneof(hostileText(30).filter((s) => !/^(\*|(teams|slack):[^\s/]+\/[^\s/]+|(group|person):[\w.-]{1,64})$/.test(s)), fc.constantFrom('bob', 'teams:', 'teams: bob', 'teams:aad-bob', 'slack:U1', 'slack:U 1', 'group:', 'group:a b', 'TEAMS:x', 1, null, {}))],
+  [
+    'rules.0.approvers.0',
+    fc.oneof(
+      hostileText(30).filter((s) => !/^(\*|(teams|slack):[^\s/]+\/[^\s/]+|(group|person):[\w.-]{1,64})$/.test(s)),
+      fc.constantFrom('bob', 'teams:', 'teams: bob', 'teams:aad-bob', 'slack:U1', 'slack:U 1', 'group:', 'group:a b', 'TEAMS:x', 1, null, {}),
+    ),
+  ],
   ['rules.0.approvalsRequired', fc.oneof(fc.constantFrom(0, -1, 11, 1.5, '2', null, true, Infinity), fc.integer({ min: 11 }))],
   ['rules.0.irreversibleExtraApprovals', fc.constantFrom(-1, 11, 0.5, '1', null)],
   ['rules.0.pendingHours', fc.constantFrom(0, -1, 721, 1e9, '24', null, Infinity)],
   ['rules.0.match', fc.constantFrom('x', 1, [])],
   ['rules.0.match.resourceGroups', fc.constantFrom('rg', 1, null, [1], {})],
-  ['rules.0.conversations.0', fc.oneof(fc.constantFrom('general', 'teams:', 'teams: x', 'msteams:x', '', 1, null), hostileText(20).filter((s) => !/^(\*|(teams|slack):\S+)$/.test(s)))],
+  [
+    'rules.0.conversations.0',
+    fc.oneof(
+      fc.constantFrom('general', 'teams:', 'teams: x', 'msteams:x', '', 1, null),
+      hostileText(20).filter((s) => !/^(\*|(teams|slack):\S+)$/.test(s)),
+    ),
+  ],
 ];
 
 function setPath(doc: unknown, path: string, value: unknown): unknown {
@@ -235,11 +336,19 @@ describe('parsePolicy: near-valid documents are refused, naming the key', () => 
 
   it('a group that is not defined is refused, whatever its name (prototype names included)', () => {
     fc.assert(
-      fc.property(validDoc, fc.oneof(protoKey().filter((k) => /^[\w.-]+$/.test(k)), groupName), fc.constantFrom('requesters', 'approvers'), (d, g, where) => {
-        if (Object.hasOwn(d.groups, g)) return;
-        const broken = setPath(d, `rules.0.${where}`, [`group:${g}`]);
-        expect(parseOrRefuse(JSON.stringify(broken), `group "${g}" is not defined`)).toBeUndefined();
-      }),
+      fc.property(
+        validDoc,
+        fc.oneof(
+          protoKey().filter((k) => /^[\w.-]+$/.test(k)),
+          groupName,
+        ),
+        fc.constantFrom('requesters', 'approvers'),
+        (d, g, where) => {
+          if (Object.hasOwn(d.groups, g)) return;
+          const broken = setPath(d, `rules.0.${where}`, [`group:${g}`]);
+          expect(parseOrRefuse(JSON.stringify(broken), `group "${g}" is not defined`)).toBeUndefined();
+        },
+      ),
       UNIT_RUNS,
     );
   });
@@ -272,17 +381,23 @@ describe('loadPolicy: the file itself', () => {
 
   it('a missing or unreadable path is a PolicyError naming the path and POLICY_FILE', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes('\u0000')), fc.constantFrom('.', '/', '/dev/null/x', dir)), (p) => {
-        const path = join(dir, 'missing', p);
-        try {
-          loadPolicy(path);
-          throw new Error('loaded a missing file');
-        } catch (e) {
-          expect(e).toBeInstanceOf(PolicyError);
-          expectRefusalMessage((e as Error).message, /POLICY_FILE/);
-          expect((e as Error).message).toContain(path);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes('\u0000')),
+          fc.constantFrom('.', '/', '/dev/null/x', dir),
+        ),
+        (p) => {
+          const path = join(dir, 'missing', p);
+          try {
+            loadPolicy(path);
+            throw new Error('loaded a missing file');
+          } catch (e) {
+            expect(e).toBeInstanceOf(PolicyError);
+            expectRefusalMessage((e as Error).message, /POLICY_FILE/);
+            expect((e as Error).message).toContain(path);
+          }
+        },
+      ),
       { numRuns: 50 },
     );
   });

@@ -28,13 +28,16 @@ describe('verifySlackSignature', () => {
     const headerValue = fc.oneof(hostileText(80), fc.array(fc.string(), { maxLength: 2 }), fc.constant(undefined));
     const headers = fc.oneof(
       fc.record({ 'x-slack-request-timestamp': headerValue, 'x-slack-signature': headerValue }, { requiredKeys: [] }),
-      fc.tuple(secret, fc.integer({ min: -1000, max: 1000 }), fc.boolean()).map(([s, skew, right]) => ({ 'x-slack-request-timestamp': String(NOW / 1000 + skew), 'x-slack-signature': slackSignature(right ? 'the-secret' : s, NOW / 1000 + skew, 'body') })),
+      fc
+        .tuple(secret, fc.integer({ min: -1000, max: 1000 }), fc.boolean())
+        .map(([s, skew, right]) => ({ 'x-slack-request-timestamp': String(NOW / 1000 + skew), 'x-slack-signature': slackSignature(right ? 'the-secret' : s, NOW / 1000 + skew, 'body') })),
     );
     fc.assert(
       fc.property(headers, fc.constantFrom('body', 'body '), (hd, raw) => {
         const r = verifySlackSignature('the-secret', hd as Record<string, string>, raw, NOW);
         const ts = Number(hd['x-slack-request-timestamp']);
-        const genuine = typeof hd['x-slack-request-timestamp'] === 'string' && /^\d{1,12}$/.test(hd['x-slack-request-timestamp']) && Math.abs(NOW / 1000 - ts) <= MAX_SKEW_SECONDS && hd['x-slack-signature'] === slackSignature('the-secret', ts, raw);
+        const genuine =
+          typeof hd['x-slack-request-timestamp'] === 'string' && /^\d{1,12}$/.test(hd['x-slack-request-timestamp']) && Math.abs(NOW / 1000 - ts) <= MAX_SKEW_SECONDS && hd['x-slack-signature'] === slackSignature('the-secret', ts, raw);
         expect(r.ok).toBe(genuine);
         if (!r.ok) expectRefusalMessage(r.reason, /timestamp|signature|Signature|Timestamp/);
       }),
@@ -44,14 +47,26 @@ describe('verifySlackSignature', () => {
 
   it('a changed body, another secret or a stale or future timestamp never verifies', () => {
     fc.assert(
-      fc.property(secret, body, fc.oneof(fc.string({ minLength: 1, maxLength: 5 }).map((x) => ({ kind: 'body' as const, x })), secret.map((x) => ({ kind: 'secret' as const, x })), fc.integer({ min: MAX_SKEW_SECONDS + 1, max: 10 ** 6 }).chain((n) => fc.constantFrom(n, -n)).map((n) => ({ kind: 'skew' as const, n }))), (s, raw, how) => {
-        if (how.kind === 'secret' && how.x === s) return;
-        const signedBy = how.kind === 'secret' ? how.x : s;
-        const ts = NOW / 1000 + (how.kind === 'skew' ? how.n : 0);
-        const sent = how.kind === 'body' ? `${raw}${how.x}` : raw;
-        const r = verifySlackSignature(s, signedHeaders(signedBy, raw, { timestamp: ts }), sent, NOW);
-        expect(r.ok).toBe(false);
-      }),
+      fc.property(
+        secret,
+        body,
+        fc.oneof(
+          fc.string({ minLength: 1, maxLength: 5 }).map((x) => ({ kind: 'body' as const, x })),
+          secret.map((x) => ({ kind: 'secret' as const, x })),
+          fc
+            .integer({ min: MAX_SKEW_SECONDS + 1, max: 10 ** 6 })
+            .chain((n) => fc.constantFrom(n, -n))
+            .map((n) => ({ kind: 'skew' as const, n })),
+        ),
+        (s, raw, how) => {
+          if (how.kind === 'secret' && how.x === s) return;
+          const signedBy = how.kind === 'secret' ? how.x : s;
+          const ts = NOW / 1000 + (how.kind === 'skew' ? how.n : 0);
+          const sent = how.kind === 'body' ? `${raw}${how.x}` : raw;
+          const r = verifySlackSignature(s, signedHeaders(signedBy, raw, { timestamp: ts }), sent, NOW);
+          expect(r.ok).toBe(false);
+        },
+      ),
       UNIT_RUNS,
     );
   });
@@ -59,7 +74,12 @@ describe('verifySlackSignature', () => {
 
 describe('parseSlackBody', () => {
   const contentType = fc.constantFrom(undefined, 'application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=utf-8', '');
-  const raw = fc.oneof(hostileText(200), fc.json({ maxDepth: 3 }), fc.json({ maxDepth: 3 }).map((j) => new URLSearchParams([['payload', j]]).toString()), fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 20 })).map((d) => new URLSearchParams(Object.entries(d)).toString()));
+  const raw = fc.oneof(
+    hostileText(200),
+    fc.json({ maxDepth: 3 }),
+    fc.json({ maxDepth: 3 }).map((j) => new URLSearchParams([['payload', j]]).toString()),
+    fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 20 })).map((d) => new URLSearchParams(Object.entries(d)).toString()),
+  );
 
   it('returns a value or throws a SyntaxError (answered 400), nothing else', () => {
     fc.assert(
@@ -165,7 +185,10 @@ describe(`readModal (${FORM_CALLBACK} view_submission)`, () => {
   const blockId = fc.oneof(fc.constantFrom(...Object.keys(LISTS), 'name', 'targetType', 'verb'), protoKey(), fc.string({ maxLength: 10 }));
   const stateValue = fc.oneof(
     fc.record({ type: fc.constant('plain_text_input'), value: fc.oneof(hostileText(80), fc.constant(null)) }),
-    fc.record({ type: fc.constant('static_select'), selected_option: fc.oneof(fc.constant(null), fc.record({ value: fc.oneof(fc.nat(6).map(String), fc.constantFrom('-1', '1.5', 'NaN', '__proto__', 'constructor', '0x1', '1e0', ' 1', ''), hostileText(10)) })) }),
+    fc.record({
+      type: fc.constant('static_select'),
+      selected_option: fc.oneof(fc.constant(null), fc.record({ value: fc.oneof(fc.nat(6).map(String), fc.constantFrom('-1', '1.5', 'NaN', '__proto__', 'constructor', '0x1', '1e0', ' 1', ''), hostileText(10)) })),
+    }),
     fc.record({ type: hostileText(10), value: parsedJson(1), selected_option: fc.oneof(parsedJson(1), fc.record({ value: parsedJson(1) })) }, { requiredKeys: [] }),
   );
   // Slack's shape: every block maps action ids to state objects.
@@ -173,15 +196,19 @@ describe(`readModal (${FORM_CALLBACK} view_submission)`, () => {
 
   it('Slack-shaped state of any content gives string fields, and a picker only ever one of its own choices', () => {
     fc.assert(
-      fc.property(state.map((s) => JSON.parse(JSON.stringify(s)) as typeof s), choices, (st, c) => {
-        const out = readForm(st as never, c);
-        for (const [k, v] of Object.entries(out)) {
-          expect(typeof v).toBe('string');
-          const picked = (st[k]?.value as { selected_option?: { value?: unknown } } | undefined)?.selected_option;
-          if (LISTS[k] && picked && picked.value !== undefined) expect(LISTS[k]!(c, out).map((x) => x.value)).toContain(v);
-        }
-        expectNoPrototypePollution();
-      }),
+      fc.property(
+        state.map((s) => JSON.parse(JSON.stringify(s)) as typeof s),
+        choices,
+        (st, c) => {
+          const out = readForm(st as never, c);
+          for (const [k, v] of Object.entries(out)) {
+            expect(typeof v).toBe('string');
+            const picked = (st[k]?.value as { selected_option?: { value?: unknown } } | undefined)?.selected_option;
+            if (LISTS[k] && picked && picked.value !== undefined) expect(LISTS[k]!(c, out).map((x) => x.value)).toContain(v);
+          }
+          expectNoPrototypePollution();
+        },
+      ),
       UNIT_RUNS,
     );
   });
@@ -189,17 +216,21 @@ describe(`readModal (${FORM_CALLBACK} view_submission)`, () => {
   it('what readForm gives, the Fluid Relay form refuses field by field or accepts as a usable form', () => {
     const target = TARGETS['fluid-relay']!;
     fc.assert(
-      fc.property(state.map((s) => JSON.parse(JSON.stringify(s)) as typeof s), choices, (st, c) => {
-        const r = parseForm(target, { targetType: 'fluid-relay', ...readForm(st as never, c) });
-        if (r.ok) {
-          target.plan(r.params);
-          return;
-        }
-        for (const e of r.errors) {
-          expect(['', ...target.fields.map((f) => f.name)]).toContain(e.field);
-          expectRefusalMessage(e.message);
-        }
-      }),
+      fc.property(
+        state.map((s) => JSON.parse(JSON.stringify(s)) as typeof s),
+        choices,
+        (st, c) => {
+          const r = parseForm(target, { targetType: 'fluid-relay', ...readForm(st as never, c) });
+          if (r.ok) {
+            target.plan(r.params);
+            return;
+          }
+          for (const e of r.errors) {
+            expect(['', ...target.fields.map((f) => f.name)]).toContain(e.field);
+            expectRefusalMessage(e.message);
+          }
+        },
+      ),
       UNIT_RUNS,
     );
   });

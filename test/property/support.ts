@@ -195,7 +195,8 @@ export const canonicalKeyUrl = (p: KeyUrlParts) => `https://${hostOf(p)}/keys/${
 // --- assertions ------------------------------------------------------------------------------
 
 /** Text that betrays an internal fault rather than a refusal a person can act on. */
-export const STACK_TRACE = /\n\s*at\s|\bat (?:Object|Module|async|new|process)\b|\(node:|node_modules|\.ts:\d+:\d+|\.js:\d+:\d+|Cannot read propert|is not a function|is not iterable|Maximum call stack|undefined is not|Unexpected token|\[object Object\]/;
+export const STACK_TRACE =
+  /\n\s*at\s|\bat (?:Object|Module|async|new|process)\b|\(node:|node_modules|\.ts:\d+:\d+|\.js:\d+:\d+|Cannot read propert|is not a function|is not iterable|Maximum call stack|undefined is not|Unexpected token|\[object Object\]/;
 
 /** A refusal message: non-empty, no stack trace or JS error text, and (when given) naming what to fix. */
 export function expectRefusalMessage(message: unknown, mentions?: RegExp): void {
@@ -224,11 +225,7 @@ export const protoKey = () => fc.constantFrom(...PROTO_KEYS);
 export const parsedJson = (maxDepth = 4) => fc.json({ maxDepth }).map((t) => JSON.parse(t) as unknown);
 
 /** Any value a deserialiser could hand a parser, JSON or not. */
-export const anyValue = () =>
-  fc.oneof(
-    parsedJson(),
-    fc.anything({ maxDepth: 3, withNullPrototype: true, withObjectString: true, withBoxedValues: true, withSparseArray: true, withDate: true, withMap: true, withSet: true }),
-  );
+export const anyValue = () => fc.oneof(parsedJson(), fc.anything({ maxDepth: 3, withNullPrototype: true, withObjectString: true, withBoxedValues: true, withSparseArray: true, withDate: true, withMap: true, withSet: true }));
 
 // --- resource ids ------------------------------------------------------------------------------
 

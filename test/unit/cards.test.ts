@@ -57,7 +57,9 @@ describe('the ARM payload on a card near its budget', () => {
     const card = requestCard({ ...req([check(1, 'fail'), check(2, 'warn'), ...Array.from({ length: 20 }, (_, i) => check(i + 3, 'pass'))]), plan: { method: 'PUT', resourceId: '/x', apiVersion: '2022-06-01', body } });
     expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
     // Indented one no-break space per level; markdown characters escaped, as Teams shows them.
-    const shown = cardText(card).replace(/\u00a0/g, '  ').replace(/\\([\\*_~[\]<>#|])/g, '$1');
+    const shown = cardText(card)
+      .replace(/\u00a0/g, '  ')
+      .replace(/\\([\\*_~[\]<>#|])/g, '$1');
     expect(shown).toContain(pretty.split('\n').join('\n\n'));
     // The problems keep their fixes.
     expect(cardText(card)).toContain('Fix: Remedy 1');

@@ -52,7 +52,10 @@ const serverWithKey = (keyUrl?: string) => ({
   name: 'fr1',
   location: 'westus',
   identity: { type: 'UserAssigned', userAssignedIdentities: { [IDENTITY_ID]: {} } },
-  properties: { provisioningState: 'Succeeded', ...(keyUrl ? { encryption: { customerManagedKeyEncryption: { keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: IDENTITY_ID }, keyEncryptionKeyUrl: keyUrl } } } : {}) },
+  properties: {
+    provisioningState: 'Succeeded',
+    ...(keyUrl ? { encryption: { customerManagedKeyEncryption: { keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: IDENTITY_ID }, keyEncryptionKeyUrl: keyUrl } } } : {}),
+  },
 });
 
 function world(mod: (arm: FakeArm) => void = () => undefined): FakeArm {
@@ -244,14 +247,26 @@ const cases: Case[] = [
   ['an access-policy vault has no grant times to judge: said plainly', 'identity.grant-age', 'info', /access policies, which carry no creation time/],
   ['same region passes', 'placement.same-region', 'pass', /All in westus/],
   ['vault found passes', 'key.vault-found', 'pass', /Vault sample-vault \(westus\)/],
-  ['vault missing fails', 'key.vault-found', 'fail', /was not found in subscription .* or any other subscription the bot can read/, (a) => a.on(LOOKUP, []).on('/subscriptions', [{ subscriptionId: SUB }, { subscriptionId: SUB2 }]).on(LOOKUP2, [])],
+  [
+    'vault missing fails',
+    'key.vault-found',
+    'fail',
+    /was not found in subscription .* or any other subscription the bot can read/,
+    (a) =>
+      a
+        .on(LOOKUP, [])
+        .on('/subscriptions', [{ subscriptionId: SUB }, { subscriptionId: SUB2 }])
+        .on(LOOKUP2, []),
+  ],
   [
     'vault in another subscription the bot can read passes',
     'key.vault-found',
     'pass',
     /Vault sample-vault \(westus\)/,
     (a) => {
-      a.on(LOOKUP, []).on('/subscriptions', [{ subscriptionId: SUB }, { subscriptionId: SUB2 }]).on(LOOKUP2, [{ id: VAULT2_ID, name: 'sample-vault' }]);
+      a.on(LOOKUP, [])
+        .on('/subscriptions', [{ subscriptionId: SUB }, { subscriptionId: SUB2 }])
+        .on(LOOKUP2, [{ id: VAULT2_ID, name: 'sample-vault' }]);
       a.on(VAULT2_ID, vault({ id: VAULT2_ID })).on(`${VAULT2_ID}/keys/sample-key-name`, key());
     },
   ],
@@ -269,7 +284,13 @@ const cases: Case[] = [
   ['firewall without bypass fails', 'vault.firewall', 'fail', /without the trusted-services exception/, (a) => a.on(VAULT_ID, vault({ properties: { networkAcls: { defaultAction: 'Deny', bypass: 'None' } } as never }))],
   ['expiry without rotation is info', 'vault.rotation-policy', 'info', /expiry date but no automatic rotation/],
   ['no rotation policy and no expiry is said plainly', 'vault.rotation-policy', 'info', /neither a rotation policy nor an expiry/, (a) => a.on(KEY_PATH, key({ properties: { attributes: { exp: undefined } } }))],
-  ['a rotation policy is recognised', 'vault.rotation-policy', 'info', /rotation policy that rotates it/, (a) => a.on(KEY_PATH, { ...key(), properties: { ...key().properties, rotationPolicy: { lifetimeActions: [{ trigger: { timeBeforeExpiry: 'P30D' }, action: { type: 'rotate' } }] } } })],
+  [
+    'a rotation policy is recognised',
+    'vault.rotation-policy',
+    'info',
+    /rotation policy that rotates it/,
+    (a) => a.on(KEY_PATH, { ...key(), properties: { ...key().properties, rotationPolicy: { lifetimeActions: [{ trigger: { timeBeforeExpiry: 'P30D' }, action: { type: 'rotate' } }] } } }),
+  ],
   ['user-assigned identity passes', 'identity.user-assigned', 'pass', /User-assigned identity/],
   ['system-assigned CMK identity fails', 'identity.user-assigned', 'fail', /must use a user-assigned identity/, undefined, { cmkIdentityType: 'SystemAssigned' }],
   ['identity in payload passes', 'identity.assigned-to-resource', 'pass', /carries identityName/],
@@ -488,19 +509,19 @@ const chaosCases: Case[] = [
   ['the preview api-version with customerDataStorage passes', 'chaos.api-version', 'pass', /whose published spec has customerDataStorage/],
   ['the newest GA version with customerDataStorage (2026-11-01) passes', 'chaos.api-version', 'pass', /2026-11-01/, undefined, {}, { apiVersion: '2026-11-01' }],
   ['a GA version without customerDataStorage fails', 'chaos.api-version', 'fail', /2025-01-01, whose spec has no customerDataStorage/, undefined, {}, { apiVersion: '2025-01-01' }],
-  [
-    'the resources the selectors target are listed with their subscriptions and groups',
-    'chaos.blast-radius',
-    'info',
-    /Experiment exp1 reaches 2 resources \(vm1, vm2\) in 2 resource groups, across 2 subscriptions/,
-  ],
+  ['the resources the selectors target are listed with their subscriptions and groups', 'chaos.blast-radius', 'info', /Experiment exp1 reaches 2 resources \(vm1, vm2\) in 2 resource groups, across 2 subscriptions/],
   [
     'a query selector reaches every resource it finds in its subscriptions',
     'chaos.blast-radius',
     'info',
     /reaches 1 resource \(vm1\) in 1 resource group and every resource a query finds in subscription 2222/,
     undefined,
-    { reach: [{ role: 'selector target', id: `${RG}/providers/Microsoft.Compute/virtualMachines/vm1` }, { role: 'selector query', id: `/subscriptions/${SUB2}` }] },
+    {
+      reach: [
+        { role: 'selector target', id: `${RG}/providers/Microsoft.Compute/virtualMachines/vm1` },
+        { role: 'selector query', id: `/subscriptions/${SUB2}` },
+      ],
+    },
   ],
   ['selectors that cannot be read are a warning: nobody could judge the reach', 'chaos.blast-radius', 'warn', /selectors of experiment exp1 could not be read/, undefined, { reach: undefined }],
   ['a new experiment passes create-only', 'chaos.create-only', 'pass', /does not exist yet/],
@@ -515,7 +536,13 @@ const chaosCases: Case[] = [
   ],
   ['an existing experiment without CMK is refused', 'chaos.create-only', 'fail', /already exists without CMK/, (a) => a.on(EXPERIMENT, { id: EXPERIMENT, name: 'exp1', properties: { steps: [], selectors: [] } })],
   ['the identity the account encrypts with passes', 'chaos.identity-match', 'pass', /the same one the storage account encrypts with/],
-  ['a different identity from the account’s fails: the experiment would fail', 'chaos.identity-match', 'fail', /encrypts with identity otherIdentity.*the CMK experiment will fail/, (a) => a.on(STORAGE_ID, storageAccount({}, OTHER_IDENTITY))],
+  [
+    'a different identity from the account’s fails: the experiment would fail',
+    'chaos.identity-match',
+    'fail',
+    /encrypts with identity otherIdentity.*the CMK experiment will fail/,
+    (a) => a.on(STORAGE_ID, storageAccount({}, OTHER_IDENTITY)),
+  ],
   ['an existing account passes', 'storage.exists', 'pass', /Storage account stchaos/],
   ['a missing account fails', 'storage.exists', 'fail', /was not found/, (a) => a.fail(STORAGE_ID, 404, 'ResourceNotFound')],
   ['public access from all networks passes', 'storage.public-access', 'pass', /Public network access from all networks/],
@@ -559,7 +586,13 @@ function paramsOf(target: Target, form: Record<string, string>): Record<string, 
 
 const storageCases: Case[] = [
   ['an account that already carries the identity passes', 'storage.identity', 'pass', /already carries the identity/],
-  ['an account with another user-assigned identity fails: the PATCH would replace it', 'storage.identity', 'fail', /already has user-assigned identity otherIdentity/, (a) => a.on(STORAGE_ID, { ...storageAccount({}, OTHER_IDENTITY), identity: { type: 'UserAssigned', userAssignedIdentities: { [OTHER_IDENTITY]: {} } } })],
+  [
+    'an account with another user-assigned identity fails: the PATCH would replace it',
+    'storage.identity',
+    'fail',
+    /already has user-assigned identity otherIdentity/,
+    (a) => a.on(STORAGE_ID, { ...storageAccount({}, OTHER_IDENTITY), identity: { type: 'UserAssigned', userAssignedIdentities: { [OTHER_IDENTITY]: {} } } }),
+  ],
   ['the encryption identity with an access policy passes', 'storage.key-access', 'pass', /access policy for principal/],
   ['the encryption identity without key access fails', 'storage.key-access', 'fail', /has no access policy for identity identityName/, (a) => a.on(VAULT_ID, vault({ properties: { accessPolicies: [] } }))],
 ];
@@ -578,7 +611,17 @@ describe('Storage account CMK checks', () => {
 /** A verification row: the target's plan from a sample form, and what ARM shows after the write. */
 type VerifyCase = [name: string, id: string, status: CheckResult['status'], finding: RegExp, type: string, form: Record<string, string>, actual: (planned: ArmResource) => ArmResource];
 const frForm = { subscriptionId: SUB, resourceGroup: 'sample-group', name: 'fr1', location: 'westus', identityId: IDENTITY_ID, keyUrl: 'https://sample-vault.vault.azure.net/keys/sample-key-name', keyVersion: VERSION };
-const chaosForm = { subscriptionId: SUB, resourceGroup: 'sample-group', name: 'exp1', location: 'westus', identityId: IDENTITY_ID, storageAccountId: STORAGE_ID, blobContainerName: 'chaosdata', template: 'vm-shutdown', targetResourceId: VM1 };
+const chaosForm = {
+  subscriptionId: SUB,
+  resourceGroup: 'sample-group',
+  name: 'exp1',
+  location: 'westus',
+  identityId: IDENTITY_ID,
+  storageAccountId: STORAGE_ID,
+  blobContainerName: 'chaosdata',
+  template: 'vm-shutdown',
+  targetResourceId: VM1,
+};
 const succeeded = (r: ArmResource): ArmResource => ({ ...r, properties: { ...(r.properties ?? {}), provisioningState: 'Succeeded' } });
 const verifyCases: VerifyCase[] = [
   ['a server showing the approved key passes', 'fluidrelay.verify', 'pass', /GET shows the approved key and identity/, 'fluid-relay', frForm, succeeded],
@@ -648,7 +691,11 @@ describe('checks configured by value, not by flags on the subject', () => {
   });
 
   it('the targets whose data sits in Azure Storage require purge protection; Fluid Relay only warns', async () => {
-    const status = (t: Target) => one(purgeOff(), t.checks.filter((c) => c.id === 'vault.purge-protection'));
+    const status = (t: Target) =>
+      one(
+        purgeOff(),
+        t.checks.filter((c) => c.id === 'vault.purge-protection'),
+      );
     expect((await status(TARGETS['chaos-experiment']!)).status).toBe('fail');
     expect((await status(TARGETS['storage-cmk']!)).status).toBe('fail');
     expect((await status(TARGETS['fluid-relay']!)).status).toBe('warn');

@@ -83,11 +83,23 @@ describe('policy file (version 2: people, not accounts)', () => {
 
   it.each([
     // Two approvers, one of whom may be the requester: one left, two needed.
-    ['two approvers, the requester among them', `version: 2\npeople:\n  a: { slack: "T/A" }\n  b: { slack: "T/B" }\nrules:\n  - name: tight\n    requesters: ["*"]\n    approvers: ["person:a", "person:b"]\n    approvalsRequired: 2\n    irreversibleExtraApprovals: 0`, /rule "tight" can never be satisfied: it needs 2 distinct approvers, but only 1 people it names can approve/],
+    [
+      'two approvers, the requester among them',
+      `version: 2\npeople:\n  a: { slack: "T/A" }\n  b: { slack: "T/B" }\nrules:\n  - name: tight\n    requesters: ["*"]\n    approvers: ["person:a", "person:b"]\n    approvalsRequired: 2\n    irreversibleExtraApprovals: 0`,
+      /rule "tight" can never be satisfied: it needs 2 distinct approvers, but only 1 people it names can approve/,
+    ],
     // The irreversible extra approval counts too.
-    ['irreversible extra', `version: 2\ngroups:\n  g: ["slack:T/A", "slack:T/B"]\nrules:\n  - name: extra\n    requesters: ["slack:T/C"]\n    approvers: ["group:g"]\n    approvalsRequired: 2`, /rule "extra" can never be satisfied: it needs 3 distinct approvers for an irreversible change \(2 \+ 1\), but only 2/],
+    [
+      'irreversible extra',
+      `version: 2\ngroups:\n  g: ["slack:T/A", "slack:T/B"]\nrules:\n  - name: extra\n    requesters: ["slack:T/C"]\n    approvers: ["group:g"]\n    approvalsRequired: 2`,
+      /rule "extra" can never be satisfied: it needs 3 distinct approvers for an irreversible change \(2 \+ 1\), but only 2/,
+    ],
     // One person with two accounts is one approver.
-    ['one person, two accounts', `version: 2\npeople:\n  a: { teams: "t/a", slack: "T/A" }\nrules:\n  - name: same\n    requesters: ["slack:T/C"]\n    approvers: ["teams:t/a", "slack:T/A"]\n    approvalsRequired: 2\n    irreversibleExtraApprovals: 0`, /rule "same" can never be satisfied: it needs 2 distinct approvers, but only 1/],
+    [
+      'one person, two accounts',
+      `version: 2\npeople:\n  a: { teams: "t/a", slack: "T/A" }\nrules:\n  - name: same\n    requesters: ["slack:T/C"]\n    approvers: ["teams:t/a", "slack:T/A"]\n    approvalsRequired: 2\n    irreversibleExtraApprovals: 0`,
+      /rule "same" can never be satisfied: it needs 2 distinct approvers, but only 1/,
+    ],
   ])('a rule that can never gather enough distinct approvers is refused: %s', (_name, text, message) => {
     expect(() => parsePolicy(text, 'policy/bad.yaml')).toThrow(message);
   });

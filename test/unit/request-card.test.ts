@@ -52,7 +52,11 @@ function nodes(card: unknown): Node[] {
 
 const teamsButtons = (card: Node) => ((card.actions ?? []) as Node[]).map((a) => a.title);
 const slackButtons = (blocks: Node[]) => blocks.filter((b) => b.type === 'actions').flatMap((b) => (b.elements as Node[]).map((e) => e.action_id));
-const slackText = (blocks: Node[]) => nodes(blocks).filter((n) => typeof n.text === 'string').map((n) => n.text as string).join('\n');
+const slackText = (blocks: Node[]) =>
+  nodes(blocks)
+    .filter((n) => typeof n.text === 'string')
+    .map((n) => n.text as string)
+    .join('\n');
 
 /** Positions of each pattern in the text; fails on a missing one. */
 function positions(text: string, patterns: RegExp[]): number[] {
@@ -124,7 +128,9 @@ describe('the Teams request card reads top-down', () => {
   it('the ARM payload shows as indented JSON, one line per line', () => {
     const card = requestCard(req());
     const show = nodes(card).find((n) => n.type === 'Action.ShowCard' && /ARM payload/.test(String(n.title)))!;
-    const lines = nodes(show.card).filter((n) => n.type === 'TextBlock' && n.fontType === 'Monospace').map((n) => String(n.text));
+    const lines = nodes(show.card)
+      .filter((n) => n.type === 'TextBlock' && n.fontType === 'Monospace')
+      .map((n) => String(n.text));
     const want = JSON.stringify(BODY, null, 2).split('\n');
     expect(lines).toHaveLength(want.length);
     // Leading spaces would be dropped by the markdown renderer: indentation is kept as no-break spaces.
@@ -141,7 +147,10 @@ describe('the Slack request message reads top-down', () => {
 
   it('the passed checks are one compact line that says the count first', () => {
     const blocks = slackBlocks(requestView(req()));
-    const context = blocks.filter((b) => b.type === 'context').map((b) => slackText([b])).find((t) => /passed/.test(t))!;
+    const context = blocks
+      .filter((b) => b.type === 'context')
+      .map((b) => slackText([b]))
+      .find((t) => /passed/.test(t))!;
     expect(context).toMatch(/^✅ 19 passed: demo\.pass-0 · demo\.pass-1 · /);
     expect(context).not.toMatch(/finding of/);
   });

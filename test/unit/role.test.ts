@@ -74,7 +74,10 @@ const server = {
   name: 'fr-existing',
   location: 'westus',
   identity: { type: 'UserAssigned', userAssignedIdentities: { [IDENTITY_ID]: {} } },
-  properties: { provisioningState: 'Succeeded', encryption: { customerManagedKeyEncryption: { keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: IDENTITY_ID }, keyEncryptionKeyUrl: `${KEY_URL}/${VERSION}` } } },
+  properties: {
+    provisioningState: 'Succeeded',
+    encryption: { customerManagedKeyEncryption: { keyEncryptionKeyIdentity: { identityType: 'UserAssigned', userAssignedIdentityResourceId: IDENTITY_ID }, keyEncryptionKeyUrl: `${KEY_URL}/${VERSION}` } },
+  },
 };
 const experiment = {
   id: EXPERIMENT_ID,
@@ -154,7 +157,17 @@ class RecordingArm implements ArmGateway {
 /** One valid form per target. A new target needs a line here — and, if it writes a new type, the role. */
 const FORMS: Record<string, Record<string, string>> = {
   'fluid-relay': { subscriptionId: SUB, resourceGroup: 'sample-group', name: 'fr-new', location: 'westus', identityId: IDENTITY_ID, keyUrl: KEY_URL, keyVersion: VERSION },
-  'chaos-experiment': { subscriptionId: SUB, resourceGroup: 'sample-group', name: 'exp-new', location: 'westus', identityId: IDENTITY_ID, storageAccountId: STORAGE_ID, blobContainerName: 'chaosdata', template: 'vm-shutdown', targetResourceId: VM_ID },
+  'chaos-experiment': {
+    subscriptionId: SUB,
+    resourceGroup: 'sample-group',
+    name: 'exp-new',
+    location: 'westus',
+    identityId: IDENTITY_ID,
+    storageAccountId: STORAGE_ID,
+    blobContainerName: 'chaosdata',
+    template: 'vm-shutdown',
+    targetResourceId: VM_ID,
+  },
   'storage-cmk': { storageAccountId: STORAGE_ID, identityId: IDENTITY_ID, keyUrl: KEY_URL, keyVersion: 'latest' },
   'fluid-relay-rotate': { resourceId: SERVER_ID, identityId: IDENTITY_ID, keyUrl: KEY_URL, keyVersion: 'latest' },
   'chaos-identity': { resourceId: EXPERIMENT_ID, identityId: IDENTITY_ID },
@@ -299,7 +312,11 @@ describe('deploy/cmk-chatops-role.json', () => {
     expect(granted(armAction(t.method, t.target.resourceId(parseFormOk(t.target, FORMS[type]!))))).toBe(true);
     expect(granted(ASSIGN)).toBe(true);
     // The bot's own pre-approval check, as the target configures it and fed this role through the permissions API, passes.
-    const [result] = await runChecks(new RecordingArm(), t.subject, t.target.checks.filter((c) => c.id === 'bot.can-write'));
+    const [result] = await runChecks(
+      new RecordingArm(),
+      t.subject,
+      t.target.checks.filter((c) => c.id === 'bot.can-write'),
+    );
     expect(result).toMatchObject({ id: 'bot.can-write', status: 'pass' });
     expect(granted(String(result!.evidence.writeAction))).toBe(true);
   });

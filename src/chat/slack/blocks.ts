@@ -61,7 +61,12 @@ export function requestBlocks(v: RequestView): Block[] {
   const problems = [...v.failing.map((c) => checkText(c, true)), ...v.warnings.map((c) => checkText(c, true))];
   const passed: ContextBlock[] =
     v.passedLabel && (v.passing.length || v.passingSummary)
-      ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`✅ ${esc(v.passedLabel)}: ${v.passing.length ? v.passing.map((c) => `${c.icon === '✅' ? '' : `${c.icon} `}${esc(c.id)}`).join(' · ') : esc(v.passingSummary)}`, LIMITS.sectionText) }] }]
+      ? [
+          {
+            type: 'context',
+            elements: [{ type: 'mrkdwn', text: clip(`✅ ${esc(v.passedLabel)}: ${v.passing.length ? v.passing.map((c) => `${c.icon === '✅' ? '' : `${c.icon} `}${esc(c.id)}`).join(' · ') : esc(v.passingSummary)}`, LIMITS.sectionText) }],
+          },
+        ]
       : [];
   const details: Block[] = [];
   if (v.irreversible.length) details.push(section(`:warning: *Cannot be undone*\n${v.irreversible.map((i) => `• ${esc(i)}`).join('\n')}`));
@@ -77,7 +82,9 @@ export function requestBlocks(v: RequestView): Block[] {
   if (v.payload) {
     const chunks = chunk(esc(v.payload), LIMITS.sectionText - 200);
     chunks.forEach((c, i) =>
-      details.push(section(`${i === 0 ? `*ARM payload* (digest \`${esc(v.digestShort)}…\`)${chunks.length > 1 ? ` — part 1 of ${chunks.length}` : ''}` : `*ARM payload, part ${i + 1} of ${chunks.length}*`}\n\`\`\`\n${c.replace(/\n$/, '')}\n\`\`\``)),
+      details.push(
+        section(`${i === 0 ? `*ARM payload* (digest \`${esc(v.digestShort)}…\`)${chunks.length > 1 ? ` — part 1 of ${chunks.length}` : ''}` : `*ARM payload, part ${i + 1} of ${chunks.length}*`}\n\`\`\`\n${c.replace(/\n$/, '')}\n\`\`\``),
+      ),
     );
   }
   if (v.approvalsLine) details.push(section([`*Approvals:* ${esc(v.approvalsLine)}`, ...v.approvals.map(esc)].join('\n')));

@@ -246,8 +246,6 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     }
   }
 
-
-
   function viewerFor(req: ChangeRequest, actor: Actor): Viewer {
     return wf().roleOf(req, actor);
   }
@@ -317,33 +315,42 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   });
 
   deps.registry.define(
-    { ...submitJob, handler: async ({ actor, channel, team, targetType, data }) => {
-      try {
-        const out = await wf().submit(actor, { platform: 'slack', ref: { channel, ...(team ? { team } : {}) } satisfies SlackRef }, targetType, data);
-        if (!out.ok) await tell(channel, actor.id, out.refusal);
-      } catch (e) {
-        await tell(channel, actor.id, e);
-      }
-    } },
-    { ...decideJob, handler: async ({ requestId, actor, decision, reason, digest, channel }) => {
-      try {
-        await wf().decide(requestId, actor, decision, { reason, digest: digest ?? undefined, place: placeOf(channel) });
-      } catch (e) {
-        await tell(channel, actor.id, e, actor);
-      }
-    } },
-    { ...cancelJob, handler: async ({ requestId, actor, channel }) => {
-      try {
-        await wf().cancel(requestId, actor);
-      } catch (e) {
-        await tell(channel, actor.id, e);
-      }
-    } },
+    {
+      ...submitJob,
+      handler: async ({ actor, channel, team, targetType, data }) => {
+        try {
+          const out = await wf().submit(actor, { platform: 'slack', ref: { channel, ...(team ? { team } : {}) } satisfies SlackRef }, targetType, data);
+          if (!out.ok) await tell(channel, actor.id, out.refusal);
+        } catch (e) {
+          await tell(channel, actor.id, e);
+        }
+      },
+    },
+    {
+      ...decideJob,
+      handler: async ({ requestId, actor, decision, reason, digest, channel }) => {
+        try {
+          await wf().decide(requestId, actor, decision, { reason, digest: digest ?? undefined, place: placeOf(channel) });
+        } catch (e) {
+          await tell(channel, actor.id, e, actor);
+        }
+      },
+    },
+    {
+      ...cancelJob,
+      handler: async ({ requestId, actor, channel }) => {
+        try {
+          await wf().cancel(requestId, actor);
+        } catch (e) {
+          await tell(channel, actor.id, e);
+        }
+      },
+    },
   );
 
   /** A button's value is outside input: only a request id and a digest of the right form are kept. */
   const buttonValue = (body: BlockAction): { requestId?: string; digest?: string } => {
-    const v = safeJson<{ requestId?: unknown; digest?: unknown }>(((body.actions[0] as ButtonAction | undefined)?.value) ?? '') ?? {};
+    const v = safeJson<{ requestId?: unknown; digest?: unknown }>((body.actions[0] as ButtonAction | undefined)?.value ?? '') ?? {};
     const requestId = typeof v.requestId === 'string' && REQUEST_ID_PATTERN.test(v.requestId.toUpperCase()) ? v.requestId.toUpperCase() : undefined;
     const digest = typeof v.digest === 'string' && /^[0-9a-f]{64}$/.test(v.digest) ? v.digest : undefined;
     return { requestId, digest };

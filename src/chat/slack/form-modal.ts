@@ -23,7 +23,10 @@ const section = (text: string): SectionBlock => ({ type: 'section', text: { type
 /** The block id of a field: a dependent field's names the value it was drawn for. */
 export function blockIdOf(f: Pick<FieldView, 'name' | 'dependsOn'>, values: Record<string, unknown>): string {
   if (!f.dependsOn) return f.name;
-  return `${f.name}:${createHash('sha256').update(String(values[f.dependsOn] ?? '')).digest('hex').slice(0, 12)}`;
+  return `${f.name}:${createHash('sha256')
+    .update(String(values[f.dependsOn] ?? ''))
+    .digest('hex')
+    .slice(0, 12)}`;
 }
 
 /** The field a block id belongs to. */

@@ -80,7 +80,13 @@ function bind(view: RequestView, payload: 'lines' | 'paragraphs'): Record<string
  */
 export function fitCard(view: RequestView): Record<string, unknown> {
   const fits = (card: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(card)) <= CARD_BUDGET_BYTES;
-  const steps: Array<[0 | 1 | 2 | 3, 'lines' | 'paragraphs']> = [[0, 'lines'], [1, 'lines'], [1, 'paragraphs'], [2, 'paragraphs'], [3, 'paragraphs']];
+  const steps: Array<[0 | 1 | 2 | 3, 'lines' | 'paragraphs']> = [
+    [0, 'lines'],
+    [1, 'lines'],
+    [1, 'paragraphs'],
+    [2, 'paragraphs'],
+    [3, 'paragraphs'],
+  ];
   let card: Record<string, unknown> = {};
   for (const [level, payload] of steps) {
     card = bind(level ? compactView(view, level) : view, payload);

@@ -4,14 +4,7 @@
 // then runs on that authentication. Without one — local use with the Agents Playground — requests
 // are unauthenticated, so we accept them only from a loopback address. A refused caller gets
 // {"error":"unauthorized"}; the reason is in our log.
-import {
-  type Activity,
-  CloudAdapter,
-  ConfigurationBotFrameworkAuthentication,
-  type ConfigurationBotFrameworkAuthenticationOptions,
-  type InvokeResponse,
-  type TurnContext,
-} from 'botbuilder';
+import { type Activity, CloudAdapter, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions, type InvokeResponse, type TurnContext } from 'botbuilder';
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { createHash } from 'node:crypto';
@@ -103,7 +96,11 @@ export class TeamsAdapter extends CloudAdapter {
 /** What botbuilder's own request handling does to an activity's times before a turn. */
 function withDates(activity: Activity): Activity {
   const a = activity as Activity & Record<string, unknown>;
-  for (const [field, raw] of [['timestamp', 'rawTimestamp'], ['expiration', 'rawExpiration'], ['localTimestamp', 'rawLocalTimestamp']] as const) {
+  for (const [field, raw] of [
+    ['timestamp', 'rawTimestamp'],
+    ['expiration', 'rawExpiration'],
+    ['localTimestamp', 'rawLocalTimestamp'],
+  ] as const) {
     if (typeof a[field] === 'string') {
       a[raw] = a[field];
       a[field] = new Date(a[field] as string);

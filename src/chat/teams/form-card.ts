@@ -80,9 +80,6 @@ export function formCardOf(form: FormView): Record<string, unknown> {
         : []),
       ...form.fields.flatMap((f) => input(f, form.targetType)),
     ],
-    actions: [
-      action(FORM_VERBS.submit, form.submitLabel, { style: 'positive' }),
-      ...(hasPickers ? [action(FORM_VERBS.reload, 'Reload pickers (after changing subscription or key)')] : []),
-    ],
+    actions: [action(FORM_VERBS.submit, form.submitLabel, { style: 'positive' }), ...(hasPickers ? [action(FORM_VERBS.reload, 'Reload pickers (after changing subscription or key)')] : [])],
   };
 }

@@ -1,14 +1,6 @@
 // Teams turns → channel-neutral commands and card verbs. One handler per verb; verbs are the
 // strings in cards/*.json. Card actions never throw into the channel.
-import {
-  ActivityHandler,
-  type AdaptiveCardInvokeResponse,
-  type AdaptiveCardInvokeValue,
-  type ConversationReference,
-  type InvokeResponse,
-  MessageFactory,
-  TurnContext,
-} from 'botbuilder';
+import { ActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type ConversationReference, type InvokeResponse, MessageFactory, TurnContext } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_REASON_LENGTH, storableText } from '../../domain/canonical';
@@ -42,7 +34,10 @@ const submitJob = defineJob({
   kind: TEAMS_SUBMIT_JOB,
   schema: z.object({
     actor: actorSchema,
-    conversation: z.object({ platform: z.literal('teams'), ref: z.custom<Partial<ConversationReference>>((v) => typeof v === 'object' && v !== null && typeof (v as { conversation?: { id?: unknown } }).conversation?.id === 'string', 'a conversation reference') }),
+    conversation: z.object({
+      platform: z.literal('teams'),
+      ref: z.custom<Partial<ConversationReference>>((v) => typeof v === 'object' && v !== null && typeof (v as { conversation?: { id?: unknown } }).conversation?.id === 'string', 'a conversation reference'),
+    }),
     targetType: z.string(),
     data: formDataSchema,
     cardMessageId: z.string().optional(),
@@ -65,7 +60,10 @@ export const VERBS = {
 const searchValue = z.object({
   dataset: z.string().max(200),
   queryText: z.string().max(500).optional(),
-  queryOptions: z.object({ skip: z.number().int().min(0).max(10_000).optional(), top: z.number().int().min(1).max(1000).optional() }).partial().optional(),
+  queryOptions: z
+    .object({ skip: z.number().int().min(0).max(10_000).optional(), top: z.number().int().min(1).max(1000).optional() })
+    .partial()
+    .optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -119,7 +117,10 @@ export function placeOf(ctx: TurnContext): Place {
 export function commandText(ctx: TurnContext): string {
   // Strip the bot's own @mention (channels and group chats), and any leftover <at> tags.
   const text = TurnContext.removeRecipientMention(ctx.activity) ?? ctx.activity.text ?? '';
-  return text.replace(/<at>[^<]*<\/at>/g, '').replace(/&nbsp;/g, ' ').trim();
+  return text
+    .replace(/<at>[^<]*<\/at>/g, '')
+    .replace(/&nbsp;/g, ' ')
+    .trim();
 }
 
 export class TeamsBot extends ActivityHandler {
@@ -286,7 +287,10 @@ export class TeamsBot extends ActivityHandler {
         // Only the fields the schema took (as sent): a stray field is not stored with the job.
         const fields = Object.fromEntries(Object.keys(parsed.params).map((k) => [k, (data.data as Record<string, unknown>)[k]]));
         await this.deps.queue.enqueue(
-          submitJob.spec({ actor, conversation, targetType: target.type, data: { ...fields, targetType: target.type }, cardMessageId }, { key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, maxAttempts: SUBMIT_ATTEMPTS }),
+          submitJob.spec(
+            { actor, conversation, targetType: target.type, data: { ...fields, targetType: target.type }, cardMessageId },
+            { key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, maxAttempts: SUBMIT_ATTEMPTS },
+          ),
         );
         return { card: noticeCard(`⏳ Running ${target.checks.length} prerequisite checks…`, `Checking key, identity and region for ${target.displayName} ${String(data.data.name ?? '')}. This card updates when they finish.`, 'accent') };
       }

@@ -52,7 +52,11 @@ export const providerRegistered = defineCheck({
     if (state.toLowerCase() === 'registered') return pass(`${evidence.namespace} is registered in subscription ${p.subscriptionId}.`, evidence);
     const remedy = `Register it (needs ${p.namespace}/register/action on the subscription, e.g. Contributor): az provider register --namespace ${p.namespace} --subscription ${p.subscriptionId}`;
     if (state.toLowerCase() === 'registering') {
-      return fail(`${evidence.namespace} is still registering in subscription ${p.subscriptionId}; the write would fail with MissingSubscriptionRegistration until it finishes.`, `Wait until "az provider show --namespace ${p.namespace} --subscription ${p.subscriptionId}" says Registered, then run the checks again.`, evidence);
+      return fail(
+        `${evidence.namespace} is still registering in subscription ${p.subscriptionId}; the write would fail with MissingSubscriptionRegistration until it finishes.`,
+        `Wait until "az provider show --namespace ${p.namespace} --subscription ${p.subscriptionId}" says Registered, then run the checks again.`,
+        evidence,
+      );
     }
     return fail(
       provider

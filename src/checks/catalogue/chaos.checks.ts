@@ -91,7 +91,9 @@ export const storageExists = defineCheck({
   evaluate: ({ storageAccount }, { subject }) =>
     storageAccount
       ? pass(`Storage account ${storageAccount.name}.`, { storageAccountId: storageAccount.id })
-      : fail(`Storage account ${subject.storageAccountId} was not found in this subscription (or the bot cannot read it).`, 'Pick an existing storage account; it needs CMK and public network access.', { storageAccountId: subject.storageAccountId ?? null }),
+      : fail(`Storage account ${subject.storageAccountId} was not found in this subscription (or the bot cannot read it).`, 'Pick an existing storage account; it needs CMK and public network access.', {
+          storageAccountId: subject.storageAccountId ?? null,
+        }),
 });
 
 export const storagePublicAccess = defineCheck({
@@ -182,16 +184,21 @@ export const chaosBlastRadius = defineCheck({
     const name = nameOf(subject.resourceId);
     const reach = subject.reach ?? [];
     if (!reach.length) {
-      return warn(
-        `The selectors of experiment ${name} could not be read, so where it reaches is unknown.`,
-        `Open the experiment in the portal (JSON view, api-version ${CHAOS_CMK_API}) and read its selectors before approving.`,
-        { targets: 0 },
-      );
+      return warn(`The selectors of experiment ${name} could not be read, so where it reaches is unknown.`, `Open the experiment in the portal (JSON view, api-version ${CHAOS_CMK_API}) and read its selectors before approving.`, {
+        targets: 0,
+      });
     }
     const targets = reach.filter((r) => r.role === 'selector target').map((r) => r.id);
     const queries = reach.filter((r) => r.role === 'selector query').map((r) => placeOf(r.id).subscription);
     const subscriptions = [...new Set(reach.map((r) => placeOf(r.id).subscription.toLowerCase()))];
-    const groups = [...new Set(targets.map((t) => placeOf(t)).filter((p) => p.resourceGroup).map((p) => `${p.subscription}/${p.resourceGroup}`.toLowerCase()))];
+    const groups = [
+      ...new Set(
+        targets
+          .map((t) => placeOf(t))
+          .filter((p) => p.resourceGroup)
+          .map((p) => `${p.subscription}/${p.resourceGroup}`.toLowerCase()),
+      ),
+    ];
     const parts = [
       targets.length ? `${targets.length} resource${targets.length > 1 ? 's' : ''} (${targets.map(nameOf).join(', ')}) in ${groups.length} resource group${groups.length === 1 ? '' : 's'}` : '',
       queries.length ? `every resource a query finds in subscription${queries.length > 1 ? 's' : ''} ${queries.join(', ')}` : '',

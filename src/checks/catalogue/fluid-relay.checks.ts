@@ -4,7 +4,7 @@ import { defineCheck, fail, info, pass, type Change } from '../types';
 
 /** The key URL a server (or a write's payload) names for CMK. */
 export const cmkOf = (r: { properties?: unknown } | null | undefined) =>
-  (((r?.properties as { encryption?: unknown } | undefined)?.encryption as { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } | undefined)?.customerManagedKeyEncryption?.keyEncryptionKeyUrl) || undefined;
+  ((r?.properties as { encryption?: unknown } | undefined)?.encryption as { customerManagedKeyEncryption?: { keyEncryptionKeyUrl?: string } } | undefined)?.customerManagedKeyEncryption?.keyEncryptionKeyUrl || undefined;
 
 /** `create`: the server must not exist yet; otherwise (a key change, a review) it must already have CMK. */
 export function fluidRelayCreateOnly({ change }: { change: Change }) {
@@ -18,11 +18,7 @@ export function fluidRelayCreateOnly({ change }: { change: Change }) {
         if (!existing) return pass(`Server ${name} does not exist yet; CMK will be set at creation.`, { exists: false });
         return cmkOf(existing)
           ? fail(`Server ${name} already exists with CMK. Use \`rotate\` to change its key or identity.`, `Change the key with a rotate request, or choose a new server name.`, { exists: true, cmk: true })
-          : fail(
-              `Server ${name} already exists without CMK, and Fluid Relay can only enable CMK when a server is created.`,
-              'Create a new server with CMK (choose another name) and move your clients to it.',
-              { exists: true, cmk: false },
-            );
+          : fail(`Server ${name} already exists without CMK, and Fluid Relay can only enable CMK when a server is created.`, 'Create a new server with CMK (choose another name) and move your clients to it.', { exists: true, cmk: false });
       }
       if (!existing) return fail(`Server ${name} was not found.`, 'Check the resource id.', { exists: false });
       return cmkOf(existing)

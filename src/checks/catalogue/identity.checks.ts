@@ -27,11 +27,7 @@ export const identityExists = defineCheck({
           tenantId: identity.properties.tenantId,
           location: identity.location,
         })
-      : fail(
-          `The user-assigned identity ${subject.identityId} was not found.`,
-          `Create it (${createIdentityCommand(subject.identityId, subject.location)}) or pick an existing one.`,
-          { identityId: subject.identityId },
-        ),
+      : fail(`The user-assigned identity ${subject.identityId} was not found.`, `Create it (${createIdentityCommand(subject.identityId, subject.location)}) or pick an existing one.`, { identityId: subject.identityId }),
 });
 
 export const identityKeyPermissions = defineCheck({
@@ -51,10 +47,7 @@ export const identityKeyPermissions = defineCheck({
       const union = needed.every((a) => roleGrants.some((g) => grants(g.permissions, a, 'data')));
       if (full || union) {
         const via = full ? [full] : roleGrants;
-        return pass(
-          `Granted by role ${via.map((g) => `"${g.roleName}" at ${g.assignment.properties.scope ?? 'inherited scope'}`).join(' and ')}.`,
-          { model: 'rbac', principalId, roleAssignment: via.map((g) => g.assignment.id).join(', ') },
-        );
+        return pass(`Granted by role ${via.map((g) => `"${g.roleName}" at ${g.assignment.properties.scope ?? 'inherited scope'}`).join(' and ')}.`, { model: 'rbac', principalId, roleAssignment: via.map((g) => g.assignment.id).join(', ') });
       }
       const missing = needed.filter((a) => !roleGrants.some((g) => grants(g.permissions, a, 'data')));
       return fail(

@@ -35,16 +35,12 @@ const keyMissing = (keyRef: { keyName: string; vaultName: string; version?: stri
   !keyRef
     ? fail('No key to inspect: the key URL is not usable.', 'Fix the key URL first (see key.url-format).')
     : !vaultId
-      ? fail(
-          `Vault ${keyRef.vaultName} was not found in any subscription the bot can read.`,
-          `Check the vault name, and that the bot can read its subscription: az keyvault show --name ${keyRef.vaultName}`,
-          { vault: keyRef.vaultName },
-        )
-      : fail(
-          `Key ${keyLabel(keyRef.keyName, keyRef.version)} was not found in vault ${keyRef.vaultName}.`,
-          `List the keys and versions: az keyvault key list-versions --vault-name ${keyRef.vaultName} --name ${keyRef.keyName}`,
-          { vault: keyRef.vaultName, key: keyRef.keyName, version: keyRef.version ?? 'latest' },
-        );
+      ? fail(`Vault ${keyRef.vaultName} was not found in any subscription the bot can read.`, `Check the vault name, and that the bot can read its subscription: az keyvault show --name ${keyRef.vaultName}`, { vault: keyRef.vaultName })
+      : fail(`Key ${keyLabel(keyRef.keyName, keyRef.version)} was not found in vault ${keyRef.vaultName}.`, `List the keys and versions: az keyvault key list-versions --vault-name ${keyRef.vaultName} --name ${keyRef.keyName}`, {
+          vault: keyRef.vaultName,
+          key: keyRef.keyName,
+          version: keyRef.version ?? 'latest',
+        });
 
 export const keyType = defineCheck({
   id: 'key.type',
@@ -94,11 +90,7 @@ export const keyEnabled = defineCheck({
         );
       }
       if (a.nbf !== undefined && a.nbf > nowS) {
-        return fail(
-          `The ${label} of ${keyRef!.keyName} is not active until ${iso(a.nbf)}.`,
-          'Wait until the activation date, or choose a key version that is already active.',
-          evidence,
-        );
+        return fail(`The ${label} of ${keyRef!.keyName} is not active until ${iso(a.nbf)}.`, 'Wait until the activation date, or choose a key version that is already active.', evidence);
       }
     }
     // The version the service will actually use: the pinned one, else the current one. Approvals bind to it.

@@ -15,10 +15,7 @@ export const placementSameRegion = defineCheck({
     const evidence = { resource: subject.location, vault: vault?.location ?? null, identity: identity?.location ?? null };
     if (!vault || !identity) return fail('Cannot compare regions: the vault or the identity was not found.', 'Fix the vault and identity checks first.', evidence);
     const want = normalizeRegion(subject.location);
-    const off = [
-      normalizeRegion(vault.location) !== want ? `vault ${vault.name} is in ${vault.location}` : null,
-      normalizeRegion(identity.location) !== want ? `identity ${identity.name} is in ${identity.location}` : null,
-    ].filter(Boolean);
+    const off = [normalizeRegion(vault.location) !== want ? `vault ${vault.name} is in ${vault.location}` : null, normalizeRegion(identity.location) !== want ? `identity ${identity.name} is in ${identity.location}` : null].filter(Boolean);
     if (off.length) {
       return fail(
         `The resource will be in ${subject.location} but ${off.join(' and ')}.`,

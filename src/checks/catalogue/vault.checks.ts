@@ -12,11 +12,9 @@ export const vaultSoftDelete = defineCheck({
     if (!vault) return missingVault();
     // ARM's default is on, and it cannot be turned off once on.
     return vault.properties.enableSoftDelete === false
-      ? fail(
-          `Vault ${vault.name} has soft delete off: a deleted key could not be recovered, and the resource would lose its data for good.`,
-          `Turn it on: az keyvault update --name ${vault.name} --enable-soft-delete true`,
-          { enableSoftDelete: false },
-        )
+      ? fail(`Vault ${vault.name} has soft delete off: a deleted key could not be recovered, and the resource would lose its data for good.`, `Turn it on: az keyvault update --name ${vault.name} --enable-soft-delete true`, {
+          enableSoftDelete: false,
+        })
       : pass('Soft delete is on.', { enableSoftDelete: true });
   },
 });

@@ -6,16 +6,7 @@ import { BUILTIN_ROLES } from '../builtin-roles';
 import { PERMISSIONS_VERSIONS, ROLE_ASSIGNMENT_VERSIONS, ROLE_DEFINITION_VERSIONS } from '../api-versions';
 import { ArmError } from '../errors';
 import type { SimProvider, SimRequest } from '../provider';
-import {
-  assignmentProps,
-  effectivePermissions,
-  requireAction,
-  ROLE_ASSIGNMENT_TYPE,
-  ROLE_DEFINITION_TYPE,
-  roleDefinition,
-  roleDefinitionStoreId,
-  roleGuidOf,
-} from '../rbac';
+import { assignmentProps, effectivePermissions, requireAction, ROLE_ASSIGNMENT_TYPE, ROLE_DEFINITION_TYPE, roleDefinition, roleDefinitionStoreId, roleGuidOf } from '../rbac';
 import * as ids from '../seed-ids';
 import type { SimResource, SimState } from '../state';
 
@@ -74,12 +65,7 @@ interface AssignmentFilter {
   transitive?: boolean;
 }
 
-const UNSUPPORTED_FILTER = (filter: string) =>
-  new ArmError(
-    400,
-    'UnsupportedQuery',
-    `The filter '${filter}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{value}'' or 'assignedTo('{value}')'.`,
-  );
+const UNSUPPORTED_FILTER = (filter: string) => new ArmError(400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{value}'' or 'assignedTo('{value}')'.`);
 
 function parseAssignmentFilter(filter: string | undefined): AssignmentFilter {
   const out: AssignmentFilter = { atScope: false };
@@ -92,8 +78,7 @@ function parseAssignmentFilter(filter: string | undefined): AssignmentFilter {
     else if ((m = /^assignedTo\('([0-9a-fA-F-]{36})'\)$/i.exec(clause))) {
       out.principalId = m[1]!;
       out.transitive = true;
-    }
-    else throw UNSUPPORTED_FILTER(filter);
+    } else throw UNSUPPORTED_FILTER(filter);
   }
   return out;
 }
@@ -104,8 +89,7 @@ function parseAssignmentFilter(filter: string | undefined): AssignmentFilter {
  * (at or above when combined with atScope()).
  */
 export function listRoleAssignments(state: SimState, scope: string, filter: AssignmentFilter): SimResource[] {
-  const who =
-    filter.principalId === undefined ? undefined : filter.transitive ? principalAndGroups(state, filter.principalId) : new Set([filter.principalId.toLowerCase()]);
+  const who = filter.principalId === undefined ? undefined : filter.transitive ? principalAndGroups(state, filter.principalId) : new Set([filter.principalId.toLowerCase()]);
   return state.ofType(ROLE_ASSIGNMENT_TYPE).filter((a) => {
     const p = assignmentProps(a);
     if (who !== undefined && !who.has(p.principalId.toLowerCase())) return false;
@@ -173,10 +157,7 @@ export const authorizationProvider: SimProvider = {
         const duplicate = ctx.state.ofType(ROLE_ASSIGNMENT_TYPE).find((a) => {
           const p = assignmentProps(a);
           return (
-            a.id.toLowerCase() !== id.toLowerCase() &&
-            p.scope.toLowerCase() === scope.toLowerCase() &&
-            p.principalId.toLowerCase() === principalId.toLowerCase() &&
-            roleGuidOf(p.roleDefinitionId).toLowerCase() === roleGuid.toLowerCase()
+            a.id.toLowerCase() !== id.toLowerCase() && p.scope.toLowerCase() === scope.toLowerCase() && p.principalId.toLowerCase() === principalId.toLowerCase() && roleGuidOf(p.roleDefinitionId).toLowerCase() === roleGuid.toLowerCase()
           );
         });
         if (duplicate) throw new ArmError(409, 'RoleAssignmentExists', 'The role assignment already exists.');
@@ -233,7 +214,15 @@ export const authorizationProvider: SimProvider = {
           const field = m[1]!.toLowerCase() === 'rolename' ? 'roleName' : 'type';
           roles = roles.filter((r) => String((r.properties as Record<string, unknown>)[field]).toLowerCase() === m![2]!.toLowerCase());
         }
-        return { status: 200, body: page(roles.map((r) => renderRoleDefinition(r, scope)), req, ctx, 200) };
+        return {
+          status: 200,
+          body: page(
+            roles.map((r) => renderRoleDefinition(r, scope)),
+            req,
+            ctx,
+            200,
+          ),
+        };
       },
     },
     {

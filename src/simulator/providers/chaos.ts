@@ -4,18 +4,7 @@
 import { bodyObject, getMember, hasMember, isObject, normalizeLocation, parseResourceId, requiredLocation, requireResourceGroup, requireSubscription, stableGuid, collectionRoutes } from '../arm';
 import { CHAOS_CDS_GA_VERSIONS, CHAOS_EXPERIMENT_VERSIONS, CHAOS_GA_VERSIONS, CHAOS_PREVIEW_VERSIONS } from '../api-versions';
 import { ArmError, invalidRequestContent, resourceNotFound } from '../errors';
-import {
-  completeOperation,
-  findOperation,
-  isTerminal,
-  operationHeaders,
-  operationStatusBody,
-  finishDueOperations,
-  pendingOperations,
-  pollOperation,
-  startOperation,
-  type OperationResource,
-} from '../lro';
+import { completeOperation, findOperation, isTerminal, operationHeaders, operationStatusBody, finishDueOperations, pendingOperations, pollOperation, startOperation, type OperationResource } from '../lro';
 import type { SimContext, SimProvider, SimRequest, SimResponse } from '../provider';
 import { principalCan, requireAction } from '../rbac';
 import * as ids from '../seed-ids';
@@ -199,10 +188,7 @@ function identityFromRequest(state: SimState, ctx: SimContext, experimentId: str
   const allowed = identityTypes(apiVersion);
   const type = allowed.find((t) => typeof rawType === 'string' && t.toLowerCase() === rawType.toLowerCase());
   if (!type) {
-    throw invalidRequestContent(
-      `Error converting value "${String(rawType)}" to type 'ResourceIdentityType' (allowed with api-version ${apiVersion}: ${allowed.map((t) => `'${t}'`).join(', ')}). Path 'identity.type'.`,
-      'identity.type',
-    );
+    throw invalidRequestContent(`Error converting value "${String(rawType)}" to type 'ResourceIdentityType' (allowed with api-version ${apiVersion}: ${allowed.map((t) => `'${t}'`).join(', ')}). Path 'identity.type'.`, 'identity.type');
   }
   const map = getMember(raw, 'userAssignedIdentities');
   if (map !== undefined && map !== null && !isObject(map)) throw schemaError('identity.userAssignedIdentities', 'Expected an object.');
@@ -526,11 +512,7 @@ function remove(req: SimRequest, ctx: SimContext): SimResponse {
   const existing = state.get(id);
   if (!existing) return { status: 204 };
   (existing.properties as Record<string, unknown>)['provisioningState'] = 'Deleting';
-  const op = startOperation(
-    ctx,
-    { namespace: NS, subscriptionId: rg.id.split('/')[2]!, location: existing.location!, resourceId: existing.id, action: 'delete', runningStatus: 'Deleting', apiVersion: req.apiVersion },
-    finish,
-  );
+  const op = startOperation(ctx, { namespace: NS, subscriptionId: rg.id.split('/')[2]!, location: existing.location!, resourceId: existing.id, action: 'delete', runningStatus: 'Deleting', apiVersion: req.apiVersion }, finish);
   return { status: 202, headers: operationHeaders(ctx, op, true) };
 }
 
@@ -614,9 +596,7 @@ export const chaosProvider: SimProvider = {
   seed(state, { nowSeconds }) {
     const createdAt = new Date((nowSeconds - 60 * 24 * 3600) * 1000).toISOString();
     state.put(seededExperiment(ids.SIM_CHAOS_EXISTING, createdAt));
-    state.put(
-      seededExperiment(ids.SIM_CHAOS_CMK, createdAt, { storageAccountResourceId: ids.simStorageId(ids.SIM_STORAGE_CMK), blobContainerName: ids.SIM_CHAOS_CONTAINER }),
-    );
+    state.put(seededExperiment(ids.SIM_CHAOS_CMK, createdAt, { storageAccountResourceId: ids.simStorageId(ids.SIM_STORAGE_CMK), blobContainerName: ids.SIM_CHAOS_CONTAINER }));
     // The virtual machine the seeded experiments shut down. Compute is not simulated: the VM exists
     // only as an entry of the resource list (Resources_ListByResourceGroup / _List), which is how
     // the form's VM picker finds it; its shape is GenericResourceExpanded (resources.json).

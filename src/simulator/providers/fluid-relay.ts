@@ -21,14 +21,7 @@ export const CMK_ERROR_CODE = 'CustomerManagedKeyConfigurationFailed';
 const CMK_MESSAGE_PREFIX = 'Unexpected error happened when configuring CMK.';
 const CMK_PATH = 'properties.encryption.customerManagedKeyEncryption';
 
-export type CmkReason =
-  | CmkKeyReason
-  | 'IdentityTypeNotSupported'
-  | 'IdentityNotAssigned'
-  | 'RegionMismatch'
-  | 'CmkOnlyAtCreation'
-  | 'CmkCannotBeDisabled'
-  | 'PreviousKeyUnavailable';
+export type CmkReason = CmkKeyReason | 'IdentityTypeNotSupported' | 'IdentityNotAssigned' | 'RegionMismatch' | 'CmkOnlyAtCreation' | 'CmkCannotBeDisabled' | 'PreviousKeyUnavailable';
 
 function cmkError(reason: CmkReason, message: string, target: string): ArmError {
   return new ArmError(400, CMK_ERROR_CODE, `${CMK_MESSAGE_PREFIX} ${message}`, { target, details: [{ code: reason, message, target }] });
@@ -86,12 +79,7 @@ function cmkOf(r: SimResource | undefined): Cmk | undefined {
 }
 
 function sameCmk(a: Cmk, b: Cmk): boolean {
-  const norm = (c: Cmk) =>
-    JSON.stringify([
-      c.keyEncryptionKeyIdentity?.identityType?.toLowerCase(),
-      c.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId?.toLowerCase(),
-      c.keyEncryptionKeyUrl?.toLowerCase(),
-    ]);
+  const norm = (c: Cmk) => JSON.stringify([c.keyEncryptionKeyIdentity?.identityType?.toLowerCase(), c.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId?.toLowerCase(), c.keyEncryptionKeyUrl?.toLowerCase()]);
   return norm(a) === norm(b);
 }
 
@@ -194,18 +182,10 @@ function validateCmk(state: SimState, cmk: Cmk, identity: Identity | undefined, 
   const resolved = checkCmkKey(state, keyUrl, uai, nowSeconds);
   if (isCmkKeyProblem(resolved)) throw cmkError(resolved.reason, resolved.message, `${CMK_PATH}.keyEncryptionKeyUrl`);
   if (normalizeLocation(resolved.vault.location ?? '') !== location) {
-    throw cmkError(
-      'RegionMismatch',
-      `The key vault '${resolved.vault.name}' is in '${resolved.vault.location}' but the Fluid Relay server is in '${location}'; they must be in the same region.`,
-      'location',
-    );
+    throw cmkError('RegionMismatch', `The key vault '${resolved.vault.name}' is in '${resolved.vault.location}' but the Fluid Relay server is in '${location}'; they must be in the same region.`, 'location');
   }
   if (normalizeLocation(uai.location ?? '') !== location) {
-    throw cmkError(
-      'RegionMismatch',
-      `The identity '${uai.name}' is in '${uai.location}' but the Fluid Relay server is in '${location}'; they must be in the same region.`,
-      'location',
-    );
+    throw cmkError('RegionMismatch', `The identity '${uai.name}' is in '${uai.location}' but the Fluid Relay server is in '${location}'; they must be in the same region.`, 'location');
   }
 }
 
@@ -218,11 +198,7 @@ function requirePreviousKeyAlive(state: SimState, previous: Cmk, nowSeconds: num
   const key = keyId ? state.get(keyId) : undefined;
   const attrs = (key?.properties as { attributes?: { enabled?: boolean; exp?: number } } | undefined)?.attributes;
   if (!key || attrs?.enabled === false || (attrs?.exp !== undefined && attrs.exp <= nowSeconds)) {
-    throw cmkError(
-      'PreviousKeyUnavailable',
-      `The currently configured key '${url}' must stay enabled and unexpired until the server has moved to the new key.`,
-      `${CMK_PATH}.keyEncryptionKeyUrl`,
-    );
+    throw cmkError('PreviousKeyUnavailable', `The currently configured key '${url}' must stay enabled and unexpired until the server has moved to the new key.`, `${CMK_PATH}.keyEncryptionKeyUrl`);
   }
 }
 
@@ -239,11 +215,7 @@ function applyCmkChange(state: SimState, existing: SimResource | undefined, next
   // The Fluid Relay CMK doc: the server's identity type must be UserAssigned (a system-assigned
   // identity next to it is refused too). The exact code Azure answers is not public.
   if (identity?.type !== 'UserAssigned') {
-    throw cmkError(
-      'IdentityTypeNotSupported',
-      `A Fluid Relay server with customer-managed keys must have identity type 'UserAssigned'; it is '${identity?.type ?? 'None'}'.`,
-      'identity.type',
-    );
+    throw cmkError('IdentityTypeNotSupported', `A Fluid Relay server with customer-managed keys must have identity type 'UserAssigned'; it is '${identity?.type ?? 'None'}'.`, 'identity.type');
   }
   if (current && sameCmk(current, next)) {
     assignedCmkIdentity(next, identity);
@@ -311,7 +283,7 @@ function put(req: SimRequest, ctx: SimContext) {
     resourceGroup: rg.name,
     subscriptionId: rg.id.split('/')[2],
     location,
-    storagesku: (sku as string | undefined) ?? ((existing?.properties as { storagesku?: string } | undefined)?.storagesku),
+    storagesku: (sku as string | undefined) ?? (existing?.properties as { storagesku?: string } | undefined)?.storagesku,
     tags,
   });
   const server: SimResource = {

@@ -283,7 +283,15 @@ const managedHsmRoutes: SimProvider['routes'] = [
     apiVersions: KEYVAULT_MHSM_KEY_VERSIONS,
     handler: (req, ctx) => {
       const hsm = requireHsm(req, ctx);
-      return { status: 200, body: page(ctx.state.ofType(MHSM_KEY_TYPE, hsm.id).map((k) => renderKey(ctx.state, k)), req, ctx, 25) };
+      return {
+        status: 200,
+        body: page(
+          ctx.state.ofType(MHSM_KEY_TYPE, hsm.id).map((k) => renderKey(ctx.state, k)),
+          req,
+          ctx,
+          25,
+        ),
+      };
     },
   },
   { method: 'GET', pattern: `${HSM}/keys/{key}`, resourceType: 'managedHSMs/keys', apiVersions: KEYVAULT_MHSM_KEY_VERSIONS, handler: (req, ctx) => ({ status: 200, body: renderKey(ctx.state, requireHsmKey(req, ctx)) }) },
@@ -294,7 +302,15 @@ const managedHsmRoutes: SimProvider['routes'] = [
     apiVersions: KEYVAULT_MHSM_KEY_VERSIONS,
     handler: (req, ctx) => {
       const key = requireHsmKey(req, ctx);
-      return { status: 200, body: page(ctx.state.ofType(MHSM_KEY_VERSION_TYPE, key.id).map((v) => renderVersionListItem(ctx.state, v)), req, ctx, 25) };
+      return {
+        status: 200,
+        body: page(
+          ctx.state.ofType(MHSM_KEY_VERSION_TYPE, key.id).map((v) => renderVersionListItem(ctx.state, v)),
+          req,
+          ctx,
+          25,
+        ),
+      };
     },
   },
   {

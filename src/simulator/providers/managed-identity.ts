@@ -54,14 +54,7 @@ export type UserAssignedIdentityMap = Record<string, { principalId: string; clie
  * (403 LinkedAuthorizationFailed naming `{resourceType}/write`). Returns the map keyed by the
  * identities' canonical ids, valued with their principal and client ids.
  */
-export function resolveUserAssignedIdentities(
-  state: SimState,
-  ctx: SimContext,
-  resourceId: string,
-  resourceType: string,
-  uaiIds: string[],
-  previouslyAssigned: Iterable<string> = [],
-): UserAssignedIdentityMap {
+export function resolveUserAssignedIdentities(state: SimState, ctx: SimContext, resourceId: string, resourceType: string, uaiIds: string[], previouslyAssigned: Iterable<string> = []): UserAssignedIdentityMap {
   const previousIds = new Set([...previouslyAssigned].map((k) => k.toLowerCase()));
   const out: UserAssignedIdentityMap = {};
   for (const uaiId of uaiIds) {

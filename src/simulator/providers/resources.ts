@@ -130,11 +130,7 @@ function parseResourceFilter(filter: string | undefined): Clause[] {
   return filter.split(/\s+and\s+/i).map((clause) => {
     const m = /^\s*(resourceType|name|location)\s+eq\s+'([^']*)'\s*$/i.exec(clause);
     if (!m) {
-      throw new ArmError(
-        400,
-        'InvalidFilterInQueryString',
-        `Invalid $filter '${filter}' specified in the query string. The simulator supports resourceType eq '…', name eq '…' and location eq '…' joined by 'and'.`,
-      );
+      throw new ArmError(400, 'InvalidFilterInQueryString', `Invalid $filter '${filter}' specified in the query string. The simulator supports resourceType eq '…', name eq '…' and location eq '…' joined by 'and'.`);
     }
     return { field: m[1]!.toLowerCase() as Clause['field'], value: m[2]!.toLowerCase() };
   });
@@ -304,11 +300,7 @@ export const resourcesProvider: SimProvider = {
         const location = requiredLocation(body);
         const existing = ctx.state.get(`${sub.id}/resourceGroups/${req.params['rg']}`);
         if (existing && existing.location !== location) {
-          throw new ArmError(
-            400,
-            'InvalidResourceGroupLocation',
-            `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`,
-          );
+          throw new ArmError(400, 'InvalidResourceGroupLocation', `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.location}'.`);
         }
         const tags = (body['tags'] as Record<string, string> | undefined) ?? existing?.tags;
         const rg = resourceGroupResource(sub.subscriptionId as string, existing?.name ?? req.params['rg']!, location, tags);

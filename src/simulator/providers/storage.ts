@@ -222,7 +222,11 @@ function currentKeyVersion(state: SimState, kvp: KeyVaultProperties): SimResourc
   if (!vault) return undefined;
   const key = state.get(`${vault.id}/keys/${kvp.keyname}`);
   if (!key) return undefined;
-  const version = kvp.keyversion || String((key.properties as { keyUriWithVersion?: string }).keyUriWithVersion ?? '').split('/').pop();
+  const version =
+    kvp.keyversion ||
+    String((key.properties as { keyUriWithVersion?: string }).keyUriWithVersion ?? '')
+      .split('/')
+      .pop();
   const found = version ? state.get(`${key.id}/versions/${version}`) : undefined;
   return found?.type === KEY_VERSION_TYPE || found?.type === MHSM_KEY_VERSION_TYPE ? found : undefined;
 }
@@ -274,18 +278,20 @@ function identityFromPatch(state: SimState, ctx: SimContext, account: SimResourc
   const rawType = getMember(raw, 'type');
   const type = IDENTITY_TYPES.find((t) => typeof rawType === 'string' && t.toLowerCase() === rawType.toLowerCase());
   if (!type) {
-    throw storageError(
-      'InvalidIdentityType',
-      `The identity type '${String(rawType)}' is not valid. Allowed values: ${IDENTITY_TYPES.map((t) => `'${t}'`).join(', ')} (no space after the comma).`,
-      'identity.type',
-    );
+    throw storageError('InvalidIdentityType', `The identity type '${String(rawType)}' is not valid. Allowed values: ${IDENTITY_TYPES.map((t) => `'${t}'`).join(', ')} (no space after the comma).`, 'identity.type');
   }
   const rawMap = getMember(raw, 'userAssignedIdentities');
   if (rawMap !== undefined && rawMap !== null && !isObject(rawMap)) throw invalidRequestContent("Expected an object. Path 'identity.userAssignedIdentities'", 'identity.userAssignedIdentities');
   const previousIds = Object.keys(previous?.userAssignedIdentities ?? {});
   const wantsUser = type.includes('UserAssigned');
   // The identity in an update replaces the account's: the map sent (null values dropped), or the current one when none is sent.
-  const requested = isObject(rawMap) ? Object.entries(rawMap).filter(([, v]) => v !== null).map(([k]) => k) : wantsUser ? previousIds : [];
+  const requested = isObject(rawMap)
+    ? Object.entries(rawMap)
+        .filter(([, v]) => v !== null)
+        .map(([k]) => k)
+    : wantsUser
+      ? previousIds
+      : [];
   if (!wantsUser && requested.length > 0) {
     throw new ArmError(400, 'InvalidUserAssignedIdentity', `'identity.userAssignedIdentities' can only be given when the identity type includes 'UserAssigned' (it is '${type}').`, {
       target: 'identity.userAssignedIdentities',
@@ -297,11 +303,7 @@ function identityFromPatch(state: SimState, ctx: SimContext, account: SimResourc
     });
   }
   if (requested.length > 1) {
-    throw storageError(
-      'MultipleUserAssignedIdentitiesNotSupported',
-      `Only 1 user-assigned identity is permitted on a storage account; the request names ${requested.length}.`,
-      'identity.userAssignedIdentities',
-    );
+    throw storageError('MultipleUserAssignedIdentitiesNotSupported', `Only 1 user-assigned identity is permitted on a storage account; the request names ${requested.length}.`, 'identity.userAssignedIdentities');
   }
   const map = resolveUserAssignedIdentities(state, ctx, account.id, STORAGE_TYPE, requested, previousIds);
   const system = type.startsWith('SystemAssigned');
@@ -336,7 +338,8 @@ function mergeEncryption(current: Encryption, raw: unknown): { next: Encryption;
       const keyname = stringOrUndefined(getMember(kv, 'keyname'), `${ENC}.keyvaultproperties.keyname`) ?? prev?.keyname ?? '';
       const keyversion = stringOrUndefined(getMember(kv, 'keyversion'), `${ENC}.keyvaultproperties.keyversion`) ?? prev?.keyversion ?? '';
       const keyvaulturi = stringOrUndefined(getMember(kv, 'keyvaulturi'), `${ENC}.keyvaultproperties.keyvaulturi`) ?? prev?.keyvaulturi ?? '';
-      keyChanged ||= !prev || prev.keyname.toLowerCase() !== keyname.toLowerCase() || prev.keyversion.toLowerCase() !== keyversion.toLowerCase() || prev.keyvaulturi.replace(/\/+$/, '').toLowerCase() !== keyvaulturi.replace(/\/+$/, '').toLowerCase();
+      keyChanged ||=
+        !prev || prev.keyname.toLowerCase() !== keyname.toLowerCase() || prev.keyversion.toLowerCase() !== keyversion.toLowerCase() || prev.keyvaulturi.replace(/\/+$/, '').toLowerCase() !== keyvaulturi.replace(/\/+$/, '').toLowerCase();
       next.keyvaultproperties = { keyname, keyversion, keyvaulturi, ...(prev?.lastKeyRotationTimestamp ? { lastKeyRotationTimestamp: prev.lastKeyRotationTimestamp } : {}) };
     }
   }
@@ -464,9 +467,7 @@ function validateKeyVaultEncryption(state: SimState, account: SimResource, enc: 
   if (isCmkKeyProblem(resolved)) {
     const code = KEY_REASON_CODES[resolved.reason];
     const message =
-      code === 'KeyVaultAuthenticationFailure'
-        ? `The operation failed because of authentication issue on the keyvault. For more information, see - https://aka.ms/storagekeyvaultaccesspolicy. ${resolved.message}`
-        : resolved.message;
+      code === 'KeyVaultAuthenticationFailure' ? `The operation failed because of authentication issue on the keyvault. For more information, see - https://aka.ms/storagekeyvaultaccesspolicy. ${resolved.message}` : resolved.message;
     throw storageError(code, message, `${ENC}.keyvaultproperties`, resolved.reason);
   }
 }
@@ -544,7 +545,10 @@ function patchAccount(req: SimRequest, ctx: SimContext) {
   if (props['publicNetworkAccess'] !== undefined && props['publicNetworkAccess'] !== null) {
     const pna = PUBLIC_NETWORK_ACCESS.find((v) => typeof props['publicNetworkAccess'] === 'string' && v.toLowerCase() === (props['publicNetworkAccess'] as string).toLowerCase());
     if (!pna) {
-      throw invalidRequestContent(`The value '${String(props['publicNetworkAccess'])}' is not valid: publicNetworkAccess must be 'Enabled', 'Disabled' or 'SecuredByPerimeter'. Path 'properties.publicNetworkAccess'`, 'properties.publicNetworkAccess');
+      throw invalidRequestContent(
+        `The value '${String(props['publicNetworkAccess'])}' is not valid: publicNetworkAccess must be 'Enabled', 'Disabled' or 'SecuredByPerimeter'. Path 'properties.publicNetworkAccess'`,
+        'properties.publicNetworkAccess',
+      );
     }
     nextProps['publicNetworkAccess'] = pna;
   }
@@ -571,16 +575,10 @@ function patchAccount(req: SimRequest, ctx: SimContext) {
 // Blob containers
 
 function containerNameError(name: string): ArmError {
-  const detail =
-    name.length < 3 || name.length > 63
-      ? 'The specified resource name length is not within the permissible limits.'
-      : 'The specified resource name contains invalid characters.';
-  return new ArmError(
-    400,
-    STORAGE_ERROR_CODES.ContainerOperationFailure,
-    `${detail} Container names are 3-63 characters of lower-case letters, digits and single hyphens, starting and ending with a letter or digit ('${name}').`,
-    { target: 'containerName' },
-  );
+  const detail = name.length < 3 || name.length > 63 ? 'The specified resource name length is not within the permissible limits.' : 'The specified resource name contains invalid characters.';
+  return new ArmError(400, STORAGE_ERROR_CODES.ContainerOperationFailure, `${detail} Container names are 3-63 characters of lower-case letters, digits and single hyphens, starting and ending with a letter or digit ('${name}').`, {
+    target: 'containerName',
+  });
 }
 
 function putContainer(req: SimRequest, ctx: SimContext) {
@@ -677,8 +675,7 @@ export const storageProvider: SimProvider = {
         return { status: 200, body: found };
       },
     },
-    { method: 'PUT', pattern: `${CONTAINERS}/{container}`, resourceType: 'storageAccounts/blobServices/containers',
-      apiVersions: STORAGE_CONTAINER_VERSIONS, handler: putContainer },
+    { method: 'PUT', pattern: `${CONTAINERS}/{container}`, resourceType: 'storageAccounts/blobServices/containers', apiVersions: STORAGE_CONTAINER_VERSIONS, handler: putContainer },
     {
       method: 'DELETE',
       pattern: `${CONTAINERS}/{container}`,
