@@ -96,6 +96,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   door.lroSettings = { ...initialLro };
   door.throttle = opts.throttle;
   const server = https.createServer({ key: tls.key, cert: tls.cert }, door.handle);
+  // Node closes an idle keep-alive connection after 5 s; a client that reuses it at that moment
+  // gets ECONNRESET on a request that never arrived. ARM's front end keeps idle connections far
+  // longer than the SDK's pooled sockets live, so the simulator does too.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
