@@ -60,6 +60,8 @@ export const envSchema = z.object({
   JOB_POLL_MS: intIn(20, 60000, 500),
   SHUTDOWN_GRACE_MS: intIn(0, 300000, 10000),
   FORM_CHOICES_TTL_MS: intIn(0, 3600000, 30000),
+  /** Minutes between scheduled watchdog scans of every watch (0: only `scan now` and Key Vault events). */
+  WATCH_INTERVAL: intIn(0, 7 * 24 * 60, 60),
   TEAMS_ENABLED: z.enum(['true', 'false']).optional().default('true'),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalString.refine((v) => v === undefined || /^xox[bp]-/.test(v), { message: 'must be a bot token (xoxb-…)' }),
@@ -101,6 +103,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long the form pickers read from ARM are reused (0: read for every form). */
   formChoicesTtlMs: number;
+  /** Watchdog scans every this many milliseconds (0: not on a schedule). */
+  watchIntervalMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -157,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobs: { leaseMs: e.JOB_LEASE_MS, pollMs: e.JOB_POLL_MS },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     formChoicesTtlMs: e.FORM_CHOICES_TTL_MS,
+    watchIntervalMs: e.WATCH_INTERVAL * 60_000,
     logLevel: e.LOG_LEVEL,
   };
 }

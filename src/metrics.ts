@@ -52,16 +52,33 @@ class Histogram {
   }
 }
 
+/** A value per label set, set (not added to): the findings of the last scan by severity. */
+class LabeledGauge {
+  private readonly values = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  set(labels: Labels, value: number) {
+    this.values.set(key(labels), value);
+  }
+  render(): string[] {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, ...[...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`)];
+  }
+}
+
 export class Metrics {
   readonly httpRequests = new Counter('cmk_http_requests_total', 'HTTP requests by route and status.');
   readonly checkOutcomes = new Counter('cmk_check_results_total', 'Prerequisite check results by check id and status.');
   readonly armCalls = new Counter('cmk_arm_calls_total', 'Azure Resource Manager calls by method and status.');
   readonly armLatency = new Histogram('cmk_arm_call_duration_seconds', 'Azure Resource Manager call latency.');
+  readonly watchFindings = new LabeledGauge('cmk_watch_findings', 'Open watchdog findings by severity, as of the last scan.');
+  readonly watchScanDuration = new Histogram('cmk_watch_scan_duration_seconds', 'Watchdog scan duration.');
 
   constructor(private readonly gauges: Record<string, { help: string; read: () => number }> = {}) {}
 
   render(): string {
-    const lines = [...this.httpRequests.render(), ...this.checkOutcomes.render(), ...this.armCalls.render(), ...this.armLatency.render()];
+    const lines = [...this.httpRequests.render(), ...this.checkOutcomes.render(), ...this.armCalls.render(), ...this.armLatency.render(), ...this.watchFindings.render(), ...this.watchScanDuration.render()];
     for (const [name, g] of Object.entries(this.gauges)) lines.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.read()}`);
     return `${lines.join('\n')}\n`;
   }

@@ -15,6 +15,11 @@ export type Command =
   | { kind: 'audit'; id: string }
   | { kind: 'evidence'; id: string }
   | { kind: 'rotate'; resourceId: string }
+  /** `watch <scope>`: `all`, a subscription (id or /subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>). */
+  | { kind: 'watch'; scope: string }
+  | { kind: 'watch-list' }
+  | { kind: 'unwatch'; scope: string }
+  | { kind: 'scan-now' }
   /** `verb`: the command the problem is about, when known (its help is the place to read on). */
   | { kind: 'usage'; problem: string; verb?: Verb };
 
@@ -31,6 +36,19 @@ function idPatternOf(resourceType: string): RegExp {
 function quote(word: string | undefined): string {
   const chars = [...(word ?? '')];
   return chars.length <= 60 ? chars.join('') : `${chars.slice(0, 59).join('')}…`;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;
+
+/** A watch scope in canonical form: `all`, `/subscriptions/<id>`, `/subscriptions/<id>/resourceGroups/<name>`; undefined if it is none. */
+export function watchScope(arg: string): string | undefined {
+  const a = arg.trim().replace(/\/+$/, '');
+  if (a.toLowerCase() === 'all') return 'all';
+  if (GUID.test(a)) return `/subscriptions/${a.toLowerCase()}`;
+  const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?$/i.exec(a);
+  if (!m || !GUID.test(m[1]!) || (m[2] !== undefined && (!RESOURCE_GROUP.test(m[2]) || m[2].endsWith('.')))) return undefined;
+  return `/subscriptions/${m[1]!.toLowerCase()}${m[2] ? `/resourceGroups/${m[2]}` : ''}`;
 }
 
 export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TARGETS): Command {
@@ -81,6 +99,22 @@ export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TAR
       const id = (words[1] ?? '').toUpperCase();
       if (!REQUEST_ID_PATTERN.test(id)) return { kind: 'usage', verb, problem: `\`${verb}\` needs a request id, e.g. \`${verb} CR-7KQ2MX\`.` };
       return { kind: verb, id };
+    }
+    case 'watch': {
+      const arg = words[1] ?? '';
+      if (arg.toLowerCase() === 'list') return { kind: 'watch-list' };
+      const scope = watchScope(arg);
+      if (!scope) return { kind: 'usage', verb: 'watch', problem: arg ? `"${quote(arg)}" is not a scope to watch.` : '`watch` needs a scope.' };
+      return { kind: 'watch', scope };
+    }
+    case 'unwatch': {
+      const scope = watchScope(words[1] ?? '');
+      if (!scope) return { kind: 'usage', verb: 'unwatch', problem: words[1] ? `"${quote(words[1])}" is not a watched scope.` : '`unwatch` needs the scope `watch list` shows.' };
+      return { kind: 'unwatch', scope };
+    }
+    case 'scan': {
+      if ((words[1] ?? '').toLowerCase() !== 'now') return { kind: 'usage', verb: 'scan', problem: '`scan` takes `now`: `scan now`.' };
+      return { kind: 'scan-now' };
     }
     case 'rotate': {
       const arg = words[1] ?? '';
@@ -142,6 +176,23 @@ const VERB_HELP = {
   evidence: {
     usage: ['- `evidence <request id>` — one JSON record of the change (checks, payload, digest, approvals, ARM calls, audit rows with hashes) to keep or verify offline'],
     more: ['Save it as a file and verify it with `npm run audit:verify -- --bundle <file>`.', 'e.g. `evidence CR-7KQ2MX`'],
+  },
+  watch: {
+    usage: [
+      '- `watch <scope>` — watch the customer-managed keys of every Fluid Relay server, Chaos experiment and storage account in `all`, a subscription or a resource group; this conversation gets the alerts. `watch list` — what this conversation watches',
+    ],
+    more: [
+      'Each scan finds the resources through Azure Resource Graph and checks their keys, vaults and identities; the conversation hears only what is new, worse or resolved, one alert per key, with Acknowledge and Snooze.',
+      'e.g. `watch all`, `watch /subscriptions/<id>/resourceGroups/<rg>`',
+    ],
+  },
+  unwatch: {
+    usage: ['- `unwatch <scope>` — stop watching a scope here'],
+    more: ['The scope as `watch list` shows it.', 'e.g. `unwatch all`'],
+  },
+  scan: {
+    usage: ['- `scan now` — scan this conversation’s watched scopes now instead of at the next interval'],
+    more: ['The results come as alerts, like a scheduled scan’s.', 'e.g. `scan now`'],
   },
   help: {
     usage: ['- `help` — this text; `help <command>` — how to use one command'],

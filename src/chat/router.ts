@@ -8,6 +8,7 @@ import type { FormCatalog, FormChoices } from '../workflow/catalog';
 import type { EvidenceRecord } from '../workflow/evidence';
 import { buildEvidence } from '../workflow/evidence';
 import { type Place, Refusal, type Workflow } from '../workflow/service';
+import type { Watchdog } from '../workflow/watchdog';
 import type { Store } from '../store/store';
 import { type Command, helpText } from './commands';
 import { type FieldError, formView, type FormView } from './forms';
@@ -27,6 +28,8 @@ export type Reply =
 
 export interface RouterDeps {
   workflow: Workflow;
+  /** The watchdog (`watch`, `unwatch`, `watch list`, `scan now`); absent, those commands say it is off. */
+  watchdog?: Watchdog;
   catalog: FormCatalog;
   store: Store;
   targets: TargetRegistry;
@@ -55,9 +58,48 @@ export class CommandRouter {
     return this.form(target, { subscriptionId: resourceId.split('/')[2], ...values }, [], note);
   }
 
-  async run(cmd: Command, actor: Actor, place: Place): Promise<Reply> {
+  private watchdog(actor: Actor): Watchdog {
+    this.deps.workflow.admit(actor);
+    if (!this.deps.watchdog) throw new Refusal('The watchdog is not running on this bot.');
+    return this.deps.watchdog;
+  }
+
+  /** `conversation` is where the command was said, as the channel posts to it (alerts of a `watch` go there). */
+  async run(cmd: Command, actor: Actor, place: Place, conversation?: ChangeRequest['conversation']): Promise<Reply> {
     const wf = this.deps.workflow;
     switch (cmd.kind) {
+      case 'watch': {
+        if (!conversation) throw new Refusal('`watch` works in a conversation the bot can post to.');
+        const { watch, created } = await this.watchdog(actor).watch(actor, place, conversation, cmd.scope);
+        return {
+          kind: 'lines',
+          lines: [
+            created
+              ? `👀 This conversation now watches ${watch.scope} (${watch.id}): the keys, vaults and identities of every Fluid Relay server, Chaos experiment and storage account with a customer-managed key there. The first scan runs now; alerts come here.`
+              : `This conversation already watches ${watch.scope} (${watch.id}).`,
+          ],
+        };
+      }
+      case 'unwatch': {
+        const watch = await this.watchdog(actor).unwatch(actor, place, cmd.scope);
+        return { kind: 'lines', lines: [`This conversation no longer watches ${watch.scope} (${watch.id}).`] };
+      }
+      case 'watch-list': {
+        const watches = await this.watchdog(actor).list(place);
+        if (!watches.length) return { kind: 'lines', lines: ['This conversation watches nothing yet. `watch <scope>` starts (`help watch`).'] };
+        return {
+          kind: 'lines',
+          head: '**Watched here**',
+          lines: watches.map(({ watch, open }) => {
+            const urgent = open.filter((f) => f.severity === 'urgent').length;
+            return `- ${watch.scope} (${watch.id}) · ${open.length ? `${open.length} open finding${open.length === 1 ? '' : 's'}${urgent ? `, ${urgent} urgent` : ''}` : 'nothing wrong found'} · since ${watch.createdAt.slice(0, 10)} by ${watch.createdBy.name}`;
+          }),
+        };
+      }
+      case 'scan-now': {
+        const watches = await this.watchdog(actor).scanNow(actor, place);
+        return { kind: 'lines', lines: [`🔎 Scanning ${watches.map((w) => w.scope).join(', ')} now; what is new, worse or resolved comes here.`] };
+      }
       case 'help':
         return { kind: 'markdown', text: helpText(cmd.verb, this.deps.targets) };
       case 'usage':

@@ -115,6 +115,39 @@ export const MIGRATIONS: Array<{ id: string; sql: string }> = [
       ALTER TABLE approvals ADD PRIMARY KEY (request_id, approver_platform, approver_tenant, approver_id, digest);
     `,
   },
+  {
+    // The watchdog (issue 15): what each conversation watches, and the findings of the scans, so a
+    // scan tells a channel only what is new, worse or resolved since the last one.
+    id: '004_watches',
+    sql: `
+      CREATE TABLE watches (
+        id text PRIMARY KEY,
+        platform text NOT NULL,
+        conversation_id text NOT NULL,
+        conversation jsonb NOT NULL,
+        scope text NOT NULL,
+        created_by jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        active boolean NOT NULL DEFAULT true
+      );
+      CREATE UNIQUE INDEX watches_active_scope ON watches (platform, lower(conversation_id), lower(scope)) WHERE active;
+      CREATE TABLE findings (
+        watch_id text NOT NULL REFERENCES watches(id),
+        key text NOT NULL,
+        group_key text NOT NULL,
+        severity text NOT NULL,
+        doc jsonb NOT NULL,
+        state text NOT NULL DEFAULT 'open',
+        first_seen timestamptz NOT NULL,
+        last_seen timestamptz NOT NULL,
+        acked_by jsonb,
+        snoozed_until timestamptz,
+        snooze_reason text,
+        PRIMARY KEY (watch_id, key)
+      );
+      CREATE INDEX findings_group ON findings (watch_id, group_key);
+    `,
+  },
 ];
 
 export async function migrate(db: Database): Promise<string[]> {

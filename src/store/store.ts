@@ -282,6 +282,19 @@ export class Store {
     await this.audited(async (tx, appended) => void appended.push(await this.append(tx, entry)));
   }
 
+  /**
+   * A change outside a request (a watch, a finding's acknowledgement): `fn` works in the
+   * transaction and returns its result, the audit entries and the jobs that follow — all commit together.
+   */
+  async change<T>(fn: (tx: Sql) => Promise<{ result: T; audit: AuditEntry[]; jobs?: JobSpec[] }>): Promise<T> {
+    return this.audited(async (tx, appended) => {
+      const { result, audit, jobs } = await fn(tx);
+      for (const a of audit) appended.push(await this.append(tx, a));
+      for (const j of jobs ?? []) await insertJob(tx, j);
+      return result;
+    });
+  }
+
   private async append(tx: Sql, entry: AuditEntry): Promise<AppendedRow> {
     // Serialise appends so the chain has one head even with several replicas.
     await tx.query(`SELECT pg_advisory_xact_lock(727275)`);

@@ -2,6 +2,7 @@
 // reload), the clock, the log, the check-run listeners, and the ports a channel implements.
 import type { ArmGateway } from '../azure/port';
 import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
+import type { AlertView } from './alert';
 import type { ChangeRequest, CheckResult, Platform } from '../domain/types';
 import type { Store } from '../store/store';
 import type { DurableQueue } from './durable';
@@ -14,6 +15,8 @@ export interface ChatNotifier {
   showRequest(req: ChangeRequest): Promise<string | undefined>;
   /** Post a message in the request's conversation (or thread). */
   post(req: ChangeRequest, text: string): Promise<void>;
+  /** Post a watchdog alert in a watching conversation (with Acknowledge and Snooze). */
+  postAlert?(conversation: ChangeRequest['conversation'], alert: AlertView): Promise<void>;
 }
 
 /** Where a person said something: the conversation, and whether it is their private chat with the bot. */

@@ -71,6 +71,8 @@ export const policySchema = z
     groups: z.record(z.string().regex(NAME, 'a group name is letters, digits, ".", "_" or "-"'), z.array(member)).default({}),
     /** People who may read every request (status, audit, evidence, list) from anywhere. */
     auditors: z.array(principal).default([]),
+    /** People who may watch any scope's keys from a conversation (`watch`); approvers may watch what their rules cover. */
+    watchers: z.array(principal).default([]),
     rules: z.array(ruleSchema).min(1),
   })
   .strict();
@@ -235,6 +237,7 @@ export class Policy {
       });
     }
     d.auditors.forEach((p, i) => checkRef(p, `auditors.${i}`));
+    d.watchers.forEach((p, i) => checkRef(p, `watchers.${i}`));
     const names = new Map<string, number>();
     for (const [ri, rule] of d.rules.entries()) {
       const prev = names.get(rule.name.toLowerCase());
@@ -363,6 +366,22 @@ export class Policy {
   namedApprovers(rule: PolicyRule, except?: Pick<Actor, 'platform' | 'id' | 'tenant'>): string[] {
     const skip = except ? this.personOf(except) : undefined;
     return [...this.peopleIn(rule.approvers).people].filter((p) => p !== skip).map((p) => (p.startsWith('person:') ? p.slice(7) : p));
+  }
+
+  /**
+   * May this person watch a scope's keys (`watch`, `unwatch`, `scan now`)? The policy's watchers and
+   * auditors may watch anything; an approver may watch what a rule naming them covers — a
+   * subscription or resource group its match includes, or `all` when the rule matches every subscription.
+   */
+  mayWatch(actor: Pick<Actor, 'platform' | 'id' | 'tenant'>, scope: { subscriptionId?: string; resourceGroup?: string }): boolean {
+    if (this.includes(this.doc.watchers, actor, { named: true }) || this.isAuditor(actor)) return true;
+    return this.doc.rules.some((r) => {
+      if (!this.includes(r.approvers, actor)) return false;
+      const { subscriptions: subs, resourceGroups: rgs } = r.match;
+      if (!scope.subscriptionId) return subs.includes('*') && rgs.includes('*');
+      if (!subs.some((p) => glob(p, scope.subscriptionId!))) return false;
+      return rgs.includes('*') || (!!scope.resourceGroup && rgs.some((p) => glob(p, scope.resourceGroup!)));
+    });
   }
 
   /** May this person read every request (status, audit, evidence, lists) from anywhere? */

@@ -8,7 +8,7 @@ const SUPPORTED_TARGETS = DEFAULT_TARGETS.commands();
 import { REQUEST_ID_PATTERN } from '../../src/domain/canonical';
 import { addressesItself, brokenResourceId, expectRefusalMessage, hostileText, homoglyph, insertAt, mutated, nasty, requestId, UNIT_RUNS, validExperimentId, validFluidRelayId, validIdentityId, validStorageId } from './support';
 
-const KINDS = ['help', 'new', 'status', 'check-request', 'check-resource', 'list', 'cancel', 'audit', 'evidence', 'rotate', 'usage'];
+const KINDS = ['help', 'new', 'status', 'check-request', 'check-resource', 'list', 'cancel', 'audit', 'evidence', 'rotate', 'usage', 'watch', 'watch-list', 'unwatch', 'scan-now'];
 const RESOURCE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+$/i;
 
 /** Whatever parseCommand returns is one of the commands, with arguments the handlers can trust. */
@@ -49,6 +49,14 @@ function expectWellFormed(c: Command): void {
       break;
     case 'list':
       expect(['pending', 'mine']).toContain(c.which);
+      break;
+    case 'watch':
+    case 'unwatch':
+      // A scope the store and the policy can trust: `all`, a subscription or a resource group id.
+      expect(c.scope).toMatch(/^(all|\/subscriptions\/[0-9a-f-]{36}(\/resourceGroups\/[-\w.()]{1,90})?)$/);
+      break;
+    case 'watch-list':
+    case 'scan-now':
       break;
   }
 }

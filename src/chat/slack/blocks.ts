@@ -3,6 +3,7 @@
 // can carry user input is escaped for mrkdwn so a name cannot become a mention or a link.
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, MrkdwnElement, ModalView, SectionBlock } from '@slack/types';
 import { visibleText } from '../../domain/canonical';
+import type { AlertView } from '../../workflow/alert';
 import type { CheckLine, RequestView } from '../presenter';
 
 export const LIMITS = { messageBlocks: 50, modalBlocks: 100, sectionText: 3000, modalTitle: 24, optionText: 75, optionValue: 150, options: 100, privateMetadata: 3000 } as const;
@@ -157,6 +158,52 @@ export function rejectModal(requestId: string, digest: string, channel: string, 
         label: { type: 'plain_text', text: 'Why? (the requester sees this)' },
         element: { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: 500 },
       },
+    ],
+  };
+}
+
+/** A watchdog alert: the key, what is wrong, the fix, every dependent resource; Acknowledge and Snooze unless resolved. */
+export function alertBlocks(alert: AlertView, note = ''): KnownBlock[] {
+  const value = JSON.stringify({ watchId: alert.watchId, groupKey: alert.groupKey });
+  const names = alert.resources.map((r) => `\`${esc(r.name)}\``).join(', ');
+  const blocks: KnownBlock[] = [
+    section(`*${esc(alert.title)}*\n${esc(alert.finding)}${alert.remedy ? `\n*Fix:* ${esc(alert.remedy)}` : ''}`),
+    section(`*${alert.resources.length === 1 ? 'Resource' : `${alert.resources.length} resources`}:* ${names}`),
+    { type: 'context', elements: [{ type: 'mrkdwn', text: clip(`Watch ${esc(alert.watchId)} · ${esc(alert.scope)}${note ? ` · ${esc(note)}` : ''}`, LIMITS.sectionText) }] },
+  ];
+  if (alert.kind !== 'resolved') {
+    blocks.push({
+      type: 'actions',
+      block_id: 'alert_actions',
+      elements: [
+        { type: 'button', action_id: 'finding.ack', text: { type: 'plain_text', text: 'Acknowledge' }, value },
+        { type: 'button', action_id: 'finding.snooze', text: { type: 'plain_text', text: 'Snooze…' }, value },
+      ],
+    });
+  }
+  return blocks;
+}
+
+export const SNOOZE_CALLBACK = 'cmk_snooze';
+
+/** How long and why: a snooze is recorded with its reason. */
+export function snoozeModal(watchId: string, groupKey: string, channel: string, messageTs: string): ModalView {
+  const hours = [
+    { text: { type: 'plain_text' as const, text: '4 hours' }, value: '4' },
+    { text: { type: 'plain_text' as const, text: '1 day' }, value: '24' },
+    { text: { type: 'plain_text' as const, text: '3 days' }, value: '72' },
+    { text: { type: 'plain_text' as const, text: '1 week' }, value: '168' },
+  ];
+  return {
+    type: 'modal',
+    callback_id: SNOOZE_CALLBACK,
+    private_metadata: JSON.stringify({ watchId, groupKey, channel, messageTs }),
+    title: { type: 'plain_text', text: 'Snooze this alert' },
+    submit: { type: 'plain_text', text: 'Snooze' },
+    close: { type: 'plain_text', text: 'Back' },
+    blocks: [
+      { type: 'input', block_id: 'hours', label: { type: 'plain_text', text: 'For' }, element: { type: 'static_select', action_id: 'value', options: hours, initial_option: hours[1]! } },
+      { type: 'input', block_id: 'reason', label: { type: 'plain_text', text: 'Why? (recorded in the audit log)' }, element: { type: 'plain_text_input', action_id: 'value', min_length: 3, max_length: 500 } },
     ],
   };
 }

@@ -19,7 +19,9 @@ import { describeFailure } from '../faults';
 import { afterChange, checkForm, formView } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { CommandRouter, Reply } from '../router';
-import { esc, loadingModal, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText } from './blocks';
+import { alertBlocks, esc, loadingModal, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText, SNOOZE_CALLBACK, snoozeModal } from './blocks';
+import type { AlertView } from '../../workflow/alert';
+import type { Watchdog } from '../../workflow/watchdog';
 import { errorBlocks, fieldOfBlock, FORM_CALLBACK, formModalOf, noticeModal, readModal, readModalState } from './form-modal';
 import { SlackReceiver } from './receiver';
 
@@ -60,6 +62,19 @@ const decideJob = defineJob({
   handler: noHandler,
 });
 const cancelJob = defineJob({ kind: 'slack.cancel', schema: z.object({ requestId: z.string(), actor: actorSchema, channel: z.string() }), handler: noHandler });
+/** An alert acknowledged or snoozed (the watchdog's findings). */
+const findingJob = defineJob({
+  kind: 'slack.finding',
+  schema: z.object({
+    actor: actorSchema,
+    channel: z.string(),
+    messageTs: z.string(),
+    watchId: z.string(),
+    groupKey: z.string(),
+    how: z.union([z.object({ ack: z.literal(true) }), z.object({ snoozeHours: z.number(), reason: z.string() })]),
+  }),
+  handler: noHandler,
+});
 
 const FORM_TTL_MS = 30 * 60_000;
 /** Slack's limit on a message's text, in characters. */
@@ -102,6 +117,10 @@ export function createSlackTransport(settings: SlackSettings, deps: { targets: T
       const posted = await client.chat.postMessage({ channel: ref.channel, text: requestFallbackText(view), blocks: requestBlocks(view), unfurl_links: false });
       return posted.ts;
     },
+    async postAlert(conversation: ChangeRequest['conversation'], alert: AlertView) {
+      const ref = conversation.ref as SlackRef;
+      await client.chat.postMessage({ channel: ref.channel, text: esc(alert.title), blocks: alertBlocks(alert), unfurl_links: false });
+    },
     async post(req: ChangeRequest, text: string) {
       const ref = req.conversation.ref as SlackRef;
       await client.chat.postMessage({ channel: ref.channel, thread_ts: req.cardMessageId, text: esc(text), unfurl_links: false });
@@ -112,6 +131,7 @@ export function createSlackTransport(settings: SlackSettings, deps: { targets: T
 
 export interface SlackChannelDeps {
   workflow: Workflow;
+  watchdog?: Watchdog;
   router: CommandRouter;
   registry: JobRegistry;
   jobs: JobRunner;
@@ -217,7 +237,8 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     await ack();
     later(`slack-cmd:${command.trigger_id}`, async () => {
       try {
-        await respond({ response_type: 'ephemeral', ...render(await router().run(cmd, actor, place)) } as never);
+        const conversation = { platform: 'slack' as const, ref: { channel: command.channel_id, ...(command.team_id ? { team: command.team_id } : {}) } satisfies SlackRef };
+        await respond({ response_type: 'ephemeral', ...render(await router().run(cmd, actor, place, conversation)) } as never);
       } catch (e) {
         await tell(command.channel_id, command.user_id, e);
       }
@@ -392,6 +413,58 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       decideJob.spec(
         { requestId: meta.requestId, actor: actorOf(body.user, workspaceOf(body)), decision: 'rejected', reason, digest: meta.digest ?? null, channel: meta.channel },
         { key: `slack.reject:${meta.requestId}:${body.user.id}:${view.id}`, maxAttempts: 3 },
+      ),
+    );
+    await ack();
+  });
+
+  // Watchdog alerts: Acknowledge is stored as a job, then acknowledged; Snooze asks how long and why.
+  const alertValue = (body: BlockAction): { watchId?: string; groupKey?: string } => {
+    const v = safeJson<{ watchId?: unknown; groupKey?: unknown }>((body.actions[0] as ButtonAction | undefined)?.value ?? '') ?? {};
+    return { watchId: typeof v.watchId === 'string' && /^W-[0-9A-F]{8}$/.test(v.watchId) ? v.watchId : undefined, groupKey: typeof v.groupKey === 'string' && v.groupKey.length <= 2048 ? v.groupKey : undefined };
+  };
+  app.action<BlockAction>('finding.ack', async ({ ack, body }) => {
+    const { watchId, groupKey } = alertValue(body);
+    if (watchId && groupKey) {
+      await deps.queue.enqueue(
+        findingJob.spec(
+          { actor: actorOf(body.user, workspaceOf(body)), channel: body.channel?.id ?? '', messageTs: body.message?.ts ?? '', watchId, groupKey, how: { ack: true } },
+          { key: `slack.finding:ack:${watchId}:${body.user.id}:${(body.actions[0] as ButtonAction).action_ts}`, maxAttempts: 3 },
+        ),
+      );
+    }
+    await ack();
+  });
+  app.action<BlockAction>('finding.snooze', async ({ ack, body }) => {
+    await ack();
+    const { watchId, groupKey } = alertValue(body);
+    if (!watchId || !groupKey) return;
+    await client.views.open({ trigger_id: body.trigger_id, view: snoozeModal(watchId, groupKey, body.channel?.id ?? '', body.message?.ts ?? '') });
+  });
+  app.view(SNOOZE_CALLBACK, async ({ ack, body, view }) => {
+    const raw = safeJson<{ watchId?: unknown; groupKey?: unknown; channel?: unknown; messageTs?: unknown }>(view.private_metadata) ?? {};
+    const values = view.state?.values as Record<string, Record<string, { value?: unknown; selected_option?: { value?: unknown } | null } | null> | null> | undefined;
+    const reason = storableText(typeof values?.reason?.value?.value === 'string' ? values.reason.value.value : '').trim();
+    const hours = Number(values?.hours?.value?.selected_option?.value ?? 0);
+    if (reason.length < 3 || reason.length > 500) {
+      await ack({ response_action: 'errors', errors: { reason: reason.length < 3 ? 'Give a reason (at least 3 characters): it is recorded.' : `Keep the reason to 500 characters (it has ${reason.length}).` } });
+      return;
+    }
+    if (typeof raw.watchId !== 'string' || typeof raw.groupKey !== 'string') {
+      await ack({ response_action: 'errors', errors: { reason: 'This snooze no longer names an alert: close it and press Snooze on the alert again.' } });
+      return;
+    }
+    await deps.queue.enqueue(
+      findingJob.spec(
+        {
+          actor: actorOf(body.user, workspaceOf(body)),
+          channel: typeof raw.channel === 'string' ? raw.channel : '',
+          messageTs: typeof raw.messageTs === 'string' ? raw.messageTs : '',
+          watchId: raw.watchId,
+          groupKey: raw.groupKey,
+          how: { snoozeHours: hours, reason },
+        },
+        { key: `slack.finding:snooze:${raw.watchId}:${body.user.id}:${view.id}:${view.hash}`, maxAttempts: 3 },
       ),
     );
     await ack();

@@ -7,6 +7,7 @@ import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import { visibleText } from '../../domain/canonical';
 import type { ChangeRequest } from '../../domain/types';
+import type { AlertView } from '../../workflow/alert';
 import { compactView, requestView, type RequestView, type Viewer } from '../presenter';
 
 const CARDS_DIR = join(__dirname, '..', '..', '..', 'cards');
@@ -101,4 +102,52 @@ export function requestCard(req: ChangeRequest, viewer: Viewer = 'all'): Record<
 
 export function noticeCard(title: string, text: string, color: 'default' | 'good' | 'warning' | 'attention' | 'accent' = 'default'): Record<string, unknown> {
   return expandCard('notice', { title: teamsText(title), text: teamsText(text), color });
+}
+
+/** Snooze lengths offered on an alert (hours). */
+export const SNOOZE_CHOICES = [
+  { title: '4 hours', value: '4' },
+  { title: '1 day', value: '24' },
+  { title: '3 days', value: '72' },
+  { title: '1 week', value: '168' },
+];
+
+/**
+ * A watchdog alert: what is wrong with which key, every resource that depends on it, the fix, and
+ * (unless it is resolved) Acknowledge and Snooze — a snooze asks how long and why. `note` says
+ * who acknowledged or snoozed it.
+ */
+export function alertCard(alert: AlertView, note = ''): Record<string, unknown> {
+  const data = { watchId: alert.watchId, groupKey: alert.groupKey };
+  const open = alert.kind !== 'resolved';
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.5',
+    body: [
+      { type: 'TextBlock', text: teamsText(alert.title), weight: 'Bolder', wrap: true, color: alert.kind === 'resolved' ? 'Good' : alert.severity === 'urgent' ? 'Attention' : 'Warning' },
+      { type: 'TextBlock', text: teamsText(alert.finding), wrap: true },
+      ...(alert.remedy ? [{ type: 'TextBlock', text: `**Fix:** ${teamsText(alert.remedy)}`, wrap: true }] : []),
+      { type: 'TextBlock', text: `**${alert.resources.length === 1 ? 'Resource' : `${alert.resources.length} resources`}:** ${alert.resources.map((r) => teamsText(r.name)).join(', ')}`, wrap: true, size: 'Small' },
+      { type: 'TextBlock', text: `Watch ${teamsText(alert.watchId)} · ${teamsText(alert.scope)}`, isSubtle: true, size: 'Small', wrap: true },
+      ...(note ? [{ type: 'TextBlock', text: teamsText(note), wrap: true, color: 'Accent' }] : []),
+    ],
+    actions: open
+      ? [
+          { type: 'Action.Execute', title: 'Acknowledge', verb: 'finding.ack', data, fallback: { type: 'Action.Submit', title: 'Acknowledge', data: { verb: 'finding.ack', ...data } } },
+          {
+            type: 'Action.ShowCard',
+            title: 'Snooze…',
+            card: {
+              type: 'AdaptiveCard',
+              body: [
+                { type: 'Input.ChoiceSet', id: 'snoozeHours', label: 'For', value: '24', choices: SNOOZE_CHOICES, isRequired: true, errorMessage: 'For how long is required' },
+                { type: 'Input.Text', id: 'snoozeReason', label: 'Why (recorded)', isRequired: true, errorMessage: 'A reason is required', maxLength: 500 },
+              ],
+              actions: [{ type: 'Action.Execute', title: 'Snooze', verb: 'finding.snooze', data, fallback: { type: 'Action.Submit', title: 'Snooze', data: { verb: 'finding.snooze', ...data } } }],
+            },
+          },
+        ]
+      : [],
+  };
 }

@@ -16,6 +16,7 @@ import type { FormCatalog } from '../../workflow/catalog';
 import type { DurableQueue } from '../../workflow/durable';
 import type { JobRunner } from '../../workflow/jobs';
 import type { Workflow } from '../../workflow/service';
+import type { Watchdog } from '../../workflow/watchdog';
 import type { TargetRegistry } from '../../targets';
 import type { JobRegistry } from '../../workflow/job-registry';
 import type { CommandRouter } from '../router';
@@ -26,7 +27,7 @@ const ACTIVITY_TTL_MS = 15 * 60_000;
 /** A second press of the same button with the same data within this long is a redelivery. */
 const ACTION_TTL_MS = 2 * 60_000;
 /** Card verbs that change something; a repeat of one must never count twice. */
-const CHANGING_VERBS = new Set(['form.submit', 'request.approve', 'request.reject', 'request.cancel']);
+const CHANGING_VERBS = new Set(['form.submit', 'request.approve', 'request.reject', 'request.cancel', 'finding.ack', 'finding.snooze']);
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -170,6 +171,7 @@ export function createTeamsTransport(config: Config['teams'], deps: { targets: T
 
 export interface TeamsChannelDeps {
   workflow: Workflow;
+  watchdog?: Watchdog;
   router: CommandRouter;
   registry: JobRegistry;
   jobs: JobRunner;
@@ -183,7 +185,7 @@ export interface TeamsChannelDeps {
 export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannelDeps): TeamsChannel {
   const { config, auth, adapter, notifier } = transport;
   const deliveryNotRecorded = (e: unknown) => deps.log?.('warn', 'could not record a Teams delivery as handled', { error: (e as Error).message });
-  const bot = new TeamsBot({ workflow: deps.workflow, router: deps.router, registry: deps.registry, store: deps.store, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
+  const bot = new TeamsBot({ workflow: deps.workflow, watchdog: deps.watchdog, router: deps.router, registry: deps.registry, store: deps.store, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
 
   return {
     mount(app) {

@@ -5,7 +5,8 @@ import type { ChangeRequest } from '../../domain/types';
 import type { ChatNotifier } from '../../workflow/service';
 import { DEFAULT_TARGETS, type TargetRegistry } from '../../targets';
 import { requestView } from '../presenter';
-import { asAttachment, fitCard, teamsText } from './cards';
+import type { AlertView } from '../../workflow/alert';
+import { alertCard, asAttachment, fitCard, teamsText } from './cards';
 
 export class TeamsNotifier implements ChatNotifier {
   constructor(
@@ -35,6 +36,12 @@ export class TeamsNotifier implements ChatNotifier {
     await this.adapter.continueConversationAsync(this.appId, ref, async (ctx) => {
       if (messageId) await ctx.updateActivity({ type: ActivityTypes.Message, id: messageId, attachments: [asAttachment(card)], conversation: ctx.activity.conversation });
       else await ctx.sendActivity(MessageFactory.attachment(asAttachment(card)));
+    });
+  }
+
+  async postAlert(conversation: ChangeRequest['conversation'], alert: AlertView): Promise<void> {
+    await this.adapter.continueConversationAsync(this.appId, conversation.ref as Partial<ConversationReference>, async (ctx) => {
+      await ctx.sendActivity(MessageFactory.attachment(asAttachment(alertCard(alert))));
     });
   }
 

@@ -10,6 +10,7 @@ import type { FormCatalog } from '../../workflow/catalog';
 import { type Place, Refusal, type Workflow } from '../../workflow/service';
 import type { DurableQueue, JobContext } from '../../workflow/durable';
 import { defineJob, type JobRegistry } from '../../workflow/job-registry';
+import type { Watchdog } from '../../workflow/watchdog';
 import { actorSchema, formDataSchema } from '../job-payloads';
 import { isArmError } from '../../azure/port';
 import { parseCommand, usageText } from '../commands';
@@ -54,6 +55,8 @@ export const VERBS = {
   reject: 'request.reject',
   refresh: 'request.refresh',
   cancel: 'request.cancel',
+  ack: 'finding.ack',
+  snooze: 'finding.snooze',
 } as const;
 
 /** An `application/search` invoke (a dependent picker's Data.Query): the dataset and the card's other inputs. */
@@ -66,6 +69,9 @@ const searchValue = z.object({
     .optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** An alert's Acknowledge / Snooze: which watch and key, and for a snooze how long and why. */
+const alertAction = z.object({ watchId: z.string().max(40), groupKey: z.string().max(2048), snoozeHours: z.string().max(10).optional(), snoozeReason: z.string().max(2000).optional() }).passthrough();
 
 const actionData = z
   .object({
@@ -81,6 +87,7 @@ type Reply = { card: Record<string, unknown> } | { text: string };
 
 export interface TeamsBotDeps {
   workflow: Workflow;
+  watchdog?: Watchdog;
   router: CommandRouter;
   /** Where the bot defines its durable job kinds (wired to the queue once, by the app). */
   registry: JobRegistry;
@@ -209,7 +216,8 @@ export class TeamsBot extends ActivityHandler {
   }
 
   private async handleCommand(ctx: TurnContext, text: string): Promise<Reply> {
-    return this.render(await this.deps.router.run(parseCommand(text, this.deps.workflow.targets), actorOf(ctx), placeOf(ctx)));
+    const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
+    return this.render(await this.deps.router.run(parseCommand(text, this.deps.workflow.targets), actorOf(ctx), placeOf(ctx), conversation));
   }
 
   /** A request as this viewer sees it, as a card. */
@@ -318,6 +326,23 @@ export class TeamsBot extends ActivityHandler {
         // Universal Actions refresh: each user gets their own view of the same request.
         const req = await this.deps.workflow.view(data.data.requestId ?? '', actor, placeOf(ctx));
         return { card: this.card(req, this.deps.workflow.roleOf(req, actor)) };
+      }
+      case VERBS.ack:
+      case VERBS.snooze: {
+        const watchdog = this.deps.watchdog;
+        if (!watchdog) throw new Refusal('The watchdog is not running on this bot.');
+        this.deps.workflow.admit(actor);
+        const d = alertAction.safeParse(raw);
+        if (!d.success) return { text: 'That alert action was not understood.' };
+        if (verb === VERBS.ack) {
+          const { count } = await watchdog.mark(actor, placeOf(ctx), d.data.watchId, d.data.groupKey, { ack: true });
+          return { text: teamsText(`✔️ ${actor.name} acknowledged this alert (${count} finding${count === 1 ? '' : 's'}).`) };
+        }
+        const hours = Number(d.data.snoozeHours ?? 0);
+        const reason = storableText(d.data.snoozeReason ?? '').trim();
+        await watchdog.mark(actor, placeOf(ctx), d.data.watchId, d.data.groupKey, { snoozeHours: hours, reason });
+        const until = new Date(Date.now() + hours * 3600_000).toISOString().replace('T', ' ').slice(0, 16);
+        return { text: teamsText(`💤 ${actor.name} snoozed this alert until ${until} UTC: ${reason}`) };
       }
       default:
         return { text: `Unknown card action "${teamsText(verb.slice(0, 100))}". Send \`help\` to start again.` };

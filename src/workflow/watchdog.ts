@@ -1,0 +1,342 @@
+// The watchdog (issue 15): conversations watch scopes; a durable scan job (one at a time across
+// replicas: its lane) finds the CMK resources in them, checks the health of their keys, vaults and
+// identities, and tells each conversation only what is new, worse or resolved — one alert per key,
+// with Acknowledge and Snooze. Every change is a transaction with its audit entry and its jobs.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { ArmGateway } from '../azure/port';
+import { withReadCache } from '../azure/read-cache';
+import type { Actor, ChangeRequest, Platform } from '../domain/types';
+import { activeWatches, deactivateWatch, findingsOf, findWatch, getWatch, insertWatch, markGroup, saveScan, type Severity, type StoredFinding, type Watch } from '../store/watches';
+import type { Store } from '../store/store';
+import type { AlertView } from './alert';
+import type { ChatNotifier, Place } from './context';
+
+export type { AlertView } from './alert';
+import type { DurableQueue, JobSpec } from './durable';
+import { defineJob, type JobRegistry } from './job-registry';
+import type { Policy } from './policy';
+import { Refusal } from './refusal';
+
+/** One health finding of one resource, as a scan reports it. */
+export interface WatchFinding {
+  /** `${resourceId}|${checkId}`: the same problem of the same resource across scans. */
+  key: string;
+  /** What one alert is about: the key (versionless URL, lower case), else the vault, else the resource. */
+  groupKey: string;
+  /** How the group is named to people, e.g. "key kv-cmk-rbac/fluid-cmk". */
+  groupLabel: string;
+  severity: Severity;
+  resourceId: string;
+  checkId: string;
+  title: string;
+  finding: string;
+  remedy: string;
+}
+
+/**
+ * Finds the CMK resources in these subscriptions and checks them (the engine in src/watch):
+ * the findings, and the finding keys it could not judge this time (a read failed) — theirs stand.
+ */
+export type Scanner = (arm: ArmGateway, subscriptions: string[], opts: { now: Date; expiryWarningDays: number }) => Promise<{ findings: WatchFinding[]; unjudged: string[] }>;
+
+export interface WatchdogDeps {
+  store: Store;
+  arm: ArmGateway;
+  policy: () => Policy;
+  queue: DurableQueue;
+  registry: JobRegistry;
+  notifiers: Partial<Record<Platform, ChatNotifier>>;
+  scanner: Scanner;
+  now?: () => Date;
+  expiryWarningDays?: number;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+  /** Findings by severity and scan durations, for /metrics. */
+  onScan?: (result: { seconds: number; findings: Record<Severity, number> }) => void;
+}
+
+const SCAN_LANE = 'watch:scan';
+const SEVERITY_RANK: Record<Severity, number> = { warning: 1, urgent: 2 };
+const MAX_SNOOZE_HOURS = 24 * 30;
+
+const scanJob = defineJob({
+  kind: 'watch.scan',
+  schema: z.object({ watchIds: z.array(z.string()).optional(), reason: z.enum(['schedule', 'manual', 'event']), vault: z.string().optional() }),
+  handler: async () => undefined,
+});
+
+const alertJob = defineJob({
+  kind: 'watch.alert',
+  schema: z.object({
+    watchId: z.string(),
+    alert: z.object({
+      watchId: z.string(),
+      groupKey: z.string(),
+      kind: z.enum(['new', 'worse', 'resolved']),
+      severity: z.enum(['urgent', 'warning']),
+      title: z.string(),
+      finding: z.string(),
+      remedy: z.string(),
+      resources: z.array(z.object({ name: z.string(), id: z.string() })),
+      scope: z.string(),
+    }),
+  }),
+  handler: async () => undefined,
+});
+
+/** `all` or a subscription / resource group id → the policy's view of it. */
+export function scopeParts(scope: string): { subscriptionId?: string; resourceGroup?: string } {
+  const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?$/i.exec(scope);
+  return m ? { subscriptionId: m[1]!.toLowerCase(), ...(m[2] ? { resourceGroup: m[2] } : {}) } : {};
+}
+
+/** Does the resource lie inside the scope? */
+export function inScope(resourceId: string, scope: string): boolean {
+  if (scope === 'all') return true;
+  return resourceId.toLowerCase().startsWith(`${scope.toLowerCase()}/`);
+}
+
+const conversationIdOf = (c: Watch['conversation']) => {
+  const ref = c.ref as { conversation?: { id?: string }; channel?: string } | undefined;
+  return ref?.conversation?.id ?? ref?.channel ?? '';
+};
+
+export class Watchdog {
+  private readonly now: () => Date;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly deps: WatchdogDeps) {
+    this.now = deps.now ?? (() => new Date());
+    deps.registry.define({ ...scanJob, handler: (p) => this.scan(p) }, { ...alertJob, handler: (p) => this.deliver(p.watchId, p.alert) });
+  }
+
+  private log(level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
+    this.deps.log?.(level, msg, data);
+  }
+
+  private mayWatch(actor: Actor, scope: string): void {
+    if (!this.deps.policy().mayWatch(actor, scopeParts(scope))) {
+      throw new Refusal(`The policy does not let you watch ${scope === 'all' ? 'every subscription' : scope}: watching is for the policy's watchers, auditors, and approvers of the rules that cover the scope.`);
+    }
+  }
+
+  /** `watch <scope>`: this conversation gets the alerts of the scope. */
+  async watch(actor: Actor, place: Place, conversation: ChangeRequest['conversation'], scope: string): Promise<{ watch: Watch; created: boolean }> {
+    this.mayWatch(actor, scope);
+    const existing = await findWatch(this.deps.store.db, place.platform, place.conversationId, scope);
+    if (existing) return { watch: existing, created: false };
+    const watch: Watch = { id: `W-${randomBytes(4).toString('hex').toUpperCase()}`, platform: place.platform, conversationId: place.conversationId, conversation, scope, createdBy: actor, createdAt: this.now().toISOString() };
+    await this.deps.store.change(async (tx) => {
+      await insertWatch(tx, watch);
+      return { result: undefined, audit: [{ actor, event: 'watch_added', data: { watchId: watch.id, scope, conversation: `${place.platform}:${place.conversationId}` } }], jobs: [this.scanSpec({ watchIds: [watch.id], reason: 'manual' })] };
+    });
+    this.deps.queue.wake();
+    return { watch, created: true };
+  }
+
+  async unwatch(actor: Actor, place: Place, scope: string): Promise<Watch> {
+    const existing = await findWatch(this.deps.store.db, place.platform, place.conversationId, scope);
+    if (!existing) throw new Refusal(`This conversation does not watch ${scope}. \`watch list\` shows what it watches.`);
+    this.mayWatch(actor, scope);
+    await this.deps.store.change(async (tx) => {
+      await deactivateWatch(tx, existing.id);
+      return { result: undefined, audit: [{ actor, event: 'watch_removed', data: { watchId: existing.id, scope } }] };
+    });
+    return existing;
+  }
+
+  /** What this conversation watches, with the open findings of each. */
+  async list(place: Place): Promise<Array<{ watch: Watch; open: StoredFinding[] }>> {
+    const watches = await activeWatches(this.deps.store.db, { platform: place.platform, conversationId: place.conversationId });
+    return Promise.all(watches.map(async (w) => ({ watch: w, open: (await findingsOf(this.deps.store.db, w.id)).filter((f) => f.state === 'open') })));
+  }
+
+  /** `scan now`: this conversation's watches, scanned at once. */
+  async scanNow(actor: Actor, place: Place): Promise<Watch[]> {
+    const watches = await activeWatches(this.deps.store.db, { platform: place.platform, conversationId: place.conversationId });
+    if (!watches.length) throw new Refusal('This conversation watches nothing yet: `watch <scope>` first (`help watch`).');
+    for (const w of watches) this.mayWatch(actor, w.scope);
+    await this.deps.queue.enqueue(this.scanSpec({ watchIds: watches.map((w) => w.id), reason: 'manual' }));
+    return watches;
+  }
+
+  /** Key Vault told us something about a vault (Event Grid): scan what depends on it now. */
+  async rescanVault(vault: string): Promise<void> {
+    await this.deps.queue.enqueue(this.scanSpec({ reason: 'event', vault: vault.toLowerCase() }));
+  }
+
+  private scanSpec(payload: z.input<typeof scanJob.schema>): JobSpec {
+    // One scan at a time across replicas (its lane); a scheduled scan per interval slot is enqueued once.
+    const key = payload.reason === 'schedule' ? `watch.scan:slot:${Math.floor(this.now().getTime() / 60_000)}` : `watch.scan:${payload.reason}:${randomBytes(6).toString('hex')}`;
+    return scanJob.spec(payload, { key, lane: SCAN_LANE, maxAttempts: 5 });
+  }
+
+  /** Every `intervalMs`, a scan of every watch (each replica asks; the job key makes it one). */
+  start(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      this.deps.queue.enqueue(this.scanSpec({ reason: 'schedule' })).catch((e: unknown) => this.log('warn', 'could not schedule a watch scan', { error: (e as Error).message }));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The scan job: read Azure once for every watched subscription, then settle each watch in its own transaction. */
+  private async scan(p: z.output<typeof scanJob.schema>): Promise<void> {
+    const started = Date.now();
+    let watches = await activeWatches(this.deps.store.db);
+    if (p.watchIds) watches = watches.filter((w) => p.watchIds!.includes(w.id));
+    if (!watches.length) return;
+    const arm = withReadCache(this.deps.arm);
+    const subscriptions = await this.subscriptionsOf(arm, watches);
+    const now = this.now();
+    // An event about a vault (p.vault) scans everything watched: what depends on the vault is in it,
+    // and one scan reads each key, vault and identity once however many resources share it.
+    const { findings, unjudged } = await this.deps.scanner(arm, subscriptions, { now, expiryWarningDays: this.deps.expiryWarningDays ?? 30 });
+    const counts: Record<Severity, number> = { urgent: 0, warning: 0 };
+    for (const f of findings) counts[f.severity]++;
+    const notJudged = new Set(unjudged.map((k) => k.toLowerCase()));
+    for (const w of watches)
+      await this.settle(
+        w,
+        findings.filter((f) => inScope(f.resourceId, w.scope)),
+        now,
+        notJudged,
+      );
+    this.log('info', 'watch scan done', { reason: p.reason, vault: p.vault ?? null, watches: watches.length, subscriptions: subscriptions.length, findings: findings.length });
+    this.deps.onScan?.({ seconds: (Date.now() - started) / 1000, findings: counts });
+  }
+
+  private async subscriptionsOf(arm: ArmGateway, watches: Watch[]): Promise<string[]> {
+    const subs = new Set<string>();
+    if (watches.some((w) => w.scope === 'all')) {
+      const all = await arm.list<{ subscriptionId: string; state?: string }>('/subscriptions', '2022-12-01');
+      for (const s of all) if (!s.state || s.state === 'Enabled') subs.add(s.subscriptionId.toLowerCase());
+    }
+    for (const w of watches) {
+      const sub = scopeParts(w.scope).subscriptionId;
+      if (sub) subs.add(sub);
+    }
+    return [...subs];
+  }
+
+  /**
+   * Compare with what this watch was told before, store the scan, and queue the alerts: a group
+   * whose worst finding is new or worse than what was told (and not snoozed), or whose findings are
+   * all gone. All in one transaction: a scan run again (a retry, a killed process) tells nothing twice.
+   */
+  private async settle(watch: Watch, seen: WatchFinding[], now: Date, notJudged: Set<string>): Promise<void> {
+    await this.deps.store.change(async (tx) => {
+      const before = await findingsOf(tx, watch.id, { forUpdate: true });
+      const open = before.filter((f) => f.state === 'open');
+      const seenKeys = new Set(seen.map((f) => f.key));
+      // Gone from this scan and judged by it: resolved. A finding the scan could not judge stands.
+      const resolved = open.filter((f) => !seenKeys.has(f.key) && !notJudged.has(f.key.toLowerCase()));
+      const alerts: AlertView[] = [];
+      const groups = new Map<string, WatchFinding[]>();
+      for (const f of seen) groups.set(f.groupKey, [...(groups.get(f.groupKey) ?? []), f]);
+      for (const [groupKey, fs] of groups) {
+        const prior = open.filter((f) => f.groupKey === groupKey);
+        const snoozed = prior.some((f) => f.snoozedUntil && new Date(f.snoozedUntil) > now);
+        const told = Math.max(0, ...prior.map((f) => Number(f.doc.toldRank ?? 0)));
+        const worst = fs.reduce((a, b) => (SEVERITY_RANK[b.severity] > SEVERITY_RANK[a.severity] ? b : a));
+        const rank = SEVERITY_RANK[worst.severity];
+        const newResources = fs.some((f) => !prior.some((p) => p.key === f.key && Number(p.doc.toldRank ?? 0) > 0));
+        if (!snoozed && (rank > told || newResources)) {
+          alerts.push(this.alertOf(watch, groupKey, told ? 'worse' : 'new', fs, worst));
+          for (const f of fs) (f as WatchFinding & { toldRank?: number }).toldRank = rank;
+        } else {
+          for (const f of fs) (f as WatchFinding & { toldRank?: number }).toldRank = Number(prior.find((p) => p.key === f.key)?.doc.toldRank ?? 0);
+        }
+      }
+      const resolvedGroups = new Map<string, StoredFinding[]>();
+      for (const f of resolved) resolvedGroups.set(f.groupKey, [...(resolvedGroups.get(f.groupKey) ?? []), f]);
+      for (const [groupKey, fs] of resolvedGroups) {
+        // A group still failing for other resources is not resolved; only what was told is said resolved.
+        if (groups.has(groupKey) || !fs.some((f) => Number(f.doc.toldRank ?? 0) > 0)) continue;
+        alerts.push({
+          watchId: watch.id,
+          groupKey,
+          kind: 'resolved',
+          severity: fs[0]!.severity,
+          title: `✅ Resolved: ${String(fs[0]!.doc.groupLabel ?? groupKey)}`,
+          finding: `No longer found on ${fs.length === 1 ? 'the resource' : `${fs.length} resources`}.`,
+          remedy: '',
+          resources: fs.map((f) => ({
+            name:
+              String(f.doc.resourceId ?? '')
+                .split('/')
+                .pop() ?? '',
+            id: String(f.doc.resourceId ?? ''),
+          })),
+          scope: watch.scope,
+        });
+      }
+      await saveScan(
+        tx,
+        watch.id,
+        seen.map((f) => ({ key: f.key, groupKey: f.groupKey, severity: f.severity, doc: { ...f } })),
+        resolved.map((f) => f.key),
+        now.toISOString(),
+      );
+      const lane = `${watch.platform}:${conversationIdOf(watch.conversation)}`;
+      return {
+        result: undefined,
+        audit: [
+          {
+            actor: { system: 'watchdog' },
+            event: 'watch_scanned',
+            data: { watchId: watch.id, scope: watch.scope, open: seen.length, resolved: resolved.length, alerts: alerts.map((a) => ({ kind: a.kind, group: a.groupKey, severity: a.severity })) },
+          },
+        ],
+        jobs: alerts.map((alert) => alertJob.spec({ watchId: watch.id, alert }, { key: `watch.alert:${watch.id}:${alert.groupKey}:${alert.kind}:${now.getTime()}`, lane, maxAttempts: 6 })),
+      };
+    });
+    this.deps.queue.wake();
+  }
+
+  private alertOf(watch: Watch, groupKey: string, kind: 'new' | 'worse', fs: WatchFinding[], worst: WatchFinding): AlertView {
+    const resources = [...new Map(fs.map((f) => [f.resourceId.toLowerCase(), { name: f.resourceId.split('/').pop() ?? f.resourceId, id: f.resourceId }])).values()];
+    const n = resources.length;
+    return {
+      watchId: watch.id,
+      groupKey,
+      kind,
+      severity: worst.severity,
+      title: `${worst.severity === 'urgent' ? '🔴 Urgent' : '⚠️ Warning'}: ${worst.groupLabel} — ${worst.title} (${n} resource${n === 1 ? '' : 's'} depend${n === 1 ? 's' : ''} on it)`,
+      finding: worst.finding,
+      remedy: worst.remedy,
+      resources,
+      scope: watch.scope,
+    };
+  }
+
+  private async deliver(watchId: string, alert: AlertView): Promise<void> {
+    const watch = await getWatch(this.deps.store.db, watchId);
+    if (!watch) return; // unwatched since
+    const n = this.deps.notifiers[watch.platform];
+    if (!n?.postAlert) return;
+    await n.postAlert(watch.conversation, alert);
+  }
+
+  /** Acknowledge or snooze one alert's findings, from the watch's own conversation. */
+  async mark(actor: Actor, place: Place, watchId: string, groupKey: string, how: { ack: true } | { snoozeHours: number; reason: string }): Promise<{ count: number; watch: Watch }> {
+    const watch = await getWatch(this.deps.store.db, watchId);
+    if (!watch) throw new Refusal('That alert belongs to a watch that has been removed.');
+    if (watch.platform !== place.platform || watch.conversationId.toLowerCase() !== place.conversationId.toLowerCase()) throw new Refusal('Alerts are acknowledged or snoozed in the conversation that watches them.');
+    this.mayWatch(actor, watch.scope);
+    if ('snoozeHours' in how) {
+      if (!Number.isFinite(how.snoozeHours) || how.snoozeHours <= 0 || how.snoozeHours > MAX_SNOOZE_HOURS) throw new Refusal(`Snooze for 1 to ${MAX_SNOOZE_HOURS} hours.`);
+      if (how.reason.trim().length < 3) throw new Refusal('Give a reason to snooze (at least 3 characters): it is recorded.');
+    }
+    const count = await this.deps.store.change(async (tx) => {
+      const mark = 'ack' in how ? { ackedBy: actor } : { snoozedUntil: new Date(this.now().getTime() + how.snoozeHours * 3600_000).toISOString(), reason: how.reason.trim() };
+      const n = await markGroup(tx, watchId, groupKey, mark);
+      return { result: n, audit: [{ actor, event: 'ack' in how ? 'finding_acknowledged' : 'finding_snoozed', data: { watchId, groupKey, findings: n, ...('ack' in how ? {} : { hours: how.snoozeHours, reason: how.reason.trim() }) } }] };
+    });
+    return { count, watch };
+  }
+}
