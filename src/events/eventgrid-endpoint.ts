@@ -43,10 +43,19 @@ function sameSecret(given: string, expected: string): boolean {
 const openIdMetadata = z.object({ jwks_uri: z.string().url() });
 
 /**
+ * The app role Event Grid's service principal is given on the audience app (Microsoft's setup for
+ * "Microsoft Entra authentication" of webhooks). Entra issues app-only tokens for any resource to
+ * any service principal of the tenant, with `roles` empty unless assigned, so the role is what
+ * says the caller is Event Grid and not some other app of the tenant.
+ */
+export const EVENT_GRID_APP_ROLE = 'AzureEventGridSecureWebhookSubscriber';
+
+/**
  * Verifies Event Grid's Entra tokens: signed by a key of the tenant's OpenID metadata, issued by
  * that tenant (v1 or v2 issuer: which one depends on the app's accessTokenAcceptedVersion), for
- * the configured audience, within its lifetime. The metadata is read once; jose's remote key set
- * refetches the keys when a token names one it has not seen (key rollover).
+ * the configured audience, within its lifetime, carrying Event Grid's app role. The metadata is
+ * read once; jose's remote key set refetches the keys when a token names one it has not seen (key
+ * rollover).
  */
 function entraVerifier(opts: { audience: string; tenantId: string; openIdMetadataUrl?: string; now: () => Date }) {
   const metadataUrl = opts.openIdMetadataUrl ?? `https://login.microsoftonline.com/${encodeURIComponent(opts.tenantId)}/v2.0/.well-known/openid-configuration`;
@@ -72,8 +81,8 @@ function entraVerifier(opts: { audience: string; tenantId: string; openIdMetadat
       return 'unavailable';
     }
     try {
-      await jwtVerify(token, getKey, { issuer: issuers, audience: opts.audience, algorithms: ['RS256'], currentDate: opts.now(), clockTolerance: 300 });
-      return 'ok';
+      const { payload } = await jwtVerify(token, getKey, { issuer: issuers, audience: opts.audience, algorithms: ['RS256'], currentDate: opts.now(), clockTolerance: 300 });
+      return Array.isArray(payload.roles) && payload.roles.includes(EVENT_GRID_APP_ROLE) ? 'ok' : 'unauthorized';
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       // jose names every verdict on the token with an ERR_J* code; the key download failing or

@@ -319,6 +319,8 @@ describe('Event Grid endpoint: Microsoft Entra bearer tokens', () => {
     ['a token from another tenant', (i) => i.token(AUDIENCE, { iss: 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0' })],
     ['an expired token', (i) => i.token(AUDIENCE, { exp: Math.floor(Date.now() / 1000) - 3600 })],
     ['a token that is not a JWT', async () => 'not-a-jwt'],
+    // Any app of the tenant can get a token for the audience; only Event Grid holds the role.
+    ['a token of another app of the tenant (no Event Grid role)', (i) => i.token(AUDIENCE, { roles: [], azp: '0b1c0ffe-0000-0000-0000-000000000000' })],
   ])('refuses %s with 401 and calls nothing', async (_what, tokenOf) => {
     const res = await post(ep.url, [keyVaultEvent('KeyExpired')], { authorization: `Bearer ${await tokenOf(issuer)}` });
     expect(res.status).toBe(401);
