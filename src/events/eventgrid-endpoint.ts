@@ -57,7 +57,7 @@ export const EVENT_GRID_APP_ROLE = 'AzureEventGridSecureWebhookSubscriber';
  * read once; jose's remote key set refetches the keys when a token names one it has not seen (key
  * rollover).
  */
-function entraVerifier(opts: { audience: string; tenantId: string; openIdMetadataUrl?: string; now: () => Date }) {
+function entraVerifier(opts: { audience: string; tenantId: string; openIdMetadataUrl?: string; now: () => Date; log: Log }) {
   const metadataUrl = opts.openIdMetadataUrl ?? `https://login.microsoftonline.com/${encodeURIComponent(opts.tenantId)}/v2.0/.well-known/openid-configuration`;
   const issuers = [`https://login.microsoftonline.com/${opts.tenantId}/v2.0`, `https://sts.windows.net/${opts.tenantId}/`];
   let keys: Promise<JWTVerifyGetKey> | undefined;
@@ -77,7 +77,8 @@ function entraVerifier(opts: { audience: string; tenantId: string; openIdMetadat
     let getKey: JWTVerifyGetKey;
     try {
       getKey = await loadKeys();
-    } catch {
+    } catch (e) {
+      opts.log('error', 'Entra OpenID metadata or signing keys could not be read', { metadataUrl, error: e instanceof Error ? e.message : String(e) });
       return 'unavailable';
     }
     try {
@@ -88,6 +89,7 @@ function entraVerifier(opts: { audience: string; tenantId: string; openIdMetadat
       // jose names every verdict on the token with an ERR_J* code; the key download failing or
       // timing out is ours to fix, not the sender's, and Event Grid retries a 503.
       if (typeof code === 'string' && code.startsWith('ERR_J') && code !== 'ERR_JWKS_TIMEOUT' && code !== 'ERR_JWKS_INVALID') return 'unauthorized';
+      opts.log('error', 'Entra signing keys could not be read', { metadataUrl, error: e instanceof Error ? e.message : String(e) });
       return 'unavailable';
     }
   };
@@ -98,7 +100,7 @@ export function createEventGridEndpoint(opts: EventGridEndpointOptions): Router 
   if (!opts.secret && !opts.audience) throw new Error('createEventGridEndpoint: a secret or an Entra audience is required (EVENT_GRID_WEBHOOK_SECRET or EVENT_GRID_AUDIENCE)');
   if (opts.audience && !opts.tenantId) throw new Error('createEventGridEndpoint: EVENT_GRID_TENANT_ID is required with EVENT_GRID_AUDIENCE');
   const now = opts.now ?? (() => new Date());
-  const verifyToken = opts.audience && opts.tenantId ? entraVerifier({ audience: opts.audience, tenantId: opts.tenantId, openIdMetadataUrl: opts.openIdMetadataUrl, now }) : undefined;
+  const verifyToken = opts.audience && opts.tenantId ? entraVerifier({ audience: opts.audience, tenantId: opts.tenantId, openIdMetadataUrl: opts.openIdMetadataUrl, now, log }) : undefined;
   const handlerTimeoutMs = opts.handlerTimeoutMs ?? 20_000;
 
   async function authenticate(req: Request): Promise<AuthResult> {
@@ -111,7 +113,7 @@ export function createEventGridEndpoint(opts: EventGridEndpointOptions): Router 
 
   const refuse = (res: Response, result: Exclude<AuthResult, 'ok'>) => {
     if (result === 'unavailable') {
-      log('error', 'Event Grid delivery: the Entra signing keys could not be read; answered 503 so Event Grid retries');
+      log('warn', 'Event Grid delivery answered 503 (Event Grid retries): the token could not be checked');
       res.setHeader('retry-after', '30');
       res.status(503).json({ error: 'unavailable' });
       return;
