@@ -70,6 +70,12 @@ export const envSchema = z.object({
     .optional()
     .default('https://slack.com/api/')
     .refine((v) => /^https?:\/\/.+\/$/.test(v), { message: 'must be a URL ending in / (e.g. https://slack.com/api/)' }),
+  /** Key Vault events from Event Grid (POST /events/eventgrid): the shared secret Event Grid sends as `?code=`. */
+  EVENT_GRID_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, { message: 'must be at least 16 characters (it is the only thing between the internet and the endpoint)' }),
+  /** …or Event Grid's Microsoft Entra authentication: the app id URI or client id its tokens are issued for. */
+  EVENT_GRID_AUDIENCE: optionalString,
+  /** The Entra tenant (GUID) that issues those tokens. */
+  EVENT_GRID_TENANT_ID: optionalString.refine((v) => v === undefined || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v), { message: 'must be the tenant id (a GUID)' }),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
 });
 
@@ -105,6 +111,8 @@ export interface Config {
   formChoicesTtlMs: number;
   /** Watchdog scans every this many milliseconds (0: not on a schedule). */
   watchIntervalMs: number;
+  /** POST /events/eventgrid; absent (the endpoint off) unless a secret or an Entra audience is set. */
+  eventGrid?: { secret?: string; audience?: string; tenantId?: string };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -135,6 +143,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (Boolean(e.SLACK_SIGNING_SECRET) !== Boolean(e.SLACK_BOT_TOKEN)) {
     problems.push(e.SLACK_SIGNING_SECRET ? 'SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET is set' : 'SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set');
   }
+  if (e.EVENT_GRID_AUDIENCE && !e.EVENT_GRID_TENANT_ID) problems.push('EVENT_GRID_TENANT_ID: required when EVENT_GRID_AUDIENCE is set: the Entra tenant whose tokens Event Grid sends');
+  if (e.EVENT_GRID_TENANT_ID && !e.EVENT_GRID_AUDIENCE) problems.push('EVENT_GRID_AUDIENCE: required when EVENT_GRID_TENANT_ID is set: the app id URI or client id of the Entra app Event Grid gets tokens for');
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -162,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     formChoicesTtlMs: e.FORM_CHOICES_TTL_MS,
     watchIntervalMs: e.WATCH_INTERVAL * 60_000,
+    eventGrid: e.EVENT_GRID_WEBHOOK_SECRET || e.EVENT_GRID_AUDIENCE ? { secret: e.EVENT_GRID_WEBHOOK_SECRET, audience: e.EVENT_GRID_AUDIENCE, tenantId: e.EVENT_GRID_TENANT_ID } : undefined,
     logLevel: e.LOG_LEVEL,
   };
 }
