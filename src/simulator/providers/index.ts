@@ -7,6 +7,7 @@ import { graphProvider } from './graph';
 import { keyVaultProvider } from './keyvault';
 import { managedIdentityProvider } from './managed-identity';
 import { resourcesProvider } from './resources';
+import { resourceGraphProvider } from './resource-graph';
 import { storageProvider } from './storage';
 
-export const providers: readonly SimProvider[] = [resourcesProvider, keyVaultProvider, managedIdentityProvider, authorizationProvider, fluidRelayProvider, storageProvider, chaosProvider, graphProvider];
+export const providers: readonly SimProvider[] = [resourcesProvider, keyVaultProvider, managedIdentityProvider, authorizationProvider, fluidRelayProvider, storageProvider, chaosProvider, graphProvider, resourceGraphProvider];
