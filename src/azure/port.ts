@@ -76,6 +76,13 @@ export interface ArmGateway {
   getOrNull<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T | undefined>;
   /** GET a collection, following nextLink. */
   list<T = ArmResource>(path: string, apiVersion: string, query?: Record<string, string>): Promise<T[]>;
+  /**
+   * Azure Resource Graph: every row of a query over the given subscriptions, all pages (skip
+   * tokens) followed. A refused query (400 InvalidQuery, 403, throttled after retries) is thrown
+   * as ArmError; so is a result Resource Graph truncated without a skip token, since an incomplete
+   * inventory must not pass for a complete one.
+   */
+  resourceGraph<T = Record<string, unknown>>(query: string, subscriptions: string[], opts?: ResourceGraphOptions): Promise<T[]>;
   /** PUT, following a long-running operation to its end. */
   put<T = ArmResource>(path: string, apiVersion: string, body: unknown, opts?: WriteOptions): Promise<ArmWriteResult<T>>;
   /** PATCH, following a long-running operation to its end. */
@@ -95,6 +102,11 @@ export interface ArmGateway {
   scoped(listener: (call: ArmCallRecord) => void): ArmGateway;
 }
 
+export interface ResourceGraphOptions {
+  /** Rows per page ($top): 1–1000 (Resource Graph's REST spec); default 1000. */
+  pageSize?: number;
+}
+
 export type GroupMembership = string[] | 'forbidden' | 'unavailable';
 
 /** An ARM failure carrying what a person needs to chase it: code, message, status, correlation id. */
@@ -109,6 +121,8 @@ export class ArmError extends Error {
     readonly target?: string,
     /** Retry-After as ARM sent it with the error, if any. */
     readonly retryAfter?: string | null,
+    /** error.details as Azure sent them (Resource Graph names the query's fault there: InvalidQuery, ParserFailure…). */
+    readonly details?: ReadonlyArray<{ code: string; message: string }>,
   ) {
     super(message);
     this.name = 'ArmError';

@@ -18,6 +18,9 @@ export function withReadCache(arm: ArmGateway): ArmGateway {
     // Shares the GET's cache entry: a resource read by prepare() and by the checks is read once.
     getOrNull: (p, v, q) => absentOn404(once(key('GET', p, v, q), () => arm.get(p, v, q))),
     list: (p, v, q) => once(key('LIST', p, v, q), () => arm.list(p, v, q)),
+    // A query is a read too: the same text over the same subscriptions is asked once per view.
+    resourceGraph: <T>(query: string, subs: string[], o?: { pageSize?: number }) =>
+      once(`GRAPHQUERY ${JSON.stringify([query, [...subs].map((s) => s.toLowerCase()).sort(), o?.pageSize ?? null])}`, () => arm.resourceGraph<T>(query, subs, o)),
     put: (p, v, b, o) => arm.put(p, v, b, o),
     patch: (p, v, b, o) => arm.patch(p, v, b, o),
     resume: (op, p, v, o) => arm.resume(op, p, v, o),

@@ -2,13 +2,14 @@
 // (bearer-token policy, retries, TLS, user agent) carries every call. We send exact JSON bodies
 // through client.sendRequest so the payload approvers signed off is byte-for-byte what ARM gets,
 // and follow long-running operations ourselves so the operation URL can be stored and resumed.
+import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/core-auth';
 import { createHttpPoller, type LongRunningOperation, type LroResponse } from '@azure/core-lro';
 import { bearerTokenAuthenticationPolicy, createEmptyPipeline, createDefaultHttpClient, createHttpHeaders, createPipelineRequest, type Pipeline, type HttpHeaders, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
-import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type GroupMembership, type FinalStateVia, type ArmWriteResult, type StartedOperation, type WriteOptions } from './port';
+import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type GroupMembership, type FinalStateVia, type ArmWriteResult, type ResourceGraphOptions, type StartedOperation, type WriteOptions } from './port';
 import { DEFAULT_RETRY, decideRetry, type RetryPolicy, ThrottlePacer } from './retry';
 
 export interface SdkGatewayOptions {
@@ -67,6 +68,18 @@ function restoredState(op: StartedOperation, requestUrl: string, finalStateVia?:
   return JSON.stringify({ state: { status: 'running', config: { metadata: { mode }, operationLocation: op.kind === 'body' ? requestUrl : op.url, resourceLocation } } });
 }
 
+// @azure/arm-resourcegraph 4 runs on @azure/ms-rest-js (v5 needs Node 22). Its HTTP client seam,
+// typed from the client's own options so that package is not a dependency of ours.
+type GraphClientOptions = NonNullable<ConstructorParameters<typeof ResourceGraphClient>[1]>;
+type GraphHttpClient = NonNullable<GraphClientOptions['httpClient']>;
+type GraphRequest = Parameters<GraphHttpClient['sendRequest']>[0];
+type GraphResponse = Awaited<ReturnType<GraphHttpClient['sendRequest']>>;
+
+/** QueryRequestOptions.$top's maximum (Resource Graph REST spec, stable/2021-03-01): our page size. */
+export const RESOURCE_GRAPH_MAX_PAGE = 1000;
+/** Subscriptions per query: Azure CLI and PowerShell send at most 1,000, and Resource Graph's troubleshooting guide says to batch above that. */
+export const RESOURCE_GRAPH_MAX_SUBSCRIPTIONS = 1000;
+
 export class SdkArmGateway implements ArmGateway {
   private readonly client: ResourceManagementClient;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -105,6 +118,55 @@ export class SdkArmGateway implements ArmGateway {
   }
 
   private graph?: Pipeline;
+  private graphQueries?: ResourceGraphClient;
+
+  /**
+   * Every row of a Resource Graph query, page after page ($skipToken), batched by 1,000
+   * subscriptions. @azure/arm-resourcegraph's client writes the request and reads the answer; the
+   * wire is this gateway's (token, TLS trust, timeout, our retries, onCall): see graphHttpClient.
+   */
+  async resourceGraph<T = Record<string, unknown>>(query: string, subscriptions: string[], opts?: ResourceGraphOptions): Promise<T[]> {
+    const top = opts?.pageSize ?? RESOURCE_GRAPH_MAX_PAGE;
+    if (!Number.isInteger(top) || top < 1 || top > RESOURCE_GRAPH_MAX_PAGE) throw new RangeError(`pageSize must be an integer from 1 to ${RESOURCE_GRAPH_MAX_PAGE}, not ${top}`);
+    this.graphQueries ??= new ResourceGraphClient(
+      // Signs nothing: the ResourceManagementClient pipeline that carries the call adds the bearer token.
+      { signRequest: async (request) => request },
+      { baseUri: this.client.$host, noRetryPolicy: true, httpClient: this.graphHttpClient(), userAgent: 'cmk-chatops' },
+    );
+    const rows: T[] = [];
+    for (let at = 0; at < subscriptions.length; at += RESOURCE_GRAPH_MAX_SUBSCRIPTIONS) {
+      const batch = subscriptions.slice(at, at + RESOURCE_GRAPH_MAX_SUBSCRIPTIONS);
+      const seen = new Set<string>();
+      let skipToken: string | undefined;
+      do {
+        const page = await this.graphQueries.resources({ subscriptions: batch, query, options: { top, skipToken, resultFormat: 'objectArray' } });
+        const correlationId = page._response.headers.get('x-ms-correlation-request-id') ?? undefined;
+        if (!Array.isArray(page.data)) throw new ArmError('UnexpectedResultFormat', 'Resource Graph answered without an array of rows.', page._response.status, correlationId);
+        rows.push(...(page.data as T[]));
+        if (page.skipToken && seen.has(page.skipToken)) throw new ArmError('SkipTokenRepeated', 'Resource Graph gave the same $skipToken twice; the inventory is incomplete.', page._response.status, correlationId);
+        // Truncated without a way on (a query whose rows have no id): an incomplete inventory must not pass for a whole one.
+        if (!page.skipToken && page.resultTruncated === 'true') throw new ArmError('ResultTruncated', 'Resource Graph truncated the result and gave no $skipToken to read the rest.', page._response.status, correlationId);
+        skipToken = page.skipToken;
+        if (skipToken) seen.add(skipToken);
+      } while (skipToken);
+    }
+    return rows;
+  }
+
+  /** ms-rest-js's HTTP client seam: each request the Resource Graph client builds goes through callUrl. */
+  private graphHttpClient(): GraphHttpClient {
+    return {
+      sendRequest: async (req: GraphRequest): Promise<GraphResponse> => {
+        const url = new URL(req.url);
+        const body: unknown = typeof req.body === 'string' ? JSON.parse(req.body) : req.body;
+        // A query changes nothing: an unanswered one did not land, so it is asked again (408/5xx, resets, timeouts).
+        const res = await this.callUrl(req.method, req.url, url.searchParams.get('api-version') ?? '', body, url.pathname, async () => false);
+        // ms-rest-js's own header class (the request's), so its deserializer reads our answer as it reads its own.
+        const Headers = req.headers.constructor as new (raw: Record<string, string>) => GraphResponse['headers'];
+        return { request: req, status: res.status, headers: new Headers(res.headers.toJSON()), bodyAsText: res.body === undefined ? '' : JSON.stringify(res.body) };
+      },
+    };
+  }
 
   /**
    * Transitive group memberships from Microsoft Graph (GET /v1.0/servicePrincipals/{id}/transitiveMemberOf/
@@ -350,8 +412,17 @@ export class SdkArmGateway implements ArmGateway {
       }
     }
     if (response.status >= 400) {
-      const err = (parsed as { error?: { code?: string; message?: string; target?: string } } | undefined)?.error;
-      const armErr = new ArmError(err?.code || `Http${response.status}`, err?.message || `Azure Resource Manager answered ${response.status}.`, response.status, correlationId, requestId, err?.target, response.headers.get('retry-after'));
+      const err = (parsed as { error?: { code?: string; message?: string; target?: string; details?: Array<{ code: string; message: string }> } } | undefined)?.error;
+      const armErr = new ArmError(
+        err?.code || `Http${response.status}`,
+        err?.message || `Azure Resource Manager answered ${response.status}.`,
+        response.status,
+        correlationId,
+        requestId,
+        err?.target,
+        response.headers.get('retry-after'),
+        Array.isArray(err?.details) ? err.details : undefined,
+      );
       this.emit({ method, path: logPath, apiVersion, status: response.status, correlationId, requestId, durationMs: Date.now() - started, errorCode: armErr.code });
       throw armErr;
     }

@@ -9,11 +9,16 @@ import { DEFAULT_LRO_SETTINGS, type LroSettings, type OperationFailureSpec } fro
 import { ArmFrontDoor, WRITE_METHODS, type FaultSpec, type RecordedRequest, type ThrottleSettings } from './server';
 import { SimState } from './state';
 import { setGraphReadGranted } from './directory';
+import type { EventDelivery, EventSubscriptionOptions, KeyVaultEventType } from './events';
+import { keyEventFor, rotateKey, setKeyEnabled } from './providers/keyvault-keys';
 import { generateTlsMaterial, loadOrCreateTls, type TlsMaterial } from './tls';
 
 export type { RecordedRequest, FaultSpec, ThrottleSettings } from './server';
 export type { SimResource } from './state';
 export type { LroSettings, OperationFailureSpec } from './lro';
+export type { EventDelivery, EventGridEvent, EventSchema, EventSubscriptionOptions, KeyVaultEventType } from './events';
+/** The Resource Graph query text the watchdog sends (pinned by its test), and the subset's page limit. */
+export { INVENTORY_QUERY, RESOURCE_GRAPH_MAX_TOP } from './providers/resource-graph';
 export { DEFAULT_LRO_SETTINGS } from './lro';
 export { SimState } from './state';
 export * from './seed-ids';
@@ -67,7 +72,22 @@ export interface Simulator {
   injectOperationFailure(f?: OperationFailureSpec): void;
   /** Whether the bot holds the Microsoft Graph permission to read group memberships (default true; reset() restores it). false → Graph answers 403 Authorization_RequestDenied. */
   setGraphPermission(granted: boolean): void;
-  /** Back to the seeded state; journal, faults, LRO settings and latency cleared. */
+  /**
+   * Subscribes a webhook to Key Vault's events (every vault), as an Event Grid subscription with a
+   * webhook endpoint would: the validation handshake first (rejects when the endpoint fails it,
+   * unless `validate: false`), then one POST per event. `code` goes in the URL as ?code=, `token`
+   * as a bearer token. Returns the unsubscribe function. reset() removes every subscription.
+   */
+  deliverEventsTo(url: string, opts?: EventSubscriptionOptions): Promise<() => void>;
+  /** Publishes a Key Vault event now (KeyNearExpiry / KeyExpired are time-based in Azure; the simulator has no clock for them). Version: default the key's current one. */
+  emitKeyEvent(type: KeyVaultEventType, vault: string, key?: string, version?: string): void;
+  /** The data plane's Rotate Key: a new current version of an existing key, and its KeyNewVersionCreated event. Returns the new version's name. */
+  rotateKey(vault: string, key: string): string;
+  /** The data plane's Update Key: enables or disables a version (default the current one). Key Vault publishes no event for this. */
+  setKeyEnabled(vault: string, key: string, enabled: boolean, version?: string): void;
+  /** Waits for every event delivery under way; returns all deliveries so far (status 0 + error: not reachable). */
+  flushEvents(): Promise<EventDelivery[]>;
+  /** Back to the seeded state; journal, faults, LRO settings, latency and event subscriptions cleared. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -135,9 +155,21 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     injectOperationFailure: (f = {}) => door.injectOperationFailure(f),
     setGraphPermission: (granted) => setGraphReadGranted(state, granted),
+    deliverEventsTo: (url, o) => door.events.subscribe(url, o),
+    emitKeyEvent: (type, vault, key, version) => door.events.publish(keyEventFor(state, type, vault, key, Date.now(), version)),
+    rotateKey: (vault, key) => {
+      const { version } = rotateKey(state, vault, key, Date.now());
+      door.events.publish(keyEventFor(state, 'KeyNewVersionCreated', vault, key, Date.now(), version.name));
+      return version.name;
+    },
+    setKeyEnabled: (vault, key, enabled, version) => {
+      setKeyEnabled(state, vault, key, enabled, Date.now(), version);
+    },
+    flushEvents: () => door.events.flush(),
     reset: () => {
       seed(state, seedCtx);
       door.clear();
+      door.events.clear();
       door.latencyMs = initialLatency;
       door.lroSettings = { ...initialLro };
       door.throttle = opts.throttle;

@@ -1,5 +1,6 @@
 // What a provider module contributes: its namespace, accepted api-versions, routes and seed.
 import type { ApiVersionKind } from './api-versions';
+import type { EventGridEvent } from './events';
 import type { LroControl } from './lro';
 import type { SimState } from './state';
 
@@ -31,6 +32,8 @@ export interface SimContext {
   caller: string;
   /** Long-running operation settings (Retry-After, polls to complete) and injected operation failures. */
   lro: LroControl;
+  /** Key Vault's Event Grid topic: what a handler publishes goes to every webhook subscribed (sim.deliverEventsTo). */
+  events: { publish(event: EventGridEvent): void };
 }
 
 export interface SimResponse {

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRACKED_TYPES, unsupportedVersionError } from './api-versions';
 import { registrationState } from './providers/resources';
 import { ArmError, defaultFaultCode, isArmError } from './errors';
+import { EventGridWebhooks } from './events';
 import { DEFAULT_LRO_SETTINGS, type LroControl, type LroSettings, type OperationAction, type OperationFailure, type OperationFailureSpec } from './lro';
 import type { SimContext, SimRequest, SimResponse } from './provider';
 import type { Router } from './router';
@@ -79,6 +80,8 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 
 export class ArmFrontDoor {
   readonly requests: RecordedRequest[] = [];
+  /** Webhook subscriptions to Key Vault's events, and every delivery made. */
+  readonly events = new EventGridWebhooks();
   latencyMs = 0;
   endpoint = '';
   lroSettings: LroSettings = { ...DEFAULT_LRO_SETTINGS };
@@ -304,7 +307,7 @@ export class ArmFrontDoor {
       }
     }
     const simReq: SimRequest = { method: routeMethod, path, segments, params: match.params, query, headers, body, apiVersion };
-    const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID, lro: this.lro };
+    const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID, lro: this.lro, events: this.events };
     const out = match.route.handler(simReq, ctx);
     if (method === 'HEAD') return { status: out.status >= 200 && out.status < 300 ? 204 : out.status, headers: out.headers };
     return out;
@@ -318,7 +321,7 @@ export class ArmFrontDoor {
       return { status: 400, body: { error: { code: 'BadRequest', message: `Resource not found for the segment '${segments[1] ?? ''}'.` } } };
     }
     const simReq: SimRequest = { method, path, segments, params: match.params, query, headers, body, apiVersion: '' };
-    const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID, lro: this.lro };
+    const ctx: SimContext = { state: this.state, now: () => Date.now(), endpoint: this.endpoint, caller: SIM_BOT_PRINCIPAL_ID, lro: this.lro, events: this.events };
     return match.route.handler(simReq, ctx);
   }
 

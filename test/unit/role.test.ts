@@ -134,6 +134,9 @@ class RecordingArm implements ArmGateway {
     this.calls.push({ method: 'GET', path });
     return structuredClone(world(path, query)) as T[];
   }
+  async resourceGraph<T>(): Promise<T[]> {
+    throw new Error('targets do not query Resource Graph');
+  }
   async put<T>(path: string, _v: string, _body: unknown): Promise<ArmWriteResult<T>> {
     this.calls.push({ method: 'PUT', path });
     return { status: 200, body: structuredClone(world(path)) as T };

@@ -217,7 +217,7 @@ function vaultOfChild(state: SimState, childId: string): SimResource | undefined
 }
 
 /** A key or key version as GET returns it; recoveryLevel is computed from the vault's current settings. */
-function renderKey(state: SimState, r: SimResource): SimResource {
+export function renderKey(state: SimState, r: SimResource): SimResource {
   const props = r.properties as { attributes?: Record<string, unknown> };
   return { ...r, properties: { ...r.properties, attributes: { ...props.attributes, recoveryLevel: recoveryLevel(vaultOfChild(state, r.id)) } } };
 }
