@@ -21,6 +21,8 @@ import { JobRegistry } from './workflow/job-registry';
 import { JobRunner } from './workflow/jobs';
 import { loadPolicy, type Policy } from './workflow/policy';
 import { Workflow } from './workflow/service';
+import { engineScanner, Watchdog } from './workflow/watchdog';
+import { createEventGridEndpoint } from './events/eventgrid-endpoint';
 
 export interface AppOptions {
   config: Config;
@@ -120,8 +122,25 @@ export async function createApp(opts: AppOptions): Promise<App> {
     resumePollMs: opts.resumePollMs,
     log,
   });
-  const router = new CommandRouter({ workflow, catalog, store, targets });
-  const channelDeps = { workflow, router, registry, jobs, queue, store, catalog, log };
+  // The policy in force, for the watchdog too (a reload replaces it).
+  let policyInForce = policy;
+  // Scan results go to /metrics (built below).
+  const scanListeners: Array<(r: { seconds: number; findings: Record<'urgent' | 'warning', number> }) => void> = [];
+  const watchdog = new Watchdog({
+    store,
+    arm,
+    policy: () => policyInForce,
+    queue,
+    registry,
+    notifiers: { ...(teamsTransport ? { teams: teamsTransport.notifier } : {}), ...(slackTransport ? { slack: slackTransport.notifier } : {}) },
+    scanner: engineScanner(targets),
+    now: opts.now,
+    expiryWarningDays: config.keyExpiryWarningDays,
+    log,
+    onScan: (r) => scanListeners.forEach((l) => l(r)),
+  });
+  const router = new CommandRouter({ workflow, watchdog, catalog, store, targets });
+  const channelDeps = { workflow, watchdog, router, registry, jobs, queue, store, catalog, log };
   const teams = teamsTransport ? createTeamsChannel(teamsTransport, channelDeps) : undefined;
   const slack = slackTransport ? createSlackChannel(slackTransport, { ...channelDeps, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
   registry.wire(queue);
@@ -130,6 +149,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const repaired = await workflow.recover();
   if (repaired) log('info', 'execution jobs restored for interrupted requests', { count: repaired });
   await queue.start();
+  watchdog.start(config.watchIntervalMs);
   // Waiting requests end when their time is up, and say so once, even if nobody touches them;
   // deliveries seen more than 10 minutes ago are forgotten (Slack retries within 5).
   const sweep = setInterval(() => {
@@ -155,6 +175,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
   arm.onCall(observeArm);
   probeArm.onCall(observeArm);
   workflow.onChecks((results) => results.forEach((r) => metrics.checkOutcomes.inc({ check: r.id, status: r.status })));
+  scanListeners.push((r) => {
+    metrics.watchScanDuration.observe({}, r.seconds);
+    for (const [severity, n] of Object.entries(r.findings)) metrics.watchFindings.set({ severity }, n);
+  });
 
   let stopping = false;
   const app = express();
@@ -206,6 +230,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   teams?.mount(app);
   slack?.mount(app);
+  // Key Vault events (Event Grid): a delivery about a vault scans what the watches cover at once.
+  if (config.eventGrid) {
+    app.use(
+      createEventGridEndpoint({
+        ...config.eventGrid,
+        log,
+        onEvents: async (events) => {
+          for (const e of events) await watchdog.rescanVault(e.vaultName, e.id);
+        },
+      }),
+    );
+  }
   // Malformed or oversized bodies: a clear 4xx, never a stack trace.
   app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
@@ -233,6 +269,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     reloadPolicy(next) {
       const p = next ?? loadPolicy(config.policyFile);
       workflow.setPolicy(p);
+      policyInForce = p;
       log('info', 'policy in force', { policyHash: p.hash, rules: p.doc.rules.map((r) => r.name) });
       return p;
     },
@@ -240,6 +277,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       if (stopping) return;
       stopping = true;
       clearInterval(sweep);
+      watchdog.stop();
       // 1. No new requests (503 meanwhile); those in flight are answered.
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();

@@ -104,7 +104,7 @@ export async function findingsOf(sql: Sql, watchId: string, opts: { forUpdate?: 
 }
 
 /** Store the findings seen now (open), and mark those no longer seen resolved. */
-export async function saveScan(sql: Sql, watchId: string, seen: Array<{ key: string; groupKey: string; severity: Severity; doc: Record<string, unknown> }>, resolved: string[], at: string): Promise<void> {
+export async function saveScan(sql: Sql, watchId: string, seen: Array<{ key: string; groupKey: string; severity: Severity; doc: Record<string, unknown> }>, resolved: string[], at: string, unsnooze: string[] = []): Promise<void> {
   for (const f of seen) {
     await sql.query(
       `INSERT INTO findings (watch_id, key, group_key, severity, doc, state, first_seen, last_seen) VALUES ($1,$2,$3,$4,$5::jsonb,'open',$6,$6)
@@ -115,7 +115,9 @@ export async function saveScan(sql: Sql, watchId: string, seen: Array<{ key: str
       [watchId, f.key, f.groupKey, f.severity, JSON.stringify(f.doc), at],
     );
   }
-  for (const key of resolved) await sql.query(`UPDATE findings SET state = 'resolved', last_seen = $3 WHERE watch_id = $1 AND key = $2`, [watchId, key, at]);
+  for (const key of resolved) await sql.query(`UPDATE findings SET state = 'resolved', last_seen = $3, snoozed_until = NULL, snooze_reason = NULL WHERE watch_id = $1 AND key = $2`, [watchId, key, at]);
+  // A snooze that has ended (and been told about again) is cleared.
+  for (const key of unsnooze) await sql.query(`UPDATE findings SET snoozed_until = NULL, snooze_reason = NULL WHERE watch_id = $1 AND key = $2`, [watchId, key]);
 }
 
 /** Acknowledge or snooze every open finding of one alert (a key's group). Returns how many. */

@@ -5,7 +5,7 @@ import type { Severity } from '../store/watches';
 export interface AlertView {
   watchId: string;
   groupKey: string;
-  kind: 'new' | 'worse' | 'resolved';
+  kind: 'new' | 'worse' | 'again' | 'resolved';
   severity: Severity;
   /** e.g. "Key kv-cmk-rbac/fluid-cmk is disabled — 3 resources depend on it". */
   title: string;

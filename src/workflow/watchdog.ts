@@ -5,10 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ArmGateway } from '../azure/port';
-import { withReadCache } from '../azure/read-cache';
 import type { Actor, ChangeRequest, Platform } from '../domain/types';
 import { activeWatches, deactivateWatch, findingsOf, findWatch, getWatch, insertWatch, markGroup, saveScan, type Severity, type StoredFinding, type Watch } from '../store/watches';
 import type { Store } from '../store/store';
+import { groupByKey, keyIdOf, notJudgedIn, runScan, type Finding } from '../watch';
+import type { TargetRegistry } from '../targets';
 import type { AlertView } from './alert';
 import type { ChatNotifier, Place } from './context';
 
@@ -18,27 +19,19 @@ import { defineJob, type JobRegistry } from './job-registry';
 import type { Policy } from './policy';
 import { Refusal } from './refusal';
 
-/** One health finding of one resource, as a scan reports it. */
-export interface WatchFinding {
-  /** `${resourceId}|${checkId}`: the same problem of the same resource across scans. */
-  key: string;
-  /** What one alert is about: the key (versionless URL, lower case), else the vault, else the resource. */
-  groupKey: string;
-  /** How the group is named to people, e.g. "key kv-cmk-rbac/fluid-cmk". */
-  groupLabel: string;
-  severity: Severity;
-  resourceId: string;
-  checkId: string;
-  title: string;
-  finding: string;
-  remedy: string;
-}
-
 /**
- * Finds the CMK resources in these subscriptions and checks them (the engine in src/watch):
- * the findings, and the finding keys it could not judge this time (a read failed) — theirs stand.
+ * Finds the CMK resources in these subscriptions and checks them: the findings, and what this scan
+ * could not judge (a read failed, a subscription could not be listed) — there the earlier findings stand.
  */
-export type Scanner = (arm: ArmGateway, subscriptions: string[], opts: { now: Date; expiryWarningDays: number }) => Promise<{ findings: WatchFinding[]; unjudged: string[] }>;
+export type Scanner = (arm: ArmGateway, subscriptions: string[], opts: { now: Date; expiryWarningDays: number }) => Promise<{ findings: Finding[]; stands: (previous: Finding) => boolean }>;
+
+/** The engine (src/watch): Resource Graph inventory (lists as the fallback), the health checks, one read per shared key, vault and identity. */
+export function engineScanner(targets: TargetRegistry): Scanner {
+  return async (arm, subscriptions, opts) => {
+    const cursor = await runScan(arm, subscriptions, { ...opts, targets });
+    return { findings: cursor.findings, stands: notJudgedIn(cursor) };
+  };
+}
 
 export interface WatchdogDeps {
   store: Store;
@@ -72,7 +65,7 @@ const alertJob = defineJob({
     alert: z.object({
       watchId: z.string(),
       groupKey: z.string(),
-      kind: z.enum(['new', 'worse', 'resolved']),
+      kind: z.enum(['new', 'worse', 'again', 'resolved']),
       severity: z.enum(['urgent', 'warning']),
       title: z.string(),
       finding: z.string(),
@@ -95,6 +88,9 @@ export function inScope(resourceId: string, scope: string): boolean {
   if (scope === 'all') return true;
   return resourceId.toLowerCase().startsWith(`${scope.toLowerCase()}/`);
 }
+
+/** The alert a finding belongs to: its key (versionless, lower case), else the resource. */
+const groupOf = (f: Finding) => keyIdOf(f.keyUrl) ?? `resource:${f.resourceId.toLowerCase()}`;
 
 const conversationIdOf = (c: Watch['conversation']) => {
   const ref = c.ref as { conversation?: { id?: string }; channel?: string } | undefined;
@@ -161,8 +157,9 @@ export class Watchdog {
   }
 
   /** Key Vault told us something about a vault (Event Grid): scan what depends on it now. */
-  async rescanVault(vault: string): Promise<void> {
-    await this.deps.queue.enqueue(this.scanSpec({ reason: 'event', vault: vault.toLowerCase() }));
+  async rescanVault(vault: string, eventId: string): Promise<void> {
+    // Keyed by the event's id: Event Grid's redelivery of the same event starts no second scan.
+    await this.deps.queue.enqueue(scanJob.spec({ reason: 'event', vault: vault.toLowerCase() }, { key: `watch.scan:event:${eventId}`, lane: SCAN_LANE, maxAttempts: 5 }));
   }
 
   private scanSpec(payload: z.input<typeof scanJob.schema>): JobSpec {
@@ -190,21 +187,20 @@ export class Watchdog {
     let watches = await activeWatches(this.deps.store.db);
     if (p.watchIds) watches = watches.filter((w) => p.watchIds!.includes(w.id));
     if (!watches.length) return;
-    const arm = withReadCache(this.deps.arm);
+    const arm = this.deps.arm;
     const subscriptions = await this.subscriptionsOf(arm, watches);
     const now = this.now();
     // An event about a vault (p.vault) scans everything watched: what depends on the vault is in it,
     // and one scan reads each key, vault and identity once however many resources share it.
-    const { findings, unjudged } = await this.deps.scanner(arm, subscriptions, { now, expiryWarningDays: this.deps.expiryWarningDays ?? 30 });
+    const { findings, stands } = await this.deps.scanner(arm, subscriptions, { now, expiryWarningDays: this.deps.expiryWarningDays ?? 30 });
     const counts: Record<Severity, number> = { urgent: 0, warning: 0 };
     for (const f of findings) counts[f.severity]++;
-    const notJudged = new Set(unjudged.map((k) => k.toLowerCase()));
     for (const w of watches)
       await this.settle(
         w,
         findings.filter((f) => inScope(f.resourceId, w.scope)),
         now,
-        notJudged,
+        stands,
       );
     this.log('info', 'watch scan done', { reason: p.reason, vault: p.vault ?? null, watches: watches.length, subscriptions: subscriptions.length, findings: findings.length });
     this.deps.onScan?.({ seconds: (Date.now() - started) / 1000, findings: counts });
@@ -228,59 +224,58 @@ export class Watchdog {
    * whose worst finding is new or worse than what was told (and not snoozed), or whose findings are
    * all gone. All in one transaction: a scan run again (a retry, a killed process) tells nothing twice.
    */
-  private async settle(watch: Watch, seen: WatchFinding[], now: Date, notJudged: Set<string>): Promise<void> {
+  private async settle(watch: Watch, seen: Finding[], now: Date, stands: (previous: Finding) => boolean): Promise<void> {
     await this.deps.store.change(async (tx) => {
       const before = await findingsOf(tx, watch.id, { forUpdate: true });
       const open = before.filter((f) => f.state === 'open');
       const seenKeys = new Set(seen.map((f) => f.key));
-      // Gone from this scan and judged by it: resolved. A finding the scan could not judge stands.
-      const resolved = open.filter((f) => !seenKeys.has(f.key) && !notJudged.has(f.key.toLowerCase()));
+      // Gone from this scan and judged by it: resolved. What the scan could not judge stands.
+      const resolved = open.filter((f) => !seenKeys.has(f.key) && !stands(f.doc as unknown as Finding));
       const alerts: AlertView[] = [];
-      const groups = new Map<string, WatchFinding[]>();
-      for (const f of seen) groups.set(f.groupKey, [...(groups.get(f.groupKey) ?? []), f]);
-      for (const [groupKey, fs] of groups) {
-        const prior = open.filter((f) => f.groupKey === groupKey);
+      const told = new Map<string, number>();
+      const unsnooze: string[] = [];
+      for (const group of groupByKey(seen)) {
+        const prior = open.filter((f) => f.groupKey === group.groupKey);
+        // Snoozed: nothing about this key until the snooze ends; then, still failing, it is told again (once).
         const snoozed = prior.some((f) => f.snoozedUntil && new Date(f.snoozedUntil) > now);
-        const told = Math.max(0, ...prior.map((f) => Number(f.doc.toldRank ?? 0)));
-        const worst = fs.reduce((a, b) => (SEVERITY_RANK[b.severity] > SEVERITY_RANK[a.severity] ? b : a));
-        const rank = SEVERITY_RANK[worst.severity];
-        const newResources = fs.some((f) => !prior.some((p) => p.key === f.key && Number(p.doc.toldRank ?? 0) > 0));
-        if (!snoozed && (rank > told || newResources)) {
-          alerts.push(this.alertOf(watch, groupKey, told ? 'worse' : 'new', fs, worst));
-          for (const f of fs) (f as WatchFinding & { toldRank?: number }).toldRank = rank;
-        } else {
-          for (const f of fs) (f as WatchFinding & { toldRank?: number }).toldRank = Number(prior.find((p) => p.key === f.key)?.doc.toldRank ?? 0);
-        }
+        const snoozeEnded = !snoozed && prior.some((f) => f.snoozedUntil && new Date(f.snoozedUntil) <= now);
+        const toldBefore = Math.max(0, ...prior.map((f) => Number(f.doc.toldRank ?? 0)));
+        const rank = SEVERITY_RANK[group.severity];
+        const newResources = group.findings.some((f) => !prior.some((p) => p.key === f.key && Number(p.doc.toldRank ?? 0) > 0));
+        const tell = !snoozed && (rank > toldBefore || newResources || snoozeEnded);
+        if (snoozeEnded) for (const f of prior) unsnooze.push(f.key);
+        if (tell) alerts.push(this.alertOf(watch, group, snoozeEnded ? 'again' : toldBefore ? 'worse' : 'new'));
+        for (const f of group.findings) told.set(f.key, tell ? rank : Number(prior.find((p) => p.key === f.key)?.doc.toldRank ?? 0));
       }
       const resolvedGroups = new Map<string, StoredFinding[]>();
       for (const f of resolved) resolvedGroups.set(f.groupKey, [...(resolvedGroups.get(f.groupKey) ?? []), f]);
+      const stillFailing = new Set(seen.map(groupOf));
       for (const [groupKey, fs] of resolvedGroups) {
-        // A group still failing for other resources is not resolved; only what was told is said resolved.
-        if (groups.has(groupKey) || !fs.some((f) => Number(f.doc.toldRank ?? 0) > 0)) continue;
+        // A key still failing for other resources is not resolved; only what was told is said resolved.
+        if (stillFailing.has(groupKey) || !fs.some((f) => Number(f.doc.toldRank ?? 0) > 0)) continue;
+        const label = String(fs[0]!.doc.keyUrl ? `key ${keyIdOf(String(fs[0]!.doc.keyUrl))?.replace(/^https:\/\//, '')}` : (fs[0]!.doc.resourceName ?? groupKey));
         alerts.push({
           watchId: watch.id,
           groupKey,
           kind: 'resolved',
           severity: fs[0]!.severity,
-          title: `✅ Resolved: ${String(fs[0]!.doc.groupLabel ?? groupKey)}`,
-          finding: `No longer found on ${fs.length === 1 ? 'the resource' : `${fs.length} resources`}.`,
+          title: `✅ Resolved: ${label} — ${fs
+            .map((f) => String(f.doc.title ?? f.doc.checkId))
+            .filter((t, i, all) => all.indexOf(t) === i)
+            .join('; ')}`,
+          finding: `No longer found on ${fs.length === 1 ? 'the resource' : `${new Set(fs.map((f) => String(f.doc.resourceId))).size} resources`}.`,
           remedy: '',
-          resources: fs.map((f) => ({
-            name:
-              String(f.doc.resourceId ?? '')
-                .split('/')
-                .pop() ?? '',
-            id: String(f.doc.resourceId ?? ''),
-          })),
+          resources: [...new Map(fs.map((f) => [String(f.doc.resourceId).toLowerCase(), { name: String(f.doc.resourceName ?? ''), id: String(f.doc.resourceId ?? '') }])).values()],
           scope: watch.scope,
         });
       }
       await saveScan(
         tx,
         watch.id,
-        seen.map((f) => ({ key: f.key, groupKey: f.groupKey, severity: f.severity, doc: { ...f } })),
+        seen.map((f) => ({ key: f.key, groupKey: groupOf(f), severity: f.severity, doc: { ...f, toldRank: told.get(f.key) ?? 0 } })),
         resolved.map((f) => f.key),
         now.toISOString(),
+        unsnooze,
       );
       const lane = `${watch.platform}:${conversationIdOf(watch.conversation)}`;
       return {
@@ -298,18 +293,18 @@ export class Watchdog {
     this.deps.queue.wake();
   }
 
-  private alertOf(watch: Watch, groupKey: string, kind: 'new' | 'worse', fs: WatchFinding[], worst: WatchFinding): AlertView {
-    const resources = [...new Map(fs.map((f) => [f.resourceId.toLowerCase(), { name: f.resourceId.split('/').pop() ?? f.resourceId, id: f.resourceId }])).values()];
-    const n = resources.length;
+  private alertOf(watch: Watch, group: ReturnType<typeof groupByKey>[number], kind: 'new' | 'worse' | 'again'): AlertView {
+    const top = group.issues[0]!;
+    const more = group.issues.slice(1).map((i) => `${i.title} (${i.resources.join(', ')})`);
     return {
       watchId: watch.id,
-      groupKey,
+      groupKey: group.groupKey,
       kind,
-      severity: worst.severity,
-      title: `${worst.severity === 'urgent' ? '🔴 Urgent' : '⚠️ Warning'}: ${worst.groupLabel} — ${worst.title} (${n} resource${n === 1 ? '' : 's'} depend${n === 1 ? 's' : ''} on it)`,
-      finding: worst.finding,
-      remedy: worst.remedy,
-      resources,
+      severity: group.severity,
+      title: `${group.severity === 'urgent' ? '🔴 Urgent' : '⚠️ Warning'}: ${group.headline.charAt(0).toUpperCase()}${group.headline.slice(1)}${kind === 'again' ? ' (still so after the snooze ended)' : ''}`,
+      finding: [top.finding, ...(more.length ? [`Also: ${more.join('; ')}.`] : [])].join(' '),
+      remedy: top.remedy,
+      resources: group.resources,
       scope: watch.scope,
     };
   }

@@ -35,9 +35,9 @@ export interface SlackHarness {
 
 const blocksOf = (view: View) => view.view.blocks as Block[];
 
-export async function startSlackBot(policy: Policy, users: SlackUser[], channel = 'C0CMKREQ', tuning: Partial<AppOptions> = {}): Promise<SlackHarness> {
+export async function startSlackBot(policy: Policy, users: SlackUser[], channel = 'C0CMKREQ', tuning: Partial<AppOptions> = {}, extra: { env?: Record<string, string>; now?: () => Date } = {}): Promise<SlackHarness> {
   const slack = await startSlackStandIn({ users: Object.fromEntries(users.map((u) => [u.id, { name: u.name }])) });
-  const bot = await startBot(policy, { SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.url }, undefined, tuning);
+  const bot = await startBot(policy, { SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.url, ...extra.env }, extra.now, tuning);
   const endpoint = () => `${bot.app.url}/slack/events`;
   const send = (raw: string) => postToBot(endpoint(), raw, signedHeaders(SLACK_SECRET, raw, { contentType: 'application/x-www-form-urlencoded' }));
   const interact = (payload: Record<string, unknown>) => send(interactionBody(payload));
