@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isArmError, type ArmGateway, type ArmResource } from '../azure/port';
 import { API, STORAGE_API, storageKeyUrl, type StorageFact } from '../checks/facts';
 import { CHAOS_CMK_API } from '../checks/catalogue/chaos.checks';
+import { parseKeyUrl } from '../checks/key-url';
 import { FLUID_RELAY_API_VERSION } from '../targets/fluid-relay.target';
 
 /**
@@ -137,12 +138,38 @@ export function isRefusal(e: unknown): boolean {
   return isArmError(e) && e.status >= 400 && e.status < 500 && e.status !== 429 && e.status !== 408;
 }
 
-/** One Resource Graph query across the subscriptions (every page). Throws ArmError when refused; undefined when the gateway has no Resource Graph. */
+/** Resource Graph takes at most 1,000 subscriptions per request. */
+export const GRAPH_SUBSCRIPTIONS_PER_QUERY = 1000;
+
+/** The Resource Graph query across the subscriptions (every page; one query per 1,000 subscriptions). Throws ArmError when refused; undefined when the gateway has no Resource Graph. */
 export async function queryInventory(arm: ArmGateway, subscriptions: string[], opts: { pageSize?: number } = {}): Promise<CmkResource[] | undefined> {
   const rg = resourceGraphOf(arm);
   if (!rg) return undefined;
-  const rows = await rg<Record<string, unknown>>(INVENTORY_QUERY, subscriptions, opts);
+  const rows: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < subscriptions.length; i += GRAPH_SUBSCRIPTIONS_PER_QUERY) {
+    rows.push(...(await rg<Record<string, unknown>>(INVENTORY_QUERY, subscriptions.slice(i, i + GRAPH_SUBSCRIPTIONS_PER_QUERY), opts)));
+  }
   return rows.map(toCmkResource).filter((r): r is CmkResource => !!r);
+}
+
+/** Whether a resource is inside a watched scope: `all`, a subscription (`/subscriptions/{id}` or the bare id) or a resource group id. */
+export function inScope(resource: Pick<CmkResource, 'id'>, scope: string): boolean {
+  if (scope.toLowerCase() === 'all') return true;
+  const s = (scope.startsWith('/') ? scope : `/subscriptions/${scope}`).replace(/\/+$/, '').toLowerCase();
+  return resource.id.toLowerCase().startsWith(`${s}/`);
+}
+
+/**
+ * The resources a Key Vault event is about (Event Grid: the vault, and the key for key events):
+ * those whose key is in that vault, and named that key when the event names one. Re-scan them.
+ */
+export function dependentsOf(resources: readonly CmkResource[], event: { vaultName: string; objectName?: string }): CmkResource[] {
+  const vault = event.vaultName.toLowerCase();
+  const key = event.objectName?.toLowerCase();
+  return resources.filter((r) => {
+    const ref = r.keyUrl ? parseKeyUrl(r.keyUrl) : undefined;
+    return !!ref?.ok && ref.ref.vaultName.toLowerCase() === vault && (!key || ref.ref.keyName.toLowerCase() === key);
+  });
 }
 
 /** At most `limit` promises at a time, results in input order. */
