@@ -112,7 +112,7 @@ export function seedWatchTenant(sim: Simulator, o: WatchBenchOptions = WATCH_BEN
     s.put(vault);
     if (rbac) {
       for (const [i, id] of identities.entries()) {
-        // Identity 7 has lost its grant on the RBAC vaults: its resources' access is urgent.
+        // Identity 8 has lost its grant on the RBAC vaults (its subscription uses vault 8's keys): access lost, urgent.
         if (i === 8) continue;
         s.put(
           roleAssignmentResource({

@@ -92,6 +92,9 @@ export function isCmkDependent(resource: Pick<ArmResource, 'properties'>): boole
   return !!p.data.encryption?.customerManagedKeyEncryption?.keyEncryptionKeyUrl || !!p.data.customerDataStorage?.storageAccountResourceId || p.data.encryption?.keySource?.toLowerCase() === 'microsoft.keyvault';
 }
 
+/** The properties the health checks read: Fluid Relay's and storage's `encryption`, Chaos' `customerDataStorage`. */
+const KEPT_PROPERTIES = new Set(['encryption', 'customerDataStorage']);
+
 /** The inventory's view of one resource document (Resource Graph row or ARM GET); undefined when it is not a watched CMK resource. */
 export function toCmkResource(raw: unknown): CmkResource | undefined {
   const d = doc.safeParse(raw);
@@ -102,13 +105,16 @@ export function toCmkResource(raw: unknown): CmkResource | undefined {
   const props = cmkProps.safeParse(d.data.properties ?? {});
   const p = props.success ? props.data : {};
   const uais = Object.keys(((d.data.identity ?? {}) as { userAssignedIdentities?: Record<string, unknown> }).userAssignedIdentities ?? {});
+  // Only what the health checks read (the CMK settings, the identities carried): a scan's cursor holds thousands of these.
+  const identity = d.data.identity as ArmResource['identity'] | null | undefined;
+  const properties = d.data.properties ?? {};
   const resource: ArmResource = {
     id: d.data.id,
     name: d.data.name ?? segs[segs.length - 1],
     type,
     ...(d.data.location ? { location: d.data.location } : {}),
-    ...(d.data.identity ? { identity: d.data.identity as ArmResource['identity'] } : {}),
-    properties: d.data.properties ?? {},
+    ...(identity ? { identity: { ...(identity.type ? { type: identity.type } : {}), ...(uais.length ? { userAssignedIdentities: Object.fromEntries(uais.map((u) => [u, {}])) } : {}) } } : {}),
+    properties: Object.fromEntries(Object.entries(properties).filter(([k]) => KEPT_PROPERTIES.has(k))),
   };
   const base = {
     id: d.data.id,
