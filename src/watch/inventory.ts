@@ -155,7 +155,10 @@ export async function queryInventory(arm: ArmGateway, subscriptions: string[], o
   for (let i = 0; i < subscriptions.length; i += GRAPH_SUBSCRIPTIONS_PER_QUERY) {
     rows.push(...(await rg<Record<string, unknown>>(INVENTORY_QUERY, subscriptions.slice(i, i + GRAPH_SUBSCRIPTIONS_PER_QUERY), opts)));
   }
-  return rows.map(toCmkResource).filter((r): r is CmkResource => !!r);
+  // A resource moved between pages of a paged query can come twice; one entry each.
+  const byId = new Map<string, CmkResource>();
+  for (const r of rows.map(toCmkResource)) if (r) byId.set(r.id.toLowerCase(), r);
+  return [...byId.values()];
 }
 
 /** Whether a resource is inside a watched scope: `all`, a subscription (`/subscriptions/{id}` or the bare id) or a resource group id. */

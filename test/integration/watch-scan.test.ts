@@ -18,6 +18,7 @@ import {
   SIM_SUBSCRIPTION_ID,
   simFluidRelayId,
   simKeyId,
+  simSeededRoleAssignmentId,
   simStorageId,
   startSimulator,
   type Simulator,
@@ -178,6 +179,19 @@ describe('health scan', () => {
     const back = diffFindings(disabled.findings, (await runScan(arm, SUBS, OPTS)).findings);
     expect(back.new).toEqual([]);
     expect(groupByKey(back.resolved).map((a) => a.keyName)).toEqual([SIM_KEY]);
+  });
+
+  it('the identity’s grant on the vault removed → access lost, urgent, on every resource using the key through it', async () => {
+    const before = await runScan(arm, SUBS, OPTS);
+    sim.state.delete(simSeededRoleAssignmentId('identityCryptoOnRbacVault'));
+    const after = await runScan(arm, SUBS, OPTS);
+    const d = diffFindings(before.findings, after.findings);
+    expect(new Set(d.new.map((f) => f.checkId))).toEqual(new Set(['identity.key-permissions', 'storage.key-access']));
+    expect(d.new.every((f) => f.severity === 'urgent')).toBe(true);
+    const alert = groupByKey(d.new).find((a) => a.keyName === SIM_KEY)!;
+    expect(alert.headline).toBe(`an identity lost access to key ${SIM_KEY} (vault ${SIM_RBAC_VAULT}) — ${alert.resources.length} resources depend on it`);
+    expect(alert.resources.map((r) => r.name)).toEqual(expect.arrayContaining([SIM_FLUID_CMK, SIM_CHAOS_CMK, SIM_STORAGE_CMK]));
+    expect(alert.issues[0]!.remedy).toContain('az role assignment create');
   });
 
   it('a subscription that cannot be listed leaves its previous findings standing', async () => {

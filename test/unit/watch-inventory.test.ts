@@ -80,12 +80,12 @@ it('an Event Grid event about a key reaches the resources on that key, any versi
   expect(dependentsOf(rs, { vaultName: 'kv-prod' })).toHaveLength(5);
 });
 
-it('asks Resource Graph for at most 1,000 subscriptions at a time', async () => {
+it('asks Resource Graph for at most 1,000 subscriptions at a time, and keeps one entry per resource', async () => {
   const calls: number[] = [];
   const arm = {
     resourceGraph: (_q: string, subs: string[]) => {
       calls.push(subs.length);
-      return Promise.resolve(subs[0] === 's-0' ? [fluid('fr-1', 'https://kv-prod.vault.azure.net/keys/cmk-fr')] : []);
+      return Promise.resolve(['s-0', 's-1000'].includes(subs[0]!) ? [fluid('fr-1', 'https://kv-prod.vault.azure.net/keys/cmk-fr')] : []);
     },
   } as unknown as ArmGateway;
   const found = await queryInventory(
