@@ -1,6 +1,6 @@
 // `npm run bench [-- scenario…]`: runs the benchmarks, prints a table per scenario and writes
 // JSON to bench/results/<scenario>.json. Not part of `npm test`. Scenarios: ack, checks, e2e,
-// footprint, scale (all when none is named).
+// footprint, scale, watch (all when none is named).
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -12,6 +12,7 @@ import { benchFootprint } from './footprint.bench';
 import { ROOT } from './lib/proc';
 import { summarizeProfiles } from './lib/profile';
 import { benchScale } from './scale.bench';
+import { benchWatch } from './watch';
 
 const profile = process.argv.includes('--profile');
 
@@ -73,6 +74,12 @@ const scenarios: Record<string, () => Promise<unknown>> = {
   scale: async () => {
     const rows = await benchScale();
     console.log('\nCheck runs for N requests at once; ARM reads against the subscription read budget (token bucket 250, +25/s)');
+    console.table(rows);
+    return rows;
+  },
+  watch: async () => {
+    const rows = await benchWatch();
+    console.log('\nWatchdog scan: 5,000 CMK resources over 50 subscriptions sharing 40 keys; ARM reads against the read budget (token bucket 250, +25/s per subscription)');
     console.table(rows);
     return rows;
   },

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isArmError, type ArmGateway, type ArmResource } from '../azure/port';
 import { API, STORAGE_API, storageKeyUrl, type StorageFact } from '../checks/facts';
 import { CHAOS_CMK_API } from '../checks/catalogue/chaos.checks';
+import { parseKeyUrl } from '../checks/key-url';
 import { FLUID_RELAY_API_VERSION } from '../targets/fluid-relay.target';
 
 /**
@@ -91,6 +92,9 @@ export function isCmkDependent(resource: Pick<ArmResource, 'properties'>): boole
   return !!p.data.encryption?.customerManagedKeyEncryption?.keyEncryptionKeyUrl || !!p.data.customerDataStorage?.storageAccountResourceId || p.data.encryption?.keySource?.toLowerCase() === 'microsoft.keyvault';
 }
 
+/** The properties the health checks read: Fluid Relay's and storage's `encryption`, Chaos' `customerDataStorage`. */
+const KEPT_PROPERTIES = new Set(['encryption', 'customerDataStorage']);
+
 /** The inventory's view of one resource document (Resource Graph row or ARM GET); undefined when it is not a watched CMK resource. */
 export function toCmkResource(raw: unknown): CmkResource | undefined {
   const d = doc.safeParse(raw);
@@ -101,13 +105,16 @@ export function toCmkResource(raw: unknown): CmkResource | undefined {
   const props = cmkProps.safeParse(d.data.properties ?? {});
   const p = props.success ? props.data : {};
   const uais = Object.keys(((d.data.identity ?? {}) as { userAssignedIdentities?: Record<string, unknown> }).userAssignedIdentities ?? {});
+  // Only what the health checks read (the CMK settings, the identities carried): a scan's cursor holds thousands of these.
+  const identity = d.data.identity as ArmResource['identity'] | null | undefined;
+  const properties = d.data.properties ?? {};
   const resource: ArmResource = {
     id: d.data.id,
     name: d.data.name ?? segs[segs.length - 1],
     type,
     ...(d.data.location ? { location: d.data.location } : {}),
-    ...(d.data.identity ? { identity: d.data.identity as ArmResource['identity'] } : {}),
-    properties: d.data.properties ?? {},
+    ...(identity ? { identity: { ...(identity.type ? { type: identity.type } : {}), ...(uais.length ? { userAssignedIdentities: Object.fromEntries(uais.map((u) => [u, {}])) } : {}) } } : {}),
+    properties: Object.fromEntries(Object.entries(properties).filter(([k]) => KEPT_PROPERTIES.has(k))),
   };
   const base = {
     id: d.data.id,
@@ -137,12 +144,41 @@ export function isRefusal(e: unknown): boolean {
   return isArmError(e) && e.status >= 400 && e.status < 500 && e.status !== 429 && e.status !== 408;
 }
 
-/** One Resource Graph query across the subscriptions (every page). Throws ArmError when refused; undefined when the gateway has no Resource Graph. */
+/** Resource Graph takes at most 1,000 subscriptions per request. */
+export const GRAPH_SUBSCRIPTIONS_PER_QUERY = 1000;
+
+/** The Resource Graph query across the subscriptions (every page; one query per 1,000 subscriptions). Throws ArmError when refused; undefined when the gateway has no Resource Graph. */
 export async function queryInventory(arm: ArmGateway, subscriptions: string[], opts: { pageSize?: number } = {}): Promise<CmkResource[] | undefined> {
   const rg = resourceGraphOf(arm);
   if (!rg) return undefined;
-  const rows = await rg<Record<string, unknown>>(INVENTORY_QUERY, subscriptions, opts);
-  return rows.map(toCmkResource).filter((r): r is CmkResource => !!r);
+  const rows: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < subscriptions.length; i += GRAPH_SUBSCRIPTIONS_PER_QUERY) {
+    rows.push(...(await rg<Record<string, unknown>>(INVENTORY_QUERY, subscriptions.slice(i, i + GRAPH_SUBSCRIPTIONS_PER_QUERY), opts)));
+  }
+  // A resource moved between pages of a paged query can come twice; one entry each.
+  const byId = new Map<string, CmkResource>();
+  for (const r of rows.map(toCmkResource)) if (r) byId.set(r.id.toLowerCase(), r);
+  return [...byId.values()];
+}
+
+/** Whether a resource is inside a watched scope: `all`, a subscription (`/subscriptions/{id}` or the bare id) or a resource group id. */
+export function inScope(resource: Pick<CmkResource, 'id'>, scope: string): boolean {
+  if (scope.toLowerCase() === 'all') return true;
+  const s = (scope.startsWith('/') ? scope : `/subscriptions/${scope}`).replace(/\/+$/, '').toLowerCase();
+  return resource.id.toLowerCase().startsWith(`${s}/`);
+}
+
+/**
+ * The resources a Key Vault event is about (Event Grid: the vault, and the key for key events):
+ * those whose key is in that vault, and named that key when the event names one. Re-scan them.
+ */
+export function dependentsOf(resources: readonly CmkResource[], event: { vaultName: string; objectName?: string }): CmkResource[] {
+  const vault = event.vaultName.toLowerCase();
+  const key = event.objectName?.toLowerCase();
+  return resources.filter((r) => {
+    const ref = r.keyUrl ? parseKeyUrl(r.keyUrl) : undefined;
+    return !!ref?.ok && ref.ref.vaultName.toLowerCase() === vault && (!key || ref.ref.keyName.toLowerCase() === key);
+  });
 }
 
 /** At most `limit` promises at a time, results in input order. */

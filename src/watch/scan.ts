@@ -126,6 +126,34 @@ async function healthStep(reads: ScanReads, c: ScanCursor, opts: ScanStepOptions
 }
 
 /**
+ * The findings about these resources now — the health scan of a few (an Event Grid event's
+ * dependents, `dependentsOf`) or of a batch. `unjudged`: finding keys whose checks could not read
+ * what they need (their previous findings stand).
+ */
+export async function judgeResources(arm: ArmGateway, resources: readonly CmkResource[], opts: Pick<ScanStepOptions, 'now' | 'expiryWarningDays' | 'reads' | 'targets' | 'concurrency'>): Promise<{ findings: Finding[]; unjudged: string[] }> {
+  const health = await scanHealth(arm, resources, {
+    now: opts.now,
+    expiryWarningDays: opts.expiryWarningDays,
+    ...(opts.reads ? { reads: opts.reads } : {}),
+    ...(opts.targets ? { targets: opts.targets } : {}),
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+  });
+  const out = { findings: [] as Finding[], unjudged: [] as string[] };
+  for (const h of health) {
+    const subject = {
+      resourceId: h.resource.id,
+      resourceName: h.resource.name,
+      ...(h.resource.keyUrl ? { keyUrl: h.resource.keyUrl } : {}),
+      ...(h.resource.identityId ? { identityId: h.resource.identityId } : {}),
+      ...(h.resource.storageAccountId ? { storageAccountId: h.resource.storageAccountId } : {}),
+    };
+    out.findings.push(...findingsOf(subject, h.results));
+    out.unjudged.push(...unjudged(subject, h.results));
+  }
+  return out;
+}
+
+/**
  * Whether a previous finding was out of this scan's sight — a subscription that could not be
  * listed, or a check whose read failed — and so stands rather than resolves (`diffFindings`' `notJudged`).
  */

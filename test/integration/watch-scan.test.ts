@@ -9,6 +9,7 @@ import {
   SIM_FLUID_CMK,
   SIM_FLUID_STALE,
   SIM_KEY,
+  SIM_KEY_VERSION_CURRENT,
   SIM_RBAC_VAULT,
   SIM_STORAGE_BAD_KEY,
   SIM_STORAGE_CMK,
@@ -17,11 +18,12 @@ import {
   SIM_SUBSCRIPTION_ID,
   simFluidRelayId,
   simKeyId,
+  simSeededRoleAssignmentId,
   simStorageId,
   startSimulator,
   type Simulator,
 } from '../../src/simulator';
-import { diffFindings, groupByKey, INVENTORY_QUERY, inventoryWithSource, notJudgedIn, runScan, scanReads, scanStep, startScan, type ScanCursor } from '../../src/watch';
+import { dependentsOf, diffFindings, groupByKey, INVENTORY_QUERY, inventoryWithSource, judgeResources, notJudgedIn, runScan, scanReads, scanStep, startScan, type ScanCursor } from '../../src/watch';
 
 const SUBS = [SIM_SUBSCRIPTION_ID, SIM_SUBSCRIPTION2_ID, SIM_SUBSCRIPTION3_ID];
 const OPTS = { now: new Date(), expiryWarningDays: 30 };
@@ -179,6 +181,19 @@ describe('health scan', () => {
     expect(groupByKey(back.resolved).map((a) => a.keyName)).toEqual([SIM_KEY]);
   });
 
+  it('the identity’s grant on the vault removed → access lost, urgent, on every resource using the key through it', async () => {
+    const before = await runScan(arm, SUBS, OPTS);
+    sim.state.delete(simSeededRoleAssignmentId('identityCryptoOnRbacVault'));
+    const after = await runScan(arm, SUBS, OPTS);
+    const d = diffFindings(before.findings, after.findings);
+    expect(new Set(d.new.map((f) => f.checkId))).toEqual(new Set(['identity.key-permissions', 'storage.key-access']));
+    expect(d.new.every((f) => f.severity === 'urgent')).toBe(true);
+    const alert = groupByKey(d.new).find((a) => a.keyName === SIM_KEY)!;
+    expect(alert.headline).toBe(`an identity lost access to key ${SIM_KEY} (vault ${SIM_RBAC_VAULT}) — ${alert.resources.length} resources depend on it`);
+    expect(alert.resources.map((r) => r.name)).toEqual(expect.arrayContaining([SIM_FLUID_CMK, SIM_CHAOS_CMK, SIM_STORAGE_CMK]));
+    expect(alert.issues[0]!.remedy).toContain('az role assignment create');
+  });
+
   it('a subscription that cannot be listed leaves its previous findings standing', async () => {
     const before = await runScan(arm, SUBS, OPTS);
     expect(before.findings.some((f) => f.resourceName === SIM_FLUID_STALE)).toBe(true);
@@ -187,6 +202,30 @@ describe('health scan', () => {
     expect(after.unlisted.map((u) => u.subscriptionId)).toEqual([SIM_SUBSCRIPTION_ID]);
     const d = diffFindings(before.findings, after.findings, { notJudged: notJudgedIn(after) });
     expect(d.resolved).toEqual([]);
+  });
+});
+
+describe('an event re-scans the dependents', () => {
+  it('a new version of a key (KeyNewVersionCreated) → the resources pinned to the old one are behind; those on the versionless URL are not', async () => {
+    const { resources } = await inventoryWithSource(arm, SUBS);
+    const deps = dependentsOf(resources, { vaultName: SIM_RBAC_VAULT, objectName: SIM_KEY });
+    expect(deps.map((r) => r.name).sort()).toEqual(expect.arrayContaining([SIM_FLUID_CMK, SIM_CHAOS_CMK, SIM_STORAGE_CMK]));
+    expect((await judgeResources(arm, deps, OPTS)).findings.filter((f) => f.checkId === 'key.version-behind')).toEqual([]);
+
+    // The data plane's rotation (helper sim15 brings sim.rotateKey): a new current version.
+    const keyId = simKeyId(SIM_RBAC_VAULT, SIM_KEY);
+    const next = '0f0e0d0c0b0a49988776655443322110';
+    const current = sim.state.get(`${keyId}/versions/${SIM_KEY_VERSION_CURRENT}`)!;
+    const uri = (current.properties as { keyUri: string }).keyUri;
+    sim.state.put({ ...structuredClone(current), id: `${keyId}/versions/${next}`, name: next, properties: { ...structuredClone(current.properties), keyUriWithVersion: `${uri}/${next}` } });
+    sim.state.patch(keyId, { properties: { keyUriWithVersion: `${uri}/${next}` } });
+
+    const { findings, unjudged } = await judgeResources(arm, deps, OPTS);
+    expect(unjudged).toEqual([]);
+    const behind = findings.filter((f) => f.checkId === 'key.version-behind');
+    expect(behind.map((f) => f.resourceName)).toEqual([SIM_FLUID_CMK]);
+    expect(behind[0]!.finding).toContain(next);
+    expect(behind[0]!.remedy).toBe(`Move it to the newest version: rotate ${simFluidRelayId(SIM_FLUID_CMK)}`);
   });
 });
 
