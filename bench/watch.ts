@@ -4,11 +4,10 @@
 // pacer keeps ARM's read budget: 250 burst, 25/s) against the simulator with ARM's per-subscription
 // throttling on, so a read ARM would refuse is answered 429 and counted. Two inventories:
 // - `list`: per-subscription resource lists and a GET of each (the fallback; works on the simulator today);
-// - `resource-graph`: one Resource Graph query — answered here by a stand-in over the simulator's
-//   state until the simulator's own Resource Graph (helper sim15) is on this branch; the reads
-//   after it (keys, vaults, identities, role lists) are real ARM reads either way.
+// - `resource-graph`: one Resource Graph query (paged), answered by the simulator's Resource Graph
+//   provider for the rows the bot may read (it holds Reader on every subscription); `list` is
+//   the same scan with Resource Graph refused (403), as for an identity without access to it.
 // `npm run bench -- watch`
-import type { ArmGateway } from '../src/azure/port';
 import { SdkArmGateway, staticTokenCredential } from '../src/azure/sdk-gateway';
 import {
   BUILTIN_ROLE_IDS,
@@ -18,6 +17,7 @@ import {
   SIM_STORAGE_CMK,
   SIM_SUBSCRIPTION_ID,
   SIM_TENANT_ID,
+  SIM_BOT_PRINCIPAL_ID,
   simChaosId,
   simFluidRelayId,
   simStorageId,
@@ -86,6 +86,17 @@ export function seedWatchTenant(sim: Simulator, o: WatchBenchOptions = WATCH_BEN
   const security = SIM_SUBSCRIPTION_ID; // the vaults live in the seeded subscription; the resources in the 50 others
   for (const [i, sub] of subs.entries()) {
     put({ ...templates.sub, id: `/subscriptions/${sub}`, name: sub, subscriptionId: sub, displayName: `Watch bench ${i}` });
+    // The bot reads every watched subscription (what Resource Graph and the lists need).
+    s.put(
+      roleAssignmentResource({
+        name: guid('b0700000', i + 1),
+        scope: `/subscriptions/${sub}`,
+        roleGuid: BUILTIN_ROLE_IDS.reader,
+        principalId: SIM_BOT_PRINCIPAL_ID,
+        principalType: 'ServicePrincipal',
+        createdOn: new Date((now - 90 * DAY) * 1000).toISOString(),
+      }),
+    );
     put({ id: `/subscriptions/${sub}/resourceGroups/rg-app`, name: 'rg-app', type: 'Microsoft.Resources/resourceGroups', location: 'eastus', properties: { provisioningState: 'Succeeded' } });
   }
   const identities = subs.map((sub, i) => {
@@ -186,22 +197,6 @@ export function seedWatchTenant(sim: Simulator, o: WatchBenchOptions = WATCH_BEN
   return { subscriptions: subs, keys: keys.length };
 }
 
-/** Resource Graph's answer to the inventory query over the simulator's state (a stand-in; see the header). */
-function graphStandIn(sim: Simulator, base: ArmGateway, calls: { n: number }): ArmGateway {
-  const watched = new Set(['microsoft.fluidrelay/fluidrelayservers', 'microsoft.chaos/experiments', 'microsoft.storage/storageaccounts']);
-  const resourceGraph = (_query: string, subscriptions: string[]) => {
-    calls.n++;
-    const subs = new Set(subscriptions.map((x) => x.toLowerCase()));
-    return Promise.resolve(
-      sim.state
-        .all()
-        .filter((r) => watched.has(r.type.toLowerCase()) && subs.has(r.id.split('/')[2]!.toLowerCase()))
-        .map((r) => ({ id: r.id, name: r.name, type: r.type.toLowerCase(), location: r.location, subscriptionId: r.id.split('/')[2], resourceGroup: r.id.split('/')[4], identity: r.identity, properties: r.properties })),
-    );
-  };
-  return Object.assign(Object.create(base) as ArmGateway, { resourceGraph });
-}
-
 function peakPerSecond(ats: number[]): number {
   const per = new Map<number, number>();
   for (const t of ats) per.set(Math.floor(t / 1000), (per.get(Math.floor(t / 1000)) ?? 0) + 1);
@@ -272,15 +267,15 @@ export async function benchWatch(o: WatchBenchOptions = WATCH_BENCH): Promise<Wa
     for (const via of ['resource-graph', 'list'] as const) {
       // A fresh gateway (its pacer starts full) and a pause for the simulator's buckets to refill.
       await new Promise((r) => setTimeout(r, 11_000));
-      const base = new SdkArmGateway({ endpoint: sim.endpoint, ca: sim.ca, credential: staticTokenCredential() });
-      const graph = { n: 0 };
-      const arm = via === 'resource-graph' ? graphStandIn(sim, base, graph) : base;
+      const arm = new SdkArmGateway({ endpoint: sim.endpoint, ca: sim.ca, credential: staticTokenCredential() });
+      if (via === 'list') sim.injectFault({ method: 'POST', pathIncludes: '/providers/Microsoft.ResourceGraph/resources', status: 403, code: 'AuthorizationFailed', times: Infinity });
       sim.requests.length = 0;
       const t0 = performance.now();
       const cursor = await runScan(arm, subscriptions, { now: new Date(), expiryWarningDays: 30, reads: scanReads(arm) });
       const wall = performance.now() - t0;
       if (cursor.via !== via) throw new Error(`expected the ${via} inventory, got ${cursor.via}`);
-      rows.push(row(via, sim, cursor, wall, keys, graph.n, subscriptions.length));
+      const graphCalls = sim.requests.filter((r) => r.method === 'POST' && /Microsoft\.ResourceGraph\/resources/i.test(r.path)).length;
+      rows.push(row(via, sim, cursor, wall, keys, graphCalls, subscriptions.length));
     }
   } finally {
     await sim.close();

@@ -66,6 +66,17 @@ function cloneServers(n: number, prefix = 'fr-watch'): string[] {
   });
 }
 
+/** Resource Graph refuses (403), as it does for an identity without access to it: the inventory lists each subscription. */
+const refuseResourceGraph = () =>
+  sim.injectFault({
+    method: 'POST',
+    pathIncludes: '/providers/Microsoft.ResourceGraph/resources',
+    status: 403,
+    code: 'AuthorizationFailed',
+    message: 'The client does not have authorization to perform action Microsoft.ResourceGraph/resources/read',
+    times: Infinity,
+  });
+
 const requestKeys = () => sim.requests.map((r) => `${r.method} ${r.path.toLowerCase()} ${JSON.stringify(r.query)}`);
 
 it('pins the Resource Graph query text the simulator answers', () => {
@@ -81,6 +92,7 @@ it('pins the Resource Graph query text the simulator answers', () => {
 
 describe('inventory', () => {
   it('without Resource Graph, lists each subscription and finds exactly the CMK resources; a Chaos experiment depends on its storage account’s key', async () => {
+    refuseResourceGraph();
     const inv = await inventoryWithSource(arm, SUBS);
     expect(inv.via).toBe('list');
     const names = inv.resources.map((r) => r.name).sort();
@@ -141,6 +153,7 @@ describe('health scan', () => {
   it('reads each distinct thing once per scan, and the shared reads do not grow with the resources that share a key', async () => {
     const shared = async (extra: number) => {
       sim.reset();
+      refuseResourceGraph();
       const names = cloneServers(extra);
       sim.requests.length = 0;
       const cursor = await runScan(arm, SUBS, OPTS);
@@ -197,6 +210,7 @@ describe('health scan', () => {
   it('a subscription that cannot be listed leaves its previous findings standing', async () => {
     const before = await runScan(arm, SUBS, OPTS);
     expect(before.findings.some((f) => f.resourceName === SIM_FLUID_STALE)).toBe(true);
+    refuseResourceGraph();
     sim.injectFault({ pathIncludes: `/subscriptions/${SIM_SUBSCRIPTION_ID}/resources`, status: 403, code: 'AuthorizationFailed', times: 3 });
     const after = await runScan(arm, SUBS, OPTS);
     expect(after.unlisted.map((u) => u.subscriptionId)).toEqual([SIM_SUBSCRIPTION_ID]);
@@ -231,6 +245,8 @@ describe('an event re-scans the dependents', () => {
 
 describe('a resumable scan', () => {
   it('killed after a few steps, continues from its stored cursor with the same findings, no duplicates, and nothing inventoried twice', async () => {
+    // The list inventory takes several steps (a subscription each): room to be killed in between.
+    refuseResourceGraph();
     cloneServers(8);
     const straight = await runScan(arm, SUBS, OPTS);
 
