@@ -6,6 +6,7 @@
 import { SIM_FLUID_CMK, SIM_KEY, SIM_RBAC_VAULT, SIM_STORAGE_CMK } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { cardText } from '../helpers/connector';
+import { viewSubmissionPayload } from '../../src/dev';
 import { startSlackBot, type SlackHarness } from '../helpers/slack';
 import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
 
@@ -81,6 +82,23 @@ describe('watchdog', () => {
     const newSlack = slackAlerts().slice(baselineSlack);
     expect(newSlack).toHaveLength(1);
     expect(JSON.stringify(newSlack[0]!.blocks)).toContain(`${SIM_KEY} (vault ${SIM_RBAC_VAULT}) is disabled`);
+    // Acknowledged in Slack: recorded and said in the alert's thread.
+    expect((await h.press(ALEX, SLACK_CHANNEL, newSlack[0]!.ts, 'finding.ack')).status).toBe(200);
+    await h.slack
+      .waitFor(() => h.slack.thread(SLACK_CHANNEL, newSlack[0]!.ts).find((m) => /alex acknowledged this alert \(\d+ findings?\)/.test(m.text ?? '')), 10_000, 'acknowledged in the thread')
+      .catch(async (e) => {
+        throw new Error(`${(e as Error).message.slice(0, 300)}\n${JSON.stringify(await h.bot.store.db.query(`SELECT kind, state, attempts, last_error, payload FROM jobs WHERE kind = 'slack.finding'`))}`);
+      });
+    const acked = await h.bot.store.db.query<{ n: string }>(`SELECT count(*) AS n FROM findings WHERE acked_by IS NOT NULL`);
+    expect(Number(acked[0]!.n)).toBeGreaterThan(0);
+    // Snoozed in Slack: a modal asks for how long and why; too short a reason comes back on its field.
+    await h.press(ALEX, SLACK_CHANNEL, newSlack[0]!.ts, 'finding.snooze');
+    const modal = await h.slack.waitFor(() => [...h.slack.views.values()].find((v) => v.view.callback_id === 'cmk_snooze'), 5000, 'snooze modal');
+    const short = await h.interact(viewSubmissionPayload({ user: ALEX, view: { ...modal.view, id: modal.id, hash: modal.hash }, values: { reason: { value: { type: 'plain_text_input', value: 'no' } } } }));
+    expect(short.json).toEqual({ response_action: 'errors', errors: { reason: 'Give a reason (at least 3 characters): it is recorded.' } });
+    const ok = await h.interact(viewSubmissionPayload({ user: ALEX, view: { ...modal.view, id: modal.id, hash: modal.hash }, values: { reason: { value: { type: 'plain_text_input', value: 'rotation planned Monday' } } } }));
+    expect(ok.status).toBe(200);
+    await h.slack.waitFor(() => h.slack.thread(SLACK_CHANNEL, newSlack[0]!.ts).find((m) => /alex snoozed this alert for 24 hours: rotation planned Monday/.test(m.text ?? '')), 10_000, 'snoozed in the thread');
 
     // Snoozed in Teams with a reason (audited) — for 7 seconds here (the card offers hours; any length
     // up to 30 days is taken) — scans say nothing about it meanwhile.
@@ -89,8 +107,8 @@ describe('watchdog', () => {
     const snoozedAt = Date.now();
     const snooze = await post(h.bot.app.url, cardAction(h.bot.connector.url, ALICE, 'finding.snooze', { ...data, snoozeHours: '0.002', snoozeReason: 'vault maintenance until noon' }, newTeams[0]!.id, TEAMS_CONV));
     expect(JSON.stringify(snooze.body)).toContain('snoozed this alert until');
-    const audited = await h.bot.store.db.query<{ data: { reason: string } }>(`SELECT data FROM audit_log WHERE event = 'finding_snoozed'`);
-    expect(audited[0]!.data.reason).toBe('vault maintenance until noon');
+    const audited = await h.bot.store.db.query<{ data: { reason: string } }>(`SELECT data FROM audit_log WHERE event = 'finding_snoozed' ORDER BY seq`);
+    expect(audited.map((r) => r.data.reason)).toEqual(['rotation planned Monday', 'vault maintenance until noon']);
     await scanNow();
     expect(teamsAlerts()).toHaveLength(baselineTeams + 1);
     // The snooze ends: still disabled, so it is said once more.

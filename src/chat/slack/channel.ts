@@ -358,6 +358,19 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       },
     },
     {
+      ...findingJob,
+      handler: async ({ actor, channel, messageTs, watchId, groupKey, how }) => {
+        try {
+          if (!deps.watchdog) throw new Refusal('The watchdog is not running on this bot.');
+          const { count } = await deps.watchdog.mark(actor, placeOf(channel), watchId, groupKey, how);
+          const text = 'ack' in how ? `✔️ ${actor.name} acknowledged this alert (${count} finding${count === 1 ? '' : 's'}).` : `💤 ${actor.name} snoozed this alert for ${how.snoozeHours} hours: ${how.reason}`;
+          await client.chat.postMessage({ channel, ...(messageTs ? { thread_ts: messageTs } : {}), text: esc(text), unfurl_links: false });
+        } catch (e) {
+          await tell(channel, actor.id, e);
+        }
+      },
+    },
+    {
       ...cancelJob,
       handler: async ({ requestId, actor, channel }) => {
         try {
