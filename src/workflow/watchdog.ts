@@ -111,7 +111,9 @@ export class Watchdog {
   }
 
   private mayWatch(actor: Actor, scope: string): void {
-    if (!this.deps.policy().mayWatch(actor, scopeParts(scope))) {
+    const policy = this.deps.policy();
+    if (!actor.id || !policy.admitsTenant(actor.platform, actor.tenant)) throw new Refusal('Your tenant or workspace is not one this bot’s policy admits.');
+    if (!policy.mayWatch(actor, scopeParts(scope))) {
       throw new Refusal(`The policy does not let you watch ${scope === 'all' ? 'every subscription' : scope}: watching is for the policy's watchers, auditors, and approvers of the rules that cover the scope.`);
     }
   }
