@@ -8,7 +8,7 @@ import type { ArmGateway } from '../azure/port';
 import type { Actor, ChangeRequest, Platform } from '../domain/types';
 import { activeWatches, deactivateWatch, findingsOf, findWatch, getWatch, insertWatch, markGroup, saveScan, type Severity, type StoredFinding, type Watch } from '../store/watches';
 import type { Store } from '../store/store';
-import { groupByKey, keyIdOf, notJudgedIn, runScan, type Finding } from '../watch';
+import { groupByKey, inScope, keyIdOf, notJudgedIn, runScan, type Finding } from '../watch';
 import type { TargetRegistry } from '../targets';
 import type { AlertView } from './alert';
 import type { ChatNotifier, Place } from './context';
@@ -81,12 +81,6 @@ const alertJob = defineJob({
 export function scopeParts(scope: string): { subscriptionId?: string; resourceGroup?: string } {
   const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?$/i.exec(scope);
   return m ? { subscriptionId: m[1]!.toLowerCase(), ...(m[2] ? { resourceGroup: m[2] } : {}) } : {};
-}
-
-/** Does the resource lie inside the scope? */
-export function inScope(resourceId: string, scope: string): boolean {
-  if (scope === 'all') return true;
-  return resourceId.toLowerCase().startsWith(`${scope.toLowerCase()}/`);
 }
 
 /** The alert a finding belongs to: its key (versionless, lower case), else the resource. */
@@ -200,7 +194,7 @@ export class Watchdog {
     for (const w of watches)
       await this.settle(
         w,
-        findings.filter((f) => inScope(f.resourceId, w.scope)),
+        findings.filter((f) => inScope({ id: f.resourceId }, w.scope)),
         now,
         stands,
       );
