@@ -15,6 +15,10 @@ export interface CheckLine {
   finding: string;
   evidence: string;
   remedy: string;
+  /** The fix as a request of its own (`new <command>`, prefilled): '' when there is none. */
+  fixCommand: string;
+  /** What *Fix this* sends back: the command, the form values, and the request it unblocks. */
+  fixData: { command: string; values: Record<string, string>; blockedBy: string } | null;
 }
 
 export interface RequestView {
@@ -80,12 +84,21 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-function line(c: CheckResult): CheckLine {
+function line(c: CheckResult, requestId = ''): CheckLine {
   const evidence = Object.entries(c.evidence)
     .filter(([, v]) => v !== null && v !== '')
     .map(([k, v]) => `${k}=${v}`)
     .join(' · ');
-  return { id: c.id, icon: ICON[c.status], title: c.title, finding: clip(c.finding, 400), evidence: clip(evidence, 400), remedy: clip(c.remedy ?? '', 500) };
+  return {
+    id: c.id,
+    icon: ICON[c.status],
+    title: c.title,
+    finding: clip(c.finding, 400),
+    evidence: clip(evidence, 400),
+    remedy: clip(c.remedy ?? '', 500),
+    fixCommand: c.fix?.command ?? '',
+    fixData: c.fix ? { command: c.fix.command, values: c.fix.values, blockedBy: requestId } : null,
+  };
 }
 
 /** "19 passed, 3 for information": the checks that need nothing from anyone, counted. */
@@ -130,7 +143,13 @@ function visibleDeep<T>(v: T): T {
 
 /** A view as it may be shown in any channel; the ids clients act on are left exactly as they are. */
 function shown(v: RequestView): RequestView {
-  return { ...visibleDeep(v), digest: v.digest, refreshUserIds: v.refreshUserIds };
+  return withFixData({ ...visibleDeep(v), digest: v.digest, refreshUserIds: v.refreshUserIds }, v);
+}
+
+/** The values *Fix this* sends back, exactly as they were (an escaped copy of the view keeps its text, not these). */
+export function withFixData(escaped: RequestView, original: RequestView): RequestView {
+  const keep = (lines: CheckLine[], from: CheckLine[]) => lines.map((l, i) => ({ ...l, fixData: from[i]?.fixData ?? null }));
+  return { ...escaped, failing: keep(escaped.failing, original.failing), warnings: keep(escaped.warnings, original.warnings) };
 }
 
 export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets: TargetRegistry = DEFAULT_TARGETS): RequestView {
@@ -149,7 +168,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
         : req.state === 'pending_approval'
           ? `Waiting for ${stillNeeded(req, counted.length)} more approval${stillNeeded(req, counted.length) === 1 ? '' : 's'}.`
           : `This request is ${stateWords(req)}.`;
-  const failing = req.checks.filter(blocks).map(line);
+  const failing = req.checks.filter(blocks).map((c) => line(c, req.id));
   return shown({
     id: req.id,
     title: `${target?.displayName ?? req.targetType} with a customer-managed key`,
@@ -177,8 +196,8 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     irreversible: target ? target.irreversible(req.params) : [],
     changes: (req.changes ?? []).map((c) => clip(`${c.path}: ${c.from} → ${c.to}`, 400)),
     failing,
-    warnings: req.checks.filter((c) => c.status === 'warn').map(line),
-    passing: req.checks.filter((c) => c.status === 'pass' || c.status === 'info').map(line),
+    warnings: req.checks.filter((c) => c.status === 'warn').map((c) => line(c, req.id)),
+    passing: req.checks.filter((c) => c.status === 'pass' || c.status === 'info').map((c) => line(c)),
     passingSummary: '',
     passedLabel: passedLabel(req.checks),
     moreProblems: '',
@@ -191,7 +210,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     // A blocked request cannot be approved: do not suggest that anyone could.
     approvalsLine: req.state === 'checked' && blocked && !req.approvals.length ? '' : approvalsLine(req, counted.length),
     result: req.result ? `${req.result.status === 'succeeded' ? '🔐' : '❌'} ${req.result.message}${req.result.correlationId ? ` (correlation id ${req.result.correlationId})` : ''}` : '',
-    verification: (req.result?.verification ?? []).map(line),
+    verification: (req.result?.verification ?? []).map((c) => line(c)),
     canDecide: req.state === 'pending_approval' && (viewer === 'all' || viewer === 'approver'),
     // Cancelling stops something that could still run: a blocked request never will (it waits for
     // nobody and expires), and once running it is too late.
@@ -226,8 +245,8 @@ export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): Req
 
 /** A read-only review of an existing resource (`check <resource id>`), shaped like a request card without approvals. */
 export function reviewView(displayName: string, resourceId: string, location: string | undefined, keyUrl: string, checks: CheckResult[]): RequestView {
-  const failing = checks.filter(blocks).map(line);
-  const warnings = checks.filter((c) => c.status === 'warn').map(line);
+  const failing = checks.filter(blocks).map((c) => line(c));
+  const warnings = checks.filter((c) => c.status === 'warn').map((c) => line(c));
   return shown({
     id: '',
     title: `Review of ${displayName} ${resourceId.split('/').pop()}`,
@@ -247,7 +266,7 @@ export function reviewView(displayName: string, resourceId: string, location: st
     changes: [],
     failing,
     warnings,
-    passing: checks.filter((c) => c.status === 'pass' || c.status === 'info').map(line),
+    passing: checks.filter((c) => c.status === 'pass' || c.status === 'info').map((c) => line(c)),
     passingSummary: '',
     passedLabel: passedLabel(checks),
     moreProblems: '',

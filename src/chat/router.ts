@@ -52,6 +52,19 @@ export class CommandRouter {
     return { kind: 'form', target, form, choices, fixed };
   }
 
+  /**
+   * *Fix this* on a failing check: the remediation's form, filled in with what the check found, and
+   * a note of the request it unblocks. The fix is a request like any other (checks, approvals, audit).
+   */
+  async fix(actor: Actor, command: string, values: Record<string, unknown>, blockedBy: string): Promise<Extract<Reply, { kind: 'form' }>> {
+    this.deps.workflow.admit(actor);
+    const target = this.deps.targets.forCommand(command);
+    if (!target) throw new Refusal(`There is no \`new ${command}\` to fix this with.`);
+    const known = new Set(target.fields.map((f) => f.name));
+    const prefill = Object.fromEntries(Object.entries(values).filter(([k, v]) => known.has(k) && typeof v === 'string'));
+    return this.form(target, prefill, [], blockedBy ? `This fixes what ${blockedBy} needs; once it is done, run \`check ${blockedBy}\` and that request goes on.` : '');
+  }
+
   /** A form that starts from an existing resource: the target's prefill, read for people the policy names. */
   private async formFrom(target: Target, resourceId: string, actor: Actor): Promise<Reply> {
     const { values, note } = await this.deps.workflow.readExisting(resourceId, target.type, actor);

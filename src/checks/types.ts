@@ -62,7 +62,7 @@ export function reading<C extends Check<FactName>>(reads: FactReads, checks: rea
 export const pass = (finding: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'pass', finding, evidence });
 // Remedy commands carry real values, never `<placeholder>`s: Teams drops anything that looks like
 // an HTML tag from a card's text, which left `--name` without its value (test/integration/remedies.test.ts).
-export const fail = (finding: string, remedy: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'fail', finding, evidence, remedy });
+export const fail = (finding: string, remedy: string, evidence: Verdict['evidence'] = {}, fix?: Verdict['fix']): Verdict => ({ status: 'fail', finding, evidence, remedy, ...(fix ? { fix } : {}) });
 export const warn = (finding: string, remedy: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'warn', finding, evidence, remedy });
 export const info = (finding: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'info', finding, evidence });
 

@@ -29,6 +29,11 @@ export interface CheckResult {
   evidence: Record<string, string | number | boolean | null>;
   /** What a person can do about it (portal step or az command); empty when passing. */
   remedy?: string;
+  /**
+   * The change that fixes it, as a request of its own (`new <command>` with these form values): the
+   * card offers *Fix this*, and the fix goes through checks, approvals and the audit like any change.
+   */
+  fix?: { command: string; values: Record<string, string> };
 }
 
 export function blocks(r: CheckResult): boolean {

@@ -91,9 +91,16 @@ export function requestBlocks(v: RequestView): Block[] {
   if (v.approvalsLine) details.push(section([`*Approvals:* ${esc(v.approvalsLine)}`, ...v.approvals.map(esc)].join('\n')));
   const actions = requestActions(v);
   // Problems fill the room the rest leaves; past it they are counted, with where to see them all.
-  const room = Math.max(1, LIMITS.messageBlocks - head.length - passed.length - details.length - actions.length - 1);
-  const shown = problems.slice(0, room).map(section);
-  const hidden = problems.length - shown.length;
+  const room = Math.max(2, LIMITS.messageBlocks - head.length - passed.length - details.length - actions.length - 1);
+  // *Fix this* for the problems that have a fix as a request of its own (the buttons' values carry the
+  // form's values; action ids are unique within a block, so each button has its own).
+  const fixes: Button[] = [...v.failing, ...v.warnings]
+    .filter((c) => c.fixData && JSON.stringify(c.fixData).length <= 1900)
+    .slice(0, 5)
+    .map((c, i) => ({ type: 'button', action_id: `request.fix.${i}`, text: { type: 'plain_text', text: clip(`Fix ${c.id} (new ${c.fixCommand})`, 75) }, value: JSON.stringify(c.fixData) }));
+  const fixBlock: ActionsBlock[] = fixes.length ? [{ type: 'actions', block_id: 'request_fixes', elements: fixes }] : [];
+  const shown = [...problems.slice(0, room - fixBlock.length).map(section), ...fixBlock];
+  const hidden = problems.length - (shown.length - fixBlock.length);
   const more = hidden ? [section(`…and ${hidden} more problem${hidden > 1 ? 's' : ''}: use \`/cmk check ${esc(v.id)}\`.`)] : [];
   return [...head, ...shown, ...more, ...passed, ...details, ...actions].slice(0, LIMITS.messageBlocks);
 }

@@ -210,28 +210,34 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   /** Keep a form for its modal: the next step (a changed picker, the submission) may reach another replica. */
   const keepForm = async (formId: string, session: FormSession) => deps.store.putFormSession(formId, session satisfies FormSession as never, FORM_TTL_MS);
 
+  /**
+   * A form in a modal: the trigger id lives 3 s, so a loading modal opens now and is filled when ARM
+   * has answered (or says why it cannot become a form).
+   */
+  const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>) => {
+    const opened = await client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) });
+    later(`slack-form:${opened.view?.id}`, async () => {
+      try {
+        const reply = await produce();
+        if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
+        const formId = randomUUID();
+        await keepForm(formId, { channel, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note });
+        await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
+      } catch (e) {
+        const failure = describeFailure(e, log, 'a Slack form');
+        await client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, failure.text) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
+      }
+    });
+  };
+
   app.command('/cmk', async ({ command, ack, respond }) => {
     const cmd = parseCommand(command.text ?? '', wf().targets);
     const actor = actorOf({ id: command.user_id, name: command.user_name }, { team: command.team_id, enterprise: command.enterprise_id });
     const place = placeOf(command.channel_id);
     if (cmd.kind === 'new' || cmd.kind === 'rotate') {
       await ack();
-      // The trigger id lives 3 s: open a loading modal now, fill it when ARM has answered.
       const title = cmd.kind === 'new' ? (wf().targets.find(cmd.target)?.form.title ?? 'cmk-chatops') : 'Change a key';
-      const opened = await client.views.open({ trigger_id: command.trigger_id, view: loadingModal(FORM_CALLBACK, title) });
-      later(`slack-form:${opened.view?.id}`, async () => {
-        try {
-          const reply = await router().run(cmd, actor, place);
-          if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
-          const formId = randomUUID();
-          await keepForm(formId, { channel: command.channel_id, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note });
-          await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
-        } catch (e) {
-          // The modal says why it cannot become a form.
-          const failure = describeFailure(e, log, 'a Slack form');
-          await client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, failure.text) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
-        }
-      });
+      await openForm(command.trigger_id, command.channel_id, title, () => router().run(cmd, actor, place));
       return;
     }
     await ack();
@@ -429,6 +435,17 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       ),
     );
     await ack();
+  });
+
+  // *Fix this* on a failing check: the remediation's form, filled in, in a modal.
+  app.action<BlockAction>(/^request\.fix\.\d+$/, async ({ ack, body }) => {
+    await ack();
+    const v = safeJson<{ command?: unknown; values?: unknown; blockedBy?: unknown }>((body.actions[0] as ButtonAction | undefined)?.value ?? '') ?? {};
+    const command = typeof v.command === 'string' ? v.command.slice(0, 64) : '';
+    const values = v.values && typeof v.values === 'object' ? Object.fromEntries(Object.entries(v.values as Record<string, unknown>).filter(([, x]) => typeof x === 'string')) : {};
+    const blockedBy = typeof v.blockedBy === 'string' && REQUEST_ID_PATTERN.test(v.blockedBy) ? v.blockedBy : '';
+    const actor = actorOf(body.user, workspaceOf(body));
+    await openForm(body.trigger_id, body.channel?.id ?? '', wf().targets.forCommand(command)?.form.title ?? 'Fix', async () => router().fix(actor, command, values, blockedBy));
   });
 
   // Watchdog alerts: Acknowledge is stored as a job, then acknowledged; Snooze asks how long and why.

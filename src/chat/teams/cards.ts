@@ -8,7 +8,7 @@ import { CardFactory } from 'botbuilder';
 import { visibleText } from '../../domain/canonical';
 import type { ChangeRequest } from '../../domain/types';
 import type { AlertView } from '../../workflow/alert';
-import { compactView, requestView, type RequestView, type Viewer } from '../presenter';
+import { compactView, requestView, type RequestView, type Viewer, withFixData } from '../presenter';
 
 const CARDS_DIR = join(__dirname, '..', '..', '..', 'cards');
 const cache = new Map<string, ACData.Template>();
@@ -41,7 +41,7 @@ function teamsDeep<T>(v: T): T {
 
 /** The view with every shown string escaped; the values card actions send back stay as they are. */
 function teamsView(v: RequestView): RequestView {
-  return { ...teamsDeep(v), id: v.id, digest: v.digest, digestShort: v.digestShort, refreshUserIds: v.refreshUserIds, state: v.state, stateColor: v.stateColor };
+  return withFixData({ ...teamsDeep(v), id: v.id, digest: v.digest, digestShort: v.digestShort, refreshUserIds: v.refreshUserIds, state: v.state, stateColor: v.stateColor }, v);
 }
 
 export function expandCard(name: string, data: unknown): Record<string, unknown> {

@@ -57,6 +57,7 @@ export const VERBS = {
   cancel: 'request.cancel',
   ack: 'finding.ack',
   snooze: 'finding.snooze',
+  fix: 'request.fix',
 } as const;
 
 /** An `application/search` invoke (a dependent picker's Data.Query): the dataset and the card's other inputs. */
@@ -69,6 +70,9 @@ const searchValue = z.object({
     .optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** *Fix this*: the remediation's command, the values to fill its form with, and the request it unblocks. */
+const fixAction = z.object({ command: z.string().max(64), values: z.record(z.string(), z.string().max(2048)).default({}), blockedBy: z.string().max(20).optional() }).passthrough();
 
 /** An alert's Acknowledge / Snooze: which watch and key, and for a snooze how long and why. */
 const alertAction = z.object({ watchId: z.string().max(40), groupKey: z.string().max(2048), snoozeHours: z.string().max(10).optional(), snoozeReason: z.string().max(2000).optional() }).passthrough();
@@ -326,6 +330,11 @@ export class TeamsBot extends ActivityHandler {
         // Universal Actions refresh: each user gets their own view of the same request.
         const req = await this.deps.workflow.view(data.data.requestId ?? '', actor, placeOf(ctx));
         return { card: this.card(req, this.deps.workflow.roleOf(req, actor)) };
+      }
+      case VERBS.fix: {
+        const d = fixAction.safeParse(raw);
+        if (!d.success) return { text: 'That fix was not understood. Send `help new` for the fixes the bot can make.' };
+        return { card: formCardOf((await this.deps.router.fix(actor, d.data.command, d.data.values, d.data.blockedBy ?? '')).form) };
       }
       case VERBS.ack:
       case VERBS.snooze: {

@@ -128,6 +128,7 @@ export const storageCmkEnabled = defineCheck({
           `Storage account ${storageAccount.name} uses Microsoft-managed keys (${source}); Chaos Studio requires its Encryption type to be a customer-managed key.`,
           `Switch it to CMK first: \`new storage-cmk ${storageAccount.id}\` (the bot checks and applies it with approval).`,
           { keySource: source },
+          { command: 'storage-cmk', values: { storageAccountId: storageAccount.id } },
         );
   },
 });

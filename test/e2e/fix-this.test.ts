@@ -1,0 +1,86 @@
+// *Fix this* on a failing check (issue 16, part 2 — the first remediation wired end to end): a
+// Chaos experiment blocked because its storage account has no customer-managed key offers the fix
+// as a request of its own — the storage-cmk form, filled in — in Teams and in Slack; once the fix is
+// approved and done, `check` on the blocked request finds it passing and it goes on to approval.
+import { SIM_IDENTITY, SIM_KEY, SIM_RBAC_VAULT, SIM_STORAGE_NO_CMK, simIdentityId, simKeyUrl, simStorageId } from '../../src/simulator';
+import { parsePolicy } from '../../src/workflow/policy';
+import { submitForm } from '../helpers/bot';
+import { cardText, clickData } from '../helpers/connector';
+import { chaosExperimentForm } from '../helpers/forms';
+import { startSlackBot, type SlackHarness } from '../helpers/slack';
+import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
+
+const ALEX = { id: 'U0ALEX', name: 'alex' };
+const RILEY = { id: 'U0RILEY', name: 'riley' };
+let h: SlackHarness;
+
+beforeAll(async () => {
+  const policy = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline');
+  h = await startSlackBot(policy, [ALEX, RILEY], 'C0FIX');
+});
+afterAll(() => h?.close());
+
+type Action = { type: string; verb?: string; title?: string; data?: Record<string, unknown> };
+function fixActions(card: unknown): Action[] {
+  const out: Action[] = [];
+  const walk = (n: unknown) => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== 'object') return;
+    const o = n as Record<string, unknown>;
+    if (o.type === 'Action.Execute' && o.verb === 'request.fix') out.push(o as Action);
+    Object.values(o).forEach(walk);
+  };
+  walk(card);
+  return out;
+}
+
+describe('Fix this', () => {
+  it('Teams: the blocked request offers the fix, filled in; the fix done, `check` lets the request go on', async () => {
+    const account = simStorageId(SIM_STORAGE_NO_CMK);
+    const blocked = await submitForm(h.bot, chaosExperimentForm(`exp-fix-${Math.random().toString(36).slice(2, 6)}`, { storageAccountId: account }));
+    expect(blocked.text).toContain('❌ **storage.cmk-enabled**');
+    const [fix] = fixActions(blocked.card);
+    expect(fix?.title).toBe('Fix this (new storage-cmk)');
+    expect(fix?.data).toEqual({ command: 'storage-cmk', values: { storageAccountId: account }, blockedBy: blocked.requestId });
+
+    // Pressed: the storage-cmk form, with the account filled in and what it unblocks.
+    const form = await post(h.bot.app.url, cardAction(h.bot.connector.url, ALICE, 'request.fix', fix!.data!, blocked.formMsg));
+    const formText = cardText(form.body?.value as never);
+    expect(formText).toContain('Switch a storage account to a customer-managed key');
+    expect(formText).toContain(`This fixes what ${blocked.requestId} needs`);
+    const inputs = ((form.body?.value as { body: Array<{ id?: string; value?: string }> }).body ?? []).filter((b) => b.id);
+    expect(inputs.find((i) => i.id === 'storageAccountId')?.value).toBe(account);
+
+    // The fix is a request like any other: checked, approved, written, verified.
+    const fixRequest = await submitForm(h.bot, { targetType: 'storage-cmk', storageAccountId: account, identityId: simIdentityId(SIM_IDENTITY), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), keyVersion: 'latest' });
+    await post(h.bot.app.url, cardAction(h.bot.connector.url, BOB, 'request.approve', clickData(h.bot.connector, fixRequest.formMsg), fixRequest.formMsg));
+    await h.bot.connector.waitFor((a) => a.kind === 'update' && a.id === fixRequest.formMsg && /Switched to the customer-managed key and verified/.test(cardText(a.activity)), 20_000, 'fix done');
+
+    // The blocked request, checked again, passes and waits for approval.
+    await post(h.bot.app.url, message(h.bot.connector.url, ALICE, `check ${blocked.requestId}`));
+    await h.bot.connector.waitFor((a) => a.id === blocked.formMsg && a.kind === 'update' && /Waiting for 1 more approval/.test(cardText(a.activity)) && /✅ \*\*storage\.cmk-enabled\*\*/.test(cardText(a.activity)), 20_000, 'unblocked');
+  });
+
+  it('Slack: the blocked request message has the fix button; pressed, it opens the fix’s modal filled in', async () => {
+    h.bot.sim.reset();
+    const form = await h.openForm(ALEX, 'new chaos-experiment');
+    const name = `exp-slfix-${Math.random().toString(36).slice(2, 6)}`;
+    const ack = await h.submit(ALEX, form, {
+      resourceGroup: /^rg-cmk-demo /,
+      name,
+      location: /\(eastus\)/,
+      identityId: new RegExp(`^${SIM_IDENTITY} `),
+      storageAccountId: new RegExp(`^${SIM_STORAGE_NO_CMK} `),
+      targetResourceId: /^vm-chaos-target /,
+    });
+    expect(ack.status).toBe(200);
+    const posted = await h.slack.waitFor(() => h.slack.messages.find((m) => m.channel === 'C0FIX' && JSON.stringify(m.blocks ?? []).includes(name) && !m.thread_ts), 20_000, 'blocked request');
+    expect(JSON.stringify(posted.blocks)).toContain('Fix storage.cmk-enabled (new storage-cmk)');
+    const before = h.slack.callsTo('views.update').length;
+    expect((await h.press(RILEY, 'C0FIX', posted.ts, 'request.fix.0')).status).toBe(200);
+    const update = await h.slack.waitFor(() => h.slack.callsTo('views.update')[before], 15_000, 'fix modal');
+    const modal = h.current(String((update.args as { view_id?: string }).view_id));
+    expect(JSON.stringify(modal.view.blocks)).toContain('Switch a storage account to a customer-managed key');
+    expect(h.block(modal, 'storageAccountId').element?.initial_option?.value).toBe(h.option(modal, 'storageAccountId', new RegExp(`^${SIM_STORAGE_NO_CMK} `)));
+  });
+});
