@@ -47,6 +47,8 @@ export interface FormView {
   errors: FieldError[];
   /** The subscription the pickers were read from. */
   subscriptionId: string;
+  /** Carried with the submission but not a field (a fix's `unblocks`: the request it unblocks). */
+  carry?: Record<string, string>;
 }
 
 /** Said when a required field is empty, in every channel and by the server. */

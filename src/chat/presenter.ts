@@ -163,11 +163,13 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
   const stateLine =
     viewer === 'approver' && req.state === 'pending_approval'
       ? `Your approval is requested: ${stillNeeded(req, counted.length)} more needed.`
-      : req.state === 'checked' && blocked
-        ? 'Blocked: fix the failing checks below, then submit a new request.'
-        : req.state === 'pending_approval'
-          ? `Waiting for ${stillNeeded(req, counted.length)} more approval${stillNeeded(req, counted.length) === 1 ? '' : 's'}.`
-          : `This request is ${stateWords(req)}.`;
+      : req.state === 'checked' && blocked && req.waitingFor?.length
+        ? `Blocked: waiting for ${req.waitingFor.join(', ')} (the fix); this request is checked again by itself when that is done.`
+        : req.state === 'checked' && blocked
+          ? 'Blocked: fix the failing checks below (Fix this, where offered), or `check` it again once they are fixed.'
+          : req.state === 'pending_approval'
+            ? `Waiting for ${stillNeeded(req, counted.length)} more approval${stillNeeded(req, counted.length) === 1 ? '' : 's'}.`
+            : `This request is ${stateWords(req)}.`;
   const failing = req.checks.filter(blocks).map((c) => line(c, req.id));
   return shown({
     id: req.id,

@@ -62,7 +62,9 @@ export class CommandRouter {
     if (!target) throw new Refusal(`There is no \`new ${command}\` to fix this with.`);
     const known = new Set(target.fields.map((f) => f.name));
     const prefill = Object.fromEntries(Object.entries(values).filter(([k, v]) => known.has(k) && typeof v === 'string'));
-    return this.form(target, prefill, [], blockedBy ? `This fixes what ${blockedBy} needs; once it is done, run \`check ${blockedBy}\` and that request goes on.` : '');
+    const reply = await this.form(target, prefill, [], blockedBy ? `This fixes what ${blockedBy} needs: when it is done, ${blockedBy} is checked again by itself and goes on.` : '');
+    if (blockedBy) reply.form.carry = { unblocks: blockedBy };
+    return reply;
   }
 
   /** A form that starts from an existing resource: the target's prefill, read for people the policy names. */

@@ -107,6 +107,10 @@ export interface ChangeRequest {
    * outside the database.
    */
   auditHead?: { seq: number; hash: string };
+  /** A fix (*Fix this*): the blocked request it unblocks — checked again once this one is done. */
+  unblocks?: string;
+  /** Blocked: the fixes under way for it (their request ids). */
+  waitingFor?: string[];
   createdAt: string;
   updatedAt: string;
   expiresAt: string;

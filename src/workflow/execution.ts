@@ -15,6 +15,7 @@ import type { Target } from '../targets/types';
 import { standingOf, targetOf, terms } from './access';
 import type { WorkflowContext } from './context';
 import type { JobSpec } from './durable';
+import { recheckJob } from './submission';
 import { defineJob } from './job-registry';
 import { cardJob, JOB, postJob } from './notifications';
 import { accountKey } from './policy';
@@ -291,6 +292,11 @@ async function verify(ctx: WorkflowContext, req: ChangeRequest, target: Target, 
     ok ? 'verified' : 'verification_failed',
     { result: { status: ok ? 'succeeded' : 'failed', message: ok ? target.doneMessage(req.plan) : verification.finding, correlationId: correlationId ?? req.result?.correlationId, verification: [verification] } },
     { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence, armCalls: calls } },
-    [cardJob(req), postJob(req, ok ? texts.donePost(req.id, target.displayName, req.resourceId, target.doneMessage(req.plan)) : texts.verificationFailedPost(req.id, verification.finding))],
+    [
+      cardJob(req),
+      postJob(req, ok ? texts.donePost(req.id, target.displayName, req.resourceId, target.doneMessage(req.plan)) : texts.verificationFailedPost(req.id, verification.finding)),
+      // A fix that is done: the request it unblocks is checked again, by the bot, at once.
+      ...(ok && req.unblocks ? [recheckJob(req.unblocks, req.id)] : []),
+    ],
   );
 }

@@ -14,7 +14,7 @@ import { JobRegistry } from './job-registry';
 import { cardJobDefinition, postJobDefinition } from './notifications';
 import type { Policy } from './policy';
 import { canSee, getRequest, list, readExisting, review, roleOf, trail, view } from './queries';
-import { recheck, submit, type SubmitOutcome } from './submission';
+import { recheck, recheckJobDefinition, submit, type SubmitOutcome } from './submission';
 
 // The names the channels and the rest of the app import from here.
 export type { ChatNotifier, Place, WorkflowDeps } from './context';
@@ -31,7 +31,7 @@ export class Workflow {
   constructor(deps: WorkflowDeps) {
     this.ctx = new WorkflowContext(deps);
     const registry = deps.registry ?? new JobRegistry(deps.log);
-    registry.define(cardJobDefinition(this.ctx), postJobDefinition(this.ctx), executeJobDefinition(this.ctx));
+    registry.define(cardJobDefinition(this.ctx), postJobDefinition(this.ctx), executeJobDefinition(this.ctx), recheckJobDefinition(this.ctx));
     // Given a registry, the caller wires it once with every channel's kinds; without one, this is ours.
     if (!deps.registry) registry.wire(deps.queue);
   }
@@ -63,8 +63,9 @@ export class Workflow {
     admit(this.ctx, actor);
   }
 
-  submit(actor: Actor, conversation: ChangeRequest['conversation'], targetType: string, data: unknown, cardMessageId?: string): Promise<SubmitOutcome> {
-    return submit(this.ctx, actor, conversation, targetType, data, cardMessageId);
+  /** `unblocks`: the blocked request this one fixes (*Fix this*); it is checked again when this one is done. */
+  submit(actor: Actor, conversation: ChangeRequest['conversation'], targetType: string, data: unknown, cardMessageId?: string, opts: { unblocks?: string } = {}): Promise<SubmitOutcome> {
+    return submit(this.ctx, actor, conversation, targetType, data, cardMessageId, opts);
   }
 
   /** A request by id, with expiry applied. */

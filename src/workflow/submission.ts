@@ -6,7 +6,10 @@ import { withReadCache } from '../azure/read-cache';
 import { runChecks } from '../checks/runner';
 import { newRequestId } from '../domain/canonical';
 import { diffPayload } from '../domain/diff';
-import { canTransition, transition } from '../domain/lifecycle';
+import { amend, canTransition, transition } from '../domain/lifecycle';
+import { z } from 'zod';
+import type { JobSpec } from './durable';
+import { defineJob } from './job-registry';
 import { type Actor, type ChangeRequest, blocks } from '../domain/types';
 import type { AuditEntry } from '../store/store';
 import { parseForm } from '../targets/types';
@@ -16,7 +19,7 @@ import { cardJob, postJob } from './notifications';
 import type { PolicyRule } from './policy';
 import { view } from './queries';
 import { Refusal } from './refusal';
-import { approvalsFor, computeDigest, isPersonalConversation, MAX_SHOWN_PAYLOAD_CHARS, MAX_SHOWN_SCOPES, recording, summarize } from './request-helpers';
+import { approvalsFor, computeDigest, conversationIdOf, isPersonalConversation, sameConversation, MAX_SHOWN_PAYLOAD_CHARS, MAX_SHOWN_SCOPES, recording, summarize } from './request-helpers';
 import { texts } from './texts';
 
 export type SubmitOutcome = { ok: true; request: ChangeRequest } | { ok: false; refusal: Refusal };
@@ -31,7 +34,7 @@ function refused<T>(fn: () => T): { ok: true; value: T } | { ok: false; refusal:
   }
 }
 
-export async function submit(ctx: WorkflowContext, actor: Actor, conversation: ChangeRequest['conversation'], targetType: string, data: unknown, cardMessageId?: string): Promise<SubmitOutcome> {
+export async function submit(ctx: WorkflowContext, actor: Actor, conversation: ChangeRequest['conversation'], targetType: string, data: unknown, cardMessageId?: string, opts: { unblocks?: string } = {}): Promise<SubmitOutcome> {
   const target = targetOf(ctx, targetType);
   const parsed = parseForm(target, data);
   if (!parsed.ok) return { ok: false, refusal: new Refusal(texts.pleaseFix(parsed.errors), parsed.errors) };
@@ -88,18 +91,57 @@ export async function submit(ctx: WorkflowContext, actor: Actor, conversation: C
     expiresAt: new Date(now.getTime() + pendingHours * 3600_000).toISOString(),
     version: 1,
   };
+  // A fix names the blocked request it unblocks only when that request is still waiting and was made
+  // in the same conversation or by the same person (a fix cannot be pinned on someone else's request elsewhere).
+  const blockedOne = opts.unblocks ? await ctx.store.getRequest(opts.unblocks) : null;
+  const unblocks =
+    blockedOne && canTransition(blockedOne.state, 'rechecked') && (sameConversation(conversationIdOf(blockedOne.conversation), conversationIdOf(conversation)) || ctx.policy.personOf(blockedOne.requester) === ctx.policy.personOf(actor))
+      ? blockedOne.id
+      : undefined;
+  if (unblocks) draft.unblocks = unblocks;
   const req = transition(draft, blocked ? 'submitted_blocked' : 'submitted', { standing: standingOf(ctx, draft).view });
   await ctx.store.createRequest(
     req,
     [
-      { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRules: req.policyRules, policyHash: req.policyHash, scopes } },
+      { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRules: req.policyRules, policyHash: req.policyHash, scopes, ...(unblocks ? { unblocks } : {}) } },
       { actor: { system: 'checks' }, event: 'checked', data: { moment: 'submission', summary: summarize(checks), blocked, armCalls: calls } },
       ...(blocked ? [] : [{ actor: { system: 'workflow' }, event: 'approval_requested', data: { approvers: req.approvers, required: req.requiredApprovals, rules: req.standing } }]),
     ],
     [cardJob(req), ...(blocked ? [] : [postJob(req, approvalNotice(ctx, req, rules))])],
   );
+  // The blocked request says what it waits for (its own audit row; its card shows it).
+  if (unblocks) {
+    await ctx.store
+      .mutate(unblocks, (cur) => ({
+        next: amend(cur, { waitingFor: [...new Set([...(cur.waitingFor ?? []), req.id])] }),
+        audit: [{ actor, event: 'fix_requested', data: { fix: req.id, targetType } }],
+        jobs: [cardJob(cur), postJob(cur, texts.fixRequestedPost(cur.id, req.id, target.displayName))],
+      }))
+      .catch((e: unknown) => ctx.log('warn', 'could not link a fix to the request it unblocks', { fix: req.id, unblocks, error: (e as Error).message }));
+  }
   ctx.wake();
   return { ok: true, request: req };
+}
+
+/** Checks again, by the bot, once a fix is done: the request goes on to approval, or says what still blocks it. */
+export const recheckPayload = z.object({ requestId: z.string(), after: z.string() });
+
+export function recheckJob(requestId: string, after: string): JobSpec {
+  return { kind: 'request.recheck', key: `recheck:${requestId}:${after}`, lane: `request:${requestId}`, payload: { requestId, after }, maxAttempts: 5 };
+}
+
+export function recheckJobDefinition(ctx: WorkflowContext) {
+  return defineJob({
+    kind: 'request.recheck',
+    schema: recheckPayload,
+    handler: async ({ requestId, after }) => {
+      const cur0 = await ctx.store.getRequest(requestId);
+      if (!cur0 || !canTransition(cur0.state, 'rechecked')) return;
+      const next = await checkAgain(ctx, cur0, { system: 'workflow' }, { moment: 'after-fix', fix: after });
+      const still = next.checks.filter(blocks).map((c) => c.id);
+      await ctx.queue.enqueue(postJob(next, texts.fixDonePost(next.id, after, still)));
+    },
+  });
 }
 
 /** The post that asks for approvals; in a private chat it says where approvers decide instead. */
@@ -122,6 +164,11 @@ function approvalNotice(ctx: WorkflowContext, req: ChangeRequest, rules: PolicyR
 export async function recheck(ctx: WorkflowContext, id: string, actor: Actor, place: Place): Promise<ChangeRequest> {
   const cur0 = await view(ctx, id, actor, place);
   if (!canTransition(cur0.state, 'rechecked')) throw new Refusal(texts.onlyWaitingRechecked(cur0));
+  return checkAgain(ctx, cur0, actor, { moment: 'recheck' });
+}
+
+/** The checks of a waiting request, run again; changed evidence voids its approvals. */
+async function checkAgain(ctx: WorkflowContext, cur0: ChangeRequest, actor: Actor | { system: string }, why: { moment: string; fix?: string }): Promise<ChangeRequest> {
   const target = targetOf(ctx, cur0.targetType);
   const calls: ArmCallRecord[] = [];
   const checks = await runChecks(recording(ctx.arm, calls), target.subject(cur0.params), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays });
@@ -129,9 +176,10 @@ export async function recheck(ctx: WorkflowContext, id: string, actor: Actor, pl
   const blocked = checks.some(blocks);
   const next = await ctx.store.mutate(cur0.id, (cur) => {
     if (!canTransition(cur.state, 'rechecked')) throw new Refusal(texts.onlyWaitingRechecked(cur));
-    const audit: AuditEntry[] = [{ actor, event: 'checked', data: { moment: 'recheck', summary: summarize(checks), blocked, digest, armCalls: calls } }];
+    const audit: AuditEntry[] = [{ actor, event: 'checked', data: { ...why, summary: summarize(checks), blocked, digest, armCalls: calls } }];
     if (digest !== cur.digest && approvalsFor(cur).length) audit.push({ actor: { system: 'workflow' }, event: 'voided', data: { reason: 'the checks’ evidence changed', oldDigest: cur.digest, newDigest: digest } });
-    return { next: transition(cur, blocked ? 'rechecked_blocked' : 'rechecked', { checks, digest }), audit, jobs: [cardJob(cur)] };
+    const waitingFor = why.fix ? (cur.waitingFor ?? []).filter((f) => f !== why.fix) : cur.waitingFor;
+    return { next: transition(cur, blocked ? 'rechecked_blocked' : 'rechecked', { checks, digest, waitingFor }), audit, jobs: [cardJob(cur)] };
   });
   ctx.wake();
   return next;

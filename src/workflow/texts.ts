@@ -75,6 +75,10 @@ export const texts = {
     return `${needs}. ${here}: ${who} decide${p.namedApprovers.length === 1 ? 's' : ''} from their own private chat with the bot (\`status ${p.id}\`), where the policy names them.`;
   },
 
+  fixRequestedPost: (id: string, fix: string, what: string) => `🛠️ ${id} waits for ${fix} (${what}), which fixes what blocks it; when that is done, ${id} is checked again by itself.`,
+  fixDonePost: (id: string, fix: string, still: string[]) =>
+    still.length ? `🔁 ${fix} is done and ${id} was checked again: still blocked by ${still.join(', ')}.` : `🔁 ${fix} is done and ${id} was checked again: nothing blocks it now; it waits for approval.`,
+
   // ── Looking things up ──────────────────────────────────────────────────────────────────────
   noSuchRequest: (id: string) => `There is no request ${clip(id, 40)}. ${REQUEST_ID_HINT}`,
   notVisible: (id: string) => `You cannot see ${id} from here: ask in the conversation where it was requested. Elsewhere, only its requester, its approvers and the policy's auditors can see it.`,

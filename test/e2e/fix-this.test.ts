@@ -1,14 +1,14 @@
 // *Fix this* on a failing check (issue 16, part 2 — the first remediation wired end to end): a
 // Chaos experiment blocked because its storage account has no customer-managed key offers the fix
 // as a request of its own — the storage-cmk form, filled in — in Teams and in Slack; once the fix is
-// approved and done, `check` on the blocked request finds it passing and it goes on to approval.
+// approved and done, the blocked request is checked again by itself and goes on to approval.
 import { SIM_IDENTITY, SIM_KEY, SIM_RBAC_VAULT, SIM_STORAGE_NO_CMK, simIdentityId, simKeyUrl, simStorageId } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { submitForm } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
 import { chaosExperimentForm } from '../helpers/forms';
 import { startSlackBot, type SlackHarness } from '../helpers/slack';
-import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
+import { ALICE, BOB, cardAction, post } from '../helpers/teams';
 
 const ALEX = { id: 'U0ALEX', name: 'alex' };
 const RILEY = { id: 'U0RILEY', name: 'riley' };
@@ -35,7 +35,7 @@ function fixActions(card: unknown): Action[] {
 }
 
 describe('Fix this', () => {
-  it('Teams: the blocked request offers the fix, filled in; the fix done, `check` lets the request go on', async () => {
+  it('Teams: the blocked request offers the fix, filled in; once the fix is done the request is checked again by itself and goes on, one audit trail linking both', async () => {
     const account = simStorageId(SIM_STORAGE_NO_CMK);
     const blocked = await submitForm(h.bot, chaosExperimentForm(`exp-fix-${Math.random().toString(36).slice(2, 6)}`, { storageAccountId: account }));
     expect(blocked.text).toContain('❌ **storage.cmk-enabled**');
@@ -51,14 +51,24 @@ describe('Fix this', () => {
     const inputs = ((form.body?.value as { body: Array<{ id?: string; value?: string }> }).body ?? []).filter((b) => b.id);
     expect(inputs.find((i) => i.id === 'storageAccountId')?.value).toBe(account);
 
-    // The fix is a request like any other: checked, approved, written, verified.
-    const fixRequest = await submitForm(h.bot, { targetType: 'storage-cmk', storageAccountId: account, identityId: simIdentityId(SIM_IDENTITY), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), keyVersion: 'latest' });
+    // The form carries what it unblocks; the fix is a request like any other: checked, approved, written, verified.
+    const carried = ((form.body?.value as { actions: Array<{ verb?: string; data?: Record<string, string> }> }).actions ?? []).find((a) => a.verb === 'form.submit')?.data;
+    expect(carried?.unblocks).toBe(blocked.requestId);
+    const fixRequest = await submitForm(h.bot, { ...carried!, targetType: 'storage-cmk', storageAccountId: account, identityId: simIdentityId(SIM_IDENTITY), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), keyVersion: 'latest' });
+    // The blocked request says what it waits for.
+    await h.bot.connector.waitFor((a) => a.id === blocked.formMsg && a.kind === 'update' && cardText(a.activity).includes(`Blocked: waiting for ${fixRequest.requestId} (the fix)`), 10_000, 'waiting for the fix');
     await post(h.bot.app.url, cardAction(h.bot.connector.url, BOB, 'request.approve', clickData(h.bot.connector, fixRequest.formMsg), fixRequest.formMsg));
     await h.bot.connector.waitFor((a) => a.kind === 'update' && a.id === fixRequest.formMsg && /Switched to the customer-managed key and verified/.test(cardText(a.activity)), 20_000, 'fix done');
 
-    // The blocked request, checked again, passes and waits for approval.
-    await post(h.bot.app.url, message(h.bot.connector.url, ALICE, `check ${blocked.requestId}`));
+    // Nobody asks: the blocked request is checked again by itself, passes, and waits for approval.
     await h.bot.connector.waitFor((a) => a.id === blocked.formMsg && a.kind === 'update' && /Waiting for 1 more approval/.test(cardText(a.activity)) && /✅ \*\*storage\.cmk-enabled\*\*/.test(cardText(a.activity)), 20_000, 'unblocked');
+    await h.bot.connector.waitFor((a) => new RegExp(`${fixRequest.requestId} is done and ${blocked.requestId} was checked again: nothing blocks it now`).test(a.activity.text ?? ''), 10_000, 'said in the chat');
+    // One audit trail links both.
+    const trail = await h.bot.store.auditTrail(blocked.requestId!);
+    expect(trail.find((r) => r.event === 'fix_requested')?.data).toMatchObject({ fix: fixRequest.requestId, targetType: 'storage-cmk' });
+    expect(trail.find((r) => r.event === 'checked' && r.data.moment === 'after-fix')?.data).toMatchObject({ fix: fixRequest.requestId, blocked: false });
+    const fixTrail = await h.bot.store.auditTrail(fixRequest.requestId!);
+    expect(fixTrail.find((r) => r.event === 'requested')?.data.unblocks).toBe(blocked.requestId);
   });
 
   it('Slack: the blocked request message has the fix button; pressed, it opens the fix’s modal filled in', async () => {

@@ -47,13 +47,15 @@ interface FormSession {
   /** Values the form carries but does not let anyone change (the resource a key change is for). */
   fixed: Record<string, string>;
   note: string;
+  /** Carried with the submission (a fix's `unblocks`). */
+  carry?: Record<string, string>;
 }
 
 /** Durable Slack work: what a user did is acknowledged only once it is stored as a job. Handlers are the channel's. */
 const noHandler = async () => undefined;
 const submitJob = defineJob({
   kind: 'slack.submit',
-  schema: z.object({ actor: actorSchema, channel: z.string(), team: z.string().nullable(), targetType: z.string().default('fluid-relay'), data: formDataSchema }),
+  schema: z.object({ actor: actorSchema, channel: z.string(), team: z.string().nullable(), targetType: z.string().default('fluid-relay'), data: formDataSchema, unblocks: z.string().optional() }),
   handler: noHandler,
 });
 const decideJob = defineJob({
@@ -221,7 +223,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
         const reply = await produce();
         if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
         const formId = randomUUID();
-        await keepForm(formId, { channel, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note });
+        await keepForm(formId, { channel, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note, ...(reply.form.carry ? { carry: reply.form.carry } : {}) });
         await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
       } catch (e) {
         const failure = describeFailure(e, log, 'a Slack form');
@@ -309,7 +311,12 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       return;
     }
     const actor = actorOf(body.user, workspaceOf(body));
-    await deps.queue.enqueue(submitJob.spec({ actor, channel: session.channel, team: body.team?.id ?? null, targetType: target.type, data }, { key: `slack.submit:${view.id}`, maxAttempts: 3 }));
+    await deps.queue.enqueue(
+      submitJob.spec(
+        { actor, channel: session.channel, team: body.team?.id ?? null, targetType: target.type, data, ...(session.carry?.unblocks ? { unblocks: session.carry.unblocks } : {}) },
+        { key: `slack.submit:${view.id}`, maxAttempts: 3 },
+      ),
+    );
     await ack();
   });
 
@@ -344,9 +351,9 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   deps.registry.define(
     {
       ...submitJob,
-      handler: async ({ actor, channel, team, targetType, data }) => {
+      handler: async ({ actor, channel, team, targetType, data, unblocks }) => {
         try {
-          const out = await wf().submit(actor, { platform: 'slack', ref: { channel, ...(team ? { team } : {}) } satisfies SlackRef }, targetType, data);
+          const out = await wf().submit(actor, { platform: 'slack', ref: { channel, ...(team ? { team } : {}) } satisfies SlackRef }, targetType, data, undefined, { unblocks });
           if (!out.ok) await tell(channel, actor.id, out.refusal);
         } catch (e) {
           await tell(channel, actor.id, e);

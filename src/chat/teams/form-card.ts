@@ -53,7 +53,7 @@ function input(f: FieldView, targetType: string): Element[] {
 export function formCardOf(form: FormView): Record<string, unknown> {
   // What the form carries but does not let anyone change (the resource a key change is for).
   const fixed = Object.fromEntries(form.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, f.value]));
-  const data = { targetType: form.targetType, ...fixed };
+  const data = { targetType: form.targetType, ...fixed, ...form.carry };
   const action = (verb: string, title: string, extra: Element = {}) => ({
     type: 'Action.Execute',
     title,

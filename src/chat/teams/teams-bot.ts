@@ -3,7 +3,7 @@
 import { ActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type ConversationReference, type InvokeResponse, MessageFactory, TurnContext } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { MAX_REASON_LENGTH, storableText } from '../../domain/canonical';
+import { MAX_REASON_LENGTH, REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
 import type { Actor, ChangeRequest } from '../../domain/types';
 import type { Store } from '../../store/store';
 import type { FormCatalog } from '../../workflow/catalog';
@@ -42,6 +42,7 @@ const submitJob = defineJob({
     targetType: z.string(),
     data: formDataSchema,
     cardMessageId: z.string().optional(),
+    unblocks: z.string().optional(),
   }),
   // The handler is the bot's (it answers on the card); set when the bot is built.
   handler: async () => undefined,
@@ -73,6 +74,12 @@ const searchValue = z.object({
 
 /** *Fix this*: the remediation's command, the values to fill its form with, and the request it unblocks. */
 const fixAction = z.object({ command: z.string().max(64), values: z.record(z.string(), z.string().max(2048)).default({}), blockedBy: z.string().max(20).optional() }).passthrough();
+
+/** The blocked request a fix's form unblocks (carried on the form's actions), when it names one of ours. */
+function unblocksOf(data: Record<string, unknown>): string | undefined {
+  const v = typeof data.unblocks === 'string' ? data.unblocks.toUpperCase() : '';
+  return REQUEST_ID_PATTERN.test(v) ? v : undefined;
+}
 
 /** An alert's Acknowledge / Snooze: which watch and key, and for a snooze how long and why. */
 const alertAction = z.object({ watchId: z.string().max(40), groupKey: z.string().max(2048), snoozeHours: z.string().max(10).optional(), snoozeReason: z.string().max(2000).optional() }).passthrough();
@@ -151,7 +158,7 @@ export class TeamsBot extends ActivityHandler {
     {
       const notice = (title: string, text: string) => this.deps.notifier.replaceCard(job.conversation.ref, job.cardMessageId, noticeCard(title, text, 'attention'));
       try {
-        const out = await this.deps.workflow.submit(job.actor, job.conversation, job.targetType, job.data, job.cardMessageId);
+        const out = await this.deps.workflow.submit(job.actor, job.conversation, job.targetType, job.data, job.cardMessageId, { unblocks: job.unblocks });
         if (!out.ok) await notice('Request refused', out.refusal.message);
       } catch (e) {
         // The card must not say "running checks" for ever: an Azure error (or the last attempt) is shown on it.
@@ -283,7 +290,9 @@ export class TeamsBot extends ActivityHandler {
         // Another subscription or key: the pickers again, for the values chosen; dependents start over.
         const target = this.deps.workflow.target(data.data.targetType ?? '');
         this.deps.workflow.admit(actor);
-        return { card: formCardOf((await this.deps.router.form(target, data.data)).form) };
+        const form = (await this.deps.router.form(target, data.data)).form;
+        const unblocks = unblocksOf(data.data);
+        return { card: formCardOf(unblocks ? { ...form, carry: { unblocks } } : form) };
       }
       case VERBS.formSubmit: {
         const target = this.deps.workflow.target(data.data.targetType ?? '');
@@ -292,7 +301,11 @@ export class TeamsBot extends ActivityHandler {
         // cannot be read, the checks (which read Azure again) are the judge.
         const choices = await this.deps.catalog.choices(sub).catch(() => undefined);
         const parsed = checkForm(target, data.data, choices);
-        if (!parsed.ok) return { card: formCardOf(choices ? formView(target, choices, data.data, parsed.errors) : (await this.deps.router.form(target, data.data, parsed.errors)).form) };
+        const unblocks = unblocksOf(data.data);
+        if (!parsed.ok) {
+          const form = choices ? formView(target, choices, data.data, parsed.errors) : (await this.deps.router.form(target, data.data, parsed.errors)).form;
+          return { card: formCardOf(unblocks ? { ...form, carry: { unblocks } } : form) };
+        }
         // Checks take several ARM round trips: answer now, update this card when they are done.
         const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
         const cardMessageId = ctx.activity.replyToId;
@@ -300,7 +313,7 @@ export class TeamsBot extends ActivityHandler {
         const fields = Object.fromEntries(Object.keys(parsed.params).map((k) => [k, (data.data as Record<string, unknown>)[k]]));
         await this.deps.queue.enqueue(
           submitJob.spec(
-            { actor, conversation, targetType: target.type, data: { ...fields, targetType: target.type }, cardMessageId },
+            { actor, conversation, targetType: target.type, data: { ...fields, targetType: target.type }, cardMessageId, ...(unblocks ? { unblocks } : {}) },
             { key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, maxAttempts: SUBMIT_ATTEMPTS },
           ),
         );
