@@ -24,6 +24,8 @@ export interface Finding {
   dependsOn: string[];
   /** The values the check looked at (e.g. daysLeft, exp): the headline of an alert is built from them. */
   evidence: CheckResult['evidence'];
+  /** The fix as a request of its own, when the check names one (*Fix this* on the alert). */
+  fix?: CheckResult['fix'];
 }
 
 /**
@@ -86,6 +88,7 @@ export function findingsOf(subject: FindingSubject, results: readonly CheckResul
       ...(vaultNameOf(subject.keyUrl) ? { vaultName: vaultNameOf(subject.keyUrl) } : {}),
       dependsOn,
       evidence: r.evidence,
+      ...(r.fix ? { fix: r.fix } : {}),
     });
   }
   return out;
@@ -156,7 +159,7 @@ export interface KeyAlert {
   /** Every resource with a finding about this key, by name, sorted. */
   resources: Array<{ id: string; name: string }>;
   /** One line per check found failing, worst first: what, on how many resources, and the remedy. */
-  issues: Array<{ checkId: string; severity: Severity; title: string; finding: string; remedy: string; resources: string[] }>;
+  issues: Array<{ checkId: string; severity: Severity; title: string; finding: string; remedy: string; resources: string[]; fix?: Finding['fix'] }>;
   findings: Finding[];
 }
 
@@ -236,7 +239,7 @@ export function groupByKey(findings: readonly Finding[]): KeyAlert[] {
       severity: top.severity,
       headline: `${statement(top.worst, keyLabel)}${dependents}`,
       resources,
-      issues: issues.map(({ worst: _w, ...i }) => i),
+      issues: issues.map(({ worst, ...i }) => ({ ...i, ...(worst.fix ? { fix: worst.fix } : {}) })),
       findings: [...fs],
     });
   }

@@ -15,4 +15,6 @@ export interface AlertView {
   /** The dependent resources (names), and their ids. */
   resources: Array<{ name: string; id: string }>;
   scope: string;
+  /** *Fix this*: the remediation request the worst finding names, when it names one. */
+  fix?: { command: string; values: Record<string, string> };
 }

@@ -72,6 +72,7 @@ const alertJob = defineJob({
       remedy: z.string(),
       resources: z.array(z.object({ name: z.string(), id: z.string() })),
       scope: z.string(),
+      fix: z.object({ command: z.string(), values: z.record(z.string(), z.string()) }).optional(),
     }),
   }),
   handler: async () => undefined,
@@ -302,6 +303,7 @@ export class Watchdog {
       remedy: top.remedy,
       resources: group.resources,
       scope: watch.scope,
+      ...(top.fix ? { fix: top.fix } : {}),
     };
   }
 

@@ -183,6 +183,16 @@ export function alertBlocks(alert: AlertView, note = ''): KnownBlock[] {
       type: 'actions',
       block_id: 'alert_actions',
       elements: [
+        ...(alert.fix && JSON.stringify(alert.fix).length <= 1900
+          ? [
+              {
+                type: 'button' as const,
+                action_id: 'request.fix.0',
+                text: { type: 'plain_text' as const, text: clip(`Fix this (new ${alert.fix.command})`, 75) },
+                value: JSON.stringify({ command: alert.fix.command, values: alert.fix.values, blockedBy: '' }),
+              },
+            ]
+          : []),
         { type: 'button', action_id: 'finding.ack', text: { type: 'plain_text', text: 'Acknowledge' }, value },
         { type: 'button', action_id: 'finding.snooze', text: { type: 'plain_text', text: 'Snooze…' }, value },
       ],

@@ -134,6 +134,17 @@ export function alertCard(alert: AlertView, note = ''): Record<string, unknown> 
     ],
     actions: open
       ? [
+          ...(alert.fix
+            ? [
+                {
+                  type: 'Action.Execute',
+                  title: `Fix this (new ${alert.fix.command})`,
+                  verb: 'request.fix',
+                  data: { command: alert.fix.command, values: alert.fix.values },
+                  fallback: { type: 'Action.Submit', title: `Fix this (new ${alert.fix.command})`, data: { verb: 'request.fix', command: alert.fix.command, values: alert.fix.values } },
+                },
+              ]
+            : []),
           { type: 'Action.Execute', title: 'Acknowledge', verb: 'finding.ack', data, fallback: { type: 'Action.Submit', title: 'Acknowledge', data: { verb: 'finding.ack', ...data } } },
           {
             type: 'Action.ShowCard',
