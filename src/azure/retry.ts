@@ -73,8 +73,17 @@ export const ARM_BUCKETS: PacerOptions = {
   maxWaitMs: 60_000,
 };
 
+/**
+ * The subscription a path is charged to: ARM's throttling bucket is per subscription (× principal
+ * × region), so one busy subscription does not slow the calls to another. Tenant-level paths
+ * (`/subscriptions`, `/providers/…`) share one bucket.
+ */
+export function throttleScopeOf(path: string): string {
+  return /^\/subscriptions\/([^/?]+)/i.exec(path)?.[1]?.toLowerCase() ?? '';
+}
+
 export class ThrottlePacer {
-  private readonly bucket = new Map<'reads' | 'writes', { tokens: number; at: number }>();
+  private readonly bucket = new Map<string, { tokens: number; at: number }>();
 
   constructor(
     private readonly opts: PacerOptions = ARM_BUCKETS,
@@ -85,18 +94,19 @@ export class ThrottlePacer {
     return method === 'GET' || method === 'HEAD' ? 'reads' : 'writes';
   }
 
-  private refilled(kind: 'reads' | 'writes'): { tokens: number; at: number } {
+  private refilled(kind: 'reads' | 'writes', scope: string): { tokens: number; at: number } {
     const now = this.now();
-    const b = this.bucket.get(kind) ?? { tokens: this.opts.capacity[kind], at: now };
+    const key = `${kind}|${scope}`;
+    const b = this.bucket.get(key) ?? { tokens: this.opts.capacity[kind], at: now };
     b.tokens = Math.min(this.opts.capacity[kind], b.tokens + ((now - b.at) / 1000) * this.opts.refillPerSecond[kind]);
     b.at = now;
-    this.bucket.set(kind, b);
+    this.bucket.set(key, b);
     return b;
   }
 
-  /** Take a token for a call about to be sent; returns how long to wait before sending it. */
-  reserve(kind: 'reads' | 'writes'): number {
-    const b = this.refilled(kind);
+  /** Take a token for a call about to be sent (to `scope`, a subscription: `throttleScopeOf`); returns how long to wait before sending it. */
+  reserve(kind: 'reads' | 'writes', scope = ''): number {
+    const b = this.refilled(kind, scope);
     const floor = this.opts.floor[kind];
     const wait = b.tokens - 1 >= floor ? 0 : Math.ceil(((floor + 1 - b.tokens) / this.opts.refillPerSecond[kind]) * 1000);
     b.tokens -= 1; // reserved now, so the next caller waits behind this one
@@ -104,10 +114,10 @@ export class ThrottlePacer {
   }
 
   /** An answer's remaining-requests header: ARM's own count wins when it is lower than ours. */
-  observe(kind: 'reads' | 'writes', header: string | null | undefined): void {
+  observe(kind: 'reads' | 'writes', header: string | null | undefined, scope = ''): void {
     const left = header === undefined || header === null ? NaN : Number(header);
     if (!Number.isFinite(left)) return;
-    const b = this.refilled(kind);
+    const b = this.refilled(kind, scope);
     b.tokens = Math.min(b.tokens, left);
   }
 }

@@ -10,7 +10,7 @@ import { bearerTokenAuthenticationPolicy, createEmptyPipeline, createDefaultHttp
 import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
 import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type GroupMembership, type FinalStateVia, type ArmWriteResult, type ResourceGraphOptions, type StartedOperation, type WriteOptions } from './port';
-import { DEFAULT_RETRY, decideRetry, type RetryPolicy, ThrottlePacer } from './retry';
+import { DEFAULT_RETRY, decideRetry, type RetryPolicy, ThrottlePacer, throttleScopeOf } from './retry';
 
 export interface SdkGatewayOptions {
   endpoint: string;
@@ -349,7 +349,8 @@ export class SdkArmGateway implements ArmGateway {
   /** One logical call: paced by the throttling budget, retried as src/azure/retry.ts decides. */
   private async callUrl(method: string, url: string, apiVersion: string, body?: unknown, pathForLog?: string, landed?: () => Promise<boolean>): Promise<CallResult> {
     for (let attempt = 1; ; attempt++) {
-      const pause = this.pacer?.reserve(ThrottlePacer.kindOf(method)) ?? 0;
+      // ARM's budget is per subscription: each subscription's calls wait only on its own bucket.
+      const pause = this.pacer?.reserve(ThrottlePacer.kindOf(method), throttleScopeOf(pathForLog ?? new URL(url).pathname)) ?? 0;
       if (pause > 0) await this.sleep(pause);
       try {
         return await this.send(method, url, apiVersion, body, pathForLog);
@@ -402,7 +403,7 @@ export class SdkArmGateway implements ArmGateway {
     const correlationId = response.headers.get('x-ms-correlation-request-id') ?? request.headers.get('x-ms-correlation-request-id');
     const requestId = response.headers.get('x-ms-request-id');
     const kind = ThrottlePacer.kindOf(method);
-    this.pacer?.observe(kind, response.headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`));
+    this.pacer?.observe(kind, response.headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`), throttleScopeOf(logPath));
     let parsed: unknown = undefined;
     if (response.bodyAsText) {
       try {

@@ -1,5 +1,5 @@
 // The retry decision and the throttle pacer, as pure functions over what ARM answered.
-import { decideRetry, retryAfterMs, ThrottlePacer, type RetryPolicy } from '../../src/azure/retry';
+import { decideRetry, retryAfterMs, ThrottlePacer, throttleScopeOf, type RetryPolicy } from '../../src/azure/retry';
 
 const P: RetryPolicy = { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 5000, random: () => 0.5 };
 
@@ -52,6 +52,22 @@ describe('ThrottlePacer', () => {
     expect(pacer.reserve('reads')).toBe(120);
     now += 1000; // 25 tokens back
     expect(pacer.reserve('reads')).toBe(0);
+  });
+
+  it('keeps one bucket per subscription, as ARM does: a busy subscription does not slow another', () => {
+    const now = 0;
+    const pacer = new ThrottlePacer(opts, () => now);
+    const a = throttleScopeOf('/subscriptions/AAAA/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv');
+    const b = throttleScopeOf('/subscriptions/bbbb/resources');
+    expect(a).toBe('aaaa');
+    expect(throttleScopeOf('/subscriptions')).toBe('');
+    expect([1, 2, 3, 4, 5].map(() => pacer.reserve('reads', a))).toEqual([0, 0, 0, 0, 0]);
+    expect(pacer.reserve('reads', a)).toBe(40);
+    expect(pacer.reserve('reads', b)).toBe(0);
+    // ARM's count for one subscription says nothing about another's.
+    pacer.observe('reads', '0', b);
+    expect(pacer.reserve('reads', b)).toBeGreaterThan(0);
+    expect(pacer.reserve('reads', throttleScopeOf('/subscriptions/cccc'))).toBe(0);
   });
 
   it('believes ARM when it counts fewer than the model, never when it counts more', () => {
