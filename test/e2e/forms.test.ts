@@ -91,6 +91,12 @@ describe('Teams forms', () => {
     for (const id of ['subscriptionId', 'resourceGroup', 'location', 'identityId', 'keyUrl']) expect(inputs[id]!.errorMessage).toMatch(/is required$/);
   });
 
+  it('a card action whose verb is not text is an unknown action, not a fault', async () => {
+    const res = await post(bot.app.url, { ...cardAction(bot.connector.url, ALICE, 'x', {}), value: { action: { type: 'Action.Execute', verb: [] } } });
+    expect(res.status).toBe(200);
+    expect(String(res.body?.value)).toMatch(/^Unknown card action ""/);
+  });
+
   it('the Chaos target virtual machine is a picker of the machines the bot can see', async () => {
     await post(bot.app.url, message(bot.connector.url, ALICE, 'new chaos-experiment'));
     const form = await bot.connector.waitFor((a) => /New Chaos Studio experiment/.test(cardText(a.activity)), 10000, 'chaos form');

@@ -208,7 +208,8 @@ export class TeamsBot extends ActivityHandler {
   }
 
   protected override async onAdaptiveCardInvoke(ctx: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
-    const verb = invokeValue?.action?.verb ?? '';
+    // Outside input: a verb that is not text is no verb (answered as an unknown action).
+    const verb = typeof invokeValue?.action?.verb === 'string' ? invokeValue.action.verb : '';
     const reply = await this.safely(() => this.handleAction(ctx, verb, invokeValue?.action?.data ?? {}));
     return 'card' in reply
       ? { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: reply.card }
