@@ -26,7 +26,7 @@ import { call, loadExample, shapeDiff } from '../fixtures/azure-rest/helpers';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
 import { startSlackBot, type SlackHarness } from '../helpers/slack';
-import { ALICE, BOB, cardAction, post } from '../helpers/teams';
+import { BOB, cardAction, post } from '../helpers/teams';
 
 const POLICY = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline');
 const CSEU = BUILTIN_ROLE_IDS.keyVaultCryptoServiceEncryptionUser;
