@@ -27,11 +27,14 @@ const [CSEU, CRYPTO_USER] = [KEY_DATA_ROLES[0].value, KEY_DATA_ROLES[1].value];
 const ASSIGNMENTS = '/providers/Microsoft.Authorization/roleAssignments/';
 const WRITE_ACTION = 'Microsoft.Authorization/roleAssignments/write';
 
+/** A choice as submitted: trimmed, any case; empty is no choice (the default). */
+const choice = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v);
+
 export const grantSchema = z.object({
   identityId: identityField(),
   keyUrl: keyUrlField(),
-  scopeLevel: z.enum(['key', 'vault'], { error: 'Scope must be "key" or "vault"' }).default('key'),
-  roleId: z.enum([CSEU, CRYPTO_USER], { error: 'Role must be one of the Key Vault data roles offered' }).default(CSEU),
+  scopeLevel: z.preprocess(choice, z.enum(['key', 'vault'], { error: 'Scope must be "key" or "vault"' }).default('key')),
+  roleId: z.preprocess(choice, z.enum([CSEU, CRYPTO_USER], { error: 'Role must be one of the Key Vault data roles offered' }).default(CSEU)),
   /** Read before planning: the key's vault and the identity's principal. */
   vaultId: z.string().optional(),
   principalId: z.string().optional(),
