@@ -101,17 +101,17 @@ const vaultUsesRbac = defineCheck({
 });
 
 const botMayAssign = defineCheck({
-  id: 'grant.bot-can-assign',
+  id: 'bot.can-write',
   title: 'The bot may create role assignments there',
   needs: ['botRightsAtTarget'],
   evaluate: ({ botRightsAtTarget }, { subject }) => {
     const rg = subject.resourceId.split('/').slice(0, 5).join('/');
     return grants(botRightsAtTarget, WRITE_ACTION, 'control')
-      ? pass(`The bot holds ${WRITE_ACTION} at ${rg}.`, { action: WRITE_ACTION, scope: rg })
+      ? pass(`The bot holds ${WRITE_ACTION} at ${rg}.`, { writeAction: WRITE_ACTION, scope: rg })
       : fail(
           `The bot's identity lacks ${WRITE_ACTION} at ${rg}, so Azure would refuse the grant after approval.`,
-          `Give the bot's identity "Role Based Access Control Administrator" (or "User Access Administrator") at ${rg}, limited by condition to the Key Vault data roles.`,
-          { action: WRITE_ACTION, scope: rg },
+          `Give the bot's identity the cmk-chatops-remediation role (deploy/README.md), with its condition limiting it to the Key Vault data roles, at ${rg}.`,
+          { writeAction: WRITE_ACTION, scope: rg },
         );
   },
 });

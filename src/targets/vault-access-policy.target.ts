@@ -54,14 +54,17 @@ const vaultUsesPolicies = defineCheck({
 });
 
 const botMayWritePolicies = defineCheck({
-  id: 'policy.bot-can-write',
+  id: 'bot.can-write',
   title: 'The bot may change the vault’s access policies',
   needs: ['botRightsAtTarget'],
   evaluate: ({ botRightsAtTarget }, { subject }) => {
     const rg = subject.resourceId.split('/').slice(0, 5).join('/');
     return grants(botRightsAtTarget, WRITE_ACTION, 'control')
-      ? pass(`The bot holds ${WRITE_ACTION} at ${rg}.`, { action: WRITE_ACTION, scope: rg })
-      : fail(`The bot's identity lacks ${WRITE_ACTION} at ${rg}, so Azure would refuse the change after approval.`, `Give the bot's identity the cmk-chatops role (docs/operations.md) at ${rg}.`, { action: WRITE_ACTION, scope: rg });
+      ? pass(`The bot holds ${WRITE_ACTION} at ${rg}.`, { writeAction: WRITE_ACTION, scope: rg })
+      : fail(`The bot's identity lacks ${WRITE_ACTION} at ${rg}, so Azure would refuse the change after approval.`, `Give the bot's identity the cmk-chatops-remediation role (deploy/README.md) at ${rg}.`, {
+          writeAction: WRITE_ACTION,
+          scope: rg,
+        });
   },
 });
 

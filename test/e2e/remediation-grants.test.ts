@@ -84,7 +84,7 @@ describe('remediation grants through Teams', () => {
     expect(requestId).toBeDefined();
     expect(text).toContain('access to key material: Key Vault Crypto Service Encryption User');
     expect(text).toContain('✅ **grant.vault-rbac**');
-    expect(text).toContain('✅ **grant.bot-can-assign**');
+    expect(text).toContain('✅ **bot.can-write**');
     expect(text).toMatch(/Waiting for 1 more approval/);
 
     const final = await approve(formMsg, /Granted and verified/);
