@@ -117,6 +117,14 @@ describe('remediation grants through Teams', () => {
     expect(trail.find((e) => e.event === 'arm_call')?.data).toMatchObject({ ok: true, code: 'RoleAssignmentExists' });
   });
 
+  it('grant-key-access without the remediation role: refused before anyone approves, naming the role the bot lacks', async () => {
+    bot.sim.reset(); // no User Access Administrator for the bot
+    const { text } = await submitForm(bot, { targetType: 'grant-key-access', identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), scopeLevel: 'vault', roleId: CSEU });
+    expect(text).toMatch(/❌ \*\*bot.can-write\*\* — The bot's identity lacks Microsoft.Authorization\/roleAssignments\/write at \S+\/resourceGroups\/rg-cmk-demo/);
+    expect(text).toContain('cmk-chatops-remediation');
+    expect(bot.sim.writes()).toEqual([]);
+  });
+
   it('vault-access-policy on an access-policy vault: the exact PUT to accessPolicies/add, verified on the vault', async () => {
     const vaultId = simVaultId(SIM_POLICY_VAULT);
     const before = (bot.sim.state.get(vaultId)!.properties as { accessPolicies: Array<{ objectId: string }> }).accessPolicies.map((p) => p.objectId);
@@ -154,6 +162,24 @@ describe('remediation grants through Teams', () => {
     expect([noTenant.status, noTenant.body.error.code]).toEqual([400, 'BadRequest']);
     const badPerm = await call(bot.sim, 'PUT', path, { apiVersion: '2024-11-01', body: { properties: { accessPolicies: [{ tenantId: SIM_TENANT_ID, objectId: SIM_IDENTITY_NO_ACCESS_PRINCIPAL_ID, permissions: { keys: ['getall'] } }] } } });
     expect([badPerm.status, badPerm.body.error.code]).toEqual([400, 'BadRequest']);
+  });
+});
+
+describe('a grant whose answer is lost (the gateway retries writes as configured in production)', () => {
+  let bot: TestBot;
+  beforeAll(async () => {
+    bot = await startBot(POLICY, {}, undefined, { armTuning: { maxRetries: 3, retryDelayMs: 30, defaultPollMs: 50, maxOperationMs: 5000 }, resumePollMs: 50, queueTuning: { retryBaseMs: 50 } });
+  });
+  afterAll(() => bot?.close());
+
+  it('grant-key-access whose answer is lost after Azure made the assignment: looked up by listing the scope, not sent again', async () => {
+    botMayGrant(bot.sim);
+    bot.sim.injectFault({ method: 'PUT', pathIncludes: `/keys/${SIM_KEY}/providers/Microsoft.Authorization/roleAssignments/`, status: 500, afterApply: true });
+    const { formMsg } = await submitForm(bot, { targetType: 'grant-key-access', identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), scopeLevel: 'key', roleId: CSEU });
+    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, formMsg), formMsg));
+    await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Granted and verified/.test(cardText(a.activity)), 20000, 'final card');
+    expect(bot.sim.writes().map((w) => [w.method, w.status])).toEqual([['PUT', 500]]);
+    expect(assignmentsOf(bot.sim, SIM_IDENTITY_NO_ACCESS_PRINCIPAL_ID)).toHaveLength(1);
   });
 });
 
