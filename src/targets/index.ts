@@ -2,9 +2,11 @@ import { chaosTarget } from './chaos-experiment.target';
 import { chaosIdentityTarget } from './chaos-identity.target';
 import { fluidRelayRotateTarget } from './fluid-relay-rotate.target';
 import { fluidRelayTarget } from './fluid-relay.target';
+import { grantKeyAccessTarget } from './grant-key-access.target';
 import { TargetRegistry } from './registry';
 import { storageTarget } from './storage-account.target';
 import type { Target } from './types';
+import { vaultAccessPolicyTarget } from './vault-access-policy.target';
 
 export { TargetRegistry, resourceTypeOf } from './registry';
 
@@ -12,7 +14,7 @@ export { TargetRegistry, resourceTypeOf } from './registry';
  * Every target the bot serves. Adding a service: one `<name>.target.ts` (fields, plan, checks,
  * verification) and its entry here — commands, forms, cards and help follow from it.
  */
-export const DEFAULT_TARGETS = new TargetRegistry([fluidRelayTarget, chaosTarget, storageTarget, fluidRelayRotateTarget, chaosIdentityTarget]);
+export const DEFAULT_TARGETS = new TargetRegistry([fluidRelayTarget, chaosTarget, storageTarget, fluidRelayRotateTarget, chaosIdentityTarget, grantKeyAccessTarget, vaultAccessPolicyTarget]);
 
 /** The targets by type (the default registry). */
 export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(DEFAULT_TARGETS.all.map((t) => [t.type, t]));

@@ -74,6 +74,18 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   summary(params: P): Array<{ title: string; value: string }>;
   /** Plain statements of what can never be undone once this change lands. */
   irreversible(params: P): string[];
+  /**
+   * What verification (and the look before a resent write) reads instead of GET of the planned
+   * resource: e.g. the role assignment found by listing its scope, or the vault an access-policy
+   * write changed. Undefined: nothing there.
+   */
+  readBack?(plan: ArmWritePlan, arm: ArmGateway): Promise<ArmResource | undefined>;
+  /**
+   * A refusal of the write that means the approved change is in place already (409
+   * RoleAssignmentExists): the executor goes on to verify instead of failing. Returns the note for
+   * the audit trail, or undefined for a real refusal.
+   */
+  alreadyInPlace?(error: { status: number; code: string }): string | undefined;
   /** Compares what ARM reports after the write with what was approved. */
   verify(plan: ArmWritePlan, actual: ArmResource): CheckResult;
   /** The id of the verification check (e.g. fluidrelay.verify). */

@@ -114,7 +114,7 @@ export async function recover(ctx: WorkflowContext): Promise<number> {
 /** Did the approved write reach Azure? A resource still provisioning is followed until it settles. */
 async function landed(ctx: WorkflowContext, req: ChangeRequest, target: Target): Promise<'landed' | 'absent'> {
   for (let polls = 0; polls < 120; polls++) {
-    const resource = await ctx.arm.getOrNull<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
+    const resource = target.readBack ? await target.readBack(req.plan, ctx.arm) : await ctx.arm.getOrNull<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
     if (!resource) return 'absent';
     const state = String((resource.properties as { provisioningState?: unknown } | undefined)?.provisioningState ?? 'Succeeded');
     if (/^(succeeded|failed|canceled|cancelled)$/i.test(state)) return target.verify(req.plan, resource).status === 'pass' ? 'landed' : 'absent';
@@ -220,6 +220,18 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
         ? await armW.put(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts)
         : await armW.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts);
   } catch (e) {
+    const inPlace = isArmError(e) ? target.alreadyInPlace?.(e) : undefined;
+    if (inPlace) {
+      const v = await advance(
+        ctx,
+        req.id,
+        'written',
+        {},
+        { actor: { system: 'executor' }, event: 'arm_call', data: { method: req.plan.method, resourceId: req.plan.resourceId, ok: true, code: isArmError(e) ? e.code : null, note: inPlace, calls: writeCalls } },
+        [cardJob(req)],
+      );
+      return v ? verify(ctx, v, target) : undefined;
+    }
     const message = isArmError(e) ? texts.azureRefused(e.describe()) : texts.notSent((e as Error).message);
     return advance(
       ctx,
@@ -273,7 +285,9 @@ async function verify(ctx: WorkflowContext, req: ChangeRequest, target: Target, 
   const calls: ArmCallRecord[] = [];
   let verification: CheckResult;
   try {
-    const actual = await recording(ctx.arm, calls).get<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
+    const armV = recording(ctx.arm, calls);
+    const actual = target.readBack ? await target.readBack(req.plan, armV) : await armV.get<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
+    if (!actual) throw new Error(`${req.plan.resourceId} is not there`);
     verification = target.verify(req.plan, actual);
   } catch (e) {
     verification = {

@@ -28,8 +28,8 @@ import {
 
 const withExtras = (type: string) => fc.tuple(VALID[type]!, cardExtras(type)).map(([f, x]): Form => ({ ...x, ...f }));
 
-/** A gateway whose every read answers 404, as for a resource that is not (yet) there. */
-const NOTHING_THERE = { get: async () => Promise.reject(new ArmError('ResourceNotFound', 'not found', 404)), getOrNull: async () => undefined } as unknown as ArmGateway;
+/** A gateway whose every read answers 404 (and every list nothing), as for a resource that is not (yet) there. */
+const NOTHING_THERE = { get: async () => Promise.reject(new ArmError('ResourceNotFound', 'not found', 404)), getOrNull: async () => undefined, list: async () => [] } as unknown as ArmGateway;
 
 /** After parsing: prepare, plan, subject, summary, digest input and storage must all work. */
 async function expectUsable(target: Target, params: Record<string, unknown>): Promise<void> {

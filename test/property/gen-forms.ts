@@ -60,6 +60,11 @@ export const VALID: Record<string, fc.Arbitrary<Form>> = {
     )
     .map(([a, b]) => ({ ...a, ...b })),
   'chaos-identity': fc.record({ resourceId: validExperimentId(), identityId: validIdentityId() }),
+  'grant-key-access': fc.record(
+    { identityId: validIdentityId(), keyUrl, scopeLevel: fc.constantFrom('key', 'vault'), roleId: fc.constantFrom('e147488a-f6f5-4113-8e2d-b22465e65bf6', '12338af0-0e69-4776-bea7-57ae8d297424') },
+    { requiredKeys: ['identityId', 'keyUrl'] },
+  ),
+  'vault-access-policy': fc.record({ identityId: validIdentityId(), keyUrl }),
 };
 
 const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -105,6 +110,10 @@ export const BREAK: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
   'fluid-relay-rotate': { resourceId: brokenId(validFluidRelayId()) },
   'storage-cmk': { storageAccountId: brokenId(validStorageId()) },
   'chaos-identity': { resourceId: brokenId(validExperimentId()) },
+  'grant-key-access': {
+    scopeLevel: invalid(fc.constantFrom('key', 'vault'), (s) => ['', 'key', 'vault'].includes(s.toLowerCase())),
+    roleId: invalid(fc.constantFrom('e147488a-f6f5-4113-8e2d-b22465e65bf6', '12338af0-0e69-4776-bea7-57ae8d297424'), (s) => ['', 'e147488a-f6f5-4113-8e2d-b22465e65bf6', '12338af0-0e69-4776-bea7-57ae8d297424'].includes(s.toLowerCase())),
+  },
   'chaos-experiment': {
     // eslint-disable-next-line no-control-regex -- the rule under test names control characters
     name: invalid(experimentName(), (s) => /^[^<>%&:?#/\\\s*\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ud800-\udfff]{1,63}$/.test(s) && !/^\.+$/.test(s)),

@@ -31,6 +31,12 @@ const role = JSON.parse(readFileSync('deploy/cmk-chatops-role.json', 'utf8')) as
 const readme = readFileSync('deploy/README.md', 'utf8');
 const perms = [{ actions: role.Actions, notActions: role.NotActions, dataActions: role.DataActions, notDataActions: role.NotDataActions }];
 const granted = (action: string) => grants(perms, action, 'control');
+// The opt-in second role: what the remediation targets write (access to key material).
+const remediationRole = JSON.parse(readFileSync('deploy/cmk-chatops-remediation-role.json', 'utf8')) as RoleDefinitionFile;
+const remediationPerms = [{ actions: remediationRole.Actions, notActions: remediationRole.NotActions, dataActions: remediationRole.DataActions, notDataActions: remediationRole.NotDataActions }];
+const grantedToRemedy = (action: string) => grants(remediationPerms, action, 'control');
+/** The targets whose write only the remediation role grants. */
+const REMEDIATION = Object.keys(TARGETS).filter((type) => grantedToRemedy(`${TARGETS[type]!.resourceType}/write`));
 const ASSIGN = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action';
 
 /**
@@ -87,7 +93,7 @@ const experiment = {
   properties: { provisioningState: 'Succeeded', steps: [], selectors: [], customerDataStorage: { storageAccountResourceId: STORAGE_ID, blobContainerName: 'chaosdata' } },
 };
 
-function world(path: string, query?: Record<string, string>): unknown {
+function world(path: string, query?: Record<string, string>, rights: unknown = perms): unknown {
   const p = path.toLowerCase().replace(/\/+$/, '');
   const ends = (s: string) => p.endsWith(s.toLowerCase());
   if (p === '/subscriptions') return [{ subscriptionId: SUB, displayName: 'sample', state: 'Enabled' }];
@@ -101,12 +107,15 @@ function world(path: string, query?: Record<string, string>): unknown {
     if (/Microsoft\.Storage\/storageAccounts/i.test(f)) return [{ id: STORAGE_ID, name: 'stcmkdata', location: 'westus' }];
     return [];
   }
+  // A remediation's write, answered as Azure does (the assignment made; the policies added).
+  if (/\/providers\/microsoft\.authorization\/roleassignments\/[0-9a-f-]{36}$/.test(p)) return roleAssignment(path.slice(0, path.toLowerCase().lastIndexOf('/providers/microsoft.authorization')), ROLE_GUID, PRINCIPAL);
+  if (ends('/accessPolicies/add')) return { id: `${path.slice(0, -'add'.length)}`, type: 'Microsoft.KeyVault/vaults/accessPolicies', properties: { accessPolicies: [] } };
   if (ends('/providers/Microsoft.Authorization/roleAssignments')) return [roleAssignment(path.slice(0, path.toLowerCase().lastIndexOf('/providers/microsoft.authorization')), ROLE_GUID, PRINCIPAL)];
   if (p.includes('/providers/microsoft.authorization/roledefinitions/')) {
     return roleDefinition(ROLE_GUID, 'Key Vault Crypto Service Encryption User', { dataActions: ['Microsoft.KeyVault/vaults/keys/read', 'Microsoft.KeyVault/vaults/keys/wrap/action', 'Microsoft.KeyVault/vaults/keys/unwrap/action'] });
   }
   // The bot's own rights, as ARM's permissions API would report them with this role assigned.
-  if (ends('/providers/Microsoft.Authorization/permissions')) return perms;
+  if (ends('/providers/Microsoft.Authorization/permissions')) return rights;
   if (ends(`${VAULT_ID}/keys`)) return [key()];
   if (ends(`${VAULT_ID}/keys/sample-key-name/versions`)) return [key({ id: `${VAULT_ID}/keys/sample-key-name/versions/${VERSION}`, name: VERSION })];
   if (ends(`${VAULT_ID}/keys/sample-key-name/versions/${VERSION}`)) return key({ id: `${VAULT_ID}/keys/sample-key-name/versions/${VERSION}`, name: VERSION });
@@ -123,16 +132,18 @@ function world(path: string, query?: Record<string, string>): unknown {
 /** Our ArmGateway port over `world`, recording every call as (method, path). */
 class RecordingArm implements ArmGateway {
   readonly calls: Array<{ method: string; path: string }> = [];
+  /** `rights`: what the permissions API reports the bot holds (the base role by default). */
+  constructor(private readonly rights: unknown = perms) {}
   async get<T>(path: string, _v: string, query?: Record<string, string>): Promise<T> {
     this.calls.push({ method: 'GET', path });
-    return structuredClone(world(path, query)) as T;
+    return structuredClone(world(path, query, this.rights)) as T;
   }
   getOrNull<T>(path: string, v: string, query?: Record<string, string>): Promise<T | undefined> {
     return absentOn404(this.get<T>(path, v, query));
   }
   async list<T>(path: string, _v: string, query?: Record<string, string>): Promise<T[]> {
     this.calls.push({ method: 'GET', path });
-    return structuredClone(world(path, query)) as T[];
+    return structuredClone(world(path, query, this.rights)) as T[];
   }
   async resourceGraph<T>(): Promise<T[]> {
     throw new Error('targets do not query Resource Graph');
@@ -174,6 +185,8 @@ const FORMS: Record<string, Record<string, string>> = {
   'storage-cmk': { storageAccountId: STORAGE_ID, identityId: IDENTITY_ID, keyUrl: KEY_URL, keyVersion: 'latest' },
   'fluid-relay-rotate': { resourceId: SERVER_ID, identityId: IDENTITY_ID, keyUrl: KEY_URL, keyVersion: 'latest' },
   'chaos-identity': { resourceId: EXPERIMENT_ID, identityId: IDENTITY_ID },
+  'grant-key-access': { identityId: IDENTITY_ID, keyUrl: KEY_URL, scopeLevel: 'key', roleId: ROLE_GUID },
+  'vault-access-policy': { identityId: IDENTITY_ID, keyUrl: KEY_URL },
 };
 
 const EXISTING: Record<string, ArmResource> = {
@@ -202,7 +215,7 @@ async function trace(type: string): Promise<Traced> {
   await runChecks(arm, subject, target.checks);
   if (plan.method === 'PATCH') await arm.get(plan.resourceId, plan.apiVersion); // the update diff
   await (plan.method === 'PUT' ? arm.put(plan.resourceId, plan.apiVersion, plan.body) : arm.patch(plan.resourceId, plan.apiVersion, plan.body));
-  await arm.get(plan.resourceId, plan.apiVersion); // verification
+  await (target.readBack ? target.readBack(plan, arm) : arm.get(plan.resourceId, plan.apiVersion)); // verification
   return { target, subject, method: plan.method, body: plan.body, calls: arm.calls };
 }
 
@@ -210,7 +223,8 @@ async function trace(type: string): Promise<Traced> {
 async function traceReviews(): Promise<Array<{ method: string; path: string }>> {
   const arm = new RecordingArm();
   const seen = new Set<string>();
-  for (const t of Object.values(TARGETS)) {
+  // A remediation (a grant) is reviewed as the resource it grants access for, not as a grant.
+  for (const t of Object.values(TARGETS).filter((x) => !REMEDIATION.includes(x.type))) {
     if (seen.has(t.resourceType.toLowerCase())) continue;
     seen.add(t.resourceType.toLowerCase());
     const resource = (await arm.get<ArmResource>(EXISTING[t.resourceType]!.id, t.apiVersion)) as ArmResource;
@@ -262,6 +276,7 @@ describe('deploy/cmk-chatops-role.json', () => {
   let pickerCalls: Array<{ method: string; path: string }>;
   let lroUrls: string[];
   let needed: Map<string, string[]>;
+  let neededToRemedy: Set<string>;
 
   beforeAll(async () => {
     traces = [];
@@ -271,7 +286,15 @@ describe('deploy/cmk-chatops-role.json', () => {
     lroUrls = operationUrls(new Set(Object.values(TARGETS).map((t) => t.resourceType.split('/')[0]!.toLowerCase())));
     needed = new Map();
     const need = (action: string, why: string) => needed.set(canonical(action).toLowerCase(), [...(needed.get(canonical(action).toLowerCase()) ?? []), why]);
-    for (const t of traces) for (const c of t.calls) need(armAction(c.method, c.path), `${t.target.type}: ${c.method} ${c.path}`);
+    neededToRemedy = new Set();
+    for (const t of traces) {
+      for (const c of t.calls) {
+        const action = armAction(c.method, c.path);
+        // A remediation target's write is the remediation role's, judged below.
+        if (REMEDIATION.includes(t.target.type) && grantedToRemedy(action)) neededToRemedy.add(action.toLowerCase());
+        else need(action, `${t.target.type}: ${c.method} ${c.path}`);
+      }
+    }
     for (const c of [...reviewCalls, ...pickerCalls]) need(armAction(c.method, c.path), `${c.method} ${c.path}`);
     for (const u of lroUrls) need(armAction('GET', u), `poll ${u}`);
     for (const t of traces) if ((t.body.identity as { userAssignedIdentities?: object } | undefined)?.userAssignedIdentities) need(ASSIGN, `${t.target.type}: ${t.method} attaches a user-assigned identity`);
@@ -307,7 +330,7 @@ describe('deploy/cmk-chatops-role.json', () => {
     expect(role.Actions.filter((x) => /\/action$/i.test(x))).toEqual([ASSIGN]);
   });
 
-  it.each(Object.keys(TARGETS))('%s: grants <resourceType>/read and /write, the write the plan makes, and what bot.can-write asks for', async (type) => {
+  it.each(Object.keys(TARGETS).filter((t) => !REMEDIATION.includes(t)))('%s: grants <resourceType>/read and /write, the write the plan makes, and what bot.can-write asks for', async (type) => {
     const t = traces.find((x) => x.target.type === type)!;
     expect(granted(`${t.target.resourceType}/read`)).toBe(true);
     expect(granted(`${t.target.resourceType}/write`)).toBe(true);
@@ -322,6 +345,30 @@ describe('deploy/cmk-chatops-role.json', () => {
     );
     expect(result).toMatchObject({ id: 'bot.can-write', status: 'pass' });
     expect(granted(String(result!.evidence.writeAction))).toBe(true);
+  });
+
+  it.each(REMEDIATION)('%s: its write is granted by the remediation role only, and bot.can-write says which role is missing', async (type) => {
+    const t = traces.find((x) => x.target.type === type)!;
+    // The write as traced: where it goes depends on what prepare() read (the key's vault).
+    const write = armAction(t.method, t.calls.find((c) => c.method === t.method)!.path);
+    expect([granted(write), grantedToRemedy(write)]).toEqual([false, true]);
+    const check = t.target.checks.filter((c) => c.id === 'bot.can-write');
+    const [withBoth] = await runChecks(new RecordingArm([...perms, ...remediationPerms]), t.subject, check);
+    expect(withBoth).toMatchObject({ id: 'bot.can-write', status: 'pass' });
+    expect(grantedToRemedy(String(withBoth!.evidence.writeAction))).toBe(true);
+    const [baseOnly] = await runChecks(new RecordingArm(), t.subject, check);
+    expect(baseOnly).toMatchObject({ id: 'bot.can-write', status: 'fail' });
+    expect(baseOnly!.remedy).toContain('cmk-chatops-remediation');
+  });
+
+  it('the remediation role: named actions only, no deletes or data, each one used by a remediation target and explained in deploy/README.md', () => {
+    expect(REMEDIATION.sort()).toEqual(['grant-key-access', 'vault-access-policy']);
+    expect(remediationRole.Name).toBe('cmk-chatops-remediation');
+    for (const a of remediationRole.Actions) expect(a).toMatch(/^Microsoft\.[A-Za-z]+\/[A-Za-z/]+\/write$/);
+    expect([remediationRole.NotActions, remediationRole.DataActions, remediationRole.NotDataActions]).toEqual([[], [], []]);
+    expect(remediationRole.Actions.map((a) => a.toLowerCase()).sort()).toEqual([...neededToRemedy].sort());
+    const section = readme.split(/^## /m).find((x) => x.startsWith('The remediation role')) ?? '';
+    expect([...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!).sort()).toEqual([...remediationRole.Actions].sort());
   });
 
   it('grants every ARM call the bot makes (targets, reviews, pickers, readiness, long-running polls)', () => {

@@ -4,9 +4,9 @@
 import { page, requireResourceGroup, collectionRoutes } from '../arm';
 import { KEYVAULT_KEY_VERSIONS, KEYVAULT_MHSM_KEY_VERSIONS, KEYVAULT_MHSM_VERSIONS, KEYVAULT_VAULT_VERSIONS } from '../api-versions';
 import { principalAndGroups } from '../directory';
-import { resourceNotFound } from '../errors';
+import { ArmError, resourceNotFound } from '../errors';
 import type { SimProvider, SimRequest, SimContext } from '../provider';
-import { assignmentsCovering, assignmentProps, permits, roleDefinition, rolePermissions } from '../rbac';
+import { assignmentsCovering, assignmentProps, permits, requireAction, roleDefinition, rolePermissions } from '../rbac';
 import * as ids from '../seed-ids';
 import type { SimResource, SimState } from '../state';
 
@@ -327,12 +327,67 @@ const managedHsmRoutes: SimProvider['routes'] = [
   },
 ];
 
+// Vaults_UpdateAccessPolicy, operationKind "add" (2024-11-01 updateAccessPoliciesAdd.json): each
+// policy is merged into the vault's, by tenant and object id — permissions are added, never taken
+// away; a new object id is appended. "replace" and "remove" are not simulated.
+const KEY_PERMISSIONS = new Set(
+  ['all', 'encrypt', 'decrypt', 'wrapKey', 'unwrapKey', 'sign', 'verify', 'get', 'list', 'create', 'update', 'import', 'delete', 'backup', 'restore', 'recover', 'purge', 'release', 'rotate', 'getrotationpolicy', 'setrotationpolicy'].map(
+    (k) => k.toLowerCase(),
+  ),
+);
+const POLICY_GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+function parseAccessPolicies(body: unknown): AccessPolicy[] {
+  const list = (body as { properties?: { accessPolicies?: unknown } } | undefined)?.properties?.accessPolicies;
+  if (!Array.isArray(list) || list.length === 0) throw new ArmError(400, 'BadRequest', 'The parameter accessPolicies is required and must name at least one access policy.');
+  return list.map((raw: unknown, i) => {
+    const p = (raw ?? {}) as { tenantId?: unknown; objectId?: unknown; permissions?: { keys?: unknown; secrets?: unknown; certificates?: unknown } };
+    if (typeof p.tenantId !== 'string' || !POLICY_GUID.test(p.tenantId)) throw new ArmError(400, 'BadRequest', `Invalid value found at accessPolicies[${i}].tenantId: a tenant id (GUID) is required.`);
+    if (typeof p.objectId !== 'string' || p.objectId.trim() === '') throw new ArmError(400, 'BadRequest', `Invalid value found at accessPolicies[${i}].ObjectId: an object id is required.`);
+    if (!p.permissions || typeof p.permissions !== 'object') throw new ArmError(400, 'BadRequest', `Invalid value found at accessPolicies[${i}].permissions: permissions are required.`);
+    const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    const keys = list(p.permissions.keys);
+    const bad = keys.find((k) => !KEY_PERMISSIONS.has(k.toLowerCase()));
+    if (bad !== undefined) throw new ArmError(400, 'BadRequest', `Invalid value found at accessPolicies[${i}].permissions.keys: '${bad}' is not a key permission.`);
+    return { tenantId: p.tenantId, objectId: p.objectId, permissions: { keys, secrets: list(p.permissions.secrets), certificates: list(p.permissions.certificates) } };
+  });
+}
+
+function mergePolicies(current: AccessPolicy[], added: AccessPolicy[]): AccessPolicy[] {
+  const out = current.map((p) => ({ ...p, permissions: { keys: [...(p.permissions.keys ?? [])], secrets: [...(p.permissions.secrets ?? [])], certificates: [...(p.permissions.certificates ?? [])] } }));
+  const union = (a: string[], b: string[]) => [...a, ...b.filter((x) => !a.some((y) => y.toLowerCase() === x.toLowerCase()))];
+  for (const p of added) {
+    const same = out.find((c) => c.tenantId.toLowerCase() === p.tenantId.toLowerCase() && c.objectId.toLowerCase() === p.objectId.toLowerCase());
+    if (!same) out.push(p);
+    else same.permissions = { keys: union(same.permissions.keys, p.permissions.keys), secrets: union(same.permissions.secrets, p.permissions.secrets), certificates: union(same.permissions.certificates, p.permissions.certificates) };
+  }
+  return out;
+}
+
+const accessPolicyRoutes: SimProvider['routes'] = [
+  {
+    method: 'PUT',
+    pattern: `${VAULT}/accessPolicies/add`,
+    resourceType: 'vaults/accessPolicies',
+    apiVersions: KEYVAULT_VAULT_VERSIONS,
+    handler: (req, ctx) => {
+      const vault = requireVault(req, ctx);
+      requireAction(ctx.state, ctx.caller, vault.id, 'Microsoft.KeyVault/vaults/accessPolicies/write');
+      const added = parseAccessPolicies(req.body);
+      const props = vault.properties as { accessPolicies?: AccessPolicy[] };
+      ctx.state.put({ ...vault, properties: { ...vault.properties, accessPolicies: mergePolicies(props.accessPolicies ?? [], added) } });
+      return { status: 200, body: { id: `${vault.id}/accessPolicies/`, type: 'Microsoft.KeyVault/vaults/accessPolicies', properties: { accessPolicies: added } } };
+    },
+  },
+];
+
 export const keyVaultProvider: SimProvider = {
   namespace: 'Microsoft.KeyVault',
   apiVersions: KEYVAULT_API_VERSIONS,
   seed: seedKeyVault,
   routes: [
     ...managedHsmRoutes,
+    ...accessPolicyRoutes,
     ...collectionRoutes(VAULT_TYPE, 'vaults', { pageSize: 25, honourTop: true }),
     { method: 'GET', pattern: VAULT, resourceType: 'vaults', handler: (req, ctx) => ({ status: 200, body: requireVault(req, ctx) }) },
     {
