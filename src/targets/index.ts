@@ -3,8 +3,11 @@ import { chaosIdentityTarget } from './chaos-identity.target';
 import { fluidRelayRotateTarget } from './fluid-relay-rotate.target';
 import { fluidRelayTarget } from './fluid-relay.target';
 import { TargetRegistry } from './registry';
+import { storageNetworkAccessTarget } from './storage-network-access.target';
 import { storageTarget } from './storage-account.target';
 import type { Target } from './types';
+import { vaultFirewallTarget } from './vault-firewall.target';
+import { vaultPurgeProtectionTarget } from './vault-purge-protection.target';
 
 export { TargetRegistry, resourceTypeOf } from './registry';
 
@@ -12,7 +15,7 @@ export { TargetRegistry, resourceTypeOf } from './registry';
  * Every target the bot serves. Adding a service: one `<name>.target.ts` (fields, plan, checks,
  * verification) and its entry here — commands, forms, cards and help follow from it.
  */
-export const DEFAULT_TARGETS = new TargetRegistry([fluidRelayTarget, chaosTarget, storageTarget, fluidRelayRotateTarget, chaosIdentityTarget]);
+export const DEFAULT_TARGETS = new TargetRegistry([fluidRelayTarget, chaosTarget, storageTarget, fluidRelayRotateTarget, chaosIdentityTarget, vaultPurgeProtectionTarget, vaultFirewallTarget, storageNetworkAccessTarget]);
 
 /** The targets by type (the default registry). */
 export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(DEFAULT_TARGETS.all.map((t) => [t.type, t]));
