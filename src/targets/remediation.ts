@@ -37,7 +37,9 @@ export function resourceExists(id: string, what: string) {
     title: `The ${what} exists`,
     needs: ['existing'],
     evaluate: ({ existing }, { subject }) =>
-      existing ? pass(`${what[0]!.toUpperCase()}${what.slice(1)} ${existing.name}.`, { resourceId: existing.id }) : fail(`${subject.resourceId} was not found (or the bot cannot read it).`, `Pick an existing ${what}.`, { resourceId: subject.resourceId }),
+      existing
+        ? pass(`${what[0]!.toUpperCase()}${what.slice(1)} ${existing.name}.`, { resourceId: existing.id })
+        : fail(`${subject.resourceId} was not found (or the bot cannot read it).`, `Pick an existing ${what}.`, { resourceId: subject.resourceId }),
   });
 }
 

@@ -29,12 +29,20 @@ function currentOf(account: ArmResource | null | undefined): Current {
   const p = (account?.properties ?? {}) as StorageNet;
   const a = p.networkAcls ?? {};
   const list = (v: unknown[] | undefined) => (v ?? []) as Array<Record<string, unknown>>;
-  return { publicNetworkAccess: p.publicNetworkAccess ?? 'Enabled', defaultAction: a.defaultAction ?? 'Allow', bypass: a.bypass ?? 'AzureServices', ipRules: list(a.ipRules), virtualNetworkRules: list(a.virtualNetworkRules), resourceAccessRules: list(a.resourceAccessRules) };
+  return {
+    publicNetworkAccess: p.publicNetworkAccess ?? 'Enabled',
+    defaultAction: a.defaultAction ?? 'Allow',
+    bypass: a.bypass ?? 'AzureServices',
+    ipRules: list(a.ipRules),
+    virtualNetworkRules: list(a.virtualNetworkRules),
+    resourceAccessRules: list(a.resourceAccessRules),
+  };
 }
 /** What storage.public-access (chaos.checks.ts) requires. */
 const open = (c: Current) => c.publicNetworkAccess.toLowerCase() === 'enabled' && c.defaultAction.toLowerCase() === 'allow';
 
-const WIDENS = 'This WIDENS network access: the account’s endpoints will accept connections from all networks, the internet included (requests still need authorization). Narrow it again with `az storage account update --default-action Deny` when Chaos Studio no longer needs it.';
+const WIDENS =
+  'This WIDENS network access: the account’s endpoints will accept connections from all networks, the internet included (requests still need authorization). Narrow it again with `az storage account update --default-action Deny` when Chaos Studio no longer needs it.';
 
 const notOpenYet = defineCheck({
   id: 'storage.network-closed',

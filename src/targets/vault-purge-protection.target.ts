@@ -84,7 +84,13 @@ export const vaultPurgeProtectionTarget: Target<Params> = {
     const base = { id: 'vault.purge-protection.verify', title: 'The vault reports purge protection on' };
     return on
       ? { ...base, status: 'pass', finding: 'GET shows enablePurgeProtection true.', evidence: { enablePurgeProtection: true } }
-      : { ...base, status: 'fail', finding: 'Verification failed: GET does not show enablePurgeProtection true.', evidence: { enablePurgeProtection: vaultProps(actual).enablePurgeProtection ?? null }, remedy: 'Open the vault’s Properties blade and compare with the request.' };
+      : {
+          ...base,
+          status: 'fail',
+          finding: 'Verification failed: GET does not show enablePurgeProtection true.',
+          evidence: { enablePurgeProtection: vaultProps(actual).enablePurgeProtection ?? null },
+          remedy: 'Open the vault’s Properties blade and compare with the request.',
+        };
   },
   verifyCheckId: 'vault.purge-protection.verify',
   doneMessage: () => 'Purge protection is on (permanently) and verified.',
