@@ -73,7 +73,7 @@ export const storageNetworkAccessTarget: Target<Params> = {
   displayName: 'Storage account network access for Chaos Studio (widens access)',
   entry: {
     command: 'storage-network-access',
-    help: 'open a storage account to all networks as Chaos Studio’s customer data storage needs — WIDENS access (`new storage-network-access <storage account id>` starts with that account)',
+    help: 'open a storage account to all networks for Chaos Studio (widens access)',
     startsFrom: { resourceType: 'Microsoft.Storage/storageAccounts', usage: '`new storage-network-access` takes the resource id of a storage account (or nothing, to pick one).' },
   },
   form: {
@@ -111,6 +111,8 @@ export const storageNetworkAccessTarget: Target<Params> = {
   subject: (p): CmkSubject => ({ resourceId: p.storageAccountId, subscriptionId: subscriptionOf(p.storageAccountId), location: '', keyUrl: '', identityId: '', storageAccountId: p.storageAccountId }),
   reviewSubject: (r: ArmResource): CmkSubject => ({ resourceId: r.id, subscriptionId: subscriptionOf(r.id), location: r.location ?? '', keyUrl: '', identityId: '', storageAccountId: r.id }),
   checks: CHECKS,
+  // A remediation changes one setting: `check <id>` of this type is not its to answer.
+  reviews: false,
   summary: (p) => [
     { title: 'Storage account', value: nameOf(p.storageAccountId) },
     { title: '⚠️ WIDENS access', value: `public network access ${p.current?.publicNetworkAccess ?? '?'} → Enabled, default action ${p.current?.defaultAction ?? '?'} → Allow (all networks)` },

@@ -68,6 +68,8 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   /** The subject of a read-only review of an existing resource (`check <resource id>`). */
   reviewSubject(resource: ArmResource): CmkSubject;
   checks: readonly Check[];
+  /** false: `check <resource id>` never reviews with this target (a remediation changing one setting of the resource); default true. */
+  reviews?: boolean;
   /** The checks of a read-only review of `resource` (`check <resource id>`); default `checks`. */
   reviewChecks?(resource: ArmResource): readonly Check[];
   /** The facts a person needs to recognise the change on its card. */

@@ -58,7 +58,7 @@ export const vaultFirewallTarget: Target<Params> = {
   displayName: 'Key vault firewall: trusted Azure services',
   entry: {
     command: 'vault-firewall-bypass',
-    help: 'let trusted Azure services through a key vault’s firewall, keeping its rules (`new vault-firewall-bypass <vault id>` starts with that vault)',
+    help: 'let trusted Azure services through a key vault’s firewall',
     startsFrom: { resourceType: 'Microsoft.KeyVault/vaults', usage: '`new vault-firewall-bypass` takes the resource id of a key vault (or nothing, to pick one).' },
   },
   form: {
@@ -91,6 +91,8 @@ export const vaultFirewallTarget: Target<Params> = {
   subject: (p): CmkSubject => ({ resourceId: p.vaultId, subscriptionId: subscriptionOf(p.vaultId), location: '', keyUrl: '', identityId: '' }),
   reviewSubject: (r: ArmResource): CmkSubject => ({ resourceId: r.id, subscriptionId: subscriptionOf(r.id), location: r.location ?? '', keyUrl: '', identityId: '' }),
   checks: CHECKS,
+  // A remediation changes one setting: `check <id>` of this type is not its to answer.
+  reviews: false,
   summary: (p) => {
     const acls = p.currentAcls;
     return [

@@ -47,7 +47,7 @@ export const vaultPurgeProtectionTarget: Target<Params> = {
   displayName: 'Key vault purge protection',
   entry: {
     command: 'vault-purge-protection',
-    help: 'turn purge protection on for a key vault — it can never be turned off (`new vault-purge-protection <vault id>` starts with that vault)',
+    help: 'turn on a key vault’s purge protection (cannot be undone)',
     startsFrom: { resourceType: 'Microsoft.KeyVault/vaults', usage: '`new vault-purge-protection` takes the resource id of a key vault (or nothing, to pick one).' },
   },
   form: {
@@ -74,6 +74,8 @@ export const vaultPurgeProtectionTarget: Target<Params> = {
   subject: (p): CmkSubject => ({ resourceId: p.vaultId, subscriptionId: subscriptionOf(p.vaultId), location: '', keyUrl: '', identityId: '' }),
   reviewSubject: (r: ArmResource): CmkSubject => ({ resourceId: r.id, subscriptionId: subscriptionOf(r.id), location: r.location ?? '', keyUrl: '', identityId: '' }),
   checks: CHECKS,
+  // A remediation changes one setting: `check <id>` of this type is not its to answer.
+  reviews: false,
   summary: (p) => [
     { title: 'Key vault', value: nameOf(p.vaultId) },
     { title: 'Change', value: 'Purge protection: off → on (permanent)' },

@@ -7,7 +7,7 @@ import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
 import { startSlackBot, type SlackHarness } from '../helpers/slack';
-import { BOB, CAROL, cardAction, post } from '../helpers/teams';
+import { ALICE, BOB, CAROL, cardAction, message, post } from '../helpers/teams';
 import { loadExample, shapeDiff } from '../fixtures/azure-rest/helpers';
 
 const POLICY = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    approvalsRequired: 1\n    irreversibleExtraApprovals: 1\n`, 'inline');
@@ -139,5 +139,29 @@ describe('through Slack', () => {
     const writes = h.bot.sim.writes();
     expect(writes.map((w) => w.method)).toEqual(['PATCH']);
     expect(writes[0]!.body).toEqual({ properties: { networkAcls: { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [{ value: '203.0.113.0/24' }], virtualNetworkRules: [] } } });
+  });
+});
+
+describe('starting from a resource', () => {
+  /** Says `text` in a new conversation; the first answer matching `answer`, its text and card together. */
+  const say = async (text: string, answer: RegExp) => {
+    const conv = `conv-${Math.random().toString(36).slice(2, 8)}`;
+    await post(bot.app.url, message(bot.connector.url, ALICE, text, conv));
+    const all = (a: { activity: { text?: string } }) => `${a.activity.text ?? ''}\n${cardText(a.activity as never)}`;
+    return all(await bot.connector.waitFor((a) => a.conversationId === conv && answer.test(all(a)), 10000, text));
+  };
+
+  it('`new vault-purge-protection <vault>` refuses a vault without soft delete, naming the fix, and opens the form for one with it', async () => {
+    const refused = await say(`new vault-purge-protection ${simVaultId(SIM_NOSOFTDELETE_VAULT)}`, /has soft delete off, and purge protection needs it/);
+    expect(refused).toContain(`az keyvault update --name ${SIM_NOSOFTDELETE_VAULT} --enable-soft-delete true`);
+    const form = await say(`new vault-purge-protection ${simVaultId(SIM_NOPURGE_VAULT)}`, /Turn purge protection on for a key vault/);
+    expect(form).toContain('Azure never lets it be turned off again');
+    expect(bot.sim.writes()).toHaveLength(0);
+  });
+
+  it('`check <vault id>` stays refused: a remediation target does not review the resource it changes', async () => {
+    const text = await say(`check ${simVaultId(SIM_FIREWALL_VAULT)}`, /I can review/);
+    expect(text).toMatch(/I can review .*; Microsoft\.KeyVault\/vaults is not one of them/);
+    expect(text).not.toMatch(/I can review [^;]*Microsoft\.KeyVault\/vaults[^;]*;/);
   });
 });
