@@ -1,7 +1,25 @@
 // Valid card submissions per target, and per-field values that break them (shared by the unit
 // properties and the HTTP ones).
 import fc from 'fast-check';
-import { brokenResourceId, experimentName, guid, hex32, insertAt, keyUrlOf, keyUrlParts, mutated, region, resourceGroupName, serverName, validExperimentId, validFluidRelayId, validIdentityId, validStorageId, validVmId, vaultName } from './support';
+import {
+  brokenResourceId,
+  experimentName,
+  guid,
+  hex32,
+  insertAt,
+  keyUrlOf,
+  keyUrlParts,
+  mutated,
+  region,
+  resourceGroupName,
+  serverName,
+  validExperimentId,
+  validFluidRelayId,
+  validIdentityId,
+  validStorageId,
+  validVmId,
+  vaultName,
+} from './support';
 
 export type Form = Record<string, unknown>;
 
