@@ -152,7 +152,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
   const failing = req.checks.filter(blocks).map(line);
   return shown({
     id: req.id,
-    title: `${target?.displayName ?? req.targetType} with a customer-managed key`,
+    title: target?.cardTitle ?? `${target?.displayName ?? req.targetType} with a customer-managed key`,
     state: req.state,
     stateLine,
     stateColor,

@@ -71,6 +71,7 @@ const CHECKS = reading({ resource: { apiVersion: STORAGE_API } }, [resourceExist
 export const storageNetworkAccessTarget: Target<Params> = {
   type: 'storage-network-access',
   displayName: 'Storage account network access for Chaos Studio (widens access)',
+  cardTitle: 'Storage account: open to all networks for Chaos Studio — WIDENS access',
   entry: {
     command: 'storage-network-access',
     help: 'open a storage account to all networks for Chaos Studio (widens access)',

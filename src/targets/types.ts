@@ -40,6 +40,8 @@ export type Prefill = { values: Record<string, string>; /** Said on the form (e.
 export interface Target<P extends Record<string, unknown> = Record<string, unknown>> {
   type: string;
   displayName: string;
+  /** The request card's title; default `<displayName> with a customer-managed key` (a remediation is not one). */
+  cardTitle?: string;
   entry: Entry;
   form: FormText;
   /**

@@ -56,6 +56,7 @@ const CHECKS = reading({ resource: { apiVersion: KEY_VAULT_API } }, [resourceExi
 export const vaultFirewallTarget: Target<Params> = {
   type: 'vault-firewall-bypass',
   displayName: 'Key vault firewall: trusted Azure services',
+  cardTitle: 'Key vault firewall: trusted Azure services allowed',
   entry: {
     command: 'vault-firewall-bypass',
     help: 'let trusted Azure services through a key vault’s firewall',

@@ -45,6 +45,7 @@ const CHECKS = reading({ resource: { apiVersion: KEY_VAULT_API } }, [resourceExi
 export const vaultPurgeProtectionTarget: Target<Params> = {
   type: 'vault-purge-protection',
   displayName: 'Key vault purge protection',
+  cardTitle: 'Key vault: purge protection on (permanent)',
   entry: {
     command: 'vault-purge-protection',
     help: 'turn on a key vault’s purge protection (cannot be undone)',

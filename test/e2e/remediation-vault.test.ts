@@ -32,6 +32,8 @@ describe('vault purge protection', () => {
     const vault = simVaultId(SIM_NOPURGE_VAULT);
     const { requestId, formMsg, text } = await submitForm(bot, { targetType: 'vault-purge-protection', vaultId: vault });
     expect(requestId).toBeDefined();
+    expect(text).toContain('Key vault: purge protection on (permanent)');
+    expect(text).not.toContain('customer-managed key');
     expect(text).toContain('✅ **vault.soft-delete**');
     expect(text).toContain(`Purge protection on ${SIM_NOPURGE_VAULT} can never be turned off again`);
     expect(text).toContain('Cannot be undone');
@@ -70,6 +72,7 @@ describe('vault firewall: trusted Azure services', () => {
     expect(text).toContain('• properties.networkAcls.bypass: None → AzureServices');
     // Only bypass changes: the kept rules are not listed as changes.
     expect(text).not.toMatch(/• properties\.networkAcls\.(defaultAction|ipRules)/);
+    expect(text).toContain('Key vault firewall: trusted Azure services allowed');
     expect(text).toContain('Firewall bypass: None → AzureServices');
     expect(text).not.toMatch(/can never be undone/);
     await approve(formMsg);
@@ -97,7 +100,7 @@ describe('storage network access for Chaos Studio', () => {
   it('is marked as widening access, PATCHes publicNetworkAccess Enabled and default action Allow keeping the rules, and verifies', async () => {
     const account = simStorageId(SIM_STORAGE_PRIVATE);
     const { formMsg, text } = await submitForm(bot, { targetType: 'storage-network-access', storageAccountId: account });
-    expect(text).toContain('WIDENS access');
+    expect(text).toContain('Storage account: open to all networks for Chaos Studio — WIDENS access');
     expect(text).toMatch(/⚠️ \*\*storage.widens-access\*\* — This WIDENS network access/);
     expect(text).toContain('• properties.networkAcls.defaultAction: Deny → Allow');
     expect(text).not.toMatch(/can never be undone/);
