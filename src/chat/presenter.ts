@@ -173,7 +173,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
   const failing = req.checks.filter(blocks).map((c) => line(c, req.id));
   return shown({
     id: req.id,
-    title: `${target?.displayName ?? req.targetType} with a customer-managed key`,
+    title: target?.cardTitle ?? `${target?.displayName ?? req.targetType} with a customer-managed key`,
     state: req.state,
     stateLine,
     stateColor,

@@ -2,7 +2,7 @@
 // a Block Kit modal, from this one description (src/chat/forms.ts builds the view both render).
 
 /** Where a picker's choices come from: lists read from Azure with the bot's identity (workflow/catalog.ts). */
-export type ChoiceSource = 'subscriptions' | 'resourceGroups' | 'locations' | 'identities' | 'keys' | 'keyVersions' | 'storageAccounts' | 'virtualMachines';
+export type ChoiceSource = 'subscriptions' | 'resourceGroups' | 'locations' | 'identities' | 'keys' | 'keyVersions' | 'storageAccounts' | 'virtualMachines' | 'vaults';
 
 export interface Choice {
   title: string;

@@ -4,9 +4,12 @@ import { fluidRelayRotateTarget } from './fluid-relay-rotate.target';
 import { fluidRelayTarget } from './fluid-relay.target';
 import { grantKeyAccessTarget } from './grant-key-access.target';
 import { TargetRegistry } from './registry';
+import { storageNetworkAccessTarget } from './storage-network-access.target';
 import { storageTarget } from './storage-account.target';
 import type { Target } from './types';
 import { vaultAccessPolicyTarget } from './vault-access-policy.target';
+import { vaultFirewallTarget } from './vault-firewall.target';
+import { vaultPurgeProtectionTarget } from './vault-purge-protection.target';
 
 export { TargetRegistry, resourceTypeOf } from './registry';
 
@@ -14,7 +17,18 @@ export { TargetRegistry, resourceTypeOf } from './registry';
  * Every target the bot serves. Adding a service: one `<name>.target.ts` (fields, plan, checks,
  * verification) and its entry here — commands, forms, cards and help follow from it.
  */
-export const DEFAULT_TARGETS = new TargetRegistry([fluidRelayTarget, chaosTarget, storageTarget, fluidRelayRotateTarget, chaosIdentityTarget, grantKeyAccessTarget, vaultAccessPolicyTarget]);
+export const DEFAULT_TARGETS = new TargetRegistry([
+  fluidRelayTarget,
+  chaosTarget,
+  storageTarget,
+  fluidRelayRotateTarget,
+  chaosIdentityTarget,
+  grantKeyAccessTarget,
+  vaultAccessPolicyTarget,
+  vaultPurgeProtectionTarget,
+  vaultFirewallTarget,
+  storageNetworkAccessTarget,
+]);
 
 /** The targets by type (the default registry). */
 export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(DEFAULT_TARGETS.all.map((t) => [t.type, t]));

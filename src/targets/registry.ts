@@ -51,7 +51,7 @@ export class TargetRegistry {
 
   /** The target that reviews an existing resource of this type (`check <resource id>`): the first that handles it. */
   forReview(resourceType: string): Target | undefined {
-    return this.all.find((t) => t.resourceType.toLowerCase() === resourceType.toLowerCase());
+    return this.all.find((t) => t.reviews !== false && t.resourceType.toLowerCase() === resourceType.toLowerCase());
   }
 
   /** A registry with these targets added (tests, and services added by configuration). */

@@ -40,6 +40,8 @@ export type Prefill = { values: Record<string, string>; /** Said on the form (e.
 export interface Target<P extends Record<string, unknown> = Record<string, unknown>> {
   type: string;
   displayName: string;
+  /** The request card's title; default `<displayName> with a customer-managed key` (a remediation is not one). */
+  cardTitle?: string;
   entry: Entry;
   form: FormText;
   /**
@@ -68,6 +70,8 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   /** The subject of a read-only review of an existing resource (`check <resource id>`). */
   reviewSubject(resource: ArmResource): CmkSubject;
   checks: readonly Check[];
+  /** false: `check <resource id>` never reviews with this target (a remediation changing one setting of the resource); default true. */
+  reviews?: boolean;
   /** The checks of a read-only review of `resource` (`check <resource id>`); default `checks`. */
   reviewChecks?(resource: ArmResource): readonly Check[];
   /** The facts a person needs to recognise the change on its card. */

@@ -16,12 +16,14 @@ export interface FormChoices {
   keyVersions: Record<string, Choice[]>;
   storageAccounts: Choice[];
   virtualMachines: Choice[];
+  /** Key vaults, by resource id (the vault remediations start from one); absent in choices built before it existed. */
+  vaults?: Choice[];
 }
 
 /** The choices a picker offers; for a dependent picker, those that belong to the value it depends on. */
 export function choicesOf(choices: FormChoices, source: ChoiceSource, dependsOnValue?: string): Choice[] {
   if (source === 'keyVersions') return choices.keyVersions[(dependsOnValue ?? '').replace(/\/+$/, '').toLowerCase()] ?? [];
-  return choices[source];
+  return choices[source] ?? [];
 }
 
 type Sub = { subscriptionId: string; displayName?: string; state?: string };
@@ -68,6 +70,7 @@ export async function loadFormChoices(arm: ArmGateway, preferredSubscription?: s
       }))
       .sort(byName),
     storageAccounts: storage.map((a) => ({ title: `${a.name} (${a.location ?? '?'})`, value: a.id })).sort(byName),
+    vaults: vaults.map((v) => ({ title: `${v.name} (${v.location ?? '?'})`, value: v.id })).sort(byName),
     virtualMachines: vms.map((v) => ({ title: `${v.name} (${v.id.split('/')[4] ?? '?'}, ${v.location ?? '?'})`, value: v.id })).sort(byName),
     keyVersions: Object.fromEntries(
       versions.map(({ vault, key, versions }) => [

@@ -74,7 +74,7 @@ export function roleOf(ctx: WorkflowContext, req: ChangeRequest, actor: Pick<Act
 export async function review(ctx: WorkflowContext, resourceId: string, actor: Actor): Promise<{ target: Target; resource: ArmResource; checks: CheckResult[]; keyUrl: string }> {
   admit(ctx, actor);
   const target = ctx.targets.forReview(resourceTypeOf(resourceId));
-  if (!target) throw new Refusal(texts.reviewUnsupported([...new Set(ctx.targets.all.map((t) => t.resourceType))], resourceTypeOf(resourceId)));
+  if (!target) throw new Refusal(texts.reviewUnsupported([...new Set(ctx.targets.all.filter((t) => t.reviews !== false).map((t) => t.resourceType))], resourceTypeOf(resourceId)));
   if (!mayLookAt(ctx, resourceId, target.type, actor)) throw new Refusal(texts.notCovered(resourceId));
   const resource = await ctx.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
   if (!resource) throw new Refusal(texts.resourceNotFound(resourceId));

@@ -1,7 +1,25 @@
 // Valid card submissions per target, and per-field values that break them (shared by the unit
 // properties and the HTTP ones).
 import fc from 'fast-check';
-import { brokenResourceId, experimentName, guid, hex32, insertAt, keyUrlOf, keyUrlParts, mutated, region, resourceGroupName, serverName, validExperimentId, validFluidRelayId, validIdentityId, validStorageId, validVmId } from './support';
+import {
+  brokenResourceId,
+  experimentName,
+  guid,
+  hex32,
+  insertAt,
+  keyUrlOf,
+  keyUrlParts,
+  mutated,
+  region,
+  resourceGroupName,
+  serverName,
+  validExperimentId,
+  validFluidRelayId,
+  validIdentityId,
+  validStorageId,
+  validVmId,
+  vaultName,
+} from './support';
 
 export type Form = Record<string, unknown>;
 
@@ -37,6 +55,17 @@ export const definition = fc
   })
   .map((d) => JSON.stringify(d));
 
+/** A key vault's resource id (its name starts with a letter, as Key Vault requires). */
+function validVaultId() {
+  return fc
+    .tuple(
+      guid(),
+      resourceGroupName(),
+      vaultName().filter((n) => /^[a-z]/.test(n)),
+    )
+    .map(([s, r, n]) => `/subscriptions/${s}/resourceGroups/${r}/providers/Microsoft.KeyVault/vaults/${n}`);
+}
+
 export const VALID: Record<string, fc.Arbitrary<Form>> = {
   'fluid-relay': fc.record(
     { subscriptionId: guid(), resourceGroup: resourceGroupName(), name: serverName(), location: region(), identityId: validIdentityId(), keyUrl, keyVersion, storagesku: fc.option(fc.constantFrom('basic', 'standard'), { nil: undefined }) },
@@ -65,6 +94,9 @@ export const VALID: Record<string, fc.Arbitrary<Form>> = {
     { requiredKeys: ['identityId', 'keyUrl'] },
   ),
   'vault-access-policy': fc.record({ identityId: validIdentityId(), keyUrl }),
+  'vault-purge-protection': fc.record({ vaultId: validVaultId() }),
+  'vault-firewall-bypass': fc.record({ vaultId: validVaultId() }),
+  'storage-network-access': fc.record({ storageAccountId: validStorageId() }),
 };
 
 const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -114,6 +146,9 @@ export const BREAK: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
     scopeLevel: invalid(fc.constantFrom('key', 'vault'), (s) => ['', 'key', 'vault'].includes(s.toLowerCase())),
     roleId: invalid(fc.constantFrom('e147488a-f6f5-4113-8e2d-b22465e65bf6', '12338af0-0e69-4776-bea7-57ae8d297424'), (s) => ['', 'e147488a-f6f5-4113-8e2d-b22465e65bf6', '12338af0-0e69-4776-bea7-57ae8d297424'].includes(s.toLowerCase())),
   },
+  'vault-purge-protection': { vaultId: brokenId(validVaultId()) },
+  'vault-firewall-bypass': { vaultId: brokenId(validVaultId()) },
+  'storage-network-access': { storageAccountId: brokenId(validStorageId()) },
   'chaos-experiment': {
     // eslint-disable-next-line no-control-regex -- the rule under test names control characters
     name: invalid(experimentName(), (s) => /^[^<>%&:?#/\\\s*\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ud800-\udfff]{1,63}$/.test(s) && !/^\.+$/.test(s)),

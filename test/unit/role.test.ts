@@ -187,6 +187,9 @@ const FORMS: Record<string, Record<string, string>> = {
   'chaos-identity': { resourceId: EXPERIMENT_ID, identityId: IDENTITY_ID },
   'grant-key-access': { identityId: IDENTITY_ID, keyUrl: KEY_URL, scopeLevel: 'key', roleId: ROLE_GUID },
   'vault-access-policy': { identityId: IDENTITY_ID, keyUrl: KEY_URL },
+  'vault-purge-protection': { vaultId: VAULT_ID },
+  'vault-firewall-bypass': { vaultId: VAULT_ID },
+  'storage-network-access': { storageAccountId: STORAGE_ID },
 };
 
 const EXISTING: Record<string, ArmResource> = {
@@ -223,9 +226,9 @@ async function trace(type: string): Promise<Traced> {
 async function traceReviews(): Promise<Array<{ method: string; path: string }>> {
   const arm = new RecordingArm();
   const seen = new Set<string>();
-  // A remediation (a grant) is reviewed as the resource it grants access for, not as a grant.
+  // A remediation (a grant) is reviewed as the resource it grants access for, not as a grant; a target that does not review its type is skipped.
   for (const t of Object.values(TARGETS).filter((x) => !REMEDIATION.includes(x.type))) {
-    if (seen.has(t.resourceType.toLowerCase())) continue;
+    if (t.reviews === false || seen.has(t.resourceType.toLowerCase())) continue;
     seen.add(t.resourceType.toLowerCase());
     const resource = (await arm.get<ArmResource>(EXISTING[t.resourceType]!.id, t.apiVersion)) as ArmResource;
     await runChecks(arm, t.reviewSubject(resource), t.reviewChecks?.(resource) ?? t.checks);

@@ -6,6 +6,7 @@ import { KEYVAULT_KEY_VERSIONS, KEYVAULT_MHSM_KEY_VERSIONS, KEYVAULT_MHSM_VERSIO
 import { principalAndGroups } from '../directory';
 import { ArmError, resourceNotFound } from '../errors';
 import type { SimProvider, SimRequest, SimContext } from '../provider';
+import { patchVault } from './keyvault-vault-update';
 import { assignmentsCovering, assignmentProps, permits, requireAction, roleDefinition, rolePermissions } from '../rbac';
 import * as ids from '../seed-ids';
 import type { SimResource, SimState } from '../state';
@@ -390,6 +391,7 @@ export const keyVaultProvider: SimProvider = {
     ...accessPolicyRoutes,
     ...collectionRoutes(VAULT_TYPE, 'vaults', { pageSize: 25, honourTop: true }),
     { method: 'GET', pattern: VAULT, resourceType: 'vaults', handler: (req, ctx) => ({ status: 200, body: requireVault(req, ctx) }) },
+    { method: 'PATCH', pattern: VAULT, resourceType: 'vaults', handler: (req, ctx) => patchVault(requireVault(req, ctx), req, ctx) },
     {
       method: 'GET',
       pattern: `${VAULT}/keys`,
