@@ -63,7 +63,7 @@ export const pass = (finding: string, evidence: Verdict['evidence'] = {}): Verdi
 // Remedy commands carry real values, never `<placeholder>`s: Teams drops anything that looks like
 // an HTML tag from a card's text, which left `--name` without its value (test/integration/remedies.test.ts).
 export const fail = (finding: string, remedy: string, evidence: Verdict['evidence'] = {}, fix?: Verdict['fix']): Verdict => ({ status: 'fail', finding, evidence, remedy, ...(fix ? { fix } : {}) });
-export const warn = (finding: string, remedy: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'warn', finding, evidence, remedy });
+export const warn = (finding: string, remedy: string, evidence: Verdict['evidence'] = {}, fix?: Verdict['fix']): Verdict => ({ status: 'warn', finding, evidence, remedy, ...(fix ? { fix } : {}) });
 export const info = (finding: string, evidence: Verdict['evidence'] = {}): Verdict => ({ status: 'info', finding, evidence });
 
 /** Managed HSM keys live in the HSM's own data plane, which ARM cannot read: say so, never pass silently. */

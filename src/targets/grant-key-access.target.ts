@@ -127,6 +127,8 @@ const planned = (plan: ArmWritePlan) => {
 export const grantKeyAccessTarget: Target<GrantParams> = {
   type: 'grant-key-access',
   displayName: 'Grant of key access',
+  // A grant is no CMK resource to review: `check <role assignment id>` is refused.
+  reviews: false,
   entry: {
     command: 'grant-key-access',
     help: 'grant an identity a Key Vault data role on a key or its vault — access to key material (`new grant-key-access <identity id>` starts with that identity)',

@@ -73,6 +73,7 @@ const CHECKS: readonly Check[] = [keyUrlFormat, keyVaultFound, vaultUsesPolicies
 export const vaultAccessPolicyTarget: Target<AccessPolicyParams> = {
   type: 'vault-access-policy',
   displayName: 'Vault access policy',
+  reviews: false,
   entry: {
     command: 'vault-access-policy',
     help: 'give an identity get, wrap key and unwrap key on a vault that uses access policies — access to key material (`new vault-access-policy <identity id>` starts with that identity)',

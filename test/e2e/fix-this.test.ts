@@ -2,20 +2,42 @@
 // Chaos experiment blocked because its storage account has no customer-managed key offers the fix
 // as a request of its own — the storage-cmk form, filled in — in Teams and in Slack; once the fix is
 // approved and done, the blocked request is checked again by itself and goes on to approval.
-import { SIM_IDENTITY, SIM_KEY, SIM_RBAC_VAULT, SIM_STORAGE_NO_CMK, simIdentityId, simKeyUrl, simStorageId } from '../../src/simulator';
+import {
+  BUILTIN_ROLE_IDS,
+  roleAssignmentResource,
+  SIM_BOT_PRINCIPAL_ID,
+  SIM_IDENTITY,
+  SIM_IDENTITY_NO_ACCESS,
+  SIM_IDENTITY_NO_ACCESS_PRINCIPAL_ID,
+  SIM_KEY,
+  SIM_RBAC_VAULT,
+  SIM_RG,
+  SIM_STORAGE_NO_CMK,
+  SIM_SUBSCRIPTION_ID,
+  simIdentityId,
+  simKeyUrl,
+  simStorageId,
+} from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
 import { submitForm } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
-import { chaosExperimentForm } from '../helpers/forms';
+import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { startSlackBot, type SlackHarness } from '../helpers/slack';
-import { ALICE, BOB, cardAction, post } from '../helpers/teams';
+import { ALICE, BOB, CAROL, cardAction, post } from '../helpers/teams';
+
+/** Key Vault Crypto Service Encryption User. */
+const CSEU = BUILTIN_ROLE_IDS.keyVaultCryptoServiceEncryptionUser;
 
 const ALEX = { id: 'U0ALEX', name: 'alex' };
 const RILEY = { id: 'U0RILEY', name: 'riley' };
 let h: SlackHarness;
 
 beforeAll(async () => {
-  const policy = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n`, 'inline');
+  // Grants of access to key material take two approvers; everything else one.
+  const policy = parsePolicy(
+    `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n  - name: grants\n    match: { targets: ["grant-key-access"] }\n    requesters: ["*"]\n    approvers: ["*"]\n    approvalsRequired: 2\n    irreversibleExtraApprovals: 0\n`,
+    'inline',
+  );
   h = await startSlackBot(policy, [ALEX, RILEY], 'C0FIX');
 });
 afterAll(() => h?.close());
@@ -92,5 +114,50 @@ describe('Fix this', () => {
     const modal = h.current(String((update.args as { view_id?: string }).view_id));
     expect(JSON.stringify(modal.view.blocks)).toContain('Switch a storage account to a customer-managed key');
     expect(h.block(modal, 'storageAccountId').element?.initial_option?.value).toBe(h.option(modal, 'storageAccountId', new RegExp(`^${SIM_STORAGE_NO_CMK} `)));
+  });
+
+  it('Teams: blocked by identity.key-permissions → Fix this → a role assignment → two approvals → the exact PUT → the grant visible → the blocked request re-checks and is done, one audit trail linking both', async () => {
+    h.bot.sim.reset();
+    // The bot may grant roles here (the opt-in remediation role's rights: User Access Administrator at the group).
+    h.bot.sim.state.put(
+      roleAssignmentResource({
+        name: '7a7a7a7a-7a7a-4a7a-8a7a-7a7a7a7a7a7b',
+        scope: `/subscriptions/${SIM_SUBSCRIPTION_ID}/resourceGroups/${SIM_RG}`,
+        roleGuid: BUILTIN_ROLE_IDS.userAccessAdministrator,
+        principalId: SIM_BOT_PRINCIPAL_ID,
+        createdOn: new Date(Date.now() - 400 * 86_400_000).toISOString(),
+      }),
+    );
+    const name = `fr-fix-${Math.random().toString(36).slice(2, 6)}`;
+    const blocked = await submitForm(h.bot, fluidRelayForm(name, { identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS) }));
+    expect(blocked.text).toContain('❌ **identity.key-permissions**');
+    const fix = fixActions(blocked.card).find((a) => a.title === 'Fix this (new grant-key-access)')!;
+    expect(fix.data).toEqual({ command: 'grant-key-access', values: { identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY) }, blockedBy: blocked.requestId });
+
+    const form = await post(h.bot.app.url, cardAction(h.bot.connector.url, ALICE, 'request.fix', fix.data!, blocked.formMsg));
+    const carried = ((form.body?.value as { actions: Array<{ verb?: string; data?: Record<string, string> }> }).actions ?? []).find((a) => a.verb === 'form.submit')!.data!;
+    const grant = await submitForm(h.bot, { ...carried, targetType: 'grant-key-access', identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), scopeLevel: 'key', roleId: CSEU });
+    expect(grant.text).toMatch(/Waiting for 2 more approvals/);
+    await post(h.bot.app.url, cardAction(h.bot.connector.url, BOB, 'request.approve', clickData(h.bot.connector, grant.formMsg), grant.formMsg));
+    await h.bot.connector.waitFor((a) => a.id === grant.formMsg && a.kind === 'update' && /Waiting for 1 more approval/.test(cardText(a.activity)), 10_000, 'one of two');
+    await post(h.bot.app.url, cardAction(h.bot.connector.url, CAROL, 'request.approve', clickData(h.bot.connector, grant.formMsg), grant.formMsg));
+    await h.bot.connector.waitFor((a) => a.id === grant.formMsg && a.kind === 'update' && /grant\.verify/.test(cardText(a.activity)) && /done|verified/i.test(cardText(a.activity)), 20_000, 'grant done');
+    // The exact PUT, and the grant as ARM now lists it.
+    const puts = h.bot.sim.writes().filter((w) => w.method === 'PUT' && /roleAssignments/.test(w.path));
+    expect(puts).toHaveLength(1);
+    expect(puts[0]!.body).toEqual({
+      properties: { roleDefinitionId: `/subscriptions/${SIM_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${CSEU}`, principalId: SIM_IDENTITY_NO_ACCESS_PRINCIPAL_ID, principalType: 'ServicePrincipal' },
+    });
+    expect(h.bot.sim.state.get(puts[0]!.path)).toBeDefined();
+
+    // The blocked request is checked again by itself, passes, and goes on to approval, write and done.
+    const ready = await h.bot.connector.waitFor((a) => a.id === blocked.formMsg && a.kind === 'update' && /Waiting for 1 more approval/.test(cardText(a.activity)), 20_000, 'unblocked');
+    expect(cardText(ready.activity)).toContain('✅ **identity.key-permissions**');
+    await post(h.bot.app.url, cardAction(h.bot.connector.url, BOB, 'request.approve', clickData(h.bot.connector, blocked.formMsg), blocked.formMsg));
+    await h.bot.connector.waitFor((a) => a.id === blocked.formMsg && a.kind === 'update' && /Created and verified/.test(cardText(a.activity)), 20_000, 'done');
+    const trail = await h.bot.store.auditTrail(blocked.requestId!);
+    expect(trail.map((r) => r.event)).toEqual(expect.arrayContaining(['requested', 'fix_requested', 'checked', 'approved', 'verified']));
+    expect(trail.find((r) => r.event === 'fix_requested')!.data.fix).toBe(grant.requestId);
+    expect((await h.bot.store.auditTrail(grant.requestId!)).find((r) => r.event === 'requested')!.data.unblocks).toBe(blocked.requestId);
   });
 });

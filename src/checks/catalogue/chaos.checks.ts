@@ -111,6 +111,7 @@ export const storagePublicAccess = defineCheck({
           `Chaos Studio CMK needs the storage account to allow public access from all networks; ${storageAccount.name} has publicNetworkAccess ${pna} and default action ${action}.`,
           `az storage account update --name ${storageAccount.name} --public-network-access Enabled --default-action Allow`,
           evidence,
+          { command: 'storage-network-access', values: { storageAccountId: storageAccount.id } },
         );
   },
 });

@@ -54,6 +54,7 @@ export const identityKeyPermissions = defineCheck({
         `Identity ${identity.name} lacks the ${missing.map(actionWord).join(', ')} data action(s) on key ${keyRef.keyName} (vault ${vault.name} uses Azure RBAC).`,
         `Assign "Key Vault Crypto Service Encryption User": az role assignment create --assignee-object-id ${principalId} --assignee-principal-type ServicePrincipal --role "Key Vault Crypto Service Encryption User" --scope ${vault.id}/keys/${keyRef.keyName}`,
         { model: 'rbac', principalId, rolesFound: roleGrants.map((g) => g.roleName).join(', ') || 'none' },
+        { command: 'grant-key-access', values: { identityId: identity.id, keyUrl: keyUrlOf(keyRef) } },
       );
     }
     // Access policies name object ids: the identity's own, or a group it belongs to (resolved through Microsoft Graph).
@@ -94,9 +95,15 @@ export const identityKeyPermissions = defineCheck({
         : `Vault ${vault.name} has no access policy for identity ${identity.name} (principal ${principalId})${Array.isArray(identityGroups) && all.some((p) => p.objectId.toLowerCase() !== principalId.toLowerCase()) ? ' or any group it belongs to' : ''}.`,
       `Grant them: az keyvault set-policy --name ${vault.name} --object-id ${principalId} --key-permissions get wrapKey unwrapKey`,
       { model: 'accessPolicy', principalId, keyPermissions: [...perms].join(', ') || 'none' },
+      { command: 'vault-access-policy', values: { identityId: identity.id, keyUrl: keyUrlOf(keyRef) } },
     );
   },
 });
+
+/** The versionless key URL the remediation forms take (their key picker's values). */
+function keyUrlOf(keyRef: { vaultName: string; keyName: string }): string {
+  return `https://${keyRef.vaultName}.vault.azure.net/keys/${keyRef.keyName}`;
+}
 
 /** CMK uses a user-assigned identity; `targetType` names the service in the finding. */
 export function identityUserAssigned({ targetType }: { targetType: string }) {

@@ -31,7 +31,9 @@ export function vaultPurgeProtection({ required }: { required: boolean }) {
       if (vault.properties.enablePurgeProtection) return pass('Purge protection is on.', { enablePurgeProtection: true });
       const finding = `Vault ${vault.name} has purge protection off: someone could purge the key during its retention period and the data it protects would be lost for good.`;
       const remedy = `Turn it on (it cannot be turned off again): az keyvault update --name ${vault.name} --enable-purge-protection true`;
-      return required ? fail(finding, remedy, { enablePurgeProtection: false }) : warn(finding, remedy, { enablePurgeProtection: false });
+      // The fix is a request of its own: `new vault-purge-protection` (irreversible, so it asks one approval more).
+      const fix = { command: 'vault-purge-protection', values: { vaultId: vault.id } };
+      return required ? fail(finding, remedy, { enablePurgeProtection: false }, fix) : warn(finding, remedy, { enablePurgeProtection: false }, fix);
     },
   });
 }
@@ -52,6 +54,7 @@ export const vaultFirewall = defineCheck({
         `Vault ${vault.name}'s firewall denies by default without the trusted-services exception, so the service cannot reach the key ("Unexpected error happened when configuring CMK").`,
         `Allow trusted Microsoft services: az keyvault update --name ${vault.name} --bypass AzureServices`,
         evidence,
+        { command: 'vault-firewall-bypass', values: { vaultId: vault.id } },
       );
     }
     return pass(deny ? 'Firewall on, trusted Azure services allowed.' : 'No firewall restriction.', evidence);
