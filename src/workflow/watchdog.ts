@@ -161,15 +161,24 @@ export class Watchdog {
 
   private scanSpec(payload: z.input<typeof scanJob.schema>): JobSpec {
     // One scan at a time across replicas (its lane); a scheduled scan per interval slot is enqueued once.
-    const key = payload.reason === 'schedule' ? `watch.scan:slot:${Math.floor(this.now().getTime() / 60_000)}` : `watch.scan:${payload.reason}:${randomBytes(6).toString('hex')}`;
+    // A scheduled scan is named by its interval slot: every replica's timer asks, one job is made.
+    const key = payload.reason === 'schedule' ? `watch.scan:slot:${this.intervalMs}:${Math.floor(this.now().getTime() / Math.max(this.intervalMs, 60_000))}` : `watch.scan:${payload.reason}:${randomBytes(6).toString('hex')}`;
     return scanJob.spec(payload, { key, lane: SCAN_LANE, maxAttempts: 5 });
   }
 
   /** Every `intervalMs`, a scan of every watch (each replica asks; the job key makes it one). */
+  private intervalMs = 0;
+
+  /** The scheduled scan of the current interval slot (the same job for every replica that asks within it). */
+  scheduledScan(): JobSpec {
+    return this.scanSpec({ reason: 'schedule' });
+  }
+
   start(intervalMs: number): void {
     if (intervalMs <= 0) return;
+    this.intervalMs = intervalMs;
     this.timer = setInterval(() => {
-      this.deps.queue.enqueue(this.scanSpec({ reason: 'schedule' })).catch((e: unknown) => this.log('warn', 'could not schedule a watch scan', { error: (e as Error).message }));
+      this.deps.queue.enqueue(this.scheduledScan()).catch((e: unknown) => this.log('warn', 'could not schedule a watch scan', { error: (e as Error).message }));
     }, intervalMs);
     this.timer.unref();
   }
