@@ -154,6 +154,18 @@ export function checkForm<P extends Record<string, unknown>>(target: Target<P>, 
   return parsed;
 }
 
+/**
+ * Whether judging the dependent pickers needs the Azure choices: only when one holds a value that
+ * is not one of the choices every value shares (such as "latest") — so the usual submission reads nothing.
+ */
+export function needsChoices(target: Target, data: Record<string, unknown>): boolean {
+  return target.fields.some((f) => {
+    if (f.kind !== 'picker' || !f.dependsOn) return false;
+    const v = String(data[f.name] ?? '');
+    return v !== '' && !(f.extra ?? []).some((c) => c.value.toLowerCase() === v.toLowerCase());
+  });
+}
+
 /** The refusal line of a form, the same in every channel. */
 export function formProblems(errors: FieldError[]): string {
   return `Please fix: ${errors.map((e) => `${e.label} — ${e.message}`).join('; ')}.`;

@@ -62,14 +62,18 @@ const assignmentId = (p: GrantParams) => {
   return `${scope}${ASSIGNMENTS}${assignmentName(scope, p.principalId ?? '', p.roleId)}`;
 };
 
-/** Finds the vault of that name (names are global): in the identity's subscription first, then every one the bot reads. */
+/**
+ * Finds the vault of that name (names are global): in the identity's subscription first, then every
+ * enabled one the bot reads — the order the checks' vault lookup uses (checks/facts.ts vaultIdFor).
+ * Only "not there" is absent: a refused or throttled read is Azure's answer, shown as such.
+ */
 export async function findVault(arm: ArmGateway, vaultName: string, firstSubscription: string): Promise<string | undefined> {
   const filter = { $filter: `resourceType eq 'Microsoft.KeyVault/vaults' and name eq '${vaultName}'` };
-  const inSub = (sub: string) => arm.list<{ id: string }>(`/subscriptions/${sub}/resources`, API.resources, filter).catch(() => []);
+  const inSub = (sub: string) => arm.list<{ id: string }>(`/subscriptions/${sub}/resources`, API.resources, filter);
   const here = (await inSub(firstSubscription))[0]?.id;
   if (here) return here;
-  const subs = await arm.list<{ subscriptionId: string }>('/subscriptions', API.subscriptions).catch(() => []);
-  for (const s of subs.filter((x) => x.subscriptionId.toLowerCase() !== firstSubscription.toLowerCase())) {
+  const subs = await arm.list<{ subscriptionId: string; state?: string }>('/subscriptions', API.subscriptions);
+  for (const s of subs.filter((x) => x.subscriptionId.toLowerCase() !== firstSubscription.toLowerCase() && (!x.state || x.state === 'Enabled'))) {
     const id = (await inSub(s.subscriptionId))[0]?.id;
     if (id) return id;
   }
@@ -80,7 +84,7 @@ export async function findVault(arm: ArmGateway, vaultName: string, firstSubscri
 export async function prepareGrant<P extends { identityId: string; keyUrl: string; vaultId?: string; principalId?: string }>(p: P, arm: ArmGateway): Promise<P> {
   const ref = parseKeyUrl(p.keyUrl);
   const [identity, vaultId] = await Promise.all([
-    arm.getOrNull<{ properties?: { principalId?: string } }>(p.identityId, API.managedIdentity).catch(() => undefined),
+    arm.getOrNull<{ properties?: { principalId?: string } }>(p.identityId, API.managedIdentity),
     ref.ok && ref.ref.kind !== 'managedHsm' ? findVault(arm, ref.ref.vaultName, subscriptionOf(p.identityId)) : Promise.resolve(undefined),
   ]);
   return { ...p, vaultId, principalId: identity?.properties?.principalId };

@@ -95,7 +95,7 @@ export const vaultAccessPolicyTarget: Target<AccessPolicyParams> = {
   async prepare(p: AccessPolicyParams, arm: ArmGateway): Promise<AccessPolicyParams> {
     const ref = parseKeyUrl(p.keyUrl);
     const [identity, vaultId] = await Promise.all([
-      arm.getOrNull<{ properties?: { principalId?: string; tenantId?: string } }>(p.identityId, API.managedIdentity).catch(() => undefined),
+      arm.getOrNull<{ properties?: { principalId?: string; tenantId?: string } }>(p.identityId, API.managedIdentity),
       ref.ok && ref.ref.kind !== 'managedHsm' ? findVault(arm, ref.ref.vaultName, subscriptionOf(p.identityId)) : Promise.resolve(undefined),
     ]);
     return { ...p, vaultId, principalId: identity?.properties?.principalId, tenantId: identity?.properties?.tenantId };

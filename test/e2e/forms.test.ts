@@ -81,6 +81,21 @@ describe('Teams forms', () => {
     expect((await bot.store.listRequests({ limit: 500 })).length).toBe(before);
   });
 
+  it('a refused read of the pickers is answered as Azure’s error, not passed over; "latest" needs no read', async () => {
+    const before = (await bot.store.listRequests({ limit: 500 })).length;
+    bot.sim.injectFault({ method: 'GET', pathIncludes: `/keys/${SIM_KEY}/versions`, status: 403, code: 'AuthorizationFailed', message: 'The client does not have authorization', times: Infinity });
+    try {
+      const res = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', fluidRelayForm('fr-refused-read', { keyVersion: SIM_KEY_VERSION_CURRENT }), 'form-refused'));
+      expect(String(res.body?.value)).toMatch(/^Azure answered with an error: .*AuthorizationFailed/);
+      expect((await bot.store.listRequests({ limit: 500 })).length).toBe(before);
+      // "latest" is every key's: the submission reads no picker and goes on to the checks.
+      const latest = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', fluidRelayForm('fr-latest-no-read', { keyVersion: 'latest' }), 'form-latest'));
+      expect(cardText(latest.body?.value as never)).toMatch(/Running \d+ prerequisite checks/);
+    } finally {
+      bot.sim.reset();
+    }
+  });
+
   it('an empty form names every required field, in the words the card itself uses', async () => {
     const res = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { targetType: 'fluid-relay' }, 'form-empty'));
     const card = res.body?.value as Record<string, unknown>;

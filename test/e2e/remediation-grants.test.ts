@@ -117,6 +117,13 @@ describe('remediation grants through Teams', () => {
     expect(trail.find((e) => e.event === 'arm_call')?.data).toMatchObject({ ok: true, code: 'RoleAssignmentExists' });
   });
 
+  it('a refused read while preparing a grant is shown as Azure’s answer on the card, not taken for "no such identity"', async () => {
+    bot.sim.injectFault({ method: 'GET', pathIncludes: `/userAssignedIdentities/${SIM_IDENTITY_NO_ACCESS}`, status: 403, code: 'AuthorizationFailed', message: 'The client does not have authorization', times: Infinity });
+    const { text, requestId } = await submitForm(bot, { targetType: 'grant-key-access', identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), scopeLevel: 'key', roleId: CSEU });
+    expect(requestId).toBeUndefined();
+    expect(text).toMatch(/Could not run the checks[\s\S]*AuthorizationFailed/);
+  });
+
   it('grant-key-access without the remediation role: refused before anyone approves, naming the role the bot lacks', async () => {
     bot.sim.reset(); // no User Access Administrator for the bot
     const { text } = await submitForm(bot, { targetType: 'grant-key-access', identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), scopeLevel: 'vault', roleId: CSEU });

@@ -15,7 +15,7 @@ import { actorSchema, formDataSchema } from '../job-payloads';
 import { isArmError } from '../../azure/port';
 import { parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
-import { checkForm, formView, optionsOf } from '../forms';
+import { checkForm, formView, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { CommandRouter, Reply as RouterReply } from '../router';
 import { asAttachment, fitCard, noticeCard, teamsText } from './cards';
@@ -298,9 +298,9 @@ export class TeamsBot extends ActivityHandler {
       case VERBS.formSubmit: {
         const target = this.deps.workflow.target(data.data.targetType ?? '');
         const sub = typeof data.data.subscriptionId === 'string' && data.data.subscriptionId ? data.data.subscriptionId : undefined;
-        // The pickers, to hold a dependent choice against (a key version of the chosen key); when they
-        // cannot be read, the checks (which read Azure again) are the judge.
-        const choices = await this.deps.catalog.choices(sub).catch(() => undefined);
+        // The pickers, to hold a dependent choice against (a key version of the chosen key) — read only
+        // when one names a specific value; an Azure error reading them is answered as Azure's error.
+        const choices = needsChoices(target, data.data) ? await this.deps.catalog.choices(sub) : undefined;
         const parsed = checkForm(target, data.data, choices);
         const unblocks = unblocksOf(data.data);
         if (!parsed.ok) {
