@@ -157,7 +157,7 @@ export async function judgeResources(arm: ArmGateway, resources: readonly CmkRes
  * Whether a previous finding was out of this scan's sight — a subscription that could not be
  * listed, or a check whose read failed — and so stands rather than resolves (`diffFindings`' `notJudged`).
  */
-export function notJudgedIn(cursor: ScanCursor): (previous: Finding) => boolean {
+export function notJudgedIn(cursor: ScanCursor): (previous: Pick<Finding, 'key' | 'resourceId'>) => boolean {
   const keys = new Set(cursor.unjudged);
   const subs = new Set(cursor.unlisted.map((u) => u.subscriptionId.toLowerCase()));
   return (f) => keys.has(f.key) || subs.has((f.resourceId.split('/')[2] ?? '').toLowerCase());

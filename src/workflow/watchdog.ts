@@ -23,7 +23,7 @@ import { Refusal } from './refusal';
  * Finds the CMK resources in these subscriptions and checks them: the findings, and what this scan
  * could not judge (a read failed, a subscription could not be listed) — there the earlier findings stand.
  */
-export type Scanner = (arm: ArmGateway, subscriptions: string[], opts: { now: Date; expiryWarningDays: number }) => Promise<{ findings: Finding[]; stands: (previous: Finding) => boolean }>;
+export type Scanner = (arm: ArmGateway, subscriptions: string[], opts: { now: Date; expiryWarningDays: number }) => Promise<{ findings: Finding[]; stands: (previous: Pick<Finding, 'key' | 'resourceId'>) => boolean }>;
 
 /** The engine (src/watch): Resource Graph inventory (lists as the fallback), the health checks, one read per shared key, vault and identity. */
 export function engineScanner(targets: TargetRegistry): Scanner {
@@ -230,13 +230,13 @@ export class Watchdog {
    * whose worst finding is new or worse than what was told (and not snoozed), or whose findings are
    * all gone. All in one transaction: a scan run again (a retry, a killed process) tells nothing twice.
    */
-  private async settle(watch: Watch, seen: Finding[], now: Date, stands: (previous: Finding) => boolean): Promise<void> {
+  private async settle(watch: Watch, seen: Finding[], now: Date, stands: (previous: Pick<Finding, 'key' | 'resourceId'>) => boolean): Promise<void> {
     await this.deps.store.change(async (tx) => {
       const before = await findingsOf(tx, watch.id, { forUpdate: true });
       const open = before.filter((f) => f.state === 'open');
       const seenKeys = new Set(seen.map((f) => f.key));
       // Gone from this scan and judged by it: resolved. What the scan could not judge stands.
-      const resolved = open.filter((f) => !seenKeys.has(f.key) && !stands(f.doc as unknown as Finding));
+      const resolved = open.filter((f) => !seenKeys.has(f.key) && !stands({ key: f.key, resourceId: f.key.split('|')[0]! }));
       const alerts: AlertView[] = [];
       const told = new Map<string, number>();
       const unsnooze: string[] = [];

@@ -1,6 +1,7 @@
 // Slack: the same product through /cmk, modals and channel approvals, on the same workflow.
 // Every request is acknowledged first; checks, ARM calls and message updates run after the ack.
 import { App, LogLevel, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -39,7 +40,7 @@ interface SlackRef {
 }
 
 /** A form open in a modal, kept in the database so whichever replica gets the next step can read it. */
-interface FormSession {
+type FormSession = {
   channel: string;
   targetType: string;
   /** The pickers the modal was drawn with (options carry indexes into these). */
@@ -49,7 +50,7 @@ interface FormSession {
   note: string;
   /** Carried with the submission (a fix's `unblocks`). */
   carry?: Record<string, string>;
-}
+};
 
 /** Durable Slack work: what a user did is acknowledged only once it is stored as a job. Handlers are the channel's. */
 const noHandler = async () => undefined;
@@ -210,7 +211,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   const router = () => deps.router;
 
   /** Keep a form for its modal: the next step (a changed picker, the submission) may reach another replica. */
-  const keepForm = async (formId: string, session: FormSession) => deps.store.putFormSession(formId, session satisfies FormSession as never, FORM_TTL_MS);
+  const keepForm = async (formId: string, session: FormSession) => deps.store.putFormSession(formId, session, FORM_TTL_MS);
 
   /**
    * A form in a modal: the trigger id lives 3 s, so a loading modal opens now and is filled when ARM
@@ -246,7 +247,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     later(`slack-cmd:${command.trigger_id}`, async () => {
       try {
         const conversation = { platform: 'slack' as const, ref: { channel: command.channel_id, ...(command.team_id ? { team: command.team_id } : {}) } satisfies SlackRef };
-        await respond({ response_type: 'ephemeral', ...render(await router().run(cmd, actor, place, conversation)) } as never);
+        await respond({ response_type: 'ephemeral', ...render(await router().run(cmd, actor, place, conversation)) });
       } catch (e) {
         await tell(command.channel_id, command.user_id, e);
       }
@@ -254,7 +255,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   });
 
   /** The router's reply as Slack shows it: outside text escaped, requests and reviews as blocks. */
-  function render(reply: Reply): { text: string; blocks?: unknown[] } {
+  function render(reply: Reply): { text: string; blocks?: KnownBlock[] } {
     switch (reply.kind) {
       case 'markdown':
         return { text: slackify(reply.text) };
@@ -295,7 +296,8 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       return;
     }
     const { formId, session, target } = form;
-    const read = readModalState(target, view.state?.values as never, session.choices, session.fixed);
+    // Outside input: a submission may come without the state Slack documents (answered as errors, not a fault).
+    const read = readModalState(target, view.state?.values, session.choices, session.fixed);
     const data = { ...read.values, targetType: target.type };
     const checked = checkForm(target, data, session.choices);
     const staleErrors = read.stale.map((f) => ({ field: f, message: `${target.fields.find((x) => x.name === f)?.label ?? f} was chosen for an earlier choice above it; choose it again` }));
@@ -333,7 +335,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
         if (!form) return;
         const { formId, session, target } = form;
         let choices = session.choices;
-        let values: Record<string, unknown> = readModal(target, view.state?.values as never, choices, session.fixed);
+        let values: Record<string, unknown> = readModal(target, view.state?.values, choices, session.fixed);
         if (changed === 'subscriptionId' && typeof values.subscriptionId === 'string' && values.subscriptionId !== choices.subscriptionId) {
           choices = await deps.catalog.choices(values.subscriptionId);
           // Resource groups, identities, keys… of another subscription: those chosen no longer apply.
