@@ -7,22 +7,19 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Actor, ChangeRequest } from '../../domain/types';
 import { MAX_REASON_LENGTH, REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
-import type { FormCatalog, FormChoices } from '../../workflow/catalog';
-import type { JobRunner } from '../../workflow/jobs';
-import { defineJob, type JobRegistry } from '../../workflow/job-registry';
+import type { FormChoices } from '../../workflow/catalog';
+import { defineJob } from '../../workflow/job-registry';
 import type { TargetRegistry } from '../../targets';
 import { actorSchema, formDataSchema } from '../job-payloads';
-import type { DurableQueue } from '../../workflow/durable';
-import type { Store } from '../../store/store';
-import { type ChatNotifier, type Place, Refusal, type Workflow } from '../../workflow/service';
+import { type ChatNotifier, type Place, Refusal } from '../../workflow/service';
 import { helpText, parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
 import { afterChange, checkForm, formView } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
-import type { CommandRouter, Reply } from '../router';
+import type { ChannelDeps } from '../channel-deps';
+import type { Reply } from '../router';
 import { alertBlocks, esc, loadingModal, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText, SNOOZE_CALLBACK, snoozeModal } from './blocks';
 import type { AlertView } from '../../workflow/alert';
-import type { Watchdog } from '../../workflow/watchdog';
 import { errorBlocks, fieldOfBlock, FORM_CALLBACK, formModalOf, noticeModal, readModal, readModalState } from './form-modal';
 import { SlackReceiver } from './receiver';
 
@@ -132,16 +129,8 @@ export function createSlackTransport(settings: SlackSettings, deps: { targets: T
   return { settings, client, clientOptions, notifier };
 }
 
-export interface SlackChannelDeps {
-  workflow: Workflow;
-  watchdog?: Watchdog;
-  router: CommandRouter;
-  registry: JobRegistry;
-  jobs: JobRunner;
-  queue: DurableQueue;
-  store: Store;
-  catalog: FormCatalog;
-  log?: Log;
+export interface SlackChannelDeps extends ChannelDeps {
+  /** Tests: the clock the signature's timestamp is judged by. */
   now?: () => number;
 }
 

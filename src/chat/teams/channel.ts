@@ -11,15 +11,8 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../../config';
 import { type Log, routeConsole } from '../../log';
 import { canonicalJson } from '../../domain/canonical';
-import type { Store } from '../../store/store';
-import type { FormCatalog } from '../../workflow/catalog';
-import type { DurableQueue } from '../../workflow/durable';
-import type { JobRunner } from '../../workflow/jobs';
-import type { Workflow } from '../../workflow/service';
-import type { Watchdog } from '../../workflow/watchdog';
 import type { TargetRegistry } from '../../targets';
-import type { JobRegistry } from '../../workflow/job-registry';
-import type { CommandRouter } from '../router';
+import type { ChannelDeps } from '../channel-deps';
 import { TeamsNotifier } from './notifier';
 import { TeamsBot } from './teams-bot';
 
@@ -169,17 +162,7 @@ export function createTeamsTransport(config: Config['teams'], deps: { targets: T
   return { config, auth, adapter, notifier: new TeamsNotifier(adapter, config.appId ?? '', deps.targets) };
 }
 
-export interface TeamsChannelDeps {
-  workflow: Workflow;
-  watchdog?: Watchdog;
-  router: CommandRouter;
-  registry: JobRegistry;
-  jobs: JobRunner;
-  queue: DurableQueue;
-  store: Store;
-  catalog: FormCatalog;
-  log?: Log;
-}
+export type TeamsChannelDeps = ChannelDeps;
 
 /** The endpoint and the bot, over a transport, with every collaborator given at construction. */
 export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannelDeps): TeamsChannel {
