@@ -15,6 +15,8 @@ export type Command =
   | { kind: 'audit'; id: string }
   | { kind: 'evidence'; id: string }
   | { kind: 'rotate'; resourceId: string }
+  /** `rotate-key <key url> [--version <v> | --latest]`: the rotation form for every resource that uses the key. */
+  | { kind: 'rotate-key'; keyUrl: string; version?: string }
   /** `watch <scope>`: `all`, a subscription (id or /subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>). */
   | { kind: 'watch'; scope: string }
   | { kind: 'watch-list' }
@@ -121,6 +123,16 @@ export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TAR
       if (!isResourceId(arg, RESOURCE_ID_PATTERN)) return { kind: 'usage', verb: 'rotate', problem: '`rotate` needs the resource id of the resource whose key should change (a Fluid Relay server, a storage account or a Chaos experiment).' };
       return { kind: 'rotate', resourceId: arg.replace(/\/+$/, '') };
     }
+    case 'rotate-key': {
+      const url = words[1] ?? '';
+      const usage = '`rotate-key` needs the key’s URL (https://<vault>.vault.azure.net/keys/<name>), then `--version <version>` or `--latest` if you like.';
+      if (!/^https:\/\/[^\s/]+\/keys\/[^\s/]+(\/[0-9a-fA-F]{32})?\/?$/.test(url)) return { kind: 'usage', verb: 'rotate-key', problem: url ? `"${quote(url)}" is not a key URL. ${usage}` : usage };
+      const flag = (words[2] ?? '').toLowerCase();
+      if (!flag) return { kind: 'rotate-key', keyUrl: url.replace(/\/+$/, '') };
+      if (flag === '--latest' && !words[3]) return { kind: 'rotate-key', keyUrl: url.replace(/\/+$/, ''), version: 'latest' };
+      if (flag === '--version' && /^[0-9a-fA-F]{32}$/.test(words[3] ?? '') && !words[4]) return { kind: 'rotate-key', keyUrl: url.replace(/\/+$/, ''), version: words[3]!.toLowerCase() };
+      return { kind: 'usage', verb: 'rotate-key', problem: `After the key URL: \`--version <32-character version>\` or \`--latest\`, not "${quote(words.slice(2).join(' '))}".` };
+    }
     case 'check': {
       const arg = words[1] ?? '';
       if (!arg) return { kind: 'usage', verb: 'check', problem: '`check` needs a request id (`check CR-7KQ2MX`) or a resource id (`check /subscriptions/…/fluidRelayServers/name`).' };
@@ -149,6 +161,14 @@ const VERB_HELP = {
   rotate: {
     usage: ['- `rotate <resource id>` — change the key, key version or CMK identity of a resource (never removes CMK)'],
     more: ['A form opens with the resource’s current key; the change is checked and approved like a new request.', 'e.g. `rotate /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.FluidRelay/fluidRelayServers/<name>`'],
+  },
+  'rotate-key': {
+    usage: ['- `rotate-key <key url> [--version <v> | --latest]` — move every Fluid Relay server and storage account that uses a key to one version (or to follow the newest), in one request'],
+    more: [
+      'The bot finds the resources with Azure Resource Graph in every subscription it can read, plans one write each, runs each one’s checks, and posts one request that lists them all; the policy applies at every place they touch. Once approved it writes them a few at a time within ARM’s write budget and verifies each; the card ends done, or partly done with each one’s outcome and *Retry the failed ones*.',
+      '`--latest` (the default) makes them follow the key as it rotates; `--version` pins them to one version. A watchdog alert about resources pinned to an old version offers this request filled in.',
+      'e.g. `rotate-key https://contoso-kv.vault.azure.net/keys/cmk --version 0123456789abcdef0123456789abcdef`',
+    ],
   },
   status: {
     usage: ['- `status <request id>` — show a request and where it stands'],

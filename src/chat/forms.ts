@@ -3,7 +3,7 @@
 // (slack/form-modal.ts); validation and its wording are here, once, for both.
 import type { Choice, FormField } from '../targets/form';
 import { fillHeading } from '../targets/form';
-import { type ParseOutcome, parseForm, type Target } from '../targets/types';
+import { type AnyTarget, type FormTarget as Target, isFleet, type ParseOutcome, parseForm } from '../targets/types';
 import { choicesOf, type FormChoices } from '../workflow/catalog';
 
 export type FieldError = { field: string; label: string; message: string };
@@ -169,4 +169,10 @@ export function needsChoices(target: Target, data: Record<string, unknown>): boo
 /** The refusal line of a form, the same in every channel. */
 export function formProblems(errors: FieldError[]): string {
   return `Please fix: ${errors.map((e) => `${e.label} — ${e.message}`).join('; ')}.`;
+}
+
+/** What a submitted form's card says while its checks run (a fleet first finds its resources). */
+export function checkingNotice(target: AnyTarget, values: Record<string, unknown>): { title: string; text: string } {
+  if (isFleet(target)) return { title: '⏳ Finding every resource that uses the key…', text: `Then each one’s prerequisite checks run. This card updates when they finish.` };
+  return { title: `⏳ Running ${target.checks.length} prerequisite checks…`, text: `Checking key, identity and region for ${target.displayName} ${typeof values.name === 'string' ? values.name : ''}. This card updates when they finish.` };
 }

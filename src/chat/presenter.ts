@@ -4,7 +4,7 @@ import { formatHead } from '../domain/audit-chain';
 import { blocks, type ChangeRequest, type CheckResult, TERMINAL_STATES } from '../domain/types';
 import { visibleText } from '../domain/canonical';
 import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
-import type { Target } from '../targets/types';
+import type { FormTarget } from '../targets/types';
 import type { EvidenceRecord } from '../workflow/evidence';
 import { approvalsFor, stateWords } from '../workflow/service';
 
@@ -17,6 +17,8 @@ export interface CheckLine {
   remedy: string;
   /** The fix as a request of its own (`new <command>`, prefilled): '' when there is none. */
   fixCommand: string;
+  /** The fix button's words ("Fix this (new grant-key-access)", "Retry the failed ones"); '' when there is none. */
+  fixTitle: string;
   /** What *Fix this* sends back: the command, the form values, and the request it unblocks. */
   fixData: { command: string; values: Record<string, string>; blockedBy: string } | null;
 }
@@ -44,6 +46,12 @@ export interface RequestView {
   checksSummary: string;
   /** The whole ARM payload, pretty-printed: never clipped (a change too large to show is refused at submission). */
   payload: string;
+  /** A change across many resources: how many, where ("25 resources in 3 subscriptions"); '' for a single change. */
+  membersLabel: string;
+  /** Each member: its name, subscription, what its write changes and (once written) its outcome. */
+  members: string[];
+  /** Resources found but left out, and why. */
+  skipped: string[];
   /** Every place the change touches ("role: resource id"), in full. */
   scopes: string[];
   /** A message for this person above the card (e.g. why their decision was not counted). */
@@ -71,7 +79,7 @@ export const MAX_REFRESH_USERS = 60;
 
 const ICON: Record<CheckResult['status'], string> = { pass: '✅', warn: '⚠️', info: 'ℹ️', fail: '❌', error: '⛔' };
 
-function safeSummary(target: Target, params: Record<string, unknown>): Array<{ title: string; value: string }> {
+function safeSummary(target: FormTarget, params: Record<string, unknown>): Array<{ title: string; value: string }> {
   try {
     return target.summary(params);
   } catch {
@@ -97,6 +105,7 @@ function line(c: CheckResult, requestId = ''): CheckLine {
     evidence: clip(evidence, 400),
     remedy: clip(c.remedy ?? '', 500),
     fixCommand: c.fix?.command ?? '',
+    fixTitle: c.fix ? (c.fix.label ?? `Fix this (new ${c.fix.command})`) : '',
     fixData: c.fix ? { command: c.fix.command, values: c.fix.values, blockedBy: requestId } : null,
   };
 }
@@ -149,7 +158,7 @@ function shown(v: RequestView): RequestView {
 /** The values *Fix this* sends back, exactly as they were (an escaped copy of the view keeps its text, not these). */
 export function withFixData(escaped: RequestView, original: RequestView): RequestView {
   const keep = (lines: CheckLine[], from: CheckLine[]) => lines.map((l, i) => ({ ...l, fixData: from[i]?.fixData ?? null }));
-  return { ...escaped, failing: keep(escaped.failing, original.failing), warnings: keep(escaped.warnings, original.warnings) };
+  return { ...escaped, failing: keep(escaped.failing, original.failing), warnings: keep(escaped.warnings, original.warnings), verification: keep(escaped.verification, original.verification) };
 }
 
 export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets: TargetRegistry = DEFAULT_TARGETS): RequestView {
@@ -184,7 +193,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
       { title: 'Resource group', value: p.resourceGroup ?? '' },
       { title: 'Subscription', value: p.subscriptionId ?? '' },
       ...(target ? safeSummary(target, req.params) : []),
-      { title: 'Operation', value: `${req.plan.method} ${req.plan.apiVersion}` },
+      { title: 'Operation', value: operationOf(req) },
       { title: 'Expires', value: ['pending_approval', 'checked'].includes(req.state) ? `${req.expiresAt.replace('T', ' ').slice(0, 16)} UTC` : '' },
       // A finished request shows where the audit chain stood when it ended: kept in the chat, it is
       // an anchor outside the database (`npm run audit:verify -- --expect <seq>:<hash>`).
@@ -204,8 +213,10 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     passedLabel: passedLabel(req.checks),
     moreProblems: '',
     checksSummary: checksSummary(req.checks),
-    payload: JSON.stringify(req.plan.body, null, 2),
-    scopes: (req.scopes ?? []).map((sc) => `${sc.role}: ${sc.id}`),
+    payload: payloadOf(req),
+    ...fleetLines(req),
+    // A fleet's members are listed with their changes; the scopes name what they rely on.
+    scopes: [...new Set((req.scopes ?? []).filter((sc) => !req.fleet || sc.role !== 'resource').map((sc) => `${sc.role}: ${sc.id}`))],
     notice: '',
     policyNote: req.policyNote ?? '',
     approvals: req.approvals.map((a) => `${a.decision === 'approved' ? '👍' : '👎'} ${a.approver.name} ${a.decision}${a.digest !== req.digest ? ' (an earlier version — no longer counts)' : ''}${a.reason ? `: ${a.reason}` : ''}`),
@@ -224,11 +235,58 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
   });
 }
 
+/** "PATCH 2025-06-01", or for a fleet each method and api-version with how many writes use it. */
+function operationOf(req: ChangeRequest): string {
+  if (req.plan) return `${req.plan.method} ${req.plan.apiVersion}`;
+  const counts = new Map<string, number>();
+  for (const m of req.fleet?.members ?? []) counts.set(`${m.plan.method} ${m.plan.apiVersion}`, (counts.get(`${m.plan.method} ${m.plan.apiVersion}`) ?? 0) + 1);
+  return [...counts].map(([op, n]) => `${op} × ${n}`).join(', ');
+}
+
+/** A fleet's writes are shown whole on the card up to this many characters (each one is always in `evidence`). */
+export const MAX_FLEET_PAYLOAD_CHARS = 12_000;
+
+/** The payload shown whole: a single write's, or a fleet's writes when they fit on a card (each one is always in `evidence`). */
+function payloadOf(req: ChangeRequest): string {
+  if (req.plan) return JSON.stringify(req.plan.body, null, 2);
+  const all = JSON.stringify(
+    (req.fleet?.members ?? []).map((m) => ({ [`${m.plan.method} ${m.resourceId}`]: m.plan.body })),
+    null,
+    2,
+  );
+  return all.length <= MAX_FLEET_PAYLOAD_CHARS ? all : '';
+}
+
+const OUTCOME_ICON: Record<string, string> = { verified: '✅', failed: '❌' };
+
+/** A fleet's members as the card lists them: name, kind, subscription and group, what its write changes, and its outcome once written. */
+function fleetLines(req: ChangeRequest): Pick<RequestView, 'membersLabel' | 'members' | 'skipped'> {
+  if (!req.fleet) return { membersLabel: '', members: [], skipped: [] };
+  const outcomes = new Map((req.result?.members ?? []).map((o) => [o.resourceId.toLowerCase(), o]));
+  const subs = new Set(req.fleet.members.map((m) => m.resourceId.split('/')[2]?.toLowerCase()));
+  const n = req.fleet.members.length;
+  const inFull = payloadOf(req) ? '' : ` — every write in full: \`evidence ${req.id}\``;
+  return {
+    membersLabel: `${n} resource${n === 1 ? '' : 's'} in ${subs.size} subscription${subs.size === 1 ? '' : 's'}${inFull}`,
+    members: req.fleet.members.map((m) => {
+      const seg = m.resourceId.split('/');
+      const o = outcomes.get(m.resourceId.toLowerCase());
+      const change = m.changes.map((c) => `${c.path.split('.').pop()}: ${c.from} → ${c.to}`).join('; ');
+      const failure = o?.status === 'failed' ? ` · ${o.code ?? 'error'}: ${o.message}` : '';
+      return clip(`${o ? `${OUTCOME_ICON[o.status]} ` : ''}${seg[8] ?? m.resourceId} (${seg[7] ?? ''} in ${seg[4] ?? ''}, subscription ${seg[2] ?? ''}) · ${change || 'no change read'}${failure}`, 600);
+    }),
+    skipped: req.fleet.skipped.map((x) => clip(`${x.resourceId.split('/').pop()} ${x.reason}`, 300)),
+  };
+}
+
 /**
  * Smaller renderings of the same view for when a card would be too large, from gentle to severe:
  * 1 passing checks as ids only; 2 no evidence lines; 3 at most `keep` problems listed, the rest counted
  * in `moreProblems`.
  */
+/** A fleet's members a card lists at most, at the most compact rendering (every one is in `evidence`). */
+export const MAX_LISTED_MEMBERS = 60;
+
 export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): RequestView {
   // The payload and the scopes are what is approved: they are never shortened.
   let out: RequestView = { ...v, passing: [], passingSummary: v.passing.map((p) => p.id).join(', ') };
@@ -240,6 +298,8 @@ export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): Req
       failing: out.failing.slice(0, keep),
       warnings: out.warnings.slice(0, keep),
       moreProblems: hidden ? `…and ${hidden} more problem${hidden > 1 ? 's' : ''} not shown: ${v.id ? `use \`check ${v.id}\`` : 'run `check` with the resource id again'}.` : '',
+      // A fleet too large for one card: the first members, then where the rest are.
+      members: v.members.length > MAX_LISTED_MEMBERS ? [...v.members.slice(0, MAX_LISTED_MEMBERS), `…and ${v.members.length - MAX_LISTED_MEMBERS} more: \`evidence ${v.id}\` lists every one.`] : v.members,
     };
   }
   return out;
@@ -274,6 +334,9 @@ export function reviewView(displayName: string, resourceId: string, location: st
     moreProblems: '',
     checksSummary: checksSummary(checks),
     payload: '',
+    membersLabel: '',
+    members: [],
+    skipped: [],
     scopes: [],
     notice: '',
     policyNote: '',
@@ -338,7 +401,7 @@ export function evidenceText(rec: EvidenceRecord, fits: (text: string) => boolea
   const rows = rec.auditRows;
   const lines = [
     `**Evidence of ${id}** is ${size} KB, more than one chat message can carry; a summary follows. The whole record: \`npm run audit:export -- ${id} --out ${id}.json\` where the bot runs, then \`npm run audit:verify -- --bundle ${id}.json\`.`,
-    `- ${stateWords({ state: rec.request.state as ChangeRequest['state'] })} · ${rec.change.method} ${rec.change.apiVersion} ${rec.change.resourceId}`,
+    `- ${stateWords({ state: rec.request.state as ChangeRequest['state'], result: rec.result ?? undefined })} · ${rec.change ? `${rec.change.method} ${rec.change.apiVersion} ${rec.change.resourceId}` : `${rec.fleet?.members.length ?? 0} writes over the resources that use ${rec.request.resourceId}`}`,
     `- digest ${rec.digest}`,
     ...rec.approvals.map((a) => `- ${a.decision} by ${a.who} (${a.platform}:${a.tenant ? `${a.tenant}/` : ''}${a.id}) at ${a.at} · digest ${a.digest.slice(0, 12)}…${a.digest === rec.digest ? '' : ' (an earlier version)'}`),
     ...writes.map((c) => `- ARM ${c.method} ${c.status ?? ''} · correlation ${c.correlationId ?? 'n/a'} (audit row ${c.seq})`.replace(/ {2,}/g, ' ')),

@@ -3,7 +3,7 @@
 // what a command does, who may do it and what it says are decided here and in the workflow.
 import type { Actor, ChangeRequest } from '../domain/types';
 import { resourceTypeOf, type TargetRegistry } from '../targets';
-import type { Target } from '../targets/types';
+import type { FormTarget } from '../targets/types';
 import type { FormCatalog, FormChoices } from '../workflow/catalog';
 import type { EvidenceRecord } from '../workflow/evidence';
 import { buildEvidence } from '../workflow/evidence';
@@ -23,7 +23,7 @@ export type Reply =
   | { kind: 'lines'; head?: string; lines: string[] }
   | { kind: 'request'; request: ChangeRequest; view: RequestView }
   | { kind: 'review'; view: RequestView }
-  | { kind: 'form'; target: Target; form: FormView; choices: FormChoices; fixed: Record<string, string> }
+  | { kind: 'form'; target: FormTarget; form: FormView; choices: FormChoices; fixed: Record<string, string> }
   | { kind: 'evidence'; record: EvidenceRecord };
 
 export interface RouterDeps {
@@ -44,7 +44,7 @@ export class CommandRouter {
   }
 
   /** A form for a target, with the pickers of the given subscription (or the first the bot sees). */
-  async form(target: Target, values: Record<string, unknown> = {}, errors: FieldError[] = [], note = ''): Promise<Extract<Reply, { kind: 'form' }>> {
+  async form(target: FormTarget, values: Record<string, unknown> = {}, errors: FieldError[] = [], note = ''): Promise<Extract<Reply, { kind: 'form' }>> {
     const sub = typeof values.subscriptionId === 'string' && values.subscriptionId ? values.subscriptionId : undefined;
     const choices = await this.deps.catalog.choices(sub);
     const form = formView(target, choices, values, errors, note);
@@ -68,7 +68,7 @@ export class CommandRouter {
   }
 
   /** A form that starts from an existing resource: the target's prefill, read for people the policy names. */
-  private async formFrom(target: Target, resourceId: string, actor: Actor): Promise<Reply> {
+  private async formFrom(target: FormTarget, resourceId: string, actor: Actor): Promise<Reply> {
     const { values, note } = await this.deps.workflow.readExisting(resourceId, target.type, actor);
     return this.form(target, { subscriptionId: resourceId.split('/')[2], ...values }, [], note);
   }
@@ -153,6 +153,14 @@ export class CommandRouter {
           throw new Refusal(`I can change the keys of ${known.join(', ')}; ${type || 'this'} is none of them.`);
         }
         return this.formFrom(target, cmd.resourceId, actor);
+      }
+      case 'rotate-key': {
+        wf.admit(actor);
+        const target = this.deps.targets.forCommand('rotate-key');
+        if (!target) throw new Refusal('This bot does not rotate keys across resources.');
+        // A URL that names a version pins to it, unless a flag says otherwise.
+        const named = /\/([0-9a-fA-F]{32})$/.exec(cmd.keyUrl)?.[1]?.toLowerCase();
+        return this.form(target, { keyUrl: cmd.keyUrl.replace(/\/[0-9a-fA-F]{32}$/, ''), keyVersion: cmd.version ?? named ?? 'latest' });
       }
       case 'new': {
         const target = this.deps.targets.find(cmd.target);

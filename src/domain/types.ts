@@ -33,7 +33,7 @@ export interface CheckResult {
    * The change that fixes it, as a request of its own (`new <command>` with these form values): the
    * card offers *Fix this*, and the fix goes through checks, approvals and the audit like any change.
    */
-  fix?: { command: string; values: Record<string, string> };
+  fix?: { command: string; values: Record<string, string>; /** The button's words; default "Fix this (new <command>)". */ label?: string };
 }
 
 export function blocks(r: CheckResult): boolean {
@@ -54,6 +54,8 @@ export interface ChangeScope {
   role: string;
   /** An ARM resource id, or `/subscriptions/<id>` for a subscription-wide selector. */
   id: string;
+  /** The change type the policy sees here, when not the request's: a fleet member's own target (and what it relies on). */
+  targetType?: string;
 }
 
 export interface ArmWritePlan {
@@ -65,13 +67,43 @@ export interface ArmWritePlan {
   finalStateVia?: 'azure-async-operation' | 'location' | 'original-uri';
 }
 
+/**
+ * One resource of a change across many (a key rotated everywhere it is used): its own target's
+ * params and write, what the write changes, and the evidence its approval binds.
+ */
+export interface FleetMember {
+  resourceId: string;
+  /** The single-resource target that writes it (the one `rotate` opens for its type). */
+  targetType: string;
+  params: Record<string, unknown>;
+  plan: ArmWritePlan;
+  /** Each property the write changes, from its current value. */
+  changes: Array<{ path: string; from: string; to: string }>;
+  /** Its target's digest evidence over its checks (key version, principal id…): part of the request's digest. */
+  evidence: Record<string, unknown>;
+}
+
+/** Where one member of a fleet stands after execution (also kept, as it happens, in the fleet_members table). */
+export interface FleetOutcome {
+  resourceId: string;
+  status: 'verified' | 'failed';
+  /** Azure's error code, or the verification's id, when it failed. */
+  code?: string;
+  message: string;
+  correlationId?: string;
+}
+
 export interface ChangeRequest {
   id: string;
   targetType: string;
+  /** The resource the change is about: the one written, or (a fleet) the key its members share. */
   resourceId: string;
   /** The validated form input, as the target's schema produced it. */
   params: Record<string, unknown>;
-  plan: ArmWritePlan;
+  /** The one ARM write of a single-resource change; absent for a fleet (`fleet`: one write per member). */
+  plan?: ArmWritePlan;
+  /** A change across many resources: every member with its own write, in the order they are written. */
+  fleet?: { members: FleetMember[]; /** Resources found but left out, and why (already on the version…). */ skipped: Array<{ resourceId: string; reason: string }> };
   requester: Actor;
   /** Opaque, channel-owned reference so the bot can post later. */
   conversation: { platform: Platform; ref: unknown };
@@ -95,7 +127,7 @@ export interface ChangeRequest {
   scopes: ChangeScope[];
   /** Can the change never be undone (extra approvals)? */
   irreversible: boolean;
-  result?: { status: 'succeeded' | 'failed'; message: string; correlationId?: string; verification?: CheckResult[] };
+  result?: { status: 'succeeded' | 'failed'; message: string; correlationId?: string; verification?: CheckResult[]; /** A fleet: each member's outcome. */ members?: FleetOutcome[] };
   /** For updates: each property the payload changes, from its current value. */
   changes?: Array<{ path: string; from: string; to: string }>;
   /** A long-running ARM operation in flight, stored before the first poll so a restart can follow it. */

@@ -25,6 +25,8 @@ export * from './seed-ids';
 export { GROUP_TYPE, groupResource, type GroupSpec } from './directory';
 /** For tests that grant a role through `state.put(roleAssignmentResource({...}))`. */
 export { roleAssignmentResource, type RoleAssignmentSpec } from './providers/authorization';
+/** For tests that add a resource group through `state.put(resourceGroupResource(...))`. */
+export { resourceGroupResource } from './providers/resources';
 /** The error code of every refused Fluid Relay CMK configuration (reason in error.details[0].code). */
 export { CMK_ERROR_CODE } from './providers/fluid-relay';
 /** Error codes of refused Chaos Studio experiment writes and Storage account writes. */

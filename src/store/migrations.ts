@@ -148,6 +148,23 @@ export const MIGRATIONS: Array<{ id: string; sql: string }> = [
       CREATE INDEX findings_group ON findings (watch_id, group_key);
     `,
   },
+  {
+    // Fleet rotation (issue 16): where each member of a change across many resources stands while it
+    // is written — one row each, changed in its own transaction with its audit entry, so a fleet
+    // resumed after a kill knows which writes were sent and never sends one twice.
+    id: '005_fleet_members',
+    sql: `
+      CREATE TABLE fleet_members (
+        request_id text NOT NULL REFERENCES change_requests(id),
+        idx integer NOT NULL,
+        resource_id text NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending', 'writing', 'verifying', 'verified', 'failed')),
+        outcome jsonb,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (request_id, idx)
+      );
+    `,
+  },
 ];
 
 export async function migrate(db: Database): Promise<string[]> {

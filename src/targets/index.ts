@@ -4,9 +4,10 @@ import { fluidRelayRotateTarget } from './fluid-relay-rotate.target';
 import { fluidRelayTarget } from './fluid-relay.target';
 import { grantKeyAccessTarget } from './grant-key-access.target';
 import { TargetRegistry } from './registry';
+import { rotateKeyTarget } from './rotate-key.target';
 import { storageNetworkAccessTarget } from './storage-network-access.target';
 import { storageTarget } from './storage-account.target';
-import type { Target } from './types';
+import type { AnyTarget, Target } from './types';
 import { vaultAccessPolicyTarget } from './vault-access-policy.target';
 import { vaultFirewallTarget } from './vault-firewall.target';
 import { vaultPurgeProtectionTarget } from './vault-purge-protection.target';
@@ -28,12 +29,13 @@ export const DEFAULT_TARGETS = new TargetRegistry([
   vaultPurgeProtectionTarget,
   vaultFirewallTarget,
   storageNetworkAccessTarget,
+  rotateKeyTarget,
 ]);
 
-/** The targets by type (the default registry). */
-export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(DEFAULT_TARGETS.all.map((t) => [t.type, t]));
+/** The single-resource targets by type (the default registry; `rotate-key`, a fleet, is not one of them). */
+export const TARGETS: Readonly<Record<string, Target>> = Object.fromEntries(DEFAULT_TARGETS.singles().map((t) => [t.type, t]));
 
 /** The target of that type in the default registry; own names only, so `constructor` or `__proto__` is no target. */
-export function findTarget(type: string): Target | undefined {
+export function findTarget(type: string): AnyTarget | undefined {
   return DEFAULT_TARGETS.find(type);
 }

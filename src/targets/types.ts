@@ -37,7 +37,8 @@ export interface Entry {
 /** What the form starts with for an existing resource: its values, or why this resource cannot be used. */
 export type Prefill = { values: Record<string, string>; /** Said on the form (e.g. what it copies). */ note?: string } | { refusal: string };
 
-export interface Target<P extends Record<string, unknown> = Record<string, unknown>> {
+/** What every target has, single or fleet: its words, its form and what a person sees of it. */
+export interface FormTarget<P extends Record<string, unknown> = Record<string, unknown>> {
   type: string;
   displayName: string;
   /** The request card's title; default `<displayName> with a customer-managed key` (a remediation is not one). */
@@ -49,13 +50,64 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
    * resource is read first (and must exist); prefill gets it.
    */
   prefill?: { read: boolean; values(resourceId: string, resource?: ArmResource): Prefill };
-  /** ARM resource type, e.g. Microsoft.FluidRelay/fluidRelayServers. */
-  resourceType: string;
-  apiVersion: string;
   /** Parses a form submission; issues name fields by `FormField.name`. */
   schema: z.ZodType<P>;
   /** The form's fields, in order: kind, label, picker source and dependencies (the schema validates). */
   fields: readonly FormField[];
+  /** The facts a person needs to recognise the change on its card. */
+  summary(params: P): Array<{ title: string; value: string }>;
+  /** Plain statements of what can never be undone once this change lands. */
+  irreversible(params: P): string[];
+  /** Evidence from check results that the approval is bound to (key version, principal id…). */
+  digestEvidence(checks: CheckResult[]): Record<string, unknown>;
+}
+
+/** A resource of the inventory a fleet may take in: the watchdog's view of it. */
+export interface FleetCandidate {
+  id: string;
+  type: string;
+  /** The key it uses now (versioned or not). */
+  keyUrl?: string;
+  /** The user-assigned identity that reaches the key. */
+  identityId?: string;
+}
+
+/**
+ * A change across many resources (a key rotated everywhere it is used): the workflow finds the
+ * candidates (the watchdog's inventory), and each member is planned, checked, written and verified
+ * by the single target that `rotate`s its type. One request, one set of approvals, one write each.
+ */
+export interface FleetTarget<P extends Record<string, unknown> = Record<string, unknown>> extends FormTarget<P> {
+  kind: 'fleet';
+  /** What the request is about (the key's resource id): named on the card and in `list`. */
+  resourceId(params: P): string;
+  /** Does this resource belong to the fleet (it uses the key)? */
+  selects(params: P, candidate: FleetCandidate): boolean;
+  /**
+   * The member's form values for its own target, from the values that target starts with for it
+   * (its prefill): or why it is left out (already where the change would take it).
+   */
+  memberValues(params: P, candidate: FleetCandidate, prefilled: Record<string, string>): { values: Record<string, string> } | { skip: string };
+  /** What "done" means, in one sentence. */
+  doneMessage(params: P, count: number): string;
+  /** The form values of the same change for just these resources (*Retry the failed ones*). */
+  retry(params: P, resourceIds: string[]): Record<string, string>;
+  /** The most members one request may have (a card lists them all). */
+  maxMembers: number;
+}
+
+export type AnyTarget = Target | FleetTarget;
+
+export function isFleet(t: AnyTarget): t is FleetTarget {
+  return 'kind' in t && t.kind === 'fleet';
+}
+
+/** A change to one resource: one ARM write, verified by reading it back. */
+export interface Target<P extends Record<string, unknown> = Record<string, unknown>> extends FormTarget<P> {
+  kind?: 'single';
+  /** ARM resource type, e.g. Microsoft.FluidRelay/fluidRelayServers. */
+  resourceType: string;
+  apiVersion: string;
   resourceId(params: P): string;
   /** Reads what the plan depends on from ARM (e.g. the account's current identity) before planning. */
   prepare?(params: P, arm: ArmGateway): Promise<P>;
@@ -74,10 +126,6 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   reviews?: boolean;
   /** The checks of a read-only review of `resource` (`check <resource id>`); default `checks`. */
   reviewChecks?(resource: ArmResource): readonly Check[];
-  /** The facts a person needs to recognise the change on its card. */
-  summary(params: P): Array<{ title: string; value: string }>;
-  /** Plain statements of what can never be undone once this change lands. */
-  irreversible(params: P): string[];
   /**
    * What verification (and the look before a resent write) reads instead of GET of the planned
    * resource: e.g. the role assignment found by listing its scope, or the vault an access-policy
@@ -96,13 +144,11 @@ export interface Target<P extends Record<string, unknown> = Record<string, unkno
   verifyCheckId: string;
   /** What "done" means for this change, in one sentence. */
   doneMessage(plan: ArmWritePlan): string;
-  /** Evidence from check results that the approval is bound to (key version, principal id…). */
-  digestEvidence(checks: CheckResult[]): Record<string, unknown>;
 }
 
 export type ParseOutcome<P> = { ok: true; params: P } | { ok: false; errors: Array<{ field: string; label: string; message: string }> };
 
-export function parseForm<P extends Record<string, unknown>>(target: Target<P>, data: unknown): ParseOutcome<P> {
+export function parseForm<P extends Record<string, unknown>>(target: FormTarget<P>, data: unknown): ParseOutcome<P> {
   const r = target.schema.safeParse(data);
   if (r.success) return { ok: true, params: r.data };
   const labels = new Map(target.fields.map((f) => [f.name, f.label]));

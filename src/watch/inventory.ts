@@ -258,6 +258,12 @@ export async function inventoryWithSource(arm: ArmGateway, subscriptions: string
   return { resources: await resolveChaosKeys(arm, all), via: 'list', fallbackReason, unlisted };
 }
 
+/** The enabled subscriptions the bot's identity can see (lower-case ids). */
+export async function visibleSubscriptions(arm: ArmGateway): Promise<string[]> {
+  const all = await arm.list<{ subscriptionId: string; state?: string }>('/subscriptions', '2022-12-01');
+  return all.filter((s) => !s.state || s.state === 'Enabled').map((s) => s.subscriptionId.toLowerCase());
+}
+
 /** Every resource in the subscriptions that depends on a customer-managed key. */
 export async function inventory(arm: ArmGateway, subscriptions: string[]): Promise<CmkResource[]> {
   return (await inventoryWithSource(arm, subscriptions)).resources;

@@ -2,14 +2,14 @@
 // approval terms they set, and where a request's approvals stand.
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
 import type { Actor, ChangeRequest, ChangeScope } from '../domain/types';
-import type { Target } from '../targets/types';
+import type { AnyTarget, Target } from '../targets/types';
 import type { WorkflowContext } from './context';
 import type { PolicyRule } from './policy';
 import { Refusal } from './refusal';
 import { approvalsFor, conversationIdOf, policyScopeOf } from './request-helpers';
 import { clip, texts } from './texts';
 
-export function targetOf(ctx: WorkflowContext, type: string): Target {
+export function targetOf(ctx: WorkflowContext, type: string): AnyTarget {
   const t = ctx.targets.find(type);
   if (!t)
     throw new Refusal(
@@ -19,6 +19,34 @@ export function targetOf(ctx: WorkflowContext, type: string): Target {
       ),
     );
   return t;
+}
+
+/** The single-resource target of that type (a fleet member's, a stored single request's). */
+export function singleTargetOf(ctx: WorkflowContext, type: string): Target {
+  const t = ctx.targets.single(type);
+  if (!t)
+    throw new Refusal(
+      texts.unknownTarget(
+        String(type),
+        ctx.targets.singles().map((x) => x.type),
+      ),
+    );
+  return t;
+}
+
+/** The policy's view of each place a change touches, under its own change type (a fleet member's) or the request's. */
+export function policyScopesOf(scopes: ChangeScope[], targetType: string) {
+  return scopes.map((s) => ({ scope: s, at: policyScopeOf(s.id, s.targetType ?? targetType) }));
+}
+
+/**
+ * The resources a change writes that no rule covers (a single request: its one resource; a fleet:
+ * each member): such a change is refused, whatever rules its other places fall under.
+ */
+export function uncovered(ctx: WorkflowContext, scopes: ChangeScope[], targetType: string): Array<{ scope: ChangeScope; at: ReturnType<typeof policyScopeOf> }> {
+  const places = policyScopesOf(scopes, targetType);
+  const written = places.filter((p) => p.scope.role === 'resource');
+  return (written.length ? written : places.slice(0, 1)).filter((p) => !ctx.policy.rulesFor(p.at).length);
 }
 
 /**
@@ -41,16 +69,16 @@ export function parseRequestId(id: unknown): string {
  * The rules that apply to a change touching these scopes, having checked that the requester may
  * request under every one of them, from this conversation.
  */
-export function rulesForRequest(ctx: WorkflowContext, actor: Actor, conversation: ChangeRequest['conversation'], target: Target, scopes: ChangeScope[]): PolicyRule[] {
+export function rulesForRequest(ctx: WorkflowContext, actor: Actor, conversation: ChangeRequest['conversation'], target: AnyTarget, scopes: ChangeScope[]): PolicyRule[] {
   const policy = ctx.policy;
-  const primary = scopes.find((s) => s.role === 'resource') ?? scopes[0]!;
-  const ps = policyScopeOf(primary.id, target.type);
-  if (!policy.rulesFor(ps).length) throw new Refusal(texts.noRuleCovers(target.displayName, ps.resourceGroup, ps.subscriptionId));
-  const rules = policy.rulesForAll(scopes.map((s) => policyScopeOf(s.id, target.type)));
+  const bare = uncovered(ctx, scopes, target.type)[0];
+  if (bare) throw new Refusal(texts.noRuleCovers(target.displayName, bare.at.resourceGroup, bare.at.subscriptionId));
+  const places = policyScopesOf(scopes, target.type);
+  const rules = policy.rulesForAll(places.map((p) => p.at));
   const conversationId = conversationIdOf(conversation);
   for (const rule of rules) {
     if (!policy.includes(rule.requesters, actor)) {
-      const where = scopes.filter((s) => policy.rulesFor(policyScopeOf(s.id, target.type)).includes(rule)).map((s) => `${s.role} ${s.id.split('/').pop()}`);
+      const where = places.filter((p) => policy.rulesFor(p.at).includes(rule)).map((p) => `${p.scope.role} ${p.scope.id.split('/').pop()}`);
       throw new Refusal(texts.notARequester(rule.name, where, actor));
     }
     if (!policy.allowsConversation(rule, conversation.platform, conversationId)) {

@@ -44,8 +44,10 @@ export interface EvidenceRecord {
     /** The chain's head when the request's last audited change committed (what its card shows). */
     auditHead: AuditHead | null;
   };
-  /** The ARM write exactly as approved. */
-  change: { method: string; resourceId: string; apiVersion: string; payload: Record<string, unknown> };
+  /** The ARM write exactly as approved (a change to one resource). */
+  change?: { method: string; resourceId: string; apiVersion: string; payload: Record<string, unknown> };
+  /** A change across many resources: every member's write exactly as approved, and what was left out. */
+  fleet?: ChangeRequest['fleet'];
   digest: string;
   checks: CheckResult[];
   approvals: Array<{ who: string; platform: string; tenant?: string; id: string; at: string; decision: 'approved' | 'rejected'; digest: string; reason?: string }>;
@@ -79,7 +81,8 @@ export async function buildEvidence(store: Store, id: string, now: () => Date = 
       updatedAt: req.updatedAt,
       auditHead: req.auditHead ?? null,
     },
-    change: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, payload: req.plan.body },
+    ...(req.plan ? { change: { method: req.plan.method, resourceId: req.plan.resourceId, apiVersion: req.plan.apiVersion, payload: req.plan.body } } : {}),
+    ...(req.fleet ? { fleet: req.fleet } : {}),
     digest: req.digest,
     checks: req.checks,
     approvals: req.approvals.map((a) => ({
@@ -135,10 +138,35 @@ function armCallsOf(rows: AuditRow[]): EvidenceArmCall[] {
   return out;
 }
 
+const plan = z.object({ method: z.enum(['PUT', 'PATCH']), resourceId: z.string(), apiVersion: z.string(), payload: z.record(z.string(), z.unknown()) });
+
+const memberPlan = z.object({
+  method: z.enum(['PUT', 'PATCH']),
+  resourceId: z.string(),
+  apiVersion: z.string(),
+  body: z.record(z.string(), z.unknown()),
+  finalStateVia: z.enum(['azure-async-operation', 'location', 'original-uri']).optional(),
+});
+
 const recordShape = z.object({
   format: z.literal(EVIDENCE_FORMAT),
   request: z.object({ id: z.string(), targetType: z.string(), resourceId: z.string(), state: z.string(), requiredApprovals: z.number(), auditHead: z.object({ seq: z.number(), hash: z.string() }).nullable() }).passthrough(),
-  change: z.object({ method: z.enum(['PUT', 'PATCH']), resourceId: z.string(), apiVersion: z.string(), payload: z.record(z.string(), z.unknown()) }),
+  change: plan.optional(),
+  fleet: z
+    .object({
+      members: z.array(
+        z.object({
+          resourceId: z.string(),
+          targetType: z.string(),
+          params: z.record(z.string(), z.unknown()),
+          plan: memberPlan,
+          changes: z.array(z.object({ path: z.string(), from: z.string(), to: z.string() })),
+          evidence: z.record(z.string(), z.unknown()),
+        }),
+      ),
+      skipped: z.array(z.object({ resourceId: z.string(), reason: z.string() })),
+    })
+    .optional(),
   digest: z.string(),
   // A check result exactly as the store keeps it (CheckResult), so the digest recomputes from it without a cast.
   checks: z.array(
@@ -199,14 +227,17 @@ export function verifyEvidence(input: unknown): EvidenceVerdict {
   const requested = rows.find((r) => r.event === 'requested');
   if (!requested) problems.push('no `requested` audit row: the payload cannot be tied to the chain');
   else {
-    if (requested.data.payload !== undefined && canonicalJson(requested.data.payload) !== canonicalJson(rec.change.payload)) problems.push(`payload differs from the one audit row ${requested.seq} (requested) recorded`);
-    if (requested.data.resourceId !== undefined && String(requested.data.resourceId).toLowerCase() !== rec.change.resourceId.toLowerCase()) problems.push(`resource id differs from the one audit row ${requested.seq} (requested) recorded`);
+    if (requested.data.payload !== undefined && canonicalJson(requested.data.payload) !== canonicalJson(rec.change?.payload ?? null)) problems.push(`payload differs from the one audit row ${requested.seq} (requested) recorded`);
+    const members = rec.fleet?.members.map((m) => ({ resourceId: m.resourceId, payload: m.plan.body })) ?? null;
+    if (requested.data.members !== undefined && canonicalJson(requested.data.members) !== canonicalJson(members)) problems.push(`the members' payloads differ from the ones audit row ${requested.seq} (requested) recorded`);
+    if (!rec.change && !rec.fleet) problems.push('the record has no change: neither one write nor a fleet of them');
+    if (requested.data.resourceId !== undefined && String(requested.data.resourceId).toLowerCase() !== rec.request.resourceId.toLowerCase()) problems.push(`resource id differs from the one audit row ${requested.seq} (requested) recorded`);
   }
   const target = findTarget(rec.request.targetType);
   if (!target) notes.push(`digest not recomputed: unknown target type ${rec.request.targetType}`);
   else {
-    const plan = { method: rec.change.method, resourceId: rec.change.resourceId, apiVersion: rec.change.apiVersion, body: rec.change.payload };
-    const recomputed = computeDigest(target, { targetType: rec.request.targetType, resourceId: rec.change.resourceId, plan }, rec.checks);
+    const change = rec.change ? { plan: { method: rec.change.method, resourceId: rec.change.resourceId, apiVersion: rec.change.apiVersion, body: rec.change.payload } } : {};
+    const recomputed = computeDigest(target, { targetType: rec.request.targetType, resourceId: rec.change?.resourceId ?? rec.request.resourceId, ...change, ...(rec.fleet ? { fleet: rec.fleet } : {}) }, rec.checks);
     if (recomputed !== rec.digest) problems.push(`digest ${short(rec.digest)} does not match the payload and check evidence (they give ${short(recomputed)})`);
   }
   const knownDigests = new Set<string>();

@@ -7,19 +7,21 @@ import type { ArmCallRecord, ArmResource, StartedOperation, WriteOptions } from 
 import { isArmError } from '../azure/port';
 import { runChecks } from '../checks/runner';
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
-import { amend, IN_FLIGHT_STATES, isLifecycleConflict, type LifecycleEvent, type LifecyclePatch, transition } from '../domain/lifecycle';
-import { type ChangeRequest, type CheckResult, blocks } from '../domain/types';
-import type { AuditEntry } from '../store/store';
+import { amend, IN_FLIGHT_STATES, isLifecycleConflict, transition } from '../domain/lifecycle';
+import type { ChangeRequest, CheckResult } from '../domain/types';
 import { StoreConflict } from '../store/store';
 import type { Target } from '../targets/types';
-import { standingOf, targetOf, terms } from './access';
+import { singleTargetOf } from './access';
 import type { WorkflowContext } from './context';
 import type { JobSpec } from './durable';
 import { recheckJob } from './submission';
 import { defineJob } from './job-registry';
 import { cardJob, JOB, postJob } from './notifications';
-import { accountKey } from './policy';
-import { approvalsFor, computeDigest, policyScopeOf, recording, summarize } from './request-helpers';
+import { computeDigest, recording, summarize } from './request-helpers';
+import { fleetCheckAndWrite, resumeFleet } from './fleet';
+import { advance, holdBeforeWrite, landed, planOf } from './steps';
+
+export { reapplyPolicy } from './steps';
 import { texts } from './texts';
 
 export const executePayload = z.object({ requestId: z.string().regex(REQUEST_ID_PATTERN, 'a request id (CR-XXXXXX)') });
@@ -38,25 +40,6 @@ export function executeJobDefinition(ctx: WorkflowContext) {
 }
 
 /**
- * Apply `event` to the request, with its audit entry and jobs, in one transaction. Returns
- * undefined when the event no longer applies: another worker (or the process before a restart)
- * got there first, and this one stops.
- */
-async function advance(ctx: WorkflowContext, id: string, event: LifecycleEvent, patch: LifecyclePatch, audit: AuditEntry, jobs: JobSpec[] = []): Promise<ChangeRequest | undefined> {
-  try {
-    const next = await ctx.store.mutate(id, (cur) => ({ next: transition(cur, event, patch), audit: [audit], jobs }));
-    ctx.wake();
-    return next;
-  } catch (e) {
-    if (isLifecycleConflict(e) || e instanceof StoreConflict) {
-      ctx.log('info', 'state moved on elsewhere; stopping this worker', { requestId: id, event, reason: e.message });
-      return undefined;
-    }
-    throw e;
-  }
-}
-
-/**
  * The durable execution job: takes the request from wherever it stands to its end. A job that
  * is run again (its process died, or a replica took over) resumes from the stored state and the
  * stored ARM operation, and never writes twice when the first write landed.
@@ -66,12 +49,13 @@ export async function drive(ctx: WorkflowContext, id: string): Promise<ChangeReq
   if (!req) return undefined;
   if (req.state === 'approved') return execute(ctx, id);
   if (req.state !== 'executing' && req.state !== 'verifying') return req; // finished, or decided otherwise
-  const target = targetOf(ctx, req.targetType);
   await ctx.store.audit({ requestId: req.id, actor: { system: 'executor' }, event: 'recovering', data: { state: req.state, operation: req.operation?.url ?? null } });
+  if (req.fleet) return resumeFleet(ctx, req);
+  const target = singleTargetOf(ctx, req.targetType);
   if (req.state === 'verifying') return verify(ctx, req, target);
   if (req.operation) return write(ctx, req, target, req.operation);
   // No operation stored: the write may or may not have reached Azure. Look before writing again.
-  const seen = await landed(ctx, req, target);
+  const seen = await landed(ctx, planOf(req), target);
   if (seen === 'landed') {
     const v = await advance(ctx, req.id, 'written', {}, { actor: { system: 'executor' }, event: 'arm_call', data: { method: 'GET', ok: true, note: 'the write had landed before the restart; not sent again' } }, [cardJob(req)]);
     return v ? verify(ctx, v, target) : undefined;
@@ -93,7 +77,7 @@ export async function execute(ctx: WorkflowContext, id: string): Promise<ChangeR
     throw e;
   }
   ctx.wake();
-  return checkAndWrite(ctx, req, targetOf(ctx, req.targetType));
+  return req.fleet ? fleetCheckAndWrite(ctx, req) : checkAndWrite(ctx, req, singleTargetOf(ctx, req.targetType));
 }
 
 /**
@@ -111,78 +95,15 @@ export async function recover(ctx: WorkflowContext): Promise<number> {
   return repaired;
 }
 
-/** Did the approved write reach Azure? A resource still provisioning is followed until it settles. */
-async function landed(ctx: WorkflowContext, req: ChangeRequest, target: Target): Promise<'landed' | 'absent'> {
-  for (let polls = 0; polls < 120; polls++) {
-    const resource = target.readBack ? await target.readBack(req.plan, ctx.arm) : await ctx.arm.getOrNull<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
-    if (!resource) return 'absent';
-    const state = String((resource.properties as { provisioningState?: unknown } | undefined)?.provisioningState ?? 'Succeeded');
-    if (/^(succeeded|failed|canceled|cancelled)$/i.test(state)) return target.verify(req.plan, resource).status === 'pass' ? 'landed' : 'absent';
-    await new Promise((r) => setTimeout(r, ctx.resumePollMs));
-  }
-  return 'absent';
-}
-
 /** Moment two: the checks again, immediately before the write; then the write. */
 async function checkAndWrite(ctx: WorkflowContext, req: ChangeRequest, target: Target): Promise<ChangeRequest | undefined> {
   const calls: ArmCallRecord[] = [];
   const checks = await runChecks(recording(ctx.arm, calls), target.subject(req.params), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays });
-  await ctx.store.audit({ requestId: req.id, actor: { system: 'checks' }, event: 'checked', data: { moment: 'before-write', summary: summarize(checks), armCalls: calls } });
-  const digest = computeDigest(target, req, checks);
-  const turned = checks.filter(blocks);
-  if (turned.length || digest !== req.digest) {
-    const why = turned.length ? texts.checksNowFail(turned) : texts.evidenceChanged();
-    return advance(
-      ctx,
-      req.id,
-      turned.length ? 'stopped' : 'approvals_voided',
-      { checks, digest, result: turned.length ? { status: 'failed', message: texts.stoppedBeforeWrite(why) } : undefined },
-      { actor: { system: 'executor' }, event: 'voided', data: { reason: why, oldDigest: req.digest, newDigest: digest } },
-      [cardJob(req), postJob(req, texts.voidedPost(req.id, why))],
-    );
-  }
-  // The policy decides, every time: under the policy in force now, do the approvals still suffice?
-  const again = reapplyPolicy(ctx, req, target);
-  if (again) return advance(ctx, req.id, again.event, again.patch, again.audit, [cardJob(req), postJob(req, again.message)]);
+  await ctx.store.audit({ requestId: req.id, actor: { system: 'executor' }, event: 'checked', data: { moment: 'before-write', summary: summarize(checks), armCalls: calls } });
+  const held = await holdBeforeWrite(ctx, req, target, checks, computeDigest(target, req, checks));
+  if (held) return held.request;
   req = await ctx.store.mutate(req.id, (cur) => ({ next: amend(cur, { checks }), audit: [] }));
   return write(ctx, req, target);
-}
-
-/**
- * The policy applied again right before the write. Returns what to do instead of writing when the
- * approvals no longer suffice (back to waiting, with the reason on the card) or the requester may
- * no longer request it (failed); undefined when the write may go ahead.
- */
-export function reapplyPolicy(ctx: WorkflowContext, req: ChangeRequest, target: Target): { event: 'stopped' | 'approvals_voided'; patch: LifecyclePatch; audit: AuditEntry; message: string } | undefined {
-  const policy = ctx.policy;
-  const scopes = req.scopes?.length ? req.scopes : [{ role: 'resource', id: req.resourceId }];
-  const primary = policy.rulesFor(policyScopeOf(req.resourceId, target.type));
-  const rules = primary.length ? policy.rulesForAll(scopes.map((s) => policyScopeOf(s.id, target.type))) : [];
-  const refusedBy = rules.find((r) => !policy.includes(r.requesters, req.requester));
-  if (!rules.length || refusedBy) {
-    const why = !rules.length ? texts.noRuleAnyMore() : texts.noLongerRequester(refusedBy!.name, req.requester.name);
-    return {
-      event: 'stopped',
-      patch: { result: { status: 'failed', message: texts.stoppedBeforeWrite(why) } },
-      audit: { actor: { system: 'executor' }, event: 'policy_reapplied', data: { policyHash: policy.hash, previousHash: req.policyHash ?? null, outcome: 'refused', reason: why } },
-      message: texts.policyRefusedPost(req.id, why),
-    };
-  }
-  const { policyRules, policyHash, requiredApprovals, approvers } = terms(ctx, rules, req.irreversible ?? false);
-  const kept = { policyRules, policyHash, requiredApprovals, approvers };
-  const standing = standingOf(ctx, { ...req, ...kept });
-  if (standing.satisfied) return undefined;
-  const dropped = approvalsFor(req)
-    .filter((a) => standing.dropped.includes(accountKey(a.approver)))
-    .map((a) => a.approver.name);
-  const missing = standing.rules.filter((r) => r.counted.length < r.required).map((r) => texts.ruleShortOf(r.rule, r.counted.length, r.required));
-  const note = texts.policyChangedNote(dropped, missing);
-  return {
-    event: 'approvals_voided',
-    patch: { ...kept, standing: standing.view, policyNote: note },
-    audit: { actor: { system: 'executor' }, event: 'policy_reapplied', data: { policyHash: policy.hash, previousHash: req.policyHash ?? null, outcome: 'waiting', dropped, rules: standing.view } },
-    message: texts.waitsAgainPost(req.id, note),
-  };
 }
 
 /**
@@ -190,11 +111,12 @@ export function reapplyPolicy(ctx: WorkflowContext, req: ChangeRequest, target: 
  * followed again rather than sent twice.
  */
 async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, resumeFrom?: StartedOperation): Promise<ChangeRequest | undefined> {
+  const plan = planOf(req);
   const writeCalls: ArmCallRecord[] = [];
   const armW = recording(ctx.arm, writeCalls);
   let lastProgress = 0;
   const opts: WriteOptions = {
-    finalStateVia: req.plan.finalStateVia,
+    finalStateVia: plan.finalStateVia,
     onOperation: async (op) => {
       // Stored before the first poll, so another process can pick it up.
       req = await ctx.store.mutate(req.id, (cur) => ({
@@ -210,15 +132,15 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
       await ctx.queue.enqueue(cardJob(req, texts.azureProgress(status, polls))).catch((e: unknown) => ctx.log('warn', 'could not queue a progress update of the card', { requestId: req.id, error: (e as Error).message }));
     },
     // A write whose answer was lost (dropped connection, timeout, 5xx) is looked up before it is sent again.
-    landed: async () => (await landed(ctx, req, target)) === 'landed',
+    landed: async () => (await landed(ctx, plan, target)) === 'landed',
   };
   let written;
   try {
     written = resumeFrom
-      ? await armW.resume(resumeFrom, req.plan.resourceId, req.plan.apiVersion, opts)
-      : req.plan.method === 'PUT'
-        ? await armW.put(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts)
-        : await armW.patch(req.plan.resourceId, req.plan.apiVersion, req.plan.body, opts);
+      ? await armW.resume(resumeFrom, plan.resourceId, plan.apiVersion, opts)
+      : plan.method === 'PUT'
+        ? await armW.put(plan.resourceId, plan.apiVersion, plan.body, opts)
+        : await armW.patch(plan.resourceId, plan.apiVersion, plan.body, opts);
   } catch (e) {
     const inPlace = isArmError(e) ? target.alreadyInPlace?.(e) : undefined;
     if (inPlace) {
@@ -227,7 +149,7 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
         req.id,
         'written',
         {},
-        { actor: { system: 'executor' }, event: 'arm_call', data: { method: req.plan.method, resourceId: req.plan.resourceId, ok: true, code: isArmError(e) ? e.code : null, note: inPlace, calls: writeCalls } },
+        { actor: { system: 'executor' }, event: 'arm_call', data: { method: plan.method, resourceId: plan.resourceId, ok: true, code: isArmError(e) ? e.code : null, note: inPlace, calls: writeCalls } },
         [cardJob(req)],
       );
       return v ? verify(ctx, v, target) : undefined;
@@ -242,9 +164,9 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
         actor: { system: 'executor' },
         event: 'arm_call',
         data: {
-          method: req.plan.method,
-          resourceId: req.plan.resourceId,
-          apiVersion: req.plan.apiVersion,
+          method: plan.method,
+          resourceId: plan.resourceId,
+          apiVersion: plan.apiVersion,
           ok: false,
           code: isArmError(e) ? e.code : 'unknown',
           status: isArmError(e) ? e.status : null,
@@ -264,9 +186,9 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
       actor: { system: 'executor' },
       event: 'arm_call',
       data: {
-        method: req.plan.method,
-        resourceId: req.plan.resourceId,
-        apiVersion: req.plan.apiVersion,
+        method: plan.method,
+        resourceId: plan.resourceId,
+        apiVersion: plan.apiVersion,
         ok: true,
         status: written.status,
         correlationId: written.correlationId ?? null,
@@ -282,13 +204,14 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
 
 /** Moment three: verification from a fresh GET, not from the write's echo. */
 async function verify(ctx: WorkflowContext, req: ChangeRequest, target: Target, correlationId?: string): Promise<ChangeRequest | undefined> {
+  const plan = planOf(req);
   const calls: ArmCallRecord[] = [];
   let verification: CheckResult;
   try {
     const armV = recording(ctx.arm, calls);
-    const actual = target.readBack ? await target.readBack(req.plan, armV) : await armV.get<ArmResource>(req.plan.resourceId, req.plan.apiVersion);
-    if (!actual) throw new Error(`${req.plan.resourceId} is not there`);
-    verification = target.verify(req.plan, actual);
+    const actual = target.readBack ? await target.readBack(plan, armV) : await armV.get<ArmResource>(plan.resourceId, plan.apiVersion);
+    if (!actual) throw new Error(`${plan.resourceId} is not there`);
+    verification = target.verify(plan, actual);
   } catch (e) {
     verification = {
       id: `${target.verifyCheckId}`,
@@ -304,11 +227,11 @@ async function verify(ctx: WorkflowContext, req: ChangeRequest, target: Target, 
     ctx,
     req.id,
     ok ? 'verified' : 'verification_failed',
-    { result: { status: ok ? 'succeeded' : 'failed', message: ok ? target.doneMessage(req.plan) : verification.finding, correlationId: correlationId ?? req.result?.correlationId, verification: [verification] } },
+    { result: { status: ok ? 'succeeded' : 'failed', message: ok ? target.doneMessage(plan) : verification.finding, correlationId: correlationId ?? req.result?.correlationId, verification: [verification] } },
     { actor: { system: 'verifier' }, event: 'verified', data: { ok, finding: verification.finding, evidence: verification.evidence, armCalls: calls } },
     [
       cardJob(req),
-      postJob(req, ok ? texts.donePost(req.id, target.displayName, req.resourceId, target.doneMessage(req.plan)) : texts.verificationFailedPost(req.id, verification.finding)),
+      postJob(req, ok ? texts.donePost(req.id, target.displayName, req.resourceId, target.doneMessage(plan)) : texts.verificationFailedPost(req.id, verification.finding)),
       // A fix that is done: the request it unblocks is checked again, by the bot, at once.
       ...(ok && req.unblocks ? [recheckJob(req.unblocks, req.id)] : []),
     ],

@@ -6,7 +6,7 @@ import { runChecks } from '../checks/runner';
 import type { Actor, ChangeRequest, CheckResult } from '../domain/types';
 import { resourceTypeOf } from '../targets';
 import type { Target } from '../targets/types';
-import { admit, mayLookAt, parseRequestId, targetOf } from './access';
+import { admit, mayLookAt, parseRequestId, singleTargetOf } from './access';
 import type { Place, WorkflowContext } from './context';
 import { expireIfDue } from './expiry';
 import { Refusal } from './refusal';
@@ -74,7 +74,20 @@ export function roleOf(ctx: WorkflowContext, req: ChangeRequest, actor: Pick<Act
 export async function review(ctx: WorkflowContext, resourceId: string, actor: Actor): Promise<{ target: Target; resource: ArmResource; checks: CheckResult[]; keyUrl: string }> {
   admit(ctx, actor);
   const target = ctx.targets.forReview(resourceTypeOf(resourceId));
-  if (!target) throw new Refusal(texts.reviewUnsupported([...new Set(ctx.targets.all.filter((t) => t.reviews !== false).map((t) => t.resourceType))], resourceTypeOf(resourceId)));
+  if (!target)
+    throw new Refusal(
+      texts.reviewUnsupported(
+        [
+          ...new Set(
+            ctx.targets
+              .singles()
+              .filter((t) => t.reviews !== false)
+              .map((t) => t.resourceType),
+          ),
+        ],
+        resourceTypeOf(resourceId),
+      ),
+    );
   if (!mayLookAt(ctx, resourceId, target.type, actor)) throw new Refusal(texts.notCovered(resourceId));
   const resource = await ctx.arm.getOrNull<ArmResource>(resourceId, target.apiVersion);
   if (!resource) throw new Refusal(texts.resourceNotFound(resourceId));
@@ -92,7 +105,7 @@ export async function review(ctx: WorkflowContext, resourceId: string, actor: Ac
  */
 export async function readExisting(ctx: WorkflowContext, resourceId: string, targetType: string, actor: Actor): Promise<{ values: Record<string, string>; note: string }> {
   admit(ctx, actor);
-  const target = targetOf(ctx, targetType);
+  const target = singleTargetOf(ctx, targetType);
   if (!mayLookAt(ctx, resourceId, targetType, actor)) throw new Refusal(texts.notCovered(resourceId));
   if (!target.prefill) return { values: {}, note: '' };
   let resource: ArmResource | undefined;

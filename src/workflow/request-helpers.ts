@@ -3,7 +3,7 @@
 import type { ArmCallRecord, ArmGateway } from '../azure/port';
 import { canonicalJson, sha256 } from '../domain/canonical';
 import { type Actor, type ChangeRequest, type CheckResult, blocks } from '../domain/types';
-import type { Target } from '../targets/types';
+import type { FormTarget } from '../targets/types';
 import { accountKey, type PolicyScope } from './policy';
 
 /** The largest ARM payload a card shows in full (pretty-printed characters). Larger is refused, never clipped. */
@@ -19,17 +19,16 @@ export function policyScopeOf(id: string, targetType: string): PolicyScope {
   return { subscriptionId: sub, resourceGroup: rg, targetType };
 }
 
-export function computeDigest(target: Target, req: Pick<ChangeRequest, 'targetType' | 'resourceId' | 'plan'>, checks: CheckResult[]): string {
-  return sha256(
-    canonicalJson({
-      targetType: req.targetType,
-      resourceId: req.resourceId.toLowerCase(),
-      apiVersion: req.plan.apiVersion,
-      method: req.plan.method,
-      payload: req.plan.body,
-      evidence: target.digestEvidence(checks),
-    }),
-  );
+/**
+ * What an approval is bound to: the write (or, for a fleet, every member's write and the evidence of
+ * its checks) and the evidence of the checks. Anything in it that changes voids the approvals.
+ */
+export function computeDigest(target: FormTarget, req: Pick<ChangeRequest, 'targetType' | 'resourceId' | 'plan' | 'fleet'>, checks: CheckResult[]): string {
+  const write = req.plan ? { apiVersion: req.plan.apiVersion, method: req.plan.method, payload: req.plan.body } : {};
+  const fleet = req.fleet
+    ? { members: req.fleet.members.map((m) => ({ targetType: m.targetType, resourceId: m.resourceId.toLowerCase(), apiVersion: m.plan.apiVersion, method: m.plan.method, payload: m.plan.body, evidence: m.evidence })) }
+    : {};
+  return sha256(canonicalJson({ targetType: req.targetType, resourceId: req.resourceId.toLowerCase(), ...write, ...fleet, evidence: target.digestEvidence(checks) }));
 }
 
 export function approvalsFor(req: Pick<ChangeRequest, 'approvals' | 'digest'>) {

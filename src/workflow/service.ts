@@ -4,7 +4,7 @@
 import type { ArmResource } from '../azure/port';
 import type { Actor, ChangeRequest, CheckResult } from '../domain/types';
 import type { TargetRegistry } from '../targets';
-import type { Target } from '../targets/types';
+import type { AnyTarget, Target } from '../targets/types';
 import { admit, targetOf } from './access';
 import { type Place, WorkflowContext, type WorkflowDeps } from './context';
 import { cancel, decide } from './decisions';
@@ -51,7 +51,7 @@ export class Workflow {
     return this.ctx.targets;
   }
 
-  target(type: string): Target {
+  target(type: string): AnyTarget {
     return targetOf(this.ctx, type);
   }
 

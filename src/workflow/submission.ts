@@ -1,7 +1,7 @@
 // Submission: the form parsed, the policy asked first, then the checks; the request stored with
 // its audit entries and its card and approval notice as jobs, in one transaction. Also `check
 // <request id>`: the checks of a waiting request run again.
-import type { ArmCallRecord, ArmResource } from '../azure/port';
+import type { ArmCallRecord, ArmGateway, ArmResource } from '../azure/port';
 import { withReadCache } from '../azure/read-cache';
 import { runChecks } from '../checks/runner';
 import { newRequestId } from '../domain/canonical';
@@ -10,10 +10,11 @@ import { amend, canTransition, transition } from '../domain/lifecycle';
 import { z } from 'zod';
 import type { JobSpec } from './durable';
 import { defineJob } from './job-registry';
-import { type Actor, type ChangeRequest, blocks } from '../domain/types';
+import { type Actor, type ArmWritePlan, type ChangeRequest, type ChangeScope, type CheckResult, blocks } from '../domain/types';
 import type { AuditEntry } from '../store/store';
-import { parseForm } from '../targets/types';
+import { isFleet, parseForm, type Target } from '../targets/types';
 import { admit, rulesForRequest, standingOf, targetOf, terms } from './access';
+import { assessFleet, checkMembers, type FleetAssessment, fleetOf } from './fleet';
 import type { Place, WorkflowContext } from './context';
 import { cardJob, postJob } from './notifications';
 import type { PolicyRule } from './policy';
@@ -34,41 +35,60 @@ function refused<T>(fn: () => T): { ok: true; value: T } | { ok: false; refusal:
   }
 }
 
+/** What a submission found before it is stored: the params, the write(s), the checks and every place the change touches. */
+interface Assessed {
+  params: Record<string, unknown>;
+  resourceId: string;
+  plan?: ArmWritePlan;
+  fleet?: FleetAssessment['fleet'];
+  checks: CheckResult[];
+  scopes: ChangeScope[];
+  changes?: ChangeRequest['changes'];
+}
+
+/** A single change: the policy first (nothing is read for a request it does not allow), then prepare, plan and checks. */
+async function assessSingle(ctx: WorkflowContext, actor: Actor, conversation: ChangeRequest['conversation'], target: Target, parsed: Record<string, unknown>, armR: ArmGateway): Promise<Assessed> {
+  rulesForRequest(ctx, actor, conversation, target, target.scopes(parsed, []));
+  const params = target.prepare ? await target.prepare(parsed, armR) : parsed;
+  const plan = target.plan(params);
+  const [checks, current] = await Promise.all([
+    runChecks(armR, target.subject(params), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays }).then((r) => ctx.checked(r)),
+    // An update shows approvers what changes, property by property.
+    plan.method === 'PATCH' ? armR.getOrNull<ArmResource>(plan.resourceId, plan.apiVersion) : Promise.resolve(undefined),
+  ]);
+  // Nothing a person approves is ever clipped: a change too large to show in full is refused.
+  const shown = JSON.stringify(plan.body, null, 2).length;
+  if (shown > MAX_SHOWN_PAYLOAD_CHARS) throw new Refusal(texts.payloadTooLarge(shown, MAX_SHOWN_PAYLOAD_CHARS));
+  // What the checks found (the key's vault) is part of the blast radius too.
+  const scopes = target.scopes(params, checks);
+  if (scopes.length > MAX_SHOWN_SCOPES) throw new Refusal(texts.tooManyScopes(scopes.length, MAX_SHOWN_SCOPES));
+  return { params, resourceId: plan.resourceId, plan, checks, scopes, changes: current ? diffPayload(current, plan.body) : undefined };
+}
+
 export async function submit(ctx: WorkflowContext, actor: Actor, conversation: ChangeRequest['conversation'], targetType: string, data: unknown, cardMessageId?: string, opts: { unblocks?: string } = {}): Promise<SubmitOutcome> {
   const target = targetOf(ctx, targetType);
   const parsed = parseForm(target, data);
   if (!parsed.ok) return { ok: false, refusal: new Refusal(texts.pleaseFix(parsed.errors), parsed.errors) };
-  // Policy first: nothing is read from Azure for a request the policy does not allow. Every
-  // place the form names (the resource, its identity, storage account, selector targets) counts.
-  const allowed = refused(() => {
-    admit(ctx, actor);
-    rulesForRequest(ctx, actor, conversation, target, target.scopes(parsed.params, []));
-  });
-  if (!allowed.ok) return allowed;
+  const admitted = refused(() => admit(ctx, actor));
+  if (!admitted.ok) return admitted;
   // One read cache for the whole submission: prepare(), the checks and the diff share reads.
   const calls: ArmCallRecord[] = [];
   const armR = withReadCache(recording(ctx.arm, calls));
-  const params = target.prepare ? await target.prepare(parsed.params, armR) : parsed.params;
-  const plan = target.plan(params);
-  const subject = target.subject(params);
-  const [checks, current] = await Promise.all([
-    runChecks(armR, subject, target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays }).then((r) => ctx.checked(r)),
-    // An update shows approvers what changes, property by property.
-    plan.method === 'PATCH' ? armR.getOrNull<ArmResource>(plan.resourceId, plan.apiVersion) : Promise.resolve(undefined),
-  ]);
-  // What the checks found (the key's vault) is part of the blast radius too.
-  const scopes = target.scopes(params, checks);
+  let assessed: Assessed;
+  try {
+    // A fleet's places are known once its members are found; its policy is applied to all of them below.
+    assessed = isFleet(target) ? { ...(await assessFleet(ctx, target, parsed.params, armR)), params: parsed.params, resourceId: target.resourceId(parsed.params) } : await assessSingle(ctx, actor, conversation, target, parsed.params, armR);
+  } catch (e) {
+    if (e instanceof Refusal) return { ok: false, refusal: e };
+    throw e;
+  }
+  const { params, plan, checks, scopes, changes } = assessed;
   const ruled = refused(() => rulesForRequest(ctx, actor, conversation, target, scopes));
   if (!ruled.ok) return ruled;
   const rules: PolicyRule[] = ruled.value;
-  // Nothing a person approves is ever clipped: a change too large to show in full is refused.
-  const shown = JSON.stringify(plan.body, null, 2).length;
-  if (shown > MAX_SHOWN_PAYLOAD_CHARS) return { ok: false, refusal: new Refusal(texts.payloadTooLarge(shown, MAX_SHOWN_PAYLOAD_CHARS)) };
-  if (scopes.length > MAX_SHOWN_SCOPES) return { ok: false, refusal: new Refusal(texts.tooManyScopes(scopes.length, MAX_SHOWN_SCOPES)) };
-  const changes = current ? diffPayload(current, plan.body) : undefined;
   const irreversible = target.irreversible(params).length > 0;
   const now = ctx.now();
-  const base = { targetType, resourceId: plan.resourceId, plan };
+  const base = { targetType, resourceId: assessed.resourceId, ...(plan ? { plan } : {}), ...(assessed.fleet ? { fleet: assessed.fleet } : {}) };
   const blocked = checks.some(blocks);
   const { pendingHours, ...agreed } = terms(ctx, rules, irreversible);
   const draft: ChangeRequest = {
@@ -103,7 +123,21 @@ export async function submit(ctx: WorkflowContext, actor: Actor, conversation: C
   await ctx.store.createRequest(
     req,
     [
-      { actor, event: 'requested', data: { targetType, resourceId: plan.resourceId, digest: req.digest, payload: plan.body, policyRules: req.policyRules, policyHash: req.policyHash, scopes, ...(unblocks ? { unblocks } : {}) } },
+      {
+        actor,
+        event: 'requested',
+        data: {
+          targetType,
+          resourceId: req.resourceId,
+          digest: req.digest,
+          ...(plan ? { payload: plan.body } : {}),
+          ...(req.fleet ? { members: req.fleet.members.map((m) => ({ resourceId: m.resourceId, payload: m.plan.body })), skipped: req.fleet.skipped } : {}),
+          policyRules: req.policyRules,
+          policyHash: req.policyHash,
+          scopes,
+          ...(unblocks ? { unblocks } : {}),
+        },
+      },
       { actor: { system: 'checks' }, event: 'checked', data: { moment: 'submission', summary: summarize(checks), blocked, armCalls: calls } },
       ...(blocked ? [] : [{ actor: { system: 'workflow' }, event: 'approval_requested', data: { approvers: req.approvers, required: req.requiredApprovals, rules: req.standing } }]),
     ],
@@ -171,15 +205,19 @@ export async function recheck(ctx: WorkflowContext, id: string, actor: Actor, pl
 async function checkAgain(ctx: WorkflowContext, cur0: ChangeRequest, actor: Actor | { system: string }, why: { moment: string; fix?: string }): Promise<ChangeRequest> {
   const target = targetOf(ctx, cur0.targetType);
   const calls: ArmCallRecord[] = [];
-  const checks = await runChecks(recording(ctx.arm, calls), target.subject(cur0.params), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays });
-  const digest = computeDigest(target, cur0, checks);
+  const armR = recording(ctx.arm, calls);
+  const again = isFleet(target)
+    ? await checkMembers(ctx, cur0, armR).then(({ members, checks }) => ({ checks, fleet: { ...fleetOf(cur0), members } }))
+    : { checks: await runChecks(armR, target.subject(cur0.params), target.checks, { now: ctx.now(), expiryWarningDays: ctx.expiryWarningDays }), fleet: undefined };
+  const { checks } = again;
+  const digest = computeDigest(target, { ...cur0, ...(again.fleet ? { fleet: again.fleet } : {}) }, checks);
   const blocked = checks.some(blocks);
   const next = await ctx.store.mutate(cur0.id, (cur) => {
     if (!canTransition(cur.state, 'rechecked')) throw new Refusal(texts.onlyWaitingRechecked(cur));
     const audit: AuditEntry[] = [{ actor, event: 'checked', data: { ...why, summary: summarize(checks), blocked, digest, armCalls: calls } }];
     if (digest !== cur.digest && approvalsFor(cur).length) audit.push({ actor: { system: 'workflow' }, event: 'voided', data: { reason: 'the checks’ evidence changed', oldDigest: cur.digest, newDigest: digest } });
     const waitingFor = why.fix ? (cur.waitingFor ?? []).filter((f) => f !== why.fix) : cur.waitingFor;
-    return { next: transition(cur, blocked ? 'rechecked_blocked' : 'rechecked', { checks, digest, waitingFor }), audit, jobs: [cardJob(cur)] };
+    return { next: transition(cur, blocked ? 'rechecked_blocked' : 'rechecked', { checks, digest, waitingFor, ...(again.fleet ? { fleet: again.fleet } : {}) }), audit, jobs: [cardJob(cur)] };
   });
   ctx.wake();
   return next;

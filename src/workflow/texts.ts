@@ -13,7 +13,9 @@ const accountOf = (a: Pick<Actor, 'platform' | 'id' | 'tenant'>) => `${a.platfor
 const lastSegment = (id: string) => id.split('/').pop() ?? id;
 const REQUEST_ID_HINT = 'Request ids look like CR-7KQ2MX; `list mine` and `list pending` show yours and those waiting.';
 
-export function stateWords(req: Pick<ChangeRequest, 'state'>): string {
+export function stateWords(req: Pick<ChangeRequest, 'state'> & { result?: ChangeRequest['result'] }): string {
+  // A fleet that wrote some of its members: not failed as a whole.
+  if (req.state === 'failed' && req.result?.members?.some((m) => m.status === 'verified')) return 'partly done';
   switch (req.state) {
     case 'draft':
       return 'a draft';
@@ -125,6 +127,23 @@ export const texts = {
   azureProgress: (status: string, polls: number) => `Azure reports ${status} (check ${polls})…`,
   azureRefused: (described: string) => `Azure refused the change: ${described}`,
   notSent: (message: string) => `The change could not be sent: ${message}`,
+  fleetNoneUse: (key: string, subscriptions: number) =>
+    `No Fluid Relay server or storage account in the ${plural(subscriptions, 'subscription')} the bot can read uses ${clip(key, 200)}. Check the key URL (\`check <resource id>\` shows the key a resource uses).`,
+  fleetNothingToDo: (key: string, skipped: Array<{ resourceId: string; reason: string }>) =>
+    `Nothing to change: every resource that uses ${clip(key, 200)} is where this would take it (${skipped
+      .slice(0, 5)
+      .map((x) => `${lastSegment(x.resourceId)} ${x.reason}`)
+      .join('; ')}${skipped.length > 5 ? `; and ${skipped.length - 5} more` : ''}).`,
+  fleetTooLarge: (n: number, max: number) => `${n} resources use this key; one request takes at most ${max}. Rotate them in parts: \`rotate-key\` with Only these resources (resource ids, one a line).`,
+  fleetProgress: (done: number, total: number, failed: number) => `Written and verified ${done} of ${total}${failed ? ` (${failed} failed)` : ''}…`,
+  fleetDone: (verified: number, total: number, failed: Array<{ resourceId: string; code?: string }>) =>
+    failed.length
+      ? `${verified} of ${total} verified; ${failed.length} failed: ${failed
+          .slice(0, 5)
+          .map((f) => `${lastSegment(f.resourceId)} (${f.code ?? 'error'})`)
+          .join(', ')}${failed.length > 5 ? ` and ${failed.length - 5} more` : ''}. *Retry the failed ones* makes a new request for just those.`
+      : `All ${total} verified.`,
+  fleetDonePost: (id: string, message: string, partly: boolean, none: boolean) => `${none ? '❌' : partly ? '⚠️' : '🔐'} ${id} ${none ? 'failed' : partly ? 'partly done' : 'done'}: ${message}`,
   failedPost: (id: string, message: string) => `❌ ${id} failed: ${message}`,
   readBackFailed: (described: string) => `Could not read the resource back: ${described}`,
   readBackRemedy: () => 'Run `status` again shortly; if it persists, open the resource in the portal.',

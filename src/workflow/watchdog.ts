@@ -8,7 +8,7 @@ import type { ArmGateway } from '../azure/port';
 import type { Actor, ChangeRequest, Platform } from '../domain/types';
 import { activeWatches, deactivateWatch, findingsOf, findWatch, getWatch, insertWatch, markGroup, saveScan, type Severity, type StoredFinding, type Watch } from '../store/watches';
 import type { Store } from '../store/store';
-import { groupByKey, inScope, keyIdOf, notJudgedIn, runScan, type Finding } from '../watch';
+import { groupByKey, inScope, keyIdOf, notJudgedIn, runScan, visibleSubscriptions, type Finding } from '../watch';
 import type { TargetRegistry } from '../targets';
 import type { AlertView } from './alert';
 import type { ChatNotifier, Place } from './context';
@@ -214,10 +214,7 @@ export class Watchdog {
 
   private async subscriptionsOf(arm: ArmGateway, watches: Watch[]): Promise<string[]> {
     const subs = new Set<string>();
-    if (watches.some((w) => w.scope === 'all')) {
-      const all = await arm.list<{ subscriptionId: string; state?: string }>('/subscriptions', '2022-12-01');
-      for (const s of all) if (!s.state || s.state === 'Enabled') subs.add(s.subscriptionId.toLowerCase());
-    }
+    if (watches.some((w) => w.scope === 'all')) for (const s of await visibleSubscriptions(arm)) subs.add(s);
     for (const w of watches) {
       const sub = scopeParts(w.scope).subscriptionId;
       if (sub) subs.add(sub);

@@ -125,7 +125,7 @@ describe('audit anchored outside the database', () => {
       ['Bob Approver', 'approved', record.digest],
       ['Carol Approver', 'approved', record.digest],
     ]);
-    const write = bot.sim.writes().find((w) => w.path.endsWith(record.change.resourceId.split('/').pop()!))!;
+    const write = bot.sim.writes().find((w) => w.path.endsWith(record.change!.resourceId.split('/').pop()!))!;
     expect(record.armCalls).toContainEqual(expect.objectContaining({ event: 'arm_call', method: 'PUT', correlationId: write.headers['x-ms-correlation-request-id'] }));
     expect(record.result?.verification?.[0]).toMatchObject({ id: 'fluidrelay.verify', status: 'pass' });
     expect(verifyEvidence(record)).toMatchObject({ ok: true });
@@ -136,7 +136,7 @@ describe('audit anchored outside the database', () => {
 
     // Someone edits the payload (another region) — the digest no longer matches and the hashed `requested` row disagrees.
     const edited = structuredClone(record);
-    (edited.change.payload as { location: string }).location = 'westeurope';
+    (edited.change!.payload as { location: string }).location = 'westeurope';
     writeFileSync(file, JSON.stringify(edited));
     const r1 = await verifyCli(file);
     expect(r1.code).toBe(1);

@@ -1,5 +1,5 @@
 // The write is the approved payload: for every target, the body ARM received equals the payload
-// that was digested and shown on the card (req.plan.body), as canonical JSON — end to end through
+// that was digested and shown on the card (req.plan!.body), as canonical JSON — end to end through
 // /api/messages. And the two writes that used to differ: a storage key URL pasted with a version
 // (version field "latest") is written pinned, and a Fluid Relay key change keeps every identity
 // the server has.
@@ -33,7 +33,7 @@ async function approveAndRun(data: Record<string, string>) {
   for (;;) {
     const req = (await bot.store.getRequest(requestId!))!;
     if (['succeeded', 'failed'].includes(req.state)) {
-      const writes = bot.sim.writes().filter((w) => w.path.toLowerCase() === req.plan.resourceId.toLowerCase());
+      const writes = bot.sim.writes().filter((w) => w.path.toLowerCase() === req.plan!.resourceId.toLowerCase());
       return { req, text, writes };
     }
     if (Date.now() > end) throw new Error(`request ${requestId} stuck in ${req.state}`);
@@ -65,9 +65,9 @@ describe('the body ARM received is the digested payload', () => {
     const { req, writes } = await approveAndRun(form());
     expect(req.state).toBe('succeeded');
     expect(writes).toHaveLength(1);
-    expect(writes[0]!.method).toBe(req.plan.method);
-    expect(writes[0]!.query['api-version']).toBe(req.plan.apiVersion);
-    expect(canonicalJson(writes[0]!.body)).toBe(canonicalJson(req.plan.body));
+    expect(writes[0]!.method).toBe(req.plan!.method);
+    expect(writes[0]!.query['api-version']).toBe(req.plan!.apiVersion);
+    expect(canonicalJson(writes[0]!.body)).toBe(canonicalJson(req.plan!.body));
   });
 });
 
@@ -94,7 +94,7 @@ describe('the two writes that differed from what was approved', () => {
     const req = (await bot.store.getRequest(requestId!))!;
     expect(req.state).toBe('checked');
     // What the card shows keeps both identities: nothing is dropped behind anyone's back.
-    const shown = (req.plan.body as { identity: { type: string; userAssignedIdentities: Record<string, unknown> } }).identity;
+    const shown = (req.plan!.body as { identity: { type: string; userAssignedIdentities: Record<string, unknown> } }).identity;
     expect(shown.type).toBe('SystemAssigned, UserAssigned');
     expect(Object.keys(shown.userAssignedIdentities)).toEqual(Object.keys(identity.userAssignedIdentities));
     expect(bot.sim.writes()).toHaveLength(0);

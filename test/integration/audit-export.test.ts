@@ -65,7 +65,7 @@ describe('npm run audit:export and audit:verify --bundle', () => {
     expect(record.chainHead).toEqual(done.auditHead);
     expect(record.auditRows.map((r) => r.event)).toEqual(['requested', 'approved', 'executing', 'arm_call', 'verified']);
     expect(record.approvals).toEqual([expect.objectContaining({ who: 'Bob', platform: 'teams', id: 'aad-bob', decision: 'approved', digest: done.digest })]);
-    expect(record.armCalls).toEqual([{ seq: 5, event: 'arm_call', method: 'PUT', path: done.plan.resourceId, apiVersion: '2022-06-01', status: 200, correlationId: 'corr-write' }]);
+    expect(record.armCalls).toEqual([{ seq: 5, event: 'arm_call', method: 'PUT', path: done.plan!.resourceId, apiVersion: '2022-06-01', status: 200, correlationId: 'corr-write' }]);
 
     // No database: the bundle alone (DATA_DIR points nowhere useful).
     const offline = { DATA_DIR: join(dataDir, 'nothing-here') };

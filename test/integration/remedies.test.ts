@@ -38,7 +38,7 @@ import {
   startSimulator,
   type Simulator,
 } from '../../src/simulator';
-import { findTarget } from '../../src/targets';
+import { DEFAULT_TARGETS } from '../../src/targets';
 import { parseForm } from '../../src/targets/types';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { changeRequest } from '../fixtures/requests';
@@ -143,7 +143,7 @@ let results: Array<{ targetType: string; checks: CheckResult[] }> = [];
 beforeAll(async () => {
   results = await Promise.all(
     WORLDS.map(async (form) => {
-      const target = findTarget(form.targetType!)!;
+      const target = DEFAULT_TARGETS.single(form.targetType!)!;
       const parsed = parseForm(target, form);
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
       const checks = await runChecks(arm, target.subject(parsed.params), target.checks, { now: new Date(), expiryWarningDays: 30 });

@@ -74,6 +74,13 @@ export function requestBlocks(v: RequestView): Block[] {
   const facts = v.facts.map((f): MrkdwnElement => ({ type: 'mrkdwn', text: clip(`*${esc(f.title)}*\n${esc(f.value)}`, 2000) }));
   for (let i = 0; i < facts.length; i += 10) details.push({ type: 'section', fields: facts.slice(i, i + 10) });
   if (v.changes.length) details.push(section(`*What changes*\n${v.changes.map((c) => `• \`${esc(c)}\``).join('\n')}`));
+  // A fleet: every member with what its write changes (Slack has no toggle: the list, over as many sections as it needs).
+  if (v.membersLabel) {
+    for (const [i, c] of chunk(v.members.map((m) => `• ${esc(m)}`).join('\n'), LIMITS.sectionText - 200, '\n').entries()) {
+      details.push(section(`${i === 0 ? `*Resources: ${esc(v.membersLabel)}*\n` : ''}${c}`));
+    }
+    if (v.skipped.length) details.push(section(clip(`*Found but left out*\n${v.skipped.map((x) => `• ${esc(x)}`).join('\n')}`, LIMITS.sectionText)));
+  }
   if (v.scopes.length) {
     for (const [i, c] of chunk(v.scopes.map((x) => `• \`${esc(x)}\``).join('\n'), LIMITS.sectionText - 200, '\n').entries()) {
       details.push(section(`${i === 0 ? '*Where this change reaches* (the policy applies to each)\n' : ''}${c}`));
@@ -94,10 +101,15 @@ export function requestBlocks(v: RequestView): Block[] {
   const room = Math.max(2, LIMITS.messageBlocks - head.length - passed.length - details.length - actions.length - 1);
   // *Fix this* for the problems that have a fix as a request of its own (the buttons' values carry the
   // form's values; action ids are unique within a block, so each button has its own).
-  const fixes: Button[] = [...v.failing, ...v.warnings]
+  const fixes: Button[] = [...v.verification, ...v.failing, ...v.warnings]
     .filter((c) => c.fixData && JSON.stringify(c.fixData).length <= 1900)
     .slice(0, 5)
-    .map((c, i) => ({ type: 'button', action_id: `request.fix.${i}`, text: { type: 'plain_text', text: clip(`Fix ${c.id} (new ${c.fixCommand})`, 75) }, value: JSON.stringify(c.fixData) }));
+    .map((c, i) => ({
+      type: 'button',
+      action_id: `request.fix.${i}`,
+      text: { type: 'plain_text', text: clip(c.fixData?.command && c.fixTitle.startsWith('Fix this') ? `Fix ${c.id} (new ${c.fixCommand})` : c.fixTitle, 75) },
+      value: JSON.stringify(c.fixData),
+    }));
   const fixBlock: ActionsBlock[] = fixes.length ? [{ type: 'actions', block_id: 'request_fixes', elements: fixes }] : [];
   const shown = [...problems.slice(0, room - fixBlock.length).map(section), ...fixBlock];
   const hidden = problems.length - (shown.length - fixBlock.length);

@@ -7,7 +7,7 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from '@slack/types';
 import { createHash } from 'node:crypto';
 import { optionsOf, type FieldView, type FormView } from '../forms';
-import type { Target } from '../../targets/types';
+import type { FormTarget as Target } from '../../targets/types';
 import type { FormChoices } from '../../workflow/catalog';
 import { clip, esc, LIMITS } from './blocks';
 

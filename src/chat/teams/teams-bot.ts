@@ -15,7 +15,7 @@ import { actorSchema, formDataSchema } from '../job-payloads';
 import { isArmError } from '../../azure/port';
 import { parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
-import { checkForm, formView, needsChoices, optionsOf } from '../forms';
+import { checkForm, checkingNotice, formView, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { CommandRouter, Reply as RouterReply } from '../router';
 import { asAttachment, fitCard, noticeCard, teamsText } from './cards';
@@ -318,7 +318,8 @@ export class TeamsBot extends ActivityHandler {
             { key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, maxAttempts: SUBMIT_ATTEMPTS },
           ),
         );
-        return { card: noticeCard(`⏳ Running ${target.checks.length} prerequisite checks…`, `Checking key, identity and region for ${target.displayName} ${String(data.data.name ?? '')}. This card updates when they finish.`, 'accent') };
+        const notice = checkingNotice(target, data.data);
+        return { card: noticeCard(notice.title, notice.text, 'accent') };
       }
       case VERBS.approve:
       case VERBS.reject: {

@@ -1,0 +1,96 @@
+// Rotating a key everywhere it is used (issue 16): one request over every Fluid Relay server and
+// storage account whose customer-managed key is this key, each moved to the chosen version by the
+// target that `rotate`s its type (its own plan, checks and verification). Chaos experiments keep
+// their data in a storage account: rotating that account's key is what rotates theirs.
+import { z } from 'zod';
+import { parseKeyUrl } from '../checks/key-url';
+import { FIELD, keyUrlField, keyVersionField } from './fields';
+import type { FleetCandidate, FleetTarget } from './types';
+
+/** The resource types whose own customer-managed key this rotates (a Chaos experiment's is its storage account's). */
+export const ROTATED_TYPES = ['Microsoft.FluidRelay/fluidRelayServers', 'Microsoft.Storage/storageAccounts'];
+
+/** The most resources one rotation request takes in: every one is listed on its card. */
+export const MAX_FLEET_MEMBERS = 250;
+
+export const rotateKeySchema = z
+  .object({
+    keyUrl: keyUrlField(),
+    keyVersion: keyVersionField(),
+    /** Only these resources (one resource id a line): *Retry the failed ones* names them. Empty: every resource that uses the key. */
+    resources: z.string().trim().max(64_000, 'Only these resources is too long').optional().default(''),
+  })
+  .superRefine((p, ctx) => {
+    const ref = parseKeyUrl(p.keyUrl);
+    if (!ref.ok) ctx.addIssue({ code: 'custom', path: ['keyUrl'], message: `Key is not a key identifier: ${ref.reason}` });
+    else if (ref.ref.version && p.keyVersion !== 'latest' && ref.ref.version.toLowerCase() !== p.keyVersion.toLowerCase())
+      ctx.addIssue({ code: 'custom', path: ['keyVersion'], message: `Key names version ${ref.ref.version} and Key version says ${p.keyVersion}: keep one of them` });
+  });
+export type RotateKeyParams = z.infer<typeof rotateKeySchema>;
+
+/** The key without a version (`https://<vault>.vault.azure.net/keys/<name>`), lower-case host. */
+export function versionlessKey(url: string): string {
+  const ref = parseKeyUrl(url);
+  return ref.ok ? `https://${ref.ref.host}/keys/${ref.ref.keyName}` : url.replace(/\/+$/, '');
+}
+
+/** The version every member moves to: a 32-hex version, or `latest` (versionless: the service follows the newest). */
+export function targetVersion(p: Pick<RotateKeyParams, 'keyUrl' | 'keyVersion'>): string {
+  const ref = parseKeyUrl(p.keyUrl);
+  return p.keyVersion !== 'latest' ? p.keyVersion.toLowerCase() : ref.ok && ref.ref.version ? ref.ref.version.toLowerCase() : 'latest';
+}
+
+function versionOf(url: string | undefined): string {
+  const ref = url ? parseKeyUrl(url) : undefined;
+  return ref?.ok ? (ref.ref.version?.toLowerCase() ?? 'latest') : '';
+}
+
+const only = (p: RotateKeyParams) =>
+  new Set(
+    p.resources
+      .split(/[\s,]+/)
+      .map((r) => r.trim().toLowerCase())
+      .filter(Boolean),
+  );
+
+export const rotateKeyTarget: FleetTarget<RotateKeyParams> = {
+  kind: 'fleet',
+  type: 'rotate-key',
+  displayName: 'Key rotation',
+  cardTitle: 'Rotate a key everywhere it is used',
+  maxMembers: MAX_FLEET_MEMBERS,
+  entry: { command: 'rotate-key', help: 'move every Fluid Relay server and storage account that uses a key to one of its versions, in one request (`rotate-key <key url> [--version <v> | --latest]`)' },
+  form: {
+    title: 'Rotate a key',
+    heading: 'Rotate a key everywhere it is used',
+    intro:
+      'The bot finds every Fluid Relay server and storage account whose customer-managed key is this key (in the subscriptions it can read), and moves each to the version you choose: one request, one set of approvals, one write per resource, each verified. "latest" makes them follow the key as it rotates.',
+    submitLabel: 'Find the resources and check',
+  },
+  schema: rotateKeySchema,
+  fields: [FIELD.key, FIELD.keyVersion, { name: 'resources', label: 'Only these resources', kind: 'fixed', hint: 'The resources of an earlier rotation that failed; empty for every resource that uses the key.' }],
+  resourceId: (p) => versionlessKey(p.keyUrl),
+  selects: (p, c: FleetCandidate) => {
+    if (!ROTATED_TYPES.some((t) => t.toLowerCase() === c.type.toLowerCase())) return false;
+    if (!c.keyUrl || versionlessKey(c.keyUrl).toLowerCase() !== versionlessKey(p.keyUrl).toLowerCase()) return false;
+    const wanted = only(p);
+    return !wanted.size || wanted.has(c.id.toLowerCase());
+  },
+  memberValues: (p, c, prefilled) => {
+    const to = targetVersion(p);
+    const now = versionOf(c.keyUrl);
+    // A resource that follows the newest version rotates by itself: pinning it would be a change of its own (`rotate <id>`).
+    if (now === 'latest') return { skip: 'follows the newest version by itself' };
+    if (now === to) return { skip: `is on version ${to} already` };
+    return { values: { ...prefilled, ...(c.identityId && !prefilled.identityId ? { identityId: c.identityId } : {}), keyUrl: versionlessKey(p.keyUrl), keyVersion: to } };
+  },
+  summary: (p) => [
+    { title: 'Key', value: versionlessKey(p.keyUrl) },
+    { title: 'Moves to', value: targetVersion(p) === 'latest' ? 'latest (versionless: follows the key as it rotates)' : `version ${targetVersion(p)}` },
+    ...(p.resources ? [{ title: 'Only', value: `${only(p).size} resource${only(p).size === 1 ? '' : 's'} named (a retry)` }] : []),
+  ],
+  irreversible: () => [],
+  doneMessage: (p, n) => `${n} resource${n === 1 ? '' : 's'} moved to ${targetVersion(p) === 'latest' ? 'the newest version (versionless)' : `version ${targetVersion(p)}`} and verified.`,
+  retry: (p, ids) => ({ keyUrl: p.keyUrl, keyVersion: p.keyVersion, resources: ids.join('\n') }),
+  digestEvidence: () => ({}),
+};

@@ -1,0 +1,129 @@
+// Fleet rotation (issue 16, part 3): `rotate-key <key url> --version <v>` finds every resource that
+// uses the key (Resource Graph, in every subscription the bot reads), plans one PATCH each with its
+// own target, and posts one request listing them all. Approved once, it writes them a few at a time,
+// verifies each, and ends done or partly done with each one's outcome; *Retry the failed ones*
+// makes a new request for just those.
+import { SIM_FLUID_CMK, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, simFluidRelayId, simKeyUrl } from '../../src/simulator';
+import { parsePolicy } from '../../src/workflow/policy';
+import { startBot, type TestBot } from '../helpers/bot';
+import { cardText, clickData, firstCard } from '../helpers/connector';
+import { seedFleet } from '../helpers/fleet';
+import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
+
+let bot: TestBot;
+beforeAll(async () => {
+  bot = await startBot(parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline'));
+});
+afterAll(() => bot?.close());
+beforeEach(() => bot.sim.reset());
+
+type Action = { type: string; verb?: string; title?: string; data?: Record<string, unknown> };
+function actions(card: unknown, verb: string): Action[] {
+  const out: Action[] = [];
+  const walk = (n: unknown) => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== 'object') return;
+    const o = n as Record<string, unknown>;
+    if (o.type === 'Action.Execute' && o.verb === verb) out.push(o as Action);
+    Object.values(o).forEach(walk);
+  };
+  walk(card);
+  return out;
+}
+
+/** `rotate-key …` in Teams: the form, then its submission; the request card once the checks ran. */
+async function rotateKey(command: string) {
+  const seen = bot.connector.log.length;
+  await post(bot.app.url, message(bot.connector.url, ALICE, command));
+  const form = await bot.connector.waitFor((a) => bot.connector.log.indexOf(a) >= seen && /Rotate a key everywhere it is used/.test(cardText(a.activity)) && a.kind !== 'update', 10_000, 'rotate-key form');
+  const inputs = Object.fromEntries((firstCard(form.activity)!.body as Array<{ id?: string; value?: string }>).filter((b) => b.id).map((b) => [b.id!, b.value ?? '']));
+  const submit = (firstCard(form.activity)!.actions as Array<{ verb?: string; data?: Record<string, string> }>).find((a) => a.verb === 'form.submit')!;
+  const formMsg = `form-${Math.random().toString(36).slice(2)}`;
+  const res = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...submit.data, ...inputs }, formMsg));
+  expect(res.status).toBe(200);
+  const card = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:|Request refused/.test(cardText(a.activity)), 30_000, 'fleet request card');
+  return { inputs, formMsg, card: card.activity, text: cardText(card.activity), requestId: /Request: (CR-[A-Z0-9]{6})/.exec(cardText(card.activity))?.[1] };
+}
+
+const writesTo = (id: string) => bot.sim.writes().filter((w) => w.path.toLowerCase() === id.toLowerCase());
+
+describe('rotate-key: a key rotated everywhere it is used', () => {
+  it('25 resources in three subscriptions, two refused by ARM: 23 verified, 2 failed with their codes; Retry the failed ones → done', async () => {
+    const ids = seedFleet(bot.sim, { servers: 10, sandboxAccounts: 8, labsAccounts: 7 });
+    expect(ids).toHaveLength(25);
+    const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
+    const keyUrl = simKeyUrl(SIM_RBAC_VAULT, SIM_KEY);
+
+    const asked = await rotateKey(`rotate-key ${keyUrl} --version ${next}`);
+    expect(asked.inputs).toMatchObject({ keyUrl, keyVersion: next });
+    const { text, formMsg, requestId } = asked;
+    expect(requestId).toBeDefined();
+    // One request that counts them, lists them all (behind a toggle) with what changes on each, and says who was left out.
+    expect(text).toContain('Resources: 25 resources in 3 subscriptions');
+    expect(JSON.stringify(asked.card)).toMatch(/"Action.ToggleVisibility","title":"Show the resources and what changes on each"/);
+    for (const id of ids) expect(text).toContain(`${id.split('/').pop()} (`);
+    expect(text).toContain(`keyEncryptionKeyUrl: ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, SIM_KEY_VERSION_CURRENT)} → ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, next)}`);
+    expect(text).toContain(`keyversion: ${SIM_KEY_VERSION_CURRENT} → ${next}`);
+    expect(text).toMatch(/Found but left out\n• stcmkchaos follows the newest version by itself/);
+    expect(text).toMatch(/Waiting for 1 more approval/);
+    const stored = (await bot.store.getRequest(requestId!))!;
+    expect(stored.fleet?.members.map((m) => m.resourceId).sort()).toEqual([...ids].sort());
+    expect(stored.plan).toBeUndefined();
+
+    // Two resources ARM will refuse, each once.
+    const refusedServer = ids[3]!;
+    const refusedAccount = ids[20]!;
+    bot.sim.injectFault({ method: 'PATCH', pathIncludes: refusedServer.split('/').pop()!, status: 409, code: 'Conflict', message: 'Another operation is in progress on the server (injected fault).', times: 1 });
+    bot.sim.injectFault({ method: 'PATCH', pathIncludes: refusedAccount.split('/').pop()!, status: 403, code: 'AuthorizationFailed', message: 'The client does not have authorization to perform action (injected fault).', times: 1 });
+    const before = bot.sim.writes().length;
+    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, formMsg), formMsg));
+    const end = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /partly done/.test(cardText(a.activity)), 60_000, 'partly done');
+    const endText = cardText(end.activity);
+    expect(endText).toContain('23 of 25 verified; 2 failed');
+    expect(endText).toContain('Conflict');
+    expect(endText).toContain('AuthorizationFailed');
+    expect(endText).toMatch(new RegExp(`❌ ${refusedServer.split('/').pop()} \\(.*Conflict`));
+    // Exactly one PATCH per resource, each the approved body.
+    const writes = bot.sim.writes().slice(before);
+    expect(writes.filter((w) => w.method === 'PATCH')).toHaveLength(25);
+    for (const m of stored.fleet!.members) expect(writesTo(m.resourceId)).toHaveLength(1);
+    const done = (await bot.store.getRequest(requestId!))!;
+    expect(done.state).toBe('failed');
+    expect(done.result?.members?.filter((o) => o.status === 'verified')).toHaveLength(23);
+    expect(done.result?.members?.filter((o) => o.status === 'failed').map((o) => [o.resourceId, o.code])).toEqual(
+      expect.arrayContaining([
+        [refusedServer, 'Conflict'],
+        [refusedAccount, 'AuthorizationFailed'],
+      ]),
+    );
+    // What ARM reports now: the 23 on the new version.
+    const server = bot.sim.state.get(ids[1]!)!;
+    expect((server.properties as { encryption: { customerManagedKeyEncryption: { keyEncryptionKeyUrl: string } } }).encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl).toBe(simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, next));
+
+    // *Retry the failed ones*: a new request for just those two, filled in.
+    const [retry] = actions(end.activity, 'request.fix');
+    expect(retry?.title).toBe('Retry the failed ones');
+    const form = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'request.fix', retry!.data!, formMsg));
+    const formCard = form.body?.value as { body: Array<{ id?: string; value?: string; text?: string }>; actions: Array<{ verb?: string; data?: Record<string, string> }> };
+    expect(cardText(formCard as never)).toContain('Rotate a key everywhere it is used');
+    const values = Object.fromEntries(formCard.body.filter((b) => b.id).map((b) => [b.id!, b.value ?? '']));
+    const carried = formCard.actions.find((a) => a.verb === 'form.submit')!.data!;
+    const retryMsg = `form-${Math.random().toString(36).slice(2)}`;
+    await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...carried, ...values }, retryMsg));
+    const retried = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === retryMsg && /Prerequisite checks:/.test(cardText(a.activity)), 30_000, 'retry request');
+    expect(cardText(retried.activity)).toContain('Resources: 2 resources in 2 subscriptions');
+    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, retryMsg), retryMsg));
+    await bot.connector.waitFor((a) => a.kind === 'update' && a.id === retryMsg && /2 resources moved to version .* and verified/.test(cardText(a.activity)), 30_000, 'retry done');
+    expect(writesTo(refusedServer)).toHaveLength(2);
+    expect(writesTo(refusedAccount)).toHaveLength(2);
+    expect(writesTo(ids[1]!)).toHaveLength(1);
+  });
+
+  it('refuses a key nobody uses, and a command without a key URL says how to use it', async () => {
+    const nobody = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, 'no-such-key')}`);
+    expect(nobody.text).toMatch(/No Fluid Relay server or storage account in the 3 subscriptions the bot can read uses https:\/\/kv-cmk-rbac\.vault\.azure\.net\/keys\/no-such-key/);
+    await post(bot.app.url, message(bot.connector.url, ALICE, 'rotate-key fluid-cmk'));
+    await bot.connector.waitFor((a) => /"fluid-cmk" is not a key URL/.test(a.activity.text ?? cardText(a.activity)), 10_000, 'usage');
+    expect(writesTo(simFluidRelayId(SIM_FLUID_CMK))).toHaveLength(0);
+  });
+});
