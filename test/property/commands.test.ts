@@ -8,7 +8,7 @@ const SUPPORTED_TARGETS = DEFAULT_TARGETS.commands();
 import { REQUEST_ID_PATTERN } from '../../src/domain/canonical';
 import { addressesItself, brokenResourceId, expectRefusalMessage, hostileText, homoglyph, insertAt, mutated, nasty, requestId, UNIT_RUNS, validExperimentId, validFluidRelayId, validIdentityId, validStorageId } from './support';
 
-const KINDS = ['help', 'new', 'status', 'check-request', 'check-resource', 'list', 'cancel', 'audit', 'evidence', 'rotate', 'usage', 'watch', 'watch-list', 'unwatch', 'scan-now'];
+const KINDS = ['help', 'new', 'status', 'check-request', 'check-resource', 'list', 'cancel', 'audit', 'evidence', 'rotate', 'rotate-key', 'usage', 'watch', 'watch-list', 'unwatch', 'scan-now'];
 const RESOURCE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+$/i;
 
 /** Whatever parseCommand returns is one of the commands, with arguments the handlers can trust. */
@@ -37,6 +37,11 @@ function expectWellFormed(c: Command): void {
       expect(c.resourceId).toMatch(RESOURCE_ID);
       expect(c.resourceId.length).toBeLessThanOrEqual(1024);
       expect(addressesItself(c.resourceId)).toBe(true);
+      break;
+    case 'rotate-key':
+      // A key identifier, and a version that is one (or latest).
+      expect(c.keyUrl).toMatch(/^https:\/\/[^\s/]+\/keys\/[^\s/]+(\/[0-9a-f]{32})?$/i);
+      if (c.version !== undefined) expect(c.version).toMatch(/^([0-9a-f]{32}|latest)$/);
       break;
     case 'new':
       expect(SUPPORTED_TARGETS.map((t) => DEFAULT_TARGETS.forCommand(t)!.type)).toContain(c.target);
@@ -190,6 +195,24 @@ describe('parseCommand: near-valid commands are refused, naming the argument', (
         const c = parseCommand(`rotate ${id}`);
         expect(c).toEqual({ kind: 'usage', verb: 'rotate', problem: expect.stringMatching(/resource id/) });
         expectWellFormed(c);
+      }),
+      UNIT_RUNS,
+    );
+  });
+
+  it('rotate-key <key url> [--version <v> | --latest]: the key and version as typed; anything else after it → usage naming both flags', () => {
+    const hex = fc.stringMatching(/^[0-9a-f]{32}$/);
+    const url = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9-]{2,22}$/), fc.stringMatching(/^[A-Za-z0-9-]{1,40}$/)).map(([v, k]) => `https://${v}.vault.azure.net/keys/${k}`);
+    fc.assert(
+      fc.property(url, hex, hostileText(), (u, v, junk) => {
+        expect(parseCommand(`rotate-key ${u}`)).toEqual({ kind: 'rotate-key', keyUrl: u });
+        expect(parseCommand(`rotate-key ${u}/${v}`)).toEqual({ kind: 'rotate-key', keyUrl: `${u}/${v}` });
+        expect(parseCommand(`rotate-key ${u} --version ${v.toUpperCase()}`)).toEqual({ kind: 'rotate-key', keyUrl: u, version: v });
+        expect(parseCommand(`rotate-key ${u} --latest`)).toEqual({ kind: 'rotate-key', keyUrl: u, version: 'latest' });
+        const odd = parseCommand(`rotate-key ${u} ${junk}`);
+        expectWellFormed(odd);
+        if (odd.kind === 'usage') expect(odd.problem).toMatch(/--version <32-character version>.*--latest/);
+        expectWellFormed(parseCommand(`rotate-key ${junk}`));
       }),
       UNIT_RUNS,
     );
