@@ -45,11 +45,15 @@ export const keyVersionBehind = defineCheck({
     if (!key || !newest) return info('The key’s newest version could not be read.', { version: keyRef.version });
     if (newest.toLowerCase() === keyRef.version.toLowerCase()) return pass(`Pinned to ${keyRef.version}, the newest version.`, { version: keyRef.version });
     const resource = subject.storageAccountId && subject.resourceId.toLowerCase() !== subject.storageAccountId.toLowerCase() ? subject.storageAccountId : subject.resourceId;
-    return warn(
-      `Pinned to version ${keyRef.version} of ${keyRef.keyName}, but the newest version is ${newest}: the resource does not move to it by itself, and the old version must stay enabled until it does.`,
-      `Move it to the newest version: rotate ${resource}`,
-      { version: keyRef.version, newest },
-    );
+    return {
+      ...warn(
+        `Pinned to version ${keyRef.version} of ${keyRef.keyName}, but the newest version is ${newest}: the resource does not move to it by itself, and the old version must stay enabled until it does.`,
+        `Move it to the newest version: rotate ${resource} — or every resource pinned to an old version of this key at once: rotate-key https://${keyRef.host}/keys/${keyRef.keyName} --version ${newest}`,
+        { version: keyRef.version, newest },
+      ),
+      // *Fix this* on the alert: one request that moves every resource pinned to an older version of the key.
+      fix: { command: 'rotate-key', values: { keyUrl: `https://${keyRef.host}/keys/${keyRef.keyName}`, keyVersion: newest.toLowerCase() }, label: 'Move every pinned resource to the newest version' },
+    };
   },
 });
 

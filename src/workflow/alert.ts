@@ -1,4 +1,5 @@
 // A watchdog alert as every channel renders it (workflow/watchdog.ts builds it).
+import type { CheckResult } from '../domain/types';
 import type { Severity } from '../store/watches';
 
 /** What a conversation is told about one key: channel-neutral, rendered by each channel. */
@@ -16,5 +17,5 @@ export interface AlertView {
   resources: Array<{ name: string; id: string }>;
   scope: string;
   /** *Fix this*: the remediation request the worst finding names, when it names one. */
-  fix?: { command: string; values: Record<string, string> };
+  fix?: CheckResult['fix'];
 }

@@ -72,7 +72,7 @@ const alertJob = defineJob({
       remedy: z.string(),
       resources: z.array(z.object({ name: z.string(), id: z.string() })),
       scope: z.string(),
-      fix: z.object({ command: z.string(), values: z.record(z.string(), z.string()) }).optional(),
+      fix: z.object({ command: z.string(), values: z.record(z.string(), z.string()), label: z.string().optional() }).optional(),
     }),
   }),
   handler: async () => undefined,

@@ -5,16 +5,26 @@
 // makes a new request for just those.
 import { SIM_FLUID_CMK, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, simFluidRelayId, simKeyUrl } from '../../src/simulator';
 import { parsePolicy } from '../../src/workflow/policy';
-import { startBot, type TestBot } from '../helpers/bot';
+import type { TestBot } from '../helpers/bot';
 import { cardText, clickData, firstCard } from '../helpers/connector';
 import { seedFleet } from '../helpers/fleet';
+import { startSlackBot, type SlackHarness } from '../helpers/slack';
 import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
 
+const ALEX = { id: 'U0ALEX', name: 'alex' };
+const RILEY = { id: 'U0RILEY', name: 'riley' };
+const CHANNEL = 'C0FLEET';
+let h: SlackHarness;
 let bot: TestBot;
 beforeAll(async () => {
-  bot = await startBot(parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline'));
+  const policy = parsePolicy(
+    `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\npeople:\n  alice: { teams: ["tenant-1/${ALICE.aadObjectId}"] }\nwatchers: ["person:alice"]\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`,
+    'inline',
+  );
+  h = await startSlackBot(policy, [ALEX, RILEY], CHANNEL, {}, { env: { WATCH_INTERVAL: '0' } });
+  bot = h.bot;
 });
-afterAll(() => bot?.close());
+afterAll(() => h?.close());
 beforeEach(() => bot.sim.reset());
 
 type Action = { type: string; verb?: string; title?: string; data?: Record<string, unknown> };
@@ -125,5 +135,37 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     await post(bot.app.url, message(bot.connector.url, ALICE, 'rotate-key fluid-cmk'));
     await bot.connector.waitFor((a) => /"fluid-cmk" is not a key URL/.test(a.activity.text ?? cardText(a.activity)), 10_000, 'usage');
     expect(writesTo(simFluidRelayId(SIM_FLUID_CMK))).toHaveLength(0);
+  });
+
+  it('a watchdog alert about resources pinned to an old version offers the rotation, filled in', async () => {
+    seedFleet(bot.sim, { servers: 3, sandboxAccounts: 1, labsAccounts: 1 }, 'wd');
+    const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
+    const seen = bot.connector.log.length;
+    await post(bot.app.url, message(bot.connector.url, ALICE, 'watch all', 'conv-keys'));
+    const alert = await bot.connector.waitFor(
+      (a) => bot.connector.log.indexOf(a) >= seen && a.conversationId === 'conv-keys' && actions(a.activity, 'request.fix').some((x) => x.title === 'Move every pinned resource to the newest version'),
+      30_000,
+      'version-behind alert',
+    );
+    const [offer] = actions(alert.activity, 'request.fix').filter((x) => x.title === 'Move every pinned resource to the newest version');
+    const form = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'request.fix', offer!.data!, alert.id, 'conv-keys'));
+    const formCard = form.body?.value as { body: Array<{ id?: string; value?: string }> };
+    expect(cardText(formCard as never)).toContain('Rotate a key everywhere it is used');
+    expect(Object.fromEntries(formCard.body.filter((b) => b.id).map((b) => [b.id!, b.value ?? '']))).toMatchObject({ keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), keyVersion: next });
+    await post(bot.app.url, message(bot.connector.url, ALICE, 'unwatch all', 'conv-keys'));
+  });
+
+  it('Slack: /cmk rotate-key opens the same form as a modal; the request message lists every resource with its change', async () => {
+    const ids = seedFleet(bot.sim, { servers: 2, sandboxAccounts: 2, labsAccounts: 1 }, 'sl');
+    const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
+    const modal = await h.openForm(ALEX, `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`);
+    expect(JSON.stringify(modal.view.blocks)).toContain('Rotate a key everywhere it is used');
+    const ack = await h.submit(ALEX, modal, { keyUrl: /fluid-cmk/, keyVersion: new RegExp(next) });
+    expect(ack.status).toBe(200);
+    const posted = await h.slack.waitFor(() => h.slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && /Resources: 5 resources in 3 subscriptions/.test(JSON.stringify(m.blocks ?? []))), 30_000, 'fleet request message');
+    const blocks = JSON.stringify(posted.blocks);
+    for (const id of ids) expect(blocks).toContain(id.split('/').pop()!);
+    expect(blocks).toContain(`keyversion: ${SIM_KEY_VERSION_CURRENT} → ${next}`);
+    expect(blocks).toContain('Found but left out');
   });
 });

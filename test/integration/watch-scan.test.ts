@@ -18,6 +18,7 @@ import {
   SIM_SUBSCRIPTION_ID,
   simFluidRelayId,
   simKeyId,
+  simKeyUrl,
   simSeededRoleAssignmentId,
   simStorageId,
   startSimulator,
@@ -239,7 +240,11 @@ describe('an event re-scans the dependents', () => {
     const behind = findings.filter((f) => f.checkId === 'key.version-behind');
     expect(behind.map((f) => f.resourceName)).toEqual([SIM_FLUID_CMK]);
     expect(behind[0]!.finding).toContain(next);
-    expect(behind[0]!.remedy).toBe(`Move it to the newest version: rotate ${simFluidRelayId(SIM_FLUID_CMK)}`);
+    expect(behind[0]!.remedy).toBe(
+      `Move it to the newest version: rotate ${simFluidRelayId(SIM_FLUID_CMK)} — or every resource pinned to an old version of this key at once: rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`,
+    );
+    // The alert's *Fix this*: the fleet rotation, filled in.
+    expect(behind[0]!.fix).toEqual({ command: 'rotate-key', values: { keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), keyVersion: next }, label: 'Move every pinned resource to the newest version' });
   });
 });
 

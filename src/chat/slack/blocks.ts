@@ -200,7 +200,7 @@ export function alertBlocks(alert: AlertView, note = ''): KnownBlock[] {
               {
                 type: 'button' as const,
                 action_id: 'request.fix.0',
-                text: { type: 'plain_text' as const, text: clip(`Fix this (new ${alert.fix.command})`, 75) },
+                text: { type: 'plain_text' as const, text: clip(alert.fix.label ?? `Fix this (new ${alert.fix.command})`, 75) },
                 value: JSON.stringify({ command: alert.fix.command, values: alert.fix.values, blockedBy: '' }),
               },
             ]

@@ -226,9 +226,10 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     const cmd = parseCommand(command.text ?? '', wf().targets);
     const actor = actorOf({ id: command.user_id, name: command.user_name }, { team: command.team_id, enterprise: command.enterprise_id });
     const place = placeOf(command.channel_id);
-    if (cmd.kind === 'new' || cmd.kind === 'rotate') {
+    // Commands that open a form: the modal opens at once (the trigger id lives 3 seconds), its content follows.
+    if (cmd.kind === 'new' || cmd.kind === 'rotate' || cmd.kind === 'rotate-key') {
       await ack();
-      const title = cmd.kind === 'new' ? (wf().targets.find(cmd.target)?.form.title ?? 'cmk-chatops') : 'Change a key';
+      const title = cmd.kind === 'new' ? (wf().targets.find(cmd.target)?.form.title ?? 'cmk-chatops') : cmd.kind === 'rotate-key' ? (wf().targets.forCommand('rotate-key')?.form.title ?? 'Rotate a key') : 'Change a key';
       await openForm(command.trigger_id, command.channel_id, title, () => router().run(cmd, actor, place));
       return;
     }

@@ -138,10 +138,10 @@ export function alertCard(alert: AlertView, note = ''): Record<string, unknown> 
             ? [
                 {
                   type: 'Action.Execute',
-                  title: `Fix this (new ${alert.fix.command})`,
+                  title: alert.fix.label ?? `Fix this (new ${alert.fix.command})`,
                   verb: 'request.fix',
                   data: { command: alert.fix.command, values: alert.fix.values },
-                  fallback: { type: 'Action.Submit', title: `Fix this (new ${alert.fix.command})`, data: { verb: 'request.fix', command: alert.fix.command, values: alert.fix.values } },
+                  fallback: { type: 'Action.Submit', title: alert.fix.label ?? `Fix this (new ${alert.fix.command})`, data: { verb: 'request.fix', command: alert.fix.command, values: alert.fix.values } },
                 },
               ]
             : []),
