@@ -4,6 +4,7 @@
 // verifies each, and ends done or partly done with each one's outcome; *Retry the failed ones*
 // makes a new request for just those.
 import { SIM_FLUID_CMK, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, simFluidRelayId, simKeyUrl } from '../../src/simulator';
+import { buildEvidence, verifyEvidence } from '../../src/workflow/evidence';
 import { parsePolicy } from '../../src/workflow/policy';
 import type { TestBot } from '../helpers/bot';
 import { cardText, clickData, firstCard } from '../helpers/connector';
@@ -109,6 +110,19 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     // What ARM reports now: the 23 on the new version.
     const server = bot.sim.state.get(ids[1]!)!;
     expect((server.properties as { encryption: { customerManagedKeyEncryption: { keyEncryptionKeyUrl: string } } }).encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl).toBe(simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, next));
+
+    // The record of it all: every member's write as approved, each outcome, verifiable offline; the trail has each member's write.
+    const record = (await buildEvidence(bot.store, requestId!))!;
+    expect(record.fleet?.members).toHaveLength(25);
+    expect(record.change).toBeUndefined();
+    expect(verifyEvidence(record)).toMatchObject({ ok: true });
+    const trail = await bot.store.auditTrail(requestId!);
+    expect(trail.filter((r) => r.event === 'arm_call' && r.data.method === 'PATCH').map((r) => r.data.resourceId)).toHaveLength(25);
+    expect(trail.filter((r) => r.event === 'arm_call' && r.data.ok === false).map((r) => r.data.code)).toEqual(expect.arrayContaining(['Conflict', 'AuthorizationFailed']));
+    // Tampering with one member's payload is caught.
+    const edited = structuredClone(record);
+    (edited.fleet!.members[0]!.plan.body as { properties: unknown }).properties = {};
+    expect(verifyEvidence(edited)).toMatchObject({ ok: false });
 
     // *Retry the failed ones*: a new request for just those two, filled in.
     const [retry] = actions(end.activity, 'request.fix');
