@@ -51,6 +51,7 @@ export const texts = {
     `Your ${actor.platform === 'teams' ? 'Teams tenant' : 'Slack workspace'} (${clip(actor.tenant || 'unknown', 60)}) is not one this bot's policy admits. Ask the platform team to add it to the policy's tenants.`,
   noRuleCovers: (targetName: string, resourceGroup: string, subscriptionId: string) =>
     `No approval policy rule covers ${targetName} requests in resource group ${resourceGroup} of subscription ${subscriptionId}, so the bot cannot take it. Ask the platform team to add a rule to the policy file.`,
+  mayNotRequestAny: (what: string) => `No policy rule lets you request a ${what.toLowerCase()} or any change it would make. Ask the platform team to add you as a requester. Nothing was read or changed.`,
   notARequester: (rule: string, where: string[], actor: Actor) => `Policy rule "${rule}" (it covers ${where.join(', ')}) does not list you (${accountOf(actor)}) as a requester. Ask the platform team to add you, or ask a listed requester.`,
   conversationNotAllowed: (rule: string, platform: string, conversationId: string, allowed: string[]) =>
     `Policy rule "${rule}" does not allow requests from this conversation (${platform}:${conversationId}). Make the request in one of: ${allowed.join(', ')}.`,

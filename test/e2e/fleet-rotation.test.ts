@@ -3,7 +3,7 @@
 // own target, and posts one request listing them all. Approved once, it writes them a few at a time,
 // verifies each, and ends done or partly done with each one's outcome; *Retry the failed ones*
 // makes a new request for just those.
-import { SIM_FLUID_CMK, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, simFluidRelayId, simKeyUrl } from '../../src/simulator';
+import { SIM_FLUID_CMK, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, SIM_SUBSCRIPTION2_ID, SIM_SUBSCRIPTION3_ID, simFluidRelayId, simKeyUrl } from '../../src/simulator';
 import { buildEvidence, verifyEvidence } from '../../src/workflow/evidence';
 import { parsePolicy } from '../../src/workflow/policy';
 import type { TestBot } from '../helpers/bot';
@@ -181,5 +181,33 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     for (const id of ids) expect(blocks).toContain(id.split('/').pop()!);
     expect(blocks).toContain(`keyversion: ${SIM_KEY_VERSION_CURRENT} → ${next}`);
     expect(blocks).toContain('Found but left out');
+  });
+
+  it('the policy applies at every place the members touch: a rule over one subscription adds its approvals; a rule whose requesters leave the requester out refuses the whole request; nobody a rule names reads nothing', async () => {
+    const base = `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\npeople:\n  alice: { teams: ["tenant-1/${ALICE.aadObjectId}"] }\nwatchers: ["person:alice"]\n`;
+    const everyone = `  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`;
+    try {
+      seedFleet(bot.sim, { servers: 2, sandboxAccounts: 1, labsAccounts: 1 }, 'pol');
+      const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
+      const cmd = `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`;
+      // The labs subscription needs two approvals: so does the request.
+      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${everyone}  - name: labs\n    match: { subscriptions: ["${SIM_SUBSCRIPTION3_ID}"] }\n    requesters: ["*"]\n    approvers: ["*"]\n    approvalsRequired: 2\n`, 'inline'));
+      const two = await rotateKey(cmd);
+      expect(two.text).toMatch(/rule "labs": 0 of 2/);
+      // The sandbox subscription's rule does not list Alice: nothing is requested.
+      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${everyone}  - name: sandbox\n    match: { subscriptions: ["${SIM_SUBSCRIPTION2_ID}"] }\n    requesters: ["teams:tenant-1/someone-else"]\n    approvers: ["*"]\n`, 'inline'));
+      const refused = await rotateKey(cmd);
+      expect(refused.requestId).toBeUndefined();
+      expect(refused.text).toMatch(/Policy rule "sandbox" \(it covers resource pol/);
+      // No rule names Alice a requester: not even the inventory is read.
+      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n  - name: others\n    requesters: ["teams:tenant-1/someone-else"]\n    approvers: ["*"]\n`, 'inline'));
+      const graphCalls = () => bot.sim.requests.filter((r) => r.path.includes('Microsoft.ResourceGraph')).length;
+      const before = graphCalls();
+      const none = await rotateKey(cmd);
+      expect(none.text).toMatch(/No policy rule lets you request a key rotation/);
+      expect(graphCalls()).toBe(before);
+    } finally {
+      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${everyone}`, 'inline'));
+    }
   });
 });
