@@ -9,6 +9,7 @@
 // `npm run bench -- fleet`
 import { SIM_KEY, SIM_RBAC_VAULT, simKeyUrl } from '../src/simulator';
 import { parsePolicy } from '../src/workflow/policy';
+import { stateWords } from '../src/workflow/texts';
 import { startBot } from '../test/helpers/bot';
 import { cardText, clickData, firstCard } from '../test/helpers/connector';
 import { seedFleet } from '../test/helpers/fleet';
@@ -21,6 +22,8 @@ export const FLEET_BENCH = { servers: 80, sandboxAccounts: 60, labsAccounts: 60 
 
 export interface FleetRow {
   budget: 'arm' | 'tight';
+  /** How the request ended: done, partly done, failed. */
+  state: string;
   writeBudget: string;
   members: number;
   /** Submission → the request card listing them all (inventory, one plan and the checks per member). */
@@ -60,7 +63,8 @@ async function run(budget: FleetRow['budget']): Promise<FleetRow> {
     const writesFrom = bot.sim.requests.length;
     const approved = performance.now();
     await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, formMsg), formMsg));
-    await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /moved to version|partly done|failed/.test(cardText(a.activity)), 900_000, 'done');
+    // The end: the request done, partly done or failed (not a progress line on the way).
+    await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /This request is (done|partly done|failed)/.test(cardText(a.activity)), 900_000, 'done');
     const executionMs = performance.now() - approved;
     const requestId = /Request: (CR-[A-Z0-9]{6})/.exec(cardText(bot.connector.messages.get(formMsg)))?.[1];
     const req = requestId ? await bot.store.getRequest(requestId) : null;
@@ -74,6 +78,7 @@ async function run(budget: FleetRow['budget']): Promise<FleetRow> {
     const outcomes = req?.result?.members ?? [];
     return {
       budget,
+      state: req ? stateWords(req) : 'unknown',
       writeBudget: `${writes.burst} burst, ${writes.perSecond}/s per subscription`,
       members: ids.length,
       checksMs: round(checksMs),

@@ -113,6 +113,16 @@ export class ThrottlePacer {
     return Math.min(wait, this.opts.maxWaitMs);
   }
 
+  /**
+   * ARM answered 429 with a Retry-After: its bucket is empty for that long, whatever our model
+   * says. Every call to the scope waits it out (not just the one that was refused), so callers in
+   * flight together do not each spend a request on another 429.
+   */
+  holdFor(kind: 'reads' | 'writes', scope: string, ms: number): void {
+    const b = this.refilled(kind, scope);
+    b.tokens = Math.min(b.tokens, this.opts.floor[kind] + 1 - (ms / 1000) * this.opts.refillPerSecond[kind]);
+  }
+
   /** An answer's remaining-requests header: ARM's own count wins when it is lower than ours. */
   observe(kind: 'reads' | 'writes', header: string | null | undefined, scope = ''): void {
     const left = header === undefined || header === null ? NaN : Number(header);

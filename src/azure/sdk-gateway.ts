@@ -357,6 +357,8 @@ export class SdkArmGateway implements ArmGateway {
       } catch (e) {
         if (!(e instanceof ArmError)) throw e;
         const decision = decideRetry({ method, attempt, status: e.status, retryAfter: e.retryAfter }, this.retry);
+        // Throttled: the whole subscription's bucket is empty, not just this call's turn.
+        if (e.status === 429 && decision.retry !== false) this.pacer?.holdFor(ThrottlePacer.kindOf(method), throttleScopeOf(pathForLog ?? new URL(url).pathname), decision.delayMs);
         if (decision.retry === false) throw e;
         if (decision.retry === 'if-not-landed') {
           if (!landed) throw e;

@@ -177,9 +177,13 @@ async function writeFleet(ctx: WorkflowContext, req: ChangeRequest): Promise<Cha
   let finished = rows.filter((r) => r.state === 'verified' || r.state === 'failed').length;
   let failed = rows.filter((r) => r.state === 'failed').length;
   const every = Math.max(1, Math.ceil(total / 10));
+  // A fault in one member (the database gone, say) lets the others in flight finish before the job
+  // fails and is run again: no write is left running behind a retry that might send it once more.
+  const faults: unknown[] = [];
   await mapLimit(rows, FLEET_CONCURRENCY, async (row) => {
-    if (row.state === 'verified' || row.state === 'failed') return;
-    const end = await writeMember(ctx, req, row);
+    if (row.state === 'verified' || row.state === 'failed' || faults.length) return;
+    const end = await writeMember(ctx, req, row).catch((e: unknown) => void faults.push(e));
+    if (!end) return;
     finished++;
     if (end === 'failed') failed++;
     // Progress on the card, about ten times over the fleet (not a message per resource).
@@ -187,6 +191,7 @@ async function writeFleet(ctx: WorkflowContext, req: ChangeRequest): Promise<Cha
       await ctx.queue.enqueue(cardJob(req, texts.fleetProgress(finished - failed, total, failed))).catch((e: unknown) => ctx.log('warn', 'could not queue a progress update of the card', { requestId: req.id, error: (e as Error).message }));
     }
   });
+  if (faults.length) throw faults[0];
   return finishFleet(ctx, req);
 }
 

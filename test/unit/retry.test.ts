@@ -80,4 +80,20 @@ describe('ThrottlePacer', () => {
     pacer.observe('reads', 'not a number');
     expect(pacer.reserve('reads')).toBe(0);
   });
+
+  it('after a 429 every call to that subscription waits out the Retry-After, not only the refused one', () => {
+    const now = 0;
+    const pacer = new ThrottlePacer(opts, () => now);
+    const a = throttleScopeOf('/subscriptions/aaaa/resourceGroups/rg');
+    expect(pacer.reserve('writes', a)).toBe(0); // 20 in the bucket, floor 10: room
+    pacer.holdFor('writes', a, 2000);
+    // The next two callers wait the 2 s ARM asked for, then queue at the refill rate behind it.
+    expect(pacer.reserve('writes', a)).toBe(2000);
+    expect(pacer.reserve('writes', a)).toBe(2100);
+    // Another subscription was not throttled.
+    expect(pacer.reserve('writes', throttleScopeOf('/subscriptions/bbbb'))).toBe(0);
+    // A hold never adds tokens: a shorter one leaves a longer wait as it is.
+    pacer.holdFor('writes', a, 100);
+    expect(pacer.reserve('writes', a)).toBe(2200);
+  });
 });
