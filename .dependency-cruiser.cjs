@@ -97,6 +97,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/$1/' },
     },
     {
+      name: 'dev-tooling-not-in-production',
+      comment: 'The simulator and the Slack stand-in are dev tooling: the bot loads the simulator only through the dynamic import of its embedded (development) path (app.ts), and types only otherwise.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(simulator|dev)/' },
+      to: { path: '^src/(simulator|dev)/', dynamic: false, dependencyTypesNot: ['type-only', 'type-import'] },
+    },
+    {
       name: 'no-circular',
       comment: 'No import cycles.',
       severity: 'error',

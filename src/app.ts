@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import express from 'express';
-import type { Config } from './config';
+import { type Config, ConfigError } from './config';
 import { type ArmCallRecord, type ArmGateway, isArmError } from './azure/port';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
 import { CommandRouter } from './chat/router';
@@ -13,7 +13,8 @@ import { DEFAULT_TARGETS, type TargetRegistry } from './targets';
 import { randomUUID } from 'node:crypto';
 import { createLog, type Log, withLogContext } from './log';
 import { Metrics } from './metrics';
-import { startSimulator, type Simulator } from './simulator';
+// Only the type: the simulator is dev tooling, loaded below (dynamic import) when it runs embedded.
+import type { Simulator } from './simulator';
 import { Store } from './store/store';
 import { FormCatalog } from './workflow/catalog';
 import { DurableQueue, type DurableQueueOptions } from './workflow/durable';
@@ -65,6 +66,30 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** Another process already listens on PORT at HOST. */
+export class PortInUseError extends Error {
+  readonly code = 'port_in_use';
+  constructor(host: string, port: number) {
+    super(`Port ${port} on ${host} is already in use (another cmk-chatops, or another program). Stop that process, or set PORT to a free port (0 = any free port).`);
+  }
+}
+
+/**
+ * The embedded Azure simulator, loaded only when it runs: production never loads it, and the build
+ * (dist/) and a production install (no node-forge) do not carry it.
+ */
+async function loadEmbeddedSimulator(): Promise<typeof import('./simulator')> {
+  try {
+    return await import('./simulator');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    throw new ConfigError([
+      `Azure: not configured, and the embedded Azure simulator is development tooling that this build does not contain (${(e as Error).message.split('\n')[0]}). ` +
+        'Set AZURE_MODE=azure with the identity (AZURE_CLIENT_ID, …), or ARM_ENDPOINT and ARM_CA_FILE of a simulator started with `npm run simulator`; or run `npm start` in a source checkout',
+    ]);
+  }
+}
+
 export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
   const log = opts.log ?? createLog(config.logLevel);
@@ -74,6 +99,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const external = config.azure.mode === 'simulator' ? config.azure.external : undefined;
   const ownsSimulator = !simulator && config.azure.mode === 'simulator' && !external;
   if (ownsSimulator) {
+    const { startSimulator } = await loadEmbeddedSimulator();
     simulator = await startSimulator({ port: config.azure.mode === 'simulator' ? config.azure.simulatorPort : 0, tlsDir: `${config.dataDir}/simulator-tls` });
   }
   const tuning = { timeoutMs: config.armTimeoutMs, maxRetries: config.armRetries.max, retryDelayMs: config.armRetries.delayMs, ...opts.armTuning };
@@ -208,7 +234,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   app.get('/metrics', async (_req, res) => {
     depth = await queue.depth().catch(() => depth);
-    res.type('text/plain; version=0.0.4').send(metrics.render());
+    res.type(metrics.contentType).send(await metrics.render());
   });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -249,9 +275,25 @@ export async function createApp(opts: AppOptions): Promise<App> {
     res.status(status).json({ error: status === 413 ? 'Request body too large.' : status === 400 ? 'Request body is not valid JSON.' : 'Internal error.' });
   });
 
+  // Ends the work started above: in-process chat work, then durable jobs (finished within the
+  // grace period or handed back to the queue), then the store and an embedded simulator.
+  const release = async (graceMs: number) => {
+    await Promise.race([jobs.drain(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    const { released } = await queue.stop(graceMs);
+    if (released) log('info', 'handed unfinished jobs back to the queue', { count: released });
+    stopAnchoring();
+    if (!opts.store) await store.close();
+    if (ownsSimulator) await simulator?.close();
+  };
+  // Express 5 hands a listen error (a taken port) to this callback rather than throwing it.
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
+    const s = app.listen(config.port, config.host, (err) => (err ? reject(err) : resolve(s)));
+  }).catch(async (e: unknown) => {
+    // Nothing half-started stays behind (jobs claimed, the data folder locked): undo, then say why.
+    clearInterval(sweep);
+    watchdog.stop();
+    await release(0);
+    throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port) : e;
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -283,13 +325,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       server.closeIdleConnections();
       await closed;
       // 2. In-process chat work (acknowledged Slack actions) finishes; it may enqueue durable jobs.
-      await Promise.race([jobs.drain(), new Promise((r) => setTimeout(r, config.shutdownGraceMs).unref())]);
       // 3. Durable jobs: finish within the grace period, or go back to the queue for the next process.
-      const { released } = await queue.stop(config.shutdownGraceMs);
-      if (released) log('info', 'handed unfinished jobs back to the queue', { count: released });
-      stopAnchoring();
-      if (!opts.store) await store.close();
-      if (ownsSimulator) await simulator?.close();
+      await release(config.shutdownGraceMs);
     },
   };
 }

@@ -1,5 +1,7 @@
 // The only reader of process.env. Parsed once at start; a bad value stops start-up with the
 // variable's name, so a typo never turns into a half-configured bot.
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 const optionalString = z
@@ -22,6 +24,8 @@ const intIn = (min: number, max: number, dflt: number) =>
     });
 
 export const envSchema = z.object({
+  /** production: the built artifact in a real deployment — Azure must be configured (no embedded simulator). */
+  NODE_ENV: optionalString,
   PORT: intIn(0, 65535, 3978),
   HOST: z.string().optional().default('127.0.0.1'),
   PUBLIC_BASE_URL: optionalString,
@@ -123,6 +127,28 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * `.env` in the working folder, when there is one (as .env.example invites): each variable it sets
+ * that the environment does not is put into the environment — the environment wins. Node's own
+ * parser (util.parseEnv, the one behind --env-file). Returns the names it set; none without a file.
+ */
+export function loadDotEnv(file = '.env', env: Record<string, string | undefined> = process.env): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const set: string[] = [];
+  for (const [name, value] of Object.entries(parseEnv(text))) {
+    if (env[name] !== undefined) continue;
+    env[name] = value;
+    set.push(name);
+  }
+  return set;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -145,6 +171,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.EVENT_GRID_AUDIENCE && !e.EVENT_GRID_TENANT_ID) problems.push('EVENT_GRID_TENANT_ID: required when EVENT_GRID_AUDIENCE is set: the Entra tenant whose tokens Event Grid sends');
   if (e.EVENT_GRID_TENANT_ID && !e.EVENT_GRID_AUDIENCE) problems.push('EVENT_GRID_AUDIENCE: required when EVENT_GRID_TENANT_ID is set: the app id URI or client id of the Entra app Event Grid gets tokens for');
+  // Production never starts the embedded simulator (dev tooling, not in the build): a deployment
+  // that forgot its Azure identity stops here instead of managing a make-believe tenant.
+  if (e.NODE_ENV === 'production' && mode === 'simulator' && !e.ARM_ENDPOINT) {
+    problems.push(
+      `Azure: not configured, and NODE_ENV=production does not start the embedded Azure simulator${e.AZURE_MODE === 'simulator' ? ' (AZURE_MODE=simulator)' : ''}. ` +
+        'Set AZURE_MODE=azure with the identity: AZURE_CLIENT_ID for a user-assigned managed identity (AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE for workload identity; ' +
+        'IDENTITY_ENDPOINT is set by the platform for a managed identity) — or, for a test, AZURE_MODE=simulator with ARM_ENDPOINT and ARM_CA_FILE of a simulator started with `npm run simulator`',
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,

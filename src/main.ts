@@ -1,28 +1,33 @@
 // `npm start`: the bot on embedded defaults (local Azure simulator + PGlite) unless configured otherwise.
-import { ConfigError, loadConfig } from './config';
-import { createApp } from './app';
+// `npm run start:prod` / the container: the same entry point built (node dist/main.js).
+import { ConfigError, loadConfig, loadDotEnv } from './config';
+import { createApp, PortInUseError } from './app';
+import { DataFolderInUseError } from './store/db';
 import { PolicyError } from './workflow/policy';
+
+/** Start-up refusals that name their cause: said in one message, exit code 2, no stack trace. */
+function refuse(e: unknown): never {
+  if (e instanceof ConfigError) process.stderr.write(`${e.message}\nSee .env.example for every variable.\n`);
+  else if (e instanceof PolicyError) process.stderr.write(`Policy file problem — ${e.message}\n`);
+  else if (e instanceof PortInUseError || e instanceof DataFolderInUseError) process.stderr.write(`cmk-chatops did not start: ${e.message}\n`);
+  else throw e;
+  process.exit(2);
+}
 
 async function main() {
   let config;
+  let fromDotEnv: string[] = [];
   try {
+    fromDotEnv = loadDotEnv();
     config = loadConfig();
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\nSee .env.example for every variable.\n`);
-      process.exit(2);
-    }
-    throw e;
+    refuse(e);
   }
   let app;
   try {
     app = await createApp({ config });
   } catch (e) {
-    if (e instanceof PolicyError) {
-      process.stderr.write(`Policy file problem — ${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
+    refuse(e);
   }
   const lines = [
     `cmk-chatops is listening on ${app.url}`,
@@ -32,6 +37,7 @@ async function main() {
     `  Azure:            ${app.simulator ? `local simulator at ${app.simulator.endpoint} (CA ${app.simulator.caPath ?? 'in memory'})` : config.azure.mode === 'azure' ? config.azure.endpoint : `external simulator at ${config.azure.external?.endpoint}`}`,
     `  Database:         ${config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`}`,
     `  Policy:           ${config.policyFile}`,
+    ...(fromDotEnv.length ? [`  Settings:         .env (${fromDotEnv.length} variables it sets and the environment does not)`] : []),
     '',
     'Try it: in another terminal run `npm run playground`, then type `help` or `new fluid-relay`.',
   ];

@@ -1,6 +1,6 @@
 // One SQL dialect (PostgreSQL) on two engines: embedded PGlite by default, a PostgreSQL server
 // via DATABASE_URL for several replicas.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 
@@ -16,9 +16,78 @@ export interface Database extends Sql {
   close(): Promise<void>;
 }
 
+/** Another live process holds the PGlite data folder: PGlite is one process's database. */
+export class DataFolderInUseError extends Error {
+  readonly code = 'data_folder_in_use';
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+    readonly lockFile: string,
+  ) {
+    super(
+      `The database folder ${dataDir} is in use by process ${pid} (another cmk-chatops, or an audit script): embedded PGlite serves one process. ` +
+        `Stop that process, or set DATA_DIR to another folder; for several replicas use PostgreSQL (DATABASE_URL). ` +
+        `If process ${pid} is not cmk-chatops, delete ${lockFile}.`,
+    );
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * `<dataDir>.lock`, holding this process's id, for as long as the folder is open. A lock left by a
+ * process that is gone (killed, crashed) — or by an earlier life of this very pid, as after a
+ * container restart, where the bot is always the same pid — is taken over. Returns the release.
+ */
+export function lockDataFolder(dataDir: string): () => void {
+  const lockFile = `${dataDir}.lock`;
+  // The pid in the lock file; undefined when there is none (absent, or released meanwhile).
+  const holder = (): number | undefined => {
+    try {
+      return Number.parseInt(readFileSync(lockFile, 'utf8'), 10);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const fd = openSync(lockFile, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
+    }
+    const pid = holder();
+    if (pid !== undefined && Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new DataFolderInUseError(dataDir, pid, lockFile);
+    // Stale (or half-written by a process killed while writing it): take it over.
+    if (pid !== undefined) rmSync(lockFile, { force: true });
+  }
+  return () => {
+    // Only our own lock: a process that took a stale one over owns it now.
+    if (holder() === process.pid) rmSync(lockFile, { force: true });
+  };
+}
+
 export async function openPglite(dataDir?: string): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const unlock = dataDir ? lockDataFolder(dataDir) : () => undefined;
+  let db: PGlite;
+  try {
+    db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   return {
     kind: 'pglite',
     async query<T>(text: string, params?: unknown[]) {
@@ -41,7 +110,10 @@ export async function openPglite(dataDir?: string): Promise<Database> {
         }),
       );
     },
-    close: () => db.close(),
+    close: async () => {
+      await db.close();
+      unlock();
+    },
   };
 }
 

@@ -75,7 +75,8 @@ describe('Teams endpoint authentication', () => {
     expect(text).toMatch(/^cmk_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+$/m);
     expect(text).toMatch(/^cmk_http_requests_total\{method="POST",route="\/api\/messages",status="401"\} 3$/m);
     expect(text).toMatch(/^cmk_arm_calls_total\{method="GET",status="200"\} \d+$/m);
-    expect(text).toMatch(/^cmk_arm_call_duration_seconds_bucket\{method="GET",le="\+Inf"\} \d+$/m);
+    // Label order is not meaning in Prometheus' text format (prom-client writes `le` first).
+    expect(text).toMatch(/^cmk_arm_call_duration_seconds_bucket\{le="\+Inf",method="GET"\} \d+$/m);
     expect(text).toMatch(/^cmk_jobs_running 0$/m);
     expect(text).toMatch(/^cmk_job_queue_depth \d+$/m);
     expect(text).toMatch(/^cmk_job_queue_failed \d+$/m);

@@ -1,6 +1,7 @@
 // The real entry point (src/main.ts) as a child process, for tests that kill, stop and restart it
 // or run several replicas. tsx is loaded in the child itself, so a signal reaches the bot.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { Simulator } from '../../src/simulator';
 
 export interface ChildBot {
@@ -17,8 +18,18 @@ export function policyAllowingEveryone(): string {
   return 'version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n';
 }
 
-export function startChildBot(sim: Simulator, env: Record<string, string>): Promise<ChildBot> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** What a start that never came up (a refusal) rejects with: its exit code and everything it printed. */
+export type RefusedStart = Error & { code: number | null; out: string };
+
+const ROOT = join(__dirname, '..', '..');
+
+/**
+ * Starts the bot against `sim` (a simulator in the test process). `cwd`: the folder it runs in (a
+ * `.env` there is read), the repository root unless given; the entry point is found either way.
+ */
+export function startChildBot(sim: Simulator, env: Record<string, string>, opts: { cwd?: string } = {}): Promise<ChildBot> {
+  const child = spawn(process.execPath, ['--import', join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'), join(ROOT, 'src', 'main.ts')], {
+    cwd: opts.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       PORT: '0',
@@ -57,7 +68,7 @@ export function startChildBot(sim: Simulator, env: Record<string, string>): Prom
     child.stderr!.on('data', on);
     void exited.then((code) => {
       clearTimeout(t);
-      if (!/listening on/.test(out)) reject(new Error(`bot exited (${code}) before it started:\n${out}`));
+      if (!/listening on/.test(out)) reject(Object.assign(new Error(`bot exited (${code}) before it started:\n${out}`), { code, out }));
     });
   });
 }

@@ -1,4 +1,7 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, loadDotEnv } from '../../src/config';
 
 describe('config', () => {
   it('runs on embedded defaults with an empty environment', () => {
@@ -49,5 +52,34 @@ describe('external simulator', () => {
   it('AZURE_MODE=simulator with ARM_ENDPOINT talks to a simulator in another process', () => {
     const c = loadConfig({ AZURE_MODE: 'simulator', ARM_ENDPOINT: 'https://127.0.0.1:8443', ARM_CA_FILE: '.data/simulator-tls/ca.pem' });
     expect(c.azure).toEqual({ mode: 'simulator', simulatorPort: 0, external: { endpoint: 'https://127.0.0.1:8443', caFile: '.data/simulator-tls/ca.pem' } });
+  });
+});
+
+describe('NODE_ENV=production', () => {
+  it('needs Azure configured: an identity, or an external simulator named on purpose', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/NODE_ENV=production does not start the embedded Azure simulator/);
+    expect(() => loadConfig({ NODE_ENV: 'production', AZURE_MODE: 'simulator' })).toThrow(/\(AZURE_MODE=simulator\)/);
+    expect(loadConfig({ NODE_ENV: 'production', AZURE_MODE: 'azure', AZURE_CLIENT_ID: 'abc' }).azure.mode).toBe('azure');
+    expect(loadConfig({ NODE_ENV: 'production', IDENTITY_ENDPOINT: 'http://localhost:42356/msi/token' }).azure.mode).toBe('azure');
+    expect(loadConfig({ NODE_ENV: 'production', AZURE_MODE: 'simulator', ARM_ENDPOINT: 'https://127.0.0.1:8443' }).azure).toMatchObject({ mode: 'simulator', external: { endpoint: 'https://127.0.0.1:8443' } });
+  });
+});
+
+describe('.env', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cmk-dotenv-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fills in what the environment does not set; the environment wins, even when empty', () => {
+    const file = join(dir, '.env');
+    writeFileSync(file, '# comment\nPORT=4000\nHOST=0.0.0.0\nLOG_LEVEL="debug"\nSLACK_API_URL=http://localhost:1/api/ # trailing\n');
+    const env: Record<string, string | undefined> = { HOST: '127.0.0.1', LOG_LEVEL: '' };
+    expect(loadDotEnv(file, env).sort()).toEqual(['PORT', 'SLACK_API_URL']);
+    expect(env).toEqual({ PORT: '4000', HOST: '127.0.0.1', LOG_LEVEL: '', SLACK_API_URL: 'http://localhost:1/api/' });
+  });
+
+  it('no file, nothing read', () => {
+    const env = {};
+    expect(loadDotEnv(join(dir, 'absent.env'), env)).toEqual([]);
+    expect(env).toEqual({});
   });
 });

@@ -1,0 +1,44 @@
+# cmk-chatops: the built bot (node dist/main.js) with production dependencies only, as a non-root
+# user. scripts/ci-production-start.sh runs the same steps without a container daemon (CI).
+#   docker build -t cmk-chatops .
+#   docker run -p 3978:3978 -e AZURE_MODE=azure -e AZURE_CLIENT_ID=… -e DATABASE_URL=… cmk-chatops
+# Configuration is the environment (.env.example lists every variable); see docs/operations.md.
+
+# ---- build: all dependencies, compile src/ to dist/ (no simulator, no Slack stand-in) ----------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs scripts/build.mjs
+COPY src src
+RUN npm run build
+
+# ---- production dependencies only ---------------------------------------------------------------
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime ------------------------------------------------------------------------------------
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3978 \
+    DATA_DIR=/app/.data
+WORKDIR /app
+COPY --from=deps /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY package.json ./
+# Read at run time: the Adaptive Card templates and the policy (POLICY_FILE; mount your own).
+COPY cards cards
+COPY policy policy
+# The image's `node` user (uid 1000), never root; it owns only DATA_DIR (embedded PGlite, if used).
+RUN mkdir -p /app/.data && chown node:node /app/.data
+USER node
+EXPOSE 3978
+# Liveness: the process answers HTTP (node's own fetch: the slim image has no curl).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3978)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node as PID 1 receives SIGTERM itself: the bot finishes in-flight work and hands jobs back.
+CMD ["node", "dist/main.js"]

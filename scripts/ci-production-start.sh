@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# CI: what the Dockerfile does, without a container daemon — build, install only production
+# dependencies into a fresh folder holding only what the image holds, then run `node dist/main.js`
+# there (NODE_ENV=production) against PostgreSQL (a fresh database) and a separately started Azure
+# simulator, until /readyz answers ready; then stop both and clean up.
+#   PostgreSQL: CMK_TEST_PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+ADMIN_URL="${CMK_TEST_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+DB="cmk_prodstart_$$"
+WORK="$(mktemp -d)"
+SIM_PID=""
+BOT_PID=""
+
+cleanup() {
+  local rc=$?
+  [ -n "$BOT_PID" ] && kill "$BOT_PID" 2>/dev/null && wait "$BOT_PID" 2>/dev/null
+  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  if [ "$rc" -ne 0 ]; then
+    echo "-- simulator output:" && cat "$WORK/simulator.log" 2>/dev/null || true
+    echo "-- bot output:" && cat "$WORK/bot.log" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+# Waits until a log file has a line matching a pattern; prints the first capture group.
+wait_for_line() { # file pattern seconds pid
+  for _ in $(seq 1 "$3"); do
+    if m=$(sed -nE "s#$2#\\1#p" "$1" | head -n1) && [ -n "$m" ]; then
+      echo "$m"
+      return 0
+    fi
+    kill -0 "$4" 2>/dev/null || { echo "process $4 exited before printing /$2/" >&2; return 1; }
+    sleep 1
+  done
+  echo "no /$2/ in $1 after $3 s" >&2
+  return 1
+}
+
+echo "== build"
+npm run build
+
+echo "== production install into a fresh folder (what the image holds)"
+APP="$WORK/app"
+mkdir -p "$APP"
+cp -R package.json package-lock.json dist cards policy "$APP/"
+(cd "$APP" && npm ci --omit=dev --no-audit --no-fund --prefer-offline)
+for dev in tsx node-forge typescript jest; do
+  if [ -e "$APP/node_modules/$dev" ]; then echo "dev dependency $dev is in the production install" >&2; exit 1; fi
+done
+if [ -e "$APP/dist/simulator" ] || [ -e "$APP/dist/dev" ]; then echo "dev tooling (simulator, Slack stand-in) is in dist/" >&2; exit 1; fi
+
+echo "== NODE_ENV=production with no Azure configured refuses to start"
+if (cd "$APP" && NODE_ENV=production PORT=0 DATA_DIR="$WORK/data" node dist/main.js >"$WORK/refused.log" 2>&1); then
+  echo "node dist/main.js started without Azure configuration" >&2
+  exit 1
+fi
+grep -q "AZURE_CLIENT_ID" "$WORK/refused.log"
+
+echo "== PostgreSQL: a fresh database $DB"
+psql -q -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "CREATE DATABASE $DB" >/dev/null
+DATABASE_URL="${ADMIN_URL%/*}/$DB"
+
+echo "== the Azure simulator, started on its own (npm run simulator, here without npm and tsx's CLI in between so its pid is its own)"
+: >"$WORK/simulator.log"
+SIMULATOR_PORT=0 node --import tsx src/simulator/cli.ts >"$WORK/simulator.log" 2>&1 &
+SIM_PID=$!
+ARM_ENDPOINT=$(wait_for_line "$WORK/simulator.log" '^Azure simulator listening on (https://[^ ]+)$' 60 "$SIM_PID")
+ARM_CA_FILE=$(wait_for_line "$WORK/simulator.log" '^CA certificate [^:]*: (.+)$' 5 "$SIM_PID")
+case "$ARM_CA_FILE" in /*) ;; *) ARM_CA_FILE="$ROOT/$ARM_CA_FILE" ;; esac
+
+echo "== node dist/main.js (NODE_ENV=production, PostgreSQL, simulator at $ARM_ENDPOINT)"
+: >"$WORK/bot.log"
+(
+  cd "$APP"
+  exec env NODE_ENV=production HOST=127.0.0.1 PORT=0 DATABASE_URL="$DATABASE_URL" \
+    AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" ARM_CA_FILE="$ARM_CA_FILE" LOG_LEVEL=warn \
+    node dist/main.js
+) >"$WORK/bot.log" 2>&1 &
+BOT_PID=$!
+URL=$(wait_for_line "$WORK/bot.log" '^cmk-chatops is listening on (http://[^ ]+)$' 60 "$BOT_PID")
+
+ready=""
+for _ in $(seq 1 30); do
+  if ready=$(curl -fsS "$URL/readyz"); then break; fi
+  sleep 1
+done
+echo "/readyz: $ready"
+echo "$ready" | grep -q '"status":"ready"'
+curl -fsS "$URL/healthz" | grep -q '"status":"ok"'
+metrics=$(curl -fsS "$URL/metrics")
+echo "$metrics" | grep -q '^cmk_job_queue_depth '
+echo "$metrics" | grep -q '^process_resident_memory_bytes '
+grep -q 'PostgreSQL (DATABASE_URL)' "$WORK/bot.log"
+
+echo "== stop (SIGTERM)"
+kill -TERM "$BOT_PID"
+rc=0
+wait "$BOT_PID" || rc=$?
+BOT_PID=""
+if [ "$rc" -ne 0 ]; then echo "the bot exited $rc on SIGTERM" >&2; exit 1; fi
+echo "Production start passed: node dist/main.js answered /readyz ready."
