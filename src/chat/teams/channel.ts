@@ -99,7 +99,7 @@ export function deliveryKeys(body: unknown): Array<{ key: string; ttlMs: number 
 }
 
 /** Who sent a request, as the Agents SDK's token check found it (the token's claims; none for a loopback caller without an app id). */
-export type Identity = NonNullable<AgentsRequest['user']>;
+type Identity = NonNullable<AgentsRequest['user']>;
 
 /** The answer the SDK writes for a request, kept so that we send it (and remember it for a redelivery). */
 class CapturedResponse implements WebResponse {
@@ -221,7 +221,7 @@ export interface TeamsChannel {
  * otherwise take from the environment (clientId, tenantId, Connections__…) is given here, so a
  * stray variable cannot change whom the bot trusts.
  */
-export function agentsAuthConfig(config: Config['teams'], authorityEndpoint?: string): AuthConfiguration {
+function agentsAuthConfig(config: Config['teams'], authorityEndpoint?: string): AuthConfiguration {
   const settings: AuthConfiguration = {
     clientId: config.appId,
     clientSecret: config.appType === 'UserAssignedMSI' ? undefined : config.appPassword,
