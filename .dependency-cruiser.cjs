@@ -13,11 +13,11 @@ module.exports = {
       to: { path: '^@azure/|node_modules/@azure/' },
     },
     {
-      name: 'botbuilder-only-in-teams',
-      comment: 'Only src/chat/teams imports botbuilder.',
+      name: 'teams-sdk-only-in-teams',
+      comment: 'Only src/chat/teams imports the Teams SDK (the Microsoft 365 Agents SDK).',
       severity: 'error',
       from: { pathNot: '^src/chat/teams/' },
-      to: { path: '(^|node_modules/)(botbuilder|botframework-)' },
+      to: { path: '(^|node_modules/)(@microsoft/agents-|botbuilder|botframework-)' },
     },
     {
       name: 'slack-only-in-slack',

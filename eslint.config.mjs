@@ -2,14 +2,15 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
-// The rooms rule: only src/azure imports the Azure SDK, only src/chat/teams botbuilder,
+// The rooms rule: only src/azure imports the Azure SDK, only src/chat/teams the Teams SDK (the
+// Microsoft 365 Agents SDK; botbuilder, its archived predecessor, nowhere),
 // only src/chat/slack Bolt; targets/ and checks/ stay pure over our ports.
 // dependency-cruiser (.dependency-cruiser.cjs, `npm run depcruise`) checks the same rooms over the
 // resolved import graph, plus the rules between our own folders and cycles.
 const sdk = (except) =>
   [
     { group: ['@azure/*'], message: 'Only src/azure (and the simulator) may import the Azure SDK.' },
-    { group: ['botbuilder', 'botbuilder-*', 'botframework-*'], message: 'Only src/chat/teams may import botbuilder.' },
+    { group: ['@microsoft/agents-*', 'botbuilder', 'botbuilder-*', 'botframework-*'], message: 'Only src/chat/teams may import the Teams SDK (@microsoft/agents-*).' },
     { group: ['@slack/*'], message: 'Only src/chat/slack may import Slack SDKs.' },
   ].filter((p) => !except.includes(p.group[0]));
 
@@ -39,7 +40,7 @@ export default tseslint.config(
     },
   },
   { files: ['src/azure/**', 'src/simulator/**'], rules: { 'no-restricted-imports': ['error', { patterns: sdk(['@azure/*']) }] } },
-  { files: ['src/chat/teams/**'], rules: { 'no-restricted-imports': ['error', { patterns: sdk(['botbuilder']) }] } },
+  { files: ['src/chat/teams/**'], rules: { 'no-restricted-imports': ['error', { patterns: sdk(['@microsoft/agents-*']) }] } },
   { files: ['src/chat/slack/**'], rules: { 'no-restricted-imports': ['error', { patterns: sdk(['@slack/*']) }] } },
   {
     files: ['src/targets/**', 'src/checks/**'],

@@ -8,6 +8,11 @@ module.exports = {
     // own): `npm run typecheck` is the type gate, so tests stay fast.
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
+  // jwks-rsa (inside the Agents SDK's token check) requires jose 6, which ships only as an ES module:
+  // Node loads it with require(), Jest's module loader cannot. Under Jest it gets the project's
+  // jose 5 CommonJS build instead, which has the same importJWK/exportSPKI it uses to turn a
+  // published key into PEM (the signature check itself is jsonwebtoken's).
+  moduleNameMapper: { '^jose$': '<rootDir>/node_modules/jose/dist/node/cjs/index.js' },
   // PGlite and the HTTPS simulator take a few seconds to start on 2 cores.
   testTimeout: 30000,
   maxWorkers: 2,

@@ -1,7 +1,7 @@
 // Acknowledgement latency under load: the Slack slash command `/cmk new fluid-relay` (signed,
 // until the HTTP ack) and the Teams message `new fluid-relay` (until POST /api/messages answers,
 // i.e. the turn including the form's ARM reads and its post to the connector), at 1, 10 and 50
-// concurrent clients; with a bare Bolt app and a bare botbuilder echo bot measured in the same
+// concurrent clients; with a bare Bolt app and a bare Agents SDK echo bot measured in the same
 // run on the same machine. Every server is a child process; autocannon runs in this process.
 // `npm run bench -- ack`
 import type { DepsInfo, DepsStats } from './servers/deps';
@@ -86,7 +86,7 @@ export async function startStack(withBare: boolean, extraEnv: Record<string, str
   const bare = withBare
     ? {
         slack: await startServer('bench/servers/bare-bolt.ts', { SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_BOT_TOKEN: deps.slackBotToken, SLACK_API_URL: deps.slackApiUrl }, null),
-        teams: await startServer('bench/servers/bare-botbuilder.ts', {}, null),
+        teams: await startServer('bench/servers/bare-agents.ts', {}, null),
       }
     : undefined;
   return {

@@ -5,7 +5,7 @@
 // timed; the simulator runs in its own process. Time is split into:
 //   arm      — at least one ARM call in flight (waiting on the simulator, injected latency included)
 //   lroWait  — the Retry-After pauses the simulator asked for between polls
-//   ours     — the rest: our code, botbuilder, PGlite, the card updates (db is the PGlite share of it);
+//   ours     — the rest: our code, the Agents SDK, PGlite, the card updates (db is the PGlite share of it);
 //              of that, busy is this process's event loop at work (ELU) and timers the remainder:
 //              durable-job polls and the bot's per-conversation pacing of posts (Teams' limits)
 // `npm run bench -- e2e`
@@ -51,7 +51,7 @@ export interface E2eRow {
   armMs: number;
   lroWaitMs: number;
   oursMs: number;
-  /** This process's event loop busy (our code, botbuilder, PGlite's WebAssembly, the connector stand-in). */
+  /** This process's event loop busy (our code, the Agents SDK, PGlite's WebAssembly, the connector stand-in). */
   busyMs: number;
   /** ours − busy: waiting on our own timers — job queue polls and the per-conversation post pacing. */
   timersMs: number;

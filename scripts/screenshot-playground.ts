@@ -191,8 +191,8 @@ async function main() {
     step = `${alexName}: fill the form`;
     await form.getByRole('textbox', { name: /server name/i }).fill(SERVER_NAME);
     await pick(form, alex, /^Region/, /\(eastus\)|^eastus$/i);
-    await pick(form, alex, /^User-assigned identity/, /^id-fluid-cmk\b/);
-    await pick(form, alex, /^Key \(RSA\)/, /^kv-cmk-rbac \/ fluid-cmk\b/);
+    await pick(form, alex, /^Identity/, /^id-fluid-cmk\b/);
+    await pick(form, alex, /^Key(?! version)/, /^kv-cmk-rbac \/ fluid-cmk\b/);
     await pick(form, alex, /^Key version/, /^latest\b/);
     await shotCard(alex, form, 'form.png');
 

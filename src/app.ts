@@ -41,8 +41,8 @@ export interface AppOptions {
   resumePollMs?: number;
   /** The targets served (default: every built-in one). A test adds one of its own here. */
   targets?: TargetRegistry;
-  /** Tests: a local stand-in for login.botframework.com's OpenID metadata (the keys Teams signs with). */
-  teamsOpenIdMetadataUrl?: string;
+  /** Tests: a local stand-in for the Entra authority (https://login.microsoftonline.com) whose published keys Teams tokens are checked against. */
+  teamsAuthorityEndpoint?: string;
 }
 
 export interface App {
@@ -131,7 +131,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const targets = opts.targets ?? DEFAULT_TARGETS;
   // What talks to Teams and Slack comes first: the workflow needs their notifiers, and the channels
   // need the workflow — each gets what it needs when it is built, and nothing answers half-built.
-  const teamsTransport = config.teamsEnabled ? createTeamsTransport(config.teams, { targets, log, openIdMetadataUrl: opts.teamsOpenIdMetadataUrl }) : undefined;
+  const teamsTransport = config.teamsEnabled ? createTeamsTransport(config.teams, { targets, log, authorityEndpoint: opts.teamsAuthorityEndpoint }) : undefined;
   const slackTransport = config.slack ? createSlackTransport(config.slack, { targets }) : undefined;
   // Every durable job kind (the workflow's and the channels'), its payload parsed by its schema (job-registry.ts).
   const registry = new JobRegistry(log);

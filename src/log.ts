@@ -55,8 +55,8 @@ export function createLog(level: LogLevel, write: (line: string) => void = (l) =
   };
 }
 
-// Libraries that print to the console (botbuilder writes refused tokens and failed turns with
-// console.error, stack traces included) would put lines outside the JSON log. Work run inside
+// Libraries that print to the console (botbuilder, before the Agents SDK, wrote refused tokens and
+// failed turns with console.error, stack traces included) would put lines outside the JSON log. Work run inside
 // routeConsole() has its console output turned into log lines instead; elsewhere the console is
 // left as it is.
 const consoleRoute = new AsyncLocalStorage<Log>();

@@ -17,7 +17,7 @@ let connector: FakeConnector;
 let app: App;
 
 beforeAll(async () => {
-  // botbuilder's CloudAdapter logs every refused request with console.error; the 401 is what we assert.
+  // Whatever a library prints about a refused request is not asserted here; the 401 is.
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
   [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }), startConnector()]);
   app = await createApp({

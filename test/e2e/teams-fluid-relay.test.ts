@@ -1,6 +1,6 @@
 // The whole Teams flow over HTTP: a message to /api/messages, the form, a card submission, an
 // approval by a second user, the ARM write in the simulator and the verified result — through the
-// real botbuilder CloudAdapter, the real Azure SDK pipeline and embedded PGlite.
+// real Agents SDK CloudAdapter, the real Azure SDK pipeline and embedded PGlite.
 import type { App } from '../../src/app';
 import {
   SIM_DISABLED_KEY,

@@ -1,7 +1,7 @@
 // The order of things at /api/messages with an app id: the Bot Framework JWT is checked before
 // anything is recorded, so unsigned or forged copies of a click cannot stand in for the real
-// one; an unauthenticated caller learns nothing from the answer; and what botbuilder has to say
-// goes through our JSON log, never straight to the console.
+// one; an unauthenticated caller learns nothing from the answer; and why the Agents SDK refused a
+// token goes to our JSON log, never to the caller or straight to the console.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -34,15 +34,20 @@ beforeAll(async () => {
   for (const m of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void consoleCalls.push(`${m}: ${args.map(String).join(' ')}`));
   // A cold start: the signing keys take a while to download, as they do from login.botframework.com.
   [sim, store, connector, issuer] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }), startConnector(), startBotTokenIssuer({ keysDelayMs: 1500 })]);
-  app = await createApp({
+  app = await startApp(issuer.authorityEndpoint);
+});
+
+/** The bot with an app id, checking tokens against the keys `authorityEndpoint` publishes. */
+function startApp(authorityEndpoint: string): Promise<App> {
+  return createApp({
     config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'not-a-real-secret', MicrosoftAppType: 'MultiTenant' }),
     simulator: sim,
     store,
     policy: POLICY,
     log: (level, msg, data) => void logged.push({ level, msg, data }),
-    teamsOpenIdMetadataUrl: issuer.metadataUrl,
+    teamsAuthorityEndpoint: authorityEndpoint,
   });
-});
+}
 
 afterAll(async () => {
   await app?.close();
@@ -75,14 +80,15 @@ describe('Teams transport with an app id', () => {
   });
 
   it.each([
-    ['no Authorization header', () => ({}), false],
-    ['a token that is not a JWT', () => bearer('not-a-jwt'), false],
-    // botbuilder prints these two itself (console.error, with the stack for the expired one).
-    ['a forged token', () => bearer(issuer.forged(APP_ID, connector.url)), true],
-    ['an expired token', () => bearer(issuer.token(APP_ID, connector.url, { exp: Math.floor(Date.now() / 1000) - 3600, nbf: Math.floor(Date.now() / 1000) - 7200 })), true],
-    ['a token for another bot', () => bearer(issuer.token('11111111-2222-3333-4444-555555555555', connector.url)), false],
-    ['a token for another service URL', () => bearer(issuer.token(APP_ID, 'https://smba.example.test/')), false],
-  ])('%s gets a 401 that says nothing more, and botbuilder’s complaint goes to the JSON log only', async (_name, headers, printed) => {
+    ['no Authorization header', () => ({}), /authorization header not found/],
+    ['a token that is not a JWT', () => bearer('not-a-jwt'), /invalid token/],
+    ['a forged token', () => bearer(issuer.forged(APP_ID, connector.url)), /invalid signature/],
+    ['an expired token', () => bearer(issuer.token(APP_ID, connector.url, { exp: Math.floor(Date.now() / 1000) - 3600, nbf: Math.floor(Date.now() / 1000) - 7200 })), /jwt expired/],
+    ['a token for another bot', () => bearer(issuer.token('11111111-2222-3333-4444-555555555555', connector.url)), /audience mismatch/i],
+    ['a token for another service URL', () => bearer(issuer.token(APP_ID, 'https://smba.example.test/')), /serviceurl claim/],
+    // Signed with the authority's own key, but naming an issuer the bot does not trust.
+    ['a token from an issuer the bot does not trust', () => bearer(issuer.token(APP_ID, connector.url, { iss: 'https://login.example.test/contoso/v2.0' })), /issuer mismatch/i],
+  ])('%s gets a 401 that says nothing more, and the reason goes to the JSON log only', async (_name, headers, reason) => {
     const before = await seenRows();
     consoleCalls.length = 0;
     logged.length = 0;
@@ -92,8 +98,27 @@ describe('Teams transport with an app id', () => {
     expect(await res.text()).toBe('{"error":"unauthorized"}');
     expect(await seenRows()).toBe(before);
     expect(consoleCalls).toEqual([]);
-    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'refused an unauthenticated Teams request' }));
-    if (printed) expect(logged).toContainEqual(expect.objectContaining({ level: 'error', msg: 'library console output' }));
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'refused an unauthenticated Teams request', data: { reason: expect.stringMatching(reason) } }));
+  });
+
+  it('when the signing keys cannot be fetched, a signed click gets 503 with Retry-After (the Bot Connector retries) and nothing is recorded', async () => {
+    // An authority that is not answering: the port of a server that has just closed.
+    const gone = await startBotTokenIssuer();
+    await gone.close();
+    const down = await startApp(gone.authorityEndpoint);
+    try {
+      const before = await seenRows();
+      logged.length = 0;
+      const click = cardAction(connector.url, ALICE, 'request.reject', { requestId: 'CR-ABCDEF', digest: 'e'.repeat(64) }, 'card-msg-4');
+      const res = await fetch(`${down.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(gone.token(APP_ID, connector.url)) }, body: JSON.stringify(click) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(await res.text()).toBe('{"error":"unavailable"}');
+      expect(await seenRows()).toBe(before);
+      expect(logged).toContainEqual(expect.objectContaining({ level: 'error', msg: 'could not check a Teams request’s token' }));
+    } finally {
+      await down.close();
+    }
   });
 
   it('an unauthenticated body that is not an activity gets the same 401, not the parser’s findings', async () => {

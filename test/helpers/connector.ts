@@ -1,5 +1,5 @@
 // A local stand-in for the Bot Framework connector service (what Teams or the Agents Playground
-// expose at the activity's serviceUrl): it records what the real botbuilder sends and updates.
+// expose at the activity's serviceUrl): it records what the real Agents SDK sends and updates.
 import express from 'express';
 import type { Server } from 'node:http';
 

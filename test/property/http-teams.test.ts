@@ -27,7 +27,7 @@ let baseline: Counts;
 const formData = (over: Record<string, string> = {}): Record<string, string> => ({ ...fluidRelayForm(`fr-prop-${Math.random().toString(36).slice(2, 8)}`, { keyVersion: SIM_KEY_VERSION_CURRENT }), ...over });
 
 beforeAll(async () => {
-  // botbuilder writes refused and failed turns to console.error; the HTTP answer is what we assert.
+  // A library may write refused and failed turns to the console; the HTTP answer is what we assert.
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
   h = await startHarness(POLICY);
   // One request waiting for approval: the hostile traffic must leave it exactly as it is.

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
-import type { Attachment } from 'botbuilder';
-import { CardFactory } from 'botbuilder';
+import { Activity, ActivityTypes, type Attachment } from '@microsoft/agents-activity';
+import { CardFactory } from '@microsoft/agents-hosting';
 import { visibleText } from '../../domain/canonical';
 import type { ChangeRequest } from '../../domain/types';
 import type { AlertView } from '../../workflow/alert';
@@ -50,6 +50,11 @@ export function expandCard(name: string, data: unknown): Record<string, unknown>
 
 export function asAttachment(card: Record<string, unknown>): Attachment {
   return CardFactory.adaptiveCard(card);
+}
+
+/** The message `id` with this card instead (the turn's conversation reference fills in where). */
+export function cardUpdate(id: string, attachment: Attachment): Activity {
+  return Activity.fromObject({ type: ActivityTypes.Message, id, attachments: [attachment] });
 }
 
 /** Teams refuses messages over ~100 KB and renders cards over ~28 KB badly; stay well inside. */

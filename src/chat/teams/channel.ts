@@ -1,14 +1,28 @@
-// The Teams endpoint: botbuilder's CloudAdapter at POST /api/messages. With a Microsoft app id
-// configured every request must carry a valid Bot Framework JWT (botbuilder's own check: issuer,
-// audience, lifetime, signing keys, service URL), checked before anything is recorded; the turn
-// then runs on that authentication. Without one — local use with the Agents Playground — requests
-// are unauthenticated, so we accept them only from a loopback address. A refused caller gets
+// The Teams endpoint: the Microsoft 365 Agents SDK's CloudAdapter at POST /api/messages. With a
+// Microsoft app id configured every request must carry a valid token (the SDK's own check:
+// signature against the issuer's published keys, audience, lifetime, issuer; and ours: the token's
+// serviceurl claim is the activity's serviceUrl), checked before anything is recorded; the turn
+// then runs on that identity. Without one — local use with the Agents Playground — requests are
+// unauthenticated, so we accept them only from a loopback address. A refused caller gets
 // {"error":"unauthorized"}; the reason is in our log.
-import { type Activity, CloudAdapter, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions, type InvokeResponse, type TurnContext } from 'botbuilder';
+import { type Activity, activityZodSchema } from '@microsoft/agents-activity';
+import {
+  type AuthConfiguration,
+  AuthType,
+  CloudAdapter,
+  ConnectorClient,
+  type HeaderPropagationCollection,
+  HttpClient,
+  type HttpRequestConfig,
+  type HttpResponse,
+  type Request as AgentsRequest,
+  type TurnContext,
+  type WebResponse,
+} from '@microsoft/agents-hosting';
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { createHash } from 'node:crypto';
-import type { Config } from '../../config';
+import { type Config, ConfigError } from '../../config';
 import { type Log, routeConsole } from '../../log';
 import { canonicalJson } from '../../domain/canonical';
 import type { TargetRegistry } from '../../targets';
@@ -25,8 +39,8 @@ const CHANGING_VERBS = new Set(['form.submit', 'request.approve', 'request.rejec
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * The envelope of an activity as botbuilder relies on it. Outside input: what does not fit is
- * refused with 400 before any handler runs, rather than failing somewhere inside botbuilder.
+ * The envelope of an activity as the bot relies on it. Outside input: what does not fit is
+ * refused with 400 before any handler runs, rather than failing somewhere inside the SDK.
  */
 const activityEnvelope = z
   .object({
@@ -56,9 +70,15 @@ const activityEnvelope = z
 
 export function envelopeProblem(body: unknown): string | undefined {
   const r = activityEnvelope.safeParse(body);
-  if (r.success) return undefined;
-  const i = r.error.issues[0]!;
-  return `${i.path.join('.') || 'activity'} ${i.message}`;
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    return `${i.path.join('.') || 'activity'} ${i.message}`;
+  }
+  // And the SDK's own schema for an activity (Activity.fromObject throws on what it refuses).
+  const sdk = activityZodSchema.passthrough().safeParse(body);
+  if (sdk.success) return undefined;
+  const i = sdk.error.issues[0]!;
+  return `${i.path.join('.') || 'activity'} ${i.message.toLowerCase()}`;
 }
 
 /** The keys under which a Teams delivery counts as already seen. */
@@ -78,38 +98,106 @@ export function deliveryKeys(body: unknown): Array<{ key: string; ttlMs: number 
   return keys;
 }
 
-type Authenticated = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
+/** Who sent a request, as the Agents SDK's token check found it (the token's claims; none for a loopback caller without an app id). */
+type Identity = NonNullable<AgentsRequest['user']>;
 
-/** CloudAdapter running a turn for a request we have already authenticated (its `process` would check the token again and print its errors). */
-export class TeamsAdapter extends CloudAdapter {
-  turn(authenticated: Authenticated, activity: Activity, logic: (ctx: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
-    return this.processActivity(authenticated, activity, logic);
+/** The answer the SDK writes for a request, kept so that we send it (and remember it for a redelivery). */
+class CapturedResponse implements WebResponse {
+  statusCode = 200;
+  body: unknown;
+  headersSent = false;
+  writableEnded = false;
+  readonly headers: Record<string, string> = {};
+  status(code: number): this {
+    this.statusCode = code;
+    return this;
   }
-}
-
-/** What botbuilder's own request handling does to an activity's times before a turn. */
-function withDates(activity: Activity): Activity {
-  const a = activity as Activity & Record<string, unknown>;
-  for (const [field, raw] of [
-    ['timestamp', 'rawTimestamp'],
-    ['expiration', 'rawExpiration'],
-    ['localTimestamp', 'rawLocalTimestamp'],
-  ] as const) {
-    if (typeof a[field] === 'string') {
-      a[raw] = a[field];
-      a[field] = new Date(a[field] as string);
-    }
+  setHeader(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
   }
-  return a;
+  send(body?: unknown): this {
+    this.body = body;
+    return this;
+  }
+  end(): this {
+    this.writableEnded = true;
+    return this;
+  }
 }
 
 /**
- * A token that could not be checked (the signing keys could not be fetched) rather than a bad
- * one: 503, so the Bot Connector retries. Everything else about a token is a 401.
+ * HTTP to the Bot Connector with the bot's token asked for when a request is made, not before:
+ * a turn that answers only in its HTTP response (a card action) needs no token, and the token
+ * provider's own cache keeps it fresh.
  */
-function authUnavailable(e: unknown): boolean {
-  const status = (e as { statusCode?: unknown }).statusCode;
-  return (typeof status === 'number' && status >= 500) || (e as Error)?.name === 'FetchError';
+class TokenOnRequestHttpClient extends HttpClient {
+  constructor(
+    options: { baseURL: string; headers: Record<string, string> },
+    private readonly token: () => Promise<string>,
+  ) {
+    super(options);
+  }
+  override async request<T = unknown>(config: HttpRequestConfig): Promise<HttpResponse<T>> {
+    const token = await this.token();
+    return super.request<T>({ ...config, headers: { ...config.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  }
+}
+
+class TeamsConnectorClient extends ConnectorClient {
+  constructor(http: HttpClient) {
+    super(http);
+  }
+}
+
+/**
+ * The Agents SDK's CloudAdapter. Its own token check (`authorizeRequest`) runs before anything is
+ * recorded; then its `process` runs the turn. One change: the connector client it makes for a turn
+ * (and for a proactive message) asks for the bot's outbound token on its first call rather than
+ * before the turn starts.
+ */
+export class TeamsAdapter extends CloudAdapter {
+  protected override async createConnectorClientWithIdentity(identity: Identity, activity: Activity, headers?: HeaderPropagationCollection): Promise<ConnectorClient> {
+    // Anonymous (loopback without an app id) and agentic requests: the SDK's own handling.
+    if (!identity?.aud || activity.isAgenticRequest()) return super.createConnectorClientWithIdentity(identity, activity, headers);
+    const plain = await super.createConnectorClientWithIdentity({}, activity, headers);
+    const provider = this.connectionManager.getTokenProviderFromActivity(identity, activity);
+    // As the SDK does: the Bot Connector's scope for what the Bot Connector sent, else the calling app's.
+    const scope = String(identity.azp ?? identity.appid ?? 'https://api.botframework.com');
+    return new TeamsConnectorClient(new TokenOnRequestHttpClient({ baseURL: plain.httpClient.baseURL, headers: plain.httpClient.defaultHeaders }, () => provider.getAccessToken(scope)));
+  }
+
+  /**
+   * The SDK's token check for a request: its claims, or why it was refused (the SDK's words for
+   * the log, and whether the signing keys could not be fetched at all).
+   */
+  async authenticate(req: Request): Promise<{ ok: true; identity: Identity } | { ok: false; reason: string; unavailable: boolean }> {
+    const asked: AgentsRequest = { body: req.body as Record<string, unknown>, headers: req.headers, method: req.method };
+    const res = new CapturedResponse();
+    let passed = false;
+    await this.authorizeRequest(asked, res, () => void (passed = true));
+    if (passed && asked.user) return { ok: true, identity: asked.user };
+    const said = isObject(res.body) ? res.body['jwt-auth-error'] : undefined;
+    const reason = typeof said === 'string' ? said : 'refused by the token check';
+    return { ok: false, reason, unavailable: keysUnavailable(reason) };
+  }
+
+  /** Run a turn with the SDK's request handling; the answer is returned, not sent. */
+  async turn(identity: Identity | undefined, req: Request, logic: (ctx: TurnContext) => Promise<void>): Promise<{ status: number; body: unknown }> {
+    const res = new CapturedResponse();
+    await this.process({ body: req.body as Record<string, unknown>, headers: req.headers, method: req.method, user: identity }, res, logic);
+    return { status: res.statusCode, body: res.body };
+  }
+}
+
+/**
+ * The signing keys could not be fetched (rather than a token that does not check out): the SDK
+ * says so only in its message — jsonwebtoken's "error in secret or public key callback" with
+ * jwks-rsa's reason, which for a token signed with a key the JWKS does not have is "Unable to find
+ * a signing key".
+ */
+function keysUnavailable(reason: string): boolean {
+  return /error in secret or public key callback/i.test(reason) && !/unable to find a signing key/i.test(reason);
 }
 
 export function isLoopback(address: string | undefined): boolean {
@@ -117,10 +205,9 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-/** What talks to Teams: the authentication, the adapter and the proactive notifier (the workflow's port). */
+/** What talks to Teams: the adapter (token checks included) and the proactive notifier (the workflow's port). */
 export interface TeamsTransport {
   config: Config['teams'];
-  auth: ConfigurationBotFrameworkAuthentication;
   adapter: TeamsAdapter;
   notifier: TeamsNotifier;
 }
@@ -129,44 +216,51 @@ export interface TeamsChannel {
   mount(app: Express): void;
 }
 
-/** The public cloud's Bot Framework endpoints (botbuilder's defaults), for when one of them is replaced. */
-const PUBLIC_CLOUD = {
-  ValidateAuthority: true,
-  ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
-  ToChannelFromBotOAuthScope: 'https://api.botframework.com',
-  ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
-  OAuthUrl: 'https://api.botframework.com',
-  ToBotFromChannelOpenIdMetadataUrl: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
-  ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration',
-  CallerId: 'urn:botframework:azure',
-};
+/**
+ * The SDK's connection settings from our configuration only: every setting the SDK would
+ * otherwise take from the environment (clientId, tenantId, Connections__…) is given here, so a
+ * stray variable cannot change whom the bot trusts.
+ */
+function agentsAuthConfig(config: Config['teams'], authorityEndpoint?: string): AuthConfiguration {
+  const settings: AuthConfiguration = {
+    clientId: config.appId,
+    clientSecret: config.appType === 'UserAssignedMSI' ? undefined : config.appPassword,
+    authType: config.appType === 'UserAssignedMSI' ? AuthType.UserManagedIdentity : config.appId ? AuthType.ClientSecret : undefined,
+    // A multi-tenant bot's tokens come from the botframework.com tenant (the SDK's default).
+    tenantId: config.appType === 'MultiTenant' ? undefined : config.appTenantId,
+    authorityEndpoint,
+    // Tokens from issuers other than the Bot Framework's, the bot's tenant and Microsoft's own are refused.
+    validateIssuer: true,
+  };
+  return { ...settings, connections: new Map([['serviceConnection', settings]]), connectionsMap: [{ serviceUrl: '*', connection: 'serviceConnection' }] };
+}
 
 /**
  * The Teams side that needs no workflow: token checks, the adapter and the notifier. Built first,
  * so the workflow gets its notifier at construction and the channel gets the workflow at its own.
+ * `authorityEndpoint` replaces https://login.microsoftonline.com (tests: a local token issuer).
  */
-export function createTeamsTransport(config: Config['teams'], deps: { targets: TargetRegistry; log?: Log; openIdMetadataUrl?: string }): TeamsTransport {
-  const auth = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: config.appId ?? '',
-    MicrosoftAppPassword: config.appPassword ?? '',
-    // Without an app id nothing is authenticated (loopback only): botbuilder wants no tenant then.
-    MicrosoftAppType: config.appId ? config.appType : 'MultiTenant',
-    MicrosoftAppTenantId: config.appTenantId ?? '',
-    ...(deps.openIdMetadataUrl ? { ...PUBLIC_CLOUD, ToBotFromChannelOpenIdMetadataUrl: deps.openIdMetadataUrl } : {}),
-  } as ConfigurationBotFrameworkAuthenticationOptions);
-  const adapter = new TeamsAdapter(auth);
+export function createTeamsTransport(config: Config['teams'], deps: { targets: TargetRegistry; log?: Log; authorityEndpoint?: string }): TeamsTransport {
+  if (!config.appId && process.env.NODE_ENV === 'production') {
+    // The SDK refuses to run unauthenticated in production, and so do we: say what to set.
+    throw new ConfigError(['MicrosoftAppId: required with NODE_ENV=production (Teams requests are checked against it), or set TEAMS_ENABLED=false']);
+  }
+  // validateServiceUrl: the SDK's own check of the serviceurl claim (we check it exactly first).
+  const adapter = new TeamsAdapter(agentsAuthConfig(config, deps.authorityEndpoint), undefined, undefined, { validateServiceUrl: true });
   adapter.onTurnError = async (ctx, error) => {
     deps.log?.('error', 'unhandled error in a Teams turn', { error: error.stack ?? String(error) });
-    await ctx.sendActivity('Something went wrong on my side. Nothing was changed in Azure. Please try again.').catch(() => undefined);
+    await ctx
+      .sendActivity('Something went wrong on my side. Nothing was changed in Azure. Please try again.')
+      .catch((e: unknown) => deps.log?.('error', 'could not tell the user a Teams turn failed', { error: (e as Error).message ?? String(e) }));
   };
-  return { config, auth, adapter, notifier: new TeamsNotifier(adapter, config.appId ?? '', deps.targets) };
+  return { config, adapter, notifier: new TeamsNotifier(adapter, config.appId ?? '', deps.targets) };
 }
 
 export type TeamsChannelDeps = ChannelDeps;
 
 /** The endpoint and the bot, over a transport, with every collaborator given at construction. */
 export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannelDeps): TeamsChannel {
-  const { config, auth, adapter, notifier } = transport;
+  const { config, adapter, notifier } = transport;
   const deliveryNotRecorded = (e: unknown) => deps.log?.('warn', 'could not record a Teams delivery as handled', { error: (e as Error).message });
   const bot = new TeamsBot({ workflow: deps.workflow, watchdog: deps.watchdog, router: deps.router, registry: deps.registry, store: deps.store, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
 
@@ -180,18 +274,21 @@ export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannel
           res.status(401).json({ error: 'unauthorized' });
           return;
         }
-        // The Bot Framework JWT (with an app id; anonymous on loopback without one) is checked
-        // before anything is recorded: an unsigned copy of a click must never claim its delivery.
-        const activity = (isObject(req.body) ? req.body : {}) as Partial<Activity>;
-        let authenticated: Authenticated;
-        try {
-          authenticated = await routeConsole(deps.log, () => auth.authenticateRequest(activity as Activity, req.get('authorization') ?? ''));
-        } catch (e) {
-          const unavailable = authUnavailable(e);
-          deps.log?.(unavailable ? 'error' : 'warn', unavailable ? 'could not check a Teams request’s token' : 'refused an unauthenticated Teams request', { reason: (e as Error).message ?? String(e) });
-          if (unavailable) res.setHeader('retry-after', '5');
-          res.status(unavailable ? 503 : 401).json({ error: unavailable ? 'unavailable' : 'unauthorized' });
-          return;
+        // The token (with an app id; anonymous on loopback without one) is checked before anything
+        // is recorded: an unsigned copy of a click must never claim its delivery.
+        let identity: Identity | undefined;
+        if (config.appId) {
+          const checked = await routeConsole(deps.log, () => adapter.authenticate(req));
+          const body = (isObject(req.body) ? req.body : {}) as { serviceUrl?: unknown };
+          const refusal = !checked.ok ? checked : checked.identity.serviceurl !== body.serviceUrl ? { reason: 'the token’s serviceurl claim is not the activity’s serviceUrl', unavailable: false } : undefined;
+          if (refusal) {
+            deps.log?.(refusal.unavailable ? 'error' : 'warn', refusal.unavailable ? 'could not check a Teams request’s token' : 'refused an unauthenticated Teams request', { reason: refusal.reason });
+            // Keys that could not be fetched: 503, so the Bot Connector retries. Anything else about a token is a 401.
+            if (refusal.unavailable) res.setHeader('retry-after', '5');
+            res.status(refusal.unavailable ? 503 : 401).json({ error: refusal.unavailable ? 'unavailable' : 'unauthorized' });
+            return;
+          }
+          if (checked.ok) identity = checked.identity;
         }
         const problem = envelopeProblem(req.body);
         if (problem) {
@@ -217,13 +314,13 @@ export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannel
         let status = 500;
         let captured = '';
         try {
-          const invoke = await routeConsole(deps.log, () => adapter.turn(authenticated, withDates(activity as Activity), (ctx) => bot.run(ctx)));
-          status = invoke?.status ?? 200;
-          captured = invoke?.body === undefined ? '' : JSON.stringify(invoke.body);
+          const answer = await routeConsole(deps.log, () => adapter.turn(identity, req, (ctx) => bot.run(ctx)));
+          status = answer.status;
+          captured = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
           if (captured) res.status(status).type('application/json').send(captured);
           else res.status(status).end();
         } catch (e) {
-          // The turn's own errors are caught by onTurnError; this is botbuilder failing around it.
+          // The turn's own errors are caught by onTurnError; this is the SDK failing around it.
           deps.log?.('error', 'a Teams turn failed', { error: (e as Error).stack ?? String(e) });
           if (!res.headersSent) res.status(500).json({ error: 'internal error' });
         } finally {

@@ -1,6 +1,6 @@
 // Teams turns → channel-neutral commands and card verbs. One handler per verb; verbs are the
 // strings in cards/*.json. Card actions never throw into the channel.
-import { ActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type ConversationReference, type InvokeResponse, MessageFactory, TurnContext } from 'botbuilder';
+import { ActivityHandler, type AdaptiveCardInvokeResponse, type AdaptiveCardInvokeValue, type InvokeResponse, MessageFactory, type TurnContext } from '@microsoft/agents-hosting';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_REASON_LENGTH, REQUEST_ID_PATTERN, storableText } from '../../domain/canonical';
@@ -18,9 +18,9 @@ import { describeFailure } from '../faults';
 import { checkForm, checkingNotice, formView, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { CommandRouter, Reply as RouterReply } from '../router';
-import { asAttachment, fitCard, noticeCard, teamsText } from './cards';
+import { asAttachment, cardUpdate, fitCard, noticeCard, teamsText } from './cards';
 import { formCardOf } from './form-card';
-import type { TeamsNotifier } from './notifier';
+import type { StoredReference, TeamsNotifier } from './notifier';
 
 const TEAMS_SUBMIT_JOB = 'teams.submit';
 /**
@@ -37,7 +37,7 @@ const submitJob = defineJob({
     actor: actorSchema,
     conversation: z.object({
       platform: z.literal('teams'),
-      ref: z.custom<Partial<ConversationReference>>((v) => typeof v === 'object' && v !== null && typeof (v as { conversation?: { id?: unknown } }).conversation?.id === 'string', 'a conversation reference'),
+      ref: z.custom<StoredReference>((v) => typeof v === 'object' && v !== null && typeof (v as { conversation?: { id?: unknown } }).conversation?.id === 'string', 'a conversation reference'),
     }),
     targetType: z.string(),
     data: formDataSchema,
@@ -134,7 +134,7 @@ export function placeOf(ctx: TurnContext): Place {
 
 export function commandText(ctx: TurnContext): string {
   // Strip the bot's own @mention (channels and group chats), and any leftover <at> tags.
-  const text = TurnContext.removeRecipientMention(ctx.activity) ?? ctx.activity.text ?? '';
+  const text = ctx.activity.removeRecipientMention() || ctx.activity.text || '';
   return text
     .replace(/<at>[^<]*<\/at>/g, '')
     .replace(/&nbsp;/g, ' ')
@@ -179,7 +179,7 @@ export class TeamsBot extends ActivityHandler {
     if (value && typeof value === 'object' && typeof (value as { verb?: unknown }).verb === 'string') {
       const reply = await this.safely(() => this.handleAction(ctx, (value as { verb: string }).verb, value));
       if ('card' in reply && ctx.activity.replyToId) {
-        await ctx.updateActivity({ type: 'message', id: ctx.activity.replyToId, attachments: [asAttachment(reply.card)] });
+        await ctx.updateActivity(cardUpdate(ctx.activity.replyToId, asAttachment(reply.card)));
       } else if ('card' in reply) {
         await ctx.sendActivity(MessageFactory.attachment(asAttachment(reply.card)));
       } else {
@@ -192,7 +192,7 @@ export class TeamsBot extends ActivityHandler {
   }
 
   protected override async onInvokeActivity(ctx: TurnContext): Promise<InvokeResponse> {
-    // botbuilder refuses a search without query text; a dependent picker opened before anything is
+    // The SDK refuses a search without query text; a dependent picker opened before anything is
     // typed sends none, and must still get its choices.
     if (ctx.activity.name === 'application/search') {
       try {
@@ -228,7 +228,7 @@ export class TeamsBot extends ActivityHandler {
   }
 
   private async handleCommand(ctx: TurnContext, text: string): Promise<Reply> {
-    const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
+    const conversation = { platform: 'teams' as const, ref: ctx.activity.getConversationReference() };
     return this.render(await this.deps.router.run(parseCommand(text, this.deps.workflow.targets), actorOf(ctx), placeOf(ctx), conversation));
   }
 
@@ -308,7 +308,7 @@ export class TeamsBot extends ActivityHandler {
           return { card: formCardOf(unblocks ? { ...form, carry: { unblocks } } : form) };
         }
         // Checks take several ARM round trips: answer now, update this card when they are done.
-        const conversation = { platform: 'teams' as const, ref: TurnContext.getConversationReference(ctx.activity) };
+        const conversation = { platform: 'teams' as const, ref: ctx.activity.getConversationReference() };
         const cardMessageId = ctx.activity.replyToId;
         // Only the fields the schema took (as sent): a stray field is not stored with the job.
         const fields = Object.fromEntries(Object.keys(parsed.params).map((k) => [k, (data.data as Record<string, unknown>)[k]]));

@@ -1,11 +1,12 @@
-// The baseline for Teams turn latency: a bare botbuilder CloudAdapter echo bot on express
-// (POST /api/messages, no MicrosoftAppId: unauthenticated) whose turn sends one reply through the
+// The baseline for Teams turn latency: a bare Microsoft 365 Agents SDK CloudAdapter echo bot on
+// express (POST /api/messages, no client id: anonymous) whose turn sends one reply through the
 // connector at the activity's serviceUrl, as ours does. Prints `listening on http://127.0.0.1:PORT`.
-import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
+// (The framework our bot runs on; it replaced botbuilder, whose support ended on 31 Dec 2025.)
+import { ActivityHandler, CloudAdapter } from '@microsoft/agents-hosting';
 import express from 'express';
 
 async function main() {
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication({ MicrosoftAppId: '', MicrosoftAppPassword: '', MicrosoftAppType: 'MultiTenant', MicrosoftAppTenantId: '' } as ConfigurationBotFrameworkAuthenticationOptions));
+  const adapter = new CloudAdapter({});
   const bot = new ActivityHandler();
   bot.onMessage(async (ctx, next) => {
     await ctx.sendActivity(`echo: ${ctx.activity.text ?? ''}`);
