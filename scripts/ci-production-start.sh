@@ -79,6 +79,7 @@ echo "== node dist/main.js (NODE_ENV=production, PostgreSQL, simulator at $ARM_E
   cd "$APP"
   exec env NODE_ENV=production HOST=127.0.0.1 PORT=0 DATABASE_URL="$DATABASE_URL" \
     AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" ARM_CA_FILE="$ARM_CA_FILE" LOG_LEVEL=warn \
+    MicrosoftAppType=UserAssignedMSI MicrosoftAppId=00000000-0000-4000-8000-00000000b07a MicrosoftAppTenantId=00000000-0000-4000-8000-0000000e0a1d \
     node dist/main.js
 ) >"$WORK/bot.log" 2>&1 &
 BOT_PID=$!
@@ -95,6 +96,9 @@ curl -fsS "$URL/healthz" | grep -q '"status":"ok"'
 metrics=$(curl -fsS "$URL/metrics")
 echo "$metrics" | grep -q '^cmk_job_queue_depth '
 echo "$metrics" | grep -q '^process_resident_memory_bytes '
+# Teams requests are checked in production: an unsigned activity is refused.
+unsigned=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d '{"type":"message","text":"help"}' "$URL/api/messages")
+[ "$unsigned" = 401 ] || { echo "an unsigned Teams activity answered $unsigned, not 401" >&2; exit 1; }
 grep -q 'PostgreSQL (DATABASE_URL)' "$WORK/bot.log"
 
 echo "== stop (SIGTERM)"
