@@ -37,6 +37,11 @@ export interface FleetAssessment {
   scopes: ChangeScope[];
 }
 
+/** What can never be undone once a fleet lands: every member's own target's statements, each once. */
+export function fleetIrreversible(targets: WorkflowContext['targets'], fleet: Fleet): string[] {
+  return [...new Set(fleet.members.flatMap((m) => targets.single(m.targetType)?.irreversible(m.params) ?? []))];
+}
+
 /** The fleet of a request that has one; a single request here is a fault of the caller. */
 export function fleetOf(req: ChangeRequest): Fleet {
   if (!req.fleet) throw new Error(`${req.id} is a change to one resource, not a fleet`);
