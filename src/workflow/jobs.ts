@@ -1,29 +1,70 @@
-// In-process background work after the chat turn has been answered. Keyed, so the same job is
-// never run twice at once in this process; the state machine (row lock on approved → executing)
-// is what guarantees one execution across processes.
+// In-process background work after the chat turn has been answered (a Slack modal filled once ARM
+// has answered, a command's reply). Keyed, so the same job is never run twice at once in this
+// process; the state machine (row lock on approved → executing) is what guarantees one execution
+// across processes. Bounded: at most `concurrency` jobs run at once and at most `maxQueued` wait,
+// so a burst of commands cannot grow memory without limit — past that, work is refused at once
+// (the caller tells the person to try again) instead of piling up.
+export interface JobRunnerLimits {
+  /** Jobs running at once. */
+  concurrency: number;
+  /** Jobs waiting for a turn; one more is refused. */
+  maxQueued: number;
+}
+
+export const DEFAULT_JOB_LIMITS: JobRunnerLimits = { concurrency: 16, maxQueued: 500 };
+
 export class JobRunner {
   private readonly running = new Map<string, Promise<unknown>>();
+  private readonly waiting: Array<{ key: string; fn: () => Promise<unknown> }> = [];
+  private readonly waitingKeys = new Set<string>();
+  private active = 0;
+  private readonly idle = new Set<() => void>();
 
-  constructor(private readonly onError: (key: string, e: unknown) => void = () => undefined) {}
+  constructor(
+    private readonly onError: (key: string, e: unknown) => void = () => undefined,
+    private readonly limits: JobRunnerLimits = DEFAULT_JOB_LIMITS,
+  ) {}
 
-  enqueue(key: string, fn: () => Promise<unknown>): void {
-    if (this.running.has(key)) return;
+  /** Run `fn` after the current turn: true when it is running or waiting, false when the runner is full (nothing will run). */
+  enqueue(key: string, fn: () => Promise<unknown>): boolean {
+    if (this.running.has(key) || this.waitingKeys.has(key)) return true;
+    if (this.active >= this.limits.concurrency) {
+      if (this.waiting.length >= this.limits.maxQueued) return false;
+      this.waiting.push({ key, fn });
+      this.waitingKeys.add(key);
+      return true;
+    }
+    this.start(key, fn);
+    return true;
+  }
+
+  private start(key: string, fn: () => Promise<unknown>): void {
+    this.active++;
     const p = (async () => {
       // Let the current turn answer first.
       await new Promise((r) => setImmediate(r));
       await fn();
     })()
       .catch((e) => this.onError(key, e))
-      .finally(() => this.running.delete(key));
+      .finally(() => {
+        this.running.delete(key);
+        this.active--;
+        const next = this.waiting.shift();
+        if (next) {
+          this.waitingKeys.delete(next.key);
+          this.start(next.key, next.fn);
+        } else if (!this.active) for (const w of this.idle) w();
+      });
     this.running.set(key, p);
   }
 
+  /** Jobs running or waiting. */
   get size(): number {
-    return this.running.size;
+    return this.running.size + this.waiting.length;
   }
 
-  /** Wait until no job is running (tests, graceful shutdown). */
+  /** Wait until no job is running or waiting (tests, graceful shutdown). */
   async drain(): Promise<void> {
-    while (this.running.size) await Promise.all([...this.running.values()]);
+    while (this.size) await new Promise<void>((r) => this.idle.add(r)).finally(() => this.idle.clear());
   }
 }

@@ -195,7 +195,16 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     await client.chat.postEphemeral({ channel, user, text: esc(failure.text) }).catch((err) => log('warn', 'could not post an ephemeral message', { error: (err as Error).message }));
   };
 
-  const later = (key: string, fn: () => Promise<void>) => deps.jobs.enqueue(key, fn);
+  /**
+   * Work after the ack. The runner is bounded (a burst cannot grow memory without limit): when it is
+   * full the work is refused, and `busy` tells the person to try again (nothing was done).
+   */
+  const later = (key: string, fn: () => Promise<void>, busy?: () => Promise<unknown>) => {
+    if (deps.jobs.enqueue(key, fn)) return;
+    log('warn', 'work after the ack refused: the bot is at its limit of background work', { job: key });
+    busy?.().catch((e: unknown) => log('warn', 'could not say the bot is busy', { job: key, error: (e as Error).message }));
+  };
+  const BUSY = 'The bot is busy with many requests right now and did nothing with this one; please try again in a minute.';
 
   const router = () => deps.router;
 
@@ -208,18 +217,22 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
    */
   const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>) => {
     const opened = await client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) });
-    later(`slack-form:${opened.view?.id}`, async () => {
-      try {
-        const reply = await produce();
-        if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
-        const formId = randomUUID();
-        await keepForm(formId, { channel, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note, ...(reply.form.carry ? { carry: reply.form.carry } : {}) });
-        await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
-      } catch (e) {
-        const failure = describeFailure(e, log, 'a Slack form');
-        await client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, failure.text) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
-      }
-    });
+    later(
+      `slack-form:${opened.view?.id}`,
+      async () => {
+        try {
+          const reply = await produce();
+          if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
+          const formId = randomUUID();
+          await keepForm(formId, { channel, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note, ...(reply.form.carry ? { carry: reply.form.carry } : {}) });
+          await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
+        } catch (e) {
+          const failure = describeFailure(e, log, 'a Slack form');
+          await client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, failure.text) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
+        }
+      },
+      () => client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, BUSY) }),
+    );
   };
 
   app.command('/cmk', async ({ command, ack, respond }) => {
@@ -234,14 +247,18 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       return;
     }
     await ack();
-    later(`slack-cmd:${command.trigger_id}`, async () => {
-      try {
-        const conversation = { platform: 'slack' as const, ref: { channel: command.channel_id, ...(command.team_id ? { team: command.team_id } : {}) } satisfies SlackRef };
-        await respond({ response_type: 'ephemeral', ...render(await router().run(cmd, actor, place, conversation)) });
-      } catch (e) {
-        await tell(command.channel_id, command.user_id, e);
-      }
-    });
+    later(
+      `slack-cmd:${command.trigger_id}`,
+      async () => {
+        try {
+          const conversation = { platform: 'slack' as const, ref: { channel: command.channel_id, ...(command.team_id ? { team: command.team_id } : {}) } satisfies SlackRef };
+          await respond({ response_type: 'ephemeral', ...render(await router().run(cmd, actor, place, conversation)) });
+        } catch (e) {
+          await tell(command.channel_id, command.user_id, e);
+        }
+      },
+      () => respond({ response_type: 'ephemeral', text: BUSY }),
+    );
   });
 
   /** The router's reply as Slack shows it: outside text escaped, requests and reviews as blocks. */
