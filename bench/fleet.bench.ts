@@ -35,6 +35,8 @@ export interface FleetRow {
   throttled: number;
   verified: number;
   failed: number;
+  /** The failed members' codes and messages (none expected: a 429 is waited out, not a failure). */
+  failures: string;
   writesPerSecond: number;
   /** The most PATCHes any one subscription took in one second: ARM refills 10/s (`arm`) or 2/s (`tight`). */
   peakWritesPerSecondOneSubscription: number;
@@ -87,6 +89,7 @@ async function run(budget: FleetRow['budget']): Promise<FleetRow> {
       throttled: patches.filter((r) => r.status === 429).length,
       verified: outcomes.filter((o) => o.status === 'verified').length,
       failed: outcomes.filter((o) => o.status === 'failed').length,
+      failures: [...new Set(outcomes.filter((o) => o.status === 'failed').map((o) => `${o.code}: ${o.message.slice(0, 120)}`))].join(' | '),
       writesPerSecond: round(patches.filter((r) => r.status !== 429).length / (executionMs / 1000)),
       peakWritesPerSecondOneSubscription: Math.max(0, ...perSubSecond.values()),
       armReads: bot.sim.requests.filter((r) => r.method === 'GET').length - readsBefore,

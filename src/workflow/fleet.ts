@@ -8,6 +8,7 @@
 import type { ArmCallRecord, ArmGateway, ArmResource, ArmWriteResult } from '../azure/port';
 import { isArmError } from '../azure/port';
 import { withReadCache } from '../azure/read-cache';
+import { retryAfterMs } from '../azure/retry';
 import { runChecks } from '../checks/runner';
 import { diffPayload } from '../domain/diff';
 import { amend } from '../domain/lifecycle';
@@ -26,6 +27,9 @@ import { texts } from './texts';
 
 /** Members written at once. The gateway's pacer spaces the writes within each subscription's budget. */
 export const FLEET_CONCURRENCY = 8;
+
+/** A member still throttled (429) after the gateway's retries waits its turn again, this many times at most. */
+export const FLEET_THROTTLED_ROUNDS = 20;
 
 type Fleet = NonNullable<ChangeRequest['fleet']>;
 
@@ -228,10 +232,19 @@ async function writeMember(ctx: WorkflowContext, req: ChangeRequest, row: Member
     const opts = { finalStateVia: m.plan.finalStateVia, landed: async () => (await landed(ctx, m.plan, own)) === 'landed' };
     let written: ArmWriteResult<unknown> | undefined;
     let refusal: unknown;
-    try {
-      written = m.plan.method === 'PUT' ? await armW.put(m.plan.resourceId, m.plan.apiVersion, m.plan.body, opts) : await armW.patch(m.plan.resourceId, m.plan.apiVersion, m.plan.body, opts);
-    } catch (e) {
-      refusal = e;
+    for (let round = 1; ; round++) {
+      try {
+        written = m.plan.method === 'PUT' ? await armW.put(m.plan.resourceId, m.plan.apiVersion, m.plan.body, opts) : await armW.patch(m.plan.resourceId, m.plan.apiVersion, m.plan.body, opts);
+        refusal = undefined;
+        break;
+      } catch (e) {
+        refusal = e;
+        // Still throttled after the gateway's own retries: ARM did not act on a 429, so the member
+        // waits its turn again rather than failing for the budget of a busy subscription.
+        if (!isArmError(e) || e.status !== 429 || round >= FLEET_THROTTLED_ROUNDS) break;
+        ctx.log('info', 'a fleet member is still throttled; waiting its turn again', { requestId: req.id, resourceId: m.resourceId, round });
+        await new Promise((r) => setTimeout(r, retryAfterMs(e.retryAfter) ?? 5000 * round));
+      }
     }
     const inPlace = refusal && isArmError(refusal) ? own.alreadyInPlace?.(refusal) : undefined;
     if (refusal && !inPlace) {

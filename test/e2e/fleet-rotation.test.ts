@@ -210,4 +210,24 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
       bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${everyone}`, 'inline'));
     }
   });
+
+  it('a member ARM keeps throttling (429) waits its turn and is written, not failed: no 429 is left unhandled', async () => {
+    const ids = seedFleet(bot.sim, { servers: 2, sandboxAccounts: 1, labsAccounts: 0 }, 'thr');
+    const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
+    const asked = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`);
+    const busy = ids[1]!;
+    bot.sim.injectFault({
+      method: 'PATCH',
+      pathIncludes: busy.split('/').pop()!,
+      status: 429,
+      code: 'SubscriptionRequestsThrottled',
+      message: 'Number of write requests exceeded the limit (injected fault).',
+      retryAfterSeconds: 1,
+      times: 2,
+    });
+    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, asked.formMsg), asked.formMsg));
+    await bot.connector.waitFor((a) => a.kind === 'update' && a.id === asked.formMsg && /3 resources moved to version .* and verified/.test(cardText(a.activity)), 30_000, 'done');
+    const tries = bot.sim.requests.filter((r) => r.method === 'PATCH' && r.path.toLowerCase() === busy.toLowerCase());
+    expect(tries.map((r) => r.status)).toEqual([429, 429, 200]);
+  });
 });
