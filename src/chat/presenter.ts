@@ -285,7 +285,7 @@ function fleetLines(req: ChangeRequest): Pick<RequestView, 'membersLabel' | 'mem
  * in `moreProblems`.
  */
 /** A fleet's members a card lists at most, at the most compact rendering (every one is in `evidence`). */
-export const MAX_LISTED_MEMBERS = 60;
+export const MAX_LISTED_MEMBERS = 40;
 
 export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): RequestView {
   // The payload and the scopes are what is approved: they are never shortened.

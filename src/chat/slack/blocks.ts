@@ -6,6 +6,9 @@ import { visibleText } from '../../domain/canonical';
 import type { AlertView } from '../../workflow/alert';
 import type { CheckLine, RequestView } from '../presenter';
 
+/** The most characters of a fleet's member list one Slack message carries (the rest: `evidence <id>`). */
+export const MAX_MEMBER_TEXT = 24_000;
+
 export const LIMITS = { messageBlocks: 50, modalBlocks: 100, sectionText: 3000, modalTitle: 24, optionText: 75, optionValue: 150, options: 100, privateMetadata: 3000 } as const;
 
 type Block = KnownBlock;
@@ -76,7 +79,12 @@ export function requestBlocks(v: RequestView): Block[] {
   if (v.changes.length) details.push(section(`*What changes*\n${v.changes.map((c) => `• \`${esc(c)}\``).join('\n')}`));
   // A fleet: every member with what its write changes (Slack has no toggle: the list, over as many sections as it needs).
   if (v.membersLabel) {
-    for (const [i, c] of chunk(v.members.map((m) => `• ${esc(m)}`).join('\n'), LIMITS.sectionText - 200, '\n').entries()) {
+    // Up to MAX_MEMBER_TEXT characters of members (a message stays well inside Slack's size); past it, where the rest are.
+    const lines = v.members.map((m) => `• ${esc(m)}`);
+    let room = MAX_MEMBER_TEXT;
+    const listed = lines.filter((l) => (room -= l.length + 1) >= 0);
+    if (listed.length < lines.length) listed.push(`…and ${lines.length - listed.length} more: \`evidence ${esc(v.id)}\` lists every one.`);
+    for (const [i, c] of chunk(listed.join('\n'), LIMITS.sectionText - 200, '\n').entries()) {
       details.push(section(`${i === 0 ? `*Resources: ${esc(v.membersLabel)}*\n` : ''}${c}`));
     }
     if (v.skipped.length) details.push(section(clip(`*Found but left out*\n${v.skipped.map((x) => `• ${esc(x)}`).join('\n')}`, LIMITS.sectionText)));
