@@ -78,12 +78,19 @@ export function lockDataFolder(dataDir: string): () => void {
   };
 }
 
+/**
+ * PostgreSQL's default shared_buffers (128 MB) lives in PGlite's WebAssembly memory, which never
+ * shrinks: the bot's tables are small, and 16 MB of buffers keeps a warm process about 125 MB
+ * smaller (docs/benchmarks.md §4). Written to the folder's postgresql.conf, so it holds from then on.
+ */
+export const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers = 16MB'] };
+
 export async function openPglite(dataDir?: string): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const unlock = dataDir ? lockDataFolder(dataDir) : () => undefined;
   let db: PGlite;
   try {
-    db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+    db = dataDir ? await PGlite.create(dataDir, PGLITE_OPTIONS) : await PGlite.create(PGLITE_OPTIONS);
   } catch (e) {
     unlock();
     throw e;

@@ -1,4 +1,8 @@
 // The store on embedded PGlite (one database for the file; PGlite takes seconds to start).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPglite } from '../../src/store/db';
 import { Store, StoreConflict } from '../../src/store/store';
 import type { ChangeRequest } from '../../src/domain/types';
 import { changeRequest } from '../fixtures/requests';
@@ -65,5 +69,20 @@ describe('store', () => {
     await store.db.query(`DELETE FROM audit_log WHERE seq = 1`);
     await store.db.exec(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update`);
     expect(await store.verifyAuditChain()).toMatchObject({ ok: false, brokenAt: 2, reason: expect.stringMatching(/link to the previous row is broken/) });
+  });
+});
+
+describe('embedded PGlite', () => {
+  it('runs with 16 MB of shared buffers (not PostgreSQL’s 128 MB), in memory and on a data folder, and keeps it on the next open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmk-pglite-'));
+    try {
+      for (const where of [undefined, dir, dir]) {
+        const db = await openPglite(where);
+        expect(await db.query<{ shared_buffers: string }>('SHOW shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
+        await db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
