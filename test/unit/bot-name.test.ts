@@ -56,6 +56,19 @@ describe('the apps’ command menus', () => {
   });
 });
 
+describe('the README’s command table', () => {
+  it('names every command the help lists', () => {
+    const table = readme.slice(readme.indexOf('| command | what it does |'), readme.indexOf('## Configuration'));
+    const commands = helpText()
+      .split('\n')
+      .filter((l) => l.startsWith('- `'))
+      .flatMap((l) => [...l.matchAll(/(?:^- |; |\. | \/ )`([a-z-]+(?: [a-z-]+)?)/g)].map((m) => m[1]!));
+    const verbs = [...new Set(commands.map((c) => (c.startsWith('new ') || c.startsWith('list ') || c.startsWith('scan ') || c.startsWith('watch list') ? c : c.split(' ')[0]!)))];
+    expect(verbs.length).toBeGreaterThan(15);
+    expect(verbs.filter((v) => !table.includes(`\`${v}`))).toEqual([]);
+  });
+});
+
 describe('the README’s figures', () => {
   it('counts the Fluid Relay checks the bot runs', () => {
     const target = DEFAULT_TARGETS.forCommand('fluid-relay');
