@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { blockActionPayload, interactionBody, postToBot, signedHeaders, slashCommandBody, startSlackStandIn, viewSubmissionPayload } from '../src/dev';
+import { fieldOfBlock } from '../src/chat/slack/form-modal';
 import { parsePolicy } from '../src/workflow/policy';
 
 const SECRET = 'slack-local-signing-secret';
@@ -65,12 +66,15 @@ async function main() {
     process.stdout.write(`   acknowledged with HTTP ${ack.status} in ${ack.ms} ms; a loading modal opens at once, then the pickers fill from Azure\n`);
     await slack.waitFor(() => slack.callsTo('views.update').length > 0, 15000, 'form');
     const form = [...slack.views.values()].at(-1)!;
-    const opt = (block: string, re: RegExp) => {
-      const b = (form.view.blocks as Array<{ block_id?: string; element?: { options?: Array<{ text: { text: string }; value: string }> } }>).find((x) => x.block_id === block);
+    // A field's block id is its name, or `<name>:<hash>` for a picker that depends on another
+    // (its options were drawn for one value of that field): match on the name before the colon,
+    // and answer under the block id the modal carries, as Slack does.
+    const opt = (field: string, re: RegExp) => {
+      const b = (form.view.blocks as Array<{ block_id?: string; element?: { options?: Array<{ text: { text: string }; value: string }> } }>).find((x) => x.block_id !== undefined && fieldOfBlock(x.block_id) === field);
       const o = b?.element?.options?.find((x) => re.test(x.text.text));
-      if (!o) throw new Error(`no option ${re} for ${block}; have: ${b?.element?.options?.map((x) => x.text.text).join(', ')}`);
-      process.stdout.write(`   ${block.padEnd(15)} → ${o.text.text}\n`);
-      return { value: { type: 'static_select', selected_option: { value: o.value } } };
+      if (!b?.block_id || !o) throw new Error(`no option ${re} for ${field}; have: ${b?.element?.options?.map((x) => x.text.text).join(', ')}`);
+      process.stdout.write(`   ${field.padEnd(15)} → ${o.text.text}\n`);
+      return [b.block_id, { value: { type: 'static_select', selected_option: { value: o.value } } }] as const;
     };
     const name = `fr-local-${Date.now().toString(36).slice(-5)}`;
     step(2, `Alex fills the modal (server ${name}) and presses "Run checks"`);
@@ -79,14 +83,14 @@ async function main() {
         viewSubmissionPayload({
           user: people.alex,
           view: { ...form.view, id: form.id, hash: form.hash },
-          values: {
-            resourceGroup: opt('resourceGroup', /^rg-cmk-demo /),
-            name: { value: { type: 'plain_text_input', value: name } },
-            location: opt('location', /\(eastus\)/),
-            identityId: opt('identityId', new RegExp(`^${arg('identity', 'id-fluid-cmk')} `)),
-            keyUrl: opt('keyUrl', new RegExp(`^kv-cmk-rbac / ${arg('key', 'fluid-cmk')} `)),
-            keyVersion: opt('keyVersion', /^latest/),
-          },
+          values: Object.fromEntries([
+            opt('resourceGroup', /^rg-cmk-demo /),
+            ['name', { value: { type: 'plain_text_input', value: name } }],
+            opt('location', /\(eastus\)/),
+            opt('identityId', new RegExp(`^${arg('identity', 'id-fluid-cmk')} `)),
+            opt('keyUrl', new RegExp(`^kv-cmk-rbac / ${arg('key', 'fluid-cmk')} `)),
+            opt('keyVersion', /^latest/),
+          ]),
         }),
       ),
     );
