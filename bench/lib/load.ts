@@ -97,7 +97,7 @@ export function teamsMessage(connectorUrl: string, text: string, conversationId 
       timestamp: new Date().toISOString(),
       text,
       from: { id: '29:alice', name: 'Alice Requester', aadObjectId: 'aad-alice-0001' },
-      recipient: { id: '28:cmk-bot', name: 'cmk-bot' },
+      recipient: { id: '28:cmk-chatops', name: 'cmk-chatops' },
       conversation: { id: conversationId, conversationType: 'channel', tenantId: 'tenant-1' },
     }),
   });

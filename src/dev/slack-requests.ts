@@ -15,7 +15,7 @@ export const LOCAL_SLACK = {
   appId: 'A0LOCALAPP',
   botId: 'B0LOCALBOT',
   botUserId: 'U0LOCALBOT',
-  botName: 'cmk-bot',
+  botName: 'cmk-chatops',
 } as const;
 
 type Json = Record<string, unknown>;

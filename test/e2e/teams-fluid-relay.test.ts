@@ -77,7 +77,7 @@ async function submit(data: Record<string, string>) {
 
 describe('Teams: Fluid Relay with CMK, end to end', () => {
   it('answers help and unknown commands with usage text, @mention stripped', async () => {
-    const r1 = await post(app.url, { ...message(connector.url, ALICE, '<at>cmk-bot</at> help'), entities: [{ type: 'mention', text: '<at>cmk-bot</at>', mentioned: { id: '28:cmk-bot', name: 'cmk-bot' } }] });
+    const r1 = await post(app.url, { ...message(connector.url, ALICE, '<at>cmk-chatops</at> help'), entities: [{ type: 'mention', text: '<at>cmk-chatops</at>', mentioned: { id: '28:cmk-chatops', name: 'cmk-chatops' } }] });
     expect(r1.status).toBe(200);
     const help = await connector.waitFor((a) => /new fluid-relay/.test(a.activity.text ?? ''), 5000, 'help');
     expect(help.activity.text).toMatch(/status <request id>/);

@@ -19,7 +19,7 @@ export function baseActivity(serviceUrl: string, user: TestUser, conversationId 
     id: `in-${++seq}`,
     timestamp: new Date().toISOString(),
     from: { id: user.id, name: user.name, aadObjectId: user.aadObjectId },
-    recipient: { id: '28:cmk-bot', name: 'cmk-bot' },
+    recipient: { id: '28:cmk-chatops', name: 'cmk-chatops' },
     conversation: { id: conversationId, conversationType: 'channel', tenantId: 'tenant-1' },
   };
 }

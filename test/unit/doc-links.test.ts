@@ -141,9 +141,7 @@ describe('links in the docs', () => {
 });
 
 describe('paths the docs name', () => {
-  // docs/benchmarks.md is left out until it stops naming bench/servers/bare-botbuilder.ts (now
-  // bare-agents.ts): it is another change's to edit.
-  const checked = docFiles().filter((f) => f !== 'docs/benchmarks.md');
+  const checked = docFiles();
 
   it.each(checked)('every repository path in a code span of %s exists', (file) => {
     const missing = pathsNamedIn(readFileSync(join(ROOT, file), 'utf8'))
