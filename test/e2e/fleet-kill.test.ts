@@ -2,39 +2,21 @@
 // folder: it resumes where each member stood — a member whose write was sent but not recorded is
 // looked up before it is written again — and the simulator, which sees every call, counts exactly
 // one PATCH per resource.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SIM_KEY, SIM_RBAC_VAULT, simKeyUrl, startSimulator, type Simulator } from '../../src/simulator';
-import { policyAllowingEveryone, startChildBot, type ChildBot } from '../helpers/child-bot';
-import { cardText, clickData, firstCard, startConnector, type FakeConnector } from '../helpers/connector';
+import { SIM_KEY, SIM_RBAC_VAULT, simKeyUrl } from '../../src/simulator';
+import { childBotRig, type ChildBotRig } from '../helpers/child-bot';
+import { cardText, clickData, firstCard } from '../helpers/connector';
 import { seedFleet } from '../helpers/fleet';
 import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
 
-let dir: string;
-let sim: Simulator;
-let connector: FakeConnector;
-let bot: ChildBot | undefined;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cmk-fleet-kill-'));
-  writeFileSync(join(dir, 'policy.yaml'), policyAllowingEveryone());
-  // Each write takes a moment, so the kill lands with writes in flight.
-  [sim, connector] = await Promise.all([startSimulator({ tlsDir: join(dir, 'tls') }), startConnector()]);
-});
-
-afterAll(async () => {
-  await bot?.kill('SIGKILL');
-  await Promise.all([sim?.close(), connector?.close()]);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const start = async () => (bot = await startChildBot(sim, { DATA_DIR: join(dir, 'data'), POLICY_FILE: join(dir, 'policy.yaml') }));
+let rig: ChildBotRig;
+beforeAll(async () => (rig = await childBotRig('cmk-fleet-kill-')));
+afterAll(() => rig?.close());
 
 it('killed after 10 of 25 PATCHes have reached Azure: resumes after the restart, one PATCH per resource, done', async () => {
+  const { sim, connector } = rig;
   const ids = seedFleet(sim, { servers: 10, sandboxAccounts: 8, labsAccounts: 7 }, 'kl');
   const next = sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
-  const url = (await start()).url;
+  const url = (await rig.start()).url;
   const conv = 'conv-fleet-kill';
   await post(url, message(connector.url, ALICE, `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`, conv));
   const form = await connector.waitFor((a) => /Rotate a key everywhere it is used/.test(cardText(a.activity)), 20_000, 'form');
@@ -46,7 +28,7 @@ it('killed after 10 of 25 PATCHes have reached Azure: resumes after the restart,
   await connector.waitFor((a) => a.id === formMsg && /Waiting for 1 more approval/.test(cardText(a.activity)), 60_000, 'request card');
 
   // Kill on the tenth PATCH that reaches the simulator (it is applied; the bot never hears the answer).
-  const victim = bot!;
+  const victim = rig.bot!;
   let patches = 0;
   const off = sim.onRequest((r) => {
     if (r.method === 'PATCH' && ++patches === 10) victim.child.kill('SIGKILL');
@@ -57,8 +39,8 @@ it('killed after 10 of 25 PATCHes have reached Azure: resumes after the restart,
   expect(patches).toBeGreaterThanOrEqual(10);
   expect(patches).toBeLessThan(25);
 
-  await start();
+  await rig.start();
   await connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /25 resources moved to version .* and verified/.test(cardText(a.activity)), 90_000, 'done after the restart');
   for (const id of ids) expect(sim.requests.filter((r) => r.method === 'PATCH' && r.path.toLowerCase() === id.toLowerCase())).toHaveLength(1);
-  await bot!.kill('SIGTERM');
+  await rig.bot!.kill('SIGTERM');
 }, 180_000);

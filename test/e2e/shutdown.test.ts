@@ -3,41 +3,26 @@
 // answers those in flight, lets running jobs finish for SHUTDOWN_GRACE_MS and hands the rest back
 // to the queue. Started again, it finishes them: every submission that was answered 200 became a
 // request, every approval answered 200 counts, and each approved request is written exactly once.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startSimulator, type Simulator } from '../../src/simulator';
-import { policyAllowingEveryone, startChildBot, type ChildBot } from '../helpers/child-bot';
-import { cardText, startConnector, type FakeConnector, clickData } from '../helpers/connector';
+import { childBotRig, type ChildBotRig } from '../helpers/child-bot';
+import { cardText, clickData } from '../helpers/connector';
 import { fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, cardAction, post } from '../helpers/teams';
 
-let dir: string;
-let sim: Simulator;
-let connector: FakeConnector;
-let bot: ChildBot | undefined;
+let rig: ChildBotRig;
+beforeAll(async () => (rig = await childBotRig('cmk-shutdown-')));
+afterAll(() => rig?.close());
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cmk-shutdown-'));
-  writeFileSync(join(dir, 'policy.yaml'), policyAllowingEveryone());
-  [sim, connector] = await Promise.all([startSimulator({ tlsDir: join(dir, 'tls') }), startConnector()]);
-});
-
-afterAll(async () => {
-  await bot?.kill('SIGKILL');
-  await Promise.all([sim?.close(), connector?.close()]);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const start = async () => (bot = await startChildBot(sim, { DATA_DIR: join(dir, 'data'), POLICY_FILE: join(dir, 'policy.yaml'), SHUTDOWN_GRACE_MS: '300', LOG_LEVEL: 'info' }));
+const start = () => rig.start({ SHUTDOWN_GRACE_MS: '300', LOG_LEVEL: 'info' });
 
 const form = (name: string) => fluidRelayForm(name);
 
 const safePost = (url: string, activity: unknown) => post(url, activity).catch(() => ({ status: 0, body: undefined })); // refused connection: not acknowledged
-const requestIdOn = (formMsg: string) => /Request: (CR-[A-Z0-9]{6})/.exec(cardText(connector.messages.get(formMsg)))?.[1];
+const requestIdOn = (formMsg: string) => /Request: (CR-[A-Z0-9]{6})/.exec(cardText(rig.connector.messages.get(formMsg)))?.[1];
 
 it('SIGTERM under load: every acknowledged submission and approval is carried out once after the restart', async () => {
+  const { sim, connector } = rig;
   const url = (await start()).url;
+  const bot = () => rig.bot!;
   // Requests waiting for approval, to approve during the load.
   const waiting: Array<{ name: string; formMsg: string; requestId: string }> = [];
   for (let i = 0; i < 4; i++) {
@@ -55,13 +40,13 @@ it('SIGTERM under load: every acknowledged submission and approval is carried ou
     deliveries.push(safePost(url, cardAction(connector.url, ALICE, 'form.submit', form(name), `form-${name}`)).then((r) => ({ kind: 'submit' as const, key: name, status: r.status })));
     const w = waiting[i % waiting.length]!;
     if (i < waiting.length) deliveries.push(safePost(url, cardAction(connector.url, BOB, 'request.approve', clickData(connector, w.formMsg), w.formMsg)).then((r) => ({ kind: 'approve' as const, key: w.name, status: r.status })));
-    if (i === 5) setTimeout(() => bot!.child.kill('SIGTERM'), 0);
+    if (i === 5) setTimeout(() => bot().child.kill('SIGTERM'), 0);
     await new Promise((r) => setTimeout(r, 15));
   }
   const answered = await Promise.all(deliveries);
-  const code = await bot!.exited;
+  const code = await bot().exited;
   expect(code).toBe(0);
-  expect(bot!.output()).toMatch(/SIGTERM: finishing in-flight work/);
+  expect(bot().output()).toMatch(/SIGTERM: finishing in-flight work/);
   const acked = answered.filter((a) => a.status === 200);
   const refused = answered.filter((a) => a.status !== 200);
   // The load straddled the signal: some were taken, the rest refused (never half-taken).
@@ -80,5 +65,5 @@ it('SIGTERM under load: every acknowledged submission and approval is carried ou
   }
   // Refused submissions left nothing behind.
   for (const a of refused.filter((x) => x.kind === 'submit')) expect(requestIdOn(`form-${a.key}`)).toBeUndefined();
-  await bot!.kill('SIGTERM');
+  await bot().kill('SIGTERM');
 }, 150_000);

@@ -1,8 +1,11 @@
 // The real entry point (src/main.ts) as a child process, for tests that kill, stop and restart it
 // or run several replicas. tsx is loaded in the child itself, so a signal reaches the bot.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Simulator } from '../../src/simulator';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
+import { startConnector, type FakeConnector } from './connector';
 
 export interface ChildBot {
   url: string;
@@ -71,4 +74,41 @@ export function startChildBot(sim: Simulator, env: Record<string, string>, opts:
       if (!/listening on/.test(out)) reject(Object.assign(new Error(`bot exited (${code}) before it started:\n${out}`), { code, out }));
     });
   });
+}
+
+/** A folder with the open policy, a simulator and a connector stand-in: a bot started (and killed, and started again) on that folder. */
+export interface ChildBotRig {
+  dir: string;
+  sim: Simulator;
+  connector: FakeConnector;
+  /** The bot started last. */
+  readonly bot: ChildBot | undefined;
+  /** A bot on the rig's data folder and policy (`env` adds to them). */
+  start(env?: Record<string, string>): Promise<ChildBot>;
+  /** Kills the bot and ends the simulator, the connector and the folder. */
+  close(): Promise<void>;
+}
+
+export async function childBotRig(prefix: string, simulator: Omit<SimulatorOptions, 'tlsDir'> = {}): Promise<ChildBotRig> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'policy.yaml'), policyAllowingEveryone());
+  const [sim, connector] = await Promise.all([startSimulator({ ...simulator, tlsDir: join(dir, 'tls') }), startConnector()]);
+  let bot: ChildBot | undefined;
+  return {
+    dir,
+    sim,
+    connector,
+    get bot() {
+      return bot;
+    },
+    async start(env = {}) {
+      bot = await startChildBot(sim, { DATA_DIR: join(dir, 'data'), POLICY_FILE: join(dir, 'policy.yaml'), ...env });
+      return bot;
+    },
+    async close() {
+      await bot?.kill('SIGKILL');
+      await Promise.all([sim.close(), connector.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
