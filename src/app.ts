@@ -259,11 +259,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Ready = the database answers and ARM answers (any HTTP answer, even 401/404, means reachable).
   app.get('/readyz', async (_req, res) => {
     const probe = async (fn: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await fn();
+        // A database that does not answer at all (a network cut rather than a refused connection)
+        // must not hold the probe: not ready after 5 s.
+        await Promise.race([fn(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000)))]);
         return 'ok';
       } catch (e) {
         return isArmError(e) && e.status > 0 ? 'ok' : `unavailable: ${(e as Error).message.slice(0, 200)}`;
+      } finally {
+        clearTimeout(timer);
       }
     };
     const [database, arm_] = await Promise.all([probe(() => store.db.query('SELECT 1')), probe(() => probeArm.list('/subscriptions', '2022-12-01'))]);

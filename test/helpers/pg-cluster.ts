@@ -17,8 +17,8 @@ export interface PgCluster {
   port: number;
   /** A URL on this server (the admin role unless another is given). */
   url(opts?: { user?: string; password?: string; database?: string }): string;
-  /** SQL as the admin role. */
-  admin<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** SQL as the admin role (in the `postgres` database unless another is named). */
+  admin<T = Record<string, unknown>>(text: string, params?: unknown[], database?: string): Promise<T[]>;
   /** `pg_ctl stop -m fast`: every connection dropped, open transactions rolled back. */
   stop(): Promise<void>;
   /** `pg_ctl start`, waiting until it accepts connections. */
@@ -69,8 +69,8 @@ export async function startPgCluster(): Promise<PgCluster> {
     port,
     url: ({ user = 'cmkadmin', password: pw = user === 'cmkadmin' ? password : undefined, database = 'postgres' } = {}) =>
       `postgres://${encodeURIComponent(user)}${pw !== undefined ? `:${encodeURIComponent(pw)}` : ''}@127.0.0.1:${port}/${database}`,
-    async admin<T>(text: string, params: unknown[] = []) {
-      const c = new Client({ connectionString: cluster.url() });
+    async admin<T>(text: string, params: unknown[] = [], database = 'postgres') {
+      const c = new Client({ connectionString: cluster.url({ database }) });
       await c.connect();
       try {
         return (await c.query(text, params)).rows as T[];
