@@ -13,15 +13,11 @@ import { SIM_RG, startSimulator, type Simulator } from '../../src/simulator';
 import { startChildBot, type ChildBot } from '../helpers/child-bot';
 import { cardText, clickData, startConnector, type FakeConnector } from '../helpers/connector';
 import { fluidRelayForm } from '../helpers/forms';
-import { postgresBinaries, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
+import { describeWithPostgres, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
 
 const SIGNING_SECRET = 'db-restart-signing-secret';
 const TRY_AGAIN = /database.*try again/i;
-
-const binaries = postgresBinaries();
-const describeWithPg = binaries ? describe : describe.skip;
-if (!binaries) console.warn('db-restart.test: skipped — the PostgreSQL server binaries (initdb, pg_ctl) are not on PATH; CI has them');
 
 let pg: PgCluster;
 let dir: string;
@@ -58,7 +54,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   }
 }
 
-describeWithPg('PostgreSQL restarted under load', () => {
+describeWithPostgres('db-restart.test', 'PostgreSQL restarted under load', () => {
   beforeAll(async () => {
     pg = await startPgCluster();
     await pg.admin('CREATE DATABASE cmk');

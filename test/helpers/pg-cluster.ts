@@ -27,6 +27,25 @@ export interface PgCluster {
   destroy(): Promise<void>;
 }
 
+/**
+ * `describe` when this machine has the PostgreSQL server binaries; otherwise skipped with a message
+ * — except in CI (CI set), which has them, where their absence fails the file.
+ */
+export function describeWithPostgres(file: string, name: string, fn: () => void): void {
+  if (postgresBinaries()) return describe(name, fn);
+  const why = `${file}: the PostgreSQL server binaries (initdb, pg_ctl, postgres) are not on PATH (or in PG_BIN)`;
+  if (process.env.CI) {
+    describe(name, () =>
+      it('has the PostgreSQL server binaries', () => {
+        throw new Error(why);
+      }),
+    );
+    return;
+  }
+  console.warn(`${why}; skipped`);
+  describe.skip(name, fn);
+}
+
 /** The folder holding initdb and pg_ctl, or undefined when this machine has none. */
 export function postgresBinaries(): string | undefined {
   const dirs = [process.env.PG_BIN, ...(process.env.PATH ?? '').split(delimiter)].filter((d): d is string => Boolean(d));
@@ -53,13 +72,14 @@ export async function startPgCluster(): Promise<PgCluster> {
   const data = join(dir, 'data');
   const password = `admin-${Math.random().toString(36).slice(2)}`;
   writeFileSync(join(dir, 'pw'), `${password}\n`);
+  // As root: the `postgres` user when there is one, else `nobody`, owning the folder.
+  let user = 'postgres';
   if (asRoot) {
-    const { stdout } = await run('id', ['-u', 'postgres']);
-    const { stdout: gid } = await run('id', ['-g', 'postgres']);
-    chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
-    chownSync(join(dir, 'pw'), Number(stdout.trim()), Number(gid.trim()));
+    const ids = async (name: string) => ({ uid: Number((await run('id', ['-u', name])).stdout.trim()), gid: Number((await run('id', ['-g', name])).stdout.trim()) });
+    const owner = await ids('postgres').catch(async () => ((user = 'nobody'), ids('nobody')));
+    for (const f of [dir, join(dir, 'pw')]) chownSync(f, owner.uid, owner.gid);
   }
-  const pg = (tool: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { timeout: 60_000 }) : run(join(bin, tool), args, { timeout: 60_000 }));
+  const pg = (tool: string, args: string[]) => (asRoot ? run('runuser', ['-u', user, '--', join(bin, tool), ...args], { timeout: 60_000 }) : run(join(bin, tool), args, { timeout: 60_000 }));
   const port = await freePort();
   // Passwords checked for real (scram-sha-256) on TCP and the socket alike; the socket in our folder.
   await pg('initdb', ['-D', data, '-U', 'cmkadmin', '--pwfile', join(dir, 'pw'), '--auth', 'scram-sha-256', '--no-sync', '-E', 'UTF8']);

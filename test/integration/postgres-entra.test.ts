@@ -7,7 +7,7 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-
 import { Client } from 'pg';
 import { POSTGRES_TOKEN_SCOPE, postgresPassword } from '../../src/azure/postgres-token';
 import { openPostgres, type Database } from '../../src/store/db';
-import { postgresBinaries, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
+import { describeWithPostgres, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 
 /** An Azure identity that issues the token it holds now, and says which scopes it was asked for. */
 class RotatingCredential implements TokenCredential {
@@ -22,11 +22,7 @@ class RotatingCredential implements TokenCredential {
 // A token-shaped password (an Entra access token is a JWT of this alphabet, much longer).
 const tokenLike = (n: number) => `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${Buffer.from(`token-${n}-${Math.random()}`).toString('base64url')}.${'s'.repeat(300)}`;
 
-const binaries = postgresBinaries();
-const describeWithPg = binaries ? describe : describe.skip;
-if (!binaries) console.warn('postgres-entra.test: skipped — the PostgreSQL server binaries (initdb, pg_ctl) are not on PATH; CI has them');
-
-describeWithPg('DATABASE_AUTH=entra: the pool logs in with the identity’s current token', () => {
+describeWithPostgres('postgres-entra.test', 'DATABASE_AUTH=entra: the pool logs in with the identity’s current token', () => {
   let pg: PgCluster;
   let db: Database | undefined;
   const lost: string[] = [];
