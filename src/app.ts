@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { type Config, ConfigError } from './config';
 import { type ArmCallRecord, type ArmGateway, isArmError } from './azure/port';
+import { postgresPassword } from './azure/postgres-token';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
 import { CommandRouter } from './chat/router';
 import { createSlackChannel, createSlackTransport } from './chat/slack/channel';
@@ -120,7 +121,23 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Readiness asks once, briefly: a probe that retries for half a minute tells an orchestrator nothing.
   const probeArm = new SdkArmGateway({ ...armOptions, maxRetries: 0, timeoutMs: Math.min(5000, config.armTimeoutMs), pacer: false });
 
-  const store = opts.store ?? (await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url, poolMax: config.database.poolMax } : { kind: 'pglite', dataDir: config.database.dataDir }, opts.now));
+  const db = config.database;
+  const store =
+    opts.store ??
+    (await Store.open(
+      db.kind === 'postgres'
+        ? {
+            kind: 'postgres',
+            url: db.url,
+            poolMax: db.poolMax,
+            // DATABASE_AUTH=entra: each new connection's password is a token of the identity that calls ARM.
+            password: db.auth === 'entra' ? postgresPassword(armOptions.credential) : undefined,
+            // The server restarted or a connection was cut: the pool opens a new one for the next query.
+            onConnectionError: (e) => log('warn', 'a database connection was lost; the next query opens a new one', { error: e.message }),
+          }
+        : { kind: 'pglite', dataDir: db.dataDir },
+      opts.now,
+    ));
   // Every audit append puts the chain's new head in the JSON log: an anchor outside the database
   // (`npm run audit:verify -- --anchors <log file>` checks the chain still holds each one).
   const stopAnchoring = store.onAuditAppend((h) => log('info', 'audit head', { seq: h.seq, hash: h.hash, event: h.event, request: h.requestId }));
@@ -242,11 +259,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Ready = the database answers and ARM answers (any HTTP answer, even 401/404, means reachable).
   app.get('/readyz', async (_req, res) => {
     const probe = async (fn: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await fn();
+        // A database that does not answer at all (a network cut rather than a refused connection)
+        // must not hold the probe: not ready after 5 s.
+        await Promise.race([fn(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000)))]);
         return 'ok';
       } catch (e) {
         return isArmError(e) && e.status > 0 ? 'ok' : `unavailable: ${(e as Error).message.slice(0, 200)}`;
+      } finally {
+        clearTimeout(timer);
       }
     };
     const [database, arm_] = await Promise.all([probe(() => store.db.query('SELECT 1')), probe(() => probeArm.list('/subscriptions', '2022-12-01'))]);

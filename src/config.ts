@@ -42,6 +42,8 @@ export const envSchema = z.object({
     message: 'must be a postgres:// or postgresql:// URL',
   }),
   DATABASE_POOL_MAX: intIn(1, 200, 10),
+  /** password: the one in DATABASE_URL; entra: the Azure identity's access token, fetched for each new connection (Azure Database for PostgreSQL). */
+  DATABASE_AUTH: z.enum(['password', 'entra']).optional().default('password'),
   DATA_DIR: z.string().optional().default('.data'),
   AZURE_MODE: z.enum(['auto', 'simulator', 'azure']).optional().default('auto'),
   ARM_ENDPOINT: optionalString.refine((v) => v === undefined || /^https:\/\//.test(v), {
@@ -95,7 +97,7 @@ export interface Config {
     appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
     appTenantId?: string;
   };
-  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolMax: number };
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolMax: number; /** entra: the password is the Azure identity's token (src/azure/postgres-token.ts). */ auth: 'password' | 'entra' };
   dataDir: string;
   azure:
     | { mode: 'simulator'; simulatorPort: number; /** A simulator running elsewhere (npm run simulator), not embedded. */ external?: { endpoint: string; caFile?: string } }
@@ -149,6 +151,16 @@ export function loadDotEnv(file = '.env', env: Record<string, string | undefined
   return set;
 }
 
+/** The password part of a postgres:// URL ('' when none, or when the URL does not parse: the URL check says so). */
+function urlPassword(url: string): string {
+  try {
+    return new URL(url).password;
+  } catch (e) {
+    if (e instanceof TypeError) return '';
+    throw e;
+  }
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -180,6 +192,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'IDENTITY_ENDPOINT is set by the platform for a managed identity) — or, for a test, AZURE_MODE=simulator with ARM_ENDPOINT and ARM_CA_FILE of a simulator started with `npm run simulator`',
     );
   }
+  if (e.DATABASE_AUTH === 'entra') {
+    // The password is the Azure identity's access token: a password in the URL would be a second,
+    // unused secret; without DATABASE_URL or Azure mode there is nothing to log in to, or no identity.
+    if (!e.DATABASE_URL) problems.push("DATABASE_URL: required when DATABASE_AUTH=entra (the Azure Database for PostgreSQL server, with the identity's role as the user name)");
+    else if (urlPassword(e.DATABASE_URL)) problems.push("DATABASE_URL: must not carry a password when DATABASE_AUTH=entra (the password is the Azure identity's access token); remove it from the URL");
+    if (mode !== 'azure')
+      problems.push(
+        `DATABASE_AUTH: entra needs AZURE_MODE=azure (now ${mode}${e.AZURE_MODE === 'auto' ? ', from AZURE_MODE=auto with no Azure identity set' : ''}): the token comes from the Azure identity (AZURE_CLIENT_ID for a user-assigned managed identity)`,
+      );
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -191,7 +213,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       appType: e.MicrosoftAppType,
       appTenantId: e.MicrosoftAppTenantId,
     },
-    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX } : { kind: 'pglite', dataDir: `${e.DATA_DIR}/pglite` },
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, auth: e.DATABASE_AUTH } : { kind: 'pglite', dataDir: `${e.DATA_DIR}/pglite` },
     dataDir: e.DATA_DIR,
     azure:
       mode === 'simulator'

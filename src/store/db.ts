@@ -3,6 +3,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
 
 export interface Sql {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
@@ -124,8 +125,32 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   };
 }
 
-export async function openPostgres(url: string, max = 10): Promise<Database> {
-  const pool = new Pool({ connectionString: url, max });
+export interface PostgresOptions {
+  /** Connections at most (DATABASE_POOL_MAX). */
+  max?: number;
+  /**
+   * The password of each new connection, asked for when it opens (DATABASE_AUTH=entra: a current
+   * access token of the Azure identity). Unset: the password in the URL.
+   */
+  password?: () => Promise<string>;
+  /** A connection lost while nobody was using it (the server restarted, a network cut): reported, never fatal. */
+  onConnectionError?: (e: Error) => void;
+}
+
+/**
+ * A pool on a PostgreSQL server. It outlives the server going away: a connection that breaks is
+ * dropped (an idle one reports through `onConnectionError`, one in use fails its query), and the
+ * next query opens a new one — so the bot reconnects by itself once the server is back, and until
+ * then every query fails at once rather than hanging.
+ */
+export async function openPostgres(url: string, opts: PostgresOptions = {}): Promise<Database> {
+  const reportLost = opts.onConnectionError ?? (() => undefined);
+  // node-postgres merges a connectionString over the other options, and the URL's (empty)
+  // password would replace a password function: with one, the URL goes in as its parsed fields.
+  const pool = opts.password ? new Pool({ ...parseIntoClientConfig(url), password: opts.password, max: opts.max }) : new Pool({ connectionString: url, max: opts.max });
+  // An idle connection the server closed: pg-pool has already removed it; without a listener its
+  // 'error' event would end the process.
+  pool.on('error', (e) => reportLost(e));
   // Fail fast with a clear message when the server is not there.
   const probe = await pool.connect();
   probe.release();
@@ -140,6 +165,14 @@ export async function openPostgres(url: string, max = 10): Promise<Database> {
     },
     async transaction<T>(fn: (tx: Sql) => Promise<T>) {
       const client = await pool.connect();
+      // Checked out, the connection is ours to watch: lost between two statements, it would
+      // otherwise emit an 'error' nobody listens to (fatal). The next statement fails instead.
+      let lost: Error | undefined;
+      const onLost = (e: Error) => {
+        lost = e;
+        reportLost(e);
+      };
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         const out = await fn({
@@ -154,10 +187,14 @@ export async function openPostgres(url: string, max = 10): Promise<Database> {
         await client.query('COMMIT');
         return out;
       } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // The rollback can fail only with the connection, which is then dropped below (its
+        // transaction ends with it); the caller gets the original error.
+        if (!lost) await client.query('ROLLBACK').catch((r: unknown) => (lost = r as Error));
         throw e;
       } finally {
-        client.release();
+        client.removeListener('error', onLost);
+        // A broken connection is not given back to the pool.
+        client.release(lost);
       }
     },
     close: () => pool.end(),

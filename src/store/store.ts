@@ -6,7 +6,7 @@
 import type { Actor, Approval, ChangeRequest } from '../domain/types';
 import { type AuditHead, auditRowHash, checkAnchors, GENESIS, walkChain } from '../domain/audit-chain';
 import type { Database, Sql } from './db';
-import { openPglite, openPostgres } from './db';
+import { openPglite, openPostgres, type PostgresOptions } from './db';
 import { insertJob, type JobSpec } from './jobs';
 import { migrate } from './migrations';
 
@@ -89,8 +89,8 @@ export class Store {
     return out;
   }
 
-  static async open(opts: { kind: 'pglite'; dataDir?: string } | { kind: 'postgres'; url: string; poolMax?: number }, now?: () => Date): Promise<Store> {
-    const db = opts.kind === 'postgres' ? await openPostgres(opts.url, opts.poolMax) : await openPglite(opts.dataDir);
+  static async open(opts: { kind: 'pglite'; dataDir?: string } | ({ kind: 'postgres'; url: string; poolMax?: number } & Omit<PostgresOptions, 'max'>), now?: () => Date): Promise<Store> {
+    const db = opts.kind === 'postgres' ? await openPostgres(opts.url, { max: opts.poolMax, password: opts.password, onConnectionError: opts.onConnectionError }) : await openPglite(opts.dataDir);
     await migrate(db);
     return new Store(db, now);
   }

@@ -59,6 +59,8 @@ export class DurableQueue {
   private again = false;
   private stopped = true;
   private lastPrune = 0;
+  /** Claims failed in a row (the database is unreachable). */
+  private claimFailures = 0;
   private readonly idleWaiters = new Set<() => void>();
 
   constructor(
@@ -110,7 +112,14 @@ export class DurableQueue {
       return;
     }
     this.pumping = this.pump()
-      .catch((e) => this.opts.log?.('warn', 'could not claim jobs', { error: (e as Error).message }))
+      .then(() => {
+        if (this.claimFailures) this.opts.log?.('info', 'claiming jobs again', { failedClaims: this.claimFailures });
+        this.claimFailures = 0;
+      })
+      .catch((e) => {
+        // The database is away: said once, not at every poll; the poll goes on and finds it back.
+        if (this.claimFailures++ === 0) this.opts.log?.('warn', 'could not claim jobs', { error: (e as Error).message });
+      })
       .finally(() => {
         this.pumping = undefined;
         if (this.again) {
@@ -129,14 +138,21 @@ export class DurableQueue {
     }
     const jobs = await claimJobs(this.db, this.workerId, this.opts.leaseMs, free);
     for (const job of jobs) {
+      // Ours already, and finished: its outcome is still being recorded (the database was away
+      // longer than its lease). It is not run again; the recording completes it.
+      if (this.running.has(job.id)) continue;
       if (this.stopped) {
         await postponeJob(this.db, job, this.workerId, 0);
         continue;
       }
-      const p = this.run(job).finally(() => {
-        this.running.delete(job.id);
-        this.wake();
-      });
+      const p = this.run(job)
+        // Never an unhandled rejection: a job that could not even start (its lane's rate limit
+        // unreadable) keeps its claim, and runs again when the lease runs out.
+        .catch((e) => this.opts.log?.('error', 'a job could not be run', { job: job.key, error: (e as Error).message }))
+        .finally(() => {
+          this.running.delete(job.id);
+          this.wake();
+        });
       this.running.set(job.id, p);
     }
     if (jobs.length === free) this.again = true;
@@ -175,13 +191,15 @@ export class DurableQueue {
       // Every log line the job writes says which job it is.
       await withLogContext({ job: job.key, requestId: undefined }, () => handler(job.payload, { attempt: job.attempts, jobId: job.id }));
       clearInterval(beat);
-      await completeJob(this.db, job.id, this.workerId);
+      // Done: that must be recorded, or it runs again — so it is retried while the database is away.
+      await this.record(job, () => completeJob(this.db, job.id, this.workerId));
+      return;
     } catch (e) {
       clearInterval(beat);
       const delay = Math.min(this.opts.retryBaseMs * 2 ** Math.max(0, job.attempts - 1), 60_000);
       // A failure no retry can mend (a payload that does not parse) ends the job now.
       const permanent = (e as { permanent?: unknown } | null)?.permanent === true;
-      const outcome = await failJob(this.db, permanent ? { ...job, attempts: job.maxAttempts } : job, this.workerId, (e as Error).stack ?? String(e), delay).catch(() => 'unknown');
+      const outcome = await this.record(job, () => failJob(this.db, permanent ? { ...job, attempts: job.maxAttempts } : job, this.workerId, (e as Error).stack ?? String(e), delay));
       if (outcome === 'retry') this.wakeIn(delay);
       this.opts.log?.(outcome === 'failed' ? 'error' : 'warn', outcome === 'failed' ? 'job failed for good' : 'job failed; it will be tried again', {
         job: job.key,
@@ -189,6 +207,27 @@ export class DurableQueue {
         retryInMs: outcome === 'retry' ? delay : undefined,
         error: (e as Error).message,
       });
+    }
+  }
+
+  /**
+   * A job's outcome, written until the database takes it (pg's pool reconnects by itself), or until
+   * the queue stops — then the job is left claimed, and runs again once its lease has run out.
+   */
+  private async record<T>(job: JobRow, write: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await write();
+        if (attempt) this.opts.log?.('info', 'recorded a job’s outcome after the database came back', { job: job.key, attempts: attempt + 1 });
+        return out;
+      } catch (e) {
+        if (attempt === 0) this.opts.log?.('warn', 'could not record a job’s outcome; trying again until the database answers', { job: job.key, error: (e as Error).message });
+        if (this.stopped) {
+          this.opts.log?.('error', 'stopped before a job’s outcome could be recorded; it runs again when its lease runs out', { job: job.key, error: (e as Error).message });
+          return undefined;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(this.opts.pollMs * 2 ** attempt, 5000)));
+      }
     }
   }
 

@@ -3,6 +3,7 @@
 // by a newer one (the latest state wins), failures retry with backoff and then fail for good,
 // an expired lease is taken over, and stopping hands running work back.
 import { Store } from '../../src/store/store';
+import type { Database } from '../../src/store/db';
 import { DurableQueue } from '../../src/workflow/durable';
 
 let store: Store;
@@ -124,4 +125,52 @@ it('a job whose worker died (lease ran out) is claimed again; stopping hands a r
   release();
   const [row] = await store.db.query<{ state: string; locked_by: string | null }>(`SELECT state, locked_by FROM jobs WHERE key = 'long'`);
   expect(row).toEqual({ state: 'queued', locked_by: null });
+});
+
+describe('the database goes away while a job runs', () => {
+  /** store.db, except that while `down` every statement fails as a dropped connection does. */
+  const flaky = () => {
+    const state = { down: false };
+    const refuse = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    const db: Database = {
+      kind: 'postgres',
+      query: (text, params) => (state.down ? refuse() : store.db.query(text, params)),
+      exec: (text) => (state.down ? refuse() : store.db.exec(text)),
+      transaction: (fn) => (state.down ? refuse() : store.db.transaction(fn)),
+      close: async () => undefined,
+    };
+    return { db, state };
+  };
+
+  it('a job that finished while its outcome could not be recorded is recorded once the database is back: it does not run again, and nothing crashes', async () => {
+    const { db, state } = flaky();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    const logged: string[] = [];
+    const q = new DurableQueue(db, { pollMs: 20, leaseMs: 300, laneLimits: {}, log: (_level, msg) => logged.push(msg) });
+    let runs = 0;
+    q.handle('post', async () => {
+      // The work is done (a message posted), and the database goes before the job is marked done.
+      if (++runs === 1) state.down = true;
+    });
+    try {
+      await q.start();
+      await q.enqueue({ kind: 'post', key: 'post-1', payload: {} });
+      await until(() => runs === 1);
+      // Down for longer than the job's lease.
+      await sleep(800);
+      state.down = false;
+      await until(async () => (await store.db.query<{ state: string }>(`SELECT state FROM jobs WHERE key = 'post-1'`))[0]?.state === 'done');
+      await sleep(300);
+      expect(runs).toBe(1);
+      expect(unhandled).toEqual([]);
+      // Said once, not at every poll.
+      expect(logged.filter((m) => /could not claim jobs/.test(m))).toHaveLength(1);
+      expect(logged).toContain('could not record a job’s outcome; trying again until the database answers');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await q.stop(0);
+    }
+  });
 });

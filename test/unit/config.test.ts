@@ -14,7 +14,7 @@ describe('config', () => {
 
   it('uses PostgreSQL when DATABASE_URL is set and Azure when credentials are present', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://localhost/test', AZURE_CLIENT_ID: 'abc' });
-    expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://localhost/test', poolMax: 10 });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://localhost/test', poolMax: 10, auth: 'password' });
     expect(c.azure).toEqual({ mode: 'azure', endpoint: 'https://management.azure.com', caFile: undefined, graphEndpoint: 'https://graph.microsoft.com' });
   });
 
@@ -33,6 +33,27 @@ describe('config', () => {
     [{ MicrosoftAppId: 'a', MicrosoftAppPassword: 'b', MicrosoftAppType: 'SingleTenant' }, /MicrosoftAppTenantId: required/],
     // Single tenant is the default: an app id without its tenant is refused, naming the default.
     [{ MicrosoftAppId: 'a', MicrosoftAppPassword: 'b' }, /MicrosoftAppTenantId: required when MicrosoftAppType=SingleTenant \(the default\)/],
+  ])('refuses %j naming the variable', (env, message) => {
+    expect(() => loadConfig(env as Record<string, string>)).toThrow(ConfigError);
+    expect(() => loadConfig(env as Record<string, string>)).toThrow(message);
+  });
+});
+
+describe('DATABASE_AUTH=entra (passwordless PostgreSQL)', () => {
+  const entra = { DATABASE_AUTH: 'entra', AZURE_MODE: 'azure', AZURE_CLIENT_ID: 'client-id' };
+
+  it('logs in with the Azure identity: a URL without a password, in Azure mode', () => {
+    const c = loadConfig({ ...entra, DATABASE_URL: 'postgresql://id-cmk@psql.postgres.database.azure.com:5432/cmk?sslmode=verify-full' });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://id-cmk@psql.postgres.database.azure.com:5432/cmk?sslmode=verify-full', poolMax: 10, auth: 'entra' });
+  });
+
+  it.each([
+    [{ ...entra, DATABASE_URL: 'postgres://id-cmk:secret@psql.example/cmk' }, /DATABASE_URL: must not carry a password when DATABASE_AUTH=entra/],
+    [{ ...entra }, /DATABASE_URL: required when DATABASE_AUTH=entra/],
+    // No identity anywhere: auto means the simulator, which issues no database tokens.
+    [{ DATABASE_AUTH: 'entra', DATABASE_URL: 'postgres://id-cmk@psql.example/cmk' }, /DATABASE_AUTH: entra needs AZURE_MODE=azure \(now simulator, from AZURE_MODE=auto/],
+    [{ ...entra, AZURE_MODE: 'simulator', ARM_ENDPOINT: 'https://127.0.0.1:8443', DATABASE_URL: 'postgres://id-cmk@psql.example/cmk' }, /DATABASE_AUTH: entra needs AZURE_MODE=azure \(now simulator\)/],
+    [{ DATABASE_AUTH: 'token' }, /DATABASE_AUTH/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env as Record<string, string>)).toThrow(ConfigError);
     expect(() => loadConfig(env as Record<string, string>)).toThrow(message);

@@ -49,12 +49,10 @@ const baseOutput = (v: unknown, output: string) => v instanceof Unresolved && v.
 
 /**
  * Variables the template sets that src/config.ts does not read yet. Each one names the bot change
- * it waits for (docs/deploy.md, "What the bot must add"); once config.ts reads it, the test below
- * fails until it is taken off this list.
+ * it waits for (docs/deploy.md); once config.ts reads it, the test below fails until it is taken
+ * off this list. None today: DATABASE_AUTH=entra is read (Entra token passwords for PostgreSQL).
  */
-const AWAITING_BOT_SUPPORT: Record<string, string> = {
-  DATABASE_AUTH: 'Entra token passwords for PostgreSQL (DATABASE_AUTH=entra): src/store/db.ts passes a password function to pg that returns a fresh access token',
-};
+const AWAITING_BOT_SUPPORT: Record<string, string> = {};
 
 /** Secret values an operator would keep in Key Vault, by the container app's secret name. */
 const SAMPLE_SECRETS: Record<string, string> = {
@@ -179,7 +177,9 @@ describe('deploy/azure/main.json: the container app and src/config.ts', () => {
     // The image sets NODE_ENV=production (Dockerfile); production start-up checks key on it.
     const config = loadConfig({ ...env, NODE_ENV: 'production' });
     expect(config.azure.mode).toBe('azure');
-    expect(config.database.kind).toBe('postgres');
+    // Passwordless: the bot logs in to PostgreSQL with its identity's token (DATABASE_AUTH=entra).
+    expect(config.database).toMatchObject({ kind: 'postgres', auth: 'entra' });
+    expect(env.DATABASE_AUTH).toBe('entra');
     expect(config.host).toBe('0.0.0.0');
     expect(config.teamsEnabled).toBe(true);
     expect(config.teams.appId).toBeDefined();

@@ -31,6 +31,8 @@ import { TeamsNotifier } from './notifier';
 import { TeamsBot } from './teams-bot';
 
 const ACTIVITY_TTL_MS = 15 * 60_000;
+/** What a Teams user is told when a delivery cannot be recorded (the database is down). */
+const DATABASE_UNAVAILABLE = 'I cannot reach my database right now, so nothing was recorded or changed. Please try again in a minute.';
 /** A second press of the same button with the same data within this long is a redelivery. */
 const ACTION_TTL_MS = 2 * 60_000;
 /** Card verbs that change something; a repeat of one must never count twice. */
@@ -264,6 +266,35 @@ export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannel
   const deliveryNotRecorded = (e: unknown) => deps.log?.('warn', 'could not record a Teams delivery as handled', { error: (e as Error).message });
   const bot = new TeamsBot({ workflow: deps.workflow, watchdog: deps.watchdog, router: deps.router, registry: deps.registry, store: deps.store, queue: deps.queue, catalog: deps.catalog, notifier, log: deps.log });
 
+  /**
+   * A delivery refused because the database is down. A card action gets the message as its answer,
+   * a message gets it as a reply (neither needs the database); anything else a 503, so it is sent again.
+   */
+  const refuseUnrecorded = async (identity: Identity | undefined, req: Request, res: Response) => {
+    const a = req.body as { type?: unknown; name?: unknown };
+    if (a.type === 'invoke') {
+      res
+        .status(200)
+        .json(
+          a.name === 'adaptiveCard/action'
+            ? { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: DATABASE_UNAVAILABLE }
+            : { statusCode: 503, type: 'application/vnd.microsoft.error', value: { code: 'ServiceUnavailable', message: DATABASE_UNAVAILABLE } },
+        );
+      return;
+    }
+    if (a.type === 'message') {
+      try {
+        await routeConsole(deps.log, () => adapter.turn(identity, req, async (ctx) => void (await ctx.sendActivity(DATABASE_UNAVAILABLE))));
+        res.status(200).end();
+        return;
+      } catch (e) {
+        deps.log?.('error', 'could not tell a Teams user the database is unavailable', { error: (e as Error).message });
+      }
+    }
+    res.setHeader('retry-after', '5');
+    res.status(503).json({ error: 'unavailable' });
+  };
+
   return {
     mount(app) {
       app.post('/api/messages', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {
@@ -301,7 +332,17 @@ export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannel
         const keys = deliveryKeys(req.body);
         const claimed: string[] = [];
         for (const { key, ttlMs } of keys) {
-          const claim = await deps.store.claimDelivery(key, ttlMs);
+          let claim: Awaited<ReturnType<typeof deps.store.claimDelivery>>;
+          try {
+            claim = await deps.store.claimDelivery(key, ttlMs);
+          } catch (e) {
+            // The database is unreachable: nothing about this delivery can be recorded, so nothing is
+            // taken on — the person is told to try again (rather than the request being lost).
+            deps.log?.('warn', 'refused a Teams delivery: the database is unavailable', { error: (e as Error).message });
+            for (const k of claimed) await deps.store.forgetDelivery(k).catch(deliveryNotRecorded);
+            await refuseUnrecorded(identity, req, res);
+            return;
+          }
           if (claim.kind === 'duplicate') {
             const first = claim.status !== undefined ? { status: claim.status, response: claim.response ?? '' } : await deps.store.deliveryAnswer(key, 10_000);
             const answer = first ?? { status: 200, response: JSON.stringify({ statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: 'That action is already being handled.' }) };
