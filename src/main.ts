@@ -35,7 +35,7 @@ async function main() {
     config.slack ? `  Slack endpoint:   ${app.url}/slack/events  (Web API ${config.slack.apiUrl})` : '  Slack:            off (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)',
     `  Health:           ${app.url}/healthz`,
     `  Azure:            ${app.simulator ? `local simulator at ${app.simulator.endpoint} (CA ${app.simulator.caPath ?? 'in memory'})` : config.azure.mode === 'azure' ? config.azure.endpoint : `external simulator at ${config.azure.external?.endpoint}`}`,
-    `  Database:         ${config.database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.database.dataDir}`}`,
+    `  Database:         ${config.database.kind === 'postgres' ? `PostgreSQL (DATABASE_URL${config.database.auth === 'entra' ? ', Entra token login' : ''})` : `embedded PGlite in ${config.database.dataDir}`}`,
     `  Policy:           ${config.policyFile}`,
     ...(fromDotEnv.length ? [`  Settings:         .env (${fromDotEnv.length} variables it sets and the environment does not)`] : []),
     '',
