@@ -233,13 +233,21 @@ export class Store {
    * Claim a delivery key. 'new' the first time; 'duplicate' with the first delivery's answer when
    * it has one, or without while that delivery is still being handled (possibly on another replica).
    */
-  async claimDelivery(key: string, ttlMs = 15 * 60_000): Promise<{ kind: 'new' } | { kind: 'duplicate'; status?: number; response?: string }> {
+  /**
+   * Claim a delivery. `abandonedAfterMs`: a claim never answered (settled) for that long was
+   * abandoned — its process died, or the database went away mid-turn and the answer could not be
+   * recorded — and is taken over, so the person's retry gets through instead of "already being
+   * handled". Only for callers that settle every claim they answer (Teams).
+   */
+  async claimDelivery(key: string, ttlMs = 15 * 60_000, abandonedAfterMs?: number): Promise<{ kind: 'new' } | { kind: 'duplicate'; status?: number; response?: string }> {
     // A key older than its time to live counts as new again (its row is taken over in place).
     const inserted = await this.db.query(
       `INSERT INTO inbound_seen (key, created_at) VALUES ($1, now())
-       ON CONFLICT (key) DO UPDATE SET created_at = now(), status = NULL, response = NULL WHERE inbound_seen.created_at < now() - ($2::integer * interval '1 millisecond')
+       ON CONFLICT (key) DO UPDATE SET created_at = now(), status = NULL, response = NULL
+         WHERE inbound_seen.created_at < now() - ($2::integer * interval '1 millisecond')
+            OR ($3::integer IS NOT NULL AND inbound_seen.status IS NULL AND inbound_seen.created_at < now() - ($3::integer * interval '1 millisecond'))
        RETURNING key`,
-      [key, ttlMs],
+      [key, ttlMs, abandonedAfterMs ?? null],
     );
     if (inserted.length) return { kind: 'new' };
     const row = (await this.db.query<{ status: number | null; response: string | null }>(`SELECT status, response FROM inbound_seen WHERE key = $1`, [key]))[0];

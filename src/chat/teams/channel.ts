@@ -35,6 +35,11 @@ const ACTIVITY_TTL_MS = 15 * 60_000;
 const DATABASE_UNAVAILABLE = 'I cannot reach my database right now, so nothing was recorded or changed. Please try again in a minute.';
 /** A second press of the same button with the same data within this long is a redelivery. */
 const ACTION_TTL_MS = 2 * 60_000;
+/**
+ * A claim with no recorded answer after this long was abandoned (Teams waits about 15 s for a
+ * turn): its process died, or the database went away mid-turn. A retry takes it over.
+ */
+export const ABANDONED_TURN_MS = 60_000;
 /** Card verbs that change something; a repeat of one must never count twice. */
 const CHANGING_VERBS = new Set(['form.submit', 'request.approve', 'request.reject', 'request.cancel', 'finding.ack', 'finding.snooze']);
 
@@ -334,7 +339,7 @@ export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannel
         for (const { key, ttlMs } of keys) {
           let claim: Awaited<ReturnType<typeof deps.store.claimDelivery>>;
           try {
-            claim = await deps.store.claimDelivery(key, ttlMs);
+            claim = await deps.store.claimDelivery(key, ttlMs, ABANDONED_TURN_MS);
           } catch (e) {
             // The database is unreachable: nothing about this delivery can be recorded, so nothing is
             // taken on — the person is told to try again (rather than the request being lost).
