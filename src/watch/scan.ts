@@ -103,24 +103,9 @@ async function healthStep(reads: ScanReads, c: ScanCursor, opts: ScanStepOptions
   // The whole inventory is primed, not only this batch: a Chaos experiment's storage account is read from it too.
   for (const r of c.resources) reads.prime(r.resource);
   const batch = c.resources.slice(c.judged, c.judged + (opts.batchSize ?? 250));
-  const health = await scanHealth(reads.gateway, batch, {
-    now: opts.now,
-    expiryWarningDays: opts.expiryWarningDays,
-    reads,
-    ...(opts.targets ? { targets: opts.targets } : {}),
-    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-  });
-  for (const h of health) {
-    const subject = {
-      resourceId: h.resource.id,
-      resourceName: h.resource.name,
-      ...(h.resource.keyUrl ? { keyUrl: h.resource.keyUrl } : {}),
-      ...(h.resource.identityId ? { identityId: h.resource.identityId } : {}),
-      ...(h.resource.storageAccountId ? { storageAccountId: h.resource.storageAccountId } : {}),
-    };
-    c.findings.push(...findingsOf(subject, h.results));
-    c.unjudged.push(...unjudged(subject, h.results));
-  }
+  const judged = await judgeResources(reads.gateway, batch, { ...opts, reads });
+  c.findings.push(...judged.findings);
+  c.unjudged.push(...judged.unjudged);
   c.judged += batch.length;
   if (c.judged >= c.resources.length) c.phase = 'done';
 }

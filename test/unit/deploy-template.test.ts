@@ -317,7 +317,7 @@ describe('npm run template:check', () => {
     const withParams = (p: JsonObject) => ({ ...file, parameters: { ...obj(file.parameters), ...p } });
     expect(validateParametersFile(template, file)).toEqual([]);
     expect(validateParametersFile(template, withParams({ botAppType: { value: 'MultiTenant' } }))).toEqual([expect.stringMatching(/botAppType: "MultiTenant" is not one of/)]);
-    expect(validateParametersFile(template, withParams({ slackBotToken: { value: 'xoxb-1' } }))).toEqual([expect.stringMatching(/pass secure values on the command line/)]);
+    expect(validateParametersFile(template, withParams({ slackBotToken: { value: 'placeholder-not-a-token' } }))).toEqual([expect.stringMatching(/pass secure values on the command line/)]);
     expect(validateParametersFile(template, withParams({ imagee: { value: 'x' } }))).toEqual([expect.stringMatching(/imagee is not declared/)]);
     const { image: _image, ...rest } = obj(file.parameters);
     expect(validateParametersFile(template, { ...file, parameters: rest })).toEqual(['required parameter image is missing']);
