@@ -2,34 +2,26 @@
 // approval, during the checks before the write, as the write reaches Azure, while a long-running
 // write is polled, and during verification — then started again on the same data folder. Each
 // request completes exactly once: the simulator, which sees every call, counts one applied PUT.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startSimulator, type RecordedRequest, type Simulator } from '../../src/simulator';
-import { policyAllowingEveryone, startChildBot, type ChildBot } from '../helpers/child-bot';
-import { cardText, startConnector, type ConnectorActivity, type FakeConnector, clickData } from '../helpers/connector';
+import type { RecordedRequest, Simulator } from '../../src/simulator';
+import { childBotRig, type ChildBot, type ChildBotRig } from '../helpers/child-bot';
+import { cardText, type ConnectorActivity, type FakeConnector, clickData } from '../helpers/connector';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, cardAction, post } from '../helpers/teams';
 
-let dir: string;
+let rig: ChildBotRig;
 let sim: Simulator;
 let connector: FakeConnector;
 let bot: ChildBot | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cmk-kill-'));
-  writeFileSync(join(dir, 'policy.yaml'), policyAllowingEveryone());
   // Long-running writes take a few polls, half a second apart: time to kill the bot mid-way.
-  [sim, connector] = await Promise.all([startSimulator({ tlsDir: join(dir, 'tls'), lro: { retryAfterSeconds: 1, pollsToComplete: 3 } }), startConnector()]);
+  rig = await childBotRig('cmk-kill-', { lro: { retryAfterSeconds: 1, pollsToComplete: 3 } });
+  ({ sim, connector } = rig);
 });
 
-afterAll(async () => {
-  await bot?.kill('SIGKILL');
-  await Promise.all([sim?.close(), connector?.close()]);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rig?.close());
 
-const start = async () => (bot = await startChildBot(sim, { DATA_DIR: join(dir, 'data'), POLICY_FILE: join(dir, 'policy.yaml') }));
+const start = async () => (bot = await rig.start());
 
 const fluid = (name: string) => fluidRelayForm(name);
 const chaos = (name: string) => chaosExperimentForm(name);
