@@ -41,4 +41,8 @@ EXPOSE 3978
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3978)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node as PID 1 receives SIGTERM itself: the bot finishes in-flight work and hands jobs back.
-CMD ["node", "dist/main.js"]
+# V8's old generation is held to 256 MB, a quarter of the container's 1 GiB (what Node would derive
+# from the cgroup limit, stated rather than inferred): without a bound V8 lets garbage pile up
+# lazily, and a process on a large host grew past 350 MB RSS with a 60 MB live set. The same flag
+# is in `npm run start:prod` (test/unit/deploy-template.test.ts keeps the three in step).
+CMD ["node", "--max-old-space-size=256", "dist/main.js"]

@@ -18,7 +18,7 @@ const sdk = (except) =>
 const typed = ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'];
 
 export default tseslint.config(
-  { ignores: ['test/summary-reporter.js', 'node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'devTools/**', 'jest.config.js'] },
+  { ignores: ['test/summary-reporter.js', 'node_modules/**', 'dist/**', 'bench/results/**', '.data/**', 'coverage/**', 'devTools/**', 'jest.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

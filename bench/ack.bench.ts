@@ -5,6 +5,7 @@
 // run on the same machine. Every server is a child process; autocannon runs in this process.
 // `npm run bench -- ack`
 import type { DepsInfo, DepsStats } from './servers/deps';
+import { benchBuild } from './lib/build';
 import { runLoad, slackSlash, teamsMessage, type Built, type LoadCell } from './lib/load';
 import { cpuMs, sampleRss, type Child } from './lib/proc';
 import { ratio, round } from './lib/stats';
@@ -80,13 +81,14 @@ export async function startStack(withBare: boolean, extraEnv: Record<string, str
   const env = botEnv(deps, `${tmp.dir}/data`, extraEnv);
   // The measured bot starts on an existing data folder, as after any restart: the first-ever start
   // creates the PGlite cluster (initdb) in-process, and that memory stays with the process.
-  await (await startServer('src/main.ts', env)).child.stop();
+  const build = benchBuild();
+  await (await startServer(build.bot, env)).child.stop();
   const memprobe = `${tmp.dir}/memprobe.json`;
-  const ours = await startServer('src/main.ts', env, '/readyz', { memprobe, cpuProfDir: profileDir, nodeArgs });
+  const ours = await startServer(build.bot, env, '/readyz', { memprobe, cpuProfDir: profileDir, nodeArgs });
   const bare = withBare
     ? {
-        slack: await startServer('bench/servers/bare-bolt.ts', { SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_BOT_TOKEN: deps.slackBotToken, SLACK_API_URL: deps.slackApiUrl }, null),
-        teams: await startServer('bench/servers/bare-agents.ts', {}, null),
+        slack: await startServer(build.bareBolt, { SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_BOT_TOKEN: deps.slackBotToken, SLACK_API_URL: deps.slackApiUrl }, null),
+        teams: await startServer(build.bareAgents, {}, null),
       }
     : undefined;
   return {
@@ -193,7 +195,7 @@ export function oursCell(stack: Pick<Stack, 'deps' | 'depsChildren' | 'ours'> & 
   return cell(stack, stack.ours, 'ours', channel, connections, amount, command);
 }
 
-function bareCell(stack: Stack, channel: Channel, connections: number, amount = AMOUNT[connections] ?? 500): Promise<AckRow> {
+export function bareCell(stack: Stack, channel: Channel, connections: number, amount = AMOUNT[connections] ?? 500): Promise<AckRow> {
   return cell(stack, stack.bare![channel], 'bare', channel, connections, amount);
 }
 

@@ -80,7 +80,7 @@ echo "== node dist/main.js (NODE_ENV=production, PostgreSQL, simulator at $ARM_E
   exec env NODE_ENV=production HOST=127.0.0.1 PORT=0 DATABASE_URL="$DATABASE_URL" \
     AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" ARM_CA_FILE="$ARM_CA_FILE" LOG_LEVEL=warn \
     MicrosoftAppType=UserAssignedMSI MicrosoftAppId=00000000-0000-4000-8000-00000000b07a MicrosoftAppTenantId=00000000-0000-4000-8000-0000000e0a1d \
-    node dist/main.js
+    node --max-old-space-size=256 dist/main.js
 ) >"$WORK/bot.log" 2>&1 &
 BOT_PID=$!
 URL=$(wait_for_line "$WORK/bot.log" '^cmk-chatops is listening on (http://[^ ]+)$' 60 "$BOT_PID")

@@ -194,10 +194,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   await queue.start();
   watchdog.start(config.watchIntervalMs);
   // Waiting requests end when their time is up, and say so once, even if nobody touches them;
-  // deliveries seen more than 10 minutes ago are forgotten (Slack retries within 5).
+  // deliveries seen more than 15 minutes ago are forgotten (Slack retries within 5), and expired
+  // Slack form sessions removed (never read once expired).
   const sweep = setInterval(() => {
     workflow.expireDue().catch((e) => log('warn', 'expiry sweep failed', { error: (e as Error).message }));
-    store.pruneDeliveries(15 * 60_000).catch(() => undefined);
+    Promise.all([store.pruneDeliveries(15 * 60_000), store.pruneFormSessions()]).catch((e) => log('warn', 'pruning old deliveries and form sessions failed', { error: (e as Error).message }));
   }, 60_000);
   sweep.unref();
 

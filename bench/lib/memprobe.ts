@@ -1,4 +1,4 @@
-// Preloaded into a measured server (`node --import tsx --import ./bench/lib/memprobe.ts …`) when
+// Preloaded into a measured server (compiled by bench/lib/build.ts; `node --require …/memprobe.js …`) when
 // BENCH_MEMPROBE_FILE is set: every 250 ms it writes process.memoryUsage() now and at its peak,
 // and how many TLS connections the process has opened, to that file — so a table can say whether
 // RSS is V8 heap or ArrayBuffers (PGlite's WebAssembly memory), and whether ARM connections are

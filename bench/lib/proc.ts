@@ -1,6 +1,6 @@
-// Child processes for the benchmarks: the bot itself (`node --import tsx src/main.ts`, the real
-// entry point), the bare framework bots and the dependency process (simulator, chat stand-ins),
-// so the load generator never shares an event loop with a server it measures.
+// Child processes for the benchmarks: the bot itself (`node dist/main.js`, as production runs it),
+// the bare framework bots and the dependency process (simulator, chat stand-ins, through tsx), so
+// the load generator never shares an event loop with a server it measures.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,11 +26,12 @@ process.on('exit', () => {
 });
 
 /**
- * Starts `node [nodeArgs] --import tsx [--import preload…] <script>` from the repository root with
- * exactly `env` (plus PATH/HOME).
+ * Starts `node [nodeArgs] [--require preload…] <script>` from the repository root with exactly
+ * `env` (plus PATH/HOME); a `.ts` script runs through tsx (`--import tsx`).
  */
-export function spawnTs(script: string, env: Record<string, string>, opts: { nodeArgs?: string[]; preload?: string[] } = {}): Child {
-  const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', ...(opts.preload ?? []).flatMap((p) => ['--import', p]), script];
+export function spawnNode(script: string, env: Record<string, string>, opts: { nodeArgs?: string[]; preload?: string[] } = {}): Child {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const args = [...(opts.nodeArgs ?? []), ...loader, ...(opts.preload ?? []).flatMap((p) => ['--require', p]), script];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },

@@ -21,7 +21,7 @@ function bucketOf(url: string, fn: string): string {
   if (!url) return fn === '(garbage collector)' ? '(gc)' : fn === '(idle)' ? '(idle)' : fn === '(program)' ? '(program)' : '(native)';
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1]!;
-  const src = /\/(src|bench|test)\/([^/]+)/.exec(url);
+  const src = /\/(src|dist|bench|test)\/([^/]+)/.exec(url);
   if (src) return `${src[1]}/${src[2]}`;
   if (url.startsWith('node:')) return url.split('/')[0]!;
   return url;

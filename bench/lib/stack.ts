@@ -1,10 +1,12 @@
 // Starting what a scenario measures: the dependency process and the bot as a child process on
-// its real entry point (src/main.ts), configured through the environment exactly as deployed.
+// its production entry point (dist/main.js, bench/lib/build.ts), configured through the
+// environment exactly as deployed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DepsInfo, DepsStats } from '../servers/deps';
-import { getJson, sleep, spawnTs, type Child } from './proc';
+import { benchBuild } from './build';
+import { getJson, sleep, spawnNode, type Child } from './proc';
 
 export const SLACK_SECRET = 'bench-signing-secret';
 
@@ -14,7 +16,7 @@ export interface MemProbe {
   tlsConnects: number;
 }
 
-/** What bench/lib/memprobe.ts last wrote, or undefined. */
+/** What bench/lib/memprobe.ts (compiled by bench/lib/build.ts) last wrote, or undefined. */
 export function readMemProbe(file: string): MemProbe | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as MemProbe;
@@ -38,7 +40,7 @@ export interface Deps {
 /** The simulator in one process and (unless `chat` is false) the chat stand-ins in another. */
 export async function startDeps(dir: string, latencyMs = 0, chat = true, budget = false): Promise<Deps> {
   const start = async (parts: string) => {
-    const child = spawnTs('bench/servers/deps.ts', { BENCH_PARTS: parts, BENCH_TLS_DIR: join(dir, 'tls'), BENCH_SIM_LATENCY: String(latencyMs), BENCH_BUDGET: budget ? '1' : '0' });
+    const child = spawnNode('bench/servers/deps.ts', { BENCH_PARTS: parts, BENCH_TLS_DIR: join(dir, 'tls'), BENCH_SIM_LATENCY: String(latencyMs), BENCH_BUDGET: budget ? '1' : '0' });
     const m = await child.waitFor(/BENCH_DEPS (\{.*\})\n/, 60_000);
     return { child, info: JSON.parse(m[1]!) as Partial<DepsInfo> };
   };
@@ -78,7 +80,7 @@ export interface StartedBot {
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
 
 export interface ServerOptions {
-  /** Where the memory probe (bench/lib/memprobe.ts, preloaded) writes process.memoryUsage(). */
+  /** Where the memory probe (bench/lib/memprobe.ts, compiled and preloaded) writes process.memoryUsage(). */
   memprobe?: string;
   /** `--cpu-prof` into this folder (written when the process exits). */
   cpuProfDir?: string;
@@ -87,14 +89,16 @@ export interface ServerOptions {
 }
 
 /**
- * `node --import tsx <script>` (the bot: src/main.ts) until it prints "listening on" and, unless
- * readyPath is null, GET readyPath answers 200.
+ * `node <script>` (the bot: dist/main.js with start:prod's flags, see bench/lib/build.ts) until it
+ * prints "listening on" and, unless readyPath is null, GET readyPath answers 200.
  */
 export async function startServer(script: string, env: Record<string, string>, readyPath: string | null = '/readyz', opts: ServerOptions = {}): Promise<StartedBot> {
   const t0 = performance.now();
-  const child = spawnTs(script, opts.memprobe ? { ...env, BENCH_MEMPROBE_FILE: opts.memprobe } : env, {
-    preload: opts.memprobe ? ['./bench/lib/memprobe.ts'] : [],
-    nodeArgs: [...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.nodeArgs ?? [])],
+  const build = benchBuild();
+  const child = spawnNode(script, opts.memprobe ? { ...env, BENCH_MEMPROBE_FILE: opts.memprobe } : env, {
+    preload: opts.memprobe ? [build.memprobe] : [],
+    // Our bot with production's flags (npm run start:prod), then any diagnostics.
+    nodeArgs: [...(script === build.bot ? build.botNodeArgs : []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.nodeArgs ?? [])],
   });
   const m = await child.waitFor(LISTENING, 90_000);
   const listeningMs = performance.now() - t0;

@@ -269,9 +269,13 @@ export class Store {
 
   // ---- form sessions (Slack modals: choice lists too large for private_metadata) --------------
 
+  /** One statement on the form's path (expired sessions are never read: the sweep removes them, pruneFormSessions). */
   async putFormSession(id: string, doc: Record<string, unknown>, ttlMs: number): Promise<void> {
-    await this.db.query(`DELETE FROM form_sessions WHERE expires_at < now()`);
     await this.db.query(`INSERT INTO form_sessions (id, doc, expires_at) VALUES ($1, $2::jsonb, now() + ($3::integer * interval '1 millisecond')) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc`, [id, JSON.stringify(doc), ttlMs]);
+  }
+
+  async pruneFormSessions(): Promise<void> {
+    await this.db.query(`DELETE FROM form_sessions WHERE expires_at < now()`);
   }
 
   async getFormSession<T>(id: string): Promise<T | undefined> {

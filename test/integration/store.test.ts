@@ -87,6 +87,22 @@ describe('delivery claims', () => {
   });
 });
 
+describe('Slack form sessions', () => {
+  it('an expired session is never read, and the sweep (not each new form) removes it', async () => {
+    await store.putFormSession('f-expired', { targetType: 'fluid-relay' }, 50);
+    await store.putFormSession('f-live', { targetType: 'storage-cmk' }, 60_000);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await store.getFormSession('f-expired')).toBeUndefined();
+    // A new form leaves the expired row alone: the form's path is one statement.
+    await store.putFormSession('f-new', { targetType: 'chaos-experiment' }, 60_000);
+    const ids = async () => (await store.db.query<{ id: string }>(`SELECT id FROM form_sessions WHERE id LIKE 'f-%' ORDER BY id`)).map((r) => r.id);
+    expect(await ids()).toEqual(['f-expired', 'f-live', 'f-new']);
+    await store.pruneFormSessions();
+    expect(await ids()).toEqual(['f-live', 'f-new']);
+    expect(await store.getFormSession('f-live')).toEqual({ targetType: 'storage-cmk' });
+  });
+});
+
 describe('embedded PGlite', () => {
   it('runs with 16 MB of shared buffers (not PostgreSQL’s 128 MB), in memory and on a data folder, and keeps it on the next open', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cmk-pglite-'));

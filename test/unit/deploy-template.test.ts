@@ -268,6 +268,25 @@ describe('deploy/azure/main.json: the container app and src/config.ts', () => {
   });
 });
 
+describe('the production process: Dockerfile, npm run start:prod and the container', () => {
+  it('starts node dist/main.js with the same V8 heap bound everywhere, at most a quarter of the container memory', () => {
+    const dockerCmd = /^CMD (\[.*\])\s*$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
+    expect(dockerCmd).toBeDefined();
+    const image = JSON.parse(dockerCmd!) as string[];
+    const scripts = (loadJson('package.json') as { scripts: Record<string, string> }).scripts;
+    const startProd = scripts['start:prod']!.split(' ');
+    expect(image).toEqual(startProd);
+    expect(image.at(-1)).toBe('dist/main.js');
+    const heapMB = Number(/^--max-old-space-size=(\d+)$/.exec(image.find((a) => a.startsWith('--max-old-space-size=')) ?? '')?.[1]);
+    expect(heapMB).toBeGreaterThan(0);
+    const { app } = containerEnv();
+    const container = obj(arr(obj(obj(app.properties).template).containers)[0]);
+    const memory = String(obj(container.resources).memory);
+    const memoryMB = Number(/^(\d+(?:\.\d+)?)Gi$/.exec(memory)?.[1]) * 1024;
+    expect(heapMB).toBeLessThanOrEqual(memoryMB / 4);
+  });
+});
+
 describe('npm run template:check', () => {
   it('passes on the template and the example parameters', () => {
     expect(checkAll()).toEqual([]);
