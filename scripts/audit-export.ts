@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { REQUEST_ID_PATTERN } from '../src/domain/canonical';
 import { loadConfig } from '../src/config';
-import { Store } from '../src/store/store';
+import { openStore } from '../src/app';
 import { buildEvidence } from '../src/workflow/evidence';
 
 async function main(): Promise<number> {
@@ -17,7 +17,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const store = await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url } : { kind: 'pglite', dataDir: config.database.dataDir });
+  // As the bot opens it: DATABASE_POOL_MAX, and DATABASE_AUTH=entra (the Azure identity's token as the password).
+  const store = await openStore(config.database);
   try {
     const record = await buildEvidence(store, id);
     if (!record) {

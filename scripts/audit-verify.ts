@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type AuditHead, formatHead, parseAnchors, parseHead } from '../src/domain/audit-chain';
 import { loadConfig } from '../src/config';
-import { Store } from '../src/store/store';
+import { openStore } from '../src/app';
 import { verifyEvidence } from '../src/workflow/evidence';
 
 class UsageError extends Error {}
@@ -63,7 +63,8 @@ async function main(): Promise<number> {
   }
 
   const config = loadConfig();
-  const store = await Store.open(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url } : { kind: 'pglite', dataDir: config.database.dataDir });
+  // As the bot opens it: DATABASE_POOL_MAX, and DATABASE_AUTH=entra (the Azure identity's token as the password).
+  const store = await openStore(config.database);
   try {
     const r = await store.verifyAuditChain(anchors);
     const orphans = await store.requestsWithoutAudit();

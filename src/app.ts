@@ -76,6 +76,29 @@ export class PortInUseError extends Error {
 }
 
 /**
+ * The database the configuration names, opened as the bot opens it: PostgreSQL with
+ * DATABASE_POOL_MAX connections — with DATABASE_AUTH=entra each new connection's password is a
+ * current token of `credential` (default: the Azure identity, DefaultAzureCredential) — or embedded
+ * PGlite. The operator scripts (audit:verify, audit:export) open it the same way, so they work
+ * wherever the bot does.
+ */
+export function openStore(db: Config['database'], opts: { credential?: Parameters<typeof postgresPassword>[0]; log?: Log; now?: () => Date } = {}): Promise<Store> {
+  if (db.kind === 'pglite') return Store.open({ kind: 'pglite', dataDir: db.dataDir }, opts.now);
+  const log = opts.log;
+  return Store.open(
+    {
+      kind: 'postgres',
+      url: db.url,
+      poolMax: db.poolMax,
+      password: db.auth === 'entra' ? postgresPassword(opts.credential ?? defaultAzureCredential()) : undefined,
+      // The server restarted or a connection was cut: the pool opens a new one for the next query.
+      onConnectionError: (e) => log?.('warn', 'a database connection was lost; the next query opens a new one', { error: e.message }),
+    },
+    opts.now,
+  );
+}
+
+/**
  * The embedded Azure simulator, loaded only when it runs: production never loads it, and the build
  * (dist/) and a production install (no node-forge) do not carry it.
  */
@@ -121,23 +144,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Readiness asks once, briefly: a probe that retries for half a minute tells an orchestrator nothing.
   const probeArm = new SdkArmGateway({ ...armOptions, maxRetries: 0, timeoutMs: Math.min(5000, config.armTimeoutMs), pacer: false });
 
-  const db = config.database;
-  const store =
-    opts.store ??
-    (await Store.open(
-      db.kind === 'postgres'
-        ? {
-            kind: 'postgres',
-            url: db.url,
-            poolMax: db.poolMax,
-            // DATABASE_AUTH=entra: each new connection's password is a token of the identity that calls ARM.
-            password: db.auth === 'entra' ? postgresPassword(armOptions.credential) : undefined,
-            // The server restarted or a connection was cut: the pool opens a new one for the next query.
-            onConnectionError: (e) => log('warn', 'a database connection was lost; the next query opens a new one', { error: e.message }),
-          }
-        : { kind: 'pglite', dataDir: db.dataDir },
-      opts.now,
-    ));
+  const store = opts.store ?? (await openStore(config.database, { credential: armOptions.credential, log, now: opts.now }));
   // Every audit append puts the chain's new head in the JSON log: an anchor outside the database
   // (`npm run audit:verify -- --anchors <log file>` checks the chain still holds each one).
   const stopAnchoring = store.onAuditAppend((h) => log('info', 'audit head', { seq: h.seq, hash: h.hash, event: h.event, request: h.requestId }));

@@ -6,6 +6,7 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { Client } from 'pg';
 import { POSTGRES_TOKEN_SCOPE, postgresPassword } from '../../src/azure/postgres-token';
+import { openStore } from '../../src/app';
 import { openPostgres, type Database } from '../../src/store/db';
 import { describeWithPostgres, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 
@@ -62,6 +63,24 @@ describeWithPostgres('postgres-entra.test', 'DATABASE_AUTH=entra: the pool logs 
     expect(credential.asked).toEqual([POSTGRES_TOKEN_SCOPE, POSTGRES_TOKEN_SCOPE]);
     const sessions = await pg.admin<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'id-cmk-chatops'`);
     expect(Number(sessions[0]!.n)).toBe(1);
+  }, 60_000);
+
+  it('the operator scripts open the database as the bot does: DATABASE_AUTH=entra logs in with the identity’s token', async () => {
+    const token = tokenLike(3);
+    await pg.admin(`CREATE ROLE "id-cmk-operator" LOGIN PASSWORD '${token}'`);
+    // Opening the store migrates the schema, as the bot's identity (the Entra administrator) may.
+    await pg.admin(`GRANT USAGE, CREATE ON SCHEMA public TO "id-cmk-operator"`);
+    const credential = new RotatingCredential(token);
+    // What `npm run audit:verify` / `audit:export` call with the loaded configuration.
+    const store = await openStore({ kind: 'postgres', url: pg.url({ user: 'id-cmk-operator', password: undefined }), poolMax: 1, auth: 'entra' }, { credential });
+    try {
+      expect(await store.db.query<{ u: string }>('SELECT current_user AS u')).toEqual([{ u: 'id-cmk-operator' }]);
+      expect(credential.asked).toEqual([POSTGRES_TOKEN_SCOPE]);
+    } finally {
+      await store.close();
+    }
+    // With DATABASE_AUTH=password the URL's (absent) password is used, and the server refuses it.
+    await expect(openStore({ kind: 'postgres', url: pg.url({ user: 'id-cmk-operator', password: undefined }), poolMax: 1, auth: 'password' }, { credential })).rejects.toThrow(/password/);
   }, 60_000);
 
   it('an identity that issues no token is an error, never a login with an empty password', async () => {
