@@ -135,6 +135,12 @@ export interface PostgresOptions {
   password?: () => Promise<string>;
   /** A connection lost while nobody was using it (the server restarted, a network cut): reported, never fatal. */
   onConnectionError?: (e: Error) => void;
+  /**
+   * How long opening a connection may take (default 10 s). node-postgres waits forever by
+   * default: behind a network path that drops packets instead of refusing, every query — and the
+   * acknowledgement waiting on it — would hang rather than fail.
+   */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -147,7 +153,8 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   const reportLost = opts.onConnectionError ?? (() => undefined);
   // node-postgres merges a connectionString over the other options, and the URL's (empty)
   // password would replace a password function: with one, the URL goes in as its parsed fields.
-  const pool = opts.password ? new Pool({ ...parseIntoClientConfig(url), password: opts.password, max: opts.max }) : new Pool({ connectionString: url, max: opts.max });
+  const common = { max: opts.max, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 };
+  const pool = opts.password ? new Pool({ ...parseIntoClientConfig(url), password: opts.password, ...common }) : new Pool({ connectionString: url, ...common });
   // An idle connection the server closed: pg-pool has already removed it; without a listener its
   // 'error' event would end the process.
   pool.on('error', (e) => reportLost(e));
