@@ -6,7 +6,7 @@
 // `npm run bench -- ack`
 import type { DepsInfo, DepsStats } from './servers/deps';
 import { benchBuild } from './lib/build';
-import { runLoad, slackSlash, teamsMessage, type Built, type LoadCell } from './lib/load';
+import { runLoad, runLoadWarm, slackSlash, teamsMessage, type Built, type LoadCell } from './lib/load';
 import { cpuMs, sampleRss, type Child } from './lib/proc';
 import { ratio, round } from './lib/stats';
 import { botEnv, clearDeps, gauge, mintResponseUrls, mintTriggers, quiesce, readMemProbe, SLACK_SECRET, startDeps, startServer, tempDir, type StartedBot } from './lib/stack';
@@ -133,12 +133,24 @@ const perRequest = (a: number, b: number, n: number) => round((b - a) / Math.max
  * started after their answers — views.open, the form's ARM reads, views.update — has finished.
  * CPU per request is counted for each process over the load and that drain.
  */
-async function cell(stack: Pick<Stack, 'deps' | 'depsChildren'> & { memprobe?: string }, server: StartedBot, kind: 'ours' | 'bare', channel: Channel, connections: number, amount: number, command = COMMAND): Promise<AckRow> {
+/** fresh: autocannon, a new connection per client per cell; warm: connections opened before the first measured request (runLoadWarm). */
+export type Shape = 'fresh' | 'warm';
+
+async function cell(
+  stack: Pick<Stack, 'deps' | 'depsChildren'> & { memprobe?: string },
+  server: StartedBot,
+  kind: 'ours' | 'bare',
+  channel: Channel,
+  connections: number,
+  amount: number,
+  command = COMMAND,
+  shape: Shape = 'fresh',
+): Promise<AckRow> {
   const build = await builderFor(stack.deps, channel, amount, connections, command);
   const rss = sampleRss(server.child.pid);
   const c0 = cpuNow(server.child.pid, stack.depsChildren);
   const tls0 = kind === 'ours' && stack.memprobe ? (readMemProbe(stack.memprobe)?.tlsConnects ?? 0) : 0;
-  const load = await runLoad(server.url, connections, amount, build);
+  const load = await (shape === 'warm' ? runLoadWarm : runLoad)(server.url, connections, amount, build);
   // Every opened modal ends filled in (views.update) or with an ephemeral error; and the bot says
   // it runs no job any more (GET /metrics, when it has the gauge).
   const finished = async (st: DepsStats) => {
@@ -191,12 +203,12 @@ async function cell(stack: Pick<Stack, 'deps' | 'depsChildren'> & { memprobe?: s
 }
 
 /** One cell against our bot (also used by the footprint scenario). */
-export function oursCell(stack: Pick<Stack, 'deps' | 'depsChildren' | 'ours'> & { memprobe?: string }, channel: Channel, connections: number, amount = AMOUNT[connections] ?? 500, command = COMMAND): Promise<AckRow> {
-  return cell(stack, stack.ours, 'ours', channel, connections, amount, command);
+export function oursCell(stack: Pick<Stack, 'deps' | 'depsChildren' | 'ours'> & { memprobe?: string }, channel: Channel, connections: number, amount = AMOUNT[connections] ?? 500, command = COMMAND, shape: Shape = 'fresh'): Promise<AckRow> {
+  return cell(stack, stack.ours, 'ours', channel, connections, amount, command, shape);
 }
 
-export function bareCell(stack: Stack, channel: Channel, connections: number, amount = AMOUNT[connections] ?? 500): Promise<AckRow> {
-  return cell(stack, stack.bare![channel], 'bare', channel, connections, amount);
+export function bareCell(stack: Stack, channel: Channel, connections: number, amount = AMOUNT[connections] ?? 500, shape: Shape = 'fresh'): Promise<AckRow> {
+  return cell(stack, stack.bare![channel], 'bare', channel, connections, amount, COMMAND, shape);
 }
 
 function whyOf(o: AckRow, b: AckRow): string {

@@ -6,10 +6,13 @@
 // Bolt and bare Agents SDK bots measured in the same rounds: RSS peak and acknowledgement p99 against
 // issue 17's targets (PostgreSQL: peak ≤ 256 MB, p99 ≤ 250 ms; PGlite: peak ≤ 400 MB, p99 ≤ 3 × bare).
 // p99 varies from run to run far more than memory: the targets are judged on the median of the rounds.
+// Each round measures two connection shapes: fresh (autocannon opens 50 new connections per cell,
+// so the first request on each includes TCP setup and the wait to be accepted) and warm (the 50
+// connections are open before the first measured request, as an ingress keeps them).
 // `npm run bench -- footprint`
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { AMOUNT, bareCell, oursCell, startStack, type AckRow } from './ack.bench';
+import { AMOUNT, bareCell, COMMAND, oursCell, startStack, type AckRow, type Shape } from './ack.bench';
 import { benchBuild } from './lib/build';
 import { rssMB, sleep } from './lib/proc';
 import { median } from './lib/stats';
@@ -29,9 +32,14 @@ export interface StartupRow {
   target: string;
 }
 
-/** One database's load rounds: per round Slack then Teams at 50 clients, each bare framework bot just before ours. */
+/**
+ * One database's load rounds in one connection shape: per round Slack then Teams at 50 clients,
+ * each bare framework bot just before ours; fresh (autocannon: new connections) and warm
+ * (connections opened first) alternate within each round. RSS is the process's over all rounds.
+ */
 export interface LoadRssRow {
   database: string;
+  shape: Shape;
   rounds: number;
   rssIdleMB: number;
   /** The highest RSS of any round (the target), and each round's. */
@@ -135,40 +143,46 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
           await oursCell(stack, channel, 10, 100); // warm-up
           await bareCell(stack, channel, 10, 100);
         }
-        const rounds: Array<Record<'slack' | 'teams', { ours: AckRow; bare: AckRow }>> = [];
+        type Round = Record<Shape, Record<'slack' | 'teams', { ours: AckRow; bare: AckRow }>>;
+        const rounds: Round[] = [];
         for (let r = 0; r < loadRounds; r++) {
-          const one = async (channel: 'slack' | 'teams') => ({ bare: await bareCell(stack, channel, 50, AMOUNT[50]), ours: await oursCell(stack, channel, 50, AMOUNT[50]) });
-          rounds.push({ slack: await one('slack'), teams: await one('teams') });
+          const one = async (channel: 'slack' | 'teams', shape: Shape) => ({ bare: await bareCell(stack, channel, 50, AMOUNT[50], shape), ours: await oursCell(stack, channel, 50, AMOUNT[50], COMMAND, shape) });
+          const fresh = { slack: await one('slack', 'fresh'), teams: await one('teams', 'fresh') };
+          const warm = { slack: await one('slack', 'warm'), teams: await one('teams', 'warm') };
+          rounds.push({ fresh, warm });
         }
         const after = rssMB(stack.ours.child.pid);
-        const peaks = rounds.map((r) => Math.max(r.slack.ours.rssPeakMB, r.teams.ours.rssPeakMB));
+        const peaks = rounds.map((r) => Math.max(...(['fresh', 'warm'] as const).flatMap((sh) => [r[sh].slack.ours.rssPeakMB, r[sh].teams.ours.rssPeakMB])));
         const peak = Math.max(...peaks);
-        const med = (f: (r: (typeof rounds)[number]) => number) => Math.round(median(rounds.map(f)) * 10) / 10;
-        const slackP99 = med((r) => r.slack.ours.p99);
-        const teamsP99 = med((r) => r.teams.ours.p99);
-        const bareSlackP99 = med((r) => r.slack.bare.p99);
-        const bareTeamsP99 = med((r) => r.teams.bare.p99);
         const mem = readMemProbe(stack.memprobe);
-        const verdict =
-          database === 'PostgreSQL'
-            ? [peak <= 256 ? 'RSS met (≤ 256 MB)' : `RSS MISSED (${peak} MB)`, Math.max(slackP99, teamsP99) <= 250 ? 'p99 met (≤ 250 ms)' : 'p99 MISSED (> 250 ms)']
-            : [peak <= 400 ? 'RSS met (≤ 400 MB)' : `RSS MISSED (${peak} MB)`, slackP99 <= 3 * bareSlackP99 && teamsP99 <= 3 * bareTeamsP99 ? 'p99 met (≤ 3 × bare)' : 'p99 MISSED (> 3 × bare)'];
-        load.push({
-          database,
-          rounds: rounds.length,
-          rssIdleMB: Math.round(idle),
-          rssPeakMB: peak,
-          rssPeakByRound: peaks.join(' / '),
-          afterMB: Math.round(after),
-          heapTotalPeakMB: Math.round((mem?.peak.heapTotal ?? 0) / 1e6),
-          slackP99Rounds: rounds.map((r) => `${r.slack.ours.p99} · ${r.slack.bare.p99}`).join(' / '),
-          teamsP99Rounds: rounds.map((r) => `${r.teams.ours.p99} · ${r.teams.bare.p99}`).join(' / '),
-          slackP99,
-          teamsP99,
-          bareSlackP99,
-          bareTeamsP99,
-          target: verdict.join('; '),
-        });
+        for (const shape of ['fresh', 'warm'] as const) {
+          const med = (f: (r: Round[Shape]) => number) => Math.round(median(rounds.map((r) => f(r[shape]))) * 10) / 10;
+          const slackP99 = med((r) => r.slack.ours.p99);
+          const teamsP99 = med((r) => r.teams.ours.p99);
+          const bareSlackP99 = med((r) => r.slack.bare.p99);
+          const bareTeamsP99 = med((r) => r.teams.bare.p99);
+          const verdict =
+            database === 'PostgreSQL'
+              ? [peak <= 256 ? 'RSS met (≤ 256 MB)' : `RSS MISSED (${peak} MB)`, Math.max(slackP99, teamsP99) <= 250 ? 'p99 met (≤ 250 ms)' : 'p99 MISSED (> 250 ms)']
+              : [peak <= 400 ? 'RSS met (≤ 400 MB)' : `RSS MISSED (${peak} MB)`, slackP99 <= 3 * bareSlackP99 && teamsP99 <= 3 * bareTeamsP99 ? 'p99 met (≤ 3 × bare)' : 'p99 MISSED (> 3 × bare)'];
+          load.push({
+            database,
+            shape,
+            rounds: rounds.length,
+            rssIdleMB: Math.round(idle),
+            rssPeakMB: peak,
+            rssPeakByRound: peaks.join(' / '),
+            afterMB: Math.round(after),
+            heapTotalPeakMB: Math.round((mem?.peak.heapTotal ?? 0) / 1e6),
+            slackP99Rounds: rounds.map((r) => `${r[shape].slack.ours.p99} · ${r[shape].slack.bare.p99}`).join(' / '),
+            teamsP99Rounds: rounds.map((r) => `${r[shape].teams.ours.p99} · ${r[shape].teams.bare.p99}`).join(' / '),
+            slackP99,
+            teamsP99,
+            bareSlackP99,
+            bareTeamsP99,
+            target: verdict.join('; '),
+          });
+        }
       } finally {
         await stack.close();
       }

@@ -3,6 +3,7 @@
 // p50/p95/p99 are exact over all samples, not read off a histogram.
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { signedHeaders, slashCommandBody } from '../../src/dev';
 import { percentile, round } from './stats';
 
@@ -79,6 +80,80 @@ export async function runLoad(url: string, connections: number, amount: number, 
     p99: round(percentile(samples, 99)),
     max: round(percentile(samples, 100)),
   };
+}
+
+/**
+ * The same closed loop on connections opened beforehand: `connections` keep-alive sockets are
+ * opened (each answers one GET /) before the first measured request, as a platform's ingress keeps
+ * its connections to the app. What it leaves out is TCP connection setup, which autocannon's fresh
+ * connections (runLoad) include: on a busy Node 20 process a new connection waits for libuv to
+ * accept it, one per event-loop turn (docs/benchmarks.md, "Where the tail comes from").
+ */
+export async function runLoadWarm(url: string, connections: number, amount: number, build: () => Built): Promise<LoadCell> {
+  const target = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+    new Promise<{ status: number; ms: number }>((resolve, reject) => {
+      const t0 = performance.now();
+      const req = http.request(
+        { host: target.hostname, port: target.port, method, path, agent, timeout: TIMEOUT_S * 1000, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  try {
+    await Promise.all(Array.from({ length: connections }, () => send('GET', '/', {})));
+    const open = Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+    if (open !== connections) throw new Error(`warm load: ${open} connections open, not ${connections}`);
+    const samples: number[] = [];
+    let sent = 0;
+    let errors = 0;
+    let timeouts = 0;
+    let non2xx = 0;
+    const started = performance.now();
+    let lastAnswer = started;
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (sent < amount) {
+          sent++;
+          const b = build();
+          try {
+            const r = await send('POST', b.path, b.headers, b.body);
+            samples.push(r.ms);
+            if (r.status < 200 || r.status >= 300) non2xx++;
+          } catch (e) {
+            errors++;
+            if ((e as Error).message === 'timeout') {
+              timeouts++;
+              samples.push(TIMEOUT_S * 1000);
+            }
+          }
+          lastAnswer = performance.now();
+        }
+      }),
+    );
+    const durationS = (lastAnswer - started) / 1000;
+    return {
+      connections,
+      requests: samples.length - timeouts,
+      errors,
+      timeouts,
+      non2xx,
+      durationS: round(durationS, 2),
+      rps: round((samples.length - timeouts) / durationS, 0),
+      p50: round(percentile(samples, 50)),
+      p95: round(percentile(samples, 95)),
+      p99: round(percentile(samples, 99)),
+      max: round(percentile(samples, 100)),
+    };
+  } finally {
+    agent.destroy();
+  }
 }
 
 let seq = 0;
