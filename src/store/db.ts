@@ -1,6 +1,7 @@
 // One SQL dialect (PostgreSQL) on two engines: embedded PGlite by default, a PostgreSQL server
 // via DATABASE_URL for several replicas.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
@@ -91,7 +92,18 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   const unlock = dataDir ? lockDataFolder(dataDir) : () => undefined;
   let db: PGlite;
   try {
-    db = dataDir ? await PGlite.create(dataDir, PGLITE_OPTIONS) : await PGlite.create(PGLITE_OPTIONS);
+    if (dataDir) {
+      const cold = !existsSync(join(dataDir, 'PG_VERSION'));
+      db = await PGlite.create(dataDir, PGLITE_OPTIONS);
+      if (cold) {
+        // The first start creates the cluster (initdb) in this process, and WebAssembly memory
+        // never shrinks: kept, that instance would leave the process near 700 MB for its whole
+        // life. Closed and opened again, the process carries what a warm start does (~300 MB);
+        // the old instance's memory goes with its garbage (docs/benchmarks.md).
+        await db.close();
+        db = await PGlite.create(dataDir, PGLITE_OPTIONS);
+      }
+    } else db = await PGlite.create(PGLITE_OPTIONS);
   } catch (e) {
     unlock();
     throw e;
