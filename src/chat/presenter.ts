@@ -19,9 +19,17 @@ export interface CheckLine {
   fixCommand: string;
   /** The fix button's words ("Fix this (new grant-key-access)", "Retry the failed ones"); '' when there is none. */
   fixTitle: string;
-  /** What *Fix this* sends back: the command, the form values, and the request it unblocks. */
-  fixData: { command: string; values: Record<string, string>; blockedBy: string } | null;
+  /**
+   * What *Fix this* sends back: the command, the form values, and the request it unblocks. Values
+   * too large to ride on a button (a retry of many resources: Slack keeps 2,000 characters of a
+   * button's value) stay with the request: `from` names it and the check ("CR-…#fleet.members"),
+   * and the values sent are empty. '' when the values ride along.
+   */
+  fixData: { command: string; values: Record<string, string>; blockedBy: string; from: string } | null;
 }
+
+/** Fix values larger than this (as JSON) are sent as a reference to the request's check (`fixData.from`). */
+export const MAX_FIX_VALUES_CHARS = 1_200;
 
 export interface RequestView {
   id: string;
@@ -92,7 +100,8 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-function line(c: CheckResult, requestId = ''): CheckLine {
+/** `blockedBy`: the request the fix unblocks; `source`: the request the check belongs to (for a fix too large to carry). */
+function line(c: CheckResult, blockedBy = '', source = ''): CheckLine {
   const evidence = Object.entries(c.evidence)
     .filter(([, v]) => v !== null && v !== '')
     .map(([k, v]) => `${k}=${v}`)
@@ -106,8 +115,13 @@ function line(c: CheckResult, requestId = ''): CheckLine {
     remedy: clip(c.remedy ?? '', 500),
     fixCommand: c.fix?.command ?? '',
     fixTitle: c.fix ? (c.fix.label ?? `Fix this (new ${c.fix.command})`) : '',
-    fixData: c.fix ? { command: c.fix.command, values: c.fix.values, blockedBy: requestId } : null,
+    fixData: c.fix ? fixDataOf(c, c.fix, blockedBy, source) : null,
   };
+}
+
+function fixDataOf(c: CheckResult, fix: NonNullable<CheckResult['fix']>, blockedBy: string, source: string): NonNullable<CheckLine['fixData']> {
+  if (!source || JSON.stringify(fix.values).length <= MAX_FIX_VALUES_CHARS) return { command: fix.command, values: fix.values, blockedBy, from: '' };
+  return { command: fix.command, values: {}, blockedBy, from: `${source}#${c.id}` };
 }
 
 /** "19 passed, 3 for information": the checks that need nothing from anyone, counted. */
@@ -179,7 +193,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
           : req.state === 'pending_approval'
             ? `Waiting for ${stillNeeded(req, counted.length)} more approval${stillNeeded(req, counted.length) === 1 ? '' : 's'}.`
             : `This request is ${stateWords(req)}.`;
-  const failing = req.checks.filter(blocks).map((c) => line(c, req.id));
+  const failing = req.checks.filter(blocks).map((c) => line(c, req.id, req.id));
   return shown({
     id: req.id,
     title: target?.cardTitle ?? `${target?.displayName ?? req.targetType} with a customer-managed key`,
@@ -207,7 +221,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     irreversible: req.fleet ? fleetIrreversible(targets, req.fleet) : target ? target.irreversible(req.params) : [],
     changes: (req.changes ?? []).map((c) => clip(`${c.path}: ${c.from} → ${c.to}`, 400)),
     failing,
-    warnings: req.checks.filter((c) => c.status === 'warn').map((c) => line(c, req.id)),
+    warnings: req.checks.filter((c) => c.status === 'warn').map((c) => line(c, req.id, req.id)),
     passing: req.checks.filter((c) => c.status === 'pass' || c.status === 'info').map((c) => line(c)),
     passingSummary: '',
     passedLabel: passedLabel(req.checks),
@@ -223,7 +237,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     // A blocked request cannot be approved: do not suggest that anyone could.
     approvalsLine: req.state === 'checked' && blocked && !req.approvals.length ? '' : approvalsLine(req, counted.length),
     result: req.result ? `${req.result.status === 'succeeded' ? '🔐' : '❌'} ${req.result.message}${req.result.correlationId ? ` (correlation id ${req.result.correlationId})` : ''}` : '',
-    verification: (req.result?.verification ?? []).map((c) => line(c)),
+    verification: (req.result?.verification ?? []).map((c) => line(c, '', req.id)),
     canDecide: req.state === 'pending_approval' && (viewer === 'all' || viewer === 'approver'),
     // Cancelling stops something that could still run: a blocked request never will (it waits for
     // nobody and expires), and once running it is too late.

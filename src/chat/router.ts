@@ -1,6 +1,7 @@
 // One command router for every channel: a parsed command in, a reply out as a view model
 // (text, a request, a review, a form, an evidence record). Teams and Slack only render the reply;
 // what a command does, who may do it and what it says are decided here and in the workflow.
+import { REQUEST_ID_PATTERN } from '../domain/canonical';
 import type { Actor, ChangeRequest } from '../domain/types';
 import { resourceTypeOf, type TargetRegistry } from '../targets';
 import type { FormTarget } from '../targets/types';
@@ -56,15 +57,27 @@ export class CommandRouter {
    * *Fix this* on a failing check: the remediation's form, filled in with what the check found, and
    * a note of the request it unblocks. The fix is a request like any other (checks, approvals, audit).
    */
-  async fix(actor: Actor, command: string, values: Record<string, unknown>, blockedBy: string): Promise<Extract<Reply, { kind: 'form' }>> {
+  async fix(actor: Actor, command: string, values: Record<string, unknown>, blockedBy: string, from?: { ref: string; place: Place }): Promise<Extract<Reply, { kind: 'form' }>> {
     this.deps.workflow.admit(actor);
     const target = this.deps.targets.forCommand(command);
     if (!target) throw new Refusal(`There is no \`new ${command}\` to fix this with.`);
+    // Values too large for the button stayed with the request: read them from the check that offers the fix.
+    if (from?.ref) values = await this.fixValuesOf(from.ref, command, actor, from.place);
     const known = new Set(target.fields.map((f) => f.name));
     const prefill = Object.fromEntries(Object.entries(values).filter(([k, v]) => known.has(k) && typeof v === 'string'));
     const reply = await this.form(target, prefill, [], blockedBy ? `This fixes what ${blockedBy} needs: when it is done, ${blockedBy} is checked again by itself and goes on.` : '');
     if (blockedBy) reply.form.carry = { unblocks: blockedBy };
     return reply;
+  }
+
+  /** The values of the fix `ref` ("CR-…#<check id>") names, as its request holds them now — for someone who may see it from here. */
+  private async fixValuesOf(ref: string, command: string, actor: Actor, place: Place): Promise<Record<string, string>> {
+    const m = /^(CR-[0-9A-Z]{6})#([a-z0-9][a-z0-9.-]{0,63})$/.exec(ref);
+    if (!m || !REQUEST_ID_PATTERN.test(m[1]!)) throw new Refusal('That fix was not understood. Send `help new` for the fixes the bot can make.');
+    const req = await this.deps.workflow.view(m[1]!, actor, place);
+    const check = [...(req.result?.verification ?? []), ...req.checks].find((c) => c.id === m[2] && c.fix?.command === command);
+    if (!check?.fix) throw new Refusal(`${req.id} no longer offers this fix: open the request (\`status ${req.id}\`) for what it offers now.`);
+    return check.fix.values;
   }
 
   /** A form that starts from an existing resource: the target's prefill, read for people the policy names. */

@@ -63,7 +63,7 @@ describe('Fix this', () => {
     expect(blocked.text).toContain('❌ **storage.cmk-enabled**');
     const [fix] = fixActions(blocked.card);
     expect(fix?.title).toBe('Fix this (new storage-cmk)');
-    expect(fix?.data).toEqual({ command: 'storage-cmk', values: { storageAccountId: account }, blockedBy: blocked.requestId });
+    expect(fix?.data).toEqual({ command: 'storage-cmk', values: { storageAccountId: account }, blockedBy: blocked.requestId, from: '' });
 
     // Pressed: the storage-cmk form, with the account filled in and what it unblocks.
     const form = await post(h.bot.app.url, cardAction(h.bot.connector.url, ALICE, 'request.fix', fix!.data!, blocked.formMsg));
@@ -132,7 +132,7 @@ describe('Fix this', () => {
     const blocked = await submitForm(h.bot, fluidRelayForm(name, { identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS) }));
     expect(blocked.text).toContain('❌ **identity.key-permissions**');
     const fix = fixActions(blocked.card).find((a) => a.title === 'Fix this (new grant-key-access)')!;
-    expect(fix.data).toEqual({ command: 'grant-key-access', values: { identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY) }, blockedBy: blocked.requestId });
+    expect(fix.data).toEqual({ command: 'grant-key-access', values: { identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY) }, blockedBy: blocked.requestId, from: '' });
 
     const form = await post(h.bot.app.url, cardAction(h.bot.connector.url, ALICE, 'request.fix', fix.data!, blocked.formMsg));
     const carried = ((form.body?.value as { actions: Array<{ verb?: string; data?: Record<string, string> }> }).actions ?? []).find((a) => a.verb === 'form.submit')!.data!;

@@ -6,6 +6,9 @@
 import { SIM_FLUID_CMK, SIM_KEY, SIM_KEY_VERSION_CURRENT, SIM_RBAC_VAULT, SIM_SUBSCRIPTION2_ID, SIM_SUBSCRIPTION3_ID, simFluidRelayId, simKeyUrl } from '../../src/simulator';
 import { buildEvidence, verifyEvidence } from '../../src/workflow/evidence';
 import { parsePolicy } from '../../src/workflow/policy';
+import { requestView } from '../../src/chat/presenter';
+import { requestBlocks } from '../../src/chat/slack/blocks';
+import { DEFAULT_TARGETS } from '../../src/targets';
 import type { TestBot } from '../helpers/bot';
 import { cardText, clickData, firstCard } from '../helpers/connector';
 import { seedFleet } from '../helpers/fleet';
@@ -143,6 +146,40 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     expect(writesTo(ids[1]!)).toHaveLength(1);
   });
 
+  it('Retry the failed ones for many resources: the button names the request’s check instead of carrying the ids, and the form it opens has every failed one', async () => {
+    const ids = seedFleet(bot.sim, { servers: 13, sandboxAccounts: 0, labsAccounts: 0 }, 'many');
+    const failing = ids.filter((id) => id.includes('/many-fr-'));
+    expect(failing).toHaveLength(12);
+    const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
+    const { formMsg, requestId } = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`);
+    bot.sim.injectFault({ method: 'PATCH', pathIncludes: '/fluidRelayServers/many-fr-', status: 409, code: 'Conflict', message: 'Another operation is in progress on the server (injected fault).', times: 12 });
+    await post(bot.app.url, cardAction(bot.connector.url, BOB, 'request.approve', clickData(bot.connector, formMsg), formMsg));
+    const end = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /partly done/.test(cardText(a.activity)), 60_000, 'partly done');
+    expect(cardText(end.activity)).toContain('1 of 13 verified; 12 failed');
+
+    // Twelve resource ids (about 1,600 characters) would not fit a Slack button's 2,000 with the rest,
+    // nor Teams' 2,048 a value: the button names where they are.
+    const [retry] = actions(end.activity, 'request.fix');
+    expect(retry?.title).toBe('Retry the failed ones');
+    expect(retry!.data).toMatchObject({ command: 'rotate-key', values: {}, from: `${requestId}#fleet.members` });
+    expect(JSON.stringify(retry!.data).length).toBeLessThan(300);
+    const form = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'request.fix', retry!.data!, formMsg));
+    const formCard = form.body?.value as { body: Array<{ id?: string; value?: string }>; actions: Array<{ verb?: string; data?: Record<string, string> }> };
+    // The named resources are a fixed value of the form, carried by its submit action.
+    const values = { ...Object.fromEntries(formCard.body.filter((b) => b.id).map((b) => [b.id!, b.value ?? ''])), ...formCard.actions.find((a) => a.verb === 'form.submit')!.data };
+    expect(values.keyVersion).toBe(next);
+    expect(values.resources!.split('\n').sort()).toEqual([...failing].sort());
+
+    // The same request's message in Slack carries the button too.
+    const stored = (await bot.store.getRequest(requestId!))!;
+    const button = JSON.stringify(requestBlocks(requestView(stored, 'all', DEFAULT_TARGETS))).includes('"action_id":"request.fix.0"');
+    expect(button).toBe(true);
+
+    // A reference to a check the request does not have is refused, not guessed.
+    const wrong = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'request.fix', { ...retry!.data!, from: `${requestId}#key.enabled` }, formMsg));
+    expect(JSON.stringify(wrong.body)).toContain(`${requestId} no longer offers this fix`);
+  });
+
   it('refuses a key nobody uses, and a command without a key URL says how to use it', async () => {
     const nobody = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, 'no-such-key')}`);
     expect(nobody.text).toMatch(/No Fluid Relay server or storage account in the 3 subscriptions the bot can read uses https:\/\/kv-cmk-rbac\.vault\.azure\.net\/keys\/no-such-key/);
@@ -181,6 +218,27 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     for (const id of ids) expect(blocks).toContain(id.split('/').pop()!);
     expect(blocks).toContain(`keyversion: ${SIM_KEY_VERSION_CURRENT} → ${next}`);
     expect(blocks).toContain('Found but left out');
+  });
+
+  it('Slack: Retry the failed ones for many resources opens the retry form from the request’s check', async () => {
+    const ids = seedFleet(bot.sim, { servers: 13, sandboxAccounts: 0, labsAccounts: 0 }, 'slk');
+    const failing = ids.filter((id) => id.includes('/slk-fr-'));
+    const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
+    const modal = await h.openForm(ALEX, `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`);
+    expect((await h.submit(ALEX, modal, { keyUrl: /fluid-cmk/, keyVersion: new RegExp(next) })).status).toBe(200);
+    const posted = await h.slack.waitFor(() => h.slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && /Resources: 13 resources in 1 subscription/.test(JSON.stringify(m.blocks ?? []))), 30_000, 'fleet request message');
+    bot.sim.injectFault({ method: 'PATCH', pathIncludes: '/fluidRelayServers/slk-fr-', status: 409, code: 'Conflict', message: 'Another operation is in progress on the server (injected fault).', times: 12 });
+    await h.press(RILEY, CHANNEL, posted.ts, 'request.approve');
+    await h.slack.waitFor(() => /1 of 13 verified; 12 failed/.test(JSON.stringify(h.slack.message(CHANNEL, posted.ts)?.blocks ?? [])), 60_000, 'partly done');
+    const button = JSON.stringify(h.slack.message(CHANNEL, posted.ts)!.blocks);
+    expect(button).toContain('Retry the failed ones');
+    const before = h.slack.callsTo('views.update').length;
+    expect((await h.press(ALEX, CHANNEL, posted.ts, 'request.fix.0')).status).toBe(200);
+    const update = await h.slack.waitFor(() => h.slack.callsTo('views.update')[before], 15_000, 'retry modal');
+    const retry = h.current(String((update.args as { view_id?: string }).view_id));
+    const shown = JSON.stringify(retry.view);
+    expect(shown).toContain('Rotate a key everywhere it is used');
+    for (const id of failing) expect(shown).toContain(id.split('/').pop()!);
   });
 
   it('the policy applies at every place the members touch: a rule over one subscription adds its approvals; a rule whose requesters leave the requester out refuses the whole request; nobody a rule names reads nothing', async () => {

@@ -456,12 +456,15 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   // *Fix this* on a failing check: the remediation's form, filled in, in a modal.
   app.action<BlockAction>(/^request\.fix\.\d+$/, async ({ ack, body }) => {
     await ack();
-    const v = safeJson<{ command?: unknown; values?: unknown; blockedBy?: unknown }>((body.actions[0] as ButtonAction | undefined)?.value ?? '') ?? {};
+    const v = safeJson<{ command?: unknown; values?: unknown; blockedBy?: unknown; from?: unknown }>((body.actions[0] as ButtonAction | undefined)?.value ?? '') ?? {};
     const command = typeof v.command === 'string' ? v.command.slice(0, 64) : '';
     const values = v.values && typeof v.values === 'object' ? Object.fromEntries(Object.entries(v.values as Record<string, unknown>).filter(([, x]) => typeof x === 'string')) : {};
     const blockedBy = typeof v.blockedBy === 'string' && REQUEST_ID_PATTERN.test(v.blockedBy) ? v.blockedBy : '';
     const actor = actorOf(body.user, workspaceOf(body));
-    await openForm(body.trigger_id, body.channel?.id ?? '', wf().targets.forCommand(command)?.form.title ?? 'Fix', async () => router().fix(actor, command, values, blockedBy));
+    // Values too large for a button stay with the request; `from` names its check.
+    const from = typeof v.from === 'string' ? v.from.slice(0, 100) : '';
+    const channel = body.channel?.id ?? '';
+    await openForm(body.trigger_id, channel, wf().targets.forCommand(command)?.form.title ?? 'Fix', async () => router().fix(actor, command, values, blockedBy, { ref: from, place: placeOf(channel) }));
   });
 
   // Watchdog alerts: Acknowledge is stored as a job, then acknowledged; Snooze asks how long and why.

@@ -73,7 +73,7 @@ const searchValue = z.object({
 });
 
 /** *Fix this*: the remediation's command, the values to fill its form with, and the request it unblocks. */
-const fixAction = z.object({ command: z.string().max(64), values: z.record(z.string(), z.string().max(2048)).default({}), blockedBy: z.string().max(20).optional() }).passthrough();
+const fixAction = z.object({ command: z.string().max(64), values: z.record(z.string(), z.string().max(2048)).default({}), blockedBy: z.string().max(20).optional(), from: z.string().max(100).optional() }).passthrough();
 
 /** The blocked request a fix's form unblocks (carried on the form's actions), when it names one of ours. */
 function unblocksOf(data: Record<string, unknown>): string | undefined {
@@ -349,7 +349,7 @@ export class TeamsBot extends ActivityHandler {
       case VERBS.fix: {
         const d = fixAction.safeParse(raw);
         if (!d.success) return { text: 'That fix was not understood. Send `help new` for the fixes the bot can make.' };
-        return { card: formCardOf((await this.deps.router.fix(actor, d.data.command, d.data.values, d.data.blockedBy ?? '')).form) };
+        return { card: formCardOf((await this.deps.router.fix(actor, d.data.command, d.data.values, d.data.blockedBy ?? '', { ref: d.data.from ?? '', place: placeOf(ctx) })).form) };
       }
       case VERBS.ack:
       case VERBS.snooze: {
