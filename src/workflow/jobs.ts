@@ -14,8 +14,9 @@ export interface JobRunnerLimits {
 /**
  * 8 at once: each job (a Slack form's fill, a command's reply) holds a database connection for a
  * statement or two, and the pool has 10 by default (DATABASE_POOL_MAX); the next acknowledgement's
- * delivery claim needs one too. At 16 the claims queued behind the jobs (`npm run bench -- ack`:
- * claim p99 66–122 ms at 16, 42–96 ms at 8, on PostgreSQL at 50 clients).
+ * delivery claim needs one too. At 16 the claims queued behind the jobs: claim p99 66–122 ms at
+ * 16, 42–96 ms at 8, on PostgreSQL at 50 clients (timed inside a build for the ack scenario of
+ * `npm run bench`; docs/benchmarks.md, "Issue 17, item 6").
  */
 export const DEFAULT_JOB_LIMITS: JobRunnerLimits = { concurrency: 8, maxQueued: 500 };
 
