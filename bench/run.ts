@@ -1,6 +1,6 @@
 // `npm run bench [-- scenario…]`: runs the benchmarks, prints a table per scenario and writes
 // JSON to bench/results/<scenario>.json. Not part of `npm test`. Scenarios: ack, checks, e2e,
-// footprint, scale, watch (all when none is named).
+// footprint, scale, fleet, watch (all when none is named).
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
