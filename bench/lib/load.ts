@@ -66,15 +66,17 @@ export async function runLoad(url: string, connections: number, amount: number, 
   const timeouts = result.timeouts;
   for (let i = 0; i < timeouts; i++) samples.push(TIMEOUT_S * 1000);
   // From the start to the last answer (autocannon itself reports completion on its 1 s ticks).
-  const durationS = (lastAnswer - started) / 1000;
+  return cellOf(connections, samples, { errors: result.errors, timeouts, non2xx: result.non2xx }, (lastAnswer - started) / 1000);
+}
+
+/** A cell's figures from every request's latency (timed-out ones included at the timeout). */
+function cellOf(connections: number, samples: number[], counts: { errors: number; timeouts: number; non2xx: number }, durationS: number): LoadCell {
   return {
     connections,
-    requests: samples.length - timeouts,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
+    requests: samples.length - counts.timeouts,
+    ...counts,
     durationS: round(durationS, 2),
-    rps: round((samples.length - timeouts) / durationS, 0),
+    rps: round((samples.length - counts.timeouts) / durationS, 0),
     p50: round(percentile(samples, 50)),
     p95: round(percentile(samples, 95)),
     p99: round(percentile(samples, 99)),
@@ -137,20 +139,7 @@ export async function runLoadWarm(url: string, connections: number, amount: numb
         }
       }),
     );
-    const durationS = (lastAnswer - started) / 1000;
-    return {
-      connections,
-      requests: samples.length - timeouts,
-      errors,
-      timeouts,
-      non2xx,
-      durationS: round(durationS, 2),
-      rps: round((samples.length - timeouts) / durationS, 0),
-      p50: round(percentile(samples, 50)),
-      p95: round(percentile(samples, 95)),
-      p99: round(percentile(samples, 99)),
-      max: round(percentile(samples, 100)),
-    };
+    return cellOf(connections, samples, { errors, timeouts, non2xx }, (lastAnswer - started) / 1000);
   } finally {
     agent.destroy();
   }
