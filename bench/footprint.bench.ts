@@ -146,9 +146,9 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
         type Round = Record<Shape, Record<'slack' | 'teams', { ours: AckRow; bare: AckRow }>>;
         const rounds: Round[] = [];
         for (let r = 0; r < loadRounds; r++) {
-          const one = async (channel: 'slack' | 'teams', shape: Shape) => ({ bare: await bareCell(stack, channel, 50, AMOUNT[50], shape), ours: await oursCell(stack, channel, 50, AMOUNT[50], COMMAND, shape) });
-          const fresh = { slack: await one('slack', 'fresh'), teams: await one('teams', 'fresh') };
-          const warm = { slack: await one('slack', 'warm'), teams: await one('teams', 'warm') };
+          const pair = async (channel: 'slack' | 'teams', shape: Shape) => ({ bare: await bareCell(stack, channel, 50, AMOUNT[50], shape), ours: await oursCell(stack, channel, 50, AMOUNT[50], COMMAND, shape) });
+          const fresh = { slack: await pair('slack', 'fresh'), teams: await pair('teams', 'fresh') };
+          const warm = { slack: await pair('slack', 'warm'), teams: await pair('teams', 'warm') };
           rounds.push({ fresh, warm });
         }
         const after = rssMB(stack.ours.child.pid);
