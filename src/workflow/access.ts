@@ -10,25 +10,21 @@ import { approvalsFor, conversationIdOf, policyScopeOf } from './request-helpers
 import { clip, texts } from './texts';
 
 export function targetOf(ctx: WorkflowContext, type: string): AnyTarget {
-  const t = ctx.targets.find(type);
-  if (!t)
-    throw new Refusal(
-      texts.unknownTarget(
-        String(type),
-        ctx.targets.all.map((x) => x.type),
-      ),
-    );
-  return t;
+  return known(ctx.targets.find(type), type, ctx.targets.all);
 }
 
 /** The single-resource target of that type (a fleet member's, a stored single request's). */
 export function singleTargetOf(ctx: WorkflowContext, type: string): Target {
-  const t = ctx.targets.single(type);
+  return known(ctx.targets.single(type), type, ctx.targets.singles());
+}
+
+/** A target found, or a refusal naming the types there are. */
+function known<T>(t: T | undefined, type: string, all: ReadonlyArray<{ type: string }>): T {
   if (!t)
     throw new Refusal(
       texts.unknownTarget(
         String(type),
-        ctx.targets.singles().map((x) => x.type),
+        all.map((x) => x.type),
       ),
     );
   return t;
