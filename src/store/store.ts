@@ -90,7 +90,11 @@ export class Store {
   }
 
   static async open(opts: { kind: 'pglite'; dataDir?: string } | ({ kind: 'postgres'; url: string; poolMax?: number } & Omit<PostgresOptions, 'max'>), now?: () => Date): Promise<Store> {
-    const db = opts.kind === 'postgres' ? await openPostgres(opts.url, { max: opts.poolMax, password: opts.password, onConnectionError: opts.onConnectionError }) : await openPglite(opts.dataDir);
+    let db: Database;
+    if (opts.kind === 'postgres') {
+      const { kind: _kind, url, poolMax, ...pg } = opts;
+      db = await openPostgres(url, { max: poolMax, ...pg });
+    } else db = await openPglite(opts.dataDir);
     await migrate(db);
     return new Store(db, now);
   }
@@ -232,9 +236,7 @@ export class Store {
   /**
    * Claim a delivery key. 'new' the first time; 'duplicate' with the first delivery's answer when
    * it has one, or without while that delivery is still being handled (possibly on another replica).
-   */
-  /**
-   * Claim a delivery. `abandonedAfterMs`: a claim never answered (settled) for that long was
+   * `abandonedAfterMs`: a claim never answered (settled) for that long was
    * abandoned — its process died, or the database went away mid-turn and the answer could not be
    * recorded — and is taken over, so the person's retry gets through instead of "already being
    * handled". Only for callers that settle every claim they answer (Teams).

@@ -2,7 +2,7 @@
 // network path that drops packets instead of refusing): the pool gives up after its connect
 // timeout with an error, instead of every query — and the acknowledgement waiting on it — hanging.
 import net from 'node:net';
-import { openPostgres } from '../../src/store/db';
+import { Store } from '../../src/store/store';
 
 it('opening a connection to a server that never answers fails within the connect timeout', async () => {
   const sockets = new Set<net.Socket>();
@@ -11,7 +11,8 @@ it('opening a connection to a server that never answers fails within the connect
   const { port } = silent.address() as net.AddressInfo;
   try {
     const started = Date.now();
-    await expect(openPostgres(`postgres://cmk@127.0.0.1:${port}/cmk`, { connectTimeoutMs: 300 })).rejects.toThrow(/timeout/i);
+    // Through the store, as the bot opens it: the option reaches the pool.
+    await expect(Store.open({ kind: 'postgres', url: `postgres://cmk@127.0.0.1:${port}/cmk`, connectTimeoutMs: 300 })).rejects.toThrow(/timeout/i);
     expect(Date.now() - started).toBeLessThan(5_000);
     // It did reach the server: the wait was for an answer, not for a route.
     expect(sockets.size).toBeGreaterThan(0);
