@@ -73,14 +73,17 @@ ARM_ENDPOINT=$(wait_for_line "$WORK/simulator.log" '^Azure simulator listening o
 ARM_CA_FILE=$(wait_for_line "$WORK/simulator.log" '^CA certificate [^:]*: (.+)$' 5 "$SIM_PID")
 case "$ARM_CA_FILE" in /*) ;; *) ARM_CA_FILE="$ROOT/$ARM_CA_FILE" ;; esac
 
-echo "== node dist/main.js (NODE_ENV=production, PostgreSQL, simulator at $ARM_ENDPOINT)"
+# What production runs: npm run start:prod's command (its node flags included), without npm in between.
+START_PROD=$(node -p "require('./package.json').scripts['start:prod']")
+case "$START_PROD" in "node "*" dist/main.js" | "node dist/main.js") ;; *) echo "start:prod is not node [flags] dist/main.js: $START_PROD" >&2; exit 1 ;; esac
+echo "== $START_PROD (NODE_ENV=production, PostgreSQL, simulator at $ARM_ENDPOINT)"
 : >"$WORK/bot.log"
 (
   cd "$APP"
   exec env NODE_ENV=production HOST=127.0.0.1 PORT=0 DATABASE_URL="$DATABASE_URL" \
     AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" ARM_CA_FILE="$ARM_CA_FILE" LOG_LEVEL=warn \
     MicrosoftAppType=UserAssignedMSI MicrosoftAppId=00000000-0000-4000-8000-00000000b07a MicrosoftAppTenantId=00000000-0000-4000-8000-0000000e0a1d \
-    node --max-old-space-size=256 dist/main.js
+    $START_PROD
 ) >"$WORK/bot.log" 2>&1 &
 BOT_PID=$!
 URL=$(wait_for_line "$WORK/bot.log" '^cmk-chatops is listening on (http://[^ ]+)$' 60 "$BOT_PID")
@@ -100,6 +103,10 @@ echo "$metrics" | grep -q '^process_resident_memory_bytes '
 unsigned=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d '{"type":"message","text":"help"}' "$URL/api/messages")
 [ "$unsigned" = 401 ] || { echo "an unsigned Teams activity answered $unsigned, not 401" >&2; exit 1; }
 grep -q 'PostgreSQL (DATABASE_URL)' "$WORK/bot.log"
+# The operator command the docs give for a running replica works in the production install.
+verified=$(cd "$APP" && NODE_ENV=production DATABASE_URL="$DATABASE_URL" AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" node dist/cli/audit-verify.js)
+echo "audit-verify: $verified"
+echo "$verified" | grep -q '^audit log intact'
 
 echo "== stop (SIGTERM)"
 kill -TERM "$BOT_PID"

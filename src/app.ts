@@ -5,7 +5,6 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { type Config, ConfigError } from './config';
 import { type ArmCallRecord, type ArmGateway, isArmError } from './azure/port';
-import { postgresPassword } from './azure/postgres-token';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
 import { CommandRouter } from './chat/router';
 import { createSlackChannel, createSlackTransport } from './chat/slack/channel';
@@ -16,6 +15,7 @@ import { createLog, type Log, withLogContext } from './log';
 import { Metrics } from './metrics';
 // Only the type: the simulator is dev tooling, loaded below (dynamic import) when it runs embedded.
 import type { Simulator } from './simulator';
+import { openStore } from './azure/open-store';
 import { Store } from './store/store';
 import { FormCatalog } from './workflow/catalog';
 import { DurableQueue, type DurableQueueOptions } from './workflow/durable';
@@ -73,29 +73,6 @@ export class PortInUseError extends Error {
   constructor(host: string, port: number) {
     super(`Port ${port} on ${host} is already in use (another cmk-chatops, or another program). Stop that process, or set PORT to a free port (0 = any free port).`);
   }
-}
-
-/**
- * The database the configuration names, opened as the bot opens it: PostgreSQL with
- * DATABASE_POOL_MAX connections — with DATABASE_AUTH=entra each new connection's password is a
- * current token of `credential` (default: the Azure identity, DefaultAzureCredential) — or embedded
- * PGlite. The operator scripts (audit:verify, audit:export) open it the same way, so they work
- * wherever the bot does.
- */
-export function openStore(db: Config['database'], opts: { credential?: Parameters<typeof postgresPassword>[0]; log?: Log; now?: () => Date } = {}): Promise<Store> {
-  if (db.kind === 'pglite') return Store.open({ kind: 'pglite', dataDir: db.dataDir }, opts.now);
-  const log = opts.log;
-  return Store.open(
-    {
-      kind: 'postgres',
-      url: db.url,
-      poolMax: db.poolMax,
-      password: db.auth === 'entra' ? postgresPassword(opts.credential ?? defaultAzureCredential()) : undefined,
-      // The server restarted or a connection was cut: the pool opens a new one for the next query.
-      onConnectionError: (e) => log?.('warn', 'a database connection was lost; the next query opens a new one', { error: e.message }),
-    },
-    opts.now,
-  );
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { Client } from 'pg';
 import { POSTGRES_TOKEN_SCOPE, postgresPassword } from '../../src/azure/postgres-token';
-import { openStore } from '../../src/app';
+import { openStore } from '../../src/azure/open-store';
 import { openPostgres, type Database } from '../../src/store/db';
 import { describeWithPostgres, startPgCluster, type PgCluster } from '../helpers/pg-cluster';
 

@@ -4,10 +4,10 @@
 // offline. Exit 0 written, 1 no such request, 2 cannot run.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { REQUEST_ID_PATTERN } from '../src/domain/canonical';
-import { loadConfig } from '../src/config';
-import { openStore } from '../src/app';
-import { buildEvidence } from '../src/workflow/evidence';
+import { REQUEST_ID_PATTERN } from '../domain/canonical';
+import { loadConfig } from '../config';
+import { openStore } from '../azure/open-store';
+import { buildEvidence } from '../workflow/evidence';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ options: { out: { type: 'string' } }, allowPositionals: true });

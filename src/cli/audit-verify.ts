@@ -11,10 +11,10 @@
 // consistently. Every run also reports requests that have no audit rows at all.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type AuditHead, formatHead, parseAnchors, parseHead } from '../src/domain/audit-chain';
-import { loadConfig } from '../src/config';
-import { openStore } from '../src/app';
-import { verifyEvidence } from '../src/workflow/evidence';
+import { type AuditHead, formatHead, parseAnchors, parseHead } from '../domain/audit-chain';
+import { loadConfig } from '../config';
+import { openStore } from '../azure/open-store';
+import { verifyEvidence } from '../workflow/evidence';
 
 class UsageError extends Error {}
 
