@@ -114,9 +114,14 @@ function line(c: CheckResult, blockedBy = '', source = ''): CheckLine {
     evidence: clip(evidence, 400),
     remedy: clip(c.remedy ?? '', 500),
     fixCommand: c.fix?.command ?? '',
-    fixTitle: c.fix ? (c.fix.label ?? `Fix this (new ${c.fix.command})`) : '',
+    fixTitle: c.fix ? fixTitleOf(c.fix) : '',
     fixData: c.fix ? fixDataOf(c, c.fix, blockedBy, source) : null,
   };
+}
+
+/** A fix button's words: the fix's own label, or "Fix this (new <command>)". */
+export function fixTitleOf(fix: NonNullable<CheckResult['fix']>): string {
+  return fix.label ?? `Fix this (new ${fix.command})`;
 }
 
 function fixDataOf(c: CheckResult, fix: NonNullable<CheckResult['fix']>, blockedBy: string, source: string): NonNullable<CheckLine['fixData']> {
@@ -194,6 +199,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
             ? `Waiting for ${stillNeeded(req, counted.length)} more approval${stillNeeded(req, counted.length) === 1 ? '' : 's'}.`
             : `This request is ${stateWords(req)}.`;
   const failing = req.checks.filter(blocks).map((c) => line(c, req.id, req.id));
+  const payload = payloadOf(req);
   return shown({
     id: req.id,
     title: target?.cardTitle ?? `${target?.displayName ?? req.targetType} with a customer-managed key`,
@@ -227,8 +233,8 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
     passedLabel: passedLabel(req.checks),
     moreProblems: '',
     checksSummary: checksSummary(req.checks),
-    payload: payloadOf(req),
-    ...fleetLines(req),
+    payload,
+    ...fleetLines(req, payload),
     // A fleet's members are listed with their changes; the scopes name what they rely on.
     scopes: [...new Set((req.scopes ?? []).filter((sc) => !req.fleet || sc.role !== 'resource').map((sc) => `${sc.role}: ${sc.id}`))],
     notice: '',
@@ -274,12 +280,12 @@ function payloadOf(req: ChangeRequest): string {
 const OUTCOME_ICON: Record<string, string> = { verified: '✅', failed: '❌' };
 
 /** A fleet's members as the card lists them: name, kind, subscription and group, what its write changes, and its outcome once written. */
-function fleetLines(req: ChangeRequest): Pick<RequestView, 'membersLabel' | 'members' | 'skipped'> {
+function fleetLines(req: ChangeRequest, payload: string): Pick<RequestView, 'membersLabel' | 'members' | 'skipped'> {
   if (!req.fleet) return { membersLabel: '', members: [], skipped: [] };
   const outcomes = new Map((req.result?.members ?? []).map((o) => [o.resourceId.toLowerCase(), o]));
   const subs = new Set(req.fleet.members.map((m) => m.resourceId.split('/')[2]?.toLowerCase()));
   const n = req.fleet.members.length;
-  const inFull = payloadOf(req) ? '' : ` — every write in full: \`evidence ${req.id}\``;
+  const inFull = payload ? '' : ` — every write in full: \`evidence ${req.id}\``;
   return {
     membersLabel: `${n} resource${n === 1 ? '' : 's'} in ${subs.size} subscription${subs.size === 1 ? '' : 's'}${inFull}`,
     members: req.fleet.members.map((m) => {

@@ -72,10 +72,10 @@ export class CommandRouter {
 
   /** The values of the fix `ref` ("CR-…#<check id>") names, as its request holds them now — for someone who may see it from here. */
   private async fixValuesOf(ref: string, command: string, actor: Actor, place: Place): Promise<Record<string, string>> {
-    const m = /^(CR-[0-9A-Z]{6})#([a-z0-9][a-z0-9.-]{0,63})$/.exec(ref);
-    if (!m || !REQUEST_ID_PATTERN.test(m[1]!)) throw new Refusal('That fix was not understood. Send `help new` for the fixes the bot can make.');
-    const req = await this.deps.workflow.view(m[1]!, actor, place);
-    const check = [...(req.result?.verification ?? []), ...req.checks].find((c) => c.id === m[2] && c.fix?.command === command);
+    const [id = '', checkId] = ref.split('#');
+    if (!REQUEST_ID_PATTERN.test(id) || !checkId) throw new Refusal('That fix was not understood. Send `help new` for the fixes the bot can make.');
+    const req = await this.deps.workflow.view(id, actor, place);
+    const check = [...(req.result?.verification ?? []), ...req.checks].find((c) => c.id === checkId && c.fix?.command === command);
     if (!check?.fix) throw new Refusal(`${req.id} no longer offers this fix: open the request (\`status ${req.id}\`) for what it offers now.`);
     return check.fix.values;
   }

@@ -4,7 +4,7 @@
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, MrkdwnElement, ModalView, SectionBlock } from '@slack/types';
 import { visibleText } from '../../domain/canonical';
 import type { AlertView } from '../../workflow/alert';
-import type { CheckLine, RequestView } from '../presenter';
+import { type CheckLine, fixTitleOf, type RequestView } from '../presenter';
 
 /** The most characters of a fleet's member list one Slack message carries (the rest: `evidence <id>`). */
 export const MAX_MEMBER_TEXT = 24_000;
@@ -115,7 +115,8 @@ export function requestBlocks(v: RequestView): Block[] {
     .map((c, i) => ({
       type: 'button',
       action_id: `request.fix.${i}`,
-      text: { type: 'plain_text', text: clip(c.fixData?.command && c.fixTitle.startsWith('Fix this') ? `Fix ${c.id} (new ${c.fixCommand})` : c.fixTitle, 75) },
+      // Several buttons side by side: the default words name the check each one fixes; a fix's own label stays.
+      text: { type: 'plain_text', text: clip(c.fixTitle === fixTitleOf({ command: c.fixCommand, values: {} }) ? `Fix ${c.id} (new ${c.fixCommand})` : c.fixTitle, 75) },
       value: JSON.stringify(c.fixData),
     }));
   const fixBlock: ActionsBlock[] = fixes.length ? [{ type: 'actions', block_id: 'request_fixes', elements: fixes }] : [];
@@ -208,7 +209,7 @@ export function alertBlocks(alert: AlertView, note = ''): KnownBlock[] {
               {
                 type: 'button' as const,
                 action_id: 'request.fix.0',
-                text: { type: 'plain_text' as const, text: clip(alert.fix.label ?? `Fix this (new ${alert.fix.command})`, 75) },
+                text: { type: 'plain_text' as const, text: clip(fixTitleOf(alert.fix), 75) },
                 value: JSON.stringify({ command: alert.fix.command, values: alert.fix.values, blockedBy: '' }),
               },
             ]

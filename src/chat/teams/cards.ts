@@ -8,7 +8,7 @@ import { CardFactory } from '@microsoft/agents-hosting';
 import { visibleText } from '../../domain/canonical';
 import type { ChangeRequest } from '../../domain/types';
 import type { AlertView } from '../../workflow/alert';
-import { compactView, requestView, type RequestView, type Viewer, withFixData } from '../presenter';
+import { compactView, fixTitleOf, requestView, type RequestView, type Viewer, withFixData } from '../presenter';
 
 const CARDS_DIR = join(__dirname, '..', '..', '..', 'cards');
 const cache = new Map<string, ACData.Template>();
@@ -143,10 +143,10 @@ export function alertCard(alert: AlertView, note = ''): Record<string, unknown> 
             ? [
                 {
                   type: 'Action.Execute',
-                  title: alert.fix.label ?? `Fix this (new ${alert.fix.command})`,
+                  title: fixTitleOf(alert.fix),
                   verb: 'request.fix',
                   data: { command: alert.fix.command, values: alert.fix.values },
-                  fallback: { type: 'Action.Submit', title: alert.fix.label ?? `Fix this (new ${alert.fix.command})`, data: { verb: 'request.fix', command: alert.fix.command, values: alert.fix.values } },
+                  fallback: { type: 'Action.Submit', title: fixTitleOf(alert.fix), data: { verb: 'request.fix', command: alert.fix.command, values: alert.fix.values } },
                 },
               ]
             : []),
