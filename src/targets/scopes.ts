@@ -8,12 +8,15 @@ export function vaultScope(checks: CheckResult[]): ChangeScope[] {
   return typeof id === 'string' && id.startsWith('/subscriptions/') ? [{ role: 'key vault', id }] : [];
 }
 
-/** The resource, the identity it uses and the key's vault; duplicates (by id, any case) once. */
+/**
+ * The resource, the identity it uses and the key's vault; duplicates (by role, id in any case and,
+ * in a fleet, the member's change type) once.
+ */
 export function scopesOf(...groups: Array<ChangeScope[] | ChangeScope | undefined | false>): ChangeScope[] {
   const seen = new Set<string>();
   const out: ChangeScope[] = [];
   for (const g of groups.flatMap((x) => (x ? (Array.isArray(x) ? x : [x]) : []))) {
-    const key = `${g.role}|${g.id.toLowerCase()}`;
+    const key = `${g.role}|${g.id.toLowerCase()}|${g.targetType ?? ''}`;
     if (!g.id || seen.has(key)) continue;
     seen.add(key);
     out.push(g);

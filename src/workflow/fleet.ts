@@ -16,6 +16,7 @@ import type { ChangeRequest, ChangeScope, CheckResult, CheckStatus, FleetMember,
 import { type MemberRow, type MemberState, members as memberRows, moveMember, openMembers } from '../store/fleet';
 import type { AuditEntry } from '../store/store';
 import { type FleetCandidate, type FleetTarget, isFleet, parseForm, type Target } from '../targets/types';
+import { scopesOf } from '../targets/scopes';
 import { inventory, mapLimit, visibleSubscriptions } from '../watch';
 import { singleTargetOf, targetOf } from './access';
 import type { WorkflowContext } from './context';
@@ -73,7 +74,7 @@ export async function assessFleet(ctx: WorkflowContext, target: FleetTarget, par
   return {
     fleet: { members: done.map((d) => d.member), skipped },
     checks: aggregateChecks(done.map((d) => ({ resourceId: d.member.resourceId, checks: d.checks }))),
-    scopes: uniqueScopes(done.flatMap((d) => d.scopes)),
+    scopes: scopesOf(done.flatMap((d) => d.scopes)),
   };
 }
 
@@ -141,16 +142,6 @@ export function aggregateChecks(results: Array<{ resourceId: string; checks: Che
       finding,
       evidence: { ...worst.check.evidence, resources: all.length, ...(off.length < all.length || !['pass', 'info'].includes(worst.check.status) ? { [worst.check.status]: off.map((x) => nameOf(x.resourceId)).join(', ') } : {}) },
     };
-  });
-}
-
-function uniqueScopes(scopes: ChangeScope[]): ChangeScope[] {
-  const seen = new Set<string>();
-  return scopes.filter((s) => {
-    const k = `${s.role}|${s.id.toLowerCase()}|${s.targetType ?? ''}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
   });
 }
 
@@ -317,7 +308,7 @@ async function finishFleet(ctx: WorkflowContext, req: ChangeRequest): Promise<Ch
           id: 'fleet.members',
           title: 'Every resource moved and verified',
           status: 'fail',
-          finding: texts.fleetDone(verified, outcomes.length, failed),
+          finding: message,
           evidence: { verified, failed: failed.length, codes: [...new Set(failed.map((f) => f.code ?? 'error'))].join(', ') },
           remedy: 'Retry the failed ones: a new request for just those, checked and approved again (see each one’s error first).',
           fix: {
