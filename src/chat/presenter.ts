@@ -29,7 +29,7 @@ export interface CheckLine {
 }
 
 /** Fix values larger than this (as JSON) are sent as a reference to the request's check (`fixData.from`). */
-export const MAX_FIX_VALUES_CHARS = 1_200;
+const MAX_FIX_VALUES_CHARS = 1_200;
 
 export interface RequestView {
   id: string;
@@ -264,7 +264,7 @@ function operationOf(req: ChangeRequest): string {
 }
 
 /** A fleet's writes are shown whole on the card up to this many characters (each one is always in `evidence`). */
-export const MAX_FLEET_PAYLOAD_CHARS = 12_000;
+const MAX_FLEET_PAYLOAD_CHARS = 12_000;
 
 /** The payload shown whole: a single write's, or a fleet's writes when they fit on a card (each one is always in `evidence`). */
 function payloadOf(req: ChangeRequest): string {
@@ -299,14 +299,14 @@ function fleetLines(req: ChangeRequest, payload: string): Pick<RequestView, 'mem
   };
 }
 
+/** A fleet's members a card lists at most, at the most compact rendering (every one is in `evidence`). */
+const MAX_LISTED_MEMBERS = 40;
+
 /**
  * Smaller renderings of the same view for when a card would be too large, from gentle to severe:
  * 1 passing checks as ids only; 2 no evidence lines; 3 at most `keep` problems listed, the rest counted
  * in `moreProblems`.
  */
-/** A fleet's members a card lists at most, at the most compact rendering (every one is in `evidence`). */
-export const MAX_LISTED_MEMBERS = 40;
-
 export function compactView(v: RequestView, level: 1 | 2 | 3 = 1, keep = 8): RequestView {
   // The payload and the scopes are what is approved: they are never shortened.
   let out: RequestView = { ...v, passing: [], passingSummary: v.passing.map((p) => p.id).join(', ') };

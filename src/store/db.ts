@@ -49,7 +49,7 @@ function alive(pid: number): boolean {
  * process that is gone (killed, crashed) — or by an earlier life of this very pid, as after a
  * container restart, where the bot is always the same pid — is taken over. Returns the release.
  */
-export function lockDataFolder(dataDir: string): () => void {
+function lockDataFolder(dataDir: string): () => void {
   const lockFile = `${dataDir}.lock`;
   // The pid in the lock file; undefined when there is none (absent, or released meanwhile).
   const holder = (): number | undefined => {
@@ -85,7 +85,7 @@ export function lockDataFolder(dataDir: string): () => void {
  * shrinks: the bot's tables are small, and 16 MB of buffers keeps a warm process about 125 MB
  * smaller (docs/benchmarks.md §4). Written to the folder's postgresql.conf, so it holds from then on.
  */
-export const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers = 16MB'] };
+const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers = 16MB'] };
 
 export async function openPglite(dataDir?: string): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });

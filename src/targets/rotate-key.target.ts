@@ -8,12 +8,12 @@ import { FIELD, keyUrlField, keyVersionField } from './fields';
 import type { FleetCandidate, FleetTarget } from './types';
 
 /** The resource types whose own customer-managed key this rotates (a Chaos experiment's is its storage account's). */
-export const ROTATED_TYPES = ['Microsoft.FluidRelay/fluidRelayServers', 'Microsoft.Storage/storageAccounts'];
+const ROTATED_TYPES = ['Microsoft.FluidRelay/fluidRelayServers', 'Microsoft.Storage/storageAccounts'];
 
 /** The most resources one rotation request takes in: every one is listed on its card. */
 export const MAX_FLEET_MEMBERS = 250;
 
-export const rotateKeySchema = z
+const rotateKeySchema = z
   .object({
     keyUrl: keyUrlField(),
     keyVersion: keyVersionField(),
@@ -29,13 +29,13 @@ export const rotateKeySchema = z
 export type RotateKeyParams = z.infer<typeof rotateKeySchema>;
 
 /** The key without a version (`https://<vault>.vault.azure.net/keys/<name>`), lower-case host. */
-export function versionlessKey(url: string): string {
+function versionlessKey(url: string): string {
   const ref = parseKeyUrl(url);
   return ref.ok ? `https://${ref.ref.host}/keys/${ref.ref.keyName}` : url.replace(/\/+$/, '');
 }
 
 /** The version every member moves to: a 32-hex version, or `latest` (versionless: the service follows the newest). */
-export function targetVersion(p: Pick<RotateKeyParams, 'keyUrl' | 'keyVersion'>): string {
+function targetVersion(p: Pick<RotateKeyParams, 'keyUrl' | 'keyVersion'>): string {
   const ref = parseKeyUrl(p.keyUrl);
   return p.keyVersion !== 'latest' ? p.keyVersion.toLowerCase() : ref.ok && ref.ref.version ? ref.ref.version.toLowerCase() : 'latest';
 }

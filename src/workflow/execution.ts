@@ -21,7 +21,6 @@ import { computeDigest, recording, summarize } from './request-helpers';
 import { fleetCheckAndWrite, resumeFleet } from './fleet';
 import { advance, holdBeforeWrite, landed, planOf } from './steps';
 
-export { reapplyPolicy } from './steps';
 import { texts } from './texts';
 
 export const executePayload = z.object({ requestId: z.string().regex(REQUEST_ID_PATTERN, 'a request id (CR-XXXXXX)') });

@@ -27,10 +27,10 @@ import { advance, holdBeforeWrite, landed } from './steps';
 import { texts } from './texts';
 
 /** Members written at once. The gateway's pacer spaces the writes within each subscription's budget. */
-export const FLEET_CONCURRENCY = 8;
+const FLEET_CONCURRENCY = 8;
 
 /** A member still throttled (429) after the gateway's retries waits its turn again, this many times at most. */
-export const FLEET_THROTTLED_ROUNDS = 20;
+const FLEET_THROTTLED_ROUNDS = 20;
 
 type Fleet = NonNullable<ChangeRequest['fleet']>;
 
@@ -122,7 +122,7 @@ const nameOf = (id: string) => id.split('/').pop() ?? id;
  * Each check once for the whole fleet, in the order they first appear: its status the worst any
  * member got; its finding says for how many members, and names those that are not passing.
  */
-export function aggregateChecks(results: Array<{ resourceId: string; checks: CheckResult[] }>): CheckResult[] {
+function aggregateChecks(results: Array<{ resourceId: string; checks: CheckResult[] }>): CheckResult[] {
   const byId = new Map<string, Array<{ resourceId: string; check: CheckResult }>>();
   for (const r of results) for (const c of r.checks) byId.set(c.id, [...(byId.get(c.id) ?? []), { resourceId: r.resourceId, check: c }]);
   return [...byId.values()].map((all) => {

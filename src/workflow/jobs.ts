@@ -18,7 +18,7 @@ export interface JobRunnerLimits {
  * 16, 42–96 ms at 8, on PostgreSQL at 50 clients (timed inside a build for the ack scenario of
  * `npm run bench`; docs/benchmarks.md, "Issue 17, item 6").
  */
-export const DEFAULT_JOB_LIMITS: JobRunnerLimits = { concurrency: 8, maxQueued: 500 };
+const DEFAULT_JOB_LIMITS: JobRunnerLimits = { concurrency: 8, maxQueued: 500 };
 
 export class JobRunner {
   private readonly running = new Map<string, Promise<unknown>>();

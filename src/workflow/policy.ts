@@ -368,16 +368,16 @@ export class Policy {
     return [...this.peopleIn(rule.approvers).people].filter((p) => p !== skip).map((p) => (p.startsWith('person:') ? p.slice(7) : p));
   }
 
-  /**
-   * May this person watch a scope's keys (`watch`, `unwatch`, `scan now`)? The policy's watchers and
-   * auditors may watch anything; an approver may watch what a rule naming them covers — a
-   * subscription or resource group its match includes, or `all` when the rule matches every subscription.
-   */
   /** May this person request anything at all (some rule, for some change type, names them a requester)? */
   mayRequestSome(actor: Pick<Actor, 'platform' | 'id' | 'tenant'>, targetTypes: string[]): boolean {
     return this.doc.rules.some((r) => this.includes(r.requesters, actor) && targetTypes.some((t) => r.match.targets.some((p) => glob(p, t))));
   }
 
+  /**
+   * May this person watch a scope's keys (`watch`, `unwatch`, `scan now`)? The policy's watchers and
+   * auditors may watch anything; an approver may watch what a rule naming them covers — a
+   * subscription or resource group its match includes, or `all` when the rule matches every subscription.
+   */
   mayWatch(actor: Pick<Actor, 'platform' | 'id' | 'tenant'>, scope: { subscriptionId?: string; resourceGroup?: string }): boolean {
     if (this.includes(this.doc.watchers, actor, { named: true }) || this.isAuditor(actor)) return true;
     return this.doc.rules.some((r) => {

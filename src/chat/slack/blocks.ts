@@ -7,7 +7,7 @@ import type { AlertView } from '../../workflow/alert';
 import { type CheckLine, fixTitleOf, type RequestView } from '../presenter';
 
 /** The most characters of a fleet's member list one Slack message carries (the rest: `evidence <id>`). */
-export const MAX_MEMBER_TEXT = 24_000;
+const MAX_MEMBER_TEXT = 24_000;
 
 export const LIMITS = { messageBlocks: 50, modalBlocks: 100, sectionText: 3000, modalTitle: 24, optionText: 75, optionValue: 150, options: 100, privateMetadata: 3000 } as const;
 
