@@ -70,8 +70,8 @@ export const rotateKeyTarget: FleetTarget<RotateKeyParams> = {
   schema: rotateKeySchema,
   fields: [FIELD.key, FIELD.keyVersion, { name: 'resources', label: 'Only these resources', kind: 'fixed', hint: 'The resources of an earlier rotation that failed; empty for every resource that uses the key.' }],
   resourceId: (p) => versionlessKey(p.keyUrl),
+  memberTypes: ROTATED_TYPES,
   selects: (p, c: FleetCandidate) => {
-    if (!ROTATED_TYPES.some((t) => t.toLowerCase() === c.type.toLowerCase())) return false;
     if (!c.keyUrl || versionlessKey(c.keyUrl).toLowerCase() !== versionlessKey(p.keyUrl).toLowerCase()) return false;
     const wanted = only(p);
     return !wanted.size || wanted.has(c.id.toLowerCase());

@@ -81,7 +81,9 @@ export interface FleetTarget<P extends Record<string, unknown> = Record<string, 
   kind: 'fleet';
   /** What the request is about (the key's resource id): named on the card and in `list`. */
   resourceId(params: P): string;
-  /** Does this resource belong to the fleet (it uses the key)? */
+  /** The resource types a member can have (each is changed by the target that `rotate`s it). */
+  memberTypes: string[];
+  /** Does this resource belong to the fleet (it uses the key)? Only ever asked of resources of `memberTypes`. */
   selects(params: P, candidate: FleetCandidate): boolean;
   /**
    * The member's form values for its own target, from the values that target starts with for it

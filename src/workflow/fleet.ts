@@ -64,10 +64,11 @@ type Planned = { member: FleetMember; checks: CheckResult[]; scopes: ChangeScope
 /** At submission: find the members in every subscription the bot can read, plan each with its own target and run its checks. Refuses when there is nothing to do. */
 export async function assessFleet(ctx: WorkflowContext, target: FleetTarget, params: Record<string, unknown>, arm: ArmGateway): Promise<FleetAssessment> {
   const subscriptions = await visibleSubscriptions(arm);
-  const candidates = (await inventory(arm, subscriptions)).filter((r) => target.selects(params, { id: r.id, type: r.type, keyUrl: r.keyUrl, identityId: r.identityId }));
+  const types = new Set(target.memberTypes.map((t) => t.toLowerCase()));
+  const candidates: FleetCandidate[] = (await inventory(arm, subscriptions)).map((r) => ({ id: r.id, type: r.type, keyUrl: r.keyUrl, identityId: r.identityId })).filter((c) => types.has(c.type.toLowerCase()) && target.selects(params, c));
   if (!candidates.length) throw new Refusal(texts.fleetNoneUse(target.resourceId(params), subscriptions.length));
   if (candidates.length > target.maxMembers) throw new Refusal(texts.fleetTooLarge(candidates.length, target.maxMembers));
-  const planned = await mapLimit(candidates, FLEET_CONCURRENCY, (c) => planMember(ctx, target, params, { id: c.id, type: c.type, keyUrl: c.keyUrl, identityId: c.identityId }, arm));
+  const planned = await mapLimit(candidates, FLEET_CONCURRENCY, (c) => planMember(ctx, target, params, c, arm));
   const done = planned.filter((p): p is Extract<Planned, { member: FleetMember }> => 'member' in p);
   const skipped = planned.filter((p): p is Extract<Planned, { skipped: unknown }> => 'skipped' in p).map((p) => p.skipped);
   if (!done.length) throw new Refusal(texts.fleetNothingToDo(target.resourceId(params), skipped));

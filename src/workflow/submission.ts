@@ -78,8 +78,7 @@ export async function submit(ctx: WorkflowContext, actor: Actor, conversation: C
   try {
     // A fleet's places are known once its members are found (its policy is applied to all of them
     // below); nothing is read for someone no rule lets request a change of the types it writes.
-    if (isFleet(target) && !ctx.policy.mayRequestSome(actor, [target.type, ...ctx.targets.rotatable().map((t) => ctx.targets.forRotate(t)?.type ?? '')]))
-      return { ok: false, refusal: new Refusal(texts.mayNotRequestAny(target.displayName)) };
+    if (isFleet(target) && !ctx.policy.mayRequestSome(actor, [target.type, ...target.memberTypes.flatMap((t) => ctx.targets.forRotate(t)?.type ?? [])])) return { ok: false, refusal: new Refusal(texts.mayNotRequestAny(target.displayName)) };
     assessed = isFleet(target) ? { ...(await assessFleet(ctx, target, parsed.params, armR)), params: parsed.params, resourceId: target.resourceId(parsed.params) } : await assessSingle(ctx, actor, conversation, target, parsed.params, armR);
   } catch (e) {
     if (e instanceof Refusal) return { ok: false, refusal: e };

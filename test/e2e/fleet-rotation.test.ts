@@ -264,6 +264,11 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
       const none = await rotateKey(cmd);
       expect(none.text).toMatch(/No policy rule lets you request a key rotation/);
       expect(graphCalls()).toBe(before);
+      // A rule for Chaos experiments' identity only: no member of a key rotation is of that kind.
+      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n  - name: chaos\n    match: { targets: ["chaos-identity"] }\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline'));
+      const chaosOnly = await rotateKey(cmd);
+      expect(chaosOnly.text).toMatch(/No policy rule lets you request a key rotation/);
+      expect(graphCalls()).toBe(before);
     } finally {
       bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${everyone}`, 'inline'));
     }
