@@ -57,7 +57,7 @@ describeWithPostgres('postgres-entra.test', 'DATABASE_AUTH=entra: the pool logs 
     expect(credential.asked).toHaveLength(1);
     // …until the server drops it; the next query opens a new connection with the current token.
     await pg.admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'id-cmk-chatops'`);
-    for (let i = 0; i < 50 && !lost.length; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && !lost.length; i++) await new Promise((r) => setTimeout(r, 20));
     expect(lost.length).toBe(1);
     expect(await db.query<{ u: string }>('SELECT current_user AS u')).toEqual([{ u: 'id-cmk-chatops' }]);
     expect(credential.asked).toEqual([POSTGRES_TOKEN_SCOPE, POSTGRES_TOKEN_SCOPE]);

@@ -73,16 +73,18 @@ describe('store', () => {
 });
 
 describe('delivery claims', () => {
+  // Long enough that the queries between the first claim and the repeat finish within it on a busy machine.
+  const ABANDON_MS = 1_500;
   it('a claim never answered is taken over after the abandon time (a turn whose answer could not be recorded); an answered one stays a duplicate; without an abandon time nothing changes', async () => {
-    expect(await store.claimDelivery('teams:abandoned', 60_000, 100)).toEqual({ kind: 'new' });
-    expect(await store.claimDelivery('teams:answered', 60_000, 100)).toEqual({ kind: 'new' });
+    expect(await store.claimDelivery('teams:abandoned', 60_000, ABANDON_MS)).toEqual({ kind: 'new' });
+    expect(await store.claimDelivery('teams:answered', 60_000, ABANDON_MS)).toEqual({ kind: 'new' });
     await store.settleDelivery('teams:answered', 200, '{"ok":true}');
     expect(await store.claimDelivery('slack:unsettled', 60_000)).toEqual({ kind: 'new' });
     // Within the abandon time: a duplicate, still waiting for its answer.
-    expect(await store.claimDelivery('teams:abandoned', 60_000, 100)).toEqual({ kind: 'duplicate' });
-    await new Promise((r) => setTimeout(r, 250));
-    expect(await store.claimDelivery('teams:abandoned', 60_000, 100)).toEqual({ kind: 'new' });
-    expect(await store.claimDelivery('teams:answered', 60_000, 100)).toEqual({ kind: 'duplicate', status: 200, response: '{"ok":true}' });
+    expect(await store.claimDelivery('teams:abandoned', 60_000, ABANDON_MS)).toEqual({ kind: 'duplicate' });
+    await new Promise((r) => setTimeout(r, ABANDON_MS + 200));
+    expect(await store.claimDelivery('teams:abandoned', 60_000, ABANDON_MS)).toEqual({ kind: 'new' });
+    expect(await store.claimDelivery('teams:answered', 60_000, ABANDON_MS)).toEqual({ kind: 'duplicate', status: 200, response: '{"ok":true}' });
     expect(await store.claimDelivery('slack:unsettled', 60_000)).toEqual({ kind: 'duplicate' });
   });
 });

@@ -252,12 +252,15 @@ describe('deploy/azure/main.json: the container app and src/config.ts', () => {
   });
 
   it('registers the Azure Bot single tenant, at the container app, with the Teams channel', () => {
+    // Never MultiTenant: the template offers only the single-tenant kinds, defaulting to the managed identity.
+    const param = obj(obj(template.parameters).botAppType);
+    expect(param.allowedValues).toEqual(['UserAssignedMSI', 'SingleTenant']);
+    expect(param.defaultValue).toBe('UserAssignedMSI');
     for (const botAppType of ['UserAssignedMSI', 'SingleTenant']) {
       const { appScope, env } = containerEnv({ botAppType, botAppId: 'app-registration-id' });
       const bot = obj(appScope.evaluate(resourceOf(appScope.template, 'Microsoft.BotService/botServices')));
       const p = obj(bot.properties);
       expect(p.msaAppType).toBe(botAppType);
-      expect(['SingleTenant', 'UserAssignedMSI']).toContain(p.msaAppType); // never MultiTenant
       expect(String(p.msaAppId)).toBe(env.MicrosoftAppId);
       expect(String(p.msaAppTenantId)).toBe(env.MicrosoftAppTenantId);
       expect(p.endpoint).toBe(`${env.PUBLIC_BASE_URL}/api/messages`);
