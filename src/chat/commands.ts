@@ -1,4 +1,5 @@
 // Command text → a command, a usage reply, or nothing. The same grammar for every channel.
+import { parseKeyUrl } from '../checks/key-url';
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
 import { isResourceId, resourceIdPattern } from '../domain/resource-id';
 import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
@@ -16,6 +17,7 @@ export type Command =
   | { kind: 'evidence'; id: string }
   | { kind: 'rotate'; resourceId: string }
   /** `rotate-key <key url> [--version <v> | --latest]`: the rotation form for every resource that uses the key. */
+  /** The key without its version (as Key Vault names it), and the version to move to when one was named. */
   | { kind: 'rotate-key'; keyUrl: string; version?: string }
   /** `watch <scope>`: `all`, a subscription (id or /subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>). */
   | { kind: 'watch'; scope: string }
@@ -126,11 +128,14 @@ export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TAR
     case 'rotate-key': {
       const url = words[1] ?? '';
       const usage = '`rotate-key` needs the key’s URL (https://<vault>.vault.azure.net/keys/<name>), then `--version <version>` or `--latest` if you like.';
-      if (!/^https:\/\/[^\s/]+\/keys\/[^\s/]+(\/[0-9a-fA-F]{32})?\/?$/.test(url)) return { kind: 'usage', verb: 'rotate-key', problem: url ? `"${quote(url)}" is not a key URL. ${usage}` : usage };
+      const key = url ? parseKeyUrl(url) : undefined;
+      if (!key?.ok) return { kind: 'usage', verb: 'rotate-key', problem: key ? `"${quote(url)}" is not a key URL: ${key.reason}. ${usage}` : usage };
+      // The key without its version; a version in the URL is the one to move to, unless a flag says otherwise.
+      const keyUrl = `https://${key.ref.host}/keys/${key.ref.keyName}`;
       const flag = (words[2] ?? '').toLowerCase();
-      if (!flag) return { kind: 'rotate-key', keyUrl: url.replace(/\/+$/, '') };
-      if (flag === '--latest' && !words[3]) return { kind: 'rotate-key', keyUrl: url.replace(/\/+$/, ''), version: 'latest' };
-      if (flag === '--version' && /^[0-9a-fA-F]{32}$/.test(words[3] ?? '') && !words[4]) return { kind: 'rotate-key', keyUrl: url.replace(/\/+$/, ''), version: words[3]!.toLowerCase() };
+      if (!flag) return { kind: 'rotate-key', keyUrl, ...(key.ref.version ? { version: key.ref.version.toLowerCase() } : {}) };
+      if (flag === '--latest' && !words[3]) return { kind: 'rotate-key', keyUrl, version: 'latest' };
+      if (flag === '--version' && /^[0-9a-fA-F]{32}$/.test(words[3] ?? '') && !words[4]) return { kind: 'rotate-key', keyUrl, version: words[3]!.toLowerCase() };
       return { kind: 'usage', verb: 'rotate-key', problem: `After the key URL: \`--version <32-character version>\` or \`--latest\`, not "${quote(words.slice(2).join(' '))}".` };
     }
     case 'check': {

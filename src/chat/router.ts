@@ -171,9 +171,7 @@ export class CommandRouter {
         wf.admit(actor);
         const target = this.deps.targets.forCommand('rotate-key');
         if (!target) throw new Refusal('This bot does not rotate keys across resources.');
-        // A URL that names a version pins to it, unless a flag says otherwise.
-        const named = /\/([0-9a-fA-F]{32})$/.exec(cmd.keyUrl)?.[1]?.toLowerCase();
-        return this.form(target, { keyUrl: cmd.keyUrl.replace(/\/[0-9a-fA-F]{32}$/, ''), keyVersion: cmd.version ?? named ?? 'latest' });
+        return this.form(target, { keyUrl: cmd.keyUrl, keyVersion: cmd.version ?? 'latest' });
       }
       case 'new': {
         const target = this.deps.targets.find(cmd.target);
