@@ -183,6 +183,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.EVENT_GRID_AUDIENCE && !e.EVENT_GRID_TENANT_ID) problems.push('EVENT_GRID_TENANT_ID: required when EVENT_GRID_AUDIENCE is set: the Entra tenant whose tokens Event Grid sends');
   if (e.EVENT_GRID_TENANT_ID && !e.EVENT_GRID_AUDIENCE) problems.push('EVENT_GRID_AUDIENCE: required when EVENT_GRID_TENANT_ID is set: the app id URI or client id of the Entra app Event Grid gets tokens for');
+  // Unauthenticated Teams (no app id: loopback only) is for local use; the SDK refuses it in production too.
+  if (e.NODE_ENV === 'production' && e.TEAMS_ENABLED === 'true' && !e.MicrosoftAppId) {
+    problems.push('MicrosoftAppId: required with NODE_ENV=production (Teams requests are checked against it), or set TEAMS_ENABLED=false');
+  }
   // Production never starts the embedded simulator (dev tooling, not in the build): a deployment
   // that forgot its Azure identity stops here instead of managing a make-believe tenant.
   if (e.NODE_ENV === 'production' && mode === 'simulator' && !e.ARM_ENDPOINT) {

@@ -80,9 +80,17 @@ describe('NODE_ENV=production', () => {
   it('needs Azure configured: an identity, or an external simulator named on purpose', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/NODE_ENV=production does not start the embedded Azure simulator/);
     expect(() => loadConfig({ NODE_ENV: 'production', AZURE_MODE: 'simulator' })).toThrow(/\(AZURE_MODE=simulator\)/);
-    expect(loadConfig({ NODE_ENV: 'production', AZURE_MODE: 'azure', AZURE_CLIENT_ID: 'abc' }).azure.mode).toBe('azure');
-    expect(loadConfig({ NODE_ENV: 'production', IDENTITY_ENDPOINT: 'http://localhost:42356/msi/token' }).azure.mode).toBe('azure');
-    expect(loadConfig({ NODE_ENV: 'production', AZURE_MODE: 'simulator', ARM_ENDPOINT: 'https://127.0.0.1:8443' }).azure).toMatchObject({ mode: 'simulator', external: { endpoint: 'https://127.0.0.1:8443' } });
+    const noTeams = { NODE_ENV: 'production', TEAMS_ENABLED: 'false' };
+    expect(loadConfig({ ...noTeams, AZURE_MODE: 'azure', AZURE_CLIENT_ID: 'abc' }).azure.mode).toBe('azure');
+    expect(loadConfig({ ...noTeams, IDENTITY_ENDPOINT: 'http://localhost:42356/msi/token' }).azure.mode).toBe('azure');
+    expect(loadConfig({ ...noTeams, AZURE_MODE: 'simulator', ARM_ENDPOINT: 'https://127.0.0.1:8443' }).azure).toMatchObject({ mode: 'simulator', external: { endpoint: 'https://127.0.0.1:8443' } });
+  });
+
+  it('needs a Teams app id (unauthenticated Teams is for local use), named with the other start-up problems', () => {
+    const azure = { NODE_ENV: 'production', AZURE_MODE: 'azure', AZURE_CLIENT_ID: 'abc' };
+    expect(() => loadConfig({ ...azure, EVENT_GRID_AUDIENCE: 'api://cmk' })).toThrow(/EVENT_GRID_TENANT_ID: required[\s\S]*MicrosoftAppId: required with NODE_ENV=production.*TEAMS_ENABLED=false/);
+    expect(loadConfig({ ...azure, TEAMS_ENABLED: 'false' }).teamsEnabled).toBe(false);
+    expect(loadConfig({ ...azure, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppId: 'app', MicrosoftAppTenantId: 'tenant' }).teams.appId).toBe('app');
   });
 });
 

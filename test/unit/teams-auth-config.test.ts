@@ -42,15 +42,4 @@ describe('the SDK’s settings', () => {
     const { adapter } = createTeamsTransport({ appType: 'MultiTenant' }, { targets: DEFAULT_TARGETS });
     expect(adapter.getClientId()).toBeUndefined();
   });
-
-  it('with NODE_ENV=production and no app id, start-up stops and names what to set (unauthenticated Teams is for local use only)', () => {
-    const was = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      expect(() => createTeamsTransport({ appType: 'MultiTenant' }, { targets: DEFAULT_TARGETS })).toThrow(/MicrosoftAppId: required with NODE_ENV=production.*TEAMS_ENABLED=false/);
-    } finally {
-      if (was === undefined) delete process.env.NODE_ENV;
-      else process.env.NODE_ENV = was;
-    }
-  });
 });

@@ -22,7 +22,7 @@ import {
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { createHash } from 'node:crypto';
-import { type Config, ConfigError } from '../../config';
+import type { Config } from '../../config';
 import { type Log, routeConsole } from '../../log';
 import { canonicalJson } from '../../domain/canonical';
 import type { TargetRegistry } from '../../targets';
@@ -248,10 +248,6 @@ function agentsAuthConfig(config: Config['teams'], authorityEndpoint?: string): 
  * `authorityEndpoint` replaces https://login.microsoftonline.com (tests: a local token issuer).
  */
 export function createTeamsTransport(config: Config['teams'], deps: { targets: TargetRegistry; log?: Log; authorityEndpoint?: string }): TeamsTransport {
-  if (!config.appId && process.env.NODE_ENV === 'production') {
-    // The SDK refuses to run unauthenticated in production, and so do we: say what to set.
-    throw new ConfigError(['MicrosoftAppId: required with NODE_ENV=production (Teams requests are checked against it), or set TEAMS_ENABLED=false']);
-  }
   // validateServiceUrl: the SDK's own check of the serviceurl claim (we check it exactly first).
   const adapter = new TeamsAdapter(agentsAuthConfig(config, deps.authorityEndpoint), undefined, undefined, { validateServiceUrl: true });
   adapter.onTurnError = async (ctx, error) => {
