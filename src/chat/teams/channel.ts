@@ -45,6 +45,9 @@ const CHANGING_VERBS = new Set(['form.submit', 'request.approve', 'request.rejec
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** The SDK's activity schema, unknown fields kept: built once, not on every turn. */
+const SDK_ACTIVITY = activityZodSchema.passthrough();
+
 /**
  * The envelope of an activity as the bot relies on it. Outside input: what does not fit is
  * refused with 400 before any handler runs, rather than failing somewhere inside the SDK.
@@ -82,7 +85,7 @@ export function envelopeProblem(body: unknown): string | undefined {
     return `${i.path.join('.') || 'activity'} ${i.message}`;
   }
   // And the SDK's own schema for an activity (Activity.fromObject throws on what it refuses).
-  const sdk = activityZodSchema.passthrough().safeParse(body);
+  const sdk = SDK_ACTIVITY.safeParse(body);
   if (sdk.success) return undefined;
   const i = sdk.error.issues[0]!;
   return `${i.path.join('.') || 'activity'} ${i.message.toLowerCase()}`;
