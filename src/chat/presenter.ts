@@ -6,7 +6,7 @@ import { visibleText } from '../domain/canonical';
 import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
 import type { FormTarget } from '../targets/types';
 import type { EvidenceRecord } from '../workflow/evidence';
-import { approvalsFor, fleetIrreversible, stateWords } from '../workflow/service';
+import { approvalsFor, irreversibleOf, stateWords } from '../workflow/service';
 
 export interface CheckLine {
   id: string;
@@ -224,7 +224,7 @@ export function requestView(req: ChangeRequest, viewer: Viewer = 'all', targets:
           ]
         : []),
     ].filter((f) => f.value),
-    irreversible: req.fleet ? fleetIrreversible(targets, req.fleet) : target ? target.irreversible(req.params) : [],
+    irreversible: irreversibleOf(targets, target, req.params, req.fleet),
     changes: (req.changes ?? []).map((c) => clip(`${c.path}: ${c.from} → ${c.to}`, 400)),
     failing,
     warnings: req.checks.filter((c) => c.status === 'warn').map((c) => line(c, req.id, req.id)),

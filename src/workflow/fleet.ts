@@ -15,7 +15,7 @@ import { amend } from '../domain/lifecycle';
 import type { ChangeRequest, ChangeScope, CheckResult, CheckStatus, FleetMember, FleetOutcome } from '../domain/types';
 import { type MemberRow, type MemberState, members as memberRows, moveMember, openMembers } from '../store/fleet';
 import type { AuditEntry } from '../store/store';
-import { type FleetCandidate, type FleetTarget, isFleet, parseForm, type Target } from '../targets/types';
+import { type AnyTarget, type FleetCandidate, type FleetTarget, isFleet, parseForm, type Target } from '../targets/types';
 import { scopesOf } from '../targets/scopes';
 import { inventory, mapLimit, visibleSubscriptions } from '../watch';
 import { singleTargetOf, targetOf } from './access';
@@ -42,9 +42,10 @@ export interface FleetAssessment {
   scopes: ChangeScope[];
 }
 
-/** What can never be undone once a fleet lands: every member's own target's statements, each once. */
-export function fleetIrreversible(targets: WorkflowContext['targets'], fleet: Fleet): string[] {
-  return [...new Set(fleet.members.flatMap((m) => targets.single(m.targetType)?.irreversible(m.params) ?? []))];
+/** What cannot be undone in a change: each member's own, for a fleet; the target's, for one resource. */
+export function irreversibleOf(targets: WorkflowContext['targets'], target: AnyTarget | undefined, params: Record<string, unknown>, fleet?: Fleet): string[] {
+  if (fleet) return [...new Set(fleet.members.flatMap((m) => targets.single(m.targetType)?.irreversible(m.params) ?? []))];
+  return target?.irreversible(params) ?? [];
 }
 
 /** The fleet of a request that has one; a single request here is a fault of the caller. */

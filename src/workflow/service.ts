@@ -24,7 +24,7 @@ export { cardJob, chatLane, JOB, postJob } from './notifications';
 export { executeJob } from './execution';
 export { approvalsFor, computeDigest, conversationIdOf, MAX_SHOWN_PAYLOAD_CHARS, MAX_SHOWN_SCOPES, policyScopeOf, recording, sameAccount, sameConversation, summarize } from './request-helpers';
 export { stateWords } from './texts';
-export { fleetIrreversible } from './fleet';
+export { irreversibleOf } from './fleet';
 
 export class Workflow {
   private readonly ctx: WorkflowContext;

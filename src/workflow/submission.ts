@@ -14,7 +14,7 @@ import { type Actor, type ArmWritePlan, type ChangeRequest, type ChangeScope, ty
 import type { AuditEntry } from '../store/store';
 import { isFleet, parseForm, type Target } from '../targets/types';
 import { admit, rulesForRequest, standingOf, targetOf, terms } from './access';
-import { assessFleet, checkMembers, type FleetAssessment, fleetIrreversible, fleetOf } from './fleet';
+import { assessFleet, checkMembers, type FleetAssessment, fleetOf, irreversibleOf } from './fleet';
 import type { Place, WorkflowContext } from './context';
 import { cardJob, postJob } from './notifications';
 import type { PolicyRule } from './policy';
@@ -89,7 +89,7 @@ export async function submit(ctx: WorkflowContext, actor: Actor, conversation: C
   if (!ruled.ok) return ruled;
   const rules: PolicyRule[] = ruled.value;
   // A fleet cannot be undone where any member's change cannot (the policy's extra approvals apply).
-  const irreversible = (assessed.fleet ? fleetIrreversible(ctx.targets, assessed.fleet) : target.irreversible(params)).length > 0;
+  const irreversible = irreversibleOf(ctx.targets, target, params, assessed.fleet).length > 0;
   const now = ctx.now();
   const base = { targetType, resourceId: assessed.resourceId, ...(plan ? { plan } : {}), ...(assessed.fleet ? { fleet: assessed.fleet } : {}) };
   const blocked = checks.some(blocks);
