@@ -3,12 +3,12 @@
 // landed write not sent twice), and verification from a fresh read. Runs as the durable job
 // `request.execute` on the request's own lane.
 import { z } from 'zod';
-import type { ArmCallRecord, ArmResource, StartedOperation, WriteOptions } from '../azure/port';
+import type { ArmCallRecord, StartedOperation, WriteOptions } from '../azure/port';
 import { isArmError } from '../azure/port';
 import { runChecks } from '../checks/runner';
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
 import { amend, IN_FLIGHT_STATES, isLifecycleConflict, transition } from '../domain/lifecycle';
-import type { ChangeRequest, CheckResult } from '../domain/types';
+import type { ChangeRequest } from '../domain/types';
 import { StoreConflict } from '../store/store';
 import type { Target } from '../targets/types';
 import { singleTargetOf } from './access';
@@ -19,7 +19,7 @@ import { defineJob } from './job-registry';
 import { cardJob, JOB, postJob } from './notifications';
 import { computeDigest, recording, summarize } from './request-helpers';
 import { fleetCheckAndWrite, resumeFleet } from './fleet';
-import { advance, holdBeforeWrite, landed, planOf } from './steps';
+import { advance, holdBeforeWrite, landed, planOf, send, verifyPlan } from './steps';
 
 import { texts } from './texts';
 
@@ -135,11 +135,7 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
   };
   let written;
   try {
-    written = resumeFrom
-      ? await armW.resume(resumeFrom, plan.resourceId, plan.apiVersion, opts)
-      : plan.method === 'PUT'
-        ? await armW.put(plan.resourceId, plan.apiVersion, plan.body, opts)
-        : await armW.patch(plan.resourceId, plan.apiVersion, plan.body, opts);
+    written = resumeFrom ? await armW.resume(resumeFrom, plan.resourceId, plan.apiVersion, opts) : await send(armW, plan, opts);
   } catch (e) {
     const inPlace = isArmError(e) ? target.alreadyInPlace?.(e) : undefined;
     if (inPlace) {
@@ -205,22 +201,7 @@ async function write(ctx: WorkflowContext, req: ChangeRequest, target: Target, r
 async function verify(ctx: WorkflowContext, req: ChangeRequest, target: Target, correlationId?: string): Promise<ChangeRequest | undefined> {
   const plan = planOf(req);
   const calls: ArmCallRecord[] = [];
-  let verification: CheckResult;
-  try {
-    const armV = recording(ctx.arm, calls);
-    const actual = target.readBack ? await target.readBack(plan, armV) : await armV.get<ArmResource>(plan.resourceId, plan.apiVersion);
-    if (!actual) throw new Error(`${plan.resourceId} is not there`);
-    verification = target.verify(plan, actual);
-  } catch (e) {
-    verification = {
-      id: `${target.verifyCheckId}`,
-      title: 'Verification read',
-      status: 'error',
-      finding: texts.readBackFailed(isArmError(e) ? e.describe() : (e as Error).message),
-      evidence: {},
-      remedy: texts.readBackRemedy(),
-    };
-  }
+  const verification = await verifyPlan(ctx, target, plan, calls);
   const ok = verification.status === 'pass';
   return advance(
     ctx,

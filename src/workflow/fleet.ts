@@ -23,7 +23,7 @@ import type { WorkflowContext } from './context';
 import { cardJob, postJob } from './notifications';
 import { Refusal } from './refusal';
 import { computeDigest, recording, summarize } from './request-helpers';
-import { advance, holdBeforeWrite, landed } from './steps';
+import { advance, holdBeforeWrite, landed, send, verifyPlan } from './steps';
 import { texts } from './texts';
 
 /** Members written at once. The gateway's pacer spaces the writes within each subscription's budget. */
@@ -227,7 +227,7 @@ async function writeMember(ctx: WorkflowContext, req: ChangeRequest, row: Member
     let refusal: unknown;
     for (let round = 1; ; round++) {
       try {
-        written = m.plan.method === 'PUT' ? await armW.put(m.plan.resourceId, m.plan.apiVersion, m.plan.body, opts) : await armW.patch(m.plan.resourceId, m.plan.apiVersion, m.plan.body, opts);
+        written = await send(armW, m.plan, opts);
         refusal = undefined;
         break;
       } catch (e) {
@@ -271,15 +271,7 @@ async function verifyMember(
   entry: (event: string, data: Record<string, unknown>) => AuditEntry,
 ): Promise<MemberState> {
   const calls: ArmCallRecord[] = [];
-  let v: CheckResult;
-  try {
-    const armV = recording(ctx.arm, calls);
-    const actual = own.readBack ? await own.readBack(m.plan, armV) : await armV.get<ArmResource>(m.plan.resourceId, m.plan.apiVersion);
-    if (!actual) throw new Error(`${m.resourceId} is not there`);
-    v = own.verify(m.plan, actual);
-  } catch (e) {
-    v = { id: own.verifyCheckId, title: 'Verification read', status: 'error', finding: texts.readBackFailed(isArmError(e) ? e.describe() : (e as Error).message), evidence: {}, remedy: texts.readBackRemedy() };
-  }
+  const v = await verifyPlan(ctx, own, m.plan, calls);
   const ok = v.status === 'pass';
   const to: MemberState = ok ? 'verified' : 'failed';
   await move('verifying', to, entry('verified', { ok, finding: v.finding, evidence: v.evidence, armCalls: calls }), {

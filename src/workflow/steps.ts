@@ -1,6 +1,6 @@
 // The steps every execution shares, a single write's or a fleet's: a state change with its audit
 // entry, the hold right before the write (checks, digest, policy), and the look before a resent write.
-import type { ArmResource } from '../azure/port';
+import { type ArmCallRecord, type ArmGateway, type ArmResource, type ArmWriteResult, isArmError, type WriteOptions } from '../azure/port';
 import { isLifecycleConflict, type LifecycleEvent, type LifecyclePatch, transition } from '../domain/lifecycle';
 import { type ArmWritePlan, type ChangeRequest, type CheckResult, blocks } from '../domain/types';
 import type { AuditEntry } from '../store/store';
@@ -11,7 +11,7 @@ import type { WorkflowContext } from './context';
 import type { JobSpec } from './durable';
 import { cardJob, postJob } from './notifications';
 import { accountKey } from './policy';
-import { approvalsFor } from './request-helpers';
+import { approvalsFor, recording } from './request-helpers';
 import { texts } from './texts';
 
 /**
@@ -110,4 +110,24 @@ export function reapplyPolicy(ctx: WorkflowContext, req: ChangeRequest, target: 
     audit: { actor: { system: 'executor' }, event: 'policy_reapplied', data: { policyHash: policy.hash, previousHash: req.policyHash ?? null, outcome: 'waiting', dropped, rules: standing.view } },
     message: texts.waitsAgainPost(req.id, note),
   };
+}
+
+/** The write a plan names: its method, path, api-version and body, exactly. */
+export function send(arm: ArmGateway, plan: ArmWritePlan, opts: WriteOptions): Promise<ArmWriteResult<unknown>> {
+  return plan.method === 'PUT' ? arm.put(plan.resourceId, plan.apiVersion, plan.body, opts) : arm.patch(plan.resourceId, plan.apiVersion, plan.body, opts);
+}
+
+/**
+ * Verification from a fresh read (the target's own read-back, or a GET), not from the write's
+ * echo: the target's verdict, or an error check when the read failed. The reads go into `calls`.
+ */
+export async function verifyPlan(ctx: WorkflowContext, target: Target, plan: ArmWritePlan, calls: ArmCallRecord[]): Promise<CheckResult> {
+  try {
+    const arm = recording(ctx.arm, calls);
+    const actual = target.readBack ? await target.readBack(plan, arm) : await arm.get<ArmResource>(plan.resourceId, plan.apiVersion);
+    if (!actual) throw new Error(`${plan.resourceId} is not there`);
+    return target.verify(plan, actual);
+  } catch (e) {
+    return { id: target.verifyCheckId, title: 'Verification read', status: 'error', finding: texts.readBackFailed(isArmError(e) ? e.describe() : (e as Error).message), evidence: {}, remedy: texts.readBackRemedy() };
+  }
 }
