@@ -129,6 +129,8 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
     for (let i = 0; i < runs; i++) pgWarm.push(await one(botEnv(deps, `${tmp.dir}/pg-warm`, { DATABASE_URL: url })));
     startup.push(row('PostgreSQL', 'warm', pgWarm));
 
+    // The start-up rows' dependency processes are done: each load stack below starts its own.
+    await dependencies.stop();
     // Under scenario 1's load: a warm start, idle, then rounds of 50 concurrent clients on each
     // channel, the bare framework bot measured just before ours in each (issue 17's targets).
     for (const [database, extra] of [
