@@ -10,7 +10,7 @@ import { bearerTokenAuthenticationPolicy, createEmptyPipeline, createDefaultHttp
 import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
 import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type GroupMembership, type FinalStateVia, type ArmWriteResult, type ResourceGraphOptions, type StartedOperation, type WriteOptions } from './port';
-import { DEFAULT_RETRY, decideRetry, type RetryPolicy, ThrottlePacer, throttleScopeOf } from './retry';
+import { DEFAULT_RETRY, decideRetry, retryAfterMs, type RetryPolicy, ThrottlePacer, throttleScopeOf } from './retry';
 
 export interface SdkGatewayOptions {
   endpoint: string;
@@ -348,17 +348,21 @@ export class SdkArmGateway implements ArmGateway {
 
   /** One logical call: paced by the throttling budget, retried as src/azure/retry.ts decides. */
   private async callUrl(method: string, url: string, apiVersion: string, body?: unknown, pathForLog?: string, landed?: () => Promise<boolean>): Promise<CallResult> {
+    // ARM's budget is per subscription: each subscription's calls wait only on its own bucket.
+    const kind = ThrottlePacer.kindOf(method);
+    const scope = throttleScopeOf(pathForLog ?? new URL(url).pathname);
     for (let attempt = 1; ; attempt++) {
-      // ARM's budget is per subscription: each subscription's calls wait only on its own bucket.
-      const pause = this.pacer?.reserve(ThrottlePacer.kindOf(method), throttleScopeOf(pathForLog ?? new URL(url).pathname)) ?? 0;
+      const pause = this.pacer?.reserve(kind, scope) ?? 0;
       if (pause > 0) await this.sleep(pause);
       try {
         return await this.send(method, url, apiVersion, body, pathForLog);
       } catch (e) {
         if (!(e instanceof ArmError)) throw e;
         const decision = decideRetry({ method, attempt, status: e.status, retryAfter: e.retryAfter }, this.retry);
-        // Throttled: the whole subscription's bucket is empty, not just this call's turn.
-        if (e.status === 429 && decision.retry !== false) this.pacer?.holdFor(ThrottlePacer.kindOf(method), throttleScopeOf(pathForLog ?? new URL(url).pathname), decision.delayMs);
+        // Throttled: the whole subscription's bucket is empty, not just this call's turn — for as long
+        // as ARM said (Retry-After), whether or not this caller tries again; else for our own backoff.
+        const holdMs = retryAfterMs(e.retryAfter) ?? (decision.retry !== false ? decision.delayMs : undefined);
+        if (e.status === 429 && holdMs !== undefined) this.pacer?.holdFor(kind, scope, holdMs);
         if (decision.retry === false) throw e;
         if (decision.retry === 'if-not-landed') {
           if (!landed) throw e;

@@ -57,3 +57,15 @@ it('a 429 is waited out for its Retry-After and then succeeds', async () => {
   expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   expect(sim.requests.map((r) => r.status)).toEqual([429, 200]);
 });
+
+it('a 429 holds the whole subscription for its Retry-After, even when the caller that met it gives up', async () => {
+  sim.injectFault({ method: 'GET', pathIncludes: '/resourcegroups', status: 429, retryAfterSeconds: 1, times: 1 });
+  const arm = gateway(new ThrottlePacer({ capacity: { reads: 20, writes: 20 }, floor: { reads: 5, writes: 5 }, refillPerSecond: { reads: 40, writes: 10 }, maxWaitMs: 5000 }), 0);
+  // No retries: this caller gets the 429 ...
+  await expect(arm.list(path, '2022-12-01')).rejects.toMatchObject({ status: 429 });
+  // ... and the next call to the same subscription waits ARM's second out instead of spending a request on another 429.
+  const started = Date.now();
+  await arm.list(path, '2022-12-01');
+  expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+  expect(sim.requests.map((r) => r.status)).toEqual([429, 200]);
+});
