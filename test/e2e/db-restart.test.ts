@@ -93,13 +93,14 @@ describeWithPostgres('db-restart.test', 'PostgreSQL restarted under load', () =>
       made.push({ name, formMsg, requestId: /Request: (CR-[A-Z0-9]{6})/.exec(cardText(card.activity))![1]! });
     }
     // Load throughout: Teams messages and Slack commands, one after another, until the database is back.
-    const load = { on: true, teams: [] as number[], slack: [] as number[] };
+    const load = { on: true, teams: [] as number[], slack: [] as number[], teamsAnswered: [] as string[], slackAnswered: [] as string[] };
     const loading = (async () => {
       for (let i = 0; load.on; i++) {
         const raw = slashHelp();
+        const msg = message(connector.url, ALICE, i % 2 ? 'help' : 'list');
         // A connection the bot dropped (or a bot that died) counts as status 0.
         const [t, s] = await Promise.all([
-          post(bot.url, message(connector.url, ALICE, i % 2 ? 'help' : 'list')).then(
+          post(bot.url, msg).then(
             (r) => r.status,
             () => 0,
           ),
@@ -110,6 +111,8 @@ describeWithPostgres('db-restart.test', 'PostgreSQL restarted under load', () =>
         ]);
         load.teams.push(t);
         load.slack.push(s);
+        if (t === 200) load.teamsAnswered.push(msg.id);
+        if (s === 200) load.slackAnswered.push(new URLSearchParams(raw).get('response_url')!.split('/').pop()!);
       }
     })();
     // The database goes the moment the first write reaches Azure: the others are approved, queued or mid-way.
@@ -164,6 +167,12 @@ describeWithPostgres('db-restart.test', 'PostgreSQL restarted under load', () =>
     expect(load.slack.filter((s) => s !== 200 && s < 500)).toEqual([]);
     expect(load.slack.filter((s) => s === 200).length).toBeGreaterThan(0);
     expect(load.slack.filter((s) => s >= 500).length).toBeGreaterThan(0);
+    // And an acknowledgement is kept: each Teams message taken gets exactly one reply (its answer, or
+    // "try again"); each Slack command taken gets exactly one answer at its response_url.
+    await until('a reply to every acknowledged message', async () => (load.teamsAnswered.every((id) => connector.log.some((x) => x.activity.replyToId === id)) ? true : undefined), 30_000);
+    await until('an answer to every acknowledged command', async () => (load.slackAnswered.every((id) => slack.responses.some((r) => r.id === id)) ? true : undefined), 30_000);
+    for (const id of load.teamsAnswered) expect(connector.log.filter((x) => x.activity.replyToId === id)).toHaveLength(1);
+    for (const id of load.slackAnswered) expect(slack.responses.filter((r) => r.id === id)).toHaveLength(1);
 
     // Every acknowledged request completes, exactly once: one write, one "done" message.
     for (const { formMsg, requestId } of acknowledged) {
