@@ -10,6 +10,7 @@ import { parsePolicy } from '../../src/workflow/policy';
 import { requestView } from '../../src/chat/presenter';
 import { requestBlocks } from '../../src/chat/slack/blocks';
 import { DEFAULT_TARGETS } from '../../src/targets';
+import { MAX_FLEET_MEMBERS } from '../../src/targets/rotate-key.target';
 import type { TestBot } from '../helpers/bot';
 import { cardText, clickData, firstCard } from '../helpers/connector';
 import { seedFleet } from '../helpers/fleet';
@@ -181,6 +182,30 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     // A reference to a check the request does not have is refused, not guessed.
     const wrong = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'request.fix', { ...retry!.data!, from: `${requestId}#key.enabled` }, formMsg));
     expect(JSON.stringify(wrong.body)).toContain(`${requestId} no longer offers this fix`);
+  });
+
+  it('leaves out a resource already on the chosen version, saying so; refuses more resources than one request takes, before reading any of them', async () => {
+    const ids = seedFleet(bot.sim, { servers: 3, sandboxAccounts: 0, labsAccounts: 0 }, 'ver');
+    const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
+    const on = bot.sim.state.get(ids[2]!)!;
+    (on.properties as { encryption: { customerManagedKeyEncryption: { keyEncryptionKeyUrl: string } } }).encryption.customerManagedKeyEncryption.keyEncryptionKeyUrl = simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, next);
+    bot.sim.state.put(on);
+    const cmd = `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`;
+    const asked = await rotateKey(cmd);
+    expect(asked.text).toContain('Resources: 2 resources in 1 subscription');
+    expect(asked.text).toContain(`${ids[2]!.split('/').pop()} is on version ${next} already`);
+
+    bot.sim.reset();
+    seedFleet(bot.sim, { servers: MAX_FLEET_MEMBERS + 1, sandboxAccounts: 0, labsAccounts: 0 }, 'big');
+    const next2 = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
+    const reads = () => bot.sim.requests.filter((r) => r.method === 'GET' && r.path.toLowerCase().includes('/fluidrelayservers/big-')).length;
+    const before = reads();
+    const tooMany = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next2}`);
+    expect(tooMany.requestId).toBeUndefined();
+    // The seeded servers and the simulator's own storage accounts that use the key.
+    const found = Number(new RegExp(`(\\d+) resources use this key; one request takes at most ${MAX_FLEET_MEMBERS}\\.`).exec(tooMany.text)?.[1]);
+    expect(found).toBeGreaterThan(MAX_FLEET_MEMBERS);
+    expect(reads()).toBe(before);
   });
 
   it('refuses a key nobody uses, and a command without a key URL says how to use it', async () => {
