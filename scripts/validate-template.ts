@@ -18,7 +18,7 @@ export const API_VERSIONS_FILE = 'deploy/azure/api-versions.json';
 /** Parameters the documented command passes from a file (`name=@file`), not the parameters file. */
 export const FILE_PARAMETERS: Record<string, string> = { roleDefinition: 'deploy/cmk-chatops-role.json' };
 /** Stand-ins for the secure parameters an operator passes on the command line. */
-export const SAMPLE_SECURE_VALUES: Record<string, string> = { slackSigningSecret: 'sample-signing-secret', slackBotToken: 'xoxb-sample-token', microsoftAppPassword: '' };
+const SAMPLE_SECURE_VALUES: Record<string, string> = { slackSigningSecret: 'sample-signing-secret', slackBotToken: 'xoxb-sample-token', microsoftAppPassword: '' };
 
 const SCHEMAS: Record<string, 'subscription' | 'resourceGroup'> = {
   'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#': 'subscription',
@@ -33,9 +33,9 @@ export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' &
 export type Expr = { kind: 'string'; value: string } | { kind: 'number'; value: number } | { kind: 'call'; name: string; args: Expr[] } | { kind: 'member'; target: Expr; property: string } | { kind: 'index'; target: Expr; index: Expr };
 
 /** A JSON string is an expression when it is wrapped in [ ] (and does not start with the `[[` escape). */
-export const isExpression = (s: string) => s.startsWith('[') && s.endsWith(']') && !s.startsWith('[[');
+const isExpression = (s: string) => s.startsWith('[') && s.endsWith(']') && !s.startsWith('[[');
 
-export class ExpressionError extends Error {}
+class ExpressionError extends Error {}
 
 /** Parses the text between the outer brackets; throws ExpressionError naming the position. */
 export function parseExpression(text: string): Expr {
@@ -127,7 +127,7 @@ export function parseExpression(text: string): Expr {
 }
 
 /** Every call in an expression, depth first. */
-export function calls(e: Expr): Array<Extract<Expr, { kind: 'call' }>> {
+function calls(e: Expr): Array<Extract<Expr, { kind: 'call' }>> {
   switch (e.kind) {
     case 'string':
     case 'number':
@@ -182,9 +182,9 @@ const FUNCTIONS = [
   'uriComponent',
   'variables',
 ] as const;
-export const KNOWN_FUNCTIONS: ReadonlySet<string> = new Set(FUNCTIONS);
+const KNOWN_FUNCTIONS: ReadonlySet<string> = new Set(FUNCTIONS);
 
-export interface DeploymentScope {
+interface DeploymentScope {
   subscriptionId: string;
   tenantId: string;
   location: string;
@@ -415,7 +415,7 @@ function resourceIdOf(sub: string, rg: string | undefined, type: string, names: 
 }
 
 /** "type|name1/name2" of a resource id, from its last /providers/ segment: how dependsOn matches resources. */
-export function resourceKey(id: string): string {
+function resourceKey(id: string): string {
   const at = id.toLowerCase().lastIndexOf('/providers/');
   const segs = (at >= 0 ? id.slice(at + '/providers/'.length) : id).split('/');
   const type = [segs[0], ...segs.slice(1).filter((_, k) => k % 2 === 0)].join('/');
@@ -451,7 +451,7 @@ export function loadJson(file: string): unknown {
 }
 
 /** The values main.json gets from the example parameters file, the role file and the sample secure values. */
-export function exampleParameterValues(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+function exampleParameterValues(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const file = loadJson(EXAMPLE_PARAMETERS_FILE);
   const params = isObject(file) && isObject(file.parameters) ? file.parameters : {};
   const values: Record<string, unknown> = {};
@@ -460,7 +460,7 @@ export function exampleParameterValues(overrides: Record<string, unknown> = {}):
   return { ...SAMPLE_SECURE_VALUES, ...values, ...overrides };
 }
 
-export const SAMPLE_SCOPE: DeploymentScope = { subscriptionId: '11111111-1111-1111-1111-111111111111', tenantId: '22222222-2222-2222-2222-222222222222', location: 'westeurope' };
+const SAMPLE_SCOPE: DeploymentScope = { subscriptionId: '11111111-1111-1111-1111-111111111111', tenantId: '22222222-2222-2222-2222-222222222222', location: 'westeurope' };
 
 /** The scope and parameter values a nested deployment's inner template gets, evaluated in the outer scope (in a copy loop: the outer scope's index, else 0). */
 export function nestedScope(outer: TemplateScope, deployment: JsonObject): TemplateScope {
