@@ -15,9 +15,13 @@ export interface MemberRow {
 
 /** The members' rows, created pending the first time (a resumed fleet finds them as they were left). */
 export async function openMembers(sql: Sql, requestId: string, resourceIds: readonly string[]): Promise<MemberRow[]> {
-  for (const [idx, id] of resourceIds.entries()) {
-    await sql.query(`INSERT INTO fleet_members (request_id, idx, resource_id, state) VALUES ($1, $2, $3, 'pending') ON CONFLICT (request_id, idx) DO NOTHING`, [requestId, idx, id]);
-  }
+  // One statement for every member (up to the fleet's 250), not one round trip each.
+  await sql.query(
+    `INSERT INTO fleet_members (request_id, idx, resource_id, state)
+     SELECT $1, (m.ord - 1)::integer, m.id, 'pending' FROM unnest($2::text[]) WITH ORDINALITY AS m(id, ord)
+     ON CONFLICT (request_id, idx) DO NOTHING`,
+    [requestId, [...resourceIds]],
+  );
   return members(sql, requestId);
 }
 
@@ -26,14 +30,14 @@ export async function members(sql: Sql, requestId: string): Promise<MemberRow[]>
   return rows.map((r) => ({ idx: r.idx, resourceId: r.resource_id, state: r.state, ...(r.outcome ? { outcome: r.outcome } : {}) }));
 }
 
-/** Move one member from one of `from` to `to`; false when it was not in `from` (another worker moved it). */
-export async function moveMember(sql: Sql, requestId: string, idx: number, from: readonly MemberState[], to: MemberState, outcome?: FleetOutcome): Promise<boolean> {
-  const rows = await sql.query<{ idx: number }>(`UPDATE fleet_members SET state = $3, outcome = $4::jsonb, updated_at = now() WHERE request_id = $1 AND idx = $2 AND state = ANY($5::text[]) RETURNING idx`, [
+/** Move one member from `from` to `to`; false when it was not in `from` (another worker moved it). */
+export async function moveMember(sql: Sql, requestId: string, idx: number, from: MemberState, to: MemberState, outcome?: FleetOutcome): Promise<boolean> {
+  const rows = await sql.query<{ idx: number }>(`UPDATE fleet_members SET state = $3, outcome = $4::jsonb, updated_at = now() WHERE request_id = $1 AND idx = $2 AND state = $5 RETURNING idx`, [
     requestId,
     idx,
     to,
     outcome ? JSON.stringify(outcome) : null,
-    [...from],
+    from,
   ]);
   return rows.length === 1;
 }

@@ -208,7 +208,7 @@ async function writeMember(ctx: WorkflowContext, req: ChangeRequest, row: Member
   const entry = (event: string, data: Record<string, unknown>): AuditEntry => ({ requestId: req.id, actor: { system: 'executor' }, event, data: { resourceId: m.resourceId, ...data } });
   const move = (from: MemberState, to: MemberState, audit: AuditEntry, outcome?: FleetOutcome) =>
     ctx.store.change(async (tx) => {
-      const moved = await moveMember(tx, req.id, row.idx, [from], to, outcome);
+      const moved = await moveMember(tx, req.id, row.idx, from, to, outcome);
       return { result: moved, audit: moved ? [audit] : [] };
     });
   let state = row.state;
