@@ -36,13 +36,15 @@ export function policyScopesOf(scopes: ChangeScope[], targetType: string) {
 }
 
 /**
- * The resources a change writes that no rule covers (a single request: its one resource; a fleet:
- * each member): such a change is refused, whatever rules its other places fall under.
+ * The rules over a change's places, each place under its own change type; or, when a place written
+ * to is covered by no rule, that place (`bare`) and no rules. (A change with no place written to,
+ * e.g. a grant, is judged by its first place.)
  */
-export function uncovered(ctx: WorkflowContext, scopes: ChangeScope[], targetType: string): Array<{ scope: ChangeScope; at: ReturnType<typeof policyScopeOf> }> {
+export function rulesOver(ctx: WorkflowContext, scopes: ChangeScope[], targetType: string): { places: ReturnType<typeof policyScopesOf>; bare?: ReturnType<typeof policyScopesOf>[number]; rules: PolicyRule[] } {
   const places = policyScopesOf(scopes, targetType);
   const written = places.filter((p) => p.scope.role === 'resource');
-  return (written.length ? written : places.slice(0, 1)).filter((p) => !ctx.policy.rulesFor(p.at).length);
+  const bare = (written.length ? written : places.slice(0, 1)).find((p) => !ctx.policy.rulesFor(p.at).length);
+  return { places, ...(bare ? { bare } : {}), rules: bare ? [] : ctx.policy.rulesForAll(places.map((p) => p.at)) };
 }
 
 /**
@@ -67,10 +69,8 @@ export function parseRequestId(id: unknown): string {
  */
 export function rulesForRequest(ctx: WorkflowContext, actor: Actor, conversation: ChangeRequest['conversation'], target: AnyTarget, scopes: ChangeScope[]): PolicyRule[] {
   const policy = ctx.policy;
-  const bare = uncovered(ctx, scopes, target.type)[0];
+  const { bare, places, rules } = rulesOver(ctx, scopes, target.type);
   if (bare) throw new Refusal(texts.noRuleCovers(target.displayName, bare.at.resourceGroup, bare.at.subscriptionId));
-  const places = policyScopesOf(scopes, target.type);
-  const rules = policy.rulesForAll(places.map((p) => p.at));
   const conversationId = conversationIdOf(conversation);
   for (const rule of rules) {
     if (!policy.includes(rule.requesters, actor)) {

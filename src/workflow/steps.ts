@@ -6,7 +6,7 @@ import { type ArmWritePlan, type ChangeRequest, type CheckResult, blocks } from 
 import type { AuditEntry } from '../store/store';
 import { StoreConflict } from '../store/store';
 import type { AnyTarget, Target } from '../targets/types';
-import { policyScopesOf, standingOf, terms, uncovered } from './access';
+import { rulesOver, standingOf, terms } from './access';
 import type { WorkflowContext } from './context';
 import type { JobSpec } from './durable';
 import { cardJob, postJob } from './notifications';
@@ -84,7 +84,7 @@ export async function holdBeforeWrite(ctx: WorkflowContext, req: ChangeRequest, 
 export function reapplyPolicy(ctx: WorkflowContext, req: ChangeRequest, target: AnyTarget): { event: 'stopped' | 'approvals_voided'; patch: LifecyclePatch; audit: AuditEntry; message: string } | undefined {
   const policy = ctx.policy;
   const scopes = req.scopes?.length ? req.scopes : [{ role: 'resource', id: req.resourceId }];
-  const rules = uncovered(ctx, scopes, target.type).length ? [] : policy.rulesForAll(policyScopesOf(scopes, target.type).map((p) => p.at));
+  const { rules } = rulesOver(ctx, scopes, target.type);
   const refusedBy = rules.find((r) => !policy.includes(r.requesters, req.requester));
   if (!rules.length || refusedBy) {
     const why = !rules.length ? texts.noRuleAnyMore() : texts.noLongerRequester(refusedBy!.name, req.requester.name);
