@@ -51,7 +51,7 @@ afterAll(async () => {
 });
 
 const verifyCli = (file: string) =>
-  promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/audit-verify.ts', '--bundle', file], { env: { PATH: process.env.PATH ?? '' } }).then(
+  promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/cli/audit-verify.ts', '--bundle', file], { env: { PATH: process.env.PATH ?? '' } }).then(
     (r) => ({ code: 0, out: r.stdout }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
   );

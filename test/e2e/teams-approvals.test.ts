@@ -214,7 +214,7 @@ describe('npm run audit:verify', () => {
       for (const e of ['requested', 'checked', 'approved']) await store.audit({ requestId: 'CR-AAAAAA', event: e, data: { n: e } });
       await store.close();
       const run = () =>
-        promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/audit-verify.ts'], { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir } }).then(
+        promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/cli/audit-verify.ts'], { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir } }).then(
           (r) => ({ code: 0, out: r.stdout }),
           (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
         );

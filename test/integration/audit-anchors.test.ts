@@ -111,7 +111,7 @@ describe('npm run audit:verify with anchors', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   const open = () => Store.open({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
   const run = (...args: string[]) =>
-    promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/audit-verify.ts', ...args], { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir } }).then(
+    promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/cli/audit-verify.ts', ...args], { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir } }).then(
       (r) => ({ code: 0, out: r.stdout }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
     );
