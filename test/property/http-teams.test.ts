@@ -112,6 +112,17 @@ describe('Teams: hostile messages', () => {
     );
   }, 120_000);
 
+  it('an Action.Submit fallback naming a message that cannot be updated gets its answer as a new card, not an internal failure', async () => {
+    const mark = h.mark();
+    const cmark = h.bot.connector.log.length;
+    // '#' cannot be addressed: the connector answers 404, as for a message that is gone.
+    const activity = { ...message(h.bot.connector.url, ALICE, ''), value: { verb: 'request.refresh', requestId: seeded.id }, replyToId: '#' };
+    expect((await post(h.url, activity)).status).toBeLessThan(300);
+    await h.settle();
+    await h.bot.connector.waitFor((a) => h.bot.connector.log.indexOf(a) >= cmark && a.kind !== 'update' && /Fluid Relay server with a customer-managed key/.test(cardText(a.activity)), 10_000, 'a new card');
+    expect(describeErrors(h.errorsSince(mark))).toBe('');
+  });
+
   it('Action.Submit fallbacks (a message whose value carries a verb) with any data change nothing', async () => {
     const verb = fc.oneof(fc.constantFrom('request.approve', 'request.reject', 'request.cancel', 'request.refresh', 'form.submit', 'form.reload'), hostileText(20));
     await fc.assert(

@@ -178,10 +178,20 @@ export class TeamsBot extends ActivityHandler {
     const value = ctx.activity.value as unknown;
     if (value && typeof value === 'object' && typeof (value as { verb?: unknown }).verb === 'string') {
       const reply = await this.safely(() => this.handleAction(ctx, (value as { verb: string }).verb, value));
-      if ('card' in reply && ctx.activity.replyToId) {
-        await ctx.updateActivity(cardUpdate(ctx.activity.replyToId, asAttachment(reply.card)));
-      } else if ('card' in reply) {
-        await ctx.sendActivity(MessageFactory.attachment(asAttachment(reply.card)));
+      if ('card' in reply) {
+        // The card that was clicked is replaced; when it cannot be (the message is gone, or the
+        // fallback named no message of ours) the answer comes as a new card instead of being lost.
+        const replyTo = ctx.activity.replyToId;
+        const replaced =
+          !!replyTo &&
+          (await ctx.updateActivity(cardUpdate(replyTo, asAttachment(reply.card))).then(
+            () => true,
+            (e: unknown) => {
+              this.log('warn', 'could not update the clicked card; sending a new one', { replyToId: replyTo, error: (e as Error).message });
+              return false;
+            },
+          ));
+        if (!replaced) await ctx.sendActivity(MessageFactory.attachment(asAttachment(reply.card)));
       } else {
         await ctx.sendActivity(MessageFactory.text(reply.text));
       }
