@@ -40,6 +40,8 @@ const ACTION_TTL_MS = 2 * 60_000;
  * turn): its process died, or the database went away mid-turn. A retry takes it over.
  */
 export const ABANDONED_TURN_MS = 60_000;
+/** The largest activity POST /api/messages takes (a Teams message is far smaller); a larger one is answered 413 unread. */
+export const MAX_ACTIVITY_BYTES = 256 * 1024;
 /** Card verbs that change something; a repeat of one must never count twice. */
 const CHANGING_VERBS = new Set(['form.submit', 'request.approve', 'request.reject', 'request.cancel', 'finding.ack', 'finding.snooze']);
 
@@ -301,7 +303,7 @@ export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannel
 
   return {
     mount(app) {
-      app.post('/api/messages', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {
+      app.post('/api/messages', express.json({ limit: MAX_ACTIVITY_BYTES }), async (req: Request, res: Response) => {
         // Who is calling comes first, and an unauthenticated caller learns nothing from the answer:
         // the reason goes to our log, the caller gets {"error":"unauthorized"}.
         if (!config.appId && !isLoopback(req.socket.remoteAddress)) {
