@@ -41,6 +41,28 @@ wait_for_line() { # file pattern seconds pid
   return 1
 }
 
+# The Node.js major the image runs (the Dockerfile's ARG NODE_MAJOR). The production install runs on
+# it: the machine's node when it is that major, otherwise Node.js's own build of it, fetched from the
+# npm registry (node-<os>-<arch>@<major>) into the work folder and removed with it.
+NODE_MAJOR=$(sed -nE 's/^ARG NODE_MAJOR=([0-9]+)$/\1/p' Dockerfile)
+[ -n "$NODE_MAJOR" ] || { echo "the Dockerfile names no ARG NODE_MAJOR" >&2; exit 1; }
+RUNTIME_NODE=node
+if [ "$(node -p 'process.versions.node.split(".")[0]')" != "$NODE_MAJOR" ]; then
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) platform=linux-x64 ;;
+    Linux-aarch64) platform=linux-arm64 ;;
+    Darwin-arm64) platform=darwin-arm64 ;;
+    Darwin-x86_64) platform=darwin-x64 ;;
+    *) echo "no Node.js $NODE_MAJOR build to fetch for $(uname -s)-$(uname -m): run CI on Node.js $NODE_MAJOR" >&2; exit 1 ;;
+  esac
+  echo "== Node.js $NODE_MAJOR (the image's) from the npm registry: node-$platform@$NODE_MAJOR"
+  mkdir -p "$WORK/runtime"
+  tarball=$(cd "$WORK/runtime" && npm pack "node-$platform@$NODE_MAJOR" --silent)
+  tar -xzf "$WORK/runtime/$tarball" -C "$WORK/runtime"
+  RUNTIME_NODE="$WORK/runtime/package/bin/node"
+fi
+echo "production runs on Node.js $("$RUNTIME_NODE" -v)"
+
 echo "== build"
 npm run build
 
@@ -55,7 +77,7 @@ done
 if [ -e "$APP/dist/simulator" ] || [ -e "$APP/dist/dev" ]; then echo "dev tooling (simulator, Slack stand-in) is in dist/" >&2; exit 1; fi
 
 echo "== NODE_ENV=production with no Azure configured refuses to start"
-if (cd "$APP" && NODE_ENV=production PORT=0 DATA_DIR="$WORK/data" node dist/main.js >"$WORK/refused.log" 2>&1); then
+if (cd "$APP" && NODE_ENV=production PORT=0 DATA_DIR="$WORK/data" "$RUNTIME_NODE" dist/main.js >"$WORK/refused.log" 2>&1); then
   echo "node dist/main.js started without Azure configuration" >&2
   exit 1
 fi
@@ -83,7 +105,7 @@ echo "== $START_PROD (NODE_ENV=production, PostgreSQL, simulator at $ARM_ENDPOIN
   exec env NODE_ENV=production HOST=127.0.0.1 PORT=0 DATABASE_URL="$DATABASE_URL" \
     AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" ARM_CA_FILE="$ARM_CA_FILE" LOG_LEVEL=warn \
     MicrosoftAppType=UserAssignedMSI MicrosoftAppId=00000000-0000-4000-8000-00000000b07a MicrosoftAppTenantId=00000000-0000-4000-8000-0000000e0a1d \
-    $START_PROD
+    "$RUNTIME_NODE" ${START_PROD#node }
 ) >"$WORK/bot.log" 2>&1 &
 BOT_PID=$!
 URL=$(wait_for_line "$WORK/bot.log" '^cmk-chatops is listening on (http://[^ ]+)$' 60 "$BOT_PID")
@@ -104,7 +126,7 @@ unsigned=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/
 [ "$unsigned" = 401 ] || { echo "an unsigned Teams activity answered $unsigned, not 401" >&2; exit 1; }
 grep -q 'PostgreSQL (DATABASE_URL)' "$WORK/bot.log"
 # The operator command the docs give for a running replica works in the production install.
-verified=$(cd "$APP" && NODE_ENV=production TEAMS_ENABLED=false DATABASE_URL="$DATABASE_URL" AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" node dist/cli/audit-verify.js)
+verified=$(cd "$APP" && NODE_ENV=production TEAMS_ENABLED=false DATABASE_URL="$DATABASE_URL" AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" "$RUNTIME_NODE" dist/cli/audit-verify.js)
 echo "audit-verify: $verified"
 echo "$verified" | grep -q '^audit log intact'
 
@@ -114,4 +136,5 @@ rc=0
 wait "$BOT_PID" || rc=$?
 BOT_PID=""
 if [ "$rc" -ne 0 ]; then echo "the bot exited $rc on SIGTERM" >&2; exit 1; fi
+if grep -n 'DeprecationWarning' "$WORK/bot.log"; then echo "the production bot printed a deprecation warning on Node.js $NODE_MAJOR" >&2; exit 1; fi
 echo "Production start passed: node dist/main.js answered /readyz ready."

@@ -288,6 +288,18 @@ describe('the production process: Dockerfile, npm run start:prod and the contain
     const memoryMB = Number(/^(\d+(?:\.\d+)?)Gi$/.exec(memory)?.[1]) * 1024;
     expect(heapMB).toBeLessThanOrEqual(memoryMB / 4);
   });
+
+  it('builds and runs every stage on the one Node.js major the CI production start runs (the Dockerfile ARG NODE_MAJOR), an LTS major newer than 20', () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const major = Number(/^ARG NODE_MAJOR=(\d+)$/m.exec(dockerfile)?.[1]);
+    // Even majors are Node.js's LTS lines; 20 reached its end of life on 2026-04-30.
+    expect(major % 2).toBe(0);
+    expect(major).toBeGreaterThan(20);
+    const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(stages).toHaveLength(3);
+    for (const from of stages) expect(from).toBe('node:${NODE_MAJOR}-bookworm-slim');
+    expect(readFileSync('scripts/ci-production-start.sh', 'utf8')).toContain('s/^ARG NODE_MAJOR=([0-9]+)$/');
+  });
 });
 
 describe('npm run template:check', () => {
