@@ -1,7 +1,7 @@
 // `npm run bench [-- scenario…]`: runs the benchmarks, prints a table per scenario and writes
 // JSON to bench/results/<scenario>.json. Not part of `npm test`. Scenarios: ack, checks, e2e,
 // footprint, scale, fleet, watch (all when none is named).
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { benchAck } from './ack.bench';
 import { benchChecks } from './checks.bench';
 import { benchE2e } from './e2e.bench';
 import { benchFootprint } from './footprint.bench';
+import { productionNode } from './lib/build';
 import { ROOT } from './lib/proc';
 import { summarizeProfiles } from './lib/profile';
 import { benchScale } from './scale.bench';
@@ -115,6 +116,8 @@ async function main() {
   for (const name of names) if (!scenarios[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
   const machine = {
     node: process.version,
+    /** What the measured servers (our bot, the bare bots) run on: the image's Node.js major. */
+    serversNode: execFileSync(productionNode(), ['-v'], { encoding: 'utf8' }).trim(),
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
     memGiB: Math.round(totalmem() / 2 ** 30),

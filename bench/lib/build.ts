@@ -2,13 +2,18 @@
 // `npm run build` — and the bare framework bots and the memory probe compiled the same way
 // (CommonJS, no tsx in the process). Under tsx each process would carry its module hooks (a worker
 // thread with its own V8 heap) and compile TypeScript as it loads, on both sides of the comparison.
+// All of them run on the Node.js major the image runs (the Dockerfile's ARG NODE_MAJOR).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import ts from 'typescript';
 import { ROOT } from './proc';
 
 export interface BenchBuild {
+  /** The node binary every measured server runs on: production's major (see productionNode). */
+  node: string;
+  /** Its version, recorded with the results. */
+  nodeVersion: string;
   /** Our bot: dist/main.js. */
   bot: string;
   /** The node flags `npm run start:prod` (and the Dockerfile) start it with: the V8 heap bound. */
@@ -20,6 +25,30 @@ export interface BenchBuild {
 }
 
 let built: BenchBuild | undefined;
+
+/**
+ * The Node.js the image runs (the Dockerfile's ARG NODE_MAJOR): this process's node when it is that
+ * major, otherwise Node.js's own build of it from the npm registry (node-<os>-<arch>@<major>, as
+ * scripts/ci-production-start.sh fetches it), kept in bench/results/.runtime/.
+ */
+export function productionNode(): string {
+  const major = /^ARG NODE_MAJOR=(\d+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  if (!major) throw new Error('bench: the Dockerfile names no ARG NODE_MAJOR');
+  if (process.versions.node.split('.')[0] === major) return process.execPath;
+  const platform = `${process.platform}-${process.arch}`;
+  const dir = join(ROOT, 'bench', 'results', '.runtime', `node-${platform}-${major}`);
+  const bin = join(dir, 'package', 'bin', 'node');
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    const tarball = execFileSync('npm', ['pack', `node-${platform}@${major}`, '--silent'], { cwd: dir, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1)!;
+    execFileSync('tar', ['-xzf', tarball], { cwd: dir });
+    rmSync(join(dir, tarball));
+  }
+  return bin;
+}
 
 /**
  * Builds once per benchmark run: `npm run build`, then the bare bots and the probe into
@@ -44,7 +73,10 @@ export function benchBuild(): BenchBuild {
   const startProd = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'] ?? '';
   const argv = startProd.split(' ');
   if (argv[0] !== 'node' || argv.at(-1) !== 'dist/main.js') throw new Error(`bench: start:prod is not "node [flags] dist/main.js": ${startProd}`);
+  const node = productionNode();
   built = {
+    node,
+    nodeVersion: execFileSync(node, ['-v'], { encoding: 'utf8' }).trim(),
     bot: 'dist/main.js',
     botNodeArgs: argv.slice(1, -1),
     bareBolt: compile('bench/servers/bare-bolt.ts'),

@@ -27,12 +27,13 @@ process.on('exit', () => {
 
 /**
  * Starts `node [nodeArgs] [--require preload…] <script>` from the repository root with exactly
- * `env` (plus PATH/HOME); a `.ts` script runs through tsx (`--import tsx`).
+ * `env` (plus PATH/HOME); a `.ts` script runs through tsx (`--import tsx`). `node`: another Node.js
+ * binary than this process's (the measured servers run on production's, bench/lib/build.ts).
  */
-export function spawnNode(script: string, env: Record<string, string>, opts: { nodeArgs?: string[]; preload?: string[] } = {}): Child {
+export function spawnNode(script: string, env: Record<string, string>, opts: { nodeArgs?: string[]; preload?: string[]; node?: string } = {}): Child {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const args = [...(opts.nodeArgs ?? []), ...loader, ...(opts.preload ?? []).flatMap((p) => ['--require', p]), script];
-  const proc = spawn(process.execPath, args, {
+  const proc = spawn(opts.node ?? process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -96,6 +96,8 @@ export async function startServer(script: string, env: Record<string, string>, r
   const t0 = performance.now();
   const build = benchBuild();
   const child = spawnNode(script, opts.memprobe ? { ...env, BENCH_MEMPROBE_FILE: opts.memprobe } : env, {
+    // Every measured server (ours and the bare bots) on the Node.js production runs.
+    node: build.node,
     preload: opts.memprobe ? [build.memprobe] : [],
     // Our bot with production's flags (npm run start:prod), then any diagnostics.
     nodeArgs: [...(script === build.bot ? build.botNodeArgs : []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.nodeArgs ?? [])],
