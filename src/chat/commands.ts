@@ -1,7 +1,7 @@
 // Command text → a command, a usage reply, or nothing. The same grammar for every channel.
 import { parseKeyUrl } from '../checks/key-url';
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
-import { isResourceId, resourceIdPattern } from '../domain/resource-id';
+import { ID_SEGMENT, isResourceId, MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
 import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
 
 export type Command =
@@ -16,9 +16,9 @@ export type Command =
   | { kind: 'audit'; id: string }
   | { kind: 'evidence'; id: string }
   | { kind: 'rotate'; resourceId: string }
-  /** `rotate-key <key url> [--version <v> | --latest]`: the rotation form for every resource that uses the key. */
+  /** `rotate-key <key url> [--version <v> | --latest] [--in <subscription or resource group id>]`: the rotation form for every resource that uses the key (under the scope, if named). */
   /** The key without its version (as Key Vault names it), and the version to move to when one was named. */
-  | { kind: 'rotate-key'; keyUrl: string; version?: string }
+  | { kind: 'rotate-key'; keyUrl: string; version?: string; scope?: string }
   /** `watch <scope>`: `all`, a subscription (id or /subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>). */
   | { kind: 'watch'; scope: string }
   | { kind: 'watch-list' }
@@ -29,6 +29,8 @@ export type Command =
 
 // Segments as ARM names allow them (see domain/resource-id.ts): nothing a URL would rewrite.
 const RESOURCE_ID_PATTERN = resourceIdPattern(undefined, undefined, undefined, '\\/?');
+/** A subscription, or a resource group in one: where `rotate-key --in` looks. */
+const SCOPE_PATTERN = new RegExp(`^\\/subscriptions\\/${ID_SEGMENT}(?:\\/resourceGroups\\/${ID_SEGMENT})?\\/?$`, 'i');
 
 /** The pattern of a resource id of one type, e.g. Microsoft.Storage/storageAccounts. */
 function idPatternOf(resourceType: string): RegExp {
@@ -127,16 +129,25 @@ export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TAR
     }
     case 'rotate-key': {
       const url = words[1] ?? '';
-      const usage = '`rotate-key` needs the key’s URL (https://<vault>.vault.azure.net/keys/<name>), then `--version <version>` or `--latest` if you like.';
+      const usage = '`rotate-key` needs the key’s URL (https://<vault>.vault.azure.net/keys/<name>), then `--version <version>` or `--latest` and `--in <subscription or resource group id>` if you like.';
       const key = url ? parseKeyUrl(url) : undefined;
       if (!key?.ok) return { kind: 'usage', verb: 'rotate-key', problem: key ? `"${quote(url)}" is not a key URL: ${key.reason}. ${usage}` : usage };
       // The key without its version; a version in the URL is the one to move to, unless a flag says otherwise.
       const keyUrl = `https://${key.ref.host}/keys/${key.ref.keyName}`;
-      const flag = (words[2] ?? '').toLowerCase();
-      if (!flag) return { kind: 'rotate-key', keyUrl, ...(key.ref.version ? { version: key.ref.version.toLowerCase() } : {}) };
-      if (flag === '--latest' && !words[3]) return { kind: 'rotate-key', keyUrl, version: 'latest' };
-      if (flag === '--version' && /^[0-9a-fA-F]{32}$/.test(words[3] ?? '') && !words[4]) return { kind: 'rotate-key', keyUrl, version: words[3]!.toLowerCase() };
-      return { kind: 'usage', verb: 'rotate-key', problem: `After the key URL: \`--version <32-character version>\` or \`--latest\`, not "${quote(words.slice(2).join(' '))}".` };
+      let version = key.ref.version?.toLowerCase();
+      let scope: string | undefined;
+      const rest = words.slice(2);
+      const odd = (): Command => ({ kind: 'usage', verb: 'rotate-key', problem: `After the key URL: \`--version <32-character version>\` or \`--latest\`, and \`--in <subscription or resource group id>\`; not "${quote(rest.join(' '))}".` });
+      let versionFlag = false;
+      for (let i = 0; i < rest.length; i++) {
+        const flag = rest[i]!.toLowerCase();
+        if ((flag === '--latest' || flag === '--version') && versionFlag) return odd();
+        if (flag === '--latest') [version, versionFlag] = ['latest', true];
+        else if (flag === '--version' && /^[0-9a-fA-F]{32}$/.test(rest[i + 1] ?? '')) [version, versionFlag] = [rest[++i]!.toLowerCase(), true];
+        else if (flag === '--in' && scope === undefined && SCOPE_PATTERN.test(rest[i + 1] ?? '') && rest[i + 1]!.length <= MAX_RESOURCE_ID_LENGTH) scope = rest[++i]!.replace(/\/+$/, '');
+        else return odd();
+      }
+      return { kind: 'rotate-key', keyUrl, ...(version ? { version } : {}), ...(scope ? { scope } : {}) };
     }
     case 'check': {
       const arg = words[1] ?? '';
@@ -168,10 +179,10 @@ const VERB_HELP = {
     more: ['A form opens with the resource’s current key; the change is checked and approved like a new request.', 'e.g. `rotate /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.FluidRelay/fluidRelayServers/<name>`'],
   },
   'rotate-key': {
-    usage: ['- `rotate-key <key url> [--version <v> | --latest]` — move every Fluid Relay server and storage account that uses a key to one version (or to follow the newest), in one request'],
+    usage: ['- `rotate-key <key url> [--version <v> | --latest] [--in <scope>]` — move every Fluid Relay server and storage account that uses a key to one version (or to follow the newest), in one request'],
     more: [
       'The bot finds the resources with Azure Resource Graph in every subscription it can read, plans one write each, runs each one’s checks, and posts one request that lists them all; the policy applies at every place they touch. Once approved it writes them a few at a time within ARM’s write budget and verifies each; the card ends done, or partly done with each one’s outcome and *Retry the failed ones*.',
-      '`--latest` (the default) makes them follow the key as it rotates; `--version` pins them to one version. A watchdog alert about resources pinned to an old version offers this request filled in.',
+      '`--latest` (the default) makes them follow the key as it rotates; `--version` pins them to one version. `--in /subscriptions/<id>` or `--in /subscriptions/<id>/resourceGroups/<name>` takes only the resources there (one request takes at most 250: a key used by more is rotated in parts). A watchdog alert about resources pinned to an old version offers this request filled in.',
       'e.g. `rotate-key https://contoso-kv.vault.azure.net/keys/cmk --version 0123456789abcdef0123456789abcdef`',
     ],
   },

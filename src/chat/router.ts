@@ -171,7 +171,7 @@ export class CommandRouter {
         wf.admit(actor);
         const target = this.deps.targets.forCommand('rotate-key');
         if (!target) throw new Refusal('This bot does not rotate keys across resources.');
-        return this.form(target, { keyUrl: cmd.keyUrl, keyVersion: cmd.version ?? 'latest' });
+        return this.form(target, { keyUrl: cmd.keyUrl, keyVersion: cmd.version ?? 'latest', ...(cmd.scope ? { scope: cmd.scope } : {}) });
       }
       case 'new': {
         const target = this.deps.targets.find(cmd.target);

@@ -4,11 +4,18 @@
 // their data in a storage account: rotating that account's key is what rotates theirs.
 import { z } from 'zod';
 import { parseKeyUrl } from '../checks/key-url';
+import { ID_SEGMENT } from '../domain/resource-id';
 import { FIELD, keyUrlField, keyVersionField } from './fields';
 import type { FleetCandidate, FleetTarget } from './types';
 
 /** The resource types whose own customer-managed key this rotates (a Chaos experiment's is its storage account's). */
 const ROTATED_TYPES = ['Microsoft.FluidRelay/fluidRelayServers', 'Microsoft.Storage/storageAccounts'];
+
+/** A subscription, or a resource group in one (`rotate-key --in`). */
+const SCOPE = new RegExp(`^/subscriptions/${ID_SEGMENT}(?:/resourceGroups/${ID_SEGMENT})?$`, 'i');
+
+/** Is the resource `id` under `scope` (a subscription or resource group id), as ARM compares: case-insensitively? */
+const under = (scope: string, id: string) => !scope || id.toLowerCase().startsWith(`${scope.replace(/\/+$/, '').toLowerCase()}/`);
 
 /** The most resources one rotation request takes in: every one is listed on its card. */
 export const MAX_FLEET_MEMBERS = 250;
@@ -19,6 +26,8 @@ const rotateKeySchema = z
     keyVersion: keyVersionField(),
     /** Only these resources (one resource id a line): *Retry the failed ones* names them. Empty: every resource that uses the key. */
     resources: z.string().trim().max(64_000, 'Only these resources is too long').optional().default(''),
+    /** Only the resources under this subscription or resource group (`rotate-key … --in <scope>`): a key used by more than one request takes is rotated in parts. Empty: everywhere. */
+    scope: z.string().trim().max(1024, 'Only in is too long').regex(SCOPE, 'Only in is a subscription (/subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>)').or(z.literal('')).optional().default(''),
   })
   .superRefine((p, ctx) => {
     const ref = parseKeyUrl(p.keyUrl);
@@ -59,7 +68,7 @@ export const rotateKeyTarget: FleetTarget<RotateKeyParams> = {
   displayName: 'Key rotation',
   cardTitle: 'Rotate a key everywhere it is used',
   maxMembers: MAX_FLEET_MEMBERS,
-  entry: { command: 'rotate-key', help: 'move every Fluid Relay server and storage account that uses a key to one of its versions, in one request (`rotate-key <key url> [--version <v> | --latest]`)' },
+  entry: { command: 'rotate-key', help: 'move every Fluid Relay server and storage account that uses a key to one of its versions, in one request (`rotate-key <key url> [--version <v> | --latest] [--in <scope>]`)' },
   form: {
     title: 'Rotate a key',
     heading: 'Rotate a key everywhere it is used',
@@ -68,11 +77,17 @@ export const rotateKeyTarget: FleetTarget<RotateKeyParams> = {
     submitLabel: 'Find the resources and check',
   },
   schema: rotateKeySchema,
-  fields: [FIELD.key, FIELD.keyVersion, { name: 'resources', label: 'Only these resources', kind: 'fixed', hint: 'The resources of an earlier rotation that failed; empty for every resource that uses the key.' }],
+  fields: [
+    FIELD.key,
+    FIELD.keyVersion,
+    { name: 'scope', label: 'Only in', kind: 'fixed', hint: 'The subscription or resource group `rotate-key … --in` named; empty for every subscription the bot can read.' },
+    { name: 'resources', label: 'Only these resources', kind: 'fixed', hint: 'The resources of an earlier rotation that failed; empty for every resource that uses the key.' },
+  ],
   resourceId: (p) => versionlessKey(p.keyUrl),
   memberTypes: ROTATED_TYPES,
   selects: (p, c: FleetCandidate) => {
     if (!c.keyUrl || versionlessKey(c.keyUrl).toLowerCase() !== versionlessKey(p.keyUrl).toLowerCase()) return false;
+    if (!under(p.scope, c.id)) return false;
     const wanted = only(p);
     return !wanted.size || wanted.has(c.id.toLowerCase());
   },
@@ -87,10 +102,11 @@ export const rotateKeyTarget: FleetTarget<RotateKeyParams> = {
   summary: (p) => [
     { title: 'Key', value: versionlessKey(p.keyUrl) },
     { title: 'Moves to', value: targetVersion(p) === 'latest' ? 'latest (versionless: follows the key as it rotates)' : `version ${targetVersion(p)}` },
+    ...(p.scope ? [{ title: 'Only in', value: p.scope }] : []),
     ...(p.resources ? [{ title: 'Only', value: `${only(p).size} resource${only(p).size === 1 ? '' : 's'} named (a retry)` }] : []),
   ],
   irreversible: () => [],
   doneMessage: (p, n) => `${n} resource${n === 1 ? '' : 's'} moved to ${targetVersion(p) === 'latest' ? 'the newest version (versionless)' : `version ${targetVersion(p)}`} and verified.`,
-  retry: (p, ids) => ({ keyUrl: p.keyUrl, keyVersion: p.keyVersion, resources: ids.join('\n') }),
+  retry: (p, ids) => ({ keyUrl: p.keyUrl, keyVersion: p.keyVersion, scope: p.scope, resources: ids.join('\n') }),
   digestEvidence: () => ({}),
 };

@@ -13,7 +13,7 @@ import { DEFAULT_TARGETS } from '../../src/targets';
 import { MAX_FLEET_MEMBERS } from '../../src/targets/rotate-key.target';
 import type { TestBot } from '../helpers/bot';
 import { cardText, clickData, firstCard } from '../helpers/connector';
-import { seedFleet } from '../helpers/fleet';
+import { FLEET_RG_SANDBOX, seedFleet } from '../helpers/fleet';
 import { startSlackBot, type SlackHarness } from '../helpers/slack';
 import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
 
@@ -196,7 +196,7 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     expect(asked.text).toContain(`${ids[2]!.split('/').pop()} is on version ${next} already`);
 
     bot.sim.reset();
-    seedFleet(bot.sim, { servers: MAX_FLEET_MEMBERS + 1, sandboxAccounts: 0, labsAccounts: 0 }, 'big');
+    seedFleet(bot.sim, { servers: MAX_FLEET_MEMBERS + 1, sandboxAccounts: 2, labsAccounts: 0 }, 'big');
     const next2 = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
     const reads = () => bot.sim.requests.filter((r) => r.method === 'GET' && r.path.toLowerCase().includes('/fluidrelayservers/big-')).length;
     const before = reads();
@@ -205,6 +205,15 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     // The seeded servers and the simulator's own storage accounts that use the key.
     const found = Number(new RegExp(`(\\d+) resources use this key; one request takes at most ${MAX_FLEET_MEMBERS}\\.`).exec(tooMany.text)?.[1]);
     expect(found).toBeGreaterThan(MAX_FLEET_MEMBERS);
+    expect(reads()).toBe(before);
+    // The refusal names the way to do it in parts, and that way works: only the resources under the scope.
+    expect(tooMany.text).toMatch(/Rotate them in parts: `rotate-key \\?<key url\\?> --in \\?<subscription or resource group id\\?>` takes only the resources there/);
+    const sandbox = `/subscriptions/${SIM_SUBSCRIPTION2_ID}/resourceGroups/${FLEET_RG_SANDBOX}`;
+    const part = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --in ${sandbox} --version ${next2}`);
+    expect(part.inputs).toMatchObject({ keyVersion: next2 });
+    expect(part.requestId).toBeDefined();
+    expect(part.text).toContain('Resources: 2 resources in 1 subscription');
+    expect(part.text).toContain(`Only in: ${sandbox}`);
     expect(reads()).toBe(before);
   });
 

@@ -42,6 +42,11 @@ function expectWellFormed(c: Command): void {
       // A key identifier without its version, and a version that is one (or latest).
       expect(c.keyUrl).toMatch(/^https:\/\/[^\s/]+\/keys\/[^\s/]+$/);
       if (c.version !== undefined) expect(c.version).toMatch(/^([0-9a-f]{32}|latest)$/);
+      // A scope is a subscription or a resource group in one, and addresses only itself.
+      if (c.scope !== undefined) {
+        expect(c.scope).toMatch(/^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?$/i);
+        expect(addressesItself(c.scope)).toBe(true);
+      }
       break;
     case 'new':
       expect(SUPPORTED_TARGETS.map((t) => DEFAULT_TARGETS.forCommand(t)!.type)).toContain(c.target);
@@ -200,15 +205,22 @@ describe('parseCommand: near-valid commands are refused, naming the argument', (
     );
   });
 
-  it('rotate-key <key url> [--version <v> | --latest]: the key, and the version from the URL or a flag; anything else after it → usage naming both flags', () => {
+  it('rotate-key <key url> [--version <v> | --latest] [--in <scope>]: the key, the version from the URL or a flag, a subscription or resource group; anything else after it → usage naming the flags', () => {
     const hex = fc.stringMatching(/^[0-9a-f]{32}$/);
     const url = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9]{2,23}$/), fc.stringMatching(/^[A-Za-z0-9-]{1,40}$/)).map(([v, k]) => `https://${v}.vault.azure.net/keys/${k}`);
     fc.assert(
-      fc.property(url, hex, hostileText(), (u, v, junk) => {
+      fc.property(url, hex, fc.uuid(), fc.stringMatching(/^[A-Za-z0-9._()-]{0,89}[A-Za-z0-9_()-]$/), hostileText(), (u, v, subId, rg, junk) => {
+        const sub = `/subscriptions/${subId}`;
         expect(parseCommand(`rotate-key ${u}`)).toEqual({ kind: 'rotate-key', keyUrl: u });
         expect(parseCommand(`rotate-key ${u}/${v.toUpperCase()}`)).toEqual({ kind: 'rotate-key', keyUrl: u, version: v });
         expect(parseCommand(`rotate-key ${u} --version ${v.toUpperCase()}`)).toEqual({ kind: 'rotate-key', keyUrl: u, version: v });
         expect(parseCommand(`rotate-key ${u} --latest`)).toEqual({ kind: 'rotate-key', keyUrl: u, version: 'latest' });
+        // --in names where to look, before or after the version; one version flag only.
+        expect(parseCommand(`rotate-key ${u} --in ${sub}/ --version ${v}`)).toEqual({ kind: 'rotate-key', keyUrl: u, version: v, scope: sub });
+        expect(parseCommand(`rotate-key ${u} --latest --in ${sub}/resourceGroups/${rg}`)).toEqual({ kind: 'rotate-key', keyUrl: u, version: 'latest', scope: `${sub}/resourceGroups/${rg}` });
+        expect(parseCommand(`rotate-key ${u} --version ${v} --latest`)).toMatchObject({ kind: 'usage', verb: 'rotate-key' });
+        expect(parseCommand(`rotate-key ${u} --in ${sub}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/x`)).toMatchObject({ kind: 'usage', verb: 'rotate-key' });
+        expect(parseCommand(`rotate-key ${u} --in ${sub} --in ${sub}`)).toMatchObject({ kind: 'usage', verb: 'rotate-key' });
         const odd = parseCommand(`rotate-key ${u} ${junk}`);
         expectWellFormed(odd);
         if (odd.kind === 'usage') expect(odd.problem).toMatch(/--version <32-character version>.*--latest/);
