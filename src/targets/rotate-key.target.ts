@@ -68,6 +68,7 @@ export const rotateKeyTarget: FleetTarget<RotateKeyParams> = {
   displayName: 'Key rotation',
   cardTitle: 'Rotate a key everywhere it is used',
   maxMembers: MAX_FLEET_MEMBERS,
+  within: (p) => p.scope || undefined,
   entry: { command: 'rotate-key', help: 'move every Fluid Relay server and storage account that uses a key to one of its versions, in one request (`rotate-key <key url> [--version <v> | --latest] [--in <scope>]`)' },
   form: {
     title: 'Rotate a key',

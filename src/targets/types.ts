@@ -96,6 +96,8 @@ export interface FleetTarget<P extends Record<string, unknown> = Record<string, 
   retry(params: P, resourceIds: string[]): Record<string, string>;
   /** The most members one request may have (a card lists them all). */
   maxMembers: number;
+  /** Where the members are looked for when the request narrows it (a subscription or resource group id): said when none is found. */
+  within?(params: P): string | undefined;
 }
 
 export type AnyTarget = Target | FleetTarget;

@@ -67,7 +67,7 @@ export async function assessFleet(ctx: WorkflowContext, target: FleetTarget, par
   const subscriptions = await visibleSubscriptions(arm);
   const types = new Set(target.memberTypes.map((t) => t.toLowerCase()));
   const candidates: FleetCandidate[] = (await inventory(arm, subscriptions)).map((r) => ({ id: r.id, type: r.type, keyUrl: r.keyUrl, identityId: r.identityId })).filter((c) => types.has(c.type.toLowerCase()) && target.selects(params, c));
-  if (!candidates.length) throw new Refusal(texts.fleetNoneUse(target.resourceId(params), subscriptions.length));
+  if (!candidates.length) throw new Refusal(texts.fleetNoneUse(target.resourceId(params), subscriptions.length, target.within?.(params)));
   if (candidates.length > target.maxMembers) throw new Refusal(texts.fleetTooLarge(candidates.length, target.maxMembers));
   const planned = await mapLimit(candidates, FLEET_CONCURRENCY, (c) => planMember(ctx, target, params, c, arm));
   const done = planned.filter((p): p is Extract<Planned, { member: FleetMember }> => 'member' in p);

@@ -128,8 +128,8 @@ export const texts = {
   azureProgress: (status: string, polls: number) => `Azure reports ${status} (check ${polls})…`,
   azureRefused: (described: string) => `Azure refused the change: ${described}`,
   notSent: (message: string) => `The change could not be sent: ${message}`,
-  fleetNoneUse: (key: string, subscriptions: number) =>
-    `No Fluid Relay server or storage account in the ${plural(subscriptions, 'subscription')} the bot can read uses ${clip(key, 200)}. Check the key URL (\`check <resource id>\` shows the key a resource uses).`,
+  fleetNoneUse: (key: string, subscriptions: number, within?: string) =>
+    `No Fluid Relay server or storage account ${within ? `under ${clip(within, 300)}` : `in the ${plural(subscriptions, 'subscription')} the bot can read`} uses ${clip(key, 200)}. Check the key URL${within ? ' and the scope' : ''} (\`check <resource id>\` shows the key a resource uses).`,
   fleetNothingToDo: (key: string, skipped: Array<{ resourceId: string; reason: string }>) =>
     `Nothing to change: every resource that uses ${clip(key, 200)} is where this would take it (${skipped
       .slice(0, 5)

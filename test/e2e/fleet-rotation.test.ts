@@ -220,6 +220,11 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
   it('refuses a key nobody uses, and a command without a key URL says how to use it', async () => {
     const nobody = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, 'no-such-key')}`);
     expect(nobody.text).toMatch(/No Fluid Relay server or storage account in the 3 subscriptions the bot can read uses https:\/\/kv-cmk-rbac\.vault\.azure\.net\/keys\/no-such-key/);
+    // Narrowed with --in: the refusal says where it looked.
+    const emptyGroup = `/subscriptions/${SIM_SUBSCRIPTION3_ID}/resourceGroups/rg-nothing-here`;
+    const nowhere = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --in ${emptyGroup}`);
+    expect(nowhere.requestId).toBeUndefined();
+    expect(nowhere.text).toContain(`No Fluid Relay server or storage account under ${emptyGroup} uses https://kv-cmk-rbac.vault.azure.net/keys/${SIM_KEY}`);
     await post(bot.app.url, message(bot.connector.url, ALICE, 'rotate-key fluid-cmk'));
     await bot.connector.waitFor((a) => /"fluid-cmk" is not a key URL/.test(a.activity.text ?? cardText(a.activity)), 10_000, 'usage');
     expect(writesTo(simFluidRelayId(SIM_FLUID_CMK))).toHaveLength(0);
