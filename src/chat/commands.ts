@@ -1,7 +1,7 @@
 // Command text → a command, a usage reply, or nothing. The same grammar for every channel.
 import { parseKeyUrl } from '../checks/key-url';
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
-import { ID_SEGMENT, isResourceId, MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
+import { azureScope, isResourceId, resourceIdPattern } from '../domain/resource-id';
 import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
 
 export type Command =
@@ -29,8 +29,6 @@ export type Command =
 
 // Segments as ARM names allow them (see domain/resource-id.ts): nothing a URL would rewrite.
 const RESOURCE_ID_PATTERN = resourceIdPattern(undefined, undefined, undefined, '\\/?');
-/** A subscription, or a resource group in one: where `rotate-key --in` looks. */
-const SCOPE_PATTERN = new RegExp(`^\\/subscriptions\\/${ID_SEGMENT}(?:\\/resourceGroups\\/${ID_SEGMENT})?\\/?$`, 'i');
 
 /** The pattern of a resource id of one type, e.g. Microsoft.Storage/storageAccounts. */
 function idPatternOf(resourceType: string): RegExp {
@@ -44,17 +42,9 @@ function quote(word: string | undefined): string {
   return chars.length <= 60 ? chars.join('') : `${chars.slice(0, 59).join('')}…`;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;
-
 /** A watch scope in canonical form: `all`, `/subscriptions/<id>`, `/subscriptions/<id>/resourceGroups/<name>`; undefined if it is none. */
 export function watchScope(arg: string): string | undefined {
-  const a = arg.trim().replace(/\/+$/, '');
-  if (a.toLowerCase() === 'all') return 'all';
-  if (GUID.test(a)) return `/subscriptions/${a.toLowerCase()}`;
-  const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?$/i.exec(a);
-  if (!m || !GUID.test(m[1]!) || (m[2] !== undefined && (!RESOURCE_GROUP.test(m[2]) || m[2].endsWith('.')))) return undefined;
-  return `/subscriptions/${m[1]!.toLowerCase()}${m[2] ? `/resourceGroups/${m[2]}` : ''}`;
+  return arg.trim().toLowerCase() === 'all' ? 'all' : azureScope(arg);
 }
 
 export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TARGETS): Command {
@@ -144,7 +134,7 @@ export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TAR
         if ((flag === '--latest' || flag === '--version') && versionFlag) return odd();
         if (flag === '--latest') [version, versionFlag] = ['latest', true];
         else if (flag === '--version' && /^[0-9a-fA-F]{32}$/.test(rest[i + 1] ?? '')) [version, versionFlag] = [rest[++i]!.toLowerCase(), true];
-        else if (flag === '--in' && scope === undefined && SCOPE_PATTERN.test(rest[i + 1] ?? '') && rest[i + 1]!.length <= MAX_RESOURCE_ID_LENGTH) scope = rest[++i]!.replace(/\/+$/, '');
+        else if (flag === '--in' && scope === undefined && azureScope(rest[i + 1] ?? '')) scope = azureScope(rest[++i]!);
         else return odd();
       }
       return { kind: 'rotate-key', keyUrl, ...(version ? { version } : {}), ...(scope ? { scope } : {}) };

@@ -27,3 +27,19 @@ export const MAX_RESOURCE_ID_LENGTH = 1024;
 export function isResourceId(id: string, pattern: RegExp): boolean {
   return id.length <= MAX_RESOURCE_ID_LENGTH && pattern.test(id);
 }
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;
+
+/**
+ * A subscription (its id, or `/subscriptions/<id>`) or a resource group in one
+ * (`/subscriptions/<id>/resourceGroups/<name>`), in canonical form (the subscription id
+ * lower-case, no trailing slash); undefined if it is neither.
+ */
+export function azureScope(arg: string): string | undefined {
+  const a = arg.trim().replace(/\/+$/, '');
+  if (GUID.test(a)) return `/subscriptions/${a.toLowerCase()}`;
+  const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?$/i.exec(a);
+  if (!m || !GUID.test(m[1]!) || (m[2] !== undefined && (!RESOURCE_GROUP.test(m[2]) || m[2].endsWith('.')))) return undefined;
+  return `/subscriptions/${m[1]!.toLowerCase()}${m[2] ? `/resourceGroups/${m[2]}` : ''}`;
+}

@@ -4,15 +4,12 @@
 // their data in a storage account: rotating that account's key is what rotates theirs.
 import { z } from 'zod';
 import { parseKeyUrl } from '../checks/key-url';
-import { ID_SEGMENT } from '../domain/resource-id';
+import { azureScope } from '../domain/resource-id';
 import { FIELD, keyUrlField, keyVersionField } from './fields';
 import type { FleetCandidate, FleetTarget } from './types';
 
 /** The resource types whose own customer-managed key this rotates (a Chaos experiment's is its storage account's). */
 const ROTATED_TYPES = ['Microsoft.FluidRelay/fluidRelayServers', 'Microsoft.Storage/storageAccounts'];
-
-/** A subscription, or a resource group in one (`rotate-key --in`). */
-const SCOPE = new RegExp(`^/subscriptions/${ID_SEGMENT}(?:/resourceGroups/${ID_SEGMENT})?$`, 'i');
 
 /** Is the resource `id` under `scope` (a subscription or resource group id), as ARM compares: case-insensitively? */
 const under = (scope: string, id: string) => !scope || id.toLowerCase().startsWith(`${scope.replace(/\/+$/, '').toLowerCase()}/`);
@@ -27,7 +24,13 @@ const rotateKeySchema = z
     /** Only these resources (one resource id a line): *Retry the failed ones* names them. Empty: every resource that uses the key. */
     resources: z.string().trim().max(64_000, 'Only these resources is too long').optional().default(''),
     /** Only the resources under this subscription or resource group (`rotate-key … --in <scope>`): a key used by more than one request takes is rotated in parts. Empty: everywhere. */
-    scope: z.string().trim().max(1024, 'Only in is too long').regex(SCOPE, 'Only in is a subscription (/subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>)').or(z.literal('')).optional().default(''),
+    scope: z
+      .string()
+      .trim()
+      .max(1024, 'Only in is too long')
+      .refine((v) => !v || azureScope(v) !== undefined, 'Only in is a subscription (/subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>)')
+      .optional()
+      .default(''),
   })
   .superRefine((p, ctx) => {
     const ref = parseKeyUrl(p.keyUrl);
