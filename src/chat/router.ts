@@ -1,6 +1,7 @@
 // One command router for every channel: a parsed command in, a reply out as a view model
 // (text, a request, a review, a form, an evidence record). Teams and Slack only render the reply;
 // what a command does, who may do it and what it says are decided here and in the workflow.
+import { z } from 'zod';
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
 import type { Actor, ChangeRequest } from '../domain/types';
 import { resourceTypeOf, type TargetRegistry } from '../targets';
@@ -14,6 +15,27 @@ import type { Store } from '../store/store';
 import { type Command, helpText } from './commands';
 import { type FieldError, formView, type FormView } from './forms';
 import { auditText, listLine, requestView, type RequestView, reviewView, type Viewer } from './presenter';
+
+/**
+ * What a *Fix this* button carries (the presenter's fixData), read the same way in every channel:
+ * a payload that is not what the bot put on the button is refused whole.
+ */
+const fixActionSchema = z
+  .object({
+    command: z.string().min(1).max(64),
+    values: z.record(z.string(), z.string().max(2048)).default({}),
+    blockedBy: z.string().regex(REQUEST_ID_PATTERN).or(z.literal('')).optional(),
+    from: z.string().max(100).optional(),
+  })
+  .passthrough();
+export type FixAction = z.infer<typeof fixActionSchema>;
+
+/** A *Fix this* button's data, or undefined when it is not one (say FIX_NOT_UNDERSTOOD). */
+export function fixActionOf(raw: unknown): FixAction | undefined {
+  const d = fixActionSchema.safeParse(raw);
+  return d.success ? d.data : undefined;
+}
+export const FIX_NOT_UNDERSTOOD = 'That fix was not understood. Send `help new` for the fixes the bot can make.';
 
 export type Reply =
   /** Our own markdown (help): shown as written. */

@@ -114,6 +114,23 @@ describe('Fix this', () => {
     const modal = h.current(String((update.args as { view_id?: string }).view_id));
     expect(JSON.stringify(modal.view.blocks)).toContain('Switch a storage account to a customer-managed key');
     expect(h.block(modal, 'storageAccountId').element?.initial_option?.value).toBe(h.option(modal, 'storageAccountId', new RegExp(`^${SIM_STORAGE_NO_CMK} `)));
+
+    // A button whose value was tampered with (a "request" that is no request id, a value that is no
+    // text) is refused whole, as Teams refuses it: no modal, a private answer saying so.
+    const button = (posted.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'request.fix.0')!;
+    const fix = JSON.parse(button.value!) as Record<string, unknown>;
+    for (const tampered of [
+      { ...fix, blockedBy: 'see me' },
+      { ...fix, values: { storageAccountId: 42 } },
+    ]) {
+      button.value = JSON.stringify(tampered);
+      const opens = h.slack.callsTo('views.open').length;
+      const told = h.slack.callsTo('chat.postEphemeral').length;
+      expect((await h.press(RILEY, 'C0FIX', posted.ts, 'request.fix.0')).status).toBe(200);
+      const answer = await h.slack.waitFor(() => h.slack.callsTo('chat.postEphemeral')[told], 10_000, 'the refusal');
+      expect(String((answer.args as { text?: string }).text)).toContain('That fix was not understood');
+      expect(h.slack.callsTo('views.open')).toHaveLength(opens);
+    }
   });
 
   it('Teams: blocked by identity.key-permissions → Fix this → a role assignment → two approvals → the exact PUT → the grant visible → the blocked request re-checks and is done, one audit trail linking both', async () => {

@@ -17,7 +17,7 @@ import { parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
 import { checkForm, checkingNotice, formView, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
-import type { CommandRouter, Reply as RouterReply } from '../router';
+import { type CommandRouter, FIX_NOT_UNDERSTOOD, fixActionOf, type Reply as RouterReply } from '../router';
 import { asAttachment, cardUpdate, fitCard, noticeCard, teamsText } from './cards';
 import { formCardOf } from './form-card';
 import type { StoredReference, TeamsNotifier } from './notifier';
@@ -73,7 +73,6 @@ const searchValue = z.object({
 });
 
 /** *Fix this*: the remediation's command, the values to fill its form with, and the request it unblocks. */
-const fixAction = z.object({ command: z.string().max(64), values: z.record(z.string(), z.string().max(2048)).default({}), blockedBy: z.string().max(20).optional(), from: z.string().max(100).optional() }).passthrough();
 
 /** The blocked request a fix's form unblocks (carried on the form's actions), when it names one of ours. */
 function unblocksOf(data: Record<string, unknown>): string | undefined {
@@ -357,9 +356,9 @@ export class TeamsBot extends ActivityHandler {
         return { card: this.card(req, this.deps.workflow.roleOf(req, actor)) };
       }
       case VERBS.fix: {
-        const d = fixAction.safeParse(raw);
-        if (!d.success) return { text: 'That fix was not understood. Send `help new` for the fixes the bot can make.' };
-        return { card: formCardOf((await this.deps.router.fix(actor, d.data.command, d.data.values, d.data.blockedBy ?? '', { ref: d.data.from ?? '', place: placeOf(ctx) })).form) };
+        const d = fixActionOf(raw);
+        if (!d) return { text: FIX_NOT_UNDERSTOOD };
+        return { card: formCardOf((await this.deps.router.fix(actor, d.command, d.values, d.blockedBy ?? '', { ref: d.from ?? '', place: placeOf(ctx) })).form) };
       }
       case VERBS.ack:
       case VERBS.snooze: {
