@@ -35,7 +35,8 @@ export function fieldOfBlock(blockId: string): string {
 }
 
 function field(f: FieldView, values: Record<string, unknown>): KnownBlock | undefined {
-  if (f.kind === 'fixed') return section(`*${esc(f.label)}:* ${esc(f.value)}`);
+  // Shown when it holds something; carried in the form's session either way.
+  if (f.kind === 'fixed') return f.value ? section(`*${esc(f.label)}:* ${esc(f.value)}`) : undefined;
   const base = {
     type: 'input' as const,
     block_id: blockIdOf(f, values),

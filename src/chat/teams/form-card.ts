@@ -16,7 +16,8 @@ type Element = Record<string, unknown>;
 
 function input(f: FieldView, targetType: string): Element[] {
   if (f.kind === 'fixed') {
-    return [{ type: 'TextBlock', text: `**${teamsText(f.label)}:** ${teamsText(f.value)}`, wrap: true, size: 'Small', spacing: 'Small' }];
+    // Shown when it holds something; carried in the actions' data either way (formCardOf).
+    return f.value ? [{ type: 'TextBlock', text: `**${teamsText(f.label)}:** ${teamsText(f.value)}`, wrap: true, size: 'Small', spacing: 'Small' }] : [];
   }
   const common = {
     id: f.name,
