@@ -12,8 +12,6 @@ import { ROOT } from './proc';
 export interface BenchBuild {
   /** The node binary every measured server runs on: production's major (see productionNode). */
   node: string;
-  /** Its version, recorded with the results. */
-  nodeVersion: string;
   /** Our bot: dist/main.js. */
   bot: string;
   /** The node flags `npm run start:prod` (and the Dockerfile) start it with: the V8 heap bound. */
@@ -73,10 +71,8 @@ export function benchBuild(): BenchBuild {
   const startProd = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'] ?? '';
   const argv = startProd.split(' ');
   if (argv[0] !== 'node' || argv.at(-1) !== 'dist/main.js') throw new Error(`bench: start:prod is not "node [flags] dist/main.js": ${startProd}`);
-  const node = productionNode();
   built = {
-    node,
-    nodeVersion: execFileSync(node, ['-v'], { encoding: 'utf8' }).trim(),
+    node: productionNode(),
     bot: 'dist/main.js',
     botNodeArgs: argv.slice(1, -1),
     bareBolt: compile('bench/servers/bare-bolt.ts'),
