@@ -4,9 +4,8 @@ import { SIM_KEY, SIM_RBAC_VAULT, simKeyUrl } from '../../src/simulator';
 import { DEFAULT_TARGETS, TargetRegistry } from '../../src/targets';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, type TestBot } from '../helpers/bot';
-import { cardText, firstCard } from '../helpers/connector';
-import { seedFleet } from '../helpers/fleet';
-import { ALICE, cardAction, message, post } from '../helpers/teams';
+import { cardText } from '../helpers/connector';
+import { seedFleet, submitRotation } from '../helpers/fleet';
 
 const NEVER = 'The old key version can never be used by this server again (test target).';
 let bot: TestBot;
@@ -20,12 +19,7 @@ afterAll(() => bot?.close());
 it('a member that cannot be undone makes the fleet need the extra approval, and the card says why', async () => {
   seedFleet(bot.sim, { servers: 2, sandboxAccounts: 1, labsAccounts: 0 }, 'irr');
   const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
-  await post(bot.app.url, message(bot.connector.url, ALICE, `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`));
-  const form = await bot.connector.waitFor((a) => /Rotate a key everywhere it is used/.test(cardText(a.activity)), 10_000, 'form');
-  const card = firstCard(form.activity)!;
-  const inputs = Object.fromEntries((card.body as Array<{ id?: string; value?: string }>).filter((b) => b.id).map((b) => [b.id!, b.value ?? '']));
-  const submit = (card.actions as Array<{ verb?: string; data?: Record<string, string> }>).find((a) => a.verb === 'form.submit')!;
-  await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...submit.data, ...inputs }, 'form-irr'));
+  await submitRotation(bot.app.url, bot.connector, `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`, 'form-irr');
   const asked = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === 'form-irr' && /Prerequisite checks:/.test(cardText(a.activity)), 30_000, 'request card');
   const text = cardText(asked.activity);
   expect(text).toContain('Resources: 3 resources in 2 subscriptions');

@@ -4,9 +4,9 @@
 // one PATCH per resource.
 import { SIM_KEY, SIM_RBAC_VAULT, simKeyUrl } from '../../src/simulator';
 import { childBotRig, type ChildBotRig } from '../helpers/child-bot';
-import { cardText, clickData, firstCard } from '../helpers/connector';
-import { seedFleet } from '../helpers/fleet';
-import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
+import { cardText, clickData } from '../helpers/connector';
+import { seedFleet, submitRotation } from '../helpers/fleet';
+import { BOB, cardAction, post } from '../helpers/teams';
 
 let rig: ChildBotRig;
 beforeAll(async () => (rig = await childBotRig('cmk-fleet-kill-')));
@@ -18,13 +18,8 @@ it('killed after 10 of 25 PATCHes have reached Azure: resumes after the restart,
   const next = sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
   const url = (await rig.start()).url;
   const conv = 'conv-fleet-kill';
-  await post(url, message(connector.url, ALICE, `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`, conv));
-  const form = await connector.waitFor((a) => /Rotate a key everywhere it is used/.test(cardText(a.activity)), 20_000, 'form');
-  const card = firstCard(form.activity)!;
-  const inputs = Object.fromEntries((card.body as Array<{ id?: string; value?: string }>).filter((b) => b.id).map((b) => [b.id!, b.value ?? '']));
-  const submit = (card.actions as Array<{ verb?: string; data?: Record<string, string> }>).find((a) => a.verb === 'form.submit')!;
   const formMsg = 'form-fleet-kill';
-  await post(url, cardAction(connector.url, ALICE, 'form.submit', { ...submit.data, ...inputs }, formMsg, conv));
+  await submitRotation(url, connector, `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`, formMsg, { conversation: conv });
   await connector.waitFor((a) => a.id === formMsg && /Waiting for 1 more approval/.test(cardText(a.activity)), 60_000, 'request card');
 
   // Kill on the tenth PATCH that reaches the simulator (it is applied; the bot never hears the answer).

@@ -12,8 +12,8 @@ import { requestBlocks } from '../../src/chat/slack/blocks';
 import { DEFAULT_TARGETS } from '../../src/targets';
 import { MAX_FLEET_MEMBERS } from '../../src/targets/rotate-key.target';
 import type { TestBot } from '../helpers/bot';
-import { cardText, clickData, firstCard } from '../helpers/connector';
-import { FLEET_RG_SANDBOX, seedFleet } from '../helpers/fleet';
+import { cardText, clickData } from '../helpers/connector';
+import { FLEET_RG_SANDBOX, seedFleet, submitRotation } from '../helpers/fleet';
 import { startSlackBot, type SlackHarness } from '../helpers/slack';
 import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
 
@@ -49,14 +49,8 @@ function actions(card: unknown, verb: string): Action[] {
 
 /** `rotate-key …` in Teams: the form, then its submission; the request card once the checks ran. */
 async function rotateKey(command: string) {
-  const seen = bot.connector.log.length;
-  await post(bot.app.url, message(bot.connector.url, ALICE, command));
-  const form = await bot.connector.waitFor((a) => bot.connector.log.indexOf(a) >= seen && /Rotate a key everywhere it is used/.test(cardText(a.activity)) && a.kind !== 'update', 10_000, 'rotate-key form');
-  const inputs = Object.fromEntries((firstCard(form.activity)!.body as Array<{ id?: string; value?: string }>).filter((b) => b.id).map((b) => [b.id!, b.value ?? '']));
-  const submit = (firstCard(form.activity)!.actions as Array<{ verb?: string; data?: Record<string, string> }>).find((a) => a.verb === 'form.submit')!;
   const formMsg = `form-${Math.random().toString(36).slice(2)}`;
-  const res = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...submit.data, ...inputs }, formMsg));
-  expect(res.status).toBe(200);
+  const { inputs } = await submitRotation(bot.app.url, bot.connector, command, formMsg, { timeoutMs: 10_000 });
   const card = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === formMsg && /Prerequisite checks:|Request refused/.test(cardText(a.activity)), 30_000, 'fleet request card');
   return { inputs, formMsg, card: card.activity, text: cardText(card.activity), requestId: /Request: (CR-[A-Z0-9]{6})/.exec(cardText(card.activity))?.[1] };
 }

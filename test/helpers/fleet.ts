@@ -17,6 +17,8 @@ import {
   simStorageId,
   type Simulator,
 } from '../../src/simulator';
+import { cardText, type FakeConnector, firstCard } from './connector';
+import { ALICE, cardAction, message, post } from './teams';
 
 /** The sandbox subscription's group for fleet tests: the bot holds Contributor on it. */
 export const FLEET_RG_SANDBOX = 'rg-fleet-sandbox';
@@ -53,4 +55,21 @@ export function seedFleet(sim: Simulator, counts: { servers: number; sandboxAcco
   accounts(counts.sandboxAccounts, SIM_SUBSCRIPTION2_ID, FLEET_RG_SANDBOX, 'sb');
   accounts(counts.labsAccounts, SIM_SUBSCRIPTION3_ID, SIM_RG_LABS, 'lb');
   return ids;
+}
+
+/**
+ * Alice sends `command` (`rotate-key …`) in `conversation`, and submits the form it opens as the
+ * bot filled it in, as the message `formMsg`. The form's inputs are returned; what the request card
+ * then says is each caller's to wait for.
+ */
+export async function submitRotation(appUrl: string, connector: FakeConnector, command: string, formMsg: string, opts: { conversation?: string; timeoutMs?: number } = {}): Promise<{ inputs: Record<string, string> }> {
+  const seen = connector.log.length;
+  await post(appUrl, message(connector.url, ALICE, command, opts.conversation));
+  const form = await connector.waitFor((a) => connector.log.indexOf(a) >= seen && a.kind !== 'update' && /Rotate a key everywhere it is used/.test(cardText(a.activity)), opts.timeoutMs ?? 20_000, 'rotate-key form');
+  const card = firstCard(form.activity)!;
+  const inputs = Object.fromEntries((card.body as Array<{ id?: string; value?: string }>).filter((b) => b.id).map((b) => [b.id!, b.value ?? '']));
+  const submit = (card.actions as Array<{ verb?: string; data?: Record<string, string> }>).find((a) => a.verb === 'form.submit')!;
+  const res = await post(appUrl, cardAction(connector.url, ALICE, 'form.submit', { ...submit.data, ...inputs }, formMsg, opts.conversation));
+  if (res.status !== 200) throw new Error(`submitting the rotation form answered ${res.status}`);
+  return { inputs };
 }
