@@ -5,9 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { REQUEST_ID_PATTERN } from '../domain/canonical';
-import { loadConfig } from '../config';
-import { openStore } from '../azure/open-store';
 import { buildEvidence } from '../workflow/evidence';
+import { runCli, withStore } from './run';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ options: { out: { type: 'string' } }, allowPositionals: true });
@@ -16,10 +15,7 @@ async function main(): Promise<number> {
     process.stderr.write('usage: npm run audit:export -- <request id, e.g. CR-7KQ2MX> [--out <file>]\n');
     return 2;
   }
-  const config = loadConfig();
-  // As the bot opens it: DATABASE_POOL_MAX, and DATABASE_AUTH=entra (the Azure identity's token as the password).
-  const store = await openStore(config.database);
-  try {
+  return withStore(async (store) => {
     const record = await buildEvidence(store, id);
     if (!record) {
       process.stderr.write(`there is no request ${id}\n`);
@@ -31,15 +27,7 @@ async function main(): Promise<number> {
       process.stderr.write(`evidence of ${id} written to ${values.out} (${record.auditRows.length} audit rows; chain head ${record.chainHead ? `${record.chainHead.seq}:${record.chainHead.hash}` : 'none'})\n`);
     } else process.stdout.write(text);
     return 0;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`audit:export could not run: ${(e as Error).message}\n`);
-    process.exit(2);
-  },
-);
+runCli('audit:export', main);

@@ -12,9 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type AuditHead, formatHead, parseAnchors, parseHead } from '../domain/audit-chain';
-import { loadConfig } from '../config';
-import { openStore } from '../azure/open-store';
 import { verifyEvidence } from '../workflow/evidence';
+import { runCli, withStore } from './run';
 
 class UsageError extends Error {}
 
@@ -62,10 +61,7 @@ async function main(): Promise<number> {
     }
   }
 
-  const config = loadConfig();
-  // As the bot opens it: DATABASE_POOL_MAX, and DATABASE_AUTH=entra (the Azure identity's token as the password).
-  const store = await openStore(config.database);
-  try {
+  return withStore(async (store) => {
     const r = await store.verifyAuditChain(anchors);
     const orphans = await store.requestsWithoutAudit();
     let code = 0;
@@ -83,15 +79,7 @@ async function main(): Promise<number> {
       code = 1;
     }
     return code;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`audit:verify could not run: ${(e as Error).message}\n`);
-    process.exit(2);
-  },
-);
+runCli('audit:verify', main);
