@@ -20,7 +20,7 @@ import { Store } from './store/store';
 import { FormCatalog } from './workflow/catalog';
 import { DurableQueue, type DurableQueueOptions } from './workflow/durable';
 import { JobRegistry } from './workflow/job-registry';
-import { JobRunner } from './workflow/jobs';
+import { JobRunner, jobLimitsFor } from './workflow/jobs';
 import { loadPolicy, type Policy } from './workflow/policy';
 import { Workflow } from './workflow/service';
 import { engineScanner, Watchdog } from './workflow/watchdog';
@@ -125,7 +125,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Every audit append puts the chain's new head in the JSON log: an anchor outside the database
   // (`npm run audit:verify -- --anchors <log file>` checks the chain still holds each one).
   const stopAnchoring = store.onAuditAppend((h) => log('info', 'audit head', { seq: h.seq, hash: h.hash, event: h.event, request: h.requestId }));
-  const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }));
+  const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }), jobLimitsFor(config.database.kind === 'postgres' ? config.database.poolMax : undefined));
   const queue = new DurableQueue(store.db, { leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs, log, ...opts.queueTuning });
 
   const catalog = new FormCatalog(arm, config.formChoicesTtlMs);

@@ -12,13 +12,17 @@ export interface JobRunnerLimits {
 }
 
 /**
- * 8 at once: each job (a Slack form's fill, a command's reply) holds a database connection for a
- * statement or two, and the pool has 10 by default (DATABASE_POOL_MAX); the next acknowledgement's
- * delivery claim needs one too. At 16 the claims queued behind the jobs: claim p99 66–122 ms at
- * 16, 42–96 ms at 8, on PostgreSQL at 50 clients (timed inside a build for the ack scenario of
- * `npm run bench`; docs/benchmarks.md, "Issue 17, item 6").
+ * At most 8 at once: each job (a Slack form's fill, a command's reply) holds a database connection
+ * for a statement or two, and the next acknowledgement's delivery claim needs one too. At 16 the
+ * claims queued behind the jobs: claim p99 66–122 ms at 16, 42–96 ms at 8, on PostgreSQL at 50
+ * clients with the default pool of 10 (timed inside a build for the ack scenario of `npm run
+ * bench`; docs/benchmarks.md, "Issue 17, item 6"). So a PostgreSQL pool of `poolMax` connections
+ * (DATABASE_POOL_MAX) leaves two to the acknowledgements; PGlite (no pool) takes the 8.
  */
-const DEFAULT_JOB_LIMITS: JobRunnerLimits = { concurrency: 8, maxQueued: 500 };
+export function jobLimitsFor(poolMax: number | undefined): JobRunnerLimits {
+  return { concurrency: poolMax === undefined ? 8 : Math.max(1, Math.min(8, poolMax - 2)), maxQueued: 500 };
+}
+const DEFAULT_JOB_LIMITS = jobLimitsFor(undefined);
 
 export class JobRunner {
   private readonly running = new Map<string, Promise<unknown>>();

@@ -1,6 +1,6 @@
 // The in-process runner of work after a chat ack is bounded: a burst runs a few at a time, a
 // bounded number wait, and past that the work is refused at once rather than held in memory.
-import { JobRunner } from '../../src/workflow/jobs';
+import { JobRunner, jobLimitsFor } from '../../src/workflow/jobs';
 
 function gate() {
   let open!: () => void;
@@ -49,5 +49,15 @@ describe('JobRunner', () => {
     await runner.drain();
     expect(errors).toEqual(['boom']);
     expect(ran).toBe(true);
+  });
+
+  it('leaves two connections of the PostgreSQL pool to the acknowledgements: at most 8 jobs, fewer with a small pool, at least 1', () => {
+    expect(jobLimitsFor(undefined).concurrency).toBe(8); // PGlite: one connection, queued inside
+    expect(jobLimitsFor(10).concurrency).toBe(8);
+    expect(jobLimitsFor(50).concurrency).toBe(8);
+    expect(jobLimitsFor(6).concurrency).toBe(4);
+    expect(jobLimitsFor(2).concurrency).toBe(1);
+    expect(jobLimitsFor(1).concurrency).toBe(1);
+    expect(jobLimitsFor(4).maxQueued).toBe(500);
   });
 });
