@@ -39,11 +39,17 @@ export function retryAfterMs(value: string | null | undefined): number | undefin
   return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
 }
 
+/** How long to wait for a Retry-After: as ARM said, up to the policy's `maxRetryAfterMs`; undefined without one. */
+export function waitForRetryAfterMs(value: string | null | undefined, p: Pick<RetryPolicy, 'maxRetryAfterMs'> = DEFAULT_RETRY): number | undefined {
+  const after = retryAfterMs(value);
+  return after === undefined ? undefined : Math.min(after, p.maxRetryAfterMs);
+}
+
 export function decideRetry(a: Attempt, p: RetryPolicy = DEFAULT_RETRY): Decision {
   if (a.attempt > p.maxRetries) return { retry: false };
   const backoff = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (a.attempt - 1)) * (0.8 + 0.4 * (p.random ?? Math.random)());
-  const after = retryAfterMs(a.retryAfter);
-  const delayMs = Math.round(after !== undefined ? Math.min(after, p.maxRetryAfterMs) : backoff);
+  const after = waitForRetryAfterMs(a.retryAfter, p);
+  const delayMs = Math.round(after ?? backoff);
   // Throttled: ARM did not act on it, whatever the method.
   if (a.status === 429) return { retry: true, delayMs: after !== undefined ? delayMs : Math.round(backoff) };
   if (a.status !== 0 && !TRANSIENT.has(a.status)) return { retry: false };

@@ -10,7 +10,7 @@ import { bearerTokenAuthenticationPolicy, createEmptyPipeline, createDefaultHttp
 import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
 import { absentOn404, ArmError, type ArmCallRecord, type ArmGateway, type GroupMembership, type FinalStateVia, type ArmWriteResult, type ResourceGraphOptions, type StartedOperation, type WriteOptions } from './port';
-import { DEFAULT_RETRY, decideRetry, retryAfterMs, type RetryPolicy, ThrottlePacer, throttleScopeOf } from './retry';
+import { DEFAULT_RETRY, decideRetry, type RetryPolicy, ThrottlePacer, throttleScopeOf, waitForRetryAfterMs } from './retry';
 
 export interface SdkGatewayOptions {
   endpoint: string;
@@ -360,8 +360,9 @@ export class SdkArmGateway implements ArmGateway {
         if (!(e instanceof ArmError)) throw e;
         const decision = decideRetry({ method, attempt, status: e.status, retryAfter: e.retryAfter }, this.retry);
         // Throttled: the whole subscription's bucket is empty, not just this call's turn — for as long
-        // as ARM said (Retry-After), whether or not this caller tries again; else for our own backoff.
-        const holdMs = retryAfterMs(e.retryAfter) ?? (decision.retry !== false ? decision.delayMs : undefined);
+        // as ARM said (Retry-After, up to the longest we wait for one), whether or not this caller
+        // tries again; else for our own backoff.
+        const holdMs = waitForRetryAfterMs(e.retryAfter, this.retry) ?? (decision.retry !== false ? decision.delayMs : undefined);
         if (e.status === 429 && holdMs !== undefined) this.pacer?.holdFor(kind, scope, holdMs);
         if (decision.retry === false) throw e;
         if (decision.retry === 'if-not-landed') {

@@ -8,7 +8,7 @@
 import type { ArmCallRecord, ArmGateway, ArmResource, ArmWriteResult } from '../azure/port';
 import { isArmError } from '../azure/port';
 import { withReadCache } from '../azure/read-cache';
-import { retryAfterMs } from '../azure/retry';
+import { waitForRetryAfterMs } from '../azure/retry';
 import { runChecks } from '../checks/runner';
 import { diffPayload } from '../domain/diff';
 import { amend } from '../domain/lifecycle';
@@ -236,7 +236,7 @@ async function writeMember(ctx: WorkflowContext, req: ChangeRequest, row: Member
         // waits its turn again rather than failing for the budget of a busy subscription.
         if (!isArmError(e) || e.status !== 429 || round >= FLEET_THROTTLED_ROUNDS) break;
         ctx.log('info', 'a fleet member is still throttled; waiting its turn again', { requestId: req.id, resourceId: m.resourceId, round });
-        await new Promise((r) => setTimeout(r, retryAfterMs(e.retryAfter) ?? 5000 * round));
+        await new Promise((r) => setTimeout(r, waitForRetryAfterMs(e.retryAfter) ?? 5000 * round));
       }
     }
     const inPlace = refusal && isArmError(refusal) ? own.alreadyInPlace?.(refusal) : undefined;

@@ -69,3 +69,21 @@ it('a 429 holds the whole subscription for its Retry-After, even when the caller
   expect(Date.now() - started).toBeGreaterThanOrEqual(800);
   expect(sim.requests.map((r) => r.status)).toEqual([429, 200]);
 });
+
+it('a Retry-After longer than the bot waits for one (60 s) holds the subscription that long, not for as long as ARM said', async () => {
+  sim.injectFault({ method: 'GET', pathIncludes: '/resourcegroups', status: 429, retryAfterSeconds: 3600, times: 1 });
+  const paused: number[] = [];
+  const arm = new SdkArmGateway({
+    endpoint: sim.endpoint,
+    ca: sim.ca,
+    credential: staticTokenCredential(),
+    maxRetries: 0,
+    pacer: new ThrottlePacer({ capacity: { reads: 20, writes: 20 }, floor: { reads: 5, writes: 5 }, refillPerSecond: { reads: 40, writes: 10 }, maxWaitMs: 3_600_000 }),
+    // The waits are recorded, not slept.
+    sleep: async (ms) => void paused.push(ms),
+  });
+  await expect(arm.list(path, '2022-12-01')).rejects.toMatchObject({ status: 429 });
+  await arm.list(path, '2022-12-01');
+  expect(Math.max(...paused)).toBeGreaterThan(50_000);
+  expect(Math.max(...paused)).toBeLessThanOrEqual(60_000);
+});
