@@ -28,14 +28,12 @@ const fixActionSchema = z
     from: z.string().max(100).optional(),
   })
   .passthrough();
-export type FixAction = z.infer<typeof fixActionSchema>;
-
-/** A *Fix this* button's data, or undefined when it is not one (say FIX_NOT_UNDERSTOOD). */
-export function fixActionOf(raw: unknown): FixAction | undefined {
+/** A *Fix this* button's data, or undefined when it is not one (the router refuses it: FIX_NOT_UNDERSTOOD). */
+export function fixActionOf(raw: unknown): z.infer<typeof fixActionSchema> | undefined {
   const d = fixActionSchema.safeParse(raw);
   return d.success ? d.data : undefined;
 }
-export const FIX_NOT_UNDERSTOOD = 'That fix was not understood. Send `help new` for the fixes the bot can make.';
+const FIX_NOT_UNDERSTOOD = 'That fix was not understood. Send `help new` for the fixes the bot can make.';
 
 export type Reply =
   /** Our own markdown (help): shown as written. */
@@ -79,12 +77,15 @@ export class CommandRouter {
    * *Fix this* on a failing check: the remediation's form, filled in with what the check found, and
    * a note of the request it unblocks. The fix is a request like any other (checks, approvals, audit).
    */
-  async fix(actor: Actor, command: string, values: Record<string, unknown>, blockedBy: string, from?: { ref: string; place: Place }): Promise<Extract<Reply, { kind: 'form' }>> {
+  async fix(actor: Actor, button: unknown, place: Place): Promise<Extract<Reply, { kind: 'form' }>> {
+    const fix = fixActionOf(button);
+    if (!fix) throw new Refusal(FIX_NOT_UNDERSTOOD);
+    const { command, blockedBy = '' } = fix;
     this.deps.workflow.admit(actor);
     const target = this.deps.targets.forCommand(command);
     if (!target) throw new Refusal(`There is no \`new ${command}\` to fix this with.`);
     // Values too large for the button stayed with the request: read them from the check that offers the fix.
-    if (from?.ref) values = await this.fixValuesOf(from.ref, command, actor, from.place);
+    const values = fix.from ? await this.fixValuesOf(fix.from, command, actor, place) : fix.values;
     const known = new Set(target.fields.map((f) => f.name));
     const prefill = Object.fromEntries(Object.entries(values).filter(([k, v]) => known.has(k) && typeof v === 'string'));
     const reply = await this.form(target, prefill, [], blockedBy ? `This fixes what ${blockedBy} needs: when it is done, ${blockedBy} is checked again by itself and goes on.` : '');
@@ -95,7 +96,7 @@ export class CommandRouter {
   /** The values of the fix `ref` ("CR-…#<check id>") names, as its request holds them now — for someone who may see it from here. */
   private async fixValuesOf(ref: string, command: string, actor: Actor, place: Place): Promise<Record<string, string>> {
     const [id = '', checkId] = ref.split('#');
-    if (!REQUEST_ID_PATTERN.test(id) || !checkId) throw new Refusal('That fix was not understood. Send `help new` for the fixes the bot can make.');
+    if (!REQUEST_ID_PATTERN.test(id) || !checkId) throw new Refusal(FIX_NOT_UNDERSTOOD);
     const req = await this.deps.workflow.view(id, actor, place);
     const check = [...(req.result?.verification ?? []), ...req.checks].find((c) => c.id === checkId && c.fix?.command === command);
     if (!check?.fix) throw new Refusal(`${req.id} no longer offers this fix: open the request (\`status ${req.id}\`) for what it offers now.`);

@@ -116,7 +116,7 @@ describe('Fix this', () => {
     expect(h.block(modal, 'storageAccountId').element?.initial_option?.value).toBe(h.option(modal, 'storageAccountId', new RegExp(`^${SIM_STORAGE_NO_CMK} `)));
 
     // A button whose value was tampered with (a "request" that is no request id, a value that is no
-    // text) is refused whole, as Teams refuses it: no modal, a private answer saying so.
+    // text) is refused whole, as Teams refuses it: the modal says so instead of opening a form.
     const button = (posted.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'request.fix.0')!;
     const fix = JSON.parse(button.value!) as Record<string, unknown>;
     for (const tampered of [
@@ -124,12 +124,12 @@ describe('Fix this', () => {
       { ...fix, values: { storageAccountId: 42 } },
     ]) {
       button.value = JSON.stringify(tampered);
-      const opens = h.slack.callsTo('views.open').length;
-      const told = h.slack.callsTo('chat.postEphemeral').length;
+      const updates = h.slack.callsTo('views.update').length;
       expect((await h.press(RILEY, 'C0FIX', posted.ts, 'request.fix.0')).status).toBe(200);
-      const answer = await h.slack.waitFor(() => h.slack.callsTo('chat.postEphemeral')[told], 10_000, 'the refusal');
-      expect(String((answer.args as { text?: string }).text)).toContain('That fix was not understood');
-      expect(h.slack.callsTo('views.open')).toHaveLength(opens);
+      const answer = await h.slack.waitFor(() => h.slack.callsTo('views.update')[updates], 10_000, 'the refusal');
+      const shown = JSON.stringify(h.current(String((answer.args as { view_id?: string }).view_id)).view.blocks);
+      expect(shown).toContain('That fix was not understood');
+      expect(shown).not.toContain('Switch a storage account to a customer-managed key');
     }
   });
 
@@ -151,6 +151,10 @@ describe('Fix this', () => {
     const fix = fixActions(blocked.card).find((a) => a.title === 'Fix this (new grant-key-access)')!;
     expect(fix.data).toEqual({ command: 'grant-key-access', values: { identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY) }, blockedBy: blocked.requestId, from: '' });
 
+    // The same button with a "request" that is no request id is refused whole, as in Slack.
+    const tampered = await post(h.bot.app.url, cardAction(h.bot.connector.url, ALICE, 'request.fix', { ...fix.data!, blockedBy: 'see me' }, blocked.formMsg));
+    expect(JSON.stringify(tampered.body)).toContain('That fix was not understood');
+    expect(JSON.stringify(tampered.body)).not.toContain('see me');
     const form = await post(h.bot.app.url, cardAction(h.bot.connector.url, ALICE, 'request.fix', fix.data!, blocked.formMsg));
     const carried = ((form.body?.value as { actions: Array<{ verb?: string; data?: Record<string, string> }> }).actions ?? []).find((a) => a.verb === 'form.submit')!.data!;
     const grant = await submitForm(h.bot, { ...carried, targetType: 'grant-key-access', identityId: simIdentityId(SIM_IDENTITY_NO_ACCESS), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), scopeLevel: 'key', roleId: CSEU });

@@ -17,7 +17,7 @@ import { describeFailure } from '../faults';
 import { afterChange, checkForm, formView } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { ChannelDeps } from '../channel-deps';
-import { FIX_NOT_UNDERSTOOD, fixActionOf, type Reply } from '../router';
+import { fixActionOf, type Reply } from '../router';
 import { alertBlocks, esc, loadingModal, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText, SNOOZE_CALLBACK, snoozeModal } from './blocks';
 import type { AlertView } from '../../workflow/alert';
 import { errorBlocks, fieldOfBlock, FORM_CALLBACK, formModalOf, noticeModal, readModal, readModalState } from './form-modal';
@@ -456,15 +456,11 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   // *Fix this* on a failing check: the remediation's form, filled in, in a modal.
   app.action<BlockAction>(/^request\.fix\.\d+$/, async ({ ack, body }) => {
     await ack();
-    const fix = fixActionOf(safeJson((body.actions[0] as ButtonAction | undefined)?.value ?? ''));
-    const actor = actorOf(body.user, workspaceOf(body));
+    const button = safeJson((body.actions[0] as ButtonAction | undefined)?.value ?? '');
     const channel = body.channel?.id ?? '';
-    if (!fix) {
-      await client.chat.postEphemeral({ channel, user: body.user.id, text: esc(FIX_NOT_UNDERSTOOD) }).catch((err) => log('warn', 'could not post an ephemeral message', { error: (err as Error).message }));
-      return;
-    }
-    // Values too large for a button stay with the request; `from` names its check.
-    await openForm(body.trigger_id, channel, wf().targets.forCommand(fix.command)?.form.title ?? 'Fix', async () => router().fix(actor, fix.command, fix.values, fix.blockedBy ?? '', { ref: fix.from ?? '', place: placeOf(channel) }));
+    // The modal's title is the fix's form's; the router reads the button (and refuses one it did not make).
+    const title = wf().targets.forCommand(fixActionOf(button)?.command ?? '')?.form.title ?? 'Fix';
+    await openForm(body.trigger_id, channel, title, async () => router().fix(actorOf(body.user, workspaceOf(body)), button, placeOf(channel)));
   });
 
   // Watchdog alerts: Acknowledge is stored as a job, then acknowledged; Snooze asks how long and why.

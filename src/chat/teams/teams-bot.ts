@@ -17,7 +17,7 @@ import { parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
 import { checkForm, checkingNotice, formView, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
-import { type CommandRouter, FIX_NOT_UNDERSTOOD, fixActionOf, type Reply as RouterReply } from '../router';
+import type { CommandRouter, Reply as RouterReply } from '../router';
 import { asAttachment, cardUpdate, fitCard, noticeCard, teamsText } from './cards';
 import { formCardOf } from './form-card';
 import type { StoredReference, TeamsNotifier } from './notifier';
@@ -71,8 +71,6 @@ const searchValue = z.object({
     .optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });
-
-/** *Fix this*: the remediation's command, the values to fill its form with, and the request it unblocks. */
 
 /** The blocked request a fix's form unblocks (carried on the form's actions), when it names one of ours. */
 function unblocksOf(data: Record<string, unknown>): string | undefined {
@@ -356,9 +354,7 @@ export class TeamsBot extends ActivityHandler {
         return { card: this.card(req, this.deps.workflow.roleOf(req, actor)) };
       }
       case VERBS.fix: {
-        const d = fixActionOf(raw);
-        if (!d) return { text: FIX_NOT_UNDERSTOOD };
-        return { card: formCardOf((await this.deps.router.fix(actor, d.command, d.values, d.blockedBy ?? '', { ref: d.from ?? '', place: placeOf(ctx) })).form) };
+        return { card: formCardOf((await this.deps.router.fix(actor, raw, placeOf(ctx))).form) };
       }
       case VERBS.ack:
       case VERBS.snooze: {
