@@ -11,9 +11,6 @@ import type { FleetCandidate, FleetTarget } from './types';
 /** The resource types whose own customer-managed key this rotates (a Chaos experiment's is its storage account's). */
 const ROTATED_TYPES = ['Microsoft.FluidRelay/fluidRelayServers', 'Microsoft.Storage/storageAccounts'];
 
-/** Is the resource `id` under `scope` (a subscription or resource group id), as ARM compares: case-insensitively? */
-const under = (scope: string, id: string) => !scope || id.toLowerCase().startsWith(`${scope.replace(/\/+$/, '').toLowerCase()}/`);
-
 /** The most resources one rotation request takes in: every one is listed on its card. */
 export const MAX_FLEET_MEMBERS = 250;
 
@@ -29,6 +26,7 @@ const rotateKeySchema = z
       .trim()
       .max(1024, 'Only in is too long')
       .refine((v) => !v || azureScope(v) !== undefined, 'Only in is a subscription (/subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>)')
+      .transform((v) => (v ? azureScope(v)! : ''))
       .optional()
       .default(''),
   })
@@ -71,6 +69,7 @@ export const rotateKeyTarget: FleetTarget<RotateKeyParams> = {
   displayName: 'Key rotation',
   cardTitle: 'Rotate a key everywhere it is used',
   maxMembers: MAX_FLEET_MEMBERS,
+  // The fleet searches only here (workflow/fleet.ts assessFleet).
   within: (p) => p.scope || undefined,
   entry: { command: 'rotate-key', help: 'move every Fluid Relay server and storage account that uses a key to one of its versions, in one request (`rotate-key <key url> [--version <v> | --latest] [--in <scope>]`)' },
   form: {
@@ -91,7 +90,6 @@ export const rotateKeyTarget: FleetTarget<RotateKeyParams> = {
   memberTypes: ROTATED_TYPES,
   selects: (p, c: FleetCandidate) => {
     if (!c.keyUrl || versionlessKey(c.keyUrl).toLowerCase() !== versionlessKey(p.keyUrl).toLowerCase()) return false;
-    if (!under(p.scope, c.id)) return false;
     const wanted = only(p);
     return !wanted.size || wanted.has(c.id.toLowerCase());
   },

@@ -96,7 +96,7 @@ export interface FleetTarget<P extends Record<string, unknown> = Record<string, 
   retry(params: P, resourceIds: string[]): Record<string, string>;
   /** The most members one request may have (a card lists them all). */
   maxMembers: number;
-  /** Where the members are looked for when the request narrows it (a subscription or resource group id): said when none is found. */
+  /** Where the members are looked for when the request narrows it: a subscription or resource group id as `azureScope` writes it (the subscription id lower-case). */
   within?(params: P): string | undefined;
 }
 

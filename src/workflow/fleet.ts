@@ -17,7 +17,7 @@ import { type MemberRow, type MemberState, members as memberRows, moveMember, op
 import type { AuditEntry } from '../store/store';
 import { type AnyTarget, type FleetCandidate, type FleetTarget, isFleet, parseForm, type Target } from '../targets/types';
 import { scopesOf } from '../targets/scopes';
-import { inventory, mapLimit, visibleSubscriptions } from '../watch';
+import { inScope, inventory, mapLimit, visibleSubscriptions } from '../watch';
 import { singleTargetOf, targetOf } from './access';
 import type { WorkflowContext } from './context';
 import { cardJob, postJob } from './notifications';
@@ -64,11 +64,16 @@ type Planned = { member: FleetMember; checks: CheckResult[]; scopes: ChangeScope
 
 /** At submission: find the members in every subscription the bot can read, plan each with its own target and run its checks. Refuses when there is nothing to do. */
 export async function assessFleet(ctx: WorkflowContext, target: FleetTarget, params: Record<string, unknown>, arm: ArmGateway): Promise<FleetAssessment> {
-  const subscriptions = await visibleSubscriptions(arm);
+  // Narrowed to a subscription or resource group (`/subscriptions/<id, lower-case>[/resourceGroups/<name>]`): only that subscription is searched.
+  const within = target.within?.(params);
+  const subscription = within?.split('/')[2];
+  const subscriptions = (await visibleSubscriptions(arm)).filter((s) => !subscription || s === subscription);
   const types = new Set(target.memberTypes.map((t) => t.toLowerCase()));
-  const candidates: FleetCandidate[] = (await inventory(arm, subscriptions)).map((r) => ({ id: r.id, type: r.type, keyUrl: r.keyUrl, identityId: r.identityId })).filter((c) => types.has(c.type.toLowerCase()) && target.selects(params, c));
-  if (!candidates.length) throw new Refusal(texts.fleetNoneUse(target.resourceId(params), subscriptions.length, target.within?.(params)));
-  if (candidates.length > target.maxMembers) throw new Refusal(texts.fleetTooLarge(candidates.length, target.maxMembers));
+  const candidates: FleetCandidate[] = (await inventory(arm, subscriptions))
+    .map((r) => ({ id: r.id, type: r.type, keyUrl: r.keyUrl, identityId: r.identityId }))
+    .filter((c) => types.has(c.type.toLowerCase()) && (!within || inScope(c, within)) && target.selects(params, c));
+  if (!candidates.length) throw new Refusal(texts.fleetNoneUse(target.resourceId(params), subscriptions.length, within));
+  if (candidates.length > target.maxMembers) throw new Refusal(texts.fleetTooLarge(candidates.length, target.maxMembers, within));
   const planned = await mapLimit(candidates, FLEET_CONCURRENCY, (c) => planMember(ctx, target, params, c, arm));
   const done = planned.filter((p): p is Extract<Planned, { member: FleetMember }> => 'member' in p);
   const skipped = planned.filter((p): p is Extract<Planned, { skipped: unknown }> => 'skipped' in p).map((p) => p.skipped);

@@ -135,7 +135,8 @@ export const texts = {
       .slice(0, 5)
       .map((x) => `${lastSegment(x.resourceId)} ${x.reason}`)
       .join('; ')}${skipped.length > 5 ? `; and ${skipped.length - 5} more` : ''}).`,
-  fleetTooLarge: (n: number, max: number) => `${n} resources use this key; one request takes at most ${max}. Rotate them in parts: \`rotate-key <key url> --in <subscription or resource group id>\` takes only the resources there.`,
+  fleetTooLarge: (n: number, max: number, within?: string) =>
+    `${n} resources use this key${within ? ` under ${clip(within, 300)}` : ''}; one request takes at most ${max}. Rotate them in parts: \`rotate-key <key url> --in <${within ? 'a resource group in it' : 'subscription or resource group id'}>\` takes only the resources there.`,
   fleetProgress: (done: number, total: number, failed: number) => `Written and verified ${done} of ${total}${failed ? ` (${failed} failed)` : ''}…`,
   fleetDone: (verified: number, total: number, failed: Array<{ resourceId: string; code?: string }>) =>
     failed.length

@@ -203,7 +203,12 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     // The refusal names the way to do it in parts, and that way works: only the resources under the scope.
     expect(tooMany.text).toMatch(/Rotate them in parts: `rotate-key \\?<key url\\?> --in \\?<subscription or resource group id\\?>` takes only the resources there/);
     const sandbox = `/subscriptions/${SIM_SUBSCRIPTION2_ID}/resourceGroups/${FLEET_RG_SANDBOX}`;
+    const graphFrom = bot.sim.requests.length;
     const part = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --in ${sandbox} --version ${next2}`);
+    // Only the scope's subscription is searched.
+    const searched = bot.sim.requests.slice(graphFrom).filter((r) => r.path.toLowerCase().endsWith('/providers/microsoft.resourcegraph/resources'));
+    expect(searched.length).toBeGreaterThan(0);
+    for (const q of searched) expect((q.body as { subscriptions?: string[] }).subscriptions).toEqual([SIM_SUBSCRIPTION2_ID]);
     expect(part.inputs).toMatchObject({ keyVersion: next2 });
     expect(part.requestId).toBeDefined();
     expect(part.text).toContain('Resources: 2 resources in 1 subscription');
