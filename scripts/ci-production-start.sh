@@ -41,9 +41,10 @@ wait_for_line() { # file pattern seconds pid
   return 1
 }
 
-# The Node.js major the image runs (the Dockerfile's ARG NODE_MAJOR). The production install runs on
-# it: the machine's node when it is that major, otherwise Node.js's own build of it, fetched from the
-# npm registry (node-<os>-<arch>@<major>) into the work folder and removed with it.
+# The Node.js major the image runs (the Dockerfile's ARG NODE_MAJOR). The production process and the
+# operator command run on it: the machine's node when it is that major, otherwise Node.js's own build
+# of it, fetched from the npm registry (node-<os>-<arch>@<major>) into the work folder and removed
+# with it. (The install itself is the machine's npm: no production dependency builds native code.)
 NODE_MAJOR=$(sed -nE 's/^ARG NODE_MAJOR=([0-9]+)$/\1/p' Dockerfile)
 [ -n "$NODE_MAJOR" ] || { echo "the Dockerfile names no ARG NODE_MAJOR" >&2; exit 1; }
 RUNTIME_NODE=node
@@ -57,7 +58,7 @@ if [ "$(node -p 'process.versions.node.split(".")[0]')" != "$NODE_MAJOR" ]; then
   esac
   echo "== Node.js $NODE_MAJOR (the image's) from the npm registry: node-$platform@$NODE_MAJOR"
   mkdir -p "$WORK/runtime"
-  tarball=$(cd "$WORK/runtime" && npm pack "node-$platform@$NODE_MAJOR" --silent)
+  tarball=$(cd "$WORK/runtime" && npm pack "node-$platform@$NODE_MAJOR" --silent | tail -n1)
   tar -xzf "$WORK/runtime/$tarball" -C "$WORK/runtime"
   RUNTIME_NODE="$WORK/runtime/package/bin/node"
 fi
@@ -126,9 +127,10 @@ unsigned=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/
 [ "$unsigned" = 401 ] || { echo "an unsigned Teams activity answered $unsigned, not 401" >&2; exit 1; }
 grep -q 'PostgreSQL (DATABASE_URL)' "$WORK/bot.log"
 # The operator command the docs give for a running replica works in the production install.
-verified=$(cd "$APP" && NODE_ENV=production TEAMS_ENABLED=false DATABASE_URL="$DATABASE_URL" AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" "$RUNTIME_NODE" dist/cli/audit-verify.js)
+# Its own output is shown whether it passes or not (a failing command substitution would end the script unseen).
+verified=$(cd "$APP" && NODE_ENV=production TEAMS_ENABLED=false DATABASE_URL="$DATABASE_URL" AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" "$RUNTIME_NODE" dist/cli/audit-verify.js 2>&1) || { echo "audit-verify failed: $verified" >&2; exit 1; }
 echo "audit-verify: $verified"
-echo "$verified" | grep -q '^audit log intact'
+grep -q '^audit log intact' <<<"$verified"
 
 echo "== stop (SIGTERM)"
 kill -TERM "$BOT_PID"
