@@ -128,13 +128,14 @@ function cpuNow(serverPid: number, deps: Child[]): Cpu {
 
 const perRequest = (a: number, b: number, n: number) => round((b - a) / Math.max(1, n), 2);
 
+/** fresh: autocannon, a new connection per client per cell; warm: connections opened before the first measured request (runLoadWarm). */
+export type Shape = 'fresh' | 'warm';
+
 /**
  * One cell: the load, the server's RSS peak, then (ours) the wait until the work the requests
  * started after their answers — views.open, the form's ARM reads, views.update — has finished.
  * CPU per request is counted for each process over the load and that drain.
  */
-/** fresh: autocannon, a new connection per client per cell; warm: connections opened before the first measured request (runLoadWarm). */
-export type Shape = 'fresh' | 'warm';
 
 async function cell(
   stack: Pick<Stack, 'deps' | 'depsChildren'> & { memprobe?: string },

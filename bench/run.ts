@@ -114,10 +114,12 @@ async function main() {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const names = wanted.length ? wanted : Object.keys(scenarios);
   for (const name of names) if (!scenarios[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
+  // The scenarios that measure servers in child processes (ack, footprint) run them on the image's
+  // Node.js major (bench/lib/build.ts); the others run the bot in this process.
+  const childServers = names.some((n) => n === 'ack' || n === 'footprint');
   const machine = {
     node: process.version,
-    /** What the measured servers (our bot, the bare bots) run on: the image's Node.js major. */
-    serversNode: execFileSync(productionNode(), ['-v'], { encoding: 'utf8' }).trim(),
+    ...(childServers ? { serversNode: execFileSync(productionNode(), ['-v'], { encoding: 'utf8' }).trim() } : {}),
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
     memGiB: Math.round(totalmem() / 2 ** 30),

@@ -88,7 +88,7 @@ function cellOf(connections: number, samples: number[], counts: { errors: number
  * The same closed loop on connections opened beforehand: `connections` keep-alive sockets are
  * opened (each answers one GET /) before the first measured request, as a platform's ingress keeps
  * its connections to the app. What it leaves out is TCP connection setup, which autocannon's fresh
- * connections (runLoad) include: on a busy Node 20 process a new connection waits for libuv to
+ * connections (runLoad) include: on a busy Node process a new connection waits for libuv to
  * accept it, one per event-loop turn (docs/benchmarks.md, "Where the tail comes from").
  */
 export async function runLoadWarm(url: string, connections: number, amount: number, build: () => Built): Promise<LoadCell> {

@@ -16,8 +16,11 @@ export type Command =
   | { kind: 'audit'; id: string }
   | { kind: 'evidence'; id: string }
   | { kind: 'rotate'; resourceId: string }
-  /** `rotate-key <key url> [--version <v> | --latest] [--in <subscription or resource group id>]`: the rotation form for every resource that uses the key (under the scope, if named). */
-  /** The key without its version (as Key Vault names it), and the version to move to when one was named. */
+  /**
+   * `rotate-key <key url> [--version <v> | --latest] [--in <subscription or resource group id>]`:
+   * the rotation form for every resource that uses the key (under the scope, if named). The key
+   * without its version (as Key Vault names it), and the version to move to when one was named.
+   */
   | { kind: 'rotate-key'; keyUrl: string; version?: string; scope?: string }
   /** `watch <scope>`: `all`, a subscription (id or /subscriptions/<id>) or a resource group (/subscriptions/<id>/resourceGroups/<name>). */
   | { kind: 'watch'; scope: string }
