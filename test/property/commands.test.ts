@@ -44,7 +44,8 @@ function expectWellFormed(c: Command): void {
       if (c.version !== undefined) expect(c.version).toMatch(/^([0-9a-f]{32}|latest)$/);
       // A scope is a subscription or a resource group in one, and addresses only itself.
       if (c.scope !== undefined) {
-        expect(c.scope).toMatch(/^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?$/i);
+        // The same scopes `watch` takes (below): a subscription id, or a resource group in one.
+        expect(c.scope).toMatch(/^\/subscriptions\/[0-9a-f-]{36}(\/resourceGroups\/[-\w.()]{1,90})?$/);
         expect(addressesItself(c.scope)).toBe(true);
       }
       break;
@@ -207,7 +208,12 @@ describe('parseCommand: near-valid commands are refused, naming the argument', (
 
   it('rotate-key <key url> [--version <v> | --latest] [--in <scope>]: the key, the version from the URL or a flag, a subscription or resource group; anything else after it → usage naming the flags', () => {
     const hex = fc.stringMatching(/^[0-9a-f]{32}$/);
-    const url = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9]{2,23}$/), fc.stringMatching(/^[A-Za-z0-9-]{1,40}$/)).map(([v, k]) => `https://${v}.vault.azure.net/keys/${k}`);
+    const url = fc
+      .tuple(
+        fc.stringMatching(/^[a-z][a-z0-9-]{1,21}[a-z0-9]$/).filter((v) => !v.includes('--')),
+        fc.stringMatching(/^[A-Za-z0-9-]{1,40}$/),
+      )
+      .map(([v, k]) => `https://${v}.vault.azure.net/keys/${k}`);
     fc.assert(
       fc.property(url, hex, fc.uuid(), fc.stringMatching(/^[A-Za-z0-9._()-]{0,89}[A-Za-z0-9_()-]$/), hostileText(), (u, v, subId, rg, junk) => {
         const sub = `/subscriptions/${subId}`;
