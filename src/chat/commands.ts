@@ -126,7 +126,7 @@ export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TAR
       const key = url ? parseKeyUrl(url) : undefined;
       if (!key?.ok) return { kind: 'usage', verb: 'rotate-key', problem: key ? `"${quote(url)}" is not a key URL: ${key.reason}. ${usage}` : usage };
       // The key without its version; a version in the URL is the one to move to, unless a flag says otherwise.
-      const keyUrl = `https://${key.ref.host}/keys/${key.ref.keyName}`;
+      const keyUrl = key.ref.versionless;
       let version = key.ref.version?.toLowerCase();
       let scope: string | undefined;
       const rest = words.slice(2);

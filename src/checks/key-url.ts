@@ -10,6 +10,8 @@ export interface KeyRef {
   version?: string;
   /** The canonical form we send to ARM: no port, no trailing slash. */
   url: string;
+  /** The same without its version: the key as it rotates (`https://<host>/keys/<name>`). */
+  versionless: string;
 }
 
 export type KeyUrlParse = { ok: true; ref: KeyRef } | { ok: false; reason: string };
@@ -51,7 +53,8 @@ export function parseKeyUrl(input: string): KeyUrlParse {
   if (version !== undefined && !/^[a-fA-F0-9]{32}$/.test(version)) {
     return { ok: false, reason: `"${version}" is not a key version (32 hexadecimal characters)` };
   }
-  const url = `https://${host}/keys/${keyName}${version ? `/${version}` : ''}`;
+  const versionless = `https://${host}/keys/${keyName}`;
+  const url = `${versionless}${version ? `/${version}` : ''}`;
   // The URL parser forgives what the service will not see: dot segments, backslashes, a missing
   // "//", full-width dots and invisible characters in the host. The payload carries the text as
   // typed, so it must already be the key checked here (host case, :443 and a trailing slash aside).
@@ -59,5 +62,5 @@ export function parseKeyUrl(input: string): KeyUrlParse {
   if (!written || written[1]!.toLowerCase() !== host || written[2] !== url.slice(`https://${host}`.length)) {
     return { ok: false, reason: `it must be spelled exactly as Key Vault prints it (https://<vault>.vault.azure.net/keys/<name>[/<version>]); as typed it only becomes ${url} after URL clean-up` };
   }
-  return { ok: true, ref: { kind: match.kind, vaultName, host, keyName, version, url } };
+  return { ok: true, ref: { kind: match.kind, vaultName, host, keyName, version, url, versionless } };
 }

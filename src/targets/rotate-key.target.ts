@@ -41,7 +41,7 @@ export type RotateKeyParams = z.infer<typeof rotateKeySchema>;
 /** The key without a version (`https://<vault>.vault.azure.net/keys/<name>`), lower-case host. */
 function versionlessKey(url: string): string {
   const ref = parseKeyUrl(url);
-  return ref.ok ? `https://${ref.ref.host}/keys/${ref.ref.keyName}` : url.replace(/\/+$/, '');
+  return ref.ok ? ref.ref.versionless : url.replace(/\/+$/, '');
 }
 
 /** The version every member moves to: a 32-hex version, or `latest` (versionless: the service follows the newest). */

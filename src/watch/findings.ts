@@ -48,7 +48,7 @@ export interface FindingSubject {
 export function keyIdOf(keyUrl: string | undefined): string | undefined {
   if (!keyUrl) return undefined;
   const r = parseKeyUrl(keyUrl);
-  return r.ok ? `https://${r.ref.host}/keys/${r.ref.keyName}`.toLowerCase() : keyUrl.toLowerCase();
+  return r.ok ? r.ref.versionless.toLowerCase() : keyUrl.toLowerCase();
 }
 
 function vaultNameOf(keyUrl: string | undefined): string | undefined {

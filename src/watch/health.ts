@@ -48,11 +48,11 @@ export const keyVersionBehind = defineCheck({
     return {
       ...warn(
         `Pinned to version ${keyRef.version} of ${keyRef.keyName}, but the newest version is ${newest}: the resource does not move to it by itself, and the old version must stay enabled until it does.`,
-        `Move it to the newest version: rotate ${resource} — or every resource pinned to an old version of this key at once: rotate-key https://${keyRef.host}/keys/${keyRef.keyName} --version ${newest}`,
+        `Move it to the newest version: rotate ${resource} — or every resource pinned to an old version of this key at once: rotate-key ${keyRef.versionless} --version ${newest}`,
         { version: keyRef.version, newest },
       ),
       // *Fix this* on the alert: one request that moves every resource pinned to an older version of the key.
-      fix: { command: 'rotate-key', values: { keyUrl: `https://${keyRef.host}/keys/${keyRef.keyName}`, keyVersion: newest.toLowerCase() }, label: 'Move every pinned resource to the newest version' },
+      fix: { command: 'rotate-key', values: { keyUrl: keyRef.versionless, keyVersion: newest.toLowerCase() }, label: 'Move every pinned resource to the newest version' },
     };
   },
 });

@@ -63,7 +63,7 @@ describe('parseKeyUrl: what Key Vault prints round-trips', () => {
     fc.assert(
       fc.property(keyUrlParts(), fc.constantFrom('', ' ', '\t', '\n '), (p, pad) => {
         const r = parseKeyUrl(`${pad}${keyUrlOf(p)}${pad}`);
-        expect(r).toEqual({ ok: true, ref: { kind: p.kind, vaultName: p.vault, host: hostOf(p), keyName: p.key, version: p.version, url: canonicalKeyUrl(p) } });
+        expect(r).toEqual({ ok: true, ref: { kind: p.kind, vaultName: p.vault, host: hostOf(p), keyName: p.key, version: p.version, url: canonicalKeyUrl(p), versionless: `https://${hostOf(p)}/keys/${p.key}` } });
       }),
       UNIT_RUNS,
     );
