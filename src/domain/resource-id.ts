@@ -28,7 +28,8 @@ export function isResourceId(id: string, pattern: RegExp): boolean {
   return id.length <= MAX_RESOURCE_ID_LENGTH && pattern.test(id);
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A GUID, in either case (subscription, tenant and principal ids). */
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;
 
 /**

@@ -1,9 +1,8 @@
 // Form fields shared by the targets' zod schemas: one wording of each refusal, everywhere.
+import { GUID } from '../domain/resource-id';
 import { z } from 'zod';
 import { MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
 import type { FormField } from './form';
-
-export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** A required text: empty, it says only that (not also every rule an empty value breaks). */
 export const required = (label: string) =>
