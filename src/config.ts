@@ -1,6 +1,5 @@
 // The only reader of process.env. Parsed once at start; a bad value stops start-up with the
 // variable's name, so a typo never turns into a half-configured bot.
-import { GUID } from './domain/resource-id';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -82,7 +81,7 @@ export const envSchema = z.object({
   /** …or Event Grid's Microsoft Entra authentication: the app id URI or client id its tokens are issued for. */
   EVENT_GRID_AUDIENCE: optionalString,
   /** The Entra tenant (GUID) that issues those tokens. */
-  EVENT_GRID_TENANT_ID: optionalString.refine((v) => v === undefined || GUID.test(v), { message: 'must be the tenant id (a GUID)' }),
+  EVENT_GRID_TENANT_ID: optionalString.refine((v) => v === undefined || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v), { message: 'must be the tenant id (a GUID)' }),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
 });
 
