@@ -6,6 +6,8 @@ import { fillHeading } from '../targets/form';
 import { type AnyTarget, type FormTarget as Target, isFleet, type ParseOutcome, parseForm } from '../targets/types';
 import { choicesOf, type FormChoices } from '../workflow/catalog';
 
+export type FormCarry = { unblocks?: string; from?: string };
+
 export type FieldError = { field: string; label: string; message: string };
 
 export interface FieldView {
@@ -23,6 +25,8 @@ export interface FieldView {
   patternMessage?: string;
   options: Choice[];
   value: string;
+  /** The value as a form shows it: a long list (a retry's resources) in part, with how many more it holds. */
+  shown: string;
   /** The field whose value decides this one's choices. */
   dependsOn?: string;
   /** Fields whose choices depend on this one (they start over when it changes). */
@@ -47,8 +51,20 @@ export interface FormView {
   errors: FieldError[];
   /** The subscription the pickers were read from. */
   subscriptionId: string;
-  /** Carried with the submission but not a field (a fix's `unblocks`: the request it unblocks). */
-  carry?: Record<string, string>;
+  /**
+   * Carried with the submission but not a field: a fix's `unblocks` (the request it unblocks) and
+   * `from` (the request's check whose values filled the form in, "CR-…#fleet.members": a card
+   * carries that instead of the fixed values, which are read from it again on submission).
+   */
+  carry?: FormCarry;
+}
+
+/** The lines of a fixed value a form shows; the rest are counted ("… and 240 more"). */
+export const FIXED_LINES_SHOWN = 10;
+
+function shownValue(value: string): string {
+  const lines = value.split('\n');
+  return lines.length <= FIXED_LINES_SHOWN ? value : `${lines.slice(0, FIXED_LINES_SHOWN).join('\n')}\n… and ${lines.length - FIXED_LINES_SHOWN} more`;
 }
 
 /** Said when a required field is empty, in every channel and by the server. */
@@ -101,6 +117,7 @@ export function formView(target: Target, choices: FormChoices, given: Record<str
       patternMessage: f.kind === 'text' ? f.patternMessage : undefined,
       options: optionsOf(f, choices, values),
       value: values[f.name] ?? '',
+      shown: shownValue(values[f.name] ?? ''),
       dependsOn: f.kind === 'picker' ? f.dependsOn : undefined,
       dependents: target.fields.filter((d) => d.kind === 'picker' && d.dependsOn === f.name).map((d) => d.name),
       redraws: (f.kind === 'picker' && f.source === 'subscriptions') || target.fields.some((d) => d.kind === 'picker' && d.dependsOn === f.name),

@@ -89,8 +89,20 @@ export class CommandRouter {
     const known = new Set(target.fields.map((f) => f.name));
     const prefill = Object.fromEntries(Object.entries(values).filter(([k, v]) => known.has(k) && typeof v === 'string'));
     const reply = await this.form(target, prefill, [], blockedBy ? `This fixes what ${blockedBy} needs: when it is done, ${blockedBy} is checked again by itself and goes on.` : '');
-    if (blockedBy) reply.form.carry = { unblocks: blockedBy };
+    if (blockedBy || fix.from) reply.form.carry = { ...(blockedBy ? { unblocks: blockedBy } : {}), ...(fix.from ? { from: fix.from } : {}) };
     return reply;
+  }
+
+  /**
+   * A form filled in from a request's check (`from`, "CR-…#<check id>") comes back without its
+   * fixed values (a Teams card carries the reference, not a retry's resource list): they are read
+   * from the check again, for someone who may see that request from here, over whatever the
+   * submission says of them.
+   */
+  async withFixedFrom(target: FormTarget, from: string, data: Record<string, unknown>, actor: Actor, place: Place): Promise<Record<string, unknown>> {
+    const values = await this.fixValuesOf(from, target.entry.command ?? '', actor, place);
+    const fixed = Object.fromEntries(target.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, values[f.name] ?? '']));
+    return { ...data, ...fixed };
   }
 
   /** The values of the fix `ref` ("CR-…#<check id>") names, as its request holds them now — for someone who may see it from here. */

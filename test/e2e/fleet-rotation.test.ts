@@ -163,10 +163,29 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     expect(JSON.stringify(retry!.data).length).toBeLessThan(300);
     const form = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'request.fix', retry!.data!, formMsg));
     const formCard = form.body?.value as { body: Array<{ id?: string; value?: string }>; actions: Array<{ verb?: string; data?: Record<string, string> }> };
-    // The named resources are a fixed value of the form, carried by its submit action.
-    const values = { ...Object.fromEntries(formCard.body.filter((b) => b.id).map((b) => [b.id!, b.value ?? ''])), ...formCard.actions.find((a) => a.verb === 'form.submit')!.data };
-    expect(values.keyVersion).toBe(next);
-    expect(values.resources!.split('\n').sort()).toEqual([...failing].sort());
+    // The named resources are a fixed value of the form. Its actions carry where they came from, not the
+    // list (a long one would ride in every action and fallback: 180 KB for 250), and the card shows ten.
+    const inputs = Object.fromEntries(formCard.body.filter((b) => b.id).map((b) => [b.id!, b.value ?? '']));
+    const carried = formCard.actions.find((a) => a.verb === 'form.submit')!.data!;
+    expect(inputs.keyVersion).toBe(next);
+    expect(carried).toMatchObject({ from: `${requestId}#fleet.members` });
+    expect(carried).not.toHaveProperty('resources');
+    expect(cardText(formCard as never)).toContain('… and 2 more');
+    // Submitted as the client sends it: every failed one is in the new request, and only those.
+    const retryMsg = `form-${Math.random().toString(36).slice(2)}`;
+    await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...carried, ...inputs }, retryMsg));
+    const retried = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === retryMsg && /Prerequisite checks:|Request refused/.test(cardText(a.activity)), 30_000, 'retry request');
+    expect(cardText(retried.activity)).toContain('Resources: 12 resources in 1 subscription');
+    const retriedId = /Request: (CR-[A-Z0-9]{6})/.exec(cardText(retried.activity))?.[1];
+    const members = (await bot.store.getRequest(retriedId!))!.fleet!.members.map((m) => m.resourceId.toLowerCase());
+    expect(members.sort()).toEqual(failing.map((id) => id.toLowerCase()).sort());
+    // Reloaded, the form still names the check, not the list.
+    const reloaded = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.reload', { ...carried, ...inputs }, retryMsg));
+    expect(JSON.stringify(reloaded.body)).toContain(`"from":"${requestId}#fleet.members"`);
+    expect(cardText(reloaded.body?.value as never)).toContain('… and 2 more');
+    // A submission naming a check that offers no such fix is refused, not guessed.
+    const wrongSubmit = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...carried, ...inputs, from: `${requestId}#key.enabled` }, `form-${Math.random().toString(36).slice(2)}`));
+    expect(JSON.stringify(wrongSubmit.body)).toContain(`${requestId} no longer offers this fix`);
 
     // The same request's message in Slack carries the button too.
     const stored = (await bot.store.getRequest(requestId!))!;
@@ -279,7 +298,16 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     const retry = h.current(String((update.args as { view_id?: string }).view_id));
     const shown = JSON.stringify(retry.view);
     expect(shown).toContain('Rotate a key everywhere it is used');
-    for (const id of failing) expect(shown).toContain(id.split('/').pop()!);
+    // Ten of the twelve are shown; the form's session holds them all, and the request has every one.
+    expect(shown).toContain('… and 2 more');
+    const earlier = new Set(h.slack.messages.map((m) => m.ts));
+    expect((await h.submit(ALEX, retry, { keyUrl: /fluid-cmk/, keyVersion: new RegExp(next) })).status).toBe(200);
+    const again = await h.slack.waitFor(
+      () => h.slack.messages.find((m) => m.channel === CHANNEL && !m.thread_ts && !earlier.has(m.ts) && /Resources: 12 resources in 1 subscription/.test(JSON.stringify(m.blocks ?? []))),
+      30_000,
+      'retry request message',
+    );
+    for (const id of failing) expect(JSON.stringify(again.blocks)).toContain(id.split('/').pop()!);
   });
 
   it('the policy applies at every place the members touch: a rule over one subscription adds its approvals; a rule whose requesters leave the requester out refuses the whole request; nobody a rule names reads nothing', async () => {

@@ -4,6 +4,7 @@
 import { formCardOf } from '../../src/chat/teams/form-card';
 import { formModalOf } from '../../src/chat/slack/form-modal';
 import { formView } from '../../src/chat/forms';
+import { TEAMS_TEXT_BUDGET_BYTES } from '../../src/chat/teams/teams-bot';
 import { rotateKeyTarget } from '../../src/targets/rotate-key.target';
 import { parseForm } from '../../src/targets/types';
 import type { FormChoices } from '../../src/workflow/catalog';
@@ -30,6 +31,39 @@ describe('fixed fields on a form', () => {
     expect(JSON.stringify(formCardOf(view))).toMatch(/Only in:\*\* \/subscriptions\/00000000-0000-4000-8000-000000000001\/resourceGroups\/rg-a/);
     expect(JSON.stringify(formModalOf(view, 'form-id'))).toContain(`*Only in:* ${SCOPE}`);
     expect(JSON.stringify(formModalOf(view, 'form-id'))).not.toContain('Only these resources');
+  });
+});
+
+describe('a long fixed value: a retry of many resources', () => {
+  const ids = Array.from({ length: 250 }, (_, i) => `/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-fleet/providers/Microsoft.FluidRelay/fluidRelayServers/fr-${String(i).padStart(3, '0')}`);
+  const FROM = 'CR-ABC123#fleet.members';
+
+  it('is shown in part, and a form that names where its values came from carries that name instead of the list: the Teams card stays within its budget', () => {
+    const view = { ...formView(rotateKeyTarget, choices, { keyUrl: KEY, keyVersion: 'latest', resources: ids.join('\n') }), carry: { from: FROM } };
+    const card = formCardOf(view) as { actions: Array<{ verb?: string; data: Record<string, unknown>; fallback: { data: Record<string, unknown> } }> };
+    const text = JSON.stringify(card);
+    // 250 ids are 35 KB; the card carried them five times (180 KB against Teams' ~100 KB a message).
+    expect(Buffer.byteLength(text)).toBeLessThan(TEAMS_TEXT_BUDGET_BYTES);
+    expect(text).toContain('fr-000');
+    expect(text).toContain('… and 240 more');
+    expect(text).not.toContain('fr-249');
+    for (const a of card.actions) {
+      for (const data of [a.data, a.fallback.data]) {
+        expect(data).toMatchObject({ from: FROM, targetType: 'rotate-key' });
+        expect(data).not.toHaveProperty('resources');
+      }
+    }
+    // The form keeps the whole value (Slack keeps it in the form's session).
+    expect(view.fields.find((f) => f.name === 'resources')?.value.split('\n')).toHaveLength(250);
+    const modal = JSON.stringify(formModalOf(view, 'form-id'));
+    expect(modal).toContain('… and 240 more');
+  });
+
+  it('a short one is shown whole and carried as it is', () => {
+    const view = formView(rotateKeyTarget, choices, { keyUrl: KEY, keyVersion: 'latest', resources: ids.slice(0, 3).join('\n') });
+    const text = JSON.stringify(formCardOf(view));
+    expect(text).not.toContain('… and');
+    expect(text.split('fr-002').length - 1).toBe(1 + 4);
   });
 });
 

@@ -36,7 +36,7 @@ export function fieldOfBlock(blockId: string): string {
 
 function field(f: FieldView, values: Record<string, unknown>): KnownBlock | undefined {
   // Shown when it holds something; carried in the form's session either way.
-  if (f.kind === 'fixed') return f.value ? section(`*${esc(f.label)}:* ${esc(f.value)}`) : undefined;
+  if (f.kind === 'fixed') return f.value ? section(`*${esc(f.label)}:* ${esc(f.shown)}`) : undefined;
   const base = {
     type: 'input' as const,
     block_id: blockIdOf(f, values),

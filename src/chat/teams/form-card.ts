@@ -17,7 +17,7 @@ type Element = Record<string, unknown>;
 function input(f: FieldView, targetType: string): Element[] {
   if (f.kind === 'fixed') {
     // Shown when it holds something; carried in the actions' data either way (formCardOf).
-    return f.value ? [{ type: 'TextBlock', text: `**${teamsText(f.label)}:** ${teamsText(f.value)}`, wrap: true, size: 'Small', spacing: 'Small' }] : [];
+    return f.value ? [{ type: 'TextBlock', text: `**${teamsText(f.label)}:** ${teamsText(f.shown)}`, wrap: true, size: 'Small', spacing: 'Small' }] : [];
   }
   const common = {
     id: f.name,
@@ -52,8 +52,11 @@ function input(f: FieldView, targetType: string): Element[] {
 }
 
 export function formCardOf(form: FormView): Record<string, unknown> {
-  // What the form carries but does not let anyone change (the resource a key change is for).
-  const fixed = Object.fromEntries(form.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, f.value]));
+  // What the form carries but does not let anyone change (the resource a key change is for). A form
+  // filled in from a request's check carries the check's name instead: a retry's resource list is
+  // too long to ride in every action's data (and again in each fallback), and is read from the check
+  // again when the form comes back.
+  const fixed = form.carry?.from ? {} : Object.fromEntries(form.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, f.value]));
   const data = { targetType: form.targetType, ...fixed, ...form.carry };
   const action = (verb: string, title: string, extra: Element = {}) => ({
     type: 'Action.Execute',

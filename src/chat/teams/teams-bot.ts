@@ -15,7 +15,7 @@ import { actorSchema, formDataSchema } from '../job-payloads';
 import { isArmError } from '../../azure/port';
 import { parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
-import { checkForm, checkingNotice, formView, needsChoices, optionsOf } from '../forms';
+import { checkForm, checkingNotice, type FormCarry, formView, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { CommandRouter, Reply as RouterReply } from '../router';
 import { asAttachment, cardUpdate, fitCard, noticeCard, teamsText } from './cards';
@@ -72,10 +72,14 @@ const searchValue = z.object({
   data: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** The blocked request a fix's form unblocks (carried on the form's actions), when it names one of ours. */
-function unblocksOf(data: Record<string, unknown>): string | undefined {
-  const v = typeof data.unblocks === 'string' ? data.unblocks.toUpperCase() : '';
-  return REQUEST_ID_PATTERN.test(v) ? v : undefined;
+/**
+ * What a form's actions carry besides its fields (forms.ts FormCarry): the blocked request a fix's
+ * form unblocks, when it names one of ours, and the check whose values filled it in.
+ */
+function carryOf(data: Record<string, unknown>): FormCarry {
+  const unblocks = typeof data.unblocks === 'string' ? data.unblocks.toUpperCase() : '';
+  const from = typeof data.from === 'string' ? data.from : '';
+  return { ...(REQUEST_ID_PATTERN.test(unblocks) ? { unblocks } : {}), ...(from ? { from } : {}) };
 }
 
 /** An alert's Acknowledge / Snooze: which watch and key, and for a snooze how long and why. */
@@ -298,34 +302,38 @@ export class TeamsBot extends ActivityHandler {
         // Another subscription or key: the pickers again, for the values chosen; dependents start over.
         const target = this.deps.workflow.target(data.data.targetType ?? '');
         this.deps.workflow.admit(actor);
-        const form = (await this.deps.router.form(target, data.data)).form;
-        const unblocks = unblocksOf(data.data);
-        return { card: formCardOf(unblocks ? { ...form, carry: { unblocks } } : form) };
+        const carry = carryOf(data.data);
+        const values = carry.from ? await this.deps.router.withFixedFrom(target, carry.from, data.data, actor, placeOf(ctx)) : data.data;
+        const form = (await this.deps.router.form(target, values)).form;
+        return { card: formCardOf({ ...form, carry }) };
       }
       case VERBS.formSubmit: {
         const target = this.deps.workflow.target(data.data.targetType ?? '');
-        const sub = typeof data.data.subscriptionId === 'string' && data.data.subscriptionId ? data.data.subscriptionId : undefined;
+        const carry = carryOf(data.data);
+        // A form filled in from a request's check carries the check's name, not its values: read them again.
+        const values = carry.from ? await this.deps.router.withFixedFrom(target, carry.from, data.data, actor, placeOf(ctx)) : data.data;
+        const sub = typeof values.subscriptionId === 'string' && values.subscriptionId ? values.subscriptionId : undefined;
         // The pickers, to hold a dependent choice against (a key version of the chosen key) — read only
         // when one names a specific value; an Azure error reading them is answered as Azure's error.
-        const choices = needsChoices(target, data.data) ? await this.deps.catalog.choices(sub) : undefined;
-        const parsed = checkForm(target, data.data, choices);
-        const unblocks = unblocksOf(data.data);
+        const choices = needsChoices(target, values) ? await this.deps.catalog.choices(sub) : undefined;
+        const parsed = checkForm(target, values, choices);
         if (!parsed.ok) {
-          const form = choices ? formView(target, choices, data.data, parsed.errors) : (await this.deps.router.form(target, data.data, parsed.errors)).form;
-          return { card: formCardOf(unblocks ? { ...form, carry: { unblocks } } : form) };
+          const form = choices ? formView(target, choices, values, parsed.errors) : (await this.deps.router.form(target, values, parsed.errors)).form;
+          return { card: formCardOf({ ...form, carry }) };
         }
+        const { unblocks } = carry;
         // Checks take several ARM round trips: answer now, update this card when they are done.
         const conversation = { platform: 'teams' as const, ref: ctx.activity.getConversationReference() };
         const cardMessageId = ctx.activity.replyToId;
         // Only the fields the schema took (as sent): a stray field is not stored with the job.
-        const fields = Object.fromEntries(Object.keys(parsed.params).map((k) => [k, (data.data as Record<string, unknown>)[k]]));
+        const fields = Object.fromEntries(Object.keys(parsed.params).map((k) => [k, values[k]]));
         await this.deps.queue.enqueue(
           submitJob.spec(
             { actor, conversation, targetType: target.type, data: { ...fields, targetType: target.type }, cardMessageId, ...(unblocks ? { unblocks } : {}) },
             { key: `teams.submit:${conversation.ref.conversation?.id}:${cardMessageId ?? randomUUID()}`, maxAttempts: SUBMIT_ATTEMPTS },
           ),
         );
-        const notice = checkingNotice(target, data.data);
+        const notice = checkingNotice(target, values);
         return { card: noticeCard(notice.title, notice.text, 'accent') };
       }
       case VERBS.approve:
