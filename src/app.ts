@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import express from 'express';
 import { type Config, ConfigError } from './config';
+import { listenShared } from './listen';
 import { type ArmCallRecord, type ArmGateway, isArmError } from './azure/port';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
 import { CommandRouter } from './chat/router';
@@ -48,6 +49,7 @@ export interface AppOptions {
 
 export interface App {
   url: string;
+  /** The first of the servers listening on the port (src/listen.ts: several share it where the runtime can). */
   server: Server;
   store: Store;
   arm: ArmGateway;
@@ -292,18 +294,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     if (!opts.store) await store.close();
     if (ownsSimulator) await simulator?.close();
   };
-  // Express 5 hands a listen error (a taken port) to this callback rather than throwing it.
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (err) => (err ? reject(err) : resolve(s)));
-  }).catch(async (e: unknown) => {
+  // Several sockets on the port where the runtime can share it (src/listen.ts says why).
+  const { servers, port } = await listenShared(app, config.host, config.port).catch(async (e: unknown) => {
     // Nothing half-started stays behind (jobs claimed, the data folder locked): undo, then say why.
     clearInterval(sweep);
     watchdog.stop();
     await release(0);
     throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port) : e;
   });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const server = servers[0]!;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
   return {
@@ -328,8 +327,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       clearInterval(sweep);
       watchdog.stop();
       // 1. No new requests (503 meanwhile); those in flight are answered.
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
+      const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      for (const s of servers) s.closeIdleConnections();
       await closed;
       // 2. In-process chat work (acknowledged Slack actions) finishes; it may enqueue durable jobs.
       // 3. Durable jobs: finish within the grace period, or go back to the queue for the next process.
