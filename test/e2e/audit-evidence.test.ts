@@ -2,11 +2,9 @@
 // shows the chain's head on its card (Teams, and the same card in Slack), the JSON log carries a
 // head line per append, and `evidence <id>` answers in Teams and Slack with a record that
 // `npm run audit:verify -- --bundle` verifies offline — and refuses once it is tampered with.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { postToBot, signedHeaders, slashCommandBody, startSlackStandIn, type SlackStandIn } from '../../src/dev';
 import { SIM_KEY_VERSION_CURRENT } from '../../src/simulator';
 import { evidenceText } from '../../src/chat/presenter';
@@ -16,6 +14,7 @@ import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
 import { ALICE, BOB, CAROL, cardAction, message, post } from '../helpers/teams';
 import { fluidRelayForm } from '../helpers/forms';
+import { runCli } from '../helpers/cli';
 
 const SECRET = 'local-signing-secret-for-tests';
 const POLICY = parsePolicy(
@@ -50,11 +49,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const verifyCli = (file: string) =>
-  promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/cli/audit-verify.ts', '--bundle', file], { env: { PATH: process.env.PATH ?? '' } }).then(
-    (r) => ({ code: 0, out: r.stdout }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
-  );
+const verifyCli = (file: string) => runCli('src/cli/audit-verify.ts', ['--bundle', file]).then(({ code, out, err }) => ({ code, out: out + err }));
 
 /** A Fluid Relay request made by Alice and approved by Bob and Carol, finished. */
 async function finishedRequest() {

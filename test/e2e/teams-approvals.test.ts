@@ -1,17 +1,16 @@
 // The approval rules through the real HTTP endpoint: each approver counts once, racing approvals
 // write once, an approval of a changed request is refused, expiry (fake clock), outsiders,
 // conversations the policy does not allow, cancel, per-user card views, list and audit.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SIM_IDENTITY, SIM_KEY, SIM_LOCATION, SIM_RBAC_VAULT, SIM_RG, SIM_SUBSCRIPTION_ID, simIdentityId, simKeyUrl, simVaultId } from '../../src/simulator';
 import { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot, submitForm, type TestBot } from '../helpers/bot';
 import { cardText } from '../helpers/connector';
 import { ALICE, BOB, CAROL, MALLORY, cardAction, message, post, type TestUser } from '../helpers/teams';
+import { runCli } from '../helpers/cli';
 
 const POLICY = parsePolicy(
   `
@@ -213,11 +212,7 @@ describe('npm run audit:verify', () => {
       const store = await Store.open({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
       for (const e of ['requested', 'checked', 'approved']) await store.audit({ requestId: 'CR-AAAAAA', event: e, data: { n: e } });
       await store.close();
-      const run = () =>
-        promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/cli/audit-verify.ts'], { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir } }).then(
-          (r) => ({ code: 0, out: r.stdout }),
-          (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
-        );
+      const run = () => runCli('src/cli/audit-verify.ts', [], { DATA_DIR: dataDir }).then(({ code, out }) => ({ code, out }));
       expect(await run()).toEqual({ code: 0, out: 'audit log intact: 3 rows, hash chain verified\n' });
       const tamper = await Store.open({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
       await tamper.db.exec(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update`);

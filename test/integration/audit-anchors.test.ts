@@ -2,16 +2,15 @@
 // triggers off and delete the newest rows, or rewrite a row and re-hash every row after it: the
 // chain then still walks cleanly from inside. A head kept outside (the JSON log's `audit head`
 // lines, a finished card's anchor) is what shows it — through `npm run audit:verify` itself.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { type AuditHead, auditRowHash, formatHead } from '../../src/domain/audit-chain';
 import type { ChangeRequest } from '../../src/domain/types';
 import { createLog } from '../../src/log';
 import { Store } from '../../src/store/store';
 import { changeRequest } from '../fixtures/requests';
+import { runCli } from '../helpers/cli';
 
 function request(id: string): ChangeRequest {
   return changeRequest({ id });
@@ -110,11 +109,7 @@ describe('npm run audit:verify with anchors', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cmk-anchors-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   const open = () => Store.open({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
-  const run = (...args: string[]) =>
-    promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/cli/audit-verify.ts', ...args], { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir } }).then(
-      (r) => ({ code: 0, out: r.stdout }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
-    );
+  const run = (...args: string[]) => runCli('src/cli/audit-verify.ts', args, { DATA_DIR: dataDir }).then(({ code, out, err }) => ({ code, out: out + err }));
 
   it('passes with the anchors it logged, then names a removed tail, a rewritten chain and a request without rows', async () => {
     // The bot's JSON log, as app.ts wires it: one `audit head` line per append.

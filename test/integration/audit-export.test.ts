@@ -1,16 +1,15 @@
 // `npm run audit:export -- <id>` writes one request's evidence record from the database, and
 // `npm run audit:verify -- --bundle <file>` verifies it with no database at all.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { ChangeRequest, CheckResult } from '../../src/domain/types';
 import { Store } from '../../src/store/store';
 import { findTarget } from '../../src/targets';
 import type { EvidenceRecord } from '../../src/workflow/evidence';
 import { computeDigest } from '../../src/workflow/service';
 import { changeRequest } from '../fixtures/requests';
+import { runCli } from '../helpers/cli';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cmk-export-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -44,11 +43,7 @@ async function succeededRequest(store: Store, id: string): Promise<ChangeRequest
   return store.mutate(id, (cur) => ({ next: { ...cur, state: 'succeeded', result: { status: 'succeeded', message: 'done' } }, audit: [{ actor: { system: 'verifier' }, event: 'verified', data: { ok: true } }] }));
 }
 
-const tsx = (script: string, args: string[], env: Record<string, string> = {}) =>
-  promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), script, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
-    (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
-  );
+const tsx = runCli;
 
 describe('npm run audit:export and audit:verify --bundle', () => {
   it('exports a request and the bundle verifies offline; an edited row fails, naming it', async () => {
