@@ -13,7 +13,7 @@ import { startSimulator, type Simulator } from '../../src/simulator';
 import { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot } from '../helpers/bot';
-import { startBotTokenIssuer, type BotTokenIssuer } from '../helpers/bot-jwt';
+import { botFrameworkKeys, startBotTokenIssuer, type BotTokenIssuer } from '../helpers/bot-jwt';
 import { policyAllowingEveryone, startChildBot } from '../helpers/child-bot';
 import { startConnector, type FakeConnector } from '../helpers/connector';
 import { ALICE, cardAction, message, post } from '../helpers/teams';
@@ -132,6 +132,35 @@ describe('Teams transport with an app id', () => {
     const res = await post(app.url, bad, bearer(issuer.token(APP_ID, connector.url)));
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).toMatch(/from\.id/);
+  });
+});
+
+describe('tokens the Bot Framework issues (https://api.botframework.com), as a Teams channel’s activities carry them', () => {
+  it('are checked against the keys at login.botframework.com: a signed one is answered; a forged one, one for another service URL or another bot gets 401 and records nothing', async () => {
+    const bf = botFrameworkKeys();
+    try {
+      // A click whose answer needs nothing from outside (a rejection without a reason): the invoke's own answer.
+      const click = cardAction(connector.url, ALICE, 'request.reject', { requestId: 'CR-BFBFBF', digest: 'd'.repeat(64) }, 'card-msg-bf');
+      const before = await seenRows();
+      const signed = await post(app.url, click, bearer(bf.token(APP_ID, connector.url)));
+      expect(signed.status).toBe(200);
+      expect(String(signed.body?.value)).toMatch(/Please give a reason/);
+      expect(bf.keyFetches()).toBeGreaterThanOrEqual(1);
+      expect(await seenRows()).toBe(before + 2);
+      for (const [headers, reason] of [
+        [bearer(bf.forged(APP_ID, connector.url)), /invalid signature/],
+        [bearer(bf.token(APP_ID, 'https://smba.example.test/')), /serviceurl claim/],
+        [bearer(bf.token('11111111-2222-3333-4444-555555555555', connector.url)), /audience mismatch/i],
+      ] as const) {
+        logged.length = 0;
+        const res = await post(app.url, cardAction(connector.url, ALICE, 'request.cancel', { requestId: 'CR-BFBFBF' }, 'card-msg-bf2'), headers);
+        expect(res.status).toBe(401);
+        expect(logged).toContainEqual(expect.objectContaining({ msg: 'refused an unauthenticated Teams request', data: { reason: expect.stringMatching(reason) } }));
+      }
+      expect(await seenRows()).toBe(before + 2);
+    } finally {
+      bf.restore();
+    }
   });
 });
 

@@ -3,11 +3,13 @@
 // (`{authority}/{tenant}/discovery/v2.0/keys`), and tokens signed with its RSA key as a channel
 // sends them to a bot (issuer `{authority}/{tenant}/v2.0`, audience = the bot's app id,
 // serviceurl claim, kid). The SDK validates them with its own code; only the authority URL is
-// ours. (Tokens issued by https://api.botframework.com are checked by the same code against keys
-// at login.botframework.com, a URL the SDK does not let us replace.) `keysDelayMs` makes the key
-// download slow, as it is on a cold start.
+// ours. `keysDelayMs` makes the key download slow, as it is on a cold start.
+// Tokens issued by https://api.botframework.com — what the Bot Connector sends with a Teams
+// channel's activities — are checked by the same code against keys at login.botframework.com, a
+// URL the SDK does not let us replace: `botFrameworkKeys` serves them there through nock.
 import { createServer, type Server } from 'node:http';
 import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import nock from 'nock';
 
 export interface BotTokenIssuer {
   /** In place of https://login.microsoftonline.com (AppOptions.teamsAuthorityEndpoint). */
@@ -71,5 +73,56 @@ export async function startBotTokenIssuer(opts: { keysDelayMs?: number; tenant?:
         server.closeAllConnections();
         server.close(() => r());
       }),
+  };
+}
+
+// nock starts intercepting when it is loaded: only `botFrameworkKeys` turns it on, and only until its restore().
+nock.restore();
+
+/** Where the Agents SDK fetches the keys of tokens whose issuer is https://api.botframework.com (jwt-middleware buildJwksUri). */
+const BOT_FRAMEWORK_KEYS = { origin: 'https://login.botframework.com', path: '/v1/.well-known/keys' };
+
+export interface BotFrameworkKeys {
+  /** A token as the Bot Framework issues it for an activity to `appId` at `serviceUrl`. */
+  token(appId: string, serviceUrl: string, overrides?: Record<string, unknown>): string;
+  /** The same claims signed with a key the Bot Framework does not publish (same kid). */
+  forged(appId: string, serviceUrl: string): string;
+  keyFetches(): number;
+  /** Stops intercepting: every request goes out as before. */
+  restore(): void;
+}
+
+/**
+ * The Bot Framework's signing keys, served at login.botframework.com to this process (nock; every
+ * other request passes through untouched), and tokens signed with them as the Bot Connector sends
+ * them: issuer https://api.botframework.com, audience the bot's app id, the serviceurl claim, and
+ * the channel endorsement the published key carries.
+ */
+export function botFrameworkKeys(): BotFrameworkKeys {
+  const real = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = `bf-key-${Math.random().toString(36).slice(2, 8)}`;
+  const jwk = real.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  let fetches = 0;
+  if (!nock.isActive()) nock.activate();
+  nock(BOT_FRAMEWORK_KEYS.origin)
+    .persist()
+    .get(BOT_FRAMEWORK_KEYS.path)
+    .reply(200, () => {
+      fetches++;
+      return { keys: [{ kty: 'RSA', use: 'sig', kid, n: jwk.n, e: jwk.e, endorsements: ['msteams', 'webchat'] }] };
+    });
+  const claims = (appId: string, serviceUrl: string, overrides: Record<string, unknown> = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    return { iss: 'https://api.botframework.com', aud: appId, serviceurl: serviceUrl, nbf: now - 60, iat: now - 60, exp: now + 3600, ...overrides };
+  };
+  return {
+    token: (appId, serviceUrl, overrides) => sign(real.privateKey, kid, claims(appId, serviceUrl, overrides)),
+    forged: (appId, serviceUrl) => sign(other.privateKey, kid, claims(appId, serviceUrl)),
+    keyFetches: () => fetches,
+    restore: () => {
+      nock.cleanAll();
+      nock.restore();
+    },
   };
 }
