@@ -28,6 +28,8 @@ export interface StartupRow {
   readyMs: number;
   readyMsAll: string;
   rssAtReadyMB: number;
+  /** The highest RSS from spawn to the end of the idle wait, sampled every 20 ms (PGlite's start passes 600 MB for a moment). */
+  rssStartPeakMB: number;
   rssIdleMB: number;
   target: string;
 }
@@ -42,9 +44,11 @@ export interface LoadRssRow {
   shape: Shape;
   rounds: number;
   rssIdleMB: number;
-  /** The highest RSS of any round (the target), and each round's. */
+  /** The highest RSS of any round, and each round's. */
   rssPeakMB: number;
   rssPeakByRound: string;
+  /** The warm start's peak (StartupRow.rssStartPeakMB): the target is the process's peak, starting included. */
+  rssStartPeakMB: number;
   afterMB: number;
   /** V8 heap (total) at its peak: the rest of RSS is code, buffers and (PGlite) WebAssembly memory. */
   heapTotalPeakMB: number;
@@ -82,12 +86,13 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
   const startup: StartupRow[] = [];
   const load: LoadRssRow[] = [];
   const one = async (env: Record<string, string>) => {
-    const bot = await startServer(benchBuild().bot, env);
+    const bot = await startServer(benchBuild().bot, env, '/readyz', { startRssEveryMs: 20 });
     const atReady = rssMB(bot.child.pid);
     await sleep(idleMs);
     const idle = rssMB(bot.child.pid);
+    const startPeak = bot.startRss!.stop().peakMB;
     await bot.child.stop();
-    return { listeningMs: bot.listeningMs, readyMs: bot.readyMs, atReady, idle };
+    return { listeningMs: bot.listeningMs, readyMs: bot.readyMs, atReady, startPeak, idle };
   };
   const row = (database: string, start: 'cold' | 'warm', got: Array<Awaited<ReturnType<typeof one>>>): StartupRow => {
     const readyMs = Math.round(median(got.map((g) => g.readyMs)));
@@ -99,6 +104,7 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
       readyMs,
       readyMsAll: got.map((g) => Math.round(g.readyMs)).join(' / '),
       rssAtReadyMB: Math.round(median(got.map((g) => g.atReady))),
+      rssStartPeakMB: Math.max(...got.map((g) => g.startPeak)),
       rssIdleMB: Math.round(median(got.map((g) => g.idle))),
       target: start === 'warm' ? (readyMs <= 3000 ? 'met (≤ 3 s)' : 'MISSED (> 3 s)') : '— (no target)',
     };
@@ -163,16 +169,21 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
           const teamsP99 = med((r) => r.teams.ours.p99);
           const bareSlackP99 = med((r) => r.slack.bare.p99);
           const bareTeamsP99 = med((r) => r.teams.bare.p99);
+          // The peak is the process's: under load, and while it starts (the warm starts above).
+          const startPeak = startup.find((s) => s.database === database && s.start === 'warm')?.rssStartPeakMB ?? 0;
+          const limit = database === 'PostgreSQL' ? 256 : 400;
+          const rss = peak > limit ? `RSS MISSED (${peak} MB under load)` : startPeak > limit ? `RSS MISSED (${startPeak} MB while starting)` : `RSS met (≤ ${limit} MB)`;
           const verdict =
             database === 'PostgreSQL'
-              ? [peak <= 256 ? 'RSS met (≤ 256 MB)' : `RSS MISSED (${peak} MB)`, Math.max(slackP99, teamsP99) <= 250 ? 'p99 met (≤ 250 ms)' : 'p99 MISSED (> 250 ms)']
-              : [peak <= 400 ? 'RSS met (≤ 400 MB)' : `RSS MISSED (${peak} MB)`, slackP99 <= 3 * bareSlackP99 && teamsP99 <= 3 * bareTeamsP99 ? 'p99 met (≤ 3 × bare)' : 'p99 MISSED (> 3 × bare)'];
+              ? [rss, Math.max(slackP99, teamsP99) <= 250 ? 'p99 met (≤ 250 ms)' : 'p99 MISSED (> 250 ms)']
+              : [rss, slackP99 <= 3 * bareSlackP99 && teamsP99 <= 3 * bareTeamsP99 ? 'p99 met (≤ 3 × bare)' : 'p99 MISSED (> 3 × bare)'];
           load.push({
             database,
             shape,
             rounds: rounds.length,
             rssIdleMB: Math.round(idle),
             rssPeakMB: peak,
+            rssStartPeakMB: startPeak,
             rssPeakByRound: peaks.join(' / '),
             afterMB: Math.round(after),
             heapTotalPeakMB: Math.round((mem?.peak.heapTotal ?? 0) / 1e6),

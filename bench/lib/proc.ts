@@ -111,6 +111,8 @@ export function cpuMs(pid: number): number {
   }
 }
 
+export type RssSampler = ReturnType<typeof sampleRss>;
+
 /** Samples a process's RSS every `everyMs` until stopped; reports the peak and the last value. */
 export function sampleRss(pid: number, everyMs = 50) {
   let peak = 0;

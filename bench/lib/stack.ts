@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DepsInfo, DepsStats } from '../servers/deps';
 import { benchBuild } from './build';
-import { getJson, sleep, spawnNode, type Child } from './proc';
+import { getJson, type RssSampler, sampleRss, sleep, spawnNode, type Child } from './proc';
 
 export const SLACK_SECRET = 'bench-signing-secret';
 
@@ -75,6 +75,8 @@ export interface StartedBot {
   listeningMs: number;
   /** spawn → the first 200 from GET /readyz. */
   readyMs: number;
+  /** RSS sampled from spawn on (ServerOptions.startRssEveryMs): the caller stops it. */
+  startRss?: RssSampler;
 }
 
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
@@ -86,6 +88,8 @@ export interface ServerOptions {
   cpuProfDir?: string;
   /** More node flags (diagnostics, e.g. a heap limit to see what the live set is). */
   nodeArgs?: string[];
+  /** Sample RSS this often from spawn on (a start-up's peak passes within a few hundred ms). */
+  startRssEveryMs?: number;
 }
 
 /**
@@ -102,10 +106,11 @@ export async function startServer(script: string, env: Record<string, string>, r
     // Our bot with production's flags (npm run start:prod), then any diagnostics.
     nodeArgs: [...(script === build.bot ? build.botNodeArgs : []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.nodeArgs ?? [])],
   });
+  const startRss = opts.startRssEveryMs ? sampleRss(child.pid, opts.startRssEveryMs) : undefined;
   const m = await child.waitFor(LISTENING, 90_000);
   const listeningMs = performance.now() - t0;
   const url = m[1]!;
-  if (readyPath === null) return { child, url, listeningMs, readyMs: listeningMs };
+  if (readyPath === null) return { child, url, listeningMs, readyMs: listeningMs, startRss };
   for (;;) {
     try {
       const res = await fetch(`${url}${readyPath}`);
@@ -117,7 +122,7 @@ export async function startServer(script: string, env: Record<string, string>, r
     if (performance.now() - t0 > 90_000) throw new Error(`${script} not ready within 90 s:\n${child.output().slice(-3000)}`);
     await sleep(10);
   }
-  return { child, url, listeningMs, readyMs: performance.now() - t0 };
+  return { child, url, listeningMs, readyMs: performance.now() - t0, startRss };
 }
 
 /** Counters of both dependency processes, merged. */
