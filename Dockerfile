@@ -49,6 +49,10 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # from the cgroup limit, stated rather than inferred): without a bound V8 lets garbage pile up
 # lazily, and a process on a large host grew past 350 MB RSS with a 60 MB live set. Its young
 # generation's semi-spaces are held to 8 MB: Node 24's V8 sizes them far larger by default, and
-# under load the heap stood at 220 MB against about 105 MB with 8 (docs/benchmarks.md). The same
-# flags are in `npm run start:prod` (test/unit/deploy-template.test.ts keeps the three in step).
-CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=8", "dist/main.js"]
+# under load the heap stood at 220 MB against about 105 MB with 8 (docs/benchmarks.md).
+# --liftoff-only keeps WebAssembly on V8's baseline compiler: with embedded PGlite, its optimizing
+# compiler took the process to 600-780 MB for a moment at every start (218 MB without it), at the
+# same latency; V8 lists the flag among its testing ones, and with PostgreSQL it changes nothing
+# measurable (only Node's fetch parser is WebAssembly). The same flags are in `npm run start:prod`
+# (test/unit/deploy-template.test.ts keeps the three in step; CI's production start runs them).
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=8", "--liftoff-only", "dist/main.js"]
