@@ -128,12 +128,16 @@ unsigned=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/
 grep -q 'PostgreSQL (DATABASE_URL)' "$WORK/bot.log"
 # The port is shared by several listening sockets on this runtime (src/listen.ts ACCEPT_SOCKETS), a burst
 # of new connections is let in, and a second process on the same port is refused, not let in beside it.
-PORT_HEX=$(printf '%04X' "${URL##*:}")
-sockets=$(awk -v p=":$PORT_HEX" '$2 ~ p"$" && $4 == "0A"' /proc/net/tcp | wc -l)
-expected=$(sed -nE 's/^export const ACCEPT_SOCKETS = ([0-9]+);$/\1/p' src/listen.ts)
-[ "$sockets" = "$expected" ] || { echo "the bot listens with $sockets sockets, not $expected" >&2; exit 1; }
-burst=$(seq 1 50 | xargs -P 50 -I{} curl -s -o /dev/null -w '%{http_code}\n' "$URL/healthz" | sort | uniq -c | tr -s ' ')
-[ "$burst" = " 50 200" ] || { echo "50 new connections at once: $burst" >&2; exit 1; }
+if [ "$(uname -s)" = Linux ]; then
+  PORT_HEX=$(printf '%04X' "${URL##*:}")
+  sockets=$(awk -v p=":$PORT_HEX" '$2 ~ p"$" && $4 == "0A"' /proc/net/tcp | wc -l)
+  expected=$(sed -nE 's/^export const ACCEPT_SOCKETS = ([0-9]+);$/\1/p' src/listen.ts)
+  [ "$sockets" = "$expected" ] || { echo "the bot listens with $sockets sockets, not $expected" >&2; exit 1; }
+else
+  sockets="(not counted off Linux: one)"
+fi
+burst=$(seq 1 50 | xargs -P 50 -I{} sh -c "curl -s --max-time 10 -o /dev/null -w '%{http_code}\n' '$URL/healthz' || true" | sort | uniq -c | tr -s ' ') || true
+[ "$burst" = " 50 200" ] || { echo "50 new connections at once were answered: $burst" >&2; exit 1; }
 second=0
 (cd "$APP" && NODE_ENV=production HOST=127.0.0.1 PORT="${URL##*:}" DATABASE_URL="$DATABASE_URL" AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" ARM_CA_FILE="$ARM_CA_FILE" TEAMS_ENABLED=false \
   timeout 60 "$RUNTIME_NODE" dist/main.js >"$WORK/second.log" 2>&1) || second=$?

@@ -1,10 +1,10 @@
 // Composition root as a function, so `npm start` and the tests build the same bot:
-// config → store → azure gateway → workflow → channels → one HTTP server.
+// config → the port → store → azure gateway → workflow → channels → the HTTP servers on the port.
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import express from 'express';
 import { type Config, ConfigError } from './config';
-import { listenShared } from './listen';
+import { listenShared, type PortReservation, reservePort } from './listen';
 import { type ArmCallRecord, type ArmGateway, isArmError } from './azure/port';
 import { defaultAzureCredential, SdkArmGateway, staticTokenCredential } from './azure/sdk-gateway';
 import { CommandRouter } from './chat/router';
@@ -94,6 +94,20 @@ async function loadEmbeddedSimulator(): Promise<typeof import('./simulator')> {
 }
 
 export async function createApp(opts: AppOptions): Promise<App> {
+  const { config } = opts;
+  // The port first (src/listen.ts): a process that may not listen there opens nothing, claims no job.
+  const reservation = await reservePort(config.host, config.port).catch((e: unknown) => {
+    throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port) : e;
+  });
+  try {
+    return await createAppOn(opts, reservation);
+  } catch (e) {
+    await reservation.release();
+    throw e;
+  }
+}
+
+async function createAppOn(opts: AppOptions, reservation: PortReservation): Promise<App> {
   const { config } = opts;
   const log = opts.log ?? createLog(config.logLevel);
   const policy = opts.policy ?? loadPolicy(config.policyFile);
@@ -295,15 +309,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     if (ownsSimulator) await simulator?.close();
   };
   // Several sockets on the port where the runtime can share it (src/listen.ts says why).
-  const { servers, port } = await listenShared(app, config.host, config.port).catch(async (e: unknown) => {
-    // Nothing half-started stays behind (jobs claimed, the data folder locked): undo, then say why.
+  const servers = await listenShared(app, reservation, (e) => log('warn', 'the HTTP server reported a problem', { error: e.message })).catch(async (e: unknown) => {
+    // Something else took the port meanwhile. Nothing half-started stays behind (jobs claimed, the data folder locked): undo, then say why.
     clearInterval(sweep);
     watchdog.stop();
     await release(0);
     throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port) : e;
   });
   const server = servers[0]!;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${reservation.port}`;
 
   return {
     url,
@@ -333,6 +347,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       // 2. In-process chat work (acknowledged Slack actions) finishes; it may enqueue durable jobs.
       // 3. Durable jobs: finish within the grace period, or go back to the queue for the next process.
       await release(config.shutdownGraceMs);
+      await reservation.release();
     },
   };
 }

@@ -1,31 +1,65 @@
-// The bot's port is shared by several listening sockets only where the runtime can (src/listen.ts);
-// elsewhere it is one socket, and a taken port is refused either way. The shared path itself runs in
-// CI's production start, on the image's Node.js (scripts/ci-production-start.sh).
+// The bot's port (src/listen.ts): reserved before anything is opened, then listened on by several
+// sockets where the runtime can share it, one elsewhere; a taken port is refused either way. The
+// shared path runs in CI's production start, on the image's Node.js (scripts/ci-production-start.sh).
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
-import { canSharePort, listenShared } from '../../src/listen';
+import { ACCEPT_SOCKETS, canSharePort, listenShared, reservePort } from '../../src/listen';
 
-describe('listening on the bot’s port', () => {
-  it('shares the port on Linux from Node.js 22.12 (reusePort), not before and not elsewhere', () => {
+const closeAll = (servers: Server[]) => Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+
+describe('the bot’s port', () => {
+  it('is shared on Linux from Node.js 23.1 and 22.12 (reusePort), not before and not elsewhere', () => {
     expect(canSharePort('linux', '24.22.3')).toBe(true);
+    expect(canSharePort('linux', '23.1.0')).toBe(true);
+    expect(canSharePort('linux', '23.0.0')).toBe(false);
     expect(canSharePort('linux', '22.12.0')).toBe(true);
     expect(canSharePort('linux', '22.11.0')).toBe(false);
     expect(canSharePort('linux', '20.20.2')).toBe(false);
     expect(canSharePort('darwin', '24.22.3')).toBe(false);
   });
 
-  it('answers on the port it chose, and refuses a port something else listens on', async () => {
-    const { servers, port } = await listenShared((_req, res) => res.end('ok'), '127.0.0.1', 0);
+  it('answers on the port it reserved, and a second reservation of that port is refused', async () => {
+    const reservation = await reservePort('127.0.0.1', 0);
+    const servers = await listenShared(
+      (_req, res) => res.end('ok'),
+      reservation,
+      () => undefined,
+    );
     try {
-      expect(servers).toHaveLength(canSharePort() ? 16 : 1);
-      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('ok');
-      await expect(listenShared((_req, res) => res.end('second'), '127.0.0.1', port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect(servers).toHaveLength(canSharePort() ? ACCEPT_SOCKETS : 1);
+      expect(await (await fetch(`http://127.0.0.1:${reservation.port}/`)).text()).toBe('ok');
+      await expect(reservePort('127.0.0.1', reservation.port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      await closeAll(servers);
+      await reservation.release();
     }
+  });
+
+  it('refuses a port another program listens on', async () => {
     const other = createServer();
     await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
     const taken = (other.address() as { port: number }).port;
-    await expect(listenShared((_req, res) => res.end('x'), '127.0.0.1', taken)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(reservePort('127.0.0.1', taken)).rejects.toMatchObject({ code: 'EADDRINUSE' });
     await new Promise((r) => other.close(r));
+  });
+
+  it('goes on with the sockets it has when a later one cannot share the port, and says why', async () => {
+    // Asked for two sockets without the platform's sharing (Node.js 20 ignores reusePort): the second bind fails.
+    const reservation = await reservePort('127.0.0.1', 0, false);
+    const said: string[] = [];
+    const servers = await listenShared(
+      (_req, res) => res.end('ok'),
+      reservation,
+      (e) => said.push(e.message),
+      canSharePort() ? 1 : 2,
+    );
+    try {
+      expect(servers).toHaveLength(1);
+      if (!canSharePort()) expect(said).toEqual([expect.stringMatching(/^listening with 1 of 2 sockets on port \d+: .*EADDRINUSE/)]);
+      expect((await fetch(`http://127.0.0.1:${reservation.port}/`)).status).toBe(200);
+    } finally {
+      await closeAll(servers);
+      await reservation.release();
+    }
   });
 });
