@@ -49,6 +49,8 @@ export interface LoadRssRow {
   rssPeakByRound: string;
   /** The warm start's peak (StartupRow.rssStartPeakMB): the target is the process's peak, starting included. */
   rssStartPeakMB: number;
+  /** The first start's (the database created: PGlite runs initdb in the process), once per data folder. */
+  rssFirstStartPeakMB: number;
   afterMB: number;
   /** V8 heap (total) at its peak: the rest of RSS is code, buffers and (PGlite) WebAssembly memory. */
   heapTotalPeakMB: number;
@@ -169,10 +171,15 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
           const teamsP99 = med((r) => r.teams.ours.p99);
           const bareSlackP99 = med((r) => r.slack.bare.p99);
           const bareTeamsP99 = med((r) => r.teams.bare.p99);
-          // The peak is the process's: under load, and while it starts (the warm starts above).
+          // The peak is the process's: under load, and while it starts (the warm starts above). A first
+          // start creates the database (PGlite: initdb in the process), once per data folder: said beside.
           const startPeak = startup.find((s) => s.database === database && s.start === 'warm')?.rssStartPeakMB ?? 0;
+          const firstStartPeak = startup.find((s) => s.database === database && s.start === 'cold')?.rssStartPeakMB ?? 0;
           const limit = database === 'PostgreSQL' ? 256 : 400;
-          const rss = peak > limit ? `RSS MISSED (${peak} MB under load)` : startPeak > limit ? `RSS MISSED (${startPeak} MB while starting)` : `RSS met (≤ ${limit} MB)`;
+          const rss = [
+            peak > limit ? `RSS MISSED (${peak} MB under load)` : startPeak > limit ? `RSS MISSED (${startPeak} MB while starting)` : `RSS met (≤ ${limit} MB)`,
+            ...(firstStartPeak > limit ? [`first start ${firstStartPeak} MB`] : []),
+          ].join(', ');
           const verdict =
             database === 'PostgreSQL'
               ? [rss, Math.max(slackP99, teamsP99) <= 250 ? 'p99 met (≤ 250 ms)' : 'p99 MISSED (> 250 ms)']
@@ -184,6 +191,7 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
             rssIdleMB: Math.round(idle),
             rssPeakMB: peak,
             rssStartPeakMB: startPeak,
+            rssFirstStartPeakMB: firstStartPeak,
             rssPeakByRound: peaks.join(' / '),
             afterMB: Math.round(after),
             heapTotalPeakMB: Math.round((mem?.peak.heapTotal ?? 0) / 1e6),

@@ -107,22 +107,27 @@ export async function startServer(script: string, env: Record<string, string>, r
     nodeArgs: [...(script === build.bot ? build.botNodeArgs : []), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.nodeArgs ?? [])],
   });
   const startRss = opts.startRssEveryMs ? sampleRss(child.pid, opts.startRssEveryMs) : undefined;
-  const m = await child.waitFor(LISTENING, 90_000);
-  const listeningMs = performance.now() - t0;
-  const url = m[1]!;
-  if (readyPath === null) return { child, url, listeningMs, readyMs: listeningMs, startRss };
-  for (;;) {
-    try {
-      const res = await fetch(`${url}${readyPath}`);
-      await res.text();
-      if (res.status === 200) break;
-    } catch {
-      // not accepting yet
+  try {
+    const m = await child.waitFor(LISTENING, 90_000);
+    const listeningMs = performance.now() - t0;
+    const url = m[1]!;
+    if (readyPath === null) return { child, url, listeningMs, readyMs: listeningMs, startRss };
+    for (;;) {
+      try {
+        const res = await fetch(`${url}${readyPath}`);
+        await res.text();
+        if (res.status === 200) break;
+      } catch {
+        // not accepting yet
+      }
+      if (performance.now() - t0 > 90_000) throw new Error(`${script} not ready within 90 s:\n${child.output().slice(-3000)}`);
+      await sleep(10);
     }
-    if (performance.now() - t0 > 90_000) throw new Error(`${script} not ready within 90 s:\n${child.output().slice(-3000)}`);
-    await sleep(10);
+    return { child, url, listeningMs, readyMs: performance.now() - t0, startRss };
+  } catch (e) {
+    startRss?.stop();
+    throw e;
   }
-  return { child, url, listeningMs, readyMs: performance.now() - t0, startRss };
 }
 
 /** Counters of both dependency processes, merged. */
