@@ -6,7 +6,8 @@ import { fillHeading } from '../targets/form';
 import { type AnyTarget, type FormTarget as Target, isFleet, type ParseOutcome, parseForm } from '../targets/types';
 import { choicesOf, type FormChoices } from '../workflow/catalog';
 
-export type FormCarry = { unblocks?: string; from?: string };
+/** What a form carries besides its fields (FormView.carry). `fromDigest`: the fixed values `from` gave when the form was drawn. */
+export type FormCarry = { unblocks?: string; from?: string; fromDigest?: string };
 
 export type FieldError = { field: string; label: string; message: string };
 

@@ -2,7 +2,7 @@
 // (text, a request, a review, a form, an evidence record). Teams and Slack only render the reply;
 // what a command does, who may do it and what it says are decided here and in the workflow.
 import { z } from 'zod';
-import { REQUEST_ID_PATTERN } from '../domain/canonical';
+import { canonicalJson, REQUEST_ID_PATTERN, sha256 } from '../domain/canonical';
 import type { Actor, ChangeRequest } from '../domain/types';
 import { resourceTypeOf, type TargetRegistry } from '../targets';
 import type { FormTarget } from '../targets/types';
@@ -13,8 +13,11 @@ import { type Place, Refusal, type Workflow } from '../workflow/service';
 import type { Watchdog } from '../workflow/watchdog';
 import type { Store } from '../store/store';
 import { type Command, helpText } from './commands';
-import { type FieldError, formView, type FormView } from './forms';
+import { type FieldError, type FormCarry, formView, type FormView } from './forms';
 import { auditText, listLine, requestView, type RequestView, reviewView, type Viewer } from './presenter';
+
+/** A fix's values named by where they are: a request and its check ("CR-…#fleet.members"). */
+export const FIX_REF_PATTERN = new RegExp(`^${REQUEST_ID_PATTERN.source.slice(1, -1)}#[A-Za-z0-9_.-]{1,80}$`);
 
 /**
  * What a *Fix this* button carries (the presenter's fixData), read the same way in every channel:
@@ -25,9 +28,19 @@ const fixActionSchema = z
     command: z.string().min(1).max(64),
     values: z.record(z.string(), z.string().max(2048)).default({}),
     blockedBy: z.string().regex(REQUEST_ID_PATTERN).or(z.literal('')).optional(),
-    from: z.string().max(100).optional(),
+    from: z.string().regex(FIX_REF_PATTERN).or(z.literal('')).optional(),
   })
   .passthrough();
+
+/** The note on a fix's form: the request it unblocks. */
+export function fixNote(blockedBy: string): string {
+  return `This fixes what ${blockedBy} needs: when it is done, ${blockedBy} is checked again by itself and goes on.`;
+}
+
+/** A form's fixed values, as one short digest (FormCarry.fromDigest). */
+function fixedDigest(fixed: Record<string, string>): string {
+  return sha256(canonicalJson(fixed)).slice(0, 16);
+}
 /** A *Fix this* button's data, or undefined when it is not one (the router refuses it: FIX_NOT_UNDERSTOOD). */
 export function fixActionOf(raw: unknown): z.infer<typeof fixActionSchema> | undefined {
   const d = fixActionSchema.safeParse(raw);
@@ -88,21 +101,27 @@ export class CommandRouter {
     const values = fix.from ? await this.fixValuesOf(fix.from, command, actor, place) : fix.values;
     const known = new Set(target.fields.map((f) => f.name));
     const prefill = Object.fromEntries(Object.entries(values).filter(([k, v]) => known.has(k) && typeof v === 'string'));
-    const reply = await this.form(target, prefill, [], blockedBy ? `This fixes what ${blockedBy} needs: when it is done, ${blockedBy} is checked again by itself and goes on.` : '');
-    if (blockedBy || fix.from) reply.form.carry = { ...(blockedBy ? { unblocks: blockedBy } : {}), ...(fix.from ? { from: fix.from } : {}) };
+    const reply = await this.form(target, prefill, [], blockedBy ? fixNote(blockedBy) : '');
+    if (blockedBy || fix.from) reply.form.carry = { ...(blockedBy ? { unblocks: blockedBy } : {}), ...(fix.from ? { from: fix.from, fromDigest: fixedDigest(reply.fixed) } : {}) };
     return reply;
   }
 
   /**
-   * A form filled in from a request's check (`from`, "CR-…#<check id>") comes back without its
-   * fixed values (a Teams card carries the reference, not a retry's resource list): they are read
-   * from the check again, for someone who may see that request from here, over whatever the
-   * submission says of them.
+   * A form filled in from a request's check (`carry.from`, "CR-…#<check id>") comes back without
+   * its fixed values (a Teams card carries the reference, not a retry's resource list): they are
+   * read from the check again, for someone who may see that request from here, over whatever the
+   * submission says of them. `submitted`: they must be the values the form showed (its
+   * `fromDigest`); a form drawn again (reload) shows them as they are now, with a new digest.
    */
-  async withFixedFrom(target: FormTarget, from: string, data: Record<string, unknown>, actor: Actor, place: Place): Promise<Record<string, unknown>> {
-    const values = await this.fixValuesOf(from, target.entry.command ?? '', actor, place);
+  async withFixedFrom(target: FormTarget, carry: FormCarry & { from: string }, data: Record<string, unknown>, actor: Actor, place: Place, submitted: boolean): Promise<{ values: Record<string, unknown>; carry: FormCarry }> {
+    const values = await this.fixValuesOf(carry.from, target.entry.command ?? '', actor, place);
     const fixed = Object.fromEntries(target.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, values[f.name] ?? '']));
-    return { ...data, ...fixed };
+    const digest = fixedDigest(fixed);
+    if (submitted && carry.fromDigest !== digest) {
+      const id = carry.from.split('#')[0];
+      throw new Refusal(`What this form names from ${id} has changed since it was opened: nothing was submitted. Open the fix again from ${id} (\`status ${id}\`).`);
+    }
+    return { values: { ...data, ...fixed }, carry: { ...carry, fromDigest: digest } };
   }
 
   /** The values of the fix `ref` ("CR-…#<check id>") names, as its request holds them now — for someone who may see it from here. */

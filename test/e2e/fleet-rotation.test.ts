@@ -15,7 +15,7 @@ import type { TestBot } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
 import { FLEET_RG_SANDBOX, seedFleet, submitRotation } from '../helpers/fleet';
 import { startSlackBot, type SlackHarness } from '../helpers/slack';
-import { ALICE, BOB, cardAction, message, post } from '../helpers/teams';
+import { ALICE, BOB, CAROL, cardAction, message, post } from '../helpers/teams';
 
 const ALEX = { id: 'U0ALEX', name: 'alex' };
 const RILEY = { id: 'U0RILEY', name: 'riley' };
@@ -171,9 +171,23 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     expect(carried).toMatchObject({ from: `${requestId}#fleet.members` });
     expect(carried).not.toHaveProperty('resources');
     expect(cardText(formCard as never)).toContain('… and 2 more');
-    // Submitted as the client sends it: every failed one is in the new request, and only those.
+    // A list the check did not name is not taken from the submission, nor one the form did not show.
+    const tampered = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...carried, ...inputs, fromDigest: '0'.repeat(16) }, `form-${Math.random().toString(36).slice(2)}`));
+    expect(JSON.stringify(tampered.body)).toContain(`What this form names from ${requestId} has changed since it was opened: nothing was submitted`);
+    // Someone who cannot see the request from where they are cannot read its list through a form.
+    const base = `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\npeople:\n  alice: { teams: ["tenant-1/${ALICE.aadObjectId}"] }\nwatchers: ["person:alice"]\n`;
+    try {
+      const approvers = `  bob: { teams: ["tenant-1/${BOB.aadObjectId}"] }\n  dave: { teams: ["tenant-1/aad-dave-0005"] }\n  erin: { teams: ["tenant-1/aad-erin-0006"] }\n`;
+      bot.app.reloadPolicy(parsePolicy(`${base.replace('people:\n', `people:\n${approvers}`)}rules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["person:bob", "person:dave", "person:erin"]\n`, 'inline'));
+      const elsewhere = await post(bot.app.url, cardAction(bot.connector.url, CAROL, 'form.reload', { ...carried, ...inputs }, 'card-elsewhere', 'conv-elsewhere'));
+      expect(JSON.stringify(elsewhere.body)).toContain(`You cannot see ${requestId} from here`);
+    } finally {
+      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline'));
+    }
+    // Submitted as the client sends it (here with a list of its own beside the reference): every failed one
+    // is in the new request, and only those.
     const retryMsg = `form-${Math.random().toString(36).slice(2)}`;
-    await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...carried, ...inputs }, retryMsg));
+    await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...carried, ...inputs, resources: ids[0]! }, retryMsg));
     const retried = await bot.connector.waitFor((a) => a.kind === 'update' && a.id === retryMsg && /Prerequisite checks:|Request refused/.test(cardText(a.activity)), 30_000, 'retry request');
     expect(cardText(retried.activity)).toContain('Resources: 12 resources in 1 subscription');
     const retriedId = /Request: (CR-[A-Z0-9]{6})/.exec(cardText(retried.activity))?.[1];

@@ -13,7 +13,7 @@ import { startSimulator, type Simulator } from '../../src/simulator';
 import { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot } from '../helpers/bot';
-import { botFrameworkKeys, startBotTokenIssuer, type BotTokenIssuer } from '../helpers/bot-jwt';
+import { botFrameworkKeys, type BotFrameworkKeys, startBotTokenIssuer, type BotTokenIssuer } from '../helpers/bot-jwt';
 import { policyAllowingEveryone, startChildBot } from '../helpers/child-bot';
 import { startConnector, type FakeConnector } from '../helpers/connector';
 import { ALICE, cardAction, message, post } from '../helpers/teams';
@@ -136,8 +136,11 @@ describe('Teams transport with an app id', () => {
 });
 
 describe('tokens the Bot Framework issues (https://api.botframework.com), as a Teams channel’s activities carry them', () => {
+  let bf: BotFrameworkKeys | undefined;
+  // Also when the test times out: no interception left for what runs after it in this worker.
+  afterEach(() => bf?.restore());
   it('are checked against the keys at login.botframework.com: a signed one is answered; a forged one, one for another service URL or another bot gets 401 and records nothing', async () => {
-    const bf = botFrameworkKeys();
+    bf = botFrameworkKeys();
     try {
       // A click whose answer needs nothing from outside (a rejection without a reason): the invoke's own answer.
       const click = cardAction(connector.url, ALICE, 'request.reject', { requestId: 'CR-BFBFBF', digest: 'd'.repeat(64) }, 'card-msg-bf');

@@ -4,7 +4,7 @@
 import { formCardOf } from '../../src/chat/teams/form-card';
 import { formModalOf } from '../../src/chat/slack/form-modal';
 import { formView } from '../../src/chat/forms';
-import { TEAMS_TEXT_BUDGET_BYTES } from '../../src/chat/teams/teams-bot';
+import { CARD_BUDGET_BYTES } from '../../src/chat/teams/cards';
 import { rotateKeyTarget } from '../../src/targets/rotate-key.target';
 import { parseForm } from '../../src/targets/types';
 import type { FormChoices } from '../../src/workflow/catalog';
@@ -43,7 +43,7 @@ describe('a long fixed value: a retry of many resources', () => {
     const card = formCardOf(view) as { actions: Array<{ verb?: string; data: Record<string, unknown>; fallback: { data: Record<string, unknown> } }> };
     const text = JSON.stringify(card);
     // 250 ids are 35 KB; the card carried them five times (180 KB against Teams' ~100 KB a message).
-    expect(Buffer.byteLength(text)).toBeLessThan(TEAMS_TEXT_BUDGET_BYTES);
+    expect(Buffer.byteLength(text)).toBeLessThan(CARD_BUDGET_BYTES);
     expect(text).toContain('fr-000');
     expect(text).toContain('… and 240 more');
     expect(text).not.toContain('fr-249');

@@ -14,7 +14,7 @@ import { actorSchema, formDataSchema } from '../job-payloads';
 import { type ChatNotifier, type Place, Refusal } from '../../workflow/service';
 import { helpText, parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
-import { afterChange, checkForm, formView } from '../forms';
+import { afterChange, checkForm, type FormCarry, formView } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { ChannelDeps } from '../channel-deps';
 import { fixActionOf, type Reply } from '../router';
@@ -45,8 +45,8 @@ type FormSession = {
   /** Values the form carries but does not let anyone change (the resource a key change is for). */
   fixed: Record<string, string>;
   note: string;
-  /** Carried with the submission (a fix's `unblocks`). */
-  carry?: Record<string, string>;
+  /** Carried with the submission: a fix's `unblocks` (Slack keeps the fixed values here, so a `from` is kept but not read). */
+  carry?: FormCarry;
 };
 
 /** Durable Slack work: what a user did is acknowledged only once it is stored as a job. Handlers are the channel's. */

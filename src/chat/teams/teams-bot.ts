@@ -17,7 +17,7 @@ import { parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
 import { checkForm, checkingNotice, type FormCarry, formView, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
-import type { CommandRouter, Reply as RouterReply } from '../router';
+import { type CommandRouter, FIX_REF_PATTERN, fixNote, type Reply as RouterReply } from '../router';
 import { asAttachment, cardUpdate, fitCard, noticeCard, teamsText } from './cards';
 import { formCardOf } from './form-card';
 import type { StoredReference, TeamsNotifier } from './notifier';
@@ -78,9 +78,12 @@ const searchValue = z.object({
  */
 function carryOf(data: Record<string, unknown>): FormCarry {
   const unblocks = typeof data.unblocks === 'string' ? data.unblocks.toUpperCase() : '';
+  if (typeof data.from === 'string' && data.from && !FIX_REF_PATTERN.test(data.from)) throw new Refusal(FORM_NOT_UNDERSTOOD);
   const from = typeof data.from === 'string' ? data.from : '';
-  return { ...(REQUEST_ID_PATTERN.test(unblocks) ? { unblocks } : {}), ...(from ? { from } : {}) };
+  const fromDigest = typeof data.fromDigest === 'string' ? data.fromDigest : '';
+  return { ...(REQUEST_ID_PATTERN.test(unblocks) ? { unblocks } : {}), ...(from ? { from, fromDigest } : {}) };
 }
+const FORM_NOT_UNDERSTOOD = 'That form was not understood. Send `help` to start again.';
 
 /** An alert's Acknowledge / Snooze: which watch and key, and for a snooze how long and why. */
 const alertAction = z.object({ watchId: z.string().max(40), groupKey: z.string().max(2048), snoozeHours: z.string().max(10).optional(), snoozeReason: z.string().max(2000).optional() }).passthrough();
@@ -302,30 +305,32 @@ export class TeamsBot extends ActivityHandler {
         // Another subscription or key: the pickers again, for the values chosen; dependents start over.
         const target = this.deps.workflow.target(data.data.targetType ?? '');
         this.deps.workflow.admit(actor);
-        const carry = carryOf(data.data);
-        const values = carry.from ? await this.deps.router.withFixedFrom(target, carry.from, data.data, actor, placeOf(ctx)) : data.data;
-        const form = (await this.deps.router.form(target, values)).form;
+        const given = carryOf(data.data);
+        const { values, carry } = given.from ? await this.deps.router.withFixedFrom(target, { ...given, from: given.from }, data.data, actor, placeOf(ctx), false) : { values: data.data, carry: given };
+        const form = (await this.deps.router.form(target, values, [], carry.unblocks ? fixNote(carry.unblocks) : '')).form;
         return { card: formCardOf({ ...form, carry }) };
       }
       case VERBS.formSubmit: {
         const target = this.deps.workflow.target(data.data.targetType ?? '');
-        const carry = carryOf(data.data);
-        // A form filled in from a request's check carries the check's name, not its values: read them again.
-        const values = carry.from ? await this.deps.router.withFixedFrom(target, carry.from, data.data, actor, placeOf(ctx)) : data.data;
+        const given = carryOf(data.data);
+        // A form filled in from a request's check carries the check's name, not its values: read them
+        // again, and refuse them if they are no longer what the form showed.
+        const { values, carry } = given.from ? await this.deps.router.withFixedFrom(target, { ...given, from: given.from }, data.data, actor, placeOf(ctx), true) : { values: data.data, carry: given };
         const sub = typeof values.subscriptionId === 'string' && values.subscriptionId ? values.subscriptionId : undefined;
         // The pickers, to hold a dependent choice against (a key version of the chosen key) — read only
         // when one names a specific value; an Azure error reading them is answered as Azure's error.
         const choices = needsChoices(target, values) ? await this.deps.catalog.choices(sub) : undefined;
         const parsed = checkForm(target, values, choices);
         if (!parsed.ok) {
-          const form = choices ? formView(target, choices, values, parsed.errors) : (await this.deps.router.form(target, values, parsed.errors)).form;
+          const note = carry.unblocks ? fixNote(carry.unblocks) : '';
+          const form = choices ? formView(target, choices, values, parsed.errors, note) : (await this.deps.router.form(target, values, parsed.errors, note)).form;
           return { card: formCardOf({ ...form, carry }) };
         }
         const { unblocks } = carry;
         // Checks take several ARM round trips: answer now, update this card when they are done.
         const conversation = { platform: 'teams' as const, ref: ctx.activity.getConversationReference() };
         const cardMessageId = ctx.activity.replyToId;
-        // Only the fields the schema took (as sent): a stray field is not stored with the job.
+        // Only the fields the schema took (as sent, the fixed ones as the check holds them): a stray field is not stored with the job.
         const fields = Object.fromEntries(Object.keys(parsed.params).map((k) => [k, values[k]]));
         await this.deps.queue.enqueue(
           submitJob.spec(
