@@ -13,7 +13,7 @@ import { botEnv, clearDeps, gauge, mintResponseUrls, mintTriggers, quiesce, read
 
 export type Channel = 'slack' | 'teams';
 
-export const LEVELS = [1, 10, 50] as const;
+const LEVELS = [1, 10, 50] as const;
 /** Requests per cell: bounded, so the work the bot does after each ack drains in seconds. */
 export const AMOUNT: Record<number, number> = { 1: 150, 10: 400, 50: 600 };
 export const COMMAND = 'new fluid-relay';
@@ -105,7 +105,7 @@ export async function startStack(withBare: boolean, extraEnv: Record<string, str
   };
 }
 
-export async function builderFor(deps: DepsInfo, channel: Channel, amount: number, connections: number, command = COMMAND): Promise<() => Built> {
+async function builderFor(deps: DepsInfo, channel: Channel, amount: number, connections: number, command = COMMAND): Promise<() => Built> {
   if (channel === 'teams') return teamsMessage(deps.connectorUrl, command);
   // One trigger id and response_url per request (views.open takes each trigger once), plus the
   // ones each connection builds ahead.

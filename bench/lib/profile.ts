@@ -34,7 +34,7 @@ export interface ProfileSummary {
   topFunctions: Array<{ fn: string; where: string; selfMs: number; share: string }>;
 }
 
-export function summarizeProfile(file: string, top = 15): ProfileSummary {
+function summarizeProfile(file: string, top = 15): ProfileSummary {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();

@@ -131,7 +131,7 @@ export async function startServer(script: string, env: Record<string, string>, r
 }
 
 /** Counters of both dependency processes, merged. */
-export async function depsStats(deps: DepsInfo): Promise<DepsStats> {
+async function depsStats(deps: DepsInfo): Promise<DepsStats> {
   const all = await Promise.all([deps.control, deps.chatControl].filter(Boolean).map((c) => getJson<DepsStats>(`${c}/stats`)));
   return all.reduce((a, b) => ({
     armRequests: a.armRequests + b.armRequests,
