@@ -51,7 +51,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # generation's semi-spaces are held to 8 MB: Node 24's V8 sizes them far larger by default, and
 # under load the heap stood at 220 MB against about 105 MB with 8 (docs/benchmarks.md).
 # --liftoff-only keeps WebAssembly on V8's baseline compiler: with embedded PGlite, its optimizing
-# compiler took the process to 600-780 MB for a moment at every start (218 MB without it), at the
+# compiler took the process to 600-780 MB for a moment at every start (218 MB with this flag), at the
 # same latency; V8 lists the flag among its testing ones, and with PostgreSQL it changes nothing
 # measurable (only Node's fetch parser is WebAssembly). The same flags are in `npm run start:prod`
 # (test/unit/deploy-template.test.ts keeps the three in step; CI's production start runs them).
