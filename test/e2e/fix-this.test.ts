@@ -76,6 +76,10 @@ describe('Fix this', () => {
     // The form carries what it unblocks; the fix is a request like any other: checked, approved, written, verified.
     const carried = ((form.body?.value as { actions: Array<{ verb?: string; data?: Record<string, string> }> }).actions ?? []).find((a) => a.verb === 'form.submit')?.data;
     expect(carried?.unblocks).toBe(blocked.requestId);
+    // Drawn again (Reload pickers), the form still says and carries what it unblocks.
+    const reloaded = await post(h.bot.app.url, cardAction(h.bot.connector.url, ALICE, 'form.reload', { ...carried!, storageAccountId: account }, blocked.formMsg));
+    expect(cardText(reloaded.body?.value as never)).toContain(`This fixes what ${blocked.requestId} needs`);
+    expect(((reloaded.body?.value as { actions: Array<{ verb?: string; data?: Record<string, string> }> }).actions ?? []).find((a) => a.verb === 'form.submit')?.data?.unblocks).toBe(blocked.requestId);
     const fixRequest = await submitForm(h.bot, { ...carried!, targetType: 'storage-cmk', storageAccountId: account, identityId: simIdentityId(SIM_IDENTITY), keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY), keyVersion: 'latest' });
     // The blocked request says what it waits for.
     await h.bot.connector.waitFor((a) => a.id === blocked.formMsg && a.kind === 'update' && cardText(a.activity).includes(`Blocked: waiting for ${fixRequest.requestId} (the fix)`), 10_000, 'waiting for the fix');
