@@ -111,6 +111,7 @@ async function createAppOn(opts: AppOptions, reservation: PortReservation): Prom
   const { config } = opts;
   const log = opts.log ?? createLog(config.logLevel);
   const policy = opts.policy ?? loadPolicy(config.policyFile);
+  if (reservation.notShared) log('warn', 'the port is not shared', { reason: reservation.notShared });
 
   let simulator = opts.simulator;
   const external = config.azure.mode === 'simulator' ? config.azure.external : undefined;

@@ -45,25 +45,39 @@ export interface PortReservation {
   port: number;
   /** Whether the port is to be shared by ACCEPT_SOCKETS sockets. */
   shared: boolean;
+  /** Why a runtime that can share the port does not (the lock could not be taken). */
+  notShared?: string;
   /** Lets the port go (on close, or when start-up stops). */
   release(): Promise<void>;
 }
 
-/** Reserves host:port (0: a free one the system picks). Fails with EADDRINUSE while anything listens there or another bot holds it. */
-export async function reservePort(host: string, port: number, shared = canSharePort()): Promise<PortReservation> {
+/** The lock's name: an abstract Unix socket (Linux; no file, gone with the process). */
+const lockPathOf = (host: string, port: number) => `\0cmk-chatops:${host}:${port}`;
+
+/**
+ * Reserves host:port (0: a free one the system picks). Fails with EADDRINUSE while anything listens
+ * there or another bot holds it. Where the lock cannot be taken for another reason (a sandbox
+ * without Unix sockets), the port is not shared: one socket, as on a runtime that cannot share it.
+ */
+export async function reservePort(host: string, port: number, shared = canSharePort(), lockPath = lockPathOf): Promise<PortReservation> {
   const probe = createNetServer();
   await listenOn(probe, { host, port, exclusive: true });
   const chosen = (probe.address() as AddressInfo).port;
   let lock: NetServer | undefined;
+  let notShared: string | undefined;
   try {
     if (shared) {
       lock = createNetServer();
-      await listenOn(lock, { path: `\0cmk-chatops:${host}:${chosen}` });
+      await listenOn(lock, { path: lockPath(host, chosen) }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') throw e;
+        lock = undefined;
+        notShared = `the lock that keeps a second bot off the port could not be taken (${e.code ?? e.message}): one listening socket`;
+      });
     }
   } finally {
     await closed(probe);
   }
-  return { host, port: chosen, shared, release: async () => void (lock && lock.listening ? await closed(lock) : undefined) };
+  return { host, port: chosen, shared: !!lock, ...(notShared ? { notShared } : {}), release: async () => void (lock && lock.listening ? await closed(lock) : undefined) };
 }
 
 /**

@@ -43,6 +43,23 @@ describe('the bot’s port', () => {
     await new Promise((r) => other.close(r));
   });
 
+  it('does not share the port where the lock that keeps a second bot off cannot be taken', async () => {
+    // A lock path no process can listen on (its folder does not exist), as in a sandbox without Unix sockets.
+    const reservation = await reservePort('127.0.0.1', 0, true, () => '/nonexistent-cmk-folder/lock.sock');
+    try {
+      expect(reservation).toMatchObject({ shared: false, notShared: expect.stringMatching(/could not be taken \(E[A-Z]+\): one listening socket/) });
+      const servers = await listenShared(
+        (_req, res) => res.end('ok'),
+        reservation,
+        () => undefined,
+      );
+      expect(servers).toHaveLength(1);
+      await closeAll(servers);
+    } finally {
+      await reservation.release();
+    }
+  });
+
   it('goes on with the sockets it has when a later one cannot share the port, and says why', async () => {
     // Asked for two sockets without the platform's sharing (Node.js 20 ignores reusePort): the second bind fails.
     const reservation = await reservePort('127.0.0.1', 0, false);
