@@ -48,10 +48,9 @@ export function waitForRetryAfterMs(value: string | null | undefined, p: Pick<Re
 export function decideRetry(a: Attempt, p: RetryPolicy = DEFAULT_RETRY): Decision {
   if (a.attempt > p.maxRetries) return { retry: false };
   const backoff = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (a.attempt - 1)) * (0.8 + 0.4 * (p.random ?? Math.random)());
-  const after = waitForRetryAfterMs(a.retryAfter, p);
-  const delayMs = Math.round(after ?? backoff);
+  const delayMs = Math.round(waitForRetryAfterMs(a.retryAfter, p) ?? backoff);
   // Throttled: ARM did not act on it, whatever the method.
-  if (a.status === 429) return { retry: true, delayMs: after !== undefined ? delayMs : Math.round(backoff) };
+  if (a.status === 429) return { retry: true, delayMs };
   if (a.status !== 0 && !TRANSIENT.has(a.status)) return { retry: false };
   const read = a.method === 'GET' || a.method === 'HEAD';
   return read ? { retry: true, delayMs } : { retry: 'if-not-landed', delayMs };

@@ -1,7 +1,6 @@
 // Form fields shared by the targets' zod schemas: one wording of each refusal, everywhere.
-import { GUID } from '../domain/resource-id';
 import { z } from 'zod';
-import { MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
+import { GUID, MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
 import type { FormField } from './form';
 
 /** A required text: empty, it says only that (not also every rule an empty value breaks). */
