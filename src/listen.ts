@@ -51,8 +51,11 @@ export interface PortReservation {
   release(): Promise<void>;
 }
 
-/** The lock's name: an abstract Unix socket (Linux; no file, gone with the process). */
-const lockPathOf = (host: string, port: number) => `\0cmk-chatops:${host}:${port}`;
+/**
+ * The lock's name: an abstract Unix socket (Linux; no file, gone with the process). By port alone:
+ * a bot on 0.0.0.0 and one on 127.0.0.1 would share the same port's connections.
+ */
+const lockPathOf = (port: number) => `\0cmk-chatops:port:${port}`;
 
 /**
  * Reserves host:port (0: a free one the system picks). Fails with EADDRINUSE while anything listens
@@ -68,7 +71,7 @@ export async function reservePort(host: string, port: number, shared = canShareP
   try {
     if (shared) {
       lock = createNetServer();
-      await listenOn(lock, { path: lockPath(host, chosen) }).catch((e: NodeJS.ErrnoException) => {
+      await listenOn(lock, { path: lockPath(chosen) }).catch((e: NodeJS.ErrnoException) => {
         if (e.code === 'EADDRINUSE') throw e;
         lock = undefined;
         notShared = `the lock that keeps a second bot off the port could not be taken (${e.code ?? e.message}): one listening socket`;

@@ -35,6 +35,21 @@ describe('the bot’s port', () => {
     }
   });
 
+  it('keeps a second bot off a port to be shared while nothing listens on it yet, on any address, until released', async () => {
+    // Sharing asked for explicitly: the lock is Linux's abstract socket, which this runtime has even where it cannot share.
+    const first = await reservePort('127.0.0.1', 0, true);
+    try {
+      expect(first.shared).toBe(true);
+      // Between the reservation and the shared sockets nothing listens on the port: only the lock refuses.
+      await expect(reservePort('127.0.0.1', first.port, true)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(reservePort('0.0.0.0', first.port, true)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await first.release();
+    }
+    const again = await reservePort('127.0.0.1', first.port, true);
+    await again.release();
+  });
+
   it('refuses a port another program listens on', async () => {
     const other = createServer();
     await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
