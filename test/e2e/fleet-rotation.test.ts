@@ -174,6 +174,11 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
     // A list the check did not name is not taken from the submission, nor one the form did not show.
     const tampered = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...carried, ...inputs, fromDigest: '0'.repeat(16) }, `form-${Math.random().toString(36).slice(2)}`));
     expect(JSON.stringify(tampered.body)).toContain(`What this form names from ${requestId} has changed since it was opened: nothing was submitted`);
+    // A reference that is not one the bot writes is refused, whatever it names.
+    for (const from of [requestId!, `${requestId}#`, 'x#fleet.members']) {
+      const odd = await post(bot.app.url, cardAction(bot.connector.url, ALICE, 'form.submit', { ...carried, ...inputs, from }, `form-${Math.random().toString(36).slice(2)}`));
+      expect(JSON.stringify(odd.body)).toContain('That form was not understood');
+    }
     // Someone who cannot see the request from where they are cannot read its list through a form.
     const base = `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\npeople:\n  alice: { teams: ["tenant-1/${ALICE.aadObjectId}"] }\nwatchers: ["person:alice"]\n`;
     try {
@@ -252,8 +257,9 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
   it('refuses a key nobody uses, and a command without a key URL says how to use it', async () => {
     const nobody = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, 'no-such-key')}`);
     expect(nobody.text).toMatch(/No Fluid Relay server or storage account in the 3 subscriptions the bot can read uses https:\/\/kv-cmk-rbac\.vault\.azure\.net\/keys\/no-such-key/);
-    // Narrowed with --in: the refusal says where it looked.
-    const emptyGroup = `/subscriptions/${SIM_SUBSCRIPTION3_ID}/resourceGroups/rg-nothing-here`;
+    // Narrowed with --in to an empty resource group of a subscription whose other groups hold resources
+    // that use the key: none is taken, and the refusal says where it looked.
+    const emptyGroup = `/subscriptions/${simFluidRelayId(SIM_FLUID_CMK).split('/')[2]}/resourceGroups/rg-nothing-here`;
     const nowhere = await rotateKey(`rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --in ${emptyGroup}`);
     expect(nowhere.requestId).toBeUndefined();
     expect(nowhere.text).toContain(`No Fluid Relay server or storage account under ${emptyGroup} uses https://kv-cmk-rbac.vault.azure.net/keys/${SIM_KEY}`);

@@ -1,5 +1,5 @@
 // The retry decision and the throttle pacer, as pure functions over what ARM answered.
-import { decideRetry, retryAfterMs, ThrottlePacer, throttleScopeOf, type RetryPolicy } from '../../src/azure/retry';
+import { decideRetry, retryAfterMs, ThrottlePacer, throttleScopeOf, type RetryPolicy, waitForRetryAfterMs } from '../../src/azure/retry';
 
 const P: RetryPolicy = { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 5000, random: () => 0.5 };
 
@@ -35,6 +35,15 @@ describe('decideRetry', () => {
     const at = new Date(Date.now() + 3000).toUTCString();
     expect(retryAfterMs(at)).toBeGreaterThan(1000);
     expect(retryAfterMs('soon')).toBeUndefined();
+  });
+
+  it('waits for a Retry-After as ARM said, up to the policy’s longest, and not at all without one (the fleet’s wait and the subscription’s hold)', () => {
+    expect(waitForRetryAfterMs('3600')).toBe(60_000);
+    expect(waitForRetryAfterMs('3600', { maxRetryAfterMs: 5000 })).toBe(5000);
+    expect(waitForRetryAfterMs('2')).toBe(2000);
+    expect(waitForRetryAfterMs(new Date(Date.now() - 60_000).toUTCString())).toBe(0);
+    expect(waitForRetryAfterMs(undefined)).toBeUndefined();
+    expect(waitForRetryAfterMs('soon')).toBeUndefined();
   });
 });
 
