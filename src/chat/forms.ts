@@ -60,8 +60,18 @@ export interface FormView {
   carry?: FormCarry;
 }
 
+/** The note on a fix's form: the request it unblocks. */
+export function fixNote(blockedBy: string): string {
+  return `This fixes what ${blockedBy} needs: when it is done, ${blockedBy} is checked again by itself and goes on.`;
+}
+
+/** A form's fixed values (carried, never edited) out of `values`: every fixed field, '' when absent. */
+export function fixedOf(target: Target, values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(target.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, typeof values[f.name] === 'string' ? (values[f.name] as string) : '']));
+}
+
 /** The lines of a fixed value a form shows; the rest are counted ("… and 240 more"). */
-export const FIXED_LINES_SHOWN = 10;
+const FIXED_LINES_SHOWN = 10;
 
 function shownValue(value: string): string {
   const lines = value.split('\n');
@@ -92,15 +102,21 @@ export function formValues(target: Target, choices: FormChoices, given: Record<s
   return out;
 }
 
-export function formView(target: Target, choices: FormChoices, given: Record<string, unknown> = {}, errors: FieldError[] = [], note = ''): FormView {
+/**
+ * `note`: a line about where the form starts from; `carry`: what it carries besides its fields. A
+ * fix's form (`carry.unblocks`) says what it unblocks unless given another note, however often it is drawn.
+ */
+export function formView(target: Target, choices: FormChoices, given: Record<string, unknown> = {}, errors: FieldError[] = [], opts: { note?: string; carry?: FormCarry } = {}): FormView {
   const values = formValues(target, choices, given);
   const errorOf = new Map(errors.map((e) => [e.field, e.message]));
+  const { carry } = opts;
   return {
     targetType: target.type,
     title: target.form.title,
     heading: fillHeading(target.form.heading, values),
     intro: target.form.intro,
-    note,
+    note: opts.note || (carry?.unblocks ? fixNote(carry.unblocks) : ''),
+    ...(carry && Object.keys(carry).length ? { carry } : {}),
     submitLabel: target.form.submitLabel ?? 'Run checks and request approval',
     subscriptionId: choices.subscriptionId,
     errors,

@@ -13,7 +13,7 @@ import { type Place, Refusal, type Workflow } from '../workflow/service';
 import type { Watchdog } from '../workflow/watchdog';
 import type { Store } from '../store/store';
 import { type Command, helpText } from './commands';
-import { type FieldError, type FormCarry, formView, type FormView } from './forms';
+import { type FieldError, type FormCarry, fixedOf, formView, type FormView } from './forms';
 import { auditText, listLine, requestView, type RequestView, reviewView, type Viewer } from './presenter';
 
 /** A fix's values named by where they are: a request and its check ("CR-…#fleet.members"). */
@@ -31,11 +31,6 @@ const fixActionSchema = z
     from: z.string().regex(FIX_REF_PATTERN).or(z.literal('')).optional(),
   })
   .passthrough();
-
-/** The note on a fix's form: the request it unblocks. */
-export function fixNote(blockedBy: string): string {
-  return `This fixes what ${blockedBy} needs: when it is done, ${blockedBy} is checked again by itself and goes on.`;
-}
 
 /** A form's fixed values, as one short digest (FormCarry.fromDigest). */
 function fixedDigest(fixed: Record<string, string>): string {
@@ -77,13 +72,12 @@ export class CommandRouter {
     return { kind: 'request', request: req, view: requestView(req, viewer, this.deps.targets) };
   }
 
-  /** A form for a target, with the pickers of the given subscription (or the first the bot sees). */
-  async form(target: FormTarget, values: Record<string, unknown> = {}, errors: FieldError[] = [], note = ''): Promise<Extract<Reply, { kind: 'form' }>> {
+  /** A form for a target, with the pickers of the given subscription (or the first the bot sees); `opts` as formView takes them. */
+  async form(target: FormTarget, values: Record<string, unknown> = {}, errors: FieldError[] = [], opts: Parameters<typeof formView>[4] = {}): Promise<Extract<Reply, { kind: 'form' }>> {
     const sub = typeof values.subscriptionId === 'string' && values.subscriptionId ? values.subscriptionId : undefined;
     const choices = await this.deps.catalog.choices(sub);
-    const form = formView(target, choices, values, errors, note);
-    const fixed = Object.fromEntries(form.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, f.value]));
-    return { kind: 'form', target, form, choices, fixed };
+    const form = formView(target, choices, values, errors, opts);
+    return { kind: 'form', target, form, choices, fixed: fixedOf(target, Object.fromEntries(form.fields.map((f) => [f.name, f.value]))) };
   }
 
   /**
@@ -101,21 +95,20 @@ export class CommandRouter {
     const values = fix.from ? await this.fixValuesOf(fix.from, command, actor, place) : fix.values;
     const known = new Set(target.fields.map((f) => f.name));
     const prefill = Object.fromEntries(Object.entries(values).filter(([k, v]) => known.has(k) && typeof v === 'string'));
-    const reply = await this.form(target, prefill, [], blockedBy ? fixNote(blockedBy) : '');
-    if (blockedBy || fix.from) reply.form.carry = { ...(blockedBy ? { unblocks: blockedBy } : {}), ...(fix.from ? { from: fix.from, fromDigest: fixedDigest(reply.fixed) } : {}) };
-    return reply;
+    return this.form(target, prefill, [], { carry: { ...(blockedBy ? { unblocks: blockedBy } : {}), ...(fix.from ? { from: fix.from, fromDigest: fixedDigest(fixedOf(target, prefill)) } : {}) } });
   }
 
   /**
-   * A form filled in from a request's check (`carry.from`, "CR-…#<check id>") comes back without
-   * its fixed values (a Teams card carries the reference, not a retry's resource list): they are
-   * read from the check again, for someone who may see that request from here, over whatever the
-   * submission says of them. `submitted`: they must be the values the form showed (its
-   * `fromDigest`); a form drawn again (reload) shows them as they are now, with a new digest.
+   * A form's values as it comes back. One filled in from a request's check (`carry.from`,
+   * "CR-…#<check id>") comes back without its fixed values (a Teams card carries the reference,
+   * not a retry's resource list): they are read from the check again, for someone who may see that
+   * request from here, over whatever the submission says of them. `submitted`: they must be the
+   * values the form showed (its `fromDigest`); a form drawn again (reload) shows them as they are
+   * now, with a new digest. Without `from`, the values are the submission's.
    */
-  async withFixedFrom(target: FormTarget, carry: FormCarry & { from: string }, data: Record<string, unknown>, actor: Actor, place: Place, submitted: boolean): Promise<{ values: Record<string, unknown>; carry: FormCarry }> {
-    const values = await this.fixValuesOf(carry.from, target.entry.command ?? '', actor, place);
-    const fixed = Object.fromEntries(target.fields.filter((f) => f.kind === 'fixed').map((f) => [f.name, values[f.name] ?? '']));
+  async withFixedFrom(target: FormTarget, carry: FormCarry, data: Record<string, unknown>, actor: Actor, place: Place, submitted: boolean): Promise<{ values: Record<string, unknown>; carry: FormCarry }> {
+    if (!carry.from) return { values: data, carry };
+    const fixed = fixedOf(target, await this.fixValuesOf(carry.from, target.entry.command ?? '', actor, place));
     const digest = fixedDigest(fixed);
     if (submitted && carry.fromDigest !== digest) {
       const id = carry.from.split('#')[0];
@@ -137,7 +130,7 @@ export class CommandRouter {
   /** A form that starts from an existing resource: the target's prefill, read for people the policy names. */
   private async formFrom(target: FormTarget, resourceId: string, actor: Actor): Promise<Reply> {
     const { values, note } = await this.deps.workflow.readExisting(resourceId, target.type, actor);
-    return this.form(target, { subscriptionId: resourceId.split('/')[2], ...values }, [], note);
+    return this.form(target, { subscriptionId: resourceId.split('/')[2], ...values }, [], { note });
   }
 
   private watchdog(actor: Actor): Watchdog {

@@ -45,8 +45,8 @@ type FormSession = {
   /** Values the form carries but does not let anyone change (the resource a key change is for). */
   fixed: Record<string, string>;
   note: string;
-  /** Carried with the submission: a fix's `unblocks` (Slack keeps the fixed values here, so a `from` is kept but not read). */
-  carry?: FormCarry;
+  /** Carried with the submission: a fix's `unblocks`. (A `from` is not kept: the fixed values are, above.) */
+  carry?: Pick<FormCarry, 'unblocks'>;
 };
 
 /** Durable Slack work: what a user did is acknowledged only once it is stored as a job. Handlers are the channel's. */
@@ -224,7 +224,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
           const reply = await produce();
           if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
           const formId = randomUUID();
-          await keepForm(formId, { channel, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note, ...(reply.form.carry ? { carry: reply.form.carry } : {}) });
+          await keepForm(formId, { channel, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note, ...(reply.form.carry?.unblocks ? { carry: { unblocks: reply.form.carry.unblocks } } : {}) });
           await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
         } catch (e) {
           const failure = describeFailure(e, log, 'a Slack form');
@@ -350,7 +350,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
         }
         values = afterChange(target, values, changed);
         await keepForm(formId, { ...session, choices });
-        await client.views.update({ view_id: view.id, hash: view.hash, view: formModalOf(formView(target, choices, values, [], session.note), formId) });
+        await client.views.update({ view_id: view.id, hash: view.hash, view: formModalOf(formView(target, choices, values, [], { note: session.note }), formId) });
       } catch (e) {
         log('warn', 'could not redraw a form after a change', { error: (e as Error).message });
       }

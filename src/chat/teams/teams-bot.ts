@@ -17,7 +17,7 @@ import { parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
 import { checkForm, checkingNotice, type FormCarry, formView, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
-import { type CommandRouter, FIX_REF_PATTERN, fixNote, type Reply as RouterReply } from '../router';
+import { type CommandRouter, FIX_REF_PATTERN, type Reply as RouterReply } from '../router';
 import { asAttachment, cardUpdate, fitCard, noticeCard, teamsText } from './cards';
 import { formCardOf } from './form-card';
 import type { StoredReference, TeamsNotifier } from './notifier';
@@ -305,26 +305,22 @@ export class TeamsBot extends ActivityHandler {
         // Another subscription or key: the pickers again, for the values chosen; dependents start over.
         const target = this.deps.workflow.target(data.data.targetType ?? '');
         this.deps.workflow.admit(actor);
-        const given = carryOf(data.data);
-        const { values, carry } = given.from ? await this.deps.router.withFixedFrom(target, { ...given, from: given.from }, data.data, actor, placeOf(ctx), false) : { values: data.data, carry: given };
-        const form = (await this.deps.router.form(target, values, [], carry.unblocks ? fixNote(carry.unblocks) : '')).form;
-        return { card: formCardOf({ ...form, carry }) };
+        const { values, carry } = await this.deps.router.withFixedFrom(target, carryOf(data.data), data.data, actor, placeOf(ctx), false);
+        return { card: formCardOf((await this.deps.router.form(target, values, [], { carry })).form) };
       }
       case VERBS.formSubmit: {
         const target = this.deps.workflow.target(data.data.targetType ?? '');
-        const given = carryOf(data.data);
         // A form filled in from a request's check carries the check's name, not its values: read them
         // again, and refuse them if they are no longer what the form showed.
-        const { values, carry } = given.from ? await this.deps.router.withFixedFrom(target, { ...given, from: given.from }, data.data, actor, placeOf(ctx), true) : { values: data.data, carry: given };
+        const { values, carry } = await this.deps.router.withFixedFrom(target, carryOf(data.data), data.data, actor, placeOf(ctx), true);
         const sub = typeof values.subscriptionId === 'string' && values.subscriptionId ? values.subscriptionId : undefined;
         // The pickers, to hold a dependent choice against (a key version of the chosen key) — read only
         // when one names a specific value; an Azure error reading them is answered as Azure's error.
         const choices = needsChoices(target, values) ? await this.deps.catalog.choices(sub) : undefined;
         const parsed = checkForm(target, values, choices);
         if (!parsed.ok) {
-          const note = carry.unblocks ? fixNote(carry.unblocks) : '';
-          const form = choices ? formView(target, choices, values, parsed.errors, note) : (await this.deps.router.form(target, values, parsed.errors, note)).form;
-          return { card: formCardOf({ ...form, carry }) };
+          const form = choices ? formView(target, choices, values, parsed.errors, { carry }) : (await this.deps.router.form(target, values, parsed.errors, { carry })).form;
+          return { card: formCardOf(form) };
         }
         const { unblocks } = carry;
         // Checks take several ARM round trips: answer now, update this card when they are done.
