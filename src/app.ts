@@ -95,9 +95,11 @@ async function loadEmbeddedSimulator(): Promise<typeof import('./simulator')> {
 
 export async function createApp(opts: AppOptions): Promise<App> {
   const { config } = opts;
-  // The port first (src/listen.ts): a process that may not listen there opens nothing, claims no job.
+  // The port first (src/listen.ts): a process another bot or program holds the port from opens
+  // nothing and claims no job. Where the port is not shared nothing holds it after the check, so
+  // the servers can still find it taken later: createAppOn then undoes what it started.
   const reservation = await reservePort(config.host, config.port).catch((e: unknown) => {
-    throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port) : e;
+    throw portTaken(config, e);
   });
   try {
     return await createAppOn(opts, reservation);
@@ -105,6 +107,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     await reservation.release();
     throw e;
   }
+}
+
+/** The bot's port found taken (EADDRINUSE from its own sockets, not the embedded simulator's): said as a start-up refusal. */
+function portTaken(config: Config, e: unknown): unknown {
+  return (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port) : e;
 }
 
 async function createAppOn(opts: AppOptions, reservation: PortReservation): Promise<App> {
@@ -311,11 +318,11 @@ async function createAppOn(opts: AppOptions, reservation: PortReservation): Prom
   };
   // Several sockets on the port where the runtime can share it (src/listen.ts says why).
   const servers = await listenShared(app, reservation, (e) => log('warn', 'the HTTP server reported a problem', { error: e.message })).catch(async (e: unknown) => {
-    // Something else took the port meanwhile. Nothing half-started stays behind (jobs claimed, the data folder locked): undo, then say why.
+    // Something else took the port meanwhile. Nothing half-started stays behind (jobs claimed, the data folder locked).
     clearInterval(sweep);
     watchdog.stop();
     await release(0);
-    throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port) : e;
+    throw portTaken(config, e);
   });
   const server = servers[0]!;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${reservation.port}`;
