@@ -34,20 +34,38 @@ function sign(key: KeyObject, kid: string, claims: Record<string, unknown>): str
   return `${head}.${body}.${b64url(signature)}`;
 }
 
+/**
+ * A signing key as an issuer publishes it (its JWK, with `extra` fields), and tokens for an
+ * activity to `appId` at `serviceUrl` with the issuer's `iss`: signed with it, or forged (another
+ * key, the same kid).
+ */
+function signingKey(kidPrefix: string, extra: Record<string, unknown> = {}) {
+  const real = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = `${kidPrefix}-${Math.random().toString(36).slice(2, 8)}`;
+  const { n, e } = real.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  const claims = (iss: string, appId: string, serviceUrl: string, overrides: Record<string, unknown> = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    return { iss, aud: appId, serviceurl: serviceUrl, nbf: now - 60, iat: now - 60, exp: now + 3600, ...overrides };
+  };
+  return {
+    jwks: { keys: [{ kty: 'RSA', use: 'sig', kid, n, e, ...extra }] },
+    token: (iss: string, appId: string, serviceUrl: string, overrides?: Record<string, unknown>) => sign(real.privateKey, kid, claims(iss, appId, serviceUrl, overrides)),
+    forged: (iss: string, appId: string, serviceUrl: string) => sign(other.privateKey, kid, claims(iss, appId, serviceUrl)),
+  };
+}
+
 /** `tenant`: the bot's tenant — botframework.com for a multi-tenant bot (the SDK's default). */
 export async function startBotTokenIssuer(opts: { keysDelayMs?: number; tenant?: string } = {}): Promise<BotTokenIssuer> {
   const tenant = opts.tenant ?? 'botframework.com';
-  const real = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const kid = `test-key-${Math.random().toString(36).slice(2, 8)}`;
-  const jwk = real.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  const key = signingKey('test-key', { alg: 'RS256' });
   let fetches = 0;
   const server: Server = createServer((req, res) => {
     if (req.url === `/${tenant}/discovery/v2.0/keys`) {
       fetches++;
       setTimeout(() => {
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ keys: [{ kty: 'RSA', use: 'sig', alg: 'RS256', kid, n: jwk.n, e: jwk.e }] }));
+        res.end(JSON.stringify(key.jwks));
       }, opts.keysDelayMs ?? 0);
       return;
     }
@@ -58,15 +76,11 @@ export async function startBotTokenIssuer(opts: { keysDelayMs?: number; tenant?:
   const addr = server.address() as { port: number };
   const base = `http://127.0.0.1:${addr.port}`;
   const issuer = `${base}/${tenant}/v2.0`;
-  const claims = (appId: string, serviceUrl: string, overrides: Record<string, unknown> = {}) => {
-    const now = Math.floor(Date.now() / 1000);
-    return { iss: issuer, aud: appId, serviceurl: serviceUrl, nbf: now - 60, iat: now - 60, exp: now + 3600, ...overrides };
-  };
   return {
     authorityEndpoint: base,
     issuer,
-    token: (appId, serviceUrl, overrides) => sign(real.privateKey, kid, claims(appId, serviceUrl, overrides)),
-    forged: (appId, serviceUrl) => sign(other.privateKey, kid, claims(appId, serviceUrl)),
+    token: (appId, serviceUrl, overrides) => key.token(issuer, appId, serviceUrl, overrides),
+    forged: (appId, serviceUrl) => key.forged(issuer, appId, serviceUrl),
     keyFetches: () => fetches,
     close: () =>
       new Promise<void>((r) => {
@@ -99,10 +113,8 @@ export interface BotFrameworkKeys {
  * the channel endorsement the published key carries.
  */
 export function botFrameworkKeys(): BotFrameworkKeys {
-  const real = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const kid = `bf-key-${Math.random().toString(36).slice(2, 8)}`;
-  const jwk = real.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  const key = signingKey('bf-key', { endorsements: ['msteams', 'webchat'] });
+  const iss = 'https://api.botframework.com';
   let fetches = 0;
   if (!nock.isActive()) nock.activate();
   nock(BOT_FRAMEWORK_KEYS.origin)
@@ -110,15 +122,11 @@ export function botFrameworkKeys(): BotFrameworkKeys {
     .get(BOT_FRAMEWORK_KEYS.path)
     .reply(200, () => {
       fetches++;
-      return { keys: [{ kty: 'RSA', use: 'sig', kid, n: jwk.n, e: jwk.e, endorsements: ['msteams', 'webchat'] }] };
+      return key.jwks;
     });
-  const claims = (appId: string, serviceUrl: string, overrides: Record<string, unknown> = {}) => {
-    const now = Math.floor(Date.now() / 1000);
-    return { iss: 'https://api.botframework.com', aud: appId, serviceurl: serviceUrl, nbf: now - 60, iat: now - 60, exp: now + 3600, ...overrides };
-  };
   return {
-    token: (appId, serviceUrl, overrides) => sign(real.privateKey, kid, claims(appId, serviceUrl, overrides)),
-    forged: (appId, serviceUrl) => sign(other.privateKey, kid, claims(appId, serviceUrl)),
+    token: (appId, serviceUrl, overrides) => key.token(iss, appId, serviceUrl, overrides),
+    forged: (appId, serviceUrl) => key.forged(iss, appId, serviceUrl),
     keyFetches: () => fetches,
     restore: () => {
       nock.cleanAll();

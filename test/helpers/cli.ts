@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-export type CliRun = { code: number; out: string; err: string };
+type CliRun = { code: number; out: string; err: string };
 
 export function runCli(script: string, args: string[] = [], env: Record<string, string> = {}): Promise<CliRun> {
   return promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), script, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(

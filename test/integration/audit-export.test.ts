@@ -43,8 +43,6 @@ async function succeededRequest(store: Store, id: string): Promise<ChangeRequest
   return store.mutate(id, (cur) => ({ next: { ...cur, state: 'succeeded', result: { status: 'succeeded', message: 'done' } }, audit: [{ actor: { system: 'verifier' }, event: 'verified', data: { ok: true } }] }));
 }
 
-const tsx = runCli;
-
 describe('npm run audit:export and audit:verify --bundle', () => {
   it('exports a request and the bundle verifies offline; an edited row fails, naming it', async () => {
     const store = await Store.open({ kind: 'pglite', dataDir: join(dataDir, 'pglite') });
@@ -53,7 +51,7 @@ describe('npm run audit:export and audit:verify --bundle', () => {
     await store.close();
 
     const file = join(dataDir, 'CR-EXPRT2.json');
-    const exported = await tsx('src/cli/audit-export.ts', ['cr-exprt2', '--out', file], { DATA_DIR: dataDir });
+    const exported = await runCli('src/cli/audit-export.ts', ['cr-exprt2', '--out', file], { DATA_DIR: dataDir });
     expect(exported).toMatchObject({ code: 0, err: expect.stringMatching(/^evidence of CR-EXPRT2 written to .* \(5 audit rows; chain head 6:[0-9a-f]{64}\)\n$/) });
     const record = JSON.parse(readFileSync(file, 'utf8')) as EvidenceRecord;
     expect(record.request.auditHead).toEqual(done.auditHead);
@@ -64,13 +62,13 @@ describe('npm run audit:export and audit:verify --bundle', () => {
 
     // No database: the bundle alone (DATA_DIR points nowhere useful).
     const offline = { DATA_DIR: join(dataDir, 'nothing-here') };
-    expect(await tsx('src/cli/audit-verify.ts', ['--bundle', file], offline)).toMatchObject({ code: 0, out: 'evidence bundle CR-EXPRT2 verified: 5 audit rows, their hashes, the payload, the digest and the approvals hold\n' });
+    expect(await runCli('src/cli/audit-verify.ts', ['--bundle', file], offline)).toMatchObject({ code: 0, out: 'evidence bundle CR-EXPRT2 verified: 5 audit rows, their hashes, the payload, the digest and the approvals hold\n' });
 
     const tampered = structuredClone(record);
     tampered.auditRows[3]!.data.correlationId = 'corr-other';
     writeFileSync(file, JSON.stringify(tampered));
-    expect(await tsx('src/cli/audit-verify.ts', ['--bundle', file], offline)).toMatchObject({ code: 1, out: 'evidence bundle CR-EXPRT2 FAILS verification:\n  - audit row 5 (arm_call): content does not match its hash\n' });
+    expect(await runCli('src/cli/audit-verify.ts', ['--bundle', file], offline)).toMatchObject({ code: 1, out: 'evidence bundle CR-EXPRT2 FAILS verification:\n  - audit row 5 (arm_call): content does not match its hash\n' });
 
-    expect(await tsx('src/cli/audit-export.ts', ['CR-ZZZZZZ'], { DATA_DIR: dataDir })).toMatchObject({ code: 1, err: 'there is no request CR-ZZZZZZ\n' });
+    expect(await runCli('src/cli/audit-export.ts', ['CR-ZZZZZZ'], { DATA_DIR: dataDir })).toMatchObject({ code: 1, err: 'there is no request CR-ZZZZZZ\n' });
   }, 120_000);
 });
