@@ -126,23 +126,17 @@ echo "$metrics" | grep -q '^process_resident_memory_bytes '
 unsigned=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d '{"type":"message","text":"help"}' "$URL/api/messages")
 [ "$unsigned" = 401 ] || { echo "an unsigned Teams activity answered $unsigned, not 401" >&2; exit 1; }
 grep -q 'PostgreSQL (DATABASE_URL)' "$WORK/bot.log"
-# The port is shared by several listening sockets on this runtime (src/listen.ts ACCEPT_SOCKETS), a burst
-# of new connections is let in, and a second process on the same port is refused, not let in beside it.
-if [ "$(uname -s)" = Linux ]; then
-  PORT_HEX=$(printf '%04X' "${URL##*:}")
-  sockets=$(awk -v p=":$PORT_HEX" '$2 ~ p"$" && $4 == "0A"' /proc/net/tcp | wc -l)
-  expected=$(sed -nE 's/^export const ACCEPT_SOCKETS = ([0-9]+);$/\1/p' src/listen.ts)
-  [ "$sockets" = "$expected" ] || { echo "the bot listens with $sockets sockets, not $expected" >&2; exit 1; }
-else
-  sockets="(not counted off Linux: one)"
-fi
+# The port on this runtime: the listening module's own tests, which `npm test` runs on the machine's
+# Node.js (where the port cannot be shared), run here on the image's, where it is (src/listen.ts);
+# then the running bot lets a burst of new connections in, and refuses a second process on its port.
+"$RUNTIME_NODE" --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js test/unit/listen.test.ts
 burst=$(seq 1 50 | xargs -P 50 -I{} sh -c "curl -s --max-time 10 -o /dev/null -w '%{http_code}\n' '$URL/healthz' || true" | sort | uniq -c | tr -s ' ') || true
 [ "$burst" = " 50 200" ] || { echo "50 new connections at once were answered: $burst" >&2; exit 1; }
 second=0
 (cd "$APP" && NODE_ENV=production HOST=127.0.0.1 PORT="${URL##*:}" DATABASE_URL="$DATABASE_URL" AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" ARM_CA_FILE="$ARM_CA_FILE" TEAMS_ENABLED=false \
   timeout 60 "$RUNTIME_NODE" dist/main.js >"$WORK/second.log" 2>&1) || second=$?
 [ "$second" = 2 ] && grep -q "is already in use" "$WORK/second.log" || { echo "a second process on port ${URL##*:} exited $second:" >&2; cat "$WORK/second.log" >&2; exit 1; }
-echo "port ${URL##*:}: $sockets listening sockets; 50 new connections at once answered; a second process refused"
+echo "port ${URL##*:}: 50 new connections at once answered; a second process refused"
 # The operator command the docs give for a running replica works in the production install.
 # Its own output is shown whether it passes or not (a failing command substitution would end the script unseen).
 verified=$(cd "$APP" && NODE_ENV=production TEAMS_ENABLED=false DATABASE_URL="$DATABASE_URL" AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" "$RUNTIME_NODE" dist/cli/audit-verify.js 2>&1) || { echo "audit-verify failed: $verified" >&2; exit 1; }
