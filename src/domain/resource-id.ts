@@ -28,6 +28,9 @@ export function isResourceId(id: string, pattern: RegExp): boolean {
   return id.length <= MAX_RESOURCE_ID_LENGTH && pattern.test(id);
 }
 
+/** The subscription id a resource (or scope) id names, as written; '' when it names none. */
+export const subscriptionOf = (id: string): string => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? '';
+
 /** A GUID, in either case (subscription, tenant and principal ids). */
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESOURCE_GROUP = /^[-\w.()]{1,90}$/;

@@ -17,6 +17,7 @@ import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { FIELD, identityField, keyUrlField } from './fields';
 import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
+import { subscriptionOf } from '../domain/resource-id';
 
 /** The Key Vault data roles that carry get, wrap and unwrap on keys (built-in role GUIDs). */
 export const KEY_DATA_ROLES = [
@@ -42,7 +43,6 @@ export const grantSchema = z.object({
 export type GrantParams = z.infer<typeof grantSchema>;
 
 const roleName = (roleId: string) => KEY_DATA_ROLES.find((r) => r.value === roleId)?.title.replace(/ \(.*$/, '') ?? roleId;
-const subscriptionOf = (id: string) => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? '';
 
 /** The role assignment's scope: the key, or its vault ('' until the vault is found). */
 export function grantScope(p: GrantParams): string {

@@ -10,7 +10,6 @@ export const KEY_VAULT_API = '2024-11-01';
 /** Group 1 is the subscription. A vault name: 3-24 letters, digits and single hyphens, starting with a letter, ending with a letter or digit. */
 export const VAULT_ID = resourceIdPattern('Microsoft\\.KeyVault', 'vaults', '[a-zA-Z](?:[a-zA-Z0-9]|-(?!-)){1,22}[a-zA-Z0-9]');
 export const vaultField = () => resourceIdField('Key vault', VAULT_ID, 'Key vault must be the resource id of a key vault');
-export const subscriptionOf = (id: string) => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? '';
 export const nameOf = (id: string) => id.split('/').pop() ?? '';
 
 /** The bot may write the resource: `action` at its resource group (no identity is assigned by these changes). */

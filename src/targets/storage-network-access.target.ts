@@ -10,7 +10,8 @@ import { type CmkSubject, STORAGE_API } from '../checks/facts';
 import { defineCheck, fail, pass, reading, warn } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { resourceIdField, STORAGE_ACCOUNT_ID } from './fields';
-import { botMayWrite, nameOf, resourceExists, subscriptionOf } from './remediation';
+import { botMayWrite, nameOf, resourceExists } from './remediation';
+import { subscriptionOf } from '../domain/resource-id';
 import { scopesOf } from './scopes';
 import type { Target } from './types';
 

@@ -16,6 +16,7 @@ import { FIELD, identityField, keyUrlField } from './fields';
 import { findVault } from './grant-key-access.target';
 import type { Target } from './types';
 import { scopesOf } from './scopes';
+import { subscriptionOf } from '../domain/resource-id';
 
 const KEY_PERMISSIONS = ['get', 'wrapKey', 'unwrapKey'] as const;
 const ADD = '/accessPolicies/add';
@@ -31,7 +32,6 @@ export const accessPolicySchema = z.object({
 });
 export type AccessPolicyParams = z.infer<typeof accessPolicySchema>;
 
-const subscriptionOf = (id: string) => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? '';
 const vaultIdOf = (plan: ArmWritePlan) => plan.resourceId.slice(0, plan.resourceId.length - ADD.length);
 const writeId = (p: AccessPolicyParams) => `${p.vaultId ?? p.identityId}${ADD}`;
 

@@ -7,7 +7,8 @@ import type { ArmGateway, ArmResource } from '../azure/port';
 import type { CmkSubject } from '../checks/facts';
 import { defineCheck, fail, pass, reading } from '../checks/types';
 import type { ArmWritePlan, CheckResult } from '../domain/types';
-import { botMayWrite, KEY_VAULT_API, nameOf, resourceExists, subscriptionOf, vaultField, vaultProps } from './remediation';
+import { botMayWrite, KEY_VAULT_API, nameOf, resourceExists, vaultField, vaultProps } from './remediation';
+import { subscriptionOf } from '../domain/resource-id';
 import { scopesOf } from './scopes';
 import type { Target } from './types';
 

@@ -25,6 +25,7 @@ import { Refusal } from './refusal';
 import { computeDigest, recording, summarize } from './request-helpers';
 import { advance, holdBeforeWrite, landed, send, verifyPlan } from './steps';
 import { texts } from './texts';
+import { subscriptionOf } from '../domain/resource-id';
 
 /** Members written at once. The gateway's pacer spaces the writes within each subscription's budget. */
 const FLEET_CONCURRENCY = 8;
@@ -66,7 +67,7 @@ type Planned = { member: FleetMember; checks: CheckResult[]; scopes: ChangeScope
 export async function assessFleet(ctx: WorkflowContext, target: FleetTarget, params: Record<string, unknown>, arm: ArmGateway): Promise<FleetAssessment> {
   // Narrowed to a subscription or resource group (`/subscriptions/<id, lower-case>[/resourceGroups/<name>]`): only that subscription is searched.
   const within = target.within?.(params);
-  const subscription = within?.split('/')[2];
+  const subscription = within && subscriptionOf(within);
   const subscriptions = (await visibleSubscriptions(arm)).filter((s) => !subscription || s === subscription);
   const types = new Set(target.memberTypes.map((t) => t.toLowerCase()));
   const candidates: FleetCandidate[] = (await inventory(arm, subscriptions))
