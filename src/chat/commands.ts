@@ -137,7 +137,7 @@ export function parseCommand(text: string, targets: TargetRegistry = DEFAULT_TAR
         if ((flag === '--latest' || flag === '--version') && versionFlag) return odd();
         if (flag === '--latest') [version, versionFlag] = ['latest', true];
         else if (flag === '--version' && /^[0-9a-fA-F]{32}$/.test(rest[i + 1] ?? '')) [version, versionFlag] = [rest[++i]!.toLowerCase(), true];
-        else if (flag === '--in' && scope === undefined && azureScope(rest[i + 1] ?? '')) scope = azureScope(rest[++i]!);
+        else if (flag === '--in' && scope === undefined && (scope = azureScope(rest[i + 1] ?? ''))) i++;
         else return odd();
       }
       return { kind: 'rotate-key', keyUrl, ...(version ? { version } : {}), ...(scope ? { scope } : {}) };

@@ -119,8 +119,8 @@ export class CommandRouter {
 
   /** The values of the fix `ref` ("CR-…#<check id>") names, as its request holds them now — for someone who may see it from here. */
   private async fixValuesOf(ref: string, command: string, actor: Actor, place: Place): Promise<Record<string, string>> {
+    if (!FIX_REF_PATTERN.test(ref)) throw new Refusal(FIX_NOT_UNDERSTOOD);
     const [id = '', checkId] = ref.split('#');
-    if (!REQUEST_ID_PATTERN.test(id) || !checkId) throw new Refusal(FIX_NOT_UNDERSTOOD);
     const req = await this.deps.workflow.view(id, actor, place);
     const check = [...(req.result?.verification ?? []), ...req.checks].find((c) => c.id === checkId && c.fix?.command === command);
     if (!check?.fix) throw new Refusal(`${req.id} no longer offers this fix: open the request (\`status ${req.id}\`) for what it offers now.`);
