@@ -70,5 +70,12 @@ describe('npm run audit:export and audit:verify --bundle', () => {
     expect(await runCli('src/cli/audit-verify.ts', ['--bundle', file], offline)).toMatchObject({ code: 1, out: 'evidence bundle CR-EXPRT2 FAILS verification:\n  - audit row 5 (arm_call): content does not match its hash\n' });
 
     expect(await runCli('src/cli/audit-export.ts', ['CR-ZZZZZZ'], { DATA_DIR: dataDir })).toMatchObject({ code: 1, err: 'there is no request CR-ZZZZZZ\n' });
+    // A command that cannot run (here: a configuration it cannot read) says so and exits 2, for both commands.
+    for (const [script, name, args] of [
+      ['src/cli/audit-export.ts', 'audit:export', ['CR-EXPRT2']],
+      ['src/cli/audit-verify.ts', 'audit:verify', []],
+    ] as const) {
+      expect(await runCli(script, [...args], { DATA_DIR: dataDir, LOG_LEVEL: 'loud' })).toMatchObject({ code: 2, out: '', err: expect.stringMatching(new RegExp(`^${name} could not run: [^]*LOG_LEVEL`)) });
+    }
   }, 120_000);
 });

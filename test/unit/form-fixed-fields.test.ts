@@ -68,6 +68,13 @@ describe('a long fixed value: a retry of many resources', () => {
 });
 
 describe("the rotation form's Only in", () => {
+  it('is kept by Retry the failed ones: a retry of a rotation in parts stays in its part', () => {
+    const key = 'https://kv-cmk.vault.azure.net/keys/cmk';
+    const p = parseForm(rotateKeyTarget, { keyUrl: key, keyVersion: 'latest', scope: SCOPE });
+    if (!p.ok) throw new Error('the form did not parse');
+    expect(rotateKeyTarget.retry(p.params, ['/a', '/b'])).toEqual({ keyUrl: key, keyVersion: 'latest', scope: SCOPE, resources: '/a\n/b' });
+  });
+
   it('holds a scope as azureScope writes it (the fleet compares it as written), and refuses what is no subscription or resource group', () => {
     const sub = '00000000-0000-4000-8000-00000000ABCD';
     const parsed = (scope: string) => parseForm(rotateKeyTarget, { keyUrl: 'https://kv-cmk.vault.azure.net/keys/cmk', keyVersion: 'latest', scope });
