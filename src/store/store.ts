@@ -273,7 +273,7 @@ export class Store {
 
   /** One statement on the form's path (expired sessions are never read: the sweep removes them, pruneFormSessions). */
   async putFormSession(id: string, doc: Record<string, unknown>, ttlMs: number): Promise<void> {
-    await this.db.query(`INSERT INTO form_sessions (id, doc, expires_at) VALUES ($1, $2::jsonb, now() + ($3::integer * interval '1 millisecond')) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc`, [id, JSON.stringify(doc), ttlMs]);
+    await this.db.query(`INSERT INTO form_sessions (id, doc, expires_at) VALUES ($1, $2, now() + ($3::integer * interval '1 millisecond')) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc`, [id, JSON.stringify(doc), ttlMs]);
   }
 
   async pruneFormSessions(): Promise<void> {
@@ -281,8 +281,8 @@ export class Store {
   }
 
   async getFormSession<T>(id: string): Promise<T | undefined> {
-    const rows = await this.db.query<{ doc: T }>(`SELECT doc FROM form_sessions WHERE id = $1 AND expires_at >= now()`, [id]);
-    return rows[0]?.doc;
+    const rows = await this.db.query<{ doc: string }>(`SELECT doc FROM form_sessions WHERE id = $1 AND expires_at >= now()`, [id]);
+    return rows[0] ? (JSON.parse(rows[0].doc) as T) : undefined;
   }
 
   /** Take a session once: true for the one caller that deleted it. */

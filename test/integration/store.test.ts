@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPglite } from '../../src/store/db';
+import { MIGRATIONS, migrate } from '../../src/store/migrations';
 import { Store, StoreConflict } from '../../src/store/store';
 import type { ChangeRequest } from '../../src/domain/types';
 import { changeRequest } from '../fixtures/requests';
@@ -102,6 +103,33 @@ describe('Slack form sessions', () => {
     await store.pruneFormSessions();
     expect(await ids()).toEqual(['f-live', 'f-new']);
     expect(await store.getFormSession('f-live')).toEqual({ targetType: 'storage-cmk' });
+  });
+});
+
+describe('Slack form sessions across the upgrade that stores them as text (006)', () => {
+  it('a form opened before the upgrade is still read after it, whole', async () => {
+    const db = await openPglite();
+    try {
+      // The schema as it was before 006, with a session written the way it was written then (jsonb).
+      const before = MIGRATIONS.findIndex((m) => m.id === '006_form_sessions_text');
+      expect(before).toBeGreaterThan(0);
+      await db.exec(`CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      for (const m of MIGRATIONS.slice(0, before)) {
+        await db.exec(m.sql);
+        await db.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [m.id]);
+      }
+      const session = { channel: 'C0CMKREQ', targetType: 'fluid-relay', choices: { keys: [{ title: 'kv-cmk-rbac / fluid-cmk — “RSA 3072”', value: 'https://kv-cmk-rbac.vault.azure.net/keys/fluid-cmk' }] }, fixed: {} };
+      await db.query(`INSERT INTO form_sessions (id, doc, expires_at) VALUES ($1, $2::jsonb, now() + interval '15 minutes')`, ['f-open-during-upgrade', JSON.stringify(session)]);
+
+      expect(await migrate(db)).toEqual(MIGRATIONS.slice(before).map((m) => m.id));
+      const upgraded = new Store(db);
+      expect(await upgraded.getFormSession('f-open-during-upgrade')).toEqual(session);
+      // And one written after it reads back the same.
+      await upgraded.putFormSession('f-after', session, 60_000);
+      expect(await upgraded.getFormSession('f-after')).toEqual(session);
+    } finally {
+      await db.close();
+    }
   });
 });
 
