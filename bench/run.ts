@@ -1,6 +1,6 @@
 // `npm run bench [-- scenario…]`: runs the benchmarks, prints a table per scenario and writes
 // JSON to bench/results/<scenario>.json. Not part of `npm test`. Scenarios: ack, checks, e2e,
-// footprint, scale, fleet, watch (all when none is named).
+// footprint, sessions, scale, fleet, watch (all when none is named).
 import { execFileSync, execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -15,6 +15,7 @@ import { summarizeProfiles } from './lib/profile';
 import { benchScale } from './scale.bench';
 import { benchWatch } from './watch';
 import { benchFleet } from './fleet.bench';
+import { benchSessions } from './sessions.bench';
 
 const profile = process.argv.includes('--profile');
 
@@ -76,6 +77,12 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     console.table(r.load);
     return r;
   },
+  sessions: async () => {
+    const rows = await benchSessions();
+    console.log("\nThe database statements on a Slack form's path, embedded PGlite, production's runtime and flags; CPU per statement over 600");
+    console.table(rows);
+    return rows;
+  },
   scale: async () => {
     const rows = await benchScale();
     console.log('\nCheck runs for N requests at once; ARM reads against the subscription read budget (token bucket 250, +25/s)');
@@ -116,7 +123,7 @@ async function main() {
   for (const name of names) if (!scenarios[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
   // The scenarios that measure servers in child processes (ack, footprint) run them on the image's
   // Node.js major (bench/lib/build.ts); the others run the bot in this process.
-  const childServers = names.some((n) => n === 'ack' || n === 'footprint');
+  const childServers = names.some((n) => n === 'ack' || n === 'footprint' || n === 'sessions');
   const machine = {
     node: process.version,
     ...(childServers ? { serversNode: execFileSync(productionNode(), ['-v'], { encoding: 'utf8' }).trim() } : {}),

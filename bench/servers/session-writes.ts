@@ -1,0 +1,73 @@
+// The database's share of a Slack form: the statements on the form's path, timed one by one on
+// embedded PGlite in a process of their own (the production runtime and flags: bench/sessions.bench.ts).
+// Prints one line `BENCH_SESSIONS {json}`.
+//   node --import tsx bench/servers/session-writes.ts
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SdkArmGateway, staticTokenCredential } from '../../src/azure/sdk-gateway';
+import { startSimulator } from '../../src/simulator';
+import { Store } from '../../src/store/store';
+import { FormCatalog } from '../../src/workflow/catalog';
+
+const N = 600;
+const WARM = 50;
+
+/** The session a Slack form keeps (src/chat/slack/channel.ts): the seeded simulator's choices, read through the bot's own catalog. */
+async function formSession(): Promise<Record<string, unknown>> {
+  const sim = await startSimulator();
+  try {
+    const arm = new SdkArmGateway({ endpoint: sim.endpoint, graphEndpoint: sim.endpoint, ca: sim.ca, credential: staticTokenCredential() });
+    const choices = await new FormCatalog(arm, 0).choices();
+    return { channel: 'C0CMKREQ', targetType: 'fluid-relay', choices, fixed: {} };
+  } finally {
+    await sim.close();
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'cmk-bench-sessions-'));
+  const store = await Store.open({ kind: 'pglite', dataDir: dir });
+  try {
+    const doc = await formSession();
+    const bytes = JSON.stringify(doc).length;
+    // The way the session was stored before migration 006, for the comparison.
+    await store.db.exec(`CREATE TABLE bench_sessions_jsonb (id text PRIMARY KEY, doc jsonb NOT NULL, expires_at timestamptz NOT NULL)`);
+    const cases: Array<{ statement: string; run: () => Promise<unknown> }> = [
+      { statement: 'form session (text, uncompressed: what the bot writes)', run: () => store.putFormSession(randomUUID(), doc, 900_000) },
+      {
+        statement: 'form session as jsonb (before migration 006)',
+        run: () =>
+          store.db.query(`INSERT INTO bench_sessions_jsonb (id, doc, expires_at) VALUES ($1, $2::jsonb, now() + ($3::integer * interval '1 millisecond')) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc`, [
+            randomUUID(),
+            JSON.stringify(doc),
+            900_000,
+          ]),
+      },
+      { statement: 'delivery claim', run: () => store.claimDelivery(`slack:${randomUUID()}`) },
+      { statement: 'SELECT 1', run: () => store.db.query('SELECT 1') },
+    ];
+    const rows = [];
+    for (const c of cases) {
+      for (let i = 0; i < WARM; i++) await c.run();
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < N; i++) await c.run();
+      const cpu = process.cpuUsage(cpu0);
+      rows.push({
+        statement: c.statement,
+        sessionBytes: c.statement.startsWith('form') ? bytes : null,
+        statements: N,
+        cpuMsPerStatement: Math.round(((cpu.user + cpu.system) / 1000 / N) * 1000) / 1000,
+        wallMsPerStatement: Math.round(((performance.now() - t0) / N) * 1000) / 1000,
+      });
+    }
+    console.log(`BENCH_SESSIONS ${JSON.stringify(rows)}`);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();
