@@ -41,27 +41,12 @@ wait_for_line() { # file pattern seconds pid
   return 1
 }
 
-# The Node.js major the image runs (the Dockerfile's ARG NODE_MAJOR). The production process and the
-# operator command run on it: the machine's node when it is that major, otherwise Node.js's own build
-# of it, fetched from the npm registry (node-<os>-<arch>@<major>) into the work folder and removed
-# with it. (The install itself is the machine's npm: no production dependency builds native code.)
-NODE_MAJOR=$(sed -nE 's/^ARG NODE_MAJOR=([0-9]+)$/\1/p' Dockerfile)
-[ -n "$NODE_MAJOR" ] || { echo "the Dockerfile names no ARG NODE_MAJOR" >&2; exit 1; }
-RUNTIME_NODE=node
-if [ "$(node -p 'process.versions.node.split(".")[0]')" != "$NODE_MAJOR" ]; then
-  case "$(uname -s)-$(uname -m)" in
-    Linux-x86_64) platform=linux-x64 ;;
-    Linux-aarch64) platform=linux-arm64 ;;
-    Darwin-arm64) platform=darwin-arm64 ;;
-    Darwin-x86_64) platform=darwin-x64 ;;
-    *) echo "no Node.js $NODE_MAJOR build to fetch for $(uname -s)-$(uname -m): run CI on Node.js $NODE_MAJOR" >&2; exit 1 ;;
-  esac
-  echo "== Node.js $NODE_MAJOR (the image's) from the npm registry: node-$platform@$NODE_MAJOR"
-  mkdir -p "$WORK/runtime"
-  tarball=$(cd "$WORK/runtime" && npm pack "node-$platform@$NODE_MAJOR" --silent | tail -n1)
-  tar -xzf "$WORK/runtime/$tarball" -C "$WORK/runtime"
-  RUNTIME_NODE="$WORK/runtime/package/bin/node"
-fi
+# The Node.js major the image runs (the Dockerfile's ARG NODE_MAJOR): the production process and the
+# operator command run on it — the machine's node when it is that major, otherwise Node.js's own
+# build of it from the npm registry, unpacked into the work folder and removed with it
+# (scripts/production-node.ts, which the benchmarks use too). The install itself is the machine's
+# npm: no production dependency builds native code.
+RUNTIME_NODE=$(npx --no-install tsx scripts/production-node.ts "$WORK/runtime")
 echo "production runs on Node.js $("$RUNTIME_NODE" -v)"
 
 echo "== build"
@@ -149,5 +134,5 @@ rc=0
 wait "$BOT_PID" || rc=$?
 BOT_PID=""
 if [ "$rc" -ne 0 ]; then echo "the bot exited $rc on SIGTERM" >&2; exit 1; fi
-if grep -n 'DeprecationWarning' "$WORK/bot.log"; then echo "the production bot printed a deprecation warning on Node.js $NODE_MAJOR" >&2; exit 1; fi
+if grep -n 'DeprecationWarning' "$WORK/bot.log"; then echo "the production bot printed a deprecation warning on Node.js $("$RUNTIME_NODE" -v)" >&2; exit 1; fi
 echo "Production start passed: node dist/main.js answered /readyz ready."

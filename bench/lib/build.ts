@@ -4,9 +4,10 @@
 // thread with its own V8 heap) and compile TypeScript as it loads, on both sides of the comparison.
 // All of them run on the Node.js major the image runs (the Dockerfile's ARG NODE_MAJOR).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import ts from 'typescript';
+import { productionNode as productionNodeIn } from '../../scripts/production-node';
 import { ROOT } from './proc';
 
 export interface BenchBuild {
@@ -24,28 +25,9 @@ export interface BenchBuild {
 
 let built: BenchBuild | undefined;
 
-/**
- * The Node.js the image runs (the Dockerfile's ARG NODE_MAJOR): this process's node when it is that
- * major, otherwise Node.js's own build of it from the npm registry (node-<os>-<arch>@<major>, as
- * scripts/ci-production-start.sh fetches it), kept in bench/results/.runtime/.
- */
+/** The Node.js the image runs (scripts/production-node.ts), kept in bench/results/.runtime/. */
 export function productionNode(): string {
-  const major = /^ARG NODE_MAJOR=(\d+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
-  if (!major) throw new Error('bench: the Dockerfile names no ARG NODE_MAJOR');
-  if (process.versions.node.split('.')[0] === major) return process.execPath;
-  const platform = `${process.platform}-${process.arch}`;
-  const dir = join(ROOT, 'bench', 'results', '.runtime', `node-${platform}-${major}`);
-  const bin = join(dir, 'package', 'bin', 'node');
-  if (!existsSync(bin)) {
-    mkdirSync(dir, { recursive: true });
-    const tarball = execFileSync('npm', ['pack', `node-${platform}@${major}`, '--silent'], { cwd: dir, encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .at(-1)!;
-    execFileSync('tar', ['-xzf', tarball], { cwd: dir });
-    rmSync(join(dir, tarball));
-  }
-  return bin;
+  return productionNodeIn(join(ROOT, 'bench', 'results', '.runtime'));
 }
 
 /**
