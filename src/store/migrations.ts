@@ -169,8 +169,8 @@ export const MIGRATIONS: Array<{ id: string; sql: string }> = [
     // A Slack form's session is written once per modal, on the path that fills it, and only ever read
     // back whole (never queried inside): stored as its JSON text, uncompressed. As jsonb (parsed into
     // PostgreSQL's binary form, then pglz-compressed past 2 kB) the write of the seeded form's 9.5 kB
-    // session cost 1.01–1.08 ms of CPU on embedded PGlite; as text, uncompressed, 0.72–0.89 ms
-    // (`npm run bench -- sessions`, docs/benchmarks.md).
+    // session cost 0.91–1.08 ms of CPU on embedded PGlite; as text, uncompressed, 0.60–0.89 ms
+    // (`npm run bench -- sessions`, three runs, docs/benchmarks.md).
     // A replica of the previous version reads such a session as expired (docs/operations.md §8).
     id: '006_form_sessions_text',
     sql: `
