@@ -121,7 +121,7 @@ async function main() {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const names = wanted.length ? wanted : Object.keys(scenarios);
   for (const name of names) if (!scenarios[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
-  // The scenarios that measure servers in child processes (ack, footprint) run them on the image's
+  // The scenarios that measure in child processes (ack, footprint, sessions) run them on the image's
   // Node.js major (bench/lib/build.ts); the others run the bot in this process.
   const childServers = names.some((n) => n === 'ack' || n === 'footprint' || n === 'sessions');
   const machine = {

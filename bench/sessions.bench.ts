@@ -2,7 +2,7 @@
 // process on the production runtime with production's flags (start:prod), and the form's session
 // stored the way it was before migration 006 (jsonb) beside the way it is now (text, uncompressed).
 // `npm run bench -- sessions`
-import { benchBuild } from './lib/build';
+import { productionFlags, productionNode } from './lib/build';
 import { spawnNode } from './lib/proc';
 
 export interface SessionRow {
@@ -14,8 +14,8 @@ export interface SessionRow {
 }
 
 export async function benchSessions(): Promise<SessionRow[]> {
-  const build = benchBuild();
-  const child = spawnNode('bench/servers/session-writes.ts', {}, { node: build.node, nodeArgs: build.botNodeArgs });
+  // The store's source through tsx (no build needed): the statements are PGlite's work, not ours.
+  const child = spawnNode('bench/servers/session-writes.ts', {}, { node: productionNode(), nodeArgs: productionFlags() });
   const m = await child.waitFor(/BENCH_SESSIONS (\[.*\])\n/, 120_000);
   return JSON.parse(m[1]!) as SessionRow[];
 }

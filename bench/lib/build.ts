@@ -30,6 +30,14 @@ export function productionNode(): string {
   return productionNodeIn(join(ROOT, 'bench', 'results', '.runtime'));
 }
 
+/** The node flags `npm run start:prod` (and the Dockerfile) start the bot with. */
+export function productionFlags(): string[] {
+  const startProd = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'] ?? '';
+  const argv = startProd.split(' ');
+  if (argv[0] !== 'node' || argv.at(-1) !== 'dist/main.js') throw new Error(`bench: start:prod is not "node [flags] dist/main.js": ${startProd}`);
+  return argv.slice(1, -1);
+}
+
 /**
  * Builds once per benchmark run: `npm run build`, then the bare bots and the probe into
  * bench/results/.build/. BENCH_KEEP_DIST=1 measures dist/ as it is (a diagnostic: a build with
@@ -50,13 +58,10 @@ export function benchBuild(): BenchBuild {
     writeFileSync(to, outputText);
     return to;
   };
-  const startProd = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start:prod'] ?? '';
-  const argv = startProd.split(' ');
-  if (argv[0] !== 'node' || argv.at(-1) !== 'dist/main.js') throw new Error(`bench: start:prod is not "node [flags] dist/main.js": ${startProd}`);
   built = {
     node: productionNode(),
     bot: 'dist/main.js',
-    botNodeArgs: argv.slice(1, -1),
+    botNodeArgs: productionFlags(),
     bareBolt: compile('bench/servers/bare-bolt.ts'),
     bareAgents: compile('bench/servers/bare-agents.ts'),
     memprobe: compile('bench/lib/memprobe.ts'),

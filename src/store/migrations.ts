@@ -169,9 +169,11 @@ export const MIGRATIONS: Array<{ id: string; sql: string }> = [
     // A Slack form's session is written once per modal, on the path that fills it, and only ever read
     // back whole (never queried inside): stored as its JSON text, uncompressed. As jsonb (parsed into
     // PostgreSQL's binary form, then pglz-compressed past 2 kB) the write of the seeded form's 9.5 kB
-    // session cost 0.91–1.08 ms of CPU on embedded PGlite; as text, uncompressed, 0.60–0.89 ms
-    // (`npm run bench -- sessions`, three runs, docs/benchmarks.md).
-    // A replica of the previous version reads such a session as expired (docs/operations.md §8).
+    // session cost 0.80–0.92 ms of CPU on embedded PGlite; as text, uncompressed, 0.51–0.54 ms
+    // (`npm run bench -- sessions`, docs/benchmarks.md).
+    // On a PostgreSQL server the session is stored uncompressed too: about 10 kB of table and WAL
+    // per form for its 15 minutes, against the CPU it saves on every form.
+    // A replica of a version before this reads every session as expired (docs/operations.md §8).
     id: '006_form_sessions_text',
     sql: `
       ALTER TABLE form_sessions ALTER COLUMN doc TYPE text USING doc::text;
@@ -180,13 +182,14 @@ export const MIGRATIONS: Array<{ id: string; sql: string }> = [
   },
 ];
 
-export async function migrate(db: Database): Promise<string[]> {
+/** Applies the migrations not applied yet (`migrations`: tests stop at an earlier schema). */
+export async function migrate(db: Database, migrations = MIGRATIONS): Promise<string[]> {
   return db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(727274)`);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await tx.query<{ id: string }>(`SELECT id FROM schema_migrations`)).map((r) => r.id));
     const applied: string[] = [];
-    for (const m of MIGRATIONS) {
+    for (const m of migrations) {
       if (done.has(m.id)) continue;
       await tx.exec(m.sql);
       await tx.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [m.id]);

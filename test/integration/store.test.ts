@@ -113,11 +113,7 @@ describe('Slack form sessions across the upgrade that stores them as text (006)'
       // The schema as it was before 006, with a session written the way it was written then (jsonb).
       const before = MIGRATIONS.findIndex((m) => m.id === '006_form_sessions_text');
       expect(before).toBeGreaterThan(0);
-      await db.exec(`CREATE TABLE schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-      for (const m of MIGRATIONS.slice(0, before)) {
-        await db.exec(m.sql);
-        await db.query(`INSERT INTO schema_migrations (id) VALUES ($1)`, [m.id]);
-      }
+      await migrate(db, MIGRATIONS.slice(0, before));
       const session = { channel: 'C0CMKREQ', targetType: 'fluid-relay', choices: { keys: [{ title: 'kv-cmk-rbac / fluid-cmk — “RSA 3072”', value: 'https://kv-cmk-rbac.vault.azure.net/keys/fluid-cmk' }] }, fixed: {} };
       await db.query(`INSERT INTO form_sessions (id, doc, expires_at) VALUES ($1, $2::jsonb, now() + interval '15 minutes')`, ['f-open-during-upgrade', JSON.stringify(session)]);
 
