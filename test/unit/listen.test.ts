@@ -3,6 +3,8 @@
 // shared path runs in CI's production start, on the image's Node.js (scripts/ci-production-start.sh).
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
+import { createApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
 import { ACCEPT_SOCKETS, canSharePort, listenShared, reservePort } from '../../src/listen';
 
 const closeAll = (servers: Server[]) => Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -47,6 +49,17 @@ describe('the bot’s port', () => {
       await first.release();
     }
     const again = await reservePort('127.0.0.1', first.port, true);
+    await again.release();
+  });
+
+  it('is let go, lock and all, when the start-up that reserved it stops later (a policy file that cannot be read)', async () => {
+    const probe = await reservePort('127.0.0.1', 0);
+    const port = probe.port;
+    await probe.release();
+    await expect(createApp({ config: loadConfig({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', POLICY_FILE: '/nonexistent-cmk-folder/policy.yaml' }) })).rejects.toThrow(/cannot read the policy file/);
+    // Where the runtime shares the port (CI's production start, Node.js 24) createApp held the lock:
+    // a reservation that takes the lock again is refused unless createApp let it go.
+    const again = await reservePort('127.0.0.1', port, canSharePort());
     await again.release();
   });
 
