@@ -45,6 +45,8 @@ export interface AppOptions {
   targets?: TargetRegistry;
   /** Tests: a local stand-in for the Entra authority (https://login.microsoftonline.com) whose published keys Teams tokens are checked against. */
   teamsAuthorityEndpoint?: string;
+  /** Tests: where the port's lock is taken (src/listen.ts); a path nothing can listen on stands for a sandbox without Unix sockets. */
+  portLockPath?: (port: number) => string;
 }
 
 export interface App {
@@ -98,7 +100,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // The port first (src/listen.ts): a process another bot or program holds the port from opens
   // nothing and claims no job. Where the port is not shared nothing holds it after the check, so
   // the servers can still find it taken later: createAppOn then undoes what it started.
-  const reservation = await reservePort(config.host, config.port).catch((e: unknown) => {
+  const reservation = await reservePort(config.host, config.port, undefined, opts.portLockPath).catch((e: unknown) => {
     throw portTaken(config, e);
   });
   try {

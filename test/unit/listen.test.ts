@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { ACCEPT_SOCKETS, canSharePort, listenShared, reservePort } from '../../src/listen';
+import { parsePolicy } from '../../src/workflow/policy';
+import { startBot } from '../helpers/bot';
 
 const closeAll = (servers: Server[]) => Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
 
@@ -61,6 +63,22 @@ describe('the bot’s port', () => {
     // a reservation that takes the lock again is refused unless createApp let it go.
     const again = await reservePort('127.0.0.1', port, canSharePort());
     await again.release();
+  });
+
+  it('starts where the lock cannot be taken, and says why in the log (where the runtime would share the port)', async () => {
+    const lines: Array<{ level: string; msg: string; data?: Record<string, unknown> }> = [];
+    const bot = await startBot(parsePolicy('version: 2\ntenants: { teams: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n', 'listen-test-policy'), {}, undefined, {
+      log: (level, msg, data) => lines.push({ level, msg, data }),
+      portLockPath: () => '/nonexistent-cmk-folder/lock.sock',
+    });
+    try {
+      expect((await fetch(`${bot.app.url}/healthz`)).status).toBe(200);
+      const warned = lines.filter((l) => l.msg === 'the port is not shared');
+      // Node.js 20 never shares the port, so it has nothing to say; Node.js 24 (CI's production start) must say why.
+      expect(warned).toEqual(canSharePort() ? [{ level: 'warn', msg: 'the port is not shared', data: { reason: expect.stringMatching(/lock .* could not be taken \(E[A-Z]+\): one listening socket/) } }] : []);
+    } finally {
+      await bot.close();
+    }
   });
 
   it('refuses a port another program listens on', async () => {
