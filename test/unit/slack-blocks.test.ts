@@ -71,6 +71,29 @@ describe('Slack Block Kit limits', () => {
     }
   });
 
+  it('a picker with more choices than Slack lists says how many it shows, instead of leaving the rest out silently', () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => ({ title: `id-${i}`, value: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${i}` }));
+    const choices: FormChoices = {
+      subscriptionId: 's',
+      subscriptions: [{ title: 'sub', value: 's' }],
+      resourceGroups: [{ title: 'rg', value: 'rg' }],
+      locations: [{ title: 'eastus', value: 'eastus' }],
+      identities: ids(240),
+      keys: [],
+      keyVersions: {},
+      storageAccounts: [],
+      virtualMachines: [],
+    };
+    const view = formModalOf(formView(DEFAULT_TARGETS.find('fluid-relay')!, choices, {}), 'form-id');
+    const identity = view.blocks.find((b) => b.block_id === 'identityId') as { hint?: { text: string }; element: { options: unknown[] } };
+    expect(identity.element.options).toHaveLength(100);
+    expect(identity.hint?.text).toMatch(/Slack lists at most 100 choices: the first 100 of 240 are here\./);
+    // A picker within the limit keeps its own hint alone.
+    const region = view.blocks.find((b) => b.block_id === 'location') as { hint?: { text: string } };
+    expect(region.hint?.text ?? '').not.toMatch(/Slack lists at most/);
+    expect(slackViewErrors(view)).toEqual([]);
+  });
+
   it('escapes the three mrkdwn control characters', () => {
     expect(esc('<@U123> & <https://x|y>')).toBe('&lt;@U123&gt; &amp; &lt;https://x|y&gt;');
   });

@@ -61,6 +61,8 @@ function field(f: FieldView, values: Record<string, unknown>): KnownBlock | unde
     return block;
   }
   const options: PlainTextOption[] = f.options.slice(0, LIMITS.options).map((c, i) => ({ text: plain(c.title || '(none)', LIMITS.optionText), value: String(i) }));
+  // Past Slack's limit the rest cannot be offered here: the person is told, not left to think they do not exist.
+  const cut = f.options.length > LIMITS.options ? `Slack lists at most ${LIMITS.options} choices: the first ${LIMITS.options} of ${f.options.length} are here.` : undefined;
   const initial = options.find((_o, i) => f.options[i]!.value === f.value);
   if (!options.length) {
     // Slack refuses a select without options: say what is missing instead.
@@ -68,6 +70,7 @@ function field(f: FieldView, values: Record<string, unknown>): KnownBlock | unde
   }
   const block: InputBlock = {
     ...base,
+    ...(cut ? { hint: plain(f.hint ? `${cut} ${f.hint}` : cut, 2000) } : {}),
     element: {
       type: 'static_select',
       action_id: 'value',
