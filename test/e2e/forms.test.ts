@@ -14,8 +14,10 @@ import {
   SIM_ROTATED_KEY_VERSION_CURRENT,
   SIM_SUBSCRIPTION2_ID,
   SIM_SUBSCRIPTION_ID,
+  simIdentityId,
   simKeyUrl,
 } from '../../src/simulator';
+import { CARD_BUDGET_BYTES } from '../../src/chat/teams/cards';
 import { parsePolicy } from '../../src/workflow/policy';
 import { fluidRelayForm } from '../helpers/forms';
 import { cardText, firstCard } from '../helpers/connector';
@@ -110,6 +112,33 @@ describe('Teams forms', () => {
     const res = await post(bot.app.url, { ...cardAction(bot.connector.url, ALICE, 'x', {}), value: { action: { type: 'Action.Execute', verb: [] } } });
     expect(res.status).toBe(200);
     expect(String(res.body?.value)).toMatch(/^Unknown card action ""/);
+  });
+
+  it('a tenant with many identities gets a form Teams accepts: the long pickers list a few and search the rest', async () => {
+    // 150 more identities in the seeded resource group: every identity in the card would take it past Teams' ~28 KB.
+    const seeded = bot.sim.state.get(simIdentityId(SIM_IDENTITY))!;
+    const extra = Array.from({ length: 150 }, (_, i) => `id-bulk-${String(i).padStart(3, '0')}`);
+    for (const name of extra) bot.sim.state.put({ ...structuredClone(seeded), id: simIdentityId(name, SIM_RG), name });
+    try {
+      const seen = bot.connector.log.length;
+      await post(bot.app.url, message(bot.connector.url, ALICE, 'new fluid-relay'));
+      const form = await bot.connector.waitFor((a) => bot.connector.log.indexOf(a) >= seen && /New Azure Fluid Relay server/.test(cardText(a.activity)), 10000, 'form');
+      const card = firstCard(form.activity)!;
+      expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
+      const identity = inputsOf(card).identityId!;
+      expect(identity['choices.data']).toEqual({ type: 'Data.Query', dataset: 'fluid-relay.identityId', associatedInputs: 'auto' });
+      expect(identity.choices!.length).toBeLessThan(extra.length);
+      // The rest are found by typing: the bot answers the search with the identities that match.
+      const found = await post(bot.app.url, {
+        ...baseActivity(bot.connector.url, ALICE),
+        type: 'invoke',
+        name: 'application/search',
+        value: { kind: 'typeahead', queryText: 'id-bulk-149', dataset: 'fluid-relay.identityId', queryOptions: { skip: 0, top: 25 }, data: { subscriptionId: SIM_SUBSCRIPTION_ID } },
+      });
+      expect(((found.body?.value as { results: Array<{ value: string }> }).results ?? []).map((r) => r.value)).toEqual([simIdentityId('id-bulk-149', SIM_RG)]);
+    } finally {
+      for (const name of extra) bot.sim.state.delete(simIdentityId(name, SIM_RG));
+    }
   });
 
   it('the Chaos target virtual machine is a picker of the machines the bot can see', async () => {

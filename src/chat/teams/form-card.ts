@@ -1,13 +1,21 @@
 // A target's form (chat/forms.ts FormView) as an Adaptive Card. Dependent pickers: the field they
 // depend on resets them when it changes (Action.ResetInputs), and their choices come from the bot
-// for the value chosen (Data.Query with associated inputs → `application/search`); "Reload pickers"
-// draws the card again for another subscription.
+// for the value chosen (Data.Query with associated inputs → `application/search`); so do the
+// choices of a picker too long to list in the card. "Reload pickers" draws the card again for
+// another subscription.
 import type { FieldView, FormView } from '../forms';
 import { teamsText } from './cards';
 
 export const FORM_VERBS = { submit: 'form.submit', reload: 'form.reload' } as const;
 
-/** The dataset a dependent picker asks for: `<target type>.<field>`. */
+/**
+ * Choices a picker lists in the card itself. A longer list is searched instead (Data.Query, the same
+ * `application/search` a dependent picker uses): every resource id of a large tenant in the card
+ * would take it past what Teams accepts (~28 KB; cards.ts CARD_BUDGET_BYTES).
+ */
+export const CARD_CHOICES = 20;
+
+/** The dataset a picker asks the bot for: `<target type>.<field>`. */
 export function datasetOf(targetType: string, field: string): string {
   return `${targetType}.${field}`;
 }
@@ -37,18 +45,32 @@ function input(f: FieldView, targetType: string): Element[] {
           ...(f.maxLength ? { maxLength: f.maxLength } : {}),
           ...(f.pattern ? { regex: f.pattern } : {}),
         }
-      : {
-          type: 'Input.ChoiceSet',
-          ...common,
-          style: f.dependsOn ? 'filtered' : 'compact',
-          choices: f.options.map((o) => ({ title: o.title, value: o.value })),
-          ...(f.dependents.length ? { valueChangedAction: { type: 'Action.ResetInputs', targetInputIds: f.dependents } } : {}),
-          ...(f.dependsOn ? { 'choices.data': { type: 'Data.Query', dataset: datasetOf(targetType, f.name), associatedInputs: 'auto' } } : {}),
-        };
+      : choiceSet(f, targetType, common);
   const out: Element[] = [element];
   if (f.hint) out.push({ type: 'TextBlock', text: teamsText(f.hint), isSubtle: true, size: 'Small', wrap: true, spacing: 'None' });
   if (f.error) out.push({ type: 'TextBlock', text: teamsText(f.error), color: 'Attention', size: 'Small', wrap: true, spacing: 'None' });
   return out;
+}
+
+/** A picker: its choices in the card, or (a dependent one, or a long list) the first of them and the rest from the bot as the person types. */
+function choiceSet(f: FieldView, targetType: string, common: Element): Element {
+  const searched = !!f.dependsOn || f.options.length > CARD_CHOICES;
+  let listed = f.options;
+  if (f.options.length > CARD_CHOICES) {
+    // The chosen one stays listed, so the card shows it.
+    const chosen = f.options.find((o) => o.value === f.value);
+    listed = f.options.slice(0, CARD_CHOICES);
+    if (chosen && !listed.includes(chosen)) listed = [...listed.slice(0, CARD_CHOICES - 1), chosen];
+  }
+  return {
+    type: 'Input.ChoiceSet',
+    ...common,
+    style: searched ? 'filtered' : 'compact',
+    choices: listed.map((o) => ({ title: o.title, value: o.value })),
+    ...(f.options.length > CARD_CHOICES ? { placeholder: `Type to search all ${f.options.length}` } : {}),
+    ...(f.dependents.length ? { valueChangedAction: { type: 'Action.ResetInputs', targetInputIds: f.dependents } } : {}),
+    ...(searched ? { 'choices.data': { type: 'Data.Query', dataset: datasetOf(targetType, f.name), associatedInputs: 'auto' } } : {}),
+  };
 }
 
 export function formCardOf(form: FormView): Record<string, unknown> {
