@@ -18,6 +18,7 @@ import {
   simKeyUrl,
 } from '../../src/simulator';
 import { CARD_BUDGET_BYTES } from '../../src/chat/teams/cards';
+import { CARD_CHOICES } from '../../src/chat/teams/form-card';
 import { parsePolicy } from '../../src/workflow/policy';
 import { fluidRelayForm } from '../helpers/forms';
 import { cardText, firstCard } from '../helpers/connector';
@@ -62,7 +63,7 @@ describe('Teams forms', () => {
     const form = await bot.connector.waitFor((a) => /New Azure Fluid Relay server/.test(cardText(a.activity)), 10000, 'form');
     const inputs = inputsOf(firstCard(form.activity));
     expect(inputs.keyUrl!.valueChangedAction).toEqual({ type: 'Action.ResetInputs', targetInputIds: ['keyVersion'] });
-    expect(inputs.keyVersion!['choices.data']).toEqual({ type: 'Data.Query', dataset: 'fluid-relay.keyVersion', associatedInputs: 'auto' });
+    expect(inputs.keyVersion!['choices.data']).toEqual({ type: 'Data.Query', dataset: `fluid-relay.keyVersion@${SIM_SUBSCRIPTION_ID}`, associatedInputs: 'auto' });
 
     // Reload with a key chosen: the version picker lists that key's versions, and no other key's.
     const reloaded = await post(
@@ -126,8 +127,8 @@ describe('Teams forms', () => {
       const card = firstCard(form.activity)!;
       expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
       const identity = inputsOf(card).identityId!;
-      expect(identity['choices.data']).toEqual({ type: 'Data.Query', dataset: 'fluid-relay.identityId', associatedInputs: 'auto' });
-      expect(identity.choices!.length).toBeLessThan(extra.length);
+      expect(identity['choices.data']).toEqual({ type: 'Data.Query', dataset: `fluid-relay.identityId@${SIM_SUBSCRIPTION_ID}`, associatedInputs: 'auto' });
+      expect(identity.choices).toHaveLength(CARD_CHOICES);
       // The rest are found by typing: the bot answers the search with the identities that match.
       const found = await post(bot.app.url, {
         ...baseActivity(bot.connector.url, ALICE),
@@ -138,6 +139,25 @@ describe('Teams forms', () => {
       expect(((found.body?.value as { results: Array<{ value: string }> }).results ?? []).map((r) => r.value)).toEqual([simIdentityId('id-bulk-149', SIM_RG)]);
     } finally {
       for (const name of extra) bot.sim.state.delete(simIdentityId(name, SIM_RG));
+    }
+  });
+
+  it('a search for a form without a subscription picker reads the subscription the card was drawn for, not the first one', async () => {
+    // A key change of a resource in the second subscription: its card has no subscription input to send.
+    const seeded = bot.sim.state.get(simIdentityId(SIM_IDENTITY))!;
+    const id = `/subscriptions/${SIM_SUBSCRIPTION2_ID}/resourceGroups/rg-sandbox/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-sandbox-only`;
+    bot.sim.state.put({ ...structuredClone(seeded), id, name: 'id-sandbox-only' });
+    try {
+      const search = (dataset: string) =>
+        post(bot.app.url, { ...baseActivity(bot.connector.url, ALICE), type: 'invoke', name: 'application/search', value: { kind: 'typeahead', queryText: 'id-', dataset, queryOptions: { skip: 0, top: 100 }, data: {} } });
+      const valuesOf = (res: Awaited<ReturnType<typeof search>>) => ((res.body?.value as { results?: Array<{ value: string }> }).results ?? []).map((r) => r.value);
+      const sandbox = valuesOf(await search(`fluid-relay-rotate.identityId@${SIM_SUBSCRIPTION2_ID}`));
+      expect(sandbox).toContain(id);
+      expect(sandbox).not.toContain(simIdentityId(SIM_IDENTITY));
+      // A dataset that is not one of ours is refused.
+      expect((await search('fluid-relay-rotate.identityId@not-a-subscription')).body?.type).toBe('application/vnd.microsoft.error');
+    } finally {
+      bot.sim.state.delete(id);
     }
   });
 

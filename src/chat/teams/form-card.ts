@@ -15,14 +15,24 @@ export const FORM_VERBS = { submit: 'form.submit', reload: 'form.reload' } as co
  */
 export const CARD_CHOICES = 20;
 
-/** The dataset a picker asks the bot for: `<target type>.<field>`. */
-export function datasetOf(targetType: string, field: string): string {
-  return `${targetType}.${field}`;
+/**
+ * The dataset a picker asks the bot for: `<target type>.<field>@<subscription>`, the subscription
+ * the card's pickers were read from — a form without a subscription picker (a resource's key change)
+ * has no input that would tell the search.
+ */
+export function datasetOf(targetType: string, field: string, subscriptionId: string): string {
+  return `${targetType}.${field}@${subscriptionId}`;
+}
+
+/** A dataset's parts; undefined when it is not one of ours. */
+export function parseDataset(dataset: string): { targetType: string; field: string; subscriptionId?: string } | undefined {
+  const m = /^([a-z0-9-]{1,64})\.([A-Za-z0-9]{1,64})(?:@([0-9a-fA-F-]{36}))?$/.exec(dataset);
+  return m ? { targetType: m[1]!, field: m[2]!, ...(m[3] ? { subscriptionId: m[3] } : {}) } : undefined;
 }
 
 type Element = Record<string, unknown>;
 
-function input(f: FieldView, targetType: string): Element[] {
+function input(f: FieldView, targetType: string, subscriptionId: string): Element[] {
   if (f.kind === 'fixed') {
     // Shown when it holds something; carried in the actions' data either way (formCardOf).
     return f.value ? [{ type: 'TextBlock', text: `**${teamsText(f.label)}:** ${teamsText(f.shown)}`, wrap: true, size: 'Small', spacing: 'Small' }] : [];
@@ -45,20 +55,24 @@ function input(f: FieldView, targetType: string): Element[] {
           ...(f.maxLength ? { maxLength: f.maxLength } : {}),
           ...(f.pattern ? { regex: f.pattern } : {}),
         }
-      : choiceSet(f, targetType, common);
+      : choiceSet(f, targetType, subscriptionId, common);
   const out: Element[] = [element];
   if (f.hint) out.push({ type: 'TextBlock', text: teamsText(f.hint), isSubtle: true, size: 'Small', wrap: true, spacing: 'None' });
   if (f.error) out.push({ type: 'TextBlock', text: teamsText(f.error), color: 'Attention', size: 'Small', wrap: true, spacing: 'None' });
   return out;
 }
 
-/** A picker: its choices in the card, or (a dependent one, or a long list) the first of them and the rest from the bot as the person types. */
-function choiceSet(f: FieldView, targetType: string, common: Element): Element {
-  const searched = !!f.dependsOn || f.options.length > CARD_CHOICES;
+/**
+ * A choice: all of them in the card; or, for a picker that depends on another or has more than
+ * CARD_CHOICES, at most CARD_CHOICES of them (the chosen one among them) and the rest from the bot
+ * as the person types. Choices the form fixes (not from Azure) are always few, and all listed.
+ */
+function choiceSet(f: FieldView, targetType: string, subscriptionId: string, common: Element): Element {
+  const long = f.fromAzure && f.options.length > CARD_CHOICES;
+  const searched = f.fromAzure && (!!f.dependsOn || long);
   let listed = f.options;
-  if (f.options.length > CARD_CHOICES) {
-    // The chosen one stays listed, so the card shows it.
-    const chosen = f.options.find((o) => o.value === f.value);
+  if (long) {
+    const chosen = f.value ? f.options.find((o) => o.value.toLowerCase() === f.value.toLowerCase()) : undefined;
     listed = f.options.slice(0, CARD_CHOICES);
     if (chosen && !listed.includes(chosen)) listed = [...listed.slice(0, CARD_CHOICES - 1), chosen];
   }
@@ -67,9 +81,9 @@ function choiceSet(f: FieldView, targetType: string, common: Element): Element {
     ...common,
     style: searched ? 'filtered' : 'compact',
     choices: listed.map((o) => ({ title: o.title, value: o.value })),
-    ...(f.options.length > CARD_CHOICES ? { placeholder: `Type to search all ${f.options.length}` } : {}),
+    ...(long ? { placeholder: `Type to search all ${f.options.length}` } : {}),
     ...(f.dependents.length ? { valueChangedAction: { type: 'Action.ResetInputs', targetInputIds: f.dependents } } : {}),
-    ...(searched ? { 'choices.data': { type: 'Data.Query', dataset: datasetOf(targetType, f.name), associatedInputs: 'auto' } } : {}),
+    ...(searched ? { 'choices.data': { type: 'Data.Query', dataset: datasetOf(targetType, f.name, subscriptionId), associatedInputs: 'auto' } } : {}),
   };
 }
 
@@ -104,7 +118,7 @@ export function formCardOf(form: FormView): Record<string, unknown> {
             ...form.errors.map((e) => ({ type: 'TextBlock', text: teamsText(`• ${e.label}: ${e.message}`), color: 'Attention', wrap: true, spacing: 'None' })),
           ]
         : []),
-      ...form.fields.flatMap((f) => input(f, form.targetType)),
+      ...form.fields.flatMap((f) => input(f, form.targetType, form.subscriptionId)),
     ],
     actions: [action(FORM_VERBS.submit, form.submitLabel, { style: 'positive' }), ...(hasPickers ? [action(FORM_VERBS.reload, 'Reload pickers (after changing subscription or key)')] : [])],
   };

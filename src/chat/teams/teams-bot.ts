@@ -19,7 +19,7 @@ import { checkForm, checkingNotice, type FormCarry, formView, needsChoices, opti
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import { type CommandRouter, FIX_REF_PATTERN, type Reply as RouterReply } from '../router';
 import { asAttachment, cardUpdate, fitCard, noticeCard, teamsText } from './cards';
-import { formCardOf } from './form-card';
+import { formCardOf, parseDataset } from './form-card';
 import type { StoredReference, TeamsNotifier } from './notifier';
 
 const TEAMS_SUBMIT_JOB = 'teams.submit';
@@ -61,7 +61,7 @@ export const VERBS = {
   fix: 'request.fix',
 } as const;
 
-/** An `application/search` invoke (a dependent picker's Data.Query): the dataset and the card's other inputs. */
+/** An `application/search` invoke (a picker's Data.Query: a dependent one, or one too long to list): the dataset and the card's other inputs. */
 const searchValue = z.object({
   dataset: z.string().max(200),
   queryText: z.string().max(500).optional(),
@@ -273,20 +273,22 @@ export class TeamsBot extends ActivityHandler {
   }
 
   /**
-   * A dependent picker's choices (Data.Query, `application/search`): those that belong to the value
-   * the person chose for the field it depends on (a key's versions), filtered by what they typed.
+   * A picker's choices (Data.Query, `application/search`), filtered by what the person typed: for a
+   * dependent picker those that belong to the value chosen for the field it depends on (a key's
+   * versions). Read from the subscription the person chose on the card, else the one the card was
+   * drawn for (its dataset: a form without a subscription picker).
    */
   async searchChoices(ctx: TurnContext): Promise<{ statusCode: number; type: string; value: unknown }> {
     const v = searchValue.safeParse(ctx.activity.value);
     const fail = (message: string) => ({ statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message } });
     if (!v.success) return fail('Not a search request.');
-    const [type, fieldName] = v.data.dataset.split('.');
-    const target = this.deps.workflow.targets.find(type ?? '');
-    const field = target?.fields.find((f) => f.name === fieldName);
+    const dataset = parseDataset(v.data.dataset);
+    const target = dataset ? this.deps.workflow.targets.find(dataset.targetType) : undefined;
+    const field = target?.fields.find((f) => f.name === dataset?.field);
     if (!target || !field || field.kind !== 'picker') return fail('Unknown dataset.');
     this.deps.workflow.admit(actorOf(ctx));
     const data = v.data.data ?? {};
-    const choices = await this.deps.catalog.choices(typeof data.subscriptionId === 'string' ? data.subscriptionId : undefined);
+    const choices = await this.deps.catalog.choices(typeof data.subscriptionId === 'string' && data.subscriptionId ? data.subscriptionId : dataset?.subscriptionId);
     const q = (v.data.queryText ?? '').trim().toLowerCase();
     const skip = v.data.queryOptions?.skip ?? 0;
     const top = Math.min(v.data.queryOptions?.top ?? 25, 100);
