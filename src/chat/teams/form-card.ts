@@ -9,11 +9,13 @@ import { teamsText } from './cards';
 export const FORM_VERBS = { submit: 'form.submit', reload: 'form.reload' } as const;
 
 /**
- * Choices a picker lists in the card itself. A longer list is searched instead (Data.Query, the same
- * `application/search` a dependent picker uses): every resource id of a large tenant in the card
- * would take it past what Teams accepts (~28 KB; cards.ts CARD_BUDGET_BYTES).
+ * Choices a picker lists in the card itself: as many as Teams' typeahead dropdown shows ("the number
+ * of options in the dropdown is limited to 15", learn.microsoft.com/microsoftteams/platform/
+ * task-modules-and-cards/cards/dynamic-search). A longer list is searched instead (Data.Query, the
+ * same `application/search` a dependent picker uses): every resource id of a large tenant in the
+ * card would take it past what Teams accepts (~28 KB; cards.ts CARD_BUDGET_BYTES).
  */
-export const CARD_CHOICES = 20;
+export const CARD_CHOICES = 15;
 
 /**
  * The dataset a picker asks the bot for: `<target type>.<field>@<subscription>`, the subscription
