@@ -80,7 +80,16 @@ export async function reservePort(host: string, port: number, shared = canShareP
   } finally {
     await closed(probe);
   }
-  return { host, port: chosen, shared: !!lock, ...(notShared ? { notShared } : {}), release: async () => void (lock && lock.listening ? await closed(lock) : undefined) };
+  const held = lock;
+  return {
+    host,
+    port: chosen,
+    shared: !!held,
+    ...(notShared ? { notShared } : {}),
+    async release() {
+      if (held?.listening) await closed(held);
+    },
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { DEFAULT_TARGETS, type TargetRegistry } from '../targets';
 import type { FormTarget } from '../targets/types';
 import type { EvidenceRecord } from '../workflow/evidence';
 import { approvalsFor, irreversibleOf, stateWords } from '../workflow/service';
+import { subscriptionOf } from '../domain/resource-id';
 
 export interface CheckLine {
   id: string;
@@ -283,7 +284,7 @@ const OUTCOME_ICON: Record<string, string> = { verified: '✅', failed: '❌' };
 function fleetLines(req: ChangeRequest, payload: string): Pick<RequestView, 'membersLabel' | 'members' | 'skipped'> {
   if (!req.fleet) return { membersLabel: '', members: [], skipped: [] };
   const outcomes = new Map((req.result?.members ?? []).map((o) => [o.resourceId.toLowerCase(), o]));
-  const subs = new Set(req.fleet.members.map((m) => m.resourceId.split('/')[2]?.toLowerCase()));
+  const subs = new Set(req.fleet.members.map((m) => subscriptionOf(m.resourceId).toLowerCase()));
   const n = req.fleet.members.length;
   const inFull = payload ? '' : ` — every write in full: \`evidence ${req.id}\``;
   return {

@@ -15,6 +15,7 @@ import type { Store } from '../store/store';
 import { type Command, helpText } from './commands';
 import { type FieldError, type FormCarry, fixedOf, formView, type FormView } from './forms';
 import { auditText, listLine, requestView, type RequestView, reviewView, type Viewer } from './presenter';
+import { subscriptionOf } from '../domain/resource-id';
 
 /** A fix's values named by where they are: a request and its check ("CR-…#fleet.members"). */
 export const FIX_REF_PATTERN = new RegExp(`^${REQUEST_ID_PATTERN.source.slice(1, -1)}#[A-Za-z0-9_.-]{1,80}$`);
@@ -130,7 +131,7 @@ export class CommandRouter {
   /** A form that starts from an existing resource: the target's prefill, read for people the policy names. */
   private async formFrom(target: FormTarget, resourceId: string, actor: Actor): Promise<Reply> {
     const { values, note } = await this.deps.workflow.readExisting(resourceId, target.type, actor);
-    return this.form(target, { subscriptionId: resourceId.split('/')[2], ...values }, [], { note });
+    return this.form(target, { subscriptionId: subscriptionOf(resourceId), ...values }, [], { note });
   }
 
   private watchdog(actor: Actor): Watchdog {

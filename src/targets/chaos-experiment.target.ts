@@ -9,7 +9,7 @@ import { CHAOS_CMK_API, chaosApiVersion, chaosBlastRadius, chaosCreateOnly, chao
 import { keyFromStorageAccount, type CmkSubject, type ResourceRead } from '../checks/facts';
 import { reading, type Change, type Check } from '../checks/types';
 import type { ArmWritePlan, ChangeScope, CheckResult } from '../domain/types';
-import { ID_SEGMENT, MAX_RESOURCE_ID_LENGTH, resourceIdPattern } from '../domain/resource-id';
+import { ID_SEGMENT, MAX_RESOURCE_ID_LENGTH, resourceIdPattern, subscriptionOf } from '../domain/resource-id';
 import { FIELD, identityField, nameField, regionField, required, resourceGroupField, resourceIdField, STORAGE_ACCOUNT_ID, subscriptionField } from './fields';
 import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
@@ -327,7 +327,7 @@ export const chaosTarget: Target<ChaosParams> = {
     const selectors = z.array(selector).safeParse((r.properties as { selectors?: unknown } | undefined)?.selectors);
     return {
       resourceId: r.id,
-      subscriptionId: r.id.split('/')[2] ?? '',
+      subscriptionId: subscriptionOf(r.id),
       location: r.location ?? '',
       keyUrl: '',
       identityId: umi,

@@ -10,6 +10,7 @@ import type { ArmWritePlan, CheckResult } from '../domain/types';
 import { FIELD, identityField, keyUrlField, keyVersionField, nameField, regionField, resourceGroupField, subscriptionField } from './fields';
 import type { Target } from './types';
 import { scopesOf, vaultScope } from './scopes';
+import { subscriptionOf } from '../domain/resource-id';
 
 export const FLUID_RELAY_API_VERSION = '2022-06-01';
 
@@ -135,7 +136,7 @@ export const fluidRelayTarget: Target<FluidRelayParams> = {
     const cmk = cmkBlock.safeParse((r.properties as { encryption?: { customerManagedKeyEncryption?: unknown } } | undefined)?.encryption?.customerManagedKeyEncryption ?? {});
     return {
       resourceId: r.id,
-      subscriptionId: r.id.split('/')[2] ?? '',
+      subscriptionId: subscriptionOf(r.id),
       location: r.location ?? '',
       keyUrl: (cmk.success && cmk.data.keyEncryptionKeyUrl) || '',
       identityId: (cmk.success && cmk.data.keyEncryptionKeyIdentity?.userAssignedIdentityResourceId) || '',

@@ -8,6 +8,7 @@ import { scanHealth } from './health';
 import { isRefusal, listSubscriptionInventory, queryInventory, resolveChaosKeys, type CmkResource } from './inventory';
 import { isArmError } from '../azure/port';
 import { scanReads, type ScanReads } from './scan-reads';
+import { subscriptionOf } from '../domain/resource-id';
 
 export interface ScanCursor {
   version: 1;
@@ -145,7 +146,7 @@ export async function judgeResources(arm: ArmGateway, resources: readonly CmkRes
 export function notJudgedIn(cursor: ScanCursor): (previous: Pick<Finding, 'key' | 'resourceId'>) => boolean {
   const keys = new Set(cursor.unjudged);
   const subs = new Set(cursor.unlisted.map((u) => u.subscriptionId.toLowerCase()));
-  return (f) => keys.has(f.key) || subs.has((f.resourceId.split('/')[2] ?? '').toLowerCase());
+  return (f) => keys.has(f.key) || subs.has(subscriptionOf(f.resourceId).toLowerCase());
 }
 
 /** A whole scan in one process: steps until done, one read cache throughout. */
