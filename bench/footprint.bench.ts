@@ -87,6 +87,12 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
   };
   const startup: StartupRow[] = [];
   const load: LoadRssRow[] = [];
+  /** A start's peak, measured above: the verdict never reads a missing row as 0 MB ("met"). */
+  const startPeakOf = (database: string, start: StartupRow['start']): number => {
+    const r = startup.find((s) => s.database === database && s.start === start);
+    if (!r) throw new Error(`bench: no ${start} start measured for ${database}`);
+    return r.rssStartPeakMB;
+  };
   const one = async (env: Record<string, string>) => {
     const bot = await startServer(benchBuild().bot, env, '/readyz', { startRssEveryMs: 20 });
     const atReady = rssMB(bot.child.pid);
@@ -173,8 +179,8 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
           const bareTeamsP99 = med((r) => r.teams.bare.p99);
           // The peak is the process's: under load, and while it starts (the warm starts above). A first
           // start creates the database (PGlite: initdb in the process), once per data folder: said beside.
-          const startPeak = startup.find((s) => s.database === database && s.start === 'warm')?.rssStartPeakMB ?? 0;
-          const firstStartPeak = startup.find((s) => s.database === database && s.start === 'cold')?.rssStartPeakMB ?? 0;
+          const startPeak = startPeakOf(database, 'warm');
+          const firstStartPeak = startPeakOf(database, 'cold');
           const limit = database === 'PostgreSQL' ? 256 : 400;
           const rss = [
             peak > limit ? `RSS MISSED (${peak} MB under load)` : startPeak > limit ? `RSS MISSED (${startPeak} MB while starting)` : `RSS met (≤ ${limit} MB)`,

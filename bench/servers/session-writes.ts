@@ -3,12 +3,11 @@
 // Prints one line `BENCH_SESSIONS {json}`.
 //   node --import tsx bench/servers/session-writes.ts
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SdkArmGateway, staticTokenCredential } from '../../src/azure/sdk-gateway';
 import { startSimulator } from '../../src/simulator';
 import { Store } from '../../src/store/store';
+import { tempDir } from '../lib/stack';
+import { round } from '../lib/stats';
 import { FormCatalog } from '../../src/workflow/catalog';
 
 const N = 600;
@@ -28,17 +27,18 @@ async function formSession(): Promise<Record<string, unknown>> {
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'cmk-bench-sessions-'));
-  const store = await Store.open({ kind: 'pglite', dataDir: dir });
+  const folder = tempDir('sessions');
+  const store = await Store.open({ kind: 'pglite', dataDir: folder.dir });
   try {
     const doc = await formSession();
     const bytes = Buffer.byteLength(JSON.stringify(doc));
     // The way the session was stored before migration 006, for the comparison.
     await store.db.exec(`CREATE TABLE bench_sessions_jsonb (id text PRIMARY KEY, doc jsonb NOT NULL, expires_at timestamptz NOT NULL)`);
-    const cases: Array<{ statement: string; run: () => Promise<unknown> }> = [
-      { statement: 'form session (text, uncompressed: what the bot writes)', run: () => store.putFormSession(randomUUID(), doc, 900_000) },
+    const cases: Array<{ statement: string; sessionBytes?: number; run: () => Promise<unknown> }> = [
+      { statement: 'form session (text, uncompressed: what the bot writes)', sessionBytes: bytes, run: () => store.putFormSession(randomUUID(), doc, 900_000) },
       {
         statement: 'form session as jsonb (before migration 006)',
+        sessionBytes: bytes,
         run: () =>
           store.db.query(`INSERT INTO bench_sessions_jsonb (id, doc, expires_at) VALUES ($1, $2::jsonb, now() + ($3::integer * interval '1 millisecond')) ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc`, [
             randomUUID(),
@@ -63,10 +63,10 @@ async function main() {
         spent[k]!.wallMs += performance.now() - t0;
       }
     }
-    const perStatement = (v: number) => Math.round((v / N) * 1000) / 1000;
+    const perStatement = (v: number) => round(v / N, 3);
     const rows = cases.map((c, k) => ({
       statement: c.statement,
-      sessionBytes: c.statement.startsWith('form') ? bytes : null,
+      sessionBytes: c.sessionBytes ?? null,
       statements: N,
       cpuMsPerStatement: perStatement(spent[k]!.cpuUs / 1000),
       wallMsPerStatement: perStatement(spent[k]!.wallMs),
@@ -74,7 +74,7 @@ async function main() {
     console.log(`BENCH_SESSIONS ${JSON.stringify(rows)}`);
   } finally {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    folder.remove();
   }
 }
 

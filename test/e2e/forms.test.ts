@@ -29,7 +29,16 @@ import { ALICE, baseActivity, cardAction, message, post } from '../helpers/teams
 const POLICY = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline');
 const ALEX = { id: 'U0ALEX', name: 'alex' };
 
-type Input = { id?: string; type?: string; value?: string; errorMessage?: string; regex?: string; choices?: Array<{ title: string; value: string }>; valueChangedAction?: unknown; 'choices.data'?: unknown };
+type Input = {
+  id?: string;
+  type?: string;
+  value?: string;
+  errorMessage?: string;
+  regex?: string;
+  choices?: Array<{ title: string; value: string }>;
+  valueChangedAction?: unknown;
+  'choices.data'?: { type: string; dataset: string; associatedInputs: string };
+};
 const inputsOf = (card: Record<string, unknown> | undefined) => Object.fromEntries(((card?.body ?? []) as Input[]).filter((b) => b.id).map((b) => [b.id!, b]));
 
 describe('Teams forms', () => {
@@ -39,24 +48,26 @@ describe('Teams forms', () => {
   });
   afterAll(() => bot?.close());
 
-  const search = (data: Record<string, unknown>, queryText = '') =>
-    post(bot.app.url, { ...baseActivity(bot.connector.url, ALICE), type: 'invoke', name: 'application/search', value: { kind: 'typeahead', queryText, dataset: 'fluid-relay.keyVersion', queryOptions: { skip: 0, top: 25 }, data } });
+  /** A picker's Data.Query as Teams sends it (`application/search`): the key version's unless another dataset is named. */
+  const search = (data: Record<string, unknown>, queryText = '', dataset = 'fluid-relay.keyVersion') =>
+    post(bot.app.url, { ...baseActivity(bot.connector.url, ALICE), type: 'invoke', name: 'application/search', value: { kind: 'typeahead', queryText, dataset, queryOptions: { skip: 0, top: 100 }, data } });
+  const valuesOf = (res: Awaited<ReturnType<typeof search>>) => ((res.body?.value as { results?: Array<{ value: string }> }).results ?? []).map((r) => r.value);
 
   it('the key version picker offers the versions of the chosen key only, however it is asked', async () => {
     // Data.Query: the client sends the card's inputs; the answer is the chosen key's versions.
     const fluid = await search({ subscriptionId: SIM_SUBSCRIPTION_ID, keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY) });
     expect(fluid.status).toBe(200);
     expect(fluid.body?.type).toBe('application/vnd.microsoft.search.searchResponse');
-    const values = ((fluid.body?.value as { results: Array<{ value: string }> }).results ?? []).map((r) => r.value);
+    const values = valuesOf(fluid);
     expect(values).toEqual(expect.arrayContaining(['latest', SIM_KEY_VERSION_CURRENT, SIM_KEY_VERSION_OLD]));
     expect(values).not.toContain(SIM_ROTATED_KEY_VERSION_CURRENT);
     const rotated = await search({ subscriptionId: SIM_SUBSCRIPTION_ID, keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY) });
-    const rotatedValues = ((rotated.body?.value as { results: Array<{ value: string }> }).results ?? []).map((r) => r.value);
+    const rotatedValues = valuesOf(rotated);
     expect(rotatedValues).toContain(SIM_ROTATED_KEY_VERSION_CURRENT);
     expect(rotatedValues).not.toContain(SIM_KEY_VERSION_CURRENT);
     // What the person typed narrows it.
     const typed = await search({ subscriptionId: SIM_SUBSCRIPTION_ID, keyUrl: simKeyUrl(SIM_RBAC_VAULT, SIM_KEY) }, SIM_KEY_VERSION_OLD.slice(0, 6));
-    expect(((typed.body?.value as { results: Array<{ value: string }> }).results ?? []).map((r) => r.value)).toEqual([SIM_KEY_VERSION_OLD]);
+    expect(valuesOf(typed)).toEqual([SIM_KEY_VERSION_OLD]);
 
     // The card: changing the key resets the version; the version asks the bot for its choices.
     await post(bot.app.url, message(bot.connector.url, ALICE, 'new fluid-relay'));
@@ -130,13 +141,8 @@ describe('Teams forms', () => {
       expect(identity['choices.data']).toEqual({ type: 'Data.Query', dataset: `fluid-relay.identityId@${SIM_SUBSCRIPTION_ID}`, associatedInputs: 'auto' });
       expect(identity.choices).toHaveLength(CARD_CHOICES);
       // The rest are found by typing: the bot answers the search with the identities that match.
-      const found = await post(bot.app.url, {
-        ...baseActivity(bot.connector.url, ALICE),
-        type: 'invoke',
-        name: 'application/search',
-        value: { kind: 'typeahead', queryText: 'id-bulk-149', dataset: 'fluid-relay.identityId', queryOptions: { skip: 0, top: 25 }, data: { subscriptionId: SIM_SUBSCRIPTION_ID } },
-      });
-      expect(((found.body?.value as { results: Array<{ value: string }> }).results ?? []).map((r) => r.value)).toEqual([simIdentityId('id-bulk-149', SIM_RG)]);
+      const found = await search({ subscriptionId: SIM_SUBSCRIPTION_ID }, 'id-bulk-149', identity['choices.data']!.dataset);
+      expect(valuesOf(found)).toEqual([simIdentityId('id-bulk-149', SIM_RG)]);
     } finally {
       for (const name of extra) bot.sim.state.delete(simIdentityId(name, SIM_RG));
     }
@@ -148,14 +154,11 @@ describe('Teams forms', () => {
     const id = `/subscriptions/${SIM_SUBSCRIPTION2_ID}/resourceGroups/rg-sandbox/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-sandbox-only`;
     bot.sim.state.put({ ...structuredClone(seeded), id, name: 'id-sandbox-only' });
     try {
-      const search = (dataset: string) =>
-        post(bot.app.url, { ...baseActivity(bot.connector.url, ALICE), type: 'invoke', name: 'application/search', value: { kind: 'typeahead', queryText: 'id-', dataset, queryOptions: { skip: 0, top: 100 }, data: {} } });
-      const valuesOf = (res: Awaited<ReturnType<typeof search>>) => ((res.body?.value as { results?: Array<{ value: string }> }).results ?? []).map((r) => r.value);
-      const sandbox = valuesOf(await search(`fluid-relay-rotate.identityId@${SIM_SUBSCRIPTION2_ID}`));
+      const sandbox = valuesOf(await search({}, 'id-', `fluid-relay-rotate.identityId@${SIM_SUBSCRIPTION2_ID}`));
       expect(sandbox).toContain(id);
       expect(sandbox).not.toContain(simIdentityId(SIM_IDENTITY));
       // A dataset that is not one of ours is refused.
-      expect((await search('fluid-relay-rotate.identityId@not-a-subscription')).body?.type).toBe('application/vnd.microsoft.error');
+      expect((await search({}, 'id-', 'fluid-relay-rotate.identityId@not-a-subscription')).body?.type).toBe('application/vnd.microsoft.error');
     } finally {
       bot.sim.state.delete(id);
     }
