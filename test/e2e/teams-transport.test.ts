@@ -140,30 +140,26 @@ describe('tokens the Bot Framework issues (https://api.botframework.com), as a T
   // Also when the test times out: no interception left for what runs after it in this worker.
   afterEach(() => bf?.restore());
   it('are checked against the keys at login.botframework.com: a signed one is answered; a forged one, one for another service URL or another bot gets 401 and records nothing', async () => {
-    bf = botFrameworkKeys();
-    try {
-      // A click whose answer needs nothing from outside (a rejection without a reason): the invoke's own answer.
-      const click = cardAction(connector.url, ALICE, 'request.reject', { requestId: 'CR-BFBFBF', digest: 'd'.repeat(64) }, 'card-msg-bf');
-      const before = await seenRows();
-      const signed = await post(app.url, click, bearer(bf.token(APP_ID, connector.url)));
-      expect(signed.status).toBe(200);
-      expect(String(signed.body?.value)).toMatch(/Please give a reason/);
-      expect(bf.keyFetches()).toBeGreaterThanOrEqual(1);
-      expect(await seenRows()).toBe(before + 2);
-      for (const [headers, reason] of [
-        [bearer(bf.forged(APP_ID, connector.url)), /invalid signature/],
-        [bearer(bf.token(APP_ID, 'https://smba.example.test/')), /serviceurl claim/],
-        [bearer(bf.token('11111111-2222-3333-4444-555555555555', connector.url)), /audience mismatch/i],
-      ] as const) {
-        logged.length = 0;
-        const res = await post(app.url, cardAction(connector.url, ALICE, 'request.cancel', { requestId: 'CR-BFBFBF' }, 'card-msg-bf2'), headers);
-        expect(res.status).toBe(401);
-        expect(logged).toContainEqual(expect.objectContaining({ msg: 'refused an unauthenticated Teams request', data: { reason: expect.stringMatching(reason) } }));
-      }
-      expect(await seenRows()).toBe(before + 2);
-    } finally {
-      bf.restore();
+    const keys = (bf = botFrameworkKeys());
+    // A click whose answer needs nothing from outside (a rejection without a reason): the invoke's own answer.
+    const click = cardAction(connector.url, ALICE, 'request.reject', { requestId: 'CR-BFBFBF', digest: 'd'.repeat(64) }, 'card-msg-bf');
+    const before = await seenRows();
+    const signed = await post(app.url, click, bearer(keys.token(APP_ID, connector.url)));
+    expect(signed.status).toBe(200);
+    expect(String(signed.body?.value)).toMatch(/Please give a reason/);
+    expect(keys.keyFetches()).toBeGreaterThanOrEqual(1);
+    expect(await seenRows()).toBe(before + 2);
+    for (const [headers, reason] of [
+      [bearer(keys.forged(APP_ID, connector.url)), /invalid signature/],
+      [bearer(keys.token(APP_ID, 'https://smba.example.test/')), /serviceurl claim/],
+      [bearer(keys.token('11111111-2222-3333-4444-555555555555', connector.url)), /audience mismatch/i],
+    ] as const) {
+      logged.length = 0;
+      const res = await post(app.url, cardAction(connector.url, ALICE, 'request.cancel', { requestId: 'CR-BFBFBF' }, 'card-msg-bf2'), headers);
+      expect(res.status).toBe(401);
+      expect(logged).toContainEqual(expect.objectContaining({ msg: 'refused an unauthenticated Teams request', data: { reason: expect.stringMatching(reason) } }));
     }
+    expect(await seenRows()).toBe(before + 2);
   });
 });
 

@@ -1,7 +1,7 @@
 // Block Kit output stays inside Slack's limits for the largest request, checked with the same
 // rules the local stand-in enforces (blocks per message, section text, modal title, options,
 // private_metadata).
-import { slackBlockErrors, slackViewErrors } from '../../src/dev';
+import { SLACK_LIMITS, slackBlockErrors, slackViewErrors } from '../../src/dev';
 import { esc, requestBlocks } from '../../src/chat/slack/blocks';
 import { formModalOf } from '../../src/chat/slack/form-modal';
 import { formView } from '../../src/chat/forms';
@@ -86,8 +86,8 @@ describe('Slack Block Kit limits', () => {
     };
     const view = formModalOf(formView(DEFAULT_TARGETS.find('fluid-relay')!, choices, {}), 'form-id');
     const identity = view.blocks.find((b) => b.block_id === 'identityId') as { hint?: { text: string }; element: { options: unknown[] } };
-    expect(identity.element.options).toHaveLength(100);
-    expect(identity.hint?.text).toMatch(/Slack lists at most 100 choices: the first 100 of 240 are here\./);
+    expect(identity.element.options).toHaveLength(SLACK_LIMITS.selectOptions);
+    expect(identity.hint?.text).toMatch(new RegExp(`Slack lists at most ${SLACK_LIMITS.selectOptions} choices: the first ${SLACK_LIMITS.selectOptions} of 240 are here\\.`));
     // A picker within the limit keeps its own hint alone.
     const region = view.blocks.find((b) => b.block_id === 'location') as { hint?: { text: string } };
     expect(region.hint?.text ?? '').not.toMatch(/Slack lists at most/);
