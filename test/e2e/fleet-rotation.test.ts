@@ -20,14 +20,14 @@ import { ALICE, BOB, CAROL, cardAction, message, post } from '../helpers/teams';
 const ALEX = { id: 'U0ALEX', name: 'alex' };
 const RILEY = { id: 'U0RILEY', name: 'riley' };
 const CHANNEL = 'C0FLEET';
+/** The file's policy up to its rules (`people`: more people besides alice), and the rule that lets everyone request and approve. */
+const policyHead = (people = '') => `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\npeople:\n  alice: { teams: ["tenant-1/${ALICE.aadObjectId}"] }\n${people}watchers: ["person:alice"]\n`;
+const EVERYONE = `  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`;
+const POLICY = parsePolicy(`${policyHead()}rules:\n${EVERYONE}`, 'inline');
 let h: SlackHarness;
 let bot: TestBot;
 beforeAll(async () => {
-  const policy = parsePolicy(
-    `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\npeople:\n  alice: { teams: ["tenant-1/${ALICE.aadObjectId}"] }\nwatchers: ["person:alice"]\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`,
-    'inline',
-  );
-  h = await startSlackBot(policy, [ALEX, RILEY], CHANNEL, {}, { env: { WATCH_INTERVAL: '0' } });
+  h = await startSlackBot(POLICY, [ALEX, RILEY], CHANNEL, {}, { env: { WATCH_INTERVAL: '0' } });
   bot = h.bot;
 });
 afterAll(() => h?.close());
@@ -180,14 +180,13 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
       expect(JSON.stringify(odd.body)).toContain('That form was not understood');
     }
     // Someone who cannot see the request from where they are cannot read its list through a form.
-    const base = `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\npeople:\n  alice: { teams: ["tenant-1/${ALICE.aadObjectId}"] }\nwatchers: ["person:alice"]\n`;
     try {
       const approvers = `  bob: { teams: ["tenant-1/${BOB.aadObjectId}"] }\n  dave: { teams: ["tenant-1/aad-dave-0005"] }\n  erin: { teams: ["tenant-1/aad-erin-0006"] }\n`;
-      bot.app.reloadPolicy(parsePolicy(`${base.replace('people:\n', `people:\n${approvers}`)}rules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["person:bob", "person:dave", "person:erin"]\n`, 'inline'));
+      bot.app.reloadPolicy(parsePolicy(`${policyHead(approvers)}rules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["person:bob", "person:dave", "person:erin"]\n`, 'inline'));
       const elsewhere = await post(bot.app.url, cardAction(bot.connector.url, CAROL, 'form.reload', { ...carried, ...inputs }, 'card-elsewhere', 'conv-elsewhere'));
       expect(JSON.stringify(elsewhere.body)).toContain(`You cannot see ${requestId} from here`);
     } finally {
-      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline'));
+      bot.app.reloadPolicy(POLICY);
     }
     // Submitted as the client sends it (here with a list of its own beside the reference): every failed one
     // is in the new request, and only those.
@@ -331,18 +330,17 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
   });
 
   it('the policy applies at every place the members touch: a rule over one subscription adds its approvals; a rule whose requesters leave the requester out refuses the whole request; nobody a rule names reads nothing', async () => {
-    const base = `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\npeople:\n  alice: { teams: ["tenant-1/${ALICE.aadObjectId}"] }\nwatchers: ["person:alice"]\n`;
-    const everyone = `  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`;
+    const base = policyHead();
     try {
       seedFleet(bot.sim, { servers: 2, sandboxAccounts: 1, labsAccounts: 1 }, 'pol');
       const next = bot.sim.rotateKey(SIM_RBAC_VAULT, SIM_KEY);
       const cmd = `rotate-key ${simKeyUrl(SIM_RBAC_VAULT, SIM_KEY)} --version ${next}`;
       // The labs subscription needs two approvals: so does the request.
-      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${everyone}  - name: labs\n    match: { subscriptions: ["${SIM_SUBSCRIPTION3_ID}"] }\n    requesters: ["*"]\n    approvers: ["*"]\n    approvalsRequired: 2\n`, 'inline'));
+      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${EVERYONE}  - name: labs\n    match: { subscriptions: ["${SIM_SUBSCRIPTION3_ID}"] }\n    requesters: ["*"]\n    approvers: ["*"]\n    approvalsRequired: 2\n`, 'inline'));
       const two = await rotateKey(cmd);
       expect(two.text).toMatch(/rule "labs": 0 of 2/);
       // The sandbox subscription's rule does not list Alice: nothing is requested.
-      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${everyone}  - name: sandbox\n    match: { subscriptions: ["${SIM_SUBSCRIPTION2_ID}"] }\n    requesters: ["teams:tenant-1/someone-else"]\n    approvers: ["*"]\n`, 'inline'));
+      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${EVERYONE}  - name: sandbox\n    match: { subscriptions: ["${SIM_SUBSCRIPTION2_ID}"] }\n    requesters: ["teams:tenant-1/someone-else"]\n    approvers: ["*"]\n`, 'inline'));
       const refused = await rotateKey(cmd);
       expect(refused.requestId).toBeUndefined();
       expect(refused.text).toMatch(/Policy rule "sandbox" \(it covers resource pol/);
@@ -359,7 +357,7 @@ describe('rotate-key: a key rotated everywhere it is used', () => {
       expect(chaosOnly.text).toMatch(/No policy rule lets you request a key rotation/);
       expect(graphCalls()).toBe(before);
     } finally {
-      bot.app.reloadPolicy(parsePolicy(`${base}rules:\n${everyone}`, 'inline'));
+      bot.app.reloadPolicy(POLICY);
     }
   });
 
