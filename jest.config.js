@@ -15,6 +15,9 @@ module.exports = {
   moduleNameMapper: { '^jose$': '<rootDir>/node_modules/jose/dist/node/cjs/index.js' },
   // PGlite and the HTTPS simulator take a few seconds to start on 2 cores.
   testTimeout: 30000,
+  // One empty PGlite database for the whole run, which tests start new stores from (test/helpers/pglite.ts).
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

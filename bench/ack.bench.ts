@@ -80,7 +80,7 @@ export async function startStack(withBare: boolean, extraEnv: Record<string, str
   const deps = dependencies.info;
   const env = botEnv(deps, `${tmp.dir}/data`, extraEnv);
   // The measured bot starts on an existing data folder, as after any restart: the first-ever start
-  // creates the PGlite cluster (initdb) in-process, and that memory stays with the process.
+  // creates the PGlite database (from the build’s empty one), which footprint measures on its own.
   const build = benchBuild();
   await (await startServer(build.bot, env)).child.stop();
   const memprobe = `${tmp.dir}/memprobe.json`;

@@ -1,6 +1,6 @@
 // Footprint: start-up time to ready (spawn of `node dist/main.js` with start:prod's flags → first
 // 200 from GET /readyz, which needs the database and ARM to answer) on a cold PGlite (empty data
-// folder: initdb + migrations), a warm PGlite (existing folder) and PostgreSQL (a throwaway
+// folder: the build’s empty database loaded + migrations), a warm PGlite (existing folder) and PostgreSQL (a throwaway
 // database: cold = empty, migrations run; warm = migrated); RSS at ready and idle; then, for PGlite
 // and PostgreSQL, rounds of scenario 1's load (50 concurrent clients, Slack then Teams) with the bare
 // Bolt and bare Agents SDK bots measured in the same rounds: RSS peak and acknowledgement p99 against
@@ -49,7 +49,7 @@ export interface LoadRssRow {
   rssPeakByRound: string;
   /** The warm start's peak (StartupRow.rssStartPeakMB): the target is the process's peak, starting included. */
   rssStartPeakMB: number;
-  /** The first start's (the database created: PGlite runs initdb in the process), once per data folder. */
+  /** The first start’s (the database created: PGlite loads the build’s empty one, src/store/db.ts), once per data folder. */
   rssFirstStartPeakMB: number;
   afterMB: number;
   /** V8 heap (total) at its peak: the rest of RSS is code, buffers and (PGlite) WebAssembly memory. */
@@ -178,7 +178,7 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
           const bareSlackP99 = med((r) => r.slack.bare.p99);
           const bareTeamsP99 = med((r) => r.teams.bare.p99);
           // The peak is the process's: under load, and while it starts (the warm starts above). A first
-          // start creates the database (PGlite: initdb in the process), once per data folder: said beside.
+          // start creates the database (PGlite: loads the build’s empty one), once per data folder: said beside.
           const startPeak = startPeakOf(database, 'warm');
           const firstStartPeak = startPeakOf(database, 'cold');
           const limit = database === 'PostgreSQL' ? 256 : 400;

@@ -135,4 +135,25 @@ wait "$BOT_PID" || rc=$?
 BOT_PID=""
 if [ "$rc" -ne 0 ]; then echo "the bot exited $rc on SIGTERM" >&2; exit 1; fi
 if grep -n 'DeprecationWarning' "$WORK/bot.log"; then echo "the production bot printed a deprecation warning on Node.js $("$RUNTIME_NODE" -v)" >&2; exit 1; fi
+
+echo "== embedded PGlite: a new data folder starts from the database the build made (no initdb in the bot)"
+ls "$APP"/dist/pgdata-pglite-*.tar.gz >/dev/null
+: >"$WORK/pglite.log"
+(
+  cd "$APP"
+  exec env NODE_ENV=production HOST=127.0.0.1 PORT=0 DATA_DIR="$WORK/data" AZURE_MODE=simulator ARM_ENDPOINT="$ARM_ENDPOINT" ARM_CA_FILE="$ARM_CA_FILE" TEAMS_ENABLED=false LOG_LEVEL=warn \
+    "$RUNTIME_NODE" ${START_PROD#node }
+) >"$WORK/pglite.log" 2>&1 &
+BOT_PID=$!
+URL=$(wait_for_line "$WORK/pglite.log" '^cmk-chatops is listening on (http://[^ ]+)$' 60 "$BOT_PID")
+grep -q "embedded PGlite in $WORK/data/pglite (new: from the build’s empty database)" "$WORK/pglite.log"
+for _ in $(seq 1 30); do
+  if ready=$(curl -fsS "$URL/readyz"); then break; fi
+  sleep 1
+done
+echo "$ready" | grep -q '"status":"ready"'
+kill -TERM "$BOT_PID"
+wait "$BOT_PID"
+BOT_PID=""
+echo "PGlite: ready on a new data folder loaded from $(cd "$APP" && ls dist/pgdata-pglite-*.tar.gz)"
 echo "Production start passed: node dist/main.js answered /readyz ready."

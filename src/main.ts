@@ -14,6 +14,9 @@ function refuse(e: unknown): never {
   process.exit(2);
 }
 
+/** How a PGlite data folder came to be, on the start-up banner. */
+const CREATED = { existing: '', initdb: ' (new: created by initdb)', template: ' (new: from the build’s empty database)' } as const;
+
 async function main() {
   let config;
   let fromDotEnv: string[] = [];
@@ -35,7 +38,7 @@ async function main() {
     config.slack ? `  Slack endpoint:   ${app.url}/slack/events  (Web API ${config.slack.apiUrl})` : '  Slack:            off (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)',
     `  Health:           ${app.url}/healthz`,
     `  Azure:            ${app.simulator ? `local simulator at ${app.simulator.endpoint} (CA ${app.simulator.caPath ?? 'in memory'})` : config.azure.mode === 'azure' ? config.azure.endpoint : `external simulator at ${config.azure.external?.endpoint}`}`,
-    `  Database:         ${config.database.kind === 'postgres' ? `PostgreSQL (DATABASE_URL${config.database.auth === 'entra' ? ', Entra token login' : ''})` : `embedded PGlite in ${config.database.dataDir}`}`,
+    `  Database:         ${config.database.kind === 'postgres' ? `PostgreSQL (DATABASE_URL${config.database.auth === 'entra' ? ', Entra token login' : ''})` : `embedded PGlite in ${config.database.dataDir}${CREATED[app.store.db.created ?? 'existing']}`}`,
     `  Policy:           ${config.policyFile}`,
     ...(fromDotEnv.length ? [`  Settings:         .env (${fromDotEnv.length} variables it sets and the environment does not)`] : []),
     '',

@@ -1,7 +1,7 @@
 // One SQL dialect (PostgreSQL) on two engines: embedded PGlite by default, a PostgreSQL server
 // via DATABASE_URL for several replicas.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
@@ -14,6 +14,8 @@ export interface Sql {
 
 export interface Database extends Sql {
   readonly kind: 'pglite' | 'postgres';
+  /** PGlite: how this open found its database — created now from the build's template or by initdb, or already there (undefined). */
+  readonly created?: 'template' | 'initdb';
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -88,29 +90,99 @@ function lockDataFolder(dataDir: string): () => void {
  */
 const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers = 16MB'], initDbStartParams: ['-c', 'shared_buffers=16MB'] };
 
-export async function openPglite(dataDir?: string): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const unlock = dataDir ? lockDataFolder(dataDir) : () => undefined;
-  let db: PGlite;
+/**
+ * The installed PGlite's version. A database created by one PGlite is only loaded by the same one,
+ * so the template's name carries it: after an upgrade without a new build, none is found.
+ */
+function pgliteVersion(): string {
+  const pkg = join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Where `npm run build` writes a created, empty database (`dist/pgdata-pglite-<version>.tar.gz`,
+ * beside dist/main.js), and where a new PGlite data folder is started from. Run from src/ (npm start,
+ * the tests) the file is not there, and a new folder is created by initdb as before.
+ */
+export function builtPgliteTemplate(): string {
+  return join(__dirname, '..', `pgdata-pglite-${pgliteVersion()}.tar.gz`);
+}
+
+/**
+ * Creates an empty database (initdb, with the bot's settings) and writes it to `file` as a gzipped
+ * tar of its data folder: PGlite's own dump, which `loadDataDir` reads. initdb is what makes a first
+ * start heavy: PGlite 0.5 runs it in a second WebAssembly instance and copies that instance's whole
+ * memory (at least 128 MB) between its steps — 556 MB at its peak on Node.js 24. Done once at build
+ * time, a bot's first start loads the ~4.5 MB file instead (270 MB; docs/benchmarks.md).
+ */
+export async function createPgliteTemplate(file: string): Promise<void> {
+  const db = await PGlite.create(PGLITE_OPTIONS);
   try {
-    if (dataDir) {
-      const cold = !existsSync(join(dataDir, 'PG_VERSION'));
-      db = await PGlite.create(dataDir, PGLITE_OPTIONS);
-      if (cold) {
-        // The first start creates the cluster (initdb) in this process, and WebAssembly memory
-        // never shrinks: kept, that instance would leave the process near 700 MB for its whole
-        // life. Closed and opened again, the process carries what a warm start does (~300 MB);
-        // the old instance's memory goes with its garbage (docs/benchmarks.md).
-        await db.close();
-        db = await PGlite.create(dataDir, PGLITE_OPTIONS);
+    const dump = await db.dumpDataDir('gzip');
+    writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
+  } finally {
+    await db.close();
+  }
+}
+
+export interface PgliteOpenOptions {
+  /**
+   * A database from `createPgliteTemplate` to start a new data folder (or an in-memory database)
+   * from. Default: the build's (`builtPgliteTemplate()`), when it is there; null: none (initdb).
+   */
+  template?: string | null;
+}
+
+/**
+ * Creates the database of a new data folder — loaded from the template, or by initdb — in
+ * `<dataDir>.new`, then renames it into place: a start stopped half-way (killed, out of memory)
+ * leaves no half-made folder to fail every later start. The instance that made it is closed, and
+ * with it goes initdb's memory, which WebAssembly never returns (near 700 MB kept for the process's
+ * life otherwise; docs/benchmarks.md).
+ */
+async function createDataFolder(dataDir: string, fromTemplate: { loadDataDir: Blob } | undefined): Promise<void> {
+  const staging = `${dataDir}.new`;
+  rmSync(staging, { recursive: true, force: true });
+  const db = await PGlite.create(staging, { ...PGLITE_OPTIONS, ...fromTemplate });
+  await db.close();
+  if (existsSync(dataDir)) {
+    if (readdirSync(dataDir).length > 0) {
+      rmSync(staging, { recursive: true, force: true });
+      throw new Error(`The database folder ${dataDir} has files but no database in it (no PG_VERSION). Move it away or delete it, or set DATA_DIR to another folder.`);
+    }
+    rmSync(dataDir, { recursive: true });
+  }
+  renameSync(staging, dataDir);
+}
+
+export async function openPglite(dataDir?: string, opts: PgliteOpenOptions = {}): Promise<Database> {
+  if (dataDir) mkdirSync(dirname(dataDir), { recursive: true });
+  const unlock = dataDir ? lockDataFolder(dataDir) : () => undefined;
+  const template = opts.template === undefined ? builtPgliteTemplate() : opts.template;
+  // Read only when a database is to be created.
+  const fromTemplate = () => (template && existsSync(template) ? { loadDataDir: new Blob([readFileSync(template)]) } : undefined);
+  let db: PGlite;
+  let created: Database['created'];
+  try {
+    if (!dataDir) {
+      const load = fromTemplate();
+      created = load ? 'template' : 'initdb';
+      db = await PGlite.create({ ...PGLITE_OPTIONS, ...load });
+    } else {
+      if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+        const load = fromTemplate();
+        created = load ? 'template' : 'initdb';
+        await createDataFolder(dataDir, load);
       }
-    } else db = await PGlite.create(PGLITE_OPTIONS);
+      db = await PGlite.create(dataDir, PGLITE_OPTIONS);
+    }
   } catch (e) {
     unlock();
     throw e;
   }
   return {
     kind: 'pglite',
+    created,
     async query<T>(text: string, params?: unknown[]) {
       const r = await db.query<T>(text, params);
       return r.rows;

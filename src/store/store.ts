@@ -6,7 +6,7 @@
 import type { Actor, Approval, ChangeRequest } from '../domain/types';
 import { type AuditHead, auditRowHash, checkAnchors, GENESIS, walkChain } from '../domain/audit-chain';
 import type { Database, Sql } from './db';
-import { openPglite, openPostgres, type PostgresOptions } from './db';
+import { openPglite, openPostgres, type PgliteOpenOptions, type PostgresOptions } from './db';
 import { insertJob, type JobSpec } from './jobs';
 import { migrate } from './migrations';
 
@@ -89,12 +89,12 @@ export class Store {
     return out;
   }
 
-  static async open(opts: { kind: 'pglite'; dataDir?: string } | ({ kind: 'postgres'; url: string; poolMax?: number } & Omit<PostgresOptions, 'max'>), now?: () => Date): Promise<Store> {
+  static async open(opts: ({ kind: 'pglite'; dataDir?: string } & PgliteOpenOptions) | ({ kind: 'postgres'; url: string; poolMax?: number } & Omit<PostgresOptions, 'max'>), now?: () => Date): Promise<Store> {
     let db: Database;
     if (opts.kind === 'postgres') {
       const { kind: _kind, url, poolMax, ...pg } = opts;
       db = await openPostgres(url, { max: poolMax, ...pg });
-    } else db = await openPglite(opts.dataDir);
+    } else db = await openPglite(opts.dataDir, { template: opts.template });
     await migrate(db);
     return new Store(db, now);
   }

@@ -7,6 +7,7 @@ import { startSimulator, type Simulator } from '../../src/simulator';
 import { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startConnector, type FakeConnector } from '../helpers/connector';
+import { testPglite } from '../helpers/pglite';
 import { ALICE, message, post } from '../helpers/teams';
 
 const POLICY = parsePolicy('version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n', 'inline');
@@ -19,7 +20,7 @@ let app: App;
 beforeAll(async () => {
   // Whatever a library prints about a refused request is not asserted here; the 401 is.
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }), startConnector()]);
+  [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite', ...testPglite() }), startConnector()]);
   app = await createApp({
     config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', MicrosoftAppId: '00000000-0000-0000-0000-00000000b07a', MicrosoftAppPassword: 'not-a-real-secret', MicrosoftAppType: 'MultiTenant' }),
     simulator: sim,

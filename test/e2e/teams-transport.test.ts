@@ -13,6 +13,7 @@ import { startSimulator, type Simulator } from '../../src/simulator';
 import { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
 import { startBot } from '../helpers/bot';
+import { testPglite } from '../helpers/pglite';
 import { botFrameworkKeys, type BotFrameworkKeys, startBotTokenIssuer, type BotTokenIssuer } from '../helpers/bot-jwt';
 import { policyAllowingEveryone, startChildBot } from '../helpers/child-bot';
 import { startConnector, type FakeConnector } from '../helpers/connector';
@@ -33,7 +34,7 @@ beforeAll(async () => {
   // Installed before the app so that anything reaching the console directly is seen here.
   for (const m of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void consoleCalls.push(`${m}: ${args.map(String).join(' ')}`));
   // A cold start: the signing keys take a while to download, as they do from login.botframework.com.
-  [sim, store, connector, issuer] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }), startConnector(), startBotTokenIssuer({ keysDelayMs: 1500 })]);
+  [sim, store, connector, issuer] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite', ...testPglite() }), startConnector(), startBotTokenIssuer({ keysDelayMs: 1500 })]);
   app = await startApp(issuer.authorityEndpoint);
 });
 

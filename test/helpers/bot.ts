@@ -5,6 +5,7 @@ import { startSimulator, type Simulator } from '../../src/simulator';
 import { Store } from '../../src/store/store';
 import type { Policy } from '../../src/workflow/policy';
 import { cardText, startConnector, type FakeConnector } from './connector';
+import { testPglite } from './pglite';
 import { ALICE, cardAction, post, type TestUser } from './teams';
 
 export interface TestBot {
@@ -16,7 +17,7 @@ export interface TestBot {
 }
 
 export async function startBot(policy: Policy, env: Record<string, string> = {}, now?: () => Date, tuning: Partial<AppOptions> = {}): Promise<TestBot> {
-  const [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite' }, now), startConnector()]);
+  const [sim, store, connector] = await Promise.all([startSimulator(), Store.open({ kind: 'pglite', ...testPglite() }, now), startConnector()]);
   const app = await createApp({
     // Tests reset the simulator between cases: pickers are read afresh for every form.
     config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', FORM_CHOICES_TTL_MS: '0', ...env }),

@@ -11,6 +11,7 @@ import { createLog } from '../../src/log';
 import { Store } from '../../src/store/store';
 import { changeRequest } from '../fixtures/requests';
 import { runCli } from '../helpers/cli';
+import { testPglite } from '../helpers/pglite';
 
 function request(id: string): ChangeRequest {
   return changeRequest({ id });
@@ -41,7 +42,7 @@ async function rewriteFrom(store: Store, seq: number, data: Record<string, unkno
 describe('audit anchors (store)', () => {
   let store: Store;
   beforeAll(async () => {
-    store = await Store.open({ kind: 'pglite' });
+    store = await Store.open({ kind: 'pglite', ...testPglite() });
   });
   afterAll(() => store.close());
 

@@ -5,10 +5,11 @@
 import { Store } from '../../src/store/store';
 import type { Database } from '../../src/store/db';
 import { DurableQueue } from '../../src/workflow/durable';
+import { testPglite } from '../helpers/pglite';
 
 let store: Store;
 beforeAll(async () => {
-  store = await Store.open({ kind: 'pglite' });
+  store = await Store.open({ kind: 'pglite', ...testPglite() });
 });
 afterAll(() => store?.close());
 beforeEach(async () => {

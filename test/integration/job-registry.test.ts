@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { Store } from '../../src/store/store';
 import { DurableQueue } from '../../src/workflow/durable';
 import { defineJob, JobRegistry } from '../../src/workflow/job-registry';
+import { testPglite } from '../helpers/pglite';
 
 let store: Store;
 beforeAll(async () => {
-  store = await Store.open({ kind: 'pglite' });
+  store = await Store.open({ kind: 'pglite', ...testPglite() });
 });
 afterAll(() => store?.close());
 beforeEach(async () => {

@@ -1,16 +1,17 @@
 // The store on embedded PGlite (one database for the file; PGlite takes seconds to start).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPglite } from '../../src/store/db';
+import { openPglite, type Database } from '../../src/store/db';
 import { MIGRATIONS, migrate } from '../../src/store/migrations';
 import { Store, StoreConflict } from '../../src/store/store';
 import type { ChangeRequest } from '../../src/domain/types';
 import { changeRequest } from '../fixtures/requests';
+import { testPglite } from '../helpers/pglite';
 
 let store: Store;
 beforeAll(async () => {
-  store = await Store.open({ kind: 'pglite' });
+  store = await Store.open({ kind: 'pglite', ...testPglite() });
 });
 afterAll(() => store.close());
 
@@ -108,7 +109,7 @@ describe('Slack form sessions', () => {
 
 describe('Slack form sessions across the upgrade that stores them as text (006)', () => {
   it('a form opened before the upgrade is still read after it, whole', async () => {
-    const db = await openPglite();
+    const db = await openPglite(undefined, testPglite());
     try {
       // The schema as it was before 006, with a session written the way it was written then (jsonb).
       const before = MIGRATIONS.findIndex((m) => m.id === '006_form_sessions_text');
@@ -130,16 +131,72 @@ describe('Slack form sessions across the upgrade that stores them as text (006)'
 });
 
 describe('embedded PGlite', () => {
-  it('runs with 16 MB of shared buffers (not PostgreSQL’s 128 MB), in memory and on a data folder, and keeps it on the next open', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cmk-pglite-'));
-    try {
-      for (const where of [undefined, dir, dir]) {
-        const db = await openPglite(where);
-        expect(await db.query<{ shared_buffers: string }>('SHOW shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
-        await db.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cmk-pglite-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const sharedBuffers = (db: Database) => db.query<{ shared_buffers: string }>('SHOW shared_buffers');
+
+  it('created by initdb (no template): runs with 16 MB of shared buffers (not PostgreSQL’s 128 MB), in memory and on a data folder, and keeps it on the next open', async () => {
+    const folder = join(dir, 'pglite');
+    for (const [where, created] of [
+      [undefined, 'initdb'],
+      [folder, 'initdb'],
+      [folder, undefined],
+    ] as const) {
+      const db = await openPglite(where, { template: null });
+      expect(db.created).toBe(created);
+      expect(await sharedBuffers(db)).toEqual([{ shared_buffers: '16MB' }]);
+      await db.close();
     }
+  });
+
+  it('a new data folder starts from the built template: the same settings, the bot’s tables after migrating, and from then on it is the folder’s own', async () => {
+    // A copy of the run's template (made by createPgliteTemplate in test/global-setup.ts), to take away below.
+    const template = join(dir, 'pgdata.tar.gz');
+    copyFileSync(testPglite().template!, template);
+    const folder = join(dir, 'data', 'pglite');
+
+    const first = await openPglite(folder, { template });
+    expect(first.created).toBe('template');
+    expect(await sharedBuffers(first)).toEqual([{ shared_buffers: '16MB' }]);
+    const store = new Store(first);
+    expect(await migrate(first)).toEqual(MIGRATIONS.map((m) => m.id));
+    await store.putFormSession('f-kept', { targetType: 'storage-cmk' }, 60_000);
+    await store.close();
+
+    // The template is only read to create a folder: gone now, the folder opens as it is.
+    rmSync(template);
+    const again = await openPglite(folder, { template });
+    try {
+      expect(again.created).toBeUndefined();
+      expect(await migrate(again)).toEqual([]);
+      expect(await new Store(again).getFormSession('f-kept')).toEqual({ targetType: 'storage-cmk' });
+      expect(readdirSync(join(dir, 'data')).sort()).toEqual(['pglite', 'pglite.lock']);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('a first start stopped while creating the folder leaves nothing that stops the next; a folder with other files in it is refused, untouched', async () => {
+    const { template } = testPglite();
+    // A start killed while loading the template left its staging folder, half-written.
+    const folder = join(dir, 'pglite');
+    mkdirSync(`${folder}.new`);
+    writeFileSync(join(`${folder}.new`, 'PG_VERSION'), '1');
+    const db = await openPglite(folder, { template });
+    expect(db.created).toBe('template');
+    expect(await sharedBuffers(db)).toEqual([{ shared_buffers: '16MB' }]);
+    await db.close();
+    expect(existsSync(`${folder}.new`)).toBe(false);
+
+    // DATA_DIR pointed at a folder that holds something else: no database is made over it.
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'notes.txt'), 'mine');
+    await expect(openPglite(other, { template })).rejects.toThrow(`The database folder ${other} has files but no database in it (no PG_VERSION). Move it away or delete it, or set DATA_DIR to another folder.`);
+    expect(readdirSync(other)).toEqual(['notes.txt']);
+    expect(existsSync(`${other}.new`) || existsSync(`${other}.lock`)).toBe(false);
   });
 });
