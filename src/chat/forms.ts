@@ -91,6 +91,15 @@ export function optionsOf(field: FormField, choices: FormChoices, values: Record
   return [...(field.extra ?? []), ...azure];
 }
 
+/**
+ * Whether a choice answers what a person typed into a picker that searches (a Teams Data.Query, a
+ * Slack external_select): the text anywhere in what they read or in the value, case aside.
+ */
+export function matchesQuery(choice: Choice, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  return !q || choice.title.toLowerCase().includes(q) || choice.value.toLowerCase().includes(q);
+}
+
 /** Values as the form shows them: the defaults, then what was given; every value a string. */
 export function formValues(target: Target, choices: FormChoices, given: Record<string, unknown> = {}): Record<string, string> {
   const defaults: Record<string, string> = {};

@@ -352,6 +352,42 @@ export function viewActionPayload(p: {
   };
 }
 
+/**
+ * A `block_suggestion` payload, as Slack posts it to the app's options load URL while a person types
+ * into an `external_select` in a modal: the element's block and action ids, what was typed (`value`),
+ * and the view with its state as it is (viewSubmissionPayload's `values`). The answer is
+ * `{ options: [...] }` (or `option_groups`), at most 100 (Block Kit: external_select).
+ */
+export function blockSuggestionPayload(p: {
+  user: { id: string; name?: string };
+  view: Record<string, unknown>;
+  blockId: string;
+  value: string;
+  actionId?: string;
+  values?: Record<string, Record<string, unknown>>;
+  teamId?: string;
+}): Record<string, unknown> {
+  const submission = viewSubmissionPayload({ ...p, values: p.values ?? {} });
+  const view = submission.view as Json;
+  const actionId = p.actionId ?? 'value';
+  const found = elementsOf(p.view.blocks).find((e) => e.blockId === p.blockId && e.element.action_id === actionId);
+  if (!found || found.element.type !== 'external_select') throw new Error(`blockSuggestionPayload: ${p.blockId}/${actionId} is not an external_select (Slack asks only those for options)`);
+  return {
+    type: 'block_suggestion',
+    user: submission.user,
+    container: { type: 'view', view_id: view.id },
+    api_app_id: LOCAL_SLACK.appId,
+    token: LOCAL_SLACK.verificationToken,
+    action_id: actionId,
+    block_id: p.blockId,
+    value: p.value,
+    team: submission.team,
+    enterprise: null,
+    is_enterprise_install: false,
+    view,
+  };
+}
+
 /** An Events API `event_callback` envelope (JSON), as Slack posts it to the Request URL. */
 export function eventBody(event: Record<string, unknown>, opts: { event_id?: string; team_id?: string; event_time?: number } = {}): string {
   const teamId = opts.team_id ?? LOCAL_SLACK.teamId;

@@ -228,6 +228,12 @@ function checkElement(p: Problems, el: unknown, ptr: string, actionIds: Set<stri
       if (el.options === undefined && el.option_groups === undefined) p.add('must provide either options or option_groups', ptr);
       checkOptions(p, el, ptr, SLACK_LIMITS.selectOptions, true);
       break;
+    case 'external_select':
+      // Its options come from the app's options load URL as the person types; none in the view.
+      if (el.options !== undefined || el.option_groups !== undefined) p.add('external_select takes no options or option_groups', ptr);
+      if (el.min_query_length !== undefined && (typeof el.min_query_length !== 'number' || el.min_query_length < 0)) p.add('must be a non-negative integer', `${ptr}/min_query_length`);
+      if (el.initial_option !== undefined) checkOptions(p, { options: [el.initial_option] }, `${ptr}/initial_option`, 1, true);
+      break;
     case 'overflow':
       checkOptions(p, el, ptr, SLACK_LIMITS.overflowOptions, true);
       break;

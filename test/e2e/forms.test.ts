@@ -17,6 +17,7 @@ import {
   simIdentityId,
   simKeyUrl,
 } from '../../src/simulator';
+import { SLACK_LIMITS } from '../../src/dev';
 import { CARD_BUDGET_BYTES } from '../../src/chat/teams/cards';
 import { CARD_CHOICES } from '../../src/chat/teams/form-card';
 import { parsePolicy } from '../../src/workflow/policy';
@@ -235,6 +236,42 @@ describe('Slack forms', () => {
     const drawn = JSON.stringify(other.view.blocks);
     expect(drawn).not.toContain(`${SIM_RG} (`);
     expect(drawn).toContain('*Resource group:* nothing to choose from in this subscription');
+  });
+
+  it('a tenant with more identities than Slack lists: the picker searches them all, and the one found is what the request names', async () => {
+    // 150 more identities in the seeded resource group: past the 100 options a static_select may list.
+    const seeded = h.bot.sim.state.get(simIdentityId(SIM_IDENTITY))!;
+    const extra = Array.from({ length: 150 }, (_, i) => `id-bulk-${String(i).padStart(3, '0')}`);
+    for (const name of extra) h.bot.sim.state.put({ ...structuredClone(seeded), id: simIdentityId(name, SIM_RG), name });
+    try {
+      const form = await h.openForm(ALEX, 'new fluid-relay');
+      const identity = h.block(form, 'identityId');
+      expect(identity.element?.type).toBe('external_select');
+      expect(Number(/^Type to search all (\d+)\./.exec(identity.hint?.text ?? '')?.[1])).toBeGreaterThan(150);
+      // Opened without typing: as many as Slack shows; typed: the one that matches, case aside.
+      expect((await h.suggest(ALEX, form, 'identityId', '')).options).toHaveLength(SLACK_LIMITS.selectOptions);
+      const found = await h.suggest(ALEX, form, 'identityId', 'BULK-149');
+      expect(found.status).toBe(200);
+      expect(found.options.map((o) => o.text.text)).toEqual([expect.stringMatching(/^id-bulk-149\b/)]);
+      // A form the bot does not know (expired, or not ours) offers nothing.
+      const unknown = { ...form, view: { ...form.view, private_metadata: JSON.stringify({ formId: '00000000-0000-4000-8000-000000000000' }) } };
+      expect((await h.suggest(ALEX, unknown, 'identityId', 'bulk')).options).toEqual([]);
+
+      const name = `fr-slack-bulk-${Math.random().toString(36).slice(2, 6)}`;
+      const ack = await h.submit(ALEX, form, {
+        resourceGroup: new RegExp(`^${SIM_RG} `),
+        name,
+        location: /\(eastus\)/,
+        identityId: found.options[0]!,
+        keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `),
+      });
+      expect(ack.status).toBe(200);
+      expect(ack.text).toBe('');
+      const msg = await h.slack.waitFor(() => h.slack.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(name) && !m.thread_ts), 15000, 'request message');
+      expect(JSON.stringify(msg.blocks)).toContain(simIdentityId('id-bulk-149', SIM_RG));
+    } finally {
+      for (const name of extra) h.bot.sim.state.delete(simIdentityId(name, SIM_RG));
+    }
   });
 
   it('an empty modal is refused field by field with the same words as Teams, and nothing is stored', async () => {

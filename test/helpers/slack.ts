@@ -1,6 +1,6 @@
 // Slack as a person uses it, over real HTTP against the local Web API stand-in: slash commands,
 // modals filled in field by field (pickers by the text a person reads), changed pickers, buttons.
-import { blockActionPayload, interactionBody, postToBot, signedHeaders, slashCommandBody, startSlackStandIn, viewActionPayload, viewSubmissionPayload, type SlackStandIn } from '../../src/dev';
+import { blockActionPayload, blockSuggestionPayload, interactionBody, postToBot, signedHeaders, slashCommandBody, startSlackStandIn, viewActionPayload, viewSubmissionPayload, type SlackStandIn } from '../../src/dev';
 import type { AppOptions } from '../../src/app';
 import type { Policy } from '../../src/workflow/policy';
 import { startBot, type TestBot } from './bot';
@@ -8,7 +8,10 @@ import { startBot, type TestBot } from './bot';
 export const SLACK_SECRET = 'local-signing-secret-for-tests';
 export type SlackUser = { id: string; name: string };
 
-type Block = { type?: string; block_id?: string; element?: { options?: Array<{ text: { text: string }; value: string }>; initial_option?: { value: string } }; text?: { text?: string } };
+type Option = { text: { type: 'plain_text'; text: string }; value: string };
+type Block = { type?: string; block_id?: string; element?: { type?: string; options?: Option[]; initial_option?: Option }; hint?: { text: string }; text?: { text?: string } };
+/** A field's answer: a picker's option by the text a person reads, one an external_select offered (suggest), or typed text. */
+type Answer = RegExp | string | Option;
 type View = { id: string; hash: string; view: Record<string, unknown> };
 
 export interface SlackHarness {
@@ -26,8 +29,10 @@ export interface SlackHarness {
   option(view: View, field: string, text: RegExp): string;
   /** Choose an option of a picker that others depend on: the bot redraws the modal. Resolves with the new view. */
   change(user: SlackUser, view: View, field: string, text: RegExp): Promise<View>;
-  /** Submit the modal with these fields (pickers by text, text inputs as strings); others as drawn. */
-  submit(user: SlackUser, view: View, fields: Record<string, RegExp | string>): Promise<{ status: number; text: string; json?: unknown }>;
+  /** What a long picker (external_select) offers for what the person typed: the bot's answer to Slack's block_suggestion. */
+  suggest(user: SlackUser, view: View, field: string, typed: string, fields?: Record<string, Answer>): Promise<{ status: number; options: Option[] }>;
+  /** Submit the modal with these fields (pickers by text or a suggested option, text inputs as strings); others as drawn. */
+  submit(user: SlackUser, view: View, fields: Record<string, Answer>): Promise<{ status: number; text: string; json?: unknown }>;
   /** Press a button of a message. */
   press(user: SlackUser, channel: string, ts: string, actionId: string): Promise<{ status: number; text: string; json?: unknown }>;
   close(): Promise<void>;
@@ -63,11 +68,17 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
     if (!opt) throw new Error(`no option ${text} for ${field}; it offers ${(block(view, field).element?.options ?? []).map((o) => o.text.text).join(' | ')}`);
     return opt.value;
   };
-  const values = (view: View, fields: Record<string, RegExp | string>) =>
+  const values = (view: View, fields: Record<string, Answer>) =>
     Object.fromEntries(
       Object.entries(fields).map(([field, v]) => {
-        const id = block(view, field).block_id!;
-        return [id, { value: typeof v === 'string' ? { type: 'plain_text_input', value: v } : { type: 'static_select', selected_option: { value: option(view, field, v) } } }];
+        const b = block(view, field);
+        const answer =
+          typeof v === 'string'
+            ? { type: 'plain_text_input', value: v }
+            : v instanceof RegExp
+              ? { type: 'static_select', selected_option: { value: option(view, field, v) } }
+              : { type: b.element?.type ?? 'external_select', selected_option: v };
+        return [b.block_id!, { value: answer }];
       }),
     );
   return {
@@ -94,6 +105,10 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
       if (res.status !== 200) throw new Error(`changing ${field} answered ${res.status}`);
       await slack.waitFor(() => slack.callsTo('views.update').length > before, 15000, `modal redrawn after ${field}`);
       return current(view.id);
+    },
+    async suggest(user, view, field, typed, fields = {}) {
+      const res = await interact(blockSuggestionPayload({ user, view: { ...view.view, id: view.id, hash: view.hash }, blockId: block(view, field).block_id!, value: typed, values: values(view, fields) }));
+      return { status: res.status, options: (res.json as { options?: Option[] } | undefined)?.options ?? [] };
     },
     submit(user, view, fields) {
       return interact(viewSubmissionPayload({ user, view: { ...view.view, id: view.id, hash: view.hash }, values: values(view, fields) }));

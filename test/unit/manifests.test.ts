@@ -6,9 +6,9 @@ import { HELP_LINES } from '../../src/chat/commands';
 describe('Slack manifest', () => {
   const m = parse(readFileSync('manifests/slack/manifest.yaml', 'utf8'));
 
-  it('points the command, interactivity and events at /slack/events', () => {
+  it('points the command, interactivity, the select menus’ options and events at /slack/events', () => {
     expect(m.features.slash_commands.map((c: { command: string }) => c.command)).toEqual(['/cmk']);
-    for (const url of [m.features.slash_commands[0].url, m.settings.interactivity.request_url, m.settings.event_subscriptions.request_url]) {
+    for (const url of [m.features.slash_commands[0].url, m.settings.interactivity.request_url, m.settings.interactivity.message_menu_options_url, m.settings.event_subscriptions.request_url]) {
       expect(new URL(url).pathname).toBe('/slack/events');
     }
   });

@@ -3,7 +3,7 @@
 // private_metadata).
 import { SLACK_LIMITS, slackBlockErrors, slackViewErrors } from '../../src/dev';
 import { esc, requestBlocks } from '../../src/chat/slack/blocks';
-import { formModalOf } from '../../src/chat/slack/form-modal';
+import { formModalOf, readModal, suggestOptions } from '../../src/chat/slack/form-modal';
 import { formView } from '../../src/chat/forms';
 import { DEFAULT_TARGETS } from '../../src/targets';
 import { requestView } from '../../src/chat/presenter';
@@ -71,7 +71,7 @@ describe('Slack Block Kit limits', () => {
     }
   });
 
-  it('a picker with more choices than Slack lists says how many it shows, instead of leaving the rest out silently', () => {
+  it('a picker with more choices than Slack lists searches them all (external_select), keeping the chosen one; one within the limit lists them', () => {
     const ids = (n: number) => Array.from({ length: n }, (_, i) => ({ title: `id-${i}`, value: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${i}` }));
     const choices: FormChoices = {
       subscriptionId: 's',
@@ -84,13 +84,23 @@ describe('Slack Block Kit limits', () => {
       storageAccounts: [],
       virtualMachines: [],
     };
-    const view = formModalOf(formView(DEFAULT_TARGETS.find('fluid-relay')!, choices, {}), 'form-id');
-    const identity = view.blocks.find((b) => b.block_id === 'identityId') as { hint?: { text: string }; element: { options: unknown[] } };
-    expect(identity.element.options).toHaveLength(SLACK_LIMITS.selectOptions);
-    expect(identity.hint?.text).toMatch(new RegExp(`Slack lists at most ${SLACK_LIMITS.selectOptions} choices: the first ${SLACK_LIMITS.selectOptions} of 240 are here\\.`));
-    // A picker within the limit keeps its own hint alone.
-    const region = view.blocks.find((b) => b.block_id === 'location') as { hint?: { text: string } };
-    expect(region.hint?.text ?? '').not.toMatch(/Slack lists at most/);
+    const target = DEFAULT_TARGETS.find('fluid-relay')!;
+    const view = formModalOf(formView(target, choices, { identityId: choices.identities[180]!.value }), 'form-id');
+    const identity = view.blocks.find((b) => b.block_id === 'identityId') as { hint?: { text: string }; element: { type: string; options?: unknown[]; initial_option?: { text: { text: string }; value: string } } };
+    expect(identity.element.type).toBe('external_select');
+    expect(identity.element.options).toBeUndefined();
+    expect(identity.hint?.text).toMatch(/^Type to search all 240\./);
+    // The chosen one is shown, by its index in the whole list (what the submission is read by).
+    expect(identity.element.initial_option).toEqual({ text: { type: 'plain_text', text: 'id-180', emoji: true }, value: '180' });
+    const read = readModal(target, { identityId: { value: { type: 'external_select', selected_option: { value: '180' } } } }, choices);
+    expect(read.identityId).toBe(choices.identities[180]!.value);
+    // What the person types finds the rest: the matches, at most as many as Slack shows.
+    expect(suggestOptions(choices.identities, 'ID-23').map((o) => o.value)).toEqual(['23', ...Array.from({ length: 10 }, (_, i) => String(230 + i))]);
+    expect(suggestOptions(choices.identities, '')).toHaveLength(SLACK_LIMITS.selectOptions);
+    // A picker within the limit stays a static_select with every choice.
+    const region = view.blocks.find((b) => b.block_id === 'location') as { hint?: { text: string }; element: { type: string } };
+    expect(region.element.type).toBe('static_select');
+    expect(region.hint?.text ?? '').not.toMatch(/Type to search/);
     expect(slackViewErrors(view)).toEqual([]);
   });
 

@@ -14,13 +14,13 @@ import { actorSchema, formDataSchema } from '../job-payloads';
 import { type ChatNotifier, type Place, Refusal } from '../../workflow/service';
 import { helpText, parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
-import { afterChange, checkForm, type FormCarry, formView } from '../forms';
+import { afterChange, checkForm, type FormCarry, formView, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import type { ChannelDeps } from '../channel-deps';
 import { fixActionOf, type Reply } from '../router';
 import { alertBlocks, esc, loadingModal, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText, SNOOZE_CALLBACK, snoozeModal } from './blocks';
 import type { AlertView } from '../../workflow/alert';
-import { errorBlocks, fieldOfBlock, FORM_CALLBACK, formModalOf, noticeModal, readModal, readModalState } from './form-modal';
+import { errorBlocks, fieldOfBlock, FORM_CALLBACK, formModalOf, noticeModal, readModal, readModalState, suggestOptions } from './form-modal';
 import { SlackReceiver } from './receiver';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
@@ -355,6 +355,28 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
         log('warn', 'could not redraw a form after a change', { error: (e as Error).message });
       }
     });
+  });
+
+  // A picker longer than Slack lists (external_select): the options that match what the person typed,
+  // from the choices the form was drawn with — for a dependent picker, those of the value chosen above
+  // it. Read only; a form that expired offers nothing (its submission says why).
+  app.options<'block_suggestion'>({ action_id: 'value' }, async ({ ack, body }) => {
+    const admitted = (() => {
+      try {
+        wf().admit(actorOf(body.user, workspaceOf(body)));
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    const form = admitted && body.type === 'block_suggestion' ? await formOf(body.view?.private_metadata) : undefined;
+    const field = form?.target.fields.find((f) => f.name === fieldOfBlock(String(body.block_id ?? '')));
+    if (!form || !field) {
+      await ack({ options: [] });
+      return;
+    }
+    const values = readModal(form.target, body.view?.state?.values, form.session.choices, form.session.fixed);
+    await ack({ options: suggestOptions(optionsOf(field, form.session.choices, values), typeof body.value === 'string' ? body.value : '') });
   });
 
   deps.registry.define(

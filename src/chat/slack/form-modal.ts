@@ -1,12 +1,15 @@
 // A target's form (chat/forms.ts FormView) as a Block Kit modal, typed with @slack/types.
 // Option values are capped at 150 characters and resource ids are longer, so an option carries its
-// index into the field's choice list, which the server rebuilds from the stored choices. A field
+// index into the field's choice list, which the server rebuilds from the stored choices. A picker
+// longer than a static_select may list (100) is an external_select, whose options the bot serves from
+// those stored choices as the person types. A field
 // others depend on dispatches its changes (dispatch_action): the modal is drawn again with their
 // choices for the new value (views.update), and they start over — their block id names the value
 // they were drawn for, so Slack keeps no stale selection.
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from '@slack/types';
 import { createHash } from 'node:crypto';
-import { optionsOf, type FieldView, type FormView } from '../forms';
+import { matchesQuery, optionsOf, type FieldView, type FormView } from '../forms';
+import type { Choice } from '../../targets/form';
 import type { FormTarget as Target } from '../../targets/types';
 import type { FormChoices } from '../../workflow/catalog';
 import { clip, esc, LIMITS } from './blocks';
@@ -60,26 +63,42 @@ function field(f: FieldView, values: Record<string, unknown>): KnownBlock | unde
     };
     return block;
   }
-  const options: PlainTextOption[] = f.options.slice(0, LIMITS.options).map((c, i) => ({ text: plain(c.title || '(none)', LIMITS.optionText), value: String(i) }));
-  // Past Slack's limit the rest cannot be offered here: the person is told, not left to think they do not exist.
-  const cut = f.options.length > LIMITS.options ? `Slack lists at most ${LIMITS.options} choices: the first ${LIMITS.options} of ${f.options.length} are here.` : undefined;
-  const initial = options.find((_o, i) => f.options[i]!.value === f.value);
-  if (!options.length) {
+  if (!f.options.length) {
     // Slack refuses a select without options: say what is missing instead.
     return section(`*${esc(f.label)}:* nothing to choose from${f.dependsOn ? ' for the value chosen above' : ' in this subscription'}.`);
   }
+  const options = f.options.map(optionOf);
+  const initial = options.find((_o, i) => f.options[i]!.value === f.value);
+  const placeholder = plain(`Choose ${f.label.toLowerCase()}`, 150);
+  if (f.options.length > LIMITS.options) {
+    // More than a static_select may list: the person types, and Slack asks the bot for the options
+    // that match (block_suggestion; suggestOptions below) — every choice can be reached.
+    const search = `Type to search all ${f.options.length}.`;
+    const block: InputBlock = {
+      ...base,
+      hint: plain(f.hint ? `${search} ${f.hint}` : search, 2000),
+      element: { type: 'external_select', action_id: 'value', min_query_length: 0, placeholder: plain(`Type to search ${f.label.toLowerCase()}`, 150), ...(initial ? { initial_option: initial } : {}) },
+    };
+    return block;
+  }
   const block: InputBlock = {
     ...base,
-    ...(cut ? { hint: plain(f.hint ? `${cut} ${f.hint}` : cut, 2000) } : {}),
-    element: {
-      type: 'static_select',
-      action_id: 'value',
-      options,
-      placeholder: plain(`Choose ${f.label.toLowerCase()}`, 150),
-      ...(initial ? { initial_option: initial } : {}),
-    },
+    element: { type: 'static_select', action_id: 'value', options, placeholder, ...(initial ? { initial_option: initial } : {}) },
   };
   return block;
+}
+
+/** A choice as a Slack option: its value is its index in the field's list (an id is longer than Slack's 150 characters). */
+const optionOf = (c: Choice, index: number): PlainTextOption => ({ text: plain(c.title || '(none)', LIMITS.optionText), value: String(index) });
+
+/**
+ * The options of a long picker that answer what the person typed (a block_suggestion), at most as
+ * many as Slack shows, each carrying its index in the whole list, which the submission is read by.
+ */
+export function suggestOptions(all: Choice[], query: string): PlainTextOption[] {
+  const out: PlainTextOption[] = [];
+  for (let i = 0; i < all.length && out.length < LIMITS.options; i++) if (matchesQuery(all[i]!, query)) out.push(optionOf(all[i]!, i));
+  return out;
 }
 
 export function formModalOf(form: FormView, formId: string): ModalView {

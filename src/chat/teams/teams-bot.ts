@@ -15,7 +15,7 @@ import { actorSchema, formDataSchema } from '../job-payloads';
 import { isArmError } from '../../azure/port';
 import { parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
-import { checkForm, checkingNotice, type FormCarry, formView, needsChoices, optionsOf } from '../forms';
+import { checkForm, checkingNotice, type FormCarry, formView, matchesQuery, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import { type CommandRouter, FIX_REF_PATTERN, type Reply as RouterReply } from '../router';
 import { asAttachment, cardUpdate, fitCard, noticeCard, teamsText } from './cards';
@@ -289,11 +289,10 @@ export class TeamsBot extends ActivityHandler {
     this.deps.workflow.admit(actorOf(ctx));
     const data = v.data.data ?? {};
     const choices = await this.deps.catalog.choices(typeof data.subscriptionId === 'string' && data.subscriptionId ? data.subscriptionId : dataset?.subscriptionId);
-    const q = (v.data.queryText ?? '').trim().toLowerCase();
     const skip = v.data.queryOptions?.skip ?? 0;
     const top = Math.min(v.data.queryOptions?.top ?? 25, 100);
     const results = optionsOf(field, choices, data)
-      .filter((c) => !q || c.title.toLowerCase().includes(q) || c.value.toLowerCase().includes(q))
+      .filter((c) => matchesQuery(c, v.data.queryText ?? ''))
       .slice(skip, skip + top);
     return { statusCode: 200, type: 'application/vnd.microsoft.search.searchResponse', value: { results } };
   }
