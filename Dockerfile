@@ -8,7 +8,8 @@
 # no more security fixes). scripts/ci-production-start.sh runs the production install on this major.
 ARG NODE_MAJOR=24
 
-# ---- build: all dependencies, compile src/ to dist/ (no simulator, no Slack stand-in) ----------
+# ---- build: all dependencies; compile src/ to dist/ (no simulator, no Slack stand-in) and create
+# the empty database a new embedded-PGlite DATA_DIR starts from (initdb runs here, not in the bot) ----
 FROM node:${NODE_MAJOR}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
