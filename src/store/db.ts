@@ -141,17 +141,15 @@ export interface PgliteOpenOptions {
  * life otherwise; docs/benchmarks.md).
  */
 async function createDataFolder(dataDir: string, fromTemplate: { loadDataDir: Blob } | undefined): Promise<void> {
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
+    throw new Error(`The database folder ${dataDir} has files but no database in it (no PG_VERSION). Move it away or delete it, or set DATA_DIR to another folder.`);
+  }
   const staging = `${dataDir}.new`;
   rmSync(staging, { recursive: true, force: true });
   const db = await PGlite.create(staging, { ...PGLITE_OPTIONS, ...fromTemplate });
   await db.close();
-  if (existsSync(dataDir)) {
-    if (readdirSync(dataDir).length > 0) {
-      rmSync(staging, { recursive: true, force: true });
-      throw new Error(`The database folder ${dataDir} has files but no database in it (no PG_VERSION). Move it away or delete it, or set DATA_DIR to another folder.`);
-    }
-    rmSync(dataDir, { recursive: true });
-  }
+  // An empty folder (made by hand, or a volume's mount point's parent) gives way to the new one.
+  rmSync(dataDir, { recursive: true, force: true });
   renameSync(staging, dataDir);
 }
 

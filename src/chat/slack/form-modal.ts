@@ -1,11 +1,11 @@
 // A target's form (chat/forms.ts FormView) as a Block Kit modal, typed with @slack/types.
 // Option values are capped at 150 characters and resource ids are longer, so an option carries its
 // index into the field's choice list, which the server rebuilds from the stored choices. A picker
-// longer than a static_select may list (100) is an external_select, whose options the bot serves from
-// those stored choices as the person types. A field
-// others depend on dispatches its changes (dispatch_action): the modal is drawn again with their
-// choices for the new value (views.update), and they start over — their block id names the value
-// they were drawn for, so Slack keeps no stale selection.
+// longer than a static_select may list (100) is an external_select, whose options the bot serves
+// from those stored choices as the person types. A field others depend on dispatches its changes
+// (dispatch_action): the modal is drawn again with their choices for the new value (views.update),
+// and they start over — their block id names the value they were drawn for, so Slack keeps no stale
+// selection.
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from '@slack/types';
 import { createHash } from 'node:crypto';
 import { matchesQuery, optionsOf, type FieldView, type FormView } from '../forms';
@@ -69,7 +69,6 @@ function field(f: FieldView, values: Record<string, unknown>): KnownBlock | unde
   }
   const options = f.options.map(optionOf);
   const initial = options.find((_o, i) => f.options[i]!.value === f.value);
-  const placeholder = plain(`Choose ${f.label.toLowerCase()}`, 150);
   if (f.options.length > LIMITS.options) {
     // More than a static_select may list: the person types, and Slack asks the bot for the options
     // that match (block_suggestion; suggestOptions below) — every choice can be reached.
@@ -83,7 +82,7 @@ function field(f: FieldView, values: Record<string, unknown>): KnownBlock | unde
   }
   const block: InputBlock = {
     ...base,
-    element: { type: 'static_select', action_id: 'value', options, placeholder, ...(initial ? { initial_option: initial } : {}) },
+    element: { type: 'static_select', action_id: 'value', options, placeholder: plain(`Choose ${f.label.toLowerCase()}`, 150), ...(initial ? { initial_option: initial } : {}) },
   };
   return block;
 }
