@@ -15,7 +15,7 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'ts
 for (const dir of ['dist/simulator', 'dist/dev']) rmSync(dir, { recursive: true, force: true });
 if (!existsSync('dist/main.js')) throw new Error('build: dist/main.js was not written');
 // initdb, once, here: PGlite runs it in a second WebAssembly instance whose whole memory it copies
-// (over 500 MB at its peak), so a bot's first start on a new data folder loads this instead (~270 MB).
+// (over 500 MB at its peak), so a bot’s first start on a new data folder loads this instead (~330 MB for the whole bot).
 const { builtPgliteTemplate, createPgliteTemplate } = require(resolve('dist/store/db.js'));
 const template = builtPgliteTemplate();
 await createPgliteTemplate(template);

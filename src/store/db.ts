@@ -113,7 +113,7 @@ export function builtPgliteTemplate(): string {
  * tar of its data folder: PGlite's own dump, which `loadDataDir` reads. initdb is what makes a first
  * start heavy: PGlite 0.5 runs it in a second WebAssembly instance and copies that instance's whole
  * memory (at least 128 MB) between its steps — 556 MB at its peak on Node.js 24. Done once at build
- * time, a bot's first start loads the ~4.5 MB file instead (270 MB; docs/benchmarks.md).
+ * time, a bot’s first start loads the ~4.5 MB file instead (the whole bot peaks near 330 MB; docs/benchmarks.md).
  */
 export async function createPgliteTemplate(file: string): Promise<void> {
   const db = await PGlite.create(PGLITE_OPTIONS);
