@@ -98,7 +98,7 @@ const BOT_FRAMEWORK_KEYS = { origin: 'https://login.botframework.com', path: '/v
 
 export interface BotFrameworkKeys {
   /** A token as the Bot Framework issues it for an activity to `appId` at `serviceUrl`. */
-  token(appId: string, serviceUrl: string, overrides?: Record<string, unknown>): string;
+  token(appId: string, serviceUrl: string): string;
   /** The same claims signed with a key the Bot Framework does not publish (same kid). */
   forged(appId: string, serviceUrl: string): string;
   keyFetches(): number;
@@ -125,7 +125,7 @@ export function botFrameworkKeys(): BotFrameworkKeys {
       return key.jwks;
     });
   return {
-    token: (appId, serviceUrl, overrides) => key.token(iss, appId, serviceUrl, overrides),
+    token: (appId, serviceUrl) => key.token(iss, appId, serviceUrl),
     forged: (appId, serviceUrl) => key.forged(iss, appId, serviceUrl),
     keyFetches: () => fetches,
     restore: () => {
