@@ -134,22 +134,25 @@ export interface PgliteOpenOptions {
 }
 
 /**
- * Creates the database of a new data folder — loaded from the template, or by initdb — in
- * `<dataDir>.new`, then renames it into place: a start stopped half-way (killed, out of memory)
- * leaves no half-made folder to fail every later start. The instance that made it is closed, and
- * with it goes initdb's memory, which WebAssembly never returns (near 700 MB kept for the process's
- * life otherwise; docs/benchmarks.md).
+ * Creates the database of a new data folder — loaded from the template, or by initdb. A folder that
+ * does not exist yet is made as `<dataDir>.new` and renamed into place, so a start stopped half-way
+ * (killed, out of memory) leaves nothing that fails every later start. An existing empty folder (a
+ * volume mounted there cannot be renamed) is filled in place; one holding other files is refused.
+ * The instance that made it is closed, and with it goes initdb's memory, which WebAssembly never
+ * returns (near 700 MB kept for the process's life otherwise; docs/benchmarks.md).
  */
 async function createDataFolder(dataDir: string, fromTemplate: { loadDataDir: Blob } | undefined): Promise<void> {
-  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
-    throw new Error(`The database folder ${dataDir} has files but no database in it (no PG_VERSION). Move it away or delete it, or set DATA_DIR to another folder.`);
+  const make = async (where: string) => (await PGlite.create(where, { ...PGLITE_OPTIONS, ...fromTemplate })).close();
+  if (existsSync(dataDir)) {
+    if (readdirSync(dataDir).length > 0) {
+      throw new Error(`The database folder ${dataDir} has files but no database in it (no PG_VERSION). Move it away or delete it, or set DATA_DIR to another folder.`);
+    }
+    await make(dataDir);
+    return;
   }
   const staging = `${dataDir}.new`;
   rmSync(staging, { recursive: true, force: true });
-  const db = await PGlite.create(staging, { ...PGLITE_OPTIONS, ...fromTemplate });
-  await db.close();
-  // An empty folder (made by hand, or a volume's mount point's parent) gives way to the new one.
-  rmSync(dataDir, { recursive: true, force: true });
+  await make(staging);
   renameSync(staging, dataDir);
 }
 
