@@ -4,7 +4,7 @@
 // concurrent clients; with a bare Bolt app and a bare Agents SDK echo bot measured in the same
 // run on the same machine. Every server is a child process; autocannon runs in this process.
 // `npm run bench -- ack`
-import type { DepsInfo, DepsStats } from './servers/deps';
+import { WHOLE_FORM, type DepsInfo, type DepsStats } from './servers/deps';
 import { benchBuild } from './lib/build';
 import { runLoad, runLoadWarm, slackSlash, teamsMessage, type Built, type LoadCell } from './lib/load';
 import { cpuMs, sampleRss, type Child } from './lib/proc';
@@ -26,7 +26,7 @@ export interface AckRow extends LoadCell {
   rssPeakMB: number;
   /** After the last answer, until the work the cell's requests started had finished (ours). */
   drainMs?: number;
-  /** Replies done / requests (ours): Slack forms filled in (views.update that succeeded) or response_url posts (help); Teams activities posted. */
+  /** Replies done / requests (ours): Slack forms filled in (views.update that succeeded, or opened whole) or response_url posts (help); Teams activities posted. */
   followUpDone?: string;
   /** Slack Web API errors in that follow-up work, by method:error (ours). */
   followUpErrors?: string;
@@ -161,7 +161,8 @@ async function cell(
       Object.entries(st.slackErrors)
         .filter(([k]) => k.startsWith(`${m}:`))
         .reduce((a, [, v]) => a + v, 0);
-    const opened = (st.slackByMethod['views.open'] ?? 0) - failed('views.open');
+    // A form opened whole is opened and filled in at once: only loading modals wait for their update.
+    const opened = (st.slackByMethod['views.open'] ?? 0) - failed('views.open') - (st.slackByMethod[WHOLE_FORM] ?? 0);
     const ended = (st.slackByMethod['views.update'] ?? 0) - failed('views.update') + (st.slackByMethod['chat.postEphemeral'] ?? 0);
     return ended >= opened && ((await gauge(server.url, 'cmk_jobs_running')) ?? 0) === 0;
   };
@@ -182,7 +183,8 @@ async function cell(
         ? (work.slackByMethod['views.update'] ?? 0) -
           Object.entries(work.slackErrors)
             .filter(([k]) => k.startsWith('views.update:'))
-            .reduce((a, [, v]) => a + v, 0)
+            .reduce((a, [, v]) => a + v, 0) +
+          (work.slackByMethod[WHOLE_FORM] ?? 0)
         : work.slackResponses;
   await clearDeps(stack.deps);
   const mem = kind === 'ours' && stack.memprobe ? readMemProbe(stack.memprobe) : undefined;

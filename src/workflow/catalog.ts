@@ -93,7 +93,8 @@ export async function loadFormChoices(arm: ArmGateway, preferredSubscription?: s
  * is caught there. Concurrent loads of one subscription share one set of reads.
  */
 export class FormCatalog {
-  private readonly cache = new Map<string, { at: number; value: Promise<FormChoices> }>();
+  /** `loaded`: the reads have answered (the value is in memory, not on its way). */
+  private readonly cache = new Map<string, { at: number; value: Promise<FormChoices>; loaded: boolean }>();
 
   constructor(
     private readonly arm: ArmGateway,
@@ -102,18 +103,32 @@ export class FormCatalog {
   ) {}
 
   choices(preferredSubscription?: string): Promise<FormChoices> {
+    const hit = this.fresh(preferredSubscription);
+    if (hit) return hit.value;
     const key = (preferredSubscription ?? '').toLowerCase();
-    const hit = this.cache.get(key);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
     const value = loadFormChoices(this.arm, preferredSubscription);
     if (this.ttlMs > 0) {
-      this.cache.set(key, { at: this.now(), value });
+      const entry = { at: this.now(), value, loaded: false };
+      this.cache.set(key, entry);
       // A failed load is not remembered.
-      value.catch(() => {
-        if (this.cache.get(key)?.value === value) this.cache.delete(key);
-      });
+      value.then(
+        () => (entry.loaded = true),
+        () => {
+          if (this.cache.get(key) === entry) this.cache.delete(key);
+        },
+      );
       if (this.cache.size > 200) this.cache.delete(this.cache.keys().next().value!);
     }
     return value;
+  }
+
+  /** Whether `choices(preferredSubscription)` would answer from memory now, without a read. */
+  cached(preferredSubscription?: string): boolean {
+    return !!this.fresh(preferredSubscription)?.loaded;
+  }
+
+  private fresh(preferredSubscription?: string) {
+    const hit = this.cache.get((preferredSubscription ?? '').toLowerCase());
+    return hit && this.now() - hit.at < this.ttlMs ? hit : undefined;
   }
 }

@@ -292,3 +292,39 @@ describe('Slack forms', () => {
     expect(said).toBe(`Server name must be ${hint.replace(/\.$/, '').replace(/^./, (c) => c.toLowerCase())}`);
   });
 });
+
+describe('Slack forms with the pickers cached', () => {
+  let h: SlackHarness;
+  beforeAll(async () => {
+    h = await startSlackBot(POLICY, [ALEX], undefined, {}, { env: { FORM_CHOICES_TTL_MS: '60000' } });
+  });
+  afterAll(() => h?.close());
+
+  it('a form whose pickers are cached opens whole in one call, with no loading modal, and submits like any other', async () => {
+    const calls = (method: string) => h.slack.callsTo(method).length;
+    // The first form reads the pickers: a loading modal, then the form.
+    const first = await h.openForm(ALEX, 'new fluid-relay');
+    expect(calls('views.open')).toBe(1);
+    expect(calls('views.update')).toBe(1);
+
+    const second = await h.openForm(ALEX, 'new fluid-relay');
+    expect(calls('views.open')).toBe(2);
+    expect(calls('views.update')).toBe(1);
+    // The same form (Slack names the blocks without an id itself: the inputs are compared).
+    const inputs = (v: typeof first) => (v.view.blocks as Array<{ type: string }>).filter((b) => b.type === 'input');
+    expect(inputs(second)).toEqual(inputs(first));
+    expect(inputs(second).length).toBeGreaterThan(3);
+
+    const name = `fr-slack-cached-${Math.random().toString(36).slice(2, 6)}`;
+    const ack = await h.submit(ALEX, second, {
+      resourceGroup: new RegExp(`^${SIM_RG} `),
+      name,
+      location: /\(eastus\)/,
+      identityId: new RegExp(`^${SIM_IDENTITY} `),
+      keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `),
+    });
+    expect(ack.status).toBe(200);
+    expect(ack.text).toBe('');
+    await h.slack.waitFor(() => h.slack.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(name) && !m.thread_ts), 15000, 'request message');
+  });
+});

@@ -90,11 +90,28 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
     block,
     option,
     async openForm(user, text, ch = channel) {
-      const before = slack.callsTo('views.update').length;
+      const known = new Set(slack.views.keys());
+      const updates = slack.callsTo('views.update').length;
       const res = await slash(user, text, ch);
       if (res.status !== 200) throw new Error(`/cmk ${text} answered ${res.status}`);
-      const update = await slack.waitFor(() => slack.callsTo('views.update')[before], 15000, `modal for ${text}`);
-      const view = current(String((update.args as { view_id?: string }).view_id));
+      // The person's new modal, once it holds what it will: opened whole (the pickers were cached), or
+      // opened loading and then filled in (views.update).
+      const id = await slack.waitFor(
+        () =>
+          [...slack.views.values()].find(
+            (v) =>
+              !known.has(v.id) &&
+              v.user === user.id &&
+              ((v.view.blocks as Block[]).some((b) => b.type === 'input') ||
+                slack
+                  .callsTo('views.update')
+                  .slice(updates)
+                  .some((c) => c.args.view_id === v.id && !c.error)),
+          )?.id,
+        15000,
+        `modal for ${text}`,
+      );
+      const view = current(id);
       // A modal that only says something is no form: say what it said.
       if (!(view.view.blocks as Block[]).some((b) => b.type === 'input')) throw new Error(`/cmk ${text} opened no form: ${JSON.stringify(view.view.blocks)}`);
       return view;

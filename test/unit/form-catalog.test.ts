@@ -46,3 +46,25 @@ it('does not remember a failed load, and with a time to live of 0 reads every ti
   await uncached.choices();
   expect(calls.length - before).toBeGreaterThan(2);
 });
+
+it('says it holds the pickers only once their reads have answered, while they are fresh, and never with a time to live of 0', async () => {
+  let now = 0;
+  const { arm, failNext } = fakeArm();
+  const catalog = new FormCatalog(arm, 30_000, () => now);
+  expect(catalog.cached()).toBe(false);
+  const loading = catalog.choices();
+  // On their way: a form made now would wait on ARM.
+  expect(catalog.cached()).toBe(false);
+  await loading;
+  expect(catalog.cached()).toBe(true);
+  expect(catalog.cached('SUB-OTHER')).toBe(false);
+  now += 31_000;
+  expect(catalog.cached()).toBe(false);
+  failNext(true);
+  await expect(catalog.choices()).rejects.toThrow(/ARM is down/);
+  expect(catalog.cached()).toBe(false);
+  failNext(false);
+  const uncached = new FormCatalog(arm, 0);
+  await uncached.choices();
+  expect(uncached.cached()).toBe(false);
+});

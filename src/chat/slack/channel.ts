@@ -211,11 +211,30 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   /** Keep a form for its modal: the next step (a changed picker, the submission) may reach another replica. */
   const keepForm = async (formId: string, session: FormSession) => deps.store.putFormSession(formId, session, FORM_TTL_MS);
 
+  /** What a form's modal keeps for its next step. */
+  const sessionOf = (channel: string, reply: Extract<Reply, { kind: 'form' }>): FormSession => ({
+    channel,
+    targetType: reply.target.type,
+    choices: reply.choices,
+    fixed: reply.fixed,
+    note: reply.form.note,
+    ...(reply.form.carry?.unblocks ? { carry: { unblocks: reply.form.carry.unblocks } } : {}),
+  });
+
   /**
-   * A form in a modal: the trigger id lives 3 s, so a loading modal opens now and is filled when ARM
-   * has answered (or says why it cannot become a form).
+   * A form in a modal. The trigger id lives 3 s: a loading modal opens now and is filled when ARM has
+   * answered (or says why it cannot become a form). `ready`: the form's pickers are in the catalog's
+   * cache, so it is made now and opens whole, in one call (one made with a fault falls back to the
+   * loading modal, which then says what went wrong).
    */
-  const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>) => {
+  const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false) => {
+    const now = ready ? await produce().catch(() => undefined) : undefined;
+    if (now?.kind === 'form') {
+      const formId = randomUUID();
+      await keepForm(formId, sessionOf(channel, now));
+      await client.views.open({ trigger_id: triggerId, view: formModalOf(now.form, formId) });
+      return;
+    }
     const opened = await client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) });
     later(
       `slack-form:${opened.view?.id}`,
@@ -224,7 +243,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
           const reply = await produce();
           if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
           const formId = randomUUID();
-          await keepForm(formId, { channel, targetType: reply.target.type, choices: reply.choices, fixed: reply.fixed, note: reply.form.note, ...(reply.form.carry?.unblocks ? { carry: { unblocks: reply.form.carry.unblocks } } : {}) });
+          await keepForm(formId, sessionOf(channel, reply));
           await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
         } catch (e) {
           const failure = describeFailure(e, log, 'a Slack form');
@@ -243,7 +262,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     if (cmd.kind === 'new' || cmd.kind === 'rotate' || cmd.kind === 'rotate-key') {
       await ack();
       const title = cmd.kind === 'new' ? (wf().targets.find(cmd.target)?.form.title ?? 'cmk-chatops') : cmd.kind === 'rotate-key' ? (wf().targets.forCommand('rotate-key')?.form.title ?? 'Rotate a key') : 'Change a key';
-      await openForm(command.trigger_id, command.channel_id, title, () => router().run(cmd, actor, place));
+      await openForm(command.trigger_id, command.channel_id, title, () => router().run(cmd, actor, place), router().formFromMemory(cmd));
       return;
     }
     await ack();
