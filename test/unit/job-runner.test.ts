@@ -40,6 +40,28 @@ describe('JobRunner', () => {
     await runner.drain();
   });
 
+  it('starts work at once only while a slot is free and nobody waits; what it starts counts as running', async () => {
+    const runner = new JobRunner(undefined, { concurrency: 2, maxQueued: 2 });
+    const g = gate();
+    const ran: string[] = [];
+    const job = (name: string) => async () => {
+      ran.push(name);
+      await g.opened;
+    };
+    expect(runner.startNow('now-1', job('now-1'))).toBe(true);
+    expect(runner.size).toBe(1);
+    expect(runner.enqueue('second', job('second'))).toBe(true);
+    // Both slots taken: nothing more starts at once (the caller takes its slower way).
+    expect(runner.startNow('now-2', job('now-2'))).toBe(false);
+    expect(runner.enqueue('waiting', job('waiting'))).toBe(true);
+    g.open();
+    await runner.drain();
+    expect(ran.sort()).toEqual(['now-1', 'second', 'waiting']);
+    // Idle again: work starts at once.
+    expect(runner.startNow('now-3', async () => undefined)).toBe(true);
+    await runner.drain();
+  });
+
   it('a failing job is reported and frees its slot for the next', async () => {
     const errors: string[] = [];
     const runner = new JobRunner((key) => errors.push(key), { concurrency: 1, maxQueued: 1 });

@@ -224,17 +224,23 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   /**
    * A form in a modal. The trigger id lives 3 s: a loading modal opens now and is filled when ARM has
    * answered (or says why it cannot become a form). `ready`: the form's pickers are in the catalog's
-   * cache, so it is made now and opens whole, in one call (one made with a fault falls back to the
-   * loading modal, which then says what went wrong).
+   * cache, so while the bot is not busy (a job may start at once) the form is made now and opens
+   * whole, in one call; under load the work waits its turn behind the loading modal, as any other.
    */
   const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false) => {
-    const now = ready ? await produce().catch(() => undefined) : undefined;
-    if (now?.kind === 'form') {
-      const formId = randomUUID();
-      await keepForm(formId, sessionOf(channel, now));
-      await client.views.open({ trigger_id: triggerId, view: formModalOf(now.form, formId) });
-      return;
-    }
+    const whole = async () => {
+      try {
+        const reply = await produce();
+        if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
+        const formId = randomUUID();
+        await keepForm(formId, sessionOf(channel, reply));
+        await client.views.open({ trigger_id: triggerId, view: formModalOf(reply.form, formId) });
+      } catch (e) {
+        const failure = describeFailure(e, log, 'a Slack form');
+        await client.views.open({ trigger_id: triggerId, view: noticeModal(title, failure.text) }).catch((err) => log('warn', 'could not open a modal', { error: (err as Error).message }));
+      }
+    };
+    if (ready && deps.jobs.startNow(`slack-form:${triggerId}`, whole)) return;
     const opened = await client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) });
     later(
       `slack-form:${opened.view?.id}`,
