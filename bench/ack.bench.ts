@@ -4,7 +4,7 @@
 // concurrent clients; with a bare Bolt app and a bare Agents SDK echo bot measured in the same
 // run on the same machine. Every server is a child process; autocannon runs in this process.
 // `npm run bench -- ack`
-import { WHOLE_FORM, type DepsInfo, type DepsStats } from './servers/deps';
+import type { DepsInfo, DepsStats } from './servers/deps';
 import { benchBuild } from './lib/build';
 import { runLoad, runLoadWarm, slackSlash, teamsMessage, type Built, type LoadCell } from './lib/load';
 import { cpuMs, sampleRss, type Child } from './lib/proc';
@@ -161,8 +161,8 @@ async function cell(
       Object.entries(st.slackErrors)
         .filter(([k]) => k.startsWith(`${m}:`))
         .reduce((a, [, v]) => a + v, 0);
-    // A form opened whole is opened and filled in at once: only loading modals wait for their update.
-    const opened = (st.slackByMethod['views.open'] ?? 0) - failed('views.open') - (st.slackByMethod[WHOLE_FORM] ?? 0);
+    // A form opened whole (or a notice) is done at once: only loading modals wait for their update.
+    const opened = st.slackOpened.loading;
     const ended = (st.slackByMethod['views.update'] ?? 0) - failed('views.update') + (st.slackByMethod['chat.postEphemeral'] ?? 0);
     return ended >= opened && ((await gauge(server.url, 'cmk_jobs_running')) ?? 0) === 0;
   };
@@ -184,7 +184,7 @@ async function cell(
           Object.entries(work.slackErrors)
             .filter(([k]) => k.startsWith('views.update:'))
             .reduce((a, [, v]) => a + v, 0) +
-          (work.slackByMethod[WHOLE_FORM] ?? 0)
+          work.slackOpened.form
         : work.slackResponses;
   await clearDeps(stack.deps);
   const mem = kind === 'ours' && stack.memprobe ? readMemProbe(stack.memprobe) : undefined;

@@ -21,6 +21,7 @@ cleanup() {
   if [ "$rc" -ne 0 ]; then
     echo "-- simulator output:" && cat "$WORK/simulator.log" 2>/dev/null || true
     echo "-- bot output:" && cat "$WORK/bot.log" 2>/dev/null || true
+    [ -s "$WORK/pglite.log" ] && echo "-- bot output (embedded PGlite):" && cat "$WORK/pglite.log" 2>/dev/null || true
   fi
   rm -rf "$WORK"
   exit "$rc"
@@ -155,5 +156,6 @@ echo "$ready" | grep -q '"status":"ready"'
 kill -TERM "$BOT_PID"
 wait "$BOT_PID"
 BOT_PID=""
+if grep -n 'DeprecationWarning' "$WORK/pglite.log"; then echo "the production bot on PGlite printed a deprecation warning" >&2; exit 1; fi
 echo "PGlite: ready on a new data folder loaded from $(cd "$APP" && ls dist/pgdata-pglite-*.tar.gz)"
 echo "Production start passed: node dist/main.js answered /readyz ready."

@@ -139,6 +139,7 @@ async function depsStats(deps: DepsInfo): Promise<DepsStats> {
     slackCalls: a.slackCalls + b.slackCalls,
     slackErrors: { ...a.slackErrors, ...b.slackErrors },
     slackByMethod: { ...a.slackByMethod, ...b.slackByMethod },
+    slackOpened: { loading: a.slackOpened.loading + b.slackOpened.loading, form: a.slackOpened.form + b.slackOpened.form, other: a.slackOpened.other + b.slackOpened.other },
     slackResponses: a.slackResponses + b.slackResponses,
     connectorActivities: a.connectorActivities + b.connectorActivities,
     budgetThrottled: a.budgetThrottled ?? b.budgetThrottled,

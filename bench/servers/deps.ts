@@ -5,6 +5,7 @@
 // throttling in front of the simulator (bench/servers/arm-budget.ts) and names it budgetEndpoint.
 //   node --import tsx bench/servers/deps.ts   (env: BENCH_PARTS, BENCH_TLS_DIR, BENCH_SIM_LATENCY, BENCH_BUDGET)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { FORM_CALLBACK } from '../../src/chat/slack/form-modal';
 import { startSlackStandIn } from '../../src/dev';
 import { startSimulator } from '../../src/simulator';
 import { startConnector } from '../../test/helpers/connector';
@@ -26,9 +27,12 @@ export interface DepsInfo {
   slackBotToken: string;
 }
 
-/** In DepsStats.slackByMethod beside the methods: the views.open calls that opened a whole form, not a loading modal. */
-export const WHOLE_FORM = 'views.open (whole form)';
-const isWholeForm = (view: unknown) => Array.isArray((view as { blocks?: unknown } | undefined)?.blocks) && (view as { blocks: Array<{ type?: unknown }> }).blocks.some((b) => b?.type === 'input');
+/** A modal a views.open opened: a form's loading modal (filled in later by views.update), a whole form, or something else (a notice). */
+function modalKind(view: unknown): 'loading' | 'form' | 'other' {
+  const v = (view ?? {}) as { callback_id?: unknown; blocks?: unknown };
+  const inputs = Array.isArray(v.blocks) && (v.blocks as Array<{ type?: unknown }>).some((b) => b?.type === 'input');
+  return inputs ? 'form' : v.callback_id === FORM_CALLBACK ? 'loading' : 'other';
+}
 
 export interface DepsStats {
   armRequests: number;
@@ -37,6 +41,8 @@ export interface DepsStats {
   slackCalls: number;
   slackErrors: Record<string, number>;
   slackByMethod: Record<string, number>;
+  /** Successful views.open calls by what they opened: loading modals wait for their views.update; a whole form is filled in already. */
+  slackOpened: { loading: number; form: number; other: number };
   /** Posts to response_url. */
   slackResponses: number;
   connectorActivities: number;
@@ -75,11 +81,11 @@ async function main() {
   const stats = (): DepsStats => {
     const slackErrors: Record<string, number> = {};
     const slackByMethod: Record<string, number> = {};
+    const slackOpened = { loading: 0, form: 0, other: 0 };
     for (const c of slack?.calls ?? []) {
       slackByMethod[c.method] = (slackByMethod[c.method] ?? 0) + 1;
       if (c.error) slackErrors[`${c.method}:${c.error}`] = (slackErrors[`${c.method}:${c.error}`] ?? 0) + 1;
-      // A form opened whole (its pickers were cached): opened and filled in by the one call.
-      else if (c.method === 'views.open' && isWholeForm(c.args.view)) slackByMethod[WHOLE_FORM] = (slackByMethod[WHOLE_FORM] ?? 0) + 1;
+      else if (c.method === 'views.open') slackOpened[modalKind(c.args.view)]++;
     }
     return {
       armRequests: sim?.requests.length ?? 0,
@@ -87,6 +93,7 @@ async function main() {
       slackCalls: (slack?.calls.length ?? 0) + (slack?.responses.length ?? 0),
       slackErrors,
       slackByMethod,
+      slackOpened,
       slackResponses: slack?.responses.length ?? 0,
       connectorActivities: connector?.log.length ?? 0,
       ...(budget ? { budgetThrottled: budget.stats().throttled } : {}),

@@ -92,12 +92,21 @@ export function optionsOf(field: FormField, choices: FormChoices, values: Record
 }
 
 /**
- * Whether a choice answers what a person typed into a picker that searches (a Teams Data.Query, a
- * Slack external_select): the text anywhere in what they read or in the value, case aside.
+ * The choices that answer what a person typed into a picker that searches (a Teams Data.Query, a
+ * Slack external_select), as indexes into `all`: those whose title holds the text first, then those
+ * whose value alone does (an id holds its resource group's name, so typing a group lists everything
+ * in it — after what is named so), each in list order; case aside. Nothing typed: all of them.
  */
-export function matchesQuery(choice: Choice, query: string): boolean {
+export function searchChoices(all: Choice[], query: string): number[] {
   const q = query.trim().toLowerCase();
-  return !q || choice.title.toLowerCase().includes(q) || choice.value.toLowerCase().includes(q);
+  if (!q) return all.map((_c, i) => i);
+  const byTitle: number[] = [];
+  const byValue: number[] = [];
+  all.forEach((c, i) => {
+    if (c.title.toLowerCase().includes(q)) byTitle.push(i);
+    else if (c.value.toLowerCase().includes(q)) byValue.push(i);
+  });
+  return [...byTitle, ...byValue];
 }
 
 /** Values as the form shows them: the defaults, then what was given; every value a string. */

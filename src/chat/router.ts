@@ -140,7 +140,6 @@ export class CommandRouter {
     return this.deps.watchdog;
   }
 
-  /** `conversation` is where the command was said, as the channel posts to it (alerts of a `watch` go there). */
   /**
    * Whether `run(cmd)` makes its form from memory: a new request's empty form (not one that starts
    * from an existing resource) while the catalog holds the pickers it is drawn with. Nothing else is
@@ -150,6 +149,7 @@ export class CommandRouter {
     return cmd.kind === 'new' && !cmd.source && !!this.deps.targets.find(cmd.target) && this.deps.catalog.cached();
   }
 
+  /** `conversation` is where the command was said, as the channel posts to it (alerts of a `watch` go there). */
   async run(cmd: Command, actor: Actor, place: Place, conversation?: ChangeRequest['conversation']): Promise<Reply> {
     const wf = this.deps.workflow;
     switch (cmd.kind) {

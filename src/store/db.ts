@@ -134,25 +134,21 @@ export interface PgliteOpenOptions {
 }
 
 /**
- * Creates the database of a new data folder — loaded from the template, or by initdb. A folder that
- * does not exist yet is made as `<dataDir>.new` and renamed into place, so a start stopped half-way
- * (killed, out of memory) leaves nothing that fails every later start. An existing empty folder (a
- * volume mounted there cannot be renamed) is filled in place; one holding other files is refused.
- * The instance that made it is closed, and with it goes initdb's memory, which WebAssembly never
- * returns (near 700 MB kept for the process's life otherwise; docs/benchmarks.md).
+ * Creates the database of a new data folder — loaded from the template, or by initdb — as
+ * `<dataDir>.new`, renamed into place once it is whole: a start stopped half-way (killed, out of
+ * memory) leaves nothing that fails every later start. The folder is the bot's own
+ * (`<DATA_DIR>/pglite`): an empty one gives way; one holding other files is refused. The instance
+ * that made it is closed, and with it goes initdb's memory, which WebAssembly never returns (near
+ * 700 MB kept for the process's life otherwise; docs/benchmarks.md).
  */
 async function createDataFolder(dataDir: string, fromTemplate: { loadDataDir: Blob } | undefined): Promise<void> {
-  const make = async (where: string) => (await PGlite.create(where, { ...PGLITE_OPTIONS, ...fromTemplate })).close();
-  if (existsSync(dataDir)) {
-    if (readdirSync(dataDir).length > 0) {
-      throw new Error(`The database folder ${dataDir} has files but no database in it (no PG_VERSION). Move it away or delete it, or set DATA_DIR to another folder.`);
-    }
-    await make(dataDir);
-    return;
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
+    throw new Error(`The database folder ${dataDir} has files but no database in it (no PG_VERSION). Move it away or delete it, or set DATA_DIR to another folder.`);
   }
   const staging = `${dataDir}.new`;
   rmSync(staging, { recursive: true, force: true });
-  await make(staging);
+  await (await PGlite.create(staging, { ...PGLITE_OPTIONS, ...fromTemplate })).close();
+  rmSync(dataDir, { recursive: true, force: true });
   renameSync(staging, dataDir);
 }
 

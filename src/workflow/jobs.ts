@@ -50,12 +50,12 @@ export class JobRunner {
   }
 
   /**
-   * Run `fn` now, as one of the running jobs, if one may start without waiting (a free slot and
-   * nobody queued); false when it may not (nothing starts). For work worth doing at once only while
-   * the bot is not busy (a Slack form opened whole) that has a slower way otherwise.
+   * Run `fn` now if the runner is idle (nothing running, nothing waiting); false otherwise, and
+   * nothing starts. For work worth doing at once only while the bot is quiet (a Slack form opened
+   * whole, which must reach Slack within its trigger's 3 s) that has a paced way otherwise.
    */
-  startNow(key: string, fn: () => Promise<unknown>): boolean {
-    if (this.running.has(key) || this.waitingKeys.has(key) || this.active >= this.limits.concurrency || this.waiting.length) return false;
+  startIfIdle(key: string, fn: () => Promise<unknown>): boolean {
+    if (this.active || this.waiting.length) return false;
     this.start(key, fn);
     return true;
   }

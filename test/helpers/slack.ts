@@ -2,6 +2,7 @@
 // modals filled in field by field (pickers by the text a person reads), changed pickers, buttons.
 import { blockActionPayload, blockSuggestionPayload, interactionBody, postToBot, signedHeaders, slashCommandBody, startSlackStandIn, viewActionPayload, viewSubmissionPayload, type SlackStandIn } from '../../src/dev';
 import type { AppOptions } from '../../src/app';
+import { FORM_CALLBACK } from '../../src/chat/slack/form-modal';
 import type { Policy } from '../../src/workflow/policy';
 import { startBot, type TestBot } from './bot';
 
@@ -102,7 +103,9 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
             (v) =>
               !known.has(v.id) &&
               v.user === user.id &&
+              // A notice (the form could not be made) is no loading modal either: done, and said below.
               ((v.view.blocks as Block[]).some((b) => b.type === 'input') ||
+                v.view.callback_id !== FORM_CALLBACK ||
                 slack
                   .callsTo('views.update')
                   .slice(updates)

@@ -179,7 +179,7 @@ describe('embedded PGlite', () => {
     }
   });
 
-  it('a first start stopped while creating the folder leaves nothing that stops the next; an empty folder is filled in place; a folder with other files in it is refused, untouched', async () => {
+  it('a first start stopped while creating the folder leaves nothing that stops the next; an empty folder gives way; a folder with other files in it is refused, untouched', async () => {
     const { template } = testPglite();
     // A start killed while loading the template left its staging folder, half-written.
     const folder = join(dir, 'pglite');
@@ -191,14 +191,14 @@ describe('embedded PGlite', () => {
     await db.close();
     expect(existsSync(`${folder}.new`)).toBe(false);
 
-    // An existing empty folder (a volume mounted there) is filled where it is.
-    const mounted = join(dir, 'mounted');
-    mkdirSync(mounted);
-    const inPlace = await openPglite(mounted, { template });
-    expect(inPlace.created).toBe('template');
-    await inPlace.close();
-    expect(readdirSync(mounted)).toContain('PG_VERSION');
-    expect(existsSync(`${mounted}.new`)).toBe(false);
+    // An existing empty folder gives way to the new database.
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const made = await openPglite(empty, { template });
+    expect(made.created).toBe('template');
+    await made.close();
+    expect(readdirSync(empty)).toContain('PG_VERSION');
+    expect(existsSync(`${empty}.new`)).toBe(false);
 
     // DATA_DIR pointed at a folder that holds something else: no database is made over it.
     const other = join(dir, 'other');

@@ -97,6 +97,16 @@ describe('Slack Block Kit limits', () => {
     // What the person types finds the rest: the matches, at most as many as Slack shows.
     expect(suggestOptions(choices.identities, 'ID-23').map((o) => o.value)).toEqual(['23', ...Array.from({ length: 10 }, (_, i) => String(230 + i))]);
     expect(suggestOptions(choices.identities, '')).toHaveLength(SLACK_LIMITS.selectOptions);
+    // What the person reads comes first: typing a resource group's name (in every id of it) still
+    // finds the one named so before the rest.
+    const mixed = [
+      { title: 'alpha', value: '/subscriptions/s/resourceGroups/team-a/providers/Microsoft.ManagedIdentity/userAssignedIdentities/alpha' },
+      { title: 'team-a-bot', value: '/subscriptions/s/resourceGroups/other/providers/Microsoft.ManagedIdentity/userAssignedIdentities/team-a-bot' },
+    ];
+    expect(suggestOptions(mixed, 'TEAM-A')).toEqual([
+      { text: { type: 'plain_text', text: 'team-a-bot', emoji: true }, value: '1' },
+      { text: { type: 'plain_text', text: 'alpha', emoji: true }, value: '0' },
+    ]);
     // A picker within the limit stays a static_select with every choice.
     const region = view.blocks.find((b) => b.block_id === 'location') as { hint?: { text: string }; element: { type: string } };
     expect(region.element.type).toBe('static_select');

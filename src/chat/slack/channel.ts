@@ -1,7 +1,7 @@
 // Slack: the same product through /cmk, modals and channel approvals, on the same workflow.
 // Every request is acknowledged first; checks, ARM calls and message updates run after the ack.
 import { App, LogLevel, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
-import type { KnownBlock } from '@slack/types';
+import type { KnownBlock, ModalView } from '@slack/types';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -224,23 +224,25 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   /**
    * A form in a modal. The trigger id lives 3 s: a loading modal opens now and is filled when ARM has
    * answered (or says why it cannot become a form). `ready`: the form's pickers are in the catalog's
-   * cache, so while the bot is not busy (a job may start at once) the form is made now and opens
-   * whole, in one call; under load the work waits its turn behind the loading modal, as any other.
+   * cache, so while the bot is quiet (no job running or waiting) the form is made now and opens
+   * whole, in one call; otherwise it waits its turn behind the loading modal, as any other.
    */
   const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false) => {
     const whole = async () => {
+      let form: ModalView;
       try {
         const reply = await produce();
         if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
         const formId = randomUUID();
         await keepForm(formId, sessionOf(channel, reply));
-        await client.views.open({ trigger_id: triggerId, view: formModalOf(reply.form, formId) });
+        form = formModalOf(reply.form, formId);
       } catch (e) {
-        const failure = describeFailure(e, log, 'a Slack form');
-        await client.views.open({ trigger_id: triggerId, view: noticeModal(title, failure.text) }).catch((err) => log('warn', 'could not open a modal', { error: (err as Error).message }));
+        form = noticeModal(title, describeFailure(e, log, 'a Slack form').text);
       }
+      // One open per trigger: if Slack refuses it, there is no second.
+      await client.views.open({ trigger_id: triggerId, view: form }).catch((err) => log('warn', 'could not open a modal', { error: (err as Error).message }));
     };
-    if (ready && deps.jobs.startNow(`slack-form:${triggerId}`, whole)) return;
+    if (ready && deps.jobs.startIfIdle(`slack-form:${triggerId}`, whole)) return;
     const opened = await client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) });
     later(
       `slack-form:${opened.view?.id}`,

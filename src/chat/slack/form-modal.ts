@@ -8,7 +8,7 @@
 // selection.
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from '@slack/types';
 import { createHash } from 'node:crypto';
-import { matchesQuery, optionsOf, type FieldView, type FormView } from '../forms';
+import { optionsOf, searchChoices, type FieldView, type FormView } from '../forms';
 import type { Choice } from '../../targets/form';
 import type { FormTarget as Target } from '../../targets/types';
 import type { FormChoices } from '../../workflow/catalog';
@@ -95,9 +95,9 @@ const optionOf = (c: Choice, index: number): PlainTextOption => ({ text: plain(c
  * many as Slack shows, each carrying its index in the whole list, which the submission is read by.
  */
 export function suggestOptions(all: Choice[], query: string): PlainTextOption[] {
-  const out: PlainTextOption[] = [];
-  for (let i = 0; i < all.length && out.length < LIMITS.options; i++) if (matchesQuery(all[i]!, query)) out.push(optionOf(all[i]!, i));
-  return out;
+  return searchChoices(all, query)
+    .slice(0, LIMITS.options)
+    .map((i) => optionOf(all[i]!, i));
 }
 
 export function formModalOf(form: FormView, formId: string): ModalView {
@@ -160,7 +160,7 @@ export function readModalState(target: Target, stateValues: StateValues | undefi
     }
     if (v.selected_option && typeof v.selected_option === 'object') {
       const index = v.selected_option.value;
-      if (typeof index !== 'string' || !/^\d{1,4}$/.test(index)) continue;
+      if (typeof index !== 'string' || !/^\d{1,6}$/.test(index)) continue;
       const choice = optionsOf(f, choices, out)[Number(index)];
       if (choice) out[f.name] = choice.value;
     } else if (typeof v.value === 'string') {
