@@ -17,7 +17,7 @@ import {
   simIdentityId,
   simKeyUrl,
 } from '../../src/simulator';
-import { SLACK_LIMITS } from '../../src/dev';
+import { blockSuggestionPayload, LOCAL_SLACK, SLACK_LIMITS } from '../../src/dev';
 import { CARD_BUDGET_BYTES } from '../../src/chat/teams/cards';
 import { CARD_CHOICES } from '../../src/chat/teams/form-card';
 import { parsePolicy } from '../../src/workflow/policy';
@@ -27,7 +27,8 @@ import { startBot, type TestBot } from '../helpers/bot';
 import { startSlackBot, type SlackHarness } from '../helpers/slack';
 import { ALICE, baseActivity, cardAction, message, post } from '../helpers/teams';
 
-const POLICY = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline');
+// Slack: the stand-in's own workspace only, so a request from another is refused (the picker search below).
+const POLICY = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["${LOCAL_SLACK.teamId}"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline');
 const ALEX = { id: 'U0ALEX', name: 'alex' };
 
 type Input = {
@@ -256,6 +257,11 @@ describe('Slack forms', () => {
       // A form the bot does not know (expired, or not ours) offers nothing.
       const unknown = { ...form, view: { ...form.view, private_metadata: JSON.stringify({ formId: '00000000-0000-4000-8000-000000000000' }) } };
       expect((await h.suggest(ALEX, unknown, 'identityId', 'bulk')).options).toEqual([]);
+      // Nor does the same form asked for from a workspace the policy does not list.
+      const elsewhere = await h.interact(blockSuggestionPayload({ user: ALEX, view: { ...form.view, id: form.id, hash: form.hash }, blockId: identity.block_id!, value: 'bulk', teamId: 'T0ELSEWHERE' }));
+      expect(elsewhere.status).toBe(200);
+      expect(elsewhere.json).toEqual({ options: [] });
+      expect((await h.suggest(ALEX, form, 'identityId', 'bulk')).options.length).toBeGreaterThan(0);
 
       const name = `fr-slack-bulk-${Math.random().toString(36).slice(2, 6)}`;
       const ack = await h.submit(ALEX, form, {
