@@ -1,7 +1,7 @@
 // Slack: the same product through /cmk, modals and channel approvals, on the same workflow.
 // Every request is acknowledged first; checks, ARM calls and message updates run after the ack.
 import { App, LogLevel, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
-import type { KnownBlock, ModalView } from '@slack/types';
+import type { KnownBlock } from '@slack/types';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -228,19 +228,19 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
    * whole, in one call; otherwise it waits its turn behind the loading modal, as any other.
    */
   const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false) => {
+    // The form's modal, its session stored first (the next step may reach another replica).
+    const formModal = async () => {
+      const reply = await produce();
+      if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
+      const formId = randomUUID();
+      await keepForm(formId, sessionOf(channel, reply));
+      return formModalOf(reply.form, formId);
+    };
+    const notice = (e: unknown) => noticeModal(title, describeFailure(e, log, 'a Slack form').text);
     const whole = async () => {
-      let form: ModalView;
-      try {
-        const reply = await produce();
-        if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
-        const formId = randomUUID();
-        await keepForm(formId, sessionOf(channel, reply));
-        form = formModalOf(reply.form, formId);
-      } catch (e) {
-        form = noticeModal(title, describeFailure(e, log, 'a Slack form').text);
-      }
+      const view = await formModal().catch(notice);
       // One open per trigger: if Slack refuses it, there is no second.
-      await client.views.open({ trigger_id: triggerId, view: form }).catch((err) => log('warn', 'could not open a modal', { error: (err as Error).message }));
+      await client.views.open({ trigger_id: triggerId, view }).catch((err) => log('warn', 'could not open a modal', { error: (err as Error).message }));
     };
     if (ready && deps.jobs.startIfIdle(`slack-form:${triggerId}`, whole)) return;
     const opened = await client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) });
@@ -248,14 +248,9 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       `slack-form:${opened.view?.id}`,
       async () => {
         try {
-          const reply = await produce();
-          if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
-          const formId = randomUUID();
-          await keepForm(formId, sessionOf(channel, reply));
-          await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: formModalOf(reply.form, formId) });
+          await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: await formModal() });
         } catch (e) {
-          const failure = describeFailure(e, log, 'a Slack form');
-          await client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, failure.text) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
+          await client.views.update({ view_id: opened.view!.id!, view: notice(e) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
         }
       },
       () => client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, BUSY) }),
