@@ -155,9 +155,11 @@ async function createDataFolder(dataDir: string, fromTemplate: { loadDataDir: Bl
 export async function openPglite(dataDir?: string, opts: PgliteOpenOptions = {}): Promise<Database> {
   if (dataDir) mkdirSync(dirname(dataDir), { recursive: true });
   const unlock = dataDir ? lockDataFolder(dataDir) : () => undefined;
-  const template = opts.template === undefined ? builtPgliteTemplate() : opts.template;
-  // Read only when a database is to be created.
-  const fromTemplate = () => (template && existsSync(template) ? { loadDataDir: new Blob([readFileSync(template)]) } : undefined);
+  // Looked up and read only when a database is to be created.
+  const fromTemplate = () => {
+    const template = opts.template === undefined ? builtPgliteTemplate() : opts.template;
+    return template && existsSync(template) ? { loadDataDir: new Blob([readFileSync(template)]) } : undefined;
+  };
   let db: PGlite;
   let created: Database['created'];
   try {
