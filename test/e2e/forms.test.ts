@@ -31,6 +31,24 @@ import { ALICE, baseActivity, cardAction, message, post } from '../helpers/teams
 const POLICY = parsePolicy(`version: 2\ntenants: { teams: ["*"], slack: ["${LOCAL_SLACK.teamId}"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n`, 'inline');
 const ALEX = { id: 'U0ALEX', name: 'alex' };
 
+type SlackAnswers = Parameters<SlackHarness['submit']>[2];
+/** A Fluid Relay modal filled in as a person picks in the seeded simulator (pickers by the text they read); `over` changes some. */
+const fluidAnswers = (name: string, over: SlackAnswers = {}): SlackAnswers => ({
+  resourceGroup: new RegExp(`^${SIM_RG} `),
+  name,
+  location: /\(eastus\)/,
+  identityId: new RegExp(`^${SIM_IDENTITY} `),
+  keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `),
+  ...over,
+});
+/** Submits the modal as ALEX, expects the empty ack of a submission taken, and resolves with the request's message. */
+async function submitted(h: SlackHarness, view: Awaited<ReturnType<SlackHarness['openForm']>>, name: string, over: SlackAnswers = {}) {
+  const ack = await h.submit(ALEX, view, fluidAnswers(name, over));
+  expect(ack.status).toBe(200);
+  expect(ack.text).toBe('');
+  return h.slack.waitFor(() => h.slack.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(name) && !m.thread_ts), 15000, 'request message');
+}
+
 type Input = {
   id?: string;
   type?: string;
@@ -196,17 +214,7 @@ describe('Slack forms', () => {
 
     const again = await h.change(ALEX, after, 'keyUrl', new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `));
     const name = `fr-slack-ver-${Math.random().toString(36).slice(2, 6)}`;
-    const ack = await h.submit(ALEX, again, {
-      resourceGroup: new RegExp(`^${SIM_RG} `),
-      name,
-      location: /\(eastus\)/,
-      identityId: new RegExp(`^${SIM_IDENTITY} `),
-      keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `),
-      keyVersion: new RegExp(`^${SIM_KEY_VERSION_CURRENT}`),
-    });
-    expect(ack.status).toBe(200);
-    expect(ack.text).toBe('');
-    const msg = await h.slack.waitFor(() => h.slack.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(name) && !m.thread_ts), 15000, 'request message');
+    const msg = await submitted(h, again, name, { keyVersion: new RegExp(`^${SIM_KEY_VERSION_CURRENT}`) });
     expect(JSON.stringify(msg.blocks)).toContain(simKeyUrl(SIM_RBAC_VAULT, SIM_KEY, SIM_KEY_VERSION_CURRENT));
   });
 
@@ -214,14 +222,7 @@ describe('Slack forms', () => {
     const form = await h.openForm(ALEX, 'new fluid-relay');
     const rotated = await h.change(ALEX, form, 'keyUrl', new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_ROTATED_KEY} `));
     // The key is switched back in the same submission: the version was chosen among rotated-cmk's.
-    const res = await h.submit(ALEX, rotated, {
-      resourceGroup: new RegExp(`^${SIM_RG} `),
-      name: 'fr-stale-pick',
-      location: /\(eastus\)/,
-      identityId: new RegExp(`^${SIM_IDENTITY} `),
-      keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `),
-      keyVersion: new RegExp(`^${SIM_ROTATED_KEY_VERSION_CURRENT}`),
-    });
+    const res = await h.submit(ALEX, rotated, fluidAnswers('fr-stale-pick', { keyVersion: new RegExp(`^${SIM_ROTATED_KEY_VERSION_CURRENT}`) }));
     const errors = (res.json as { errors?: Record<string, string> }).errors ?? {};
     expect(errors[h.block(rotated, 'keyVersion').block_id!]).toBe('Key version was chosen for an earlier choice above it; choose it again');
   });
@@ -264,16 +265,7 @@ describe('Slack forms', () => {
       expect((await h.suggest(ALEX, form, 'identityId', 'bulk')).options.length).toBeGreaterThan(0);
 
       const name = `fr-slack-bulk-${Math.random().toString(36).slice(2, 6)}`;
-      const ack = await h.submit(ALEX, form, {
-        resourceGroup: new RegExp(`^${SIM_RG} `),
-        name,
-        location: /\(eastus\)/,
-        identityId: found.options[0]!,
-        keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `),
-      });
-      expect(ack.status).toBe(200);
-      expect(ack.text).toBe('');
-      const msg = await h.slack.waitFor(() => h.slack.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(name) && !m.thread_ts), 15000, 'request message');
+      const msg = await submitted(h, form, name, { identityId: found.options[0]! });
       expect(JSON.stringify(msg.blocks)).toContain(simIdentityId('id-bulk-149', SIM_RG));
     } finally {
       for (const name of extra) h.bot.sim.state.delete(simIdentityId(name, SIM_RG));
@@ -322,15 +314,22 @@ describe('Slack forms with the pickers cached', () => {
     expect(inputs(second).length).toBeGreaterThan(3);
 
     const name = `fr-slack-cached-${Math.random().toString(36).slice(2, 6)}`;
-    const ack = await h.submit(ALEX, second, {
-      resourceGroup: new RegExp(`^${SIM_RG} `),
-      name,
-      location: /\(eastus\)/,
-      identityId: new RegExp(`^${SIM_IDENTITY} `),
-      keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_KEY} `),
-    });
-    expect(ack.status).toBe(200);
-    expect(ack.text).toBe('');
-    await h.slack.waitFor(() => h.slack.messages.find((m) => JSON.stringify(m.blocks ?? []).includes(name) && !m.thread_ts), 15000, 'request message');
+    await submitted(h, second, name);
+  });
+
+  it('while the bot has work after other acks under way, a cached form still opens loading and waits its turn', async () => {
+    await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
+    let release!: () => void;
+    expect(h.bot.app.jobs.enqueue('test-hold', () => new Promise<void>((r) => (release = r)))).toBe(true);
+    try {
+      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
+      const form = await h.openForm(ALEX, 'new fluid-relay');
+      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
+      expect(h.slack.callsTo('views.update').length).toBe(updates + 1);
+      expect(h.block(form, 'identityId').type).toBe('input');
+    } finally {
+      release();
+      await h.bot.app.jobs.drain();
+    }
   });
 });
