@@ -97,7 +97,7 @@ export function optionsOf(field: FormField, choices: FormChoices, values: Record
  * whose value alone does (an id holds its resource group's name, so typing a group lists everything
  * in it — after what is named so), each in list order; case aside. Nothing typed: all of them.
  */
-export function searchChoices(all: Choice[], query: string): number[] {
+export function matchingChoices(all: Choice[], query: string): number[] {
   const q = query.trim().toLowerCase();
   if (!q) return all.map((_c, i) => i);
   const byTitle: number[] = [];

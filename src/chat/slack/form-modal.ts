@@ -8,7 +8,7 @@
 // selection.
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, SectionBlock } from '@slack/types';
 import { createHash } from 'node:crypto';
-import { optionsOf, searchChoices, type FieldView, type FormView } from '../forms';
+import { matchingChoices, optionsOf, type FieldView, type FormView } from '../forms';
 import type { Choice } from '../../targets/form';
 import type { FormTarget as Target } from '../../targets/types';
 import type { FormChoices } from '../../workflow/catalog';
@@ -95,7 +95,7 @@ const optionOf = (c: Choice, index: number): PlainTextOption => ({ text: plain(c
  * many as Slack shows, each carrying its index in the whole list, which the submission is read by.
  */
 export function suggestOptions(all: Choice[], query: string): PlainTextOption[] {
-  return searchChoices(all, query)
+  return matchingChoices(all, query)
     .slice(0, LIMITS.options)
     .map((i) => optionOf(all[i]!, i));
 }

@@ -15,7 +15,7 @@ import { actorSchema, formDataSchema } from '../job-payloads';
 import { isArmError } from '../../azure/port';
 import { parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
-import { checkForm, checkingNotice, type FormCarry, formView, needsChoices, optionsOf, searchChoices } from '../forms';
+import { checkForm, checkingNotice, type FormCarry, formView, matchingChoices, needsChoices, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
 import { type CommandRouter, FIX_REF_PATTERN, type Reply as RouterReply } from '../router';
 import { asAttachment, cardUpdate, fitCard, noticeCard, teamsText } from './cards';
@@ -292,7 +292,7 @@ export class TeamsBot extends ActivityHandler {
     const skip = v.data.queryOptions?.skip ?? 0;
     const top = Math.min(v.data.queryOptions?.top ?? 25, 100);
     const all = optionsOf(field, choices, data);
-    const results = searchChoices(all, v.data.queryText ?? '')
+    const results = matchingChoices(all, v.data.queryText ?? '')
       .slice(skip, skip + top)
       .map((i) => all[i]!);
     return { statusCode: 200, type: 'application/vnd.microsoft.search.searchResponse', value: { results } };
