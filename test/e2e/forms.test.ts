@@ -15,6 +15,7 @@ import {
   SIM_SUBSCRIPTION2_ID,
   SIM_SUBSCRIPTION_ID,
   simIdentityId,
+  simKeyId,
   simKeyUrl,
 } from '../../src/simulator';
 import { blockSuggestionPayload, LOCAL_SLACK, SLACK_LIMITS } from '../../src/dev';
@@ -272,6 +273,36 @@ describe('Slack forms', () => {
     }
   });
 
+  it('a key with more versions than Slack lists: its version picker searches that key’s versions only, and the one found is what the request names', async () => {
+    // Older versions of the key, written into the simulator's state as they are listed (no Key Vault event for each).
+    const keyId = simKeyId(SIM_RBAC_VAULT, SIM_ROTATED_KEY);
+    const current = h.bot.sim.state.get(`${keyId}/versions/${SIM_ROTATED_KEY_VERSION_CURRENT}`)!;
+    const added = Array.from({ length: 105 }, (_, i) => `b0${String(i).padStart(3, '0')}${'0'.repeat(24)}ace`);
+    for (const v of added) {
+      const version = structuredClone(current);
+      const props = version.properties as { keyUriWithVersion: string };
+      h.bot.sim.state.put({ ...version, id: `${keyId}/versions/${v}`, name: v, properties: { ...props, keyUriWithVersion: props.keyUriWithVersion.replace(SIM_ROTATED_KEY_VERSION_CURRENT, v) } });
+    }
+    try {
+      const form = await h.openForm(ALEX, 'new fluid-relay');
+      const rotated = await h.change(ALEX, form, 'keyUrl', new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_ROTATED_KEY} `));
+      const picker = h.block(rotated, 'keyVersion');
+      expect(picker.element?.type).toBe('external_select');
+      // Searched among the chosen key's versions (the state names it), not the other key's.
+      const wanted = added[57]!;
+      const found = await h.suggest(ALEX, rotated, 'keyVersion', wanted.slice(0, 12).toUpperCase());
+      expect(found.options.map((o) => o.text.text)).toEqual([expect.stringMatching(new RegExp(`^${wanted}`))]);
+      expect((await h.suggest(ALEX, rotated, 'keyVersion', SIM_KEY_VERSION_CURRENT)).options).toEqual([]);
+      expect((await h.suggest(ALEX, rotated, 'keyVersion', '')).options).toHaveLength(SLACK_LIMITS.selectOptions);
+
+      const name = `fr-slack-manyver-${Math.random().toString(36).slice(2, 6)}`;
+      const msg = await submitted(h, rotated, name, { keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_ROTATED_KEY} `), keyVersion: found.options[0]! });
+      expect(JSON.stringify(msg.blocks)).toContain(simKeyUrl(SIM_RBAC_VAULT, SIM_ROTATED_KEY, wanted));
+    } finally {
+      for (const v of added) h.bot.sim.state.delete(`${keyId}/versions/${v}`);
+    }
+  });
+
   it('an empty modal is refused field by field with the same words as Teams, and nothing is stored', async () => {
     const form = await h.openForm(ALEX, 'new fluid-relay');
     const before = (await h.bot.store.listRequests({ limit: 500 })).length;
@@ -315,6 +346,29 @@ describe('Slack forms with the pickers cached', () => {
 
     const name = `fr-slack-cached-${Math.random().toString(36).slice(2, 6)}`;
     await submitted(h, second, name);
+  });
+
+  it('a cached form that cannot be kept opens whole as a notice that says so, with no loading modal and no form to submit', async () => {
+    await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
+    const store = h.bot.app.store;
+    const put = store.putFormSession.bind(store);
+    store.putFormSession = () => Promise.reject(new Error('the database went away'));
+    try {
+      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
+      await expect(h.openForm(ALEX, 'new fluid-relay')).rejects.toThrow(/opened no form: .*Something went wrong on my side \(reference [0-9a-f]{8}\)\. Nothing was changed in Azure/);
+      // One call, and what it opened is the notice itself: no loading modal left waiting, nothing to submit.
+      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
+      expect(h.slack.callsTo('views.update').length).toBe(updates);
+      const notice = h.slack.callsTo('views.open').at(-1)!.args.view as { callback_id?: string; submit?: unknown; blocks: Array<{ type: string }> };
+      expect(notice.callback_id).toBeUndefined();
+      expect(notice.submit).toBeUndefined();
+      expect(notice.blocks.map((b) => b.type)).toEqual(['section']);
+    } finally {
+      store.putFormSession = put;
+    }
+    // The next form, with the database back, is a form again.
+    const again = await h.openForm(ALEX, 'new fluid-relay');
+    expect(h.block(again, 'identityId').type).toBe('input');
   });
 
   it('while the bot has work after other acks under way, a cached form still opens loading and waits its turn', async () => {
