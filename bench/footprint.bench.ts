@@ -8,7 +8,8 @@
 // p99 varies from run to run far more than memory: the targets are judged on the median of the rounds.
 // Each round measures two connection shapes: fresh (autocannon opens 50 new connections per cell,
 // so the first request on each includes TCP setup and the wait to be accepted) and warm (the 50
-// connections are open before the first measured request, as an ingress keeps them).
+// connections are open before the first measured request, as an ingress keeps them). For contrast, not
+// a target, each round also measures our `help` (the ack and one reply: the least work a command does).
 // `npm run bench -- footprint`
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -57,6 +58,9 @@ export interface LoadRssRow {
   /** p99 (ms) per round, ours · bare, and the median of the rounds. */
   slackP99Rounds: string;
   teamsP99Rounds: string;
+  /** Our `help` (the ack and one reply after it: the least work a command does) in the same rounds, median: how near bare the ack gets without a form. */
+  slackHelpP99: number;
+  teamsHelpP99: number;
   slackP99: number;
   teamsP99: number;
   bareSlackP99: number;
@@ -159,10 +163,15 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
           await oursCell(stack, channel, 10, 100); // warm-up
           await bareCell(stack, channel, 10, 100);
         }
-        type Round = Record<Shape, Record<'slack' | 'teams', { ours: AckRow; bare: AckRow }>>;
+        type Round = Record<Shape, Record<'slack' | 'teams', { ours: AckRow; bare: AckRow; help: AckRow }>>;
         const rounds: Round[] = [];
         for (let r = 0; r < loadRounds; r++) {
-          const pair = async (channel: 'slack' | 'teams', shape: Shape) => ({ bare: await bareCell(stack, channel, 50, AMOUNT[50], shape), ours: await oursCell(stack, channel, 50, AMOUNT[50], COMMAND, shape) });
+          const pair = async (channel: 'slack' | 'teams', shape: Shape) => ({
+            bare: await bareCell(stack, channel, 50, AMOUNT[50], shape),
+            ours: await oursCell(stack, channel, 50, AMOUNT[50], COMMAND, shape),
+            // For contrast, not a target: our lightest command (`help`: the ack and one reply after it, no form).
+            help: await oursCell(stack, channel, 50, AMOUNT[50], 'help', shape),
+          });
           const fresh = { slack: await pair('slack', 'fresh'), teams: await pair('teams', 'fresh') };
           const warm = { slack: await pair('slack', 'warm'), teams: await pair('teams', 'warm') };
           rounds.push({ fresh, warm });
@@ -203,6 +212,8 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
             heapTotalPeakMB: Math.round((mem?.peak.heapTotal ?? 0) / 1e6),
             slackP99Rounds: rounds.map((r) => `${r[shape].slack.ours.p99} · ${r[shape].slack.bare.p99}`).join(' / '),
             teamsP99Rounds: rounds.map((r) => `${r[shape].teams.ours.p99} · ${r[shape].teams.bare.p99}`).join(' / '),
+            slackHelpP99: med((r) => r.slack.help.p99),
+            teamsHelpP99: med((r) => r.teams.help.p99),
             slackP99,
             teamsP99,
             bareSlackP99,

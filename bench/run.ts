@@ -72,7 +72,7 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     console.log('\nStart-up to ready (spawn → GET /readyz 200) and RSS; target ready ≤ 3 s warm');
     console.table(r.startup);
     console.log(
-      'Under load, rounds of 50 clients (Slack, Teams), the bare bots in the same rounds; p99 ms ours · bare per round; targets: PostgreSQL peak ≤ 256 MB and p99 ≤ 250 ms, PGlite peak ≤ 400 MB and p99 ≤ 3 × bare (median of the rounds)',
+      'Under load, rounds of 50 clients (Slack, Teams), the bare bots in the same rounds; p99 ms ours · bare per round; targets: PostgreSQL peak ≤ 256 MB and p99 ≤ 250 ms, PGlite peak ≤ 400 MB and p99 ≤ 3 × bare (median of the rounds); slackHelpP99/teamsHelpP99: our `help` (ack and one reply, no form) in the same rounds, for contrast',
     );
     console.table(r.load);
     return r;
