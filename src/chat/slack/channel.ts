@@ -160,6 +160,10 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   };
   const app = new App({
     receiver,
+    // No conversation store: Bolt's default keeps per-conversation state in this process's memory,
+    // which another replica cannot see (a form's state is in the database instead), and looks it up
+    // for every event — for an event it holds nothing for, by making and discarding an Error.
+    convoStore: false,
     logLevel: LogLevel.ERROR,
     authorize: async () => ({ botToken: settings.botToken, ...(await whoAmI()) }),
     clientOptions,
