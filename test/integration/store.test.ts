@@ -89,6 +89,60 @@ describe('delivery claims', () => {
     expect(await store.claimDelivery('teams:answered', 60_000, ABANDON_MS)).toEqual({ kind: 'duplicate', status: 200, response: '{"ok":true}' });
     expect(await store.claimDelivery('slack:unsettled', 60_000)).toEqual({ kind: 'duplicate' });
   });
+
+  it('a claim older than its time to live is new again, once, and keeps nothing of the old answer', async () => {
+    expect(await store.claimDelivery('slack:ttl', 60_000)).toEqual({ kind: 'new' });
+    await store.settleDelivery('slack:ttl', 200, 'old answer');
+    expect(await store.claimDelivery('slack:ttl', 60_000)).toEqual({ kind: 'duplicate', status: 200, response: 'old answer' });
+    await new Promise((r) => setTimeout(r, 30));
+    // Past a 10 ms time to live: taken over, answer cleared; straight after, a duplicate with no answer yet.
+    expect(await store.claimDelivery('slack:ttl', 10)).toEqual({ kind: 'new' });
+    expect(await store.claimDelivery('slack:ttl', 60_000)).toEqual({ kind: 'duplicate' });
+  });
+});
+
+// Replicas claim on one PostgreSQL database: the same delivery reaching two of them at once is new on one.
+const PG_ADMIN_URL = process.env.CMK_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+describe('delivery claims on PostgreSQL, from two replicas at once', () => {
+  const db = `cmk_claims_${process.pid}`;
+  const stores: Store[] = [];
+  let available = true;
+  beforeAll(async () => {
+    const admin = await Store.open({ kind: 'postgres', url: PG_ADMIN_URL, poolMax: 1 }).catch((e: unknown) => {
+      if (process.env.CI) throw e;
+      console.warn(`store.test: PostgreSQL not reachable at ${PG_ADMIN_URL} (${(e as Error).message}); skipped`);
+      available = false;
+      return undefined;
+    });
+    if (!admin) return;
+    await admin.db.exec(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await admin.db.exec(`CREATE DATABASE ${db}`);
+    await admin.close();
+    const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${db}`);
+    stores.push(await Store.open({ kind: 'postgres', url, poolMax: 8 }));
+    stores.push(await Store.open({ kind: 'postgres', url, poolMax: 8 }));
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    if (!available) return;
+    const admin = await Store.open({ kind: 'postgres', url: PG_ADMIN_URL, poolMax: 1 });
+    await admin.db.exec(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await admin.close();
+  });
+
+  it('each new key, and each key past its time to live, is new on exactly one replica', async () => {
+    if (!available) return;
+    const [a, b] = stores as [Store, Store];
+    const keys = Array.from({ length: 40 }, (_, i) => `slack:race-${i}`);
+    const kinds = async (ttlMs: number) => {
+      const got = await Promise.all(keys.flatMap((k) => [a.claimDelivery(k, ttlMs), b.claimDelivery(k, ttlMs)]));
+      return keys.map((_, i) => [got[2 * i]!.kind, got[2 * i + 1]!.kind].sort().join('+'));
+    };
+    expect(new Set(await kinds(60_000))).toEqual(new Set(['duplicate+new']));
+    // Past a time to live that the 80 claims below take far less than: one takes the key over, the other sees it taken.
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(new Set(await kinds(1_000))).toEqual(new Set(['duplicate+new']));
+  });
 });
 
 describe('Slack form sessions', () => {
