@@ -2,6 +2,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { openPglite, type Database } from '../../src/store/db';
 import { MIGRATIONS, migrate } from '../../src/store/migrations';
 import { Store, StoreConflict } from '../../src/store/store';
@@ -90,58 +91,86 @@ describe('delivery claims', () => {
     expect(await store.claimDelivery('slack:unsettled', 60_000)).toEqual({ kind: 'duplicate' });
   });
 
-  it('a claim older than its time to live is new again, once, and keeps nothing of the old answer', async () => {
+  it('a claim older than its time to live is new again, once: taken over with a new time and none of the old answer', async () => {
     expect(await store.claimDelivery('slack:ttl', 60_000)).toEqual({ kind: 'new' });
     await store.settleDelivery('slack:ttl', 200, 'old answer');
     expect(await store.claimDelivery('slack:ttl', 60_000)).toEqual({ kind: 'duplicate', status: 200, response: 'old answer' });
-    await new Promise((r) => setTimeout(r, 30));
-    // Past a 10 ms time to live: taken over, answer cleared; straight after, a duplicate with no answer yet.
-    expect(await store.claimDelivery('slack:ttl', 10)).toEqual({ kind: 'new' });
+    await store.db.query(`UPDATE inbound_seen SET created_at = created_at - interval '1 hour' WHERE key = 'slack:ttl'`);
+    expect(await store.claimDelivery('slack:ttl', 60_000)).toEqual({ kind: 'new' });
+    // Taken over in place with the time of the take-over: the same claim straight after is a duplicate, with no answer yet.
     expect(await store.claimDelivery('slack:ttl', 60_000)).toEqual({ kind: 'duplicate' });
+  });
+
+  it('a claim whose row another replica removes while it looks (expired and swept, or forgotten after a failure) is new, not a duplicate of nothing', async () => {
+    // Another replica's sweep or forget, run between this claim's statements: after its insert met the row.
+    let removed = 0;
+    const racing = new Proxy(store.db, {
+      get(target, prop) {
+        if (prop === 'query')
+          return async (text: string, params?: unknown[]) => {
+            const rows = await target.query(text, params);
+            if (/^INSERT INTO inbound_seen/.test(text) && rows.length === 0 && removed++ === 0) await target.query(`DELETE FROM inbound_seen WHERE key = $1`, [params?.[0]]);
+            return rows;
+          };
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    expect(await store.claimDelivery('slack:swept', 60_000)).toEqual({ kind: 'new' });
+    await store.db.query(`UPDATE inbound_seen SET created_at = created_at - interval '1 hour' WHERE key = 'slack:swept'`);
+    expect(await new Store(racing).claimDelivery('slack:swept', 60_000)).toEqual({ kind: 'new' });
+    expect(removed).toBe(1);
+    // Claimed for this delivery: the next one is its duplicate.
+    expect(await store.claimDelivery('slack:swept', 60_000)).toEqual({ kind: 'duplicate' });
   });
 });
 
 // Replicas claim on one PostgreSQL database: the same delivery reaching two of them at once is new on one.
 const PG_ADMIN_URL = process.env.CMK_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 describe('delivery claims on PostgreSQL, from two replicas at once', () => {
-  const db = `cmk_claims_${process.pid}`;
+  const db = `cmk_claims_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
   const stores: Store[] = [];
   let available = true;
+  /** SQL on the server's admin database (a plain client: the bot's tables are not made there). */
+  const admin = async (text: string) => {
+    const c = new Client({ connectionString: PG_ADMIN_URL });
+    await c.connect();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+  };
   beforeAll(async () => {
-    const admin = await Store.open({ kind: 'postgres', url: PG_ADMIN_URL, poolMax: 1 }).catch((e: unknown) => {
+    try {
+      await admin(`CREATE DATABASE ${db}`);
+    } catch (e) {
       if (process.env.CI) throw e;
       console.warn(`store.test: PostgreSQL not reachable at ${PG_ADMIN_URL} (${(e as Error).message}); skipped`);
       available = false;
-      return undefined;
-    });
-    if (!admin) return;
-    await admin.db.exec(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-    await admin.db.exec(`CREATE DATABASE ${db}`);
-    await admin.close();
+      return;
+    }
     const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${db}`);
     stores.push(await Store.open({ kind: 'postgres', url, poolMax: 8 }));
     stores.push(await Store.open({ kind: 'postgres', url, poolMax: 8 }));
   });
   afterAll(async () => {
     await Promise.all(stores.map((s) => s.close()));
-    if (!available) return;
-    const admin = await Store.open({ kind: 'postgres', url: PG_ADMIN_URL, poolMax: 1 });
-    await admin.db.exec(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-    await admin.close();
+    if (available) await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
   });
 
   it('each new key, and each key past its time to live, is new on exactly one replica', async () => {
     if (!available) return;
     const [a, b] = stores as [Store, Store];
     const keys = Array.from({ length: 40 }, (_, i) => `slack:race-${i}`);
-    const kinds = async (ttlMs: number) => {
-      const got = await Promise.all(keys.flatMap((k) => [a.claimDelivery(k, ttlMs), b.claimDelivery(k, ttlMs)]));
+    const kinds = async () => {
+      const got = await Promise.all(keys.flatMap((k) => [a.claimDelivery(k, 60_000), b.claimDelivery(k, 60_000)]));
       return keys.map((_, i) => [got[2 * i]!.kind, got[2 * i + 1]!.kind].sort().join('+'));
     };
-    expect(new Set(await kinds(60_000))).toEqual(new Set(['duplicate+new']));
-    // Past a time to live that the 80 claims below take far less than: one takes the key over, the other sees it taken.
-    await new Promise((r) => setTimeout(r, 1_200));
-    expect(new Set(await kinds(1_000))).toEqual(new Set(['duplicate+new']));
+    expect(new Set(await kinds())).toEqual(new Set(['duplicate+new']));
+    // An hour older: past the time to live. One replica takes each key over; the other sees it taken.
+    await a.db.query(`UPDATE inbound_seen SET created_at = created_at - interval '1 hour' WHERE key LIKE 'slack:race-%'`);
+    expect(new Set(await kinds())).toEqual(new Set(['duplicate+new']));
   });
 });
 
