@@ -289,11 +289,14 @@ describe('Slack forms', () => {
       const picker = h.block(rotated, 'keyVersion');
       expect(picker.element?.type).toBe('external_select');
       // Searched among the chosen key's versions (the state names it), not the other key's.
-      const wanted = added[57]!;
+      // One Slack does not list before anything is typed: only the search reaches it.
+      const listed = (await h.suggest(ALEX, rotated, 'keyVersion', '')).options;
+      expect(listed).toHaveLength(SLACK_LIMITS.selectOptions);
+      const wanted = added.find((v) => !listed.some((o) => o.text.text.startsWith(v)))!;
+      expect(wanted).toBeDefined();
       const found = await h.suggest(ALEX, rotated, 'keyVersion', wanted.slice(0, 12).toUpperCase());
       expect(found.options.map((o) => o.text.text)).toEqual([expect.stringMatching(new RegExp(`^${wanted}`))]);
       expect((await h.suggest(ALEX, rotated, 'keyVersion', SIM_KEY_VERSION_CURRENT)).options).toEqual([]);
-      expect((await h.suggest(ALEX, rotated, 'keyVersion', '')).options).toHaveLength(SLACK_LIMITS.selectOptions);
 
       const name = `fr-slack-manyver-${Math.random().toString(36).slice(2, 6)}`;
       const msg = await submitted(h, rotated, name, { keyUrl: new RegExp(`^${SIM_RBAC_VAULT} / ${SIM_ROTATED_KEY} `), keyVersion: found.options[0]! });
