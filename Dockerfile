@@ -1,7 +1,9 @@
 # cmk-chatops: the built bot (node dist/main.js) with production dependencies only, as a non-root
 # user. scripts/ci-production-start.sh runs the same steps without a container daemon (CI).
 #   docker build -t cmk-chatops .
-#   docker run -p 3978:3978 -e AZURE_MODE=azure -e AZURE_CLIENT_ID=… -e DATABASE_URL=… cmk-chatops
+#   docker run -p 3978:3978 -e AZURE_MODE=azure -e AZURE_CLIENT_ID=… -e DATABASE_URL=… \
+#     -e MicrosoftAppId=… -e MicrosoftAppTenantId=… -e MicrosoftAppPassword=… cmk-chatops
+#   (Teams needs its app registration in production; a Slack-only bot sets TEAMS_ENABLED=false.)
 # Configuration is the environment (.env.example lists every variable); see docs/operations.md.
 
 # Node.js 24 LTS, supported until 2028-04-30 (Node 20 reached its end of life on 2026-04-30 and gets

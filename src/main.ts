@@ -17,6 +17,14 @@ function refuse(e: unknown): never {
 /** How a PGlite data folder came to be, on the start-up banner. */
 const CREATED = { existing: '', initdb: ' (new: created by initdb)', template: ' (new: from the build’s empty database)' } as const;
 
+/** The public URL (PUBLIC_BASE_URL) and what to register there with each platform that is on. */
+function publicUrl(config: ReturnType<typeof loadConfig>): string[] {
+  if (!config.publicBaseUrl) return [];
+  const base = config.publicBaseUrl.replace(/\/+$/, '');
+  const where = [...(config.teamsEnabled ? [`the Azure Bot’s messaging endpoint: ${base}/api/messages`] : []), ...(config.slack ? [`the Slack app’s request URL: ${base}/slack/events`] : [])];
+  return [`  Public URL:       ${base}${where.length ? ` (${where.join('; ')})` : ''}`];
+}
+
 async function main() {
   let config;
   let fromDotEnv: string[] = [];
@@ -36,6 +44,7 @@ async function main() {
     `cmk-chatops is listening on ${app.url}`,
     config.teamsEnabled ? `  Teams endpoint:   ${app.url}/api/messages${config.teams.appId ? '' : '  (no MicrosoftAppId: unauthenticated, loopback only)'}` : '  Teams:            off (TEAMS_ENABLED=false)',
     config.slack ? `  Slack endpoint:   ${app.url}/slack/events  (Web API ${config.slack.apiUrl})` : '  Slack:            off (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)',
+    ...publicUrl(config),
     `  Health:           ${app.url}/healthz`,
     `  Azure:            ${app.simulator ? `local simulator at ${app.simulator.endpoint} (CA ${app.simulator.caPath ?? 'in memory'})` : config.azure.mode === 'azure' ? config.azure.endpoint : `external simulator at ${config.azure.external?.endpoint}`}`,
     `  Database:         ${config.database.kind === 'postgres' ? `PostgreSQL (DATABASE_URL${config.database.auth === 'entra' ? ', Entra token login' : ''})` : `embedded PGlite in ${config.database.dataDir}${CREATED[app.store.db.created ?? 'existing']}`}`,

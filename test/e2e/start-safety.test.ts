@@ -80,9 +80,11 @@ describe('.env', () => {
       join(cwd, '.env'),
       ['# Slack on from .env; Teams off here but on in the environment', 'SLACK_SIGNING_SECRET=from-dotenv-signing-secret', 'SLACK_BOT_TOKEN="xoxb-from-dotenv"', 'TEAMS_ENABLED=false', `DATA_DIR=${join(cwd, 'data')}`, ''].join('\n'),
     );
-    const bot = await start({ TEAMS_ENABLED: 'true' }, { cwd });
+    const bot = await start({ TEAMS_ENABLED: 'true', PUBLIC_BASE_URL: 'https://cmk.example.com/' }, { cwd });
     expect(bot.output()).toMatch(/Slack endpoint: +http:\/\/127\.0\.0\.1:\d+\/slack\/events/);
     expect(bot.output()).toMatch(/Teams endpoint: +http:\/\/127\.0\.0\.1:\d+\/api\/messages/);
+    // What to register with the platforms, from the public URL.
+    expect(bot.output()).toContain('Public URL:       https://cmk.example.com (the Azure Bot’s messaging endpoint: https://cmk.example.com/api/messages; the Slack app’s request URL: https://cmk.example.com/slack/events)');
     expect(bot.output()).toMatch(/Settings: +\.env \(3 variables/);
     // DATA_DIR came from .env: the database is in the folder it names.
     expect(existsSync(join(cwd, 'data', 'pglite.lock'))).toBe(true);
