@@ -50,12 +50,12 @@ export class JobRunner {
   }
 
   /**
-   * Run `fn` now if the runner is idle (nothing running, nothing waiting); false otherwise, and
-   * nothing starts. For work worth doing at once only while the bot is quiet (a Slack form opened
-   * whole, which must reach Slack within its trigger's 3 s) that has a paced way otherwise.
+   * Run `fn` now if a slot is free and nobody is waiting; false otherwise, and nothing starts. For
+   * work worth doing at once when it need not wait its turn (a Slack form opened whole, which must
+   * reach Slack within its trigger's 3 s) that has a paced way otherwise.
    */
-  startIfIdle(key: string, fn: () => Promise<unknown>): boolean {
-    if (this.active || this.waiting.length) return false;
+  startIfFree(key: string, fn: () => Promise<unknown>): boolean {
+    if (this.running.has(key) || this.active >= this.limits.concurrency || this.waiting.length) return false;
     this.start(key, fn);
     return true;
   }

@@ -21,6 +21,7 @@ import {
 import { blockSuggestionPayload, LOCAL_SLACK, SLACK_LIMITS } from '../../src/dev';
 import { CARD_BUDGET_BYTES } from '../../src/chat/teams/cards';
 import { CARD_CHOICES } from '../../src/chat/teams/form-card';
+import { jobLimitsFor } from '../../src/workflow/jobs';
 import { parsePolicy } from '../../src/workflow/policy';
 import { fluidRelayForm } from '../helpers/forms';
 import { cardText, firstCard } from '../helpers/connector';
@@ -374,7 +375,7 @@ describe('Slack forms with the pickers cached', () => {
     expect(h.block(again, 'identityId').type).toBe('input');
   });
 
-  it('while the bot has work after other acks under way, a cached form still opens loading and waits its turn', async () => {
+  it('while other work after an ack runs, a cached form whose turn comes at once still opens whole, in one call', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
     let release!: () => void;
     expect(h.bot.app.jobs.enqueue('test-hold', () => new Promise<void>((r) => (release = r)))).toBe(true);
@@ -382,11 +383,61 @@ describe('Slack forms with the pickers cached', () => {
       const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
       const form = await h.openForm(ALEX, 'new fluid-relay');
       expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
-      expect(h.slack.callsTo('views.update').length).toBe(updates + 1);
+      expect(h.slack.callsTo('views.update').length).toBe(updates);
       expect(h.block(form, 'identityId').type).toBe('input');
     } finally {
       release();
       await h.bot.app.jobs.drain();
+    }
+  });
+
+  it('with every slot of the runner taken, a cached form opens loading at once and is filled when its turn comes', async () => {
+    await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
+    const releases: Array<() => void> = [];
+    const { concurrency } = jobLimitsFor(undefined);
+    for (let i = 0; i < concurrency; i++) expect(h.bot.app.jobs.enqueue(`test-hold-${i}`, () => new Promise<void>((r) => releases.push(r)))).toBe(true);
+    try {
+      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
+      const opening = h.openForm(ALEX, 'new fluid-relay');
+      await h.slack.waitFor(() => h.slack.callsTo('views.open').length > opens, 5000, 'loading modal');
+      const loading = h.slack.callsTo('views.open').at(-1)!.args.view as { callback_id?: string; blocks: Array<{ type: string }> };
+      expect(loading.callback_id).toBe('cmk_form');
+      expect(loading.blocks.some((b) => b.type === 'input')).toBe(false);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(h.slack.callsTo('views.update').length).toBe(updates);
+      releases.forEach((r) => r());
+      const form = await opening;
+      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
+      expect(h.slack.callsTo('views.update').length).toBe(updates + 1);
+      expect(h.block(form, 'identityId').type).toBe('input');
+    } finally {
+      releases.forEach((r) => r());
+      await h.bot.app.jobs.drain();
+    }
+  });
+
+  it('a cached form not ready within a second (the database slow) opens the loading modal then, which the form fills, within the trigger’s 3 s', async () => {
+    await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
+    const store = h.bot.app.store;
+    const put = store.putFormSession.bind(store);
+    store.putFormSession = async (...args) => {
+      await new Promise((r) => setTimeout(r, 1_600));
+      return put(...args);
+    };
+    try {
+      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
+      const asked = Date.now();
+      const form = await h.openForm(ALEX, 'new fluid-relay');
+      const [loadingCall] = h.slack.callsTo('views.open').slice(opens);
+      // The loading modal a second after the command (the trigger lives 3 s), then the form in it.
+      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
+      expect(h.slack.callsTo('views.update').length).toBe(updates + 1);
+      expect((loadingCall!.args.view as { blocks: Array<{ type: string }> }).blocks.some((b) => b.type === 'input')).toBe(false);
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(1_500);
+      expect(h.block(form, 'identityId').type).toBe('input');
+      await submitted(h, form, `fr-slack-slow-${Math.random().toString(36).slice(2, 6)}`);
+    } finally {
+      store.putFormSession = put;
     }
   });
 });

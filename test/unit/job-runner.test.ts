@@ -40,7 +40,7 @@ describe('JobRunner', () => {
     await runner.drain();
   });
 
-  it('starts work at once only while it is idle; what it starts counts as running', async () => {
+  it('starts work at once only in a free slot with nobody waiting; what it starts counts as running', async () => {
     const runner = new JobRunner(undefined, { concurrency: 2, maxQueued: 2 });
     const g = gate();
     const ran: string[] = [];
@@ -48,17 +48,18 @@ describe('JobRunner', () => {
       ran.push(name);
       await g.opened;
     };
-    expect(runner.startIfIdle('now-1', job('now-1'))).toBe(true);
-    expect(runner.size).toBe(1);
-    // One job running (a slot still free): not idle, nothing starts at once (the caller takes its paced way).
-    expect(runner.startIfIdle('now-2', job('now-2'))).toBe(false);
-    expect(runner.enqueue('second', job('second'))).toBe(true);
+    expect(runner.startIfFree('now-1', job('now-1'))).toBe(true);
+    // One running, a slot free: starts.
+    expect(runner.startIfFree('now-2', job('now-2'))).toBe(true);
     expect(runner.size).toBe(2);
+    // Every slot taken: nothing starts (the caller takes its paced way), and nothing is queued.
+    expect(runner.startIfFree('now-3', job('now-3'))).toBe(false);
+    expect(runner.size).toBe(2);
+    expect(runner.enqueue('waits', job('waits'))).toBe(true);
     g.open();
     await runner.drain();
-    expect(ran.sort()).toEqual(['now-1', 'second']);
-    // Idle again: work starts at once.
-    expect(runner.startIfIdle('now-3', async () => undefined)).toBe(true);
+    expect(ran.sort()).toEqual(['now-1', 'now-2', 'waits']);
+    expect(runner.startIfFree('now-4', async () => undefined)).toBe(true);
     await runner.drain();
   });
 

@@ -77,6 +77,11 @@ const findingJob = defineJob({
 });
 
 const FORM_TTL_MS = 30 * 60_000;
+/**
+ * A form made at once (its pickers cached) that is not ready by then (the database slow) shows the
+ * loading modal at this point instead, leaving most of the trigger's 3 s for Slack to get it.
+ */
+const LOADING_AFTER_MS = 1000;
 /** Slack's limit on a message's text, in characters. */
 const SLACK_TEXT_LIMIT = 40_000;
 
@@ -226,10 +231,12 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   });
 
   /**
-   * A form in a modal. The trigger id lives 3 s: a loading modal opens now and is filled when ARM has
-   * answered (or says why it cannot become a form). `ready`: the form's pickers are in the catalog's
-   * cache, so while the bot is quiet (no job running or waiting) the form is made now and opens
-   * whole, in one call; otherwise it waits its turn behind the loading modal, as any other.
+   * A form in a modal. The trigger id lives 3 s: a loading modal opens now and is filled in its turn
+   * on the bounded runner, when ARM has answered (or says why it cannot become a form). `ready`: the
+   * form's pickers are in the catalog's cache, so the form is made in milliseconds; if the runner has
+   * a free slot and nobody waiting, it is made now and opens whole, in one call — unless making it
+   * takes past LOADING_AFTER_MS (the database slow), when the loading modal opens then and the form
+   * fills it.
    */
   const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false) => {
     // The form's modal, its session stored first (the next step may reach another replica).
@@ -241,12 +248,31 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       return formModalOf(reply.form, formId);
     };
     const notice = (e: unknown) => noticeModal(title, describeFailure(e, log, 'a Slack form').text);
-    const whole = async () => {
-      const view = await formModal().catch(notice);
-      // One open per trigger: if Slack refuses it, there is no second.
-      await client.views.open({ trigger_id: triggerId, view }).catch((err) => log('warn', 'could not open a modal', { error: (err as Error).message }));
-    };
-    if (ready && deps.jobs.startIfIdle(`slack-form:${triggerId}`, whole)) return;
+    const couldNot = (what: string) => (err: unknown) => log('warn', `could not ${what} a modal`, { error: (err as Error).message });
+    if (ready) {
+      // One open per trigger, whichever comes first: the whole form, or the loading modal it then fills.
+      let loading: Promise<{ id: string; hash?: string } | undefined> | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const now = async () => {
+        const view = await formModal().catch(notice);
+        clearTimeout(timer);
+        if (!loading) {
+          await client.views.open({ trigger_id: triggerId, view }).catch(couldNot('open'));
+          return;
+        }
+        const opened = await loading;
+        if (opened) await client.views.update({ view_id: opened.id, hash: opened.hash, view }).catch(couldNot('update'));
+      };
+      if (deps.jobs.startIfFree(`slack-form:${triggerId}`, now)) {
+        timer = setTimeout(() => {
+          loading = client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) }).then(
+            (r) => (r.view?.id ? { id: r.view.id, hash: r.view.hash } : undefined),
+            (err: unknown) => void couldNot('open')(err),
+          );
+        }, LOADING_AFTER_MS);
+        return;
+      }
+    }
     const opened = await client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) });
     later(
       `slack-form:${opened.view?.id}`,
@@ -254,7 +280,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
         try {
           await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: await formModal() });
         } catch (e) {
-          await client.views.update({ view_id: opened.view!.id!, view: notice(e) }).catch((err) => log('warn', 'could not update a modal', { error: (err as Error).message }));
+          await client.views.update({ view_id: opened.view!.id!, view: notice(e) }).catch(couldNot('update'));
         }
       },
       () => client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, BUSY) }),
