@@ -385,6 +385,9 @@ describe('Slack forms with the pickers cached', () => {
       expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
       expect(h.slack.callsTo('views.update').length).toBe(updates);
       expect(h.block(form, 'identityId').type).toBe('input');
+      // And nothing opens after it: the loading modal's timer went with the whole form.
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
     } finally {
       release();
       await h.bot.app.jobs.drain();
@@ -398,8 +401,11 @@ describe('Slack forms with the pickers cached', () => {
     for (let i = 0; i < concurrency; i++) expect(h.bot.app.jobs.enqueue(`test-hold-${i}`, () => new Promise<void>((r) => releases.push(r)))).toBe(true);
     try {
       const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
+      const asked = Date.now();
       const opening = h.openForm(ALEX, 'new fluid-relay');
       await h.slack.waitFor(() => h.slack.callsTo('views.open').length > opens, 5000, 'loading modal');
+      // At once, not after the second the whole form is given.
+      expect(h.slack.callsTo('views.open').at(-1)!.at - asked).toBeLessThan(800);
       const loading = h.slack.callsTo('views.open').at(-1)!.args.view as { callback_id?: string; blocks: Array<{ type: string }> };
       expect(loading.callback_id).toBe('cmk_form');
       expect(loading.blocks.some((b) => b.type === 'input')).toBe(false);
@@ -433,11 +439,35 @@ describe('Slack forms with the pickers cached', () => {
       expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
       expect(h.slack.callsTo('views.update').length).toBe(updates + 1);
       expect((loadingCall!.args.view as { blocks: Array<{ type: string }> }).blocks.some((b) => b.type === 'input')).toBe(false);
+      expect(loadingCall!.at - asked).toBeGreaterThanOrEqual(900);
+      expect(loadingCall!.at - asked).toBeLessThan(2_500);
       expect(Date.now() - asked).toBeGreaterThanOrEqual(1_500);
       expect(h.block(form, 'identityId').type).toBe('input');
       await submitted(h, form, `fr-slack-slow-${Math.random().toString(36).slice(2, 6)}`);
     } finally {
       store.putFormSession = put;
+    }
+  });
+
+  it('a cached form whose command took half a second to be taken in (its delivery claim slow) opens the loading modal at once, not whole later', async () => {
+    await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
+    const store = h.bot.app.store;
+    const claim = store.claimDelivery.bind(store);
+    store.claimDelivery = async (...args) => {
+      await new Promise((r) => setTimeout(r, 700));
+      return claim(...args);
+    };
+    try {
+      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
+      const asked = Date.now();
+      const form = await h.openForm(ALEX, 'new fluid-relay');
+      const [loadingCall] = h.slack.callsTo('views.open').slice(opens);
+      expect((loadingCall!.args.view as { blocks: Array<{ type: string }> }).blocks.some((b) => b.type === 'input')).toBe(false);
+      expect(loadingCall!.at - asked).toBeLessThan(1_500);
+      expect(h.slack.callsTo('views.update').length).toBe(updates + 1);
+      expect(h.block(form, 'identityId').type).toBe('input');
+    } finally {
+      store.claimDelivery = claim;
     }
   });
 });

@@ -21,7 +21,7 @@ import { fixActionOf, type Reply } from '../router';
 import { alertBlocks, esc, loadingModal, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText, SNOOZE_CALLBACK, snoozeModal } from './blocks';
 import type { AlertView } from '../../workflow/alert';
 import { errorBlocks, fieldOfBlock, FORM_CALLBACK, formModalOf, noticeModal, readModal, readModalState, suggestOptions } from './form-modal';
-import { SlackReceiver } from './receiver';
+import { type SlackDeliveryContext, SlackReceiver } from './receiver';
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
@@ -78,8 +78,9 @@ const findingJob = defineJob({
 
 const FORM_TTL_MS = 30 * 60_000;
 /**
- * A form made at once (its pickers cached) that is not ready by then (the database slow) shows the
- * loading modal at this point instead, leaving most of the trigger's 3 s for Slack to get it.
+ * A form made at once (its pickers cached) that is not ready this long after its command arrived
+ * (the database slow) shows the loading modal then instead, leaving two of the trigger's 3 s for
+ * Slack to get it.
  */
 const LOADING_AFTER_MS = 1000;
 /** Slack's limit on a message's text, in characters. */
@@ -234,11 +235,12 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
    * A form in a modal. The trigger id lives 3 s: a loading modal opens now and is filled in its turn
    * on the bounded runner, when ARM has answered (or says why it cannot become a form). `ready`: the
    * form's pickers are in the catalog's cache, so the form is made in milliseconds; if the runner has
-   * a free slot and nobody waiting, it is made now and opens whole, in one call — unless making it
-   * takes past LOADING_AFTER_MS (the database slow), when the loading modal opens then and the form
-   * fills it.
+   * a free slot, it is made now and opens whole, in one call — unless it is not made by
+   * LOADING_AFTER_MS after the command arrived (`receivedAt`; the database slow), when the loading
+   * modal opens then and the form fills it. A command that took half that to reach here (its
+   * delivery claim slow) takes the loading modal at once.
    */
-  const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false) => {
+  const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false, receivedAt = performance.now()) => {
     // The form's modal, its session stored first (the next step may reach another replica).
     const formModal = async () => {
       const reply = await produce();
@@ -254,8 +256,12 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
       let loading: Promise<{ id: string; hash?: string } | undefined> | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const now = async () => {
-        const view = await formModal().catch(notice);
-        clearTimeout(timer);
+        let view;
+        try {
+          view = await formModal().catch(notice);
+        } finally {
+          clearTimeout(timer);
+        }
         if (!loading) {
           await client.views.open({ trigger_id: triggerId, view }).catch(couldNot('open'));
           return;
@@ -263,13 +269,14 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
         const opened = await loading;
         if (opened) await client.views.update({ view_id: opened.id, hash: opened.hash, view }).catch(couldNot('update'));
       };
-      if (deps.jobs.startIfFree(`slack-form:${triggerId}`, now)) {
+      const elapsed = performance.now() - receivedAt;
+      if (elapsed < LOADING_AFTER_MS / 2 && deps.jobs.startIfFree(`slack-form:${triggerId}`, now)) {
         timer = setTimeout(() => {
           loading = client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) }).then(
             (r) => (r.view?.id ? { id: r.view.id, hash: r.view.hash } : undefined),
             (err: unknown) => void couldNot('open')(err),
           );
-        }, LOADING_AFTER_MS);
+        }, LOADING_AFTER_MS - elapsed);
         return;
       }
     }
@@ -287,7 +294,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     );
   };
 
-  app.command('/cmk', async ({ command, ack, respond }) => {
+  app.command('/cmk', async ({ command, ack, respond, context }) => {
     const cmd = parseCommand(command.text ?? '', wf().targets);
     const actor = actorOf({ id: command.user_id, name: command.user_name }, { team: command.team_id, enterprise: command.enterprise_id });
     const place = placeOf(command.channel_id);
@@ -295,7 +302,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     if (cmd.kind === 'new' || cmd.kind === 'rotate' || cmd.kind === 'rotate-key') {
       await ack();
       const title = cmd.kind === 'new' ? (wf().targets.find(cmd.target)?.form.title ?? 'cmk-chatops') : cmd.kind === 'rotate-key' ? (wf().targets.forCommand('rotate-key')?.form.title ?? 'Rotate a key') : 'Change a key';
-      await openForm(command.trigger_id, command.channel_id, title, () => router().run(cmd, actor, place), router().formFromMemory(cmd));
+      await openForm(command.trigger_id, command.channel_id, title, () => router().run(cmd, actor, place), router().formFromMemory(cmd), (context as Partial<SlackDeliveryContext>).receivedAt);
       return;
     }
     await ack();

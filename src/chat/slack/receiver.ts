@@ -23,6 +23,12 @@ export interface SlackReceiverOptions {
   forget: (key: string) => Promise<void>;
 }
 
+/** What the receiver adds to Bolt's `context` for every delivery. */
+export interface SlackDeliveryContext {
+  /** `performance.now()` when the request reached the receiver. */
+  receivedAt: number;
+}
+
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
 
 /** Slack's v0 signature over `v0:{timestamp}:{raw body}`, compared in constant time, timestamp within ±5 minutes. */
@@ -146,6 +152,9 @@ export class SlackReceiver implements Receiver {
   }
 
   async handle(req: Request, res: Response): Promise<void> {
+    // When the delivery arrived (monotonic), for handlers that race a deadline of Slack's own (a
+    // trigger id lives 3 s from here, whatever the delivery claim below takes).
+    const receivedAt = performance.now();
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     const verdict = verifySlackSignature(this.opts.signingSecret, req.headers, raw, this.now());
     if (!verdict.ok) {
@@ -199,6 +208,7 @@ export class SlackReceiver implements Receiver {
       retryNum: req.headers['x-slack-retry-num'] ? Number(req.headers['x-slack-retry-num']) : undefined,
       retryReason: req.headers['x-slack-retry-reason'] as string | undefined,
       ack: async (response?: unknown) => answer(response),
+      customProperties: { receivedAt } satisfies SlackDeliveryContext,
     };
     try {
       await this.app?.processEvent(event);
