@@ -22,6 +22,7 @@ import { blockSuggestionPayload, LOCAL_SLACK, SLACK_LIMITS } from '../../src/dev
 import { CARD_BUDGET_BYTES } from '../../src/chat/teams/cards';
 import { CARD_CHOICES } from '../../src/chat/teams/form-card';
 import { jobLimitsFor } from '../../src/workflow/jobs';
+import type { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
 import { fluidRelayForm } from '../helpers/forms';
 import { cardText, firstCard } from '../helpers/connector';
@@ -333,43 +334,82 @@ describe('Slack forms with the pickers cached', () => {
   });
   afterAll(() => h?.close());
 
-  it('a form whose pickers are cached opens whole in one call, with no loading modal, and submits like any other', async () => {
-    const calls = (method: string) => h.slack.callsTo(method).length;
-    // The first form reads the pickers: a loading modal, then the form.
-    const first = await h.openForm(ALEX, 'new fluid-relay');
-    expect(calls('views.open')).toBe(1);
-    expect(calls('views.update')).toBe(1);
+  type Modal = { callback_id?: string; submit?: unknown; blocks: Array<{ type: string }> };
+  /** Where the Slack calls stand now, and what has been done since: the modals opened (with their times) and the updates. */
+  const mark = () => {
+    const from = { opens: h.slack.callsTo('views.open').length, updates: h.slack.callsTo('views.update').length, at: Date.now() };
+    return {
+      at: from.at,
+      opened: () =>
+        h.slack
+          .callsTo('views.open')
+          .slice(from.opens)
+          .map((c) => ({ view: c.args.view as Modal, after: c.at - from.at })),
+      updates: () => h.slack.callsTo('views.update').length - from.updates,
+    };
+  };
+  const hasInputs = (m: Modal) => m.blocks.some((b) => b.type === 'input');
+  /** `n` jobs that hold a slot of the bot's runner each; `release` lets them end. */
+  const hold = (n: number) => {
+    const releases: Array<() => void> = [];
+    for (let i = 0; i < n; i++) expect(h.bot.app.jobs.enqueue(`test-hold-${i}`, () => new Promise<void>((r) => releases.push(r)))).toBe(true);
+    return async () => {
+      releases.forEach((r) => r());
+      await h.bot.app.jobs.drain();
+    };
+  };
+  /** Runs `fn` with one of the store's methods replaced (the database failing or slow), then puts it back. */
+  async function withStore<K extends 'putFormSession' | 'claimDelivery'>(name: K, replace: (original: Store[K]) => Store[K], fn: () => Promise<void>) {
+    const store = h.bot.app.store;
+    const original = store[name].bind(store) as Store[K];
+    store[name] = replace(original);
+    try {
+      await fn();
+    } finally {
+      store[name] = original;
+    }
+  }
+  const slowBy =
+    (ms: number) =>
+    <F extends (...args: never[]) => Promise<unknown>>(original: F) =>
+      (async (...args: Parameters<F>) => {
+        await new Promise((r) => setTimeout(r, ms));
+        return original(...args);
+      }) as F;
 
+  it('a form whose pickers are cached opens whole in one call, with no loading modal, and submits like any other', async () => {
+    // The first form reads the pickers: a loading modal, then the form.
+    const before = mark();
+    const first = await h.openForm(ALEX, 'new fluid-relay');
+    expect([before.opened().length, before.updates()]).toEqual([1, 1]);
+
+    const cached = mark();
     const second = await h.openForm(ALEX, 'new fluid-relay');
-    expect(calls('views.open')).toBe(2);
-    expect(calls('views.update')).toBe(1);
+    expect([cached.opened().length, cached.updates()]).toEqual([1, 0]);
     // The same form (Slack names the blocks without an id itself: the inputs are compared).
     const inputs = (v: typeof first) => (v.view.blocks as Array<{ type: string }>).filter((b) => b.type === 'input');
     expect(inputs(second)).toEqual(inputs(first));
     expect(inputs(second).length).toBeGreaterThan(3);
 
-    const name = `fr-slack-cached-${Math.random().toString(36).slice(2, 6)}`;
-    await submitted(h, second, name);
+    await submitted(h, second, `fr-slack-cached-${Math.random().toString(36).slice(2, 6)}`);
   });
 
   it('a cached form that cannot be kept opens whole as a notice that says so, with no loading modal and no form to submit', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
-    const store = h.bot.app.store;
-    const put = store.putFormSession.bind(store);
-    store.putFormSession = () => Promise.reject(new Error('the database went away'));
-    try {
-      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
-      await expect(h.openForm(ALEX, 'new fluid-relay')).rejects.toThrow(/opened no form: .*Something went wrong on my side \(reference [0-9a-f]{8}\)\. Nothing was changed in Azure/);
-      // One call, and what it opened is the notice itself: no loading modal left waiting, nothing to submit.
-      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
-      expect(h.slack.callsTo('views.update').length).toBe(updates);
-      const notice = h.slack.callsTo('views.open').at(-1)!.args.view as { callback_id?: string; submit?: unknown; blocks: Array<{ type: string }> };
-      expect(notice.callback_id).toBeUndefined();
-      expect(notice.submit).toBeUndefined();
-      expect(notice.blocks.map((b) => b.type)).toEqual(['section']);
-    } finally {
-      store.putFormSession = put;
-    }
+    await withStore(
+      'putFormSession',
+      () => () => Promise.reject(new Error('the database went away')),
+      async () => {
+        const m = mark();
+        await expect(h.openForm(ALEX, 'new fluid-relay')).rejects.toThrow(/opened no form: .*Something went wrong on my side \(reference [0-9a-f]{8}\)\. Nothing was changed in Azure/);
+        // One call, and what it opened is the notice itself: no loading modal left waiting, nothing to submit.
+        const [notice] = m.opened();
+        expect([m.opened().length, m.updates()]).toEqual([1, 0]);
+        expect(notice!.view.callback_id).toBeUndefined();
+        expect(notice!.view.submit).toBeUndefined();
+        expect(notice!.view.blocks.map((b) => b.type)).toEqual(['section']);
+      },
+    );
     // The next form, with the database back, is a form again.
     const again = await h.openForm(ALEX, 'new fluid-relay');
     expect(h.block(again, 'identityId').type).toBe('input');
@@ -377,97 +417,70 @@ describe('Slack forms with the pickers cached', () => {
 
   it('while other work after an ack runs, a cached form whose turn comes at once still opens whole, in one call', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
-    let release!: () => void;
-    expect(h.bot.app.jobs.enqueue('test-hold', () => new Promise<void>((r) => (release = r)))).toBe(true);
+    const release = hold(1);
     try {
-      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
+      const m = mark();
       const form = await h.openForm(ALEX, 'new fluid-relay');
-      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
-      expect(h.slack.callsTo('views.update').length).toBe(updates);
+      expect([m.opened().length, m.updates()]).toEqual([1, 0]);
       expect(h.block(form, 'identityId').type).toBe('input');
       // And nothing opens after it: the loading modal's timer went with the whole form.
       await new Promise((r) => setTimeout(r, 1_200));
-      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
+      expect(m.opened()).toHaveLength(1);
     } finally {
-      release();
-      await h.bot.app.jobs.drain();
+      await release();
     }
   });
 
   it('with every slot of the runner taken, a cached form opens loading at once and is filled when its turn comes', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
-    const releases: Array<() => void> = [];
-    const { concurrency } = jobLimitsFor(undefined);
-    for (let i = 0; i < concurrency; i++) expect(h.bot.app.jobs.enqueue(`test-hold-${i}`, () => new Promise<void>((r) => releases.push(r)))).toBe(true);
+    const release = hold(jobLimitsFor(undefined).concurrency);
     try {
-      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
-      const asked = Date.now();
+      const m = mark();
       const opening = h.openForm(ALEX, 'new fluid-relay');
-      await h.slack.waitFor(() => h.slack.callsTo('views.open').length > opens, 5000, 'loading modal');
+      await h.slack.waitFor(() => m.opened().length > 0, 5000, 'loading modal');
       // At once, not after the second the whole form is given.
-      expect(h.slack.callsTo('views.open').at(-1)!.at - asked).toBeLessThan(800);
-      const loading = h.slack.callsTo('views.open').at(-1)!.args.view as { callback_id?: string; blocks: Array<{ type: string }> };
-      expect(loading.callback_id).toBe('cmk_form');
-      expect(loading.blocks.some((b) => b.type === 'input')).toBe(false);
+      const [loading] = m.opened();
+      expect(loading!.after).toBeLessThan(800);
+      expect(loading!.view.callback_id).toBe('cmk_form');
+      expect(hasInputs(loading!.view)).toBe(false);
       await new Promise((r) => setTimeout(r, 200));
-      expect(h.slack.callsTo('views.update').length).toBe(updates);
-      releases.forEach((r) => r());
+      expect(m.updates()).toBe(0);
+      await release();
       const form = await opening;
-      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
-      expect(h.slack.callsTo('views.update').length).toBe(updates + 1);
+      expect([m.opened().length, m.updates()]).toEqual([1, 1]);
       expect(h.block(form, 'identityId').type).toBe('input');
     } finally {
-      releases.forEach((r) => r());
-      await h.bot.app.jobs.drain();
+      await release();
     }
   });
 
   it('a cached form not ready within a second (the database slow) opens the loading modal then, which the form fills, within the trigger’s 3 s', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
-    const store = h.bot.app.store;
-    const put = store.putFormSession.bind(store);
-    store.putFormSession = async (...args) => {
-      await new Promise((r) => setTimeout(r, 1_600));
-      return put(...args);
-    };
-    try {
-      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
-      const asked = Date.now();
+    await withStore('putFormSession', slowBy(1_600), async () => {
+      const m = mark();
       const form = await h.openForm(ALEX, 'new fluid-relay');
-      const [loadingCall] = h.slack.callsTo('views.open').slice(opens);
       // The loading modal a second after the command (the trigger lives 3 s), then the form in it.
-      expect(h.slack.callsTo('views.open').length).toBe(opens + 1);
-      expect(h.slack.callsTo('views.update').length).toBe(updates + 1);
-      expect((loadingCall!.args.view as { blocks: Array<{ type: string }> }).blocks.some((b) => b.type === 'input')).toBe(false);
-      expect(loadingCall!.at - asked).toBeGreaterThanOrEqual(900);
-      expect(loadingCall!.at - asked).toBeLessThan(2_500);
-      expect(Date.now() - asked).toBeGreaterThanOrEqual(1_500);
+      const [loading] = m.opened();
+      expect([m.opened().length, m.updates()]).toEqual([1, 1]);
+      expect(hasInputs(loading!.view)).toBe(false);
+      expect(loading!.after).toBeGreaterThanOrEqual(900);
+      expect(loading!.after).toBeLessThan(2_500);
+      expect(Date.now() - m.at).toBeGreaterThanOrEqual(1_500);
       expect(h.block(form, 'identityId').type).toBe('input');
       await submitted(h, form, `fr-slack-slow-${Math.random().toString(36).slice(2, 6)}`);
-    } finally {
-      store.putFormSession = put;
-    }
+    });
   });
 
   it('a cached form whose command took half a second to be taken in (its delivery claim slow) opens the loading modal at once, not whole later', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
-    const store = h.bot.app.store;
-    const claim = store.claimDelivery.bind(store);
-    store.claimDelivery = async (...args) => {
-      await new Promise((r) => setTimeout(r, 700));
-      return claim(...args);
-    };
-    try {
-      const [opens, updates] = [h.slack.callsTo('views.open').length, h.slack.callsTo('views.update').length];
-      const asked = Date.now();
+    await withStore('claimDelivery', slowBy(700), async () => {
+      const m = mark();
       const form = await h.openForm(ALEX, 'new fluid-relay');
-      const [loadingCall] = h.slack.callsTo('views.open').slice(opens);
-      expect((loadingCall!.args.view as { blocks: Array<{ type: string }> }).blocks.some((b) => b.type === 'input')).toBe(false);
-      expect(loadingCall!.at - asked).toBeLessThan(1_500);
-      expect(h.slack.callsTo('views.update').length).toBe(updates + 1);
+      const [loading] = m.opened();
+      expect(hasInputs(loading!.view)).toBe(false);
+      expect(loading!.after).toBeLessThan(1_500);
+      expect(m.updates()).toBe(1);
       expect(h.block(form, 'identityId').type).toBe('input');
-    } finally {
-      store.claimDelivery = claim;
-    }
+    });
   });
 });
