@@ -1,7 +1,7 @@
 // Slack: the same product through /cmk, modals and channel approvals, on the same workflow.
 // Every request is acknowledged first; checks, ARM calls and message updates run after the ack.
 import { App, LogLevel, webApi, type BlockAction, type ButtonAction } from '@slack/bolt';
-import type { KnownBlock } from '@slack/types';
+import type { KnownBlock, ModalView } from '@slack/types';
 import type { Express } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -241,56 +241,59 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
    * delivery claim slow) takes the loading modal at once.
    */
   const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false, receivedAt = performance.now()) => {
-    // The form's modal, its session stored first (the next step may reach another replica).
-    const formModal = async () => {
-      const reply = await produce();
-      if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
-      const formId = randomUUID();
-      await keepForm(formId, sessionOf(channel, reply));
-      return formModalOf(reply.form, formId);
-    };
     const notice = (e: unknown) => noticeModal(title, describeFailure(e, log, 'a Slack form').text);
+    // The form's modal, its session stored first (the next step may reach another replica); a
+    // failure becomes a modal that says why.
+    const formModal = async () => {
+      try {
+        const reply = await produce();
+        if (reply.kind !== 'form') throw new Error(`a form command answered ${reply.kind}`);
+        const formId = randomUUID();
+        await keepForm(formId, sessionOf(channel, reply));
+        return formModalOf(reply.form, formId);
+      } catch (e) {
+        return notice(e);
+      }
+    };
     const couldNot = (what: string) => (err: unknown) => log('warn', `could not ${what} a modal`, { error: (err as Error).message });
-    if (ready) {
+    const openLoading = async () => {
+      const r = await client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) });
+      return { id: r.view!.id!, hash: r.view!.hash };
+    };
+    // The loading modal filled in; if Slack refuses what it is filled with, a notice that says so.
+    const fill = async (opened: { id: string; hash?: string }, view: ModalView) => {
+      try {
+        await client.views.update({ view_id: opened.id, hash: opened.hash, view });
+      } catch (e) {
+        await client.views.update({ view_id: opened.id, view: notice(e) }).catch(couldNot('update'));
+      }
+    };
+    const elapsed = performance.now() - receivedAt;
+    if (ready && elapsed < LOADING_AFTER_MS / 2) {
       // One open per trigger, whichever comes first: the whole form, or the loading modal it then fills.
       let loading: Promise<{ id: string; hash?: string } | undefined> | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const now = async () => {
-        let view;
-        try {
-          view = await formModal().catch(notice);
-        } finally {
-          clearTimeout(timer);
+        const view = await formModal();
+        clearTimeout(timer);
+        if (!loading) await client.views.open({ trigger_id: triggerId, view }).catch(couldNot('open'));
+        else {
+          const opened = await loading;
+          if (opened) await fill(opened, view);
         }
-        if (!loading) {
-          await client.views.open({ trigger_id: triggerId, view }).catch(couldNot('open'));
-          return;
-        }
-        const opened = await loading;
-        if (opened) await client.views.update({ view_id: opened.id, hash: opened.hash, view }).catch(couldNot('update'));
       };
-      const elapsed = performance.now() - receivedAt;
-      if (elapsed < LOADING_AFTER_MS / 2 && deps.jobs.startIfFree(`slack-form:${triggerId}`, now)) {
+      if (deps.jobs.startIfFree(`slack-form:${triggerId}`, now)) {
         timer = setTimeout(() => {
-          loading = client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) }).then(
-            (r) => (r.view?.id ? { id: r.view.id, hash: r.view.hash } : undefined),
-            (err: unknown) => void couldNot('open')(err),
-          );
+          loading = openLoading().catch((e: unknown) => void couldNot('open')(e));
         }, LOADING_AFTER_MS - elapsed);
         return;
       }
     }
-    const opened = await client.views.open({ trigger_id: triggerId, view: loadingModal(FORM_CALLBACK, title) });
+    const opened = await openLoading();
     later(
-      `slack-form:${opened.view?.id}`,
-      async () => {
-        try {
-          await client.views.update({ view_id: opened.view!.id!, hash: opened.view!.hash, view: await formModal() });
-        } catch (e) {
-          await client.views.update({ view_id: opened.view!.id!, view: notice(e) }).catch(couldNot('update'));
-        }
-      },
-      () => client.views.update({ view_id: opened.view!.id!, view: noticeModal(title, BUSY) }),
+      `slack-form:${opened.id}`,
+      async () => fill(opened, await formModal()),
+      () => client.views.update({ view_id: opened.id, view: noticeModal(title, BUSY) }),
     );
   };
 
