@@ -177,7 +177,7 @@ export async function benchFootprint(runs = 3, idleMs = 2000, loadRounds = 3): P
           rounds.push({ fresh, warm });
         }
         const after = rssMB(stack.ours.child.pid);
-        const peaks = rounds.map((r) => Math.max(...(['fresh', 'warm'] as const).flatMap((sh) => [r[sh].slack.ours.rssPeakMB, r[sh].teams.ours.rssPeakMB, r[sh].slack.help.rssPeakMB, r[sh].teams.help.rssPeakMB])));
+        const peaks = rounds.map((r) => Math.max(...(['fresh', 'warm'] as const).flatMap((sh) => (['slack', 'teams'] as const).flatMap((ch) => [r[sh][ch].ours.rssPeakMB, r[sh][ch].help.rssPeakMB]))));
         const peak = Math.max(...peaks);
         const mem = readMemProbe(stack.memprobe);
         for (const shape of ['fresh', 'warm'] as const) {
