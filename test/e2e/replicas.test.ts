@@ -11,26 +11,14 @@ import { startChildBot, type ChildBot } from '../helpers/child-bot';
 import { cardText, startConnector, type FakeConnector, clickData } from '../helpers/connector';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
 import { ALICE, BOB, CAROL, cardAction, message, post } from '../helpers/teams';
+import { throwawayDatabase, type ThrowawayDatabase } from '../helpers/postgres';
 
-const ADMIN_URL = process.env.CMK_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const DB = `cmk_replicas_${process.pid}_${Date.now().toString(36)}`;
-
-let available = true;
+let database: ThrowawayDatabase | undefined;
 let dir: string;
 let sim: Simulator;
 let connector: FakeConnector;
 let url: string;
 const replicas: ChildBot[] = [];
-
-async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
   const c = new Client({ connectionString: url });
@@ -43,16 +31,9 @@ async function sql<T = Record<string, unknown>>(text: string, params: unknown[] 
 }
 
 beforeAll(async () => {
-  try {
-    await admin((c) => c.query(`CREATE DATABASE ${DB}`));
-  } catch (e) {
-    // A developer machine without PostgreSQL: say so loudly. CI has it and must run this.
-    if (process.env.CI) throw e;
-    available = false;
-    console.warn(`replicas.test: PostgreSQL not reachable at ${ADMIN_URL} (${(e as Error).message}); skipped`);
-    return;
-  }
-  url = ADMIN_URL.replace(/\/[^/]*$/, `/${DB}`);
+  database = await throwawayDatabase('cmk_replicas', 'replicas.test');
+  if (!database) return;
+  url = database.url;
   dir = mkdtempSync(join(tmpdir(), 'cmk-replicas-'));
   writeFileSync(
     join(dir, 'policy.yaml'),
@@ -82,7 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.kill('SIGKILL')));
   await Promise.all([sim?.close(), connector?.close()]);
-  if (available) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)).catch(() => undefined);
+  await database?.drop().catch(() => undefined);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -99,7 +80,7 @@ async function submit(via: string, form: Record<string, string>) {
 const puts = (name: string) => sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/${name}`));
 
 describe('two replicas on one PostgreSQL', () => {
-  const it_ = (name: string, fn: () => Promise<void>, timeout?: number) => it(name, async () => (available ? fn() : undefined), timeout);
+  const it_ = (name: string, fn: () => Promise<void>, timeout?: number) => it(name, async () => (database ? fn() : undefined), timeout);
 
   it_(
     'concurrent duplicate approvals on both replicas: each approver counts once, exactly one ARM write',

@@ -2,13 +2,13 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { openPglite, type Database } from '../../src/store/db';
 import { MIGRATIONS, migrate } from '../../src/store/migrations';
 import { Store, StoreConflict } from '../../src/store/store';
 import type { ChangeRequest } from '../../src/domain/types';
 import { changeRequest } from '../fixtures/requests';
 import { testPglite } from '../helpers/pglite';
+import { throwawayDatabase, type ThrowawayDatabase } from '../helpers/postgres';
 
 let store: Store;
 beforeAll(async () => {
@@ -126,41 +126,22 @@ describe('delivery claims', () => {
 });
 
 // Replicas claim on one PostgreSQL database: the same delivery reaching two of them at once is new on one.
-const PG_ADMIN_URL = process.env.CMK_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 describe('delivery claims on PostgreSQL, from two replicas at once', () => {
-  const db = `cmk_claims_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
+  let database: ThrowawayDatabase | undefined;
   const stores: Store[] = [];
-  let available = true;
-  /** SQL on the server's admin database (a plain client: the bot's tables are not made there). */
-  const admin = async (text: string) => {
-    const c = new Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    try {
-      await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
   beforeAll(async () => {
-    try {
-      await admin(`CREATE DATABASE ${db}`);
-    } catch (e) {
-      if (process.env.CI) throw e;
-      console.warn(`store.test: PostgreSQL not reachable at ${PG_ADMIN_URL} (${(e as Error).message}); skipped`);
-      available = false;
-      return;
-    }
-    const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${db}`);
-    stores.push(await Store.open({ kind: 'postgres', url, poolMax: 8 }));
-    stores.push(await Store.open({ kind: 'postgres', url, poolMax: 8 }));
+    database = await throwawayDatabase('cmk_claims', 'store.test');
+    if (!database) return;
+    stores.push(await Store.open({ kind: 'postgres', url: database.url, poolMax: 8 }));
+    stores.push(await Store.open({ kind: 'postgres', url: database.url, poolMax: 8 }));
   });
   afterAll(async () => {
     await Promise.all(stores.map((s) => s.close()));
-    if (available) await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await database?.drop();
   });
 
   it('each new key, and each key past its time to live, is new on exactly one replica', async () => {
-    if (!available) return;
+    if (!database) return;
     const [a, b] = stores as [Store, Store];
     const keys = Array.from({ length: 40 }, (_, i) => `slack:race-${i}`);
     const kinds = async () => {
