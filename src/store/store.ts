@@ -57,6 +57,9 @@ const toIso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new D
 
 export class Store {
   private readonly headListeners = new Set<(head: AuditHead & { requestId: string | null; event: string }) => void>();
+  /** Delivery claims waiting for the next batch (claimDelivery), by key; `claiming` while a batch is written. */
+  private pendingClaims = new Map<string, Array<{ resolve: (isNew: boolean) => void; reject: (e: unknown) => void }>>();
+  private claiming = false;
 
   constructor(
     readonly db: Database,
@@ -243,10 +246,9 @@ export class Store {
    */
   async claimDelivery(key: string, ttlMs = 15 * 60_000, abandonedAfterMs?: number): Promise<{ kind: 'new' } | { kind: 'duplicate'; status?: number; response?: string }> {
     for (let attempt = 1; ; attempt++) {
-      // Nearly every delivery is new: one plain insert, which embedded PGlite (it parses and plans
-      // every statement) runs in about two thirds of the wall time of the take-over below, with a
-      // fifth less CPU (npm run bench -- sessions).
-      if ((await this.db.query(`INSERT INTO inbound_seen (key, created_at) VALUES ($1, now()) ON CONFLICT (key) DO NOTHING RETURNING key`, [key])).length) return { kind: 'new' };
+      // Nearly every delivery is new: a plain insert, shared with the claims that arrive with it
+      // (insertClaims).
+      if (await this.insertClaim(key)) return { kind: 'new' };
       // Seen before. A key older than its time to live (or a claim never answered, past its abandon
       // time) counts as new again: its row is taken over in place, by one replica — another's update
       // waits for the row and then finds it fresh.
@@ -266,6 +268,48 @@ export class Store {
       // replaced could not answer "duplicate" here. Bounded: a caller that cannot claim answers "try
       // again" (Slack: 503; Teams: the turn fails), as when the database is away.
       if (attempt === 3) throw new Error(`the delivery claim for ${key} lost its row three times while claiming it`);
+    }
+  }
+
+  /** true when this call inserted the key's row: the first of the calls for one key in a batch, if the key was not stored. */
+  private insertClaim(key: string): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      const waiting = this.pendingClaims.get(key);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.pendingClaims.set(key, [{ resolve, reject }]);
+      void this.insertClaims();
+    });
+  }
+
+  /**
+   * The claims of the deliveries that arrive together are one statement (a group commit): under a
+   * burst the requests read in one turn of the event loop, and those that arrive while a batch is
+   * written, share its insert. On embedded PGlite a statement's cost is mostly fixed (it parses and
+   * plans each one, on the thread that answers), so a claim's share shrinks with the batch: `npm
+   * run bench -- ack`, docs/benchmarks.md. The keys go in sorted: two replicas inserting overlapping
+   * batches on PostgreSQL wait for each other's keys in one order, never in a cycle (a deadlock).
+   * A batch that fails fails each claim in it; their callers answer "try again".
+   */
+  private async insertClaims(): Promise<void> {
+    if (this.claiming) return;
+    this.claiming = true;
+    try {
+      await new Promise((r) => setImmediate(r));
+      while (this.pendingClaims.size) {
+        const batch = this.pendingClaims;
+        this.pendingClaims = new Map();
+        try {
+          const rows = await this.db.query<{ key: string }>(`INSERT INTO inbound_seen (key, created_at) SELECT k, now() FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING RETURNING key`, [[...batch.keys()]]);
+          const inserted = new Set(rows.map((r) => r.key));
+          // A key sent twice in one batch (a retry on the heels of its delivery): the first call is
+          // the claim, the other finds the row, as it would one statement later.
+          for (const [key, calls] of batch) calls.forEach((c, i) => c.resolve(i === 0 && inserted.has(key)));
+        } catch (e) {
+          for (const calls of batch.values()) for (const c of calls) c.reject(e);
+        }
+      }
+    } finally {
+      this.claiming = false;
     }
   }
 

@@ -109,7 +109,7 @@ describe('delivery claims', () => {
         if (prop === 'query')
           return async (text: string, params?: unknown[]) => {
             const rows = await target.query(text, params);
-            if (/^INSERT INTO inbound_seen/.test(text) && rows.length === 0 && removed++ === 0) await target.query(`DELETE FROM inbound_seen WHERE key = $1`, [params?.[0]]);
+            if (/^INSERT INTO inbound_seen/.test(text) && rows.length === 0 && removed++ === 0) await target.query(`DELETE FROM inbound_seen WHERE key = ANY($1::text[])`, [[params?.[0]].flat()]);
             return rows;
           };
         const v = Reflect.get(target, prop) as unknown;
@@ -122,6 +122,63 @@ describe('delivery claims', () => {
     expect(removed).toBe(1);
     // Claimed for this delivery: the next one is its duplicate.
     expect(await store.claimDelivery('slack:swept', 60_000)).toEqual({ kind: 'duplicate' });
+  });
+});
+
+describe('delivery claims that arrive together', () => {
+  /** The store over `db`, counting the claims' inserts; `fail`: each insert throws; `held`: the first insert waits for it. */
+  const counting = (fail = false, held?: Promise<void>) => {
+    const inserts: unknown[][] = [];
+    const db = new Proxy(store.db, {
+      get(target, prop) {
+        if (prop === 'query')
+          return async (text: string, params?: unknown[]) => {
+            if (/^INSERT INTO inbound_seen/.test(text)) {
+              inserts.push(params ?? []);
+              if (fail) throw new Error('the database went away');
+              if (inserts.length === 1 && held) await held;
+            }
+            return target.query(text, params);
+          };
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    return { claims: new Store(db), inserts };
+  };
+
+  it('are written in one statement, and each key is new exactly once: a key seen before, and a key sent twice in the batch, are duplicates', async () => {
+    await store.claimDelivery('slack:together-seen', 60_000);
+    const { claims, inserts } = counting();
+    const keys = [...Array.from({ length: 20 }, (_, i) => `slack:together-${i}`), 'slack:together-seen', 'slack:together-3', 'slack:together-3'];
+    const got = await Promise.all(keys.map((k) => claims.claimDelivery(k, 60_000)));
+    expect(inserts).toHaveLength(1);
+    expect(got.slice(0, 20).map((g) => g.kind)).toEqual(Array(20).fill('new'));
+    expect(got.slice(20).map((g) => g.kind)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+  });
+
+  it('made while a batch is being written, go in the next one, together', async () => {
+    let release!: () => void;
+    const { claims, inserts } = counting(false, new Promise<void>((r) => (release = r)));
+    const first = claims.claimDelivery('slack:while-a', 60_000);
+    while (!inserts.length) await new Promise((r) => setImmediate(r));
+    const next = ['slack:while-b', 'slack:while-c'].map((k) => claims.claimDelivery(k, 60_000));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(inserts).toHaveLength(1);
+    release();
+    expect((await Promise.all([first, ...next])).map((g) => g.kind)).toEqual(['new', 'new', 'new']);
+    expect(inserts).toEqual([[['slack:while-a']], [['slack:while-b', 'slack:while-c']]]);
+    expect(await store.claimDelivery('slack:while-c', 60_000)).toEqual({ kind: 'duplicate' });
+  });
+
+  it('a batch the database refuses fails every claim in it (each caller answers "try again"), and stores none', async () => {
+    const { claims, inserts } = counting(true);
+    const got = await Promise.allSettled(['slack:refused-1', 'slack:refused-2'].map((k) => claims.claimDelivery(k, 60_000)));
+    expect(got.map((g) => g.status)).toEqual(['rejected', 'rejected']);
+    expect(inserts).toHaveLength(1);
+    expect(await store.db.query(`SELECT key FROM inbound_seen WHERE key LIKE 'slack:refused-%'`)).toEqual([]);
+    // The next claim is a new batch, on a database that answers.
+    expect(await store.claimDelivery('slack:refused-1', 60_000)).toEqual({ kind: 'new' });
   });
 });
 
@@ -145,8 +202,9 @@ describe('delivery claims on PostgreSQL, from two replicas at once', () => {
     const [a, b] = stores as [Store, Store];
     const keys = Array.from({ length: 40 }, (_, i) => `slack:race-${i}`);
     const kinds = async () => {
-      const got = await Promise.all(keys.flatMap((k) => [a.claimDelivery(k, 60_000), b.claimDelivery(k, 60_000)]));
-      return keys.map((_, i) => [got[2 * i]!.kind, got[2 * i + 1]!.kind].sort().join('+'));
+      // In opposite orders: each replica's claims go in as one batch, and neither waits for the other in a cycle.
+      const [onA, onB] = await Promise.all([Promise.all(keys.map((k) => a.claimDelivery(k, 60_000))), Promise.all([...keys].reverse().map((k) => b.claimDelivery(k, 60_000))).then((r) => r.reverse())]);
+      return keys.map((_, i) => [onA[i]!.kind, onB[i]!.kind].sort().join('+'));
     };
     expect(new Set(await kinds())).toEqual(new Set(['duplicate+new']));
     // An hour older: past the time to live. One replica takes each key over; the other sees it taken.
