@@ -21,6 +21,7 @@ import { Store } from './store/store';
 import { FormCatalog } from './workflow/catalog';
 import { DurableQueue, type DurableQueueOptions } from './workflow/durable';
 import { JobRegistry } from './workflow/job-registry';
+import { Inbound } from './workflow/inbound';
 import { JobRunner, jobLimitsFor } from './workflow/jobs';
 import { loadPolicy, type Policy } from './workflow/policy';
 import { Workflow } from './workflow/service';
@@ -58,6 +59,8 @@ export interface App {
   workflow: Workflow;
   /** In-process chat work that needs no durability (loading modals, ephemeral replies). */
   jobs: JobRunner;
+  /** The chat requests being answered now, which that work waits for (src/workflow/inbound.ts). */
+  inbound: Inbound;
   /** Durable work in the database, shared by every replica. */
   queue: DurableQueue;
   simulator?: Simulator;
@@ -151,7 +154,8 @@ async function createAppOn(opts: AppOptions, reservation: PortReservation): Prom
   // Every audit append puts the chain's new head in the JSON log: an anchor outside the database
   // (`npm run audit:verify -- --anchors <log file>` checks the chain still holds each one).
   const stopAnchoring = store.onAuditAppend((h) => log('info', 'audit head', { seq: h.seq, hash: h.hash, event: h.event, request: h.requestId }));
-  const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }), jobLimitsFor(config.database.kind === 'postgres' ? config.database.poolMax : undefined));
+  const inbound = new Inbound();
+  const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }), jobLimitsFor(config.database.kind === 'postgres' ? config.database.poolMax : undefined), inbound);
   const queue = new DurableQueue(store.db, { leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs, log, ...opts.queueTuning });
 
   const catalog = new FormCatalog(arm, config.formChoicesTtlMs);
@@ -193,7 +197,7 @@ async function createAppOn(opts: AppOptions, reservation: PortReservation): Prom
     onScan: (r) => scanListeners.forEach((l) => l(r)),
   });
   const router = new CommandRouter({ workflow, watchdog, catalog, store, targets });
-  const channelDeps = { workflow, watchdog, router, registry, jobs, queue, store, catalog, log };
+  const channelDeps = { workflow, watchdog, router, registry, jobs, inbound, queue, store, catalog, log };
   const teams = teamsTransport ? createTeamsChannel(teamsTransport, channelDeps) : undefined;
   const slack = slackTransport ? createSlackChannel(slackTransport, { ...channelDeps, now: opts.now ? () => opts.now!().getTime() : undefined }) : undefined;
   registry.wire(queue);
@@ -336,6 +340,7 @@ async function createAppOn(opts: AppOptions, reservation: PortReservation): Prom
     arm,
     workflow,
     jobs,
+    inbound,
     queue,
     simulator,
     reloadPolicy(next) {

@@ -4,6 +4,7 @@ import type { Log } from '../log';
 import type { Store } from '../store/store';
 import type { FormCatalog } from '../workflow/catalog';
 import type { DurableQueue } from '../workflow/durable';
+import type { Inbound } from '../workflow/inbound';
 import type { JobRegistry } from '../workflow/job-registry';
 import type { JobRunner } from '../workflow/jobs';
 import type { Workflow } from '../workflow/service';
@@ -16,6 +17,8 @@ export interface ChannelDeps {
   router: CommandRouter;
   registry: JobRegistry;
   jobs: JobRunner;
+  /** The chat requests being answered, counted on each channel's route: work after an ack waits for a quiet moment. */
+  inbound: Inbound;
   queue: DurableQueue;
   store: Store;
   catalog: FormCatalog;

@@ -3,7 +3,10 @@
 // process; the state machine (row lock on approved → executing) is what guarantees one execution
 // across processes. Bounded: at most `concurrency` jobs run at once and at most `maxQueued` wait,
 // so a burst of commands cannot grow memory without limit — past that, work is refused at once
-// (the caller tells the person to try again) instead of piling up.
+// (the caller tells the person to try again) instead of piling up. A job starts once no chat request
+// is being answered (src/workflow/inbound.ts): under a burst the acks come first.
+import type { Inbound } from './inbound';
+
 export interface JobRunnerLimits {
   /** Jobs running at once. */
   concurrency: number;
@@ -24,6 +27,12 @@ export function jobLimitsFor(poolMax: number | undefined): JobRunnerLimits {
 }
 const DEFAULT_JOB_LIMITS = jobLimitsFor(undefined);
 
+/**
+ * How long work after an ack waits for a quiet moment (src/workflow/inbound.ts) at most, counted
+ * from when it was handed over: under a stream of requests a reply comes a second late, not never.
+ */
+export const AFTER_ACK_WAIT_MS = 1_000;
+
 export class JobRunner {
   private readonly running = new Map<string, Promise<unknown>>();
   private readonly waiting: Array<{ key: string; fn: () => Promise<unknown> }> = [];
@@ -31,14 +40,28 @@ export class JobRunner {
   private active = 0;
   private readonly idle = new Set<() => void>();
 
+  /** `inbound`: the chat requests being answered; each job starts once none is, or AFTER_ACK_WAIT_MS after it was handed over. */
   constructor(
     private readonly onError: (key: string, e: unknown) => void = () => undefined,
     private readonly limits: JobRunnerLimits = DEFAULT_JOB_LIMITS,
+    private readonly inbound?: Inbound,
   ) {}
 
-  /** Run `fn` after the current turn: true when it is running or waiting, false when the runner is full (nothing will run). */
+  /**
+   * Run `fn` after the current turn, once no chat request is being answered (or AFTER_ACK_WAIT_MS
+   * from now): true when it is running or waiting, false when the runner is full (nothing will run).
+   */
   enqueue(key: string, fn: () => Promise<unknown>): boolean {
     if (this.running.has(key) || this.waitingKeys.has(key)) return true;
+    const inbound = this.inbound;
+    if (inbound) {
+      const due = performance.now() + AFTER_ACK_WAIT_MS;
+      const work = fn;
+      fn = async () => {
+        await inbound.quiet(due);
+        return work();
+      };
+    }
     if (this.active >= this.limits.concurrency) {
       if (this.waiting.length >= this.limits.maxQueued) return false;
       this.waiting.push({ key, fn });

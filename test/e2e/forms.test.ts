@@ -21,6 +21,7 @@ import {
 import { blockSuggestionPayload, LOCAL_SLACK, SLACK_LIMITS } from '../../src/dev';
 import { CARD_BUDGET_BYTES } from '../../src/chat/teams/cards';
 import { CARD_CHOICES } from '../../src/chat/teams/form-card';
+import { request } from 'node:http';
 import { jobLimitsFor } from '../../src/workflow/jobs';
 import type { Store } from '../../src/store/store';
 import { parsePolicy } from '../../src/workflow/policy';
@@ -469,6 +470,75 @@ describe('Slack forms with the pickers cached', () => {
       expect(h.block(form, 'identityId').type).toBe('input');
       await submitted(h, form, `fr-slack-slow-${Math.random().toString(36).slice(2, 6)}`);
     });
+  });
+
+  /**
+   * Another chat request being answered: its headers and part of its body sent, to `path`.
+   * `answer()` sends the rest (unsigned: refused) and resolves with its status once it is answered.
+   */
+  const held: Array<{ destroy(): void }> = [];
+  // A test that failed while holding a request: its connection goes, or the bot could never stop.
+  afterEach(() => held.splice(0).forEach((r) => r.destroy()));
+  const another = async (path: '/slack/events' | '/api/messages') => {
+    const before = h.bot.app.inbound.answering;
+    const body = '{"x":"' + 'x'.repeat(56) + '"}';
+    const req = request(`${h.bot.app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+    held.push(req);
+    const answered = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+    });
+    req.write(body.slice(0, 8));
+    await h.slack.waitFor(() => h.bot.app.inbound.answering > before || undefined, 5000, 'the other request routed');
+    return {
+      answer: async () => {
+        req.end(body.slice(8));
+        return answered;
+      },
+    };
+  };
+
+  it('under a burst the acks come first: while another chat request is being answered, a command is acknowledged at once and its modal opens only once that request has been', async () => {
+    await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
+    const other = await another('/slack/events');
+    const m = mark();
+    const known = new Set(h.slack.views.keys());
+    const ack = await h.slash(ALEX, 'new fluid-relay');
+    expect([ack.status, ack.text]).toEqual([200, '']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(m.opened()).toHaveLength(0);
+    const answeredAfter = Date.now() - m.at;
+    expect(await other.answer()).toBe(401);
+    await h.slack.waitFor(() => m.opened().length > 0 || undefined, 5000, 'the modal');
+    expect(m.opened()[0]!.after).toBeGreaterThanOrEqual(answeredAfter);
+    // Opened whole, or loading and then filled: the form either way.
+    const id = await h.slack.waitFor(() => [...h.slack.views.values()].find((v) => !known.has(v.id) && hasInputs(v.view as Modal))?.id, 5000, 'the form');
+    expect(h.block(h.current(id), 'identityId').type).toBe('input');
+  });
+
+  it('while chat requests keep the bot busy, a form’s modal opens within a second of its command all the same, and is filled a second later', async () => {
+    await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
+    // A Teams turn counts as much as a Slack delivery.
+    const other = await another('/api/messages');
+    try {
+      const m = mark();
+      const ack = await h.slash(ALEX, 'new fluid-relay');
+      expect(ack.status).toBe(200);
+      await h.slack.waitFor(() => m.opened().length > 0 || undefined, 5000, 'the loading modal');
+      const [loading] = m.opened();
+      expect(loading!.after).toBeGreaterThanOrEqual(600);
+      expect(loading!.after).toBeLessThan(2_000);
+      expect(hasInputs(loading!.view)).toBe(false);
+      // Filled while the other request is still being answered: the fill's due time, not a quiet moment.
+      await h.slack.waitFor(() => m.updates() > 0 || undefined, 5000, 'the form filled in');
+      expect(h.bot.app.inbound.answering).toBeGreaterThan(0);
+      expect(Date.now() - m.at).toBeGreaterThanOrEqual(1_400);
+    } finally {
+      await other.answer();
+    }
   });
 
   it('a cached form whose command took half a second to be taken in (its delivery claim slow) opens the loading modal at once, not whole later', async () => {

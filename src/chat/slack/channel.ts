@@ -16,6 +16,7 @@ import { helpText, parseCommand, usageText } from '../commands';
 import { describeFailure } from '../faults';
 import { afterChange, checkForm, type FormCarry, formView, optionsOf } from '../forms';
 import { evidenceText, requestView, type Viewer } from '../presenter';
+import { countAnswering } from '../answering';
 import type { ChannelDeps } from '../channel-deps';
 import { fixActionOf, type Reply } from '../router';
 import { alertBlocks, esc, loadingModal, REJECT_CALLBACK, rejectModal, requestBlocks, requestFallbackText, SNOOZE_CALLBACK, snoozeModal } from './blocks';
@@ -83,6 +84,12 @@ const FORM_TTL_MS = 30 * 60_000;
  * Slack to get it.
  */
 const LOADING_AFTER_MS = 1000;
+/**
+ * A form's modal waits for a moment with no chat request being answered (src/workflow/inbound.ts),
+ * but opens this long after its command arrived at the latest, whatever the load: the trigger lives
+ * 3 s.
+ */
+const OPEN_BY_MS = 750;
 /** Slack's limit on a message's text, in characters. */
 const SLACK_TEXT_LIMIT = 40_000;
 
@@ -150,6 +157,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     // Retries and double clicks are recognised on every replica.
     claim: async (key) => (await deps.store.claimDelivery(`slack:${key}`)).kind === 'new',
     forget: (key) => deps.store.forgetDelivery(`slack:${key}`),
+    routed: countAnswering(deps.inbound),
   });
   // Who the bot is, asked once (lazily: not while the server starts) and remembered. Bolt's own
   // lazy mode asks auth.test again on every event, so every acknowledgement waited for it.
@@ -232,15 +240,17 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   });
 
   /**
-   * A form in a modal. The trigger id lives 3 s: a loading modal opens now and is filled in its turn
-   * on the bounded runner, when ARM has answered (or says why it cannot become a form). `ready`: the
-   * form's pickers are in the catalog's cache, so the form is made in milliseconds; if the runner has
-   * a free slot, it is made now and opens whole, in one call — unless it is not made by
-   * LOADING_AFTER_MS after the command arrived (`receivedAt`; the database slow), when the loading
-   * modal opens then and the form fills it. A command that took half that to reach here (its
-   * delivery claim slow) takes the loading modal at once.
+   * A form in a modal. Under a burst the acks come first: the modal opens once no chat request is
+   * being answered, or OPEN_BY_MS after the command arrived (`receivedAt`) — the trigger id lives 3 s.
+   * Then a loading modal opens and is filled in its turn on the bounded runner, when ARM has answered
+   * (or says why it cannot become a form). `ready`: the form's pickers are in the catalog's cache, so
+   * the form is made in milliseconds; if the runner has a free slot, it is made now and opens whole,
+   * in one call — unless it is not made by LOADING_AFTER_MS after the command arrived (the database
+   * slow), when the loading modal opens then and the form fills it. A command that took half that to
+   * get here (its delivery claim slow, or a burst) takes the loading modal at once.
    */
   const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false, receivedAt = performance.now()) => {
+    await deps.inbound.quiet(receivedAt + OPEN_BY_MS);
     const notice = (e: unknown) => noticeModal(title, describeFailure(e, log, 'a Slack form').text);
     // The form's modal, its session stored first (the next step may reach another replica); a
     // failure becomes a modal that says why.

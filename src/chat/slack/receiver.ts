@@ -4,7 +4,7 @@
 // modal submissions, slash commands), and acknowledge exactly once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { canonicalJson } from '../../domain/canonical';
 
 export const MAX_SKEW_SECONDS = 5 * 60;
@@ -21,6 +21,8 @@ export interface SlackReceiverOptions {
   claim: (key: string) => Promise<boolean>;
   /** A delivery whose handling failed is forgotten, so Slack's retry gets through. */
   forget: (key: string) => Promise<void>;
+  /** Runs first on the route (counting the requests being answered: src/chat/answering.ts). */
+  routed?: RequestHandler;
 }
 
 /** What the receiver adds to Bolt's `context` for every delivery. */
@@ -143,7 +145,7 @@ export class SlackReceiver implements Receiver {
   async stop(): Promise<void> {}
 
   mount(server: Express): void {
-    server.post('/slack/events', express.raw({ type: () => true, limit: '1mb' }), (req, res) => {
+    server.post('/slack/events', this.opts.routed ?? ((_req, _res, next) => next()), express.raw({ type: () => true, limit: '1mb' }), (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         this.opts.log?.('error', 'Slack delivery failed', { error: (e as Error).stack ?? String(e) });
         if (!res.headersSent) res.status(500).json({ error: 'internal error' });
