@@ -5,6 +5,7 @@
 // is what shows a removed tail or a consistently re-hashed chain.
 import type { Actor, Approval, ChangeRequest } from '../domain/types';
 import { type AuditHead, auditRowHash, checkAnchors, GENESIS, walkChain } from '../domain/audit-chain';
+import { Batched } from './batched';
 import type { Database, Sql } from './db';
 import { openPglite, openPostgres, type PgliteOpenOptions, type PostgresOptions } from './db';
 import { insertJob, type JobSpec } from './jobs';
@@ -57,9 +58,30 @@ const toIso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new D
 
 export class Store {
   private readonly headListeners = new Set<(head: AuditHead & { requestId: string | null; event: string }) => void>();
-  /** Delivery claims waiting for the next batch (claimDelivery), by key; `claiming` while a batch is written. */
-  private pendingClaims = new Map<string, Array<{ resolve: (isNew: boolean) => void; reject: (e: unknown) => void }>>();
-  private claiming = false;
+  /**
+   * The delivery claims that arrive together are one insert (`npm run bench -- ack`,
+   * docs/benchmarks.md). Each is true when its call inserted the key's row: a key twice in one batch
+   * (a retry on the heels of its delivery) is the first call's claim, and the other finds the row,
+   * as it would one statement later. The keys go in sorted: two replicas inserting overlapping
+   * batches on PostgreSQL wait for each other's keys in one order, never in a cycle (a deadlock).
+   */
+  private readonly claims = new Batched<string, boolean>(async (keys) => {
+    const rows = await this.db.query<{ key: string }>(`INSERT INTO inbound_seen (key, created_at) SELECT k, now() FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING RETURNING key`, [[...new Set(keys)]]);
+    const inserted = new Set(rows.map((r) => r.key));
+    return keys.map((k) => inserted.delete(k));
+  });
+  /** The answers recorded together are one update; a key answered twice in one batch keeps the later answer. */
+  private readonly settles = new Batched<{ key: string; status: number; response: string }, void>(async (answers) => {
+    const last = new Map(answers.map((a) => [a.key, a]));
+    const rows = [...last.values()];
+    await this.db.query(
+      `UPDATE inbound_seen AS s SET status = a.status, response = a.response
+       FROM unnest($1::text[], $2::integer[], $3::text[]) AS a(key, status, response)
+       WHERE s.key = a.key`,
+      [rows.map((a) => a.key), rows.map((a) => a.status), rows.map((a) => a.response)],
+    );
+    return answers.map(() => undefined);
+  });
 
   constructor(
     readonly db: Database,
@@ -246,9 +268,8 @@ export class Store {
    */
   async claimDelivery(key: string, ttlMs = 15 * 60_000, abandonedAfterMs?: number): Promise<{ kind: 'new' } | { kind: 'duplicate'; status?: number; response?: string }> {
     for (let attempt = 1; ; attempt++) {
-      // Nearly every delivery is new: a plain insert, shared with the claims that arrive with it
-      // (insertClaims).
-      if (await this.insertClaim(key)) return { kind: 'new' };
+      // Nearly every delivery is new: a plain insert, shared with the claims that arrive with it.
+      if (await this.claims.call(key)) return { kind: 'new' };
       // Seen before. A key older than its time to live (or a claim never answered, past its abandon
       // time) counts as new again: its row is taken over in place, by one replica — another's update
       // waits for the row and then finds it fresh.
@@ -271,50 +292,9 @@ export class Store {
     }
   }
 
-  /** true when this call inserted the key's row: the first of the calls for one key in a batch, if the key was not stored. */
-  private insertClaim(key: string): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      const waiting = this.pendingClaims.get(key);
-      if (waiting) waiting.push({ resolve, reject });
-      else this.pendingClaims.set(key, [{ resolve, reject }]);
-      void this.insertClaims();
-    });
-  }
-
-  /**
-   * The claims of the deliveries that arrive together are one statement (a group commit): under a
-   * burst the requests read in one turn of the event loop, and those that arrive while a batch is
-   * written, share its insert. On embedded PGlite a statement's cost is mostly fixed (it parses and
-   * plans each one, on the thread that answers), so a claim's share shrinks with the batch: `npm
-   * run bench -- ack`, docs/benchmarks.md. The keys go in sorted: two replicas inserting overlapping
-   * batches on PostgreSQL wait for each other's keys in one order, never in a cycle (a deadlock).
-   * A batch that fails fails each claim in it; their callers answer "try again".
-   */
-  private async insertClaims(): Promise<void> {
-    if (this.claiming) return;
-    this.claiming = true;
-    try {
-      await new Promise((r) => setImmediate(r));
-      while (this.pendingClaims.size) {
-        const batch = this.pendingClaims;
-        this.pendingClaims = new Map();
-        try {
-          const rows = await this.db.query<{ key: string }>(`INSERT INTO inbound_seen (key, created_at) SELECT k, now() FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING RETURNING key`, [[...batch.keys()]]);
-          const inserted = new Set(rows.map((r) => r.key));
-          // A key sent twice in one batch (a retry on the heels of its delivery): the first call is
-          // the claim, the other finds the row, as it would one statement later.
-          for (const [key, calls] of batch) calls.forEach((c, i) => c.resolve(i === 0 && inserted.has(key)));
-        } catch (e) {
-          for (const calls of batch.values()) for (const c of calls) c.reject(e);
-        }
-      }
-    } finally {
-      this.claiming = false;
-    }
-  }
-
+  /** Records a delivery's answer (a repeat gets it again); shared with the answers recorded with it. */
   async settleDelivery(key: string, status: number, response: string): Promise<void> {
-    await this.db.query(`UPDATE inbound_seen SET status = $2, response = $3 WHERE key = $1`, [key, status, response]);
+    await this.settles.call({ key, status, response });
   }
 
   /** A delivery that was refused or failed is forgotten, so a correct retry gets through. */

@@ -126,13 +126,15 @@ describe('delivery claims', () => {
 });
 
 describe('delivery claims that arrive together', () => {
-  /** The store over `db`, counting the claims' inserts; `fail`: each insert throws; `held`: the first insert waits for it. */
+  /** The store over `db`, counting the claims' inserts and the answers' updates; `fail`: each insert throws; `held`: the first insert waits for it. */
   const counting = (fail = false, held?: Promise<void>) => {
     const inserts: unknown[][] = [];
+    const updates: unknown[][] = [];
     const db = new Proxy(store.db, {
       get(target, prop) {
         if (prop === 'query')
           return async (text: string, params?: unknown[]) => {
+            if (/^UPDATE inbound_seen AS s SET status/.test(text)) updates.push(params ?? []);
             if (/^INSERT INTO inbound_seen/.test(text)) {
               inserts.push(params ?? []);
               if (fail) throw new Error('the database went away');
@@ -144,7 +146,7 @@ describe('delivery claims that arrive together', () => {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    return { claims: new Store(db), inserts };
+    return { claims: new Store(db), inserts, updates };
   };
 
   it('are written in one statement, and each key is new exactly once: a key seen before, and a key sent twice in the batch, are duplicates', async () => {
@@ -155,6 +157,16 @@ describe('delivery claims that arrive together', () => {
     expect(inserts).toHaveLength(1);
     expect(got.slice(0, 20).map((g) => g.kind)).toEqual(Array(20).fill('new'));
     expect(got.slice(20).map((g) => g.kind)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+  });
+
+  it('their answers, recorded together, are one update; each repeat gets its own delivery’s answer, and a key answered twice keeps the later answer', async () => {
+    const { claims, updates } = counting();
+    const keys = Array.from({ length: 5 }, (_, i) => `teams:answered-together-${i}`);
+    await Promise.all(keys.map((k) => claims.claimDelivery(k, 60_000)));
+    await Promise.all([...keys.map((k, i) => claims.settleDelivery(k, 200, `{"n":${i}}`)), claims.settleDelivery(keys[0]!, 202, '{"n":"again"}')]);
+    expect(updates).toHaveLength(1);
+    const repeats = await Promise.all(keys.map((k) => claims.claimDelivery(k, 60_000)));
+    expect(repeats).toEqual([{ kind: 'duplicate', status: 202, response: '{"n":"again"}' }, ...keys.slice(1).map((_, i) => ({ kind: 'duplicate', status: 200, response: `{"n":${i + 1}}` }))]);
   });
 
   it('made while a batch is being written, go in the next one, together', async () => {
