@@ -46,6 +46,8 @@ export interface AppOptions {
   targets?: TargetRegistry;
   /** Tests: a local stand-in for the Entra authority (https://login.microsoftonline.com) whose published keys Teams tokens are checked against. */
   teamsAuthorityEndpoint?: string;
+  /** Tests: how long one chat request holds back the work after other acks at most (src/workflow/inbound.ts; default 500 ms). */
+  chatRequestCountsForMs?: number;
   /** Tests: where the port's lock is taken (src/listen.ts); a path nothing can listen on stands for a sandbox without Unix sockets. */
   portLockPath?: (port: number) => string;
 }
@@ -154,7 +156,7 @@ async function createAppOn(opts: AppOptions, reservation: PortReservation): Prom
   // Every audit append puts the chain's new head in the JSON log: an anchor outside the database
   // (`npm run audit:verify -- --anchors <log file>` checks the chain still holds each one).
   const stopAnchoring = store.onAuditAppend((h) => log('info', 'audit head', { seq: h.seq, hash: h.hash, event: h.event, request: h.requestId }));
-  const inbound = new Inbound();
+  const inbound = new Inbound({ countsForMs: opts.chatRequestCountsForMs });
   const jobs = new JobRunner((key, e) => log('error', 'background job failed', { job: key, error: (e as Error).stack ?? String(e) }), jobLimitsFor(config.database.kind === 'postgres' ? config.database.poolMax : undefined), inbound);
   const queue = new DurableQueue(store.db, { leaseMs: config.jobs.leaseMs, pollMs: config.jobs.pollMs, log, ...opts.queueTuning });
 

@@ -1,6 +1,6 @@
-// A channel's route counts the chat requests it is answering (src/workflow/inbound.ts): from the
-// moment the request is routed, before its body is read, until its response is done or its
-// connection has gone.
+// A channel's route counts the chat requests it is answering (src/workflow/inbound.ts): mounted
+// after the body parser, from when the body has been read until the response is done or the
+// connection has gone (or the count's time is up).
 import type { RequestHandler } from 'express';
 import type { Inbound } from '../workflow/inbound';
 

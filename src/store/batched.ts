@@ -12,7 +12,7 @@ interface Call<I, O> {
 
 export class Batched<I, O> {
   private pending: Array<Call<I, O>> = [];
-  private running = false;
+  private running: Promise<void> | undefined;
 
   /** `run` answers each input of a batch, in order; if it throws, every call in the batch fails with its error. */
   constructor(private readonly run: (inputs: I[]) => Promise<O[]>) {}
@@ -24,24 +24,31 @@ export class Batched<I, O> {
     });
   }
 
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      // The rest of this turn's calls join the first.
-      await new Promise((r) => setImmediate(r));
-      while (this.pending.length) {
-        const batch = this.pending;
-        this.pending = [];
-        try {
-          const outputs = await this.run(batch.map((c) => c.input));
-          batch.forEach((c, i) => c.resolve(outputs[i]!));
-        } catch (e) {
-          for (const c of batch) c.reject(e);
+  /** Resolves once no call is waiting or running (the store closing after the last answers are recorded). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private drain(): Promise<void> {
+    this.running ??= (async () => {
+      try {
+        // The rest of this turn's calls join the first.
+        await new Promise((r) => setImmediate(r));
+        while (this.pending.length) {
+          const batch = this.pending;
+          this.pending = [];
+          try {
+            const outputs = await this.run(batch.map((c) => c.input));
+            if (outputs.length !== batch.length) throw new Error(`a batch of ${batch.length} calls was answered with ${outputs.length}`);
+            batch.forEach((c, i) => c.resolve(outputs[i]!));
+          } catch (e) {
+            for (const c of batch) c.reject(e);
+          }
         }
+      } finally {
+        this.running = undefined;
       }
-    } finally {
-      this.running = false;
-    }
+    })();
+    return this.running;
   }
 }

@@ -124,7 +124,9 @@ export class Store {
     return new Store(db, now);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // Claims and answers handed over just before (a Teams turn records its answer after sending it).
+    await Promise.all([this.claims.idle(), this.settles.idle()]);
     return this.db.close();
   }
 

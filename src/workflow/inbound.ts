@@ -9,29 +9,45 @@
 // and answered before the next piece starts. Each piece also has a due time, when it goes whatever
 // the load: a Slack trigger id lives 3 s, and a person waiting for a reply should not wait on a
 // stream of other people's requests. Off a burst nothing waits: with no request in flight, work goes
-// at once.
+// at once. A request counts from when its body has been read (a caller who sends half a request
+// holds nothing back) until it is answered, for `countsForMs` at most: a Teams turn that waits
+// seconds for Azure is not competing for the event loop meanwhile.
 
 interface Waiter {
   due: number;
   go: () => void;
 }
 
+export interface InboundOptions {
+  /** How long one request counts as being answered at most (default 500 ms). */
+  countsForMs?: number;
+}
+
 export class Inbound {
   private inFlight = 0;
+  private readonly countsForMs: number;
   /** Earliest due first. */
   private readonly waiting: Waiter[] = [];
   private releasing = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
+  constructor(opts: InboundOptions = {}) {
+    this.countsForMs = opts.countsForMs ?? 500;
+  }
+
   /** A chat request came in. The function returned says it has been answered; calling it again does nothing. */
   enter(): () => void {
     this.inFlight++;
     let left = false;
-    return () => {
+    const leave = () => {
       if (left) return;
       left = true;
+      clearTimeout(expiry);
       if (--this.inFlight === 0) this.release();
     };
+    const expiry = setTimeout(leave, this.countsForMs);
+    expiry.unref();
+    return leave;
   }
 
   /** Chat requests being answered now. */

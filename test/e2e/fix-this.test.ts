@@ -22,7 +22,7 @@ import { parsePolicy } from '../../src/workflow/policy';
 import { submitForm } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
-import { startSlackBot, type SlackHarness } from '../helpers/slack';
+import { holdAnotherRequest, startSlackBot, type SlackHarness } from '../helpers/slack';
 import { ALICE, BOB, CAROL, cardAction, post } from '../helpers/teams';
 
 /** Key Vault Crypto Service Encryption User. */
@@ -38,7 +38,8 @@ beforeAll(async () => {
     `version: 2\ntenants: { teams: ["*"], slack: ["*"] }\nrules:\n  - name: all\n    requesters: ["*"]\n    approvers: ["*"]\n    irreversibleExtraApprovals: 0\n  - name: grants\n    match: { targets: ["grant-key-access"] }\n    requesters: ["*"]\n    approvers: ["*"]\n    approvalsRequired: 2\n    irreversibleExtraApprovals: 0\n`,
     'inline',
   );
-  h = await startSlackBot(policy, [ALEX, RILEY], 'C0FIX');
+  // A chat request held by a test counts for as long as the test holds it.
+  h = await startSlackBot(policy, [ALEX, RILEY], 'C0FIX', { chatRequestCountsForMs: 60_000 });
 });
 afterAll(() => h?.close());
 
@@ -134,6 +135,30 @@ describe('Fix this', () => {
       const shown = JSON.stringify(h.current(String((answer.args as { view_id?: string }).view_id)).view.blocks);
       expect(shown).toContain('That fix was not understood');
       expect(shown).not.toContain('Switch a storage account to a customer-managed key');
+    }
+
+    // The trigger's 3 s count from the press's arrival, not from its handler: with another request
+    // being answered and the press's own delivery claim slow (1 s), the modal opens as soon as the
+    // press is acknowledged (its time to open was up), not 0.75 s after the claim.
+    button.value = JSON.stringify(fix);
+    const other = await holdAnotherRequest(h, 'slack');
+    const store = h.bot.app.store;
+    const claim = store.claimDelivery.bind(store);
+    store.claimDelivery = async (...args) => {
+      await new Promise((r) => setTimeout(r, 1_000));
+      return claim(...args);
+    };
+    try {
+      const opens = h.slack.callsTo('views.open').length;
+      const pressed = Date.now();
+      // Alex this time: Riley's press of this button with this value was taken already (a double click).
+      expect((await h.press(ALEX, 'C0FIX', posted.ts, 'request.fix.0')).status).toBe(200);
+      const open = await h.slack.waitFor(() => h.slack.callsTo('views.open')[opens], 10_000, 'the fix modal');
+      expect(open.at - pressed).toBeGreaterThanOrEqual(1_000);
+      expect(open.at - pressed).toBeLessThan(1_500);
+    } finally {
+      store.claimDelivery = claim;
+      expect(await other.answer()).toBe(200);
     }
   });
 

@@ -28,7 +28,7 @@ import { parsePolicy } from '../../src/workflow/policy';
 import { fluidRelayForm } from '../helpers/forms';
 import { cardText, firstCard } from '../helpers/connector';
 import { startBot, type TestBot } from '../helpers/bot';
-import { startSlackBot, type SlackHarness } from '../helpers/slack';
+import { holdAnotherRequest, startSlackBot, type SlackHarness } from '../helpers/slack';
 import { ALICE, baseActivity, cardAction, message, post } from '../helpers/teams';
 
 // Slack: the stand-in's own workspace only, so a request from another is refused (the picker search below).
@@ -331,7 +331,8 @@ describe('Slack forms', () => {
 describe('Slack forms with the pickers cached', () => {
   let h: SlackHarness;
   beforeAll(async () => {
-    h = await startSlackBot(POLICY, [ALEX], undefined, {}, { env: { FORM_CHOICES_TTL_MS: '60000' } });
+    // A chat request held by a test counts for as long as the test holds it.
+    h = await startSlackBot(POLICY, [ALEX], undefined, { chatRequestCountsForMs: 60_000 }, { env: { FORM_CHOICES_TTL_MS: '60000' } });
   });
   afterAll(() => h?.close());
 
@@ -476,44 +477,22 @@ describe('Slack forms with the pickers cached', () => {
    * Another chat request being answered: its headers and part of its body sent, to `path`.
    * `answer()` sends the rest (unsigned: refused) and resolves with its status once it is answered.
    */
-  const held: Array<{ destroy(): void }> = [];
-  // A test that failed while holding a request: its connection goes, or the bot could never stop.
-  afterEach(() => held.splice(0).forEach((r) => r.destroy()));
-  const another = async (path: '/slack/events' | '/api/messages') => {
-    const before = h.bot.app.inbound.answering;
-    const body = '{"x":"' + 'x'.repeat(56) + '"}';
-    const req = request(`${h.bot.app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
-    held.push(req);
-    const answered = new Promise<number>((resolve, reject) => {
-      req.on('response', (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-    });
-    req.write(body.slice(0, 8));
-    await h.slack.waitFor(() => h.bot.app.inbound.answering > before || undefined, 5000, 'the other request routed');
-    return {
-      answer: async () => {
-        req.end(body.slice(8));
-        return answered;
-      },
-    };
-  };
-
   it('under a burst the acks come first: while another chat request is being answered, a command is acknowledged at once and its modal opens only once that request has been', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
-    const other = await another('/slack/events');
+    const other = await holdAnotherRequest(h, 'slack');
     const m = mark();
     const known = new Set(h.slack.views.keys());
-    const ack = await h.slash(ALEX, 'new fluid-relay');
-    expect([ack.status, ack.text]).toEqual([200, '']);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(m.opened()).toHaveLength(0);
-    const answeredAfter = Date.now() - m.at;
-    expect(await other.answer()).toBe(401);
-    await h.slack.waitFor(() => m.opened().length > 0 || undefined, 5000, 'the modal');
-    expect(m.opened()[0]!.after).toBeGreaterThanOrEqual(answeredAfter);
+    try {
+      const ack = await h.slash(ALEX, 'new fluid-relay');
+      expect([ack.status, ack.text]).toEqual([200, '']);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(m.opened()).toHaveLength(0);
+    } finally {
+      const answeredAfter = Date.now() - m.at;
+      expect(await other.answer()).toBe(200);
+      await h.slack.waitFor(() => m.opened().length > 0 || undefined, 5000, 'the modal');
+      expect(m.opened()[0]!.after).toBeGreaterThanOrEqual(answeredAfter);
+    }
     // Opened whole, or loading and then filled: the form either way.
     const id = await h.slack.waitFor(() => [...h.slack.views.values()].find((v) => !known.has(v.id) && hasInputs(v.view as Modal))?.id, 5000, 'the form');
     expect(h.block(h.current(id), 'identityId').type).toBe('input');
@@ -522,7 +501,7 @@ describe('Slack forms with the pickers cached', () => {
   it('while chat requests keep the bot busy, a form’s modal opens within a second of its command all the same, and is filled a second later', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
     // A Teams turn counts as much as a Slack delivery.
-    const other = await another('/api/messages');
+    const other = await holdAnotherRequest(h, 'teams');
     try {
       const m = mark();
       const ack = await h.slash(ALEX, 'new fluid-relay');
@@ -537,7 +516,25 @@ describe('Slack forms with the pickers cached', () => {
       expect(h.bot.app.inbound.answering).toBeGreaterThan(0);
       expect(Date.now() - m.at).toBeGreaterThanOrEqual(1_400);
     } finally {
-      await other.answer();
+      expect(await other.answer()).toBe(200);
+    }
+  });
+
+  it('a caller who sends half a request holds nothing back: it is not counted until its body is in', async () => {
+    await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
+    const body = JSON.stringify({ x: 'y'.repeat(64) });
+    const half = request(`${h.bot.app.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+    half.on('error', () => undefined);
+    half.write(body.slice(0, 8));
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h.bot.app.inbound.answering).toBe(0);
+      const m = mark();
+      const form = await h.openForm(ALEX, 'new fluid-relay');
+      expect(m.opened()[0]!.after).toBeLessThan(600);
+      expect(h.block(form, 'identityId').type).toBe('input');
+    } finally {
+      half.destroy();
     }
   });
 

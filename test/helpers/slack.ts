@@ -5,6 +5,7 @@ import type { AppOptions } from '../../src/app';
 import { FORM_CALLBACK } from '../../src/chat/slack/form-modal';
 import type { Policy } from '../../src/workflow/policy';
 import { startBot, type TestBot } from './bot';
+import { message } from './teams';
 
 export const SLACK_SECRET = 'local-signing-secret-for-tests';
 export type SlackUser = { id: string; name: string };
@@ -139,6 +140,43 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
     async close() {
       await bot.close();
       await slack.close();
+    },
+  };
+}
+
+/**
+ * Another person's chat request, being answered until `answer()`: `/cmk help` in Slack, or `help`
+ * in Teams, whose delivery claim waits (the first claim the store is asked for after this call).
+ * The bot counts it as being answered (src/workflow/inbound.ts) from when its body is read; give
+ * the bot `chatRequestCountsForMs` longer than the test holds it.
+ */
+export async function holdAnotherRequest(h: SlackHarness, via: 'slack' | 'teams'): Promise<{ answer(): Promise<number> }> {
+  const store = h.bot.app.store;
+  const claim = store.claimDelivery.bind(store);
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let claiming = false;
+  store.claimDelivery = async (...args) => {
+    store.claimDelivery = claim;
+    claiming = true;
+    await gate;
+    return claim(...args);
+  };
+  const before = h.bot.app.inbound.answering;
+  const OTHER = { id: 'U0OTHER', name: 'other' };
+  const answered =
+    via === 'slack'
+      ? h.slash(OTHER, 'help').then((r) => r.status)
+      : fetch(`${h.bot.app.url}/api/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(message(h.bot.connector.url, { id: '29:other', aadObjectId: 'aad-other-0001', name: 'Other Person' }, 'help')),
+        }).then(async (r) => (await r.text(), r.status));
+  await h.slack.waitFor(() => (claiming && h.bot.app.inbound.answering > before) || undefined, 5000, 'the other request being answered');
+  return {
+    answer: async () => {
+      open();
+      return answered;
     },
   };
 }

@@ -222,6 +222,8 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     log('warn', 'work after the ack refused: the bot is at its limit of background work', { job: key });
     busy?.().catch((e: unknown) => log('warn', 'could not say the bot is busy', { job: key, error: (e as Error).message }));
   };
+  /** When the delivery reached the receiver (SlackDeliveryContext): a trigger id's 3 s count from then, not from the handler. */
+  const arrivalOf = (context: object) => (context as Partial<SlackDeliveryContext>).receivedAt ?? performance.now();
   const BUSY = 'The bot is busy with many requests right now and did nothing with this one; please try again in a minute.';
 
   const router = () => deps.router;
@@ -249,7 +251,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
    * slow), when the loading modal opens then and the form fills it. A command that took half that to
    * get here (its delivery claim slow, or a burst) takes the loading modal at once.
    */
-  const openForm = async (triggerId: string, channel: string, title: string, produce: () => Promise<Reply>, ready = false, receivedAt = performance.now()) => {
+  const openForm = async (triggerId: string, channel: string, title: string, receivedAt: number, produce: () => Promise<Reply>, ready = false) => {
     await deps.inbound.quiet(receivedAt + OPEN_BY_MS);
     const notice = (e: unknown) => noticeModal(title, describeFailure(e, log, 'a Slack form').text);
     // The form's modal, its session stored first (the next step may reach another replica); a
@@ -315,7 +317,7 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
     if (cmd.kind === 'new' || cmd.kind === 'rotate' || cmd.kind === 'rotate-key') {
       await ack();
       const title = cmd.kind === 'new' ? (wf().targets.find(cmd.target)?.form.title ?? 'cmk-chatops') : cmd.kind === 'rotate-key' ? (wf().targets.forCommand('rotate-key')?.form.title ?? 'Rotate a key') : 'Change a key';
-      await openForm(command.trigger_id, command.channel_id, title, () => router().run(cmd, actor, place), router().formFromMemory(cmd), (context as Partial<SlackDeliveryContext>).receivedAt);
+      await openForm(command.trigger_id, command.channel_id, title, arrivalOf(context), () => router().run(cmd, actor, place), router().formFromMemory(cmd));
       return;
     }
     await ack();
@@ -548,13 +550,13 @@ export function createSlackChannel(transport: SlackTransport, deps: SlackChannel
   });
 
   // *Fix this* on a failing check: the remediation's form, filled in, in a modal.
-  app.action<BlockAction>(/^request\.fix\.\d+$/, async ({ ack, body }) => {
+  app.action<BlockAction>(/^request\.fix\.\d+$/, async ({ ack, body, context }) => {
     await ack();
     const button = safeJson((body.actions[0] as ButtonAction | undefined)?.value ?? '');
     const channel = body.channel?.id ?? '';
     // The modal's title is the fix's form's; the router reads the button (and refuses one it did not make).
     const title = wf().targets.forCommand(fixActionOf(button)?.command ?? '')?.form.title ?? 'Fix';
-    await openForm(body.trigger_id, channel, title, async () => router().fix(actorOf(body.user, workspaceOf(body)), button, placeOf(channel)));
+    await openForm(body.trigger_id, channel, title, arrivalOf(context), async () => router().fix(actorOf(body.user, workspaceOf(body)), button, placeOf(channel)));
   });
 
   // Watchdog alerts: Acknowledge is stored as a job, then acknowledged; Snooze asks how long and why.

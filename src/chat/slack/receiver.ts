@@ -21,7 +21,7 @@ export interface SlackReceiverOptions {
   claim: (key: string) => Promise<boolean>;
   /** A delivery whose handling failed is forgotten, so Slack's retry gets through. */
   forget: (key: string) => Promise<void>;
-  /** Runs first on the route (counting the requests being answered: src/chat/answering.ts). */
+  /** Runs on the route once the body has been read (counting the requests being answered: src/chat/answering.ts). */
   routed?: RequestHandler;
 }
 
@@ -145,7 +145,7 @@ export class SlackReceiver implements Receiver {
   async stop(): Promise<void> {}
 
   mount(server: Express): void {
-    server.post('/slack/events', this.opts.routed ?? ((_req, _res, next) => next()), express.raw({ type: () => true, limit: '1mb' }), (req, res) => {
+    server.post('/slack/events', express.raw({ type: () => true, limit: '1mb' }), this.opts.routed ?? ((_req, _res, next) => next()), (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         this.opts.log?.('error', 'Slack delivery failed', { error: (e as Error).stack ?? String(e) });
         if (!res.headersSent) res.status(500).json({ error: 'internal error' });

@@ -304,7 +304,7 @@ export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannel
 
   return {
     mount(app) {
-      app.post('/api/messages', countAnswering(deps.inbound), express.json({ limit: MAX_ACTIVITY_BYTES }), async (req: Request, res: Response) => {
+      app.post('/api/messages', express.json({ limit: MAX_ACTIVITY_BYTES }), countAnswering(deps.inbound), async (req: Request, res: Response) => {
         // Who is calling comes first, and an unauthenticated caller learns nothing from the answer:
         // the reason goes to our log, the caller gets {"error":"unauthorized"}.
         if (!config.appId && !isLoopback(req.socket.remoteAddress)) {
