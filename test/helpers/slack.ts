@@ -5,7 +5,7 @@ import type { AppOptions } from '../../src/app';
 import { FORM_CALLBACK } from '../../src/chat/slack/form-modal';
 import type { Policy } from '../../src/workflow/policy';
 import { startBot, type TestBot } from './bot';
-import { message } from './teams';
+import { ALICE, message, post } from './teams';
 import { dedupeKey, parseSlackBody } from '../../src/chat/slack/receiver';
 import { deliveryKeys } from '../../src/chat/teams/channel';
 
@@ -160,18 +160,9 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
       };
       held.add(letGo);
       const OTHER = { id: 'U0OTHER', name: 'other' };
-      let answered: Promise<number>;
-      let key: string;
-      if (via === 'slack') {
-        const raw = slashCommandBody({ text: 'help', user_id: OTHER.id, user_name: OTHER.name, channel_id: channel, trigger_id: slack.triggerId({ user: OTHER.id }), response_url: slack.responseUrl({ channel, user: OTHER.id }) });
-        key = `slack:${dedupeKey(parseSlackBody(raw, 'application/x-www-form-urlencoded'))}`;
-        answered = send(raw).then((r) => r.status);
-      } else {
-        const activity = message(bot.connector.url, { id: '29:other', aadObjectId: 'aad-other-0001', name: 'Other Person' }, 'help');
-        key = deliveryKeys(activity)[0]!.key;
-        answered = fetch(`${bot.app.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) }).then(async (r) => (await r.text(), r.status));
-      }
-      void answered.catch(() => undefined);
+      const raw = slashCommandBody({ text: 'help', user_id: OTHER.id, user_name: OTHER.name, channel_id: channel, trigger_id: slack.triggerId({ user: OTHER.id }), response_url: slack.responseUrl({ channel, user: OTHER.id }) });
+      const activity = message(bot.connector.url, ALICE, 'help');
+      const key = via === 'slack' ? `slack:${dedupeKey(parseSlackBody(raw, 'application/x-www-form-urlencoded'))}` : deliveryKeys(activity)[0]!.key;
       let claiming = false;
       store.claimDelivery = async (k, ...rest) => {
         if (k !== key) return claim(k, ...rest);
@@ -179,6 +170,8 @@ export async function startSlackBot(policy: Policy, users: SlackUser[], channel 
         await gate;
         return claim(k, ...rest);
       };
+      const answered = (via === 'slack' ? send(raw) : post(bot.app.url, activity)).then((r) => r.status);
+      void answered.catch(() => undefined);
       try {
         await slack.waitFor(() => claiming || undefined, 5000, 'the other request being answered');
       } catch (e) {

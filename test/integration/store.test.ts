@@ -20,6 +20,17 @@ function request(id: string): ChangeRequest {
   return changeRequest({ id });
 }
 
+/** The shared store's database, with each query passed through `query` (which runs it with `run`): another replica's doing, a fault, a count. */
+function intercepted(query: (run: Database['query'], text: string, params?: unknown[]) => Promise<unknown[]>): Database {
+  return new Proxy(store.db, {
+    get(target, prop) {
+      if (prop === 'query') return (text: string, params?: unknown[]) => query(target.query.bind(target), text, params);
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 describe('store', () => {
   it('commits a state change with its audit entry, and refuses atomically', async () => {
     await store.createRequest(request('CR-AAAAAA'), [{ event: 'requested', actor: { platform: 'teams', id: 'aad-alice', name: 'Alice' } }]);
@@ -104,17 +115,10 @@ describe('delivery claims', () => {
   it('a claim whose row another replica removes while it looks (expired and swept, or forgotten after a failure) is new, not a duplicate of nothing', async () => {
     // Another replica's sweep or forget, run between this claim's statements: after its insert met the row.
     let removed = 0;
-    const racing = new Proxy(store.db, {
-      get(target, prop) {
-        if (prop === 'query')
-          return async (text: string, params?: unknown[]) => {
-            const rows = await target.query(text, params);
-            if (/^INSERT INTO inbound_seen/.test(text) && rows.length === 0 && removed++ === 0) await target.query(`DELETE FROM inbound_seen WHERE key = ANY($1::text[])`, [[params?.[0]].flat()]);
-            return rows;
-          };
-        const v = Reflect.get(target, prop) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
+    const racing = intercepted(async (run, text, params) => {
+      const rows = await run(text, params);
+      if (/^INSERT INTO inbound_seen/.test(text) && rows.length === 0 && removed++ === 0) await run(`DELETE FROM inbound_seen WHERE key = ANY($1::text[])`, [[params?.[0]].flat()]);
+      return rows;
     });
     expect(await store.claimDelivery('slack:swept', 60_000)).toEqual({ kind: 'new' });
     await store.db.query(`UPDATE inbound_seen SET created_at = created_at - interval '1 hour' WHERE key = 'slack:swept'`);
@@ -130,21 +134,14 @@ describe('delivery claims that arrive together', () => {
   const counting = (fail = false, held?: Promise<void>) => {
     const inserts: unknown[][] = [];
     const updates: unknown[][] = [];
-    const db = new Proxy(store.db, {
-      get(target, prop) {
-        if (prop === 'query')
-          return async (text: string, params?: unknown[]) => {
-            if (/^UPDATE inbound_seen AS s SET status/.test(text)) updates.push(params ?? []);
-            if (/^INSERT INTO inbound_seen/.test(text)) {
-              inserts.push(params ?? []);
-              if (fail) throw new Error('the database went away');
-              if (inserts.length === 1 && held) await held;
-            }
-            return target.query(text, params);
-          };
-        const v = Reflect.get(target, prop) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
+    const db = intercepted(async (run, text, params) => {
+      if (/^UPDATE inbound_seen AS s SET status/.test(text)) updates.push(params ?? []);
+      if (/^INSERT INTO inbound_seen/.test(text)) {
+        inserts.push(params ?? []);
+        if (fail) throw new Error('the database went away');
+        if (inserts.length === 1 && held) await held;
+      }
+      return run(text, params);
     });
     return { claims: new Store(db), inserts, updates };
   };
@@ -167,6 +164,16 @@ describe('delivery claims that arrive together', () => {
     expect(updates).toHaveLength(1);
     const repeats = await Promise.all(keys.map((k) => claims.claimDelivery(k, 60_000)));
     expect(repeats).toEqual([{ kind: 'duplicate', status: 202, response: '{"n":"again"}' }, ...keys.slice(1).map((_, i) => ({ kind: 'duplicate', status: 200, response: `{"n":${i + 1}}` }))]);
+  });
+
+  it('handed over just before the store closes (a Teams turn records its answer after sending it) are written, not refused by a closed database', async () => {
+    const own = await Store.open({ kind: 'pglite', ...testPglite() });
+    expect(await own.claimDelivery('teams:at-close', 60_000)).toEqual({ kind: 'new' });
+    const recorded = own.settleDelivery('teams:at-close', 200, '{"ok":true}');
+    const claimed = own.claimDelivery('teams:claimed-at-close', 60_000);
+    await own.close();
+    await expect(recorded).resolves.toBeUndefined();
+    await expect(claimed).resolves.toEqual({ kind: 'new' });
   });
 
   it('made while a batch is being written, go in the next one, together', async () => {

@@ -145,7 +145,7 @@ export class SlackReceiver implements Receiver {
   async stop(): Promise<void> {}
 
   mount(server: Express): void {
-    server.post('/slack/events', express.raw({ type: () => true, limit: '1mb' }), this.opts.routed ?? ((_req, _res, next) => next()), (req, res) => {
+    server.post('/slack/events', express.raw({ type: () => true, limit: '1mb' }), ...(this.opts.routed ? [this.opts.routed] : []), (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         this.opts.log?.('error', 'Slack delivery failed', { error: (e as Error).stack ?? String(e) });
         if (!res.headersSent) res.status(500).json({ error: 'internal error' });
